@@ -1,0 +1,42 @@
+/* ELF files of the target, read with libelf: symbols from .symtab and
+ * .dynsym, build-id, and the program headers needed for the load bias. */
+#ifndef LOUPE_ELF_H
+#define LOUPE_ELF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "maps.h"
+
+typedef struct elf_file elf_file;
+
+/* Opens and indexes path (symbols sorted by address).  A truncated or
+ * non-ELF file is LP_EFORMAT. */
+int elf_file_open(elf_file **out, const char *path, lp_error *err);
+void elf_file_free(elf_file *f);
+
+/* Hex build-id, or "" when the file has none. */
+const char *elf_file_build_id(const elf_file *f);
+/* True for ET_DYN (PIE executables and shared libraries). */
+int elf_file_is_dyn(const elf_file *f);
+
+/* The symbol covering vaddr (an address in the file's own address space):
+ * its name and vaddr - symbol start.  LP_ENOTFOUND when none. */
+int elf_file_lookup(const elf_file *f, uint64_t vaddr, const char **name,
+		    uint64_t *offset);
+/* A symbol's address (file address space) and size by exact name. */
+int elf_file_find_symbol(const elf_file *f, const char *name, uint64_t *vaddr,
+			 uint64_t *size);
+
+/* Load bias: runtime address = vaddr + bias, computed from a mapping of this
+ * file in the target (the PT_LOAD that covers the mapping's file offset). */
+int elf_file_load_bias(const elf_file *f, const struct map_entry *m,
+		       uint64_t *bias);
+
+/* The file address range and file offset of a section by name (e.g.
+ * ".PyRuntime", ".eh_frame_hdr").  LP_ENOTFOUND when absent. */
+int elf_file_section(const elf_file *f, const char *name, uint64_t *vaddr,
+		     uint64_t *size);
+
+#endif

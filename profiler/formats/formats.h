@@ -1,0 +1,93 @@
+/* Output formats: one writer per format, the .loupe raw reader, and atomic
+ * file replacement shared by all of them. */
+#ifndef LOUPE_FORMATS_H
+#define LOUPE_FORMATS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "error.h"
+#include "profile.h"
+
+enum output_format {
+	FORMAT_NONE = 0,
+	FORMAT_COLLAPSED,
+	FORMAT_FLAMEGRAPH,
+	FORMAT_SPEEDSCOPE,
+	FORMAT_CHROME,
+	FORMAT_PPROF,
+	FORMAT_PSTATS,
+	FORMAT_RAW,
+};
+
+enum sample_mode { MODE_WALL = 0, MODE_CPU, MODE_GIL };
+
+struct output_opts {
+	enum sample_mode mode;	/* which samples count */
+	bool threads;		/* a root frame per thread */
+	bool lines;		/* keep line numbers (false: by function) */
+	bool idle;		/* keep idle samples in cpu mode */
+};
+
+/* "collapsed" -> FORMAT_COLLAPSED...; FORMAT_NONE when unknown. */
+enum output_format format_from_name(const char *name);
+/* From the file name's extension; FORMAT_NONE when unknown. */
+enum output_format format_from_path(const char *path);
+const char *format_name(enum output_format f);
+int format_mode_from_name(const char *name, enum sample_mode *mode);
+
+/* Whether a sample aggregate counts under opts, and with what weight. */
+uint64_t output_weight(const struct profile_agg *a,
+		       const struct output_opts *o);
+
+/* Text of a frame as shown: "func (file:line)" for Python (without the line
+ * when !lines), "func" or "module+0xoff" for native. */
+int format_frame(const profile *p, uint32_t frame, bool lines, char *buf,
+		 size_t len);
+
+/* Atomic files: write to a temporary name beside path, rename on commit. */
+typedef struct atomic_file {
+	FILE *fp;
+	char *path;
+	char *tmp;
+} atomic_file;
+int atomic_file_open(atomic_file *af, const char *path, lp_error *err);
+int atomic_file_commit(atomic_file *af, lp_error *err);
+void atomic_file_abort(atomic_file *af);
+
+/* Writers of a whole profile. */
+int collapsed_write(const profile *p, FILE *fp, const struct output_opts *o);
+
+/* Writes p in format f to path, atomically. */
+int format_write_file(const profile *p, enum output_format f,
+		      const char *path, const struct output_opts *o,
+		      lp_error *err);
+
+/* The raw .loupe format: streamed while sampling (strings, frames and stacks
+ * as they first appear, then samples), so a crash loses at most the last
+ * unflushed buffer and the reader still opens the file. */
+typedef struct raw_writer raw_writer;
+int raw_writer_open(raw_writer **out, const char *path, lp_error *err);
+/* Appends one sample, first writing any string/frame/stack/thread/meta of p
+ * not yet written. */
+int raw_writer_sample(raw_writer *w, const profile *p, const struct sample *s);
+/* Writes what is new in p (metadata, threads) and flushes to the file. */
+int raw_writer_flush(raw_writer *w, const profile *p);
+/* Flushes, fsyncs and renames into place. */
+int raw_writer_close(raw_writer *w, const profile *p, lp_error *err);
+/* Removes the temporary file. */
+void raw_writer_abort(raw_writer *w);
+/* Writes a whole profile (report/diff conversions); with its timeline when
+ * kept, else its aggregates. */
+int raw_write_profile(const profile *p, FILE *fp);
+
+struct raw_read_info {
+	unsigned version;
+	bool truncated;		/* the file ended inside a record */
+	uint64_t records;
+};
+/* Replays a .loupe file into p (which may keep its timeline). */
+int raw_read_file(const char *path, profile *p, struct raw_read_info *info,
+		  lp_error *err);
+
+#endif

@@ -1,0 +1,17 @@
+# The engine: a static library linked by the binary, the tests and tools.
+noinst_LIBRARIES += libloupe.a
+libloupe_a_CPPFLAGS = $(AM_CPPFLAGS) $(LIBUNWIND_CFLAGS) $(LIBELF_CFLAGS) $(ZLIB_CFLAGS)
+libloupe_a_SOURCES = \
+	profiler/bounds.h \
+	profiler/error.c profiler/error.h \
+	profiler/memreader.c profiler/memreader.h \
+	profiler/maps.c profiler/maps.h \
+	profiler/target.c profiler/target.h \
+	profiler/elf.c profiler/elf.h \
+	profiler/symbols.c profiler/symbols.h \
+	profiler/unwind.c profiler/unwind.h \
+	profiler/profile.c profiler/profile.h \
+	profiler/sampler.c profiler/sampler.h
+
+# What links the engine needs.
+LOUPE_ENGINE_LIBS = libloupe.a $(LIBUNWIND_LIBS) $(LIBELF_LIBS) $(ZLIB_LIBS) -lm

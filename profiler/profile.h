@@ -1,0 +1,124 @@
+/* Interning (strings, frames, stacks) and aggregation of samples.
+ *
+ * A frame is interned once to an id; a stack is an interned array of frame
+ * ids, root first; a sample is (time, pid, tid, stack id, flags, cpu ns,
+ * task id).  The profile adds samples up per (stack, pid, tid, task) so its
+ * memory grows with distinct stacks, not with time, unless the timeline is
+ * kept (for formats that need time). */
+#ifndef LOUPE_PROFILE_H
+#define LOUPE_PROFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Id 0 is "none" for strings (the empty string), frames and stacks (the
+ * empty stack); interning functions return PROFILE_NOID on allocation
+ * failure. */
+#define PROFILE_NOID UINT32_MAX
+
+enum frame_kind {
+	FRAME_NATIVE = 0,
+	FRAME_PYTHON = 1,
+	FRAME_TASK = 2,		/* an asyncio task */
+	FRAME_THREAD = 3,	/* synthetic root: a thread */
+	FRAME_PROCESS = 4,	/* synthetic root: a process */
+	FRAME_KIND_COUNT
+};
+
+struct frame {
+	uint32_t kind;		/* enum frame_kind */
+	uint32_t func;		/* string id */
+	uint32_t file;		/* string id (source file, or 0) */
+	uint32_t module;	/* string id (ELF module for native, or 0) */
+	int32_t line;		/* source line, 0 when unknown */
+};
+
+enum sample_flags {
+	SAMPLE_ON_CPU = 1,	/* the thread was running (state R) */
+	SAMPLE_GIL = 2,		/* the thread held the GIL */
+	SAMPLE_IDLE = 4,	/* waiting (sleep, poll, lock) */
+	SAMPLE_TRUNCATED = 8,	/* the walk stopped before the stack's root */
+};
+
+struct sample {
+	uint64_t time_ns;	/* since the recording started */
+	int32_t pid, tid;
+	uint32_t stack;		/* stack id */
+	uint32_t flags;		/* enum sample_flags */
+	uint64_t cpu_ns;	/* CPU time the thread used since its previous
+				 * sample */
+	uint32_t task;		/* string id of the asyncio task, 0 if none */
+};
+
+/* One aggregate: everything known of one (stack, pid, tid, task). */
+struct profile_agg {
+	uint32_t stack;
+	int32_t pid, tid;
+	uint32_t task;
+	uint64_t samples;	/* wall samples (all) */
+	uint64_t cpu_samples;	/* samples with SAMPLE_ON_CPU */
+	uint64_t gil_samples;	/* samples with SAMPLE_GIL */
+	uint64_t idle_samples;	/* samples with SAMPLE_IDLE */
+	uint64_t cpu_ns;	/* sum of cpu_ns */
+};
+
+struct profile_thread {
+	int32_t pid, tid;
+	uint32_t name;		/* string id */
+};
+
+typedef struct profile profile;
+
+profile *profile_new(void);
+void profile_free(profile *p);
+/* Keep every sample in order (chrome trace, raw re-export with time). */
+void profile_keep_timeline(profile *p, bool keep);
+
+uint32_t profile_intern_str(profile *p, const char *s, size_t len);
+uint32_t profile_intern_cstr(profile *p, const char *s);
+uint32_t profile_intern_frame(profile *p, const struct frame *f);
+/* frames[0] is the root.  n may be 0 (the empty stack, id 0). */
+uint32_t profile_intern_stack(profile *p, const uint32_t *frames, size_t n);
+
+/* Returns 0 or LP_ENOMEM. */
+int profile_add_sample(profile *p, const struct sample *s);
+/* Names a thread (the last name given wins). */
+int profile_set_thread(profile *p, int32_t pid, int32_t tid, const char *name);
+/* Free-form metadata (target, rate, mode, interpreter version...). */
+int profile_set_meta(profile *p, const char *key, const char *value);
+const char *profile_meta(const profile *p, const char *key);
+
+/* Drops every sample and aggregate, keeps the interned tables. */
+void profile_reset_samples(profile *p);
+
+/* Read access. */
+size_t profile_nstrs(const profile *p);
+size_t profile_nframes(const profile *p);
+size_t profile_nstacks(const profile *p);
+const char *profile_str(const profile *p, uint32_t id);
+const struct frame *profile_frame(const profile *p, uint32_t id);
+const uint32_t *profile_stack(const profile *p, uint32_t id, size_t *n);
+const struct profile_agg *profile_aggs(const profile *p, size_t *n);
+const struct profile_thread *profile_threads(const profile *p, size_t *n);
+/* Timeline (only when kept). */
+const struct sample *profile_timeline(const profile *p, size_t *n);
+size_t profile_nmeta(const profile *p);
+void profile_meta_at(const profile *p, size_t i, const char **key,
+		     const char **value);
+uint64_t profile_total_samples(const profile *p);
+
+/* Per-function figures: own = the function is the leaf, total = it is
+ * anywhere on the stack (counted once per stack even under recursion). */
+struct profile_func_stats {
+	uint32_t frame;		/* a frame id naming the function */
+	uint64_t own_samples, total_samples;
+	uint64_t own_cpu_samples, total_cpu_samples;
+	uint64_t own_cpu_ns, total_cpu_ns;
+};
+/* Fills a malloc'ed array (caller frees) keyed by function: with
+ * by_line false, frames that differ only by line count as one function. */
+int profile_func_stats(const profile *p, bool by_line,
+		       struct profile_func_stats **out, size_t *n);
+
+#endif

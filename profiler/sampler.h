@@ -1,0 +1,3 @@
+#ifndef LOUPE_SAMPLER_H
+#define LOUPE_SAMPLER_H
+#endif

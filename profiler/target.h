@@ -1,0 +1,74 @@
+/* A live process: its threads, its memory, its maps, and pausing. */
+#ifndef LOUPE_TARGET_H
+#define LOUPE_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "maps.h"
+#include "memreader.h"
+
+struct target_thread {
+	pid_t tid;
+	char name[16];		/* comm, as in /proc/PID/task/TID/comm */
+	int stat_fd;		/* open /proc/PID/task/TID/stat, or -1 */
+	int schedstat_fd;	/* open /proc/PID/task/TID/schedstat, or -1 */
+	uint64_t cpu_ns;	/* CPU time at the previous sample */
+	bool seized;		/* PTRACE_SEIZE done */
+	bool stopped;		/* interrupted and not yet resumed */
+	bool seen;		/* still listed at the last refresh */
+};
+
+typedef struct target target;
+
+/* Attaches to a running process (no ptrace yet: that happens only when a
+ * thread is paused).  Fails with LP_ENOPROC or LP_EPERM and a message. */
+int target_attach(target **out, pid_t pid, lp_error *err);
+/* Starts argv[0] with its arguments and attaches to it. */
+int target_spawn(target **out, char *const argv[], lp_error *err);
+/* Resumes and detaches every thread, frees.  A spawned child is terminated
+ * if still running when terminate_child is true. */
+void target_free(target *t, bool terminate_child);
+
+pid_t target_pid(const target *t);
+int target_procfd(const target *t);	/* fd of /proc/PID */
+bool target_spawned(const target *t);
+bool target_alive(target *t);
+/* Exit status of a spawned child that has exited, or -1. */
+int target_exit_status(target *t);
+/* Name of the executable (comm) and the full path of /proc/PID/exe. */
+const char *target_comm(const target *t);
+const char *target_exe(const target *t);
+
+mem_reader *target_reader(target *t);
+
+int target_refresh_maps(target *t);
+const struct maps *target_maps(const target *t);
+
+/* Re-lists /proc/PID/task: new threads get fds, vanished ones are detached
+ * and dropped.  Returns LP_OK or LP_ENOPROC when the process is gone. */
+int target_refresh_threads(target *t);
+size_t target_nthreads(const target *t);
+struct target_thread *target_thread_at(target *t, size_t i);
+struct target_thread *target_thread_find(target *t, pid_t tid);
+
+/* The thread's scheduler state letter ('R', 'S', 'D', ...) and its total
+ * CPU time in ns.  LP_ENOPROC when the thread is gone. */
+int target_thread_state(target *t, struct target_thread *th, char *state,
+			uint64_t *cpu_ns);
+
+/* Stops one thread (PTRACE_SEIZE once, then PTRACE_INTERRUPT and wait) so
+ * that its registers and stack can be read; resume lets it go on. */
+int target_thread_pause(target *t, struct target_thread *th);
+int target_thread_resume(target *t, struct target_thread *th);
+/* Pauses / resumes every thread (--blocking). */
+int target_pause_all(target *t);
+void target_resume_all(target *t);
+/* Detaches from every thread; the target runs on as if never touched.
+ * Safe to call from any exit path, more than once. */
+void target_detach_all(target *t);
+
+#endif

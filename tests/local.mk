@@ -1,0 +1,12 @@
+# Unit tests (Check), one fragment per area so that they grow apart, and the
+# C programs the functional tests run against.
+UNIT_CPPFLAGS = $(AM_CPPFLAGS) $(CHECK_CFLAGS) -I$(srcdir)/tests/unit
+UNIT_LIBS = $(LOUPE_ENGINE_LIBS) $(CHECK_LIBS)
+
+include $(srcdir)/tests/unit/core.mk
+include $(srcdir)/tests/unit/elf.mk
+include $(srcdir)/tests/unit/python.mk
+include $(srcdir)/tests/unit/formats.mk
+include $(srcdir)/tests/targets/local.mk
+
+EXTRA_DIST += tests/run tests/functional

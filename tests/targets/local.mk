@@ -1,0 +1,12 @@
+# Programs the functional tests profile: each built with and without frame
+# pointers where the unwinder is what is tested.
+TARGET_FP = -O2 -g -fno-omit-frame-pointer -fno-inline -fno-optimize-sibling-calls
+TARGET_NOFP = -O2 -fomit-frame-pointer -fno-inline -fno-optimize-sibling-calls
+
+check_PROGRAMS += tests/targets/split_fp tests/targets/split_nofp
+tests_targets_split_fp_SOURCES = tests/targets/split.c
+tests_targets_split_fp_LDADD = -lpthread
+tests_targets_split_fp_CFLAGS = $(TARGET_FP)
+tests_targets_split_nofp_SOURCES = tests/targets/split.c
+tests_targets_split_nofp_LDADD = -lpthread
+tests_targets_split_nofp_CFLAGS = $(TARGET_NOFP)
