@@ -1,1 +1,490 @@
 #include "sampler.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bounds.h"
+#include "python/py.h"
+#include "symbols.h"
+#include "unwind.h"
+
+/* How often the thread list and the maps are re-read: new threads show up
+ * within this, and it keeps getdents off most ticks. */
+#define THREAD_REFRESH_NS 100000000ull
+#define MAPS_REFRESH_NS 1000000000ull
+/* Direct-mapped caches from (address, line) to interned frame ids, so a
+ * steady-state sample does no string hashing. */
+#define FRAME_CACHE_SIZE 4096
+
+struct frame_cache_entry {
+	uint64_t addr;		/* code object or instruction address */
+	const void *tag;	/* name pointer (Python) / maps generation */
+	int32_t line;
+	uint32_t frame;
+	bool is_eval;		/* native: a CPython eval-loop function */
+	bool used;
+};
+
+struct sampler {
+	target *t;
+	profile *p;
+	struct sampler_opts o;
+	symbolizer *syms;
+	unwinder *unw;
+	py_proc *py;
+	char describe[64];
+	struct sampler_stats st;
+	bool exited;
+	uint64_t next_threads_ns, next_maps_ns;
+	uintptr_t maps_gen;	/* bumped when the maps are re-read */
+	struct frame_cache_entry pycache[FRAME_CACHE_SIZE];
+	struct frame_cache_entry ncache[FRAME_CACHE_SIZE];
+	uint64_t ips[MAX_STACK_DEPTH];
+	uint32_t nframes[MAX_STACK_DEPTH];	/* native, leaf first */
+	bool neval[MAX_STACK_DEPTH];
+	uint32_t leaf_first[2 * MAX_STACK_DEPTH];
+	uint32_t root_first[2 * MAX_STACK_DEPTH];
+	char state[MAX_THREADS];		/* per thread of this tick */
+	uint64_t cpu_delta[MAX_THREADS];
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static size_t cache_slot(uint64_t addr, int32_t line)
+{
+	uint64_t h = (addr ^ ((uint64_t)(uint32_t)line << 32)) * 0x9e3779b97f4a7c15ull;
+	return (size_t)(h >> 52) & (FRAME_CACHE_SIZE - 1);
+}
+
+/* Names of the C functions that run Python frames: each is replaced by the
+ * Python frames it was running when merging (py-spy does the same). */
+static bool is_eval_function(const char *name)
+{
+	return name && (strcmp(name, "_PyEval_EvalFrameDefault") == 0 ||
+			strcmp(name, "PyEval_EvalFrameEx") == 0);
+}
+
+static uint32_t python_frame_id(sampler *s, const struct py_frame *f)
+{
+	struct frame_cache_entry *e = &s->pycache[cache_slot(f->code_addr, f->line)];
+	if (e->used && e->addr == f->code_addr && e->line == f->line &&
+	    e->tag == f->func)
+		return e->frame;
+	struct frame fr = {
+		.kind = FRAME_PYTHON,
+		.func = profile_intern_cstr(s->p, f->func ? f->func : "<unknown>"),
+		.file = profile_intern_cstr(s->p, f->file ? f->file : ""),
+		.line = f->line,
+	};
+	if (fr.func == PROFILE_NOID || fr.file == PROFILE_NOID)
+		return PROFILE_NOID;
+	uint32_t id = profile_intern_frame(s->p, &fr);
+	if (id != PROFILE_NOID)
+		*e = (struct frame_cache_entry){ f->code_addr, f->func,
+						 f->line, id, false, true };
+	return id;
+}
+
+static uint32_t native_frame_id(sampler *s, uint64_t ip, bool *is_eval)
+{
+	const void *gen = (const void *)s->maps_gen;
+	struct frame_cache_entry *e = &s->ncache[cache_slot(ip, 0)];
+	if (e->used && e->addr == ip && e->tag == gen) {
+		*is_eval = e->is_eval;
+		return e->frame;
+	}
+	struct symbol_info si;
+	char buf[MAX_PATH_LEN + 32];
+	const char *name;
+	const char *module = "[unknown]";
+	if (symbolizer_lookup(s->syms, target_maps(s->t), ip, &si) == LP_OK) {
+		module = si.module ? si.module : "[unknown]";
+		if (si.func) {
+			name = si.func;
+		} else {
+			snprintf(buf, sizeof buf, "%s+0x%llx", module,
+				 (unsigned long long)si.module_offset);
+			name = buf;
+		}
+	} else {
+		snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)ip);
+		name = buf;
+	}
+	struct frame fr = {
+		.kind = FRAME_NATIVE,
+		.func = profile_intern_cstr(s->p, name),
+		.module = profile_intern_cstr(s->p, module),
+	};
+	if (fr.func == PROFILE_NOID || fr.module == PROFILE_NOID)
+		return PROFILE_NOID;
+	uint32_t id = profile_intern_frame(s->p, &fr);
+	*is_eval = is_eval_function(name);
+	if (id != PROFILE_NOID)
+		*e = (struct frame_cache_entry){ ip, gen, 0, id, *is_eval, true };
+	return id;
+}
+
+/* Native frames of a thread, leaf first, into s->nframes / s->neval.  The
+ * thread is paused here unless the whole process already is. */
+static size_t native_stack(sampler *s, struct target_thread *th, bool *trunc)
+{
+	size_t n = 0;
+	bool paused_here = false;
+	if (!th->stopped) {
+		if (target_thread_pause(s->t, th) != LP_OK)
+			return 0;
+		paused_here = true;
+	}
+	int rc = unwind_thread(s->unw, th, s->ips, MAX_STACK_DEPTH, &n, trunc);
+	if (paused_here)
+		target_thread_resume(s->t, th);
+	if (rc != LP_OK && n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		/* A return address points after the call: look up the call
+		 * itself, or a call at a function's end names the next one. */
+		uint64_t ip = i == 0 ? s->ips[i] : s->ips[i] - 1;
+		s->nframes[i] = native_frame_id(s, ip, &s->neval[i]);
+		if (s->nframes[i] == PROFILE_NOID)
+			return 0;
+	}
+	return n;
+}
+
+/* Replaces each eval-loop native frame by the Python frames it ran: from
+ * the leaf, a group ends at a frame marked entry.  Falls back to the Python
+ * frames alone when the two stacks do not line up. */
+static size_t merge_stacks(sampler *s, size_t nnat, const struct py_thread *pt,
+			   bool *trunc)
+{
+	size_t out = 0, pi = 0, evals = 0;
+	for (size_t j = 0; j < nnat && out < 2 * MAX_STACK_DEPTH; j++) {
+		if (!s->neval[j] || !pt) {
+			s->leaf_first[out++] = s->nframes[j];
+			continue;
+		}
+		evals++;
+		while (pi < pt->nframes && out < 2 * MAX_STACK_DEPTH) {
+			uint32_t id = python_frame_id(s, &pt->frames[pi]);
+			if (id == PROFILE_NOID)
+				return 0;
+			s->leaf_first[out++] = id;
+			if (pt->frames[pi++].entry)
+				break;
+		}
+	}
+	if (pt && pt->nframes && (evals == 0 || pi < pt->nframes)) {
+		/* Python frames left over: the native unwind stopped short
+		 * of them.  The Python stack alone is the truer picture. */
+		out = 0;
+		for (pi = 0; pi < pt->nframes && out < 2 * MAX_STACK_DEPTH; pi++) {
+			uint32_t id = python_frame_id(s, &pt->frames[pi]);
+			if (id == PROFILE_NOID)
+				return 0;
+			s->leaf_first[out++] = id;
+		}
+		*trunc = true;
+	}
+	return out;
+}
+
+static size_t python_stack(sampler *s, const struct py_thread *pt)
+{
+	size_t out = 0;
+	for (size_t i = 0; i < pt->nframes && out < 2 * MAX_STACK_DEPTH; i++) {
+		uint32_t id = python_frame_id(s, &pt->frames[i]);
+		if (id == PROFILE_NOID)
+			return 0;
+		s->leaf_first[out++] = id;
+	}
+	return out;
+}
+
+static const struct py_thread *find_py_thread(const struct py_thread *pts,
+					      size_t n, pid_t tid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pts[i].tid == tid)
+			return &pts[i];
+	return NULL;
+}
+
+static int refresh(sampler *s, uint64_t now, bool force)
+{
+	if (force || now >= s->next_threads_ns) {
+		int rc = target_refresh_threads(s->t);
+		if (rc != LP_OK)
+			return rc;
+		for (size_t i = 0; i < target_nthreads(s->t); i++) {
+			struct target_thread *th = target_thread_at(s->t, i);
+			profile_set_thread(s->p, target_pid(s->t), th->tid, th->name);
+		}
+		if (target_nthreads(s->t) > s->st.max_threads)
+			s->st.max_threads = target_nthreads(s->t);
+		s->next_threads_ns = now + THREAD_REFRESH_NS;
+	}
+	if (s->unw && (force || now >= s->next_maps_ns)) {
+		if (target_refresh_maps(s->t) == LP_OK) {
+			symbolizer_maps_changed(s->syms);
+			unwinder_maps_changed(s->unw);
+			s->maps_gen++;
+		}
+		s->next_maps_ns = now + MAPS_REFRESH_NS;
+	}
+	return LP_OK;
+}
+
+typedef void (*view_fn)(void *ctx, const struct sampler_thread_view *v);
+
+/* One tick: every thread once.  With view set, stacks go to it instead of
+ * into the aggregates (dump). */
+static int tick(sampler *s, uint64_t now, uint64_t rel_ns, sampler_sink sink,
+		void *sink_ctx, view_fn view, void *view_ctx)
+{
+	int rc = refresh(s, now, view != NULL);
+	if (rc != LP_OK)
+		return rc;
+	/* States first: a thread we pause reads as 't' afterwards. */
+	size_t nth = target_nthreads(s->t);
+	size_t alive = 0;
+	for (size_t i = 0; i < nth; i++) {
+		struct target_thread *th = target_thread_at(s->t, i);
+		uint64_t cpu = 0;
+		s->state[i] = 0;
+		if (target_thread_state(s->t, th, &s->state[i], &cpu) != LP_OK) {
+			s->state[i] = 0;	/* ended since the refresh */
+			continue;
+		}
+		alive++;
+		s->cpu_delta[i] = th->cpu_ns && cpu >= th->cpu_ns ? cpu - th->cpu_ns : 0;
+		th->cpu_ns = cpu;
+	}
+	if (alive == 0 && !target_alive(s->t))
+		return LP_ENOPROC;
+	bool pause_all = s->o.blocking || (s->unw && s->py);
+	if (pause_all && target_pause_all(s->t) == LP_ENOPROC)
+		return LP_ENOPROC;
+
+	struct py_thread *pts = NULL;
+	size_t npts = 0;
+	if (s->py) {
+		rc = py_proc_sample(s->py, &pts, &npts);
+		if (rc == LP_ENOPROC)
+			goto out;
+		if (rc != LP_OK) {
+			s->st.errors++;
+			pts = NULL;
+			npts = 0;
+		}
+	}
+	rc = LP_OK;
+	for (size_t i = 0; i < nth; i++) {
+		struct target_thread *th = target_thread_at(s->t, i);
+		char state = s->state[i];
+		if (!state)
+			continue;
+		uint64_t cpu_delta = s->cpu_delta[i];
+
+		const struct py_thread *pt = s->py ? find_py_thread(pts, npts, th->tid) : NULL;
+		if (s->py && !pt && !s->unw)
+			continue;	/* not a Python thread */
+		uint32_t flags = state == 'R' ? SAMPLE_ON_CPU : SAMPLE_IDLE;
+		if (pt && pt->gil)
+			flags |= SAMPLE_GIL;
+		if (s->o.skip_idle && !(flags & SAMPLE_ON_CPU) && !view)
+			continue;
+
+		bool trunc = pt && pt->truncated;
+		size_t n;
+		if (s->unw) {
+			size_t nnat = native_stack(s, th, &trunc);
+			n = merge_stacks(s, nnat, pt, &trunc);
+		} else {
+			n = python_stack(s, pt);
+		}
+		if (n == 0 && !pt) {
+			s->st.errors++;
+			continue;
+		}
+		if (trunc)
+			flags |= SAMPLE_TRUNCATED;
+		for (size_t k = 0; k < n; k++)
+			s->root_first[k] = s->leaf_first[n - 1 - k];
+		uint32_t stack = profile_intern_stack(s->p, s->root_first, n);
+		if (stack == PROFILE_NOID) {
+			rc = LP_ENOMEM;
+			goto out;
+		}
+		if (view) {
+			struct sampler_thread_view v = { th->tid, th->name, state,
+							 flags, stack };
+			view(view_ctx, &v);
+			continue;
+		}
+		struct sample smp = {
+			.time_ns = rel_ns,
+			.pid = target_pid(s->t),
+			.tid = th->tid,
+			.stack = stack,
+			.flags = flags,
+			.cpu_ns = cpu_delta,
+		};
+		if (profile_add_sample(s->p, &smp) != LP_OK) {
+			rc = LP_ENOMEM;
+			goto out;
+		}
+		s->st.samples++;
+		if (trunc)
+			s->st.truncated++;
+		if (sink && (rc = sink(sink_ctx, s->p, &smp)) != LP_OK)
+			goto out;
+	}
+out:
+	if (pause_all)
+		target_resume_all(s->t);
+	return rc;
+}
+
+int sampler_new(sampler **out, target *t, profile *p,
+		const struct sampler_opts *o, lp_error *err)
+{
+	sampler *s = calloc(1, sizeof *s);
+	if (!s)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	s->t = t;
+	s->p = p;
+	s->o = *o;
+	int rc = target_refresh_maps(t);
+	if (rc != LP_OK) {
+		lp_error_set(err, rc, "cannot read the memory map of PID %d: %s",
+			     (int)target_pid(t), lp_strerror(rc));
+		goto fail;
+	}
+	rc = symbolizer_new(&s->syms, target_pid(t), target_procfd(t));
+	if (rc != LP_OK) {
+		lp_error_set(err, rc, "cannot read symbols of PID %d: %s",
+			     (int)target_pid(t), lp_strerror(rc));
+		goto fail;
+	}
+	rc = py_proc_attach(&s->py, t, s->syms, err);
+	if (rc == LP_OK) {
+		snprintf(s->describe, sizeof s->describe, "CPython %s",
+			 py_proc_version(s->py));
+	} else if (rc == LP_ENOTFOUND) {
+		s->py = NULL;
+		s->o.native = true;	/* nothing else to show */
+		snprintf(s->describe, sizeof s->describe, "native");
+	} else {
+		goto fail;
+	}
+	if (s->o.native) {
+		rc = unwinder_new(&s->unw, t);
+		if (rc != LP_OK) {
+			lp_error_set(err, rc, "cannot set up native unwinding of PID %d: %s",
+				     (int)target_pid(t), lp_strerror(rc));
+			goto fail;
+		}
+	}
+	*out = s;
+	return LP_OK;
+fail:
+	sampler_free(s);
+	return rc;
+}
+
+void sampler_free(sampler *s)
+{
+	if (!s)
+		return;
+	unwinder_free(s->unw);
+	py_proc_free(s->py);
+	symbolizer_free(s->syms);
+	free(s);
+}
+
+const char *sampler_describe(const sampler *s)
+{
+	return s->describe;
+}
+
+bool sampler_is_python(const sampler *s)
+{
+	return s->py != NULL;
+}
+
+bool sampler_target_exited(const sampler *s)
+{
+	return s->exited;
+}
+
+const struct sampler_stats *sampler_stats(const sampler *s)
+{
+	return &s->st;
+}
+
+int sampler_run(sampler *s, volatile sig_atomic_t *stop, sampler_sink sink,
+		void *sink_ctx, lp_error *err)
+{
+	uint64_t period = (uint64_t)(1e9 / s->o.rate_hz);
+	if (period == 0)
+		period = 1;
+	uint64_t start = mono_ns();
+	uint64_t end = s->o.duration_s > 0
+			       ? start + (uint64_t)(s->o.duration_s * 1e9)
+			       : UINT64_MAX;
+	uint64_t deadline = start;
+	int rc = LP_OK;
+	while (!*stop) {
+		uint64_t now = mono_ns();
+		if (now >= end)
+			break;
+		if (now < deadline) {
+			uint64_t wake = deadline < end ? deadline : end;
+			struct timespec ts = { (time_t)(wake / 1000000000ull),
+					       (long)(wake % 1000000000ull) };
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+			continue;
+		}
+		if (now - deadline >= period) {
+			/* Woke too late for some ticks: count them, do not
+			 * make them up in a burst. */
+			uint64_t late = (now - deadline) / period;
+			s->st.missed += late;
+			deadline += late * period;
+		}
+		rc = tick(s, now, now - start, sink, sink_ctx, NULL, NULL);
+		s->st.ticks++;
+		if (rc == LP_ENOPROC || rc == LP_EPERM) {
+			s->exited = true;
+			rc = LP_OK;
+			break;
+		}
+		if (rc != LP_OK) {
+			lp_error_set(err, rc, "sampling PID %d failed: %s",
+				     (int)target_pid(s->t), lp_strerror(rc));
+			break;
+		}
+		deadline += period;
+	}
+	s->st.elapsed_ns = mono_ns() - start;
+	return rc;
+}
+
+int sampler_snapshot(sampler *s, view_fn fn, void *ctx, lp_error *err)
+{
+	int rc = tick(s, mono_ns(), 0, NULL, NULL, fn, ctx);
+	if (rc == LP_ENOPROC)
+		return lp_error_set(err, rc, "PID %d exited", (int)target_pid(s->t));
+	if (rc != LP_OK)
+		return lp_error_set(err, rc, "cannot sample PID %d: %s",
+				    (int)target_pid(s->t), lp_strerror(rc));
+	return LP_OK;
+}

@@ -1,3 +1,75 @@
+/* The timing loop: wakes on absolute deadlines, takes one sample of every
+ * thread per tick (Python frames, native frames or both, merged), and hands
+ * each sample to the profile and to an optional sink (the raw writer). */
 #ifndef LOUPE_SAMPLER_H
 #define LOUPE_SAMPLER_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "profile.h"
+#include "target.h"
+
+struct sampler_opts {
+	double rate_hz;		/* ticks per second */
+	double duration_s;	/* 0: until stopped or the target exits */
+	bool native;		/* merge native frames (forced for non-Python
+				 * targets) */
+	bool blocking;		/* pause the whole process while sampling */
+	bool skip_idle;		/* do not walk threads that are not running
+				 * (cpu mode without --idle) */
+};
+
+struct sampler_stats {
+	uint64_t ticks;		/* ticks taken */
+	uint64_t missed;	/* deadlines passed without a tick */
+	uint64_t samples;	/* thread samples added */
+	uint64_t truncated;	/* of which with a truncated stack */
+	uint64_t errors;	/* thread samples lost to a failed read */
+	uint64_t elapsed_ns;
+	size_t max_threads;	/* most threads seen at once */
+};
+
+/* One thread's stack as taken by sampler_snapshot (for dump). */
+struct sampler_thread_view {
+	pid_t tid;
+	const char *name;
+	char state;		/* scheduler state letter */
+	uint32_t flags;		/* enum sample_flags */
+	uint32_t stack;		/* stack id in the profile, root first */
+};
+
+typedef struct sampler sampler;
+
+/* Called for every sample after it was added to the profile. */
+typedef int (*sampler_sink)(void *ctx, const profile *p,
+			    const struct sample *s);
+
+/* Inspects the target (CPython or native) and prepares the readers. */
+int sampler_new(sampler **out, target *t, profile *p,
+		const struct sampler_opts *o, lp_error *err);
+void sampler_free(sampler *s);
+
+/* "CPython 3.11.7" or "native" */
+const char *sampler_describe(const sampler *s);
+bool sampler_is_python(const sampler *s);
+
+/* Runs until *stop becomes non-zero, the duration ends or the target exits.
+ * Returns LP_OK in all three cases (see sampler_target_exited), an error
+ * only when sampling could not go on. */
+int sampler_run(sampler *s, volatile sig_atomic_t *stop, sampler_sink sink,
+		void *sink_ctx, lp_error *err);
+bool sampler_target_exited(const sampler *s);
+const struct sampler_stats *sampler_stats(const sampler *s);
+
+/* Takes one sample of every thread now, without adding it to the profile's
+ * aggregates; calls fn for each thread (stacks are interned in the
+ * profile). */
+int sampler_snapshot(sampler *s,
+		     void (*fn)(void *ctx, const struct sampler_thread_view *v),
+		     void *ctx, lp_error *err);
+
 #endif

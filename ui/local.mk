@@ -1,5 +1,11 @@
 bin_PROGRAMS += loupe
-loupe_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/ui $(NCURSESW_CFLAGS)
+loupe_CPPFLAGS = $(AM_CPPFLAGS)
 loupe_SOURCES = \
-	ui/main.c
-loupe_LDADD = $(LOUPE_ENGINE_LIBS) $(NCURSESW_LIBS)
+	ui/main.c \
+	ui/commands.h \
+	ui/options.c ui/options.h \
+	ui/session.c ui/session.h \
+	ui/cmd_record.c \
+	ui/cmd_dump.c \
+	ui/cmd_report.c
+loupe_LDADD = $(LOUPE_ENGINE_LIBS)

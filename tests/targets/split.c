@@ -1,7 +1,8 @@
 /* A native target with a known CPU split: hot_three() burns three times as
  * long as hot_one(), each reached through a few frames from main.  Prints
- * "ready <pid>" once running.  With an argument N > 0 it starts N extra
- * threads: the even ones spin in the same loop, the odd ones sleep. */
+ * "ready <pid>" once running.  Arguments BUSY SLEEPING start that many extra
+ * threads spinning in the same loop ("busy-N") or sleeping ("sleep-N"). */
+#define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,13 +64,21 @@ __attribute__((noinline)) static void *sleeper(void *arg)
 	return NULL;
 }
 
+static void start_threads(int n, void *(*fn)(void *), const char *prefix)
+{
+	for (int i = 0; i < n; i++) {
+		pthread_t th;
+		char name[16];
+		pthread_create(&th, NULL, fn, NULL);
+		snprintf(name, sizeof name, "%s-%d", prefix, i + 1);
+		pthread_setname_np(th, name);
+	}
+}
+
 int main(int argc, char **argv)
 {
-	int extra = argc > 1 ? atoi(argv[1]) : 0;
-	for (int i = 0; i < extra; i++) {
-		pthread_t th;
-		pthread_create(&th, NULL, i % 2 == 0 ? spinner : sleeper, NULL);
-	}
+	start_threads(argc > 1 ? atoi(argv[1]) : 0, spinner, "busy");
+	start_threads(argc > 2 ? atoi(argv[2]) : 0, sleeper, "sleep");
 	printf("ready %d\n", (int)getpid());
 	fflush(stdout);
 	for (;;)

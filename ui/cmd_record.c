@@ -1,0 +1,154 @@
+/* loupe record: sample a target and write a recording. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "commands.h"
+#include "formats/formats.h"
+#include "options.h"
+#include "profile.h"
+#include "sampler.h"
+#include "session.h"
+
+static const char usage[] =
+	"usage: loupe record [OPTIONS] -o FILE (-p PID | -- CMD [ARGS...])\n"
+	"\n"
+	"Samples every thread of a process and writes a profile to FILE.\n"
+	"\n"
+	"  -p, --pid PID        attach to a running process\n"
+	"  -o, --output FILE    where to write (format from the extension)\n"
+	"      --format F       collapsed, flamegraph, speedscope, chrome, pprof,\n"
+	"                       pstats or loupe (raw)\n"
+	"  -r, --rate HZ        samples per second per thread (default 100)\n"
+	"  -d, --duration S     stop after S seconds (default: Ctrl-C or exit)\n"
+	"      --mode M         wall, cpu or gil: which samples count (default cpu)\n"
+	"      --native         merge native (C) frames with Python frames\n"
+	"      --blocking       pause the process while reading (consistent)\n"
+	"      --nonblocking    never pause the process (default)\n"
+	"      --threads        a root frame per thread\n"
+	"      --idle           keep idle samples in cpu mode\n"
+	"      --no-lines       aggregate by function, not by line\n"
+	"  -q, --quiet          no summary on stderr\n"
+	"\n"
+	"Extensions: .txt/.folded collapsed, .svg flamegraph, .speedscope.json\n"
+	"speedscope, .trace.json chrome, .pb.gz pprof, .prof pstats, .loupe raw.\n";
+
+struct raw_sink {
+	raw_writer *w;
+	uint64_t since_flush;
+};
+
+static int raw_sink_fn(void *ctx, const profile *p, const struct sample *s)
+{
+	struct raw_sink *rs = ctx;
+	int rc = raw_writer_sample(rs->w, p, s);
+	/* Flush now and then so that a killed loupe leaves a readable file. */
+	if (rc == LP_OK && ++rs->since_flush >= 4096) {
+		rs->since_flush = 0;
+		rc = raw_writer_flush(rs->w, p);
+	}
+	return rc;
+}
+
+static void set_meta(profile *p, const struct cli_opts *o, target *t,
+		     sampler *s)
+{
+	char buf[64];
+	profile_set_meta(p, "target.exe", target_exe(t));
+	profile_set_meta(p, "target.comm", target_comm(t));
+	snprintf(buf, sizeof buf, "%d", (int)target_pid(t));
+	profile_set_meta(p, "target.pid", buf);
+	profile_set_meta(p, "runtime", sampler_describe(s));
+	snprintf(buf, sizeof buf, "%g", o->rate);
+	profile_set_meta(p, "rate", buf);
+	profile_set_meta(p, "mode", o->mode == MODE_WALL ? "wall" : o->mode == MODE_CPU ? "cpu" : "gil");
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct cli_opts o;
+	int rc = cli_parse(argc, argv, OPT_TARGET | OPT_SAMPLING | OPT_OUTPUT | OPT_SHAPE, usage, &o);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if (!o.mode_set)
+		o.mode = MODE_CPU;
+	if (!o.output) {
+		cli_error("no output file: give -o FILE (see 'loupe record --help')");
+		return 2;
+	}
+	if (o.format == FORMAT_NONE)
+		o.format = format_from_path(o.output);
+	if (o.format == FORMAT_NONE) {
+		cli_error("cannot tell the format of '%s' from its extension: give --format (see 'loupe record --help')", o.output);
+		return 2;
+	}
+
+	/* Find out now, not after an hour of sampling, that the file cannot
+	 * be written. */
+	lp_error err = { 0 };
+	atomic_file probe;
+	if (atomic_file_open(&probe, o.output, &err) != LP_OK) {
+		cli_error("%s", err.msg);
+		return 1;
+	}
+	atomic_file_abort(&probe);
+
+	session_catch_signals();
+	target *t = NULL;
+	profile *p = NULL;
+	sampler *s = NULL;
+	struct raw_sink rs = { 0 };
+	int status = 1;
+	if (session_open_target(&o, &t))
+		goto out;
+	p = profile_new();
+	if (!p) {
+		cli_error("out of memory");
+		goto out;
+	}
+	if (session_open_sampler(&o, t, p, &s))
+		goto out;
+	set_meta(p, &o, t, s);
+	if (o.format == FORMAT_RAW &&
+	    raw_writer_open(&rs.w, o.output, &err) != LP_OK) {
+		cli_error("%s", err.msg);
+		goto out;
+	}
+
+	rc = sampler_run(s, &session_stop, rs.w ? raw_sink_fn : NULL, &rs, &err);
+	const struct sampler_stats *st = sampler_stats(s);
+	if (rc != LP_OK)
+		cli_error("%s; writing what was sampled", err.msg);
+	if (st->samples == 0 && sampler_target_exited(s) && st->ticks <= 1) {
+		cli_error("PID %d exited before the first sample: nothing to write", (int)target_pid(t));
+		goto out;
+	}
+
+	struct output_opts oo = cli_output_opts(&o);
+	int wrc = rs.w ? raw_writer_close(rs.w, p, &err)
+		       : format_write_file(p, o.format, o.output, &oo, &err);
+	rs.w = NULL;
+	if (wrc != LP_OK) {
+		cli_error("%s", err.msg);
+		goto out;
+	}
+	if (!o.quiet) {
+		fprintf(stderr,
+			"loupe: took %llu of %llu samples (%llu missed) of PID %d (%s, %zu threads), %llu stack samples%s; wrote %s\n",
+			(unsigned long long)st->ticks,
+			(unsigned long long)(st->ticks + st->missed),
+			(unsigned long long)st->missed, (int)target_pid(t),
+			sampler_describe(s), st->max_threads,
+			(unsigned long long)st->samples,
+			sampler_target_exited(s) ? ", target exited" : "",
+			o.output);
+	}
+	status = rc == LP_OK ? 0 : 1;
+out:
+	if (rs.w)
+		raw_writer_abort(rs.w);
+	sampler_free(s);
+	profile_free(p);
+	if (t)
+		target_free(t, true);
+	return status;
+}

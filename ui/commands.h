@@ -1,0 +1,10 @@
+#ifndef LOUPE_UI_COMMANDS_H
+#define LOUPE_UI_COMMANDS_H
+
+/* Each returns the process exit status: 0 done, 1 runtime failure, 2 usage
+ * error.  argv[0] is the command's name. */
+int cmd_record(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+
+#endif

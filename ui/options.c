@@ -1,0 +1,173 @@
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Highest rate accepted; a loop cannot keep deadlines closer than this. */
+#define MAX_RATE_HZ 1000000.0
+
+enum {
+	O_MODE = 256, O_NATIVE, O_BLOCKING, O_NONBLOCKING, O_THREADS, O_IDLE,
+	O_NO_LINES, O_FORMAT, O_HELP,
+};
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("loupe: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int parse_double(const char *s, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !(v > 0))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("loupe: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'loupe %s --help')\n", cmd);
+	return 2;
+}
+
+int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
+	      struct cli_opts *o)
+{
+	static const struct option all[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, O_FORMAT },
+		{ "mode", required_argument, NULL, O_MODE },
+		{ "native", no_argument, NULL, O_NATIVE },
+		{ "blocking", no_argument, NULL, O_BLOCKING },
+		{ "nonblocking", no_argument, NULL, O_NONBLOCKING },
+		{ "threads", no_argument, NULL, O_THREADS },
+		{ "idle", no_argument, NULL, O_IDLE },
+		{ "no-lines", no_argument, NULL, O_NO_LINES },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cmd = argv[0];
+	memset(o, 0, sizeof *o);
+	o->rate = 100;
+	opterr = 0;
+	optind = 1;
+	int c;
+	/* '+': stop at the first non-option so "-- CMD -x" keeps CMD's own
+	 * options; '-' is not used, positional arguments are collected. */
+	while ((c = getopt_long(argc, argv, "+:p:r:d:o:qh", all, NULL)) != -1) {
+		unsigned need = 0;
+		switch (c) {
+		case 'p': case 'r': case 'd': case O_NATIVE: case O_BLOCKING:
+		case O_NONBLOCKING:
+			need = c == 'p' ? OPT_TARGET : OPT_SAMPLING;
+			break;
+		case 'o': case O_FORMAT:
+			need = OPT_OUTPUT;
+			break;
+		case O_MODE: case O_THREADS: case O_IDLE: case O_NO_LINES:
+			need = OPT_SHAPE;
+			break;
+		default:
+			break;
+		}
+		if (need && !(allowed & need))
+			return usage_error(cmd, "'loupe %s' takes no option %s", cmd,
+					   argv[optind - 1]);
+		switch (c) {
+		case 'h':
+			fputs(usage, stdout);
+			return -1;
+		case 'p': {
+			char *end;
+			errno = 0;
+			long v = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || v <= 0 || v > INT_MAX)
+				return usage_error(cmd, "invalid PID '%s': expected a positive number", optarg);
+			o->pid = (pid_t)v;
+			break;
+		}
+		case 'r':
+			if (parse_double(optarg, &o->rate) || o->rate > MAX_RATE_HZ)
+				return usage_error(cmd, "invalid rate '%s': expected samples per second, more than 0 and at most %.0f", optarg, MAX_RATE_HZ);
+			break;
+		case 'd':
+			if (parse_double(optarg, &o->duration))
+				return usage_error(cmd, "invalid duration '%s': expected seconds, more than 0", optarg);
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
+		case O_FORMAT:
+			o->format = format_from_name(optarg);
+			if (o->format == FORMAT_NONE)
+				return usage_error(cmd, "unknown format '%s': use collapsed, flamegraph, speedscope, chrome, pprof, pstats or loupe", optarg);
+			break;
+		case O_MODE:
+			if (format_mode_from_name(optarg, &o->mode) != 0)
+				return usage_error(cmd, "invalid mode '%s': use wall, cpu or gil", optarg);
+			o->mode_set = true;
+			break;
+		case O_NATIVE: o->native = true; break;
+		case O_BLOCKING: o->blocking = true; break;
+		case O_NONBLOCKING: o->blocking = false; break;
+		case O_THREADS: o->threads = true; break;
+		case O_IDLE: o->idle = true; break;
+		case O_NO_LINES: o->no_lines = true; break;
+		case 'q': o->quiet = true; break;
+		case ':':
+			return usage_error(cmd, "option %s needs a value", argv[optind - 1]);
+		default:
+			return usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc && strcmp(argv[optind - 1], "--") == 0) {
+		if (!(allowed & OPT_TARGET))
+			return usage_error(cmd, "'loupe %s' does not start commands", cmd);
+		o->cmd = &argv[optind];
+	} else {
+		o->args = &argv[optind];
+		o->nargs = argc - optind;
+	}
+	if (allowed & OPT_TARGET) {
+		if (o->nargs > 0)
+			return usage_error(cmd, "unexpected argument '%s' (a command to run goes after --)", o->args[0]);
+		if (!o->pid && !o->cmd)
+			return usage_error(cmd, "no target: give -p PID or -- COMMAND");
+		if (o->pid && o->cmd)
+			return usage_error(cmd, "give either -p PID or -- COMMAND, not both");
+	}
+	return 0;
+}
+
+struct output_opts cli_output_opts(const struct cli_opts *o)
+{
+	struct output_opts oo = {
+		.mode = o->mode,
+		.threads = o->threads,
+		.lines = !o->no_lines,
+		.idle = o->idle,
+	};
+	return oo;
+}

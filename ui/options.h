@@ -1,0 +1,42 @@
+/* Command-line options shared by loupe's commands. */
+#ifndef LOUPE_UI_OPTIONS_H
+#define LOUPE_UI_OPTIONS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "formats/formats.h"
+
+/* Which options a command takes. */
+enum {
+	OPT_TARGET = 1 << 0,	/* -p PID / -- CMD */
+	OPT_SAMPLING = 1 << 1,	/* --rate --duration --native --blocking ... */
+	OPT_OUTPUT = 1 << 2,	/* -o --format */
+	OPT_SHAPE = 1 << 3,	/* --mode --threads --no-lines --idle */
+};
+
+struct cli_opts {
+	pid_t pid;
+	char **cmd;		/* argv after "--", NULL-terminated */
+	double rate;
+	double duration;
+	enum sample_mode mode;
+	bool mode_set;
+	bool native, blocking, threads, idle, no_lines, quiet;
+	const char *output;
+	enum output_format format;
+	char **args;		/* positional arguments */
+	int nargs;
+};
+
+/* Parses argv (argv[0] is the command name).  Returns 0 to go on, or the
+ * process exit status: 0 after --help, 2 after a usage error (printed). */
+int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
+	      struct cli_opts *o);
+
+/* Prints "loupe: MSG" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+struct output_opts cli_output_opts(const struct cli_opts *o);
+
+#endif

@@ -1,0 +1,55 @@
+#include "session.h"
+
+#include <string.h>
+
+volatile sig_atomic_t session_stop;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	session_stop = 1;
+}
+
+void session_catch_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: the sampler's sleep must end at once. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int session_open_target(const struct cli_opts *o, target **out)
+{
+	lp_error err = { 0 };
+	int rc = o->cmd ? target_spawn(out, o->cmd, &err)
+			: target_attach(out, o->pid, &err);
+	if (rc != LP_OK) {
+		cli_error("%s", err.msg[0] ? err.msg : lp_strerror(rc));
+		return 1;
+	}
+	return 0;
+}
+
+int session_open_sampler(const struct cli_opts *o, target *t, profile *p,
+			 sampler **out)
+{
+	struct sampler_opts so = {
+		.rate_hz = o->rate,
+		.duration_s = o->duration,
+		.native = o->native,
+		.blocking = o->blocking,
+		.skip_idle = o->mode == MODE_CPU && !o->idle,
+	};
+	lp_error err = { 0 };
+	int rc = sampler_new(out, t, p, &so, &err);
+	if (rc != LP_OK) {
+		cli_error("%s", err.msg[0] ? err.msg : lp_strerror(rc));
+		return 1;
+	}
+	return 0;
+}
