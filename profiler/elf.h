@@ -14,12 +14,24 @@ typedef struct elf_file elf_file;
 /* Opens and indexes path (symbols sorted by address).  A truncated or
  * non-ELF file is LP_EFORMAT. */
 int elf_file_open(elf_file **out, const char *path, lp_error *err);
+/* The same from an open descriptor (not closed, not kept: everything is
+ * copied out); name is for messages only. */
+int elf_file_open_fd(elf_file **out, int fd, const char *name, lp_error *err);
+/* The same from an ELF image in memory (copied; e.g. our own vDSO). */
+int elf_file_open_mem(elf_file **out, const void *image, size_t len,
+		      const char *name, lp_error *err);
 void elf_file_free(elf_file *f);
 
 /* Hex build-id, or "" when the file has none. */
 const char *elf_file_build_id(const elf_file *f);
 /* True for ET_DYN (PIE executables and shared libraries). */
 int elf_file_is_dyn(const elf_file *f);
+/* True when the file has a full .symtab (not stripped to .dynsym). */
+int elf_file_has_symtab(const elf_file *f);
+/* Gives dst the PT_LOAD table of src (and takes src's): a detached debug
+ * file (objcopy --only-keep-debug) has the symbols but p_filesz 0 in its
+ * program headers, so the load bias must come from the mapped file. */
+void elf_file_take_loads(elf_file *dst, elf_file *src);
 
 /* The symbol covering vaddr (an address in the file's own address space):
  * its name and vaddr - symbol start.  LP_ENOTFOUND when none. */
@@ -30,11 +42,14 @@ int elf_file_find_symbol(const elf_file *f, const char *name, uint64_t *vaddr,
 			 uint64_t *size);
 
 /* Load bias: runtime address = vaddr + bias, computed from a mapping of this
- * file in the target (the PT_LOAD that covers the mapping's file offset). */
+ * file in the target (the PT_LOAD that covers the mapping's file offset).
+ * 0 for ET_EXEC.  Two segments can share a file page (read-only data and
+ * the RELRO start of data, both r--p at one offset), so for ET_DYN pass the
+ * file's first mapping (offset 0), which is never ambiguous. */
 int elf_file_load_bias(const elf_file *f, const struct map_entry *m,
 		       uint64_t *bias);
 
-/* The file address range and file offset of a section by name (e.g.
+/* The file address range (vaddr, size) of a section by name (e.g.
  * ".PyRuntime", ".eh_frame_hdr").  LP_ENOTFOUND when absent. */
 int elf_file_section(const elf_file *f, const char *name, uint64_t *vaddr,
 		     uint64_t *size);

@@ -19,15 +19,34 @@ struct symbol_info {
 
 typedef struct symbolizer symbolizer;
 
+/* Parsed ELF files shared by symbolizers (subprocesses, the daemon's many
+ * targets): keyed by build-id and by the opened file's dev, inode, size and
+ * mtime.  Reference counted; not thread-safe. */
+typedef struct elf_cache elf_cache;
+int elf_cache_new(elf_cache **out);
+/* Where detached debug files are looked up by build-id for stripped files
+ * (default /usr/lib/debug; NULL: never).  LP_OK or LP_ENOMEM. */
+int elf_cache_set_debug_dir(elf_cache *c, const char *dir);
+/* Drops one reference; the last one frees every cached file. */
+void elf_cache_free(elf_cache *c);
+
 /* procfd: an fd of /proc/PID, files are opened through its root/ so that a
  * process in another mount namespace is read right. */
 int symbolizer_new(symbolizer **out, pid_t pid, int procfd);
+/* The same with a shared cache (a reference is taken; NULL: a private one).
+ * procfd stays the caller's and must outlive the symbolizer. */
+int symbolizer_new_cached(symbolizer **out, pid_t pid, int procfd,
+			  elf_cache *cache);
 void symbolizer_free(symbolizer *s);
 
 /* Forgets per-process state after the maps changed (ELF cache is kept). */
 void symbolizer_maps_changed(symbolizer *s);
 
-/* Resolves a runtime address.  Strings stay valid until symbolizer_free. */
+/* Resolves a runtime address.  Strings stay valid until symbolizer_free.
+ * LP_OK when a mapping covers addr: module and module_offset are filled,
+ * func is NULL when no symbol covers addr.  LP_ENOTFOUND when no mapping
+ * does (module "[unknown]", module_offset = addr).  Warm, it makes no
+ * system call: two binary searches (maps, then symbols). */
 int symbolizer_lookup(symbolizer *s, const struct maps *m, uint64_t addr,
 		      struct symbol_info *out);
 
