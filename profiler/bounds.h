@@ -22,5 +22,33 @@
 #define MAX_RECORD_LEN (16u * 1024 * 1024)
 /* iovecs in one process_vm_readv call (the kernel's UIO_MAXIOV is 1024). */
 #define MAX_IOV 1024
+/* Bytes of one string interned in a profile (names, metadata values, the
+ * folded lines of the collapsed writer); a longer one is refused, so that
+ * every string fits one .loupe record (id varint + bytes). */
+#define MAX_INTERN_STR_LEN (MAX_RECORD_LEN - 16)
+/* Frame ids in one interned stack: native + Python + task chain + synthetic
+ * roots stay far below; the cap keeps a stack within one .loupe record. */
+#define MAX_INTERN_STACK_LEN 65536
+/* Metadata entries of one profile (key/value pairs). */
+#define MAX_META 1024
+/* Bytes the .loupe writer buffers before a write(2). */
+#define RAW_WRITE_BUFFER (64u * 1024)
+
+/* Symbols indexed from one ELF file (.symtab + .dynsym); libxul-sized
+ * files have about a million, more are dropped. */
+#define MAX_ELF_SYMBOLS (4u * 1024 * 1024)
+/* Bytes kept of one symbol or section name (long C++ names are cut). */
+#define MAX_SYMBOL_NAME_LEN 4096
+/* Section or program headers of one ELF file; more is a corrupt file. */
+#define MAX_ELF_SECTIONS 65536
+/* Bytes of an NT_GNU_BUILD_ID (20 for SHA-1, the longest in use is 32). */
+#define MAX_BUILD_ID_LEN 64
+/* Distinct ELF files in one ELF cache (a daemon across upgrades); past it
+ * new files are refused (their frames keep module + offset, no name). */
+#define MAX_ELF_CACHE 4096
+/* Entries read from one /tmp/perf-PID.map (JIT symbols). */
+#define MAX_PERF_MAP_ENTRIES (1u * 1024 * 1024)
+/* Bytes of one /tmp/perf-PID.map file read. */
+#define MAX_PERF_MAP_BYTES (256u * 1024 * 1024)
 
 #endif

@@ -14,15 +14,19 @@
 
 /* Id 0 is "none" for strings (the empty string), frames and stacks (the
  * empty stack); interning functions return PROFILE_NOID on allocation
- * failure. */
+ * failure, on an id that does not exist (a frame naming an unknown string,
+ * a stack naming an unknown frame), on input beyond the MAX_INTERN_* bounds
+ * and when the ids of a table would run out. */
 #define PROFILE_NOID UINT32_MAX
 
 enum frame_kind {
 	FRAME_NATIVE = 0,
 	FRAME_PYTHON = 1,
-	FRAME_TASK = 2,		/* an asyncio task */
-	FRAME_THREAD = 3,	/* synthetic root: a thread */
-	FRAME_PROCESS = 4,	/* synthetic root: a process */
+	FRAME_TASK = 2,		/* an asyncio task: func is its name */
+	FRAME_THREAD = 3,	/* synthetic root: line is the TID, func the
+				 * thread's name (or 0) */
+	FRAME_PROCESS = 4,	/* synthetic root: line is the PID, func the
+				 * command name (or 0) */
 	FRAME_KIND_COUNT
 };
 
@@ -32,6 +36,8 @@ struct frame {
 	uint32_t file;		/* string id (source file, or 0) */
 	uint32_t module;	/* string id (ELF module for native, or 0) */
 	int32_t line;		/* source line, 0 when unknown */
+	uint64_t offset;	/* native without a symbol (func 0): address as
+				 * an offset into module; 0 otherwise */
 };
 
 enum sample_flags {
@@ -81,13 +87,21 @@ uint32_t profile_intern_frame(profile *p, const struct frame *f);
 /* frames[0] is the root.  n may be 0 (the empty stack, id 0). */
 uint32_t profile_intern_stack(profile *p, const uint32_t *frames, size_t n);
 
-/* Returns 0 or LP_ENOMEM. */
+/* Returns 0, LP_ENOMEM, or LP_EINVAL when s names an unknown stack or task
+ * string.  Allocates only when a new (stack, pid, tid, task) appears, when a
+ * table grows, or to append to the timeline when it is kept. */
 int profile_add_sample(profile *p, const struct sample *s);
+/* Adds an aggregate as a whole (the .loupe reader replaying AGG records):
+ * sums into the aggregate of the same key.  Does not touch the timeline. */
+int profile_add_agg(profile *p, const struct profile_agg *a);
 /* Names a thread (the last name given wins). */
 int profile_set_thread(profile *p, int32_t pid, int32_t tid, const char *name);
 /* Free-form metadata (target, rate, mode, interpreter version...). */
 int profile_set_meta(profile *p, const char *key, const char *value);
 const char *profile_meta(const profile *p, const char *key);
+/* Wall-clock time the recording started (unix ns), 0 when unknown. */
+void profile_set_start_ns(profile *p, uint64_t unix_ns);
+uint64_t profile_start_ns(const profile *p);
 
 /* Drops every sample and aggregate, keeps the interned tables. */
 void profile_reset_samples(profile *p);
@@ -96,17 +110,29 @@ void profile_reset_samples(profile *p);
 size_t profile_nstrs(const profile *p);
 size_t profile_nframes(const profile *p);
 size_t profile_nstacks(const profile *p);
+/* Strings stay at the same address for the life of the profile; frame,
+ * stack, aggregate, thread and timeline pointers are valid until the next
+ * call that interns or adds.  Unknown ids give NULL (n = 0). */
 const char *profile_str(const profile *p, uint32_t id);
+size_t profile_str_len(const profile *p, uint32_t id);
 const struct frame *profile_frame(const profile *p, uint32_t id);
 const uint32_t *profile_stack(const profile *p, uint32_t id, size_t *n);
 const struct profile_agg *profile_aggs(const profile *p, size_t *n);
 const struct profile_thread *profile_threads(const profile *p, size_t *n);
+/* String id of a thread's name, 0 when unnamed. */
+uint32_t profile_thread_name(const profile *p, int32_t pid, int32_t tid);
 /* Timeline (only when kept). */
 const struct sample *profile_timeline(const profile *p, size_t *n);
 size_t profile_nmeta(const profile *p);
 void profile_meta_at(const profile *p, size_t i, const char **key,
 		     const char **value);
+/* The same as string ids (for the .loupe writer). */
+void profile_meta_ids(const profile *p, size_t i, uint32_t *key,
+		      uint32_t *value);
 uint64_t profile_total_samples(const profile *p);
+/* Bytes the profile holds allocated (capacities, not use): for tests and the
+ * daemon's memory accounting. */
+size_t profile_memory(const profile *p);
 
 /* Per-function figures: own = the function is the leaf, total = it is
  * anywhere on the stack (counted once per stack even under recursion). */

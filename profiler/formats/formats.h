@@ -36,12 +36,17 @@ enum output_format format_from_path(const char *path);
 const char *format_name(enum output_format f);
 int format_mode_from_name(const char *name, enum sample_mode *mode);
 
-/* Whether a sample aggregate counts under opts, and with what weight. */
+/* Whether a sample aggregate counts under opts, and with what weight: wall
+ * counts every sample (idle too), cpu the on-CPU ones (plus idle ones with
+ * opts.idle), gil those that held the GIL (format_names.c). */
 uint64_t output_weight(const struct profile_agg *a,
 		       const struct output_opts *o);
 
 /* Text of a frame as shown: "func (file:line)" for Python (without the line
- * when !lines), "func" or "module+0xoff" for native. */
+ * when !lines), "func" or "module+0xoff" for native, "task NAME",
+ * "thread TID (name)", "process PID (comm)".  Returns LP_OK, LP_EINVAL for
+ * an unknown id, LP_ETRUNCATED when buf was too small (text cut, still
+ * terminated). */
 int format_frame(const profile *p, uint32_t frame, bool lines, char *buf,
 		 size_t len);
 
@@ -56,9 +61,12 @@ int atomic_file_commit(atomic_file *af, lp_error *err);
 void atomic_file_abort(atomic_file *af);
 
 /* Writers of a whole profile. */
+/* Folded stacks, sorted, one line per distinct text; the empty stack is
+ * "<no stack>" (collapsed.c lists every choice).  LP_OK, LP_ENOMEM, LP_EIO. */
 int collapsed_write(const profile *p, FILE *fp, const struct output_opts *o);
 
-/* Writes p in format f to path, atomically. */
+/* Writes p in format f to path, atomically.  Formats still to come give
+ * LP_EUNSUPPORTED, "format X is not implemented yet". */
 int format_write_file(const profile *p, enum output_format f,
 		      const char *path, const struct output_opts *o,
 		      lp_error *err);
@@ -73,9 +81,11 @@ int raw_writer_open(raw_writer **out, const char *path, lp_error *err);
 int raw_writer_sample(raw_writer *w, const profile *p, const struct sample *s);
 /* Writes what is new in p (metadata, threads) and flushes to the file. */
 int raw_writer_flush(raw_writer *w, const profile *p);
-/* Flushes, fsyncs and renames into place. */
+/* Writes what is new in p (may be NULL), an END record, fsyncs and renames
+ * into place; frees w.  On failure the temporary is kept when it holds
+ * samples (the message names it), so a recording is never lost. */
 int raw_writer_close(raw_writer *w, const profile *p, lp_error *err);
-/* Removes the temporary file. */
+/* Removes the temporary file; frees w. */
 void raw_writer_abort(raw_writer *w);
 /* Writes a whole profile (report/diff conversions); with its timeline when
  * kept, else its aggregates. */
@@ -86,7 +96,11 @@ struct raw_read_info {
 	bool truncated;		/* the file ended inside a record */
 	uint64_t records;
 };
-/* Replays a .loupe file into p (which may keep its timeline). */
+/* Replays a .loupe file into p (which may keep its timeline, and may hold
+ * data already: ids are translated).  A file cut inside a record gives
+ * LP_OK with info->truncated; LP_EFORMAT "X is not a loupe recording" for
+ * another file or major version, LP_EFORMAT "X: corrupt ... record" for
+ * damage (what came before it stays in p). */
 int raw_read_file(const char *path, profile *p, struct raw_read_info *info,
 		  lp_error *err);
 
