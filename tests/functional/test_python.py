@@ -1,0 +1,452 @@
+"""loupe on CPython targets, once per interpreter.
+
+Every scenario runs as its own test for each interpreter: the pyenv builds
+under /root/.pyenv/versions (2.7, 3.6 to 3.13), Debian's static, stripped
+/usr/bin/python3.11, and Debian unstable's 3.14 fetched by
+tools/get-python3.14 (LOUPE_PY314 overrides its path).  A missing
+interpreter is a skip whose reason says which and how to get it.
+
+Run: LOUPE=/path/to/loupe python3 tests/functional/test_python.py -v
+"""
+import glob
+import os
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TARGETS = os.path.join(os.path.dirname(HERE), "targets")
+PYENV = "/root/.pyenv/versions"
+READY_DEADLINE = 30.0
+LOUPE_TIMEOUT = 60.0
+
+
+# --- interpreters ---------------------------------------------------------
+
+def _pyenv(minor):
+    def find():
+        found = sorted(glob.glob(os.path.join(PYENV, minor + ".*", "bin",
+                                              "python")))
+        if found:
+            return found[-1], None
+        return None, ("CPython %s not found under %s (pyenv install %s)"
+                      % (minor, PYENV, minor))
+    return find
+
+
+def _path(path, hint):
+    def find():
+        p = path() if callable(path) else path
+        if os.access(p, os.X_OK):
+            return p, None
+        return None, "%s not found (%s)" % (p, hint)
+    return find
+
+
+INTERPRETERS = [("py%s" % m.replace(".", ""), _pyenv(m))
+                for m in ("2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11",
+                          "3.12", "3.13")]
+INTERPRETERS += [
+    ("py311_debian_static",
+     _path("/usr/bin/python3.11", "Debian's python3.11-minimal package")),
+    ("py314_debian_static",
+     _path(lambda: os.environ.get("LOUPE_PY314",
+                                  "/opt/loupe-py314/usr/bin/python3.14"),
+           "run tools/get-python3.14 or set LOUPE_PY314")),
+]
+
+
+# --- helpers (to move to harness.py once it exists) -----------------------
+
+def loupe_binary():
+    path = os.environ.get("LOUPE")
+    if path and os.access(path, os.X_OK):
+        return path
+    return None
+
+
+def run_loupe(*args, **kw):
+    cmd = [loupe_binary()] + [str(a) for a in args]
+    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True,
+                          timeout=kw.get("timeout", LOUPE_TIMEOUT))
+
+
+def read_collapsed(path):
+    """{(root frame, ..., leaf frame): count} from a collapsed-stacks file."""
+    stacks = {}
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line.strip():
+                continue
+            stack, _, count = line.rpartition(" ")
+            key = tuple(stack.split(";"))
+            stacks[key] = stacks.get(key, 0) + int(count)
+    return stacks
+
+
+FRAME_RE = re.compile(r"^(?P<func>.*?) \((?P<file>[^()]*):(?P<line>\d+)\)$")
+
+
+def func_of(frame):
+    return frame.strip().split(" (")[0]
+
+
+def parse_frame(frame):
+    """(func, file basename, line) of "func (file:line)", or None."""
+    m = FRAME_RE.match(frame.strip())
+    if not m:
+        return None
+    return (m.group("func"), os.path.basename(m.group("file")),
+            int(m.group("line")))
+
+
+def has_func(stack, name):
+    return any(func_of(f) == name for f in stack)
+
+
+def weight_where(stacks, pred):
+    return sum(c for s, c in stacks.items() if pred(s))
+
+
+def parse_dump(text):
+    """[(header line, [frame lines, leaf first])] of `loupe dump` output:
+    a line "Thread TID ..." at column 0 starts a thread, the indented lines
+    after it are its frames; other lines (process, version) end it."""
+    threads = []
+    current = None
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if line[0] in " \t":
+            if current is not None:
+                current[1].append(line.strip())
+        elif line.startswith("Thread "):
+            current = (line, [])
+            threads.append(current)
+        else:
+            current = None
+    return threads
+
+
+def expected_lines(path):
+    """{name: line} from the "# EXPECT: name" markers of a target."""
+    marks = {}
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            m = re.search(r"#\s*EXPECT:\s*(\S+)", line)
+            if m:
+                marks[m.group(1)] = n
+    return marks
+
+
+def thread_states(pid):
+    states = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                states[int(tid)] = f.read().rsplit(")", 1)[1].split()[0]
+        except (IOError, OSError):
+            pass  # the thread ended meanwhile
+    return states
+
+
+def _die_with_parent():
+    # A killed test run must not leave targets spinning: PR_SET_PDEATHSIG.
+    import ctypes
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)
+
+
+class Target(object):
+    """A Python target started under one interpreter; .lines holds what it
+    printed before "ready"."""
+
+    def __init__(self, python, script, errlog):
+        self.script = os.path.join(TARGETS, script)
+        self.err = open(errlog, "w+")
+        self.proc = subprocess.Popen([python, self.script],
+                                     stdout=subprocess.PIPE, stderr=self.err,
+                                     preexec_fn=_die_with_parent)
+        self.pid = self.proc.pid
+        self.lines = []
+        self._wait_ready()
+
+    def _wait_ready(self):
+        deadline = time.time() + READY_DEADLINE
+        buf = b""
+        fd = self.proc.stdout.fileno()
+        while True:
+            left = deadline - time.time()
+            if left <= 0:
+                raise AssertionError("%s: no 'ready' within %.0f s"
+                                     % (self.script, READY_DEADLINE))
+            r, _, _ = select.select([fd], [], [], left)
+            if not r:
+                continue
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                self.err.seek(0)
+                raise AssertionError("%s exited before 'ready' (status %s): "
+                                     "%s" % (self.script, self.proc.wait(),
+                                             self.err.read()[-2000:]))
+            buf += chunk
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                line = line.decode("ascii", "replace")
+                if line == "ready":
+                    return
+                self.lines.append(line)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self.proc.stdout.close()
+        self.err.close()
+
+
+class PythonTestCase(unittest.TestCase):
+
+    def setUp(self):
+        if loupe_binary() is None:
+            self.skip("LOUPE does not name an executable loupe binary "
+                      "(LOUPE=%r)" % os.environ.get("LOUPE"))
+        self.tmp = tempfile.mkdtemp(prefix="loupe-pytest-")
+        self.targets = []
+
+    def tearDown(self):
+        for t in self.targets:
+            t.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def skip(self, reason):
+        sys.stderr.write("SKIP %s: %s\n" % (self.id(), reason))
+        self.skipTest(reason)
+
+    def python(self, finder):
+        path, why = finder()
+        if path is None:
+            self.skip(why)
+        return path
+
+    def start(self, finder, script):
+        t = Target(self.python(finder), script,
+                   os.path.join(self.tmp, "%s.stderr" % script))
+        self.targets.append(t)
+        return t
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def assert_running(self, t):
+        """The quality bar: loupe leaves no thread of the target stopped."""
+        self.assertIsNone(t.proc.poll(), "target died")
+        states = thread_states(t.pid)
+        stopped = dict((k, v) for k, v in states.items() if v in "tT")
+        self.assertFalse(stopped, "threads left stopped: %r" % stopped)
+
+    def record(self, t, out, *args, **kw):
+        res = run_loupe("record", "-p", t.pid, "-o", out,
+                        "-d", kw.get("duration", 2), *args)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assert_running(t)
+        return read_collapsed(out)
+
+    def dump_until(self, t, ok, *args):
+        """Runs `loupe dump` until ok(threads) holds, for a few tries within
+        a deadline (a nonblocking read of a live process can be torn)."""
+        deadline = time.time() + 10
+        last = None
+        while True:
+            res = run_loupe("dump", "-p", t.pid, *args)
+            self.assertEqual(res.returncode, 0, res.stderr)
+            self.assert_running(t)
+            threads = parse_dump(res.stdout)
+            if ok(threads):
+                return threads, res.stdout
+            last = res.stdout
+            if time.time() > deadline:
+                self.fail("dump never showed the expected stacks:\n" + last)
+            time.sleep(0.2)
+
+
+def per_interpreter(cls):
+    """Turns each check_X(self, finder) of cls into test_X_<interpreter>."""
+    for name in [n for n in dir(cls) if n.startswith("check_")]:
+        for tag, finder in INTERPRETERS:
+            def test(self, _check=getattr(cls, name), _finder=finder):
+                _check(self, _finder)
+            test.__name__ = "test_%s_%s" % (name[len("check_"):], tag)
+            setattr(cls, test.__name__, test)
+    return cls
+
+
+# --- scenarios ------------------------------------------------------------
+
+@per_interpreter
+class Split(PythonTestCase):
+    """split.py: hot_three() burns 3x what hot_one() burns."""
+
+    def check_cpu_split(self, finder):
+        t = self.start(finder, "split.py")
+        stacks = self.record(t, self.path("split.txt"), "--mode", "cpu",
+                             "-r", "400", duration=3)
+        three = weight_where(stacks, lambda s: has_func(s, "hot_three"))
+        one = weight_where(stacks, lambda s: has_func(s, "hot_one"))
+        self.assertGreater(three + one, 300, stacks)
+        share = three / float(three + one)
+        self.assertAlmostEqual(share, 0.75, delta=0.05,
+                               msg="hot_three share %.3f (%d vs %d)"
+                               % (share, three, one))
+        # Root first: <module> -> work -> hot_three, with lines.
+        top = max((s for s in stacks if has_func(s, "hot_three")),
+                  key=lambda s: stacks[s])
+        names = [func_of(f) for f in top]
+        self.assertEqual(names[-2:], ["work", "hot_three"], top)
+        self.assertIn("<module>", names, top)
+        for f in top:
+            p = parse_frame(f)
+            self.assertTrue(p and p[1] == "split.py" and p[2] > 0, f)
+
+    def check_no_lines(self, finder):
+        t = self.start(finder, "split.py")
+        stacks = self.record(t, self.path("split.txt"), "--mode", "cpu",
+                             "--no-lines", duration=1)
+        frames = set(f for s in stacks for f in s)
+        # The line part goes, the function (and file) stay.
+        self.assertIn("hot_three", set(func_of(f) for f in frames))
+        self.assertFalse([f for f in frames if parse_frame(f)], frames)
+
+
+@per_interpreter
+class Parked(PythonTestCase):
+    """parked.py: dump shows inner/middle/outer on their marked lines."""
+
+    def check_dump_lines(self, finder):
+        t = self.start(finder, "parked.py")
+        marks = expected_lines(t.script)
+        want = [(n, "parked.py", marks[n])
+                for n in ("inner", "middle", "outer", "<module>")]
+
+        def main_stack(threads):
+            for header, frames in threads:
+                parsed = [parse_frame(f) for f in frames]
+                if want[0] in parsed:
+                    i = parsed.index(want[0])
+                    return header, parsed[i:i + len(want)]
+            return None
+
+        threads, text = self.dump_until(
+            t, lambda th: (main_stack(th) or (0, None))[1] == want)
+        header, _ = main_stack(threads)
+        self.assertRegex(header, r"\b%d\b" % t.pid, text)
+
+
+@per_interpreter
+class Threads(PythonTestCase):
+    """threads.py: busy and idle threads, by tid, in dump and record."""
+
+    WORKER_FUNC = {"busy": "busy_worker", "idle": "idle_worker",
+                   "select": "select_worker"}
+
+    def named_tids(self, t):
+        tids = {}
+        for line in t.lines:
+            parts = line.split()
+            if len(parts) == 3 and parts[0] == "thread":
+                tids[parts[1]] = int(parts[2])
+        self.assertEqual(len(tids), 5, t.lines)
+        # They are real threads of the target, under their OS names.
+        for name, tid in tids.items():
+            with open("/proc/%d/task/%d/comm" % (t.pid, tid)) as f:
+                self.assertEqual(f.read().strip(), name)
+        return tids
+
+    def check_dump_tids(self, finder):
+        t = self.start(finder, "threads.py")
+        tids = self.named_tids(t)
+
+        def by_tid(threads):
+            found = {}
+            for header, frames in threads:
+                for name, tid in tids.items():
+                    if re.search(r"\b%d\b" % tid, header):
+                        found[name] = (header, [func_of(f) for f in frames])
+            return found
+
+        def ok(threads):
+            found = by_tid(threads)
+            return len(found) == len(tids) and all(
+                self.WORKER_FUNC[n.split("-")[0]] in found[n][1]
+                for n in found)
+
+        threads, text = self.dump_until(t, ok)
+        found = by_tid(threads)
+        for name, (header, _) in found.items():
+            self.assertIn(name, header, text)
+        # Every thread loupe shows is a thread of the target.
+        task = set(int(x) for x in os.listdir("/proc/%d/task" % t.pid))
+        for header, _ in threads:
+            nums = set(int(x) for x in re.findall(r"\b\d+\b", header))
+            self.assertTrue(nums & task, "unknown thread: %s" % header)
+
+    def check_wall_vs_cpu(self, finder):
+        t = self.start(finder, "threads.py")
+        self.named_tids(t)
+        wall = self.record(t, self.path("wall.txt"), "--mode", "wall")
+        cpu = self.record(t, self.path("cpu.txt"), "--mode", "cpu")
+        for func in ("busy_worker", "idle_worker", "select_worker"):
+            self.assertGreater(
+                weight_where(wall, lambda s: has_func(s, func)), 0,
+                "%s missing in wall mode: %r" % (func, wall))
+        self.assertGreater(weight_where(cpu, lambda s: has_func(s, "busy_worker")),
+                           0, cpu)
+        for func in ("idle_worker", "select_worker"):
+            self.assertEqual(
+                weight_where(cpu, lambda s: has_func(s, func)), 0,
+                "%s (off CPU) in cpu mode: %r" % (func, cpu))
+
+
+NATIVE_SORT_RE = re.compile(r"qsort|msort")
+
+
+@per_interpreter
+class NativeMerge(PythonTestCase):
+    """native_call.py: Python -> qsort (native) -> Python callback."""
+
+    def check_native_order(self, finder):
+        t = self.start(finder, "native_call.py")
+        stacks = self.record(t, self.path("native.txt"), "--mode", "cpu",
+                             "--native", duration=2)
+
+        def ordered(s):
+            funcs = [func_of(f) for f in s]
+            if "call_qsort" not in funcs or "py_compare" not in funcs:
+                return False
+            a = funcs.index("call_qsort")
+            b = next((i for i in range(a + 1, len(s))
+                      if NATIVE_SORT_RE.search(s[i])), None)
+            return b is not None and "py_compare" in funcs[b + 1:]
+
+        in_cb = weight_where(stacks, lambda s: has_func(s, "py_compare"))
+        good = weight_where(stacks, ordered)
+        self.assertGreater(in_cb, 50, stacks)
+        self.assertGreaterEqual(good / float(in_cb), 0.5,
+                                "%d of %d callback samples ordered\n%r"
+                                % (good, in_cb, stacks))
+        best = max((s for s in stacks if ordered(s)), key=lambda s: stacks[s])
+        funcs = [func_of(f) for f in best]
+        self.assertLess(funcs.index("main"), funcs.index("call_qsort"), best)
+        # Python frames keep their lines in a merged stack.
+        self.assertTrue(parse_frame(best[funcs.index("py_compare")]), best)
+
+
+if __name__ == "__main__":
+    unittest.main()
