@@ -51,4 +51,13 @@
 /* Bytes of one /tmp/perf-PID.map file read. */
 #define MAX_PERF_MAP_BYTES (256u * 1024 * 1024)
 
+/* Bytes of one CPython frame data-stack chunk copied per sample (3.11+);
+ * frames past it are read one by one. */
+#define MAX_PY_CHUNK_READ (256u * 1024)
+/* Remote regions re-read in the one vectored read that starts a CPython
+ * sample (must stay below MAX_IOV). */
+#define MAX_PY_PREFETCH 512
+/* Code objects cached per CPython process (names, file, line table). */
+#define MAX_PY_CODE_CACHE 4096
+
 #endif

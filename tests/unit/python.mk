@@ -1,1 +1,12 @@
 # Check units of this area: check_PROGRAMS += tests/unit/check_X; TESTS += tests/unit/check_X
+check_PROGRAMS += tests/unit/check_py_live tests/unit/check_py_walk
+TESTS += tests/unit/check_py_live tests/unit/check_py_walk
+tests_unit_check_py_live_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_py_live_LDADD = $(UNIT_LIBS)
+tests_unit_check_py_walk_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_py_walk_LDADD = $(UNIT_LIBS)
+# The line-table decoders' unit (profiler/python/linetable.c).
+check_PROGRAMS += tests/unit/check_py_linetable
+TESTS += tests/unit/check_py_linetable
+tests_unit_check_py_linetable_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_py_linetable_LDADD = $(UNIT_LIBS)

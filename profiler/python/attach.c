@@ -1,0 +1,338 @@
+/* Finding CPython in a target: which mapped file is the interpreter, its
+ * exact version, where its runtime state is, and the layout to read it. */
+#include "python/pyproc.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bounds.h"
+#include "error.h"
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+/* "python3.11", "libpython3.11.so.1.0", "python2.7": major/minor from the
+ * name; 0 when the name does not say (e.g. "python3"). */
+static void name_version(const char *name, int *major, int *minor)
+{
+	*major = *minor = 0;
+	const char *p = strstr(name, "python");
+	if (!p)
+		return;
+	p += 6;
+	if (!isdigit((unsigned char)p[0]))
+		return;
+	*major = p[0] - '0';
+	if (p[1] == '.' && isdigit((unsigned char)p[2]))
+		*minor = (int)strtol(p + 2, NULL, 10);
+}
+
+/* "3.11.7", "3.14.0rc1" from PY_VERSION_HEX (Include/patchlevel.h). */
+static void hex_version(uint64_t hex, char *out, size_t len)
+{
+	unsigned level = (hex >> 4) & 0xf, serial = hex & 0xf;
+	const char *lv = level == 0xa ? "a" : level == 0xb ? "b" :
+			 level == 0xc ? "rc" : "";
+	if (*lv)
+		snprintf(out, len, "%u.%u.%u%s%u", (unsigned)(hex >> 24) & 0xff,
+			 (unsigned)(hex >> 16) & 0xff,
+			 (unsigned)(hex >> 8) & 0xff, lv, serial);
+	else
+		snprintf(out, len, "%u.%u.%u", (unsigned)(hex >> 24) & 0xff,
+			 (unsigned)(hex >> 16) & 0xff,
+			 (unsigned)(hex >> 8) & 0xff);
+}
+
+/* Bytes of read-only mappings scanned for the version string. */
+#define VERSION_SCAN_MAX (16u << 20)
+#define VERSION_SCAN_STEP (256u * 1024)
+
+/* Is s (NUL-terminated in the buffer) PY_VERSION of major.minor, e.g.
+ * "3.8.18", "3.10.0rc2", "2.7.18+"? */
+static size_t match_version(const char *s, size_t avail, int major, int minor)
+{
+	char pre[16];
+	int n = snprintf(pre, sizeof pre, "%d.%d.", major, minor);
+	if (n <= 0 || (size_t)n >= avail || memcmp(s, pre, (size_t)n) != 0)
+		return 0;
+	size_t i = (size_t)n, d = 0;
+	while (i < avail && isdigit((unsigned char)s[i]) && d < 3)
+		i++, d++;
+	if (!d)
+		return 0;
+	while (i < avail && i < 24 && (isalnum((unsigned char)s[i]) ||
+				       s[i] == '+'))
+		i++;
+	return i < avail && s[i] == '\0' ? i : 0;
+}
+
+/* PY_VERSION is a string literal in the interpreter's read-only data
+ * (Include/patchlevel.h, used by Py_GetVersion); find it NUL-delimited in
+ * the module's non-writable mappings. */
+static int scan_version(py_proc *py, const struct maps *m, const char *path,
+			int major, int minor)
+{
+	size_t total = 0;
+	char *buf = malloc(VERSION_SCAN_STEP + 1);
+	if (!buf)
+		return LP_ENOMEM;
+	int rc = LP_ENOTFOUND;
+	for (size_t i = 0; i < m->n && rc == LP_ENOTFOUND; i++) {
+		const struct map_entry *e = &m->v[i];
+		if (strcmp(e->path, path) != 0 || !(e->perms & MAP_PERM_R) ||
+		    (e->perms & MAP_PERM_W))
+			continue;
+		for (uint64_t a = e->start; a < e->end && total < VERSION_SCAN_MAX;
+		     a += VERSION_SCAN_STEP - 32) {
+			size_t len = e->end - a < VERSION_SCAN_STEP ?
+					     (size_t)(e->end - a) : VERSION_SCAN_STEP;
+			if (mem_read(py->reader, a, buf, len) != LP_OK)
+				break;
+			total += len;
+			buf[len] = '\0';
+			for (size_t j = 1; j < len; j++) {
+				if (buf[j - 1] != '\0' || buf[j] != (char)('0' + major))
+					continue;
+				size_t k = match_version(buf + j, len - j, major,
+							 minor);
+				if (k && k < sizeof py->version) {
+					memcpy(py->version, buf + j, k);
+					py->version[k] = '\0';
+					rc = LP_OK;
+					break;
+				}
+			}
+			if (rc == LP_OK || len < VERSION_SCAN_STEP)
+				break;
+		}
+	}
+	free(buf);
+	return rc;
+}
+
+static int find_sym(symbolizer *syms, const struct maps *m, const char *mod,
+		    const char *name, uint64_t *addr);
+
+/* Py_GetVersion() fills a static buffer "3.8.18 (default, ...) [GCC ...]"
+ * at start-up (Python/getversion.c); GCC names the static "version.0" in
+ * .symtab, clang "Py_GetVersion.version" (py-spy reads the same buffer).
+ * Needed up to 3.10: the PY_VERSION literal is often folded into code. */
+static int getversion_buffer(py_proc *py, symbolizer *syms,
+			     const struct maps *m, const char *mod, int *major,
+			     int *minor)
+{
+	static const char *const names[] = {
+		"Py_GetVersion.version", "version.0", "version.1", "version.2",
+	};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		uint64_t addr;
+		char buf[64];
+		if (find_sym(syms, m, mod, names[i], &addr) != LP_OK || !addr ||
+		    mem_read(py->reader, addr, buf, sizeof buf - 1) != LP_OK)
+			continue;
+		buf[sizeof buf - 1] = '\0';
+		char *sp = strchr(buf, ' ');
+		if (!sp || sp[1] != '(')
+			continue;
+		*sp = '\0';
+		/* A name without the version ("python") takes it from here. */
+		int maj = *major, min = *minor;
+		if ((!maj || !min) && sscanf(buf, "%d.%d.", &maj, &min) != 2)
+			continue;
+		if ((*major && maj != *major) || (*minor && min != *minor))
+			continue;
+		size_t k = match_version(buf, (size_t)(sp - buf) + 1, maj, min);
+		if (k && k < sizeof py->version) {
+			memcpy(py->version, buf, k + 1);
+			*major = maj;
+			*minor = min;
+			return LP_OK;
+		}
+	}
+	return LP_ENOTFOUND;
+}
+
+static int find_sym(symbolizer *syms, const struct maps *m, const char *mod,
+		    const char *name, uint64_t *addr)
+{
+	uint64_t size;
+	return symbolizer_find(syms, m, mod, name, addr, &size);
+}
+
+int py_proc_attach(py_proc **out, target *t, symbolizer *syms, lp_error *err)
+{
+	*out = NULL;
+	const struct maps *m = target_maps(t);
+	if (!m || !m->n) {
+		int rc = target_refresh_maps(t);
+		if (rc != LP_OK)
+			return lp_error_set(err, rc, "cannot read the maps of "
+					    "PID %d", (int)target_pid(t));
+		m = target_maps(t);
+	}
+	/* The interpreter: a mapped libpython (shared builds), else the
+	 * executable itself when it is named python* (static builds). */
+	const struct map_entry *lib = maps_find_file(m, "libpython");
+	const char *exe = target_exe(t) ? base_name(target_exe(t)) : "";
+	const struct map_entry *me = NULL;
+	if (strncmp(exe, "python", 6) == 0)
+		me = maps_find_file(m, exe);
+	if (!lib && !me)
+		return lp_error_set(err, LP_ENOTFOUND, "PID %d is not a CPython "
+				    "process (no libpython mapped, executable "
+				    "not named python*)", (int)target_pid(t));
+	char mod[256];
+	const char *path;
+	if (lib) {
+		snprintf(mod, sizeof mod, "%s", base_name(lib->path));
+		char *so = strstr(mod, ".so");
+		if (so)
+			*so = '\0';
+		path = lib->path;
+	} else {
+		snprintf(mod, sizeof mod, "%s", exe);
+		path = me->path;
+	}
+	int major, minor;
+	name_version(mod, &major, &minor);
+
+	py_proc *py = calloc(1, sizeof *py);
+	if (!py)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	mem_reader *r = target_reader(t);
+	struct py_layout L;
+	const struct py_layout *tab = NULL;
+	uint64_t runtime = 0, hex = 0, addr;
+	int rc;
+	/* Temporary reader-only state for the version scan. */
+	py->reader = r;
+
+	if (find_sym(syms, m, mod, "_PyRuntime", &runtime) == LP_OK &&
+	    runtime) {
+		uint8_t dbg[PY_DEBUG_OFFSETS_READ];
+		if (mem_read(r, runtime, dbg, 8) != LP_OK) {
+			rc = lp_error_set(err, LP_EFAULT, "cannot read _PyRuntime "
+					  "of PID %d", (int)target_pid(t));
+			goto fail;
+		}
+		if (memcmp(dbg, "xdebugpy", 8) == 0) {
+			/* 3.13+: the layout is in the process. */
+			rc = mem_read(r, runtime, dbg, sizeof dbg);
+			if (rc != LP_OK) {
+				rc = lp_error_set(err, rc, "cannot read "
+					"_Py_DebugOffsets of PID %d",
+					(int)target_pid(t));
+				goto fail;
+			}
+			rc = py_layout_from_debug_offsets(dbg, sizeof dbg, &L,
+							  &hex, err);
+			if (rc != LP_OK)
+				goto fail;
+			tab = &L;
+			hex_version(hex, py->version, sizeof py->version);
+		} else if (find_sym(syms, m, mod, "Py_Version", &addr) ==
+				   LP_OK && addr &&
+			   mem_read_u64(r, addr, &hex) == LP_OK) {
+			/* 3.11+: const unsigned long Py_Version
+			 * (Include/pylifecycle.h). */
+			hex_version(hex & 0xffffffff, py->version,
+				    sizeof py->version);
+		}
+		if (hex) {
+			int hmaj = (int)((hex >> 24) & 0xff);
+			int hmin = (int)((hex >> 16) & 0xff);
+			if ((major && hmaj != major) ||
+			    (minor && hmin != minor)) {
+				rc = lp_error_set(err, LP_EFORMAT, "CPython "
+					"version %s in memory does not match "
+					"the file name %s; refusing to guess",
+					py->version, mod);
+				goto fail;
+			}
+			major = hmaj;
+			minor = hmin;
+		}
+	} else {
+		runtime = 0;
+	}
+	if (!py->version[0] &&
+	    getversion_buffer(py, syms, m, mod, &major, &minor) != LP_OK) {
+		if (!major || !minor) {
+			rc = lp_error_set(err, LP_EUNSUPPORTED, "cannot tell the "
+				"CPython version of PID %d from %s", (int)target_pid(t),
+				mod);
+			goto fail;
+		}
+		/* Last resort: the PY_VERSION literal, else major.minor only
+		 * (the layout needs no more). */
+		if (scan_version(py, m, path, major, minor) != LP_OK)
+			snprintf(py->version, sizeof py->version, "%d.%d",
+				 major, minor);
+	}
+	if (!tab)
+		tab = py_layout_table(major, minor);
+	if (!tab) {
+		rc = lp_error_set(err, LP_EUNSUPPORTED, "CPython %s is not "
+			"supported: no layout table for %d.%d (run "
+			"tools/gen-py-layouts with it installed)", py->version,
+			major, minor);
+		goto fail;
+	}
+	{
+		char version[sizeof py->version];
+		memcpy(version, py->version, sizeof version);
+		rc = py_proc_init(py, r, tab);
+		memcpy(py->version, version, sizeof version);
+	}
+	if (rc != LP_OK) {
+		rc = lp_error_set(err, rc, "out of memory");
+		goto fail;
+	}
+	py->target = t;
+	py->runtime = runtime;
+	if (runtime) {
+		if (major == 3 && minor < 7) {
+			rc = lp_error_set(err, LP_EFORMAT, "_PyRuntime found in "
+				"CPython %s, which should not have it", py->version);
+			goto fail_fini;
+		}
+		py->interp_head_addr = runtime + py->L.rt_interp_head;
+	} else {
+		/* 2.7/3.6: static PyInterpreterState *interp_head in
+		 * Python/pystate.c, only in .symtab (unstripped builds). */
+		if (find_sym(syms, m, mod, "interp_head", &py->interp_head_addr)
+		    != LP_OK || !py->interp_head_addr) {
+			rc = lp_error_set(err, LP_ENOTFOUND, "CPython %s in PID "
+				"%d: neither _PyRuntime nor interp_head found in "
+				"%s (stripped interpreter?)", py->version,
+				(int)target_pid(t), mod);
+			goto fail_fini;
+		}
+		if (find_sym(syms, m, mod, "_PyThreadState_Current",
+			     &py->tstate_current_addr) != LP_OK)
+			py->tstate_current_addr = 0;
+	}
+	/* Optional: lets the walker reject non-code objects (torn reads). */
+	if (find_sym(syms, m, mod, "PyCode_Type", &addr) == LP_OK)
+		py->code_type = addr;
+	*out = py;
+	return LP_OK;
+fail_fini:
+	py_proc_fini(py);
+fail:
+	free(py);
+	return rc;
+}
+
+void py_proc_free(py_proc *py)
+{
+	if (!py)
+		return;
+	py_proc_fini(py);
+	free(py);
+}

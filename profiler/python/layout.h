@@ -1,0 +1,113 @@
+/* Where CPython keeps what loupe reads, for one minor version: offsets and
+ * sizes of the interpreter's structs, and which of the few shapes of the
+ * thread / frame / line-table machinery the version has.  Private to
+ * profiler/python/.  Up to 3.12 the values come from the generated tables in
+ * layouts_gen.c (tools/gen-py-layouts compiles against each version's
+ * headers); from 3.13 they are built at attach time from the _Py_DebugOffsets
+ * the interpreter carries at the start of _PyRuntime (py_debugoffsets.c). */
+#ifndef LOUPE_PY_LAYOUT_H
+#define LOUPE_PY_LAYOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+/* How the current frame of a thread state is found. */
+enum py_frames_kind {
+	PY_FRAMES_OBJECT = 1,	/* <= 3.10: tstate->frame, PyFrameObject */
+	PY_FRAMES_CFRAME,	/* 3.11, 3.12: tstate->cframe->current_frame */
+	PY_FRAMES_DIRECT,	/* 3.13+: tstate->current_frame */
+};
+
+/* What the frame's instruction field holds. */
+enum py_lasti_kind {
+	PY_LASTI_BYTES = 1,	/* <= 3.9: f_lasti, byte offset */
+	PY_LASTI_UNITS,		/* 3.10: f_lasti, index of 2-byte code units */
+	PY_LASTI_PTR,		/* 3.11+: pointer into co_code_adaptive */
+};
+
+enum py_linetable_kind {
+	PY_LT_LNOTAB = 1,	/* co_lnotab, <= 3.9 */
+	PY_LT_310,		/* co_linetable, 3.10 */
+	PY_LT_LOCATION,		/* co_linetable, 3.11+ */
+};
+
+/* Who holds the GIL, and where that is written. */
+enum py_gil_kind {
+	PY_GIL_TSTATE_CURRENT = 1,	/* 2.7, 3.6: _PyThreadState_Current is
+					 * NULL while nobody holds it */
+	PY_GIL_RUNTIME,		/* 3.7-3.11: _PyRuntime.ceval.gil */
+	PY_GIL_INTERP_PTR,	/* 3.12+: interp->ceval.gil -> gil state */
+};
+
+/* How the first Python frame of one C call of the eval loop is marked. */
+enum py_entry_kind {
+	PY_ENTRY_ALL = 1,	/* <= 3.10: every frame is its own C call */
+	PY_ENTRY_FLAG,		/* 3.11: _PyInterpreterFrame.is_entry */
+	PY_ENTRY_SHIM,		/* 3.12+: a FRAME_OWNED_BY_CSTACK frame below */
+};
+
+struct py_layout {
+	int major, minor;
+	int frames, lasti, linetable, gil, entry;	/* the enums above */
+	int py2_strings;	/* names are PyStringObject (2.7) */
+
+	/* _PyRuntime (3.7+): offset of interpreters.head; GIL fields of
+	 * ceval.gil (3.7-3.11). */
+	uint32_t rt_interp_head;
+	uint32_t rt_gil_holder, rt_gil_locked;
+
+	/* PyInterpreterState: end of the last field read (informative: the
+	 * walker copies only the spans it needs). */
+	uint32_t is_size, is_next, is_tstate_head, is_id;
+	uint32_t is_gil_ptr;			/* 3.12+: ceval.gil */
+	/* struct _gil_runtime_state (3.12+) */
+	uint32_t gil_size, gil_holder, gil_locked;
+
+	/* PyThreadState */
+	uint32_t ts_size, ts_next, ts_interp, ts_frame, ts_thread_id;
+	uint32_t ts_native_tid;		/* 0: not in this version */
+	uint32_t ts_chunk;		/* datastack_chunk, 3.11+ */
+	uint32_t cframe_current;	/* _PyCFrame.current_frame (3.11/12) */
+
+	/* PyFrameObject (<= 3.10) or _PyInterpreterFrame (3.11+) */
+	uint32_t fr_size, fr_back, fr_code, fr_lasti, fr_owner, fr_is_entry;
+	int owner_cstack;		/* FRAME_OWNED_BY_CSTACK, or -1 */
+	int owner_first_skip;		/* owners >= this are not Python
+					 * frames (shim, interpreter) */
+	int tagged_code;		/* f_executable is a _PyStackRef */
+
+	/* PyCodeObject */
+	uint32_t co_size, co_name, co_qualname, co_filename, co_firstlineno;
+	uint32_t co_linetable, co_code_adaptive;
+	uint32_t ob_type;		/* PyObject.ob_type */
+
+	/* str (2.7 PyStringObject) / bytes: length field and data */
+	uint32_t bytes_len, bytes_data;
+	/* PyASCIIObject / PyCompactUnicodeObject (3.x) */
+	uint32_t uni_len, uni_state, uni_ascii_size, uni_compact_size;
+	uint8_t uni_kind_shift, uni_compact_bit, uni_ascii_bit;
+
+	/* _PyStackChunk (3.11+) */
+	uint32_t chunk_previous, chunk_size, chunk_data;
+};
+
+/* The generated table for major.minor, or NULL (3.13+ have none on
+ * purpose: their layout comes from the process). */
+const struct py_layout *py_layout_table(int major, int minor);
+/* Every generated table, for tests. */
+extern const struct py_layout *const py_layouts_all[];
+extern const size_t py_layouts_count;
+
+/* Builds *out from the _Py_DebugOffsets bytes found at the start of
+ * _PyRuntime (len bytes of it), after checking cookie, version and every
+ * offset against the sizes the block declares.  *hexversion receives
+ * PY_VERSION_HEX.  LP_EFORMAT with a message when anything does not hold. */
+int py_layout_from_debug_offsets(const uint8_t *buf, size_t len,
+				 struct py_layout *out, uint64_t *hexversion,
+				 lp_error *err);
+/* Bytes of _PyRuntime to read for py_layout_from_debug_offsets. */
+#define PY_DEBUG_OFFSETS_READ 1024
+
+#endif

@@ -1,0 +1,102 @@
+/* The state of one attached CPython process, private to profiler/python/:
+ * shared by attach.c (detection) and walk.c (sampling), and built directly
+ * by the unit tests over memory images. */
+#ifndef LOUPE_PY_PYPROC_H
+#define LOUPE_PY_PYPROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bounds.h"
+#include "memreader.h"
+#include "python/layout.h"
+#include "python/py.h"
+
+/* Code objects remembered by remote address: MAX_PY_CODE_CACHE (bounds.h),
+ * a power of two for the hash. */
+#define PY_CODE_CACHE_SIZE MAX_PY_CODE_CACHE
+/* Slots probed in the code cache before the oldest one is evicted. */
+#define PY_CODE_CACHE_PROBE 8
+/* Samples between two checks of a cached code object's header. */
+#define PY_CODE_REVALIDATE 256
+/* (lasti, line) pairs remembered per code object. */
+#define PY_LINE_MEMO 4
+#define PY_MAX_PREFETCH MAX_PY_PREFETCH
+#define PY_MAX_CHUNK_READ MAX_PY_CHUNK_READ
+/* Bytes of one arena block of a sample's local copies. */
+#define PY_ARENA_BLOCK (64u * 1024)
+
+struct py_code {
+	uint64_t addr;		/* 0: free slot */
+	uint64_t name_obj, qualname_obj, file_obj, table_obj;
+	int32_t firstlineno;
+	uint64_t last_used;	/* sample counter, for eviction */
+	uint64_t validated;	/* sample of the last header check */
+	const char *func, *file;	/* interned */
+	uint8_t *table;
+	uint32_t table_len;
+	uint32_t memo_lasti[PY_LINE_MEMO];
+	int32_t memo_line[PY_LINE_MEMO];
+	unsigned memo_n, memo_next;
+};
+
+struct py_slot {
+	uint64_t addr;
+	uint32_t len;
+	bool used;
+	bool ok;
+	uint8_t *data;
+};
+
+struct py_arena_block {
+	struct py_arena_block *next;
+	size_t used, cap;
+	uint8_t data[];
+};
+
+struct py_strpool;
+
+struct py_proc {
+	mem_reader *reader;
+	target *target;			/* NULL over memory images */
+	struct py_layout L;
+	char version[32];
+	uint64_t interp_head_addr;	/* where the first interpreter's
+					 * address is stored */
+	uint64_t tstate_current_addr;	/* 2.7/3.6 _PyThreadState_Current */
+	uint64_t runtime;		/* _PyRuntime, 0 before 3.7 */
+	uint64_t code_type;		/* PyCode_Type, 0 when unknown */
+	int pthread_tid_off;		/* offset of tid in glibc's struct
+					 * pthread, -1 until found */
+	uint64_t tid_retry;		/* sample of the next search */
+	unsigned tid_tries;
+
+	/* Output, reused between samples. */
+	struct py_thread *threads;
+	size_t threads_cap;
+	struct py_frame *frames;
+	size_t frames_cap;
+
+	/* Prefetch: regions read last sample, read again in one readv. */
+	struct py_slot *slots, *next_slots;
+	size_t nslots, nnext, slots_cap;
+	size_t cursor;
+	struct remote_iov *iov;		/* MAX_IOV of them */
+	uint32_t *order;		/* slots by address, for merging */
+	uint64_t *pthread_ids;		/* per thread, <= 3.10 */
+	struct py_arena_block *arena, *arena_cur;
+
+	struct py_code *codes;
+	struct py_strpool *strings;
+	uint64_t nsample;
+	uint64_t last_reads;
+	int gone;			/* LP_ENOPROC / LP_EPERM seen */
+};
+
+/* Sets up py over reader with a layout: used by py_proc_attach and by the
+ * unit tests, which then set interp_head_addr and friends themselves. */
+int py_proc_init(py_proc *py, mem_reader *reader, const struct py_layout *L);
+void py_proc_fini(py_proc *py);
+
+#endif

@@ -1,0 +1,862 @@
+/* Sampling: every interpreter, every thread state, every frame, read from
+ * the target through one mem_reader.  Speed comes from three things:
+ *  - prefetch: the regions a sample read (runtime words, interpreter and
+ *    thread states, frames, the frame data-stack chunk of 3.11+, code object
+ *    headers) are read again at the start of the next sample in one
+ *    vectored read, and the walk finds its structs in those copies; only
+ *    what moved costs a read of its own;
+ *  - a code-object cache by address (names, file, line table), revalidated
+ *    against the header copied in the same vectored read;
+ *  - a small (lasti -> line) memo per code object.
+ * Remote data can be anything: every loop is bounded (bounds.h), every
+ * length checked, and a walk that does not end at the thread's base frame
+ * is flagged truncated. */
+#include "python/pyproc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "bounds.h"
+#include "error.h"
+#include "python/linetable.h"
+#include "target.h"
+
+/* ---- interned strings: valid until py_proc_free ---- */
+
+struct py_strpool {
+	char **v;
+	size_t cap, n;
+};
+
+static uint64_t hash_bytes(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint64_t h = 1469598103934665603ull;	/* FNV-1a */
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ull;
+	return h;
+}
+
+static const char *intern(struct py_strpool *sp, const char *s, size_t len)
+{
+	if (sp->n * 2 >= sp->cap) {
+		size_t cap = sp->cap ? sp->cap * 2 : 1024;
+		char **v = calloc(cap, sizeof *v);
+		if (!v)
+			return NULL;
+		for (size_t i = 0; i < sp->cap; i++) {
+			if (!sp->v[i])
+				continue;
+			size_t j = hash_bytes(sp->v[i], strlen(sp->v[i])) &
+				   (cap - 1);
+			while (v[j])
+				j = (j + 1) & (cap - 1);
+			v[j] = sp->v[i];
+		}
+		free(sp->v);
+		sp->v = v;
+		sp->cap = cap;
+	}
+	size_t j = hash_bytes(s, len) & (sp->cap - 1);
+	while (sp->v[j]) {
+		if (strncmp(sp->v[j], s, len) == 0 && sp->v[j][len] == '\0')
+			return sp->v[j];
+		j = (j + 1) & (sp->cap - 1);
+	}
+	char *c = malloc(len + 1);
+	if (!c)
+		return NULL;
+	memcpy(c, s, len);
+	c[len] = '\0';
+	sp->v[j] = c;
+	sp->n++;
+	return c;
+}
+
+static void strpool_free(struct py_strpool *sp)
+{
+	if (!sp)
+		return;
+	for (size_t i = 0; i < sp->cap; i++)
+		free(sp->v[i]);
+	free(sp->v);
+	free(sp);
+}
+
+/* ---- arena of local copies, reset every sample ---- */
+
+static void *arena_alloc(py_proc *py, size_t n)
+{
+	n = (n + 15) & ~(size_t)15;
+	struct py_arena_block *b = py->arena_cur, *last = NULL;
+	for (; b; last = b, b = b->next) {
+		if (b->cap - b->used >= n) {
+			py->arena_cur = b;
+			void *p = b->data + b->used;
+			b->used += n;
+			return p;
+		}
+	}
+	for (last = py->arena; last && last->next; last = last->next)
+		;
+	/* Blocks are kept for the next samples: steady state allocates
+	 * nothing.  A region larger than a block gets a block its size. */
+	size_t cap = n > PY_ARENA_BLOCK ? n : PY_ARENA_BLOCK;
+	struct py_arena_block *nb = malloc(sizeof *nb + cap);
+	if (!nb)
+		return NULL;
+	nb->next = NULL;
+	nb->cap = cap;
+	nb->used = n;
+	if (last)
+		last->next = nb;
+	else
+		py->arena = nb;
+	py->arena_cur = nb;
+	return nb->data;
+}
+
+static void arena_reset(py_proc *py)
+{
+	for (struct py_arena_block *b = py->arena; b; b = b->next)
+		b->used = 0;
+	py->arena_cur = py->arena;
+}
+
+static void arena_free(py_proc *py)
+{
+	struct py_arena_block *b = py->arena;
+	while (b) {
+		struct py_arena_block *n = b->next;
+		free(b);
+		b = n;
+	}
+	py->arena = py->arena_cur = NULL;
+}
+
+/* ---- remote reads through the prefetch slots ---- */
+
+static void keep_next(py_proc *py, uint64_t addr, uint32_t len)
+{
+	if (py->nnext < PY_MAX_PREFETCH)
+		py->next_slots[py->nnext++] =
+			(struct py_slot){ addr, len, false, false, NULL };
+}
+
+/* A local copy of [addr, addr + len) of the target, or NULL when it cannot
+ * be read.  keep: read it again at the start of the next sample. */
+static const uint8_t *rget(py_proc *py, uint64_t addr, size_t len, bool keep)
+{
+	if (addr == 0 || len == 0 || len > PY_MAX_CHUNK_READ ||
+	    addr + len < addr)
+		return NULL;
+	for (size_t k = 0; k < py->nslots; k++) {
+		size_t i = py->cursor + k;
+		if (i >= py->nslots)
+			i -= py->nslots;
+		struct py_slot *s = &py->slots[i];
+		if (!s->ok || addr < s->addr || addr - s->addr > s->len ||
+		    len > s->len - (addr - s->addr))
+			continue;
+		py->cursor = i + 1 < py->nslots ? i + 1 : 0;
+		if (keep && !s->used) {
+			s->used = true;
+			keep_next(py, s->addr, s->len);
+		}
+		return s->data + (addr - s->addr);
+	}
+	uint8_t *buf = arena_alloc(py, len);
+	if (!buf)
+		return NULL;
+	int rc = mem_read(py->reader, addr, buf, len);
+	if (rc != LP_OK) {
+		if (rc == LP_ENOPROC || rc == LP_EPERM)
+			py->gone = rc;
+		return NULL;
+	}
+	if (keep) {
+		if (py->nslots < 2 * PY_MAX_PREFETCH)
+			py->slots[py->nslots++] = (struct py_slot){
+				addr, (uint32_t)len, true, true, buf };
+		keep_next(py, addr, (uint32_t)len);
+	}
+	return buf;
+}
+
+static uint64_t u64at(const uint8_t *p, uint32_t off)
+{
+	return GET_MEMBER(uint64_t, p, off);
+}
+
+static int32_t i32at(const uint8_t *p, uint32_t off)
+{
+	return GET_MEMBER(int32_t, p, off);
+}
+
+/* Regions closer than this are read as one iovec: each iovec costs the
+ * kernel a page-table walk and pin (mm/process_vm_access.c), a few hundred
+ * bytes of extra copy cost less.  A gap this small cannot hide an unmapped
+ * page: it lies in the pages of the two readable regions it joins. */
+#define PY_MERGE_GAP 512
+/* Largest merged read. */
+#define PY_MERGE_MAX (64u * 1024)
+
+static int by_addr(const void *a, const void *b, void *slots)
+{
+	const struct py_slot *v = slots;
+	uint64_t x = v[*(const uint32_t *)a].addr;
+	uint64_t y = v[*(const uint32_t *)b].addr;
+	return x < y ? -1 : x > y;
+}
+
+/* Reads last sample's regions again, in one vectored read; regions close
+ * in the target (frames allocated together, fields of one struct) share
+ * one iovec. */
+static int prefetch(py_proc *py)
+{
+	struct py_slot *t = py->slots;
+	py->slots = py->next_slots;
+	py->next_slots = t;
+	py->nslots = py->nnext;
+	py->nnext = 0;
+	py->cursor = 0;
+	arena_reset(py);
+	size_t n = py->nslots, niov = 0;
+	if (n == 0)
+		return LP_OK;
+	for (uint32_t i = 0; i < n; i++)
+		py->order[i] = i;
+	/* Sorting is small work (tens of regions) next to a system call. */
+	qsort_r(py->order, n, sizeof *py->order, by_addr, py->slots);
+	for (size_t i = 0; i < n;) {
+		const struct py_slot *first = &py->slots[py->order[i]];
+		uint64_t start = first->addr, end = start + first->len;
+		size_t j = i + 1;
+		for (; j < n; j++) {
+			const struct py_slot *s = &py->slots[py->order[j]];
+			uint64_t e = s->addr + s->len;
+			if (s->addr > end + PY_MERGE_GAP ||
+			    (e > end ? e : end) - start > PY_MERGE_MAX)
+				break;
+			if (e > end)
+				end = e;
+		}
+		uint8_t *buf = arena_alloc(py, (size_t)(end - start));
+		if (!buf) {
+			py->nslots = 0;
+			return LP_OK;
+		}
+		for (size_t k = i; k < j; k++) {
+			struct py_slot *s = &py->slots[py->order[k]];
+			s->data = buf + (s->addr - start);
+		}
+		py->iov[niov++] = (struct remote_iov){ start, buf,
+						       (size_t)(end - start) };
+		i = j;
+	}
+	int rc = mem_readv(py->reader, py->iov, niov);
+	if (rc == LP_ENOPROC || rc == LP_EPERM)
+		return rc;
+	/* Which iov failed is not known: forget them all, read on demand. */
+	bool ok = rc == LP_OK;
+	for (size_t i = 0; i < n; i++) {
+		py->slots[i].ok = ok;
+		py->slots[i].used = false;
+	}
+	if (!ok)
+		py->nslots = 0;
+	return LP_OK;
+}
+
+/* ---- strings ---- */
+
+static size_t utf8_put(char *o, uint32_t c)
+{
+	if (c < 0x80) {
+		o[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		o[0] = (char)(0xc0 | (c >> 6));
+		o[1] = (char)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c >= 0xd800 && c < 0xe000)
+		c = 0xfffd;	/* lone surrogate: not encodable */
+	if (c < 0x10000) {
+		o[0] = (char)(0xe0 | (c >> 12));
+		o[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+		o[2] = (char)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	if (c > 0x10ffff)
+		c = 0xfffd;
+	if (c < 0x10000)
+		return utf8_put(o, c);
+	o[0] = (char)(0xf0 | (c >> 18));
+	o[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+	o[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+	o[3] = (char)(0x80 | (c & 0x3f));
+	return 4;
+}
+
+/* Decodes a str (2.7) or a compact unicode object (3.x, the only kind code
+ * objects hold: Objects/unicodeobject.c interns them compact) to an
+ * interned UTF-8 string, or NULL. */
+static const char *read_string(py_proc *py, uint64_t obj)
+{
+	const struct py_layout *L = &py->L;
+	char out[MAX_STRING_LEN * 4 + 1];
+	size_t n = 0;
+	if (L->py2_strings) {
+		const uint8_t *h = rget(py, obj, L->bytes_data, false);
+		if (!h)
+			return NULL;
+		int64_t len = GET_MEMBER(int64_t, h, L->bytes_len);
+		if (len < 0)
+			return NULL;
+		if (len > MAX_STRING_LEN)
+			len = MAX_STRING_LEN;
+		if (len == 0)
+			return intern(py->strings, "", 0);
+		const uint8_t *d = rget(py, obj + L->bytes_data, (size_t)len,
+					false);
+		if (!d)
+			return NULL;
+		for (n = 0; n < (size_t)len && d[n]; n++)
+			out[n] = (char)d[n];
+		return intern(py->strings, out, n);
+	}
+	const uint8_t *h = rget(py, obj, L->uni_ascii_size, false);
+	if (!h)
+		return NULL;
+	uint32_t state = GET_MEMBER(uint32_t, h, L->uni_state);
+	int64_t len = GET_MEMBER(int64_t, h, L->uni_len);
+	unsigned kind = (state >> L->uni_kind_shift) & 7;
+	bool compact = (state >> L->uni_compact_bit) & 1;
+	bool ascii = (state >> L->uni_ascii_bit) & 1;
+	if (!compact || len < 0 || (kind != 1 && kind != 2 && kind != 4))
+		return NULL;
+	if (len > MAX_STRING_LEN / kind)
+		len = MAX_STRING_LEN / kind;
+	if (len == 0)
+		return intern(py->strings, "", 0);
+	uint64_t data = obj + (ascii ? L->uni_ascii_size : L->uni_compact_size);
+	const uint8_t *d = rget(py, data, (size_t)len * kind, false);
+	if (!d)
+		return NULL;
+	for (int64_t i = 0; i < len; i++) {
+		uint32_t c;
+		if (kind == 1)
+			c = d[i];
+		else if (kind == 2)
+			c = GET_MEMBER(uint16_t, d, (size_t)i * 2);
+		else
+			c = GET_MEMBER(uint32_t, d, (size_t)i * 4);
+		if (c == 0)
+			break;
+		n += utf8_put(out + n, c);
+	}
+	return intern(py->strings, out, n);
+}
+
+/* ---- code objects ---- */
+
+static struct py_code *code_slot(py_proc *py, uint64_t addr, bool *found)
+{
+	size_t h = (size_t)(((addr >> 4) * 0x9e3779b97f4a7c15ull) >> 52);
+	struct py_code *victim = NULL;
+	for (size_t k = 0; k < PY_CODE_CACHE_PROBE; k++) {
+		struct py_code *c =
+			&py->codes[(h + k) & (PY_CODE_CACHE_SIZE - 1)];
+		if (c->addr == addr) {
+			*found = true;
+			return c;
+		}
+		if (!victim || (victim->addr && (!c->addr ||
+				c->last_used < victim->last_used)))
+			victim = c;
+	}
+	*found = false;
+	return victim;
+}
+
+static void code_clear(struct py_code *c)
+{
+	free(c->table);
+	memset(c, 0, sizeof *c);
+}
+
+/* Fills c from the code object at addr whose header copy is cp. */
+static int code_fill(py_proc *py, struct py_code *c, uint64_t addr,
+		     const uint8_t *cp)
+{
+	const struct py_layout *L = &py->L;
+	code_clear(c);
+	uint64_t name = u64at(cp, L->co_name);
+	uint64_t qual = L->co_qualname ? u64at(cp, L->co_qualname) : 0;
+	uint64_t file = u64at(cp, L->co_filename);
+	uint64_t tab = u64at(cp, L->co_linetable);
+	const char *func = read_string(py, qual ? qual : name);
+	const char *fname = read_string(py, file);
+	if (!func || !fname)
+		return LP_EFAULT;
+	/* The line table is a bytes object (str in 2.7): same header. */
+	uint8_t *copy = NULL;
+	uint32_t tlen = 0;
+	const uint8_t *h = rget(py, tab, L->bytes_data, false);
+	if (h) {
+		int64_t len = GET_MEMBER(int64_t, h, L->bytes_len);
+		if (len > 0 && len <= MAX_LINETABLE_LEN) {
+			const uint8_t *d = rget(py, tab + L->bytes_data,
+						(size_t)len, false);
+			if (d && (copy = malloc((size_t)len))) {
+				memcpy(copy, d, (size_t)len);
+				tlen = (uint32_t)len;
+			}
+		}
+	}
+	c->addr = addr;
+	c->name_obj = name;
+	c->qualname_obj = qual;
+	c->file_obj = file;
+	c->table_obj = tab;
+	c->firstlineno = i32at(cp, L->co_firstlineno);
+	c->func = func;
+	c->file = fname;
+	c->table = copy;
+	c->table_len = tlen;
+	return LP_OK;
+}
+
+static int32_t code_line(py_proc *py, struct py_code *c, int64_t lasti)
+{
+	if (lasti < 0 || lasti > (int64_t)UINT32_MAX)
+		return c->firstlineno;
+	uint32_t b = (uint32_t)lasti;
+	for (unsigned i = 0; i < c->memo_n; i++)
+		if (c->memo_lasti[i] == b)
+			return c->memo_line[i];
+	int line;
+	if (!c->table)
+		line = c->firstlineno;
+	else if (py->L.linetable == PY_LT_LNOTAB && py->L.major == 2)
+		/* 2.7's line increments are unsigned (lnotab_notes.txt). */
+		line = py_line_lnotab_unsigned(c->table, c->table_len,
+					       c->firstlineno, b);
+	else if (py->L.linetable == PY_LT_LNOTAB)
+		line = py_line_lnotab(c->table, c->table_len, c->firstlineno, b);
+	else if (py->L.linetable == PY_LT_310)
+		line = py_line_linetable310(c->table, c->table_len,
+					    c->firstlineno, b);
+	else
+		line = py_line_location(c->table, c->table_len,
+					c->firstlineno, b);
+	unsigned k = c->memo_next++ % PY_LINE_MEMO;
+	c->memo_lasti[k] = b;
+	c->memo_line[k] = line;
+	if (c->memo_n < PY_LINE_MEMO)
+		c->memo_n++;
+	return line;
+}
+
+/* Resolves one frame's code object and instruction to a py_frame. */
+static int resolve(py_proc *py, uint64_t code, const uint8_t *fp,
+		   struct py_frame *out)
+{
+	const struct py_layout *L = &py->L;
+	if (code == 0)
+		return LP_EFAULT;	/* 0 also marks a free cache slot */
+	bool found;
+	struct py_code *c = code_slot(py, code, &found);
+	if (!found || (int64_t)(py->nsample - c->validated) >=
+			      PY_CODE_REVALIDATE) {
+		/* Revalidate against address reuse (a freed code object, a
+		 * new one at the same address) every PY_CODE_REVALIDATE
+		 * samples, not every sample: one code header is one more
+		 * iovec of the per-sample read. */
+		const uint8_t *cp = rget(py, code, L->co_size, false);
+		if (!cp)
+			return LP_EFAULT;
+		if (py->code_type && u64at(cp, L->ob_type) != py->code_type)
+			return LP_EFORMAT;
+		if (!found || c->name_obj != u64at(cp, L->co_name) ||
+		    c->file_obj != u64at(cp, L->co_filename) ||
+		    c->table_obj != u64at(cp, L->co_linetable) ||
+		    (L->co_qualname &&
+		     c->qualname_obj != u64at(cp, L->co_qualname)) ||
+		    c->firstlineno != i32at(cp, L->co_firstlineno)) {
+			int rc = code_fill(py, c, code, cp);
+			if (rc != LP_OK) {
+				code_clear(c);
+				return rc;
+			}
+		}
+		/* Spread the revalidations of entries seen together. */
+		c->validated = py->nsample +
+			       ((code >> 4) % (PY_CODE_REVALIDATE / 2));
+	}
+	c->last_used = py->nsample;
+
+	int64_t lasti;
+	if (L->lasti == PY_LASTI_BYTES) {
+		lasti = i32at(fp, L->fr_lasti);
+	} else if (L->lasti == PY_LASTI_UNITS) {
+		lasti = (int64_t)i32at(fp, L->fr_lasti) * 2;
+	} else {
+		uint64_t ip = u64at(fp, L->fr_lasti);
+		uint64_t start = code + L->co_code_adaptive;
+		lasti = ip >= start && ip - start < (1u << 28) ?
+				(int64_t)(ip - start) : -1;
+	}
+	out->func = c->func;
+	out->file = c->file;
+	out->line = code_line(py, c, lasti);
+	out->code_addr = code;
+	out->entry = false;
+	return LP_OK;
+}
+
+/* ---- threads ---- */
+
+static struct py_frame *frame_slot(py_proc *py, size_t i)
+{
+	if (i >= py->frames_cap) {
+		size_t cap = py->frames_cap ? py->frames_cap * 2 : 256;
+		struct py_frame *f = realloc(py->frames, cap * sizeof *f);
+		if (!f)
+			return NULL;
+		py->frames = f;
+		py->frames_cap = cap;
+	}
+	return &py->frames[i];
+}
+
+/* Walks one thread's frames, leaf first, appending to py->frames from
+ * *used.  The three exits: depth, a cycle (Brent), the base frame. */
+static void walk_thread(py_proc *py, const uint8_t *tp, struct py_thread *th,
+			size_t *used)
+{
+	const struct py_layout *L = &py->L;
+	uint64_t frame = u64at(tp, L->ts_frame);
+	size_t first = *used, emitted = 0;
+	th->nframes = 0;
+	th->truncated = false;
+	if (L->frames == PY_FRAMES_CFRAME && frame) {
+		/* 3.11/3.12: the _PyCFrame lives on the C stack of the eval
+		 * loop (Include/cpython/pystate.h). */
+		const uint8_t *cf = rget(py, frame + L->cframe_current, 8, true);
+		if (!cf) {
+			th->truncated = true;
+			return;
+		}
+		frame = u64at(cf, 0);
+	}
+	if (!frame)
+		return;	/* no Python code running on this thread */
+	if (L->frames != PY_FRAMES_OBJECT) {
+		/* Frames of 3.11+ live in the thread's data-stack chunks
+		 * (Python/pystate.c push_chunk): copy the current chunk up to
+		 * the page end past the leaf frame, one region for every
+		 * frame in it. */
+		uint64_t chunk = u64at(tp, L->ts_chunk);
+		if (chunk && frame > chunk &&
+		    frame - chunk < PY_MAX_CHUNK_READ - 4096) {
+			uint64_t end = (frame + L->fr_size + 4095) & ~4095ull;
+			rget(py, chunk, end - chunk, true);
+		}
+	}
+	uint64_t tortoise = frame, power = 1, lam = 0;
+	bool ended = false;
+	for (size_t depth = 0; depth < MAX_STACK_DEPTH; depth++) {
+		const uint8_t *fp = rget(py, frame, L->fr_size, true);
+		if (!fp)
+			break;
+		uint64_t back = u64at(fp, L->fr_back);
+		uint64_t code = u64at(fp, L->fr_code);
+		unsigned owner = L->frames == PY_FRAMES_OBJECT ? 0 :
+				 fp[L->fr_owner];
+		if (L->frames != PY_FRAMES_OBJECT &&
+		    (int)owner >= L->owner_first_skip) {
+			/* A C-stack shim (3.12+): the Python frame above it
+			 * is the first of one eval-loop call. */
+			if (emitted)
+				py->frames[first + emitted - 1].entry = true;
+		} else {
+			if (L->tagged_code)
+				code &= ~(uint64_t)3;
+			struct py_frame *f = frame_slot(py, first + emitted);
+			if (!f || resolve(py, code, fp, f) != LP_OK)
+				break;
+			if (L->entry == PY_ENTRY_ALL)
+				f->entry = true;
+			else if (L->entry == PY_ENTRY_FLAG)
+				f->entry = fp[L->fr_is_entry] != 0;
+			emitted++;
+		}
+		if (back == 0) {
+			ended = true;
+			if (L->entry == PY_ENTRY_SHIM && emitted)
+				py->frames[first + emitted - 1].entry = true;
+			break;
+		}
+		if (back == tortoise)
+			break;	/* cycle */
+		if (++lam == power) {
+			tortoise = back;
+			power *= 2;
+			lam = 0;
+		}
+		frame = back;
+	}
+	th->nframes = emitted;
+	th->truncated = !ended;
+	*used = first + emitted;
+}
+
+/* glibc's struct pthread (nptl/descr.h) holds the kernel tid at a fixed
+ * offset (0x2d0 on x86-64 glibc 2.36).  Rather than trust a constant, find
+ * it once: the offset at which every thread's struct holds one of the
+ * process's tids, all different. */
+#define PTHREAD_SCAN 2048
+static void find_tid_offset(py_proc *py, const uint64_t *pth, size_t n)
+{
+	size_t nt = target_nthreads(py->target);
+	if (!nt || !n)
+		return;
+	uint8_t *bufs = arena_alloc(py, PTHREAD_SCAN * (n < 8 ? n : 8));
+	if (!bufs)
+		return;
+	size_t m = 0;
+	for (size_t i = 0; i < n && m < 8; i++)
+		if (pth[i] && mem_read(py->reader, pth[i],
+				       bufs + m * PTHREAD_SCAN,
+				       PTHREAD_SCAN) == LP_OK)
+			m++;
+	if (!m)
+		return;
+	int best = -1;
+	for (int off = 0; off + 4 <= PTHREAD_SCAN && best < 0; off += 4) {
+		bool all = true;
+		for (size_t i = 0; i < m && all; i++) {
+			int32_t v = GET_MEMBER(int32_t, bufs + i * PTHREAD_SCAN,
+					       off);
+			bool hit = false;
+			for (size_t k = 0; k < nt && !hit; k++) {
+				struct target_thread *tt =
+					target_thread_at(py->target, k);
+				hit = tt && v > 0 && tt->tid == v;
+			}
+			for (size_t j = 0; j < i && hit; j++)
+				hit = GET_MEMBER(int32_t, bufs + j * PTHREAD_SCAN,
+						 off) != v;
+			all = hit;
+		}
+		if (all)
+			best = off;
+	}
+	py->pthread_tid_off = best;
+}
+
+/* OS thread ids for versions without native_thread_id (<= 3.10): the tid
+ * word of every thread's struct pthread, kept in the prefetch read. */
+static void resolve_tids(py_proc *py, size_t n)
+{
+	if (!py->target || !n)
+		return;
+	if (py->pthread_tid_off < 0 && py->nsample >= py->tid_retry &&
+	    py->tid_tries < 8) {
+		/* A failed search (threads not listed yet) is retried, less
+		 * and less often, then given up: tids stay 0. */
+		py->tid_retry = py->nsample + (64ull << py->tid_tries++);
+		find_tid_offset(py, py->pthread_ids, n);
+	}
+	if (py->pthread_tid_off < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (!py->pthread_ids[i])
+			continue;
+		const uint8_t *p = rget(py, py->pthread_ids[i] +
+					(uint64_t)py->pthread_tid_off, 4, true);
+		int32_t tid = p ? i32at(p, 0) : 0;
+		if (tid > 0)
+			py->threads[i].tid = tid;
+	}
+}
+
+static struct py_thread *thread_slot(py_proc *py, size_t i)
+{
+	if (i >= py->threads_cap) {
+		size_t cap = py->threads_cap ? py->threads_cap * 2 : 16;
+		struct py_thread *t = realloc(py->threads, cap * sizeof *t);
+		uint64_t *p = realloc(py->pthread_ids, cap * sizeof *p);
+		if (t)
+			py->threads = t;
+		if (p)
+			py->pthread_ids = p;
+		if (!t || !p)
+			return NULL;
+		py->threads_cap = cap;
+	}
+	return &py->threads[i];
+}
+
+static void gil_words(const uint8_t *p, uint32_t holder, uint32_t locked,
+		      uint64_t *h, bool *l)
+{
+	*h = u64at(p, holder);
+	*l = i32at(p, locked) != 0;
+}
+
+int py_proc_sample(py_proc *py, struct py_thread **threads, size_t *n)
+{
+	const struct py_layout *L = &py->L;
+	uint64_t calls0 = py->reader->calls;
+	size_t nth = 0, used = 0;
+	py->nsample++;
+	py->gone = 0;
+	*threads = NULL;
+	*n = 0;
+	int rc = prefetch(py);
+	if (rc != LP_OK)
+		return rc;
+
+	uint64_t holder = 0;
+	bool locked = false;
+	if (L->gil == PY_GIL_TSTATE_CURRENT && py->tstate_current_addr) {
+		/* 2.7/3.6: PyEval_SaveThread swaps the current thread state
+		 * to NULL before releasing the GIL (Python/ceval.c). */
+		const uint8_t *p = rget(py, py->tstate_current_addr, 8, true);
+		if (p) {
+			holder = u64at(p, 0);
+			locked = holder != 0;
+		}
+	} else if (L->gil == PY_GIL_RUNTIME) {
+		uint32_t lo = L->rt_gil_holder < L->rt_gil_locked ?
+				      L->rt_gil_holder : L->rt_gil_locked;
+		uint32_t hi = (L->rt_gil_holder > L->rt_gil_locked ?
+				       L->rt_gil_holder : L->rt_gil_locked) + 8;
+		const uint8_t *p = rget(py, py->runtime + lo, hi - lo, true);
+		if (p)
+			gil_words(p, L->rt_gil_holder - lo,
+				  L->rt_gil_locked - lo, &holder, &locked);
+	}
+
+	const uint8_t *hp = rget(py, py->interp_head_addr, 8, true);
+	uint64_t interp = hp ? u64at(hp, 0) : 0;
+	uint64_t seen_interp = interp;
+	/* The interpreter fields we read are far apart from 3.13 (next and
+	 * threads.head sit ~7 KiB in): copy their span, and the GIL pointer
+	 * on its own. */
+	uint32_t lo = L->is_next < L->is_tstate_head ? L->is_next :
+						       L->is_tstate_head;
+	uint32_t hi = (L->is_next > L->is_tstate_head ? L->is_next :
+							L->is_tstate_head) + 8;
+	for (size_t ni = 0; interp && ni < MAX_INTERPRETERS; ni++) {
+		const uint8_t *ip = rget(py, interp + lo, hi - lo, true);
+		if (!ip)
+			break;
+		if (L->gil == PY_GIL_INTERP_PTR) {
+			const uint8_t *gp = rget(py, interp + L->is_gil_ptr, 8,
+						 true);
+			const uint8_t *g = gp ? rget(py, u64at(gp, 0),
+						     L->gil_size, true) : NULL;
+			holder = 0;
+			locked = false;
+			if (g)
+				gil_words(g, L->gil_holder, L->gil_locked,
+					  &holder, &locked);
+		}
+		uint64_t ts = u64at(ip, L->is_tstate_head - lo);
+		uint64_t tortoise = ts, power = 1, lam = 0;
+		for (size_t nt = 0; ts && nt < MAX_THREADS; nt++) {
+			const uint8_t *tp = rget(py, ts, L->ts_size, true);
+			if (!tp)
+				break;
+			struct py_thread *th = thread_slot(py, nth);
+			if (!th)
+				break;
+			th->tstate = ts;
+			th->tid = L->ts_native_tid ?
+				(pid_t)u64at(tp, L->ts_native_tid) : 0;
+			py->pthread_ids[nth] = L->ts_native_tid ? 0 :
+				u64at(tp, L->ts_thread_id);
+			th->gil = locked && holder == ts;
+			walk_thread(py, tp, th, &used);
+			nth++;
+			uint64_t next = u64at(tp, L->ts_next);
+			if (next == tortoise)
+				break;
+			if (++lam == power) {
+				tortoise = next;
+				power *= 2;
+				lam = 0;
+			}
+			ts = next;
+		}
+		interp = u64at(ip, L->is_next - lo);
+		if (interp == seen_interp)
+			break;
+	}
+	if (py->gone)
+		return py->gone;
+	if (!L->ts_native_tid)
+		resolve_tids(py, nth);
+	/* Frame pointers are set last: the frame array may have moved. */
+	for (size_t i = 0, off = 0; i < nth; i++) {
+		py->threads[i].frames = py->frames + off;
+		off += py->threads[i].nframes;
+	}
+	*threads = py->threads;
+	*n = nth;
+	py->last_reads = py->reader->calls - calls0;
+	return LP_OK;
+}
+
+uint64_t py_proc_last_reads(const py_proc *py)
+{
+	return py->last_reads;
+}
+
+const char *py_proc_version(const py_proc *py)
+{
+	return py->version;
+}
+
+int py_proc_init(py_proc *py, mem_reader *reader, const struct py_layout *L)
+{
+	memset(py, 0, sizeof *py);
+	py->reader = reader;
+	py->L = *L;
+	py->pthread_tid_off = -1;
+	py->slots = calloc(2 * PY_MAX_PREFETCH, sizeof *py->slots);
+	py->next_slots = calloc(2 * PY_MAX_PREFETCH, sizeof *py->next_slots);
+	py->iov = calloc(MAX_IOV, sizeof *py->iov);
+	py->order = calloc(2 * PY_MAX_PREFETCH, sizeof *py->order);
+	py->codes = calloc(PY_CODE_CACHE_SIZE, sizeof *py->codes);
+	py->strings = calloc(1, sizeof *py->strings);
+	if (!py->slots || !py->next_slots || !py->iov || !py->codes ||
+	    !py->strings || !py->order) {
+		py_proc_fini(py);
+		return LP_ENOMEM;
+	}
+	return LP_OK;
+}
+
+void py_proc_fini(py_proc *py)
+{
+	if (py->codes)
+		for (size_t i = 0; i < PY_CODE_CACHE_SIZE; i++)
+			free(py->codes[i].table);
+	free(py->codes);
+	strpool_free(py->strings);
+	arena_free(py);
+	free(py->slots);
+	free(py->next_slots);
+	free(py->iov);
+	free(py->order);
+	free(py->threads);
+	free(py->pthread_ids);
+	free(py->frames);
+	memset(py, 0, sizeof *py);
+}

@@ -1,0 +1,557 @@
+/* The walker over memory images: a live interpreter's memory is captured
+ * (every region one sample read), replayed through a mem_image, then
+ * corrupted at random for thousands of cases: the walker must never crash,
+ * must finish in bounded time, must keep every bound, and must flag a
+ * truncated stack when the frame chain is broken or loops. */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bounds.h"
+#include "python/pyproc.h"
+#include "symbols.h"
+#include "target.h"
+
+#define PYENV "/root/.pyenv/versions"
+
+struct region {
+	uint64_t addr;
+	size_t len;
+	uint8_t *data;
+};
+
+struct capture {
+	mem_reader base;
+	mem_reader *inner;
+	struct region *v;
+	size_t n, cap;
+};
+
+/* A reader that records every region it read successfully. */
+static int capture_readv(mem_reader *self, const struct remote_iov *iov,
+			 size_t n)
+{
+	struct capture *c = (struct capture *)self;
+	int rc = mem_readv(c->inner, iov, n);
+	if (rc != LP_OK)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		if (c->n == c->cap) {
+			c->cap = c->cap ? c->cap * 2 : 64;
+			c->v = realloc(c->v, c->cap * sizeof *c->v);
+			ck_assert_ptr_nonnull(c->v);
+		}
+		struct region *r = &c->v[c->n++];
+		r->addr = iov[i].addr;
+		r->len = iov[i].len;
+		r->data = malloc(iov[i].len);
+		ck_assert_ptr_nonnull(r->data);
+		memcpy(r->data, iov[i].local, iov[i].len);
+	}
+	return LP_OK;
+}
+
+static const char *script =
+	"import threading, time, sys\n"
+	"def other():\n"
+	"    while 1: time.sleep(0.01)\n"
+	"def deep(n):\n"
+	"    if n > 0: return deep(n - 1)\n"
+	"    sys.stdout.write('ready\\n'); sys.stdout.flush()\n"
+	"    while 1: time.sleep(0.01)\n"
+	"t = threading.Thread(target=other)\n"
+	"t.daemon = True\n"
+	"t.start()\n"
+	"deep(20)\n";
+
+struct snapshot {
+	struct py_layout L;
+	uint64_t interp_head_addr, tstate_current_addr, runtime, code_type;
+	struct region *v;
+	size_t n;
+	/* What the live walker saw. */
+	char stack[4096];
+};
+
+static void stack_text(struct py_thread *th, size_t n, char *out, size_t len)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < th[i].nframes && o < len - 200; k++)
+			o += (size_t)snprintf(out + o, len - o, "%s:%d;",
+					      th[i].frames[k].func,
+					      th[i].frames[k].line);
+}
+
+/* Runs the script under py, samples it once through a capturing reader. */
+static int capture(const char *py, struct snapshot *snap)
+{
+	char path[] = "/tmp/loupe-py-walk-XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0 || write(fd, script, strlen(script)) < 0)
+		return -1;
+	close(fd);
+	int p[2];
+	if (pipe(p) != 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		close(p[0]);
+		close(p[1]);
+		execl(py, py, path, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	char buf[16] = "";
+	ssize_t r = read(p[0], buf, sizeof buf - 1);
+	close(p[0]);
+	int ret = -1;
+	target *t = NULL;
+	symbolizer *s = NULL;
+	py_proc *live = NULL;
+	lp_error err;
+	if (r <= 0)
+		goto out;
+	usleep(50000);
+	if (target_attach(&t, pid, &err) != LP_OK)
+		goto out;
+	target_refresh_threads(t);
+	if (symbolizer_new(&s, pid, target_procfd(t)) != LP_OK ||
+	    py_proc_attach(&live, t, s, &err) != LP_OK)
+		goto out;
+	struct capture cap = { .base = { capture_readv, 0 },
+			       .inner = live->reader };
+	live->reader = &cap.base;
+	struct py_thread *th;
+	size_t n;
+	/* Two samples: the first reads region by region, the second in the
+	 * merged iovecs of the prefetch; the image gets both. */
+	char second[sizeof snap->stack];
+	if (py_proc_sample(live, &th, &n) != LP_OK)
+		goto out;
+	stack_text(th, n, snap->stack, sizeof snap->stack);
+	if (py_proc_sample(live, &th, &n) != LP_OK)
+		goto out;
+	stack_text(th, n, second, sizeof second);
+	ck_assert_str_eq(second, snap->stack);
+	snap->L = live->L;
+	snap->interp_head_addr = live->interp_head_addr;
+	snap->tstate_current_addr = live->tstate_current_addr;
+	snap->runtime = live->runtime;
+	snap->code_type = live->code_type;
+	snap->v = cap.v;
+	snap->n = cap.n;
+	ret = 0;
+out:
+	py_proc_free(live);
+	if (s)
+		symbolizer_free(s);
+	if (t)
+		target_free(t, false);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	unlink(path);
+	return ret;
+}
+
+static mem_image *build_image(const struct region *v, size_t n)
+{
+	mem_image *img = mem_image_new();
+	ck_assert_ptr_nonnull(img);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_int_eq(mem_image_add(img, v[i].addr, v[i].data,
+					       v[i].len), LP_OK);
+	return img;
+}
+
+static void replay_init(py_proc *py, const struct snapshot *snap,
+			mem_image *img)
+{
+	ck_assert_int_eq(py_proc_init(py, mem_image_reader(img), &snap->L),
+			 LP_OK);
+	py->interp_head_addr = snap->interp_head_addr;
+	py->tstate_current_addr = snap->tstate_current_addr;
+	py->runtime = snap->runtime;
+	py->code_type = snap->code_type;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Checks every bound on a sample's result. */
+static void check_bounds(struct py_thread *th, size_t n)
+{
+	ck_assert_uint_le(n, (size_t)MAX_THREADS * MAX_INTERPRETERS);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_uint_le(th[i].nframes, MAX_STACK_DEPTH);
+		for (size_t k = 0; k < th[i].nframes; k++) {
+			ck_assert_ptr_nonnull(th[i].frames[k].func);
+			ck_assert_ptr_nonnull(th[i].frames[k].file);
+			ck_assert_uint_le(strlen(th[i].frames[k].func),
+					  4 * MAX_STRING_LEN);
+			ck_assert_uint_le(strlen(th[i].frames[k].file),
+					  4 * MAX_STRING_LEN);
+		}
+	}
+}
+
+static uint64_t rnd_state = 0x9e3779b97f4a7c15ull;
+static uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+static struct region *copy_regions(const struct snapshot *snap)
+{
+	struct region *v = calloc(snap->n, sizeof *v);
+	ck_assert_ptr_nonnull(v);
+	for (size_t i = 0; i < snap->n; i++) {
+		v[i] = snap->v[i];
+		v[i].data = malloc(v[i].len);
+		ck_assert_ptr_nonnull(v[i].data);
+		memcpy(v[i].data, snap->v[i].data, v[i].len);
+	}
+	return v;
+}
+
+static void free_regions(struct region *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].data);
+	free(v);
+}
+
+/* Reads a word from the regions (the test's own view of the image). */
+static bool peek(const struct region *v, size_t n, uint64_t addr,
+		 uint64_t *out, uint8_t **where)
+{
+	for (size_t i = 0; i < n; i++)
+		if (addr >= v[i].addr && addr + 8 <= v[i].addr + v[i].len) {
+			*where = v[i].data + (addr - v[i].addr);
+			memcpy(out, *where, 8);
+			return true;
+		}
+	return false;
+}
+
+/* Addresses of the back-pointer fields of the frames of the first thread
+ * state (in every region copy holding them). */
+static size_t frame_links(const struct snapshot *snap, struct region *v,
+			  uint64_t *frames, uint8_t **links[], size_t max)
+{
+	const struct py_layout *L = &snap->L;
+	uint64_t interp, ts, fr;
+	uint8_t *w;
+	if (!peek(v, snap->n, snap->interp_head_addr, &interp, &w) ||
+	    !peek(v, snap->n, interp + L->is_tstate_head, &ts, &w) ||
+	    !peek(v, snap->n, ts + L->ts_frame, &fr, &w))
+		return 0;
+	if (L->frames == PY_FRAMES_CFRAME &&
+	    !peek(v, snap->n, fr + L->cframe_current, &fr, &w))
+		return 0;
+	size_t n = 0;
+	while (fr && n < max) {
+		uint64_t back;
+		if (!peek(v, snap->n, fr + L->fr_back, &back, &w))
+			break;
+		frames[n] = fr;
+		/* Every copy of this word: the chunk copy and the frame's. */
+		size_t k = 0;
+		for (size_t i = 0; i < snap->n && k < 7; i++)
+			if (fr + L->fr_back >= v[i].addr &&
+			    fr + L->fr_back + 8 <= v[i].addr + v[i].len)
+				links[n][k++] = v[i].data +
+						(fr + L->fr_back - v[i].addr);
+		links[n][k] = NULL;
+		n++;
+		fr = back;
+	}
+	return n;
+}
+
+static void put_links(uint8_t **where, uint64_t val)
+{
+	for (size_t k = 0; where[k]; k++)
+		memcpy(where[k], &val, 8);
+}
+
+/* One version: replay, random corruption, targeted chain breaks. */
+static void fuzz_version(const char *label, const struct snapshot *snap,
+			 int cases)
+{
+	/* Replay equals the live sample. */
+	mem_image *img = build_image(snap->v, snap->n);
+	py_proc py;
+	replay_init(&py, snap, img);
+	struct py_thread *th;
+	size_t n;
+	char text[4096];
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(py_proc_sample(&py, &th, &n), LP_OK);
+		stack_text(th, n, text, sizeof text);
+		ck_assert_str_eq(text, snap->stack);
+	}
+	/* The walker's own cost, without the system call: warm samples over
+	 * the image. */
+	double start = now_ms();
+	int iters = 20000;
+	for (int i = 0; i < iters; i++)
+		py_proc_sample(&py, &th, &n);
+	double walk_us = (now_ms() - start) * 1e3 / iters;
+	py_proc_fini(&py);
+	mem_image_free(img);
+
+	double worst = 0;
+	size_t truncated = 0;
+	for (int c = 0; c < cases; c++) {
+		struct region *v = copy_regions(snap);
+		int muts = 1 + (int)(rnd() % 8);
+		for (int m = 0; m < muts; m++) {
+			struct region *r = &v[rnd() % snap->n];
+			size_t off = (size_t)(rnd() % r->len);
+			uint64_t val;
+			switch (rnd() % 5) {
+			case 0:	/* bit flip */
+				r->data[off] ^= (uint8_t)(1u << (rnd() % 8));
+				continue;
+			case 1:	/* random word */
+				val = rnd();
+				break;
+			case 2:	/* pointer into another region */
+				val = v[rnd() % snap->n].addr + rnd() % 256;
+				break;
+			case 3:	/* small or negative length */
+				val = (uint64_t)(int64_t)((int)(rnd() % 64) - 8);
+				break;
+			default: /* huge length */
+				val = (uint64_t)1 << (rnd() % 63);
+				break;
+			}
+			off &= ~(size_t)7;
+			if (off + 8 <= r->len)
+				memcpy(r->data + off, &val, 8);
+		}
+		mem_image *im = build_image(v, snap->n);
+		replay_init(&py, snap, im);
+		for (int s = 0; s < 2; s++) {
+			double t0 = now_ms();
+			int rc = py_proc_sample(&py, &th, &n);
+			double dt = now_ms() - t0;
+			if (dt > worst)
+				worst = dt;
+			if (getenv("PY_WALK_DEBUG") && dt > 5) {
+				size_t nf = 0;
+				for (size_t i = 0; i < n; i++)
+					nf += th[i].nframes;
+				printf("slow %.1f ms: %zu threads %zu frames "
+				       "%llu reads\n", dt, n, nf,
+				       (unsigned long long)py.last_reads);
+			}
+			ck_assert_int_eq(rc, LP_OK);
+			check_bounds(th, n);
+			for (size_t i = 0; i < n; i++)
+				truncated += th[i].truncated;
+		}
+		py_proc_fini(&py);
+		mem_image_free(im);
+		free_regions(v, snap->n);
+	}
+	ck_assert_msg(worst < 1000, "%s: a sample took %.1f ms", label, worst);
+
+	/* Targeted: a back pointer to an earlier frame (cycle), to itself,
+	 * to an unreadable address: truncated, bounded. */
+	int broken = 0;
+	for (int c = 0; c < 300; c++) {
+		struct region *v = copy_regions(snap);
+		uint64_t frames[64];
+		uint8_t *store[64][8];
+		uint8_t **links[64];
+		for (int i = 0; i < 64; i++)
+			links[i] = store[i];
+		size_t nf = frame_links(snap, v, frames, links, 64);
+		ck_assert_uint_gt(nf, 2);
+		size_t k = (size_t)(rnd() % (nf - 1));
+		int kind = (int)(rnd() % 3);
+		uint64_t val = kind == 0 ? frames[rnd() % (k + 1)] :
+			       kind == 1 ? frames[k] :
+					   0x1000 + (rnd() % 0x100000) * 8;
+		put_links(links[k], val);
+		mem_image *im = build_image(v, snap->n);
+		replay_init(&py, snap, im);
+		for (int s = 0; s < 2; s++) {
+			ck_assert_int_eq(py_proc_sample(&py, &th, &n), LP_OK);
+			check_bounds(th, n);
+			/* The first thread state is the one we broke. */
+			ck_assert_uint_ge(n, 1);
+			ck_assert_msg(th[0].truncated, "%s: chain broken at "
+				      "frame %zu (kind %d) not flagged", label,
+				      k, kind);
+		}
+		broken++;
+		py_proc_fini(&py);
+		mem_image_free(im);
+		free_regions(v, snap->n);
+	}
+	printf("%s: replay exact (%.2f us/sample over the image), %d random "
+	       "cases (%zu truncated threads), %d broken chains flagged, worst "
+	       "sample %.2f ms\n", label, walk_us, cases, truncated, broken,
+	       worst);
+}
+
+START_TEST(test_fuzz_versions)
+{
+	static const char *const versions[] = {
+		"2.7.18", "3.6.15", "3.8.18", "3.10.13", "3.11.7", "3.12.1",
+		"3.13.0", "debian-3.14",
+	};
+	int done = 0;
+	for (size_t i = 0; i < sizeof versions / sizeof versions[0]; i++) {
+		char bin[256];
+		int maj = versions[i][0] - '0', min = atoi(versions[i] + 2);
+		if (strcmp(versions[i], "debian-3.14") == 0)
+			snprintf(bin, sizeof bin,
+				 "/opt/loupe-py314/usr/bin/python3.14");
+		else
+			snprintf(bin, sizeof bin, PYENV "/%s/bin/python%d.%d",
+				 versions[i], maj, min);
+		if (access(bin, X_OK) != 0) {
+			printf("SKIP %s: not installed\n", bin);
+			continue;
+		}
+		struct snapshot snap;
+		memset(&snap, 0, sizeof snap);
+		ck_assert_msg(capture(bin, &snap) == 0, "capture %s", bin);
+		fuzz_version(versions[i], &snap, 2000);
+		free_regions(snap.v, snap.n);
+		done++;
+	}
+	if (!done)
+		printf("SKIP fuzz: no interpreter installed\n");
+}
+END_TEST
+
+/* The 3.13 _Py_DebugOffsets parser agrees with the generated 3.13 table. */
+START_TEST(test_debug_offsets_313)
+{
+	const struct py_layout *gen = NULL;
+	for (size_t i = 0; i < py_layouts_count; i++)
+		if (py_layouts_all[i]->major == 3 &&
+		    py_layouts_all[i]->minor == 13)
+			gen = py_layouts_all[i];
+	if (!gen) {
+		printf("SKIP debug offsets cross-check: no 3.13 table\n");
+		return;
+	}
+	ck_assert_ptr_null(py_layout_table(3, 13));
+	const char *bin = PYENV "/3.13.0/bin/python3.13";
+	if (access(bin, X_OK) != 0) {
+		printf("SKIP %s: not installed\n", bin);
+		return;
+	}
+	struct snapshot snap;
+	memset(&snap, 0, sizeof snap);
+	ck_assert_int_eq(capture(bin, &snap), 0);
+	const struct py_layout *d = &snap.L;
+	ck_assert_uint_eq(d->rt_interp_head, gen->rt_interp_head);
+	ck_assert_uint_eq(d->is_next, gen->is_next);
+	ck_assert_uint_eq(d->is_tstate_head, gen->is_tstate_head);
+	ck_assert_int_eq(d->gil, gen->gil);
+	ck_assert_uint_eq(d->is_gil_ptr, gen->is_gil_ptr);
+	ck_assert_uint_eq(d->gil_holder, gen->gil_holder);
+	ck_assert_uint_eq(d->gil_locked, gen->gil_locked);
+	ck_assert_uint_eq(d->is_size, gen->is_size);
+	ck_assert_uint_eq(d->ts_size, gen->ts_size);
+	ck_assert_uint_eq(d->ts_next, gen->ts_next);
+	ck_assert_uint_eq(d->ts_frame, gen->ts_frame);
+	ck_assert_uint_eq(d->ts_native_tid, gen->ts_native_tid);
+	ck_assert_uint_eq(d->ts_chunk, gen->ts_chunk);
+	ck_assert_uint_eq(d->fr_back, gen->fr_back);
+	ck_assert_uint_eq(d->fr_code, gen->fr_code);
+	ck_assert_uint_eq(d->fr_lasti, gen->fr_lasti);
+	ck_assert_uint_eq(d->fr_owner, gen->fr_owner);
+	ck_assert_uint_eq(d->fr_size, gen->fr_size);
+	ck_assert_uint_eq(d->co_name, gen->co_name);
+	ck_assert_uint_eq(d->co_qualname, gen->co_qualname);
+	ck_assert_uint_eq(d->co_filename, gen->co_filename);
+	ck_assert_uint_eq(d->co_firstlineno, gen->co_firstlineno);
+	ck_assert_uint_eq(d->co_linetable, gen->co_linetable);
+	ck_assert_uint_eq(d->co_code_adaptive, gen->co_code_adaptive);
+	ck_assert_uint_eq(d->uni_ascii_size, gen->uni_ascii_size);
+	ck_assert_uint_eq(d->uni_compact_size, gen->uni_compact_size);
+	ck_assert_uint_eq(d->uni_state, gen->uni_state);
+	ck_assert_uint_eq(d->uni_len, gen->uni_len);
+	ck_assert_uint_eq(d->uni_kind_shift, gen->uni_kind_shift);
+	ck_assert_uint_eq(d->uni_compact_bit, gen->uni_compact_bit);
+	ck_assert_uint_eq(d->uni_ascii_bit, gen->uni_ascii_bit);
+	ck_assert_uint_eq(d->bytes_len, gen->bytes_len);
+	ck_assert_uint_eq(d->bytes_data, gen->bytes_data);
+	free_regions(snap.v, snap.n);
+}
+END_TEST
+
+/* Debug-offset blocks that must be refused, not guessed from. */
+START_TEST(test_debug_offsets_reject)
+{
+	uint8_t buf[PY_DEBUG_OFFSETS_READ];
+	struct py_layout L;
+	uint64_t hex;
+	lp_error err;
+	memset(buf, 0, sizeof buf);
+	ck_assert_int_eq(py_layout_from_debug_offsets(buf, sizeof buf, &L,
+						      &hex, &err), LP_EFORMAT);
+	memcpy(buf, "xdebugpy", 8);
+	uint64_t v = 0x030d00f0;	/* 3.13.0 final, every size 0 */
+	memcpy(buf + 8, &v, 8);
+	ck_assert_int_eq(py_layout_from_debug_offsets(buf, sizeof buf, &L,
+						      &hex, &err), LP_EFORMAT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "does not validate"));
+	for (int i = 0; i < 2000; i++) {
+		for (size_t k = 16; k < sizeof buf; k++)
+			buf[k] = (uint8_t)(rnd() % 4 ? 0 : rnd());
+		int rc = py_layout_from_debug_offsets(buf, sizeof buf, &L, &hex,
+						      &err);
+		ck_assert(rc == LP_OK || rc == LP_EFORMAT);
+	}
+}
+END_TEST
+
+START_TEST(test_tables)
+{
+	ck_assert_ptr_nonnull(py_layout_table(2, 7));
+	for (int m = 6; m <= 12; m++)
+		ck_assert_msg(py_layout_table(3, m), "no table for 3.%d", m);
+	ck_assert_ptr_null(py_layout_table(3, 14));
+	ck_assert_ptr_null(py_layout_table(4, 0));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("py_walk");
+	TCase *tc = tcase_create("walk");
+	tcase_set_timeout(tc, 900);
+	tcase_add_test(tc, test_tables);
+	tcase_add_test(tc, test_debug_offsets_reject);
+	tcase_add_test(tc, test_debug_offsets_313);
+	tcase_add_test(tc, test_fuzz_versions);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
