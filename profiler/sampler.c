@@ -441,6 +441,7 @@ int sampler_run(sampler *s, volatile sig_atomic_t *stop, sampler_sink sink,
 			       ? start + (uint64_t)(s->o.duration_s * 1e9)
 			       : UINT64_MAX;
 	uint64_t deadline = start;
+	uint64_t rng = start ^ ((uint64_t)target_pid(s->t) << 32) ^ 0x9e3779b97f4a7c15ull;
 	int rc = LP_OK;
 	while (!*stop) {
 		uint64_t now = mono_ns();
@@ -472,7 +473,14 @@ int sampler_run(sampler *s, volatile sig_atomic_t *stop, sampler_sink sink,
 				     (int)target_pid(s->t), lp_strerror(rc));
 			break;
 		}
-		deadline += period;
+		/* Jitter of up to a quarter period either way, so that work
+		 * in the target with a period near ours is not aliased (a
+		 * fixed grid can land on the same phase of a loop again and
+		 * again); the mean rate stays the one asked for. */
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		deadline += period - period / 4 + rng % (period / 2 + 1);
 	}
 	s->st.elapsed_ns = mono_ns() - start;
 	return rc;

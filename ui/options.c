@@ -74,9 +74,11 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 	opterr = 0;
 	optind = 1;
 	int c;
-	/* '+': stop at the first non-option so "-- CMD -x" keeps CMD's own
-	 * options; '-' is not used, positional arguments are collected. */
-	while ((c = getopt_long(argc, argv, "+:p:r:d:o:qh", all, NULL)) != -1) {
+	/* With a target, '+': stop at the first non-option so that after "--"
+	 * CMD keeps its own options.  Without one (report FILE -o OUT),
+	 * options may follow the positional arguments. */
+	const char *optstring = allowed & OPT_TARGET ? "+:p:r:d:o:qh" : ":p:r:d:o:qh";
+	while ((c = getopt_long(argc, argv, optstring, all, NULL)) != -1) {
 		unsigned need = 0;
 		switch (c) {
 		case 'p': case 'r': case 'd': case O_NATIVE: case O_BLOCKING:

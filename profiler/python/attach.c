@@ -164,6 +164,51 @@ static int find_sym(symbolizer *syms, const struct maps *m, const char *mod,
 	return symbolizer_find(syms, m, mod, name, addr, &size);
 }
 
+/* The eval loop's entry point, so that native merge can tell its frames
+ * apart.  Most builds export _PyEval_EvalFrameDefault; Debian's static
+ * 3.14 hides it, but _PyInterpreterState_GetEvalFrameFunc returns it when no
+ * custom eval function is set (Python/pystate.c), so its address is the one
+ * code address among that short function's operands: an imm32 moved into a
+ * register (non-PIE) or a rip-relative lea (PIE).  A candidate must lie in
+ * an executable mapping; the sampler further checks it starts a function. */
+static uint64_t find_eval_func(mem_reader *r, symbolizer *syms,
+			       const struct maps *m, const char *mod)
+{
+	uint64_t addr = 0, size = 0;
+	if (symbolizer_find(syms, m, mod, "_PyEval_EvalFrameDefault", &addr,
+			    &size) == LP_OK && addr)
+		return addr;
+	if (symbolizer_find(syms, m, mod, "_PyInterpreterState_GetEvalFrameFunc",
+			    &addr, &size) != LP_OK || !addr)
+		return 0;
+	uint8_t code[64];
+	size_t n = size && size < sizeof code ? (size_t)size : sizeof code;
+	if (mem_read(r, addr, code, n) != LP_OK)
+		return 0;
+	for (size_t i = 0; i + 5 <= n; i++) {
+		uint64_t cand = 0;
+		if (i + 7 <= n && (code[i] == 0x48 || code[i] == 0x4c) &&
+		    code[i + 1] == 0x8d && (code[i + 2] & 0xc7) == 0x05) {
+			int32_t disp;
+			memcpy(&disp, code + i + 3, 4);
+			cand = addr + i + 7 + (int64_t)disp;
+		} else if (code[i] >= 0xb8 && code[i] <= 0xbf) {
+			uint32_t imm;
+			memcpy(&imm, code + i + 1, 4);
+			cand = imm;
+		}
+		const struct map_entry *e = cand ? maps_find(m, cand) : NULL;
+		if (e && (e->perms & MAP_PERM_X) && cand != addr)
+			return cand;
+	}
+	return 0;
+}
+
+uint64_t py_proc_eval_func(const py_proc *py)
+{
+	return py->eval_func;
+}
+
 int py_proc_attach(py_proc **out, target *t, symbolizer *syms, lp_error *err)
 {
 	*out = NULL;
@@ -320,6 +365,7 @@ int py_proc_attach(py_proc **out, target *t, symbolizer *syms, lp_error *err)
 	/* Optional: lets the walker reject non-code objects (torn reads). */
 	if (find_sym(syms, m, mod, "PyCode_Type", &addr) == LP_OK)
 		py->code_type = addr;
+	py->eval_func = find_eval_func(r, syms, m, mod);
 	*out = py;
 	return LP_OK;
 fail_fini:

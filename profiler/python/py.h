@@ -52,6 +52,11 @@ const char *py_proc_version(const py_proc *py);
  * py_proc_free.  LP_ENOPROC when the target is gone. */
 int py_proc_sample(py_proc *py, struct py_thread **threads, size_t *n);
 
+/* Runtime address of the eval loop function (_PyEval_EvalFrameDefault or
+ * PyEval_EvalFrameEx), found even where the binary does not export it by
+ * name; 0 when unknown.  Native merge replaces its frames. */
+uint64_t py_proc_eval_func(const py_proc *py);
+
 /* Number of mem_reader calls of the last py_proc_sample (benchmarks). */
 uint64_t py_proc_last_reads(const py_proc *py);
 

@@ -67,6 +67,7 @@ struct py_proc {
 	uint64_t tstate_current_addr;	/* 2.7/3.6 _PyThreadState_Current */
 	uint64_t runtime;		/* _PyRuntime, 0 before 3.7 */
 	uint64_t code_type;		/* PyCode_Type, 0 when unknown */
+	uint64_t eval_func;		/* _PyEval_EvalFrameDefault, or 0 */
 	int pthread_tid_off;		/* offset of tid in glibc's struct
 					 * pthread, -1 until found */
 	uint64_t tid_retry;		/* sample of the next search */

@@ -1,7 +1,8 @@
 """Helpers for loupe's functional tests: start real target processes, wait
 for them to say they are ready, run loupe against them, read its output."""
-import glob
 import os
+import re
+import select
 import shutil
 import signal
 import subprocess
@@ -25,55 +26,75 @@ def script_path(name):
     return os.path.join(SRC, "tests", "targets", name)
 
 
-def interpreters():
-    """Every CPython the suite runs against: (label, path or None, reason)."""
-    found = []
-    for d in sorted(glob.glob("/root/.pyenv/versions/*")):
-        ver = os.path.basename(d)
-        major_minor = ".".join(ver.split(".")[:2])
-        exe = os.path.join(d, "bin", "python" + major_minor)
-        found.append(("pyenv-" + ver, exe if os.access(exe, os.X_OK) else None,
-                      exe + " not installed"))
-    for exe in ("/usr/bin/python3.11",):
-        found.append(("debian-" + os.path.basename(exe),
-                      exe if os.access(exe, os.X_OK) else None,
-                      exe + " not installed"))
-    for exe in ("/opt/loupe-py314/usr/bin/python3.14",):
-        found.append(("debian-python3.14", exe if os.access(exe, os.X_OK) else None,
-                      exe + " not installed (tools/get-python3.14 brings it)"))
-    return found
+def _die_with_parent():
+    # A killed test run must not leave targets spinning: PR_SET_PDEATHSIG.
+    import ctypes
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)
+
+
+def thread_states(pid):
+    """{tid: state letter} of every thread of pid."""
+    states = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                states[int(tid)] = f.read().rsplit(")", 1)[1].split()[0]
+        except (IOError, OSError):
+            pass  # the thread ended meanwhile
+    return states
 
 
 class Target:
-    """A process started for a test; killed when the test ends."""
+    """A process started for a test, waited for until it prints its ready
+    line (within a deadline, never a fixed sleep); .lines holds what it
+    printed before.  Killed when the test ends, or with the test runner."""
 
-    def __init__(self, argv, ready="ready", env=None):
+    def __init__(self, argv, errlog=None, ready="ready"):
+        self.argv = argv
+        self.err = open(errlog, "w+") if errlog else tempfile.TemporaryFile("w+")
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=env,
-                                     start_new_session=True)
+                                     stderr=self.err,
+                                     preexec_fn=_die_with_parent)
         self.pid = self.proc.pid
+        self.lines = []
+        try:
+            self._wait_ready(ready)
+        except AssertionError:
+            self.kill()
+            raise
+
+    def _wait_ready(self, ready):
         deadline = time.monotonic() + READY_TIMEOUT
-        line = b""
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            if line.decode(errors="replace").startswith(ready):
-                return
-        err = self.proc.stderr.read1(4096) if self.proc.poll() is not None else b""
-        self.kill()
-        raise AssertionError("target %r did not get ready: %r %r" % (argv, line, err))
+        buf = b""
+        fd = self.proc.stdout.fileno()
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("%r: no %r within %.0f s"
+                                     % (self.argv, ready, READY_TIMEOUT))
+            r, _, _ = select.select([fd], [], [], left)
+            if not r:
+                continue
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                self.err.seek(0)
+                raise AssertionError("%r exited before %r (status %s): %s"
+                                     % (self.argv, ready, self.proc.wait(),
+                                        self.err.read()[-2000:]))
+            buf += chunk
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                line = line.decode("ascii", "replace")
+                if line.startswith(ready):
+                    return
+                self.lines.append(line)
 
     def kill(self):
         if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            self.proc.kill()
         self.proc.wait()
-        for f in (self.proc.stdout, self.proc.stderr):
-            if f:
-                f.close()
+        self.proc.stdout.close()
+        self.err.close()
 
     def tids(self):
         return sorted(int(t) for t in os.listdir("/proc/%d/task" % self.pid))
@@ -89,30 +110,73 @@ def run_loupe(*args, timeout=120, **kw):
 
 
 def read_collapsed(path):
-    """{tuple(frames root first): count}"""
+    """{(root frame, ..., leaf frame): count} from a collapsed-stacks file."""
     stacks = {}
     with open(path) as f:
         for line in f:
             line = line.rstrip("\n")
-            if not line:
+            if not line.strip():
                 continue
-            stack, count = line.rsplit(" ", 1)
+            stack, _, count = line.rpartition(" ")
             key = tuple(stack.split(";"))
             stacks[key] = stacks.get(key, 0) + int(count)
     return stacks
 
 
-def frame_func(frame):
-    """'func (file:line)' -> 'func'"""
-    return frame.split(" (", 1)[0]
+FRAME_RE = re.compile(r"^(?P<func>.*?) \((?P<file>[^()]*):(?P<line>\d+)\)$")
+
+
+def func_of(frame):
+    return frame.strip().split(" (")[0]
+
+
+def parse_frame(frame):
+    """(func, file basename, line) of "func (file:line)", or None."""
+    m = FRAME_RE.match(frame.strip())
+    if not m:
+        return None
+    return (m.group("func"), os.path.basename(m.group("file")),
+            int(m.group("line")))
+
+
+def has_func(stack, name):
+    return any(func_of(f) == name for f in stack)
 
 
 def weight_where(stacks, pred):
     return sum(c for s, c in stacks.items() if pred(s))
 
 
-def has_func(stack, name):
-    return any(frame_func(f) == name for f in stack)
+def parse_dump(text):
+    """[(header line, [frame lines, leaf first])] of `loupe dump` output:
+    a line "Thread TID ..." at column 0 starts a thread, the indented lines
+    after it are its frames; other lines (process, version) end it."""
+    threads = []
+    current = None
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if line[0] in " \t":
+            if current is not None:
+                current[1].append(line.strip())
+        elif line.startswith("Thread "):
+            current = (line, [])
+            threads.append(current)
+        else:
+            current = None
+    return threads
+
+
+def expected_lines(path):
+    """{name: line} from the "# EXPECT: name" markers of a target."""
+    marks = {}
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            m = re.search(r"#\s*EXPECT:\s*(\S+)", line)
+            if m:
+                marks[m.group(1)] = n
+    return marks
+
 
 
 class LoupeTestCase(unittest.TestCase):

@@ -66,6 +66,15 @@ class NativeThreads(LoupeTestCase):
         self.assertEqual(len(busy), 2, roots)
         self.assertFalse([r for r in roots if "sleep-" in r], roots)
 
+    def test_threads_that_come_and_go(self):
+        t = self.start([target_path("churn")])
+        out = self.path("churn.txt")
+        self.record(t, out, "--mode", "wall", "--threads", "-r", "500", duration=2)
+        stacks = read_collapsed(out)
+        workers = {s[0] for s in stacks if has_func(s, "short_worker")}
+        self.assertGreater(len(workers), 4, "short-lived threads not sampled: %r" % workers)
+        self.assertEqual(t.state() in "RS", True)
+
     def test_wall_mode_shows_sleeping_threads(self):
         t = self.start([target_path("split_nofp"), "0", "2"])
         out = self.path("wall.txt")

@@ -11,14 +11,15 @@ Run: LOUPE=/path/to/loupe python3 tests/functional/test_python.py -v
 import glob
 import os
 import re
-import select
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
 import unittest
+
+from harness import (LOUPE, Target, expected_lines, func_of, has_func,
+                     parse_dump, parse_frame, read_collapsed, run_loupe,
+                     thread_states, weight_where)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TARGETS = os.path.join(os.path.dirname(HERE), "targets")
@@ -62,154 +63,10 @@ INTERPRETERS += [
 ]
 
 
-# --- helpers (to move to harness.py once it exists) -----------------------
+# --- helpers ----------------------------------------------------------------
 
 def loupe_binary():
-    path = os.environ.get("LOUPE")
-    if path and os.access(path, os.X_OK):
-        return path
-    return None
-
-
-def run_loupe(*args, **kw):
-    cmd = [loupe_binary()] + [str(a) for a in args]
-    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True,
-                          timeout=kw.get("timeout", LOUPE_TIMEOUT))
-
-
-def read_collapsed(path):
-    """{(root frame, ..., leaf frame): count} from a collapsed-stacks file."""
-    stacks = {}
-    with open(path) as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if not line.strip():
-                continue
-            stack, _, count = line.rpartition(" ")
-            key = tuple(stack.split(";"))
-            stacks[key] = stacks.get(key, 0) + int(count)
-    return stacks
-
-
-FRAME_RE = re.compile(r"^(?P<func>.*?) \((?P<file>[^()]*):(?P<line>\d+)\)$")
-
-
-def func_of(frame):
-    return frame.strip().split(" (")[0]
-
-
-def parse_frame(frame):
-    """(func, file basename, line) of "func (file:line)", or None."""
-    m = FRAME_RE.match(frame.strip())
-    if not m:
-        return None
-    return (m.group("func"), os.path.basename(m.group("file")),
-            int(m.group("line")))
-
-
-def has_func(stack, name):
-    return any(func_of(f) == name for f in stack)
-
-
-def weight_where(stacks, pred):
-    return sum(c for s, c in stacks.items() if pred(s))
-
-
-def parse_dump(text):
-    """[(header line, [frame lines, leaf first])] of `loupe dump` output:
-    a line "Thread TID ..." at column 0 starts a thread, the indented lines
-    after it are its frames; other lines (process, version) end it."""
-    threads = []
-    current = None
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        if line[0] in " \t":
-            if current is not None:
-                current[1].append(line.strip())
-        elif line.startswith("Thread "):
-            current = (line, [])
-            threads.append(current)
-        else:
-            current = None
-    return threads
-
-
-def expected_lines(path):
-    """{name: line} from the "# EXPECT: name" markers of a target."""
-    marks = {}
-    with open(path) as f:
-        for n, line in enumerate(f, 1):
-            m = re.search(r"#\s*EXPECT:\s*(\S+)", line)
-            if m:
-                marks[m.group(1)] = n
-    return marks
-
-
-def thread_states(pid):
-    states = {}
-    for tid in os.listdir("/proc/%d/task" % pid):
-        try:
-            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
-                states[int(tid)] = f.read().rsplit(")", 1)[1].split()[0]
-        except (IOError, OSError):
-            pass  # the thread ended meanwhile
-    return states
-
-
-def _die_with_parent():
-    # A killed test run must not leave targets spinning: PR_SET_PDEATHSIG.
-    import ctypes
-    ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)
-
-
-class Target(object):
-    """A Python target started under one interpreter; .lines holds what it
-    printed before "ready"."""
-
-    def __init__(self, python, script, errlog):
-        self.script = os.path.join(TARGETS, script)
-        self.err = open(errlog, "w+")
-        self.proc = subprocess.Popen([python, self.script],
-                                     stdout=subprocess.PIPE, stderr=self.err,
-                                     preexec_fn=_die_with_parent)
-        self.pid = self.proc.pid
-        self.lines = []
-        self._wait_ready()
-
-    def _wait_ready(self):
-        deadline = time.time() + READY_DEADLINE
-        buf = b""
-        fd = self.proc.stdout.fileno()
-        while True:
-            left = deadline - time.time()
-            if left <= 0:
-                raise AssertionError("%s: no 'ready' within %.0f s"
-                                     % (self.script, READY_DEADLINE))
-            r, _, _ = select.select([fd], [], [], left)
-            if not r:
-                continue
-            chunk = os.read(fd, 4096)
-            if not chunk:
-                self.err.seek(0)
-                raise AssertionError("%s exited before 'ready' (status %s): "
-                                     "%s" % (self.script, self.proc.wait(),
-                                             self.err.read()[-2000:]))
-            buf += chunk
-            while b"\n" in buf:
-                line, buf = buf.split(b"\n", 1)
-                line = line.decode("ascii", "replace")
-                if line == "ready":
-                    return
-                self.lines.append(line)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        self.proc.stdout.close()
-        self.err.close()
+    return LOUPE if os.access(LOUPE, os.X_OK) else None
 
 
 class PythonTestCase(unittest.TestCase):
@@ -223,7 +80,7 @@ class PythonTestCase(unittest.TestCase):
 
     def tearDown(self):
         for t in self.targets:
-            t.stop()
+            t.kill()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def skip(self, reason):
@@ -237,8 +94,10 @@ class PythonTestCase(unittest.TestCase):
         return path
 
     def start(self, finder, script):
-        t = Target(self.python(finder), script,
+        path = os.path.join(TARGETS, script)
+        t = Target([self.python(finder), path],
                    os.path.join(self.tmp, "%s.stderr" % script))
+        t.script = path
         self.targets.append(t)
         return t
 
