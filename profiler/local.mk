@@ -14,4 +14,4 @@ libloupe_a_SOURCES = \
 	profiler/sampler.c profiler/sampler.h
 
 # What links the engine needs.
-LOUPE_ENGINE_LIBS = libloupe.a $(LIBUNWIND_LIBS) $(LIBELF_LIBS) $(ZLIB_LIBS) -lm
+LOUPE_ENGINE_LIBS = libloupe.a $(LIBUNWIND_LIBS) $(LIBELF_LIBS) $(ZLIB_LIBS) -lm -lpthread

@@ -40,6 +40,7 @@ struct sampler {
 	bool exited;
 	uint64_t next_threads_ns, next_maps_ns;
 	uintptr_t maps_gen;	/* bumped when the maps are re-read */
+	pthread_mutex_t *lock;	/* held while a tick changes the profile */
 	struct frame_cache_entry pycache[FRAME_CACHE_SIZE];
 	struct frame_cache_entry ncache[FRAME_CACHE_SIZE];
 	uint64_t ips[MAX_STACK_DEPTH];
@@ -425,6 +426,11 @@ bool sampler_target_exited(const sampler *s)
 	return s->exited;
 }
 
+void sampler_set_lock(sampler *s, pthread_mutex_t *lock)
+{
+	s->lock = lock;
+}
+
 const struct sampler_stats *sampler_stats(const sampler *s)
 {
 	return &s->st;
@@ -461,7 +467,11 @@ int sampler_run(sampler *s, volatile sig_atomic_t *stop, sampler_sink sink,
 			s->st.missed += late;
 			deadline += late * period;
 		}
+		if (s->lock)
+			pthread_mutex_lock(s->lock);
 		rc = tick(s, now, now - start, sink, sink_ctx, NULL, NULL);
+		if (s->lock)
+			pthread_mutex_unlock(s->lock);
 		s->st.ticks++;
 		if (rc == LP_ENOPROC || rc == LP_EPERM) {
 			s->exited = true;

@@ -4,6 +4,7 @@
 #ifndef LOUPE_SAMPLER_H
 #define LOUPE_SAMPLER_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -63,6 +64,11 @@ bool sampler_is_python(const sampler *s);
 int sampler_run(sampler *s, volatile sig_atomic_t *stop, sampler_sink sink,
 		void *sink_ctx, lp_error *err);
 bool sampler_target_exited(const sampler *s);
+
+/* A front end that reads the profile from another thread while sampling
+ * goes on (top) passes a mutex: the sampler holds it while a tick changes
+ * the profile, and the reader holds it while it reads. */
+void sampler_set_lock(sampler *s, pthread_mutex_t *lock);
 const struct sampler_stats *sampler_stats(const sampler *s);
 
 /* Takes one sample of every thread now, without adding it to the profile's

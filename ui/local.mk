@@ -9,3 +9,8 @@ loupe_SOURCES = \
 	ui/cmd_dump.c \
 	ui/cmd_report.c
 loupe_LDADD = $(LOUPE_ENGINE_LIBS)
+
+# The live view (only ui/top* links ncurses) and report/diff front ends add
+# their sources here.
+include $(srcdir)/ui/top.mk
+include $(srcdir)/ui/report.mk
