@@ -1,0 +1,1 @@
+# Check units of loupe top's table model.
