@@ -13,6 +13,8 @@ struct map_entry {
 	uint64_t inode;
 	unsigned dev_major, dev_minor;
 	unsigned perms;		/* MAP_PERM_* */
+	int deleted;		/* the file was unlinked (" (deleted)" stripped
+				 * from path); read it through map_files/ */
 	const char *path;	/* "" for anonymous; "[stack]", "[heap]"... */
 };
 

@@ -1,1 +1,851 @@
 #include "target.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bounds.h"
+
+/* Bounded retries when a ptrace wait keeps reporting signal-delivery stops
+ * before the PTRACE_INTERRUPT stop arrives (each signal is re-injected). */
+#define MAX_PAUSE_WAITS 64
+
+struct target_reader {
+	mem_reader base;	/* first: a mem_reader* is a target_reader* */
+	target *t;
+};
+
+struct target {
+	pid_t pid;
+	int procfd;		/* /proc/PID, O_RDONLY|O_DIRECTORY */
+	int memfd;		/* /proc/PID/mem when used as fallback, or -1 */
+	bool use_mem;		/* process_vm_readv unusable, mem works */
+	bool spawned;
+	bool detach_on_resume;
+	bool exited;		/* spawned child reaped */
+	int exit_status;
+	char comm[16];
+	char exe[MAX_PATH_LEN];
+	struct target_reader reader;
+	struct maps maps;
+	struct target_thread *threads;
+	size_t nthreads, cap;
+	/* Scratch for one process_vm_readv: kept here, not on the stack,
+	 * and not allocated per read. */
+	struct iovec liov[MAX_IOV], riov[MAX_IOV];
+	size_t idx[MAX_IOV];	/* which caller iov each entry is */
+};
+
+/* ---- remote memory ------------------------------------------------- */
+
+static int classify(int errnum)
+{
+	switch (errnum) {
+	case ESRCH:
+		return LP_ENOPROC;
+	case EPERM:
+	case EACCES:
+		return LP_EPERM;
+	case EFAULT:
+	case EIO:
+	case EINVAL:	/* address beyond what the kernel accepts */
+		return LP_EFAULT;
+	case ENOMEM:
+		return LP_ENOMEM;
+	default:
+		return LP_EIO;
+	}
+}
+
+static int mem_pread_all(target *t, const struct remote_iov *iov, size_t n)
+{
+	int rc = LP_OK;
+	for (size_t i = 0; i < n; i++) {
+		size_t done = 0;
+		if (iov[i].addr > (uint64_t)INT64_MAX - iov[i].len) {
+			rc = LP_EFAULT;
+			continue;
+		}
+		while (done < iov[i].len) {
+			ssize_t r = pread(t->memfd, (char *)iov[i].local + done,
+					  iov[i].len - done,
+					  (off_t)(iov[i].addr + done));
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				int c = r == 0 ? LP_ENOPROC : classify(errno);
+				if (c != LP_EFAULT)
+					return c;
+				rc = LP_EFAULT;
+				break;
+			}
+			done += (size_t)r;
+		}
+	}
+	return rc;
+}
+
+/* process_vm_readv stops at the first iov it cannot read (and may stop in
+ * the middle of one at a page boundary, see process_vm_readv(2)): retry
+ * from the one after the failing iov so the readable ones are still
+ * filled, and report LP_EFAULT. */
+static int vm_readv_all(target *t, const struct remote_iov *iov, size_t n)
+{
+	int rc = LP_OK;
+	size_t i = 0;
+	while (i < n) {
+		size_t k = 0;
+		for (; i < n && k < MAX_IOV; i++) {
+			if (!iov[i].len)
+				continue;
+			t->liov[k] = (struct iovec){ iov[i].local, iov[i].len };
+			t->riov[k] = (struct iovec){ (void *)(uintptr_t)iov[i].addr,
+						     iov[i].len };
+			t->idx[k++] = i;
+		}
+		size_t j = 0;	/* first entry of this batch not yet done */
+		while (j < k) {
+			ssize_t r = process_vm_readv(t->pid, t->liov + j, k - j,
+						     t->riov + j, k - j, 0);
+			if (r < 0) {
+				if (errno == EINTR)
+					continue;
+				int c = classify(errno);
+				if (c != LP_EFAULT)
+					return c;
+				r = 0;	/* the first one failed */
+			}
+			size_t got = (size_t)r;
+			while (j < k && got >= t->liov[j].iov_len)
+				got -= t->liov[j++].iov_len;
+			if (j < k) {
+				rc = LP_EFAULT;	/* entry j failed: skip it */
+				j++;
+			}
+		}
+	}
+	return rc;
+}
+
+static int target_readv(mem_reader *self, const struct remote_iov *iov,
+			size_t n)
+{
+	target *t = ((struct target_reader *)self)->t;
+	if (t->use_mem)
+		return mem_pread_all(t, iov, n);
+	return vm_readv_all(t, iov, n);
+}
+
+mem_reader *target_reader(target *t)
+{
+	return &t->reader.base;
+}
+
+/* ---- attach ---------------------------------------------------------- */
+
+static ssize_t read_at(int dirfd, const char *name, char *buf, size_t size)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t r;
+	do
+		r = read(fd, buf, size - 1);
+	while (r < 0 && errno == EINTR);
+	int e = errno;
+	close(fd);
+	errno = e;
+	if (r >= 0)
+		buf[r] = '\0';
+	return r;
+}
+
+static void read_comm(int dirfd, const char *name, char *out, size_t size)
+{
+	char buf[64];
+	out[0] = '\0';
+	if (read_at(dirfd, name, buf, sizeof buf) <= 0)
+		return;
+	size_t n = strcspn(buf, "\n");
+	if (n >= size)
+		n = size - 1;
+	memcpy(out, buf, n);
+	out[n] = '\0';
+}
+
+/* Checks early that memory is readable: one byte of the first readable
+ * mapping, else one byte through /proc/PID/mem. */
+static int probe_memory(target *t, lp_error *err)
+{
+	const struct map_entry *m = NULL;
+	for (size_t i = 0; i < t->maps.n; i++)
+		if (t->maps.v[i].perms & MAP_PERM_R) {
+			m = &t->maps.v[i];
+			break;
+		}
+	if (!m)	/* a zombie or kernel thread has no mappings */
+		return lp_error_set(err, LP_ENOPROC,
+				    "cannot attach to PID %d: it has no memory "
+				    "(exited, or a kernel thread)", t->pid);
+	unsigned char byte;
+	struct iovec l = { &byte, 1 }, r = { (void *)(uintptr_t)m->start, 1 };
+	if (process_vm_readv(t->pid, &l, 1, &r, 1, 0) == 1)
+		return LP_OK;
+	int e = errno;
+	if (e == ESRCH)
+		return lp_error_set(err, LP_ENOPROC, "no such process: PID %d",
+				    t->pid);
+	if (e == ENOSYS || e == EPERM) {
+		/* Seccomp or an old kernel may forbid process_vm_readv while
+		 * /proc/PID/mem still works (it needs the same ptrace
+		 * access mode). */
+		t->memfd = openat(t->procfd, "mem", O_RDONLY | O_CLOEXEC);
+		if (t->memfd >= 0 &&
+		    pread(t->memfd, &byte, 1, (off_t)m->start) == 1) {
+			t->use_mem = true;
+			return LP_OK;
+		}
+		if (t->memfd >= 0)
+			e = errno == EIO ? e : errno;
+	}
+	if (e == EPERM || e == EACCES)
+		return lp_error_set(err, LP_EPERM,
+				    "cannot attach to PID %d: permission denied"
+				    " — run as root or grant CAP_SYS_PTRACE",
+				    t->pid);
+	return lp_error_set(err, classify(e),
+			    "cannot read the memory of PID %d: %s", t->pid,
+			    strerror(e));
+}
+
+static int attach_pid(target *t, pid_t pid, lp_error *err)
+{
+	char path[64], buf[4096];
+	t->pid = pid;
+	if (pid <= 0)
+		return lp_error_set(err, LP_EINVAL, "invalid PID %d", (int)pid);
+	snprintf(path, sizeof path, "/proc/%d", (int)pid);
+	/* O_PATH would not do: reads through openat() need a real fd.  Every
+	 * later /proc access is relative to this fd, so a PID reused after
+	 * the target exits cannot be mistaken for it. */
+	t->procfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (t->procfd < 0) {
+		if (errno == ENOENT || errno == ESRCH)
+			return lp_error_set(err, LP_ENOPROC,
+					    "no such process: PID %d", (int)pid);
+		return lp_error_set(err, classify(errno),
+				    "cannot open %s: %s", path, strerror(errno));
+	}
+	/* /proc/TID exists for every thread; we want a thread group. */
+	if (read_at(t->procfd, "status", buf, sizeof buf) > 0) {
+		char *p = strstr(buf, "\nTgid:");
+		long tgid = p ? strtol(p + 6, NULL, 10) : pid;
+		if (tgid != pid)
+			return lp_error_set(err, LP_EINVAL,
+					    "PID %d is a thread of process %ld:"
+					    " attach to %ld", (int)pid, tgid,
+					    tgid);
+	}
+	read_comm(t->procfd, "comm", t->comm, sizeof t->comm);
+	ssize_t n = readlinkat(t->procfd, "exe", t->exe, sizeof t->exe - 1);
+	t->exe[n > 0 ? n : 0] = '\0';
+
+	int rc = maps_read(t->procfd, &t->maps);
+	if (rc == LP_EPERM)
+		return lp_error_set(err, LP_EPERM,
+				    "cannot attach to PID %d: permission denied"
+				    " — run as root or grant CAP_SYS_PTRACE",
+				    (int)pid);
+	if (rc == LP_ENOPROC)
+		return lp_error_set(err, LP_ENOPROC, "no such process: PID %d",
+				    (int)pid);
+	if (rc != LP_OK)
+		return lp_error_set(err, rc, "cannot read the maps of PID %d: "
+				    "%s", (int)pid, lp_strerror(rc));
+	return probe_memory(t, err);
+}
+
+static target *target_alloc(void)
+{
+	target *t = calloc(1, sizeof *t);
+	if (!t)
+		return NULL;
+	t->procfd = -1;
+	t->memfd = -1;
+	t->exit_status = -1;
+	t->reader.base.readv = target_readv;
+	t->reader.t = t;
+	return t;
+}
+
+int target_attach(target **out, pid_t pid, lp_error *err)
+{
+	*out = NULL;
+	target *t = target_alloc();
+	if (!t)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	int rc = attach_pid(t, pid, err);
+	if (rc != LP_OK) {
+		target_free(t, false);
+		return rc;
+	}
+	*out = t;
+	return LP_OK;
+}
+
+int target_spawn(target **out, char *const argv[], lp_error *err)
+{
+	int pfd[2], rc;
+	*out = NULL;
+	if (!argv || !argv[0])
+		return lp_error_set(err, LP_EINVAL, "no command to run");
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return lp_error_set(err, LP_EIO, "cannot run %s: pipe: %s",
+				    argv[0], strerror(errno));
+	pid_t pid = fork();
+	if (pid < 0) {
+		rc = lp_error_set(err, LP_EIO, "cannot run %s: fork: %s",
+				  argv[0], strerror(errno));
+		goto out_pipe;
+	}
+	if (pid == 0) {
+		/* The pipe is CLOEXEC: a successful exec closes it, which the
+		 * parent reads as EOF; a failed one writes errno. */
+		close(pfd[0]);
+		execvp(argv[0], argv);
+		int e = errno;
+		ssize_t w = write(pfd[1], &e, sizeof e);
+		(void)w;
+		_exit(127);
+	}
+	close(pfd[1]);
+	pfd[1] = -1;
+	int child_errno = 0;
+	ssize_t r;
+	do
+		r = read(pfd[0], &child_errno, sizeof child_errno);
+	while (r < 0 && errno == EINTR);
+	close(pfd[0]);
+	if (r == sizeof child_errno) {
+		waitpid(pid, NULL, 0);
+		return lp_error_set(err, LP_ENOTFOUND, "cannot run %s: %s",
+				    argv[0], strerror(child_errno));
+	}
+	target *t = target_alloc();
+	if (!t) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	}
+	t->spawned = true;
+	rc = attach_pid(t, pid, err);
+	if (rc == LP_ENOPROC && t->procfd >= 0) {
+		/* It ran and exited already (a zombie, no memory, until we
+		 * reap it): not a failure to start; the caller learns it
+		 * from target_exit_status like any exit.  Not reaped here,
+		 * so /proc/PID stays readable until the caller looks. */
+		rc = LP_OK;
+		if (err) {
+			err->code = LP_OK;
+			err->msg[0] = '\0';
+		}
+	}
+	if (rc != LP_OK) {
+		target_free(t, true);
+		return rc;
+	}
+	*out = t;
+	return LP_OK;
+out_pipe:
+	close(pfd[0]);
+	close(pfd[1]);
+	return rc;
+}
+
+static void thread_close(struct target_thread *th)
+{
+	if (th->stat_fd >= 0)
+		close(th->stat_fd);
+	if (th->schedstat_fd >= 0)
+		close(th->schedstat_fd);
+	th->stat_fd = th->schedstat_fd = -1;
+}
+
+void target_free(target *t, bool terminate_child)
+{
+	if (!t)
+		return;
+	target_detach_all(t);
+	if (t->spawned && !t->exited && terminate_child && t->pid > 0) {
+		kill(t->pid, SIGTERM);
+		/* Give it a moment to exit cleanly, then insist. */
+		for (int i = 0; i < 100 && target_exit_status(t) < 0; i++) {
+			struct timespec ts = { 0, 10 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+		if (!t->exited) {
+			kill(t->pid, SIGKILL);
+			int st;
+			if (waitpid(t->pid, &st, 0) == t->pid)
+				t->exited = true;
+		}
+	}
+	for (size_t i = 0; i < t->nthreads; i++)
+		thread_close(&t->threads[i]);
+	free(t->threads);
+	maps_fini(&t->maps);
+	if (t->memfd >= 0)
+		close(t->memfd);
+	if (t->procfd >= 0)
+		close(t->procfd);
+	free(t);
+}
+
+pid_t target_pid(const target *t) { return t->pid; }
+int target_procfd(const target *t) { return t->procfd; }
+bool target_spawned(const target *t) { return t->spawned; }
+const char *target_comm(const target *t) { return t->comm; }
+const char *target_exe(const target *t) { return t->exe; }
+const struct maps *target_maps(const target *t) { return &t->maps; }
+size_t target_nthreads(const target *t) { return t->nthreads; }
+
+struct target_thread *target_thread_at(target *t, size_t i)
+{
+	return i < t->nthreads ? &t->threads[i] : NULL;
+}
+
+struct target_thread *target_thread_find(target *t, pid_t tid)
+{
+	for (size_t i = 0; i < t->nthreads; i++)
+		if (t->threads[i].tid == tid)
+			return &t->threads[i];
+	return NULL;
+}
+
+int target_refresh_maps(target *t)
+{
+	struct maps m;
+	int rc = maps_read(t->procfd, &m);
+	if (rc != LP_OK)
+		return rc;
+	maps_fini(&t->maps);
+	t->maps = m;
+	return LP_OK;
+}
+
+/* ---- ptrace stops ---------------------------------------------------- */
+
+static struct target_thread *thread_by_tid(target *t, pid_t tid)
+{
+	return target_thread_find(t, tid);
+}
+
+/* Handles a wait status of a seized thread that we did not ask for (a
+ * signal-delivery stop or a group stop while running).  A signal is
+ * re-injected at once so the target sees it as if we were not there. */
+static void handle_unexpected_stop(target *t, pid_t tid, int status)
+{
+	struct target_thread *th = thread_by_tid(t, tid);
+	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		if (th) {
+			th->seized = th->stopped = false;
+		}
+		if (tid == t->pid && t->spawned) {
+			t->exited = true;
+			t->exit_status = WIFEXITED(status)
+				? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		}
+		return;
+	}
+	if (!WIFSTOPPED(status))
+		return;
+	int sig = WSTOPSIG(status);
+	int event = status >> 16;
+	if (event == PTRACE_EVENT_STOP) {
+		/* Group stop (SIGSTOP & co): leave it stopped as it would be
+		 * without us, but able to report a SIGCONT (ptrace(2),
+		 * PTRACE_LISTEN).  A stale interrupt stop: just continue. */
+		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN ||
+		    sig == SIGTTOU)
+			ptrace(PTRACE_LISTEN, tid, 0, 0);
+		else
+			ptrace(PTRACE_CONT, tid, 0, 0);
+		return;
+	}
+	if (event)
+		sig = 0;	/* some other ptrace event: nothing to inject */
+	ptrace(PTRACE_CONT, tid, 0, (void *)(uintptr_t)sig);
+}
+
+/* Collects pending stop reports of running seized threads (see
+ * handle_unexpected_stop). */
+void target_poll(target *t)
+{
+	for (size_t i = 0; i < t->nthreads; i++) {
+		struct target_thread *th = &t->threads[i];
+		if (!th->seized || th->stopped)
+			continue;
+		int st;
+		for (int k = 0; k < MAX_PAUSE_WAITS; k++) {
+			pid_t r = waitpid(th->tid, &st, WNOHANG | __WALL);
+			if (r != th->tid)
+				break;
+			handle_unexpected_stop(t, th->tid, st);
+			if (!th->seized)
+				break;
+		}
+	}
+}
+
+int target_thread_pause(target *t, struct target_thread *th)
+{
+	if (th->stopped)
+		return LP_OK;
+	if (!th->seized) {
+		/* Options 0: no events but the interrupt stop.  SEIZE (not
+		 * ATTACH) sends no SIGSTOP, and if we die the kernel detaches
+		 * and the thread runs on (ptrace(2)). */
+		if (ptrace(PTRACE_SEIZE, th->tid, 0, 0) < 0)
+			return classify(errno);
+		th->seized = true;
+	}
+	if (ptrace(PTRACE_INTERRUPT, th->tid, 0, 0) < 0) {
+		int c = classify(errno);
+		if (c == LP_ENOPROC)
+			th->seized = false;
+		return c;
+	}
+	for (int k = 0; k < MAX_PAUSE_WAITS; k++) {
+		int st;
+		pid_t r = waitpid(th->tid, &st, __WALL);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			th->seized = false;
+			return errno == ECHILD || errno == ESRCH ? LP_ENOPROC
+								 : classify(errno);
+		}
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			handle_unexpected_stop(t, th->tid, st);
+			th->seized = false;
+			return LP_ENOPROC;
+		}
+		if (!WIFSTOPPED(st))
+			continue;
+		if (st >> 16 == PTRACE_EVENT_STOP) {
+			/* Our interrupt stop (SIGTRAP), or a group stop:
+			 * either way it is stopped now. */
+			int sig = WSTOPSIG(st);
+			th->stopped = true;
+			th->group_stop = sig != SIGTRAP;
+			return LP_OK;
+		}
+		/* A signal arrived first: deliver it, our interrupt stop
+		 * follows (the kernel handles the trap before the next
+		 * signal, kernel/signal.c get_signal()). */
+		handle_unexpected_stop(t, th->tid, st);
+	}
+	return LP_EIO;
+}
+
+void target_set_detach_on_resume(target *t, bool on)
+{
+	t->detach_on_resume = on;
+}
+
+int target_thread_resume(target *t, struct target_thread *th)
+{
+	if (!th->stopped)
+		return LP_OK;
+	th->stopped = false;
+	long r;
+	if (t->detach_on_resume) {
+		/* A group-stopped thread stays stopped after detach. */
+		r = ptrace(PTRACE_DETACH, th->tid, 0, 0);
+		th->seized = false;
+	} else if (th->group_stop) {
+		/* Stays in its group stop, as without us (PTRACE_LISTEN). */
+		r = ptrace(PTRACE_LISTEN, th->tid, 0, 0);
+	} else {
+		r = ptrace(PTRACE_CONT, th->tid, 0, 0);
+	}
+	th->group_stop = false;
+	if (r < 0) {
+		if (errno == ESRCH)
+			th->seized = false;
+		return classify(errno);
+	}
+	return LP_OK;
+}
+
+int target_pause_all(target *t)
+{
+	int rc = LP_OK;
+	target_poll(t);
+	for (size_t i = 0; i < t->nthreads; i++) {
+		int r = target_thread_pause(t, &t->threads[i]);
+		if (r != LP_OK && r != LP_ENOPROC)
+			rc = r;
+	}
+	return rc;
+}
+
+void target_resume_all(target *t)
+{
+	for (size_t i = 0; i < t->nthreads; i++)
+		target_thread_resume(t, &t->threads[i]);
+}
+
+static void detach_one(target *t, struct target_thread *th)
+{
+	if (!th->seized)
+		return;
+	if (!th->stopped) {
+		/* PTRACE_DETACH needs a stopped tracee (ptrace(2)). */
+		if (ptrace(PTRACE_INTERRUPT, th->tid, 0, 0) < 0) {
+			th->seized = false;
+			return;
+		}
+		for (int k = 0; k < MAX_PAUSE_WAITS; k++) {
+			int st;
+			pid_t r = waitpid(th->tid, &st, __WALL);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0 || WIFEXITED(st) || WIFSIGNALED(st)) {
+				if (r >= 0)
+					handle_unexpected_stop(t, th->tid, st);
+				th->seized = false;
+				return;
+			}
+			if (!WIFSTOPPED(st))
+				continue;
+			int sig = WSTOPSIG(st);
+			if (st >> 16 == PTRACE_EVENT_STOP) {
+				th->group_stop = sig != SIGTRAP;
+				break;
+			}
+			/* Detaching from a signal-delivery stop delivers the
+			 * signal (ptrace(2)): it is not lost. */
+			ptrace(PTRACE_DETACH, th->tid, 0,
+			       (void *)(uintptr_t)((st >> 16) ? 0 : sig));
+			th->seized = th->stopped = false;
+			return;
+		}
+	}
+	/* A group-stopped thread stays stopped after detach, as the job
+	 * control that stopped it expects. */
+	ptrace(PTRACE_DETACH, th->tid, 0, 0);
+	th->seized = th->stopped = th->group_stop = false;
+}
+
+void target_detach_all(target *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->nthreads; i++)
+		detach_one(t, &t->threads[i]);
+}
+
+/* ---- process state ---------------------------------------------------- */
+
+int target_exit_status(target *t)
+{
+	if (!t->spawned)
+		return -1;
+	if (t->exited)
+		return t->exit_status;
+	target_poll(t);
+	if (t->exited)
+		return t->exit_status;
+	int st;
+	for (int k = 0; k < MAX_PAUSE_WAITS; k++) {
+		pid_t r = waitpid(t->pid, &st, WNOHANG | __WALL);
+		if (r != t->pid)
+			break;
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			t->exited = true;
+			t->exit_status = WIFEXITED(st) ? WEXITSTATUS(st)
+						       : 128 + WTERMSIG(st);
+			struct target_thread *th = thread_by_tid(t, t->pid);
+			if (th)
+				th->seized = th->stopped = false;
+			break;
+		}
+		handle_unexpected_stop(t, t->pid, st);
+	}
+	return t->exited ? t->exit_status : -1;
+}
+
+bool target_alive(target *t)
+{
+	if (t->spawned && target_exit_status(t) >= 0)
+		return false;
+	char buf[512];
+	ssize_t n = read_at(t->procfd, "stat", buf, sizeof buf);
+	if (n <= 0)
+		return false;
+	const char *p = strrchr(buf, ')');
+	if (!p || p[1] != ' ')
+		return false;
+	return p[2] != 'Z' && p[2] != 'X' && p[2] != 'x';
+}
+
+/* ---- threads --------------------------------------------------------- */
+
+static void thread_open(target *t, struct target_thread *th)
+{
+	char path[64];
+	snprintf(path, sizeof path, "task/%d/stat", (int)th->tid);
+	th->stat_fd = openat(t->procfd, path, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof path, "task/%d/schedstat", (int)th->tid);
+	th->schedstat_fd = openat(t->procfd, path, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof path, "task/%d/comm", (int)th->tid);
+	read_comm(t->procfd, path, th->name, sizeof th->name);
+}
+
+static int cmp_tid(const void *a, const void *b)
+{
+	const struct target_thread *x = a, *y = b;
+	return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+int target_refresh_threads(target *t)
+{
+	int dfd = openat(t->procfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return errno == ENOENT || errno == ESRCH ? LP_ENOPROC
+							 : classify(errno);
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return LP_ENOMEM;
+	}
+	target_poll(t);
+	for (size_t i = 0; i < t->nthreads; i++)
+		t->threads[i].seen = false;
+	size_t old = t->nthreads;
+	int rc = LP_OK;
+	struct dirent *de;
+	/* Bounded by the directory itself and by MAX_THREADS. */
+	while ((de = readdir(d))) {
+		char *end;
+		long tid = strtol(de->d_name, &end, 10);
+		if (*end || tid <= 0 || tid > INT_MAX)
+			continue;
+		struct target_thread key = { .tid = (pid_t)tid };
+		struct target_thread *th = old ?
+			bsearch(&key, t->threads, old, sizeof key, cmp_tid) : NULL;
+		if (th) {
+			th->seen = true;
+			continue;
+		}
+		if (t->nthreads >= MAX_THREADS)
+			continue;
+		if (t->nthreads == t->cap) {
+			size_t cap = t->cap ? t->cap * 2 : 16;
+			void *nv = realloc(t->threads, cap * sizeof *t->threads);
+			if (!nv) {
+				rc = LP_ENOMEM;
+				break;
+			}
+			t->threads = nv;
+			t->cap = cap;
+		}
+		th = &t->threads[t->nthreads++];
+		memset(th, 0, sizeof *th);
+		th->tid = (pid_t)tid;
+		th->stat_fd = th->schedstat_fd = -1;
+		th->seen = true;
+		thread_open(t, th);
+	}
+	closedir(d);
+	/* Drop vanished threads; a seized one is reaped (it is our tracee,
+	 * its exit is reported to us). */
+	size_t w = 0;
+	for (size_t i = 0; i < t->nthreads; i++) {
+		struct target_thread *th = &t->threads[i];
+		if (!th->seen) {
+			if (th->seized) {
+				detach_one(t, th);
+				int st;
+				waitpid(th->tid, &st, WNOHANG | __WALL);
+			}
+			thread_close(th);
+			continue;
+		}
+		if (w != i)
+			t->threads[w] = *th;
+		w++;
+	}
+	t->nthreads = w;
+	qsort(t->threads, t->nthreads, sizeof *t->threads, cmp_tid);
+	if (!t->nthreads)
+		return LP_ENOPROC;
+	return rc;
+}
+
+/* pread at 0 of a kept fd: one syscall per read.  Opens on demand when the
+ * fd could not be kept (EMFILE with many threads). */
+static ssize_t read_task_file(target *t, struct target_thread *th, int fd,
+			      const char *name, char *buf, size_t size)
+{
+	ssize_t r;
+	if (fd >= 0) {
+		do
+			r = pread(fd, buf, size - 1, 0);
+		while (r < 0 && errno == EINTR);
+	} else {
+		char path[64];
+		snprintf(path, sizeof path, "task/%d/%s", (int)th->tid, name);
+		r = read_at(t->procfd, path, buf, size);
+	}
+	if (r >= 0)
+		buf[r] = '\0';
+	return r;
+}
+
+int target_thread_state(target *t, struct target_thread *th, char *state,
+			uint64_t *cpu_ns)
+{
+	char buf[1024];
+	ssize_t n = read_task_file(t, th, th->stat_fd, "stat", buf, sizeof buf);
+	if (n <= 0)
+		return LP_ENOPROC;
+	/* comm may hold ')' and spaces: the state follows the last ')'
+	 * (proc(5)). */
+	const char *p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || !p[2])
+		return LP_EFORMAT;
+	if (state)
+		*state = p[2];
+	if (!cpu_ns)
+		return LP_OK;
+	char sbuf[128];
+	n = read_task_file(t, th, th->schedstat_fd, "schedstat", sbuf,
+			   sizeof sbuf);
+	if (n > 0) {
+		/* schedstat: "on-cpu-ns wait-ns timeslices" (kernel
+		 * Documentation/scheduler/sched-stats.rst). */
+		*cpu_ns = strtoull(sbuf, NULL, 10);
+		return LP_OK;
+	}
+	/* No schedstat (CONFIG_SCHED_INFO off): utime + stime from stat,
+	 * fields 14 and 15, in clock ticks. */
+	unsigned long long ut = 0, st = 0;
+	if (sscanf(p + 2, "%*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu",
+		   &ut, &st) != 2)
+		return LP_EFORMAT;
+	long hz = sysconf(_SC_CLK_TCK);
+	*cpu_ns = (ut + st) * (1000000000ull / (unsigned long long)(hz > 0 ? hz : 100));
+	return LP_OK;
+}

@@ -19,7 +19,9 @@ struct target_thread {
 	uint64_t cpu_ns;	/* CPU time at the previous sample */
 	bool seized;		/* PTRACE_SEIZE done */
 	bool stopped;		/* interrupted and not yet resumed */
+	bool group_stop;	/* the stop was a job-control group stop */
 	bool seen;		/* still listed at the last refresh */
+	size_t unwind_window;	/* stack bytes its last unwind read (unwind.c) */
 };
 
 typedef struct target target;
@@ -37,7 +39,8 @@ pid_t target_pid(const target *t);
 int target_procfd(const target *t);	/* fd of /proc/PID */
 bool target_spawned(const target *t);
 bool target_alive(target *t);
-/* Exit status of a spawned child that has exited, or -1. */
+/* Exit status of a spawned child that has exited (128 + N when killed by
+ * signal N, as shells report it), or -1. */
 int target_exit_status(target *t);
 /* Name of the executable (comm) and the full path of /proc/PID/exe. */
 const char *target_comm(const target *t);
@@ -51,6 +54,7 @@ const struct maps *target_maps(const target *t);
 /* Re-lists /proc/PID/task: new threads get fds, vanished ones are detached
  * and dropped.  Returns LP_OK or LP_ENOPROC when the process is gone. */
 int target_refresh_threads(target *t);
+/* Thread pointers stay valid until the next target_refresh_threads. */
 size_t target_nthreads(const target *t);
 struct target_thread *target_thread_at(target *t, size_t i);
 struct target_thread *target_thread_find(target *t, pid_t tid);
@@ -67,6 +71,16 @@ int target_thread_resume(target *t, struct target_thread *th);
 /* Pauses / resumes every thread (--blocking). */
 int target_pause_all(target *t);
 void target_resume_all(target *t);
+/* A seized thread that receives a signal while running stops until its
+ * tracer looks (ptrace(2), signal-delivery-stop).  Collects such stops of
+ * every seized, running thread and re-injects their signals; the sampler
+ * calls it every tick (refresh and pause_all call it too).  Cheap: one
+ * waitpid(WNOHANG) per seized thread. */
+void target_poll(target *t);
+/* When on, resuming a thread also detaches it (PTRACE_DETACH instead of
+ * PTRACE_CONT), so nothing stays traced between samples, at the cost of a
+ * PTRACE_SEIZE per pause.  Off by default. */
+void target_set_detach_on_resume(target *t, bool on);
 /* Detaches from every thread; the target runs on as if never touched.
  * Safe to call from any exit path, more than once. */
 void target_detach_all(target *t);

@@ -1,4 +1,16 @@
-dist_noinst_SCRIPTS += tools/setup tools/demo tools/bench
+dist_noinst_SCRIPTS += tools/setup tools/demo tools/bench tools/get-python3.14
 noinst_PROGRAMS += tools/demo-app
 tools_demo_app_SOURCES = tools/demo-app.c
 tools_demo_app_CFLAGS = -O2 -g
+
+# loupe-bench: engine micro benchmarks (tools/bench runs them), and the
+# native target it unwinds, built without frame pointers.
+noinst_PROGRAMS += tools/loupe-bench tools/loupe-bench-target
+tools_loupe_bench_SOURCES = tools/bench-src/bench.c tools/bench-src/bench.h \
+	tools/bench-src/bench_native.c
+tools_loupe_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/tools/bench-src
+tools_loupe_bench_CFLAGS = $(AM_CFLAGS) -O2
+tools_loupe_bench_LDADD = $(LOUPE_ENGINE_LIBS)
+tools_loupe_bench_target_SOURCES = tools/bench-src/bench_target.c
+tools_loupe_bench_target_CFLAGS = -O2 -fomit-frame-pointer -fno-inline \
+	-fno-optimize-sibling-calls

@@ -1,5 +1,25 @@
-# Check units of the core (maps, memreader, target).  Pattern for a unit:
+# Check units of the core (maps, memreader, target, unwind).  Pattern for a
+# unit:
 #   check_PROGRAMS += tests/unit/check_maps
 #   TESTS += tests/unit/check_maps
 #   tests_unit_check_maps_CPPFLAGS = $(UNIT_CPPFLAGS)
 #   tests_unit_check_maps_LDADD = $(UNIT_LIBS)
+check_PROGRAMS += tests/unit/check_maps tests/unit/check_target \
+	tests/unit/check_unwind
+TESTS += tests/unit/check_maps tests/unit/check_target tests/unit/check_unwind
+tests_unit_check_maps_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_maps_LDADD = $(UNIT_LIBS)
+tests_unit_check_target_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_target_LDADD = $(UNIT_LIBS) -lpthread
+tests_unit_check_unwind_CPPFLAGS = $(UNIT_CPPFLAGS) $(LIBELF_CFLAGS)
+tests_unit_check_unwind_LDADD = $(UNIT_LIBS)
+
+# The process check_unwind unwinds, with and without frame pointers (the
+# flags of tests/targets/local.mk): check_unwind finds it next to itself.
+check_PROGRAMS += tests/unit/unwind_child_fp tests/unit/unwind_child_nofp
+tests_unit_unwind_child_fp_SOURCES = tests/unit/unwind_child.c
+tests_unit_unwind_child_fp_CFLAGS = $(TARGET_FP)
+tests_unit_unwind_child_fp_LDADD = -lpthread
+tests_unit_unwind_child_nofp_SOURCES = tests/unit/unwind_child.c
+tests_unit_unwind_child_nofp_CFLAGS = $(TARGET_NOFP)
+tests_unit_unwind_child_nofp_LDADD = -lpthread

@@ -1,0 +1,21 @@
+/* loupe-bench: micro benchmarks of the engine, one subcommand each; the
+ * tools/bench script runs them.  Each prints one line per figure. */
+#ifndef LOUPE_BENCH_H
+#define LOUPE_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Native unwinding: pause+unwind+resume of a 10-deep stack built without
+ * frame pointers, and reference costs. */
+int bench_native(int argc, char **argv);
+
+/* Monotonic time in ns. */
+uint64_t bench_now_ns(void);
+/* Prints "NAME median X us mean Y us (n=N)" over n samples in ns (sorts
+ * them). */
+void bench_report(const char *name, uint64_t *ns, size_t n);
+/* Path of a program installed next to this one, in out. */
+int bench_sibling(const char *name, char *out, size_t size);
+
+#endif
