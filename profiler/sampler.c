@@ -221,6 +221,8 @@ static const struct py_thread *find_py_thread(const struct py_thread *pts,
 static int refresh(sampler *s, uint64_t now, bool force)
 {
 	if (force || now >= s->next_threads_ns) {
+		if (!target_alive(s->t))
+			return LP_ENOPROC;
 		int rc = target_refresh_threads(s->t);
 		if (rc != LP_OK)
 			return rc;
@@ -260,7 +262,8 @@ static int tick(sampler *s, uint64_t now, uint64_t rel_ns, sampler_sink sink,
 		struct target_thread *th = target_thread_at(s->t, i);
 		uint64_t cpu = 0;
 		s->state[i] = 0;
-		if (target_thread_state(s->t, th, &s->state[i], &cpu) != LP_OK) {
+		if (target_thread_state(s->t, th, &s->state[i], &cpu) != LP_OK ||
+		    s->state[i] == 'Z' || s->state[i] == 'X') {
 			s->state[i] = 0;	/* ended since the refresh */
 			continue;
 		}
@@ -363,6 +366,9 @@ int sampler_new(sampler **out, target *t, profile *p,
 	s->t = t;
 	s->p = p;
 	s->o = *o;
+	/* Nothing stays traced between samples: a signal sent to the target
+	 * is never held up by us, for about 1 us more per pause. */
+	target_set_detach_on_resume(t, true);
 	int rc = target_refresh_maps(t);
 	if (rc != LP_OK) {
 		lp_error_set(err, rc, "cannot read the memory map of PID %d: %s",

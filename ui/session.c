@@ -47,6 +47,10 @@ int session_open_sampler(const struct cli_opts *o, target *t, profile *p,
 	};
 	lp_error err = { 0 };
 	int rc = sampler_new(out, t, p, &so, &err);
+	if (rc != LP_OK && !target_alive(t)) {
+		cli_error("PID %d exited before the first sample", (int)target_pid(t));
+		return 1;
+	}
 	if (rc != LP_OK) {
 		cli_error("%s", err.msg[0] ? err.msg : lp_strerror(rc));
 		return 1;

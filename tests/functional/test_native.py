@@ -64,7 +64,9 @@ class NativeThreads(LoupeTestCase):
             roots[s[0]] = roots.get(s[0], 0) + c
         busy = [r for r in roots if "busy-1" in r or "(split_nofp)" in r]
         self.assertEqual(len(busy), 2, roots)
-        self.assertFalse([r for r in roots if "sleep-" in r], roots)
+        # A sleeper wakes once a second and may be caught running, rarely.
+        asleep = sum(c for r, c in roots.items() if "sleep-" in r)
+        self.assertLess(asleep, 0.02 * sum(roots.values()), roots)
 
     def test_threads_that_come_and_go(self):
         t = self.start([target_path("churn")])
