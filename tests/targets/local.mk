@@ -10,3 +10,8 @@ tests_targets_split_fp_CFLAGS = $(TARGET_FP)
 tests_targets_split_nofp_SOURCES = tests/targets/split.c
 tests_targets_split_nofp_LDADD = -lpthread
 tests_targets_split_nofp_CFLAGS = $(TARGET_NOFP)
+
+check_PROGRAMS += tests/targets/churn
+tests_targets_churn_SOURCES = tests/targets/churn.c
+tests_targets_churn_CFLAGS = $(TARGET_NOFP)
+tests_targets_churn_LDADD = -lpthread
