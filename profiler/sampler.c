@@ -40,10 +40,13 @@ struct sampler {
 	bool exited;
 	uint64_t next_threads_ns, next_maps_ns;
 	uintptr_t maps_gen;	/* bumped when the maps are re-read */
+	uint64_t eval_lo, eval_hi;	/* the eval loop's code, when known
+					 * only by address (stripped) */
 	pthread_mutex_t *lock;	/* held while a tick changes the profile */
 	struct frame_cache_entry pycache[FRAME_CACHE_SIZE];
 	struct frame_cache_entry ncache[FRAME_CACHE_SIZE];
 	uint64_t ips[MAX_STACK_DEPTH];
+	uint64_t sps[MAX_STACK_DEPTH];
 	uint32_t nframes[MAX_STACK_DEPTH];	/* native, leaf first */
 	bool neval[MAX_STACK_DEPTH];
 	uint32_t leaf_first[2 * MAX_STACK_DEPTH];
@@ -127,7 +130,7 @@ static uint32_t native_frame_id(sampler *s, uint64_t ip, bool *is_eval)
 	if (fr.func == PROFILE_NOID || fr.module == PROFILE_NOID)
 		return PROFILE_NOID;
 	uint32_t id = profile_intern_frame(s->p, &fr);
-	*is_eval = is_eval_function(name);
+	*is_eval = is_eval_function(name) || (ip >= s->eval_lo && ip < s->eval_hi);
 	if (id != PROFILE_NOID)
 		*e = (struct frame_cache_entry){ ip, gen, 0, id, *is_eval, true };
 	return id;
@@ -149,6 +152,7 @@ static size_t native_stack(sampler *s, struct target_thread *th, bool *trunc)
 		target_thread_resume(s->t, th);
 	if (rc != LP_OK && n == 0)
 		return 0;
+	memcpy(s->sps, unwind_last_sps(s->unw), n * sizeof s->sps[0]);
 	for (size_t i = 0; i < n; i++) {
 		/* A return address points after the call: look up the call
 		 * itself, or a call at a function's end names the next one. */
@@ -160,6 +164,27 @@ static size_t native_stack(sampler *s, struct target_thread *th, bool *trunc)
 	return n;
 }
 
+/* The C-stack address that ties the Python group starting at index pi to
+ * its eval-loop call (py_frame.cstack of the group's entry frame), or 0. */
+static uint64_t group_cstack(const struct py_thread *pt, size_t pi)
+{
+	for (size_t k = pi; k < pt->nframes; k++)
+		if (pt->frames[k].entry)
+			return pt->frames[k].cstack;
+	return 0;
+}
+
+/* Whether native frame j runs the next Python group: its stack frame holds
+ * the group's C-stack shim when that is known (3.12+), else the frame is a
+ * function known as the eval loop by name or address. */
+static bool runs_group(const sampler *s, size_t j, size_t nnat, uint64_t cst)
+{
+	if (!cst)
+		return s->neval[j];
+	uint64_t hi = j + 1 < nnat ? s->sps[j + 1] : UINT64_MAX;
+	return s->sps[j] <= cst && cst < hi;
+}
+
 /* Replaces each eval-loop native frame by the Python frames it ran: from
  * the leaf, a group ends at a frame marked entry.  Falls back to the Python
  * frames alone when the two stacks do not line up. */
@@ -168,7 +193,8 @@ static size_t merge_stacks(sampler *s, size_t nnat, const struct py_thread *pt,
 {
 	size_t out = 0, pi = 0, evals = 0;
 	for (size_t j = 0; j < nnat && out < 2 * MAX_STACK_DEPTH; j++) {
-		if (!s->neval[j] || !pt) {
+		if (!pt || pi >= pt->nframes ||
+		    !runs_group(s, j, nnat, group_cstack(pt, pi))) {
 			s->leaf_first[out++] = s->nframes[j];
 			continue;
 		}
@@ -398,6 +424,14 @@ int sampler_new(sampler **out, target *t, profile *p,
 			lp_error_set(err, rc, "cannot set up native unwinding of PID %d: %s",
 				     (int)target_pid(t), lp_strerror(rc));
 			goto fail;
+		}
+		/* A stripped interpreter names no eval function: find its
+		 * bounds by address, checked to be a function's start. */
+		uint64_t eval = s->py ? py_proc_eval_func(s->py) : 0, lo, hi;
+		if (eval && unwind_proc_bounds(s->unw, eval, &lo, &hi) == LP_OK &&
+		    lo == eval) {
+			s->eval_lo = lo;
+			s->eval_hi = hi;
 		}
 	}
 	*out = s;

@@ -75,6 +75,8 @@ struct unwinder {
 	size_t nmods, capmods, last_mod;
 	struct page_slot slots[PCACHE_SLOTS];
 	unsigned char *pages;	/* PCACHE_SLOTS * PCACHE_GRANULE */
+	uint64_t sps[MAX_STACK_DEPTH];	/* stack pointer of each frame of the
+					 * last unwind */
 };
 
 /* ---- memory ------------------------------------------------------------ */
@@ -563,6 +565,9 @@ int unwind_thread(unwinder *u, struct target_thread *th, uint64_t *ips,
 				*truncated = true;
 			goto out;
 		}
+		unw_word_t sp = 0;
+		unw_get_reg(&c, UNW_REG_SP, &sp);
+		u->sps[*n] = sp;
 		ips[(*n)++] = ip;
 		int r = unw_step(&c);
 		if (r == 0)
@@ -583,4 +588,24 @@ out:
 	u->th = NULL;
 	u->win_lo = u->win_hi = u->stack_end = 0;
 	return LP_OK;
+}
+
+int unwind_proc_bounds(unwinder *u, uint64_t ip, uint64_t *start,
+		       uint64_t *end)
+{
+	struct module *mod = module_for(u, ip);
+	if (!mod || !mod->has_table)
+		return LP_ENOTFOUND;
+	unw_proc_info_t pi;
+	memset(&pi, 0, sizeof pi);
+	if (dwarf_search_unwind_table(u->as, ip, &mod->di, &pi, 0, u) < 0)
+		return LP_ENOTFOUND;
+	*start = pi.start_ip;
+	*end = pi.end_ip;
+	return LP_OK;
+}
+
+const uint64_t *unwind_last_sps(const unwinder *u)
+{
+	return u->sps;
 }

@@ -24,4 +24,13 @@ void unwinder_maps_changed(unwinder *u);
 int unwind_thread(unwinder *u, struct target_thread *th, uint64_t *ips,
 		  size_t max, size_t *n, bool *truncated);
 
+/* The stack pointer of each frame of the last unwind_thread, in the order of
+ * its ips: frame i's locals lie in [sps[i], sps[i + 1]). */
+const uint64_t *unwind_last_sps(const unwinder *u);
+
+/* The bounds [start, end) of the function containing ip, from its module's
+ * unwind table (its FDE): names a function where no symbol does. */
+int unwind_proc_bounds(unwinder *u, uint64_t ip, uint64_t *start,
+		       uint64_t *end);
+
 #endif

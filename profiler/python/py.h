@@ -23,6 +23,11 @@ struct py_frame {
 	 * group at each one (3.11+: is_entry / a C-stack shim below it; up to
 	 * 3.10 every frame is one). */
 	bool entry;
+	/* For an entry frame from 3.12: the address of the C-stack shim
+	 * frame below it, which lives in the C stack frame of the eval-loop
+	 * call running it, so native merge can find that call even where
+	 * the eval loop has no symbol or was inlined (LTO).  0: unknown. */
+	uint64_t cstack;
 };
 
 struct py_thread {

@@ -514,6 +514,7 @@ static int resolve(py_proc *py, uint64_t code, const uint8_t *fp,
 	out->line = code_line(py, c, lasti);
 	out->code_addr = code;
 	out->entry = false;
+	out->cstack = 0;
 	return LP_OK;
 }
 
@@ -580,8 +581,10 @@ static void walk_thread(py_proc *py, const uint8_t *tp, struct py_thread *th,
 		    (int)owner >= L->owner_first_skip) {
 			/* A C-stack shim (3.12+): the Python frame above it
 			 * is the first of one eval-loop call. */
-			if (emitted)
+			if (emitted) {
 				py->frames[first + emitted - 1].entry = true;
+				py->frames[first + emitted - 1].cstack = frame;
+			}
 		} else {
 			if (L->tagged_code)
 				code &= ~(uint64_t)3;
