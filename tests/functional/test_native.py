@@ -14,7 +14,8 @@ class NativeSplit(LoupeTestCase):
     def check_split(self, binary):
         t = self.start([target_path(binary)])
         out = self.path("split.txt")
-        self.record(t, out, "--mode", "cpu", duration=3)
+        # ~1500 samples: the share's standard error is about 0.011.
+        self.record(t, out, "--mode", "cpu", "-r", "500", duration=3)
         stacks = read_collapsed(out)
         three = weight_where(stacks, lambda s: has_func(s, "hot_three"))
         one = weight_where(stacks, lambda s: has_func(s, "hot_one"))
@@ -64,9 +65,10 @@ class NativeThreads(LoupeTestCase):
             roots[s[0]] = roots.get(s[0], 0) + c
         busy = [r for r in roots if "busy-1" in r or "(split_nofp)" in r]
         self.assertEqual(len(busy), 2, roots)
-        # A sleeper wakes once a second and may be caught running, rarely.
+        # A sleeper wakes once a second and may be caught runnable, rarely
+        # (longer on a loaded machine, where it waits for a CPU).
         asleep = sum(c for r, c in roots.items() if "sleep-" in r)
-        self.assertLess(asleep, 0.02 * sum(roots.values()), roots)
+        self.assertLess(asleep, 0.05 * sum(roots.values()), roots)
 
     def test_threads_that_come_and_go(self):
         t = self.start([target_path("churn")])

@@ -272,6 +272,25 @@ class Threads(PythonTestCase):
                 weight_where(cpu, lambda s: has_func(s, func)), 0,
                 "%s (off CPU) in cpu mode: %r" % (func, cpu))
 
+    def check_gil_mode(self, finder):
+        # Two busy threads take turns at the GIL: in gil mode at most one
+        # sample per tick counts, and the busy ones hold it most ticks.
+        t = self.start(finder, "threads.py")
+        self.named_tids(t)
+        out = self.path("gil.txt")
+        res = run_loupe("record", "-p", t.pid, "-o", out, "-d", 2,
+                        "--mode", "gil", "-r", 200)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assert_running(t)
+        ticks = int(re.search(r"took (\d+) of", res.stderr).group(1))
+        gil = read_collapsed(out)
+        held = sum(gil.values())
+        self.assertLessEqual(held, ticks, gil)
+        busy = weight_where(gil, lambda s: has_func(s, "busy_worker"))
+        self.assertGreater(busy, 0.5 * ticks, "%d of %d ticks: %r" % (busy, ticks, gil))
+        for func in ("idle_worker", "select_worker"):
+            self.assertEqual(weight_where(gil, lambda s: has_func(s, func)), 0, gil)
+
 
 NATIVE_SORT_RE = re.compile(r"qsort|msort")
 
