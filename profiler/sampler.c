@@ -15,6 +15,11 @@
  * within this, and it keeps getdents off most ticks. */
 #define THREAD_REFRESH_NS 100000000ull
 #define MAPS_REFRESH_NS 1000000000ull
+/* How old a thread's state and CPU time may be when the mode does not need
+ * them fresh (wall, gil): reading them costs two system calls per thread,
+ * more than the rest of a Python sample, so at high rates they are read at
+ * this period, not every tick.  cpu mode reads them every tick. */
+#define STATE_MAX_AGE_NS 10000000ull
 /* Direct-mapped caches from (address, line) to interned frame ids, so a
  * steady-state sample does no string hashing. */
 #define FRAME_CACHE_SIZE 4096
@@ -287,13 +292,22 @@ static int tick(sampler *s, uint64_t now, uint64_t rel_ns, sampler_sink sink,
 	for (size_t i = 0; i < nth; i++) {
 		struct target_thread *th = target_thread_at(s->t, i);
 		uint64_t cpu = 0;
+		s->cpu_delta[i] = 0;
+		if (th->state && !s->o.skip_idle && !view &&
+		    now - th->state_ns < STATE_MAX_AGE_NS) {
+			s->state[i] = th->state;
+			alive++;
+			continue;
+		}
 		s->state[i] = 0;
 		if (target_thread_state(s->t, th, &s->state[i], &cpu) != LP_OK ||
 		    s->state[i] == 'Z' || s->state[i] == 'X') {
-			s->state[i] = 0;	/* ended since the refresh */
+			s->state[i] = th->state = 0;	/* ended since the refresh */
 			continue;
 		}
 		alive++;
+		th->state = s->state[i];
+		th->state_ns = now;
 		s->cpu_delta[i] = th->cpu_ns && cpu >= th->cpu_ns ? cpu - th->cpu_ns : 0;
 		th->cpu_ns = cpu;
 	}

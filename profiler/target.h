@@ -22,6 +22,8 @@ struct target_thread {
 	bool group_stop;	/* the stop was a job-control group stop */
 	bool seen;		/* still listed at the last refresh */
 	size_t unwind_window;	/* stack bytes its last unwind read (unwind.c) */
+	char state;		/* the sampler's last reading of the state */
+	uint64_t state_ns;	/* and when it was taken (monotonic ns) */
 };
 
 typedef struct target target;
