@@ -193,10 +193,19 @@ static int probe_memory(target *t, lp_error *err)
 			m = &t->maps.v[i];
 			break;
 		}
-	if (!m)	/* a zombie or kernel thread has no mappings */
+	if (!m) {	/* a zombie or kernel thread has no mappings */
+		char buf[512];
+		ssize_t n = read_at(t->procfd, "stat", buf, sizeof buf - 1);
+		const char *p = n > 0 ? (buf[n] = '\0', strrchr(buf, ')')) : NULL;
+		if (p && p[1] == ' ' && p[2] == 'Z')
+			return lp_error_set(err, LP_ENOPROC,
+					    "PID %d has exited (a zombie its "
+					    "parent has not reaped): nothing to "
+					    "sample", t->pid);
 		return lp_error_set(err, LP_ENOPROC,
 				    "cannot attach to PID %d: it has no memory "
 				    "(exited, or a kernel thread)", t->pid);
+	}
 	unsigned char byte;
 	struct iovec l = { &byte, 1 }, r = { (void *)(uintptr_t)m->start, 1 };
 	if (process_vm_readv(t->pid, &l, 1, &r, 1, 0) == 1)

@@ -27,6 +27,7 @@ static const char usage[] =
 	"      --threads        a root frame per thread\n"
 	"      --idle           keep idle samples in cpu mode\n"
 	"      --no-lines       aggregate by function, not by line\n"
+	"      --inverted       flamegraph: icicle (roots at the top)\n"
 	"  -q, --quiet          no summary on stderr\n"
 	"\n"
 	"Extensions: .txt/.folded collapsed, .svg flamegraph, .speedscope.json\n"
@@ -105,6 +106,10 @@ int cmd_record(int argc, char **argv)
 		cli_error("out of memory");
 		goto out;
 	}
+	/* the chrome trace is drawn from every sample; other formats only
+	 * need the aggregates */
+	if (format_needs_timeline(o.format))
+		profile_keep_timeline(p, true);
 	if (session_open_sampler(&o, t, p, &s))
 		goto out;
 	set_meta(p, &o, t, s);
@@ -123,6 +128,10 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 
+	/* the viewers' titles and pprof's duration_nanos */
+	char dur[32];
+	snprintf(dur, sizeof dur, "%llu", (unsigned long long)st->elapsed_ns);
+	profile_set_meta(p, "duration_ns", dur);
 	struct output_opts oo = cli_output_opts(&o);
 	int wrc = rs.w ? raw_writer_close(rs.w, p, &err)
 		       : format_write_file(p, o.format, o.output, &oo, &err);

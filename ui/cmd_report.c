@@ -19,9 +19,31 @@ static const char usage[] =
 	"      --mode M         wall, cpu or gil (default: the recording's)\n"
 	"      --threads        a root frame per thread\n"
 	"      --idle           keep idle samples in cpu mode\n"
-	"      --no-lines       aggregate by function, not by line\n";
+	"      --no-lines       aggregate by function, not by line\n"
+	"      --inverted       flamegraph: icicle (roots at the top)\n"
+	"\n"
+	"Without -o or --format, prints the top functions: own and total share of\n"
+	"CPU and wall samples.  The chrome format needs a recording made to .loupe\n"
+	"(it keeps every sample's time).\n";
 
-/* Top functions by own weight under the chosen mode. */
+/* Top functions, own and total, CPU and wall, each as a share of its own
+ * total; sorted by own weight under the chosen mode (wall for wall, CPU
+ * otherwise), ties by total. */
+static uint64_t own_of(const struct profile_func_stats *f, bool wall)
+{
+	return wall ? f->own_samples : f->own_cpu_samples;
+}
+
+static uint64_t total_of(const struct profile_func_stats *f, bool wall)
+{
+	return wall ? f->total_samples : f->total_cpu_samples;
+}
+
+static double pct(uint64_t n, uint64_t d)
+{
+	return d ? 100.0 * (double)n / (double)d : 0.0;
+}
+
 static int print_summary(const profile *p, const struct cli_opts *o)
 {
 	struct profile_func_stats *fs;
@@ -30,38 +52,51 @@ static int print_summary(const profile *p, const struct cli_opts *o)
 		cli_error("out of memory");
 		return 1;
 	}
-	bool cpu = o->mode == MODE_CPU;
-	uint64_t total = 0;
+	bool wall = o->mode == MODE_WALL;
+	uint64_t total_wall = 0, total_cpu = 0, cpu_ns = 0;
 	size_t na;
 	const struct profile_agg *a = profile_aggs(p, &na);
-	for (size_t i = 0; i < na; i++)
-		total += cpu ? a[i].cpu_samples : a[i].samples;
-	/* Selection of the top 25 by own weight, ties by total. */
-	for (size_t i = 0; i < n && i < 25; i++) {
+	for (size_t i = 0; i < na; i++) {
+		total_wall += a[i].samples;
+		total_cpu += a[i].cpu_samples;
+		cpu_ns += a[i].cpu_ns;
+	}
+	/* Selection of the top 25 (n can be large; 25 passes are cheap). */
+	size_t top = n < 25 ? n : 25;
+	for (size_t i = 0; i < top; i++) {
 		size_t best = i;
 		for (size_t j = i + 1; j < n; j++) {
-			uint64_t bj = cpu ? fs[j].own_cpu_samples : fs[j].own_samples;
-			uint64_t bb = cpu ? fs[best].own_cpu_samples : fs[best].own_samples;
-			uint64_t tj = cpu ? fs[j].total_cpu_samples : fs[j].total_samples;
-			uint64_t tb = cpu ? fs[best].total_cpu_samples : fs[best].total_samples;
-			if (bj > bb || (bj == bb && tj > tb))
+			uint64_t bj = own_of(&fs[j], wall), bb = own_of(&fs[best], wall);
+			if (bj > bb || (bj == bb && total_of(&fs[j], wall) >
+						    total_of(&fs[best], wall)))
 				best = j;
 		}
 		struct profile_func_stats tmp = fs[i];
 		fs[i] = fs[best];
 		fs[best] = tmp;
 	}
-	printf("%s samples: %llu\n\n  %%Own  %%Total  Function\n", cpu ? "CPU" : "Wall",
-	       (unsigned long long)total);
-	for (size_t i = 0; i < n && i < 25; i++) {
-		uint64_t own = cpu ? fs[i].own_cpu_samples : fs[i].own_samples;
-		uint64_t tot = cpu ? fs[i].total_cpu_samples : fs[i].total_samples;
-		if (!tot)
+	const char *comm = profile_meta(p, "target.comm");
+	const char *pid = profile_meta(p, "target.pid");
+	const char *runtime = profile_meta(p, "runtime");
+	const char *rate = profile_meta(p, "rate");
+	printf("%s%s%s%s\n", comm ? comm : "recording", pid ? " (PID " : "",
+	       pid ? pid : "", pid ? ")" : "");
+	printf("%s%s%s Hz; wall samples %llu, CPU samples %llu, CPU time %.2f s\n\n",
+	       runtime ? runtime : "", runtime ? ", " : "", rate ? rate : "?",
+	       (unsigned long long)total_wall, (unsigned long long)total_cpu,
+	       cpu_ns / 1e9);
+	printf("  %%Own CPU  %%Total CPU  %%Own wall  %%Total wall  Function (by %s own)\n",
+	       wall ? "wall" : "CPU");
+	for (size_t i = 0; i < top; i++) {
+		if (!total_of(&fs[i], wall))
 			break;
 		char name[1024];
 		format_frame(p, fs[i].frame, !o->no_lines, name, sizeof name);
-		printf("%6.1f  %6.1f  %s\n", total ? 100.0 * own / total : 0.0,
-		       total ? 100.0 * tot / total : 0.0, name);
+		printf("  %7.1f  %10.1f  %9.1f  %11.1f  %s\n",
+		       pct(fs[i].own_cpu_samples, total_cpu),
+		       pct(fs[i].total_cpu_samples, total_cpu),
+		       pct(fs[i].own_samples, total_wall),
+		       pct(fs[i].total_samples, total_wall), name);
 	}
 	free(fs);
 	return 0;
@@ -92,6 +127,9 @@ int cmd_report(int argc, char **argv)
 	int status = 1;
 	lp_error err = { 0 };
 	struct raw_read_info info = { 0 };
+	/* only the chrome trace needs every sample; the others aggregates */
+	if (format_needs_timeline(o.format))
+		profile_keep_timeline(p, true);
 	if (raw_read_file(o.args[0], p, &info, &err) != LP_OK) {
 		cli_error("%s", err.msg);
 		goto out;

@@ -16,6 +16,7 @@ static const char usage[] =
 	"  record   record a profile to a file        loupe record -p PID -o out.txt\n"
 	"  dump     print every thread's stack now    loupe dump -p PID\n"
 	"  report   convert or summarize a recording  loupe report out.loupe\n"
+	"  diff     compare two recordings (CI)       loupe diff base.loupe new.loupe\n"
 	"\n"
 	"'loupe COMMAND --help' describes a command's options.\n"
 	"Exit status: 0 done, 1 runtime failure, 2 usage error.\n";
@@ -27,6 +28,7 @@ static const struct {
 	{ "record", cmd_record },
 	{ "dump", cmd_dump },
 	{ "report", cmd_report },
+	{ "diff", cmd_diff },
 };
 
 int main(int argc, char **argv)

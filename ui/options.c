@@ -14,6 +14,7 @@
 enum {
 	O_MODE = 256, O_NATIVE, O_BLOCKING, O_NONBLOCKING, O_THREADS, O_IDLE,
 	O_NO_LINES, O_FORMAT, O_HELP,
+	O_INVERTED = 400, O_THRESHOLD,
 };
 
 void cli_error(const char *fmt, ...)
@@ -64,6 +65,8 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		{ "threads", no_argument, NULL, O_THREADS },
 		{ "idle", no_argument, NULL, O_IDLE },
 		{ "no-lines", no_argument, NULL, O_NO_LINES },
+		{ "inverted", no_argument, NULL, O_INVERTED },
+		{ "threshold", required_argument, NULL, O_THRESHOLD },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -85,8 +88,11 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		case O_NONBLOCKING:
 			need = c == 'p' ? OPT_TARGET : OPT_SAMPLING;
 			break;
-		case 'o': case O_FORMAT:
+		case 'o': case O_FORMAT: case O_INVERTED:
 			need = OPT_OUTPUT;
+			break;
+		case O_THRESHOLD:
+			need = OPT_DIFF;
 			break;
 		case O_MODE: case O_THREADS: case O_IDLE: case O_NO_LINES:
 			need = OPT_SHAPE;
@@ -137,6 +143,18 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		case O_THREADS: o->threads = true; break;
 		case O_IDLE: o->idle = true; break;
 		case O_NO_LINES: o->no_lines = true; break;
+		case O_INVERTED: o->inverted = true; break;
+		case O_THRESHOLD: {
+			/* percentage points of the total; 0 flags any growth */
+			char *end;
+			errno = 0;
+			o->threshold = strtod(optarg, &end);
+			if (errno || end == optarg || (*end && strcmp(end, "%") != 0) ||
+			    !(o->threshold >= 0 && o->threshold <= 100))
+				return usage_error(cmd, "invalid threshold '%s': expected percentage points from 0 to 100", optarg);
+			o->threshold_set = true;
+			break;
+		}
 		case 'q': o->quiet = true; break;
 		case ':':
 			return usage_error(cmd, "option %s needs a value", argv[optind - 1]);
@@ -170,6 +188,7 @@ struct output_opts cli_output_opts(const struct cli_opts *o)
 		.threads = o->threads,
 		.lines = !o->no_lines,
 		.idle = o->idle,
+		.inverted = o->inverted,
 	};
 	return oo;
 }

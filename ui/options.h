@@ -13,6 +13,7 @@ enum {
 	OPT_SAMPLING = 1 << 1,	/* --rate --duration --native --blocking ... */
 	OPT_OUTPUT = 1 << 2,	/* -o --format */
 	OPT_SHAPE = 1 << 3,	/* --mode --threads --no-lines --idle */
+	OPT_DIFF = 1 << 6,	/* --threshold (loupe diff) */
 };
 
 struct cli_opts {
@@ -25,6 +26,9 @@ struct cli_opts {
 	bool native, blocking, threads, idle, no_lines, quiet;
 	const char *output;
 	enum output_format format;
+	bool inverted;		/* --inverted: icicle flame graph */
+	double threshold;	/* --threshold PCT (loupe diff), in points */
+	bool threshold_set;
 	char **args;		/* positional arguments */
 	int nargs;
 };

@@ -27,6 +27,9 @@ struct output_opts {
 	bool threads;		/* a root frame per thread */
 	bool lines;		/* keep line numbers (false: by function) */
 	bool idle;		/* keep idle samples in cpu mode */
+	/* flamegraph only */
+	bool inverted;		/* icicle: roots at the top */
+	const char *title;	/* NULL: "Flame graph: TARGET" */
 };
 
 /* "collapsed" -> FORMAT_COLLAPSED...; FORMAT_NONE when unknown. */
@@ -65,8 +68,28 @@ void atomic_file_abort(atomic_file *af);
  * "<no stack>" (collapsed.c lists every choice).  LP_OK, LP_ENOMEM, LP_EIO. */
 int collapsed_write(const profile *p, FILE *fp, const struct output_opts *o);
 
-/* Writes p in format f to path, atomically.  Formats still to come give
- * LP_EUNSUPPORTED, "format X is not implemented yet". */
+/* The viewers' formats.  Each returns LP_OK, LP_ENOMEM or LP_EIO. */
+/* Interactive SVG flame graph (flamegraph.c: layout, colours, script). */
+int flamegraph_write(const profile *p, FILE *fp, const struct output_opts *o);
+/* Differential flame graph: widths from cur, red where a frame's share of
+ * the total grew since base, blue where it shrank. */
+int flamegraph_write_diff(const profile *base, const profile *cur, FILE *fp,
+			  const struct output_opts *o);
+/* speedscope's file format: one sampled profile per thread. */
+int speedscope_write(const profile *p, FILE *fp, const struct output_opts *o);
+/* Chrome trace event JSON (Perfetto, chrome://tracing) from the timeline:
+ * LP_EUNSUPPORTED when p kept none (see profile_keep_timeline). */
+int chrome_write(const profile *p, FILE *fp, const struct output_opts *o);
+/* Gzipped pprof profile.proto. */
+int pprof_write(const profile *p, FILE *fp, const struct output_opts *o);
+/* Python's pstats marshal format (pstats.Stats, snakeviz). */
+int pstats_write(const profile *p, FILE *fp, const struct output_opts *o);
+
+/* Whether format f needs the sample timeline kept (chrome). */
+bool format_needs_timeline(enum output_format f);
+
+/* Writes p in format f to path, atomically.  LP_EUNSUPPORTED with a
+ * message when the chrome format finds no timeline. */
 int format_write_file(const profile *p, enum output_format f,
 		      const char *path, const struct output_opts *o,
 		      lp_error *err);

@@ -8,4 +8,12 @@ libloupe_a_SOURCES += \
 	profiler/formats/raw_format.h \
 	profiler/formats/raw_writer.c \
 	profiler/formats/raw_reader.c \
+	profiler/formats/writer_util.c profiler/formats/writer_util.h \
+	profiler/formats/flamegraph.c \
+	profiler/formats/speedscope.c \
+	profiler/formats/chrome.c \
+	profiler/formats/pb.c profiler/formats/pb.h \
+	profiler/formats/pprof.c \
+	profiler/formats/marshal.c profiler/formats/marshal.h \
+	profiler/formats/pstats.c \
 	profiler/formats/write_file.c

@@ -197,9 +197,31 @@ class Errors(LoupeTestCase):
         self.assert_error(res, 1, "/nonexistent-dir/out.txt")
 
     def test_target_exits_before_first_sample(self):
-        res = run_loupe("record", "-o", self.path("x.txt"), "--", "/bin/true")
-        self.assert_error(res, 1, "before the first sample")
-        self.assertFalse(os.path.exists(self.path("x.txt")))
+        # A process that has exited but is not yet reaped: nothing to read.
+        zombie = subprocess.Popen(["/bin/true"])
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with open("/proc/%d/stat" % zombie.pid) as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    break
+            time.sleep(0.01)
+        out = self.path("x.txt")
+        res = run_loupe("record", "-p", zombie.pid, "-o", out)
+        zombie.wait()
+        self.assert_error(res, 1, str(zombie.pid), "exited")
+        self.assertFalse(os.path.exists(out))
+        # A command that ends at once: either it ends before the first
+        # tick (an error, no file) or the one tick that saw it is written.
+        for _ in range(5):
+            res = run_loupe("record", "-o", out, "--", "/bin/true")
+            if res.returncode == 1:
+                self.assert_error(res, 1, "before the first sample")
+                self.assertFalse(os.path.exists(out))
+            else:
+                self.assertEqual(res.returncode, 0, res.stderr)
+                self.assertIn("target exited", res.stderr)
+                self.assertTrue(os.path.exists(out))
+                os.unlink(out)
 
     def test_command_not_found(self):
         res = run_loupe("record", "-o", self.path("x.txt"), "--", "/no/such/program")

@@ -386,18 +386,17 @@ START_TEST(test_write_file)
 	free(s);
 	ck_assert_int_eq(count_entries(tmpdir), 1);
 
-	static const enum output_format later[] = {
-		FORMAT_FLAMEGRAPH, FORMAT_SPEEDSCOPE, FORMAT_CHROME,
-		FORMAT_PPROF, FORMAT_PSTATS
+	/* every viewer format writes through the same atomic file; chrome
+	 * needs the timeline, which this profile did not keep */
+	static const enum output_format viewers[] = {
+		FORMAT_FLAMEGRAPH, FORMAT_SPEEDSCOPE, FORMAT_PPROF, FORMAT_PSTATS
 	};
-	for (size_t i = 0; i < sizeof later / sizeof later[0]; i++) {
-		char want[64];
-		snprintf(want, sizeof want, "format %s is not implemented yet",
-			 format_name(later[i]));
-		ck_assert_int_eq(format_write_file(p, later[i], path, &o, &err),
-				 LP_EUNSUPPORTED);
-		ck_assert_str_eq(err.msg, want);
-	}
+	for (size_t i = 0; i < sizeof viewers / sizeof viewers[0]; i++)
+		ck_assert_int_eq(format_write_file(p, viewers[i], path, &o, &err),
+				 LP_OK);
+	ck_assert_int_eq(format_write_file(p, FORMAT_CHROME, path, &o, &err),
+			 LP_EUNSUPPORTED);
+	ck_assert_ptr_nonnull(strstr(err.msg, "timeline"));
 	ck_assert_int_eq(count_entries(tmpdir), 1);
 	profile_free(p);
 }
