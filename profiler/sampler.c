@@ -514,6 +514,9 @@ int sampler_run(sampler *s, volatile sig_atomic_t *stop, sampler_sink sink,
 			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 			continue;
 		}
+		/* Stats are read by the front end under the same lock. */
+		if (s->lock)
+			pthread_mutex_lock(s->lock);
 		if (now - deadline >= period) {
 			/* Woke too late for some ticks: count them, do not
 			 * make them up in a burst. */
@@ -521,12 +524,10 @@ int sampler_run(sampler *s, volatile sig_atomic_t *stop, sampler_sink sink,
 			s->st.missed += late;
 			deadline += late * period;
 		}
-		if (s->lock)
-			pthread_mutex_lock(s->lock);
 		rc = tick(s, now, now - start, sink, sink_ctx, NULL, NULL);
+		s->st.ticks++;
 		if (s->lock)
 			pthread_mutex_unlock(s->lock);
-		s->st.ticks++;
 		if (rc == LP_ENOPROC || rc == LP_EPERM) {
 			s->exited = true;
 			rc = LP_OK;
