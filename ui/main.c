@@ -13,6 +13,7 @@ static const char usage[] =
 	"programs (C, C++, Rust).\n"
 	"\n"
 	"Commands:\n"
+	"  top      live view of where time goes      loupe top -p PID\n"
 	"  record   record a profile to a file        loupe record -p PID -o out.txt\n"
 	"  dump     print every thread's stack now    loupe dump -p PID\n"
 	"  report   convert or summarize a recording  loupe report out.loupe\n"
@@ -29,6 +30,7 @@ static const struct {
 	{ "dump", cmd_dump },
 	{ "report", cmd_report },
 	{ "diff", cmd_diff },
+	{ "top", cmd_top },
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,124 @@
+/* The table loupe top shows, computed from a profile apart from any
+ * terminal code: one row per function (or per function and thread), with
+ * own and total samples for wall, CPU and GIL time.
+ *
+ * Two steps so that a paused view can still be sorted and filtered:
+ * top_model_compute aggregates the profile (needs the profile, so the caller
+ * holds the sampler's lock), top_model_view filters and sorts the rows it
+ * made (needs only the model). */
+#ifndef LOUPE_UI_TOP_MODEL_H
+#define LOUPE_UI_TOP_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "formats/formats.h"
+#include "profile.h"
+
+/* Metrics, indexes of top_row.own / .total: the same order as enum
+ * sample_mode (wall, cpu, gil). */
+#define TOP_NMETRICS 3
+/* Longest row text kept (a longer name is cut; the view truncates to the
+ * terminal anyway). */
+#define TOP_NAME_MAX 256
+/* Columns of figures: own and total % of the mode, own and total % of the
+ * other metric, own and total seconds of the mode. */
+#define TOP_NCOLS 6
+
+struct top_row {
+	uint32_t frame;		/* a frame naming the function */
+	int32_t tid;		/* per-thread rows: the thread, else 0 */
+	uint64_t own[TOP_NMETRICS];	/* the function is the leaf */
+	uint64_t total[TOP_NMETRICS];	/* anywhere on the stack (once per
+					 * stack under recursion) */
+	char name[TOP_NAME_MAX];	/* "func (file.py:12)", "func (libc.so.6)",
+					 * "libfoo.so+0x1a2b" */
+};
+
+struct top_thread {
+	int32_t pid, tid;
+	uint64_t samples, cpu_samples;
+	char name[32];		/* "" when unnamed */
+};
+
+/* What changes the aggregation (top_model_compute). */
+struct top_agg_opts {
+	bool by_line;		/* false: lines of one function count as one */
+	bool hide_native;	/* drop native frames from stacks */
+	bool per_thread;	/* a row per (function, thread) */
+	int32_t tid;		/* only this thread; 0: all */
+};
+
+/* What changes only the view (top_model_view). */
+struct top_view_opts {
+	enum sample_mode mode;		/* which metric the first columns and
+					 * the seconds use */
+	enum sample_mode sort_metric;
+	bool sort_total;		/* sort by total, else by own */
+	const char *filter;		/* case-insensitive substring of the
+					 * row text; NULL or "": all rows */
+};
+
+struct top_model {
+	/* Aggregation: every row, in no order. */
+	struct top_row *rows;
+	size_t nrows, rows_cap;
+	/* Samples of the threads that pass the filter, per metric: the 100%
+	 * of the percentages. */
+	uint64_t totals[TOP_NMETRICS];
+	uint64_t idle;		/* of which idle */
+	uint64_t no_function;	/* samples whose stack had no function left
+				 * (empty, or all native when hidden) */
+	/* Every thread seen (thread filter or not), by tid. */
+	struct top_thread *threads;
+	size_t nthreads, threads_cap;
+	/* View: indexes into rows, filtered and sorted. */
+	size_t *view;
+	size_t nview, view_cap;
+};
+
+void top_model_init(struct top_model *m);
+void top_model_fini(struct top_model *m);
+
+/* Rebuilds the rows from p.  LP_OK or LP_ENOMEM (the model is then empty).
+ * Clears the view: call top_model_view next. */
+int top_model_compute(struct top_model *m, const profile *p,
+		      const struct top_agg_opts *o);
+
+/* Filters and sorts the rows into m->view.  LP_OK or LP_ENOMEM. */
+int top_model_view(struct top_model *m, const struct top_view_opts *o);
+
+/* Percent of the metric's total, 0 when nothing was sampled. */
+double top_pct(const struct top_model *m, uint64_t samples,
+	       enum sample_mode metric);
+
+/* The figure columns for a mode, left to right. */
+struct top_column {
+	enum sample_mode metric;
+	bool total;		/* total, else own */
+	bool seconds;		/* seconds, else percent */
+	const char *title;
+};
+void top_columns(enum sample_mode mode, struct top_column out[TOP_NCOLS]);
+/* The column that shows the sort (a percent column when the metric is on
+ * screen), or -1 when it is not among the mode's columns. */
+int top_sort_column(const struct top_view_opts *o);
+/* Sets the sort to what column col (0-based) of the mode shows. */
+void top_sort_by_column(struct top_view_opts *o, int col);
+/* The value of a row in a column: percent, or seconds at rate_hz. */
+double top_cell(const struct top_model *m, const struct top_row *r,
+		const struct top_column *c, double rate_hz);
+
+/* Index in m->threads of tid, or -1. */
+int top_thread_index(const struct top_model *m, int32_t tid);
+
+const char *top_mode_name(enum sample_mode mode);
+
+/* Copies s into out cut to at most width terminal columns (as the current
+ * locale counts them): a longer text ends with an ellipsis ("\u2026" when
+ * utf8, else "...") instead of running on or wrapping.  Characters that
+ * are not printable (control bytes, invalid sequences) come out as '?'. */
+void top_fit_text(const char *s, int width, bool utf8, char *out, size_t len);
+
+#endif
