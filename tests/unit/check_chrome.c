@@ -1,5 +1,6 @@
 /* Unit tests of the Chrome trace writer on a hand-built timeline. */
 #include "viewer_fixture.h"
+#include "unit.h"
 
 /* Thread 1 at 100 Hz (10 ms period):
  *   0 ms  main > work:10  on CPU
@@ -93,9 +94,5 @@ int main(void)
 	tcase_add_test(tc, test_chrome_cpu_nolines);
 	tcase_add_test(tc, test_chrome_needs_timeline);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

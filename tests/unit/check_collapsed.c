@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "formats/formats.h"
+#include "unit.h"
 
 static uint32_t frame(profile *p, enum frame_kind kind, const char *func,
 		      const char *file, const char *module, int line,
@@ -271,18 +272,12 @@ static char tmpdir[64];
 
 static void setup_dir(void)
 {
-	/* tmpfs when there is one: fsync there costs nothing, so the test
-	 * does not wait on a busy disk */
-	snprintf(tmpdir, sizeof tmpdir, "%s/check_collapsed.XXXXXX",
-		 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	unit_tmpdir_make(tmpdir, sizeof tmpdir, "check_collapsed");
 }
 
 static void teardown_dir(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	ck_assert_int_eq(system(cmd), 0);
+	unit_tmpdir_remove(tmpdir);
 }
 
 static char *slurp(const char *path)

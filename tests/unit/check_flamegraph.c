@@ -1,6 +1,7 @@
 /* Unit tests of the SVG flame graph writer: boxes, hover texts, colours by
  * kind, icicle, merging of narrow frames, differential colours. */
 #include "viewer_fixture.h"
+#include "unit.h"
 
 /* The y attribute of the box whose title starts with name. */
 static int box_y(const char *svg, const char *name)
@@ -162,9 +163,5 @@ int main(void)
 	tcase_add_test(tc, test_flamegraph_diff);
 	tcase_add_test(tc, test_flamegraph_empty);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

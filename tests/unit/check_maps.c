@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "maps.h"
+#include "unit.h"
 
 static const char text[] =
 	"55d0c0a00000-55d0c0a02000 r--p 00000000 08:01 1312   /usr/bin/my prog\n"
@@ -137,9 +138,5 @@ int main(void)
 	tcase_add_test(tc, unsorted_and_garbage);
 	tcase_add_test(tc, reads_own_maps);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -5,6 +5,7 @@
 
 #include "formats/pb.h"
 #include "viewer_fixture.h"
+#include "unit.h"
 
 struct rd {
 	const unsigned char *p, *end;
@@ -181,9 +182,5 @@ int main(void)
 	tcase_add_test(tc, test_pb_encoder);
 	tcase_add_test(tc, test_pprof_profile);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -6,6 +6,7 @@
 
 #include "formats/marshal.h"
 #include "viewer_fixture.h"
+#include "unit.h"
 
 struct mr {
 	const unsigned char *p, *end;
@@ -232,9 +233,5 @@ int main(void)
 	tcase_add_test(tc, test_pstats_wall);
 	tcase_add_test(tc, test_pstats_recursion);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

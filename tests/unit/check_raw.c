@@ -13,23 +13,18 @@
 #include "bounds.h"
 #include "formats/formats.h"
 #include "formats/raw_format.h"
+#include "unit.h"
 
 static char tmpdir[64];
 
 static void setup_dir(void)
 {
-	/* tmpfs when there is one: fsync there costs nothing, so the test
-	 * does not wait on a busy disk */
-	snprintf(tmpdir, sizeof tmpdir, "%s/check_raw.XXXXXX",
-		 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	unit_tmpdir_make(tmpdir, sizeof tmpdir, "check_raw");
 }
 
 static void teardown_dir(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	ck_assert_int_eq(system(cmd), 0);
+	unit_tmpdir_remove(tmpdir);
 }
 
 static char *path_in(const char *name)

@@ -1,5 +1,6 @@
 /* Unit tests of the speedscope writer on the fixture profile. */
 #include "viewer_fixture.h"
+#include "unit.h"
 
 START_TEST(test_speedscope_wall)
 {
@@ -65,9 +66,5 @@ int main(void)
 	tcase_add_test(tc, test_speedscope_cpu_nolines);
 	tcase_add_test(tc, test_speedscope_empty);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

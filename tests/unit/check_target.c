@@ -20,6 +20,7 @@
 
 #include "error.h"
 #include "target.h"
+#include "unit.h"
 
 /* Known values the forked children carry at the same addresses as ours. */
 static volatile uint64_t known_value = 0x1122334455667788ull;
@@ -508,9 +509,5 @@ int main(void)
 	tcase_add_test(tc, detach_on_resume);
 	tcase_add_test(tc, thread_exits_while_seized);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -20,6 +20,7 @@
 #include "error.h"
 #include "target.h"
 #include "unwind.h"
+#include "unit.h"
 
 struct sym {
 	uint64_t start, size;
@@ -291,9 +292,5 @@ int main(void)
 	tcase_add_test(tc, not_paused);
 	tcase_add_test(tc, bad_stack);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }
