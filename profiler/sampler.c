@@ -169,6 +169,18 @@ static size_t native_stack(sampler *s, struct target_thread *th, bool *trunc)
 	return n;
 }
 
+static size_t python_stack(sampler *s, const struct py_thread *pt)
+{
+	size_t out = 0;
+	for (size_t i = 0; i < pt->nframes && out < 2 * MAX_STACK_DEPTH; i++) {
+		uint32_t id = python_frame_id(s, &pt->frames[i]);
+		if (id == PROFILE_NOID)
+			return 0;
+		s->leaf_first[out++] = id;
+	}
+	return out;
+}
+
 /* The C-stack address that ties the Python group starting at index pi to
  * its eval-loop call (py_frame.cstack of the group's entry frame), or 0. */
 static uint64_t group_cstack(const struct py_thread *pt, size_t pi)
@@ -216,26 +228,8 @@ static size_t merge_stacks(sampler *s, size_t nnat, const struct py_thread *pt,
 	if (pt && pt->nframes && (evals == 0 || pi < pt->nframes)) {
 		/* Python frames left over: the native unwind stopped short
 		 * of them.  The Python stack alone is the truer picture. */
-		out = 0;
-		for (pi = 0; pi < pt->nframes && out < 2 * MAX_STACK_DEPTH; pi++) {
-			uint32_t id = python_frame_id(s, &pt->frames[pi]);
-			if (id == PROFILE_NOID)
-				return 0;
-			s->leaf_first[out++] = id;
-		}
+		out = python_stack(s, pt);
 		*trunc = true;
-	}
-	return out;
-}
-
-static size_t python_stack(sampler *s, const struct py_thread *pt)
-{
-	size_t out = 0;
-	for (size_t i = 0; i < pt->nframes && out < 2 * MAX_STACK_DEPTH; i++) {
-		uint32_t id = python_frame_id(s, &pt->frames[i]);
-		if (id == PROFILE_NOID)
-			return 0;
-		s->leaf_first[out++] = id;
 	}
 	return out;
 }
