@@ -87,13 +87,14 @@ static void child_path(const char *name, char *out, size_t size)
 	snprintf(out, size, "%s/%s", self, name);
 }
 
-/* Runs the child in mode, unwinds the thread running the chain until the
- * leaf is where mode puts it, and checks the frames. */
-static void unwind_child(const char *name, const char *mode)
+/* Starts the test child in mode and waits for the byte it writes once it
+ * is where mode puts it; path receives the child's file. */
+static target *spawn_child(const char *name, const char *mode, char *path,
+			   size_t size)
 {
-	char path[PATH_MAX + 64], fdarg[16];
+	char fdarg[16];
 	int p[2];
-	child_path(name, path, sizeof path);
+	child_path(name, path, size);
 	ck_assert_int_eq(pipe(p), 0);
 	snprintf(fdarg, sizeof fdarg, "%d", p[1]);
 	char *argv[] = { path, (char *)mode, fdarg, NULL };
@@ -103,8 +104,18 @@ static void unwind_child(const char *name, const char *mode)
 	close(p[1]);
 	char c;
 	ck_assert_int_eq(read(p[0], &c, 1), 1);
+	close(p[0]);
 	ck_assert_int_eq(target_refresh_maps(t), LP_OK);
 	ck_assert_int_eq(target_refresh_threads(t), LP_OK);
+	return t;
+}
+
+/* Runs the child in mode, unwinds the thread running the chain until the
+ * leaf is where mode puts it, and checks the frames. */
+static void unwind_child(const char *name, const char *mode)
+{
+	char path[PATH_MAX + 64];
+	target *t = spawn_child(name, mode, path, sizeof path);
 
 	struct symtab *st = calloc(1, sizeof *st);
 	load_symtab(path, st);
@@ -175,7 +186,6 @@ retry:
 	unwinder_free(u);
 	free(st);
 	target_free(t, true);
-	close(p[0]);
 }
 
 START_TEST(nofp_spin) { unwind_child("unwind_child_nofp", "spin"); }
@@ -193,21 +203,8 @@ END_TEST
 
 START_TEST(not_paused)
 {
-	char path[PATH_MAX + 64], fdarg[16];
-	int p[2];
-	child_path("unwind_child_nofp", path, sizeof path);
-	ck_assert_int_eq(pipe(p), 0);
-	snprintf(fdarg, sizeof fdarg, "%d", p[1]);
-	char *argv[] = { path, "block", fdarg, NULL };
-	target *t;
-	lp_error err;
-	ck_assert_int_eq(target_spawn(&t, argv, &err), LP_OK);
-	close(p[1]);
-	char c;
-	ck_assert_int_eq(read(p[0], &c, 1), 1);
-	close(p[0]);
-	ck_assert_int_eq(target_refresh_maps(t), LP_OK);
-	ck_assert_int_eq(target_refresh_threads(t), LP_OK);
+	char path[PATH_MAX + 64];
+	target *t = spawn_child("unwind_child_nofp", "block", path, sizeof path);
 	unwinder *u;
 	ck_assert_int_eq(unwinder_new(&u, t), LP_OK);
 	uint64_t ips[8];
@@ -239,21 +236,8 @@ END_TEST
  * crash, no error. */
 START_TEST(bad_stack)
 {
-	char path[PATH_MAX + 64], fdarg[16];
-	int p[2];
-	child_path("unwind_child_nofp", path, sizeof path);
-	ck_assert_int_eq(pipe(p), 0);
-	snprintf(fdarg, sizeof fdarg, "%d", p[1]);
-	char *argv[] = { path, "badstack", fdarg, NULL };
-	target *t;
-	lp_error err;
-	ck_assert_int_eq(target_spawn(&t, argv, &err), LP_OK);
-	close(p[1]);
-	char c;
-	ck_assert_int_eq(read(p[0], &c, 1), 1);
-	close(p[0]);
-	ck_assert_int_eq(target_refresh_maps(t), LP_OK);
-	ck_assert_int_eq(target_refresh_threads(t), LP_OK);
+	char path[PATH_MAX + 64];
+	target *t = spawn_child("unwind_child_nofp", "badstack", path, sizeof path);
 	unwinder *u;
 	ck_assert_int_eq(unwinder_new(&u, t), LP_OK);
 	struct target_thread *th = target_thread_at(t, 0);
