@@ -183,6 +183,14 @@ static void read_comm(int dirfd, const char *name, char *out, size_t size)
 	out[n] = '\0';
 }
 
+/* The state letter of a NUL-terminated /proc stat line, or 0.  comm may
+ * hold ')' and spaces: the state follows the last ')' (proc(5)). */
+static char stat_state(const char *buf)
+{
+	const char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
 /* Checks early that memory is readable: one byte of the first readable
  * mapping, else one byte through /proc/PID/mem. */
 static int probe_memory(target *t, lp_error *err)
@@ -195,9 +203,8 @@ static int probe_memory(target *t, lp_error *err)
 		}
 	if (!m) {	/* a zombie or kernel thread has no mappings */
 		char buf[512];
-		ssize_t n = read_at(t->procfd, "stat", buf, sizeof buf - 1);
-		const char *p = n > 0 ? (buf[n] = '\0', strrchr(buf, ')')) : NULL;
-		if (p && p[1] == ' ' && p[2] == 'Z')
+		if (read_at(t->procfd, "stat", buf, sizeof buf) > 0 &&
+		    stat_state(buf) == 'Z')
 			return lp_error_set(err, LP_ENOPROC,
 					    "PID %d has exited (a zombie its "
 					    "parent has not reaped): nothing to "
@@ -718,10 +725,8 @@ bool target_alive(target *t)
 	ssize_t n = read_at(t->procfd, "stat", buf, sizeof buf);
 	if (n <= 0)
 		return false;
-	const char *p = strrchr(buf, ')');
-	if (!p || p[1] != ' ')
-		return false;
-	return p[2] != 'Z' && p[2] != 'X' && p[2] != 'x';
+	char st = stat_state(buf);
+	return st && st != 'Z' && st != 'X' && st != 'x';
 }
 
 /* ---- threads --------------------------------------------------------- */
@@ -846,7 +851,7 @@ int target_thread_state(target *t, struct target_thread *th, char *state,
 	if (n <= 0)
 		return LP_ENOPROC;
 	/* comm may hold ')' and spaces: the state follows the last ')'
-	 * (proc(5)). */
+	 * (proc(5)); the fields after it are read below too. */
 	const char *p = strrchr(buf, ')');
 	if (!p || p[1] != ' ' || !p[2])
 		return LP_EFORMAT;
