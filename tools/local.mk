@@ -14,3 +14,21 @@ tools_loupe_bench_LDADD = $(LOUPE_ENGINE_LIBS)
 tools_loupe_bench_target_SOURCES = tools/bench-src/bench_target.c
 tools_loupe_bench_target_CFLAGS = -O2 -fomit-frame-pointer -fno-inline \
 	-fno-optimize-sibling-calls
+
+# Shell completion, installed under the name of the command it completes
+# (bash-completion loads completions/CMD on first use of CMD).
+bashcompletion_DATA = tools/loupe
+CLEANFILES += tools/loupe
+EXTRA_DIST += tools/loupe.bash-completion
+tools/loupe: tools/loupe.bash-completion
+	$(AM_V_GEN)$(MKDIR_P) tools && cp $(srcdir)/tools/loupe.bash-completion $@
+
+# The systemd unit for 'loupe daemon', with this build's path to loupe.
+# Installed, never enabled: the administrator chooses to run the agent.
+systemdsystemunit_DATA = tools/loupe.service
+CLEANFILES += tools/loupe.service
+EXTRA_DIST += tools/loupe.service.in
+tools/loupe.service: tools/loupe.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) tools && \
+	sed -e 's|@bindir[@]|$(bindir)|g' $(srcdir)/tools/loupe.service.in > $@.tmp && \
+	mv $@.tmp $@

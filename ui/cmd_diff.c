@@ -21,6 +21,7 @@
 #include "formats/writer_util.h"
 #include "options.h"
 #include "profile.h"
+#include "progress.h"
 
 #define DEFAULT_THRESHOLD 5.0
 #define SHOW 10
@@ -44,6 +45,7 @@ static const char usage[] =
 	"      --threads        flame graph: a root frame per thread\n"
 	"      --no-lines       flame graph: by function, not by line\n"
 	"      --inverted       flame graph: icicle (roots at the top)\n"
+	"  -q, --quiet          no progress bar on stderr\n"
 	"\n"
 	"Exit status: 0 no regression; 1 a share grew by more than the threshold\n"
 	"(stderr: \"loupe: regression: ...\") or a recording could not be read\n"
@@ -146,7 +148,7 @@ static void print_row(const struct row *r, const profile *texts)
 	       r->base, r->now, r->own_delta, profile_str(texts, r->text));
 }
 
-static int load(const char *path, profile **out)
+static int load(const char *path, profile **out, struct progress *pg)
 {
 	lp_error err = { 0 };
 	struct raw_read_info info = { 0 };
@@ -156,13 +158,18 @@ static int load(const char *path, profile **out)
 		cli_error("out of memory");
 		return 1;
 	}
-	if (raw_read_file(path, p, &info, &err) != LP_OK) {
+	int rc = raw_read_file_progress(path, p, &info, progress_update, pg, &err);
+	progress_next(pg, progress_file_size(path));
+	if (rc != LP_OK) {
+		progress_end(pg);
 		cli_error("%s", err.msg);
 		profile_free(p);
 		return 1;
 	}
-	if (info.truncated)
+	if (info.truncated) {
+		progress_end(pg);
 		cli_error("warning: %s ends inside a record (cut off while written); comparing what precedes it", path);
+	}
 	*out = p;
 	return 0;
 }
@@ -216,7 +223,12 @@ int cmd_diff(int argc, char **argv)
 	struct fweights wb = { 0 }, wn = { 0 };
 	struct row *rows = NULL;
 	int status = 1;
-	if (load(o.args[0], &base) || load(o.args[1], &cur))
+	struct progress pg;
+	progress_init(&pg, "loupe diff: reading",
+		      progress_file_size(o.args[0]) + progress_file_size(o.args[1]), o.quiet);
+	rc = load(o.args[0], &base, &pg) || load(o.args[1], &cur, &pg);
+	progress_end(&pg);
+	if (rc)
 		goto out;
 	if (!o.mode_set) {
 		const char *m = profile_meta(base, "mode");

@@ -7,6 +7,7 @@
 #include "options.h"
 #include "profile.h"
 #include "sampler.h"
+#include "sampler_status.h"
 #include "session.h"
 
 static const char usage[] =
@@ -28,7 +29,7 @@ static const char usage[] =
 	"      --idle           keep idle samples in cpu mode\n"
 	"      --no-lines       aggregate by function, not by line\n"
 	"      --inverted       flamegraph: icicle (roots at the top)\n"
-	"  -q, --quiet          no summary on stderr\n"
+	"  -q, --quiet          no status line or summary on stderr\n"
 	"\n"
 	"Extensions: .txt/.folded collapsed, .svg flamegraph, .speedscope.json\n"
 	"speedscope, .trace.json chrome, .pb.gz pprof, .prof pstats, .loupe raw.\n";
@@ -119,7 +120,10 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 
+	struct sampler_status live = { 0 };
+	sampler_status_start(&live, "loupe record", &o, s, t, p, rs.w);
 	rc = sampler_run(s, &session_stop, rs.w ? raw_sink_fn : NULL, &rs, &err);
+	sampler_status_stop(&live);
 	const struct sampler_stats *st = sampler_stats(s);
 	if (rc != LP_OK)
 		cli_error("%s; writing what was sampled", err.msg);

@@ -6,6 +6,7 @@
 #include "formats/formats.h"
 #include "options.h"
 #include "profile.h"
+#include "progress.h"
 
 static const char usage[] =
 	"usage: loupe report FILE.loupe [--format F] [-o OUT] [OPTIONS]\n"
@@ -21,6 +22,7 @@ static const char usage[] =
 	"      --idle           keep idle samples in cpu mode\n"
 	"      --no-lines       aggregate by function, not by line\n"
 	"      --inverted       flamegraph: icicle (roots at the top)\n"
+	"  -q, --quiet          no progress bar on stderr\n"
 	"\n"
 	"Without -o or --format, prints the top functions: own and total share of\n"
 	"CPU and wall samples.  The chrome format needs a recording made to .loupe\n"
@@ -130,7 +132,11 @@ int cmd_report(int argc, char **argv)
 	/* only the chrome trace needs every sample; the others aggregates */
 	if (format_needs_timeline(o.format))
 		profile_keep_timeline(p, true);
-	if (raw_read_file(o.args[0], p, &info, &err) != LP_OK) {
+	struct progress pg;
+	progress_init(&pg, "loupe report: reading", progress_file_size(o.args[0]), o.quiet);
+	rc = raw_read_file_progress(o.args[0], p, &info, progress_update, &pg, &err);
+	progress_end(&pg);
+	if (rc != LP_OK) {
 		cli_error("%s", err.msg);
 		goto out;
 	}

@@ -1,5 +1,5 @@
 bin_PROGRAMS += loupe
-loupe_CPPFLAGS = $(AM_CPPFLAGS)
+loupe_CPPFLAGS = $(AM_CPPFLAGS) $(ZLIB_CFLAGS)
 loupe_SOURCES = \
 	ui/main.c \
 	ui/commands.h \
@@ -7,7 +7,11 @@ loupe_SOURCES = \
 	ui/session.c ui/session.h \
 	ui/cmd_record.c \
 	ui/cmd_dump.c \
-	ui/cmd_report.c
+	ui/cmd_report.c \
+	ui/version.c ui/version.h \
+	ui/status_line.c ui/status_line.h \
+	ui/sampler_status.c ui/sampler_status.h \
+	ui/progress.c ui/progress.h
 loupe_LDADD = $(LOUPE_ENGINE_LIBS)
 
 # The live view (only ui/top* links ncurses) and report/diff front ends add

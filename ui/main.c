@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "commands.h"
-#include "config.h"
 #include "options.h"
+#include "version.h"
 
 static const char usage[] =
 	"usage: loupe COMMAND [OPTIONS]\n"
@@ -45,7 +45,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-		printf("loupe %s\n", PACKAGE_VERSION);
+		version_print(stdout);
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

@@ -110,6 +110,8 @@ int raw_writer_flush(raw_writer *w, const profile *p);
 int raw_writer_close(raw_writer *w, const profile *p, lp_error *err);
 /* Removes the temporary file; frees w. */
 void raw_writer_abort(raw_writer *w);
+/* Bytes of the recording so far, buffered ones included (status line). */
+uint64_t raw_writer_size(const raw_writer *w);
 /* Writes a whole profile (report/diff conversions); with its timeline when
  * kept, else its aggregates. */
 int raw_write_profile(const profile *p, FILE *fp);
@@ -126,5 +128,12 @@ struct raw_read_info {
  * damage (what came before it stays in p). */
 int raw_read_file(const char *path, profile *p, struct raw_read_info *info,
 		  lp_error *err);
+/* The same, calling progress now and then with the bytes read so far and
+ * the file's size (0 when unknown), and once at the end with done == total
+ * (front ends draw a progress bar; the reader never prints). */
+typedef void (*raw_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+int raw_read_file_progress(const char *path, profile *p,
+			   struct raw_read_info *info, raw_progress_fn progress,
+			   void *progress_ctx, lp_error *err);
 
 #endif

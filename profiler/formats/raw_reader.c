@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bounds.h"
 #include "raw_format.h"
@@ -41,7 +42,14 @@ struct reader {
 	uint32_t *stack_buf;	/* MAX_INTERN_STACK_LEN ids */
 	lp_error *err;
 	uint64_t offset;	/* of the record being read */
+	raw_progress_fn progress;	/* may be NULL */
+	void *progress_ctx;
+	uint64_t size, reported;	/* of the file; offset last reported */
 };
+
+/* How often progress is reported: a callback per record would cost more
+ * than the record. */
+#define PROGRESS_STEP (256u << 10)
 
 static int corrupt(struct reader *r, const char *what)
 {
@@ -263,6 +271,10 @@ static int read_records(struct reader *r, FILE *fp,
 			break;
 		info->records++;
 		r->offset += RAW_RECORD_HEADER + (uint64_t)len;
+		if (r->progress && r->offset - r->reported >= PROGRESS_STEP) {
+			r->reported = r->offset;
+			r->progress(r->progress_ctx, r->offset, r->size);
+		}
 	}
 	free(payload);
 	return rc;
@@ -275,8 +287,17 @@ io:
 int raw_read_file(const char *path, profile *p, struct raw_read_info *info,
 		  lp_error *err)
 {
+	return raw_read_file_progress(path, p, info, NULL, NULL, err);
+}
+
+int raw_read_file_progress(const char *path, profile *p,
+			   struct raw_read_info *info, raw_progress_fn progress,
+			   void *progress_ctx, lp_error *err)
+{
 	struct raw_read_info dummy;
-	struct reader r = { .path = path, .p = p, .err = err };
+	struct reader r = { .path = path, .p = p, .err = err,
+			    .progress = progress,
+			    .progress_ctx = progress_ctx };
 	unsigned char h[RAW_HEADER_SIZE];
 	int rc;
 
@@ -316,6 +337,9 @@ int raw_read_file(const char *path, profile *p, struct raw_read_info *info,
 				  RAW_VERSION_MAJOR);
 		goto out_file;
 	}
+	struct stat sb;
+	if (progress && fstat(fileno(fp), &sb) == 0 && sb.st_size > 0)
+		r.size = (uint64_t)sb.st_size;
 	if (!profile_start_ns(p))
 		profile_set_start_ns(p, raw_get_u64(h + 10));
 
@@ -327,6 +351,8 @@ int raw_read_file(const char *path, profile *p, struct raw_read_info *info,
 		goto out_maps;
 	}
 	rc = read_records(&r, fp, info);
+	if (rc == LP_OK && progress)
+		progress(progress_ctx, r.size ? r.size : r.offset, r.size);
 out_maps:
 	free(r.stack_buf);
 	free(r.strs.ids);

@@ -397,6 +397,11 @@ int raw_writer_close(raw_writer *w, const profile *p, lp_error *err)
 	return LP_OK;
 }
 
+uint64_t raw_writer_size(const raw_writer *w)
+{
+	return w->written + w->used;
+}
+
 void raw_writer_abort(raw_writer *w)
 {
 	if (!w)

@@ -5,18 +5,47 @@
  * that does not fit in the size its own block declares means the block is
  * not what we think it is, and we refuse rather than guess. */
 #include "python/layout.h"
+#include "python/py.h"
 
+#include <stdio.h>
 #include <string.h>
+
+/* From this 3.x minor on the layout comes from _Py_DebugOffsets. */
+#define DEBUG_OFFSETS_MINOR 13
 
 const struct py_layout *py_layout_table(int major, int minor)
 {
-	if (major == 3 && minor >= 13)
+	if (major == 3 && minor >= DEBUG_OFFSETS_MINOR)
 		return NULL;	/* from the process, on purpose */
 	for (size_t i = 0; i < py_layouts_count; i++)
 		if (py_layouts_all[i]->major == major &&
 		    py_layouts_all[i]->minor == minor)
 			return py_layouts_all[i];
 	return NULL;
+}
+
+size_t py_support_describe(char *buf, size_t len)
+{
+	size_t n = 0;
+	int w;
+	if (len)
+		buf[0] = '\0';
+	for (size_t i = 0; i < py_layouts_count && n < len; i++) {
+		const struct py_layout *l = py_layouts_all[i];
+		if (py_layout_table(l->major, l->minor) != l)
+			continue;	/* a table kept for tests only */
+		w = snprintf(buf + n, len - n, "%s%d.%d", n ? ", " : "",
+			     l->major, l->minor);
+		n += w > 0 ? (size_t)w : 0;
+	}
+	if (n < len) {
+		w = snprintf(buf + n, len - n, " from built-in offset tables; "
+			     "3.%d and later from the interpreter's own "
+			     "_Py_DebugOffsets (3.13 and 3.14 block layouts), "
+			     "validated at attach", DEBUG_OFFSETS_MINOR);
+		n += w > 0 ? (size_t)w : 0;
+	}
+	return n < len ? n : (len ? len - 1 : 0);
 }
 
 /* Word indexes (uint64 after the 8-byte cookie) of the fields we use, for

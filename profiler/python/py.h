@@ -62,6 +62,11 @@ int py_proc_sample(py_proc *py, struct py_thread **threads, size_t *n);
  * name; 0 when unknown.  Native merge replaces its frames. */
 uint64_t py_proc_eval_func(const py_proc *py);
 
+/* What this build reads, for 'loupe --version': the versions with a
+ * built-in table and where newer ones get their layout.  Returns the length
+ * written (the text is cut to fit len). */
+size_t py_support_describe(char *buf, size_t len);
+
 /* Number of mem_reader calls of the last py_proc_sample (benchmarks). */
 uint64_t py_proc_last_reads(const py_proc *py);
 

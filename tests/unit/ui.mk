@@ -1,0 +1,8 @@
+# Check units of the front end's terminal helpers (status line, progress
+# bar): their text, without a terminal.
+check_PROGRAMS += tests/unit/check_status_line
+TESTS += tests/unit/check_status_line
+tests_unit_check_status_line_SOURCES = tests/unit/check_status_line.c \
+	ui/status_line.c ui/status_line.h ui/progress.c ui/progress.h
+tests_unit_check_status_line_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_status_line_LDADD = $(UNIT_LIBS) -lpthread
