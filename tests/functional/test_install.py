@@ -315,6 +315,14 @@ class Completion(unittest.TestCase):
         got = self.complete("loupe record -o %s/n" % tmp, bash_completion=True)
         self.assertEqual([os.path.basename(g) for g in got], ["notes.txt"])
 
+    def test_command_after_dashdash(self):
+        # what follows -- is a command line of its own
+        self.assertIn("sleep", self.complete("loupe record -o x.txt -- slee"))
+        if os.path.exists("/usr/share/bash-completion/bash_completion"):
+            self.assertIn("sleep", self.complete("loupe top -- slee",
+                                                 bash_completion=True))
+        self.assertEqual(self.complete("loupe --ver"), ["--version"])
+
 
 class StatusLine(LoupeTestCase):
     """record's live status line: on a terminal (a tmux pane), updated while
