@@ -19,8 +19,7 @@ static const char usage[] =
 	"  report   convert or summarize a recording  loupe report out.loupe\n"
 	"  diff     compare two recordings (CI)       loupe diff base.loupe new.loupe\n"
 	"\n"
-	"'loupe COMMAND --help' describes a command's options, 'man loupe' all of\n"
-	"them; 'loupe --version' what this build reads.\n"
+	"'loupe COMMAND --help' describes a command's options.\n"
 	"Exit status: 0 done, 1 runtime failure, 2 usage error.\n";
 
 static const struct {
