@@ -402,16 +402,16 @@ class StatusLine(LoupeTestCase):
         self.assertEqual(s.text().strip(), "")
 
     def test_ctrl_c_ends_it_at_once(self):
-        """Ctrl-C reaches the sampler, not the status thread: a 1 Hz
-        recording still stops within a fraction of a second."""
+        """Ctrl-C reaches the sampler, not the status thread: a recording
+        at one sample every 10 s still stops at once."""
         t = self.start([self.python, script_path("split.py")])
         out = os.path.join(self.tmp, "out.txt")
-        s = self.screen([LOUPE, "record", "-p", str(t.pid), "-r", "1", "-o", out])
+        s = self.screen([LOUPE, "record", "-p", str(t.pid), "-r", "0.1", "-o", out])
         s.wait(lambda l: any("Ctrl-C to stop" in x for x in l), "the status line")
         start = time.monotonic()
         s.keys("C-c")
         self.assertEqual(s.status(), 0)
-        self.assertLess(time.monotonic() - start, 0.9)
+        self.assertLess(time.monotonic() - start, 3.0)
         self.assertIsNone(t.proc.poll())
 
 
