@@ -370,12 +370,7 @@ static void on_record(perf_native *pn, const struct perf_event_header *h,
 		pn->st.throttled++;
 		break;
 	case PERF_RECORD_MMAP:
-		/* A new executable mapping: samples after it may run there,
-		 * so the unwinder must know it before it unwinds them. */
-		if (target_refresh_maps(pn->t) == LP_OK)
-			unwinder_maps_changed(pn->u);
-		pn->maps_changed = true;
-		pn->st.maps_changed++;
+		pn->st.maps_changed++;	/* the maps were re-read (scan_mmaps) */
 		break;
 	default:
 		break;			/* UNTHROTTLE, EXIT, ... */
@@ -424,6 +419,42 @@ static void drain_ring(perf_native *pn, struct pn_thread *th,
 	__atomic_store_n(&mp->data_tail, tail, __ATOMIC_RELEASE);
 }
 
+/* True when a ring holds a PERF_RECORD_MMAP (a new executable mapping):
+ * headers only, no record is consumed. */
+static bool ring_has_mmap(const perf_native *pn, const struct pn_thread *th)
+{
+	const struct perf_event_mmap_page *mp = (const void *)th->base;
+	const unsigned char *data = th->base + pn->page;
+	uint64_t head = __atomic_load_n(&mp->data_head, __ATOMIC_ACQUIRE);
+	uint64_t tail = mp->data_tail;
+	if (head - tail > pn->data_len)
+		return false;	/* drain_ring resyncs it */
+	while (tail < head) {
+		struct perf_event_header h;
+		memcpy(&h, data + (tail & (pn->data_len - 1)), sizeof h);
+		if (h.size < sizeof h || h.size > head - tail)
+			return false;
+		if (h.type == PERF_RECORD_MMAP)
+			return true;
+		tail += h.size;
+	}
+	return false;
+}
+
+/* A thread's new mapping is recorded in its own ring, but another thread
+ * may already run there: re-read the maps once, before any ring's samples
+ * are unwound, when any ring says the maps changed. */
+static void scan_mmaps(perf_native *pn)
+{
+	for (size_t i = 0; i < pn->nth; i++)
+		if (pn->th[i].base && ring_has_mmap(pn, &pn->th[i])) {
+			if (target_refresh_maps(pn->t) == LP_OK)
+				unwinder_maps_changed(pn->u);
+			pn->maps_changed = true;
+			return;
+		}
+}
+
 int perf_native_drain(perf_native *pn, perf_native_cb cb, void *ctx)
 {
 	/* Exited threads poll as hung up: mark them, so that they are
@@ -437,6 +468,7 @@ int perf_native_drain(perf_native *pn, perf_native_cb cb, void *ctx)
 			if (th)
 				th->gone = true;
 		}
+	scan_mmaps(pn);
 	for (size_t i = 0; i < pn->nth; i++)
 		if (pn->th[i].base)
 			drain_ring(pn, &pn->th[i], cb, ctx);

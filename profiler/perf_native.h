@@ -69,7 +69,8 @@ struct perf_native_stats {
  * LP_EUNSUPPORTED (no perf events here) or LP_ENOPROC, and a message. */
 int perf_native_open(perf_native **out, target *t, unwinder *u,
 		     unsigned rate_hz, size_t stack_bytes, lp_error *err);
-/* Drains what is left (dropped), closes every event. */
+/* Closes every event (samples still in the rings are dropped: drain
+ * first). */
 void perf_native_free(perf_native *pn);
 
 /* After target_refresh_threads: opens events for new threads; threads no
@@ -82,7 +83,9 @@ int perf_native_fd(const perf_native *pn);
 
 /* Unwinds and hands every sample waiting in the rings to cb; closes the
  * events of exited threads.  Returns LP_OK (samples may be 0).  Never
- * allocates. */
+ * allocates, except that a new code mapping seen in a ring makes it re-read
+ * the target's maps (target_refresh_maps + unwinder_maps_changed), so map
+ * entries taken from target_maps before a drain are stale after it. */
 int perf_native_drain(perf_native *pn, perf_native_cb cb, void *ctx);
 
 /* True once since the last call when a drain saw a new executable mapping

@@ -2,8 +2,10 @@
  * copy of registers and stack, and profiler/perf_native's kernel-taken
  * samples, on unwind_child_nofp (built without frame pointers), whose
  * stack must read unwind_leaf, unwind_mid, unwind_top, main.  Plus thread
- * pick-up and close, lost records and ring wraparound, bad input. */
+ * pick-up and close, new mappings, lost records and ring wraparound, bad
+ * input. */
 #include <check.h>
+#include <dlfcn.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -278,6 +280,21 @@ START_TEST(perf_threads_follow)
 	perf_native_get_stats(pn, &st);
 	size_t before = st.threads;
 
+	/* A library mapped after open: its mapping is recorded in the ring
+	 * of the thread that mapped it, and the next drain re-reads the maps
+	 * (libresolv: in glibc, linked by nothing here). */
+	ck_assert_ptr_null(maps_find_file(target_maps(t), "libresolv"));
+	void *lib = dlopen("libresolv.so.2", RTLD_NOW);
+	ck_assert_ptr_nonnull(lib);
+	ck_assert(!perf_native_take_maps_changed(pn));
+	struct seen none = { .ordered = true };
+	perf_native_drain(pn, on_sample, &none);
+	ck_assert(perf_native_take_maps_changed(pn));
+	ck_assert(!perf_native_take_maps_changed(pn));
+	ck_assert_ptr_nonnull(maps_find_file(target_maps(t), "libresolv"));
+	perf_native_get_stats(pn, &st);
+	ck_assert_uint_gt(st.maps_changed, 0);
+
 	atomic_store(&spin_stop, false);
 	atomic_store(&spin_tid, 0);
 	pthread_t th;
@@ -311,6 +328,7 @@ START_TEST(perf_threads_follow)
 	perf_native_free(pn);
 	unwinder_free(u);
 	target_free(t, false);
+	dlclose(lib);
 }
 END_TEST
 

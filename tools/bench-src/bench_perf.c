@@ -270,7 +270,11 @@ int bench_native_perf(int argc, char **argv)
 	printf("native.perf.cpu_per_sample %.2f us (drain + unwind + "
 	       "symbols + folding)\n", st.samples ? cpu / (double)st.samples
 						  : 0.0);
-	if (d.ty.main_hi)
+	printf("native.perf.complete %.1f%% of stacks end at the outermost "
+	       "frame\n", st.samples ? 100.0 * (double)(st.samples -
+						       st.truncated) /
+					(double)st.samples : 0.0);
+	if (!pid && d.ty.main_hi)
 		printf("native.perf.reach_main %.1f%%\n",
 		       d.ty.samples ? 100.0 * (double)d.ty.reached_main /
 					      (double)d.ty.samples : 0.0);
