@@ -51,7 +51,10 @@ int bench_sibling(const char *name, char *out, size_t size)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: loupe-bench native [SAMPLES]\n");
+	fprintf(f, "usage: loupe-bench native [SAMPLES]\n"
+		"       loupe-bench native-perf [-p PID] [-r HZ] [-d S] "
+		"[-s STACK_BYTES]\n"
+		"       loupe-bench native-slowdown [ROUNDS] [WORK_MS] [STACK_BYTES]\n");
 }
 
 int main(int argc, char **argv)
@@ -62,6 +65,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "native"))
 		return bench_native(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "native-perf"))
+		return bench_native_perf(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "native-slowdown"))
+		return bench_native_slowdown(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(stdout);
 		return 0;
