@@ -190,7 +190,7 @@ class Split(PythonTestCase):
         t = self.start(finder, "split.py")
         rate = "200000" if self.version(finder) >= (3, 11) else "100000"
         stacks = self.record(t, self.path("split.txt"), "--mode", "wall",
-                             "-r", rate, duration=2)
+                             "-r", rate, duration=3)
         three = weight_where(stacks, lambda s: has_func(s, "hot_three"))
         one = weight_where(stacks, lambda s: has_func(s, "hot_one"))
         self.assertGreater(three + one, 50000, stacks)
