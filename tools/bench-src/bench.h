@@ -14,6 +14,9 @@ int bench_native(int argc, char **argv);
 int bench_native_perf(int argc, char **argv);
 int bench_native_slowdown(int argc, char **argv);
 
+/* CPU cost of waking up HZ times a second and doing nothing else. */
+int bench_sleep_floor(int argc, char **argv);
+
 /* Monotonic time in ns. */
 uint64_t bench_now_ns(void);
 /* Prints "NAME median X us mean Y us (n=N)" over n samples in ns (sorts
