@@ -41,6 +41,16 @@ struct frame_cache_entry {
 	bool used;
 };
 
+/* Twice MAX_THREADS slots keep probe chains short. */
+#define TID_INDEX_BITS 13
+#define TID_INDEX_SIZE (1u << TID_INDEX_BITS)
+
+struct tid_slot {
+	uint32_t gen;
+	pid_t tid;
+	uint32_t i;
+};
+
 struct sampler {
 	target *t;
 	profile *p;
@@ -74,6 +84,8 @@ struct sampler {
 	bool overload_said;
 	uint64_t pcpu_ns, pcpu_at;	/* process CPU time at the last
 					 * state reading, and when */
+	struct tid_slot tid_index[TID_INDEX_SIZE];
+	uint32_t tid_gen;
 	char state[MAX_THREADS];		/* per thread of this tick */
 	uint64_t cpu_delta[MAX_THREADS];
 };
@@ -252,12 +264,37 @@ static size_t merge_stacks(sampler *s, size_t nnat, const struct py_thread *pt,
 	return out;
 }
 
-static const struct py_thread *find_py_thread(const struct py_thread *pts,
-					      size_t n, pid_t tid)
+/* Python threads by OS tid, rebuilt every tick: an open-addressing table
+ * whose slots carry the tick's generation, so it is never cleared. */
+static size_t tid_hash(pid_t tid)
 {
-	for (size_t i = 0; i < n; i++)
-		if (pts[i].tid == tid)
-			return &pts[i];
+	return (size_t)(((uint32_t)tid * 0x9e3779b1u) >> (32 - TID_INDEX_BITS));
+}
+
+static void index_py_threads(sampler *s, const struct py_thread *pts, size_t n)
+{
+	if (++s->tid_gen == 0) {	/* wrapped: stale slots would match */
+		memset(s->tid_index, 0, sizeof s->tid_index);
+		s->tid_gen = 1;
+	}
+	for (size_t i = 0; i < n && i < MAX_THREADS; i++) {
+		size_t h = tid_hash(pts[i].tid);
+		while (s->tid_index[h].gen == s->tid_gen)
+			h = (h + 1) & (TID_INDEX_SIZE - 1);
+		s->tid_index[h] = (struct tid_slot){ s->tid_gen, pts[i].tid,
+						     (uint32_t)i };
+	}
+}
+
+static const struct py_thread *find_py_thread(const sampler *s,
+					      const struct py_thread *pts,
+					      pid_t tid)
+{
+	size_t h = tid_hash(tid);
+	for (size_t k = 0; k < TID_INDEX_SIZE && s->tid_index[h].gen == s->tid_gen;
+	     k++, h = (h + 1) & (TID_INDEX_SIZE - 1))
+		if (s->tid_index[h].tid == tid)
+			return &pts[s->tid_index[h].i];
 	return NULL;
 }
 
@@ -405,6 +442,7 @@ static int tick(sampler *s, uint64_t now, uint64_t rel_ns, sampler_sink sink,
 		}
 	}
 	rc = LP_OK;
+	index_py_threads(s, pts, npts);
 	for (size_t i = 0; i < nth; i++) {
 		struct target_thread *th = target_thread_at(s->t, i);
 		char state = s->state[i];
@@ -412,7 +450,7 @@ static int tick(sampler *s, uint64_t now, uint64_t rel_ns, sampler_sink sink,
 			continue;
 		uint64_t cpu_delta = s->cpu_delta[i];
 
-		const struct py_thread *pt = s->py ? find_py_thread(pts, npts, th->tid) : NULL;
+		const struct py_thread *pt = s->py ? find_py_thread(s, pts, th->tid) : NULL;
 		if (s->py && !pt && !s->unw)
 			continue;	/* not a Python thread */
 		uint32_t flags = state == 'R' ? SAMPLE_ON_CPU : SAMPLE_IDLE;
