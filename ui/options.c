@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "status_line.h"
+
 /* Highest rate accepted; a loop cannot keep deadlines closer than this. */
 #define MAX_RATE_HZ 1000000.0
 
@@ -20,11 +22,13 @@ enum {
 void cli_error(const char *fmt, ...)
 {
 	va_list ap;
+	status_line_hold();	/* a message never lands inside the line */
 	fputs("loupe: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	status_line_release();
 }
 
 static int parse_double(const char *s, double *out)

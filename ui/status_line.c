@@ -33,7 +33,16 @@ struct status_line {
 	status_fill_fn fill;
 	void *ctx;
 	size_t shown;		/* columns of the line on screen */
+	char text[LINE_MAX_BYTES];	/* what it shows, to redraw after a
+					 * message */
 };
+
+/* Everything the line and loupe's messages write to stderr goes out under
+ * this lock, and a message first blanks the line (then it is redrawn
+ * below the message): there is one stderr, hence one lock and one line
+ * for the process. */
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct status_line *on_screen;
 
 static uint64_t now_ns(void)
 {
@@ -138,10 +147,28 @@ void status_line_format(char *buf, size_t len, size_t width, const char *label,
 	part(buf, len, width, &n, "Ctrl-C to stop");
 }
 
+/* Under out_lock. */
+static void erase(struct status_line *sl)
+{
+	if (!sl->shown)
+		return;
+	char out[LINE_MAX_BYTES + 2];
+	size_t n = 0;
+	out[n++] = '\r';
+	memset(out + n, ' ', sl->shown);
+	n += sl->shown;
+	out[n++] = '\r';
+	write_all(out, n);
+	sl->shown = 0;
+}
+
+/* Under out_lock. */
 static void draw(struct status_line *sl, const char *text)
 {
 	char out[LINE_MAX_BYTES * 2 + 2];
 	size_t t = strlen(text), n = 0;
+	if (text != sl->text)
+		snprintf(sl->text, sizeof sl->text, "%s", text);
 	out[n++] = '\r';
 	memcpy(out + n, text, t);
 	n += t;
@@ -189,7 +216,9 @@ static void *run(void *arg)
 			width = sizeof line - 1;
 		status_line_format(line, sizeof line, width, sl->label, &f,
 				   now - start, rate);
+		pthread_mutex_lock(&out_lock);
 		draw(sl, line);
+		pthread_mutex_unlock(&out_lock);
 
 		pthread_mutex_lock(&sl->lock);
 		struct timespec ts;
@@ -240,8 +269,25 @@ int status_line_start(status_line **out, const char *label, bool quiet,
 		free(sl);
 		return -1;
 	}
+	pthread_mutex_lock(&out_lock);
+	on_screen = sl;
+	pthread_mutex_unlock(&out_lock);
 	*out = sl;
 	return 0;
+}
+
+void status_line_hold(void)
+{
+	pthread_mutex_lock(&out_lock);
+	if (on_screen)
+		erase(on_screen);
+}
+
+void status_line_release(void)
+{
+	if (on_screen && on_screen->text[0])
+		draw(on_screen, on_screen->text);
+	pthread_mutex_unlock(&out_lock);
 }
 
 void status_line_stop(status_line *sl)
@@ -253,15 +299,11 @@ void status_line_stop(status_line *sl)
 	pthread_cond_signal(&sl->wake);
 	pthread_mutex_unlock(&sl->lock);
 	pthread_join(sl->thread, NULL);
-	if (sl->shown) {
-		char out[LINE_MAX_BYTES + 2];
-		size_t n = 0;
-		out[n++] = '\r';
-		memset(out + n, ' ', sl->shown);
-		n += sl->shown;
-		out[n++] = '\r';
-		write_all(out, n);
-	}
+	pthread_mutex_lock(&out_lock);
+	erase(sl);
+	if (on_screen == sl)
+		on_screen = NULL;
+	pthread_mutex_unlock(&out_lock);
 	pthread_cond_destroy(&sl->wake);
 	pthread_mutex_destroy(&sl->lock);
 	free(sl);

@@ -42,6 +42,12 @@ int status_line_start(status_line **out, const char *label, bool quiet,
  * next starts on a clean line.  NULL is fine. */
 void status_line_stop(status_line *sl);
 
+/* A message printed while the line shows goes between these two: hold
+ * blanks the line (and keeps it from being drawn), release draws it again
+ * below the message.  Without a line they only take a lock. */
+void status_line_hold(void);
+void status_line_release(void);
+
 /* Formats one status line (without \r) into buf, at most width columns;
  * elapsed_ns since the start, rate the measured ticks per second (negative:
  * not known yet).  Exposed for tests. */

@@ -374,6 +374,23 @@ class StatusLine(LoupeTestCase):
         self.assertNotIn("Ctrl-C to stop", text, "status line not erased")
         self.assertTrue(os.path.exists(out))
 
+    def test_a_warning_goes_above_the_line(self):
+        """A message printed while recording (here: the rate cannot be
+        kept) starts on a line of its own, and the status line comes back
+        below it."""
+        t = self.start([self.python, script_path("split.py")])
+        out = os.path.join(self.tmp, "out.txt")
+        s = self.screen([LOUPE, "record", "-p", str(t.pid), "-r", "50000",
+                         "-d", "6", "-o", out])
+
+        def warned_then_status(lines):
+            text = [l for l in lines if l.strip()]
+            w = [i for i, l in enumerate(text) if l.startswith("loupe: warning: cannot keep")]
+            return w and any("Ctrl-C to stop" in l for l in text[w[0] + 1:])
+        lines = s.wait(warned_then_status, "the warning, then the status line below it")
+        self.assertFalse([l for l in lines if "Ctrl-C to stoploupe" in l])
+        self.assertEqual(s.status(), 0)
+
     def test_quiet_and_file_show_none(self):
         t = self.start([self.python, script_path("split.py")])
         out = os.path.join(self.tmp, "out.txt")
@@ -386,7 +403,7 @@ class StatusLine(LoupeTestCase):
         text = open(err).read()
         self.assertNotIn("\r", text)
         self.assertNotIn("Ctrl-C", text)
-        self.assertRegex(text, r"^loupe: took \d+ of \d+ samples")
+        self.assertRegex(text, r"(?m)^loupe: took \d+ of \d+ samples")
         # -q on a terminal: nothing at all while it runs
         s = self.screen([LOUPE, "record", "-q", "-p", str(t.pid), "-d", "1.5",
                          "-o", out])
