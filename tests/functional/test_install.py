@@ -278,6 +278,14 @@ class Completion(unittest.TestCase):
         got = self.complete("loupe record --format ")
         self.assertEqual(sorted(got), sorted(accepted))
         self.assertEqual(self.complete("loupe record --format fl"), ["flamegraph"])
+        # every command that takes --format accepts what completion offers
+        for cmd in commands():
+            if "--format" not in [o for o, _ in help_options(cmd)]:
+                continue
+            for f in self.complete("loupe %s --format " % cmd):
+                res = run_loupe(cmd, "--format", f, "--nonesuch-option")
+                self.assertNotIn("format", res.stderr,
+                                 "loupe %s rejects --format %s" % (cmd, f))
 
     def test_modes(self):
         res = run_loupe("record", "-o", "x.txt", "--mode", "nonesuch", "-p", "1")
