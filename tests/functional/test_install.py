@@ -114,6 +114,13 @@ class ManPage(unittest.TestCase):
                     self.assertIn(short.group(1), para.splitlines()[1],
                                   "man: %s %s lacks its short form" % (cmd, opt))
 
+    def test_synopsis_lists_every_command(self):
+        with open(MAN) as f:
+            roff = f.read()
+        synopsis = roff.split(".SH SYNOPSIS", 1)[1].split(".SH ", 1)[0]
+        listed = re.findall(r"^\.SY loupe\n\.B (\S+)", synopsis, re.M)
+        self.assertEqual(sorted(listed), sorted(self.commands))
+
     def test_defaults_agree_with_help(self):
         """Where --help names a default, the man entry names the same."""
         for cmd in self.commands:
