@@ -58,6 +58,10 @@ struct sampler {
 	uint32_t root_first[2 * MAX_STACK_DEPTH];
 	char state[MAX_THREADS];		/* per thread of this tick */
 	uint64_t cpu_delta[MAX_THREADS];
+	/* sampler_sample_threads: the threads of this tick, or none for
+	 * every thread */
+	const pid_t *only;
+	size_t nonly;
 };
 
 static uint64_t mono_ns(void)
@@ -272,6 +276,16 @@ static int refresh(sampler *s, uint64_t now, bool force)
 
 typedef void (*view_fn)(void *ctx, const struct sampler_thread_view *v);
 
+static bool wanted(const sampler *s, pid_t tid)
+{
+	if (!s->only)
+		return true;
+	for (size_t i = 0; i < s->nonly; i++)
+		if (s->only[i] == tid)
+			return true;
+	return false;
+}
+
 /* One tick: every thread once.  With view set, stacks go to it instead of
  * into the aggregates (dump). */
 static int tick(sampler *s, uint64_t now, uint64_t rel_ns, sampler_sink sink,
@@ -287,6 +301,10 @@ static int tick(sampler *s, uint64_t now, uint64_t rel_ns, sampler_sink sink,
 		struct target_thread *th = target_thread_at(s->t, i);
 		uint64_t cpu = 0;
 		s->cpu_delta[i] = 0;
+		if (!wanted(s, th->tid)) {
+			s->state[i] = 0;
+			continue;
+		}
 		if (th->state && !s->o.skip_idle && !view &&
 		    now - th->state_ns < STATE_MAX_AGE_NS) {
 			s->state[i] = th->state;
@@ -307,6 +325,8 @@ static int tick(sampler *s, uint64_t now, uint64_t rel_ns, sampler_sink sink,
 	}
 	if (alive == 0 && !target_alive(s->t))
 		return LP_ENOPROC;
+	if (alive == 0 && s->only)
+		return LP_OK;	/* the threads asked for are gone */
 	bool pause_all = s->o.blocking || (s->unw && s->py);
 	if (pause_all && target_pause_all(s->t) == LP_ENOPROC)
 		return LP_ENOPROC;
@@ -543,6 +563,29 @@ int sampler_run(sampler *s, volatile sig_atomic_t *stop, sampler_sink sink,
 	}
 	s->st.elapsed_ns = mono_ns() - start;
 	return rc;
+}
+
+int sampler_sample_threads(sampler *s, const pid_t *tids, size_t n,
+			   uint64_t rel_ns, sampler_sink sink, void *sink_ctx,
+			   lp_error *err)
+{
+	if (n == 0)
+		return LP_OK;
+	s->only = tids;
+	s->nonly = n;
+	int rc = tick(s, mono_ns(), rel_ns, sink, sink_ctx, NULL, NULL);
+	s->only = NULL;
+	s->nonly = 0;
+	if (rc == LP_ENOPROC || rc == LP_EPERM) {
+		s->exited = true;
+		return lp_error_set(err, LP_ENOPROC, "PID %d exited",
+				    (int)target_pid(s->t));
+	}
+	if (rc != LP_OK)
+		return lp_error_set(err, rc, "sampling PID %d failed: %s",
+				    (int)target_pid(s->t), lp_strerror(rc));
+	s->st.ticks++;
+	return LP_OK;
 }
 
 int sampler_snapshot(sampler *s, view_fn fn, void *ctx, lp_error *err)

@@ -7,7 +7,8 @@ loupe_SOURCES = \
 	ui/session.c ui/session.h \
 	ui/cmd_record.c \
 	ui/cmd_dump.c \
-	ui/cmd_report.c
+	ui/cmd_report.c \
+	ui/cmd_trace.c
 loupe_LDADD = $(LOUPE_ENGINE_LIBS)
 
 # The live view (only ui/top* links ncurses) and report/diff front ends add

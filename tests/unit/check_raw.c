@@ -179,7 +179,7 @@ START_TEST(test_stream_round_trip)
 	lp_error err = { 0 };
 	ck_assert_int_eq(raw_read_file(path, q, &info, &err), LP_OK);
 	ck_assert(!info.truncated);
-	ck_assert_uint_eq(info.version, 0x0100);
+	ck_assert_uint_eq(info.version, 0x0101);
 	ck_assert_uint_eq(profile_total_samples(q), 2000);
 	same_output(p, q);
 	same_timeline(p, q);
