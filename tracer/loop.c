@@ -140,7 +140,7 @@ static void end_busy(loop_tracker *lt, struct loop_thread *t, uint64_t now)
 static void on_entry(loop_tracker *lt, struct loop_thread *t,
 		     const struct sys_event *e)
 {
-	if (syscall_is_poll(e->nr)) {
+	if (syscall_waits_for_fds(e->nr, e->args)) {
 		if (t->in_poll)
 			return;	/* restarted */
 		if (t->known)
@@ -164,8 +164,10 @@ static void on_leave(struct loop_thread *t, const struct sys_event *e)
 	if (syscall_ret_restarts(e->ret))
 		return;
 	/* A poll's return, also the first one seen when tracing started
-	 * while the thread was waiting. */
-	if (syscall_is_poll(e->nr) || (t->in_poll && syscall_is_restart(e->nr))) {
+	 * while the thread was waiting (no entry seen: the arguments are not
+	 * known, the call taken for a wait). */
+	if ((t->in_poll && (syscall_is_poll(e->nr) || syscall_is_restart(e->nr))) ||
+	    (!t->known && !t->in_call && syscall_is_poll(e->nr))) {
 		if (t->in_poll && t->known)
 			t->idle_ns += e->time_ns - t->poll_enter;
 		t->in_poll = false;

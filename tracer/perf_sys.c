@@ -32,7 +32,7 @@ struct ring {
 
 struct perf_sys {
 	int id_enter, id_exit;
-	struct tracefs_field f_id_enter, f_id_exit, f_ret;
+	struct tracefs_field f_id_enter, f_id_exit, f_ret, f_args;
 	size_t page;
 	struct ring *rings;
 	size_t nrings;
@@ -97,8 +97,14 @@ int perf_sys_new(perf_sys **out, pid_t probe_tid, lp_error *err)
 	    (rc = tracefs_event_id(dir, "raw_syscalls", "sys_exit", &ps->id_exit, err)) ||
 	    (rc = read_field(dir, "sys_enter", "id", &ps->f_id_enter, err)) ||
 	    (rc = read_field(dir, "sys_exit", "id", &ps->f_id_exit, err)) ||
-	    (rc = read_field(dir, "sys_exit", "ret", &ps->f_ret, err)))
+	    (rc = read_field(dir, "sys_exit", "ret", &ps->f_ret, err)) ||
+	    (rc = tracefs_field(dir, "raw_syscalls", "sys_enter", "args", &ps->f_args, err)))
 		goto fail;
+	if (ps->f_args.size < 16) {
+		rc = lp_error_set(err, LP_EFORMAT, "raw_syscalls:sys_enter: args has %d bytes",
+				  ps->f_args.size);
+		goto fail;
+	}
 	/* Find out now whether the kernel lets us, not per thread later. */
 	struct perf_event_attr a;
 	attr_for(ps, ps->id_enter, &a);
@@ -246,6 +252,11 @@ static void parse_sample(perf_sys *ps, const unsigned char *p, size_t len,
 	if (type == ps->id_enter) {
 		e.kind = SYS_ENTER;
 		e.nr = get_long(raw, rawlen, &ps->f_id_enter, &ok);
+		/* args[] are unsigned longs, 8 bytes each on 64-bit */
+		struct tracefs_field a = { ps->f_args.offset, 8 };
+		e.args[0] = (unsigned long)get_long(raw, rawlen, &a, &ok);
+		a.offset += 8;
+		e.args[1] = (unsigned long)get_long(raw, rawlen, &a, &ok);
 	} else if (type == ps->id_exit) {
 		e.kind = SYS_EXIT;
 		e.nr = get_long(raw, rawlen, &ps->f_id_exit, &ok);

@@ -172,6 +172,8 @@ static void on_syscall_stop(ptrace_sys *pt, pid_t tid)
 	if (info.op == PTRACE_SYSCALL_INFO_ENTRY) {
 		e.kind = SYS_ENTER;
 		e.nr = (long)info.entry.nr;
+		e.args[0] = (unsigned long)info.entry.args[0];
+		e.args[1] = (unsigned long)info.entry.args[1];
 		if (t)
 			t->nr = e.nr;
 	} else if (info.op == PTRACE_SYSCALL_INFO_EXIT) {

@@ -48,6 +48,30 @@ bool syscall_is_poll(long nr)
 	}
 }
 
+bool syscall_waits_for_fds(long nr, const unsigned long args[2])
+{
+	if (!syscall_is_poll(nr))
+		return false;
+	switch (nr) {
+#ifdef SYS_select
+	case SYS_select:
+#endif
+#ifdef SYS_pselect6
+	case SYS_pselect6:
+#endif
+		return args[0] > 0;	/* nfds */
+#ifdef SYS_poll
+	case SYS_poll:
+#endif
+#ifdef SYS_ppoll
+	case SYS_ppoll:
+#endif
+		return args[1] > 0;	/* nfds */
+	default:
+		return true;	/* epoll: its set lives in the kernel */
+	}
+}
+
 bool syscall_is_restart(long nr)
 {
 	return nr == SYS_restart_syscall;

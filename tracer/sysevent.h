@@ -18,6 +18,7 @@ struct sys_event {
 	enum sys_event_kind kind;
 	long nr;		/* syscall number */
 	long ret;		/* SYS_EXIT: return value */
+	unsigned long args[2];	/* SYS_ENTER: the first two arguments */
 };
 
 typedef void (*sys_event_fn)(void *ctx, const struct sys_event *e);

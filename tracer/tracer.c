@@ -435,7 +435,10 @@ int tracer_run(tracer *tr, volatile sig_atomic_t *stop, sampler_sink sink,
 		tr->st.lost = perf_sys_lost(tr->perf);
 	else
 		tr->st.lost = ptrace_sys_lost(tr->pt);
-	close_open_stalls(tr, now);
+	/* Busy when the target exited is a loop that ended (interpreter
+	 * shutdown), not one that is stuck. */
+	if (!tr->exited)
+		close_open_stalls(tr, now);
 	loop_finish(tr->loops, now);
 	tr->st.elapsed_ns = now - tr->start;
 	if (tr->err && rc == LP_OK)
