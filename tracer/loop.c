@@ -150,6 +150,7 @@ static void on_entry(loop_tracker *lt, struct loop_thread *t,
 		t->poll_enter = e->time_ns;
 		return;
 	}
+	t->last_seen = e->time_ns;
 	if (syscall_is_restart(e->nr) && t->in_call)
 		return;
 	if (t->in_call && t->call_nr == e->nr)
@@ -173,22 +174,46 @@ static void on_leave(struct loop_thread *t, const struct sys_event *e)
 		t->in_poll = false;
 		t->known = true;
 		t->polls++;
-		t->busy_start = e->time_ns;
+		t->busy_start = t->last_seen = e->time_ns;
 		t->nperiod = 0;
 		return;
 	}
-	if (!t->in_call)
+	/* a poll call that did not wait for fds (a sleep) was entered as a
+	 * call; any other poll exit here is one whose entry was missed */
+	if (!t->known || t->in_poll ||
+	    (syscall_is_poll(e->nr) && !(t->in_call && t->call_nr == e->nr)))
 		return;
+	/* An exit whose entry was not seen: the syscalls of a busy thread
+	 * are followed only from some time into the busy period
+	 * (perf_sys_detail), so the call was in progress then.  It started
+	 * after the last event seen: timed from there, at most that long. */
+	uint64_t start = t->in_call ? t->call_start : t->last_seen;
+	long nr = t->in_call ? t->call_nr : e->nr;
 	t->in_call = false;
-	if (!t->known || t->in_poll || e->time_ns < t->call_start)
+	t->last_seen = e->time_ns;
+	if (e->time_ns < start)
 		return;
-	uint64_t ns = e->time_ns - t->call_start;
+	uint64_t ns = e->time_ns - start;
+	t->call_nr = nr;
 	add_period(t, t->call_nr, ns);
 	add_kind(t, t->call_nr, ns);
 }
 
+static void lost_all(loop_tracker *lt)
+{
+	for (size_t i = 0; i < lt->nth; i++) {
+		struct loop_thread *t = &lt->th[i];
+		t->known = t->in_poll = t->in_call = false;
+		t->nperiod = 0;
+	}
+}
+
 void loop_event(loop_tracker *lt, const struct sys_event *e)
 {
+	if (e->kind == SYS_LOST && e->tid == 0) {
+		lost_all(lt);
+		return;
+	}
 	struct loop_thread *t = thread_for(lt, e->tid);
 	if (!t)
 		return;

@@ -53,6 +53,8 @@ struct loop_thread {
 	bool in_call;
 	long call_nr;
 	uint64_t call_start;
+	uint64_t last_seen;	/* last event of the busy period (or its
+				 * start) */
 	/* calls of the current busy period */
 	struct syscall_stat period[LOOP_PERIOD_SYSCALLS];
 	size_t nperiod;

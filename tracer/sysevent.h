@@ -9,7 +9,8 @@
 enum sys_event_kind {
 	SYS_ENTER,
 	SYS_EXIT,
-	SYS_LOST,	/* events of tid were lost: its state is unknown */
+	SYS_LOST,	/* events of tid (0: of any thread) were lost: the
+			 * state is unknown */
 };
 
 struct sys_event {

@@ -178,7 +178,8 @@ static int kind_by_time(const void *a, const void *b)
 }
 
 /* Syscalls made while the loop was busy: what blocked it, by kind. */
-static int write_kinds(FILE *fp, const struct loop_thread *th)
+static int write_kinds(FILE *fp, const struct loop_thread *th,
+		       uint64_t after_ns)
 {
 	if (!th->nkinds)
 		return LP_OK;
@@ -187,8 +188,12 @@ static int write_kinds(FILE *fp, const struct loop_thread *th)
 		return LP_ENOMEM;
 	memcpy(k, th->kinds, th->nkinds * sizeof *k);
 	qsort(k, th->nkinds, sizeof *k, kind_by_time);
-	fputs("  syscalls while busy (by total time)\n"
-	      "    syscall                count   total ms     max ms\n", fp);
+	if (after_ns)
+		fprintf(fp, "  syscalls while busy for over %.0f ms (by total time)\n",
+			ms(after_ns));
+	else
+		fputs("  syscalls while busy (by total time)\n", fp);
+	fputs("    syscall                count   total ms     max ms\n", fp);
 	for (size_t i = 0; i < th->nkinds && i < 15; i++) {
 		char buf[32];
 		fprintf(fp, "    %-20s %7llu %10.2f %10.2f\n",
@@ -239,7 +244,7 @@ int trace_text_write(FILE *fp, const tracer *tr, const profile *p,
 			ms(h->max));
 		write_hist(fp, h);
 		if (write_stalls(fp, tr, p, th->tid, o) != LP_OK ||
-		    write_kinds(fp, th) != LP_OK)
+		    write_kinds(fp, th, tracer_detail_after_ns(tr)) != LP_OK)
 			return LP_ENOMEM;
 	}
 	return ferror(fp) ? LP_EIO : LP_OK;

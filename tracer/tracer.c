@@ -16,7 +16,14 @@
 /* How often the rings are read while no loop thread is busy for long: a
  * busy period is seen at most this late, and stack sampling of a stall
  * starts at most this late after sample_after. */
-#define IDLE_POLL_NS 2000000ull
+#define IDLE_POLL_NS 1000000ull
+/* A loop thread busy for a tenth of the threshold (within these bounds)
+ * gets every syscall followed (perf: raw_syscalls, which costs each call
+ * about 2 us, and opening the events interrupts the thread, so not on the
+ * short ticks of a busy server); the call in progress then is timed from
+ * the last event before it. */
+#define DETAIL_AFTER_MIN_NS 1000000ull
+#define DETAIL_AFTER_MAX_NS 5000000ull
 /* Stack samples waiting for their busy period to end; beyond this (a loop
  * busy for minutes) no more are taken until one ends. */
 #define MAX_PENDING 200000
@@ -38,6 +45,7 @@ struct tracer {
 	loop_tracker *loops;
 	uint64_t start;		/* monotonic ns */
 	uint64_t sample_after;	/* busy this long before stacks are taken */
+	uint64_t detail_after;	/* and before every syscall is followed */
 	bool exited;
 	struct tracer_stats st;
 	struct trace_stall *stalls;
@@ -225,13 +233,9 @@ static int sync_threads(tracer *tr)
 	size_t n = target_nthreads(tr->t);
 	pid_t tids[LOOP_MAX_THREADS];
 	size_t k = 0;
-	for (size_t i = 0; i < n && k < LOOP_MAX_THREADS; i++) {
-		pid_t tid = target_thread_at(tr->t, i)->tid;
-		if (perf_sys_add(tr->perf, tid, NULL) == LP_OK)
-			tids[k++] = tid;
-	}
-	perf_sys_keep_only(tr->perf, tids, k);
-	return LP_OK;
+	for (size_t i = 0; i < n && k < LOOP_MAX_THREADS; i++)
+		tids[k++] = target_thread_at(tr->t, i)->tid;
+	return perf_sys_set_threads(tr->perf, tids, k);
 }
 
 int tracer_new(tracer **out, target *t, profile *p,
@@ -251,6 +255,11 @@ int tracer_new(tracer **out, target *t, profile *p,
 		tr->sample_after = 1000000;
 	if (tr->sample_after > 20000000)
 		tr->sample_after = 20000000;
+	tr->detail_after = o->threshold_ns / 10;
+	if (tr->detail_after < DETAIL_AFTER_MIN_NS)
+		tr->detail_after = DETAIL_AFTER_MIN_NS;
+	if (tr->detail_after > DETAIL_AFTER_MAX_NS)
+		tr->detail_after = DETAIL_AFTER_MAX_NS;
 	tr->loops = loop_tracker_new(o->threshold_ns, on_tick, tr);
 	tr->str_tick = profile_intern_cstr(p, "tick");
 	tr->str_stall = profile_intern_cstr(p, "stall");
@@ -261,11 +270,13 @@ int tracer_new(tracer **out, target *t, profile *p,
 	}
 	lp_error perr = { 0 };
 	rc = o->force_ptrace ? LP_EUNSUPPORTED
-			     : perf_sys_new(&tr->perf, target_pid(t), &perr);
+			     : perf_sys_new(&tr->perf, &perr);
 	if (rc == LP_OK) {
 		rc = sync_threads(tr);
 		if (rc != LP_OK) {
-			lp_error_set(err, rc, "PID %d exited", (int)target_pid(t));
+			lp_error_set(err, rc, rc == LP_ENOPROC ? "PID %d exited"
+				     : "cannot trace PID %d: out of memory",
+				     (int)target_pid(t));
 			goto fail;
 		}
 	} else {
@@ -323,10 +334,29 @@ bool tracer_uses_ptrace(const tracer *tr)
 	return tr->pt != NULL;
 }
 
-static void drain(tracer *tr)
+/* Every syscall of a loop thread while it is busy for long, only its
+ * polls otherwise. */
+static void follow_busy(tracer *tr, uint64_t now)
+{
+	if (!tr->perf)
+		return;	/* ptrace sees every call anyway */
+	for (size_t i = 0; i < loop_nthreads(tr->loops); i++) {
+		const struct loop_thread *th = loop_thread_at(tr->loops, i);
+		if (loop_is_loop(th))
+			perf_sys_detail(tr->perf, th->tid,
+					loop_busy_for(th, now) >= tr->detail_after);
+	}
+}
+
+uint64_t tracer_detail_after_ns(const tracer *tr)
+{
+	return tr->perf ? tr->detail_after : 0;
+}
+
+static void drain(tracer *tr, bool final)
 {
 	if (tr->perf)
-		perf_sys_drain(tr->perf, on_event, tr);
+		perf_sys_drain(tr->perf, final, on_event, tr);
 	else
 		ptrace_sys_drain(tr->pt, on_event, tr);
 }
@@ -406,7 +436,8 @@ int tracer_run(tracer *tr, volatile sig_atomic_t *stop, sampler_sink sink,
 			}
 			next_refresh = now + REFRESH_NS;
 		}
-		drain(tr);
+		drain(tr, false);
+		follow_busy(tr, mono_ns());
 		uint64_t wake = now + IDLE_POLL_NS;
 		if (tr->s && now >= next_sample) {
 			rc = sample_busy(tr, mono_ns(), err);
@@ -430,7 +461,7 @@ int tracer_run(tracer *tr, volatile sig_atomic_t *stop, sampler_sink sink,
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 	}
 	uint64_t now = mono_ns();
-	drain(tr);
+	drain(tr, true);
 	if (tr->perf)
 		tr->st.lost = perf_sys_lost(tr->perf);
 	else

@@ -67,6 +67,9 @@ void tracer_free(tracer *tr);
 const char *tracer_source(const tracer *tr);
 /* Why the tracepoints could not be used (NULL when they are). */
 const char *tracer_fallback(const tracer *tr);
+/* Syscalls are followed one by one only in busy periods longer than
+ * this (0: all of them). */
+uint64_t tracer_detail_after_ns(const tracer *tr);
 /* Whether the source needs the sampler to leave ptrace alone (ptrace: a
  * thread has one tracer). */
 bool tracer_uses_ptrace(const tracer *tr);
