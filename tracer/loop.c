@@ -217,6 +217,10 @@ void loop_event(loop_tracker *lt, const struct sys_event *e)
 	struct loop_thread *t = thread_for(lt, e->tid);
 	if (!t)
 		return;
+	if (e->time_ns < t->last_event)
+		t->late++;
+	else
+		t->last_event = e->time_ns;
 	switch (e->kind) {
 	case SYS_ENTER:
 		on_entry(lt, t, e);

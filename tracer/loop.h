@@ -55,6 +55,8 @@ struct loop_thread {
 	uint64_t call_start;
 	uint64_t last_seen;	/* last event of the busy period (or its
 				 * start) */
+	uint64_t last_event;	/* time of the newest event seen */
+	uint64_t late;		/* events older than one seen before them */
 	/* calls of the current busy period */
 	struct syscall_stat period[LOOP_PERIOD_SYSCALLS];
 	size_t nperiod;

@@ -234,6 +234,9 @@ int trace_text_write(FILE *fp, const tracer *tr, const profile *p,
 		uint64_t seen = th->busy_ns + th->idle_ns;
 		fprintf(fp, "\nEvent loop on thread %d (%s)\n", (int)th->tid,
 			thread_name(t, th->tid));
+		if (th->late)
+			fprintf(fp, "  warning: %llu events came late (out of time order): ticks may have merged\n",
+				(unsigned long long)th->late);
 		fprintf(fp, "  utilization     %.1f%% busy (%.3f s of %.3f s)\n",
 			seen ? 100.0 * (double)th->busy_ns / (double)seen : 0.0,
 			(double)th->busy_ns / 1e9, (double)seen / 1e9);
