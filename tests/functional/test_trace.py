@@ -10,6 +10,7 @@ import glob
 import json
 import os
 import re
+import shutil
 import time
 
 import subprocess
@@ -53,11 +54,12 @@ def parse_trace(text):
     return loops
 
 
-# Targets and loupe run at a higher priority than the rest of the box: these
-# tests time the target's loop in ms, and on a box with more jobs than CPUs
-# a process preempted for 50 ms has a real stall that is not the one the
-# test looks for.  (As root; elsewhere nice fails and they run as they are.)
-NICE = ["nice", "-n", "-10"] if os.geteuid() == 0 else []
+# Targets and loupe run ahead of the rest of the box (SCHED_FIFO, as root):
+# these tests time the target's loop in ms, and on a box with more jobs than
+# CPUs a process preempted for 50 ms has a real stall, but not the one the
+# test looks for; nice alone does not prevent that.  The targets sleep most
+# of the time (the kernel's RT throttling caps them anyway).
+NICE = ["chrt", "-f", "5"] if os.geteuid() == 0 and shutil.which("chrt") else []
 
 
 class TraceTestCase(LoupeTestCase):
@@ -239,14 +241,19 @@ class TraceBadCases(TraceTestCase):
                 "    time.sleep(0.1)\n"
                 "    await asyncio.sleep(0.1)\n"
                 "asyncio.run(main())\n")
-        res = run_loupe("trace", "--", *(NICE + [self.python(pyenv("3.12")), "-c", code]))
+        py = self.python(pyenv("3.12"))
+        res = subprocess.run(NICE + [LOUPE, "trace", "--", py, "-c", code],
+                             capture_output=True, text=True, timeout=120)
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assertIn("the target exited", res.stdout)
         found = parse_trace(res.stdout)
         self.assertEqual(len(found), 1, res.stdout)
         loop = list(found.values())[0]
-        self.assertEqual(len(loop["stalls"]), 1, res.stdout)
-        self.assertIn("main", loop["stalls"][0][2])
+        # the time.sleep(0.1) in main, and no stall "still running" for the
+        # interpreter's shutdown after the loop
+        self.assertEqual([s for s in loop["stalls"] if 80 <= s[1] <= 200 and
+                          "main (<string>:5)" in s[2]] != [], True, res.stdout)
+        self.assertNotIn("still running", res.stdout)
 
     def test_bad_threshold(self):
         res = run_loupe("trace", "-p", "1", "--threshold", "fast")
