@@ -162,8 +162,17 @@ static void on_entry(loop_tracker *lt, struct loop_thread *t,
 
 static void on_leave(struct loop_thread *t, const struct sys_event *e)
 {
-	if (syscall_ret_restarts(e->ret))
+	if (syscall_ret_restarts(e->ret)) {
+		/* Interrupted, to be restarted: still the same call (whose
+		 * entry may not have been seen), whatever it is called when
+		 * it goes on (restart_syscall). */
+		if (t->known && !t->in_poll && !t->in_call && !syscall_is_poll(e->nr)) {
+			t->in_call = true;
+			t->call_nr = e->nr;
+			t->call_start = t->last_seen;
+		}
 		return;
+	}
 	/* A poll's return, also the first one seen when tracing started
 	 * while the thread was waiting (no entry seen: the arguments are not
 	 * known, the call taken for a wait). */

@@ -190,7 +190,7 @@ class EpollSlowHandler(TraceTestCase):
                   "handle_tick → slow_handler" in s[2] and sleep.search(s[2])]
         self.assertGreaterEqual(len(stalls), 2, res.stdout)
         # the CPU part as the second path (when loupe got to sample it)
-        self.assertTrue(any("slow_handler → spin_ms" in s[2] for s in stalls),
+        self.assertTrue(any("→ spin_ms" in s[2] or "spin_ms →" in s[2] for s in stalls),
                         res.stdout)
         # the Chrome trace: ticks as slices, stalls among them, samples
         with open(out) as f:
@@ -222,6 +222,11 @@ class TraceOutputs(TraceTestCase):
             ev = json.load(f)["traceEvents"]
         self.assertGreater(sum(1 for e in ev if e.get("cat") == "tick"), 100)
         self.assertGreaterEqual(sum(1 for e in ev if e.get("cat") == "stall"), 1)
+        # and its summary lists the stalls
+        res = run_loupe("report", raw)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertRegex(res.stdout, r"Event-loop trace: \d+ ticks, [1-9]\d* stalls")
+        self.assertRegex(res.stdout, r"stall [\d.]+ ms at [\d.]+ s on thread %d: .*slow_handler" % t.pid)
 
 
 class TraceBadCases(TraceTestCase):

@@ -135,8 +135,13 @@ START_TEST(test_restarts_and_missed_entries)
 	ev(lt, 4, SYS_EXIT, SYS_epoll_wait, 115, -514, 0, 0);
 	ev(lt, 4, SYS_ENTER, SYS_epoll_wait, 115, 0, 3, 0);
 	ev(lt, 4, SYS_EXIT, SYS_epoll_wait, 130, 1, 0, 0);
+	/* a restart seen without the entry of the call it restarts: the
+	 * call's name, timed from the last event */
+	ev(lt, 4, SYS_EXIT, SYS_nanosleep, 140, -516, 0, 0);
+	ev(lt, 4, SYS_ENTER, SYS_restart_syscall, 141, 0, 0, 0);
+	ev(lt, 4, SYS_EXIT, SYS_restart_syscall, 150, 0, 0, 0);
 	/* every call followed only from some time into the period: an exit
-	 * without its entry is timed from the last event (the poll return) */
+	 * without its entry is timed from the last event */
 	ev(lt, 4, SYS_EXIT, SYS_connect, 190, 0, 0, 0);
 	wait_ms(lt, 4, 191, 200);
 	ck_assert_uint_eq(tk.n, 2);
@@ -145,8 +150,11 @@ START_TEST(test_restarts_and_missed_entries)
 	ck_assert_uint_eq(tk.t[0].sys[0].count, 1);
 	ck_assert_uint_eq(tk.t[0].sys[0].total_ns, 100 * MS);
 	ck_assert_uint_eq(tk.t[1].start_ns, 130 * MS);
+	ck_assert_uint_eq(tk.t[1].nsys, 2);
 	ck_assert_int_eq(tk.t[1].sys[0].nr, SYS_connect);
-	ck_assert_uint_eq(tk.t[1].sys[0].total_ns, 60 * MS);
+	ck_assert_uint_eq(tk.t[1].sys[0].total_ns, 40 * MS);
+	ck_assert_int_eq(tk.t[1].sys[1].nr, SYS_nanosleep);
+	ck_assert_uint_eq(tk.t[1].sys[1].total_ns, 20 * MS);
 	/* lost events: the next poll return starts over */
 	struct sys_event lost = { .tid = 0, .kind = SYS_LOST };
 	loop_event(lt, &lost);
