@@ -15,10 +15,12 @@
 #include "syscalls.h"
 #include "tracefs.h"
 
-/* Data pages of a ring: 2^ORDER.  Per CPU: the poll events of the target
- * on that CPU between two drains (1 ms).  Per detail thread: every call of
- * a busy thread, at most a few thousand in 1 ms. */
-#define CPU_RING_ORDER 5
+/* Data pages of a ring: 2^ORDER.  Per CPU (512 kB): the poll events of the
+ * target on that CPU between two drains, about 10000 at 50 bytes each, so
+ * 1 ms apart at 10 million polls a second, or a drain late by 20 ms (a
+ * native stack sample, a loaded box) at 500000.  Per detail thread
+ * (128 kB): every call of a busy thread. */
+#define CPU_RING_ORDER 7
 #define DETAIL_RING_ORDER 5
 /* CPUs and detail threads at most. */
 #define MAX_CPUS 1024
@@ -56,6 +58,7 @@ struct ring {
 	size_t nfds;
 	void *base;			/* metadata page, then the data pages */
 	size_t data_size;
+	uint64_t last_ns;		/* time of its newest event read */
 };
 
 struct perf_sys {
@@ -443,7 +446,8 @@ static long get_long(const unsigned char *raw, uint32_t len,
 
 /* A PERF_RECORD_SAMPLE with TID | TIME | RAW: u32 pid, tid; u64 time;
  * u32 size; raw bytes (perf_event_open(2), in sample_type's bit order). */
-static void parse_sample(perf_sys *ps, const unsigned char *p, size_t len)
+static void parse_sample(perf_sys *ps, struct ring *r, const unsigned char *p,
+			 size_t len)
 {
 	if (len < 8 + 8 + 4)
 		return;
@@ -466,6 +470,7 @@ static void parse_sample(perf_sys *ps, const unsigned char *p, size_t len)
 		return;
 	bool ok = true;
 	e.time_ns = t;
+	r->last_ns = t;
 	e.tid = (pid_t)tid;
 	if (!ps->kernel_filtered && !is_target(ps, e.tid))
 		return;
@@ -512,19 +517,17 @@ static void drain_ring(perf_sys *ps, struct ring *r)
 				memcpy(ps->rec + first, data, plen - first);
 			}
 			if (h.type == PERF_RECORD_SAMPLE) {
-				parse_sample(ps, ps->rec, plen);
+				parse_sample(ps, r, ps->rec, plen);
 			} else if (h.type == PERF_RECORD_LOST && plen >= 16) {
 				/* A CPU ring does not say whose events were
 				 * lost: tid 0 stands for every thread. */
 				uint64_t n;
 				memcpy(&n, ps->rec + 8, 8);
 				ps->lost += n;
-				struct sys_event e = { .tid = r->tid, .kind = SYS_LOST };
-				uint64_t newest = 0;
-				for (size_t i = 0; i < ps->nheld; i++)
-					if (ps->held[i].time_ns > newest)
-						newest = ps->held[i].time_ns;
-				e.time_ns = newest;
+				/* In time order, right after the last event
+				 * before the loss. */
+				struct sys_event e = { .tid = r->tid, .kind = SYS_LOST,
+						       .time_ns = r->last_ns + 1 };
 				hold(ps, &e);
 			}
 		}
