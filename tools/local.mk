@@ -20,3 +20,6 @@ tools_loupe_bench_target_CFLAGS = -O2 -fomit-frame-pointer -fno-inline \
 noinst_PROGRAMS += tools/loupe-http-load
 tools_loupe_http_load_SOURCES = tools/bench-src/http_load.c
 tools_loupe_http_load_CFLAGS = -O2
+noinst_PROGRAMS += tools/loupe-poll-cost
+tools_loupe_poll_cost_SOURCES = tools/bench-src/poll_cost.c
+tools_loupe_poll_cost_CFLAGS = -O2
