@@ -29,9 +29,18 @@ static int has_events(const char *root, char *dir, size_t len)
 
 int tracefs_find(char *dir, size_t len, lp_error *err)
 {
-	for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++)
+	for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
 		if (has_events(roots[i], dir, len))
 			return LP_OK;
+		/* mounted, but not for us (tracefs is root's, mode 700) */
+		char path[512];
+		snprintf(path, sizeof path, "%s/events", roots[i]);
+		if (access(roots[i], F_OK) == 0 && access(path, F_OK) != 0 &&
+		    (errno == EACCES || errno == EPERM))
+			return lp_error_set(err, LP_EPERM,
+					    "cannot read the tracepoints in %s: permission denied — run as root",
+					    roots[i]);
+	}
 	/* Not mounted (containers, minimal systems): tracefs needs no
 	 * device and mounting it changes nothing else. */
 	if (mount("nodev", roots[0], "tracefs", 0, NULL) == 0 &&
