@@ -105,15 +105,32 @@ static size_t majority_chain(const profile *p, const uint32_t *stacks,
 	return depth;
 }
 
+/* A native frame without a symbol, named "module+0xOFFSET" by the
+ * sampler: it says nothing a reader can act on, and in a path of a few
+ * frames it would push out the callers that do. */
+static bool unnamed(const profile *p, uint32_t id)
+{
+	const struct frame *f = profile_frame(p, id);
+	const char *func = f && f->func ? profile_str(p, f->func) : NULL;
+	return f && f->kind == FRAME_NATIVE && (!func || strstr(func, "+0x"));
+}
+
 static uint32_t path_text(profile *p, const uint32_t *path, size_t depth)
 {
 	char buf[MAX_PATH_LEN * 2];
 	size_t used = 0;
 	buf[0] = 0;
-	size_t from = depth > FOLD_PATH_FRAMES ? depth - FOLD_PATH_FRAMES : 0;
+	/* the last FOLD_PATH_FRAMES named frames */
+	size_t from = depth, named = 0;
+	while (from > 0 && named < FOLD_PATH_FRAMES)
+		named += !unnamed(p, path[--from]);
+	bool first = true;
 	for (size_t d = from; d < depth && used + 8 < sizeof buf; d++) {
-		if (d > from)
+		if (unnamed(p, path[d]) && (named > 0 || d + 1 < depth))
+			continue;	/* all unnamed: the leaf stays */
+		if (!first)
 			used += (size_t)snprintf(buf + used, sizeof buf - used, " → ");
+		first = false;
 		append_frame(p, path[d], buf, sizeof buf, &used);
 	}
 	return profile_intern_cstr(p, buf);

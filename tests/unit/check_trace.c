@@ -274,6 +274,33 @@ START_TEST(test_fold_long_path_keeps_leaf_end)
 }
 END_TEST
 
+START_TEST(test_fold_skips_unnamed_native)
+{
+	profile *p = profile_new();
+	uint32_t ids[4];
+	ids[0] = fn(p, "caller", "/x.py", 3);
+	ids[1] = fn(p, "sleeper", "/x.py", 7);
+	struct frame nat = { .kind = FRAME_NATIVE,
+			     .func = profile_intern_cstr(p, "python3.14+0x37e8f1"),
+			     .module = profile_intern_cstr(p, "python3.14") };
+	ids[2] = profile_intern_frame(p, &nat);
+	nat.func = profile_intern_cstr(p, "clock_nanosleep");
+	nat.module = profile_intern_cstr(p, "libc.so.6");
+	ids[3] = profile_intern_frame(p, &nat);
+	uint32_t s = profile_intern_stack(p, ids, 4);
+	struct fold_path out[FOLD_MAX_PATHS];
+	size_t n;
+	ck_assert_int_eq(fold_stall(p, &s, 1, out, &n), LP_OK);
+	ck_assert_str_eq(profile_str(p, out[0].text),
+			 "caller (x.py:3) → sleeper (x.py:7) → clock_nanosleep");
+	/* nothing but unnamed frames: the leaf stays */
+	uint32_t only = profile_intern_stack(p, &ids[2], 1);
+	ck_assert_int_eq(fold_stall(p, &only, 1, out, &n), LP_OK);
+	ck_assert_str_eq(profile_str(p, out[0].text), "python3.14+0x37e8f1");
+	profile_free(p);
+}
+END_TEST
+
 static char tmpdir[200];
 
 START_TEST(test_spans_round_trip)
@@ -355,6 +382,7 @@ int main(void)
 	tcase_add_test(tc, test_hist_quantiles);
 	tcase_add_test(tc, test_fold_paths);
 	tcase_add_test(tc, test_fold_long_path_keeps_leaf_end);
+	tcase_add_test(tc, test_fold_skips_unnamed_native);
 	tcase_add_test(tc, test_spans_round_trip);
 	tcase_add_test(tc, test_syscall_names);
 	suite_add_tcase(s, tc);
