@@ -331,19 +331,29 @@ static int refresh(sampler *s, uint64_t now, bool force)
 
 /* Reads one thread's state and CPU time; false when it has ended. */
 static bool read_state(sampler *s, struct target_thread *th, size_t i,
-		       uint64_t now)
+		       uint64_t now, bool cpu_now)
 {
 	uint64_t cpu = 0;
+	/* The CPU time is a sum that a later reading still gets right:
+	 * at most every STATE_MAX_AGE_NS, even when the state (cpu mode)
+	 * is read every tick, unless the caller needs it now. */
+	bool want_cpu = cpu_now || !th->cpu_ns ||
+			now - th->cpu_at >= STATE_MAX_AGE_NS;
 	s->state[i] = 0;
-	if (target_thread_state(s->t, th, &s->state[i], &cpu) != LP_OK ||
+	if (target_thread_state(s->t, th, &s->state[i],
+				want_cpu ? &cpu : NULL) != LP_OK ||
 	    s->state[i] == 'Z' || s->state[i] == 'X') {
 		s->state[i] = th->state = 0;	/* ended since the refresh */
 		return false;
 	}
 	th->state = s->state[i];
 	th->state_ns = now;
-	s->cpu_delta[i] = th->cpu_ns && cpu >= th->cpu_ns ? cpu - th->cpu_ns : 0;
-	th->cpu_ns = cpu;
+	if (want_cpu) {
+		s->cpu_delta[i] = th->cpu_ns && cpu >= th->cpu_ns ?
+					  cpu - th->cpu_ns : 0;
+		th->cpu_ns = cpu;
+		th->cpu_at = now;
+	}
 	return true;
 }
 
@@ -371,8 +381,14 @@ static size_t read_states(sampler *s, uint64_t now, bool fresh)
 	}
 	if (!due)
 		return alive;
+	/* The process clock helps only when a thread may be left unread. */
+	bool sleepers = false;
+	for (size_t i = 0; i < nth && !fresh && !sleepers; i++) {
+		struct target_thread *th = target_thread_at(s->t, i);
+		sleepers = !s->state[i] && th->state && th->state != 'R';
+	}
 	uint64_t pcpu = 0, accounted = 0;
-	bool have_pcpu = target_cpu_ns(s->t, &pcpu) == LP_OK;
+	bool have_pcpu = sleepers && target_cpu_ns(s->t, &pcpu) == LP_OK;
 	/* Whether every thread's last reading was the last pass's. */
 	bool in_step = have_pcpu && s->pcpu_at && pcpu >= s->pcpu_ns;
 	size_t deferred = 0;
@@ -386,7 +402,7 @@ static size_t read_states(sampler *s, uint64_t now, bool fresh)
 			deferred++;	/* decided below */
 			continue;
 		}
-		if (!read_state(s, th, i, now))
+		if (!read_state(s, th, i, now, have_pcpu))
 			continue;
 		alive++;
 		accounted += s->cpu_delta[i];
@@ -404,7 +420,7 @@ static size_t read_states(sampler *s, uint64_t now, bool fresh)
 				s->state[i] = th->state;
 				th->state_ns = now;
 				alive++;
-			} else if (read_state(s, th, i, now)) {
+			} else if (read_state(s, th, i, now, true)) {
 				alive++;
 			}
 		}
