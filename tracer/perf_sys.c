@@ -360,17 +360,18 @@ int perf_sys_set_threads(perf_sys *ps, const pid_t *tids, size_t n)
 		else
 			used += (size_t)k;
 	}
-	ps->kernel_filtered = fits;
+	/* A filter the kernel refuses leaves the events unfiltered (or
+	 * with the previous list): then every event is checked here. */
 	for (size_t c = 0; c < ps->ncpus; c++) {
 		struct ring *r = &ps->cpus[c];
 		for (size_t i = 0; i < r->nfds; i++) {
-			if (fits)
-				ioctl(r->fds[i], PERF_EVENT_IOC_SET_FILTER, filter);
-			else
-				ioctl(r->fds[i], PERF_EVENT_IOC_SET_FILTER, "common_pid != 0");
+			if (ioctl(r->fds[i], PERF_EVENT_IOC_SET_FILTER,
+				  fits ? filter : "common_pid != 0") != 0)
+				fits = false;
 			ioctl(r->fds[i], PERF_EVENT_IOC_ENABLE, 0);
 		}
 	}
+	ps->kernel_filtered = fits;
 	return LP_OK;
 }
 
