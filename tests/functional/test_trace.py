@@ -260,6 +260,31 @@ class TraceBadCases(TraceTestCase):
                           "main (<string>:5)" in s[2]] != [], True, res.stdout)
         self.assertNotIn("still running", res.stdout)
 
+    def test_no_permission_for_tracepoints(self):
+        # An unprivileged user may not read the tracepoints: loupe says so
+        # and traces its own process with ptrace instead.
+        setpriv = shutil.which("setpriv")
+        if os.geteuid() != 0 or not setpriv:
+            self.skipTest("needs root and setpriv to run as another user")
+        nobody = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+        t = self.start(nobody + [self.python(DEBIAN_PY), script_path("async_stall.py")])
+        res = subprocess.run(nobody + [LOUPE, "trace", "-p", str(t.pid), "-d", "2.5"],
+                             capture_output=True, text=True, timeout=120)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertRegex(res.stderr, r"^loupe: warning: syscall tracepoints unavailable "
+                         r"\(.*permission denied.*\): tracing with ptrace")
+        found = parse_trace(res.stdout)
+        self.assertEqual(list(found), [t.pid], res.stdout)
+        self.assertGreaterEqual(len([s for s in found[t.pid]["stalls"]
+                                     if "legacy_sync_call" in s[2]]), 1, res.stdout)
+        # and a process it may not trace at all: one line, exit 1
+        other = super().start([self.python(DEBIAN_PY), script_path("async_stall.py")])
+        res = subprocess.run(nobody + [LOUPE, "trace", "-p", str(other.pid), "-d", "1"],
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(res.returncode, 1)
+        self.assertEqual(len(res.stderr.strip().splitlines()), 1, res.stderr)
+        self.assertIn("permission denied", res.stderr)
+
     def test_bad_threshold(self):
         res = run_loupe("trace", "-p", "1", "--threshold", "fast")
         self.assertEqual(res.returncode, 2)
