@@ -8,10 +8,12 @@ loupe_SOURCES = \
 	ui/cmd_record.c \
 	ui/cmd_dump.c \
 	ui/cmd_report.c \
+	ui/cmd_trace.c \
 	ui/version.c ui/version.h \
 	ui/status_line.c ui/status_line.h \
 	ui/sampler_status.c ui/sampler_status.h \
-	ui/progress.c ui/progress.h
+	ui/progress.c ui/progress.h \
+	ui/trace_status.c ui/trace_status.h
 loupe_LDADD = $(LOUPE_ENGINE_LIBS)
 
 # The live view (only ui/top* links ncurses) and report/diff front ends add

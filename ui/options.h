@@ -14,6 +14,7 @@ enum {
 	OPT_OUTPUT = 1 << 2,	/* -o --format */
 	OPT_SHAPE = 1 << 3,	/* --mode --threads --no-lines --idle */
 	OPT_DIFF = 1 << 6,	/* --threshold (loupe diff) */
+	OPT_TRACE = 1 << 7,	/* --threshold TIME --ptrace (loupe trace) */
 };
 
 struct cli_opts {
@@ -27,8 +28,11 @@ struct cli_opts {
 	const char *output;
 	enum output_format format;
 	bool inverted;		/* --inverted: icicle flame graph */
-	double threshold;	/* --threshold PCT (loupe diff), in points */
+	double threshold;	/* --threshold PCT (loupe diff), in points;
+				 * --threshold TIME (loupe trace), in ms */
 	bool threshold_set;
+	bool rate_set;		/* -r was given */
+	bool ptrace;		/* --ptrace: loupe trace without tracepoints */
 	char **args;		/* positional arguments */
 	int nargs;
 };

@@ -124,13 +124,15 @@ void status_line_format(char *buf, size_t len, size_t width, const char *label,
 	part(buf, len, width, &n, t);
 	snprintf(t, sizeof t, "%llu samples", (unsigned long long)f->samples);
 	part(buf, len, width, &n, t);
-	if (rate >= 0)
-		snprintf(t, sizeof t, "%.1f/%g Hz", rate, f->rate_hz);
-	else
-		snprintf(t, sizeof t, "-/%g Hz", f->rate_hz);
-	part(buf, len, width, &n, t);
-	snprintf(t, sizeof t, "%llu missed", (unsigned long long)f->missed);
-	part(buf, len, width, &n, t);
+	if (f->rate_hz > 0) {
+		if (rate >= 0)
+			snprintf(t, sizeof t, "%.1f/%g Hz", rate, f->rate_hz);
+		else
+			snprintf(t, sizeof t, "-/%g Hz", f->rate_hz);
+		part(buf, len, width, &n, t);
+		snprintf(t, sizeof t, "%llu missed", (unsigned long long)f->missed);
+		part(buf, len, width, &n, t);
+	}
 	if (f->processes > 1)
 		snprintf(t, sizeof t, "%zu threads in %zu processes",
 			 f->threads, f->processes);
@@ -138,10 +140,12 @@ void status_line_format(char *buf, size_t len, size_t width, const char *label,
 		snprintf(t, sizeof t, "%zu thread%s", f->threads,
 			 f->threads == 1 ? "" : "s");
 	part(buf, len, width, &n, t);
-	char b[32];
-	status_format_bytes(b, sizeof b, f->output_bytes);
-	snprintf(t, sizeof t, f->output_in_memory ? "%s in memory" : "%s written", b);
-	part(buf, len, width, &n, t);
+	if (!f->no_output) {
+		char b[32];
+		status_format_bytes(b, sizeof b, f->output_bytes);
+		snprintf(t, sizeof t, f->output_in_memory ? "%s in memory" : "%s written", b);
+		part(buf, len, width, &n, t);
+	}
 	if (f->extra[0])
 		part(buf, len, width, &n, f->extra);
 	part(buf, len, width, &n, "Ctrl-C to stop");

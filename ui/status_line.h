@@ -17,13 +17,16 @@ struct status_figures {
 	uint64_t ticks;		/* sampling ticks taken */
 	uint64_t missed;	/* deadlines missed */
 	uint64_t samples;	/* thread samples taken */
-	double rate_hz;		/* the rate asked for */
+	double rate_hz;		/* the rate asked for; 0: no steady rate
+				 * (trace samples only busy loops), the
+				 * rate and missed deadlines not shown */
 	double duration_s;	/* 0: until Ctrl-C or the target exits */
 	size_t threads;		/* threads now */
 	size_t processes;	/* shown only when more than 1 */
 	uint64_t output_bytes;
 	bool output_in_memory;	/* the output is written at the end: the
 				 * figure is the profile's memory */
+	bool no_output;		/* nothing is written: no size shown */
 	char extra[64];		/* the command's own figure ("3 stalls"), or
 				 * empty */
 };

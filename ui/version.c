@@ -18,4 +18,6 @@ void version_print(FILE *fp)
 	fprintf(fp, "CPython: %s\n", py);
 	fputs("native: ELF symbols by build-id (libelf), DWARF CFI unwinding "
 	      "(libunwind, remote), perf-PID.map files\n", fp);
+	fputs("trace: event loops from the raw_syscalls tracepoints "
+	      "(perf_event_open), ptrace when those are not allowed\n", fp);
 }

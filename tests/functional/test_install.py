@@ -361,8 +361,8 @@ class StatusLine(LoupeTestCase):
             s.kill()
         super().tearDown()
 
-    def screen(self, argv):
-        s = Screen(self.tmp, argv, width=150, height=10)
+    def screen(self, argv, height=10):
+        s = Screen(self.tmp, argv, width=150, height=height)
         self.screens.append(s)
         return s
 
@@ -388,6 +388,26 @@ class StatusLine(LoupeTestCase):
         text = "\n".join(lines)
         self.assertNotIn("Ctrl-C to stop", text, "status line not erased")
         self.assertTrue(os.path.exists(out))
+
+    def test_trace_status_line(self):
+        """loupe trace's line: stalls found so far and syscalls read, no
+        rate (it samples only busy loops); erased before the summary."""
+        if "trace" not in commands():
+            skip(self, "this build has no loupe trace")
+        t = self.start([self.python, script_path("async_stall.py")])
+        s = self.screen([LOUPE, "trace", "-p", str(t.pid), "-d", "4"], height=80)
+        line = re.compile(r"loupe trace (\d\d):(\d\d) of 4 s \| (\d+) samples \| "
+                          r"(\d+) threads? \| (\d+) stalls?, (\d+) syscalls \| "
+                          r"Ctrl-C to stop")
+
+        def stalls_seen(lines):
+            return any(m and int(m.group(5)) >= 1
+                       for m in map(line.search, lines))
+        s.wait(stalls_seen, "a trace status line with a stall", timeout=10)
+        self.assertEqual(s.status(), 0)
+        lines = s.wait(lambda l: any("Event loop on thread" in x for x in l),
+                       "the summary")
+        self.assertNotIn("Ctrl-C to stop", "\n".join(lines))
 
     def test_a_warning_goes_above_the_line(self):
         """A message printed while recording (here: the rate cannot be

@@ -41,6 +41,13 @@ START_TEST(test_full_line)
 	ck_assert_str_eq(buf, "loupe trace 00:00 of 90 s | 4936 samples | -/100 Hz"
 			 " | 2 missed | 1 threads in 3 processes | 212 KiB in memory"
 			 " | 3 stalls | Ctrl-C to stop");
+	/* trace: no steady rate, nothing written */
+	f.rate_hz = 0;
+	f.no_output = true;
+	f.processes = 1;
+	status_line_format(buf, sizeof buf, 200, "loupe trace", &f, 0, 12);
+	ck_assert_str_eq(buf, "loupe trace 00:00 of 90 s | 4936 samples | 1 thread"
+			 " | 3 stalls | Ctrl-C to stop");
 }
 END_TEST
 
