@@ -11,7 +11,8 @@ libloupe_a_SOURCES = \
 	profiler/symbols.c profiler/symbols.h \
 	profiler/unwind.c profiler/unwind.h \
 	profiler/profile.c profiler/profile.h \
-	profiler/sampler.c profiler/sampler.h
+	profiler/sampler.c profiler/sampler.h \
+	profiler/tasks.c profiler/tasks.h
 
 # What links the engine needs.
 LOUPE_ENGINE_LIBS = libloupe.a $(LIBUNWIND_LIBS) $(LIBELF_LIBS) $(ZLIB_LIBS) -lm -lpthread

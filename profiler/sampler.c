@@ -9,6 +9,7 @@
 #include "bounds.h"
 #include "python/py.h"
 #include "symbols.h"
+#include "tasks.h"
 #include "unwind.h"
 
 /* How often the thread list and the maps are re-read: new threads show up
@@ -48,6 +49,9 @@ struct sampler {
 	uint64_t eval_lo, eval_hi;	/* the eval loop's code, when known
 					 * only by address (stripped) */
 	pthread_mutex_t *lock;	/* held while a tick changes the profile */
+	task_sampler *tasks;	/* --tasks, NULL when off or degraded */
+	char warning[600];	/* why task mode is off */
+	bool warned;		/* sampler_warning returned it */
 	struct frame_cache_entry pycache[FRAME_CACHE_SIZE];
 	struct frame_cache_entry ncache[FRAME_CACHE_SIZE];
 	uint64_t ips[MAX_STACK_DEPTH];
@@ -272,6 +276,26 @@ static int refresh(sampler *s, uint64_t now, bool force)
 
 typedef void (*view_fn)(void *ctx, const struct sampler_thread_view *v);
 
+/* Task mode's hook, once a tick: reads the tasks (all of them for a
+ * snapshot).  Anything but a gone target turns task mode off with one
+ * warning: plain thread stacks go on. */
+static int tasks_tick(sampler *s, const struct py_thread *pts, size_t npts,
+		      bool full)
+{
+	lp_error err = { 0 };
+	int rc = tasks_update(s->tasks, pts, npts, full, &err);
+	if (rc == LP_ENOPROC || rc == LP_EPERM)
+		return rc;
+	if (rc != LP_OK) {
+		snprintf(s->warning, sizeof s->warning, "--tasks: %s; "
+			 "showing plain thread stacks",
+			 err.msg[0] ? err.msg : lp_strerror(rc));
+		tasks_free(s->tasks);
+		s->tasks = NULL;
+	}
+	return LP_OK;
+}
+
 /* One tick: every thread once.  With view set, stacks go to it instead of
  * into the aggregates (dump). */
 static int tick(sampler *s, uint64_t now, uint64_t rel_ns, sampler_sink sink,
@@ -323,6 +347,8 @@ static int tick(sampler *s, uint64_t now, uint64_t rel_ns, sampler_sink sink,
 			npts = 0;
 		}
 	}
+	if (s->tasks && (rc = tasks_tick(s, pts, npts, view != NULL)) != LP_OK)
+		goto out;
 	rc = LP_OK;
 	for (size_t i = 0; i < nth; i++) {
 		struct target_thread *th = target_thread_at(s->t, i);
@@ -356,6 +382,13 @@ static int tick(sampler *s, uint64_t now, uint64_t rel_ns, sampler_sink sink,
 			flags |= SAMPLE_TRUNCATED;
 		for (size_t k = 0; k < n; k++)
 			s->root_first[k] = s->leaf_first[n - 1 - k];
+		uint32_t task = 0;
+		if (s->tasks && !view &&
+		    (n = tasks_thread_stack(s->tasks, th->tid, s->root_first, n,
+					    2 * MAX_STACK_DEPTH, &task)) == 0) {
+			rc = LP_ENOMEM;
+			goto out;
+		}
 		uint32_t stack = profile_intern_stack(s->p, s->root_first, n);
 		if (stack == PROFILE_NOID) {
 			rc = LP_ENOMEM;
@@ -374,6 +407,7 @@ static int tick(sampler *s, uint64_t now, uint64_t rel_ns, sampler_sink sink,
 			.stack = stack,
 			.flags = flags,
 			.cpu_ns = cpu_delta,
+			.task = task,
 		};
 		if (profile_add_sample(s->p, &smp) != LP_OK) {
 			rc = LP_ENOMEM;
@@ -385,6 +419,9 @@ static int tick(sampler *s, uint64_t now, uint64_t rel_ns, sampler_sink sink,
 		if (sink && (rc = sink(sink_ctx, s->p, &smp)) != LP_OK)
 			goto out;
 	}
+	if (s->tasks && !view)
+		rc = tasks_emit(s->tasks, target_pid(s->t), rel_ns, sink,
+				sink_ctx, &s->st.samples);
 out:
 	if (pause_all)
 		target_resume_all(s->t);
@@ -426,6 +463,16 @@ int sampler_new(sampler **out, target *t, profile *p,
 	} else {
 		goto fail;
 	}
+	if (s->o.tasks && !s->py) {
+		snprintf(s->warning, sizeof s->warning, "--tasks: PID %d is "
+			 "not CPython; showing plain thread stacks",
+			 (int)target_pid(t));
+	} else if (s->o.tasks) {
+		lp_error terr = { 0 };
+		if (tasks_new(&s->tasks, s->py, p, &terr) != LP_OK)
+			snprintf(s->warning, sizeof s->warning, "--tasks: %s; "
+				 "showing plain thread stacks", terr.msg);
+	}
 	if (s->o.native) {
 		rc = unwinder_new(&s->unw, t);
 		if (rc != LP_OK) {
@@ -453,6 +500,7 @@ void sampler_free(sampler *s)
 {
 	if (!s)
 		return;
+	tasks_free(s->tasks);
 	unwinder_free(s->unw);
 	py_proc_free(s->py);
 	symbolizer_free(s->syms);
@@ -477,6 +525,19 @@ bool sampler_target_exited(const sampler *s)
 void sampler_set_lock(sampler *s, pthread_mutex_t *lock)
 {
 	s->lock = lock;
+}
+
+const aio_reader *sampler_tasks(const sampler *s)
+{
+	return s->tasks ? tasks_reader(s->tasks) : NULL;
+}
+
+const char *sampler_warning(sampler *s)
+{
+	if (!s->warning[0] || s->warned)
+		return NULL;
+	s->warned = true;
+	return s->warning;
 }
 
 const struct sampler_stats *sampler_stats(const sampler *s)

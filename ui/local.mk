@@ -7,6 +7,7 @@ loupe_SOURCES = \
 	ui/session.c ui/session.h \
 	ui/cmd_record.c \
 	ui/cmd_dump.c \
+	ui/dump_tasks.c ui/dump_tasks.h \
 	ui/cmd_report.c
 loupe_LDADD = $(LOUPE_ENGINE_LIBS)
 

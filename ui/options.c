@@ -14,7 +14,7 @@
 enum {
 	O_MODE = 256, O_NATIVE, O_BLOCKING, O_NONBLOCKING, O_THREADS, O_IDLE,
 	O_NO_LINES, O_FORMAT, O_HELP,
-	O_INVERTED = 400, O_THRESHOLD,
+	O_INVERTED = 400, O_THRESHOLD, O_TASKS,
 };
 
 void cli_error(const char *fmt, ...)
@@ -67,6 +67,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		{ "no-lines", no_argument, NULL, O_NO_LINES },
 		{ "inverted", no_argument, NULL, O_INVERTED },
 		{ "threshold", required_argument, NULL, O_THRESHOLD },
+		{ "tasks", no_argument, NULL, O_TASKS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -88,8 +89,14 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		case O_NONBLOCKING:
 			need = c == 'p' ? OPT_TARGET : OPT_SAMPLING;
 			break;
-		case 'o': case O_FORMAT: case O_INVERTED:
+		case O_FORMAT:
+			need = allowed & OPT_TEXT_JSON ? OPT_TEXT_JSON : OPT_OUTPUT;
+			break;
+		case 'o': case O_INVERTED:
 			need = OPT_OUTPUT;
+			break;
+		case O_TASKS:
+			need = OPT_TASKS;
 			break;
 		case O_THRESHOLD:
 			need = OPT_DIFF;
@@ -128,6 +135,13 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 			o->output = optarg;
 			break;
 		case O_FORMAT:
+			if (allowed & OPT_TEXT_JSON) {
+				if (strcmp(optarg, "json") != 0 &&
+				    strcmp(optarg, "text") != 0)
+					return usage_error(cmd, "unknown format '%s': use text or json", optarg);
+				o->json = strcmp(optarg, "json") == 0;
+				break;
+			}
 			o->format = format_from_name(optarg);
 			if (o->format == FORMAT_NONE)
 				return usage_error(cmd, "unknown format '%s': use collapsed, flamegraph, speedscope, chrome, pprof, pstats or loupe", optarg);
@@ -144,6 +158,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		case O_IDLE: o->idle = true; break;
 		case O_NO_LINES: o->no_lines = true; break;
 		case O_INVERTED: o->inverted = true; break;
+		case O_TASKS: o->tasks = true; break;
 		case O_THRESHOLD: {
 			/* percentage points of the total; 0 flags any growth */
 			char *end;

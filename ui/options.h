@@ -14,6 +14,8 @@ enum {
 	OPT_OUTPUT = 1 << 2,	/* -o --format */
 	OPT_SHAPE = 1 << 3,	/* --mode --threads --no-lines --idle */
 	OPT_DIFF = 1 << 6,	/* --threshold (loupe diff) */
+	OPT_TASKS = 1 << 7,	/* --tasks (asyncio task mode) */
+	OPT_TEXT_JSON = 1 << 8,	/* --format text|json (loupe dump) */
 };
 
 struct cli_opts {
@@ -24,6 +26,8 @@ struct cli_opts {
 	enum sample_mode mode;
 	bool mode_set;
 	bool native, blocking, threads, idle, no_lines, quiet;
+	bool tasks;		/* --tasks */
+	bool json;		/* --format json (dump) */
 	const char *output;
 	enum output_format format;
 	bool inverted;		/* --inverted: icicle flame graph */

@@ -1,0 +1,920 @@
+/* Reading asyncio's tasks and their await chains from outside (see
+ * asyncio.h).  Generic object reading lives here too: types (name, flags,
+ * dict offset), dicts (combined and split, 3.6-style indices and 3.11's
+ * dk_kind), instance attributes (tp_dictoffset, 3.11's managed dict, 3.12's
+ * tagged dict-or-values, 3.13's inline values), sets, lists and small ints.
+ * Every loop over remote data is bounded (bounds.h); anything that does
+ * not look like what it should ends the walk it is in, never the process.
+ *
+ * Cost: the task set is re-read each update (one header and one table
+ * read; its weakrefs only when the table changed), then at most
+ * MAX_ASYNCIO_TASK_READS tasks (new ones first, then round robin) have
+ * their object and await chain read again; the rest keep their last
+ * chain. */
+#include "python/asyncio.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bounds.h"
+#include "python/asyncio_layout.h"
+#include "python/pyproc.h"
+
+/* Seconds' worth of updates between two lookups of asyncio's globals
+ * (they are set once at import; a re-check catches a late import). */
+#define ROOTS_REFRESH 100
+/* Types remembered by address (a power of two). */
+#define TYPE_CACHE 256
+/* Bytes of a type object read: up to tp_dictoffset (Include/cpython/
+ * object.h: the same offsets in every 3.x on 64-bit). */
+#define TP_NAME 24
+#define TP_BASICSIZE 32
+#define TP_FLAGS 168
+#define TP_BASE 256
+#define TP_DICTOFFSET 288
+#define TYPE_READ 296
+/* Py_TPFLAGS_MANAGED_DICT (3.11+), Py_TPFLAGS_INLINE_VALUES (3.13+). */
+#define TPF_MANAGED_DICT (1ul << 4)
+#define TPF_INLINE_VALUES (1ul << 2)
+/* Bytes of a Task object read (every field the tables name is below). */
+#define TASK_READ 256
+/* Bytes of a coroutine's frame header read, past every field used. */
+#define FRAME_READ 512
+
+enum aio_kind {
+	K_OTHER = 0, K_CORO, K_GEN, K_FUTITER, K_CTASK, K_PYTASK, K_GATHER,
+	K_METHOD, K_TASKGROUP, K_LIST, K_STR, K_INT,
+};
+
+struct aio_type {
+	uint64_t addr;		/* 0: free */
+	int kind;
+	uint64_t flags;
+	int64_t dictoffset, basicsize;
+	uint64_t cached_keys;
+};
+
+struct aio_entry {
+	struct aio_task t;
+	struct py_frame *frames;	/* owned, t.frames points here */
+	uint64_t coro, waiter, parent_addr;
+	uint64_t read_at;		/* update count of the last read, 0
+					 * never */
+};
+
+struct aio_reader {
+	py_proc *py;
+	const struct aio_layout *A;
+	uint64_t nupdate;
+	uint64_t roots_at;		/* update of the last roots lookup */
+	uint64_t sets[2];		/* the set objects of tasks (the
+					 * WeakSet's .data / _eager_tasks) */
+	bool weak[2];			/* entries are weakrefs */
+	uint64_t current;		/* _current_tasks dict */
+	struct aio_type types[TYPE_CACHE];
+	/* Task list of the last update and its set tables, to skip the
+	 * weakref reads when nothing changed. */
+	uint8_t *table[2];
+	size_t table_len[2];
+	uint64_t *addrs;
+	size_t naddrs;
+	/* Entries: cur of this update, prev of the one before, swapped. */
+	struct aio_entry *cur, *prev;
+	size_t ncur, nprev;
+	struct aio_task *out;		/* the tasks of cur, contiguous */
+	uint32_t *index;		/* hash: task addr -> prev entry + 1 */
+	size_t cursor;			/* round robin of re-reads */
+	size_t dropped;
+	struct { uint64_t loop; pid_t tid; } loops[MAX_ASYNCIO_LOOPS];
+	size_t nloops;
+	uint32_t gen;
+};
+
+#define INDEX_SIZE (2 * MAX_ASYNCIO_TASKS)
+
+/* ---- reads ---- */
+
+static int rd(aio_reader *a, uint64_t addr, void *buf, size_t len)
+{
+	if (!addr || addr + len < addr)
+		return LP_EFAULT;
+	return mem_read(a->py->reader, addr, buf, len);
+}
+
+static uint64_t rd64(aio_reader *a, uint64_t addr)
+{
+	uint64_t v = 0;
+	return rd(a, addr, &v, 8) == LP_OK ? v : 0;
+}
+
+static uint64_t w64(const uint8_t *p, size_t off)
+{
+	return GET_MEMBER(uint64_t, p, off);
+}
+
+/* ---- types ---- */
+
+static int kind_of_name(const char *n)
+{
+	static const struct { const char *name; int kind; } k[] = {
+		{ "coroutine", K_CORO }, { "generator", K_GEN },
+		{ "_asyncio.FutureIter", K_FUTITER }, { "FutureIter", K_FUTITER },
+		{ "_asyncio.Task", K_CTASK }, { "_GatheringFuture", K_GATHER },
+		{ "method", K_METHOD }, { "TaskGroup", K_TASKGROUP },
+		{ "list", K_LIST }, { "str", K_STR }, { "int", K_INT },
+	};
+	for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
+		if (strcmp(n, k[i].name) == 0)
+			return k[i].kind;
+	return K_OTHER;
+}
+
+static const struct aio_type *type_info(aio_reader *a, uint64_t type)
+{
+	static const struct aio_type none = { 0, K_OTHER, 0, 0, 0, 0 };
+	if (!type)
+		return &none;
+	size_t h = (size_t)((type >> 4) * 0x9e3779b97f4a7c15ull >> 56) &
+		   (TYPE_CACHE - 1);
+	struct aio_type *e = &a->types[h];
+	if (e->addr == type)
+		return e;
+	uint8_t buf[TYPE_READ];
+	if (rd(a, type, buf, sizeof buf) != LP_OK)
+		return &none;
+	struct aio_type t = { type, K_OTHER, w64(buf, TP_FLAGS),
+			      (int64_t)w64(buf, TP_DICTOFFSET),
+			      (int64_t)w64(buf, TP_BASICSIZE), 0 };
+	t.cached_keys = rd64(a, type + a->A->ht_cached_keys);
+	/* A subclass of a Task is a task: walk tp_base a few levels.  The
+	 * pure-Python Task (asyncio/tasks.py) is named "Task" and derives
+	 * from the pure-Python "Future". */
+	uint64_t ty = type;
+	char prev[64] = "";
+	for (int depth = 0; depth < 8 && ty; depth++) {
+		char name[64] = "";
+		uint64_t np = depth == 0 ? w64(buf, TP_NAME) : rd64(a, ty + TP_NAME);
+		if (!np || rd(a, np, name, sizeof name - 1) != LP_OK)
+			break;
+		name[sizeof name - 1] = '\0';
+		int k = kind_of_name(name);
+		if (depth == 0)
+			t.kind = k;
+		if (k == K_CTASK) {
+			t.kind = K_CTASK;
+			break;
+		}
+		if (strcmp(name, "Future") == 0 && strcmp(prev, "Task") == 0) {
+			t.kind = K_PYTASK;
+			break;
+		}
+		if (depth > 0 && k == K_GATHER)
+			t.kind = K_GATHER;
+		snprintf(prev, sizeof prev, "%s", name);
+		ty = depth == 0 ? w64(buf, TP_BASE) : rd64(a, ty + TP_BASE);
+	}
+	*e = t;
+	return e;
+}
+
+static const struct aio_type *obj_type(aio_reader *a, uint64_t obj)
+{
+	return type_info(a, obj ? rd64(a, obj + 8) : 0);
+}
+
+/* ---- dicts ---- */
+
+struct dict_view {
+	uint8_t *entries;	/* malloc'ed */
+	size_t n, esize, koff, voff;
+	uint64_t values;	/* split dict: the values array, else 0 */
+};
+
+/* Reads the entries of a dict keys object (Objects/dict-common.h up to
+ * 3.10, Include/internal/pycore_dict.h from 3.11). */
+static int keys_view(aio_reader *a, uint64_t keys, struct dict_view *v)
+{
+	uint8_t h[40];
+	memset(v, 0, sizeof *v);
+	if (rd(a, keys, h, sizeof h) != LP_OK)
+		return LP_EFAULT;
+	uint64_t start;
+	int64_t n;
+	if (a->A->minor <= 10) {
+		int64_t size = (int64_t)w64(h, 8);
+		n = (int64_t)w64(h, 32);
+		if (size <= 0 || size > 4 * MAX_PY_DICT_ENTRIES)
+			return LP_EFORMAT;
+		unsigned ix = size <= 0xff ? 1 : size <= 0xffff ? 2 : 4;
+		start = keys + 40 + (uint64_t)size * ix;
+		v->esize = 24, v->koff = 8, v->voff = 16;
+	} else {
+		unsigned log2_ix = h[9], kind = h[10];
+		n = (int64_t)w64(h, 24);
+		if (log2_ix > 24 || kind > 2)
+			return LP_EFORMAT;
+		start = keys + 32 + (1ull << log2_ix);
+		if (kind == 0)
+			v->esize = 24, v->koff = 8, v->voff = 16;
+		else
+			v->esize = 16, v->koff = 0, v->voff = 8;
+	}
+	if (n < 0 || n > MAX_PY_DICT_ENTRIES)
+		return LP_EFORMAT;
+	v->n = (size_t)n;
+	if (!n)
+		return LP_OK;
+	v->entries = malloc(v->n * v->esize);
+	if (!v->entries)
+		return LP_ENOMEM;
+	if (rd(a, start, v->entries, v->n * v->esize) != LP_OK) {
+		free(v->entries);
+		v->entries = NULL;
+		return LP_EFAULT;
+	}
+	return LP_OK;
+}
+
+/* The address of value i of a split dict's values array. */
+static uint64_t split_value_addr(const aio_reader *a, uint64_t values, size_t i)
+{
+	/* 3.13 puts capacity/size/embedded/valid bytes before the values
+	 * (struct _dictvalues in pycore_dict.h). */
+	return values + (a->A->minor >= 13 ? 8 : 0) + 8 * i;
+}
+
+static uint64_t entry_value(aio_reader *a, const struct dict_view *v, size_t i)
+{
+	if (v->values)
+		return rd64(a, split_value_addr(a, v->values, i));
+	return w64(v->entries + i * v->esize, v->voff);
+}
+
+static int dict_view(aio_reader *a, uint64_t dict, struct dict_view *v)
+{
+	uint8_t h[48];
+	memset(v, 0, sizeof *v);
+	if (rd(a, dict, h, sizeof h) != LP_OK)
+		return LP_EFAULT;
+	/* PyDictObject: ma_used 16, ma_keys 32, ma_values 40 in every 3.x */
+	int rc = keys_view(a, w64(h, 32), v);
+	v->values = w64(h, 40);
+	return rc;
+}
+
+/* Index of the entry whose key is the str name, or -1. */
+static long view_find(aio_reader *a, const struct dict_view *v, const char *name)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		uint64_t k = w64(v->entries + i * v->esize, v->koff);
+		if (!k)
+			continue;
+		const char *s = py_proc_str(a->py, k);
+		if (s && strcmp(s, name) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+static uint64_t dict_get(aio_reader *a, uint64_t dict, const char *name)
+{
+	struct dict_view v;
+	if (dict_view(a, dict, &v) != LP_OK)
+		return 0;
+	long i = view_find(a, &v, name);
+	uint64_t r = i >= 0 ? entry_value(a, &v, (size_t)i) : 0;
+	free(v.entries);
+	return r;
+}
+
+/* An instance attribute found in the object's own dict (not on its
+ * class), or 0. */
+static uint64_t obj_attr(aio_reader *a, uint64_t obj, const char *name)
+{
+	const struct aio_type *t = obj_type(a, obj);
+	uint64_t dict = 0, values = 0;
+	if (a->A->minor >= 11 && (t->flags & TPF_MANAGED_DICT)) {
+		/* The pre-header before the object (Include/internal/
+		 * pycore_object.h): 3.11 dict at -3 words, values at -4;
+		 * 3.12 one word at -3, odd for values; 3.13
+		 * the dict at -3, values inline after the object. */
+		uint8_t pre[16];
+		if (rd(a, obj - 32, pre, sizeof pre) != LP_OK)
+			return 0;
+		uint64_t w3 = w64(pre, 8), w4 = w64(pre, 0);
+		if (a->A->minor == 11) {
+			dict = w3;
+			values = dict ? 0 : w4;
+		} else if (a->A->minor == 12) {
+			/* _PyDictOrValues_SetValues stores values - 1 */
+			if (w3 & 1)
+				values = w3 + 1;
+			else
+				dict = w3;
+		} else {
+			dict = w3;
+			if (!dict && (t->flags & TPF_INLINE_VALUES) &&
+			    t->basicsize > 0)
+				values = obj + (uint64_t)t->basicsize;
+		}
+	} else if (t->dictoffset > 0 && t->dictoffset < 4096) {
+		dict = rd64(a, obj + (uint64_t)t->dictoffset);
+	}
+	if (dict)
+		return dict_get(a, dict, name);
+	if (!values || !t->cached_keys)
+		return 0;
+	struct dict_view v;
+	if (keys_view(a, t->cached_keys, &v) != LP_OK)
+		return 0;
+	long i = view_find(a, &v, name);
+	free(v.entries);
+	return i >= 0 ? rd64(a, split_value_addr(a, values, (size_t)i)) : 0;
+}
+
+/* ---- small objects ---- */
+
+/* A small non-negative int (3.12 keeps unnamed tasks' names as the
+ * counter until get_name(): Modules/_asynciomodule.c). */
+static bool read_small_int(aio_reader *a, uint64_t obj, uint64_t *out)
+{
+	uint8_t b[32];
+	if (rd(a, obj, b, sizeof b) != LP_OK)
+		return false;
+	uint64_t tag = w64(b, 16);
+	/* 3.12+: lv_tag = ndigits << 3 | sign; before, ob_size = ndigits */
+	int64_t nd = a->A->minor >= 12 ? (int64_t)(tag >> 3) : (int64_t)tag;
+	if (a->A->minor >= 12 && (tag & 3) == 2)
+		return false;	/* negative */
+	if (nd < 0 || nd > 2)
+		return false;
+	uint32_t d0 = GET_MEMBER(uint32_t, b, 24), d1 = GET_MEMBER(uint32_t, b, 28);
+	*out = nd == 0 ? 0 : nd == 1 ? d0 : d0 + ((uint64_t)d1 << 30);
+	return true;
+}
+
+static const char *read_name(aio_reader *a, uint64_t obj)
+{
+	const struct aio_type *t = obj_type(a, obj);
+	if (t->kind == K_STR)
+		return py_proc_str(a->py, obj);
+	uint64_t v;
+	if (t->kind == K_INT && read_small_int(a, obj, &v)) {
+		char buf[32];
+		snprintf(buf, sizeof buf, "Task-%llu", (unsigned long long)v);
+		return py_proc_intern(a->py, buf);
+	}
+	return NULL;
+}
+
+/* ---- await chains ---- */
+
+/* The frame of a coroutine or generator, 0 when it has none (finished). */
+static uint64_t gen_frame(aio_reader *a, uint64_t gen)
+{
+	if (a->A->gen_iframe)
+		return gen + a->A->gen_iframe;
+	return rd64(a, gen + a->A->gen_frame);
+}
+
+/* Address of the top of the value stack of a suspended frame (copy fp of
+ * the frame at addr), 0 when empty or implausible. */
+static uint64_t stack_top(const aio_reader *a, uint64_t addr, const uint8_t *fp)
+{
+	const struct aio_layout *A = a->A;
+	if (A->stack_kind == PY_STACK_TOP_PTR) {
+		uint64_t p = w64(fp, A->fr_stack);
+		return p > 8 ? p - 8 : 0;
+	}
+	int32_t d = GET_MEMBER(int32_t, fp, A->fr_depth);
+	if (d <= 0 || d > 4096)
+		return 0;
+	uint64_t base = A->stack_kind == PY_STACK_BASE_DEPTH ?
+				w64(fp, A->fr_stack) : addr + A->fr_stack;
+	return base ? base + 8 * (uint64_t)(d - 1) : 0;
+}
+
+/* Follows coro down its awaits into frames[]; returns how many. */
+static size_t read_chain(aio_reader *a, uint64_t coro, struct py_frame *frames,
+			 bool *trunc)
+{
+	size_t n = 0;
+	uint64_t obj = coro;
+	*trunc = false;
+	for (size_t depth = 0; depth < MAX_AWAIT_DEPTH; depth++) {
+		int k = obj_type(a, obj)->kind;
+		if (k != K_CORO && k != K_GEN)
+			return n;	/* a future, a FutureIter: the end */
+		uint64_t fr = gen_frame(a, obj);
+		uint8_t fp[FRAME_READ];
+		if (!fr || rd(a, fr, fp, sizeof fp) != LP_OK ||
+		    py_proc_frame_from_copy(a->py, fp, &frames[n]) != LP_OK) {
+			*trunc = n > 0;
+			return n;
+		}
+		n++;
+		uint64_t top = stack_top(a, fr, fp);
+		obj = top ? rd64(a, top) : 0;
+		if (!obj)
+			return n;
+	}
+	*trunc = true;
+	return n;
+}
+
+/* ---- roots ---- */
+
+static int find_roots(aio_reader *a, lp_error *err)
+{
+	py_proc *py = a->py;
+	a->roots_at = a->nupdate;
+	a->sets[0] = a->sets[1] = a->current = 0;
+	uint64_t interp = rd64(a, py->interp_head_addr);
+	uint64_t modules = interp ? rd64(a, interp + a->A->is_modules) : 0;
+	if (!modules)
+		return lp_error_set(err, LP_EFORMAT, "cannot read sys.modules");
+	uint64_t mod = dict_get(a, modules, "asyncio.tasks");
+	if (!mod)
+		return LP_OK;	/* asyncio not imported (yet) */
+	uint64_t md = rd64(a, mod + 16);	/* PyModuleObject.md_dict */
+	struct dict_view v;
+	if (!md || dict_view(a, md, &v) != LP_OK)
+		return lp_error_set(err, LP_EFORMAT, "cannot read the globals "
+				    "of asyncio.tasks");
+	long iall = view_find(a, &v, a->A->minor >= 12 ? "_scheduled_tasks" :
+						       "_all_tasks");
+	long ieager = a->A->minor >= 12 ? view_find(a, &v, "_eager_tasks") : -1;
+	long icur = view_find(a, &v, "_current_tasks");
+	uint64_t all = iall >= 0 ? entry_value(a, &v, (size_t)iall) : 0;
+	uint64_t eager = ieager >= 0 ? entry_value(a, &v, (size_t)ieager) : 0;
+	a->current = icur >= 0 ? entry_value(a, &v, (size_t)icur) : 0;
+	free(v.entries);
+	/* weakref.WeakSet keeps its weakrefs in the set self.data */
+	a->sets[0] = all ? obj_attr(a, all, "data") : 0;
+	a->weak[0] = true;
+	a->sets[1] = eager;
+	a->weak[1] = false;
+	if (!a->sets[0] || !a->current)
+		return lp_error_set(err, LP_EFORMAT, "asyncio.tasks has no "
+				    "readable task set");
+	return LP_OK;
+}
+
+/* ---- the task list ---- */
+
+static bool add_addr(aio_reader *a, uint64_t t)
+{
+	if (a->naddrs >= MAX_ASYNCIO_TASKS) {
+		a->dropped++;
+		return false;
+	}
+	a->addrs[a->naddrs++] = t;
+	return true;
+}
+
+/* Appends the objects of set i (through its weakrefs for a WeakSet). */
+static int read_set(aio_reader *a, int i, bool *changed)
+{
+	uint8_t h[48];
+	if (!a->sets[i])
+		return LP_OK;
+	if (rd(a, a->sets[i], h, sizeof h) != LP_OK)
+		return LP_EFAULT;
+	/* PySetObject: fill 16, used 24, mask 32, table 40 (setobject.h) */
+	uint64_t mask = w64(h, 32), table = w64(h, 40);
+	if (mask + 1 > MAX_PY_SET_SLOTS || ((mask + 1) & mask))
+		return LP_EFORMAT;
+	size_t len = (size_t)(mask + 1) * 16;
+	if (len != a->table_len[i]) {
+		uint8_t *t = realloc(a->table[i], len);
+		if (!t)
+			return LP_ENOMEM;
+		a->table[i] = t;
+		a->table_len[i] = len;
+		memset(t, 0, len);
+		*changed = true;
+	}
+	uint8_t *buf = malloc(len);
+	if (!buf)
+		return LP_ENOMEM;
+	if (rd(a, table, buf, len) != LP_OK) {
+		free(buf);
+		return LP_EFAULT;
+	}
+	if (memcmp(buf, a->table[i], len) != 0) {
+		memcpy(a->table[i], buf, len);
+		*changed = true;
+	}
+	free(buf);
+	return LP_OK;
+}
+
+static int list_tasks(aio_reader *a)
+{
+	bool changed = a->naddrs == 0;
+	for (int i = 0; i < 2; i++) {
+		int rc = read_set(a, i, &changed);
+		if (rc != LP_OK)
+			return rc;
+	}
+	if (!changed)
+		return LP_OK;
+	a->naddrs = 0;
+	a->dropped = 0;
+	for (int i = 0; i < 2; i++) {
+		if (!a->sets[i])
+			continue;
+		size_t slots = a->table_len[i] / 16;
+		struct remote_iov iov[64];
+		uint64_t got[64];
+		size_t niov = 0;
+		for (size_t s = 0; s <= slots; s++) {
+			uint64_t key = s < slots ? w64(a->table[i], s * 16) : 0;
+			/* a removed slot holds the dummy key: a weakref read
+			 * of it gives a non-task, dropped below */
+			if (key && !a->weak[i]) {
+				add_addr(a, key);
+			} else if (key) {
+				/* PyWeakReference.wr_object at 16 */
+				got[niov] = 0;
+				iov[niov] = (struct remote_iov){ key + 16,
+								 &got[niov], 8 };
+				niov++;
+			}
+			if (niov == 64 || (s == slots && niov)) {
+				if (mem_readv(a->py->reader, iov, niov) ==
+				    LP_ENOPROC)
+					return LP_ENOPROC;
+				for (size_t k = 0; k < niov; k++)
+					if (got[k])
+						add_addr(a, got[k]);
+				niov = 0;
+			}
+		}
+	}
+	return LP_OK;
+}
+
+/* ---- entries ---- */
+
+static size_t hash_addr(uint64_t addr)
+{
+	return (size_t)((addr >> 4) * 0x9e3779b97f4a7c15ull >> 40) &
+	       (INDEX_SIZE - 1);
+}
+
+static void index_build(aio_reader *a, const struct aio_entry *e, size_t n)
+{
+	memset(a->index, 0, INDEX_SIZE * sizeof *a->index);
+	for (size_t i = 0; i < n; i++) {
+		size_t h = hash_addr(e[i].t.addr);
+		for (size_t k = 0; k < INDEX_SIZE && a->index[h]; k++)
+			h = (h + 1) & (INDEX_SIZE - 1);
+		a->index[h] = (uint32_t)i + 1;
+	}
+}
+
+static long index_find(const aio_reader *a, const struct aio_entry *e,
+		       uint64_t addr)
+{
+	size_t h = hash_addr(addr);
+	for (size_t k = 0; k < INDEX_SIZE && a->index[h]; k++) {
+		uint32_t i = a->index[h] - 1;
+		if (e[i].t.addr == addr)
+			return (long)i;
+		h = (h + 1) & (INDEX_SIZE - 1);
+	}
+	return -1;
+}
+
+/* Reads one task object and its chain into e. */
+static void read_task(aio_reader *a, struct aio_entry *e)
+{
+	const struct aio_layout *A = a->A;
+	const struct aio_type *t = obj_type(a, e->t.addr);
+	uint64_t name_obj = 0, cb = 0;
+	e->read_at = a->nupdate;
+	if (t->kind == K_CTASK) {
+		uint8_t b[TASK_READ];
+		if (rd(a, e->t.addr, b, sizeof b) != LP_OK)
+			return;
+		e->t.loop = w64(b, A->task_loop);
+		e->coro = w64(b, A->task_coro);
+		e->waiter = w64(b, A->task_fut_waiter);
+		e->t.state = GET_MEMBER(int32_t, b, A->fut_state);
+		name_obj = A->task_name ? w64(b, A->task_name) : 0;
+		cb = w64(b, A->task_callback0);
+	} else if (t->kind == K_PYTASK) {
+		e->t.loop = obj_attr(a, e->t.addr, "_loop");
+		e->coro = obj_attr(a, e->t.addr, "_coro");
+		e->waiter = obj_attr(a, e->t.addr, "_fut_waiter");
+		name_obj = obj_attr(a, e->t.addr, "_name");
+		const char *st = py_proc_str(a->py, obj_attr(a, e->t.addr, "_state"));
+		/* the first done callback: _callbacks[0] is (callback,
+		 * context) (asyncio/futures.py add_done_callback) */
+		uint64_t cbs = obj_attr(a, e->t.addr, "_callbacks"), tup;
+		uint8_t h[32];
+		if (cbs && obj_type(a, cbs)->kind == K_LIST &&
+		    rd(a, cbs, h, sizeof h) == LP_OK && w64(h, 16) > 0 &&
+		    (tup = rd64(a, w64(h, 24))) != 0)
+			cb = rd64(a, tup + 24);	/* PyTupleObject.ob_item[0] */
+		e->t.state = st && strcmp(st, "CANCELLED") == 0 ? AIO_CANCELLED :
+			     st && strcmp(st, "FINISHED") == 0 ? AIO_FINISHED :
+			     AIO_PENDING;
+	} else {
+		e->t.addr = 0;	/* not a task (a dead weakref's None) */
+		return;
+	}
+	if (e->t.state < AIO_PENDING || e->t.state > AIO_FINISHED)
+		e->t.state = AIO_PENDING;
+	struct py_frame chain[MAX_AWAIT_DEPTH];
+	bool trunc = false;
+	size_t n = e->coro ? read_chain(a, e->coro, chain, &trunc) : 0;
+	const char *name = name_obj ? read_name(a, name_obj) : NULL;
+	if (!name)
+		name = n ? chain[0].func : "<task>";
+	bool same = n == e->t.nframes && e->frames && name == e->t.name;
+	for (size_t i = 0; same && i < n; i++)
+		same = chain[i].code_addr == e->frames[i].code_addr &&
+		       chain[i].line == e->frames[i].line;
+	if (!same) {
+		struct py_frame *f = n ? malloc(n * sizeof *f) : NULL;
+		if (n && !f)
+			return;
+		if (n)
+			memcpy(f, chain, n * sizeof *f);
+		free(e->frames);
+		e->frames = f;
+		e->t.nframes = n;
+		e->t.name = name;
+		e->t.gen = ++a->gen;
+	}
+	e->t.truncated = trunc;
+	e->t.coro_code = n ? e->frames[0].code_addr : 0;
+	/* Who awaits this task: a TaskGroup's done callback is its bound
+	 * method _on_task_done, whose self knows the parent task
+	 * (asyncio/taskgroups.py). */
+	e->parent_addr = 0;
+	if (cb && obj_type(a, cb)->kind == K_METHOD) {
+		uint64_t self = rd64(a, cb + 24);	/* PyMethodObject.im_self */
+		if (self && obj_type(a, self)->kind == K_TASKGROUP)
+			e->parent_addr = obj_attr(a, self, "_parent_task");
+	}
+}
+
+static void link_child(aio_reader *a, uint64_t child, size_t parent)
+{
+	long i = index_find(a, a->cur, child);
+	if (i >= 0 && (size_t)i != parent && a->cur[i].t.parent < 0)
+		a->cur[i].t.parent = (int)parent;
+}
+
+/* Parents: the task a task awaits directly (await task), the children of
+ * the gather future it awaits (_GatheringFuture._children), the parent a
+ * TaskGroup child names. */
+static void link_tasks(aio_reader *a)
+{
+	for (size_t i = 0; i < a->ncur; i++)
+		a->cur[i].t.parent = -1;
+	for (size_t i = 0; i < a->ncur; i++) {
+		struct aio_entry *e = &a->cur[i];
+		if (e->parent_addr) {
+			long p = index_find(a, a->cur, e->parent_addr);
+			if (p >= 0 && (size_t)p != i)
+				e->t.parent = (int)p;
+		}
+	}
+	for (size_t i = 0; i < a->ncur; i++) {
+		struct aio_entry *e = &a->cur[i];
+		if (!e->waiter || e->t.running)
+			continue;
+		int k = obj_type(a, e->waiter)->kind;
+		if (k == K_CTASK || k == K_PYTASK) {
+			link_child(a, e->waiter, i);
+		} else if (k == K_GATHER) {
+			uint64_t list = obj_attr(a, e->waiter, "_children");
+			uint8_t h[32];
+			if (!list || obj_type(a, list)->kind != K_LIST ||
+			    rd(a, list, h, sizeof h) != LP_OK)
+				continue;
+			int64_t n = (int64_t)w64(h, 16);	/* ob_size */
+			if (n <= 0 || n > MAX_PY_DICT_ENTRIES)
+				continue;
+			uint64_t *items = malloc((size_t)n * 8);
+			if (items && rd(a, w64(h, 24), items, (size_t)n * 8) == LP_OK)
+				for (int64_t c = 0; c < n; c++)
+					link_child(a, items[c], i);
+			free(items);
+		}
+	}
+	/* Break cycles (torn reads): a parent chain longer than the task
+	 * count loops. */
+	for (size_t i = 0; i < a->ncur; i++) {
+		int p = a->cur[i].t.parent;
+		for (size_t d = 0; p >= 0 && d <= a->ncur; d++) {
+			if ((size_t)p == i) {
+				a->cur[i].t.parent = -1;
+				break;
+			}
+			p = a->cur[p].t.parent;
+		}
+	}
+}
+
+/* The running task of each loop, and the thread of each loop. */
+static void mark_running(aio_reader *a, const struct py_thread *th, size_t nth)
+{
+	struct dict_view v;
+	if (!a->current || dict_view(a, a->current, &v) != LP_OK)
+		return;
+	for (size_t i = 0; i < v.n && i < MAX_ASYNCIO_LOOPS; i++) {
+		uint64_t loop = w64(v.entries + i * v.esize, v.koff);
+		uint64_t task = entry_value(a, &v, i);
+		long k = loop && task ? index_find(a, a->cur, task) : -1;
+		if (k < 0)
+			continue;
+		struct aio_entry *e = &a->cur[k];
+		e->t.running = true;
+		/* its thread: the one running the outermost coroutine */
+		for (size_t t = 0; t < nth && e->t.coro_code; t++) {
+			bool on = false;
+			for (size_t f = 0; f < th[t].nframes && !on; f++)
+				on = th[t].frames[f].code_addr == e->t.coro_code;
+			if (!on || !th[t].tid)
+				continue;
+			size_t l = 0;
+			while (l < a->nloops && a->loops[l].loop != loop)
+				l++;
+			if (l == a->nloops && l < MAX_ASYNCIO_LOOPS)
+				a->nloops++;
+			if (l < a->nloops)
+				a->loops[l].loop = loop, a->loops[l].tid = th[t].tid;
+			break;
+		}
+	}
+	free(v.entries);
+}
+
+int aio_reader_update(aio_reader *a, const struct py_thread *threads,
+		      size_t nthreads, bool full, lp_error *err)
+{
+	a->nupdate++;
+	if (a->nupdate == 1 || a->nupdate - a->roots_at >= ROOTS_REFRESH ||
+	    (!a->sets[0] && a->nupdate - a->roots_at >= 10)) {
+		int rc = find_roots(a, err);
+		if (rc != LP_OK)
+			return rc;
+	}
+	if (!a->sets[0]) {
+		for (size_t i = 0; i < a->ncur; i++)
+			free(a->cur[i].frames);
+		a->ncur = 0;
+		a->naddrs = 0;
+		return LP_OK;
+	}
+	int rc = list_tasks(a);
+	if (rc == LP_ENOPROC || rc == LP_ENOMEM)
+		return rc;
+	if (rc != LP_OK) {
+		a->roots_at = 0;	/* look the roots up again */
+		a->nupdate = a->nupdate > ROOTS_REFRESH ? a->nupdate : ROOTS_REFRESH;
+		return LP_OK;
+	}
+	/* Carry last update's entries over by address. */
+	struct aio_entry *t = a->prev;
+	a->prev = a->cur;
+	a->cur = t;
+	a->nprev = a->ncur;
+	a->ncur = 0;
+	index_build(a, a->prev, a->nprev);
+	for (size_t i = 0; i < a->naddrs; i++) {
+		long p = index_find(a, a->prev, a->addrs[i]);
+		struct aio_entry *e = &a->cur[a->ncur];
+		if (p >= 0) {
+			if (!a->prev[p].t.addr)
+				continue;	/* seen twice */
+			*e = a->prev[p];
+			a->prev[p].frames = NULL;
+			a->prev[p].t.addr = 0;
+		} else {
+			memset(e, 0, sizeof *e);
+			e->t.addr = a->addrs[i];
+			e->t.parent = -1;
+		}
+		e->t.running = false;
+		a->ncur++;
+	}
+	for (size_t i = 0; i < a->nprev; i++) {
+		free(a->prev[i].frames);
+		a->prev[i].frames = NULL;
+	}
+	/* Re-read: new tasks first, then round robin, within the budget. */
+	size_t budget = full ? a->ncur : MAX_ASYNCIO_TASK_READS;
+	for (size_t i = 0; i < a->ncur && budget; i++)
+		if (!a->cur[i].read_at) {
+			read_task(a, &a->cur[i]);
+			budget--;
+		}
+	for (size_t k = 0; k < a->ncur && budget; k++) {
+		size_t i = (a->cursor + k) % a->ncur;
+		if (a->cur[i].read_at == a->nupdate)
+			continue;
+		read_task(a, &a->cur[i]);
+		budget--;
+		a->cursor = i + 1;
+	}
+	/* Drop what was not a task, and finished tasks. */
+	size_t w = 0;
+	for (size_t i = 0; i < a->ncur; i++) {
+		if (!a->cur[i].t.addr || !a->cur[i].read_at ||
+		    a->cur[i].t.state != AIO_PENDING) {
+			free(a->cur[i].frames);
+			continue;
+		}
+		a->cur[w] = a->cur[i];
+		a->cur[w].t.frames = a->cur[w].frames;
+		w++;
+	}
+	a->ncur = w;
+	index_build(a, a->cur, a->ncur);
+	mark_running(a, threads, nthreads);
+	for (size_t i = 0; i < a->ncur; i++) {
+		a->cur[i].t.tid = 0;
+		for (size_t l = 0; l < a->nloops; l++)
+			if (a->loops[l].loop == a->cur[i].t.loop)
+				a->cur[i].t.tid = a->loops[l].tid;
+	}
+	link_tasks(a);
+	for (size_t i = 0; i < a->ncur; i++)
+		a->out[i] = a->cur[i].t;
+	return a->py->gone ? a->py->gone : LP_OK;
+}
+
+const struct aio_task *aio_reader_tasks(const aio_reader *a, size_t *n,
+					size_t *dropped)
+{
+	*n = a->ncur;
+	if (dropped)
+		*dropped = a->dropped;
+	return a->out;
+}
+
+const struct aio_task *aio_reader_running(const aio_reader *a, pid_t tid)
+{
+	for (size_t i = 0; i < a->ncur; i++)
+		if (a->out[i].running && a->out[i].tid == tid)
+			return &a->out[i];
+	return NULL;
+}
+
+const struct aio_layout *aio_layout_table(int minor)
+{
+	for (size_t i = 0; i < aio_layouts_count; i++)
+		if (aio_layouts_all[i]->minor == minor)
+			return aio_layouts_all[i];
+	return NULL;
+}
+
+int aio_reader_new(aio_reader **out, py_proc *py, lp_error *err)
+{
+	*out = NULL;
+	const struct aio_layout *A = py->L.major == 3 ?
+		aio_layout_table(py->L.minor) : NULL;
+	if (!A)
+		return lp_error_set(err, LP_EUNSUPPORTED, "asyncio tasks of "
+				    "CPython %s cannot be read (tables for 3.7 "
+				    "to 3.13 only)", py->version);
+	aio_reader *a = calloc(1, sizeof *a);
+	if (!a)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	a->py = py;
+	a->A = A;
+	a->addrs = malloc(MAX_ASYNCIO_TASKS * sizeof *a->addrs);
+	a->cur = calloc(MAX_ASYNCIO_TASKS, sizeof *a->cur);
+	a->prev = calloc(MAX_ASYNCIO_TASKS, sizeof *a->prev);
+	a->index = calloc(INDEX_SIZE, sizeof *a->index);
+	a->out = calloc(MAX_ASYNCIO_TASKS, sizeof *a->out);
+	if (!a->addrs || !a->cur || !a->prev || !a->index || !a->out) {
+		aio_reader_free(a);
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	}
+	*out = a;
+	return LP_OK;
+}
+
+void aio_reader_free(aio_reader *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; a->cur && i < a->ncur; i++)
+		free(a->cur[i].frames);
+	free(a->cur);
+	free(a->prev);
+	free(a->index);
+	free(a->out);
+	free(a->addrs);
+	free(a->table[0]);
+	free(a->table[1]);
+	free(a);
+}

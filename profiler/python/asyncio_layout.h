@@ -1,0 +1,46 @@
+/* Where asyncio keeps its tasks, for one CPython minor version (3.7 to
+ * 3.13): fields of the C TaskObj / FutureObj / FutureIterObject
+ * (Modules/_asynciomodule.c), where a coroutine keeps its frame and where
+ * that frame's value stack ends, sys.modules in the interpreter state and
+ * the shared keys of a heap type.  Generated as data by
+ * tools/gen-asyncio-layouts into asyncio_layouts_gen.c.  Private to
+ * profiler/python/. */
+#ifndef LOUPE_PY_ASYNCIO_LAYOUT_H
+#define LOUPE_PY_ASYNCIO_LAYOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* How the top of a suspended frame's value stack is found; a coroutine
+ * suspended in `await x` holds x's iterator there (_PyGen_yf in
+ * Objects/genobject.c). */
+enum aio_stack_kind {
+	PY_STACK_TOP_PTR = 1,	/* <= 3.9: f_stacktop points past the top */
+	PY_STACK_BASE_DEPTH,	/* 3.10: f_valuestack + int f_stackdepth */
+	PY_STACK_LOCALS_INDEX,	/* 3.11-3.13: localsplus[int stacktop - 1] */
+};
+
+struct aio_layout {
+	int minor;
+	int stack_kind;		/* enum aio_stack_kind */
+	uint32_t is_modules;	/* PyInterpreterState: sys.modules */
+	/* TaskObj (its FutureObj head first) */
+	uint32_t task_loop, task_coro, task_name, task_fut_waiter;
+	uint32_t task_callback0, fut_state;
+	uint32_t futiter_future;	/* FutureIterObject.future */
+	/* coroutine / generator: gi_frame pointer (<= 3.10) or the offset
+	 * of the embedded _PyInterpreterFrame (3.11+); one of them is 0 */
+	uint32_t gen_frame, gen_iframe;
+	/* in the frame: the stack pointer / base field, and the int depth
+	 * or index field (0 for PY_STACK_TOP_PTR) */
+	uint32_t fr_stack, fr_depth;
+	uint32_t ht_cached_keys;	/* PyHeapTypeObject */
+};
+
+extern const struct aio_layout *const aio_layouts_all[];
+extern const size_t aio_layouts_count;
+
+/* The table for 3.minor, or NULL. */
+const struct aio_layout *aio_layout_table(int minor);
+
+#endif
