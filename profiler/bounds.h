@@ -66,7 +66,7 @@
 /* Tasks whose object and await chain are read again in one sample; the
  * others keep the chain read at an earlier sample (round robin), so a
  * sample costs at most this many task reads however many tasks exist. */
-#define MAX_ASYNCIO_TASK_READS 128
+#define MAX_ASYNCIO_TASK_READS 64
 /* Coroutines / generators followed down one await chain. */
 #define MAX_AWAIT_DEPTH 64
 /* Entries scanned in one remote dict (sys.modules, a module's globals,

@@ -21,9 +21,9 @@
 #include "python/asyncio_layout.h"
 #include "python/pyproc.h"
 
-/* Seconds' worth of updates between two lookups of asyncio's globals
- * (they are set once at import; a re-check catches a late import). */
-#define ROOTS_REFRESH 100
+/* Updates between two lookups of asyncio's globals while they are not
+ * found (asyncio not imported yet). */
+#define ROOTS_RETRY 16
 /* Types remembered by address (a power of two). */
 #define TYPE_CACHE 256
 /* Bytes of a type object read: up to tp_dictoffset (Include/cpython/
@@ -59,6 +59,10 @@ struct aio_entry {
 	struct aio_task t;
 	struct py_frame *frames;	/* owned, t.frames points here */
 	uint64_t coro, waiter, parent_addr;
+	int waiter_kind;		/* enum aio_kind of the waiter */
+	uint64_t *children;		/* a gather waiter's children, owned */
+	size_t nchildren;
+	uint64_t name_obj;		/* the name object read last time */
 	uint64_t read_at;		/* update count of the last read, 0
 					 * never */
 };
@@ -77,6 +81,8 @@ struct aio_reader {
 	 * weakref reads when nothing changed. */
 	uint8_t *table[2];
 	size_t table_len[2];
+	uint8_t *scratch;		/* this update's copy of a table */
+	size_t scratch_len;
 	uint64_t *addrs;
 	size_t naddrs;
 	/* Entries: cur of this update, prev of the one before, swapped. */
@@ -495,18 +501,19 @@ static int read_set(aio_reader *a, int i, bool *changed)
 		memset(t, 0, len);
 		*changed = true;
 	}
-	uint8_t *buf = malloc(len);
-	if (!buf)
-		return LP_ENOMEM;
-	if (rd(a, table, buf, len) != LP_OK) {
-		free(buf);
-		return LP_EFAULT;
+	if (len > a->scratch_len) {
+		uint8_t *b = realloc(a->scratch, len);
+		if (!b)
+			return LP_ENOMEM;
+		a->scratch = b;
+		a->scratch_len = len;
 	}
-	if (memcmp(buf, a->table[i], len) != 0) {
-		memcpy(a->table[i], buf, len);
+	if (rd(a, table, a->scratch, len) != LP_OK)
+		return LP_EFAULT;
+	if (memcmp(a->scratch, a->table[i], len) != 0) {
+		memcpy(a->table[i], a->scratch, len);
 		*changed = true;
 	}
-	free(buf);
 	return LP_OK;
 }
 
@@ -558,6 +565,15 @@ static int list_tasks(aio_reader *a)
 
 /* ---- entries ---- */
 
+static void entry_clear(struct aio_entry *e)
+{
+	free(e->frames);
+	free(e->children);
+	e->frames = NULL;
+	e->children = NULL;
+	e->nchildren = 0;
+}
+
 static size_t hash_addr(uint64_t addr)
 {
 	return (size_t)((addr >> 4) * 0x9e3779b97f4a7c15ull >> 40) &
@@ -586,6 +602,34 @@ static long index_find(const aio_reader *a, const struct aio_entry *e,
 		h = (h + 1) & (INDEX_SIZE - 1);
 	}
 	return -1;
+}
+
+/* What the task waits on: a task, or a gather future and its children
+ * (_GatheringFuture._children, asyncio/tasks.py), kept in e so that
+ * linking the tree needs no reads. */
+static void read_waiter(aio_reader *a, struct aio_entry *e)
+{
+	free(e->children);
+	e->children = NULL;
+	e->nchildren = 0;
+	e->waiter_kind = e->waiter ? obj_type(a, e->waiter)->kind : K_OTHER;
+	if (e->waiter_kind != K_GATHER)
+		return;
+	uint64_t list = obj_attr(a, e->waiter, "_children");
+	uint8_t h[32];
+	if (!list || obj_type(a, list)->kind != K_LIST ||
+	    rd(a, list, h, sizeof h) != LP_OK)
+		return;
+	int64_t n = (int64_t)w64(h, 16);	/* ob_size */
+	if (n <= 0 || n > MAX_PY_DICT_ENTRIES)
+		return;
+	e->children = malloc((size_t)n * 8);
+	if (e->children && rd(a, w64(h, 24), e->children, (size_t)n * 8) == LP_OK) {
+		e->nchildren = (size_t)n;
+	} else {
+		free(e->children);
+		e->children = NULL;
+	}
 }
 
 /* Reads one task object and its chain into e. */
@@ -631,9 +675,14 @@ static void read_task(aio_reader *a, struct aio_entry *e)
 	struct py_frame chain[MAX_AWAIT_DEPTH];
 	bool trunc = false;
 	size_t n = e->coro ? read_chain(a, e->coro, chain, &trunc) : 0;
-	const char *name = name_obj ? read_name(a, name_obj) : NULL;
+	/* names rarely change: read the text again only when the name
+	 * object did */
+	const char *name = name_obj && name_obj == e->name_obj ? e->t.name :
+			   name_obj ? read_name(a, name_obj) : NULL;
+	e->name_obj = name ? name_obj : 0;
 	if (!name)
 		name = n ? chain[0].func : "<task>";
+	read_waiter(a, e);
 	bool same = n == e->t.nframes && e->frames && name == e->t.name;
 	for (size_t i = 0; same && i < n; i++)
 		same = chain[i].code_addr == e->frames[i].code_addr &&
@@ -689,24 +738,10 @@ static void link_tasks(aio_reader *a)
 		struct aio_entry *e = &a->cur[i];
 		if (!e->waiter || e->t.running)
 			continue;
-		int k = obj_type(a, e->waiter)->kind;
-		if (k == K_CTASK || k == K_PYTASK) {
+		if (e->waiter_kind == K_CTASK || e->waiter_kind == K_PYTASK)
 			link_child(a, e->waiter, i);
-		} else if (k == K_GATHER) {
-			uint64_t list = obj_attr(a, e->waiter, "_children");
-			uint8_t h[32];
-			if (!list || obj_type(a, list)->kind != K_LIST ||
-			    rd(a, list, h, sizeof h) != LP_OK)
-				continue;
-			int64_t n = (int64_t)w64(h, 16);	/* ob_size */
-			if (n <= 0 || n > MAX_PY_DICT_ENTRIES)
-				continue;
-			uint64_t *items = malloc((size_t)n * 8);
-			if (items && rd(a, w64(h, 24), items, (size_t)n * 8) == LP_OK)
-				for (int64_t c = 0; c < n; c++)
-					link_child(a, items[c], i);
-			free(items);
-		}
+		for (size_t c = 0; c < e->nchildren; c++)
+			link_child(a, e->children[c], i);
 	}
 	/* Break cycles (torn reads): a parent chain longer than the task
 	 * count loops. */
@@ -760,15 +795,17 @@ int aio_reader_update(aio_reader *a, const struct py_thread *threads,
 		      size_t nthreads, bool full, lp_error *err)
 {
 	a->nupdate++;
-	if (a->nupdate == 1 || a->nupdate - a->roots_at >= ROOTS_REFRESH ||
-	    (!a->sets[0] && a->nupdate - a->roots_at >= 10)) {
+	/* asyncio's globals are set once at import: looked up until found,
+	 * then again only after a read of them failed */
+	if (!a->sets[0] && (a->nupdate == 1 ||
+			    a->nupdate - a->roots_at >= ROOTS_RETRY)) {
 		int rc = find_roots(a, err);
 		if (rc != LP_OK)
 			return rc;
 	}
 	if (!a->sets[0]) {
 		for (size_t i = 0; i < a->ncur; i++)
-			free(a->cur[i].frames);
+			entry_clear(&a->cur[i]);
 		a->ncur = 0;
 		a->naddrs = 0;
 		return LP_OK;
@@ -777,8 +814,7 @@ int aio_reader_update(aio_reader *a, const struct py_thread *threads,
 	if (rc == LP_ENOPROC || rc == LP_ENOMEM)
 		return rc;
 	if (rc != LP_OK) {
-		a->roots_at = 0;	/* look the roots up again */
-		a->nupdate = a->nupdate > ROOTS_REFRESH ? a->nupdate : ROOTS_REFRESH;
+		a->sets[0] = 0;		/* look the roots up again */
 		return LP_OK;
 	}
 	/* Carry last update's entries over by address. */
@@ -796,6 +832,7 @@ int aio_reader_update(aio_reader *a, const struct py_thread *threads,
 				continue;	/* seen twice */
 			*e = a->prev[p];
 			a->prev[p].frames = NULL;
+			a->prev[p].children = NULL;
 			a->prev[p].t.addr = 0;
 		} else {
 			memset(e, 0, sizeof *e);
@@ -805,10 +842,8 @@ int aio_reader_update(aio_reader *a, const struct py_thread *threads,
 		e->t.running = false;
 		a->ncur++;
 	}
-	for (size_t i = 0; i < a->nprev; i++) {
-		free(a->prev[i].frames);
-		a->prev[i].frames = NULL;
-	}
+	for (size_t i = 0; i < a->nprev; i++)
+		entry_clear(&a->prev[i]);
 	/* Re-read: new tasks first, then round robin, within the budget. */
 	size_t budget = full ? a->ncur : MAX_ASYNCIO_TASK_READS;
 	for (size_t i = 0; i < a->ncur && budget; i++)
@@ -829,7 +864,7 @@ int aio_reader_update(aio_reader *a, const struct py_thread *threads,
 	for (size_t i = 0; i < a->ncur; i++) {
 		if (!a->cur[i].t.addr || !a->cur[i].read_at ||
 		    a->cur[i].t.state != AIO_PENDING) {
-			free(a->cur[i].frames);
+			entry_clear(&a->cur[i]);
 			continue;
 		}
 		a->cur[w] = a->cur[i];
@@ -899,6 +934,14 @@ int aio_reader_new(aio_reader **out, py_proc *py, lp_error *err)
 		aio_reader_free(a);
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	}
+	/* Every task once now, before sampling starts: the budget of later
+	 * updates then only covers what changes, and a layout that does not
+	 * fit is told at attach time. */
+	int rc = aio_reader_update(a, NULL, 0, true, err);
+	if (rc != LP_OK) {
+		aio_reader_free(a);
+		return rc;
+	}
 	*out = a;
 	return LP_OK;
 }
@@ -908,7 +951,7 @@ void aio_reader_free(aio_reader *a)
 	if (!a)
 		return;
 	for (size_t i = 0; a->cur && i < a->ncur; i++)
-		free(a->cur[i].frames);
+		entry_clear(&a->cur[i]);
 	free(a->cur);
 	free(a->prev);
 	free(a->index);
@@ -916,5 +959,6 @@ void aio_reader_free(aio_reader *a)
 	free(a->addrs);
 	free(a->table[0]);
 	free(a->table[1]);
+	free(a->scratch);
 	free(a);
 }
