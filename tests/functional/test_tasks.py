@@ -278,5 +278,39 @@ class TasksMiscTest(TasksBase):
                             for s in read_collapsed(out)))
 
 
+
+class TasksTopTest(TasksBase):
+
+    def test_top_task_view(self):
+        """top --tasks, key a: coroutines with their task counts; sleep is
+        where the three leaf tasks sit, worker where two do."""
+        import shutil as sh
+        from test_top import Screen, samples_taken
+        if sh.which("tmux") is None:
+            self.skip("tmux not installed (apt-get install tmux)")
+        t = self.start(debian if os.access(DEBIAN, os.X_OK)
+                       else (lambda: pyenv("3.11")), "tree")
+        s = Screen(self.tmp, [LOUPE, "top", "-p", str(t.pid), "--tasks",
+                              "--no-lines"], 140, 30)
+        try:
+            s.wait(lambda l: (samples_taken(l) or 0) >= 50, "50 samples")
+            s.keys("a")
+            lines = s.wait(lambda l: any("[tasks] coroutine" in x for x in l)
+                           and any(re.search(r"\[3\] sleep \(", x) for x in l),
+                           "the task view")
+            text = "\n".join(lines)
+            self.assertRegex(text, r"\[2\] worker \(")
+            self.assertRegex(text, r"\[2\] handle \(")
+            self.assertRegex(text, r"\[1\] leaf \(")
+            self.assertIn("TASKS", text)
+            # the event loop's own frames are not coroutines of a task
+            self.assertNotIn("run_forever", text)
+            s.keys("q")
+            self.assertEqual(s.status(), 0)
+            self.assert_running(t)
+        finally:
+            s.kill()
+
+
 if __name__ == "__main__":
     unittest.main()
