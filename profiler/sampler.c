@@ -384,11 +384,9 @@ static int tick(sampler *s, uint64_t now, uint64_t rel_ns, sampler_sink sink,
 			s->root_first[k] = s->leaf_first[n - 1 - k];
 		uint32_t task = 0;
 		if (s->tasks && !view &&
-		    (n = tasks_thread_stack(s->tasks, th->tid, s->root_first, n,
-					    2 * MAX_STACK_DEPTH, &task)) == 0) {
-			rc = LP_ENOMEM;
+		    (rc = tasks_thread_stack(s->tasks, th->tid, s->root_first,
+					     &n, 2 * MAX_STACK_DEPTH, &task)) != LP_OK)
 			goto out;
-		}
 		uint32_t stack = profile_intern_stack(s->p, s->root_first, n);
 		if (stack == PROFILE_NOID) {
 			rc = LP_ENOMEM;

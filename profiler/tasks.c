@@ -120,20 +120,22 @@ static const struct stack_slot *task_slot(task_sampler *ts,
 	return s;
 }
 
-size_t tasks_thread_stack(task_sampler *ts, pid_t tid, uint32_t *frames,
-			  size_t n, size_t cap, uint32_t *task)
+int tasks_thread_stack(task_sampler *ts, pid_t tid, uint32_t *frames,
+		       size_t *n, size_t cap, uint32_t *task)
 {
 	*task = 0;
 	const struct aio_task *t = aio_reader_running(ts->aio, tid);
 	if (!t || !cap)
-		return n;
+		return LP_OK;
 	const struct stack_slot *s = task_slot(ts, t);
-	if (!s)
-		return 0;
+	struct frame tf = { .kind = FRAME_TASK, .func = s ? s->task : 0 };
+	uint32_t task_frame = s ? profile_intern_frame(ts->p, &tf) : PROFILE_NOID;
+	if (task_frame == PROFILE_NOID)
+		return LP_ENOMEM;
 	/* Drop the loop machinery above the task's outermost coroutine
 	 * (run_forever, _run_once, Handle._run, Task.__step). */
 	size_t from = 0;
-	for (size_t i = 0; i < n && s->root_func; i++) {
+	for (size_t i = 0; i < *n && s->root_func; i++) {
 		const struct frame *f = profile_frame(ts->p, frames[i]);
 		if (f && f->kind == FRAME_PYTHON && f->func == s->root_func &&
 		    f->file == s->root_file) {
@@ -141,16 +143,14 @@ size_t tasks_thread_stack(task_sampler *ts, pid_t tid, uint32_t *frames,
 			break;
 		}
 	}
-	size_t m = n - from;
+	size_t m = *n - from;
 	if (m + 1 > cap)
 		m = cap - 1;
 	memmove(frames + 1, frames + from, m * sizeof *frames);
-	struct frame tf = { .kind = FRAME_TASK, .func = s->task };
-	frames[0] = profile_intern_frame(ts->p, &tf);
-	if (frames[0] == PROFILE_NOID)
-		return 0;
+	frames[0] = task_frame;
 	*task = s->task;
-	return m + 1;
+	*n = m + 1;
+	return LP_OK;
 }
 
 int tasks_emit(task_sampler *ts, int32_t pid, uint64_t rel_ns, task_sink sink,

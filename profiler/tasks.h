@@ -29,13 +29,13 @@ void tasks_free(task_sampler *ts);
 int tasks_update(task_sampler *ts, const struct py_thread *threads,
 		 size_t nthreads, bool full, lp_error *err);
 
-/* When thread tid runs a task: rewrites its root-first stack frames[0..n)
+/* When thread tid runs a task: rewrites its root-first stack frames[0..*n)
  * (room for cap ids) to start with the task's frame at the task's
- * outermost coroutine, sets *task to the task name's string id and returns
- * the new length; else returns n and leaves *task 0.  0 on out of memory
- * (frames untouched). */
-size_t tasks_thread_stack(task_sampler *ts, pid_t tid, uint32_t *frames,
-			  size_t n, size_t cap, uint32_t *task);
+ * outermost coroutine, updates *n and sets *task to the task name's string
+ * id; else leaves both and sets *task to 0.  LP_OK or LP_ENOMEM (frames
+ * untouched). */
+int tasks_thread_stack(task_sampler *ts, pid_t tid, uint32_t *frames,
+		       size_t *n, size_t cap, uint32_t *task);
 
 /* Adds one idle sample per suspended task (tid: its loop's thread, else
  * pid) and hands each to sink; *added counts them. */

@@ -439,12 +439,16 @@ static int find_roots(aio_reader *a, lp_error *err)
 	uint64_t interp = rd64(a, py->interp_head_addr);
 	uint64_t modules = interp ? rd64(a, interp + a->A->is_modules) : 0;
 	if (!modules)
+		return LP_OK;	/* the interpreter is starting: later */
+	struct dict_view v;
+	if (dict_view(a, modules, &v) != LP_OK)
 		return lp_error_set(err, LP_EFORMAT, "cannot read sys.modules");
-	uint64_t mod = dict_get(a, modules, "asyncio.tasks");
+	long im = view_find(a, &v, "asyncio.tasks");
+	uint64_t mod = im >= 0 ? entry_value(a, &v, (size_t)im) : 0;
+	free(v.entries);
 	if (!mod)
 		return LP_OK;	/* asyncio not imported (yet) */
 	uint64_t md = rd64(a, mod + 16);	/* PyModuleObject.md_dict */
-	struct dict_view v;
 	if (!md || dict_view(a, md, &v) != LP_OK)
 		return lp_error_set(err, LP_EFORMAT, "cannot read the globals "
 				    "of asyncio.tasks");
