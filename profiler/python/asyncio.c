@@ -13,6 +13,7 @@
  * chain. */
 #include "python/asyncio.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,9 +68,28 @@ struct aio_entry {
 					 * never */
 };
 
+/* Thread states whose task lists are walked. */
+#define MAX_WALK_THREADS 64
+
+/* A walk of 3.14's task lists, spread over updates. */
+struct list_walk {
+	bool active;
+	uint64_t interp, head, node;
+	uint64_t ts[MAX_WALK_THREADS];
+	pid_t tid[MAX_WALK_THREADS];
+	size_t nts, li, n, steps;
+	uint64_t *addrs;
+	pid_t *tids;
+};
+
 struct aio_reader {
 	py_proc *py;
 	const struct aio_layout *A;
+	struct aio_layout own;		/* 3.14+: built from the process */
+	bool need_layout;		/* 3.14+: _asyncio not loaded yet */
+	pid_t *tids;			/* 3.14+: thread of each addrs[] */
+	uint64_t listed_at;		/* 3.14+: update of the last walk */
+	struct list_walk walk;		/* 3.14+: the walk in progress */
 	uint64_t nupdate;
 	uint64_t roots_at;		/* update of the last roots lookup */
 	uint64_t sets[2];		/* the set objects of tasks (the
@@ -152,7 +172,8 @@ static const struct aio_type *type_info(aio_reader *a, uint64_t type)
 	struct aio_type t = { type, K_OTHER, w64(buf, TP_FLAGS),
 			      (int64_t)w64(buf, TP_DICTOFFSET),
 			      (int64_t)w64(buf, TP_BASICSIZE), 0 };
-	t.cached_keys = rd64(a, type + a->A->ht_cached_keys);
+	t.cached_keys = a->A->ht_cached_keys ?
+			rd64(a, type + a->A->ht_cached_keys) : 0;
 	/* A subclass of a Task is a task: walk tp_base a few levels.  The
 	 * pure-Python Task (asyncio/tasks.py) is named "Task" and derives
 	 * from the pure-Python "Future". */
@@ -422,6 +443,8 @@ static size_t read_chain(aio_reader *a, uint64_t coro, struct py_frame *frames,
 		n++;
 		uint64_t top = stack_top(a, fr, fp);
 		obj = top ? rd64(a, top) : 0;
+		if (a->A->tagged_stack)
+			obj &= ~(uint64_t)3;	/* _PyStackRef tag bits */
 		if (!obj)
 			return n;
 	}
@@ -567,6 +590,107 @@ static int list_tasks(aio_reader *a)
 	return LP_OK;
 }
 
+/* ---- 3.14+: linked lists of tasks ---- */
+
+/* Updates between the starts of two walks of the task lists, and list
+ * nodes followed per update: a walk is one read per task (pointer
+ * chasing), so it is spread over updates and its result replaces the
+ * task list when it is complete; tasks created meanwhile show up at the
+ * next walk. */
+#define LIST_WALK_EVERY 8
+#define LIST_WALK_BUDGET 512
+
+/* Every thread state of the first interpreter: (tstate, tid) pairs. */
+static size_t thread_states(aio_reader *a, uint64_t *ts, pid_t *tid, size_t max)
+{
+	const struct py_layout *L = &a->py->L;
+	uint64_t interp = rd64(a, a->py->interp_head_addr);
+	uint64_t t = interp ? rd64(a, interp + L->is_tstate_head) : 0;
+	size_t n = 0;
+	while (t && n < max) {
+		uint64_t next = rd64(a, t + L->ts_next);
+		ts[n] = t;
+		tid[n++] = L->ts_native_tid ?
+			(pid_t)rd64(a, t + L->ts_native_tid) : 0;
+		if (next == t)
+			break;
+		t = next;
+	}
+	return n;
+}
+
+/* The head of list li of the walk: the threads', then the interpreter's
+ * (tasks of threads that ended). */
+static uint64_t walk_head(const aio_reader *a, size_t li)
+{
+	return li < a->walk.nts ? a->walk.ts[li] + a->A->ts_tasks_head :
+				  a->walk.interp + a->A->is_tasks_head;
+}
+
+static int list_tasks_314(aio_reader *a, bool full)
+{
+	struct list_walk *w = &a->walk;
+	if (!w->active) {
+		if (a->naddrs && a->nupdate - a->listed_at < LIST_WALK_EVERY)
+			return LP_OK;
+		w->interp = rd64(a, a->py->interp_head_addr);
+		if (!w->interp)
+			return LP_OK;
+		w->nts = thread_states(a, w->ts, w->tid, MAX_WALK_THREADS);
+		w->li = 0;
+		w->head = walk_head(a, 0);
+		w->node = rd64(a, w->head);	/* llist_node.next */
+		w->n = 0;
+		w->steps = 0;
+		w->active = true;
+	}
+	for (size_t budget = full ? SIZE_MAX : LIST_WALK_BUDGET; budget; budget--) {
+		if (!w->node || w->node == w->head || w->n >= MAX_ASYNCIO_TASKS ||
+		    w->steps++ > MAX_ASYNCIO_TASKS) {
+			if (w->li++ >= w->nts)
+				break;	/* the interpreter's list was the last */
+			w->head = walk_head(a, w->li);
+			w->node = rd64(a, w->head);
+			w->steps = 0;
+			continue;
+		}
+		w->addrs[w->n] = w->node - a->A->task_node;
+		w->tids[w->n++] = w->li < w->nts ? w->tid[w->li] : 0;
+		w->node = rd64(a, w->node);
+	}
+	if (a->py->gone)
+		return a->py->gone;
+	if (w->li <= w->nts)
+		return LP_OK;	/* to be continued */
+	memcpy(a->addrs, w->addrs, w->n * sizeof *a->addrs);
+	memcpy(a->tids, w->tids, w->n * sizeof *a->tids);
+	a->naddrs = w->n;
+	a->dropped = 0;
+	a->listed_at = a->nupdate;
+	w->active = false;
+	return LP_OK;
+}
+
+static void mark_running_314(aio_reader *a);
+
+/* The first task of a set (awaited_by of a task awaited by several). */
+static uint64_t set_first_task(aio_reader *a, uint64_t set)
+{
+	uint8_t h[48];
+	if (rd(a, set, h, sizeof h) != LP_OK)
+		return 0;
+	uint64_t mask = w64(h, 32), table = w64(h, 40);
+	if (mask + 1 > 4096 || ((mask + 1) & mask))
+		return 0;
+	for (uint64_t i = 0; i <= mask; i++) {
+		uint64_t key = rd64(a, table + 16 * i);
+		int k = key ? obj_type(a, key)->kind : K_OTHER;
+		if (k == K_CTASK || k == K_PYTASK)
+			return key;
+	}
+	return 0;
+}
+
 /* ---- entries ---- */
 
 static void entry_clear(struct aio_entry *e)
@@ -643,7 +767,21 @@ static void read_task(aio_reader *a, struct aio_entry *e)
 	const struct aio_type *t = obj_type(a, e->t.addr);
 	uint64_t name_obj = 0, cb = 0;
 	e->read_at = a->nupdate;
-	if (t->kind == K_CTASK) {
+	if (t->kind == K_CTASK && A->lists) {
+		uint8_t b[1024];
+		size_t len = A->task_size < sizeof b ? A->task_size : sizeof b;
+		if (rd(a, e->t.addr, b, len) != LP_OK)
+			return;
+		e->coro = w64(b, A->task_coro);
+		name_obj = w64(b, A->task_name);
+		uint64_t by = w64(b, A->task_awaited_by);
+		e->t.state = AIO_PENDING;	/* a done task leaves the list */
+		e->waiter = 0;
+		if (by && b[A->task_awaited_by_is_set])
+			by = set_first_task(a, by);
+		int k = by ? obj_type(a, by)->kind : K_OTHER;
+		e->parent_addr = k == K_CTASK || k == K_PYTASK ? by : 0;
+	} else if (t->kind == K_CTASK) {
 		uint8_t b[TASK_READ];
 		if (rd(a, e->t.addr, b, sizeof b) != LP_OK)
 			return;
@@ -707,8 +845,9 @@ static void read_task(aio_reader *a, struct aio_entry *e)
 	e->t.coro_code = n ? e->frames[0].code_addr : 0;
 	/* Who awaits this task: a TaskGroup's done callback is its bound
 	 * method _on_task_done, whose self knows the parent task
-	 * (asyncio/taskgroups.py). */
-	e->parent_addr = 0;
+	 * (asyncio/taskgroups.py).  3.14 says it itself (awaited_by). */
+	if (!A->lists)
+		e->parent_addr = 0;
 	if (cb && obj_type(a, cb)->kind == K_METHOD) {
 		uint64_t self = rd64(a, cb + 24);	/* PyMethodObject.im_self */
 		if (self && obj_type(a, self)->kind == K_TASKGROUP)
@@ -795,31 +934,62 @@ static void mark_running(aio_reader *a, const struct py_thread *th, size_t nth)
 	free(v.entries);
 }
 
+static void mark_running_314(aio_reader *a)
+{
+	uint64_t ts[MAX_WALK_THREADS];
+	pid_t tid[MAX_WALK_THREADS];
+	size_t nts = thread_states(a, ts, tid, MAX_WALK_THREADS);
+	for (size_t i = 0; i < nts; i++) {
+		uint64_t task = rd64(a, ts[i] + a->A->ts_running_task);
+		long k = task ? index_find(a, a->cur, task) : -1;
+		if (k >= 0)
+			a->cur[k].t.running = true;
+	}
+}
+
 int aio_reader_update(aio_reader *a, const struct py_thread *threads,
 		      size_t nthreads, bool full, lp_error *err)
 {
 	a->nupdate++;
-	/* asyncio's globals are set once at import: looked up until found,
-	 * then again only after a read of them failed */
-	if (!a->sets[0] && (a->nupdate == 1 ||
-			    a->nupdate - a->roots_at >= ROOTS_RETRY)) {
-		int rc = find_roots(a, err);
-		if (rc != LP_OK)
+	int rc;
+	if (a->need_layout && (a->nupdate == 1 ||
+			       a->nupdate - a->roots_at >= ROOTS_RETRY)) {
+		a->roots_at = a->nupdate;
+		rc = aio_layout_from_process(a->py, &a->own, err);
+		if (rc == LP_OK)
+			a->need_layout = false;
+		else if (rc != LP_ENOTFOUND)
 			return rc;
 	}
-	if (!a->sets[0]) {
-		for (size_t i = 0; i < a->ncur; i++)
-			entry_clear(&a->cur[i]);
-		a->ncur = 0;
-		a->naddrs = 0;
-		return LP_OK;
-	}
-	int rc = list_tasks(a);
-	if (rc == LP_ENOPROC || rc == LP_ENOMEM)
-		return rc;
-	if (rc != LP_OK) {
-		a->sets[0] = 0;		/* look the roots up again */
-		return LP_OK;
+	if (a->need_layout)
+		return LP_OK;	/* _asyncio not loaded yet: no tasks */
+	if (a->A->lists) {
+		rc = list_tasks_314(a, full);
+		if (rc == LP_ENOPROC || rc == LP_EPERM)
+			return rc;
+	} else {
+		/* asyncio's globals are set once at import: looked up until
+		 * found, then again only after a read of them failed */
+		if (!a->sets[0] && (a->nupdate == 1 ||
+				    a->nupdate - a->roots_at >= ROOTS_RETRY)) {
+			rc = find_roots(a, err);
+			if (rc != LP_OK)
+				return rc;
+		}
+		if (!a->sets[0]) {
+			for (size_t i = 0; i < a->ncur; i++)
+				entry_clear(&a->cur[i]);
+			a->ncur = 0;
+			a->naddrs = 0;
+			return LP_OK;
+		}
+		rc = list_tasks(a);
+		if (rc == LP_ENOPROC || rc == LP_ENOMEM)
+			return rc;
+		if (rc != LP_OK) {
+			a->sets[0] = 0;		/* look the roots up again */
+			return LP_OK;
+		}
 	}
 	/* Carry last update's entries over by address. */
 	struct aio_entry *t = a->prev;
@@ -844,6 +1014,8 @@ int aio_reader_update(aio_reader *a, const struct py_thread *threads,
 			e->t.parent = -1;
 		}
 		e->t.running = false;
+		if (a->A->lists)
+			e->t.tid = a->tids[i];
 		a->ncur++;
 	}
 	for (size_t i = 0; i < a->nprev; i++)
@@ -877,8 +1049,12 @@ int aio_reader_update(aio_reader *a, const struct py_thread *threads,
 	}
 	a->ncur = w;
 	index_build(a, a->cur, a->ncur);
-	mark_running(a, threads, nthreads);
-	for (size_t i = 0; i < a->ncur; i++) {
+	if (a->A->lists) {
+		mark_running_314(a);
+	} else {
+		mark_running(a, threads, nthreads);
+	}
+	for (size_t i = 0; i < a->ncur && !a->A->lists; i++) {
 		a->cur[i].t.tid = 0;
 		for (size_t l = 0; l < a->nloops; l++)
 			if (a->loops[l].loop == a->cur[i].t.loop)
@@ -920,21 +1096,27 @@ int aio_reader_new(aio_reader **out, py_proc *py, lp_error *err)
 	*out = NULL;
 	const struct aio_layout *A = py->L.major == 3 ?
 		aio_layout_table(py->L.minor) : NULL;
-	if (!A)
+	bool from_process = py->L.major == 3 && py->L.minor >= 14;
+	if (!A && !from_process)
 		return lp_error_set(err, LP_EUNSUPPORTED, "asyncio tasks of "
-				    "CPython %s cannot be read (tables for 3.7 "
-				    "to 3.13 only)", py->version);
+				    "CPython %s cannot be read (3.7 and later "
+				    "only)", py->version);
 	aio_reader *a = calloc(1, sizeof *a);
 	if (!a)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	a->py = py;
-	a->A = A;
+	a->A = from_process ? &a->own : A;
+	a->need_layout = from_process;
 	a->addrs = malloc(MAX_ASYNCIO_TASKS * sizeof *a->addrs);
 	a->cur = calloc(MAX_ASYNCIO_TASKS, sizeof *a->cur);
 	a->prev = calloc(MAX_ASYNCIO_TASKS, sizeof *a->prev);
 	a->index = calloc(INDEX_SIZE, sizeof *a->index);
 	a->out = calloc(MAX_ASYNCIO_TASKS, sizeof *a->out);
-	if (!a->addrs || !a->cur || !a->prev || !a->index || !a->out) {
+	a->tids = calloc(MAX_ASYNCIO_TASKS, sizeof *a->tids);
+	a->walk.addrs = calloc(MAX_ASYNCIO_TASKS, sizeof *a->walk.addrs);
+	a->walk.tids = calloc(MAX_ASYNCIO_TASKS, sizeof *a->walk.tids);
+	if (!a->addrs || !a->cur || !a->prev || !a->index || !a->out ||
+	    !a->tids || !a->walk.addrs || !a->walk.tids) {
 		aio_reader_free(a);
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	}
@@ -960,6 +1142,9 @@ void aio_reader_free(aio_reader *a)
 	free(a->prev);
 	free(a->index);
 	free(a->out);
+	free(a->tids);
+	free(a->walk.addrs);
+	free(a->walk.tids);
 	free(a->addrs);
 	free(a->table[0]);
 	free(a->table[1]);

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
+
 /* How the top of a suspended frame's value stack is found; a coroutine
  * suspended in `await x` holds x's iterator there (_PyGen_yf in
  * Objects/genobject.c). */
@@ -35,6 +37,16 @@ struct aio_layout {
 	 * or index field (0 for PY_STACK_TOP_PTR) */
 	uint32_t fr_stack, fr_depth;
 	uint32_t ht_cached_keys;	/* PyHeapTypeObject */
+
+	/* 3.14+, from the interpreter (asyncio314.c): tasks are kept in
+	 * linked lists, one per thread state and one per interpreter, whose
+	 * nodes are TaskObj.task_node (Modules/_asynciomodule.c); the
+	 * running task is in the thread state; who awaits a task is
+	 * task_awaited_by (one future, or a set when the flag byte says). */
+	int lists;			/* 1: the fields below are set */
+	int tagged_stack;		/* value stack holds _PyStackRefs */
+	uint32_t task_size, task_node, task_awaited_by, task_awaited_by_is_set;
+	uint32_t ts_tasks_head, ts_running_task, is_tasks_head;
 };
 
 extern const struct aio_layout *const aio_layouts_all[];
@@ -42,5 +54,13 @@ extern const size_t aio_layouts_count;
 
 /* The table for 3.minor, or NULL. */
 const struct aio_layout *aio_layout_table(int minor);
+
+struct py_proc;
+/* 3.14+: builds *out from the interpreter's _Py_DebugOffsets (generator
+ * and frame fields) and the _asyncio module's .AsyncioDebug section
+ * (_Py_AsyncioModuleDebugOffsets).  LP_ENOTFOUND while _asyncio is not
+ * loaded yet; LP_EFORMAT with a message when a block does not validate. */
+int aio_layout_from_process(struct py_proc *py, struct aio_layout *out,
+			    lp_error *err);
 
 #endif

@@ -14,6 +14,7 @@ EXTRA_DIST += tools/gen-py-layouts
 libloupe_a_SOURCES += \
 	profiler/python/asyncio.h \
 	profiler/python/asyncio.c \
+	profiler/python/asyncio314.c \
 	profiler/python/asyncio_layout.h \
 	profiler/python/asyncio_layouts_gen.c
 EXTRA_DIST += tools/gen-asyncio-layouts

@@ -1,7 +1,8 @@
 """loupe --tasks: asyncio tasks, await chains and per-coroutine wall time.
 
 Targets are tests/targets/tasks.py in its three modes (tree, shares, idle)
-on every CPython 3.7 to 3.13 under /root/.pyenv, Debian's static
+on every CPython 3.7 to 3.13 under /root/.pyenv, Debian's 3.14 (read
+through its own debug offsets; tools/get-python3.14), Debian's static
 /usr/bin/python3.11 with the default loop, with uvloop (python3-uvloop) and
 with the pure-Python Task; a missing interpreter or module is a printed
 skip.
@@ -50,7 +51,15 @@ def debian(module=None):
 # (test suffix, finder, extra target arguments)
 SETUPS = [("py3%d" % m, (lambda m=m: pyenv("3.%d" % m)), [])
           for m in range(7, 14)]
+def py314():
+    p = os.environ.get("LOUPE_PY314", "/opt/loupe-py314/usr/bin/python3.14")
+    if os.access(p, os.X_OK):
+        return p, None
+    return None, "%s not found (run tools/get-python3.14 or set LOUPE_PY314)" % p
+
+
 SETUPS += [
+    ("py314_debian", py314, []),
     ("py311_debian", debian, []),
     ("py311_debian_uvloop", lambda: debian("uvloop"), ["--uvloop"]),
     ("py311_debian_pytask", debian, ["--pytask"]),
@@ -245,6 +254,27 @@ class TasksMiscTest(TasksBase):
         self.assertEqual(rows["nap"][2], 0.0)	# no CPU while suspended
         self.assertGreater(rows["spin"][2], 0.2)	# ~0.6 s on CPU
         self.assertEqual(rows["mixed"][4], 1)	# one task
+
+    def test_many_idle_tasks_py314(self):
+        """The same on 3.14, whose tasks are in linked lists."""
+        t = self.start(py314, "idle", "5000")
+        out = os.path.join(self.tmp, "idle.txt")
+        for attempt in range(2):
+            res = run_loupe("record", "-p", t.pid, "-o", out, "-d", 2,
+                            "-r", 100, "--tasks")
+            self.assertEqual(res.returncode, 0, res.stderr)
+            m = re.search(r"took (\d+) of (\d+) samples \((\d+) missed\)",
+                          res.stderr)
+            self.assertIsNotNone(m, res.stderr)
+            ticks, missed = int(m.group(1)), int(m.group(3))
+            if missed == 0:
+                break
+            sys.stderr.write("note: %d missed, retrying\n" % missed)
+        self.assertEqual(missed, 0, res.stderr)
+        stacks = read_collapsed(out)
+        idle = sum(c for s, c in stacks.items()
+                   if any(f.startswith("idle ") for f in s))
+        self.assertAlmostEqual(idle / ticks, 5000, delta=50)
 
     def test_flamegraph_roots_per_task(self):
         t = self.start(lambda: pyenv("3.12"), "tree")
