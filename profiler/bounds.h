@@ -67,6 +67,9 @@
  * others keep the chain read at an earlier sample (round robin), so a
  * sample costs at most this many task reads however many tasks exist. */
 #define MAX_ASYNCIO_TASK_READS 64
+/* Samples of suspended tasks added in one tick; with more tasks, each is
+ * sampled every k-th tick with k times the weight (profiler/tasks.c). */
+#define MAX_TASK_SAMPLES 1024
 /* Coroutines / generators followed down one await chain. */
 #define MAX_AWAIT_DEPTH 64
 /* Entries scanned in one remote dict (sys.modules, a module's globals,

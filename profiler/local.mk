@@ -10,6 +10,7 @@ libloupe_a_SOURCES = \
 	profiler/elf.c profiler/elf.h \
 	profiler/symbols.c profiler/symbols.h \
 	profiler/unwind.c profiler/unwind.h \
+	profiler/perf_native.c profiler/perf_native.h \
 	profiler/profile.c profiler/profile.h \
 	profiler/sampler.c profiler/sampler.h \
 	profiler/tasks.c profiler/tasks.h

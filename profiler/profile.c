@@ -466,15 +466,16 @@ int profile_add_sample(profile *p, const struct sample *s)
 	struct profile_agg *a = agg_get(p, &k);
 	if (!a)
 		return LP_ENOMEM;
-	a->samples++;
+	uint64_t w = s->weight ? s->weight : 1;
+	a->samples += w;
 	if (s->flags & SAMPLE_ON_CPU)
-		a->cpu_samples++;
+		a->cpu_samples += w;
 	if (s->flags & SAMPLE_GIL)
-		a->gil_samples++;
+		a->gil_samples += w;
 	if (s->flags & SAMPLE_IDLE)
-		a->idle_samples++;
+		a->idle_samples += w;
 	a->cpu_ns += s->cpu_ns;
-	p->total_samples++;
+	p->total_samples += w;
 	if (p->keep_timeline)
 		p->timeline[p->ntimeline++] = *s;
 	return LP_OK;

@@ -55,6 +55,8 @@ struct sample {
 	uint64_t cpu_ns;	/* CPU time the thread used since its previous
 				 * sample */
 	uint32_t task;		/* string id of the asyncio task, 0 if none */
+	uint32_t weight;	/* sampling periods this sample stands for: more
+				 * than 1 after missed deadlines; 0 reads as 1 */
 };
 
 /* One aggregate: everything known of one (stack, pid, tid, task). */

@@ -24,6 +24,11 @@ struct sampler_opts {
 	bool skip_idle;		/* do not walk threads that are not running
 				 * (cpu mode without --idle) */
 	bool tasks;		/* asyncio task mode (profiler/tasks.h) */
+	/* Told once when the rate cannot be kept (a front end prints it). */
+	void (*notice)(void *ctx, const char *msg);
+	void *notice_ctx;
+	bool no_perf;		/* native cpu mode: pause and unwind (ptrace)
+				 * rather than read perf_event samples */
 };
 
 struct sampler_stats {
@@ -59,6 +64,10 @@ void sampler_free(sampler *s);
 /* "CPython 3.11.7" or "native" */
 const char *sampler_describe(const sampler *s);
 bool sampler_is_python(const sampler *s);
+/* Native samples come from perf events (native target, cpu mode): the
+ * kernel samples each thread per second of its CPU time, nothing is
+ * paused, and a thread that does not run is not sampled. */
+bool sampler_uses_perf(const sampler *s);
 
 /* Runs until *stop becomes non-zero, the duration ends or the target exits.
  * Returns LP_OK in all three cases (see sampler_target_exited), an error

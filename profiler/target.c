@@ -34,6 +34,8 @@ struct target {
 	bool detach_on_resume;
 	bool exited;		/* spawned child reaped */
 	int exit_status;
+	int cpuclock_state;	/* 0 unknown, 1 cpuclock usable, -1 not */
+	clockid_t cpuclock;	/* the whole process's CPU clock */
 	char comm[16];
 	char exe[MAX_PATH_LEN];
 	struct target_reader reader;
@@ -715,6 +717,18 @@ int target_exit_status(target *t)
 		handle_unexpected_stop(t, t->pid, st);
 	}
 	return t->exited ? t->exit_status : -1;
+}
+
+int target_cpu_ns(target *t, uint64_t *ns)
+{
+	if (t->cpuclock_state == 0)
+		t->cpuclock_state = clock_getcpuclockid(t->pid, &t->cpuclock) == 0
+					    ? 1 : -1;
+	struct timespec ts;
+	if (t->cpuclock_state < 0 || clock_gettime(t->cpuclock, &ts) != 0)
+		return LP_EUNSUPPORTED;
+	*ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return LP_OK;
 }
 
 bool target_alive(target *t)

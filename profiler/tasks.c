@@ -21,6 +21,7 @@ struct stack_slot {
 struct task_sampler {
 	aio_reader *aio;
 	profile *p;
+	uint64_t ticks;			/* tasks_emit calls */
 	struct stack_slot *slots;
 	uint32_t ids[MAX_AWAIT_DEPTH + 1];
 };
@@ -153,13 +154,22 @@ int tasks_thread_stack(task_sampler *ts, pid_t tid, uint32_t *frames,
 	return LP_OK;
 }
 
-int tasks_emit(task_sampler *ts, int32_t pid, uint64_t rel_ns, task_sink sink,
-	       void *sink_ctx, uint64_t *added)
+int tasks_emit(task_sampler *ts, int32_t pid, uint64_t rel_ns, uint32_t weight,
+	       task_sink sink, void *sink_ctx, uint64_t *added)
 {
 	size_t n;
 	const struct aio_task *t = aio_reader_tasks(ts->aio, &n, NULL);
+	/* Past MAX_TASK_SAMPLES suspended tasks, each is sampled every k-th
+	 * tick (in turn, by its place in the list) with k times the weight:
+	 * the same totals in expectation, at most MAX_TASK_SAMPLES samples
+	 * a tick. */
+	uint64_t k = (n + MAX_TASK_SAMPLES - 1) / MAX_TASK_SAMPLES;
+	if (k == 0)
+		k = 1;
+	uint64_t w = (uint64_t)(weight ? weight : 1) * k;
+	uint64_t phase = ts->ticks++ % k;
 	for (size_t i = 0; i < n; i++) {
-		if (t[i].running)
+		if (t[i].running || i % k != phase)
 			continue;
 		const struct stack_slot *s = task_slot(ts, &t[i]);
 		if (!s)
@@ -171,6 +181,7 @@ int tasks_emit(task_sampler *ts, int32_t pid, uint64_t rel_ns, task_sink sink,
 			.stack = s->stack,
 			.flags = SAMPLE_IDLE,
 			.task = s->task,
+			.weight = w > UINT32_MAX ? UINT32_MAX : (uint32_t)w,
 		};
 		if (profile_add_sample(ts->p, &smp) != LP_OK)
 			return LP_ENOMEM;

@@ -38,9 +38,10 @@ int tasks_thread_stack(task_sampler *ts, pid_t tid, uint32_t *frames,
 		       size_t *n, size_t cap, uint32_t *task);
 
 /* Adds one idle sample per suspended task (tid: its loop's thread, else
- * pid) and hands each to sink; *added counts them. */
-int tasks_emit(task_sampler *ts, int32_t pid, uint64_t rel_ns, task_sink sink,
-	       void *sink_ctx, uint64_t *added);
+ * pid), of the tick's weight (struct sample), and hands each to sink;
+ * *added counts them. */
+int tasks_emit(task_sampler *ts, int32_t pid, uint64_t rel_ns, uint32_t weight,
+	       task_sink sink, void *sink_ctx, uint64_t *added);
 
 const aio_reader *tasks_reader(const task_sampler *ts);
 

@@ -69,6 +69,8 @@ struct unwinder {
 	uint64_t win_lo, win_hi;	/* [lo, hi) of stack held in win */
 	uint64_t stack_end;		/* end of SP's mapping */
 	uint64_t win_used;		/* highest window byte read + 1 */
+	const unsigned char *wdata;	/* bytes of [win_lo, win_hi): win, or
+					 * a sample's stack copy */
 	unsigned char *win;
 	/* Modules seen, with their unwind table (or its absence). */
 	struct module *mods;
@@ -97,6 +99,15 @@ static size_t slot_of(uint64_t granule)
  * used is remembered per thread at its end). */
 static bool extend_window(unwinder *u, uint64_t need)
 {
+	if (u->wdata != u->win) {
+		/* A snapshot's copy cannot grow in place: move it into win
+		 * once, then extend from live memory (the outer frames, which
+		 * a thread deeper than the copy has not touched since). */
+		if (u->win_hi - u->win_lo > STACK_WINDOW)
+			return false;
+		memcpy(u->win, u->wdata, (size_t)(u->win_hi - u->win_lo));
+		u->wdata = u->win;
+	}
 	uint64_t max = u->win_lo + STACK_WINDOW;
 	if (max > u->stack_end)
 		max = u->stack_end;
@@ -127,7 +138,7 @@ static int read_word(unwinder *u, uint64_t addr, uint64_t *val)
 	    (u->win_hi && addr >= u->win_hi &&
 	     addr + sizeof *val <= u->stack_end &&
 	     extend_window(u, addr + sizeof *val))) {
-		memcpy(val, u->win + (addr - u->win_lo), sizeof *val);
+		memcpy(val, u->wdata + (addr - u->win_lo), sizeof *val);
 		if (addr + sizeof *val > u->win_used)
 			u->win_used = addr + sizeof *val;
 		return LP_OK;
@@ -525,6 +536,7 @@ static void load_window(unwinder *u, const struct target_thread *th)
 	const struct map_entry *e = maps_find(m, sp);
 	uint64_t want = th->unwind_window;
 	u->win_lo = u->win_hi = u->stack_end = u->win_used = 0;
+	u->wdata = u->win;
 	if (!e)
 		return;
 	if (want < STACK_FIRST || want > STACK_WINDOW)
@@ -538,21 +550,14 @@ static void load_window(unwinder *u, const struct target_thread *th)
 	}
 }
 
-int unwind_thread(unwinder *u, struct target_thread *th, uint64_t *ips,
-		  size_t max, size_t *n, bool *truncated)
+/* The walk both entry points share: u->regs and the stack window are set.
+ * Fills ips (and u->sps) from the leaf outwards. */
+static void walk(unwinder *u, uint64_t *ips, size_t max, size_t *n,
+		 bool *truncated)
 {
-	*n = 0;
-	*truncated = false;
-	if (!th->stopped)
-		return LP_EINVAL;
+	unw_cursor_t c;
 	if (max > MAX_STACK_DEPTH)
 		max = MAX_STACK_DEPTH;
-	if (ptrace(PTRACE_GETREGS, th->tid, 0, &u->regs) < 0)
-		return errno == ESRCH ? LP_ENOPROC : lp_from_errno(errno);
-	u->th = th;
-	load_window(u, th);
-
-	unw_cursor_t c;
 	in_unwind = true;
 	if (unw_init_remote(&c, u->as, u) < 0) {
 		*truncated = true;
@@ -580,12 +585,61 @@ int unwind_thread(unwinder *u, struct target_thread *th, uint64_t *ips,
 	*truncated = true;	/* depth cap */
 out:
 	in_unwind = false;
+}
+
+int unwind_thread(unwinder *u, struct target_thread *th, uint64_t *ips,
+		  size_t max, size_t *n, bool *truncated)
+{
+	*n = 0;
+	*truncated = false;
+	if (!th->stopped)
+		return LP_EINVAL;
+	if (ptrace(PTRACE_GETREGS, th->tid, 0, &u->regs) < 0)
+		return errno == ESRCH ? LP_ENOPROC : lp_from_errno(errno);
+	u->th = th;
+	load_window(u, th);
+	walk(u, ips, max, n, truncated);
 	/* Next time read what this walk used, rounded up to 4 KiB, so a
 	 * shallower stack shrinks the read again. */
 	if (u->win_used > u->win_lo)
 		th->unwind_window = (size_t)(((u->win_used - u->win_lo) |
 					      (STACK_FIRST - 1)) + 1);
 	u->th = NULL;
+	u->win_lo = u->win_hi = u->stack_end = 0;
+	return LP_OK;
+}
+
+int unwind_from_snapshot(unwinder *u, const struct unwind_regs *regs,
+			 const void *stack, size_t stack_len,
+			 uint64_t *ips, size_t max, size_t *n,
+			 bool *truncated)
+{
+	*n = 0;
+	*truncated = false;
+	struct user_regs_struct *r = &u->regs;
+	memset(r, 0, sizeof *r);
+	r->rax = regs->ax; r->rbx = regs->bx; r->rcx = regs->cx;
+	r->rdx = regs->dx; r->rsi = regs->si; r->rdi = regs->di;
+	r->rbp = regs->bp; r->rsp = regs->sp; r->rip = regs->ip;
+	r->r8 = regs->r8; r->r9 = regs->r9; r->r10 = regs->r10;
+	r->r11 = regs->r11; r->r12 = regs->r12; r->r13 = regs->r13;
+	r->r14 = regs->r14; r->r15 = regs->r15;
+	uint64_t sp = regs->sp;
+	if (stack_len > STACK_WINDOW || sp > UINT64_MAX - stack_len)
+		stack_len = 0;
+	/* The copy is the window; past it the stack's mapping (when the maps
+	 * know it) is read live, in one growing read as unwind_thread does. */
+	u->wdata = stack;
+	u->win_lo = sp;
+	u->win_hi = sp + stack_len;
+	u->win_used = 0;
+	const struct map_entry *e = maps_find(target_maps(u->t), sp);
+	u->stack_end = e && e->end > u->win_hi && stack_len ? e->end
+							    : u->win_hi;
+	if (!stack_len)
+		u->win_lo = u->win_hi = u->stack_end = 0;
+	walk(u, ips, max, n, truncated);
+	u->wdata = u->win;
 	u->win_lo = u->win_hi = u->stack_end = 0;
 	return LP_OK;
 }

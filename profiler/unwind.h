@@ -24,7 +24,25 @@ void unwinder_maps_changed(unwinder *u);
 int unwind_thread(unwinder *u, struct target_thread *th, uint64_t *ips,
 		  size_t max, size_t *n, bool *truncated);
 
-/* The stack pointer of each frame of the last unwind_thread, in the order of
+/* Registers of an x86-64 thread at a sample (those libunwind reads: the
+ * callee-saved ones, SP, IP, and the rest for frames that save them). */
+struct unwind_regs {
+	uint64_t ax, bx, cx, dx, si, di, bp, sp, ip;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+};
+
+/* Unwinds a thread that is not stopped, from a copy of its registers and
+ * of its stack taken at one instant (a perf_event sample): the copy holds
+ * [regs->sp, regs->sp + stack_len).  Same accessors and cached tables as
+ * unwind_thread; a read past the copy falls back to live memory (the outer
+ * frames, read once as one window).  No system call when the copy covers
+ * the walk and the tables are warm. */
+int unwind_from_snapshot(unwinder *u, const struct unwind_regs *regs,
+			 const void *stack, size_t stack_len,
+			 uint64_t *ips, size_t max, size_t *n,
+			 bool *truncated);
+
+/* The stack pointer of each frame of the last unwind, in the order of
  * its ips: frame i's locals lie in [sps[i], sps[i + 1]). */
 const uint64_t *unwind_last_sps(const unwinder *u);
 

@@ -7,7 +7,8 @@ tools_demo_app_CFLAGS = -O2 -g
 # native target it unwinds, built without frame pointers.
 noinst_PROGRAMS += tools/loupe-bench tools/loupe-bench-target
 tools_loupe_bench_SOURCES = tools/bench-src/bench.c tools/bench-src/bench.h \
-	tools/bench-src/bench_native.c
+	tools/bench-src/bench_native.c tools/bench-src/bench_perf.c \
+	tools/bench-src/bench_floor.c
 tools_loupe_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/tools/bench-src
 tools_loupe_bench_CFLAGS = $(AM_CFLAGS) -O2
 tools_loupe_bench_LDADD = $(LOUPE_ENGINE_LIBS)

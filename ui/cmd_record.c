@@ -139,8 +139,10 @@ int cmd_record(int argc, char **argv)
 	char dur[32];
 	snprintf(dur, sizeof dur, "%llu", (unsigned long long)st->elapsed_ns);
 	profile_set_meta(p, "duration_ns", dur);
-	/* per-coroutine task counts (report --tasks) are samples per tick */
-	snprintf(dur, sizeof dur, "%llu", (unsigned long long)st->ticks);
+	/* per-coroutine task counts (report --tasks) are samples per period
+	 * (a late tick's samples weigh the periods it stands for) */
+	snprintf(dur, sizeof dur, "%llu",
+		 (unsigned long long)(st->ticks + st->missed));
 	profile_set_meta(p, "ticks", dur);
 	struct output_opts oo = cli_output_opts(&o);
 	int wrc = rs.w ? raw_writer_close(rs.w, p, &err)

@@ -35,6 +35,12 @@ int session_open_target(const struct cli_opts *o, target **out)
 	return 0;
 }
 
+static void print_notice(void *ctx, const char *msg)
+{
+	(void)ctx;
+	cli_error("warning: %s", msg);
+}
+
 int session_open_sampler(const struct cli_opts *o, target *t, profile *p,
 			 sampler **out)
 {
@@ -45,6 +51,7 @@ int session_open_sampler(const struct cli_opts *o, target *t, profile *p,
 		.blocking = o->blocking,
 		.skip_idle = o->mode == MODE_CPU && !o->idle,
 		.tasks = o->tasks,
+		.notice = o->quiet ? NULL : print_notice,
 	};
 	lp_error err = { 0 };
 	int rc = sampler_new(out, t, p, &so, &err);

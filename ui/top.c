@@ -965,6 +965,7 @@ int cmd_top(int argc, char **argv)
 	 * can change on screen. */
 	struct cli_opts so = *o;
 	so.mode = MODE_WALL;
+	so.quiet = true;	/* the header shows missed samples instead */
 	if (session_open_sampler(&so, tp->t, tp->p, &tp->s))
 		goto out;
 	tp->python = sampler_is_python(tp->s);

@@ -34,7 +34,9 @@
  *           replaces the value
  *   SAMPLE  sv time delta (ns since the time of the previous SAMPLE record,
  *           the first one relative to 0), uv pid, uv tid, uv stack,
- *           uv flags (enum sample_flags), uv cpu_ns, uv task (string id)
+ *           uv flags (enum sample_flags), uv cpu_ns, uv task (string id),
+ *           from 1.1 uv weight (sampling periods the sample stands for,
+ *           written only when above 1; absent: 1)
  *   AGG     uv stack, uv pid, uv tid, uv task, uv samples, uv cpu_samples,
  *           uv gil_samples, uv idle_samples, uv cpu_ns (a profile written
  *           without its timeline)
@@ -54,7 +56,7 @@
 #define RAW_MAGIC "LOUPE\0"
 #define RAW_MAGIC_LEN 6
 #define RAW_VERSION_MAJOR 1
-#define RAW_VERSION_MINOR 0
+#define RAW_VERSION_MINOR 1
 #define RAW_HEADER_SIZE 18
 #define RAW_RECORD_HEADER 5
 /* Bytes of one varint at most. */

@@ -171,6 +171,13 @@ static int rec_sample(struct reader *r, struct raw_cursor *c)
 	uint64_t task = raw_get_uv(c);
 	if (c->bad || !map_id(&r->strs, task, &s.task))
 		return corrupt(r, "sample");
+	if (c->p < c->end) {
+		/* 1.1: the weight of a sample taken after missed deadlines */
+		uint64_t w = raw_get_uv(c);
+		if (c->bad || w == 0 || w > UINT32_MAX)
+			return corrupt(r, "sample");
+		s.weight = (uint32_t)w;
+	}
 	/* unsigned arithmetic: garbage wraps, it does not overflow */
 	r->prev_time += (uint64_t)delta;
 	s.time_ns = r->prev_time;

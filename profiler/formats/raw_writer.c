@@ -326,6 +326,8 @@ static int write_sample(raw_writer *w, const struct sample *s)
 	n += raw_put_uv(r + n, s->flags);
 	n += raw_put_uv(r + n, s->cpu_ns);
 	n += raw_put_uv(r + n, s->task);
+	if (s->weight > 1)
+		n += raw_put_uv(r + n, s->weight);
 	return emit(w, RAW_SAMPLE, n);
 }
 

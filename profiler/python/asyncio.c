@@ -397,14 +397,6 @@ static const char *read_name(aio_reader *a, uint64_t obj)
 
 /* ---- await chains ---- */
 
-/* The frame of a coroutine or generator, 0 when it has none (finished). */
-static uint64_t gen_frame(aio_reader *a, uint64_t gen)
-{
-	if (a->A->gen_iframe)
-		return gen + a->A->gen_iframe;
-	return rd64(a, gen + a->A->gen_frame);
-}
-
 /* Address of the top of the value stack of a suspended frame (copy fp of
  * the frame at addr), 0 when empty or implausible. */
 static uint64_t stack_top(const aio_reader *a, uint64_t addr, const uint8_t *fp)
@@ -426,24 +418,55 @@ static uint64_t stack_top(const aio_reader *a, uint64_t addr, const uint8_t *fp)
 static size_t read_chain(aio_reader *a, uint64_t coro, struct py_frame *frames,
 			 bool *trunc)
 {
+	const struct aio_layout *A = a->A;
 	size_t n = 0;
 	uint64_t obj = coro;
+	/* One read per await: the object's header with, from 3.11, the
+	 * frame embedded in it (gi_iframe); up to 3.10 the header holds the
+	 * gi_frame pointer and the frame is a second read. */
+	size_t head = A->gen_iframe ? A->gen_iframe : A->gen_frame + 8;
+	uint8_t buf[FRAME_READ + 256];
 	*trunc = false;
+	if (head > 256)
+		return 0;
 	for (size_t depth = 0; depth < MAX_AWAIT_DEPTH; depth++) {
-		int k = obj_type(a, obj)->kind;
+		size_t len = head + (A->gen_iframe ? FRAME_READ : 0);
+		bool whole = rd(a, obj, buf, len) == LP_OK;
+		/* a small object (a future) near the end of a mapping: its
+		 * header alone says what it is */
+		if (!whole && rd(a, obj, buf, 16) != LP_OK) {
+			*trunc = n > 0;
+			return n;
+		}
+		int k = type_info(a, w64(buf, 8))->kind;	/* ob_type */
+		if ((k == K_CORO || k == K_GEN) && !whole) {
+			*trunc = n > 0;
+			return n;
+		}
 		if (k != K_CORO && k != K_GEN)
 			return n;	/* a future, a FutureIter: the end */
-		uint64_t fr = gen_frame(a, obj);
-		uint8_t fp[FRAME_READ];
-		if (!fr || rd(a, fr, fp, sizeof fp) != LP_OK ||
-		    py_proc_frame_from_copy(a->py, fp, &frames[n]) != LP_OK) {
+		uint64_t fr = A->gen_iframe ? obj + A->gen_iframe :
+					      w64(buf, A->gen_frame);
+		const uint8_t *fp = buf + head;
+		if (!A->gen_iframe && (!fr || rd(a, fr, buf, FRAME_READ) != LP_OK)) {
+			*trunc = n > 0;
+			return n;
+		}
+		if (!A->gen_iframe)
+			fp = buf;
+		if (py_proc_frame_from_copy(a->py, fp, &frames[n]) != LP_OK) {
 			*trunc = n > 0;
 			return n;
 		}
 		n++;
 		uint64_t top = stack_top(a, fr, fp);
-		obj = top ? rd64(a, top) : 0;
-		if (a->A->tagged_stack)
+		/* the value stack lies in the frame (3.11+: localsplus; before,
+		 * the frame object's f_localsplus): usually inside the copy */
+		if (top >= fr && top - fr <= FRAME_READ - 8)
+			obj = w64(fp, (size_t)(top - fr));
+		else
+			obj = top ? rd64(a, top) : 0;
+		if (A->tagged_stack)
 			obj &= ~(uint64_t)3;	/* _PyStackRef tag bits */
 		if (!obj)
 			return n;
@@ -735,8 +758,12 @@ static long index_find(const aio_reader *a, const struct aio_entry *e,
 /* What the task waits on: a task, or a gather future and its children
  * (_GatheringFuture._children, asyncio/tasks.py), kept in e so that
  * linking the tree needs no reads. */
-static void read_waiter(aio_reader *a, struct aio_entry *e)
+static void read_waiter(aio_reader *a, struct aio_entry *e, uint64_t prev)
 {
+	/* a task parked on one future keeps it: nothing to read again
+	 * (a gather's children are fixed when it is created) */
+	if (e->waiter && e->waiter == prev)
+		return;
 	free(e->children);
 	e->children = NULL;
 	e->nchildren = 0;
@@ -764,14 +791,26 @@ static void read_waiter(aio_reader *a, struct aio_entry *e)
 static void read_task(aio_reader *a, struct aio_entry *e)
 {
 	const struct aio_layout *A = a->A;
-	const struct aio_type *t = obj_type(a, e->t.addr);
 	uint64_t name_obj = 0, cb = 0;
+	uint64_t prev_waiter = e->read_at ? e->waiter : 0;
 	e->read_at = a->nupdate;
+	/* The object once: its type and, for a C task, every field.  A
+	 * small object (a pure-Python task) near the end of a mapping gets
+	 * its header read on its own. */
+	uint8_t b[1024];
+	size_t len = A->lists ? A->task_size : TASK_READ;
+	if (len < 16 || len > sizeof b ||
+	    (rd(a, e->t.addr, b, len) != LP_OK &&
+	     rd(a, e->t.addr, b, len = 16) != LP_OK)) {
+		e->t.addr = 0;
+		return;
+	}
+	const struct aio_type *t = type_info(a, w64(b, 8));
+	if (t->kind == K_CTASK && len < (A->lists ? A->task_size : TASK_READ)) {
+		e->t.addr = 0;	/* a C task cut short: unreadable */
+		return;
+	}
 	if (t->kind == K_CTASK && A->lists) {
-		uint8_t b[1024];
-		size_t len = A->task_size < sizeof b ? A->task_size : sizeof b;
-		if (rd(a, e->t.addr, b, len) != LP_OK)
-			return;
 		e->coro = w64(b, A->task_coro);
 		name_obj = w64(b, A->task_name);
 		uint64_t by = w64(b, A->task_awaited_by);
@@ -782,9 +821,6 @@ static void read_task(aio_reader *a, struct aio_entry *e)
 		int k = by ? obj_type(a, by)->kind : K_OTHER;
 		e->parent_addr = k == K_CTASK || k == K_PYTASK ? by : 0;
 	} else if (t->kind == K_CTASK) {
-		uint8_t b[TASK_READ];
-		if (rd(a, e->t.addr, b, sizeof b) != LP_OK)
-			return;
 		e->t.loop = w64(b, A->task_loop);
 		e->coro = w64(b, A->task_coro);
 		e->waiter = w64(b, A->task_fut_waiter);
@@ -824,7 +860,7 @@ static void read_task(aio_reader *a, struct aio_entry *e)
 	e->name_obj = name ? name_obj : 0;
 	if (!name)
 		name = n ? chain[0].func : "<task>";
-	read_waiter(a, e);
+	read_waiter(a, e, prev_waiter);
 	bool same = n == e->t.nframes && e->frames && name == e->t.name;
 	for (size_t i = 0; same && i < n; i++)
 		same = chain[i].code_addr == e->frames[i].code_addr &&

@@ -57,6 +57,10 @@ struct py_arena_block {
 
 struct py_strpool;
 
+/* Where rget(keep) files a region: the next sample's prefetch, the next
+ * full walk's, or both (see walk.c, light samples). */
+enum py_keep { PY_KEEP_NEXT, PY_KEEP_BOTH, PY_KEEP_FULL_ONLY };
+
 struct py_proc {
 	mem_reader *reader;
 	target *target;			/* NULL over memory images */
@@ -81,12 +85,26 @@ struct py_proc {
 
 	/* Prefetch: regions read last sample, read again in one readv. */
 	struct py_slot *slots, *next_slots;
-	size_t nslots, nnext, slots_cap;
+	struct py_slot *full_slots;	/* regions of the last full walk */
+	size_t nslots, nnext, nfull, slots_cap;
 	size_t cursor;
 	struct remote_iov *iov;		/* MAX_IOV of them */
 	uint32_t *order;		/* slots by address, for merging */
 	uint64_t *pthread_ids;		/* per thread, <= 3.10 */
 	struct py_arena_block *arena, *arena_cur;
+
+	/* Light samples (see walk.c): the last complete picture of every
+	 * thread, and the GIL words it was taken under. */
+	struct py_thread *prev_threads;
+	size_t prev_n, prev_cap;
+	struct py_frame *prev_frames;
+	size_t prev_frames_n, prev_frames_cap;
+	uint64_t prev_gil_addr;		/* remote GIL struct, 0: no light */
+	uint64_t prev_switch, prev_holder;
+	uint64_t full_ns;		/* coarse time of the last full walk */
+	uint64_t light_samples;		/* statistics for benchmarks */
+	enum py_keep keep;
+	bool contended;			/* the GIL changed hands lately */
 
 	struct py_code *codes;
 	struct py_strpool *strings;

@@ -15,6 +15,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bounds.h"
 #include "error.h"
@@ -138,9 +139,11 @@ static void arena_free(py_proc *py)
 
 static void keep_next(py_proc *py, uint64_t addr, uint32_t len)
 {
-	if (py->nnext < PY_MAX_PREFETCH)
-		py->next_slots[py->nnext++] =
-			(struct py_slot){ addr, len, false, false, NULL };
+	struct py_slot s = { addr, len, false, false, NULL };
+	if (py->keep != PY_KEEP_FULL_ONLY && py->nnext < PY_MAX_PREFETCH)
+		py->next_slots[py->nnext++] = s;
+	if (py->keep != PY_KEEP_NEXT && py->nfull < PY_MAX_PREFETCH)
+		py->full_slots[py->nfull++] = s;
 }
 
 /* A local copy of [addr, addr + len) of the target, or NULL when it cannot
@@ -209,23 +212,16 @@ static int by_addr(const void *a, const void *b, void *slots)
 	return x < y ? -1 : x > y;
 }
 
-/* Reads last sample's regions again, in one vectored read; regions close
- * in the target (frames allocated together, fields of one struct) share
- * one iovec. */
-static int prefetch(py_proc *py)
+/* Reads slots [from, nslots) in one vectored read; regions close in the
+ * target (frames allocated together, fields of one struct) share one
+ * iovec.  A failed read drops those slots: they are read on demand. */
+static int read_slots(py_proc *py, size_t from)
 {
-	struct py_slot *t = py->slots;
-	py->slots = py->next_slots;
-	py->next_slots = t;
-	py->nslots = py->nnext;
-	py->nnext = 0;
-	py->cursor = 0;
-	arena_reset(py);
-	size_t n = py->nslots, niov = 0;
+	size_t n = py->nslots - from, niov = 0;
 	if (n == 0)
 		return LP_OK;
 	for (uint32_t i = 0; i < n; i++)
-		py->order[i] = i;
+		py->order[i] = (uint32_t)(from + i);
 	/* Sorting is small work (tens of regions) next to a system call. */
 	qsort_r(py->order, n, sizeof *py->order, by_addr, py->slots);
 	for (size_t i = 0; i < n;) {
@@ -243,7 +239,7 @@ static int prefetch(py_proc *py)
 		}
 		uint8_t *buf = arena_alloc(py, (size_t)(end - start));
 		if (!buf) {
-			py->nslots = 0;
+			py->nslots = from;
 			return LP_OK;
 		}
 		for (size_t k = i; k < j; k++) {
@@ -259,13 +255,37 @@ static int prefetch(py_proc *py)
 		return rc;
 	/* Which iov failed is not known: forget them all, read on demand. */
 	bool ok = rc == LP_OK;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = from; i < py->nslots; i++) {
 		py->slots[i].ok = ok;
 		py->slots[i].used = false;
 	}
 	if (!ok)
-		py->nslots = 0;
+		py->nslots = from;
 	return LP_OK;
+}
+
+/* Adds the regions of the last full walk to this sample's copies. */
+static void add_full_slots(py_proc *py)
+{
+	for (size_t i = 0; i < py->nfull && py->nslots < 2 * PY_MAX_PREFETCH;
+	     i++)
+		py->slots[py->nslots++] = py->full_slots[i];
+}
+
+/* Reads last sample's regions again, in one vectored read.  with_full:
+ * also those of the last full walk, which is due. */
+static int prefetch(py_proc *py, bool with_full)
+{
+	struct py_slot *t = py->slots;
+	py->slots = py->next_slots;
+	py->next_slots = t;
+	py->nslots = py->nnext;
+	py->nnext = 0;
+	if (with_full)
+		add_full_slots(py);
+	py->cursor = 0;
+	arena_reset(py);
+	return read_slots(py, 0);
 }
 
 /* ---- strings ---- */
@@ -704,45 +724,76 @@ static struct py_thread *thread_slot(py_proc *py, size_t i)
 	return &py->threads[i];
 }
 
-static void gil_words(const uint8_t *p, uint32_t holder, uint32_t locked,
-		      uint64_t *h, bool *l)
+/* The GIL's last_holder, locked and switch_number follow each other in
+ * struct _gil_runtime_state from 3.7 to 3.14 (Include/internal/
+ * pycore_gil.h): one copy of them from the holder word.  switch_number
+ * counts the times a thread other than last_holder took the GIL. */
+struct gil_view {
+	uint64_t holder, sw;
+	bool locked, have_sw;
+};
+
+static bool read_gil(py_proc *py, uint64_t holder_addr, uint32_t locked_rel,
+		     struct gil_view *g)
 {
-	*h = u64at(p, holder);
-	*l = i32at(p, locked) != 0;
+	*g = (struct gil_view){ 0 };
+	bool consecutive = locked_rel == 8;
+	const uint8_t *p = rget(py, holder_addr, consecutive ? 24 : locked_rel + 4,
+				true);
+	if (!p)
+		return false;
+	g->holder = u64at(p, 0);
+	g->locked = i32at(p, locked_rel) != 0;
+	if (consecutive) {
+		g->sw = u64at(p, 16);
+		g->have_sw = true;
+	}
+	return true;
 }
 
-int py_proc_sample(py_proc *py, struct py_thread **threads, size_t *n)
+/* Remote address of the holder word of the GIL of the interpreter at
+ * interp (3.12+) or of the runtime (3.7-3.11); 0 when there is none. */
+static uint64_t gil_holder_addr(py_proc *py, uint64_t interp, uint32_t *rel)
 {
 	const struct py_layout *L = &py->L;
-	uint64_t calls0 = py->reader->calls;
-	size_t nth = 0, used = 0;
-	py->nsample++;
-	py->gone = 0;
-	*threads = NULL;
-	*n = 0;
-	int rc = prefetch(py);
-	if (rc != LP_OK)
-		return rc;
+	if (L->gil == PY_GIL_RUNTIME && py->runtime) {
+		*rel = L->rt_gil_locked - L->rt_gil_holder;
+		return L->rt_gil_locked > L->rt_gil_holder ?
+			       py->runtime + L->rt_gil_holder : 0;
+	}
+	if (L->gil == PY_GIL_INTERP_PTR && interp) {
+		const uint8_t *gp = rget(py, interp + L->is_gil_ptr, 8, true);
+		uint64_t gil = gp ? u64at(gp, 0) : 0;
+		*rel = L->gil_locked - L->gil_holder;
+		return gil && L->gil_locked > L->gil_holder ?
+			       gil + L->gil_holder : 0;
+	}
+	return 0;
+}
 
-	uint64_t holder = 0;
-	bool locked = false;
+/* Every interpreter, every thread state, every frame. */
+static int full_walk(py_proc *py, size_t *nth_out, struct gil_view *gv,
+		     uint64_t *gil_addr)
+{
+	const struct py_layout *L = &py->L;
+	size_t nth = 0, used = 0;
+	struct gil_view g = { 0 };
+	*gil_addr = 0;
+	py->nfull = 0;
+	py->keep = PY_KEEP_BOTH;
 	if (L->gil == PY_GIL_TSTATE_CURRENT && py->tstate_current_addr) {
 		/* 2.7/3.6: PyEval_SaveThread swaps the current thread state
 		 * to NULL before releasing the GIL (Python/ceval.c). */
 		const uint8_t *p = rget(py, py->tstate_current_addr, 8, true);
 		if (p) {
-			holder = u64at(p, 0);
-			locked = holder != 0;
+			g.holder = u64at(p, 0);
+			g.locked = g.holder != 0;
 		}
 	} else if (L->gil == PY_GIL_RUNTIME) {
-		uint32_t lo = L->rt_gil_holder < L->rt_gil_locked ?
-				      L->rt_gil_holder : L->rt_gil_locked;
-		uint32_t hi = (L->rt_gil_holder > L->rt_gil_locked ?
-				       L->rt_gil_holder : L->rt_gil_locked) + 8;
-		const uint8_t *p = rget(py, py->runtime + lo, hi - lo, true);
-		if (p)
-			gil_words(p, L->rt_gil_holder - lo,
-				  L->rt_gil_locked - lo, &holder, &locked);
+		uint32_t rel = 0;
+		uint64_t a = gil_holder_addr(py, 0, &rel);
+		if (a && read_gil(py, a, rel, &g))
+			*gil_addr = a;
 	}
 
 	const uint8_t *hp = rget(py, py->interp_head_addr, 8, true);
@@ -755,20 +806,16 @@ int py_proc_sample(py_proc *py, struct py_thread **threads, size_t *n)
 						       L->is_tstate_head;
 	uint32_t hi = (L->is_next > L->is_tstate_head ? L->is_next :
 							L->is_tstate_head) + 8;
-	for (size_t ni = 0; interp && ni < MAX_INTERPRETERS; ni++) {
+	size_t ni = 0;
+	for (; interp && ni < MAX_INTERPRETERS; ni++) {
 		const uint8_t *ip = rget(py, interp + lo, hi - lo, true);
 		if (!ip)
 			break;
 		if (L->gil == PY_GIL_INTERP_PTR) {
-			const uint8_t *gp = rget(py, interp + L->is_gil_ptr, 8,
-						 true);
-			const uint8_t *g = gp ? rget(py, u64at(gp, 0),
-						     L->gil_size, true) : NULL;
-			holder = 0;
-			locked = false;
-			if (g)
-				gil_words(g, L->gil_holder, L->gil_locked,
-					  &holder, &locked);
+			uint32_t rel = 0;
+			uint64_t a = gil_holder_addr(py, interp, &rel);
+			g = (struct gil_view){ 0 };
+			*gil_addr = a && read_gil(py, a, rel, &g) ? a : 0;
 		}
 		uint64_t ts = u64at(ip, L->is_tstate_head - lo);
 		uint64_t tortoise = ts, power = 1, lam = 0;
@@ -784,8 +831,14 @@ int py_proc_sample(py_proc *py, struct py_thread **threads, size_t *n)
 				(pid_t)u64at(tp, L->ts_native_tid) : 0;
 			py->pthread_ids[nth] = L->ts_native_tid ? 0 :
 				u64at(tp, L->ts_thread_id);
-			th->gil = locked && holder == ts;
+			th->gil = g.locked && g.holder == ts;
+			/* Unless the GIL changes hands between samples, the
+			 * next one reads only the holder's thread again. */
+			py->keep = py->contended || !g.have_sw ||
+						   ts == g.holder ?
+					   PY_KEEP_BOTH : PY_KEEP_FULL_ONLY;
 			walk_thread(py, tp, th, &used);
+			py->keep = PY_KEEP_BOTH;
 			nth++;
 			uint64_t next = u64at(tp, L->ts_next);
 			if (next == tortoise)
@@ -805,11 +858,167 @@ int py_proc_sample(py_proc *py, struct py_thread **threads, size_t *n)
 		return py->gone;
 	if (!L->ts_native_tid)
 		resolve_tids(py, nth);
+	/* Light samples need one GIL that every thread lives under. */
+	if (ni != 1 || !g.have_sw)
+		*gil_addr = 0;
+	*gv = g;
+	*nth_out = nth;
+	return LP_OK;
+}
+
+/* A Python thread's frames change only while it holds the GIL.  When the
+ * GIL's switch count has not moved since the last sample, no thread but
+ * its last holder took it in between: that one thread is walked again and
+ * the others keep the frames they had, so a sample of a process with many
+ * idle threads reads one thread state and one chunk, not all of them.  A
+ * full walk runs at least every LIGHT_MAX_AGE_NS (threads that appeared
+ * without running yet, a holder that exited) and whenever anything does
+ * not match.  Not for 2.7/3.6 (no switch count within reach) nor for
+ * several interpreters (one GIL each). */
+#define LIGHT_MAX_AGE_NS 100000000ull
+
+static uint64_t coarse_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static bool light_walk(py_proc *py, uint64_t now, size_t *nth_out)
+{
+	if (!py->prev_gil_addr || !py->prev_n ||
+	    now - py->full_ns > LIGHT_MAX_AGE_NS)
+		return false;
+	const struct py_layout *L = &py->L;
+	uint32_t rel = L->gil == PY_GIL_RUNTIME ?
+			       L->rt_gil_locked - L->rt_gil_holder :
+			       L->gil_locked - L->gil_holder;
+	struct gil_view g;
+	if (!read_gil(py, py->prev_gil_addr, rel, &g) || !g.have_sw)
+		return false;
+	py->contended = g.sw != py->prev_switch || g.holder != py->prev_holder;
+	if (py->contended)
+		return false;
+	size_t used = 0, n = py->prev_n;
+	for (size_t i = 0; i < n; i++) {
+		struct py_thread *th = thread_slot(py, i);
+		if (!th)
+			return false;
+		const struct py_thread *pt = &py->prev_threads[i];
+		*th = *pt;
+		th->gil = g.locked && g.holder == pt->tstate;
+		if (pt->tstate == g.holder) {
+			const uint8_t *tp = rget(py, pt->tstate, L->ts_size, true);
+			if (!tp)
+				return false;
+			walk_thread(py, tp, th, &used);
+			continue;
+		}
+		size_t first = used;
+		for (size_t k = 0; k < pt->nframes; k++) {
+			struct py_frame *f = frame_slot(py, used);
+			if (!f)
+				return false;
+			*f = py->prev_frames[(size_t)(pt->frames - py->prev_frames) + k];
+			used++;
+		}
+		th->nframes = used - first;
+	}
+	if (py->gone)
+		return false;
+	*nth_out = n;
+	return true;
+}
+
+/* Keeps this sample's threads and frames for the next light sample. */
+static void keep_picture(py_proc *py, size_t nth, uint64_t gil_addr,
+			 const struct gil_view *g)
+{
+	size_t nf = 0;
+	for (size_t i = 0; i < nth; i++)
+		nf += py->threads[i].nframes;
+	py->prev_gil_addr = 0;
+	if (nth > py->prev_cap) {
+		struct py_thread *t = realloc(py->prev_threads, nth * sizeof *t);
+		if (!t)
+			return;
+		py->prev_threads = t;
+		py->prev_cap = nth;
+	}
+	if (nf > py->prev_frames_cap) {
+		struct py_frame *f = realloc(py->prev_frames, nf * sizeof *f);
+		if (!f)
+			return;
+		py->prev_frames = f;
+		py->prev_frames_cap = nf;
+	}
+	if (nf)
+		memcpy(py->prev_frames, py->frames, nf * sizeof *py->frames);
+	for (size_t i = 0, off = 0; i < nth; i++) {
+		py->prev_threads[i] = py->threads[i];
+		py->prev_threads[i].frames = py->prev_frames + off;
+		off += py->threads[i].nframes;
+	}
+	py->prev_n = nth;
+	py->prev_frames_n = nf;
+	py->prev_gil_addr = gil_addr;
+	py->prev_switch = g->sw;
+	py->prev_holder = g->holder;
+}
+
+int py_proc_sample(py_proc *py, struct py_thread **threads, size_t *n)
+{
+	uint64_t calls0 = py->reader->calls;
+	size_t nth = 0;
+	py->nsample++;
+	py->gone = 0;
+	*threads = NULL;
+	*n = 0;
+	uint64_t now = coarse_ns();
+	bool with_full = !py->prev_gil_addr || now - py->full_ns > LIGHT_MAX_AGE_NS;
+	int rc = prefetch(py, with_full);
+	if (rc != LP_OK)
+		return rc;
+	py->keep = PY_KEEP_NEXT;
+	if (light_walk(py, now, &nth)) {
+		py->light_samples++;
+	} else {
+		if (py->gone)
+			return py->gone;
+		/* Regions the light attempt kept are read again below. */
+		py->nnext = 0;
+		for (size_t i = 0; i < py->nslots; i++)
+			py->slots[i].used = false;
+		if (!with_full && py->contended) {
+			/* The GIL changed hands: the other threads moved
+			 * too; read them in one more call, not one each. */
+			size_t from = py->nslots;
+			add_full_slots(py);
+			rc = read_slots(py, from);
+			if (rc != LP_OK)
+				return rc;
+		}
+		struct gil_view g;
+		uint64_t gil_addr;
+		rc = full_walk(py, &nth, &g, &gil_addr);
+		py->keep = PY_KEEP_NEXT;
+		if (rc != LP_OK) {
+			py->prev_gil_addr = 0;
+			return rc;
+		}
+		py->full_ns = now;
+		py->prev_gil_addr = gil_addr;	/* for keep_picture below */
+		py->prev_switch = g.sw;
+		py->prev_holder = g.holder;
+	}
 	/* Frame pointers are set last: the frame array may have moved. */
 	for (size_t i = 0, off = 0; i < nth; i++) {
 		py->threads[i].frames = py->frames + off;
 		off += py->threads[i].nframes;
 	}
+	struct gil_view keep = { .holder = py->prev_holder,
+				 .sw = py->prev_switch };
+	keep_picture(py, nth, py->prev_gil_addr, &keep);
 	*threads = py->threads;
 	*n = nth;
 	py->last_reads = py->reader->calls - calls0;
@@ -855,11 +1064,12 @@ int py_proc_init(py_proc *py, mem_reader *reader, const struct py_layout *L)
 	py->pthread_tid_off = -1;
 	py->slots = calloc(2 * PY_MAX_PREFETCH, sizeof *py->slots);
 	py->next_slots = calloc(2 * PY_MAX_PREFETCH, sizeof *py->next_slots);
+	py->full_slots = calloc(PY_MAX_PREFETCH, sizeof *py->full_slots);
 	py->iov = calloc(MAX_IOV, sizeof *py->iov);
 	py->order = calloc(2 * PY_MAX_PREFETCH, sizeof *py->order);
 	py->codes = calloc(PY_CODE_CACHE_SIZE, sizeof *py->codes);
 	py->strings = calloc(1, sizeof *py->strings);
-	if (!py->slots || !py->next_slots || !py->iov || !py->codes ||
+	if (!py->slots || !py->next_slots || !py->full_slots || !py->iov || !py->codes ||
 	    !py->strings || !py->order) {
 		py_proc_fini(py);
 		return LP_ENOMEM;
@@ -877,10 +1087,13 @@ void py_proc_fini(py_proc *py)
 	arena_free(py);
 	free(py->slots);
 	free(py->next_slots);
+	free(py->full_slots);
 	free(py->iov);
 	free(py->order);
 	free(py->threads);
 	free(py->pthread_ids);
 	free(py->frames);
+	free(py->prev_threads);
+	free(py->prev_frames);
 	memset(py, 0, sizeof *py);
 }

@@ -12,6 +12,7 @@ import glob
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -93,6 +94,14 @@ class PythonTestCase(unittest.TestCase):
             self.skip(why)
         return path
 
+    def version(self, finder):
+        """(major, minor) of the interpreter."""
+        out = subprocess.run([self.python(finder), "-c",
+                              "import sys; sys.stdout.write('%d %d' % "
+                              "sys.version_info[:2])"],
+                             capture_output=True, text=True, timeout=30)
+        return tuple(int(x) for x in out.stdout.split())
+
     def start(self, finder, script):
         path = os.path.join(TARGETS, script)
         t = Target([self.python(finder), path],
@@ -173,6 +182,22 @@ class Split(PythonTestCase):
         for f in top:
             p = parse_frame(f)
             self.assertTrue(p and p[1] == "split.py" and p[2] > 0, f)
+
+    def check_split_at_top_rate(self, finder):
+        """The split stays exact when loupe samples as fast as it can
+        (#12): 200,000 Hz in wall mode on 3.11+, where a late sample
+        weighs the periods it stands for; 100,000 Hz below."""
+        t = self.start(finder, "split.py")
+        rate = "200000" if self.version(finder) >= (3, 11) else "100000"
+        stacks = self.record(t, self.path("split.txt"), "--mode", "wall",
+                             "-r", rate, duration=3)
+        three = weight_where(stacks, lambda s: has_func(s, "hot_three"))
+        one = weight_where(stacks, lambda s: has_func(s, "hot_one"))
+        self.assertGreater(three + one, 50000, stacks)
+        share = three / float(three + one)
+        self.assertAlmostEqual(share, 0.75, delta=0.05,
+                               msg="hot_three share %.3f at %s Hz"
+                               % (share, rate))
 
     def check_no_lines(self, finder):
         t = self.start(finder, "split.py")

@@ -4,8 +4,10 @@
 #          "worker-1" and "worker-2", each in worker -> handle -> sleep;
 #          "waiter" awaits the task "leaf" directly (await task).
 #   shares one task "mixed" alternating 0.3 s of CPU in spin() with 0.7 s
-#          suspended in nap() -> asyncio.sleep, so its wall time is 30 %
-#          spin, 70 % nap.
+#          suspended in nap() -> asyncio.sleep, so its wall time is about
+#          30 % spin, 70 % nap; it prints "phase KIND START END" (monotonic
+#          seconds) after each phase, so that a test on a loaded machine
+#          (where a wake-up comes late) knows the real shares.
 #   idle N N tasks parked in idle() -> asyncio.sleep(3600).
 # --uvloop runs it on uvloop; --pytask uses the pure-Python Task.  Prints
 # "ready" once everything is in place, then runs until killed.
@@ -74,11 +76,20 @@ async def nap():
     await asyncio.sleep(0.7)
 
 
+def phase(kind, start):
+    sys.stdout.write("phase %s %.6f %.6f\n" % (kind, start, time.monotonic()))
+    sys.stdout.flush()
+
+
 async def mixed():
     asyncio.get_event_loop().call_soon(ready)
     while True:
-        spin(time.monotonic() + 0.3)
+        t = time.monotonic()
+        spin(t + 0.3)
+        phase("spin", t)
+        t = time.monotonic()
         await nap()
+        phase("nap", t)
 
 
 async def idle():

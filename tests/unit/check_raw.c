@@ -159,6 +159,8 @@ static void same_timeline(const profile *a, const profile *b)
 		ck_assert_int_eq(x[i].tid, y[i].tid);
 		ck_assert_uint_eq(x[i].flags, y[i].flags);
 		ck_assert_uint_eq(x[i].cpu_ns, y[i].cpu_ns);
+		ck_assert_uint_eq(x[i].weight ? x[i].weight : 1,
+				  y[i].weight ? y[i].weight : 1);
 		ck_assert_str_eq(profile_str(a, x[i].task),
 				 profile_str(b, y[i].task));
 	}
@@ -179,7 +181,8 @@ START_TEST(test_stream_round_trip)
 	lp_error err = { 0 };
 	ck_assert_int_eq(raw_read_file(path, q, &info, &err), LP_OK);
 	ck_assert(!info.truncated);
-	ck_assert_uint_eq(info.version, 0x0100);
+	ck_assert_uint_eq(info.version,
+			  RAW_VERSION_MAJOR << 8 | RAW_VERSION_MINOR);
 	ck_assert_uint_eq(profile_total_samples(q), 2000);
 	same_output(p, q);
 	same_timeline(p, q);
@@ -203,6 +206,47 @@ START_TEST(test_stream_round_trip)
 	profile_free(r);
 	profile_free(q);
 	profile_free(p);
+}
+END_TEST
+
+/* A sample taken after missed deadlines weighs the periods it stands for
+ * (format 1.1); one without the field (1.0, or weight 1) weighs one. */
+START_TEST(test_weight_round_trip)
+{
+	const char *path = path_in("weight.loupe");
+	profile *p = profile_new();
+	raw_writer *w;
+	lp_error err = { 0 };
+	ck_assert_int_eq(raw_writer_open(&w, path, &err), LP_OK);
+	uint32_t fr = pyframe(p, "late", "app.py", 3);
+	uint32_t st = profile_intern_stack(p, &fr, 1);
+	uint32_t weights[] = { 0, 1, 5, 300 };
+	for (size_t i = 0; i < 4; i++) {
+		struct sample s = { .time_ns = 1000 * (i + 1), .pid = 7,
+				    .tid = 7, .stack = st,
+				    .flags = SAMPLE_ON_CPU,
+				    .weight = weights[i] };
+		ck_assert_int_eq(profile_add_sample(p, &s), LP_OK);
+		ck_assert_int_eq(raw_writer_sample(w, p, &s), LP_OK);
+	}
+	ck_assert_int_eq(raw_writer_close(w, p, &err), LP_OK);
+	ck_assert_uint_eq(profile_total_samples(p), 1 + 1 + 5 + 300);
+	profile *q = profile_new();
+	profile_keep_timeline(q, true);
+	struct raw_read_info info;
+	ck_assert_int_eq(raw_read_file(path, q, &info, &err), LP_OK);
+	ck_assert_uint_eq(profile_total_samples(q), 307);
+	size_t na;
+	const struct profile_agg *a = profile_aggs(q, &na);
+	ck_assert_uint_eq(na, 1);
+	ck_assert_uint_eq(a[0].cpu_samples, 307);
+	size_t nt;
+	const struct sample *t = profile_timeline(q, &nt);
+	ck_assert_uint_eq(nt, 4);
+	ck_assert_uint_eq(t[2].weight, 5);
+	ck_assert_uint_eq(t[3].weight, 300);
+	profile_free(p);
+	profile_free(q);
 }
 END_TEST
 
@@ -646,6 +690,7 @@ static Suite *raw_suite(void)
 	tcase_add_checked_fixture(tc, setup_dir, teardown_dir);
 	tcase_add_test(tc, test_stream_round_trip);
 	tcase_add_test(tc, test_profile_round_trip);
+	tcase_add_test(tc, test_weight_round_trip);
 	tcase_add_test(tc, test_cut_everywhere);
 	tcase_add_test(tc, test_bad_header);
 	tcase_add_test(tc, test_forward_compatible);

@@ -23,3 +23,11 @@ tests_unit_unwind_child_fp_LDADD = -lpthread
 tests_unit_unwind_child_nofp_SOURCES = tests/unit/unwind_child.c
 tests_unit_unwind_child_nofp_CFLAGS = $(TARGET_NOFP)
 tests_unit_unwind_child_nofp_LDADD = -lpthread
+
+# The perf_event native path and unwinding from a copied stack
+# (profiler/perf_native, unwind_from_snapshot), on unwind_child_nofp.
+check_PROGRAMS += tests/unit/check_perf_native
+TESTS += tests/unit/check_perf_native
+tests_unit_check_perf_native_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_perf_native_LDADD = $(UNIT_LIBS) -lpthread
+EXTRA_tests_unit_check_perf_native_DEPENDENCIES = tests/unit/unwind_child_nofp

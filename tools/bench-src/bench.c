@@ -51,7 +51,11 @@ int bench_sibling(const char *name, char *out, size_t size)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: loupe-bench native [SAMPLES]\n");
+	fprintf(f, "usage: loupe-bench native [SAMPLES]\n"
+		"       loupe-bench native-perf [-p PID] [-r HZ] [-d S] "
+		"[-s STACK_BYTES]\n"
+		"       loupe-bench native-slowdown [ROUNDS] [WORK_MS] [STACK_BYTES]\n"
+		"       loupe-bench sleep-floor HZ SECONDS\n");
 }
 
 int main(int argc, char **argv)
@@ -62,6 +66,12 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "native"))
 		return bench_native(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "native-perf"))
+		return bench_native_perf(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "sleep-floor"))
+		return bench_sleep_floor(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "native-slowdown"))
+		return bench_native_slowdown(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(stdout);
 		return 0;

@@ -9,6 +9,13 @@
 /* Native unwinding: pause+unwind+resume of a 10-deep stack built without
  * frame pointers, and reference costs. */
 int bench_native(int argc, char **argv);
+/* The perf_event path (profiler/perf_native): a driver that samples and
+ * symbolizes a process, and the target slowdown of both native paths. */
+int bench_native_perf(int argc, char **argv);
+int bench_native_slowdown(int argc, char **argv);
+
+/* CPU cost of waking up HZ times a second and doing nothing else. */
+int bench_sleep_floor(int argc, char **argv);
 
 /* Monotonic time in ns. */
 uint64_t bench_now_ns(void);

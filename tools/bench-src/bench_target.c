@@ -1,8 +1,11 @@
 /* Target of `loupe-bench native`: a thread 10 frames deep (main, depth_1 ..
  * depth_9, plus the leaf's own frame), built without frame pointers.
- *   loupe-bench-target MODE FD
+ *   loupe-bench-target MODE FD [IN_FD ITERATIONS]
  * MODE "spin" burns CPU in the leaf, "sleep" sleeps in nanosleep() from
- * it.  Writes "R" on FD once in the leaf. */
+ * it.  Writes "R" on FD once in the leaf.  MODE "work" (the slowdown
+ * benchmark) waits in the leaf for a byte on IN_FD, then does a fixed work
+ * of ITERATIONS steps and writes the wall time it took (u64 ns) on FD;
+ * EOF on IN_FD ends it. */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,12 +14,32 @@
 #include <unistd.h>
 
 static volatile unsigned long sink;
-static int ready_fd = 1, spin;
+static int ready_fd = 1, spin, work, in_fd;
+static unsigned long iterations;
+
+static unsigned long long now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ull +
+	       (unsigned long long)ts.tv_nsec;
+}
 
 __attribute__((noinline)) void depth_leaf(void)
 {
 	ssize_t w = write(ready_fd, "R", 1);
 	(void)w;
+	while (work) {
+		char c;
+		if (read(in_fd, &c, 1) != 1)
+			exit(0);
+		unsigned long long t0 = now_ns();
+		for (unsigned long i = 0; i < iterations; i++)
+			sink = sink * 31 + 7;
+		unsigned long long took = now_ns() - t0;
+		if (write(ready_fd, &took, sizeof took) != sizeof took)
+			exit(1);
+	}
 	for (;;) {
 		if (spin) {
 			sink = sink * 31 + 7;
@@ -48,6 +71,11 @@ int main(int argc, char **argv)
 	spin = argc > 1 && !strcmp(argv[1], "spin");
 	if (argc > 2)
 		ready_fd = atoi(argv[2]);
+	work = argc > 4 && !strcmp(argv[1], "work");
+	if (work) {
+		in_fd = atoi(argv[3]);
+		iterations = strtoul(argv[4], NULL, 10);
+	}
 	/* Never outlives the benchmark, however it ends. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	depth_1();
