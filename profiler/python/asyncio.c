@@ -42,6 +42,9 @@
 #define TASK_READ 256
 /* Bytes of a coroutine's frame header read, past every field used. */
 #define FRAME_READ 512
+/* Room per task in the batch buffers: a task object, an await level. */
+#define TASK_BUF 1024
+#define CHAIN_BUF (FRAME_READ + 256)
 
 enum aio_kind {
 	K_OTHER = 0, K_CORO, K_GEN, K_FUTITER, K_CTASK, K_PYTASK, K_GATHER,
@@ -64,6 +67,7 @@ struct aio_entry {
 	uint64_t *children;		/* a gather waiter's children, owned */
 	size_t nchildren;
 	uint64_t name_obj;		/* the name object read last time */
+	uint64_t cb;			/* the done callback looked at */
 	uint64_t read_at;		/* update count of the last read, 0
 					 * never */
 };
@@ -90,6 +94,12 @@ struct aio_reader {
 	pid_t *tids;			/* 3.14+: thread of each addrs[] */
 	uint64_t listed_at;		/* 3.14+: update of the last walk */
 	struct list_walk walk;		/* 3.14+: the walk in progress */
+	/* Batched reads of up to MAX_ASYNCIO_TASK_READS tasks. */
+	struct remote_iov *chain_iov;
+	size_t *chain_of;
+	uint8_t *chain_buf, *task_buf;
+	struct chain *chains;
+	struct task_read *reads;
 	uint64_t nupdate;
 	uint64_t roots_at;		/* update of the last roots lookup */
 	uint64_t sets[2];		/* the set objects of tasks (the
@@ -120,6 +130,11 @@ struct aio_reader {
 #define INDEX_SIZE (2 * MAX_ASYNCIO_TASKS)
 
 /* ---- reads ---- */
+
+static size_t task_len(const struct aio_layout *A)
+{
+	return A->lists ? A->task_size : TASK_READ;
+}
 
 static int rd(aio_reader *a, uint64_t addr, void *buf, size_t len)
 {
@@ -415,64 +430,97 @@ static uint64_t stack_top(const aio_reader *a, uint64_t addr, const uint8_t *fp)
 }
 
 /* Follows coro down its awaits into frames[]; returns how many. */
-static size_t read_chain(aio_reader *a, uint64_t coro, struct py_frame *frames,
-			 bool *trunc)
+/* One await chain being followed (read_chains). */
+struct chain {
+	uint64_t obj;		/* the next coroutine or future, 0: ended */
+	size_t n;
+	bool trunc;
+	struct py_frame frames[MAX_AWAIT_DEPTH];
+};
+
+/* Bytes read per await level: the object's header with, from 3.11, the
+ * frame embedded in it (gi_iframe); up to 3.10 the header holds the
+ * gi_frame pointer and the frame is a second read. */
+static size_t level_len(const struct aio_layout *A)
+{
+	return A->gen_iframe ? A->gen_iframe + FRAME_READ : A->gen_frame + 8;
+}
+
+/* One level of one chain from the bytes of its object (whole: all of
+ * level_len, else the 16-byte header only). */
+static void chain_step(aio_reader *a, struct chain *c, uint8_t *buf, bool whole)
 {
 	const struct aio_layout *A = a->A;
-	size_t n = 0;
-	uint64_t obj = coro;
-	/* One read per await: the object's header with, from 3.11, the
-	 * frame embedded in it (gi_iframe); up to 3.10 the header holds the
-	 * gi_frame pointer and the frame is a second read. */
-	size_t head = A->gen_iframe ? A->gen_iframe : A->gen_frame + 8;
-	uint8_t buf[FRAME_READ + 256];
-	*trunc = false;
-	if (head > 256)
-		return 0;
-	for (size_t depth = 0; depth < MAX_AWAIT_DEPTH; depth++) {
-		size_t len = head + (A->gen_iframe ? FRAME_READ : 0);
-		bool whole = rd(a, obj, buf, len) == LP_OK;
-		/* a small object (a future) near the end of a mapping: its
-		 * header alone says what it is */
-		if (!whole && rd(a, obj, buf, 16) != LP_OK) {
-			*trunc = n > 0;
-			return n;
-		}
-		int k = type_info(a, w64(buf, 8))->kind;	/* ob_type */
-		if ((k == K_CORO || k == K_GEN) && !whole) {
-			*trunc = n > 0;
-			return n;
-		}
-		if (k != K_CORO && k != K_GEN)
-			return n;	/* a future, a FutureIter: the end */
-		uint64_t fr = A->gen_iframe ? obj + A->gen_iframe :
-					      w64(buf, A->gen_frame);
-		const uint8_t *fp = buf + head;
-		if (!A->gen_iframe && (!fr || rd(a, fr, buf, FRAME_READ) != LP_OK)) {
-			*trunc = n > 0;
-			return n;
-		}
-		if (!A->gen_iframe)
-			fp = buf;
-		if (py_proc_frame_from_copy(a->py, fp, &frames[n]) != LP_OK) {
-			*trunc = n > 0;
-			return n;
-		}
-		n++;
-		uint64_t top = stack_top(a, fr, fp);
-		/* the value stack lies in the frame (3.11+: localsplus; before,
-		 * the frame object's f_localsplus): usually inside the copy */
-		if (top >= fr && top - fr <= FRAME_READ - 8)
-			obj = w64(fp, (size_t)(top - fr));
-		else
-			obj = top ? rd64(a, top) : 0;
-		if (A->tagged_stack)
-			obj &= ~(uint64_t)3;	/* _PyStackRef tag bits */
-		if (!obj)
-			return n;
+	int k = type_info(a, w64(buf, 8))->kind;	/* ob_type */
+	if (k != K_CORO && k != K_GEN) {
+		c->obj = 0;	/* a future, a FutureIter: the end */
+		return;
 	}
-	*trunc = true;
-	return n;
+	uint64_t fr = A->gen_iframe ? c->obj + A->gen_iframe :
+				      w64(buf, A->gen_frame);
+	const uint8_t *fp = buf + (A->gen_iframe ? A->gen_iframe : 0);
+	if (!whole || (!A->gen_iframe &&
+		       (!fr || rd(a, fr, buf, FRAME_READ) != LP_OK)) ||
+	    py_proc_frame_from_copy(a->py, fp, &c->frames[c->n]) != LP_OK) {
+		c->trunc = c->n > 0;
+		c->obj = 0;
+		return;
+	}
+	c->n++;
+	uint64_t top = stack_top(a, fr, fp);
+	/* the value stack lies in the frame (3.11+: localsplus; before,
+	 * the frame object's f_localsplus): usually inside the copy */
+	uint64_t obj;
+	if (top >= fr && top - fr <= FRAME_READ - 8)
+		obj = w64(fp, (size_t)(top - fr));
+	else
+		obj = top ? rd64(a, top) : 0;
+	if (A->tagged_stack)
+		obj &= ~(uint64_t)3;	/* _PyStackRef tag bits */
+	c->obj = obj;
+	if (obj && c->n == MAX_AWAIT_DEPTH) {
+		c->trunc = true;
+		c->obj = 0;
+	}
+}
+
+/* Follows m chains from their coroutines down their awaits, breadth
+ * first: one vectored read per level for all of them.  A read that fails
+ * in a batch is redone alone (a small future near a mapping's end gets
+ * its header alone). */
+static void read_chains(aio_reader *a, struct chain *cs, size_t m)
+{
+	size_t len = level_len(a->A);
+	if (len > CHAIN_BUF)
+		return;
+	for (size_t depth = 0; depth <= MAX_AWAIT_DEPTH; depth++) {
+		size_t niov = 0;
+		for (size_t i = 0; i < m; i++)
+			if (cs[i].obj) {
+				a->chain_iov[niov] = (struct remote_iov){
+					cs[i].obj, a->chain_buf + i * CHAIN_BUF, len };
+				a->chain_of[niov++] = i;
+			}
+		if (!niov)
+			return;
+		int rc = mem_readv(a->py->reader, a->chain_iov, niov);
+		if (rc == LP_ENOPROC || rc == LP_EPERM) {
+			a->py->gone = rc;
+			return;
+		}
+		for (size_t k = 0; k < niov; k++) {
+			struct chain *c = &cs[a->chain_of[k]];
+			uint8_t *buf = a->chain_iov[k].local;
+			bool whole = rc == LP_OK ||
+				     rd(a, c->obj, buf, len) == LP_OK;
+			if (!whole && rd(a, c->obj, buf, 16) != LP_OK) {
+				c->trunc = c->n > 0;
+				c->obj = 0;
+				continue;
+			}
+			chain_step(a, c, buf, whole);
+		}
+	}
 }
 
 /* ---- roots ---- */
@@ -788,31 +836,29 @@ static void read_waiter(aio_reader *a, struct aio_entry *e, uint64_t prev)
 }
 
 /* Reads one task object and its chain into e. */
-static void read_task(aio_reader *a, struct aio_entry *e)
+/* What read_task_fields found that read_task_finish needs. */
+struct task_read {
+	uint64_t name_obj, cb, prev_waiter;
+};
+
+/* Reads a task's fields from the copy b (len bytes: all of the task, or
+ * its 16-byte header when the rest was unreadable); clears e->t.addr when
+ * it is not a task. */
+static void read_task_fields(aio_reader *a, struct aio_entry *e,
+			     const uint8_t *b, size_t len, struct task_read *r)
 {
 	const struct aio_layout *A = a->A;
-	uint64_t name_obj = 0, cb = 0;
-	uint64_t prev_waiter = e->read_at ? e->waiter : 0;
+	r->name_obj = r->cb = 0;
+	r->prev_waiter = e->read_at ? e->waiter : 0;
 	e->read_at = a->nupdate;
-	/* The object once: its type and, for a C task, every field.  A
-	 * small object (a pure-Python task) near the end of a mapping gets
-	 * its header read on its own. */
-	uint8_t b[1024];
-	size_t len = A->lists ? A->task_size : TASK_READ;
-	if (len < 16 || len > sizeof b ||
-	    (rd(a, e->t.addr, b, len) != LP_OK &&
-	     rd(a, e->t.addr, b, len = 16) != LP_OK)) {
-		e->t.addr = 0;
-		return;
-	}
 	const struct aio_type *t = type_info(a, w64(b, 8));
-	if (t->kind == K_CTASK && len < (A->lists ? A->task_size : TASK_READ)) {
+	if (t->kind == K_CTASK && len < task_len(A)) {
 		e->t.addr = 0;	/* a C task cut short: unreadable */
 		return;
 	}
 	if (t->kind == K_CTASK && A->lists) {
 		e->coro = w64(b, A->task_coro);
-		name_obj = w64(b, A->task_name);
+		r->name_obj = w64(b, A->task_name);
 		uint64_t by = w64(b, A->task_awaited_by);
 		e->t.state = AIO_PENDING;	/* a done task leaves the list */
 		e->waiter = 0;
@@ -825,13 +871,13 @@ static void read_task(aio_reader *a, struct aio_entry *e)
 		e->coro = w64(b, A->task_coro);
 		e->waiter = w64(b, A->task_fut_waiter);
 		e->t.state = GET_MEMBER(int32_t, b, A->fut_state);
-		name_obj = A->task_name ? w64(b, A->task_name) : 0;
-		cb = w64(b, A->task_callback0);
+		r->name_obj = A->task_name ? w64(b, A->task_name) : 0;
+		r->cb = w64(b, A->task_callback0);
 	} else if (t->kind == K_PYTASK) {
 		e->t.loop = obj_attr(a, e->t.addr, "_loop");
 		e->coro = obj_attr(a, e->t.addr, "_coro");
 		e->waiter = obj_attr(a, e->t.addr, "_fut_waiter");
-		name_obj = obj_attr(a, e->t.addr, "_name");
+		r->name_obj = obj_attr(a, e->t.addr, "_name");
 		const char *st = py_proc_str(a->py, obj_attr(a, e->t.addr, "_state"));
 		/* the first done callback: _callbacks[0] is (callback,
 		 * context) (asyncio/futures.py add_done_callback) */
@@ -840,7 +886,7 @@ static void read_task(aio_reader *a, struct aio_entry *e)
 		if (cbs && obj_type(a, cbs)->kind == K_LIST &&
 		    rd(a, cbs, h, sizeof h) == LP_OK && w64(h, 16) > 0 &&
 		    (tup = rd64(a, w64(h, 24))) != 0)
-			cb = rd64(a, tup + 24);	/* PyTupleObject.ob_item[0] */
+			r->cb = rd64(a, tup + 24);	/* ob_item[0] */
 		e->t.state = st && strcmp(st, "CANCELLED") == 0 ? AIO_CANCELLED :
 			     st && strcmp(st, "FINISHED") == 0 ? AIO_FINISHED :
 			     AIO_PENDING;
@@ -850,45 +896,89 @@ static void read_task(aio_reader *a, struct aio_entry *e)
 	}
 	if (e->t.state < AIO_PENDING || e->t.state > AIO_FINISHED)
 		e->t.state = AIO_PENDING;
-	struct py_frame chain[MAX_AWAIT_DEPTH];
-	bool trunc = false;
-	size_t n = e->coro ? read_chain(a, e->coro, chain, &trunc) : 0;
+}
+
+/* Takes the chain read for e, its name, waiter and parent. */
+static void read_task_finish(aio_reader *a, struct aio_entry *e,
+			     const struct task_read *r, const struct chain *c)
+{
+	size_t n = c->n;
 	/* names rarely change: read the text again only when the name
 	 * object did */
-	const char *name = name_obj && name_obj == e->name_obj ? e->t.name :
-			   name_obj ? read_name(a, name_obj) : NULL;
-	e->name_obj = name ? name_obj : 0;
+	const char *name = r->name_obj && r->name_obj == e->name_obj ?
+		e->t.name : r->name_obj ? read_name(a, r->name_obj) : NULL;
+	e->name_obj = name ? r->name_obj : 0;
 	if (!name)
-		name = n ? chain[0].func : "<task>";
-	read_waiter(a, e, prev_waiter);
+		name = n ? c->frames[0].func : "<task>";
+	read_waiter(a, e, r->prev_waiter);
 	bool same = n == e->t.nframes && e->frames && name == e->t.name;
 	for (size_t i = 0; same && i < n; i++)
-		same = chain[i].code_addr == e->frames[i].code_addr &&
-		       chain[i].line == e->frames[i].line;
+		same = c->frames[i].code_addr == e->frames[i].code_addr &&
+		       c->frames[i].line == e->frames[i].line;
 	if (!same) {
 		struct py_frame *f = n ? malloc(n * sizeof *f) : NULL;
 		if (n && !f)
 			return;
 		if (n)
-			memcpy(f, chain, n * sizeof *f);
+			memcpy(f, c->frames, n * sizeof *f);
 		free(e->frames);
 		e->frames = f;
 		e->t.nframes = n;
 		e->t.name = name;
 		e->t.gen = ++a->gen;
 	}
-	e->t.truncated = trunc;
+	e->t.truncated = c->trunc;
 	e->t.coro_code = n ? e->frames[0].code_addr : 0;
 	/* Who awaits this task: a TaskGroup's done callback is its bound
 	 * method _on_task_done, whose self knows the parent task
-	 * (asyncio/taskgroups.py).  3.14 says it itself (awaited_by). */
-	if (!A->lists)
-		e->parent_addr = 0;
-	if (cb && obj_type(a, cb)->kind == K_METHOD) {
-		uint64_t self = rd64(a, cb + 24);	/* PyMethodObject.im_self */
+	 * (asyncio/taskgroups.py).  3.14 says it itself (awaited_by).  The
+	 * callback of a task does not change: looked at once. */
+	if (a->A->lists || (r->cb && r->cb == e->cb))
+		return;
+	e->cb = r->cb;
+	e->parent_addr = 0;
+	if (r->cb && obj_type(a, r->cb)->kind == K_METHOD) {
+		uint64_t self = rd64(a, r->cb + 24);	/* PyMethodObject.im_self */
 		if (self && obj_type(a, self)->kind == K_TASKGROUP)
 			e->parent_addr = obj_attr(a, self, "_parent_task");
 	}
+}
+
+/* Reads the tasks sel[0..m) (m <= MAX_ASYNCIO_TASK_READS): one vectored
+ * read of the task objects, then of each level of their await chains. */
+static void read_tasks(aio_reader *a, struct aio_entry **sel, size_t m)
+{
+	size_t len = task_len(a->A);
+	if (len < 16 || len > TASK_BUF)
+		return;
+	for (size_t i = 0; i < m; i++)
+		a->chain_iov[i] = (struct remote_iov){ sel[i]->t.addr,
+						       a->task_buf + i * TASK_BUF, len };
+	int rc = mem_readv(a->py->reader, a->chain_iov, m);
+	if (rc == LP_ENOPROC || rc == LP_EPERM) {
+		a->py->gone = rc;
+		return;
+	}
+	for (size_t i = 0; i < m; i++) {
+		uint8_t *b = a->task_buf + i * TASK_BUF;
+		size_t got = len;
+		/* a failed batch: each alone; a small object (a pure-Python
+		 * task) near a mapping's end: its header alone */
+		if (rc != LP_OK && rd(a, sel[i]->t.addr, b, len) != LP_OK &&
+		    rd(a, sel[i]->t.addr, b, got = 16) != LP_OK)
+			got = 0;
+		if (!got) {
+			sel[i]->read_at = a->nupdate;
+			sel[i]->t.addr = 0;
+		} else {
+			read_task_fields(a, sel[i], b, got, &a->reads[i]);
+		}
+		a->chains[i] = (struct chain){ .obj = sel[i]->t.addr ? sel[i]->coro : 0 };
+	}
+	read_chains(a, a->chains, m);
+	for (size_t i = 0; i < m; i++)
+		if (sel[i]->t.addr)
+			read_task_finish(a, sel[i], &a->reads[i], &a->chains[i]);
 }
 
 static void link_child(aio_reader *a, uint64_t child, size_t parent)
@@ -1056,21 +1146,35 @@ int aio_reader_update(aio_reader *a, const struct py_thread *threads,
 	}
 	for (size_t i = 0; i < a->nprev; i++)
 		entry_clear(&a->prev[i]);
-	/* Re-read: new tasks first, then round robin, within the budget. */
-	size_t budget = full ? a->ncur : MAX_ASYNCIO_TASK_READS;
+	/* Re-read: new tasks first, then round robin, within the budget;
+	 * in batches of MAX_ASYNCIO_TASK_READS. */
+	size_t budget = full ? a->ncur : MAX_ASYNCIO_TASK_READS, m = 0;
+	struct aio_entry *sel[MAX_ASYNCIO_TASK_READS];
 	for (size_t i = 0; i < a->ncur && budget; i++)
 		if (!a->cur[i].read_at) {
-			read_task(a, &a->cur[i]);
+			sel[m++] = &a->cur[i];
+			a->cur[i].read_at = a->nupdate;	/* chosen */
 			budget--;
+			if (m == MAX_ASYNCIO_TASK_READS) {
+				read_tasks(a, sel, m);
+				m = 0;
+			}
 		}
 	for (size_t k = 0; k < a->ncur && budget; k++) {
 		size_t i = (a->cursor + k) % a->ncur;
 		if (a->cur[i].read_at == a->nupdate)
 			continue;
-		read_task(a, &a->cur[i]);
+		sel[m++] = &a->cur[i];
+		a->cur[i].read_at = a->nupdate;
 		budget--;
 		a->cursor = i + 1;
+		if (m == MAX_ASYNCIO_TASK_READS) {
+			read_tasks(a, sel, m);
+			m = 0;
+		}
 	}
+	if (m)
+		read_tasks(a, sel, m);
 	/* Drop what was not a task, and finished tasks. */
 	size_t w = 0;
 	for (size_t i = 0; i < a->ncur; i++) {
@@ -1151,8 +1255,16 @@ int aio_reader_new(aio_reader **out, py_proc *py, lp_error *err)
 	a->tids = calloc(MAX_ASYNCIO_TASKS, sizeof *a->tids);
 	a->walk.addrs = calloc(MAX_ASYNCIO_TASKS, sizeof *a->walk.addrs);
 	a->walk.tids = calloc(MAX_ASYNCIO_TASKS, sizeof *a->walk.tids);
+	a->chain_iov = calloc(MAX_ASYNCIO_TASK_READS, sizeof *a->chain_iov);
+	a->chain_of = calloc(MAX_ASYNCIO_TASK_READS, sizeof *a->chain_of);
+	a->chain_buf = malloc(MAX_ASYNCIO_TASK_READS * CHAIN_BUF);
+	a->task_buf = malloc(MAX_ASYNCIO_TASK_READS * TASK_BUF);
+	a->chains = calloc(MAX_ASYNCIO_TASK_READS, sizeof *a->chains);
+	a->reads = calloc(MAX_ASYNCIO_TASK_READS, sizeof *a->reads);
 	if (!a->addrs || !a->cur || !a->prev || !a->index || !a->out ||
-	    !a->tids || !a->walk.addrs || !a->walk.tids) {
+	    !a->tids || !a->walk.addrs || !a->walk.tids || !a->chain_iov ||
+	    !a->chain_of || !a->chain_buf || !a->task_buf || !a->chains ||
+	    !a->reads) {
 		aio_reader_free(a);
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	}
@@ -1181,6 +1293,12 @@ void aio_reader_free(aio_reader *a)
 	free(a->tids);
 	free(a->walk.addrs);
 	free(a->walk.tids);
+	free(a->chain_iov);
+	free(a->chain_of);
+	free(a->chain_buf);
+	free(a->task_buf);
+	free(a->chains);
+	free(a->reads);
 	free(a->addrs);
 	free(a->table[0]);
 	free(a->table[1]);

@@ -120,17 +120,43 @@ class TasksBase(unittest.TestCase):
         return got
 
     def record_shares(self, t, out, duration):
+        """Records with --tasks; returns the spin and nap shares the target
+        measured over the recording, and the share of the periods loupe
+        missed (a late sample weighs the periods it stands for: on a
+        loaded machine a burst of them lands on one stack)."""
         t0 = time.monotonic()
         res = run_loupe("record", "-p", t.pid, "-o", out, "-d", duration,
                         "--tasks")
         t1 = time.monotonic()
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assert_running(t)
-        # the first phases after attach; loupe's start-up is inside [t0, t1]
-        ph = self.phases(t, t0, t1)
+        # sampling ran the last `duration` seconds before loupe exited
+        # (attaching before it can take long on a loaded machine)
+        ph = self.phases(t, max(t0, t1 - duration), t1)
         total = ph["spin"] + ph["nap"]
         self.assertGreater(total, duration * 0.8, ph)
-        return 100.0 * ph["spin"] / total, 100.0 * ph["nap"] / total
+        m = re.search(r"took (\d+) of (\d+) samples", res.stderr)
+        self.assertIsNotNone(m, res.stderr)
+        missed = 1.0 - float(m.group(1)) / max(1, int(m.group(2)))
+        return 100.0 * ph["spin"] / total, 100.0 * ph["nap"] / total, missed
+
+    def shares_until(self, t, out, duration, check):
+        """check(want_spin, want_nap) on a recording; retried while loupe
+        missed deadlines, a skip when every try did (machine overloaded),
+        a failure when a try without misses fails."""
+        for attempt in range(3):
+            spin, nap, missed = self.record_shares(t, out, duration)
+            try:
+                check(spin, nap)
+                return
+            except AssertionError:
+                if missed < 0.02:
+                    raise
+                sys.stderr.write("note: %.0f%% of deadlines missed, "
+                                 "retrying\n" % (100 * missed))
+        self.skip("machine overloaded: loupe missed %.0f%% of its deadlines "
+                  "in every try (load %.1f)" % (100 * missed,
+                                                os.getloadavg()[0]))
 
     def dump_json(self, t):
         res = run_loupe("dump", "-p", t.pid, "--tasks", "--format", "json")
@@ -205,22 +231,27 @@ class TasksTestCase(TasksBase):
         0.7 s suspended in nap() -> asyncio.sleep."""
         t = self.start(finder, "shares", *extra)
         out = os.path.join(self.tmp, "shares.txt")
-        want_spin, want_nap = self.record_shares(t, out, 2)
-        stacks = read_collapsed(out)
         # the task's name: get_name() from 3.8, its coroutine's before
         root = "task mixed" if "py37" in self.id() else "task main"
-        task = {s: c for s, c in stacks.items() if s[0] == root}
-        total = sum(task.values())
-        self.assertGreater(total, 150, stacks)
-        spin = sum(c for s, c in task.items() if any(f.startswith("spin ")
-                                                      for f in s))
-        nap = sum(c for s, c in task.items() if any(f.startswith("nap ")
-                                                     for f in s))
-        # about 30/70; exactly what the target measured, within 5 points
-        self.assertAlmostEqual(100.0 * spin / total, want_spin, delta=5,
-                               msg="spin share, of %d" % total)
-        self.assertAlmostEqual(100.0 * nap / total, want_nap, delta=5,
-                               msg="nap share, of %d" % total)
+
+        def check(want_spin, want_nap):
+            stacks = read_collapsed(out)
+            task = {s: c for s, c in stacks.items() if s[0] == root}
+            total = sum(task.values())
+            self.assertGreater(total, 150, stacks)
+            spin = sum(c for s, c in task.items()
+                       if any(f.startswith("spin ") for f in s))
+            nap = sum(c for s, c in task.items()
+                      if any(f.startswith("nap ") for f in s))
+            # about 30/70; what the target measured, within 5 points
+            self.assertAlmostEqual(100.0 * spin / total, want_spin, delta=5,
+                                   msg="spin share, of %d" % total)
+            self.assertAlmostEqual(100.0 * nap / total, want_nap, delta=5,
+                                   msg="nap share, of %d" % total)
+            self.task = task
+
+        self.shares_until(t, out, 2, check)
+        task = self.task
         # under the task root, from the task's own coroutine down: no
         # event-loop frames
         for s in task:
@@ -288,23 +319,25 @@ class TasksMiscTest(TasksBase):
         t = self.start(debian if os.access(DEBIAN, os.X_OK)
                        else (lambda: pyenv("3.11")), "shares")
         out = os.path.join(self.tmp, "shares.loupe")
-        want_spin, want_nap = self.record_shares(t, out, 2)
-        res = run_loupe("report", out, "--tasks")
-        self.assertEqual(res.returncode, 0, res.stderr)
-        rows = {}
-        for line in res.stdout.splitlines():
-            m = re.match(r"\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+"
-                         r"(\d+)\s+([\d.]+)\s+(\S+) \(", line)
-            if m:
-                rows[m.group(7)] = [float(x) for x in m.groups()[:6]]
-        self.assertIn("mixed", rows, res.stdout)
-        self.assertAlmostEqual(rows["mixed"][1], 100.0, delta=3)
-        self.assertAlmostEqual(rows["nap"][1], want_nap, delta=6)
-        self.assertAlmostEqual(rows["spin"][1], want_spin, delta=6)
-        self.assertEqual(rows["nap"][2], 0.0)	# no CPU while suspended
-        self.assertGreater(rows["spin"][2], 0.0)	# on CPU (less when
-        # the machine is loaded)
-        self.assertEqual(rows["mixed"][4], 1)	# one task
+
+        def check(want_spin, want_nap):
+            res = run_loupe("report", out, "--tasks")
+            self.assertEqual(res.returncode, 0, res.stderr)
+            rows = {}
+            for line in res.stdout.splitlines():
+                m = re.match(r"\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+"
+                             r"([\d.]+)\s+(\d+)\s+([\d.]+)\s+(\S+) \(", line)
+                if m:
+                    rows[m.group(7)] = [float(x) for x in m.groups()[:6]]
+            self.assertIn("mixed", rows, res.stdout)
+            self.assertAlmostEqual(rows["mixed"][1], 100.0, delta=3)
+            self.assertAlmostEqual(rows["nap"][1], want_nap, delta=6)
+            self.assertAlmostEqual(rows["spin"][1], want_spin, delta=6)
+            self.assertEqual(rows["nap"][2], 0.0)	# no CPU while suspended
+            self.assertGreater(rows["spin"][2], 0.0)	# on CPU
+            self.assertEqual(rows["mixed"][4], 1)	# one task
+
+        self.shares_until(t, out, 2, check)
 
     def test_flamegraph_roots_per_task(self):
         t = self.start(lambda: pyenv("3.12"), "tree")
