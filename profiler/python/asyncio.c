@@ -525,6 +525,27 @@ static void read_chains(aio_reader *a, struct chain *cs, size_t m)
 
 /* ---- roots ---- */
 
+/* 3.6: _asyncio's static all_tasks (a WeakSet) and current_tasks (a
+ * dict), by symbol (Modules/_asynciomodule.c of 3.6). */
+static int find_roots_36(aio_reader *a, lp_error *err)
+{
+	uint64_t all_p, cur_p;
+	if (aio_module_symbol(a->py, "all_tasks", &all_p) != LP_OK ||
+	    aio_module_symbol(a->py, "current_tasks", &cur_p) != LP_OK)
+		return lp_error_set(err, LP_EFORMAT, "the _asyncio module of "
+				    "CPython %s has no all_tasks symbol "
+				    "(stripped?)", a->py->version);
+	uint64_t all = rd64(a, all_p);
+	a->current = rd64(a, cur_p);
+	a->sets[0] = all ? obj_attr(a, all, "data") : 0;
+	a->weak[0] = true;
+	a->sets[1] = 0;
+	if (!a->sets[0] || !a->current)
+		return lp_error_set(err, LP_EFORMAT, "_asyncio of CPython %s "
+				    "has no readable task set", a->py->version);
+	return LP_OK;
+}
+
 static int find_roots(aio_reader *a, lp_error *err)
 {
 	py_proc *py = a->py;
@@ -542,6 +563,8 @@ static int find_roots(aio_reader *a, lp_error *err)
 	free(v.entries);
 	if (!mod)
 		return LP_OK;	/* asyncio not imported (yet) */
+	if (a->A->minor == 6)
+		return find_roots_36(a, err);
 	uint64_t md = rd64(a, mod + 16);	/* PyModuleObject.md_dict */
 	if (!md || dict_view(a, md, &v) != LP_OK)
 		return lp_error_set(err, LP_EFORMAT, "cannot read the globals "
@@ -872,7 +895,7 @@ static void read_task_fields(aio_reader *a, struct aio_entry *e,
 		e->waiter = w64(b, A->task_fut_waiter);
 		e->t.state = GET_MEMBER(int32_t, b, A->fut_state);
 		r->name_obj = A->task_name ? w64(b, A->task_name) : 0;
-		r->cb = w64(b, A->task_callback0);
+		r->cb = A->task_callback0 ? w64(b, A->task_callback0) : 0;
 	} else if (t->kind == K_PYTASK) {
 		e->t.loop = obj_attr(a, e->t.addr, "_loop");
 		e->coro = obj_attr(a, e->t.addr, "_coro");
@@ -1239,7 +1262,7 @@ int aio_reader_new(aio_reader **out, py_proc *py, lp_error *err)
 	bool from_process = py->L.major == 3 && py->L.minor >= 14;
 	if (!A && !from_process)
 		return lp_error_set(err, LP_EUNSUPPORTED, "asyncio tasks of "
-				    "CPython %s cannot be read (3.7 and later "
+				    "CPython %s cannot be read (3.6 and later "
 				    "only)", py->version);
 	aio_reader *a = calloc(1, sizeof *a);
 	if (!a)

@@ -1,5 +1,5 @@
-/* asyncio from outside: the pending tasks of a CPython process (3.7 to
- * 3.13), each with its name, state, loop, the await chain of its coroutine
+/* asyncio from outside: the pending tasks of a CPython process (3.6 to
+ * 3.14), each with its name, state, loop, the await chain of its coroutine
  * (outermost coroutine first, down to the innermost one it is suspended
  * in) and the task that awaits it, read through the process's mem_reader.
  *
@@ -8,7 +8,9 @@
  * _eager_tasks (3.12, 3.13), which are the C module's WeakSet / set when
  * _asyncio is built (asyncio/tasks.py imports them from _asyncio) and the
  * pure-Python ones otherwise; the running task of each loop is
- * _current_tasks[loop].  Offsets are data (asyncio_layout.h). */
+ * _current_tasks[loop].  3.6 keeps them in _asyncio's statics (found by
+ * symbol), 3.14 in linked lists it describes itself (asyncio314.c).
+ * Offsets are data (asyncio_layout.h). */
 #ifndef LOUPE_PY_ASYNCIO_H
 #define LOUPE_PY_ASYNCIO_H
 

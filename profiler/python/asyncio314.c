@@ -1,5 +1,6 @@
 /* asyncio of CPython 3.14+ from the interpreter's own description: no
- * table.  Generator and frame fields come from _Py_DebugOffsets at the
+ * table.  (Also where 3.6's _asyncio keeps its task set: static variables
+ * found by symbol.)  Generator and frame fields come from _Py_DebugOffsets at the
  * start of _PyRuntime (Include/internal/pycore_debug_offsets.h), task and
  * list fields from _Py_AsyncioModuleDebugOffsets, which the _asyncio module
  * keeps in an ELF section of its own, .AsyncioDebug (Modules/
@@ -7,6 +8,7 @@
  * offset is checked against the sizes its block declares. */
 #include "python/asyncio_layout.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,9 +41,11 @@ static int fits(uint64_t off, uint64_t width, uint64_t size)
 	return size <= MAX_STRUCT && off <= size && width <= size - off;
 }
 
-/* The .AsyncioDebug section of the first mapped file that has one: the
- * _asyncio extension, or the interpreter when it is built in. */
-static int find_section(py_proc *py, uint64_t *addr, lp_error *err)
+/* The runtime address of a section (sym false) or a symbol (sym true) of
+ * the first mapped file that has it among the _asyncio extension and the
+ * interpreter (where _asyncio is built in). */
+static int find_in_modules(py_proc *py, const char *name, bool sym,
+			   uint64_t *addr, uint64_t *size)
 {
 	target *t = py->target;
 	if (!t)
@@ -64,23 +68,25 @@ static int find_section(py_proc *py, uint64_t *addr, lp_error *err)
 		tried = e->path;
 		elf_file *f;
 		lp_error ferr;
-		uint64_t vaddr, size, bias;
+		uint64_t vaddr, bias;
 		if (elf_file_open(&f, e->path, &ferr) != LP_OK)
 			continue;
-		int rc = elf_file_section(f, ".AsyncioDebug", &vaddr, &size);
+		int rc = sym ? elf_file_find_symbol(f, name, &vaddr, size) :
+			       elf_file_section(f, name, &vaddr, size);
 		if (rc == LP_OK && elf_file_load_bias(f, e, &bias) == LP_OK) {
 			elf_file_free(f);
-			if (size < AD_WORDS * 8)
-				return lp_error_set(err, LP_EFORMAT, ".AsyncioDebug "
-						    "of %s is %llu bytes, expected %d",
-						    e->path, (unsigned long long)size,
-						    AD_WORDS * 8);
 			*addr = vaddr + bias;
 			return LP_OK;
 		}
 		elf_file_free(f);
 	}
 	return LP_ENOTFOUND;
+}
+
+int aio_module_symbol(struct py_proc *py, const char *name, uint64_t *addr)
+{
+	uint64_t size;
+	return find_in_modules(py, name, true, addr, &size);
 }
 
 #define CHECK(cond, what)                                                 \
@@ -107,9 +113,14 @@ int aio_layout_from_process(py_proc *py, struct aio_layout *out, lp_error *err)
 	      "interpreter_frame.stackpointer");
 	CHECK(fits(w[DBG_GEN_IFRAME], w[DBG_FR_SIZE], w[DBG_GEN_SIZE] + 4096),
 	      "gen_object.gi_iframe");
-	int rc = find_section(py, &sec, err);
+	uint64_t secsize = 0;
+	int rc = find_in_modules(py, ".AsyncioDebug", false, &sec, &secsize);
 	if (rc != LP_OK)
 		return rc;
+	if (secsize < AD_WORDS * 8)
+		return lp_error_set(err, LP_EFORMAT, ".AsyncioDebug is %llu "
+				    "bytes, expected %d",
+				    (unsigned long long)secsize, AD_WORDS * 8);
 	if (mem_read(py->reader, sec, ad, sizeof ad) != LP_OK)
 		return lp_error_set(err, LP_EFORMAT, "cannot read .AsyncioDebug");
 	CHECK(fits(ad[AD_TASK_NAME], 8, ad[AD_TASK_SIZE]) &&

@@ -1,4 +1,4 @@
-/* Where asyncio keeps its tasks, for one CPython minor version (3.7 to
+/* Where asyncio keeps its tasks, for one CPython minor version (3.6 to
  * 3.13): fields of the C TaskObj / FutureObj / FutureIterObject
  * (Modules/_asynciomodule.c), where a coroutine keeps its frame and where
  * that frame's value stack ends, sys.modules in the interpreter state and
@@ -62,5 +62,10 @@ struct py_proc;
  * loaded yet; LP_EFORMAT with a message when a block does not validate. */
 int aio_layout_from_process(struct py_proc *py, struct aio_layout *out,
 			    lp_error *err);
+/* The runtime address of a symbol of the _asyncio module (or of the
+ * interpreter where it is built in); LP_ENOTFOUND when not loaded or
+ * stripped.  3.6 keeps its task set in the statics all_tasks and
+ * current_tasks, which no Python namespace reaches. */
+int aio_module_symbol(struct py_proc *py, const char *name, uint64_t *addr);
 
 #endif

@@ -3,6 +3,25 @@
  * value in each interpreter's own objects (see the script). */
 #include "python/asyncio_layout.h"
 
+/* 3.6.15 (FutureIter type: FutureIter) */
+static const struct aio_layout aio_layout_3_6 = {
+	.minor = 6,
+	.stack_kind = PY_STACK_TOP_PTR,
+	.is_modules = 16,
+	.task_loop = 16,
+	.task_coro = 96,
+	.task_name = 0,
+	.task_fut_waiter = 88,
+	.task_callback0 = 0,
+	.fut_state = 56,
+	.futiter_future = 16,
+	.gen_frame = 16,
+	.gen_iframe = 0,
+	.fr_stack = 72,
+	.fr_depth = 0,
+	.ht_cached_keys = 856,
+};
+
 /* 3.7.16 (FutureIter type: FutureIter) */
 static const struct aio_layout aio_layout_3_7 = {
 	.minor = 7,
@@ -137,6 +156,7 @@ static const struct aio_layout aio_layout_3_13 = {
 };
 
 const struct aio_layout *const aio_layouts_all[] = {
+	&aio_layout_3_6,
 	&aio_layout_3_7,
 	&aio_layout_3_8,
 	&aio_layout_3_9,
@@ -145,4 +165,4 @@ const struct aio_layout *const aio_layouts_all[] = {
 	&aio_layout_3_12,
 	&aio_layout_3_13,
 };
-const size_t aio_layouts_count = 7;
+const size_t aio_layouts_count = 8;

@@ -1,7 +1,7 @@
 """loupe --tasks: asyncio tasks, await chains and per-coroutine wall time.
 
 Targets are tests/targets/tasks.py in its three modes (tree, shares, idle)
-on every CPython 3.7 to 3.13 under /root/.pyenv, Debian's 3.14 (read
+on every CPython 3.6 to 3.13 under /root/.pyenv, Debian's 3.14 (read
 through its own debug offsets; tools/get-python3.14), Debian's static
 /usr/bin/python3.11 with the default loop, with uvloop (python3-uvloop) and
 with the pure-Python Task; a missing interpreter or module is a printed
@@ -50,7 +50,7 @@ def debian(module=None):
 
 # (test suffix, finder, extra target arguments)
 SETUPS = [("py3%d" % m, (lambda m=m: pyenv("3.%d" % m)), [])
-          for m in range(7, 14)]
+          for m in range(6, 14)]
 def py314():
     p = os.environ.get("LOUPE_PY314", "/opt/loupe-py314/usr/bin/python3.14")
     if os.access(p, os.X_OK):
@@ -173,7 +173,7 @@ class TasksTestCase(TasksBase):
 
     def check_tree(self, finder, extra):
         t = self.start(finder, "tree", *extra)
-        named = "py37" not in self.id()
+        named = not re.search(r"_py3[67]$", self.id())
         marks = expected_lines(SCRIPT)
         # names: get_name() from 3.8, the coroutine's qualname on 3.7
         n = (lambda a, b: a) if named else (lambda a, b: b)
@@ -232,7 +232,8 @@ class TasksTestCase(TasksBase):
         t = self.start(finder, "shares", *extra)
         out = os.path.join(self.tmp, "shares.txt")
         # the task's name: get_name() from 3.8, its coroutine's before
-        root = "task mixed" if "py37" in self.id() else "task main"
+        root = ("task mixed" if re.search(r"_py3[67]$", self.id())
+                else "task main")
 
         def check(want_spin, want_nap):
             stacks = read_collapsed(out)
