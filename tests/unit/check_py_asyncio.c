@@ -326,7 +326,10 @@ static void fuzz_version(const char *label, const struct snapshot *snap,
 	}
 	fprintf(stderr, "%s: %zu regions, %d corrupted images (%zu refused), "
 		"worst %.1f ms\n", label, snap->n, cases, failed, worst);
-	ck_assert(worst < 2000);
+	/* a garbage set can list MAX_ASYNCIO_TASKS bogus tasks, each read
+	 * and failed in turn over a mem_image (a linear search of regions):
+	 * bounded, if slow on a loaded machine */
+	ck_assert(worst < 10000);
 }
 
 static void run_version(const char *minor)
