@@ -42,6 +42,16 @@ struct frame_cache_entry {
 	bool used;
 };
 
+/* Twice MAX_THREADS slots keep probe chains short. */
+#define TID_INDEX_BITS 13
+#define TID_INDEX_SIZE (1u << TID_INDEX_BITS)
+
+struct tid_slot {
+	uint32_t gen;
+	pid_t tid;
+	uint32_t i;
+};
+
 struct sampler {
 	target *t;
 	profile *p;
@@ -78,6 +88,8 @@ struct sampler {
 	bool overload_said;
 	uint64_t pcpu_ns, pcpu_at;	/* process CPU time at the last
 					 * state reading, and when */
+	struct tid_slot tid_index[TID_INDEX_SIZE];
+	uint32_t tid_gen;
 	char state[MAX_THREADS];		/* per thread of this tick */
 	uint64_t cpu_delta[MAX_THREADS];
 };
@@ -256,12 +268,37 @@ static size_t merge_stacks(sampler *s, size_t nnat, const struct py_thread *pt,
 	return out;
 }
 
-static const struct py_thread *find_py_thread(const struct py_thread *pts,
-					      size_t n, pid_t tid)
+/* Python threads by OS tid, rebuilt every tick: an open-addressing table
+ * whose slots carry the tick's generation, so it is never cleared. */
+static size_t tid_hash(pid_t tid)
 {
-	for (size_t i = 0; i < n; i++)
-		if (pts[i].tid == tid)
-			return &pts[i];
+	return (size_t)(((uint32_t)tid * 0x9e3779b1u) >> (32 - TID_INDEX_BITS));
+}
+
+static void index_py_threads(sampler *s, const struct py_thread *pts, size_t n)
+{
+	if (++s->tid_gen == 0) {	/* wrapped: stale slots would match */
+		memset(s->tid_index, 0, sizeof s->tid_index);
+		s->tid_gen = 1;
+	}
+	for (size_t i = 0; i < n && i < MAX_THREADS; i++) {
+		size_t h = tid_hash(pts[i].tid);
+		while (s->tid_index[h].gen == s->tid_gen)
+			h = (h + 1) & (TID_INDEX_SIZE - 1);
+		s->tid_index[h] = (struct tid_slot){ s->tid_gen, pts[i].tid,
+						     (uint32_t)i };
+	}
+}
+
+static const struct py_thread *find_py_thread(const sampler *s,
+					      const struct py_thread *pts,
+					      pid_t tid)
+{
+	size_t h = tid_hash(tid);
+	for (size_t k = 0; k < TID_INDEX_SIZE && s->tid_index[h].gen == s->tid_gen;
+	     k++, h = (h + 1) & (TID_INDEX_SIZE - 1))
+		if (s->tid_index[h].tid == tid)
+			return &pts[s->tid_index[h].i];
 	return NULL;
 }
 
@@ -294,19 +331,29 @@ static int refresh(sampler *s, uint64_t now, bool force)
 
 /* Reads one thread's state and CPU time; false when it has ended. */
 static bool read_state(sampler *s, struct target_thread *th, size_t i,
-		       uint64_t now)
+		       uint64_t now, bool cpu_now)
 {
 	uint64_t cpu = 0;
+	/* The CPU time is a sum that a later reading still gets right:
+	 * at most every STATE_MAX_AGE_NS, even when the state (cpu mode)
+	 * is read every tick, unless the caller needs it now. */
+	bool want_cpu = cpu_now || !th->cpu_ns ||
+			now - th->cpu_at >= STATE_MAX_AGE_NS;
 	s->state[i] = 0;
-	if (target_thread_state(s->t, th, &s->state[i], &cpu) != LP_OK ||
+	if (target_thread_state(s->t, th, &s->state[i],
+				want_cpu ? &cpu : NULL) != LP_OK ||
 	    s->state[i] == 'Z' || s->state[i] == 'X') {
 		s->state[i] = th->state = 0;	/* ended since the refresh */
 		return false;
 	}
 	th->state = s->state[i];
 	th->state_ns = now;
-	s->cpu_delta[i] = th->cpu_ns && cpu >= th->cpu_ns ? cpu - th->cpu_ns : 0;
-	th->cpu_ns = cpu;
+	if (want_cpu) {
+		s->cpu_delta[i] = th->cpu_ns && cpu >= th->cpu_ns ?
+					  cpu - th->cpu_ns : 0;
+		th->cpu_ns = cpu;
+		th->cpu_at = now;
+	}
 	return true;
 }
 
@@ -334,8 +381,14 @@ static size_t read_states(sampler *s, uint64_t now, bool fresh)
 	}
 	if (!due)
 		return alive;
+	/* The process clock helps only when a thread may be left unread. */
+	bool sleepers = false;
+	for (size_t i = 0; i < nth && !fresh && !sleepers; i++) {
+		struct target_thread *th = target_thread_at(s->t, i);
+		sleepers = !s->state[i] && th->state && th->state != 'R';
+	}
 	uint64_t pcpu = 0, accounted = 0;
-	bool have_pcpu = target_cpu_ns(s->t, &pcpu) == LP_OK;
+	bool have_pcpu = sleepers && target_cpu_ns(s->t, &pcpu) == LP_OK;
 	/* Whether every thread's last reading was the last pass's. */
 	bool in_step = have_pcpu && s->pcpu_at && pcpu >= s->pcpu_ns;
 	size_t deferred = 0;
@@ -349,7 +402,7 @@ static size_t read_states(sampler *s, uint64_t now, bool fresh)
 			deferred++;	/* decided below */
 			continue;
 		}
-		if (!read_state(s, th, i, now))
+		if (!read_state(s, th, i, now, have_pcpu))
 			continue;
 		alive++;
 		accounted += s->cpu_delta[i];
@@ -367,7 +420,7 @@ static size_t read_states(sampler *s, uint64_t now, bool fresh)
 				s->state[i] = th->state;
 				th->state_ns = now;
 				alive++;
-			} else if (read_state(s, th, i, now)) {
+			} else if (read_state(s, th, i, now, true)) {
 				alive++;
 			}
 		}
@@ -431,6 +484,7 @@ static int tick(sampler *s, uint64_t now, uint64_t rel_ns, sampler_sink sink,
 	if (s->tasks && (rc = tasks_tick(s, pts, npts, view != NULL)) != LP_OK)
 		goto out;
 	rc = LP_OK;
+	index_py_threads(s, pts, npts);
 	for (size_t i = 0; i < nth; i++) {
 		struct target_thread *th = target_thread_at(s->t, i);
 		char state = s->state[i];
@@ -438,7 +492,7 @@ static int tick(sampler *s, uint64_t now, uint64_t rel_ns, sampler_sink sink,
 			continue;
 		uint64_t cpu_delta = s->cpu_delta[i];
 
-		const struct py_thread *pt = s->py ? find_py_thread(pts, npts, th->tid) : NULL;
+		const struct py_thread *pt = s->py ? find_py_thread(s, pts, th->tid) : NULL;
 		if (s->py && !pt && !s->unw)
 			continue;	/* not a Python thread */
 		uint32_t flags = state == 'R' ? SAMPLE_ON_CPU : SAMPLE_IDLE;

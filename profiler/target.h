@@ -16,7 +16,8 @@ struct target_thread {
 	char name[16];		/* comm, as in /proc/PID/task/TID/comm */
 	int stat_fd;		/* open /proc/PID/task/TID/stat, or -1 */
 	int schedstat_fd;	/* open /proc/PID/task/TID/schedstat, or -1 */
-	uint64_t cpu_ns;	/* CPU time at the previous sample */
+	uint64_t cpu_ns;	/* CPU time at the previous reading */
+	uint64_t cpu_at;	/* when that was (monotonic ns) */
 	bool seized;		/* PTRACE_SEIZE done */
 	bool stopped;		/* interrupted and not yet resumed */
 	bool group_stop;	/* the stop was a job-control group stop */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "python/py.h"
+#include "python/pyproc.h"
 #include "symbols.h"
 #include "target.h"
 
@@ -149,8 +150,15 @@ static void python_v(const char *py, char *out, size_t len)
 	}
 }
 
+static pid_t spawn_script(const char *py, const char *path, const char *mode);
+
 /* Starts py script mode; returns the pid once "ready" was printed. */
 static pid_t spawn(const char *py, const char *mode)
+{
+	return spawn_script(py, script_path, mode);
+}
+
+static pid_t spawn_script(const char *py, const char *path, const char *mode)
 {
 	int p[2];
 	if (pipe(p) != 0)
@@ -160,7 +168,7 @@ static pid_t spawn(const char *py, const char *mode)
 		dup2(p[1], 1);
 		close(p[0]);
 		close(p[1]);
-		execl(py, py, script_path, mode, (char *)NULL);
+		execl(py, py, path, mode, (char *)NULL);
 		_exit(127);
 	}
 	close(p[1]);
@@ -413,6 +421,91 @@ out:
 	return fails;
 }
 
+/* Light samples (walk.c): while the main thread keeps the GIL, only it is
+ * walked again; the other thread's frames are reused until the GIL's
+ * switch count moves.  It must still be seen changing between two
+ * functions, every time it runs. */
+static const char *light_script =
+	"import sys, threading, time\n"
+	"def nap_a(): time.sleep(0.01)\n"
+	"def nap_b(): time.sleep(0.01)\n"
+	"def other():\n"
+	"    while 1:\n"
+	"        nap_a()\n"
+	"        nap_b()\n"
+	"def spin():\n"
+	"    x = 0\n"
+	"    while 1: x += 1\n"
+	"t = threading.Thread(target=other)\n"
+	"t.daemon = True\n"
+	"t.start()\n"
+	"sys.stdout.write('ready\\n'); sys.stdout.flush()\n"
+	"spin()\n";
+
+static int light_one(const struct interp *in, const char *path)
+{
+	pid_t pid = spawn_script(in->path, path, "x");
+	if (pid < 0) {
+		printf("FAIL light %s: target did not start\n", in->label);
+		return 1;
+	}
+	struct session ss;
+	lp_error err = { 0 };
+	int fails = 0;
+	if (open_session(&ss, pid, &err) != LP_OK) {
+		printf("FAIL light %s: %s\n", in->label, err.msg);
+		fails = 1;
+		goto out;
+	}
+	unsigned a = 0, b = 0, spin = 0, total = 2000;
+	for (unsigned i = 0; i < total; i++) {
+		struct py_thread *th;
+		size_t n;
+		if (py_proc_sample(ss.py, &th, &n) != LP_OK)
+			continue;
+		a += find_thread(th, n, "nap_a") != NULL;
+		b += find_thread(th, n, "nap_b") != NULL;
+		spin += find_thread(th, n, "spin") != NULL;
+		usleep(500);
+	}
+	uint64_t light = ss.py->light_samples;
+	printf("light %s: %llu of %u samples light; nap_a %u, nap_b %u, "
+	       "spin %u\n", in->label, (unsigned long long)light, total, a, b,
+	       spin);
+	/* Both naps are about half the time each; the spinner always. */
+	if (a < total / 5 || b < total / 5 || spin < total * 9 / 10) {
+		printf("FAIL light %s: a thread's stack went stale\n", in->label);
+		fails++;
+	}
+	/* 3.7+ keep the GIL's switch count where we read it. */
+	if (!strstr(in->label, "2.7") && !strstr(in->label, "3.6") &&
+	    light < total / 2) {
+		printf("FAIL light %s: light samples not taken\n", in->label);
+		fails++;
+	}
+out:
+	close_session(&ss);
+	reap(pid);
+	return fails;
+}
+
+START_TEST(test_light_samples)
+{
+	char path[] = "/tmp/loupe-py-light-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_ge(write(fd, light_script, strlen(light_script)), 0);
+	close(fd);
+	struct interp v[32];
+	size_t n = list_interps(v, 32);
+	int fails = 0;
+	for (size_t i = 0; i < n; i++)
+		fails += light_one(&v[i], path);
+	unlink(path);
+	ck_assert_int_eq(fails, 0);
+}
+END_TEST
+
 START_TEST(test_every_interpreter)
 {
 	struct interp v[32];
@@ -551,6 +644,7 @@ int main(void)
 	tcase_add_test(tc, test_unicode_names);
 	tcase_add_test(tc, test_target_exits);
 	tcase_add_test(tc, test_bench);
+	tcase_add_test(tc, test_light_samples);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);
