@@ -269,14 +269,17 @@ int dump_tasks(sampler *s, target *t, profile *p, bool tasks, bool json)
 	} else {
 		printf("Process %d: %s\n%s (%s)\n", (int)target_pid(t),
 		       target_comm(t), sampler_describe(s), target_exe(t));
-		if (aio)
+		size_t ntasks = 0;
+		if (aio) {
+			aio_reader_tasks(aio, &ntasks, NULL);
 			status = print_tree(aio);
-		/* the running task's thread, or every thread when task mode
-		 * could not go on */
+		}
+		/* the running task's thread, or every thread when there is
+		 * no task (no asyncio, or task mode could not go on) */
 		for (size_t i = 0; i < sn.n && !status; i++) {
 			const struct aio_task *run =
 				aio ? aio_reader_running(aio, sn.v[i].tid) : NULL;
-			if (aio && !run)
+			if (ntasks && !run)
 				continue;
 			printf("\nThread %d \"%s\"%s%s:\n", (int)sn.v[i].tid,
 			       sn.v[i].name, run ? " running task " : "",
