@@ -1254,12 +1254,23 @@ const struct aio_layout *aio_layout_table(int minor)
 	return NULL;
 }
 
+const struct aio_layout *aio_reader_layout(const aio_reader *a)
+{
+	return a->need_layout ? NULL : a->A;
+}
+
 int aio_reader_new(aio_reader **out, py_proc *py, lp_error *err)
 {
+	return aio_reader_new_with(out, py, NULL, err);
+}
+
+int aio_reader_new_with(aio_reader **out, py_proc *py,
+			const struct aio_layout *given, lp_error *err)
+{
 	*out = NULL;
-	const struct aio_layout *A = py->L.major == 3 ?
+	const struct aio_layout *A = given ? given : py->L.major == 3 ?
 		aio_layout_table(py->L.minor) : NULL;
-	bool from_process = py->L.major == 3 && py->L.minor >= 14;
+	bool from_process = !given && py->L.major == 3 && py->L.minor >= 14;
 	if (!A && !from_process)
 		return lp_error_set(err, LP_EUNSUPPORTED, "asyncio tasks of "
 				    "CPython %s cannot be read (3.6 and later "
@@ -1268,7 +1279,9 @@ int aio_reader_new(aio_reader **out, py_proc *py, lp_error *err)
 	if (!a)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	a->py = py;
-	a->A = from_process ? &a->own : A;
+	if (given)
+		a->own = *given;
+	a->A = from_process || given ? &a->own : A;
 	a->need_layout = from_process;
 	a->addrs = malloc(MAX_ASYNCIO_TASKS * sizeof *a->addrs);
 	a->cur = calloc(MAX_ASYNCIO_TASKS, sizeof *a->cur);

@@ -68,4 +68,12 @@ int aio_layout_from_process(struct py_proc *py, struct aio_layout *out,
  * current_tasks, which no Python namespace reaches. */
 int aio_module_symbol(struct py_proc *py, const char *name, uint64_t *addr);
 
+/* For the unit tests, which replay a process over a memory image: the
+ * layout a reader uses (NULL while not known yet), and a reader built on
+ * a given one (a 3.14 layout captured from the live process). */
+struct aio_reader;
+const struct aio_layout *aio_reader_layout(const struct aio_reader *a);
+int aio_reader_new_with(struct aio_reader **out, struct py_proc *py,
+			const struct aio_layout *given, lp_error *err);
+
 #endif

@@ -17,6 +17,7 @@
 
 #include "bounds.h"
 #include "python/asyncio.h"
+#include "python/asyncio_layout.h"
 #include "python/pyproc.h"
 #include "symbols.h"
 #include "target.h"
@@ -92,6 +93,7 @@ static const char *script =
 
 struct snapshot {
 	struct py_layout L;
+	struct aio_layout A;		/* the reader's, as it was live */
 	char version[32];
 	uint64_t interp_head_addr, runtime, code_type;
 	struct region *v;
@@ -177,6 +179,8 @@ static int capture(const char *py, struct snapshot *snap)
 		goto out;
 	}
 	tasks_text(a, snap->text, sizeof snap->text);
+	ck_assert_ptr_nonnull(aio_reader_layout(a));
+	snap->A = *aio_reader_layout(a);
 	snap->L = live->L;
 	memcpy(snap->version, live->version, sizeof snap->version);
 	snap->interp_head_addr = live->interp_head_addr;
@@ -266,7 +270,7 @@ static void fuzz_version(const char *label, const struct snapshot *snap,
 	replay_init(&py, snap, img);
 	aio_reader *a;
 	lp_error err;
-	ck_assert_int_eq(aio_reader_new(&a, &py, &err), LP_OK);
+	ck_assert_int_eq(aio_reader_new_with(&a, &py, &snap->A, &err), LP_OK);
 	char text[sizeof snap->text];
 	tasks_text(a, text, sizeof text);
 	ck_assert_str_eq(text, snap->text);
@@ -307,7 +311,7 @@ static void fuzz_version(const char *label, const struct snapshot *snap,
 		img = build_image(v, snap->n);
 		replay_init(&py, snap, img);
 		double t0 = now_ms();
-		if (aio_reader_new(&a, &py, &err) == LP_OK) {
+		if (aio_reader_new_with(&a, &py, &snap->A, &err) == LP_OK) {
 			check_bounds(a);
 			aio_reader_update(a, NULL, 0, false, &err);
 			check_bounds(a);
@@ -332,6 +336,8 @@ static void fuzz_version(const char *label, const struct snapshot *snap,
 	ck_assert(worst < 10000);
 }
 
+static void run_python(const char *minor, const char *py);
+
 static void run_version(const char *minor)
 {
 	char pattern[256], py[512];
@@ -348,6 +354,11 @@ static void run_version(const char *minor)
 		fprintf(stderr, "SKIP asyncio %s: not under %s\n", minor, PYENV);
 		return;
 	}
+	run_python(minor, py);
+}
+
+static void run_python(const char *minor, const char *py)
+{
 	struct snapshot snap = { 0 };
 	ck_assert_msg(capture(py, &snap) == 0, "capture of %s failed", py);
 	/* the live read saw the whole tree */
@@ -373,6 +384,21 @@ START_TEST(asyncio_311) { run_version("3.11"); } END_TEST
 START_TEST(asyncio_312) { run_version("3.12"); } END_TEST
 START_TEST(asyncio_313) { run_version("3.13"); } END_TEST
 
+/* 3.14: tasks in linked lists, offsets from the process (the layout the
+ * live reader built is given to the replay). */
+START_TEST(asyncio_314)
+{
+	const char *py = getenv("LOUPE_PY314") ? getenv("LOUPE_PY314") :
+			 "/opt/loupe-py314/usr/bin/python3.14";
+	if (access(py, X_OK) != 0) {
+		fprintf(stderr, "SKIP asyncio 3.14: %s not found (run "
+			"tools/get-python3.14)\n", py);
+		return;
+	}
+	run_python("3.14", py);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("py_asyncio");
@@ -383,6 +409,7 @@ int main(void)
 	tcase_add_test(tc, asyncio_311);
 	tcase_add_test(tc, asyncio_312);
 	tcase_add_test(tc, asyncio_313);
+	tcase_add_test(tc, asyncio_314);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
