@@ -624,6 +624,13 @@ static bool handle_key(struct top *tp, int ch)
 			say(tp, "the task view needs task sampling: start loupe top with --tasks");
 			break;
 		}
+		pthread_mutex_lock(&tp->lock);
+		bool off = sampler_tasks(tp->s) == NULL;
+		pthread_mutex_unlock(&tp->lock);
+		if (off && !tp->ao.tasks) {
+			say(tp, "task sampling is off: this target's asyncio cannot be read (thread stacks only)");
+			break;
+		}
 		tp->ao.tasks = !tp->ao.tasks;
 		if (tp->ao.tasks) {
 			/* coroutines by wall time, suspended included */
