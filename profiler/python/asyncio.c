@@ -638,6 +638,9 @@ static int read_set(aio_reader *a, int i, bool *changed)
 	return LP_OK;
 }
 
+/* Weakrefs of a WeakSet read per vectored read (below MAX_IOV). */
+#define WEAKREF_BATCH 512
+
 static int list_tasks(aio_reader *a)
 {
 	bool changed = a->naddrs == 0;
@@ -654,8 +657,8 @@ static int list_tasks(aio_reader *a)
 		if (!a->sets[i])
 			continue;
 		size_t slots = a->table_len[i] / 16;
-		struct remote_iov iov[64];
-		uint64_t got[64];
+		struct remote_iov iov[WEAKREF_BATCH];
+		uint64_t got[WEAKREF_BATCH];
 		size_t niov = 0;
 		for (size_t s = 0; s <= slots; s++) {
 			uint64_t key = s < slots ? w64(a->table[i], s * 16) : 0;
@@ -670,7 +673,7 @@ static int list_tasks(aio_reader *a)
 								 &got[niov], 8 };
 				niov++;
 			}
-			if (niov == 64 || (s == slots && niov)) {
+			if (niov == WEAKREF_BATCH || (s == slots && niov)) {
 				if (mem_readv(a->py->reader, iov, niov) ==
 				    LP_ENOPROC)
 					return LP_ENOPROC;
