@@ -127,8 +127,10 @@ int report_tasks(const profile *p)
 		return 0;
 	}
 	printf("Per coroutine, over %llu task samples%s%s%s: wall = running or\n"
-	       "suspended in it (as yappi's wall clock), CPU = on CPU in it,\n"
-	       "tasks = distinct tasks seen in it, avg = tasks in it at a time.\n\n",
+	       "suspended in it (as yappi's wall clock), summed over its tasks\n"
+	       "(%% of the recording: 200 = two tasks all along), CPU = on CPU\n"
+	       "in it, tasks = distinct tasks seen in it, avg = tasks in it at a\n"
+	       "time.\n\n",
 	       (unsigned long long)total, rate > 0 ? " at " : "",
 	       r && rate > 0 ? r : "", rate > 0 ? " Hz" : "");
 	printf("  %10s %7s %10s %7s %7s %9s  %s\n", "wall s", "wall %",
