@@ -51,6 +51,7 @@ struct perf_native {
 	unsigned char *scratch;	/* a record cut by the ring's end, joined */
 	uint64_t ips[MAX_STACK_DEPTH];
 	bool maps_changed;
+	uint64_t base_period, rng;
 	struct perf_native_stats st;
 };
 
@@ -220,6 +221,8 @@ int perf_native_open(perf_native **out, target *t, unwinder *u,
 	a->type = PERF_TYPE_SOFTWARE;
 	a->config = PERF_COUNT_SW_TASK_CLOCK;
 	a->sample_period = 1000000000ull / rate_hz;
+	pn->base_period = a->sample_period;
+	pn->rng = (uint64_t)target_pid(t) * 0x9e3779b97f4a7c15ull | 1;
 	a->sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |
 			 PERF_SAMPLE_PERIOD | PERF_SAMPLE_REGS_USER |
 			 PERF_SAMPLE_STACK_USER;
@@ -419,6 +422,23 @@ static void drain_ring(perf_native *pn, struct pn_thread *th,
 	__atomic_store_n(&mp->data_tail, tail, __ATOMIC_RELEASE);
 }
 
+/* A fixed period in CPU time is a stroboscope: a target whose loop takes a
+ * few milliseconds is seen at the same few phases of it over and over
+ * (test_native caught a 3:1 split read as 6:1).  Each drain gives every
+ * event a new period within +-25% of the asked one; the kernel restarts
+ * the count from it, so each window starts at a new phase. */
+static void jitter_period(perf_native *pn, struct pn_thread *th)
+{
+	pn->rng ^= pn->rng << 13;
+	pn->rng ^= pn->rng >> 7;
+	pn->rng ^= pn->rng << 17;
+	uint64_t p = pn->base_period - pn->base_period / 4 +
+		     pn->rng % (pn->base_period / 2 + 1);
+	if (p == 0)
+		p = 1;
+	ioctl(th->fd, PERF_EVENT_IOC_PERIOD, &p);
+}
+
 /* True when a ring holds a PERF_RECORD_MMAP (a new executable mapping):
  * headers only, no record is consumed. */
 static bool ring_has_mmap(const perf_native *pn, const struct pn_thread *th)
@@ -470,8 +490,11 @@ int perf_native_drain(perf_native *pn, perf_native_cb cb, void *ctx)
 		}
 	scan_mmaps(pn);
 	for (size_t i = 0; i < pn->nth; i++)
-		if (pn->th[i].base)
+		if (pn->th[i].base) {
 			drain_ring(pn, &pn->th[i], cb, ctx);
+			if (!pn->th[i].gone)
+				jitter_period(pn, &pn->th[i]);
+		}
 	size_t w = 0;
 	for (size_t i = 0; i < pn->nth; i++) {
 		if (pn->th[i].gone) {

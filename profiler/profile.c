@@ -70,6 +70,10 @@ struct profile {
 	struct sample *timeline;
 	size_t ntimeline, timeline_cap;
 
+	/* spans (tracer ticks and stalls) */
+	struct profile_span *spans;
+	size_t nspans, span_cap;
+
 	/* threads */
 	struct profile_thread *threads;
 	size_t nthreads, thread_cap;
@@ -498,8 +502,25 @@ int profile_add_agg(profile *p, const struct profile_agg *in)
 	return LP_OK;
 }
 
+int profile_add_span(profile *p, const struct profile_span *sp)
+{
+	if (sp->cat >= p->nstrs || sp->name >= p->nstrs || sp->detail >= p->nstrs)
+		return LP_EINVAL;
+	if (grow(&p->spans, &p->span_cap, p->nspans + 1, sizeof *p->spans))
+		return LP_ENOMEM;
+	p->spans[p->nspans++] = *sp;
+	return LP_OK;
+}
+
+const struct profile_span *profile_spans(const profile *p, size_t *n)
+{
+	*n = p->nspans;
+	return p->spans;
+}
+
 void profile_reset_samples(profile *p)
 {
+	p->nspans = 0;
 	p->naggs = 0;
 	htab_clear(&p->agg_tab);
 	p->ntimeline = 0;
@@ -657,6 +678,7 @@ void profile_free(profile *p)
 	free(p->aggs);
 	free(p->agg_tab.slots);
 	free(p->timeline);
+	free(p->spans);
 	free(p->threads);
 	free(p->thread_tab.slots);
 	free(p->meta);
@@ -746,6 +768,7 @@ size_t profile_memory(const profile *p)
 	       p->agg_cap * sizeof *p->aggs +
 	       p->agg_tab.cap * sizeof(struct hslot) +
 	       p->timeline_cap * sizeof *p->timeline +
+	       p->span_cap * sizeof *p->spans +
 	       p->thread_cap * sizeof *p->threads +
 	       p->thread_tab.cap * sizeof(struct hslot) +
 	       p->meta_cap * sizeof *p->meta;

@@ -71,6 +71,18 @@ struct profile_agg {
 	uint64_t cpu_ns;	/* sum of cpu_ns */
 };
 
+/* A span of time on a thread that is not a sample: an event-loop tick or
+ * stall from the tracer.  Kept in the order added; formats with a timeline
+ * draw them (chrome) and the raw format keeps them. */
+struct profile_span {
+	uint64_t start_ns;	/* since the recording started */
+	uint64_t dur_ns;
+	int32_t pid, tid;
+	uint32_t cat;		/* string id: kind ("tick", "stall") */
+	uint32_t name;		/* string id: what is shown on the slice */
+	uint32_t detail;	/* string id: free text (0: none) */
+};
+
 struct profile_thread {
 	int32_t pid, tid;
 	uint32_t name;		/* string id */
@@ -105,7 +117,11 @@ const char *profile_meta(const profile *p, const char *key);
 void profile_set_start_ns(profile *p, uint64_t unix_ns);
 uint64_t profile_start_ns(const profile *p);
 
-/* Drops every sample and aggregate, keeps the interned tables. */
+/* Appends a span.  LP_EINVAL when a string id is unknown, LP_ENOMEM. */
+int profile_add_span(profile *p, const struct profile_span *sp);
+const struct profile_span *profile_spans(const profile *p, size_t *n);
+
+/* Drops every sample, aggregate and span, keeps the interned tables. */
 void profile_reset_samples(profile *p);
 
 /* Read access. */

@@ -92,6 +92,10 @@ struct sampler {
 	uint32_t tid_gen;
 	char state[MAX_THREADS];		/* per thread of this tick */
 	uint64_t cpu_delta[MAX_THREADS];
+	/* sampler_sample_threads: the threads of this tick, or none for
+	 * every thread */
+	const pid_t *only;
+	size_t nonly;
 };
 
 static uint64_t mono_ns(void)
@@ -452,6 +456,16 @@ static int tasks_tick(sampler *s, const struct py_thread *pts, size_t npts,
 	return LP_OK;
 }
 
+static bool wanted(const sampler *s, pid_t tid)
+{
+	if (!s->only)
+		return true;
+	for (size_t i = 0; i < s->nonly; i++)
+		if (s->only[i] == tid)
+			return true;
+	return false;
+}
+
 /* One tick: every thread once.  With view set, stacks go to it instead of
  * into the aggregates (dump). */
 static int tick(sampler *s, uint64_t now, uint64_t rel_ns, sampler_sink sink,
@@ -463,8 +477,19 @@ static int tick(sampler *s, uint64_t now, uint64_t rel_ns, sampler_sink sink,
 	/* States first: a thread we pause reads as 't' afterwards. */
 	size_t nth = target_nthreads(s->t);
 	size_t alive = read_states(s, now, view != NULL);
+	if (s->only) {
+		alive = 0;
+		for (size_t i = 0; i < nth; i++) {
+			if (!wanted(s, target_thread_at(s->t, i)->tid))
+				s->state[i] = 0;
+			else if (s->state[i])
+				alive++;
+		}
+	}
 	if (alive == 0 && !target_alive(s->t))
 		return LP_ENOPROC;
+	if (alive == 0 && s->only)
+		return LP_OK;	/* the threads asked for are gone */
 	bool pause_all = s->o.blocking || (s->unw && s->py);
 	if (pause_all && target_pause_all(s->t) == LP_ENOPROC)
 		return LP_ENOPROC;
@@ -922,6 +947,30 @@ int sampler_run(sampler *s, volatile sig_atomic_t *stop, sampler_sink sink,
 	}
 	s->st.elapsed_ns = mono_ns() - start;
 	return rc;
+}
+
+int sampler_sample_threads(sampler *s, const pid_t *tids, size_t n,
+			   uint64_t rel_ns, sampler_sink sink, void *sink_ctx,
+			   lp_error *err)
+{
+	if (n == 0)
+		return LP_OK;
+	s->only = tids;
+	s->nonly = n;
+	s->tick_weight = 1;
+	int rc = tick(s, mono_ns(), rel_ns, sink, sink_ctx, NULL, NULL);
+	s->only = NULL;
+	s->nonly = 0;
+	if (rc == LP_ENOPROC || rc == LP_EPERM) {
+		s->exited = true;
+		return lp_error_set(err, LP_ENOPROC, "PID %d exited",
+				    (int)target_pid(s->t));
+	}
+	if (rc != LP_OK)
+		return lp_error_set(err, rc, "sampling PID %d failed: %s",
+				    (int)target_pid(s->t), lp_strerror(rc));
+	s->st.ticks++;
+	return LP_OK;
 }
 
 int sampler_snapshot(sampler *s, view_fn fn, void *ctx, lp_error *err)

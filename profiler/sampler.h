@@ -82,6 +82,15 @@ bool sampler_target_exited(const sampler *s);
 void sampler_set_lock(sampler *s, pthread_mutex_t *lock);
 const struct sampler_stats *sampler_stats(const sampler *s);
 
+/* Takes one sample of the threads tids[0..n) now, added to the profile and
+ * passed to sink like a tick's, with time rel_ns (the caller's clock): the
+ * tracer samples an event-loop thread at a raised rate only while it is
+ * busy.  A thread that has ended is skipped; LP_ENOPROC when the process
+ * is gone (sampler_target_exited is then true). */
+int sampler_sample_threads(sampler *s, const pid_t *tids, size_t n,
+			   uint64_t rel_ns, sampler_sink sink, void *sink_ctx,
+			   lp_error *err);
+
 /* Takes one sample of every thread now, without adding it to the profile's
  * aggregates; calls fn for each thread (stacks are interned in the
  * profile). */

@@ -8,6 +8,7 @@ include $(srcdir)/tests/unit/elf.mk
 include $(srcdir)/tests/unit/python.mk
 include $(srcdir)/tests/unit/formats.mk
 include $(srcdir)/tests/unit/top.mk
+include $(srcdir)/tests/unit/trace.mk
 include $(srcdir)/tests/targets/local.mk
 
 EXTRA_DIST += tests/run tests/functional

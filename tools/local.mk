@@ -15,3 +15,11 @@ tools_loupe_bench_LDADD = $(LOUPE_ENGINE_LIBS)
 tools_loupe_bench_target_SOURCES = tools/bench-src/bench_target.c
 tools_loupe_bench_target_CFLAGS = -O2 -fomit-frame-pointer -fno-inline \
 	-fno-optimize-sibling-calls
+
+# The loopback HTTP client of tools/bench's trace section.
+noinst_PROGRAMS += tools/loupe-http-load
+tools_loupe_http_load_SOURCES = tools/bench-src/http_load.c
+tools_loupe_http_load_CFLAGS = -O2
+noinst_PROGRAMS += tools/loupe-poll-cost
+tools_loupe_poll_cost_SOURCES = tools/bench-src/poll_cost.c
+tools_loupe_poll_cost_CFLAGS = -O2

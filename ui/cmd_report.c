@@ -1,6 +1,7 @@
 /* loupe report: convert or summarize a .loupe recording. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "commands.h"
 #include "formats/formats.h"
@@ -45,6 +46,25 @@ static uint64_t total_of(const struct profile_func_stats *f, bool wall)
 static double pct(uint64_t n, uint64_t d)
 {
 	return d ? 100.0 * (double)n / (double)d : 0.0;
+}
+
+/* A recording of loupe trace: its ticks and stalls (profile spans). */
+static void print_spans(const profile *p)
+{
+	size_t n, ticks = 0, stalls = 0;
+	const struct profile_span *sp = profile_spans(p, &n);
+	for (size_t i = 0; i < n; i++)
+		strcmp(profile_str(p, sp[i].cat), "stall") == 0 ? stalls++ : ticks++;
+	if (!n)
+		return;
+	printf("\nEvent-loop trace: %zu ticks, %zu stalls\n", ticks + stalls, stalls);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(profile_str(p, sp[i].cat), "stall") != 0)
+			continue;
+		printf("  %s at %.3f s on thread %d: %s\n", profile_str(p, sp[i].name),
+		       (double)sp[i].start_ns / 1e9, (int)sp[i].tid,
+		       profile_str(p, sp[i].detail));
+	}
 }
 
 static int print_summary(const profile *p, const struct cli_opts *o)
@@ -102,6 +122,7 @@ static int print_summary(const profile *p, const struct cli_opts *o)
 		       pct(fs[i].total_samples, total_wall), name);
 	}
 	free(fs);
+	print_spans(p);
 	return 0;
 }
 

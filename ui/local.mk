@@ -9,7 +9,8 @@ loupe_SOURCES = \
 	ui/cmd_dump.c \
 	ui/dump_tasks.c ui/dump_tasks.h \
 	ui/cmd_report.c \
-	ui/report_tasks.c ui/report_tasks.h
+	ui/report_tasks.c ui/report_tasks.h \
+	ui/cmd_trace.c
 loupe_LDADD = $(LOUPE_ENGINE_LIBS)
 
 # The live view (only ui/top* links ncurses) and report/diff front ends add

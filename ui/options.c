@@ -15,6 +15,7 @@ enum {
 	O_MODE = 256, O_NATIVE, O_BLOCKING, O_NONBLOCKING, O_THREADS, O_IDLE,
 	O_NO_LINES, O_FORMAT, O_HELP,
 	O_INVERTED = 400, O_THRESHOLD, O_TASKS,
+	O_PTRACE = 500,
 };
 
 void cli_error(const char *fmt, ...)
@@ -35,6 +36,25 @@ static int parse_double(const char *s, double *out)
 	if (errno || end == s || *end || !(v > 0))
 		return -1;
 	*out = v;
+	return 0;
+}
+
+/* A time: "50" (ms), "50ms", "0.05s", "500us"; into ms. */
+static int parse_time_ms(const char *s, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || !(v > 0))
+		return -1;
+	if (*end == 0 || strcmp(end, "ms") == 0)
+		*out = v;
+	else if (strcmp(end, "s") == 0)
+		*out = v * 1e3;
+	else if (strcmp(end, "us") == 0)
+		*out = v / 1e3;
+	else
+		return -1;
 	return 0;
 }
 
@@ -68,6 +88,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		{ "inverted", no_argument, NULL, O_INVERTED },
 		{ "threshold", required_argument, NULL, O_THRESHOLD },
 		{ "tasks", no_argument, NULL, O_TASKS },
+		{ "ptrace", no_argument, NULL, O_PTRACE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -99,7 +120,10 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 			need = OPT_TASKS;
 			break;
 		case O_THRESHOLD:
-			need = OPT_DIFF;
+			need = allowed & OPT_TRACE ? OPT_TRACE : OPT_DIFF;
+			break;
+		case O_PTRACE:
+			need = OPT_TRACE;
 			break;
 		case O_MODE: case O_THREADS: case O_IDLE: case O_NO_LINES:
 			need = OPT_SHAPE;
@@ -126,6 +150,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		case 'r':
 			if (parse_double(optarg, &o->rate) || o->rate > MAX_RATE_HZ)
 				return usage_error(cmd, "invalid rate '%s': expected samples per second, more than 0 and at most %.0f", optarg, MAX_RATE_HZ);
+			o->rate_set = true;
 			break;
 		case 'd':
 			if (parse_double(optarg, &o->duration))
@@ -160,6 +185,13 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		case O_INVERTED: o->inverted = true; break;
 		case O_TASKS: o->tasks = true; break;
 		case O_THRESHOLD: {
+			if (allowed & OPT_TRACE) {
+				/* loupe trace: a time */
+				if (parse_time_ms(optarg, &o->threshold))
+					return usage_error(cmd, "invalid threshold '%s': expected a time such as 50ms or 0.2s", optarg);
+				o->threshold_set = true;
+				break;
+			}
 			/* percentage points of the total; 0 flags any growth */
 			char *end;
 			errno = 0;
@@ -170,6 +202,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 			o->threshold_set = true;
 			break;
 		}
+		case O_PTRACE: o->ptrace = true; break;
 		case 'q': o->quiet = true; break;
 		case ':':
 			return usage_error(cmd, "option %s needs a value", argv[optind - 1]);

@@ -14,8 +14,9 @@ enum {
 	OPT_OUTPUT = 1 << 2,	/* -o --format */
 	OPT_SHAPE = 1 << 3,	/* --mode --threads --no-lines --idle */
 	OPT_DIFF = 1 << 6,	/* --threshold (loupe diff) */
-	OPT_TASKS = 1 << 7,	/* --tasks (asyncio task mode) */
-	OPT_TEXT_JSON = 1 << 8,	/* --format text|json (loupe dump) */
+	OPT_TRACE = 1 << 7,	/* --threshold TIME --ptrace (loupe trace) */
+	OPT_TASKS = 1 << 8,	/* --tasks (asyncio task mode) */
+	OPT_TEXT_JSON = 1 << 9,	/* --format text|json (loupe dump) */
 };
 
 struct cli_opts {
@@ -31,8 +32,11 @@ struct cli_opts {
 	const char *output;
 	enum output_format format;
 	bool inverted;		/* --inverted: icicle flame graph */
-	double threshold;	/* --threshold PCT (loupe diff), in points */
+	double threshold;	/* --threshold PCT (loupe diff), in points;
+				 * --threshold TIME (loupe trace), in ms */
 	bool threshold_set;
+	bool rate_set;		/* -r was given */
+	bool ptrace;		/* --ptrace: loupe trace without tracepoints */
 	char **args;		/* positional arguments */
 	int nargs;
 };

@@ -13,12 +13,20 @@
  * - timestamps are microseconds since the recording started, as the format
  *   requires, with ns precision;
  * - this is the one format whose size and memory grow with the samples: it
- *   needs the timeline (profile_keep_timeline). */
+ *   needs the timeline (profile_keep_timeline);
+ * - spans (the tracer's loop ticks and stalls) are X slices on a track of
+ *   their own beside their thread's (SPAN_TRACK + tid, named "loop TID"),
+ *   since they need not nest with the sample slices; a stall is coloured
+ *   (cname, which chrome://tracing honours). */
 #include "writer_util.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Track ids of spans: above any TID (PID_MAX_LIMIT is 2^22), so never a
+ * real thread's. */
+#define SPAN_TRACK (1 << 22)
 
 struct tstate {
 	int32_t pid, tid;
@@ -168,6 +176,49 @@ static int step(struct chrome *c, const struct sample *s, bool counts,
 	return LP_OK;
 }
 
+static bool track_named(const struct profile_span *sp, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (sp[j].pid == sp[i].pid && sp[j].tid == sp[i].tid)
+			return true;
+	return false;
+}
+
+static void write_spans(struct chrome *c)
+{
+	size_t n;
+	const struct profile_span *sp = profile_spans(c->p, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (track_named(sp, i))
+			continue;
+		sep(c);
+		fprintf(c->fp, "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%" PRId32
+			",\"tid\":%" PRId64 ",\"args\":{\"name\":\"loop %" PRId32 "\"}}",
+			sp[i].pid, (int64_t)SPAN_TRACK + sp[i].tid, sp[i].tid);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *cat = profile_str(c->p, sp[i].cat);
+		sep(c);
+		fprintf(c->fp, "{\"ph\":\"X\",\"pid\":%" PRId32 ",\"tid\":%" PRId64
+			",\"ts\":", sp[i].pid, (int64_t)SPAN_TRACK + sp[i].tid);
+		put_ts(c->fp, sp[i].start_ns);
+		fputs(",\"dur\":", c->fp);
+		put_ts(c->fp, sp[i].dur_ns);
+		fputs(",\"name\":", c->fp);
+		json_string(c->fp, profile_str(c->p, sp[i].name));
+		fputs(",\"cat\":", c->fp);
+		json_string(c->fp, cat);
+		if (strcmp(cat, "stall") == 0)
+			fputs(",\"cname\":\"terrible\"", c->fp);
+		if (sp[i].detail) {
+			fputs(",\"args\":{\"detail\":", c->fp);
+			json_string(c->fp, profile_str(c->p, sp[i].detail));
+			fputc('}', c->fp);
+		}
+		fputc('}', c->fp);
+	}
+}
+
 int chrome_write(const profile *p, FILE *fp, const struct output_opts *o)
 {
 	size_t ns;
@@ -225,6 +276,7 @@ int chrome_write(const profile *p, FILE *fp, const struct output_opts *o)
 	}
 	for (size_t i = 0; i < c.nth; i++)
 		close_to(&c, &c.th[i], 0, c.th[i].last_ns + period_ns);
+	write_spans(&c);
 	fputs("\n]}\n", fp);
 	rc = ferror(fp) ? LP_EIO : LP_OK;
 out:

@@ -41,6 +41,9 @@
  *           uv gil_samples, uv idle_samples, uv cpu_ns (a profile written
  *           without its timeline)
  *   END     empty; written by a clean close, absent after a crash
+ *   SPAN    (1.2) uv start_ns, uv dur_ns, uv pid, uv tid, uv cat, uv name,
+ *           uv detail (string ids): a span of struct profile_span (the
+ *           tracer's loop ticks and stalls), in the order added
  *
  * Ids of strings, frames and stacks are dense per table: id 0 of each is
  * implicit (the empty string, the "none" frame, the empty stack) and never
@@ -56,7 +59,7 @@
 #define RAW_MAGIC "LOUPE\0"
 #define RAW_MAGIC_LEN 6
 #define RAW_VERSION_MAJOR 1
-#define RAW_VERSION_MINOR 1
+#define RAW_VERSION_MINOR 2
 #define RAW_HEADER_SIZE 18
 #define RAW_RECORD_HEADER 5
 /* Bytes of one varint at most. */
@@ -71,6 +74,7 @@ enum raw_record_type {
 	RAW_SAMPLE = 6,
 	RAW_AGG = 7,
 	RAW_END = 8,
+	RAW_SPAN = 9,
 };
 
 static inline size_t raw_put_uv(unsigned char *b, uint64_t v)

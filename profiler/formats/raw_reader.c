@@ -210,6 +210,25 @@ static int rec_agg(struct reader *r, struct raw_cursor *c)
 	return profile_add_agg(r->p, &a) ? nomem(r) : LP_OK;
 }
 
+static int rec_span(struct reader *r, struct raw_cursor *c)
+{
+	struct profile_span sp = { 0 };
+	uint32_t pid, tid;
+	sp.start_ns = raw_get_uv(c);
+	sp.dur_ns = raw_get_uv(c);
+	if (c->bad || !get_u32(c, &pid) || !get_u32(c, &tid))
+		return corrupt(r, "span");
+	uint64_t cat = raw_get_uv(c), name = raw_get_uv(c),
+		 detail = raw_get_uv(c);
+	if (c->bad || !map_id(&r->strs, cat, &sp.cat) ||
+	    !map_id(&r->strs, name, &sp.name) ||
+	    !map_id(&r->strs, detail, &sp.detail))
+		return corrupt(r, "span");
+	sp.pid = (int32_t)pid;
+	sp.tid = (int32_t)tid;
+	return profile_add_span(r->p, &sp) ? nomem(r) : LP_OK;
+}
+
 static int read_records(struct reader *r, FILE *fp,
 			struct raw_read_info *info)
 {
@@ -263,6 +282,7 @@ static int read_records(struct reader *r, FILE *fp,
 		case RAW_META: rc = rec_meta(r, &c); break;
 		case RAW_SAMPLE: rc = rec_sample(r, &c); break;
 		case RAW_AGG: rc = rec_agg(r, &c); break;
+		case RAW_SPAN: rc = rec_span(r, &c); break;
 		case RAW_END: break;
 		default: break;	/* a later minor version's record: skipped */
 		}

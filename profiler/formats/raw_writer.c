@@ -31,6 +31,7 @@ struct raw_writer {
 	uint32_t *thread_names;	/* name written per thread index */
 	size_t thread_names_cap;
 	size_t nmeta;
+	size_t nspans;
 	uint32_t meta_values[MAX_META];	/* value written per meta index */
 	uint64_t prev_time;
 	uint64_t written;	/* bytes that reached the file */
@@ -230,11 +231,33 @@ static int sync_meta(raw_writer *w, const profile *p)
 	return w->err;
 }
 
+static int sync_spans(raw_writer *w, const profile *p)
+{
+	size_t n;
+	const struct profile_span *sp = profile_spans(p, &n);
+	if (n <= w->nspans || sync_tables(w, p))
+		return w->err;
+	for (; w->nspans < n && !w->err; w->nspans++) {
+		const struct profile_span *s = &sp[w->nspans];
+		unsigned char *r = w->rec;
+		size_t k = raw_put_uv(r, s->start_ns);
+		k += raw_put_uv(r + k, s->dur_ns);
+		k += raw_put_uv(r + k, (uint32_t)s->pid);
+		k += raw_put_uv(r + k, (uint32_t)s->tid);
+		k += raw_put_uv(r + k, s->cat);
+		k += raw_put_uv(r + k, s->name);
+		k += raw_put_uv(r + k, s->detail);
+		emit(w, RAW_SPAN, k);
+	}
+	return w->err;
+}
+
 static int sync_all(raw_writer *w, const profile *p)
 {
 	sync_tables(w, p);
 	sync_threads(w, p, true);
 	sync_meta(w, p);
+	sync_spans(w, p);
 	return w->err;
 }
 

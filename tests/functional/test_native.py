@@ -139,7 +139,7 @@ class Robustness(LoupeTestCase):
     def test_raw_recording_and_report(self):
         t = self.start([target_path("split_nofp")])
         raw = self.path("rec.loupe")
-        self.record(t, raw, duration=2)
+        self.record(t, raw, "-r", "1000", duration=2)
         res = run_loupe("report", raw, "--format", "collapsed")
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assertIn("hot_three", res.stdout)

@@ -15,3 +15,8 @@ check_PROGRAMS += tests/targets/churn
 tests_targets_churn_SOURCES = tests/targets/churn.c
 tests_targets_churn_CFLAGS = $(TARGET_NOFP)
 tests_targets_churn_LDADD = -lpthread
+
+# loupe trace: an epoll loop with a known slow handler.
+check_PROGRAMS += tests/targets/epoll_slow
+tests_targets_epoll_slow_SOURCES = tests/targets/epoll_slow.c
+tests_targets_epoll_slow_CFLAGS = $(TARGET_FP)
