@@ -695,7 +695,7 @@ static int list_tasks(aio_reader *a)
  * task list when it is complete; tasks created meanwhile show up at the
  * next walk. */
 #define LIST_WALK_EVERY 8
-#define LIST_WALK_BUDGET 512
+#define LIST_WALK_BUDGET 128
 
 /* Every thread state of the first interpreter: (tstate, tid) pairs. */
 static size_t thread_states(aio_reader *a, uint64_t *ts, pid_t *tid, size_t max)
