@@ -60,4 +60,24 @@
 /* Code objects cached per CPython process (names, file, line table). */
 #define MAX_PY_CODE_CACHE 4096
 
+/* asyncio tasks followed in one process (profiler/python/asyncio.c); more
+ * are left out and counted. */
+#define MAX_ASYNCIO_TASKS 16384
+/* Tasks whose object and await chain are read again in one sample; the
+ * others keep the chain read at an earlier sample (round robin), so a
+ * sample costs at most this many task reads however many tasks exist. */
+#define MAX_ASYNCIO_TASK_READS 64
+/* Samples of suspended tasks added in one tick; with more tasks, each is
+ * sampled every k-th tick with k times the weight (profiler/tasks.c). */
+#define MAX_TASK_SAMPLES 1024
+/* Coroutines / generators followed down one await chain. */
+#define MAX_AWAIT_DEPTH 64
+/* Entries scanned in one remote dict (sys.modules, a module's globals,
+ * an instance dict) or items of one remote list. */
+#define MAX_PY_DICT_ENTRIES 65536
+/* Slots of one remote set's hash table (a WeakSet of tasks). */
+#define MAX_PY_SET_SLOTS (1u << 18)
+/* Event loops told apart in one process. */
+#define MAX_ASYNCIO_LOOPS 64
+
 #endif

@@ -12,6 +12,7 @@
 #include "perf_native.h"
 #include "python/py.h"
 #include "symbols.h"
+#include "tasks.h"
 #include "unwind.h"
 
 /* How often the thread list and the maps are re-read: new threads show up
@@ -66,6 +67,9 @@ struct sampler {
 	uint64_t eval_lo, eval_hi;	/* the eval loop's code, when known
 					 * only by address (stripped) */
 	pthread_mutex_t *lock;	/* held while a tick changes the profile */
+	task_sampler *tasks;	/* --tasks, NULL when off or degraded */
+	char warning[600];	/* why task mode is off */
+	bool warned;		/* sampler_warning returned it */
 	perf_native *perf;	/* on-CPU native samples from perf events */
 	uint64_t start_ns;
 	int sink_rc;
@@ -432,6 +436,26 @@ static size_t read_states(sampler *s, uint64_t now, bool fresh)
 
 typedef void (*view_fn)(void *ctx, const struct sampler_thread_view *v);
 
+/* Task mode's hook, once a tick: reads the tasks (all of them for a
+ * snapshot).  Anything but a gone target turns task mode off with one
+ * warning: plain thread stacks go on. */
+static int tasks_tick(sampler *s, const struct py_thread *pts, size_t npts,
+		      bool full)
+{
+	lp_error err = { 0 };
+	int rc = tasks_update(s->tasks, pts, npts, full, &err);
+	if (rc == LP_ENOPROC || rc == LP_EPERM)
+		return rc;
+	if (rc != LP_OK) {
+		snprintf(s->warning, sizeof s->warning, "--tasks: %s; "
+			 "showing plain thread stacks",
+			 err.msg[0] ? err.msg : lp_strerror(rc));
+		tasks_free(s->tasks);
+		s->tasks = NULL;
+	}
+	return LP_OK;
+}
+
 static bool wanted(const sampler *s, pid_t tid)
 {
 	if (!s->only)
@@ -482,6 +506,8 @@ static int tick(sampler *s, uint64_t now, uint64_t rel_ns, sampler_sink sink,
 			npts = 0;
 		}
 	}
+	if (s->tasks && (rc = tasks_tick(s, pts, npts, view != NULL)) != LP_OK)
+		goto out;
 	rc = LP_OK;
 	index_py_threads(s, pts, npts);
 	for (size_t i = 0; i < nth; i++) {
@@ -516,6 +542,11 @@ static int tick(sampler *s, uint64_t now, uint64_t rel_ns, sampler_sink sink,
 			flags |= SAMPLE_TRUNCATED;
 		for (size_t k = 0; k < n; k++)
 			s->root_first[k] = s->leaf_first[n - 1 - k];
+		uint32_t task = 0;
+		if (s->tasks && !view &&
+		    (rc = tasks_thread_stack(s->tasks, th->tid, s->root_first,
+					     &n, 2 * MAX_STACK_DEPTH, &task)) != LP_OK)
+			goto out;
 		uint32_t stack = profile_intern_stack(s->p, s->root_first, n);
 		if (stack == PROFILE_NOID) {
 			rc = LP_ENOMEM;
@@ -534,6 +565,7 @@ static int tick(sampler *s, uint64_t now, uint64_t rel_ns, sampler_sink sink,
 			.stack = stack,
 			.flags = flags,
 			.cpu_ns = cpu_delta,
+			.task = task,
 			.weight = s->tick_weight,
 		};
 		if (profile_add_sample(s->p, &smp) != LP_OK) {
@@ -546,6 +578,9 @@ static int tick(sampler *s, uint64_t now, uint64_t rel_ns, sampler_sink sink,
 		if (sink && (rc = sink(sink_ctx, s->p, &smp)) != LP_OK)
 			goto out;
 	}
+	if (s->tasks && !view)
+		rc = tasks_emit(s->tasks, target_pid(s->t), rel_ns,
+				s->tick_weight, sink, sink_ctx, &s->st.samples);
 out:
 	if (pause_all)
 		target_resume_all(s->t);
@@ -586,6 +621,16 @@ int sampler_new(sampler **out, target *t, profile *p,
 		snprintf(s->describe, sizeof s->describe, "native");
 	} else {
 		goto fail;
+	}
+	if (s->o.tasks && !s->py) {
+		snprintf(s->warning, sizeof s->warning, "--tasks: PID %d is "
+			 "not CPython; showing plain thread stacks",
+			 (int)target_pid(t));
+	} else if (s->o.tasks) {
+		lp_error terr = { 0 };
+		if (tasks_new(&s->tasks, s->py, p, &terr) != LP_OK)
+			snprintf(s->warning, sizeof s->warning, "--tasks: %s; "
+				 "showing plain thread stacks", terr.msg);
 	}
 	if (s->o.native) {
 		rc = unwinder_new(&s->unw, t);
@@ -632,6 +677,7 @@ void sampler_free(sampler *s)
 {
 	if (!s)
 		return;
+	tasks_free(s->tasks);
 	perf_native_free(s->perf);
 	unwinder_free(s->unw);
 	py_proc_free(s->py);
@@ -662,6 +708,19 @@ bool sampler_target_exited(const sampler *s)
 void sampler_set_lock(sampler *s, pthread_mutex_t *lock)
 {
 	s->lock = lock;
+}
+
+const aio_reader *sampler_tasks(const sampler *s)
+{
+	return s->tasks ? tasks_reader(s->tasks) : NULL;
+}
+
+const char *sampler_warning(sampler *s)
+{
+	if (!s->warning[0] || s->warned)
+		return NULL;
+	s->warned = true;
+	return s->warning;
 }
 
 const struct sampler_stats *sampler_stats(const sampler *s)

@@ -12,6 +12,7 @@
 
 #include "error.h"
 #include "profile.h"
+#include "python/asyncio.h"
 #include "target.h"
 
 struct sampler_opts {
@@ -22,6 +23,7 @@ struct sampler_opts {
 	bool blocking;		/* pause the whole process while sampling */
 	bool skip_idle;		/* do not walk threads that are not running
 				 * (cpu mode without --idle) */
+	bool tasks;		/* asyncio task mode (profiler/tasks.h) */
 	/* Told once when the rate cannot be kept (a front end prints it). */
 	void (*notice)(void *ctx, const char *msg);
 	void *notice_ctx;
@@ -95,5 +97,14 @@ int sampler_sample_threads(sampler *s, const pid_t *tids, size_t n,
 int sampler_snapshot(sampler *s,
 		     void (*fn)(void *ctx, const struct sampler_thread_view *v),
 		     void *ctx, lp_error *err);
+
+/* Task mode: the reader of the asyncio tasks, NULL when task mode is off
+ * or could not go on (see sampler_warning).  Its tasks are those of the
+ * last tick (sampler_snapshot reads every task). */
+const aio_reader *sampler_tasks(const sampler *s);
+
+/* Why task mode fell back to plain thread stacks, once: the message the
+ * first time it is asked after it happened, NULL otherwise. */
+const char *sampler_warning(sampler *s);
 
 #endif

@@ -1,8 +1,12 @@
-/* loupe dump: print every thread's stack once, like py-spy dump. */
+/* loupe dump: print every thread's stack once, like py-spy dump; with
+ * --tasks, the asyncio task tree with each task's await chain, like
+ * `python -m asyncio pstree` (ui/dump_tasks.c). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
+#include "dump_tasks.h"
 #include "options.h"
 #include "profile.h"
 #include "sampler.h"
@@ -17,7 +21,10 @@ static const char usage[] =
 	"  -p, --pid PID        the process\n"
 	"      --native         merge native (C) frames with Python frames\n"
 	"      --blocking       pause the process while reading (consistent)\n"
-	"      --nonblocking    never pause the process (default)\n";
+	"      --nonblocking    never pause the process (default)\n"
+	"      --tasks          asyncio: the task tree, each task's await chain\n"
+	"                       and the stack of the running task\n"
+	"      --format F       text (default) or json\n";
 
 struct dump_ctx {
 	profile *p;
@@ -56,7 +63,8 @@ static void print_thread(void *ctx, const struct sampler_thread_view *v)
 int cmd_dump(int argc, char **argv)
 {
 	struct cli_opts o;
-	int rc = cli_parse(argc, argv, OPT_TARGET | OPT_SAMPLING, usage, &o);
+	int rc = cli_parse(argc, argv, OPT_TARGET | OPT_SAMPLING | OPT_TASKS |
+			   OPT_TEXT_JSON, usage, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	if (o.cmd) {
@@ -74,10 +82,14 @@ int cmd_dump(int argc, char **argv)
 	p = profile_new();
 	if (!p || session_open_sampler(&o, t, p, &s))
 		goto out;
+	lp_error err = { 0 };
+	if (o.tasks || o.json) {
+		status = dump_tasks(s, t, p, o.tasks, o.json);
+		goto out;
+	}
 	printf("Process %d: %s\n%s (%s)\n", (int)target_pid(t), target_comm(t),
 	       sampler_describe(s), target_exe(t));
 	struct dump_ctx d = { p, 0 };
-	lp_error err = { 0 };
 	fflush(stdout);
 	if (sampler_snapshot(s, print_thread, &d, &err) != LP_OK) {
 		cli_error("%s", err.msg);

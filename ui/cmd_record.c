@@ -26,6 +26,9 @@ static const char usage[] =
 	"      --blocking       pause the process while reading (consistent)\n"
 	"      --nonblocking    never pause the process (default)\n"
 	"      --threads        a root frame per thread\n"
+	"      --tasks          asyncio: a root per task, with the await chain of\n"
+	"                       each suspended task sampled too (mode wall unless\n"
+	"                       --mode is given)\n"
 	"      --idle           keep idle samples in cpu mode\n"
 	"      --no-lines       aggregate by function, not by line\n"
 	"      --inverted       flamegraph: icicle (roots at the top)\n"
@@ -63,16 +66,19 @@ static void set_meta(profile *p, const struct cli_opts *o, target *t,
 	snprintf(buf, sizeof buf, "%g", o->rate);
 	profile_set_meta(p, "rate", buf);
 	profile_set_meta(p, "mode", o->mode == MODE_WALL ? "wall" : o->mode == MODE_CPU ? "cpu" : "gil");
+	if (o->tasks)
+		profile_set_meta(p, "tasks", sampler_tasks(s) ? "on" : "off");
 }
 
 int cmd_record(int argc, char **argv)
 {
 	struct cli_opts o;
-	int rc = cli_parse(argc, argv, OPT_TARGET | OPT_SAMPLING | OPT_OUTPUT | OPT_SHAPE, usage, &o);
+	int rc = cli_parse(argc, argv, OPT_TARGET | OPT_SAMPLING | OPT_OUTPUT |
+			   OPT_SHAPE | OPT_TASKS, usage, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	if (!o.mode_set)
-		o.mode = MODE_CPU;
+		o.mode = o.tasks ? MODE_WALL : MODE_CPU;
 	if (!o.output) {
 		cli_error("no output file: give -o FILE (see 'loupe record --help')");
 		return 2;
@@ -125,6 +131,7 @@ int cmd_record(int argc, char **argv)
 	rc = sampler_run(s, &session_stop, rs.w ? raw_sink_fn : NULL, &rs, &err);
 	sampler_status_stop(&live);
 	const struct sampler_stats *st = sampler_stats(s);
+	session_warn(s);
 	if (rc != LP_OK)
 		cli_error("%s; writing what was sampled", err.msg);
 	if (st->samples == 0 && sampler_target_exited(s) && st->ticks <= 1) {
@@ -136,6 +143,11 @@ int cmd_record(int argc, char **argv)
 	char dur[32];
 	snprintf(dur, sizeof dur, "%llu", (unsigned long long)st->elapsed_ns);
 	profile_set_meta(p, "duration_ns", dur);
+	/* per-coroutine task counts (report --tasks) are samples per period
+	 * (a late tick's samples weigh the periods it stands for) */
+	snprintf(dur, sizeof dur, "%llu",
+		 (unsigned long long)(st->ticks + st->missed));
+	profile_set_meta(p, "ticks", dur);
 	struct output_opts oo = cli_output_opts(&o);
 	int wrc = rs.w ? raw_writer_close(rs.w, p, &err)
 		       : format_write_file(p, o.format, o.output, &oo, &err);

@@ -8,6 +8,7 @@
 #include "options.h"
 #include "profile.h"
 #include "progress.h"
+#include "report_tasks.h"
 
 static const char usage[] =
 	"usage: loupe report FILE.loupe [--format F] [-o OUT] [OPTIONS]\n"
@@ -23,6 +24,8 @@ static const char usage[] =
 	"      --idle           keep idle samples in cpu mode\n"
 	"      --no-lines       aggregate by function, not by line\n"
 	"      --inverted       flamegraph: icicle (roots at the top)\n"
+	"      --tasks          per coroutine of a --tasks recording: wall time\n"
+	"                       (suspended included), CPU time, tasks in it\n"
 	"  -q, --quiet          no progress bar on stderr\n"
 	"\n"
 	"Without -o or --format, prints the top functions: own and total share of\n"
@@ -128,7 +131,7 @@ static int print_summary(const profile *p, const struct cli_opts *o)
 int cmd_report(int argc, char **argv)
 {
 	struct cli_opts o;
-	int rc = cli_parse(argc, argv, OPT_OUTPUT | OPT_SHAPE, usage, &o);
+	int rc = cli_parse(argc, argv, OPT_OUTPUT | OPT_SHAPE | OPT_TASKS, usage, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	if (o.nargs != 1) {
@@ -183,7 +186,7 @@ int cmd_report(int argc, char **argv)
 		cli_error("format %s needs an output file: give -o FILE", format_name(o.format));
 		status = 2;
 		goto out;
-	} else if (print_summary(p, &o)) {
+	} else if (o.tasks ? report_tasks(p) : print_summary(p, &o)) {
 		goto out;
 	}
 	status = 0;

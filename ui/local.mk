@@ -7,7 +7,9 @@ loupe_SOURCES = \
 	ui/session.c ui/session.h \
 	ui/cmd_record.c \
 	ui/cmd_dump.c \
+	ui/dump_tasks.c ui/dump_tasks.h \
 	ui/cmd_report.c \
+	ui/report_tasks.c ui/report_tasks.h \
 	ui/cmd_trace.c \
 	ui/version.c ui/version.h \
 	ui/status_line.c ui/status_line.h \

@@ -16,7 +16,7 @@
 enum {
 	O_MODE = 256, O_NATIVE, O_BLOCKING, O_NONBLOCKING, O_THREADS, O_IDLE,
 	O_NO_LINES, O_FORMAT, O_HELP,
-	O_INVERTED = 400, O_THRESHOLD,
+	O_INVERTED = 400, O_THRESHOLD, O_TASKS,
 	O_PTRACE = 500,
 };
 
@@ -91,6 +91,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		{ "no-lines", no_argument, NULL, O_NO_LINES },
 		{ "inverted", no_argument, NULL, O_INVERTED },
 		{ "threshold", required_argument, NULL, O_THRESHOLD },
+		{ "tasks", no_argument, NULL, O_TASKS },
 		{ "ptrace", no_argument, NULL, O_PTRACE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -113,8 +114,14 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		case O_NONBLOCKING:
 			need = c == 'p' ? OPT_TARGET : OPT_SAMPLING;
 			break;
-		case 'o': case O_FORMAT: case O_INVERTED:
+		case O_FORMAT:
+			need = allowed & OPT_TEXT_JSON ? OPT_TEXT_JSON : OPT_OUTPUT;
+			break;
+		case 'o': case O_INVERTED:
 			need = OPT_OUTPUT;
+			break;
+		case O_TASKS:
+			need = OPT_TASKS;
 			break;
 		case O_THRESHOLD:
 			need = allowed & OPT_TRACE ? OPT_TRACE : OPT_DIFF;
@@ -157,6 +164,13 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 			o->output = optarg;
 			break;
 		case O_FORMAT:
+			if (allowed & OPT_TEXT_JSON) {
+				if (strcmp(optarg, "json") != 0 &&
+				    strcmp(optarg, "text") != 0)
+					return usage_error(cmd, "unknown format '%s': use text or json", optarg);
+				o->json = strcmp(optarg, "json") == 0;
+				break;
+			}
 			o->format = format_from_name(optarg);
 			if (o->format == FORMAT_NONE)
 				return usage_error(cmd, "unknown format '%s': use collapsed, flamegraph, speedscope, chrome, pprof, pstats or loupe", optarg);
@@ -173,6 +187,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		case O_IDLE: o->idle = true; break;
 		case O_NO_LINES: o->no_lines = true; break;
 		case O_INVERTED: o->inverted = true; break;
+		case O_TASKS: o->tasks = true; break;
 		case O_THRESHOLD: {
 			if (allowed & OPT_TRACE) {
 				/* loupe trace: a time */

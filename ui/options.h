@@ -15,6 +15,8 @@ enum {
 	OPT_SHAPE = 1 << 3,	/* --mode --threads --no-lines --idle */
 	OPT_DIFF = 1 << 6,	/* --threshold (loupe diff) */
 	OPT_TRACE = 1 << 7,	/* --threshold TIME --ptrace (loupe trace) */
+	OPT_TASKS = 1 << 8,	/* --tasks (asyncio task mode) */
+	OPT_TEXT_JSON = 1 << 9,	/* --format text|json (loupe dump) */
 };
 
 struct cli_opts {
@@ -25,6 +27,8 @@ struct cli_opts {
 	enum sample_mode mode;
 	bool mode_set;
 	bool native, blocking, threads, idle, no_lines, quiet;
+	bool tasks;		/* --tasks */
+	bool json;		/* --format json (dump) */
 	const char *output;
 	enum output_format format;
 	bool inverted;		/* --inverted: icicle flame graph */

@@ -50,6 +50,7 @@ int session_open_sampler(const struct cli_opts *o, target *t, profile *p,
 		.native = o->native,
 		.blocking = o->blocking,
 		.skip_idle = o->mode == MODE_CPU && !o->idle,
+		.tasks = o->tasks,
 		.notice = o->quiet ? NULL : print_notice,
 	};
 	lp_error err = { 0 };
@@ -62,5 +63,13 @@ int session_open_sampler(const struct cli_opts *o, target *t, profile *p,
 		cli_error("%s", err.msg[0] ? err.msg : lp_strerror(rc));
 		return 1;
 	}
+	session_warn(*out);
 	return 0;
+}
+
+void session_warn(sampler *s)
+{
+	const char *w = sampler_warning(s);
+	if (w)
+		cli_error("warning: %s", w);
 }

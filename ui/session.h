@@ -21,4 +21,7 @@ int session_open_target(const struct cli_opts *o, target **out);
 int session_open_sampler(const struct cli_opts *o, target *t, profile *p,
 			 sampler **out);
 
+/* Prints the sampler's warning (task mode fell back), once. */
+void session_warn(sampler *s);
+
 #endif

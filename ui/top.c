@@ -43,11 +43,14 @@ static const char usage[] =
 	"      --blocking       pause the process while reading (consistent)\n"
 	"      --nonblocking    never pause the process (default)\n"
 	"      --threads        start with a row per function and thread\n"
+	"      --tasks          asyncio: sample every task's await chain; key a\n"
+	"                       shows coroutines by wall time with task counts\n"
 	"      --no-lines       start aggregated by function, not by line\n"
 	"  -o, --output FILE    also write the recording to FILE on exit\n"
 	"      --format F       format of FILE (default: from its extension)\n"
 	"\n"
-	"Keys: 1-6 or < > sort column, w/c/g mode, t rows per thread, T thread\n"
+	"Keys: 1-6 or < > sort column, w/c/g mode, a tasks (with --tasks),\n"
+	"t rows per thread, T thread\n"
 	"filter, n native frames, l line numbers, / filter, space pause, r reset,\n"
 	"arrows and PgUp/PgDn scroll, ? help, q quit (the target runs on).\n"
 	"A command started with -- has its input and output on /dev/null.\n"
@@ -311,6 +314,8 @@ static void settings_text(const struct top *tp, char *line, size_t len)
 		n += snprintf(line + n, len - (size_t)n,
 			      "  filter \"%s\" (%zu of %zu)", tp->filter,
 			      m->nview, m->nrows);
+	if (tp->ao.tasks && n > 0 && (size_t)n < len)
+		n += snprintf(line + n, len - (size_t)n, "  TASKS");
 	if (tp->paused && n > 0 && (size_t)n < len)
 		snprintf(line + n, len - (size_t)n, "  [PAUSED]");
 }
@@ -369,7 +374,10 @@ static void row_text(const struct top *tp, const struct top_row *r, char *buf,
 		     size_t len)
 {
 	/* the thread first, where a cut name cannot lose it */
-	if (tp->ao.per_thread)
+	if (tp->ao.tasks)
+		snprintf(buf, len, "[%llu] %s", (unsigned long long)r->ntasks,
+			 r->name);
+	else if (tp->ao.per_thread)
 		snprintf(buf, len, "[%d] %s", (int)r->tid, r->name);
 	else
 		snprintf(buf, len, "%s", r->name);
@@ -389,7 +397,8 @@ static void draw_table(struct top *tp)
 	figures_row(tp, NULL, nshown, buf, sizeof buf);
 	put_fit(tp, 3, 0, COLS, buf);
 	if (name_x < COLS)
-		put_fit(tp, 3, name_x, COLS - name_x, tp->ao.per_thread ? "[thread] function" : "function");
+		put_fit(tp, 3, name_x, COLS - name_x, tp->ao.tasks ? "[tasks] coroutine" :
+			tp->ao.per_thread ? "[thread] function" : "function");
 	style_off(tp, PAIR_HEADING, A_REVERSE);
 
 	int rows = last - first;
@@ -459,7 +468,7 @@ static void draw_footer(struct top *tp)
 	style_on(tp, PAIR_DIM, A_NORMAL);
 	put_fit(tp, y, 0, COLS,
 		"? help  q quit  1-6 </> sort  w/c/g mode  / filter  "
-		"space pause  r reset  t/T threads  n native  l lines");
+		"space pause  r reset  t/T threads  n native  l lines  a tasks");
 	style_off(tp, PAIR_DIM, A_NORMAL);
 }
 
@@ -470,6 +479,8 @@ static void draw_help(struct top *tp)
 		"",
 		"1-6, < >   sort by a column (the sorted one is in [ ])",
 		"w c g      percentages of wall, CPU or GIL time first",
+		"a          task view (--tasks): coroutines of asyncio tasks,",
+		"           wall includes suspended time; [N] = tasks in it",
 		"t          a row per function and thread",
 		"T          show one thread, the next, ... then all",
 		"n          hide or show native frames (needs --native)",
@@ -607,6 +618,27 @@ static bool handle_key(struct top *tp, int ch)
 			say(tp, "GIL mode needs a Python target");
 		else
 			tp->vo.mode = MODE_GIL;
+		break;
+	case 'a':
+		if (!tp->o.tasks) {
+			say(tp, "the task view needs task sampling: start loupe top with --tasks");
+			break;
+		}
+		pthread_mutex_lock(&tp->lock);
+		bool off = sampler_tasks(tp->s) == NULL;
+		pthread_mutex_unlock(&tp->lock);
+		if (off && !tp->ao.tasks) {
+			say(tp, "task sampling is off: this target's asyncio cannot be read (thread stacks only)");
+			break;
+		}
+		tp->ao.tasks = !tp->ao.tasks;
+		if (tp->ao.tasks) {
+			/* coroutines by wall time, suspended included */
+			tp->vo.mode = tp->vo.sort_metric = MODE_WALL;
+			tp->vo.sort_total = true;
+		}
+		tp->scroll = 0;
+		compute(tp);
 		break;
 	case 't':
 		tp->ao.per_thread = !tp->ao.per_thread;
@@ -899,7 +931,7 @@ int cmd_top(int argc, char **argv)
 	struct cli_opts *o = &tp->o;
 	int status = 1;
 	bool screen = false;
-	int rc = cli_parse(argc, argv, OPT_TARGET | OPT_SAMPLING | OPT_OUTPUT | OPT_SHAPE, usage, o);
+	int rc = cli_parse(argc, argv, OPT_TARGET | OPT_SAMPLING | OPT_OUTPUT | OPT_SHAPE | OPT_TASKS, usage, o);
 	if (rc) {
 		free(tp);
 		return rc < 0 ? 0 : rc;

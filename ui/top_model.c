@@ -185,7 +185,8 @@ static void row_name(const profile *p, uint32_t id, bool by_line, char *buf,
  * process roots of --threads recordings are not. */
 static bool is_function(const struct frame *f, bool hide_native)
 {
-	if (f->kind == FRAME_THREAD || f->kind == FRAME_PROCESS)
+	if (f->kind == FRAME_THREAD || f->kind == FRAME_PROCESS ||
+	    f->kind == FRAME_TASK)
 		return false;
 	return !(hide_native && f->kind == FRAME_NATIVE);
 }
@@ -285,14 +286,14 @@ int top_model_compute(struct top_model *m, const profile *p,
 	size_t eff_cap = 0;
 	/* seen[fn] = 1 + the aggregate that last counted fn's total */
 	size_t *seen = calloc(nf ? nf : 1, sizeof *seen);
-	struct idx_tab rows = { 0 }, tids = { 0 };
+	struct idx_tab rows = { 0 }, tids = { 0 }, pairs = { 0 };
 	int rc = LP_ENOMEM;
 
 	m->nrows = m->nthreads = m->nview = 0;
 	memset(m->totals, 0, sizeof m->totals);
 	m->idle = m->no_function = 0;
 	if (!fn_of || !seen || idx_tab_init(&rows, 256) ||
-	    idx_tab_init(&tids, 16))
+	    idx_tab_init(&tids, 16) || idx_tab_init(&pairs, 256))
 		goto out;
 	if (function_ids(p, o->by_line, fn_of, nf))
 		goto out;
@@ -301,6 +302,8 @@ int top_model_compute(struct top_model *m, const profile *p,
 		if (add_thread(m, p, a, &tids))
 			goto out;
 		if (o->tid && a->tid != o->tid)
+			continue;
+		if (o->tasks && !a->task)
 			continue;
 		add_weights(m->totals, a);
 		m->idle += a->idle_samples;
@@ -319,7 +322,7 @@ int top_model_compute(struct top_model *m, const profile *p,
 			m->no_function += a->samples;
 			continue;
 		}
-		int32_t tid = o->per_thread ? a->tid : 0;
+		int32_t tid = o->per_thread && !o->tasks ? a->tid : 0;
 		for (size_t j = 0; j < n; j++) {
 			uint32_t fn = fn_of[eff[j]];
 			if (seen[fn] == ai + 1)
@@ -341,6 +344,7 @@ int top_model_compute(struct top_model *m, const profile *p,
 				struct top_row *row = &m->rows[r];
 				memset(row->own, 0, sizeof row->own);
 				memset(row->total, 0, sizeof row->total);
+				row->ntasks = 0;
 				row->frame = eff[j];
 				row->tid = tid;
 				row_name(p, eff[j], o->by_line, row->name,
@@ -349,6 +353,16 @@ int top_model_compute(struct top_model *m, const profile *p,
 			add_weights(m->rows[r].total, a);
 			if (j == n - 1)
 				add_weights(m->rows[r].own, a);
+			if (o->tasks) {
+				/* a (row, task) pair met for the first time */
+				uint64_t pk = (uint64_t)r << 32 | a->task;
+				uint32_t had = idx_tab_get_or_put(&pairs, pk, 1, &rc);
+				if (rc)
+					goto out;
+				rc = LP_ENOMEM;
+				if (had == UINT32_MAX)
+					m->rows[r].ntasks++;
+			}
 		}
 		/* The leaf may repeat an ancestor (recursion): its own share
 		 * still counts once, above, only when it was first seen at
@@ -376,6 +390,7 @@ out:
 	}
 	idx_tab_fini(&rows);
 	idx_tab_fini(&tids);
+	idx_tab_fini(&pairs);
 	free(seen);
 	free(eff);
 	free(fn_of);

@@ -32,6 +32,7 @@ struct top_row {
 	uint64_t own[TOP_NMETRICS];	/* the function is the leaf */
 	uint64_t total[TOP_NMETRICS];	/* anywhere on the stack (once per
 					 * stack under recursion) */
+	uint64_t ntasks;	/* task view: distinct tasks seen in it */
 	char name[TOP_NAME_MAX];	/* "func (file.py:12)", "func (libc.so.6)",
 					 * "libfoo.so+0x1a2b" */
 };
@@ -48,6 +49,9 @@ struct top_agg_opts {
 	bool hide_native;	/* drop native frames from stacks */
 	bool per_thread;	/* a row per (function, thread) */
 	int32_t tid;		/* only this thread; 0: all */
+	bool tasks;		/* task view: only samples of asyncio tasks
+				 * (--tasks), a row per coroutine with the
+				 * number of tasks seen in it */
 };
 
 /* What changes only the view (top_model_view). */

@@ -10,3 +10,11 @@ libloupe_a_SOURCES += \
 	profiler/python/walk.c \
 	profiler/python/linetable.c profiler/python/linetable.h
 EXTRA_DIST += tools/gen-py-layouts
+# asyncio tasks (asyncio_layouts_gen.c by tools/gen-asyncio-layouts)
+libloupe_a_SOURCES += \
+	profiler/python/asyncio.h \
+	profiler/python/asyncio.c \
+	profiler/python/asyncio314.c \
+	profiler/python/asyncio_layout.h \
+	profiler/python/asyncio_layouts_gen.c
+EXTRA_DIST += tools/gen-asyncio-layouts

@@ -118,4 +118,12 @@ struct py_proc {
 int py_proc_init(py_proc *py, mem_reader *reader, const struct py_layout *L);
 void py_proc_fini(py_proc *py);
 
+/* For asyncio.c: the text of a str object (interned, NULL when it cannot
+ * be read), and a py_frame from a copy of a frame's first L.fr_size
+ * bytes (a coroutine's frame, not on any thread's stack). */
+const char *py_proc_str(py_proc *py, uint64_t obj);
+const char *py_proc_intern(py_proc *py, const char *s);
+int py_proc_frame_from_copy(py_proc *py, const uint8_t *fp,
+			    struct py_frame *out);
+
 #endif

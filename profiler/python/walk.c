@@ -1025,6 +1025,27 @@ int py_proc_sample(py_proc *py, struct py_thread **threads, size_t *n)
 	return LP_OK;
 }
 
+/* For the asyncio reader (asyncio.c): a str object's text, and a frame
+ * resolved from a local copy of its header (a coroutine's own frame). */
+const char *py_proc_str(py_proc *py, uint64_t obj)
+{
+	return read_string(py, obj);
+}
+
+const char *py_proc_intern(py_proc *py, const char *s)
+{
+	return intern(py->strings, s, strlen(s));
+}
+
+int py_proc_frame_from_copy(py_proc *py, const uint8_t *fp,
+			    struct py_frame *out)
+{
+	uint64_t code = u64at(fp, py->L.fr_code);
+	if (py->L.tagged_code)
+		code &= ~(uint64_t)3;
+	return resolve(py, code, fp, out);
+}
+
 uint64_t py_proc_last_reads(const py_proc *py)
 {
 	return py->last_reads;

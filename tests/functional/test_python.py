@@ -189,8 +189,18 @@ class Split(PythonTestCase):
         weighs the periods it stands for; 100,000 Hz below."""
         t = self.start(finder, "split.py")
         rate = "200000" if self.version(finder) >= (3, 11) else "100000"
-        stacks = self.record(t, self.path("split.txt"), "--mode", "wall",
-                             "-r", rate, duration=3)
+        out = self.path("split.txt")
+        # loupe keeps a CPU busy here; ahead of the box's other jobs (as
+        # root), so that what is measured is its sampling, not a
+        # preemption that makes one late sample weigh thousands.
+        ahead = ["nice", "-n", "-10"] if os.geteuid() == 0 else []
+        res = subprocess.run(ahead + [loupe_binary(), "record", "-p",
+                                      str(t.pid), "-o", out, "-d", "3",
+                                      "--mode", "wall", "-r", rate],
+                             capture_output=True, text=True, timeout=120)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assert_running(t)
+        stacks = read_collapsed(out)
         three = weight_where(stacks, lambda s: has_func(s, "hot_three"))
         one = weight_where(stacks, lambda s: has_func(s, "hot_one"))
         self.assertGreater(three + one, 50000, stacks)

@@ -10,3 +10,8 @@ check_PROGRAMS += tests/unit/check_py_linetable
 TESTS += tests/unit/check_py_linetable
 tests_unit_check_py_linetable_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_check_py_linetable_LDADD = $(UNIT_LIBS)
+# The asyncio reader over captured memory images (profiler/python/asyncio.c).
+check_PROGRAMS += tests/unit/check_py_asyncio
+TESTS += tests/unit/check_py_asyncio
+tests_unit_check_py_asyncio_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_py_asyncio_LDADD = $(UNIT_LIBS)

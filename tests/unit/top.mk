@@ -5,3 +5,12 @@ tests_unit_check_top_model_SOURCES = tests/unit/check_top_model.c \
 	ui/top_model.c ui/top_model.h
 tests_unit_check_top_model_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_check_top_model_LDADD = $(UNIT_LIBS)
+# The per-coroutine views of a task-mode profile (top's task view, report
+# --tasks).
+check_PROGRAMS += tests/unit/check_tasks_view
+TESTS += tests/unit/check_tasks_view
+tests_unit_check_tasks_view_SOURCES = tests/unit/check_tasks_view.c \
+	ui/top_model.c ui/top_model.h ui/report_tasks.c ui/report_tasks.h \
+	ui/options.c ui/options.h ui/status_line.c ui/status_line.h
+tests_unit_check_tasks_view_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_tasks_view_LDADD = $(UNIT_LIBS) -lpthread

@@ -1,0 +1,79 @@
+/* Where asyncio keeps its tasks, for one CPython minor version (3.6 to
+ * 3.13): fields of the C TaskObj / FutureObj / FutureIterObject
+ * (Modules/_asynciomodule.c), where a coroutine keeps its frame and where
+ * that frame's value stack ends, sys.modules in the interpreter state and
+ * the shared keys of a heap type.  Generated as data by
+ * tools/gen-asyncio-layouts into asyncio_layouts_gen.c.  Private to
+ * profiler/python/. */
+#ifndef LOUPE_PY_ASYNCIO_LAYOUT_H
+#define LOUPE_PY_ASYNCIO_LAYOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+/* How the top of a suspended frame's value stack is found; a coroutine
+ * suspended in `await x` holds x's iterator there (_PyGen_yf in
+ * Objects/genobject.c). */
+enum aio_stack_kind {
+	PY_STACK_TOP_PTR = 1,	/* <= 3.9: f_stacktop points past the top */
+	PY_STACK_BASE_DEPTH,	/* 3.10: f_valuestack + int f_stackdepth */
+	PY_STACK_LOCALS_INDEX,	/* 3.11-3.13: localsplus[int stacktop - 1] */
+};
+
+struct aio_layout {
+	int minor;
+	int stack_kind;		/* enum aio_stack_kind */
+	uint32_t is_modules;	/* PyInterpreterState: sys.modules */
+	/* TaskObj (its FutureObj head first) */
+	uint32_t task_loop, task_coro, task_name, task_fut_waiter;
+	uint32_t task_callback0, fut_state;
+	uint32_t futiter_future;	/* FutureIterObject.future */
+	/* coroutine / generator: gi_frame pointer (<= 3.10) or the offset
+	 * of the embedded _PyInterpreterFrame (3.11+); one of them is 0 */
+	uint32_t gen_frame, gen_iframe;
+	/* in the frame: the stack pointer / base field, and the int depth
+	 * or index field (0 for PY_STACK_TOP_PTR) */
+	uint32_t fr_stack, fr_depth;
+	uint32_t ht_cached_keys;	/* PyHeapTypeObject */
+
+	/* 3.14+, from the interpreter (asyncio314.c): tasks are kept in
+	 * linked lists, one per thread state and one per interpreter, whose
+	 * nodes are TaskObj.task_node (Modules/_asynciomodule.c); the
+	 * running task is in the thread state; who awaits a task is
+	 * task_awaited_by (one future, or a set when the flag byte says). */
+	int lists;			/* 1: the fields below are set */
+	int tagged_stack;		/* value stack holds _PyStackRefs */
+	uint32_t task_size, task_node, task_awaited_by, task_awaited_by_is_set;
+	uint32_t ts_tasks_head, ts_running_task, is_tasks_head;
+};
+
+extern const struct aio_layout *const aio_layouts_all[];
+extern const size_t aio_layouts_count;
+
+/* The table for 3.minor, or NULL. */
+const struct aio_layout *aio_layout_table(int minor);
+
+struct py_proc;
+/* 3.14+: builds *out from the interpreter's _Py_DebugOffsets (generator
+ * and frame fields) and the _asyncio module's .AsyncioDebug section
+ * (_Py_AsyncioModuleDebugOffsets).  LP_ENOTFOUND while _asyncio is not
+ * loaded yet; LP_EFORMAT with a message when a block does not validate. */
+int aio_layout_from_process(struct py_proc *py, struct aio_layout *out,
+			    lp_error *err);
+/* The runtime address of a symbol of the _asyncio module (or of the
+ * interpreter where it is built in); LP_ENOTFOUND when not loaded or
+ * stripped.  3.6 keeps its task set in the statics all_tasks and
+ * current_tasks, which no Python namespace reaches. */
+int aio_module_symbol(struct py_proc *py, const char *name, uint64_t *addr);
+
+/* For the unit tests, which replay a process over a memory image: the
+ * layout a reader uses (NULL while not known yet), and a reader built on
+ * a given one (a 3.14 layout captured from the live process). */
+struct aio_reader;
+const struct aio_layout *aio_reader_layout(const struct aio_reader *a);
+int aio_reader_new_with(struct aio_reader **out, struct py_proc *py,
+			const struct aio_layout *given, lp_error *err);
+
+#endif

@@ -1,0 +1,415 @@
+/* The asyncio reader over memory images: a live interpreter running a
+ * known task tree is read once through a capturing reader (every region
+ * the reader touched is kept), the image is replayed through a mem_image
+ * and must give the same tasks, names, tree and await chains; then the
+ * image is corrupted at random for hundreds of cases per version: the
+ * reader must never crash, must finish in bounded time and keep every
+ * bound (tasks, chain depth, parents inside the task array, no parent
+ * cycle). */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bounds.h"
+#include "python/asyncio.h"
+#include "python/asyncio_layout.h"
+#include "python/pyproc.h"
+#include "symbols.h"
+#include "target.h"
+#include "unit.h"
+
+#define PYENV "/root/.pyenv/versions"
+
+struct region {
+	uint64_t addr;
+	size_t len;
+	uint8_t *data;
+};
+
+struct capture {
+	mem_reader base;
+	mem_reader *inner;
+	struct region *v;
+	size_t n, cap;
+};
+
+static int capture_readv(mem_reader *self, const struct remote_iov *iov,
+			 size_t n)
+{
+	struct capture *c = (struct capture *)self;
+	int rc = mem_readv(c->inner, iov, n);
+	/* an EFAULT batch still filled its readable iovs, but which ones is
+	 * not known: keep only fully successful reads */
+	if (rc != LP_OK)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		if (c->n == c->cap) {
+			c->cap = c->cap ? c->cap * 2 : 256;
+			c->v = realloc(c->v, c->cap * sizeof *c->v);
+			ck_assert_ptr_nonnull(c->v);
+		}
+		struct region *r = &c->v[c->n++];
+		r->addr = iov[i].addr;
+		r->len = iov[i].len;
+		r->data = malloc(iov[i].len);
+		ck_assert_ptr_nonnull(r->data);
+		memcpy(r->data, iov[i].local, iov[i].len);
+	}
+	return LP_OK;
+}
+
+/* main gathers group (worker-1, worker-2 through gather) and waiter
+ * (await leaf); names from 3.8 (get_name), qualnames on 3.7. */
+static const char *script =
+	"import asyncio, sys\n"
+	"def mk(c, n):\n"
+	"    l = asyncio.get_event_loop()\n"
+	"    return l.create_task(c, name=n) if sys.version_info >= (3, 8) else l.create_task(c)\n"
+	"async def handle():\n"
+	"    await asyncio.sleep(3600)\n"
+	"async def worker():\n"
+	"    await handle()\n"
+	"async def group():\n"
+	"    await asyncio.gather(mk(worker(), 'worker-1'), mk(worker(), 'worker-2'))\n"
+	"async def leaf():\n"
+	"    await asyncio.sleep(3600)\n"
+	"async def waiter(t):\n"
+	"    await t\n"
+	"def ready():\n"
+	"    sys.stdout.write('ready\\n'); sys.stdout.flush()\n"
+	"async def tree():\n"
+	"    g = mk(group(), 'group')\n"
+	"    w = mk(waiter(mk(leaf(), 'leaf')), 'waiter')\n"
+	"    asyncio.get_event_loop().call_later(0.2, ready)\n"
+	"    await asyncio.gather(g, w)\n"
+	"loop = asyncio.new_event_loop()\n"
+	"asyncio.set_event_loop(loop)\n"
+	"loop.run_until_complete(mk(tree(), 'main'))\n";
+
+struct snapshot {
+	struct py_layout L;
+	struct aio_layout A;		/* the reader's, as it was live */
+	char version[32];
+	uint64_t interp_head_addr, runtime, code_type;
+	struct region *v;
+	size_t n;
+	char text[8192];
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "name<parent>:func:line,func:line" per task, sorted, joined by ';'. */
+static void tasks_text(const aio_reader *a, char *out, size_t len)
+{
+	size_t n;
+	const struct aio_task *t = aio_reader_tasks(a, &n, NULL);
+	char **lines = calloc(n + 1, sizeof *lines);
+	ck_assert_ptr_nonnull(lines);
+	for (size_t i = 0; i < n; i++) {
+		char buf[2048];
+		size_t o = (size_t)snprintf(buf, sizeof buf, "%s<%s>", t[i].name,
+			t[i].parent >= 0 ? t[t[i].parent].name : "");
+		for (size_t k = 0; k < t[i].nframes && o < sizeof buf - 300; k++)
+			o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%s:%d",
+					      k ? "," : ":", t[i].frames[k].func,
+					      t[i].frames[k].line);
+		lines[i] = strdup(buf);
+	}
+	qsort(lines, n, sizeof *lines, cmp_str);
+	size_t o = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		o += (size_t)snprintf(out + o, len - o, "%s;", lines[i]);
+		if (o >= len)
+			o = len - 1;
+		free(lines[i]);
+	}
+	free(lines);
+}
+
+static int capture(const char *py, struct snapshot *snap)
+{
+	char path[] = "/tmp/loupe-py-asyncio-XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0 || write(fd, script, strlen(script)) < 0)
+		return -1;
+	close(fd);
+	int p[2];
+	if (pipe(p) != 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		close(p[0]);
+		close(p[1]);
+		execl(py, py, path, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	char buf[16] = "";
+	ssize_t r = read(p[0], buf, sizeof buf - 1);
+	close(p[0]);
+	int ret = -1;
+	target *t = NULL;
+	symbolizer *s = NULL;
+	py_proc *live = NULL;
+	aio_reader *a = NULL;
+	lp_error err;
+	if (r <= 0)
+		goto out;
+	if (target_attach(&t, pid, &err) != LP_OK)
+		goto out;
+	target_refresh_threads(t);
+	if (symbolizer_new(&s, pid, target_procfd(t)) != LP_OK ||
+	    py_proc_attach(&live, t, s, &err) != LP_OK)
+		goto out;
+	struct capture cap = { .base = { capture_readv, 0 },
+			       .inner = live->reader };
+	live->reader = &cap.base;
+	if (aio_reader_new(&a, live, &err) != LP_OK) {
+		fprintf(stderr, "%s: %s\n", py, err.msg);
+		goto out;
+	}
+	tasks_text(a, snap->text, sizeof snap->text);
+	ck_assert_ptr_nonnull(aio_reader_layout(a));
+	snap->A = *aio_reader_layout(a);
+	snap->L = live->L;
+	memcpy(snap->version, live->version, sizeof snap->version);
+	snap->interp_head_addr = live->interp_head_addr;
+	snap->runtime = live->runtime;
+	snap->code_type = live->code_type;
+	snap->v = cap.v;
+	snap->n = cap.n;
+	ret = 0;
+out:
+	aio_reader_free(a);
+	py_proc_free(live);
+	if (s)
+		symbolizer_free(s);
+	if (t)
+		target_free(t, false);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	unlink(path);
+	return ret;
+}
+
+static mem_image *build_image(const struct region *v, size_t n)
+{
+	mem_image *img = mem_image_new();
+	ck_assert_ptr_nonnull(img);
+	/* later reads of a region win: add in order */
+	for (size_t i = 0; i < n; i++)
+		ck_assert_int_eq(mem_image_add(img, v[i].addr, v[i].data,
+					       v[i].len), LP_OK);
+	return img;
+}
+
+static void replay_init(py_proc *py, const struct snapshot *snap,
+			mem_image *img)
+{
+	ck_assert_int_eq(py_proc_init(py, mem_image_reader(img), &snap->L),
+			 LP_OK);
+	memcpy(py->version, snap->version, sizeof py->version);
+	py->interp_head_addr = snap->interp_head_addr;
+	py->runtime = snap->runtime;
+	py->code_type = snap->code_type;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static uint64_t rnd_state = 0x2545f4914f6cdd1dull;
+static uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+static void check_bounds(const aio_reader *a)
+{
+	size_t n, dropped;
+	const struct aio_task *t = aio_reader_tasks(a, &n, &dropped);
+	ck_assert_uint_le(n, MAX_ASYNCIO_TASKS);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_ptr_nonnull(t[i].name);
+		ck_assert_uint_le(t[i].nframes, MAX_AWAIT_DEPTH);
+		ck_assert_int_lt(t[i].parent, (int)n);
+		for (size_t k = 0; k < t[i].nframes; k++) {
+			ck_assert_ptr_nonnull(t[i].frames[k].func);
+			ck_assert_ptr_nonnull(t[i].frames[k].file);
+		}
+		/* no parent cycle: the chain up ends within n steps */
+		int p = t[i].parent;
+		size_t d = 0;
+		while (p >= 0 && d <= n)
+			p = t[p].parent, d++;
+		ck_assert_uint_le(d, n);
+	}
+}
+
+static void fuzz_version(const char *label, const struct snapshot *snap,
+			 int cases)
+{
+	mem_image *img = build_image(snap->v, snap->n);
+	py_proc py;
+	replay_init(&py, snap, img);
+	aio_reader *a;
+	lp_error err;
+	ck_assert_int_eq(aio_reader_new_with(&a, &py, &snap->A, &err), LP_OK);
+	char text[sizeof snap->text];
+	tasks_text(a, text, sizeof text);
+	ck_assert_str_eq(text, snap->text);
+	/* an update within the budget keeps the same picture */
+	ck_assert_int_eq(aio_reader_update(a, NULL, 0, false, &err), LP_OK);
+	tasks_text(a, text, sizeof text);
+	ck_assert_str_eq(text, snap->text);
+	aio_reader_free(a);
+	py_proc_fini(&py);
+	mem_image_free(img);
+
+	double worst = 0;
+	size_t failed = 0;
+	for (int c = 0; c < cases; c++) {
+		struct region *v = calloc(snap->n, sizeof *v);
+		ck_assert_ptr_nonnull(v);
+		for (size_t i = 0; i < snap->n; i++) {
+			v[i] = snap->v[i];
+			v[i].data = malloc(v[i].len);
+			ck_assert_ptr_nonnull(v[i].data);
+			memcpy(v[i].data, snap->v[i].data, v[i].len);
+		}
+		int muts = 1 + (int)(rnd() % 8);
+		for (int m = 0; m < muts; m++) {
+			struct region *r = &v[rnd() % snap->n];
+			size_t off = (size_t)(rnd() % r->len);
+			if (rnd() % 2) {
+				r->data[off] ^= (uint8_t)(1u << (rnd() % 8));
+			} else if (off + 8 <= r->len) {
+				/* a word pointing elsewhere in the image, or
+				 * anywhere */
+				const struct region *o = &snap->v[rnd() % snap->n];
+				uint64_t val = rnd() % 3 ? o->addr + (rnd() % o->len)
+							 : rnd();
+				memcpy(r->data + off, &val, 8);
+			}
+		}
+		img = build_image(v, snap->n);
+		replay_init(&py, snap, img);
+		double t0 = now_ms();
+		if (aio_reader_new_with(&a, &py, &snap->A, &err) == LP_OK) {
+			check_bounds(a);
+			aio_reader_update(a, NULL, 0, false, &err);
+			check_bounds(a);
+			aio_reader_free(a);
+		} else {
+			failed++;
+		}
+		double dt = now_ms() - t0;
+		if (dt > worst)
+			worst = dt;
+		py_proc_fini(&py);
+		mem_image_free(img);
+		for (size_t i = 0; i < snap->n; i++)
+			free(v[i].data);
+		free(v);
+	}
+	fprintf(stderr, "%s: %zu regions, %d corrupted images (%zu refused), "
+		"worst %.1f ms\n", label, snap->n, cases, failed, worst);
+	/* a garbage set can list MAX_ASYNCIO_TASKS bogus tasks, each read
+	 * and failed in turn over a mem_image (a linear search of regions):
+	 * bounded, if slow on a loaded machine */
+	ck_assert(worst < 10000);
+}
+
+static void run_python(const char *minor, const char *py);
+
+static void run_version(const char *minor)
+{
+	char pattern[256], py[512];
+	snprintf(pattern, sizeof pattern, "ls -d %s/%s.*/bin/python%s 2>/dev/null | tail -1",
+		 PYENV, minor, minor);
+	FILE *f = popen(pattern, "r");
+	ck_assert_ptr_nonnull(f);
+	py[0] = '\0';
+	if (!fgets(py, sizeof py, f))
+		py[0] = '\0';
+	pclose(f);
+	py[strcspn(py, "\n")] = '\0';
+	if (!py[0]) {
+		fprintf(stderr, "SKIP asyncio %s: not under %s\n", minor, PYENV);
+		return;
+	}
+	run_python(minor, py);
+}
+
+static void run_python(const char *minor, const char *py)
+{
+	struct snapshot snap = { 0 };
+	ck_assert_msg(capture(py, &snap) == 0, "capture of %s failed", py);
+	/* the live read saw the whole tree */
+	bool named = strcmp(minor, "3.7") != 0;
+	ck_assert_msg(strstr(snap.text, named ? "worker-1<group>:worker:8,handle:6,sleep:"
+						: "worker<group>:worker:8,handle:6,sleep:"),
+		      "%s: %s", minor, snap.text);
+	ck_assert_msg(strstr(snap.text, named ? "leaf<waiter>:leaf:12,sleep:"
+						: "leaf<waiter>:leaf:12,sleep:"),
+		      "%s: %s", minor, snap.text);
+	ck_assert_msg(strstr(snap.text, named ? "waiter<main>:waiter:14;"
+						: "waiter<tree>:waiter:14;"),
+		      "%s: %s", minor, snap.text);
+	fuzz_version(minor, &snap, 300);
+	for (size_t i = 0; i < snap.n; i++)
+		free(snap.v[i].data);
+	free(snap.v);
+}
+
+START_TEST(asyncio_37) { run_version("3.7"); } END_TEST
+START_TEST(asyncio_310) { run_version("3.10"); } END_TEST
+START_TEST(asyncio_311) { run_version("3.11"); } END_TEST
+START_TEST(asyncio_312) { run_version("3.12"); } END_TEST
+START_TEST(asyncio_313) { run_version("3.13"); } END_TEST
+
+/* 3.14: tasks in linked lists, offsets from the process (the layout the
+ * live reader built is given to the replay). */
+START_TEST(asyncio_314)
+{
+	const char *py = getenv("LOUPE_PY314") ? getenv("LOUPE_PY314") :
+			 "/opt/loupe-py314/usr/bin/python3.14";
+	if (access(py, X_OK) != 0) {
+		fprintf(stderr, "SKIP asyncio 3.14: %s not found (run "
+			"tools/get-python3.14)\n", py);
+		return;
+	}
+	run_python("3.14", py);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("py_asyncio");
+	TCase *tc = tcase_create("replay");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, asyncio_37);
+	tcase_add_test(tc, asyncio_310);
+	tcase_add_test(tc, asyncio_311);
+	tcase_add_test(tc, asyncio_312);
+	tcase_add_test(tc, asyncio_313);
+	tcase_add_test(tc, asyncio_314);
+	suite_add_tcase(s, tc);
+	return unit_run(s);
+}
