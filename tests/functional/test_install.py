@@ -415,7 +415,7 @@ class StatusLine(LoupeTestCase):
         below it."""
         t = self.start([self.python, script_path("split.py")])
         out = os.path.join(self.tmp, "out.txt")
-        s = self.screen([LOUPE, "record", "-p", str(t.pid), "-r", "50000",
+        s = self.screen([LOUPE, "record", "-p", str(t.pid), "-r", "1000000",
                          "-d", "6", "-o", out])
 
         def warned_then_status(lines):
