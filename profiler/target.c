@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -396,7 +398,10 @@ static void thread_close(struct target_thread *th)
 		close(th->stat_fd);
 	if (th->schedstat_fd >= 0)
 		close(th->schedstat_fd);
+	if (th->wchan_fd > 0)
+		close(th->wchan_fd);
 	th->stat_fd = th->schedstat_fd = -1;
+	th->wchan_fd = 0;
 }
 
 void target_free(target *t, bool terminate_child)
@@ -855,6 +860,87 @@ static ssize_t read_task_file(target *t, struct target_thread *th, int fd,
 	if (r >= 0)
 		buf[r] = '\0';
 	return r;
+}
+
+/* Whether this kernel's /proc/PID/task/TID/wchan tells a blocked thread
+ * from a running one (some kernels print 0 for every thread): a thread of
+ * ours blocked on a pipe must not read as 0.  Checked once. */
+static void *block_on(void *arg)
+{
+	char c;
+	while (read(*(int *)arg, &c, 1) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
+static bool wchan_works(void)
+{
+	static int state;	/* 0 unknown, 1 works, -1 not */
+	if (state)
+		return state > 0;
+	state = -1;
+	int p[2];
+	if (pipe(p) != 0)
+		return false;
+	pthread_t th;
+	if (pthread_create(&th, NULL, block_on, &p[0]) == 0) {
+		pid_t tid = 0;
+		char path[64], buf[64];
+		/* Its tid: the task that is not us, once it blocks. */
+		for (int tries = 0; tries < 200 && state < 0; tries++) {
+			DIR *d = opendir("/proc/self/task");
+			struct dirent *e;
+			while (d && (e = readdir(d)))
+				if (e->d_name[0] != '.' &&
+				    atoi(e->d_name) != (int)syscall(SYS_gettid))
+					tid = atoi(e->d_name);
+			if (d)
+				closedir(d);
+			snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
+			ssize_t n = tid ? read_at(AT_FDCWD, path, buf, sizeof buf) : -1;
+			const char *q = n > 0 ? strrchr(buf, ')') : NULL;
+			if (!q || q[1] != ' ' || q[2] != 'S') {
+				usleep(1000);
+				continue;
+			}
+			snprintf(path, sizeof path, "/proc/self/task/%d/wchan", (int)tid);
+			n = read_at(AT_FDCWD, path, buf, sizeof buf);
+			state = n > 0 && !(n == 1 && buf[0] == '0') ? 1 : -1;
+			break;
+		}
+		close(p[1]);
+		pthread_join(th, NULL);
+	} else {
+		close(p[1]);
+	}
+	close(p[0]);
+	return state > 0;
+}
+
+int target_thread_running(target *t, struct target_thread *th, bool *running)
+{
+	if (!wchan_works())
+		return LP_EUNSUPPORTED;
+	if (th->wchan_fd == 0) {
+		char path[64];
+		snprintf(path, sizeof path, "task/%d/wchan", (int)th->tid);
+		th->wchan_fd = openat(t->procfd, path, O_RDONLY | O_CLOEXEC);
+		if (th->wchan_fd == 0)	/* 0 means "not opened" here */
+			th->wchan_fd = -1;
+	}
+	if (th->wchan_fd < 0)
+		return LP_EUNSUPPORTED;
+	char buf[128];
+	ssize_t n;
+	do
+		n = pread(th->wchan_fd, buf, sizeof buf, 0);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return LP_ENOPROC;
+	/* "0" while the task is running or runnable (get_wchan), the
+	 * function it sleeps in otherwise. */
+	*running = n == 1 && buf[0] == '0';
+	return LP_OK;
 }
 
 int target_thread_state(target *t, struct target_thread *th, char *state,

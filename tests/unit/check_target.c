@@ -357,6 +357,52 @@ static int wait_report(target *t, int rd)
 	return -1;
 }
 
+/* wchan tells running from blocked as stat's R does: the sleeping
+ * child reads as not running, a spinning one as running. */
+START_TEST(running_by_wchan)
+{
+	int rd;
+	pid_t pid = fork_child(0, &rd);
+	target *t;
+	lp_error err = { 0 };
+	ck_assert_int_eq(target_attach(&t, pid, &err), LP_OK);
+	ck_assert_int_eq(target_refresh_threads(t), LP_OK);
+	struct target_thread *th = target_thread_at(t, 0);
+	ck_assert_int_eq(wait_state(t, th, "S"), 'S');
+	bool running = true;
+	int rc = target_thread_running(t, th, &running);
+	if (rc == LP_EUNSUPPORTED) {
+		printf("SKIP running_by_wchan: this kernel's wchan does not "
+		       "tell a blocked thread (stat is used instead)\n");
+		target_free(t, false);
+		kill_child(pid);
+		close(rd);
+		return;
+	}
+	ck_assert_int_eq(rc, LP_OK);
+	ck_assert(!running);
+	target_free(t, false);
+	kill_child(pid);
+	close(rd);
+
+	pid_t spin = fork();
+	ck_assert_int_ge(spin, 0);
+	if (spin == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (volatile unsigned long x = 0;; x++)
+			;
+	}
+	ck_assert_int_eq(target_attach(&t, spin, &err), LP_OK);
+	ck_assert_int_eq(target_refresh_threads(t), LP_OK);
+	th = target_thread_at(t, 0);
+	ck_assert_int_eq(target_thread_running(t, th, &running), LP_OK);
+	ck_assert(running);
+	kill_child(spin);
+	ck_assert_int_eq(target_thread_running(t, th, &running), LP_ENOPROC);
+	target_free(t, false);
+}
+END_TEST
+
 START_TEST(signal_while_seized)
 {
 	int rd;
@@ -505,6 +551,7 @@ int main(void)
 	tcase_add_test(tc, read_memory);
 	tcase_add_test(tc, mem_fallback);
 	tcase_add_test(tc, threads_and_states);
+	tcase_add_test(tc, running_by_wchan);
 	tcase_add_test(tc, signal_while_seized);
 	tcase_add_test(tc, detach_on_resume);
 	tcase_add_test(tc, thread_exits_while_seized);
