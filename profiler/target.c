@@ -30,6 +30,7 @@ struct target_reader {
 struct target {
 	pid_t pid;
 	int procfd;		/* /proc/PID, O_RDONLY|O_DIRECTORY */
+	int statfd;		/* /proc/PID/stat kept open, 0 until opened */
 	int memfd;		/* /proc/PID/mem when used as fallback, or -1 */
 	bool use_mem;		/* process_vm_readv unusable, mem works */
 	bool spawned;
@@ -429,6 +430,8 @@ void target_free(target *t, bool terminate_child)
 	maps_fini(&t->maps);
 	if (t->memfd >= 0)
 		close(t->memfd);
+	if (t->statfd > 0)
+		close(t->statfd);
 	if (t->procfd >= 0)
 		close(t->procfd);
 	free(t);
@@ -741,7 +744,23 @@ bool target_alive(target *t)
 	if (t->spawned && target_exit_status(t) >= 0)
 		return false;
 	char buf[512];
-	ssize_t n = read_at(t->procfd, "stat", buf, sizeof buf);
+	/* Asked every thread refresh: one pread of a kept fd, not three
+	 * calls. */
+	if (t->statfd == 0) {
+		t->statfd = openat(t->procfd, "stat", O_RDONLY | O_CLOEXEC);
+		if (t->statfd == 0)
+			t->statfd = -1;
+	}
+	ssize_t n;
+	if (t->statfd > 0) {
+		do
+			n = pread(t->statfd, buf, sizeof buf - 1, 0);
+		while (n < 0 && errno == EINTR);
+		if (n >= 0)
+			buf[n] = '\0';
+	} else {
+		n = read_at(t->procfd, "stat", buf, sizeof buf);
+	}
 	if (n <= 0)
 		return false;
 	char st = stat_state(buf);
