@@ -594,7 +594,9 @@ static int tick(sampler *s, uint64_t now, uint64_t rel_ns, sampler_sink sink,
 		if (sink && (rc = sink(sink_ctx, s->p, &smp)) != LP_OK)
 			goto out;
 	}
-	if (s->tasks && !view)
+	/* A tick of chosen threads (trace) wants their stacks only, not the
+	 * suspended tasks' samples. */
+	if (s->tasks && !view && !s->only)
 		rc = tasks_emit(s->tasks, target_pid(s->t), rel_ns,
 				s->tick_weight, sink, sink_ctx, &s->st.samples);
 out:

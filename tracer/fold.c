@@ -46,6 +46,8 @@ static void append_frame(const profile *p, uint32_t id, char *buf, size_t len,
 	int k;
 	if (!func)
 		k = snprintf(buf + *used, len - *used, "%s", "[unknown]");
+	else if (f->kind == FRAME_TASK)
+		k = snprintf(buf + *used, len - *used, "task %s", func);
 	else if (file && *file && f->line > 0)
 		k = snprintf(buf + *used, len - *used, "%s (%s:%d)", func,
 			     base_name(file), (int)f->line);

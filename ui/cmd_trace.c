@@ -94,6 +94,9 @@ static int open_sampler(struct cli_opts *o, target *t, profile *p,
 	*out = NULL;
 	bool pt = tracer_uses_ptrace(tr);
 	struct cli_opts so = *o;
+	/* A stall's stacks name the asyncio task that held the loop, where
+	 * loupe can read the tasks (profiler/tasks.h). */
+	so.tasks_auto = true;
 	if (pt) {
 		so.native = false;
 		so.blocking = false;

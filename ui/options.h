@@ -28,6 +28,8 @@ struct cli_opts {
 	bool mode_set;
 	bool native, blocking, threads, idle, no_lines, quiet;
 	bool tasks;		/* --tasks */
+	bool tasks_auto;	/* task mode where it can be read, no warning
+				 * where not (set by trace, not an option) */
 	bool json;		/* --format json (dump) */
 	const char *output;
 	enum output_format format;

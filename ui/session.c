@@ -50,7 +50,7 @@ int session_open_sampler(const struct cli_opts *o, target *t, profile *p,
 		.native = o->native,
 		.blocking = o->blocking,
 		.skip_idle = o->mode == MODE_CPU && !o->idle,
-		.tasks = o->tasks,
+		.tasks = o->tasks || o->tasks_auto,
 		.notice = o->quiet ? NULL : print_notice,
 	};
 	lp_error err = { 0 };
@@ -63,7 +63,10 @@ int session_open_sampler(const struct cli_opts *o, target *t, profile *p,
 		cli_error("%s", err.msg[0] ? err.msg : lp_strerror(rc));
 		return 1;
 	}
-	session_warn(*out);
+	/* Task mode turned on by the command, not asked for: quietly off
+	 * where there are no tasks to read. */
+	if (o->tasks || !o->tasks_auto)
+		session_warn(*out);
 	return 0;
 }
 

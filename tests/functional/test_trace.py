@@ -80,7 +80,7 @@ class TraceTestCase(LoupeTestCase):
             self.skipTest("interpreter %s not installed" % path)
         return path
 
-    def assert_sleep_stalls(self, loop, script):
+    def assert_sleep_stalls(self, loop, script, task=True):
         """At least 2 stalls of 150-250 ms blamed on the calling function
         at the line of its time.sleep call, with the sleep as the syscall
         that blocked (select before CPython 3.11).  Only those are counted:
@@ -94,6 +94,11 @@ class TraceTestCase(LoupeTestCase):
         good = [s for s in loop["stalls"] if 150 <= s[1] <= 250 and
                 path in s[2] and sleep.search(s[2])]
         self.assertGreaterEqual(len(good), 2, "\n".join(map(str, loop["stalls"])))
+        # The asyncio task that held the loop leads the path (#6, #7).
+        named = re.compile(r"task \S+ → stall_every_second \(async_stall\.py:")
+        for s in good:
+            if task:
+                self.assertRegex(s[2], named)
 
 
 class AsyncioStall(TraceTestCase):
@@ -109,7 +114,9 @@ class AsyncioStall(TraceTestCase):
         if loops == 1:
             self.assertEqual(list(found), [t.pid], res.stdout)
         for tid, loop in found.items():
-            self.assert_sleep_stalls(loop, script)
+            # With several loops in one process the running task is not
+            # always tied to its thread yet (see the #6 note).
+            self.assert_sleep_stalls(loop, script, task=loops == 1)
         return t, res
 
     def test_python312_two_loop_threads(self):
