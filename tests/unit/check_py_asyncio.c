@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "bounds.h"
+#include "mem_capture.h"
 #include "python/asyncio.h"
 #include "python/asyncio_layout.h"
 #include "python/pyproc.h"
@@ -24,44 +25,6 @@
 #include "unit.h"
 
 #define PYENV "/root/.pyenv/versions"
-
-struct region {
-	uint64_t addr;
-	size_t len;
-	uint8_t *data;
-};
-
-struct capture {
-	mem_reader base;
-	mem_reader *inner;
-	struct region *v;
-	size_t n, cap;
-};
-
-static int capture_readv(mem_reader *self, const struct remote_iov *iov,
-			 size_t n)
-{
-	struct capture *c = (struct capture *)self;
-	int rc = mem_readv(c->inner, iov, n);
-	/* an EFAULT batch still filled its readable iovs, but which ones is
-	 * not known: keep only fully successful reads */
-	if (rc != LP_OK)
-		return rc;
-	for (size_t i = 0; i < n; i++) {
-		if (c->n == c->cap) {
-			c->cap = c->cap ? c->cap * 2 : 256;
-			c->v = realloc(c->v, c->cap * sizeof *c->v);
-			ck_assert_ptr_nonnull(c->v);
-		}
-		struct region *r = &c->v[c->n++];
-		r->addr = iov[i].addr;
-		r->len = iov[i].len;
-		r->data = malloc(iov[i].len);
-		ck_assert_ptr_nonnull(r->data);
-		memcpy(r->data, iov[i].local, iov[i].len);
-	}
-	return LP_OK;
-}
 
 /* main gathers group (worker-1, worker-2 through gather) and waiter
  * (await leaf); names from 3.8 (get_name), qualnames on 3.7. */
@@ -171,8 +134,8 @@ static int capture(const char *py, struct snapshot *snap)
 	if (symbolizer_new(&s, pid, target_procfd(t)) != LP_OK ||
 	    py_proc_attach(&live, t, s, &err) != LP_OK)
 		goto out;
-	struct capture cap = { .base = { capture_readv, 0 },
-			       .inner = live->reader };
+	struct capture cap;
+	capture_init(&cap, live->reader);
 	live->reader = &cap.base;
 	if (aio_reader_new(&a, live, &err) != LP_OK) {
 		fprintf(stderr, "%s: %s\n", py, err.msg);
@@ -200,17 +163,6 @@ out:
 	waitpid(pid, NULL, 0);
 	unlink(path);
 	return ret;
-}
-
-static mem_image *build_image(const struct region *v, size_t n)
-{
-	mem_image *img = mem_image_new();
-	ck_assert_ptr_nonnull(img);
-	/* later reads of a region win: add in order */
-	for (size_t i = 0; i < n; i++)
-		ck_assert_int_eq(mem_image_add(img, v[i].addr, v[i].data,
-					       v[i].len), LP_OK);
-	return img;
 }
 
 static void replay_init(py_proc *py, const struct snapshot *snap,
@@ -265,7 +217,7 @@ static void check_bounds(const aio_reader *a)
 static void fuzz_version(const char *label, const struct snapshot *snap,
 			 int cases)
 {
-	mem_image *img = build_image(snap->v, snap->n);
+	mem_image *img = regions_image(snap->v, snap->n);
 	py_proc py;
 	replay_init(&py, snap, img);
 	aio_reader *a;
@@ -285,14 +237,7 @@ static void fuzz_version(const char *label, const struct snapshot *snap,
 	double worst = 0;
 	size_t failed = 0;
 	for (int c = 0; c < cases; c++) {
-		struct region *v = calloc(snap->n, sizeof *v);
-		ck_assert_ptr_nonnull(v);
-		for (size_t i = 0; i < snap->n; i++) {
-			v[i] = snap->v[i];
-			v[i].data = malloc(v[i].len);
-			ck_assert_ptr_nonnull(v[i].data);
-			memcpy(v[i].data, snap->v[i].data, v[i].len);
-		}
+		struct region *v = regions_copy(snap->v, snap->n);
 		int muts = 1 + (int)(rnd() % 8);
 		for (int m = 0; m < muts; m++) {
 			struct region *r = &v[rnd() % snap->n];
@@ -308,7 +253,7 @@ static void fuzz_version(const char *label, const struct snapshot *snap,
 				memcpy(r->data + off, &val, 8);
 			}
 		}
-		img = build_image(v, snap->n);
+		img = regions_image(v, snap->n);
 		replay_init(&py, snap, img);
 		double t0 = now_ms();
 		if (aio_reader_new_with(&a, &py, &snap->A, &err) == LP_OK) {
@@ -324,9 +269,7 @@ static void fuzz_version(const char *label, const struct snapshot *snap,
 			worst = dt;
 		py_proc_fini(&py);
 		mem_image_free(img);
-		for (size_t i = 0; i < snap->n; i++)
-			free(v[i].data);
-		free(v);
+		regions_free(v, snap->n);
 	}
 	fprintf(stderr, "%s: %zu regions, %d corrupted images (%zu refused), "
 		"worst %.1f ms\n", label, snap->n, cases, failed, worst);
@@ -373,9 +316,7 @@ static void run_python(const char *minor, const char *py)
 						: "waiter<tree>:waiter:14;"),
 		      "%s: %s", minor, snap.text);
 	fuzz_version(minor, &snap, 300);
-	for (size_t i = 0; i < snap.n; i++)
-		free(snap.v[i].data);
-	free(snap.v);
+	regions_free(snap.v, snap.n);
 }
 
 START_TEST(asyncio_37) { run_version("3.7"); } END_TEST

@@ -13,48 +13,12 @@
 #include <unistd.h>
 
 #include "bounds.h"
+#include "mem_capture.h"
 #include "python/pyproc.h"
 #include "symbols.h"
 #include "target.h"
 
 #define PYENV "/root/.pyenv/versions"
-
-struct region {
-	uint64_t addr;
-	size_t len;
-	uint8_t *data;
-};
-
-struct capture {
-	mem_reader base;
-	mem_reader *inner;
-	struct region *v;
-	size_t n, cap;
-};
-
-/* A reader that records every region it read successfully. */
-static int capture_readv(mem_reader *self, const struct remote_iov *iov,
-			 size_t n)
-{
-	struct capture *c = (struct capture *)self;
-	int rc = mem_readv(c->inner, iov, n);
-	if (rc != LP_OK)
-		return rc;
-	for (size_t i = 0; i < n; i++) {
-		if (c->n == c->cap) {
-			c->cap = c->cap ? c->cap * 2 : 64;
-			c->v = realloc(c->v, c->cap * sizeof *c->v);
-			ck_assert_ptr_nonnull(c->v);
-		}
-		struct region *r = &c->v[c->n++];
-		r->addr = iov[i].addr;
-		r->len = iov[i].len;
-		r->data = malloc(iov[i].len);
-		ck_assert_ptr_nonnull(r->data);
-		memcpy(r->data, iov[i].local, iov[i].len);
-	}
-	return LP_OK;
-}
 
 static const char *script =
 	"import threading, time, sys\n"
@@ -126,8 +90,8 @@ static int capture(const char *py, struct snapshot *snap)
 	if (symbolizer_new(&s, pid, target_procfd(t)) != LP_OK ||
 	    py_proc_attach(&live, t, s, &err) != LP_OK)
 		goto out;
-	struct capture cap = { .base = { capture_readv, 0 },
-			       .inner = live->reader };
+	struct capture cap;
+	capture_init(&cap, live->reader);
 	live->reader = &cap.base;
 	struct py_thread *th;
 	size_t n;
@@ -159,16 +123,6 @@ out:
 	waitpid(pid, NULL, 0);
 	unlink(path);
 	return ret;
-}
-
-static mem_image *build_image(const struct region *v, size_t n)
-{
-	mem_image *img = mem_image_new();
-	ck_assert_ptr_nonnull(img);
-	for (size_t i = 0; i < n; i++)
-		ck_assert_int_eq(mem_image_add(img, v[i].addr, v[i].data,
-					       v[i].len), LP_OK);
-	return img;
 }
 
 static void replay_init(py_proc *py, const struct snapshot *snap,
@@ -213,26 +167,6 @@ static uint64_t rnd(void)
 	rnd_state ^= rnd_state >> 7;
 	rnd_state ^= rnd_state << 17;
 	return rnd_state;
-}
-
-static struct region *copy_regions(const struct snapshot *snap)
-{
-	struct region *v = calloc(snap->n, sizeof *v);
-	ck_assert_ptr_nonnull(v);
-	for (size_t i = 0; i < snap->n; i++) {
-		v[i] = snap->v[i];
-		v[i].data = malloc(v[i].len);
-		ck_assert_ptr_nonnull(v[i].data);
-		memcpy(v[i].data, snap->v[i].data, v[i].len);
-	}
-	return v;
-}
-
-static void free_regions(struct region *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i].data);
-	free(v);
 }
 
 /* Reads a word from the regions (the test's own view of the image). */
@@ -294,7 +228,7 @@ static void fuzz_version(const char *label, const struct snapshot *snap,
 			 int cases)
 {
 	/* Replay equals the live sample. */
-	mem_image *img = build_image(snap->v, snap->n);
+	mem_image *img = regions_image(snap->v, snap->n);
 	py_proc py;
 	replay_init(&py, snap, img);
 	struct py_thread *th;
@@ -318,7 +252,7 @@ static void fuzz_version(const char *label, const struct snapshot *snap,
 	double worst = 0;
 	size_t truncated = 0;
 	for (int c = 0; c < cases; c++) {
-		struct region *v = copy_regions(snap);
+		struct region *v = regions_copy(snap->v, snap->n);
 		int muts = 1 + (int)(rnd() % 8);
 		for (int m = 0; m < muts; m++) {
 			struct region *r = &v[rnd() % snap->n];
@@ -345,7 +279,7 @@ static void fuzz_version(const char *label, const struct snapshot *snap,
 			if (off + 8 <= r->len)
 				memcpy(r->data + off, &val, 8);
 		}
-		mem_image *im = build_image(v, snap->n);
+		mem_image *im = regions_image(v, snap->n);
 		replay_init(&py, snap, im);
 		for (int s = 0; s < 2; s++) {
 			double t0 = now_ms();
@@ -368,7 +302,7 @@ static void fuzz_version(const char *label, const struct snapshot *snap,
 		}
 		py_proc_fini(&py);
 		mem_image_free(im);
-		free_regions(v, snap->n);
+		regions_free(v, snap->n);
 	}
 	ck_assert_msg(worst < 1000, "%s: a sample took %.1f ms", label, worst);
 
@@ -376,7 +310,7 @@ static void fuzz_version(const char *label, const struct snapshot *snap,
 	 * to an unreadable address: truncated, bounded. */
 	int broken = 0;
 	for (int c = 0; c < 300; c++) {
-		struct region *v = copy_regions(snap);
+		struct region *v = regions_copy(snap->v, snap->n);
 		uint64_t frames[64];
 		uint8_t *store[64][8];
 		uint8_t **links[64];
@@ -390,7 +324,7 @@ static void fuzz_version(const char *label, const struct snapshot *snap,
 			       kind == 1 ? frames[k] :
 					   0x1000 + (rnd() % 0x100000) * 8;
 		put_links(links[k], val);
-		mem_image *im = build_image(v, snap->n);
+		mem_image *im = regions_image(v, snap->n);
 		replay_init(&py, snap, im);
 		for (int s = 0; s < 2; s++) {
 			ck_assert_int_eq(py_proc_sample(&py, &th, &n), LP_OK);
@@ -404,7 +338,7 @@ static void fuzz_version(const char *label, const struct snapshot *snap,
 		broken++;
 		py_proc_fini(&py);
 		mem_image_free(im);
-		free_regions(v, snap->n);
+		regions_free(v, snap->n);
 	}
 	printf("%s: replay exact (%.2f us/sample over the image), %d random "
 	       "cases (%zu truncated threads), %d broken chains flagged, worst "
@@ -436,7 +370,7 @@ START_TEST(test_fuzz_versions)
 		memset(&snap, 0, sizeof snap);
 		ck_assert_msg(capture(bin, &snap) == 0, "capture %s", bin);
 		fuzz_version(versions[i], &snap, 2000);
-		free_regions(snap.v, snap.n);
+		regions_free(snap.v, snap.n);
 		done++;
 	}
 	if (!done)
@@ -499,7 +433,7 @@ START_TEST(test_debug_offsets_313)
 	ck_assert_uint_eq(d->uni_ascii_bit, gen->uni_ascii_bit);
 	ck_assert_uint_eq(d->bytes_len, gen->bytes_len);
 	ck_assert_uint_eq(d->bytes_data, gen->bytes_data);
-	free_regions(snap.v, snap.n);
+	regions_free(snap.v, snap.n);
 }
 END_TEST
 

@@ -3,6 +3,8 @@ check_PROGRAMS += tests/unit/check_py_live tests/unit/check_py_walk
 TESTS += tests/unit/check_py_live tests/unit/check_py_walk
 tests_unit_check_py_live_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_check_py_live_LDADD = $(UNIT_LIBS)
+tests_unit_check_py_walk_SOURCES = tests/unit/check_py_walk.c \
+	tests/unit/mem_capture.c tests/unit/mem_capture.h
 tests_unit_check_py_walk_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_check_py_walk_LDADD = $(UNIT_LIBS)
 # The line-table decoders' unit (profiler/python/linetable.c).
@@ -13,5 +15,7 @@ tests_unit_check_py_linetable_LDADD = $(UNIT_LIBS)
 # The asyncio reader over captured memory images (profiler/python/asyncio.c).
 check_PROGRAMS += tests/unit/check_py_asyncio
 TESTS += tests/unit/check_py_asyncio
+tests_unit_check_py_asyncio_SOURCES = tests/unit/check_py_asyncio.c \
+	tests/unit/mem_capture.c tests/unit/mem_capture.h
 tests_unit_check_py_asyncio_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_check_py_asyncio_LDADD = $(UNIT_LIBS)
