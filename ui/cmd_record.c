@@ -90,15 +90,9 @@ int cmd_record(int argc, char **argv)
 		return 2;
 	}
 
-	/* Find out now, not after an hour of sampling, that the file cannot
-	 * be written. */
-	lp_error err = { 0 };
-	atomic_file probe;
-	if (atomic_file_open(&probe, o.output, &err) != LP_OK) {
-		cli_error("%s", err.msg);
+	if (session_check_output(o.output))
 		return 1;
-	}
-	atomic_file_abort(&probe);
+	lp_error err = { 0 };
 
 	session_catch_signals();
 	target *t = NULL;

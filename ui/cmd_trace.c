@@ -133,16 +133,8 @@ int cmd_trace(int argc, char **argv)
 	}
 
 	lp_error err = { 0 };
-	if (o.output) {
-		/* Find out now, not after the trace, that it cannot be
-		 * written. */
-		atomic_file probe;
-		if (atomic_file_open(&probe, o.output, &err) != LP_OK) {
-			cli_error("%s", err.msg);
-			return 1;
-		}
-		atomic_file_abort(&probe);
-	}
+	if (o.output && session_check_output(o.output))
+		return 1;
 
 	session_catch_signals();
 	target *t = NULL;

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "formats/formats.h"
+
 volatile sig_atomic_t session_stop;
 
 static void on_stop_signal(int sig)
@@ -67,6 +69,18 @@ int session_open_sampler(const struct cli_opts *o, target *t, profile *p,
 	 * where there are no tasks to read. */
 	if (o->tasks || !o->tasks_auto)
 		session_warn(*out);
+	return 0;
+}
+
+int session_check_output(const char *path)
+{
+	lp_error err = { 0 };
+	atomic_file probe;
+	if (atomic_file_open(&probe, path, &err) != LP_OK) {
+		cli_error("%s", err.msg);
+		return 1;
+	}
+	atomic_file_abort(&probe);
 	return 0;
 }
 
