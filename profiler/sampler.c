@@ -823,22 +823,14 @@ static int run_perf(sampler *s, volatile sig_atomic_t *stop, uint64_t end,
 		epoll_wait(perf_native_fd(s->perf), &ev, 1, timeout);
 		now = mono_ns();
 		if (now >= s->next_threads_ns) {
-			if (!target_alive(s->t)) {
-				rc = LP_ENOPROC;
+			rc = refresh(s, now, false);
+			if (rc == LP_ENOPROC)
 				break;
-			}
-			if (target_refresh_threads(s->t) == LP_OK) {
-				for (size_t i = 0; i < target_nthreads(s->t); i++) {
-					struct target_thread *th = target_thread_at(s->t, i);
-					profile_set_thread(s->p, target_pid(s->t),
-							   th->tid, th->name);
-				}
-				if (target_nthreads(s->t) > s->st.max_threads)
-					s->st.max_threads = target_nthreads(s->t);
+			if (rc == LP_OK) {
 				lp_error e = { 0 };
 				perf_native_sync_threads(s->perf, &e);
 			}
-			s->next_threads_ns = now + THREAD_REFRESH_NS;
+			rc = LP_OK;
 		}
 		rc = perf_drain(s);
 		if (rc != LP_OK)
