@@ -136,14 +136,20 @@ int tasks_thread_stack(task_sampler *ts, pid_t tid, uint32_t *frames,
 	/* Drop the loop machinery above the task's outermost coroutine
 	 * (run_forever, _run_once, Handle._run, Task.__step). */
 	size_t from = 0;
-	for (size_t i = 0; i < *n && s->root_func; i++) {
+	bool found = !s->root_func;
+	for (size_t i = 0; i < *n && !found; i++) {
 		const struct frame *f = profile_frame(ts->p, frames[i]);
 		if (f && f->kind == FRAME_PYTHON && f->func == s->root_func &&
 		    f->file == s->root_file) {
 			from = i;
-			break;
+			found = true;
 		}
 	}
+	/* The loop's current task and the stack are not read at one
+	 * instant: a stack without the task's coroutine was taken between
+	 * two steps of it, in the loop's own code, and is no task's. */
+	if (!found)
+		return LP_OK;
 	size_t m = *n - from;
 	if (m + 1 > cap)
 		m = cap - 1;
