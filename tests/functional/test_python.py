@@ -261,7 +261,26 @@ class Threads(PythonTestCase):
         for name, tid in tids.items():
             with open("/proc/%d/task/%d/comm" % (t.pid, tid)) as f:
                 self.assertEqual(f.read().strip(), name)
+        self.settle(t, [tid for name, tid in tids.items()
+                        if not name.startswith("busy")])
         return tids
+
+    def settle(self, t, tids):
+        # A worker names itself before it reaches its blocking call, and
+        # a sample of that moment is a true one: wait until the idle and
+        # select threads sit in a system call other than the GIL's futex,
+        # twice in a row.
+        futex, steady = "202", 0
+        deadline = time.time() + READY_DEADLINE
+        while steady < 2:
+            self.assertLess(time.time(), deadline, "threads never blocked")
+            calls = []
+            for tid in tids:
+                with open("/proc/%d/task/%d/syscall" % (t.pid, tid)) as f:
+                    calls.append(f.read().split()[0])
+            blocked = all(c not in ("running", futex) for c in calls)
+            steady = steady + 1 if blocked else 0
+            time.sleep(0.05)
 
     def check_dump_tids(self, finder):
         t = self.start(finder, "threads.py")
