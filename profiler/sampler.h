@@ -29,6 +29,8 @@ struct sampler_opts {
 	void *notice_ctx;
 	bool no_perf;		/* native cpu mode: pause and unwind (ptrace)
 				 * rather than read perf_event samples */
+	bool subprocesses;	/* every descendant process too, found as
+				 * they start (profiler/proc_watch.h) */
 };
 
 struct sampler_stats {
@@ -43,6 +45,7 @@ struct sampler_stats {
 
 /* One thread's stack as taken by sampler_snapshot (for dump). */
 struct sampler_thread_view {
+	pid_t pid;		/* its process (--subprocesses: any of them) */
 	pid_t tid;
 	const char *name;
 	char state;		/* scheduler state letter */
@@ -97,6 +100,25 @@ int sampler_sample_threads(sampler *s, const pid_t *tids, size_t n,
 int sampler_snapshot(sampler *s,
 		     void (*fn)(void *ctx, const struct sampler_thread_view *v),
 		     void *ctx, lp_error *err);
+
+/* The processes sampled (--subprocesses: the root first, then each
+ * descendant in the order found; those that exited stay listed, the last
+ * SAMPLER_MAX_GONE of them, so that a view of them stays stable). */
+#define SAMPLER_MAX_GONE 256
+struct sampler_proc_view {
+	pid_t pid, ppid;
+	const char *comm;	/* at the last exec */
+	const char *describe;	/* "CPython 3.11.7", "native", ... */
+	char state;		/* the main thread's state letter, 'X' gone */
+	size_t nthreads;
+	uint64_t samples;	/* thread samples added */
+	uint64_t missed;	/* deadlines missed while it was sampled */
+};
+size_t sampler_nprocs(const sampler *s);
+void sampler_proc_at(const sampler *s, size_t i, struct sampler_proc_view *v);
+/* How descendants are found: "netlink process events", "/proc scan", or
+ * NULL without --subprocesses. */
+const char *sampler_watch_method(const sampler *s);
 
 /* Task mode: the reader of the asyncio tasks, NULL when task mode is off
  * or could not go on (see sampler_warning).  Its tasks are those of the

@@ -18,6 +18,7 @@ enum {
 	O_NO_LINES, O_FORMAT, O_HELP,
 	O_INVERTED = 400, O_THRESHOLD, O_TASKS,
 	O_PTRACE = 500,
+	O_SUBPROC = 600, O_MERGE_PROC,
 };
 
 void cli_error(const char *fmt, ...)
@@ -93,6 +94,8 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		{ "threshold", required_argument, NULL, O_THRESHOLD },
 		{ "tasks", no_argument, NULL, O_TASKS },
 		{ "ptrace", no_argument, NULL, O_PTRACE },
+		{ "subprocesses", no_argument, NULL, O_SUBPROC },
+		{ "merge-processes", no_argument, NULL, O_MERGE_PROC },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -112,7 +115,15 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		switch (c) {
 		case 'p': case 'r': case 'd': case O_NATIVE: case O_BLOCKING:
 		case O_NONBLOCKING:
-			need = c == 'p' ? OPT_TARGET : OPT_SAMPLING;
+			need = c != 'p' ? OPT_SAMPLING :
+			       allowed & OPT_PID_FILTER ? OPT_PID_FILTER :
+							  OPT_TARGET;
+			break;
+		case O_SUBPROC:
+			need = OPT_SUBPROC;
+			break;
+		case O_MERGE_PROC:
+			need = OPT_PROCESSES;
 			break;
 		case O_FORMAT:
 			need = allowed & OPT_TEXT_JSON ? OPT_TEXT_JSON : OPT_OUTPUT;
@@ -148,7 +159,10 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 			long v = strtol(optarg, &end, 10);
 			if (errno || end == optarg || *end || v <= 0 || v > INT_MAX)
 				return usage_error(cmd, "invalid PID '%s': expected a positive number", optarg);
-			o->pid = (pid_t)v;
+			if (allowed & OPT_PID_FILTER)
+				o->pid_filter = (pid_t)v;
+			else
+				o->pid = (pid_t)v;
 			break;
 		}
 		case 'r':
@@ -207,6 +221,8 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 			break;
 		}
 		case O_PTRACE: o->ptrace = true; break;
+		case O_SUBPROC: o->subprocesses = true; break;
+		case O_MERGE_PROC: o->merge_processes = true; break;
 		case 'q': o->quiet = true; break;
 		case ':':
 			return usage_error(cmd, "option %s needs a value", argv[optind - 1]);
@@ -241,6 +257,8 @@ struct output_opts cli_output_opts(const struct cli_opts *o)
 		.lines = !o->no_lines,
 		.idle = o->idle,
 		.inverted = o->inverted,
+		.merge_processes = o->merge_processes,
+		.pid = o->pid_filter,
 	};
 	return oo;
 }

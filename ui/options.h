@@ -17,6 +17,10 @@ enum {
 	OPT_TRACE = 1 << 7,	/* --threshold TIME --ptrace (loupe trace) */
 	OPT_TASKS = 1 << 8,	/* --tasks (asyncio task mode) */
 	OPT_TEXT_JSON = 1 << 9,	/* --format text|json (loupe dump) */
+	OPT_SUBPROC = 1 << 10,	/* --subprocesses */
+	OPT_PROCESSES = 1 << 11,	/* --merge-processes (outputs) */
+	OPT_PID_FILTER = 1 << 12,	/* -p/--pid PID: only that process's
+					 * samples (report; no target) */
 };
 
 struct cli_opts {
@@ -31,6 +35,9 @@ struct cli_opts {
 	bool tasks_auto;	/* task mode where it can be read, no warning
 				 * where not (set by trace, not an option) */
 	bool json;		/* --format json (dump) */
+	bool subprocesses;	/* --subprocesses: every descendant too */
+	bool merge_processes;	/* --merge-processes: no per-process root */
+	pid_t pid_filter;	/* report -p PID; 0: every process */
 	const char *output;
 	enum output_format format;
 	bool inverted;		/* --inverted: icicle flame graph */

@@ -111,6 +111,8 @@ uint64_t output_weight(const struct profile_agg *a,
 		       const struct output_opts *o)
 {
 	uint64_t w;
+	if (o->pid && a->pid != o->pid)
+		return 0;
 	switch (o->mode) {
 	case MODE_CPU:
 		w = a->cpu_samples;

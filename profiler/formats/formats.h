@@ -27,6 +27,10 @@ struct output_opts {
 	bool threads;		/* a root frame per thread */
 	bool lines;		/* keep line numbers (false: by function) */
 	bool idle;		/* keep idle samples in cpu mode */
+	/* A recording of a process tree (metadata "subprocesses") gets a
+	 * root frame "process PID (comm)" per process unless merged. */
+	bool merge_processes;
+	int32_t pid;		/* only this process's samples; 0: all */
 	/* flamegraph only */
 	bool inverted;		/* icicle: roots at the top */
 	const char *title;	/* NULL: "Flame graph: TARGET" */
