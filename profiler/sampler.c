@@ -8,12 +8,7 @@
 #include <sys/prctl.h>
 #include <time.h>
 
-#include "bounds.h"
-#include "perf_native.h"
-#include "python/py.h"
-#include "symbols.h"
-#include "tasks.h"
-#include "unwind.h"
+#include "sampler_int.h"
 
 /* How often the thread list and the maps are re-read: new threads show up
  * within this, and it keeps getdents off most ticks. */
@@ -24,85 +19,22 @@
  * more than the rest of a Python sample, so at high rates they are read at
  * this period, not every tick.  cpu mode reads them every tick. */
 #define STATE_MAX_AGE_NS 10000000ull
-/* Direct-mapped caches from (address, line) to interned frame ids, so a
- * steady-state sample does no string hashing. */
-#define FRAME_CACHE_SIZE 4096
 /* A deadline closer than this is waited for by spinning on the clock, not
  * by sleeping: waking from a sleep costs tens of microseconds on a virtual
  * machine (measured here: a sleep-only loop at 1 kHz burns 31 us per wake
  * and wakes 50-80 us late), longer than the whole period at high rates. */
 #define SPIN_NS 40000ull
 
-struct frame_cache_entry {
-	uint64_t addr;		/* code object or instruction address */
-	const void *tag;	/* name pointer (Python) / maps generation */
-	int32_t line;
-	uint32_t frame;
-	bool is_eval;		/* native: a CPython eval-loop function */
-	bool used;
-};
-
-/* Twice MAX_THREADS slots keep probe chains short. */
-#define TID_INDEX_BITS 13
-#define TID_INDEX_SIZE (1u << TID_INDEX_BITS)
-
-struct tid_slot {
-	uint32_t gen;
-	pid_t tid;
-	uint32_t i;
-};
-
-struct sampler {
-	target *t;
-	profile *p;
-	struct sampler_opts o;
-	symbolizer *syms;
-	unwinder *unw;
-	py_proc *py;
-	char describe[64];
-	struct sampler_stats st;
-	bool exited;
-	uint64_t next_threads_ns, next_maps_ns;
-	uintptr_t maps_gen;	/* bumped when the maps are re-read */
-	uint64_t eval_lo, eval_hi;	/* the eval loop's code, when known
-					 * only by address (stripped) */
-	pthread_mutex_t *lock;	/* held while a tick changes the profile */
-	task_sampler *tasks;	/* --tasks, NULL when off or degraded */
-	char warning[600];	/* why task mode is off */
-	bool warned;		/* sampler_warning returned it */
-	perf_native *perf;	/* on-CPU native samples from perf events */
-	uint64_t start_ns;
-	int sink_rc;
-	sampler_sink sink;
-	void *sink_ctx;
-	struct frame_cache_entry pycache[FRAME_CACHE_SIZE];
-	struct frame_cache_entry ncache[FRAME_CACHE_SIZE];
-	uint64_t ips[MAX_STACK_DEPTH];
-	uint64_t sps[MAX_STACK_DEPTH];
-	uint32_t nframes[MAX_STACK_DEPTH];	/* native, leaf first */
-	bool neval[MAX_STACK_DEPTH];
-	uint32_t leaf_first[2 * MAX_STACK_DEPTH];
-	uint32_t root_first[2 * MAX_STACK_DEPTH];
-	uint32_t tick_weight;	/* periods the current tick stands for */
-	uint64_t win_start, win_ticks, win_missed;	/* overload window */
-	bool overload_said;
-	uint64_t pcpu_ns, pcpu_at;	/* process CPU time at the last
-					 * state reading, and when */
-	struct tid_slot tid_index[TID_INDEX_SIZE];
-	uint32_t tid_gen;
-	char state[MAX_THREADS];		/* per thread of this tick */
-	uint64_t cpu_delta[MAX_THREADS];
-	/* sampler_sample_threads: the threads of this tick, or none for
-	 * every thread */
-	const pid_t *only;
-	size_t nonly;
-};
-
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t sampler_mono_ns(void)
+{
+	return mono_ns();
 }
 
 static size_t cache_slot(uint64_t addr, int32_t line)
@@ -450,8 +382,6 @@ static size_t read_states(sampler *s, uint64_t now, bool fresh)
 	return alive;
 }
 
-typedef void (*view_fn)(void *ctx, const struct sampler_thread_view *v);
-
 /* Task mode's hook, once a tick: reads the tasks (all of them for a
  * snapshot).  Anything but a gone target turns task mode off with one
  * warning: plain thread stacks go on. */
@@ -484,8 +414,9 @@ static bool wanted(const sampler *s, pid_t tid)
 
 /* One tick: every thread once.  With view set, stacks go to it instead of
  * into the aggregates (dump). */
-static int tick(sampler *s, uint64_t now, uint64_t rel_ns, sampler_sink sink,
-		void *sink_ctx, view_fn view, void *view_ctx)
+int sampler_tick_proc(sampler *s, uint64_t now, uint64_t rel_ns,
+		      sampler_sink sink, void *sink_ctx, view_fn view,
+		      void *view_ctx)
 {
 	int rc = refresh(s, now, view != NULL);
 	if (rc != LP_OK)
@@ -569,8 +500,9 @@ static int tick(sampler *s, uint64_t now, uint64_t rel_ns, sampler_sink sink,
 			goto out;
 		}
 		if (view) {
-			struct sampler_thread_view v = { th->tid, th->name, state,
-							 flags, stack };
+			struct sampler_thread_view v = {
+				target_pid(s->t), th->tid, th->name, state,
+				flags, stack };
 			view(view_ctx, &v);
 			continue;
 		}
@@ -608,22 +540,53 @@ out:
 int sampler_new(sampler **out, target *t, profile *p,
 		const struct sampler_opts *o, lp_error *err)
 {
+	*out = NULL;
 	sampler *s = calloc(1, sizeof *s);
 	if (!s)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	s->t = t;
 	s->p = p;
 	s->o = *o;
+	if (s->o.subprocesses) {
+		/* Workers forked from one parent map the same files: each
+		 * is parsed once for the whole tree. */
+		if (!s->o.elf_cache) {
+			if (elf_cache_new(&s->own_elf_cache) != LP_OK) {
+				free(s);
+				return lp_error_set(err, LP_ENOMEM,
+						    "out of memory");
+			}
+			s->o.elf_cache = s->own_elf_cache;
+		}
+	}
 	/* Nothing stays traced between samples: a signal sent to the target
 	 * is never held up by us, for about 1 us more per pause. */
 	target_set_detach_on_resume(t, true);
+	int rc = sampler_setup(s, err);
+	if (rc == LP_OK && s->o.subprocesses)
+		rc = tree_start(s, err);
+	if (rc != LP_OK) {
+		sampler_free(s);
+		return rc;
+	}
+	*out = s;
+	return LP_OK;
+}
+
+int sampler_setup(sampler *s, lp_error *err)
+{
+	target *t = s->t;
+	profile *p = s->p;
+	const struct sampler_opts *o = &s->o;
+	bool native = o->native;
 	int rc = target_refresh_maps(t);
 	if (rc != LP_OK) {
 		lp_error_set(err, rc, "cannot read the memory map of PID %d: %s",
 			     (int)target_pid(t), lp_strerror(rc));
 		goto fail;
 	}
-	rc = symbolizer_new(&s->syms, target_pid(t), target_procfd(t));
+	rc = symbolizer_new_cached(&s->syms, target_pid(t), target_procfd(t),
+				   o->elf_cache);
 	if (rc != LP_OK) {
 		lp_error_set(err, rc, "cannot read symbols of PID %d: %s",
 			     (int)target_pid(t), lp_strerror(rc));
@@ -635,7 +598,7 @@ int sampler_new(sampler **out, target *t, profile *p,
 			 py_proc_version(s->py));
 	} else if (rc == LP_ENOTFOUND) {
 		s->py = NULL;
-		s->o.native = true;	/* nothing else to show */
+		native = true;	/* nothing else to show */
 		snprintf(s->describe, sizeof s->describe, "native");
 	} else {
 		goto fail;
@@ -650,30 +613,48 @@ int sampler_new(sampler **out, target *t, profile *p,
 			snprintf(s->warning, sizeof s->warning, "--tasks: %s; "
 				 "showing plain thread stacks", terr.msg);
 	}
-	if (s->o.native) {
+	if (native && s->py && o->never_pause) {
+		/* Merging needs both stacks at one instant: a pause. */
+		native = false;
+		snprintf(s->warning, sizeof s->warning, "PID %d: native frames "
+			 "of a Python process need its threads paused; "
+			 "showing Python frames only", (int)target_pid(t));
+	}
+	if (native) {
 		rc = unwinder_new(&s->unw, t);
 		if (rc != LP_OK) {
 			lp_error_set(err, rc, "cannot set up native unwinding of PID %d: %s",
 				     (int)target_pid(t), lp_strerror(rc));
 			goto fail;
 		}
-		if (!s->py && s->o.skip_idle && !s->o.blocking &&
-		    !s->o.no_perf) {
+		if (!s->py && ((s->o.skip_idle && !s->o.blocking &&
+				!s->o.no_perf) || o->never_pause)) {
 			/* A native profile of on-CPU time is what perf events
 			 * give without stopping any thread: 5x less slowdown
 			 * of the target than ptrace at 1 kHz (tools/bench
 			 * native).  Python stacks still need the ptrace path
 			 * for merging at one instant. */
 			lp_error perr = { 0 };
-			if (target_refresh_threads(t) == LP_OK &&
-			    perf_native_open(&s->perf, t, s->unw,
-					     (unsigned)(o->rate_hz < 1 ? 1 :
-						o->rate_hz > 100000 ? 100000 :
-						o->rate_hz), 0, &perr) != LP_OK)
+			rc = target_refresh_threads(t);
+			if (rc == LP_OK)
+				rc = perf_native_open(&s->perf, t, s->unw,
+					(unsigned)(o->rate_hz < 1 ? 1 :
+						   o->rate_hz > 100000 ? 100000 :
+						   o->rate_hz), 0, &perr);
+			else
+				lp_error_set(&perr, rc, "%s", lp_strerror(rc));
+			if (rc != LP_OK)
 				s->perf = NULL;
 			else
 				snprintf(s->describe, sizeof s->describe,
 					 "native, perf events");
+			if (!s->perf && o->never_pause) {
+				rc = lp_error_set(err, LP_EUNSUPPORTED,
+					"cannot sample native PID %d without "
+					"pausing it: perf events unavailable "
+					"(%s)", (int)target_pid(t), perr.msg);
+				goto fail;
+			}
 		}
 		/* A stripped interpreter names no eval function: find its
 		 * bounds by address, checked to be a function's start. */
@@ -684,22 +665,41 @@ int sampler_new(sampler **out, target *t, profile *p,
 			s->eval_hi = hi;
 		}
 	}
-	*out = s;
 	return LP_OK;
 fail:
-	sampler_free(s);
+	sampler_teardown(s);
 	return rc;
 }
+
+void sampler_teardown(sampler *s)
+{
+	tasks_free(s->tasks);
+	s->tasks = NULL;
+	perf_native_free(s->perf);
+	s->perf = NULL;
+	unwinder_free(s->unw);
+	s->unw = NULL;
+	py_proc_free(s->py);
+	s->py = NULL;
+	symbolizer_free(s->syms);
+	s->syms = NULL;
+	/* The caches' tags are the old interpreter's string pointers. */
+	memset(s->pycache, 0, sizeof s->pycache);
+	memset(s->ncache, 0, sizeof s->ncache);
+	s->eval_lo = s->eval_hi = 0;
+	s->maps_gen++;
+}
+
 
 void sampler_free(sampler *s)
 {
 	if (!s)
 		return;
-	tasks_free(s->tasks);
-	perf_native_free(s->perf);
-	unwinder_free(s->unw);
-	py_proc_free(s->py);
-	symbolizer_free(s->syms);
+	tree_free(s);
+	sampler_teardown(s);
+	elf_cache_free(s->own_elf_cache);
+	if (s->own_target)
+		target_free(s->t, false);
 	free(s);
 }
 
@@ -743,7 +743,7 @@ const char *sampler_warning(sampler *s)
 
 const struct sampler_stats *sampler_stats(const sampler *s)
 {
-	return &s->st;
+	return s->watch ? &s->tot : &s->st;
 }
 
 /* One perf_event sample: a native on-CPU stack taken by the kernel. */
@@ -788,10 +788,9 @@ static void perf_sample(void *ctx, const struct perf_native_sample *ps)
 		s->sink_rc = s->sink(s->sink_ctx, s->p, &smp);
 }
 
-static int perf_drain(sampler *s)
+/* Reads the rings; the caller holds the front end's lock. */
+static int perf_drain_locked(sampler *s)
 {
-	if (s->lock)
-		pthread_mutex_lock(s->lock);
 	s->sink_rc = LP_OK;
 	int rc = perf_native_drain(s->perf, perf_sample, s);
 	if (perf_native_take_maps_changed(s->perf)) {
@@ -801,9 +800,17 @@ static int perf_drain(sampler *s)
 	struct perf_native_stats ps;
 	perf_native_get_stats(s->perf, &ps);
 	s->st.missed = ps.lost;
+	return rc != LP_OK ? rc : s->sink_rc;
+}
+
+static int perf_drain(sampler *s)
+{
+	if (s->lock)
+		pthread_mutex_lock(s->lock);
+	int rc = perf_drain_locked(s);
 	if (s->lock)
 		pthread_mutex_unlock(s->lock);
-	return rc != LP_OK ? rc : s->sink_rc;
+	return rc;
 }
 
 /* The perf_event loop: the kernel samples the threads on their own CPU
@@ -864,7 +871,7 @@ static void overload_check(sampler *s)
 		 "cannot keep %.0f samples/s on %zu threads (%.0f%% of the "
 		 "last second's deadlines missed); each late sample counts for "
 		 "the periods it stands for",
-		 s->o.rate_hz, target_nthreads(s->t),
+		 s->o.rate_hz, tree_nthreads(s),
 		 100.0 * (double)s->win_missed / (double)all);
 	s->o.notice(s->o.notice_ctx, msg);
 	s->overload_said = true;
@@ -884,7 +891,9 @@ int sampler_run(sampler *s, volatile sig_atomic_t *stop, sampler_sink sink,
 	s->win_start = start;
 	s->sink = sink;
 	s->sink_ctx = sink_ctx;
-	if (s->perf) {
+	if (s->perf && !s->watch) {
+		/* The perf loop: nothing to tick.  In a tree, the tick loop
+		 * below reads the perf members' rings (tree_tick). */
 		int rc = run_perf(s, stop, end, err);
 		s->st.elapsed_ns = mono_ns() - start;
 		return rc;
@@ -921,6 +930,7 @@ int sampler_run(sampler *s, volatile sig_atomic_t *stop, sampler_sink sink,
 			 * shares stay right when the rate cannot be kept. */
 			uint64_t late = (now - deadline) / period;
 			s->st.missed += late;
+			tree_add_missed(s, late);
 			s->win_missed += late;
 			deadline += late * period;
 			s->tick_weight = late + 1 > UINT32_MAX ? UINT32_MAX :
@@ -932,8 +942,17 @@ int sampler_run(sampler *s, volatile sig_atomic_t *stop, sampler_sink sink,
 			s->win_start = now;
 			s->win_ticks = s->win_missed = 0;
 		}
-		rc = tick(s, now, now - start, sink, sink_ctx, NULL, NULL);
+		rc = tree_tick(s, now, now - start, sink, sink_ctx, NULL, NULL);
 		s->st.ticks++;
+		s->tot.ticks = s->st.ticks;
+		if (s->attached) {
+			/* Reading a new process's ELF files and interpreter
+			 * takes milliseconds once: the deadlines it costs
+			 * are counted, but say nothing of the rate. */
+			s->attached = false;
+			s->win_start = mono_ns();
+			s->win_ticks = s->win_missed = 0;
+		}
 		if (s->lock)
 			pthread_mutex_unlock(s->lock);
 		if (rc == LP_ENOPROC || rc == LP_EPERM) {
@@ -956,7 +975,67 @@ int sampler_run(sampler *s, volatile sig_atomic_t *stop, sampler_sink sink,
 		deadline += period - period / 4 + rng % (period / 2 + 1);
 	}
 	s->st.elapsed_ns = mono_ns() - start;
+	s->tot.elapsed_ns = s->st.elapsed_ns;
 	return rc;
+}
+
+/* A tick of the perf path from a front end's loop: new threads get their
+ * events, then the rings are read. */
+int sampler_perf_tick(sampler *s, uint64_t now, sampler_sink sink,
+		      void *sink_ctx)
+{
+	s->sink = sink;
+	s->sink_ctx = sink_ctx;
+	if (now >= s->next_threads_ns) {
+		int rc = refresh(s, now, false);
+		if (rc != LP_OK) {
+			perf_drain_locked(s);	/* what the rings still hold */
+			return rc;
+		}
+		lp_error e = { 0 };
+		perf_native_sync_threads(s->perf, &e);
+	}
+	return perf_drain_locked(s);
+}
+
+int sampler_tick(sampler *s, uint64_t late, sampler_sink sink, void *sink_ctx,
+		 lp_error *err)
+{
+	uint64_t now = mono_ns();
+	if (!s->start_ns)
+		s->start_ns = now;
+	if (s->lock)
+		pthread_mutex_lock(s->lock);
+	int rc;
+	if (s->perf && !s->watch) {
+		/* The kernel took the samples: read them out. */
+		rc = sampler_perf_tick(s, now, sink, sink_ctx);
+		goto done;
+	}
+	s->st.missed += late;
+	tree_add_missed(s, late);
+	s->tick_weight = late + 1 > UINT32_MAX ? UINT32_MAX : (uint32_t)(late + 1);
+	rc = tree_tick(s, now, now - s->start_ns, sink, sink_ctx, NULL, NULL);
+done:
+	s->st.ticks++;
+	s->tot.ticks = s->st.ticks;
+	s->st.elapsed_ns = s->tot.elapsed_ns = now - s->start_ns;
+	if (s->lock)
+		pthread_mutex_unlock(s->lock);
+	if (rc == LP_ENOPROC || rc == LP_EPERM) {
+		s->exited = true;
+		return lp_error_set(err, LP_ENOPROC, "PID %d exited",
+				    (int)target_pid(s->t));
+	}
+	if (rc != LP_OK)
+		return lp_error_set(err, rc, "sampling PID %d failed: %s",
+				    (int)target_pid(s->t), lp_strerror(rc));
+	return LP_OK;
+}
+
+void sampler_restart_clock(sampler *s)
+{
+	s->start_ns = mono_ns();
 }
 
 int sampler_sample_threads(sampler *s, const pid_t *tids, size_t n,
@@ -968,7 +1047,7 @@ int sampler_sample_threads(sampler *s, const pid_t *tids, size_t n,
 	s->only = tids;
 	s->nonly = n;
 	s->tick_weight = 1;
-	int rc = tick(s, mono_ns(), rel_ns, sink, sink_ctx, NULL, NULL);
+	int rc = tree_tick(s, mono_ns(), rel_ns, sink, sink_ctx, NULL, NULL);
 	s->only = NULL;
 	s->nonly = 0;
 	if (rc == LP_ENOPROC || rc == LP_EPERM) {
@@ -985,7 +1064,11 @@ int sampler_sample_threads(sampler *s, const pid_t *tids, size_t n,
 
 int sampler_snapshot(sampler *s, view_fn fn, void *ctx, lp_error *err)
 {
-	int rc = tick(s, mono_ns(), 0, NULL, NULL, fn, ctx);
+	if (s->o.never_pause && s->unw && !s->watch)
+		return lp_error_set(err, LP_EUNSUPPORTED, "cannot take the "
+				    "stacks of native PID %d now without "
+				    "pausing it", (int)target_pid(s->t));
+	int rc = tree_tick(s, mono_ns(), 0, NULL, NULL, fn, ctx);
 	if (rc == LP_ENOPROC)
 		return lp_error_set(err, rc, "PID %d exited", (int)target_pid(s->t));
 	if (rc != LP_OK)

@@ -13,6 +13,7 @@
 #include "error.h"
 #include "profile.h"
 #include "python/asyncio.h"
+#include "symbols.h"
 #include "target.h"
 
 struct sampler_opts {
@@ -29,8 +30,15 @@ struct sampler_opts {
 	void *notice_ctx;
 	bool no_perf;		/* native cpu mode: pause and unwind (ptrace)
 				 * rather than read perf_event samples */
+	bool never_pause;	/* no thread is ever stopped (the daemon):
+				 * a Python target's native frames are left
+				 * out, a native one is sampled by perf
+				 * events or not at all */
 	bool subprocesses;	/* every descendant process too, found as
 				 * they start (profiler/proc_watch.h) */
+	elf_cache *elf_cache;	/* parsed ELF files shared with other
+				 * samplers (NULL: private; --subprocesses
+				 * shares one over the tree) */
 };
 
 struct sampler_stats {
@@ -79,6 +87,16 @@ int sampler_run(sampler *s, volatile sig_atomic_t *stop, sampler_sink sink,
 		void *sink_ctx, lp_error *err);
 bool sampler_target_exited(const sampler *s);
 
+/* For a front end with a timing loop of its own (the daemon: many targets,
+ * each at its rate): one tick now.  late is the periods that passed
+ * without a tick (counted as missed; this tick's samples weigh late + 1).
+ * LP_ENOPROC (with a message) once the target, and with --subprocesses
+ * every process of its tree, is gone. */
+int sampler_tick(sampler *s, uint64_t late, sampler_sink sink, void *sink_ctx,
+		 lp_error *err);
+/* Sample times count from now on (a new recording window). */
+void sampler_restart_clock(sampler *s);
+
 /* A front end that reads the profile from another thread while sampling
  * goes on (top) passes a mutex: the sampler holds it while a tick changes
  * the profile, and the reader holds it while it reads. */
@@ -119,6 +137,11 @@ void sampler_proc_at(const sampler *s, size_t i, struct sampler_proc_view *v);
 /* How descendants are found: "netlink process events", "/proc scan", or
  * NULL without --subprocesses. */
 const char *sampler_watch_method(const sampler *s);
+
+/* Every live thread of every process (the tracer follows their system
+ * calls): new processes taken in, thread lists read again.  LP_ENOPROC
+ * once every process is gone. */
+int sampler_list_threads(sampler *s, pid_t *tids, size_t cap, size_t *n);
 
 /* Task mode: the reader of the asyncio tasks, NULL when task mode is off
  * or could not go on (see sampler_warning).  Its tasks are those of the

@@ -437,6 +437,23 @@ void target_free(target *t, bool terminate_child)
 	free(t);
 }
 
+int target_reexec(target *t, lp_error *err)
+{
+	read_comm(t->procfd, "comm", t->comm, sizeof t->comm);
+	ssize_t n = readlinkat(t->procfd, "exe", t->exe, sizeof t->exe - 1);
+	t->exe[n > 0 ? n : 0] = '\0';
+	/* /proc/PID/mem opened before the exec reads the old image. */
+	if (t->memfd >= 0)
+		close(t->memfd);
+	t->memfd = -1;
+	t->use_mem = false;
+	int rc = target_refresh_maps(t);
+	if (rc != LP_OK)
+		return lp_error_set(err, rc, "cannot read the maps of PID %d: "
+				    "%s", (int)t->pid, lp_strerror(rc));
+	return probe_memory(t, err);
+}
+
 pid_t target_pid(const target *t) { return t->pid; }
 int target_procfd(const target *t) { return t->procfd; }
 bool target_spawned(const target *t) { return t->spawned; }

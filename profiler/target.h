@@ -38,6 +38,8 @@ int target_spawn(target **out, char *const argv[], lp_error *err);
 /* Resumes and detaches every thread, frees.  A spawned child is terminated
  * if still running when terminate_child is true. */
 void target_free(target *t, bool terminate_child);
+/* After the process exec'd: reads its name, executable and maps again. */
+int target_reexec(target *t, lp_error *err);
 
 pid_t target_pid(const target *t);
 int target_procfd(const target *t);	/* fd of /proc/PID */

@@ -54,6 +54,7 @@ struct tp {
 
 struct ring {
 	pid_t tid;			/* detail ring: its thread; CPU: 0 */
+	int cpu;			/* CPU ring: its CPU */
 	int fds[2 * NPOLL];		/* events writing into it, or -1 */
 	size_t nfds;
 	void *base;			/* metadata page, then the data pages */
@@ -72,6 +73,7 @@ struct perf_sys {
 	pid_t *tids;			/* the target's threads, sorted */
 	size_t ntids;
 	bool kernel_filtered;		/* the filter covers them all */
+	bool filtered;			/* a filter was set on the CPU rings */
 	struct sys_event *held;		/* read, not yet passed on */
 	size_t nheld, held_cap;
 	uint64_t lost;
@@ -174,6 +176,7 @@ static int ring_open(perf_sys *ps, struct ring *r, const struct tp *tps,
 {
 	memset(r, 0, sizeof *r);
 	r->tid = tid > 0 ? tid : 0;
+	r->cpu = cpu;
 	r->data_size = ps->page << order;
 	struct perf_event_attr a;
 	for (size_t i = 0; i < n; i++) {
@@ -331,6 +334,8 @@ static bool is_target(const perf_sys *ps, pid_t tid)
 	return bsearch(&tid, ps->tids, ps->ntids, sizeof tid, cmp_tid) != NULL;
 }
 
+static void drain_ring(perf_sys *ps, struct ring *r);
+
 int perf_sys_set_threads(perf_sys *ps, const pid_t *tids, size_t n)
 {
 	pid_t *nt = malloc((n ? n : 1) * sizeof *nt);
@@ -360,17 +365,37 @@ int perf_sys_set_threads(perf_sys *ps, const pid_t *tids, size_t n)
 		else
 			used += (size_t)k;
 	}
-	/* A filter the kernel refuses leaves the events unfiltered (or
-	 * with the previous list): then every event is checked here. */
+	/* A filter the kernel refuses leaves the events unfiltered: then
+	 * every event is checked here. */
 	for (size_t c = 0; c < ps->ncpus; c++) {
 		struct ring *r = &ps->cpus[c];
+		/* A tracepoint event takes one filter for its life (the
+		 * kernel answers EEXIST to another): a new thread list gets
+		 * new events, and the old ones are read out and closed. */
+		struct ring old = *r;
+		if (ps->filtered &&
+		    ring_open(ps, r, ps->tps, ps->npoll_tps, -1, old.cpu,
+			      true, CPU_RING_ORDER) != LP_OK) {
+			*r = old;	/* kept as it was: checked here */
+			fits = false;
+			continue;
+		}
 		for (size_t i = 0; i < r->nfds; i++) {
 			if (ioctl(r->fds[i], PERF_EVENT_IOC_SET_FILTER,
 				  fits ? filter : "common_pid != 0") != 0)
 				fits = false;
+		}
+		if (ps->filtered)
+			for (size_t i = 0; i < old.nfds; i++)
+				ioctl(old.fds[i], PERF_EVENT_IOC_DISABLE, 0);
+		for (size_t i = 0; i < r->nfds; i++)
 			ioctl(r->fds[i], PERF_EVENT_IOC_ENABLE, 0);
+		if (ps->filtered) {
+			drain_ring(ps, &old);
+			ring_close(&old, ps->page);
 		}
 	}
+	ps->filtered = true;
 	ps->kernel_filtered = fits;
 	return LP_OK;
 }
@@ -383,7 +408,6 @@ static struct ring *detail_of(perf_sys *ps, pid_t tid)
 	return NULL;
 }
 
-static void drain_ring(perf_sys *ps, struct ring *r);
 
 int perf_sys_detail(perf_sys *ps, pid_t tid, bool on)
 {

@@ -226,14 +226,20 @@ static int sample_sink(void *ctx, const profile *p, const struct sample *s)
  * threads gone. */
 static int sync_threads(tracer *tr)
 {
+	pid_t tids[LOOP_MAX_THREADS];
+	size_t k = 0;
+	if (tr->o.subprocesses && tr->s && tr->perf) {
+		/* --subprocesses: the tree's processes come and go; the
+		 * sampler follows them. */
+		int rc = sampler_list_threads(tr->s, tids, LOOP_MAX_THREADS, &k);
+		return rc != LP_OK ? rc : perf_sys_set_threads(tr->perf, tids, k);
+	}
 	if (!target_alive(tr->t))
 		return LP_ENOPROC;
 	int rc = target_refresh_threads(tr->t);
 	if (rc != LP_OK || !tr->perf)
 		return rc;
 	size_t n = target_nthreads(tr->t);
-	pid_t tids[LOOP_MAX_THREADS];
-	size_t k = 0;
 	for (size_t i = 0; i < n && k < LOOP_MAX_THREADS; i++)
 		tids[k++] = target_thread_at(tr->t, i)->tid;
 	return perf_sys_set_threads(tr->perf, tids, k);

@@ -28,6 +28,8 @@ struct tracer_opts {
 				 * (for -o: chrome, raw) */
 	double give_up_s;	/* stop when no thread is an event loop after
 				 * this long (0: never) */
+	bool subprocesses;	/* the threads of every process of the
+				 * sampler's tree (tracepoints only) */
 };
 
 /* One stall, times relative to the start of the trace. */

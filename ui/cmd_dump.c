@@ -24,11 +24,14 @@ static const char usage[] =
 	"      --nonblocking    never pause the process (default)\n"
 	"      --tasks          asyncio: the task tree, each task's await chain\n"
 	"                       and the stack of the running task\n"
+	"      --subprocesses   every descendant process too\n"
 	"      --format F       text (default) or json\n";
 
 struct dump_ctx {
 	profile *p;
+	const sampler *s;
 	unsigned threads;
+	pid_t pid;		/* the process of the last thread printed */
 };
 
 static void print_frame(const profile *p, uint32_t id)
@@ -49,6 +52,22 @@ static void print_thread(void *ctx, const struct sampler_thread_view *v)
 	struct dump_ctx *d = ctx;
 	size_t n;
 	const uint32_t *frames = profile_stack(d->p, v->stack, &n);
+	if (v->pid != d->pid && sampler_nprocs(d->s) > 1) {
+		/* --subprocesses: a header per process, the root's printed
+		 * before the snapshot */
+		struct sampler_proc_view pv = { 0 };
+		for (size_t i = 0; i < sampler_nprocs(d->s); i++) {
+			sampler_proc_at(d->s, i, &pv);
+			if (pv.pid == v->pid)
+				break;
+		}
+		if (d->pid)
+			printf("\nProcess %d: %s (parent %d)\n%s\n", (int)v->pid,
+			       pv.comm ? pv.comm : "?", (int)pv.ppid,
+			       pv.describe ? pv.describe : "");
+		d->threads = 0;
+	}
+	d->pid = v->pid;
 	printf("%sThread %d (%s%s): \"%s\" state %c%s\n", d->threads ? "\n" : "",
 	       (int)v->tid, v->flags & SAMPLE_ON_CPU ? "active" : "idle",
 	       v->flags & SAMPLE_GIL ? ", gil" : "", v->name, v->state,
@@ -64,7 +83,7 @@ int cmd_dump(int argc, char **argv)
 {
 	struct cli_opts o;
 	int rc = cli_parse(argc, argv, OPT_TARGET | OPT_SAMPLING | OPT_TASKS |
-			   OPT_TEXT_JSON, usage, &o);
+			   OPT_TEXT_JSON | OPT_SUBPROC, usage, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	if (o.cmd) {
@@ -89,7 +108,7 @@ int cmd_dump(int argc, char **argv)
 	}
 	printf("Process %d: %s\n%s (%s)\n", (int)target_pid(t), target_comm(t),
 	       sampler_describe(s), target_exe(t));
-	struct dump_ctx d = { p, 0 };
+	struct dump_ctx d = { p, s, 0, target_pid(t) };
 	fflush(stdout);
 	if (sampler_snapshot(s, print_thread, &d, &err) != LP_OK) {
 		cli_error("%s", err.msg);

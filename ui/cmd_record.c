@@ -29,6 +29,10 @@ static const char usage[] =
 	"      --tasks          asyncio: a root per task, with the await chain of\n"
 	"                       each suspended task sampled too (mode wall unless\n"
 	"                       --mode is given)\n"
+	"      --subprocesses   every descendant process too, found as they\n"
+	"                       start (a root frame per process)\n"
+	"      --merge-processes  no root frame per process: identical\n"
+	"                       workers add up\n"
 	"      --idle           keep idle samples in cpu mode\n"
 	"      --no-lines       aggregate by function, not by line\n"
 	"      --inverted       flamegraph: icicle (roots at the top)\n"
@@ -74,7 +78,8 @@ int cmd_record(int argc, char **argv)
 {
 	struct cli_opts o;
 	int rc = cli_parse(argc, argv, OPT_TARGET | OPT_SAMPLING | OPT_OUTPUT |
-			   OPT_SHAPE | OPT_TASKS, usage, &o);
+			   OPT_SHAPE | OPT_TASKS | OPT_SUBPROC | OPT_PROCESSES,
+			   usage, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	if (!o.mode_set)
@@ -150,13 +155,18 @@ int cmd_record(int argc, char **argv)
 		cli_error("%s", err.msg);
 		goto out;
 	}
+	char procs[128] = "";
+	if (o.subprocesses)
+		snprintf(procs, sizeof procs, " and %zu subprocesses found "
+			 "by %s", sampler_nprocs(s) - 1,
+			 sampler_watch_method(s));
 	if (!o.quiet) {
 		fprintf(stderr,
-			"loupe: took %llu of %llu samples (%llu missed) of PID %d (%s, %zu threads), %llu stack samples%s; wrote %s\n",
+			"loupe: took %llu of %llu samples (%llu missed) of PID %d%s (%s, %zu threads), %llu stack samples%s; wrote %s\n",
 			(unsigned long long)st->ticks,
 			(unsigned long long)(st->ticks + st->missed),
 			(unsigned long long)st->missed, (int)target_pid(t),
-			sampler_describe(s), st->max_threads,
+			procs, sampler_describe(s), st->max_threads,
 			(unsigned long long)st->samples,
 			sampler_target_exited(s) ? ", target exited" : "",
 			o.output);

@@ -29,6 +29,7 @@ static const char usage[] =
 	"  -r, --rate HZ        stack samples per second of a busy loop (default\n"
 	"                       1000)\n"
 	"      --native         merge native (C) frames with Python frames\n"
+	"      --subprocesses   the event loops of every descendant process too\n"
 	"  -o, --output FILE    also write the trace: .trace.json (Chrome/Perfetto\n"
 	"                       timeline: ticks, stalls, samples), .loupe (raw,\n"
 	"                       for 'loupe report'), or any 'loupe record' format\n"
@@ -115,7 +116,8 @@ static int open_sampler(struct cli_opts *o, target *t, profile *p,
 int cmd_trace(int argc, char **argv)
 {
 	struct cli_opts o;
-	int rc = cli_parse(argc, argv, OPT_TARGET | OPT_SAMPLING | OPT_OUTPUT | OPT_TRACE, usage, &o);
+	int rc = cli_parse(argc, argv, OPT_TARGET | OPT_SAMPLING | OPT_OUTPUT |
+			   OPT_TRACE | OPT_SUBPROC, usage, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	if (!o.threshold_set)
@@ -159,9 +161,16 @@ int cmd_trace(int argc, char **argv)
 		.force_ptrace = o.ptrace,
 		.spans = o.output != NULL,
 		.give_up_s = o.duration > 0 ? 0 : GIVE_UP_S,
+		.subprocesses = o.subprocesses,
 	};
 	if (tracer_new(&tr, t, p, &to, &err) != LP_OK) {
 		cli_error("%s", err.msg[0] ? err.msg : lp_strerror(err.code));
+		goto out;
+	}
+	if (o.subprocesses && tracer_uses_ptrace(tr)) {
+		cli_error("--subprocesses needs the syscall tracepoints (%s): "
+			  "run as root with tracefs, without --ptrace",
+			  tracer_fallback(tr));
 		goto out;
 	}
 	if (tracer_fallback(tr) && !o.quiet)

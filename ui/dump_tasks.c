@@ -10,7 +10,7 @@
 #include "session.h"
 
 struct thread_snap {
-	pid_t tid;
+	pid_t pid, tid;
 	char name[64];
 	char state;
 	uint32_t flags, stack;
@@ -33,6 +33,7 @@ static void collect(void *ctx, const struct sampler_thread_view *v)
 		sn->cap = cap;
 	}
 	struct thread_snap *t = &sn->v[sn->n++];
+	t->pid = v->pid;
 	t->tid = v->tid;
 	snprintf(t->name, sizeof t->name, "%s", v->name ? v->name : "");
 	t->state = v->state;
@@ -91,18 +92,19 @@ static const char *state_name(int st)
 	       st == AIO_FINISHED ? "finished" : "pending";
 }
 
-static void print_json(const struct snap *sn, const profile *p,
-		       const aio_reader *aio, target *t, sampler *s)
+/* The threads of process pid as a JSON array. */
+static void json_threads(const struct snap *sn, const profile *p,
+			 const aio_reader *aio, pid_t pid)
 {
-	printf("{\"pid\":%d,\"comm\":", (int)target_pid(t));
-	json_str(target_comm(t));
-	printf(",\"runtime\":");
-	json_str(sampler_describe(s));
-	printf(",\"threads\":[");
+	putchar('[');
+	bool first = true;
 	for (size_t i = 0; i < sn->n; i++) {
 		const struct thread_snap *th = &sn->v[i];
+		if (th->pid != pid)
+			continue;
 		const struct aio_task *run = aio ? aio_reader_running(aio, th->tid) : NULL;
-		printf("%s{\"tid\":%d,\"name\":", i ? "," : "", (int)th->tid);
+		printf("%s{\"tid\":%d,\"name\":", first ? "" : ",", (int)th->tid);
+		first = false;
 		json_str(th->name);
 		printf(",\"state\":\"%c\",\"active\":%s,\"gil\":%s,\"running_task\":",
 		       th->state, th->flags & SAMPLE_ON_CPU ? "true" : "false",
@@ -115,8 +117,38 @@ static void print_json(const struct snap *sn, const profile *p,
 		json_stack(p, th->stack);
 		putchar('}');
 	}
-	printf("]");
-	if (aio) {
+	putchar(']');
+}
+
+/* --subprocesses: every other process with its threads. */
+static void json_subprocesses(const struct snap *sn, const profile *p,
+			      sampler *s)
+{
+	printf(",\"subprocesses\":[");
+	for (size_t i = 1; i < sampler_nprocs(s); i++) {
+		struct sampler_proc_view v;
+		sampler_proc_at(s, i, &v);
+		printf("%s{\"pid\":%d,\"ppid\":%d,\"comm\":", i > 1 ? "," : "",
+		       (int)v.pid, (int)v.ppid);
+		json_str(v.comm);
+		printf(",\"runtime\":");
+		json_str(v.describe);
+		printf(",\"state\":\"%c\",\"threads\":", v.state ? v.state : '?');
+		json_threads(sn, p, NULL, v.pid);
+		putchar('}');
+	}
+	putchar(']');
+}
+
+static void print_json(const struct snap *sn, const profile *p,
+		       const aio_reader *aio, target *t, sampler *s)
+{
+	printf("{\"pid\":%d,\"comm\":", (int)target_pid(t));
+	json_str(target_comm(t));
+	printf(",\"runtime\":");
+	json_str(sampler_describe(s));
+	printf(",\"threads\":");
+	json_threads(sn, p, aio, target_pid(t));	if (aio) {
 		size_t n, dropped;
 		const struct aio_task *tk = aio_reader_tasks(aio, &n, &dropped);
 		printf(",\"tasks_dropped\":%zu,\"tasks\":[", dropped);
@@ -149,6 +181,8 @@ static void print_json(const struct snap *sn, const profile *p,
 		}
 		printf("]");
 	}
+	if (sampler_nprocs(s) > 1)
+		json_subprocesses(sn, p, s);
 	printf("}\n");
 }
 
@@ -277,6 +311,8 @@ int dump_tasks(sampler *s, target *t, profile *p, bool tasks, bool json)
 		/* the running task's thread, or every thread when there is
 		 * no task (no asyncio, or task mode could not go on) */
 		for (size_t i = 0; i < sn.n && !status; i++) {
+			if (sn.v[i].pid != target_pid(t))
+				continue;
 			const struct aio_task *run =
 				aio ? aio_reader_running(aio, sn.v[i].tid) : NULL;
 			if (ntasks && !run)
@@ -285,6 +321,21 @@ int dump_tasks(sampler *s, target *t, profile *p, bool tasks, bool json)
 			       sn.v[i].name, run ? " running task " : "",
 			       run && run->name ? run->name : "");
 			print_stack(p, sn.v[i].stack, "    ");
+		}
+		/* --subprocesses: the others' threads (their tasks are not
+		 * read: task mode follows the first process) */
+		for (size_t k = 1; k < sampler_nprocs(s) && !status; k++) {
+			struct sampler_proc_view v;
+			sampler_proc_at(s, k, &v);
+			printf("\nProcess %d: %s (parent %d)\n%s\n", (int)v.pid,
+			       v.comm, (int)v.ppid, v.describe);
+			for (size_t i = 0; i < sn.n; i++) {
+				if (sn.v[i].pid != v.pid)
+					continue;
+				printf("\nThread %d \"%s\":\n", (int)sn.v[i].tid,
+				       sn.v[i].name);
+				print_stack(p, sn.v[i].stack, "    ");
+			}
 		}
 	}
 	fflush(stdout);

@@ -132,6 +132,25 @@ class AsyncioStall(TraceTestCase):
         # tick, not the loop's own wait
         self.check(pyenv("3.8"))
 
+    def test_subprocesses_each_worker_loop(self):
+        # trace --subprocesses: the loop of every forked worker is found
+        # and its stalls blamed on it; the parent, which has no loop, is
+        # not listed
+        py = self.python(pyenv("3.12"))
+        script = script_path("async_stall.py")
+        t = self.start([py, script_path("async_workers.py"), "2"])
+        workers = [int(p) for line in t.lines if line.startswith("workers ")
+                   for p in line.split()[1:]]
+        self.assertEqual(len(workers), 2, t.lines)
+        res = self.trace(t, "--subprocesses")
+        found = parse_trace(res.stdout)
+        self.assertEqual(sorted(found), sorted(workers), res.stdout)
+        for tid, loop in found.items():
+            self.assert_sleep_stalls(loop, script)
+        for pid in [t.pid] + workers:
+            states = thread_states(pid)
+            self.assertFalse([s for s in states.values() if s in "tT"], states)
+
     def test_ptrace_fallback(self):
         t, res = self.check(pyenv("3.12"), 1, "--ptrace")
         self.assertIn("tracing with ptrace", res.stderr)

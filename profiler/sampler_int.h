@@ -1,0 +1,143 @@
+/* Internal to the sampler: the per-process state (sampler.c) and the
+ * process tree of --subprocesses (sampler_tree.c) that drives one such
+ * state per process. */
+#ifndef LOUPE_SAMPLER_INT_H
+#define LOUPE_SAMPLER_INT_H
+
+#include "bounds.h"
+#include "perf_native.h"
+#include "proc_watch.h"
+#include "python/py.h"
+#include "sampler.h"
+#include "symbols.h"
+#include "tasks.h"
+#include "unwind.h"
+
+/* Direct-mapped caches from (address, line) to interned frame ids, so a
+ * steady-state sample does no string hashing. */
+#define FRAME_CACHE_SIZE 4096
+struct frame_cache_entry {
+	uint64_t addr;		/* code object or instruction address */
+	const void *tag;	/* name pointer (Python) / maps generation */
+	int32_t line;
+	uint32_t frame;
+	bool is_eval;		/* native: a CPython eval-loop function */
+	bool used;
+};
+
+/* Twice MAX_THREADS slots keep probe chains short. */
+#define TID_INDEX_BITS 13
+#define TID_INDEX_SIZE (1u << TID_INDEX_BITS)
+
+struct tid_slot {
+	uint32_t gen;
+	pid_t tid;
+	uint32_t i;
+};
+
+struct sampler {
+	target *t;
+	profile *p;
+	struct sampler_opts o;
+	symbolizer *syms;
+	unwinder *unw;
+	py_proc *py;
+	char describe[64];
+	struct sampler_stats st;
+	bool exited;
+	uint64_t next_threads_ns, next_maps_ns;
+	uintptr_t maps_gen;	/* bumped when the maps are re-read */
+	uint64_t eval_lo, eval_hi;	/* the eval loop's code, when known
+					 * only by address (stripped) */
+	pthread_mutex_t *lock;	/* held while a tick changes the profile */
+	task_sampler *tasks;	/* --tasks, NULL when off or degraded */
+	char warning[600];	/* why task mode is off */
+	bool warned;		/* sampler_warning returned it */
+	perf_native *perf;	/* on-CPU native samples from perf events */
+	uint64_t start_ns;
+	int sink_rc;
+	sampler_sink sink;
+	void *sink_ctx;
+	struct frame_cache_entry pycache[FRAME_CACHE_SIZE];
+	struct frame_cache_entry ncache[FRAME_CACHE_SIZE];
+	uint64_t ips[MAX_STACK_DEPTH];
+	uint64_t sps[MAX_STACK_DEPTH];
+	uint32_t nframes[MAX_STACK_DEPTH];	/* native, leaf first */
+	bool neval[MAX_STACK_DEPTH];
+	uint32_t leaf_first[2 * MAX_STACK_DEPTH];
+	uint32_t root_first[2 * MAX_STACK_DEPTH];
+	uint32_t tick_weight;	/* periods the current tick stands for */
+	uint64_t win_start, win_ticks, win_missed;	/* overload window */
+	bool overload_said;
+	uint64_t pcpu_ns, pcpu_at;	/* process CPU time at the last
+					 * state reading, and when */
+	struct tid_slot tid_index[TID_INDEX_SIZE];
+	uint32_t tid_gen;
+	char state[MAX_THREADS];		/* per thread of this tick */
+	uint64_t cpu_delta[MAX_THREADS];
+	/* sampler_sample_threads: the threads of this tick, or none for
+	 * every thread */
+	const pid_t *only;
+	size_t nonly;
+
+	/* --subprocesses (sampler_tree.c).  The root (the sampler the front
+	 * end made) watches the tree and keeps one sampler per other
+	 * process, sharing its profile; those never have a tree of their
+	 * own. */
+	proc_watch *watch;
+	uint64_t next_watch_ns;
+	struct tree_proc *procs;	/* procs[0] is the root */
+	size_t nprocs, procs_cap, ngone;
+	bool root_gone;		/* the root exited, others live on */
+	bool attached;		/* processes were taken in this tick (their
+				 * start-up cost is no overload) */
+	struct sampler_stats tot;	/* every process's, summed */
+	struct sampler_stats gone_st;	/* of those finalized */
+	bool own_target;	/* a descendant's: freed with it */
+	elf_cache *own_elf_cache;	/* the tree's, made by its root */
+	uint64_t detect_until;	/* a native descendant younger than this
+				 * is checked again for an interpreter
+				 * (it may not have mapped it yet) */
+	uint64_t next_detect_ns;
+};
+
+/* One process of the tree: s is NULL once it is gone. */
+struct tree_proc {
+	pid_t pid, ppid;
+	sampler *s;
+	char comm[16];
+	char describe[64];
+	char state;
+	size_t nthreads;
+	uint64_t samples, missed;
+};
+
+typedef void (*view_fn)(void *ctx, const struct sampler_thread_view *v);
+
+/* sampler.c */
+uint64_t sampler_mono_ns(void);
+/* One tick of one process: every thread once (view: dump's snapshot). */
+int sampler_tick_proc(sampler *s, uint64_t now, uint64_t rel_ns,
+		      sampler_sink sink, void *sink_ctx, view_fn view,
+		      void *view_ctx);
+/* A tick of a process the kernel samples (perf events): its rings read. */
+int sampler_perf_tick(sampler *s, uint64_t now, sampler_sink sink,
+		      void *sink_ctx);
+/* What sampler_new builds on a target, and undoes (an exec). */
+int sampler_setup(sampler *s, lp_error *err);
+void sampler_teardown(sampler *s);
+
+/* sampler_tree.c */
+/* Starts watching the root's descendants and takes in those alive. */
+int tree_start(sampler *s, lp_error *err);
+void tree_free(sampler *s);
+/* One tick of every process of the tree; LP_ENOPROC once all are gone. */
+int tree_tick(sampler *s, uint64_t now, uint64_t rel_ns, sampler_sink sink,
+	      void *sink_ctx, view_fn view, void *view_ctx);
+/* Deadlines passed without a tick count against every live process. */
+void tree_add_missed(sampler *s, uint64_t late);
+size_t tree_nthreads(const sampler *s);
+
+#endif
+
+

@@ -1,0 +1,82 @@
+# Profiling target for --subprocesses: a multiprocessing pool whose workers
+# split their CPU 3:1 between hot_three() and hot_one() (split.py) while the
+# parent only waits for results.
+#
+#   pool.py [--start fork|spawn|forkserver] [--workers N] [--delay S]
+#           [--exec PROGRAM]
+#
+# --delay waits S seconds (printing "waiting") before starting the pool;
+# --exec forks one more child that execs PROGRAM (a native target).  Prints
+# "workers PID..." once every worker runs its loop, then "ready", and runs
+# until killed.  Every child dies with its parent (PR_SET_PDEATHSIG), so a
+# killed test leaves nothing spinning.  Runs under 2.7 (fork only) and 3.6+.
+import ctypes
+import multiprocessing
+import os
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from split import hot_one, hot_three  # noqa: E402
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent():
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def init(queue):
+    die_with_parent()
+    queue.put(os.getpid())
+
+
+def spin(_):
+    while True:
+        hot_three()
+        hot_one()
+
+
+def start_exec(program):
+    pid = os.fork()
+    if pid == 0:
+        die_with_parent()
+        # its own "ready" line must not be taken for ours
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.execv(program, [program])
+    return pid
+
+
+def main():
+    args = sys.argv[1:]
+    opts = {"--start": "fork", "--workers": "4", "--delay": "0",
+            "--exec": None}
+    while args:
+        key = args.pop(0)
+        opts[key] = args.pop(0)
+    die_with_parent()
+    if float(opts["--delay"]) > 0:
+        sys.stdout.write("waiting\n")
+        sys.stdout.flush()
+        time.sleep(float(opts["--delay"]))
+    n = int(opts["--workers"])
+    if hasattr(multiprocessing, "get_context"):
+        ctx = multiprocessing.get_context(opts["--start"])
+    else:
+        ctx = multiprocessing
+    queue = ctx.Queue()
+    pool = ctx.Pool(n, initializer=init, initargs=(queue,))
+    result = pool.map_async(spin, range(n), chunksize=1)
+    pids = [queue.get(timeout=60) for _ in range(n)]
+    if opts["--exec"]:
+        pids.append(start_exec(opts["--exec"]))
+    sys.stdout.write("workers %s\n" % " ".join(str(p) for p in pids))
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    result.wait()
+
+
+if __name__ == "__main__":
+    main()
