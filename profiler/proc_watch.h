@@ -54,4 +54,12 @@ int proc_watch_poll(proc_watch *w, uint64_t now_ns, proc_watch_fn fn,
 size_t proc_watch_count(const proc_watch *w);
 pid_t proc_watch_pid_at(const proc_watch *w, size_t i);
 
+/* Descendants left out since the start: the tree passed MAX_PROC_MEMBERS
+ * (profiler/bounds.h). */
+size_t proc_watch_dropped(const proc_watch *w);
+
+/* Tests: the /proc scan reads every /proc/PID/stat for parents, as on
+ * kernels without /proc/PID/task/TID/children (CONFIG_PROC_CHILDREN). */
+void proc_watch_no_children_files(proc_watch *w);
+
 #endif
