@@ -95,9 +95,30 @@ static void *forking_thread(void *arg)
 	return NULL;
 }
 
+static void *blocked_thread(void *arg)
+{
+	(void)arg;
+	sleep_forever();
+	return NULL;
+}
+
+/* A process of 3 threads more; its main thread then leaves if asked. */
+static void threaded_child(int reply, int tag, bool main_leaves)
+{
+	for (int i = 0; i < 3; i++) {
+		pthread_t th;
+		pthread_create(&th, NULL, blocked_thread, NULL);
+	}
+	say(reply, tag);
+	if (main_leaves)
+		pthread_exit(NULL);
+	sleep_forever();
+}
+
 /* The root: a (with its child g), b, e (execs sleep on SIGUSR1), then on
  * each 'c' from the command pipe a child c with a child d, on 't' a child
- * x whose thread t forks a child h. */
+ * x whose thread t forks a child h, on 'm' a child y of 4 threads whose
+ * main thread leaves, on 'n' a child z of 4 threads. */
 static void root_main(int cmd, int reply)
 {
 	setpgid(0, 0);
@@ -127,6 +148,10 @@ static void root_main(int cmd, int reply)
 			pthread_create(&th, NULL, forking_thread, &reply);
 			sleep_forever();
 		}
+		if (c == 'm' && fork() == 0)
+			threaded_child(reply, 'y', true);
+		if (c == 'n' && fork() == 0)
+			threaded_child(reply, 'z', false);
 		if (c == 'c' && fork() == 0) {
 			if (fork() == 0) {
 				say(reply, 'd');
@@ -536,6 +561,72 @@ START_TEST(reports_exit)
 }
 END_TEST
 
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	char *p = strrchr(buf, ')');
+	return p && p[1] ? p[2] : 0;
+}
+
+/* A process whose main thread left (pthread_exit) still runs: no exit
+ * until its last thread goes.  One of 4 threads killed whole: one exit. */
+START_TEST(threaded_exits)
+{
+	struct tree t;
+	tree_start(&t);
+	proc_watch *w = watch_new(t.root, _i);
+	if (!w) {
+		tree_stop(&t);
+		return;
+	}
+	struct seen s = { .n = 0 };
+	struct clock c = { mono_ns() };
+	ck_assert_int_eq(proc_watch_poll(w, c.now, collect, &s), LP_OK);
+	ck_assert_int_eq(write(t.cmd, "mn", 2), 2);
+	pid_t pids[26] = { 0 };
+	read_recs(&t, 2, pids);
+	pid_t py = pids['y' - 'a'], pz = pids['z' - 'a'];
+	ck_assert(py && pz);
+	/* y's main thread is a zombie once it has left. */
+	uint64_t end = mono_ns() + 2000000000ull;
+	while (proc_state(py) != 'Z' && mono_ns() < end)
+		usleep(1000);
+	ck_assert_int_eq(proc_state(py), 'Z');
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(proc_watch_poll(w, next_period(&c), collect, &s),
+				 LP_OK);
+		usleep(2000);
+	}
+	ck_assert_int_eq(count_kind(&s, PROC_EV_NEW, py), 1);
+	ck_assert_int_eq(count_kind(&s, PROC_EV_NEW, pz), 1);
+	ck_assert_int_eq(find(&s, PROC_EV_EXIT, py), -1);
+	ck_assert(is_member(w, py));
+
+	/* Every thread killed at once: each leaves on its own. */
+	ck_assert_int_eq(kill(pz, SIGKILL), 0);
+	ck_assert_msg(poll_until(w, _i, &c, &s, PROC_EV_EXIT, pz),
+		      "the exit of %d (4 threads) was not reported", (int)pz);
+	ck_assert_int_eq(kill(py, SIGKILL), 0);
+	ck_assert_msg(poll_until(w, _i, &c, &s, PROC_EV_EXIT, py),
+		      "the exit of %d (main thread gone first) was not reported",
+		      (int)py);
+	ck_assert_int_eq(count_kind(&s, PROC_EV_EXIT, pz), 1);
+	ck_assert_int_eq(count_kind(&s, PROC_EV_EXIT, py), 1);
+	ck_assert(!is_member(w, py) && !is_member(w, pz));
+	ck_assert_uint_eq(proc_watch_count(w), 5);
+	check_events(&t, &s);
+	proc_watch_free(w);
+	tree_stop(&t);
+}
+END_TEST
+
 START_TEST(reports_root_gone)
 {
 	struct tree t;
@@ -596,6 +687,7 @@ static Suite *proc_watch_suite(void)
 	tcase_add_loop_test(tc, reports_exec, MODE_SCAN, MODE_NETLINK + 1);
 	tcase_add_loop_test(tc, reports_exit, MODE_SCAN, MODE_NETLINK + 1);
 	tcase_add_loop_test(tc, reports_root_gone, MODE_SCAN, MODE_NETLINK + 1);
+	tcase_add_loop_test(tc, threaded_exits, MODE_SCAN, MODE_NETLINK + 1);
 	tcase_add_test(tc, refuses_a_missing_root);
 	suite_add_tcase(s, tc);
 	return s;
