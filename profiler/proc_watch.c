@@ -412,6 +412,52 @@ static void scan_members(proc_watch *w, proc_watch_fn fn, void *ctx)
 	}
 }
 
+/* A child found in a children file: a member unless it is one already
+ * or gone. */
+static void child_found(proc_watch *w, long pid, pid_t parent,
+			proc_watch_fn fn, void *ctx)
+{
+	if (pid <= 0 || member_find(w, (pid_t)pid))
+		return;
+	struct member *m = member_add_read(w, (pid_t)pid, parent, true);
+	if (m)
+		report(fn, ctx, PROC_EV_NEW, m);
+}
+
+/* The pids of one children file ("12 34 "), read in pieces: a number cut
+ * at the end of a piece goes on in the next.  At most MAX_PROC_MEMBERS
+ * pids are taken from one file. */
+static void read_children(proc_watch *w, const char *path, pid_t parent,
+			  proc_watch_fn fn, void *ctx)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;		/* the thread ended */
+	char buf[1024];
+	long cur = -1;		/* the number being read, -1 between two */
+	size_t taken = 0;
+	ssize_t n;
+	while (taken < MAX_PROC_MEMBERS &&
+	       ((n = read(fd, buf, sizeof buf)) > 0 ||
+		(n < 0 && errno == EINTR))) {
+		for (ssize_t i = 0; i < n && taken < MAX_PROC_MEMBERS; i++) {
+			if (buf[i] >= '0' && buf[i] <= '9') {
+				cur = cur < 0 ? 0 : cur;
+				cur = cur * 10 + (buf[i] - '0');
+				if (cur > 1 << 30)
+					cur = 0;	/* garbage: no pid */
+			} else if (cur >= 0) {
+				child_found(w, cur, parent, fn, ctx);
+				taken++;
+				cur = -1;
+			}
+		}
+	}
+	if (cur >= 0 && taken < MAX_PROC_MEMBERS)
+		child_found(w, cur, parent, fn, ctx);
+	close(fd);
+}
+
 /* Children of every member from /proc/PID/task/TID/children: a directory
  * read of task/ and one read per thread, so a scan costs about
  * members x (threads + 1) x 3 syscalls, whatever else runs on the host.
@@ -420,7 +466,6 @@ static void scan_members(proc_watch *w, proc_watch_fn fn, void *ctx)
 static void scan_children(proc_watch *w, proc_watch_fn fn, void *ctx)
 {
 	char path[96];
-	char buf[4096];
 	for (size_t i = 0; i < w->n; i++) {
 		pid_t pid = w->m[i].pid;
 		if (w->m[i].dead)
@@ -445,28 +490,7 @@ static void scan_children(proc_watch *w, proc_watch_fn fn, void *ctx)
 				snprintf(path, sizeof path,
 					 "/proc/%d/task/%d/children", (int)pid,
 					 (int)tid);
-				ssize_t n = read_file(path, buf, sizeof buf);
-				if (n < 0)
-					continue;	/* the thread ended */
-				/* A full buffer cuts the last pid: such a thread
-				 * has hundreds of children, the rest wait for
-				 * the next scan of a shorter list. */
-				if ((size_t)n == sizeof buf - 1) {
-					char *sp = strrchr(buf, ' ');
-					if (sp)
-						*sp = 0;
-				}
-				for (char *s = buf, *e; *s; s = e) {
-					long c = strtol(s, &e, 10);
-					if (e == s)
-						break;
-					if (c > 0 && !member_find(w, (pid_t)c)) {
-						struct member *nm = member_add_read(
-							w, (pid_t)c, pid, true);
-						if (nm)
-							report(fn, ctx, PROC_EV_NEW, nm);
-					}
-				}
+				read_children(w, path, pid, fn, ctx);
 			}
 		}
 		close(dfd);

@@ -54,8 +54,9 @@ int proc_watch_poll(proc_watch *w, uint64_t now_ns, proc_watch_fn fn,
 size_t proc_watch_count(const proc_watch *w);
 pid_t proc_watch_pid_at(const proc_watch *w, size_t i);
 
-/* Descendants left out since the start: the tree passed MAX_PROC_MEMBERS
- * (profiler/bounds.h). */
+/* Descendants left out because the tree had MAX_PROC_MEMBERS
+ * (profiler/bounds.h): a count of findings (the children-file scan counts
+ * one such process again at each scan), not of processes. */
 size_t proc_watch_dropped(const proc_watch *w);
 
 /* Tests: the /proc scan reads every /proc/PID/stat for parents, as on
