@@ -5,7 +5,8 @@
  * NETLINK_CONNECTOR / CN_IDX_PROC, needs CAP_NET_ADMIN), which reports each
  * fork, exec and exit as it happens; else a scan of the members'
  * /proc/PID/task/TID/children at most every PROC_WATCH_SCAN_NS, which
- * costs one read per thread of the tree.  An overflowing netlink socket
+ * costs one read per thread of the tree (without those files, of every
+ * /proc/PID/stat not seen before).  An overflowing netlink socket
  * (ENOBUFS) is made good by one scan. */
 #ifndef LOUPE_PROC_WATCH_H
 #define LOUPE_PROC_WATCH_H
