@@ -112,6 +112,7 @@ struct proc_watch {
 	size_t dropped;		/* descendants left out: cap reached */
 
 	int nl;			/* netlink socket, -1 in scan mode */
+	char *nlbuf;		/* NL_BATCH x NL_MSG_SIZE, aligned by malloc */
 	bool need_rescan;	/* netlink overflowed (ENOBUFS) */
 
 	/* The /proc scan. */
@@ -126,6 +127,10 @@ struct proc_watch {
 };
 
 #define DENTS_SIZE (32 * 1024)
+/* Datagrams read by one recvmmsg, and the room for each: an event is
+ * about 80 bytes (nlmsghdr + cn_msg + struct proc_event). */
+#define NL_BATCH 32
+#define NL_MSG_SIZE 512
 
 /* --- /proc reads ---------------------------------------------------- */
 
@@ -735,16 +740,24 @@ static void nl_datagram(proc_watch *w, const char *buf, size_t len,
 	}
 }
 
-/* Reads every queued datagram; an overflow (ENOBUFS: the kernel dropped
- * events) asks for a full scan.  The idle case is one recvfrom. */
+/* Reads every queued datagram, NL_BATCH per recvmmsg (a host that forks
+ * thousands of times a second sends three events per process, all to us);
+ * an overflow (ENOBUFS: the kernel dropped events) asks for a full scan.
+ * The idle case is one recvmmsg that finds nothing (EAGAIN). */
 static void nl_drain(proc_watch *w, proc_watch_fn fn, void *ctx)
 {
-	char buf[4096] __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct mmsghdr msgs[NL_BATCH];
+	struct iovec iov[NL_BATCH];
+	struct sockaddr_nl sa[NL_BATCH];
 	for (;;) {
-		struct sockaddr_nl sa;
-		socklen_t salen = sizeof sa;
-		ssize_t n = recvfrom(w->nl, buf, sizeof buf, MSG_DONTWAIT,
-				     (struct sockaddr *)&sa, &salen);
+		for (size_t i = 0; i < NL_BATCH; i++) {
+			iov[i] = (struct iovec){ w->nlbuf + i * NL_MSG_SIZE,
+						 NL_MSG_SIZE };
+			msgs[i] = (struct mmsghdr){ .msg_hdr = {
+				.msg_name = &sa[i], .msg_namelen = sizeof sa[i],
+				.msg_iov = &iov[i], .msg_iovlen = 1 } };
+		}
+		int n = recvmmsg(w->nl, msgs, NL_BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -754,12 +767,17 @@ static void nl_drain(proc_watch *w, proc_watch_fn fn, void *ctx)
 			}
 			return;	/* EAGAIN: all read */
 		}
-		if (n == 0)
-			return;
-		/* Only the kernel (port 0) speaks for the connector. */
-		if (salen < sizeof sa || sa.nl_pid != 0)
-			continue;
-		nl_datagram(w, buf, (size_t)n, fn, ctx);
+		for (int i = 0; i < n; i++) {
+			/* Only the kernel (port 0) speaks for the connector;
+			 * a cut datagram is not read. */
+			if (msgs[i].msg_hdr.msg_namelen < sizeof sa[i] ||
+			    sa[i].nl_pid != 0 ||
+			    (msgs[i].msg_hdr.msg_flags & MSG_TRUNC))
+				continue;
+			nl_datagram(w, iov[i].iov_base, msgs[i].msg_len, fn, ctx);
+		}
+		if (n < NL_BATCH)
+			return;	/* what was queued is read */
 	}
 }
 
@@ -869,7 +887,8 @@ int proc_watch_new(proc_watch **out, pid_t root, bool use_netlink,
 	w->m = malloc(MAX_PROC_MEMBERS * sizeof *w->m);
 	w->hash = malloc(MEMBER_HASH_SIZE * sizeof *w->hash);
 	w->dents = malloc(DENTS_SIZE);
-	if (!w->m || !w->hash || !w->dents)
+	w->nlbuf = malloc(NL_BATCH * NL_MSG_SIZE);
+	if (!w->m || !w->hash || !w->dents || !w->nlbuf)
 		goto nomem;
 	memset(w->hash, 0xff, MEMBER_HASH_SIZE * sizeof *w->hash);
 	struct image img;
@@ -899,6 +918,7 @@ void proc_watch_free(proc_watch *w)
 	free(w->cand);
 	free(w->out);
 	free(w->out_next);
+	free(w->nlbuf);
 	free(w->dents);
 	free(w->hash);
 	free(w->m);
