@@ -782,9 +782,11 @@ static void nl_drain(proc_watch *w, proc_watch_fn fn, void *ctx)
 }
 
 /* Subscribes to process events; false (socket closed) where they cannot
- * be had: no CAP_NET_ADMIN, a network namespace without the connector
- * (socket fails), or a pid/user namespace other than the initial one (the
- * kernel ignores the request silently: no acknowledgement comes). */
+ * be had: no CAP_NET_ADMIN on a kernel that wants it (acknowledged with
+ * EPERM; 6.18 here lets any user listen), a network namespace without the
+ * connector (socket fails), or a pid/user namespace other than the
+ * initial one (the kernel ignores the request silently: no
+ * acknowledgement comes, and we wait 200 ms for it). */
 static bool nl_open(proc_watch *w)
 {
 	w->nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);

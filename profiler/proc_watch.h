@@ -2,7 +2,8 @@
  * start (fork, fork+exec, clone without CLONE_THREAD), exec and exit.
  *
  * Two sources: the kernel's process-events connector (netlink,
- * NETLINK_CONNECTOR / CN_IDX_PROC, needs CAP_NET_ADMIN), which reports each
+ * NETLINK_CONNECTOR / CN_IDX_PROC; CAP_NET_ADMIN on older kernels, none in
+ * a container's own pid or user namespace), which reports each
  * fork, exec and exit as it happens; else a scan of the members'
  * /proc/PID/task/TID/children at most every PROC_WATCH_SCAN_NS, which
  * costs one read per thread of the tree (without those files, of every
