@@ -487,6 +487,8 @@ static void scan_children(proc_watch *w, proc_watch_fn fn, void *ctx)
 			for (long off = 0; off < nread && threads < MAX_THREADS;) {
 				struct linux_dirent64 *d =
 					(void *)(w->dents + off);
+				if (d->d_reclen == 0)
+					break;	/* never from a kernel: stop */
 				off += d->d_reclen;
 				pid_t tid = name_pid(d->d_name);
 				if (!tid)
@@ -577,6 +579,8 @@ static int scan_ppids(proc_watch *w, proc_watch_fn fn, void *ctx)
 				DENTS_SIZE)) > 0) {
 		for (long off = 0; off < nread;) {
 			struct linux_dirent64 *d = (void *)(w->dents + off);
+			if (d->d_reclen == 0)
+				break;	/* never from a kernel: stop */
 			off += d->d_reclen;
 			pid_t pid = name_pid(d->d_name);
 			if (!pid || member_find(w, pid))
