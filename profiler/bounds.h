@@ -8,6 +8,12 @@
 #define MAX_STACK_DEPTH 512
 /* Threads followed in one process; more are ignored (and counted). */
 #define MAX_THREADS 4096
+/* Processes of one tree followed by --subprocesses (profiler/proc_watch.c);
+ * more descendants are left out (and counted). */
+#define MAX_PROC_MEMBERS 4096
+/* /proc entries read by one scan for parent pids: PID_MAX_LIMIT (4M) on
+ * 64-bit kernels, so a scan stops even on a /proc that never ends. */
+#define MAX_PROC_SCAN_PIDS (4u * 1024 * 1024)
 /* Interpreters in one CPython process (subinterpreters). */
 #define MAX_INTERPRETERS 64
 /* Bytes of one remote string (function or file name). */

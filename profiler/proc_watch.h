@@ -2,10 +2,12 @@
  * start (fork, fork+exec, clone without CLONE_THREAD), exec and exit.
  *
  * Two sources: the kernel's process-events connector (netlink,
- * NETLINK_CONNECTOR / CN_IDX_PROC, needs CAP_NET_ADMIN), which reports each
+ * NETLINK_CONNECTOR / CN_IDX_PROC; CAP_NET_ADMIN on older kernels, none in
+ * a container's own pid or user namespace), which reports each
  * fork, exec and exit as it happens; else a scan of the members'
  * /proc/PID/task/TID/children at most every PROC_WATCH_SCAN_NS, which
- * costs one read per thread of the tree.  An overflowing netlink socket
+ * costs one read per thread of the tree (without those files, of every
+ * /proc/PID/stat not seen before).  An overflowing netlink socket
  * (ENOBUFS) is made good by one scan. */
 #ifndef LOUPE_PROC_WATCH_H
 #define LOUPE_PROC_WATCH_H
@@ -53,5 +55,14 @@ int proc_watch_poll(proc_watch *w, uint64_t now_ns, proc_watch_fn fn,
 /* Members alive at the last poll, the root first. */
 size_t proc_watch_count(const proc_watch *w);
 pid_t proc_watch_pid_at(const proc_watch *w, size_t i);
+
+/* Descendants left out because the tree had MAX_PROC_MEMBERS
+ * (profiler/bounds.h): a count of findings (the children-file scan counts
+ * one such process again at each scan), not of processes. */
+size_t proc_watch_dropped(const proc_watch *w);
+
+/* Tests: the /proc scan reads every /proc/PID/stat for parents, as on
+ * kernels without /proc/PID/task/TID/children (CONFIG_PROC_CHILDREN). */
+void proc_watch_no_children_files(proc_watch *w);
 
 #endif

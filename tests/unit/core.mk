@@ -31,3 +31,9 @@ TESTS += tests/unit/check_perf_native
 tests_unit_check_perf_native_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_check_perf_native_LDADD = $(UNIT_LIBS) -lpthread
 EXTRA_tests_unit_check_perf_native_DEPENDENCIES = tests/unit/unwind_child_nofp
+
+# proc_watch: a tree of real processes, by netlink (as root) and /proc scan.
+check_PROGRAMS += tests/unit/check_proc_watch
+TESTS += tests/unit/check_proc_watch
+tests_unit_check_proc_watch_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_proc_watch_LDADD = $(UNIT_LIBS) -lpthread
