@@ -29,6 +29,10 @@ static const char usage[] =
 	"      --tasks          asyncio: a root per task, with the await chain of\n"
 	"                       each suspended task sampled too (mode wall unless\n"
 	"                       --mode is given)\n"
+	"      --subprocesses   also every descendant process (multiprocessing,\n"
+	"                       worker pools): a root frame per process\n"
+	"      --merge-processes  with --subprocesses: no root frame per process,\n"
+	"                       so identical workers add up\n"
 	"      --idle           keep idle samples in cpu mode\n"
 	"      --no-lines       aggregate by function, not by line\n"
 	"      --inverted       flamegraph: icicle (roots at the top)\n"
@@ -74,7 +78,8 @@ int cmd_record(int argc, char **argv)
 {
 	struct cli_opts o;
 	int rc = cli_parse(argc, argv, OPT_TARGET | OPT_SAMPLING | OPT_OUTPUT |
-			   OPT_SHAPE | OPT_TASKS, usage, &o);
+			   OPT_SHAPE | OPT_TASKS | OPT_SUBPROC | OPT_PROCESSES,
+			   usage, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	if (!o.mode_set)

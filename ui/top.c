@@ -45,6 +45,10 @@ static const char usage[] =
 	"      --threads        start with a row per function and thread\n"
 	"      --tasks          asyncio: sample every task's await chain; key a\n"
 	"                       shows coroutines by wall time with task counts\n"
+	"      --subprocesses   also every descendant process; key p shows a\n"
+	"                       row per process\n"
+	"      --merge-processes  rows of the same function in several processes\n"
+	"                       add up (and so do those of -o FILE)\n"
 	"      --no-lines       start aggregated by function, not by line\n"
 	"  -o, --output FILE    also write the recording to FILE on exit\n"
 	"      --format F       format of FILE (default: from its extension)\n"
@@ -931,7 +935,8 @@ int cmd_top(int argc, char **argv)
 	struct cli_opts *o = &tp->o;
 	int status = 1;
 	bool screen = false;
-	int rc = cli_parse(argc, argv, OPT_TARGET | OPT_SAMPLING | OPT_OUTPUT | OPT_SHAPE | OPT_TASKS, usage, o);
+	int rc = cli_parse(argc, argv, OPT_TARGET | OPT_SAMPLING | OPT_OUTPUT | OPT_SHAPE | OPT_TASKS |
+			   OPT_SUBPROC | OPT_PROCESSES, usage, o);
 	if (rc) {
 		free(tp);
 		return rc < 0 ? 0 : rc;
