@@ -348,6 +348,27 @@ static int count_procs(struct top_model *m, const profile *p,
 	return LP_OK;
 }
 
+/* A server that forks a worker per request would grow the list without
+ * end: past TOP_MAX_EXITED exited processes, the oldest exited ones with
+ * no samples left in the profile go (those with samples stay: their
+ * figures are still in the table). */
+static void drop_old_exited(struct top_model *m)
+{
+	size_t exited = 0;
+	for (size_t i = 0; i < m->nprocs; i++)
+		exited += m->procs[i].state == 'X';
+	size_t out = 0;
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct top_proc *e = &m->procs[i];
+		if (exited > TOP_MAX_EXITED && e->state == 'X' && !e->in_profile) {
+			exited--;
+			continue;
+		}
+		m->procs[out++] = *e;
+	}
+	m->nprocs = out;
+}
+
 int top_model_procs(struct top_model *m, const struct sampler_proc_view *v,
 		    size_t n)
 {
@@ -372,6 +393,7 @@ int top_model_procs(struct top_model *m, const struct sampler_proc_view *v,
 			m->procs[k].nthreads = 0;
 		}
 	}
+	drop_old_exited(m);
 	return LP_OK;
 }
 

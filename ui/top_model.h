@@ -47,8 +47,10 @@ struct top_thread {
 };
 
 /* One process of the profile (--subprocesses: of the tree).  The list
- * only grows, in the order processes were first met, so that the process
- * view does not jump when one appears or exits. */
+ * keeps the order processes were first met and keeps those that exit, so
+ * that the process view does not jump when one appears or exits; only
+ * beyond TOP_MAX_EXITED exited ones do the oldest go. */
+#define TOP_MAX_EXITED 256
 struct top_proc {
 	int32_t pid, ppid;	/* ppid 0: unknown */
 	char comm[32];		/* "" when unknown */

@@ -581,14 +581,28 @@ START_TEST(test_processes)
 	top_procs_text(&m, text, sizeof text);
 	ck_assert_str_eq(text, "4 processes: 1 running, 1 sleeping, 1 waiting, 1 exited");
 
+	/* a forking server: past TOP_MAX_EXITED exited processes without
+	 * samples, the oldest go; those with samples stay */
+	for (int k = 0; k < TOP_MAX_EXITED + 10; k++) {
+		struct sampler_proc_view gone = { .pid = 1000 + k, .state = 'X' };
+		struct sampler_proc_view now[] = { v[0], v[2], v[3], gone };
+		ck_assert_int_eq(top_model_procs(&m, now, 4), LP_OK);
+	}
+	ck_assert_uint_le(m.nprocs, 4 + TOP_MAX_EXITED);
+	ck_assert_int_eq(m.procs[1].pid, 200);	/* has samples: kept */
+	ck_assert_int_eq(m.procs[m.nprocs - 1].pid, 1000 + TOP_MAX_EXITED + 9);
+	ck_assert_int_eq(top_proc_index(&m, 1000), -1);
+
 	/* a reset keeps the processes, with no samples */
+	size_t before = m.nprocs;
 	profile_reset_samples(p);
 	compute(&m, p, &BY_LINE, &OWN_CPU);
-	ck_assert_uint_eq(m.nprocs, 4);
+	ck_assert_uint_eq(m.nprocs, before);
 	ck_assert_uint_eq(m.procs_in_profile, 0);
 	ck_assert_uint_eq(m.procs[2].samples, 0);
 	ck_assert_int_eq(m.procs[2].pid, 300);
 	ck_assert_int_eq(m.procs[2].state, 'R');
+	ck_assert_int_eq(m.procs[1].pid, 200);
 	top_model_fini(&m);
 	profile_free(p);
 }
