@@ -236,6 +236,9 @@ int cmd_diff(int argc, char **argv)
 			o.mode = MODE_CPU;
 	}
 	struct output_opts oo = cli_output_opts(&o);
+	/* two runs of a process tree never have the same PIDs: their
+	 * functions are compared over every process */
+	oo.merge_processes = true;
 	const char *mode = writer_mode_name(o.mode);
 	texts = profile_new();
 	if (!texts || weigh(base, texts, &oo, &wb) || weigh(cur, texts, &oo, &wn)) {

@@ -8,6 +8,7 @@
 #include "options.h"
 #include "profile.h"
 #include "progress.h"
+#include "report_procs.h"
 #include "report_tasks.h"
 
 static const char usage[] =
@@ -26,11 +27,15 @@ static const char usage[] =
 	"      --inverted       flamegraph: icicle (roots at the top)\n"
 	"      --tasks          per coroutine of a --tasks recording: wall time\n"
 	"                       (suspended included), CPU time, tasks in it\n"
+	"  -p, --pid PID        only this process of a --subprocesses recording\n"
+	"      --merge-processes  no root frame per process: identical workers\n"
+	"                       add up\n"
 	"  -q, --quiet          no progress bar on stderr\n"
 	"\n"
 	"Without -o or --format, prints the top functions: own and total share of\n"
-	"CPU and wall samples.  The chrome format needs a recording made to .loupe\n"
-	"(it keeps every sample's time).\n";
+	"CPU and wall samples, and the processes of a --subprocesses recording.\n"
+	"The chrome format needs a recording made to .loupe (it keeps every\n"
+	"sample's time).\n";
 
 /* Top functions, own and total, CPU and wall, each as a share of its own
  * total; sorted by own weight under the chosen mode (wall for wall, CPU
@@ -69,7 +74,8 @@ static void print_spans(const profile *p)
 	}
 }
 
-static int print_summary(const profile *p, const struct cli_opts *o)
+static int print_summary(const profile *p, const struct cli_opts *o,
+			 const struct report_proc *procs, size_t nprocs)
 {
 	struct profile_func_stats *fs;
 	size_t n;
@@ -104,12 +110,21 @@ static int print_summary(const profile *p, const struct cli_opts *o)
 	const char *pid = profile_meta(p, "target.pid");
 	const char *runtime = profile_meta(p, "runtime");
 	const char *rate = profile_meta(p, "rate");
+	if (o->pid_filter) {
+		const char *pc = output_process_comm(p, o->pid_filter);
+		printf("process %d%s%s%s of ", (int)o->pid_filter, pc ? " (" : "",
+		       pc ? pc : "", pc ? ")" : "");
+	}
 	printf("%s%s%s%s\n", comm ? comm : "recording", pid ? " (PID " : "",
 	       pid ? pid : "", pid ? ")" : "");
 	printf("%s%s%s Hz; wall samples %llu, CPU samples %llu, CPU time %.2f s\n\n",
 	       runtime ? runtime : "", runtime ? ", " : "", rate ? rate : "?",
 	       (unsigned long long)total_wall, (unsigned long long)total_cpu,
 	       cpu_ns / 1e9);
+	/* a recording of several processes: which, and their shares */
+	const char *sub = profile_meta(p, "subprocesses");
+	if (!o->pid_filter && (nprocs > 1 || (sub && strcmp(sub, "on") == 0)))
+		report_print_procs(procs, nprocs, total_wall);
 	printf("  %%Own CPU  %%Total CPU  %%Own wall  %%Total wall  Function (by %s own)\n",
 	       wall ? "wall" : "CPU");
 	for (size_t i = 0; i < top; i++) {
@@ -131,7 +146,8 @@ static int print_summary(const profile *p, const struct cli_opts *o)
 int cmd_report(int argc, char **argv)
 {
 	struct cli_opts o;
-	int rc = cli_parse(argc, argv, OPT_OUTPUT | OPT_SHAPE | OPT_TASKS, usage, &o);
+	int rc = cli_parse(argc, argv, OPT_OUTPUT | OPT_SHAPE | OPT_TASKS |
+			   OPT_PID_FILTER | OPT_PROCESSES, usage, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	if (o.nargs != 1) {
@@ -151,6 +167,8 @@ int cmd_report(int argc, char **argv)
 		return 1;
 	}
 	int status = 1;
+	struct report_proc *procs = NULL;
+	size_t nprocs = 0;
 	lp_error err = { 0 };
 	struct raw_read_info info = { 0 };
 	/* only the chrome trace needs every sample; the others aggregates */
@@ -171,6 +189,29 @@ int cmd_report(int argc, char **argv)
 		if (!m || format_mode_from_name(m, &o.mode) != 0)
 			o.mode = MODE_CPU;
 	}
+	if (report_procs(p, &procs, &nprocs) != LP_OK) {
+		cli_error("out of memory");
+		goto out;
+	}
+	if (o.pid_filter) {
+		if (!report_has_pid(procs, nprocs, o.pid_filter)) {
+			char list[256];
+			report_pid_list(procs, nprocs, list, sizeof list);
+			cli_error("PID %d is not in %s: its processes are %s", (int)o.pid_filter,
+				  o.args[0], nprocs ? list : "none (no samples)");
+			goto out;
+		}
+		/* the summary, the task table and the raw format read the
+		 * whole profile: give them that process's part only (the
+		 * other writers also skip other processes, by oo.pid) */
+		profile *one = report_select_pid(p, o.pid_filter);
+		if (!one) {
+			cli_error("out of memory");
+			goto out;
+		}
+		profile_free(p);
+		p = one;
+	}
 	struct output_opts oo = cli_output_opts(&o);
 	if (o.output) {
 		if (format_write_file(p, o.format, o.output, &oo, &err) != LP_OK) {
@@ -186,11 +227,12 @@ int cmd_report(int argc, char **argv)
 		cli_error("format %s needs an output file: give -o FILE", format_name(o.format));
 		status = 2;
 		goto out;
-	} else if (o.tasks ? report_tasks(p) : print_summary(p, &o)) {
+	} else if (o.tasks ? report_tasks(p) : print_summary(p, &o, procs, nprocs)) {
 		goto out;
 	}
 	status = 0;
 out:
+	free(procs);
 	profile_free(p);
 	return status;
 }

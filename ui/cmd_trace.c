@@ -29,7 +29,7 @@ static const char usage[] =
 	"  -r, --rate HZ        stack samples per second of a busy loop (default\n"
 	"                       1000)\n"
 	"      --native         merge native (C) frames with Python frames\n"
-	"      --subprocesses   the event loops of every descendant process too\n"
+	"      --subprocesses   also the event loops of every descendant process\n"
 	"  -o, --output FILE    also write the trace: .trace.json (Chrome/Perfetto\n"
 	"                       timeline: ticks, stalls, samples), .loupe (raw,\n"
 	"                       for 'loupe report'), or any 'loupe record' format\n"
@@ -116,8 +116,8 @@ static int open_sampler(struct cli_opts *o, target *t, profile *p,
 int cmd_trace(int argc, char **argv)
 {
 	struct cli_opts o;
-	int rc = cli_parse(argc, argv, OPT_TARGET | OPT_SAMPLING | OPT_OUTPUT |
-			   OPT_TRACE | OPT_SUBPROC, usage, &o);
+	int rc = cli_parse(argc, argv, OPT_TARGET | OPT_SAMPLING | OPT_OUTPUT | OPT_TRACE |
+			   OPT_SUBPROC, usage, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	if (!o.threshold_set)

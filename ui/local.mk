@@ -10,6 +10,7 @@ loupe_SOURCES = \
 	ui/dump_tasks.c ui/dump_tasks.h \
 	ui/cmd_report.c \
 	ui/report_tasks.c ui/report_tasks.h \
+	ui/report_procs.c ui/report_procs.h \
 	ui/cmd_trace.c \
 	ui/version.c ui/version.h \
 	ui/status_line.c ui/status_line.h \

@@ -45,13 +45,17 @@ static const char usage[] =
 	"      --threads        start with a row per function and thread\n"
 	"      --tasks          asyncio: sample every task's await chain; key a\n"
 	"                       shows coroutines by wall time with task counts\n"
+	"      --subprocesses   also every descendant process; key p shows a\n"
+	"                       row per process\n"
+	"      --merge-processes  rows of the same function in several processes\n"
+	"                       add up (and so do those of -o FILE)\n"
 	"      --no-lines       start aggregated by function, not by line\n"
 	"  -o, --output FILE    also write the recording to FILE on exit\n"
 	"      --format F       format of FILE (default: from its extension)\n"
 	"\n"
 	"Keys: 1-6 or < > sort column, w/c/g mode, a tasks (with --tasks),\n"
-	"t rows per thread, T thread\n"
-	"filter, n native frames, l line numbers, / filter, space pause, r reset,\n"
+	"t rows per thread, T thread filter, p rows per process, n native\n"
+	"frames, l line numbers, / filter, space pause, r reset,\n"
 	"arrows and PgUp/PgDn scroll, ? help, q quit (the target runs on).\n"
 	"A command started with -- has its input and output on /dev/null.\n"
 	"Without a terminal that can place the cursor (TERM=dumb, output to a\n"
@@ -97,6 +101,7 @@ struct top {
 	char filter[FILTER_MAX];
 	char filter_saved[FILTER_MAX];
 	bool editing, paused, help, finished;
+	bool procs_view;	/* key p: a row per process */
 	bool interrupted;	/* ended by a signal, not by the sampler */
 
 	/* Figures copied under the lock. */
@@ -193,6 +198,8 @@ static void compute(struct top *tp)
 	pthread_mutex_unlock(&tp->lock);
 	tp->last_compute_ns = now_ns();
 	if (rc == LP_OK)
+		top_model_cpu_rate(&tp->m, tp->last_compute_ns, REFRESH_NS / 2);
+	if (rc == LP_OK)
 		rc = top_model_view(&tp->m, &tp->vo);
 	if (rc != LP_OK)
 		say(tp, "out of memory: figures not updated");
@@ -276,6 +283,21 @@ static uint64_t elapsed_ns(const struct top *tp)
 	return now - tp->start_ns;
 }
 
+/* Whether the target is a tree of processes: --subprocesses, or a
+ * profile with several (the header counts them, rows show their PID). */
+static bool several_procs(const struct top *tp)
+{
+	return tp->o.subprocesses || tp->m.procs_in_profile > 1;
+}
+
+/* Whether rows carry a PID column: rows per process (not merged) of
+ * several processes. */
+static bool pid_column(const struct top *tp)
+{
+	return tp->m.procs_in_profile > 1 && !tp->ao.tasks &&
+	       (tp->ao.per_process || tp->ao.per_thread);
+}
+
 /* The figures line of the header. */
 static void figures_text(const struct top *tp, char *line, size_t len)
 {
@@ -289,8 +311,13 @@ static void figures_text(const struct top *tp, char *line, size_t len)
 			 tp->live_threads, tp->active_threads,
 			 wall ? 100.0 * (double)m->idle / (double)wall : 0.0);
 	if (tp->python && n > 0 && (size_t)n < len)
-		snprintf(line + n, len - (size_t)n, "  GIL %.1f%%",
-			 top_pct(m, m->totals[MODE_GIL], MODE_WALL));
+		n += snprintf(line + n, len - (size_t)n, "  GIL %.1f%%",
+			      top_pct(m, m->totals[MODE_GIL], MODE_WALL));
+	if (several_procs(tp) && n > 0 && (size_t)n < len) {
+		char procs[160];
+		top_procs_text(m, procs, sizeof procs);
+		snprintf(line + n, len - (size_t)n, "  %s", procs);
+	}
 }
 
 /* The settings line of the header. */
@@ -373,14 +400,78 @@ static void figures_row(const struct top *tp, const struct top_row *r,
 static void row_text(const struct top *tp, const struct top_row *r, char *buf,
 		     size_t len)
 {
-	/* the thread first, where a cut name cannot lose it */
-	if (tp->ao.tasks)
+	/* the process and thread first, where a cut name cannot lose them */
+	if (pid_column(tp) && tp->ao.per_thread)
+		snprintf(buf, len, "%7d [%d] %s", (int)r->pid, (int)r->tid, r->name);
+	else if (pid_column(tp))
+		snprintf(buf, len, "%7d %s", (int)r->pid, r->name);
+	else if (tp->ao.tasks)
 		snprintf(buf, len, "[%llu] %s", (unsigned long long)r->ntasks,
 			 r->name);
 	else if (tp->ao.per_thread)
 		snprintf(buf, len, "[%d] %s", (int)r->tid, r->name);
 	else
 		snprintf(buf, len, "%s", r->name);
+}
+
+/* The heading of the name column. */
+static const char *name_heading(const struct top *tp)
+{
+	if (tp->ao.tasks)
+		return "[tasks] coroutine";
+	if (pid_column(tp))
+		return tp->ao.per_thread ? "    PID [thread] function" : "    PID function";
+	return tp->ao.per_thread ? "[thread] function" : "function";
+}
+
+/* The process view (key p): a row per process, in the order they were
+ * found, exited ones kept and marked. */
+#define PROC_HEADING "    PID    PPID S  THR   %Wall    %CPU  COMMAND"
+
+static void proc_text(const struct top *tp, const struct top_proc *e,
+		      char *buf, size_t len)
+{
+	uint64_t all = 0;
+	for (size_t i = 0; i < tp->m.nprocs; i++)
+		all += tp->m.procs[i].samples;
+	char ppid[16] = "-";
+	if (e->ppid)
+		snprintf(ppid, sizeof ppid, "%d", (int)e->ppid);
+	snprintf(buf, len, "%7d %7s %c %4zu %6.1f%% %6.1f%%  %s%s", (int)e->pid,
+		 ppid, e->state ? e->state : '?', e->nthreads,
+		 all ? 100.0 * (double)e->samples / (double)all : 0.0,
+		 e->cpu_pct, e->comm[0] ? e->comm : "?",
+		 e->state == 'X' ? " (exited)" : "");
+}
+
+static void draw_procs(struct top *tp)
+{
+	int first = 4, last = LINES - 2;
+	char line[256];
+	style_on(tp, PAIR_HEADING, A_REVERSE);
+	mvhline(3, 0, ' ', COLS);
+	put_fit(tp, 3, 0, COLS, PROC_HEADING);
+	style_off(tp, PAIR_HEADING, A_REVERSE);
+	int rows = last - first;
+	int max_scroll = (int)tp->m.nprocs - (rows > 0 ? rows : 0);
+	if (tp->scroll > max_scroll)
+		tp->scroll = max_scroll;
+	if (tp->scroll < 0)
+		tp->scroll = 0;
+	for (int y = first; y < last; y++) {
+		size_t i = (size_t)(y - first + tp->scroll);
+		if (i >= tp->m.nprocs)
+			break;
+		const struct top_proc *e = &tp->m.procs[i];
+		proc_text(tp, e, line, sizeof line);
+		if (e->state == 'X')
+			style_on(tp, PAIR_DIM, A_DIM);
+		put_fit(tp, y, 0, COLS, line);
+		if (e->state == 'X')
+			style_off(tp, PAIR_DIM, A_DIM);
+	}
+	if (tp->m.nprocs == 0 && first < last)
+		put_fit(tp, first, 0, COLS, "no samples yet");
 }
 
 static void draw_table(struct top *tp)
@@ -397,8 +488,7 @@ static void draw_table(struct top *tp)
 	figures_row(tp, NULL, nshown, buf, sizeof buf);
 	put_fit(tp, 3, 0, COLS, buf);
 	if (name_x < COLS)
-		put_fit(tp, 3, name_x, COLS - name_x, tp->ao.tasks ? "[tasks] coroutine" :
-			tp->ao.per_thread ? "[thread] function" : "function");
+		put_fit(tp, 3, name_x, COLS - name_x, name_heading(tp));
 	style_off(tp, PAIR_HEADING, A_REVERSE);
 
 	int rows = last - first;
@@ -468,7 +558,7 @@ static void draw_footer(struct top *tp)
 	style_on(tp, PAIR_DIM, A_NORMAL);
 	put_fit(tp, y, 0, COLS,
 		"? help  q quit  1-6 </> sort  w/c/g mode  / filter  "
-		"space pause  r reset  t/T threads  n native  l lines  a tasks");
+		"space pause  r reset  t/T threads  p processes  n native  l lines  a tasks");
 	style_off(tp, PAIR_DIM, A_NORMAL);
 }
 
@@ -483,6 +573,8 @@ static void draw_help(struct top *tp)
 		"           wall includes suspended time; [N] = tasks in it",
 		"t          a row per function and thread",
 		"T          show one thread, the next, ... then all",
+		"p          a row per process (--subprocesses): PID, parent,",
+		"           state, threads, share of samples, CPU%",
 		"n          hide or show native frames (needs --native)",
 		"l          line numbers, or one row per function",
 		"/          filter rows by a substring (Enter keeps, Esc drops)",
@@ -515,7 +607,9 @@ static void draw(struct top *tp)
 	erase();
 	if (LINES >= 1)
 		draw_header(tp);
-	if (LINES >= 6)
+	if (LINES >= 6 && tp->procs_view)
+		draw_procs(tp);
+	else if (LINES >= 6)
 		draw_table(tp);
 	if (LINES >= 5)
 		draw_footer(tp);
@@ -643,6 +737,14 @@ static bool handle_key(struct top *tp, int ch)
 	case 't':
 		tp->ao.per_thread = !tp->ao.per_thread;
 		compute(tp);
+		break;
+	case 'p':
+		if (!several_procs(tp)) {
+			say(tp, "one process: start loupe top with --subprocesses to see its children");
+			break;
+		}
+		tp->procs_view = !tp->procs_view;
+		tp->scroll = 0;
 		break;
 	case 'T':
 		tp->ao.tid = next_thread(tp);
@@ -843,9 +945,18 @@ static void print_plain(struct top *tp)
 	figures_text(tp, line, sizeof line);
 	fit_text(tp, line, width, out, sizeof out);
 	printf("%s\n", out);
+	if (several_procs(tp)) {
+		/* no key to press: the processes come before the functions */
+		fit_text(tp, PROC_HEADING, width, out, sizeof out);
+		printf("%s\n", out);
+		for (size_t i = 0; i < tp->m.nprocs; i++) {
+			proc_text(tp, &tp->m.procs[i], line, sizeof line);
+			fit_text(tp, line, width, out, sizeof out);
+			printf("%s\n", out);
+		}
+	}
 	figures_row(tp, NULL, nshown, buf, sizeof buf);
-	fit_text(tp, tp->ao.per_thread ? "[thread] function" : "function",
-		 width - name_x, out, sizeof out);
+	fit_text(tp, name_heading(tp), width - name_x, out, sizeof out);
 	printf("%s %s\n", buf, out);
 	for (size_t v = 0; v < tp->m.nview && v < PLAIN_ROWS; v++) {
 		const struct top_row *r = &tp->m.rows[tp->m.view[v]];
@@ -931,7 +1042,8 @@ int cmd_top(int argc, char **argv)
 	struct cli_opts *o = &tp->o;
 	int status = 1;
 	bool screen = false;
-	int rc = cli_parse(argc, argv, OPT_TARGET | OPT_SAMPLING | OPT_OUTPUT | OPT_SHAPE | OPT_TASKS, usage, o);
+	int rc = cli_parse(argc, argv, OPT_TARGET | OPT_SAMPLING | OPT_OUTPUT | OPT_SHAPE | OPT_TASKS |
+			   OPT_SUBPROC | OPT_PROCESSES, usage, o);
 	if (rc) {
 		free(tp);
 		return rc < 0 ? 0 : rc;
@@ -985,6 +1097,7 @@ int cmd_top(int argc, char **argv)
 
 	tp->ao.by_line = !o->no_lines;
 	tp->ao.per_thread = o->threads;
+	tp->ao.per_process = !o->merge_processes;
 	tp->vo.mode = o->mode == MODE_GIL && !tp->python ? MODE_WALL : o->mode;
 	tp->vo.sort_metric = MODE_CPU;	/* own CPU first: where work is done */
 	tp->vo.sort_total = false;

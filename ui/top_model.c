@@ -127,6 +127,7 @@ void top_model_fini(struct top_model *m)
 {
 	free(m->rows);
 	free(m->threads);
+	free(m->procs);
 	free(m->view);
 	memset(m, 0, sizeof *m);
 }
@@ -276,6 +277,179 @@ static void add_weights(uint64_t *dst, const struct profile_agg *a)
 	dst[MODE_GIL] += a->gil_samples;
 }
 
+/* The process entry of pid, appended when new; NULL on ENOMEM. */
+static struct top_proc *proc_of(struct top_model *m, int32_t pid)
+{
+	int i = top_proc_index(m, pid);
+	if (i >= 0)
+		return &m->procs[i];
+	if (grow((void **)&m->procs, &m->procs_cap, m->nprocs + 1,
+		 sizeof *m->procs))
+		return NULL;
+	struct top_proc *e = &m->procs[m->nprocs++];
+	memset(e, 0, sizeof *e);
+	e->pid = pid;
+	return e;
+}
+
+int top_proc_index(const struct top_model *m, int32_t pid)
+{
+	for (size_t i = 0; i < m->nprocs; i++)
+		if (m->procs[i].pid == pid)
+			return (int)i;
+	return -1;
+}
+
+/* Each process's figures from the profile (the whole of it: the thread
+ * filter does not apply to the process view); threads from m->threads,
+ * which add_thread filled. */
+static int count_procs(struct top_model *m, const profile *p,
+		       const struct profile_agg *aggs, size_t naggs)
+{
+	for (size_t i = 0; i < m->nprocs; i++) {
+		struct top_proc *e = &m->procs[i];
+		e->samples = e->cpu_samples = e->cpu_ns = 0;
+		e->in_profile = false;
+		if (e->state == 0)
+			e->nthreads = 0;
+	}
+	m->procs_in_profile = 0;
+	/* aggregates come grouped by nothing in particular: remember the
+	 * last process met, most runs are of one process */
+	struct top_proc *last = NULL;
+	for (size_t i = 0; i < naggs; i++) {
+		const struct profile_agg *a = &aggs[i];
+		if (!last || last->pid != a->pid) {
+			last = proc_of(m, a->pid);
+			if (!last)
+				return LP_ENOMEM;
+		}
+		if (!last->in_profile) {
+			last->in_profile = true;
+			m->procs_in_profile++;
+		}
+		last->samples += a->samples;
+		last->cpu_samples += a->cpu_samples;
+		last->cpu_ns += a->cpu_ns;
+	}
+	for (size_t i = 0; i < m->nprocs; i++) {
+		struct top_proc *e = &m->procs[i];
+		if (!e->comm[0]) {
+			const char *c = output_process_comm(p, e->pid);
+			snprintf(e->comm, sizeof e->comm, "%s", c ? c : "");
+		}
+	}
+	/* without the sampler's view, the threads are those with samples */
+	for (size_t i = 0; i < m->nthreads; i++) {
+		int k = top_proc_index(m, m->threads[i].pid);
+		if (k >= 0 && m->procs[k].state == 0)
+			m->procs[k].nthreads++;
+	}
+	return LP_OK;
+}
+
+/* A server that forks a worker per request would grow the list without
+ * end: past TOP_MAX_EXITED exited processes, the oldest exited ones with
+ * no samples left in the profile go (those with samples stay: their
+ * figures are still in the table). */
+static void drop_old_exited(struct top_model *m)
+{
+	size_t exited = 0;
+	for (size_t i = 0; i < m->nprocs; i++)
+		exited += m->procs[i].state == 'X';
+	size_t out = 0;
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct top_proc *e = &m->procs[i];
+		if (exited > TOP_MAX_EXITED && e->state == 'X' && !e->in_profile) {
+			exited--;
+			continue;
+		}
+		m->procs[out++] = *e;
+	}
+	m->nprocs = out;
+}
+
+int top_model_procs(struct top_model *m, const struct sampler_proc_view *v,
+		    size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct top_proc *e = proc_of(m, v[i].pid);
+		if (!e)
+			return LP_ENOMEM;
+		e->ppid = v[i].ppid;
+		if (v[i].comm && *v[i].comm)
+			snprintf(e->comm, sizeof e->comm, "%s", v[i].comm);
+		e->state = v[i].state ? v[i].state : '?';
+		e->nthreads = v[i].state == 'X' ? 0 : v[i].nthreads;
+	}
+	/* gone from the sampler's list (it keeps only the last exited
+	 * ones): exited all the same */
+	for (size_t k = 0; k < m->nprocs && n; k++) {
+		bool listed = false;
+		for (size_t i = 0; i < n && !listed; i++)
+			listed = v[i].pid == m->procs[k].pid;
+		if (!listed) {
+			m->procs[k].state = 'X';
+			m->procs[k].nthreads = 0;
+		}
+	}
+	drop_old_exited(m);
+	return LP_OK;
+}
+
+void top_model_cpu_rate(struct top_model *m, uint64_t now_ns, uint64_t min_ns)
+{
+	if (m->rate_prev_ns && now_ns - m->rate_prev_ns < min_ns)
+		return;
+	uint64_t span = m->rate_prev_ns ? now_ns - m->rate_prev_ns : 0;
+	for (size_t i = 0; i < m->nprocs; i++) {
+		struct top_proc *e = &m->procs[i];
+		uint64_t prev = e->prev_cpu_ns <= e->cpu_ns ? e->prev_cpu_ns : 0;
+		e->cpu_pct = span ? 100.0 * (double)(e->cpu_ns - prev) / (double)span
+				  : 0.0;
+		e->prev_cpu_ns = e->cpu_ns;
+	}
+	m->rate_prev_ns = now_ns;
+}
+
+const char *top_state_name(char state)
+{
+	switch (state) {
+	case 'R': return "running";
+	case 'S': case 'I': return "sleeping";
+	case 'D': return "waiting";	/* uninterruptible (disk, ...) */
+	case 'T': case 't': return "stopped";
+	case 'Z': return "zombie";
+	case 'X': case 'x': return "exited";
+	case 0: return "unknown";
+	default: return "other";
+	}
+}
+
+void top_procs_text(const struct top_model *m, char *buf, size_t len)
+{
+	static const char *const order[] = { "running", "sleeping", "waiting",
+					     "stopped", "zombie", "other",
+					     "exited" };
+	size_t counts[sizeof order / sizeof order[0]] = { 0 };
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const char *name = top_state_name(m->procs[i].state);
+		for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
+			if (strcmp(name, order[k]) == 0)
+				counts[k]++;
+	}
+	int n = snprintf(buf, len, "%zu process%s", m->nprocs,
+			 m->nprocs == 1 ? "" : "es");
+	const char *sep = ": ";
+	for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
+		if (!counts[k] || n < 0 || (size_t)n >= len)
+			continue;
+		n += snprintf(buf + n, len - (size_t)n, "%s%zu %s", sep,
+			      counts[k], order[k]);
+		sep = ", ";
+	}
+}
+
 int top_model_compute(struct top_model *m, const profile *p,
 		      const struct top_agg_opts *o)
 {
@@ -323,14 +497,16 @@ int top_model_compute(struct top_model *m, const profile *p,
 			continue;
 		}
 		int32_t tid = o->per_thread && !o->tasks ? a->tid : 0;
+		int32_t pid = tid || (o->per_process && !o->tasks) ? a->pid : 0;
+		/* tids are unique among the live threads of the system, so a
+		 * tid alone keeps threads (and their processes) apart */
+		uint32_t sub = tid ? (uint32_t)tid : (uint32_t)pid;
 		for (size_t j = 0; j < n; j++) {
 			uint32_t fn = fn_of[eff[j]];
 			if (seen[fn] == ai + 1)
 				continue;
 			seen[fn] = ai + 1;
-			/* tids are unique among the live threads of the
-			 * system, so a tid alone keeps threads apart */
-			uint64_t key = (uint64_t)fn << 32 | (uint32_t)tid;
+			uint64_t key = (uint64_t)fn << 32 | sub;
 			uint32_t r = idx_tab_get_or_put(&rows, key,
 							(uint32_t)m->nrows, &rc);
 			if (rc)
@@ -347,6 +523,7 @@ int top_model_compute(struct top_model *m, const profile *p,
 				row->ntasks = 0;
 				row->frame = eff[j];
 				row->tid = tid;
+				row->pid = pid;
 				row_name(p, eff[j], o->by_line, row->name,
 					 sizeof row->name);
 			}
@@ -372,7 +549,7 @@ int top_model_compute(struct top_model *m, const profile *p,
 		while (fn_of[eff[first]] != leaf_fn)
 			first++;
 		if (first != n - 1) {
-			uint64_t key = (uint64_t)leaf_fn << 32 | (uint32_t)tid;
+			uint64_t key = (uint64_t)leaf_fn << 32 | sub;
 			uint32_t r = idx_tab_get_or_put(&rows, key, 0, &rc);
 			if (rc || r == UINT32_MAX) {
 				rc = rc ? rc : LP_EINVAL; /* seen above */
@@ -382,6 +559,8 @@ int top_model_compute(struct top_model *m, const profile *p,
 		}
 	}
 	qsort(m->threads, m->nthreads, sizeof *m->threads, cmp_thread);
+	if (count_procs(m, p, aggs, naggs))
+		goto out;
 	rc = LP_OK;
 out:
 	if (rc) {
@@ -412,7 +591,7 @@ struct sort_item {
 	uint64_t key, other;
 	size_t idx;
 	const char *name;
-	int32_t tid;
+	int32_t tid, pid;
 };
 
 static int cmp_item(const void *x, const void *y)
@@ -425,7 +604,9 @@ static int cmp_item(const void *x, const void *y)
 	int c = strcmp(a->name, b->name);
 	if (c)
 		return c;
-	return a->tid < b->tid ? -1 : a->tid > b->tid;
+	if (a->tid != b->tid)
+		return a->tid < b->tid ? -1 : 1;
+	return a->pid < b->pid ? -1 : a->pid > b->pid;
 }
 
 int top_model_view(struct top_model *m, const struct top_view_opts *o)
@@ -448,6 +629,7 @@ int top_model_view(struct top_model *m, const struct top_view_opts *o)
 		items[n].idx = i;
 		items[n].name = r->name;
 		items[n].tid = r->tid;
+		items[n].pid = r->pid;
 		n++;
 	}
 	qsort(items, n, sizeof *items, cmp_item);

@@ -15,6 +15,7 @@
 
 #include "formats/formats.h"
 #include "profile.h"
+#include "sampler.h"
 
 /* Metrics, indexes of top_row.own / .total: the same order as enum
  * sample_mode (wall, cpu, gil). */
@@ -29,6 +30,8 @@
 struct top_row {
 	uint32_t frame;		/* a frame naming the function */
 	int32_t tid;		/* per-thread rows: the thread, else 0 */
+	int32_t pid;		/* per-thread or per-process rows: the
+				 * process, else 0 */
 	uint64_t own[TOP_NMETRICS];	/* the function is the leaf */
 	uint64_t total[TOP_NMETRICS];	/* anywhere on the stack (once per
 					 * stack under recursion) */
@@ -43,11 +46,32 @@ struct top_thread {
 	char name[32];		/* "" when unnamed */
 };
 
+/* One process of the profile (--subprocesses: of the tree).  The list
+ * keeps the order processes were first met and keeps those that exit, so
+ * that the process view does not jump when one appears or exits; only
+ * beyond TOP_MAX_EXITED exited ones do the oldest go. */
+#define TOP_MAX_EXITED 256
+struct top_proc {
+	int32_t pid, ppid;	/* ppid 0: unknown */
+	char comm[32];		/* "" when unknown */
+	char state;		/* its main thread's scheduler letter, 'X'
+				 * exited, 0 unknown (no sampler view) */
+	size_t nthreads;	/* live threads (sampler), else threads with
+				 * samples */
+	uint64_t samples, cpu_samples;	/* in the profile */
+	uint64_t cpu_ns;
+	bool in_profile;	/* has samples since the last reset */
+	/* CPU% over the last refresh (top_model_cpu_rate) */
+	double cpu_pct;
+	uint64_t prev_cpu_ns;
+};
+
 /* What changes the aggregation (top_model_compute). */
 struct top_agg_opts {
 	bool by_line;		/* false: lines of one function count as one */
 	bool hide_native;	/* drop native frames from stacks */
 	bool per_thread;	/* a row per (function, thread) */
+	bool per_process;	/* a row per (function, process) */
 	int32_t tid;		/* only this thread; 0: all */
 	bool tasks;		/* task view: only samples of asyncio tasks
 				 * (--tasks), a row per coroutine with the
@@ -77,6 +101,11 @@ struct top_model {
 	/* Every thread seen (thread filter or not), by tid. */
 	struct top_thread *threads;
 	size_t nthreads, threads_cap;
+	/* Every process met since top_model_init, first met first. */
+	struct top_proc *procs;
+	size_t nprocs, procs_cap;
+	size_t procs_in_profile;	/* of which with samples now */
+	uint64_t rate_prev_ns;		/* top_model_cpu_rate's last time */
 	/* View: indexes into rows, filtered and sorted. */
 	size_t *view;
 	size_t nview, view_cap;
@@ -89,6 +118,30 @@ void top_model_fini(struct top_model *m);
  * Clears the view: call top_model_view next. */
 int top_model_compute(struct top_model *m, const profile *p,
 		      const struct top_agg_opts *o);
+
+/* Merges what the sampler knows of its processes (sampler_proc_at: the
+ * root first, exited ones kept) into m->procs: command, parent, state,
+ * live threads.  A process of m that the views no longer list is marked
+ * exited.  LP_OK or LP_ENOMEM. */
+int top_model_procs(struct top_model *m, const struct sampler_proc_view *v,
+		    size_t n);
+
+/* Each process's CPU% (of one CPU) since the previous call, from its CPU
+ * time in the profile; calls less than min_ns apart change nothing, so
+ * that a redraw for a key does not measure a short window.  A reset
+ * profile (CPU time gone down) starts again from 0. */
+void top_model_cpu_rate(struct top_model *m, uint64_t now_ns,
+			uint64_t min_ns);
+
+/* Index in m->procs of pid, or -1. */
+int top_proc_index(const struct top_model *m, int32_t pid);
+
+/* "5 processes: 4 running, 1 sleeping, 2 exited" (states as far as
+ * known). */
+void top_procs_text(const struct top_model *m, char *buf, size_t len);
+
+/* A state letter as a word: "running", "sleeping", "exited"... */
+const char *top_state_name(char state);
 
 /* Filters and sorts the rows into m->view.  LP_OK or LP_ENOMEM. */
 int top_model_view(struct top_model *m, const struct top_view_opts *o);

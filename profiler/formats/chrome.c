@@ -17,7 +17,10 @@
  * - spans (the tracer's loop ticks and stalls) are X slices on a track of
  *   their own beside their thread's (SPAN_TRACK + tid, named "loop TID"),
  *   since they need not nest with the sample slices; a stall is coloured
- *   (cname, which chrome://tracing honours). */
+ *   (cname, which chrome://tracing honours);
+ * - events carry their sample's pid, so a recording of a process tree
+ *   shows a track group per process (named by a process_name event) with
+ *   a track per thread; opts.pid keeps one process. */
 #include "writer_util.h"
 
 #include <inttypes.h>
@@ -184,12 +187,12 @@ static bool track_named(const struct profile_span *sp, size_t i)
 	return false;
 }
 
-static void write_spans(struct chrome *c)
+static void write_spans(struct chrome *c, int32_t only_pid)
 {
 	size_t n;
 	const struct profile_span *sp = profile_spans(c->p, &n);
 	for (size_t i = 0; i < n; i++) {
-		if (track_named(sp, i))
+		if (track_named(sp, i) || (only_pid && sp[i].pid != only_pid))
 			continue;
 		sep(c);
 		fprintf(c->fp, "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%" PRId32
@@ -197,6 +200,8 @@ static void write_spans(struct chrome *c)
 			sp[i].pid, (int64_t)SPAN_TRACK + sp[i].tid, sp[i].tid);
 	}
 	for (size_t i = 0; i < n; i++) {
+		if (only_pid && sp[i].pid != only_pid)
+			continue;
 		const char *cat = profile_str(c->p, sp[i].cat);
 		sep(c);
 		fprintf(c->fp, "{\"ph\":\"X\",\"pid\":%" PRId32 ",\"tid\":%" PRId64
@@ -217,6 +222,50 @@ static void write_spans(struct chrome *c)
 		}
 		fputc('}', c->fp);
 	}
+}
+
+static int cmp_pid(const void *x, const void *y)
+{
+	int32_t a = *(const int32_t *)x, b = *(const int32_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* A recording of a process tree: a process_name per process (but the
+ * target's, named already) from its command name, so that every
+ * process's track group says what it runs.  The processes are those of the
+ * samples, the threads and the spans. */
+static int name_processes(struct chrome *c, const struct sample *tl,
+			  size_t ns, long target, int32_t only_pid)
+{
+	size_t nt, nsp;
+	const struct profile_thread *th = profile_threads(c->p, &nt);
+	const struct profile_span *sp = profile_spans(c->p, &nsp);
+	size_t cap = ns + nt + nsp;
+	int32_t *pids = malloc((cap ? cap : 1) * sizeof *pids);
+	if (!pids)
+		return LP_ENOMEM;
+	size_t n = 0;
+	for (size_t i = 0; i < ns; i++)
+		if (!n || pids[n - 1] != tl[i].pid)
+			pids[n++] = tl[i].pid;
+	for (size_t i = 0; i < nt; i++)
+		pids[n++] = th[i].pid;
+	for (size_t i = 0; i < nsp; i++)
+		pids[n++] = sp[i].pid;
+	qsort(pids, n, sizeof *pids, cmp_pid);
+	for (size_t i = 0; i < n; i++) {
+		if ((i && pids[i] == pids[i - 1]) || pids[i] == target ||
+		    (only_pid && pids[i] != only_pid))
+			continue;
+		const char *comm = output_process_comm(c->p, pids[i]);
+		sep(c);
+		fprintf(c->fp, "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%"
+			PRId32 ",\"tid\":0,\"args\":{\"name\":", pids[i]);
+		json_string(c->fp, comm ? comm : "process");
+		fputs("}}", c->fp);
+	}
+	free(pids);
+	return LP_OK;
 }
 
 int chrome_write(const profile *p, FILE *fp, const struct output_opts *o)
@@ -243,17 +292,21 @@ int chrome_write(const profile *p, FILE *fp, const struct output_opts *o)
 	const char *comm = profile_meta(p, "target.comm");
 	const char *pid = profile_meta(p, "target.pid");
 	long pidn = pid ? strtol(pid, NULL, 10) : 0;
-	if (comm && pidn > 0) {
+	if (comm && pidn > 0 && (!o->pid || o->pid == pidn)) {
 		sep(&c);
 		fprintf(fp, "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%ld,"
 			"\"tid\":0,\"args\":{\"name\":", pidn);
 		json_string(fp, comm);
 		fputs("}}", fp);
 	}
+	const char *sub = profile_meta(p, "subprocesses");
+	if (sub && strcmp(sub, "on") == 0 &&
+	    name_processes(&c, tl, ns, pidn, o->pid))
+		goto out;
 	size_t nt;
 	const struct profile_thread *th = profile_threads(p, &nt);
 	for (size_t i = 0; i < nt; i++) {
-		if (!th[i].name)
+		if (!th[i].name || (o->pid && th[i].pid != o->pid))
 			continue;
 		sep(&c);
 		fprintf(fp, "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%" PRId32
@@ -264,7 +317,10 @@ int chrome_write(const profile *p, FILE *fp, const struct output_opts *o)
 	}
 	for (size_t i = 0; i < ns; i++) {
 		const struct sample *s = &tl[i];
+		if (o->pid && s->pid != o->pid)
+			continue;
 		struct profile_agg one = {
+			.pid = s->pid,
 			.samples = 1,
 			.cpu_samples = !!(s->flags & SAMPLE_ON_CPU),
 			.gil_samples = !!(s->flags & SAMPLE_GIL),
@@ -276,7 +332,7 @@ int chrome_write(const profile *p, FILE *fp, const struct output_opts *o)
 	}
 	for (size_t i = 0; i < c.nth; i++)
 		close_to(&c, &c.th[i], 0, c.th[i].last_ns + period_ns);
-	write_spans(&c);
+	write_spans(&c, o->pid);
 	fputs("\n]}\n", fp);
 	rc = ferror(fp) ? LP_EIO : LP_OK;
 out:

@@ -11,6 +11,8 @@
  * - the empty stack (id 0: a sample with no frame at all) is written as the
  *   frame "<no stack>", so that its samples still count in the total;
  * - with opts.threads, each stack gets a root frame "thread TID (name)";
+ * - a recording of a process tree gets a root "process PID (comm)" above
+ *   it (output_process_roots), unless opts.merge_processes;
  * - lines are sorted bytewise (strcmp), so the same profile gives the same
  *   file. */
 #include "formats.h"
@@ -117,6 +119,7 @@ int collapsed_write(const profile *p, FILE *fp, const struct output_opts *o)
 	for (size_t i = 0; i < nf; i++)
 		cache[i] = PROFILE_NOID;
 
+	bool procs = output_process_roots(p, o);
 	size_t naggs;
 	const struct profile_agg *aggs = profile_aggs(p, &naggs);
 	for (size_t i = 0; i < naggs; i++) {
@@ -128,6 +131,12 @@ int collapsed_write(const profile *p, FILE *fp, const struct output_opts *o)
 		if (buf_reserve(&b, 0))
 			goto out;
 		b.s[0] = '\0';
+		if (procs) {
+			char tmp[64 + 1024];
+			format_process(p, a->pid, tmp, sizeof tmp);
+			if (buf_add_frame(&b, tmp, strlen(tmp)))
+				goto out;
+		}
 		if (o->threads) {
 			char tmp[64 + 1024];
 			uint32_t name = profile_thread_name(p, a->pid, a->tid);

@@ -57,6 +57,17 @@ uint64_t output_weight(const struct profile_agg *a,
 int format_frame(const profile *p, uint32_t frame, bool lines, char *buf,
 		 size_t len);
 
+/* Processes of a recording of a process tree (frame_text.c).  Whether its
+ * stacks get a root "process PID (comm)" under o: the metadata
+ * "subprocesses" is "on" and o does not merge processes.  Above the
+ * --threads root when both are on. */
+bool output_process_roots(const profile *p, const struct output_opts *o);
+/* pid's command name: the metadata "process.PID", else the name of its
+ * main thread (tid == pid); NULL when neither is known. */
+const char *output_process_comm(const profile *p, int32_t pid);
+/* "process PID (comm)", or "process PID"; LP_OK or LP_ETRUNCATED. */
+int format_process(const profile *p, int32_t pid, char *buf, size_t len);
+
 /* Atomic files: write to a temporary name beside path, rename on commit. */
 typedef struct atomic_file {
 	FILE *fp;

@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 /* Returns LP_OK, LP_EINVAL for an unknown frame id (buf gets "[invalid]"),
  * LP_ETRUNCATED when buf was too small (buf holds a cut, terminated text). */
@@ -62,6 +63,37 @@ int format_frame(const profile *p, uint32_t id, bool lines, char *buf,
 			n = snprintf(buf, len, "[unknown]");
 		break;
 	}
+	if (n < 0)
+		return LP_EINVAL;
+	return (size_t)n >= len ? LP_ETRUNCATED : LP_OK;
+}
+
+/* --- the process roots of a recording of a process tree ------------------ */
+
+bool output_process_roots(const profile *p, const struct output_opts *o)
+{
+	const char *sub = profile_meta(p, "subprocesses");
+	return sub && strcmp(sub, "on") == 0 && !o->merge_processes;
+}
+
+const char *output_process_comm(const profile *p, int32_t pid)
+{
+	char key[32];
+	snprintf(key, sizeof key, "process.%" PRId32, pid);
+	const char *comm = profile_meta(p, key);
+	if (comm && *comm)
+		return comm;
+	/* the main thread's name is the command name until a thread renames
+	 * itself: the best guess when the sampler named no command */
+	uint32_t name = profile_thread_name(p, pid, pid);
+	return name ? profile_str(p, name) : NULL;
+}
+
+int format_process(const profile *p, int32_t pid, char *buf, size_t len)
+{
+	const char *comm = output_process_comm(p, pid);
+	int n = comm ? snprintf(buf, len, "process %" PRId32 " (%s)", pid, comm)
+		     : snprintf(buf, len, "process %" PRId32, pid);
 	if (n < 0)
 		return LP_EINVAL;
 	return (size_t)n >= len ? LP_ETRUNCATED : LP_OK;

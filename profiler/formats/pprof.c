@@ -22,6 +22,10 @@
  *   pid, thread_id, thread_name and task, so pprof's -tagfocus and
  *   Pyroscope's labels split by thread; the size grows with distinct
  *   stacks;
+ * - a recording of a process tree also labels each sample with its
+ *   process's command ("process") and, unless processes are merged, gives
+ *   each stack a root location "process PID (comm)" above the --threads
+ *   one; opts.pid keeps one process's samples;
  * - a location per frame text (per line unless --no-lines), a function per
  *   (name, file); every location belongs to one mapping, the target's
  *   executable, marked as already symbolized so pprof does not try to;
@@ -227,12 +231,17 @@ int pprof_write(const profile *p, FILE *fp, const struct output_opts *o)
 
 	size_t na;
 	const struct profile_agg *a = profile_aggs(p, &na);
+	bool procs = output_process_roots(p, o);
+	const char *sub = profile_meta(p, "subprocesses");
+	bool tree = sub && strcmp(sub, "on") == 0;
 	for (size_t i = 0; i < na; i++) {
 		if (!a[i].samples && !a[i].cpu_ns)
 			continue;
+		if (o->pid && a[i].pid != o->pid)
+			continue;
 		size_t n;
 		const uint32_t *ids = profile_stack(p, a[i].stack, &n);
-		size_t need = n + 2;
+		size_t need = n + 3;
 		if (need > lcap) {
 			uint64_t *nl = realloc(locs, need * sizeof *nl);
 			if (!nl)
@@ -253,12 +262,22 @@ int pprof_write(const profile *p, FILE *fp, const struct output_opts *o)
 				 nm ? profile_str(p, nm) : "");
 			locs[k++] = location_of(&c, PROFILE_NOID, tname);
 		}
+		if (procs) {
+			char pname[64 + 1024];
+			format_process(p, a[i].pid, pname, sizeof pname);
+			locs[k++] = location_of(&c, PROFILE_NOID, pname);
+		}
 		uint64_t values[4] = { a[i].samples, a[i].cpu_samples,
 				       a[i].gil_samples, a[i].cpu_ns };
 		pb_reset(&sample);
 		pb_packed(&sample, 1, locs, k);
 		pb_packed(&sample, 2, values, 4);
 		label(&c, &sample, "pid", NULL, a[i].pid);
+		if (tree) {
+			const char *comm = output_process_comm(p, a[i].pid);
+			if (comm)
+				label(&c, &sample, "process", comm, 0);
+		}
 		label(&c, &sample, "thread_id", NULL, a[i].tid);
 		uint32_t nm = profile_thread_name(p, a[i].pid, a[i].tid);
 		if (nm)

@@ -18,7 +18,11 @@
  *   lowest line sampled in it (the format wants the definition's line,
  *   which a sample does not carry; the lowest is the nearest to it);
  *   native functions take line 0 and their module as file ("~" without
- *   one), as cProfile does for built-ins. */
+ *   one), as cProfile does for built-ins;
+ * - a recording of a process tree gets, per process, a synthetic function
+ *   ("~", 0, "process PID (comm)") that calls the roots of its stacks, so
+ *   that snakeviz shows each process as a tree of its own (unless
+ *   opts.merge_processes). */
 #include "writer_util.h"
 
 #include <inttypes.h>
@@ -28,7 +32,9 @@
 #include "marshal.h"
 
 struct fstat {
-	uint32_t frame;		/* a frame of the function */
+	uint32_t frame;		/* a frame of the function; PROFILE_NOID for
+				 * a process's synthetic root */
+	uint32_t text;		/* its text id */
 	int32_t line;		/* lowest line sampled, 0 when none */
 	uint64_t cc, nc, own, cum;
 	uint64_t seen;		/* 1 + index of the last aggregate counted */
@@ -106,9 +112,12 @@ static int edge_cmp(const void *x, const void *y)
 static void put_key(FILE *fp, const profile *p, const struct fstat *s,
 		    const char *text)
 {
-	const struct frame *f = profile_frame(p, s->frame);
+	const struct frame *f = s->frame == PROFILE_NOID ? NULL
+			       : profile_frame(p, s->frame);
 	const char *file = "~", *name = text;
-	if (f->kind == FRAME_PYTHON && f->func) {
+	if (!f) {
+		/* the process root: a built-in-like key, ("~", 0, text) */
+	} else if (f->kind == FRAME_PYTHON && f->func) {
 		name = profile_str(p, f->func);
 		if (f->file)
 			file = profile_str(p, f->file);
@@ -117,7 +126,7 @@ static void put_key(FILE *fp, const profile *p, const struct fstat *s,
 	}
 	marshal_tuple(fp, 3);
 	marshal_str(fp, file, strlen(file));
-	marshal_int(fp, f->kind == FRAME_PYTHON ? s->line : 0);
+	marshal_int(fp, f && f->kind == FRAME_PYTHON ? s->line : 0);
 	marshal_str(fp, name, strlen(name));
 }
 
@@ -139,21 +148,26 @@ int pstats_write(const profile *p, FILE *fp, const struct output_opts *o)
 		goto out;
 	size_t na;
 	const struct profile_agg *a = profile_aggs(p, &na);
+	bool procs = output_process_roots(p, o);
+	size_t off = procs ? 1 : 0;	/* the process's synthetic caller */
 	for (size_t ai = 0; ai < na; ai++) {
 		uint64_t w = output_weight(&a[ai], o);
 		size_t n;
 		const uint32_t *ids = profile_stack(p, a[ai].stack, &n);
 		if (!w || !n)
 			continue;
-		if (n > fnscap) {
-			uint32_t *nf = realloc(fns, n * sizeof *nf);
+		size_t m = n + off;
+		if (m > fnscap) {
+			uint32_t *nf = realloc(fns, m * sizeof *nf);
 			if (!nf)
 				goto out;
 			fns = nf;
-			fnscap = n;
+			fnscap = m;
 		}
-		for (size_t j = 0; j < n; j++) {
-			uint32_t t = ftext_get(&ft, ids[j]);
+		for (size_t j = 0; j < m; j++) {
+			uint32_t frame = j < off ? PROFILE_NOID : ids[j - off];
+			uint32_t t = j < off ? ftext_process(&ft, a[ai].pid)
+					     : ftext_get(&ft, frame);
 			if (t == PROFILE_NOID)
 				goto out;
 			if (t >= ftcap) {
@@ -176,13 +190,13 @@ int pstats_write(const profile *p, FILE *fp, const struct output_opts *o)
 					fs = nf;
 					fscap = nc;
 				}
-				fs[nfs] = (struct fstat){ .frame = ids[j] };
+				fs[nfs] = (struct fstat){ .frame = frame, .text = t };
 				fn_of_text[t] = (uint32_t)++nfs;
 			}
 			uint32_t fn = fn_of_text[t] - 1;
 			fns[j] = fn;
-			const struct frame *fr = profile_frame(p, ids[j]);
-			if (fr->line > 0 && (!fs[fn].line || fr->line < fs[fn].line))
+			const struct frame *fr = j < off ? NULL : profile_frame(p, frame);
+			if (fr && fr->line > 0 && (!fs[fn].line || fr->line < fs[fn].line))
 				fs[fn].line = fr->line;
 			fs[fn].nc += w;
 			if (fs[fn].seen != ai + 1) {
@@ -202,9 +216,9 @@ int pstats_write(const profile *p, FILE *fp, const struct output_opts *o)
 				e->cum += w;
 			}
 		}
-		fs[fns[n - 1]].own += w;
-		if (n > 1) {
-			struct edge *e = edge_get(&es, fns[n - 1], fns[n - 2]);
+		fs[fns[m - 1]].own += w;
+		if (m > 1) {
+			struct edge *e = edge_get(&es, fns[m - 1], fns[m - 2]);
 			if (!e)
 				goto out;
 			e->own += w;
@@ -216,7 +230,7 @@ int pstats_write(const profile *p, FILE *fp, const struct output_opts *o)
 	size_t ei = 0;
 	for (uint32_t fn = 0; fn < nfs; fn++) {
 		const struct fstat *s = &fs[fn];
-		put_key(fp, p, s, profile_str(texts, ftext_get(&ft, s->frame)));
+		put_key(fp, p, s, profile_str(texts, s->text));
 		marshal_tuple(fp, 5);
 		marshal_int(fp, (int64_t)s->cc);
 		marshal_int(fp, (int64_t)s->nc);
@@ -228,7 +242,7 @@ int pstats_write(const profile *p, FILE *fp, const struct output_opts *o)
 		for (; ei < es.len && es.e[ei].callee == fn; ei++) {
 			const struct edge *e = &es.e[ei];
 			const struct fstat *c = &fs[e->caller];
-			put_key(fp, p, c, profile_str(texts, ftext_get(&ft, c->frame)));
+			put_key(fp, p, c, profile_str(texts, c->text));
 			marshal_tuple(fp, 4);
 			marshal_int(fp, (int64_t)e->cc);
 			marshal_int(fp, (int64_t)e->nc);

@@ -4,7 +4,10 @@
  * of frame indices (root first) and whose weights are sample counts under
  * the mode (unit "none", as py-spy writes).  The profile holds aggregates,
  * not the timeline, so each (stack, thread, task) is one weighted sample:
- * the file grows with distinct stacks, not with time. */
+ * the file grows with distinct stacks, not with time.  A recording of a
+ * process tree keeps the same profile per (process, thread), each named
+ * "comm (PID 123) / thread 456 (name)", since speedscope's profile list
+ * is where a reader picks what to look at. */
 #include "writer_util.h"
 
 #include <inttypes.h>
@@ -107,6 +110,8 @@ int speedscope_write(const profile *p, FILE *fp, const struct output_opts *o)
 	}
 	qsort(refs, nr, sizeof *refs, agg_ref_cmp);
 
+	const char *sub = profile_meta(p, "subprocesses");
+	bool tree = sub && strcmp(sub, "on") == 0;
 	char target[256];
 	writer_target(p, target, sizeof target);
 	fputs("{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\","
@@ -144,7 +149,17 @@ int speedscope_write(const profile *p, FILE *fp, const struct output_opts *o)
 			goto out;
 		fputs(nprof++ ? ",{" : "{", fp);
 		fputs("\"type\":\"sampled\",\"name\":", fp);
-		json_string(fp, profile_str(texts, tn));
+		if (tree) {
+			/* "python3.11 (PID 123) / thread 456 (name)" */
+			char pname[1024 + 1200];
+			const char *comm = output_process_comm(p, refs[s].pid);
+			snprintf(pname, sizeof pname, "%s%sPID %" PRId32 "%s / %s",
+				 comm ? comm : "", comm ? " (" : "", refs[s].pid,
+				 comm ? ")" : "", profile_str(texts, tn));
+			json_string(fp, pname);
+		} else {
+			json_string(fp, profile_str(texts, tn));
+		}
 		fprintf(fp, ",\"unit\":\"none\",\"startValue\":0,"
 			"\"endValue\":%" PRIu64 ",\"samples\":[", total);
 		for (size_t k = s; k < e; k++) {

@@ -60,6 +60,13 @@ uint32_t ftext_thread(struct ftext *ft, int32_t pid, int32_t tid)
 	return profile_intern_cstr(ft->texts, tmp);
 }
 
+uint32_t ftext_process(struct ftext *ft, int32_t pid)
+{
+	char tmp[64 + 1024];
+	format_process(ft->p, pid, tmp, sizeof tmp);
+	return profile_intern_cstr(ft->texts, tmp);
+}
+
 /* --- the folded call tree ------------------------------------------------ */
 
 static uint32_t pair_hash(uint32_t parent, uint32_t text)
@@ -163,6 +170,7 @@ int fold_add_profile(struct fold *f, const profile *p,
 		return LP_ENOMEM;
 	int rc = LP_ENOMEM;
 	uint32_t nostack = profile_intern_cstr(f->texts, "<no stack>");
+	bool procs = output_process_roots(p, o);
 	size_t na;
 	const struct profile_agg *a = profile_aggs(p, &na);
 	for (size_t i = 0; i < na; i++) {
@@ -182,6 +190,14 @@ int fold_add_profile(struct fold *f, const profile *p,
 		f->total[which] += w;
 		size_t n;
 		const uint32_t *ids = profile_stack(p, a[i].stack, &n);
+		if (procs) {
+			uint32_t t = ftext_process(&ft, a[i].pid);
+			if (t == PROFILE_NOID ||
+			    !(node = fold_child(f, node, t, FOLD_THREAD)))
+				goto out;
+			f->n[node].w[which] += w;
+			f->n[node].idle[which] += idle;
+		}
 		if (o->threads) {
 			uint32_t t = ftext_thread(&ft, a[i].pid, a[i].tid);
 			if (t == PROFILE_NOID ||

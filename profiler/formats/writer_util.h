@@ -28,6 +28,9 @@ void ftext_fini(struct ftext *ft);
 uint32_t ftext_get(struct ftext *ft, uint32_t frame);
 /* Text id of "thread TID (name)" for the --threads root. */
 uint32_t ftext_thread(struct ftext *ft, int32_t pid, int32_t tid);
+/* Text id of "process PID (comm)", the root of a process tree's stacks
+ * (output_process_roots). */
+uint32_t ftext_process(struct ftext *ft, int32_t pid);
 
 /* The call tree of the weighted stacks: node 0 is the root ("all"); a
  * node is (parent, text), so stacks merge by their frames' texts.  Two
@@ -55,7 +58,8 @@ struct fold {
 };
 int fold_init(struct fold *f);
 void fold_fini(struct fold *f);
-/* Adds every aggregate of p weighed under o (which: 0 or 1). */
+/* Adds every aggregate of p weighed under o (which: 0 or 1), under a
+ * process root and a thread root when o asks for them. */
 int fold_add_profile(struct fold *f, const profile *p,
 		     const struct output_opts *o, int which);
 /* Children of node i sorted by text (malloc'ed array; *n set). */

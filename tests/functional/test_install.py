@@ -330,6 +330,19 @@ class Completion(unittest.TestCase):
         got = self.complete("loupe record -o %s/n" % tmp, bash_completion=True)
         self.assertEqual([os.path.basename(g) for g in got], ["notes.txt"])
 
+    def test_report_pids_of_the_recording(self):
+        """report -p offers the PIDs the recording holds, not live ones."""
+        gen = os.path.join(BUILD, "tests", "unit", "gen_tree_recording")
+        if not os.access(gen, os.X_OK):
+            self.fail("tests/unit/gen_tree_recording not built at " + gen)
+        tmp = tempfile.mkdtemp(prefix="loupe-compl-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        rec = os.path.join(tmp, "tree.loupe")
+        subprocess.run([gen, rec, "2", "10"], check=True)
+        self.assertEqual(sorted(self.complete("loupe report %s -p " % rec)),
+                         ["4000", "4001", "4002"])
+        self.assertEqual(self.complete("loupe report %s -p 4002" % rec), ["4002"])
+
     def test_command_after_dashdash(self):
         # what follows -- is a command line of its own
         self.assertIn("sleep", self.complete("loupe record -o x.txt -- slee"))

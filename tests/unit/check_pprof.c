@@ -175,12 +175,167 @@ START_TEST(test_pprof_profile)
 }
 END_TEST
 
+/* A decoded pprof: strings, each function's name, each location's
+ * function, and per sample its location ids (leaf first) and labels. */
+#define PX_MAX 64
+struct px_sample {
+	uint64_t locs[16];
+	size_t nlocs;
+	int64_t pid;		/* -1: no pid label */
+	const char *process;	/* "process" label, NULL: none */
+	bool tid_label;
+};
+struct px {
+	char *strs[PX_MAX];
+	size_t nstrs;
+	uint64_t fn_name[PX_MAX];	/* by function id */
+	uint64_t loc_fn[PX_MAX];	/* by location id */
+	struct px_sample smp[PX_MAX];
+	size_t nsmp;
+};
+
+static void px_decode(const profile *p, const struct output_opts *o,
+		      struct px *x)
+{
+	size_t zlen, len;
+	char *gz = fx_write(pprof_write, p, o, &zlen);
+	unsigned char *buf = gunzip(gz, zlen, &len);
+	memset(x, 0, sizeof *x);
+	struct rd r = { buf, buf + len }, sub;
+	uint32_t field;
+	uint64_t v;
+	while (rd_field(&r, &field, &v, &sub))
+		if (field == 6) {
+			ck_assert_uint_lt(x->nstrs, PX_MAX);
+			x->strs[x->nstrs++] = strndup((const char *)sub.p, v);
+		}
+	r = (struct rd){ buf, buf + len };
+	while (rd_field(&r, &field, &v, &sub)) {
+		struct rd in = sub, in2, in3;
+		uint32_t f2, f3;
+		uint64_t v2, v3, id = 0, ref = 0;
+		if (field == 2) {
+			ck_assert_uint_lt(x->nsmp, PX_MAX);
+			struct px_sample *sm = &x->smp[x->nsmp++];
+			sm->pid = -1;
+			while (rd_field(&in, &f2, &v2, &in2)) {
+				if (f2 == 1) {
+					while (in2.p < in2.end) {
+						ck_assert_uint_lt(sm->nlocs, 16);
+						sm->locs[sm->nlocs++] = rd_varint(&in2);
+					}
+				} else if (f2 == 3) {
+					uint64_t key = 0, str = 0, num = 0;
+					while (rd_field(&in2, &f3, &v3, &in3))
+						if (f3 == 1) key = v3;
+						else if (f3 == 2) str = v3;
+						else if (f3 == 3) num = v3;
+					const char *k = x->strs[key];
+					if (strcmp(k, "pid") == 0)
+						sm->pid = (int64_t)num;
+					else if (strcmp(k, "process") == 0)
+						sm->process = x->strs[str];
+					else if (strcmp(k, "thread_id") == 0)
+						sm->tid_label = true;
+				}
+			}
+		} else if (field == 4 || field == 5) {
+			while (rd_field(&in, &f2, &v2, &in2)) {
+				if (f2 == 1)
+					id = v2;
+				else if (field == 5 && f2 == 2)
+					ref = v2;
+				else if (field == 4 && f2 == 4)
+					while (rd_field(&in2, &f3, &v3, &in3))
+						if (f3 == 1)
+							ref = v3;
+			}
+			ck_assert_uint_lt(id, PX_MAX);
+			(field == 4 ? x->loc_fn : x->fn_name)[id] = ref;
+		}
+	}
+	free(buf);
+	free(gz);
+}
+
+static void px_free(struct px *x)
+{
+	for (size_t i = 0; i < x->nstrs; i++)
+		free(x->strs[i]);
+}
+
+static const char *px_loc_name(const struct px *x, uint64_t loc)
+{
+	return x->strs[x->fn_name[x->loc_fn[loc]]];
+}
+
+START_TEST(test_pprof_processes)
+{
+	profile *p = fx_tree_profile(true);
+	struct output_opts o = { .mode = MODE_WALL, .threads = true };
+	struct px x;
+	px_decode(p, &o, &x);
+	/* one sample per (stack, thread): 4, each labelled with its pid and
+	 * tid, the root its process, the thread below it */
+	ck_assert_uint_eq(x.nsmp, 4);
+	for (size_t i = 0; i < x.nsmp; i++) {
+		const struct px_sample *sm = &x.smp[i];
+		char want[64];
+		ck_assert(sm->pid == 100 || sm->pid == 200 || sm->pid == 300);
+		ck_assert(sm->tid_label);
+		ck_assert_uint_eq(sm->nlocs, 4);
+		const char *comm = sm->pid == 100 ? "parent" : sm->pid == 200 ? "worker" : "w3";
+		snprintf(want, sizeof want, "process %d (%s)", (int)sm->pid, comm);
+		ck_assert_str_eq(px_loc_name(&x, sm->locs[3]), want);
+		ck_assert_ptr_nonnull(strstr(px_loc_name(&x, sm->locs[2]), "thread "));
+		ck_assert_str_eq(px_loc_name(&x, sm->locs[1]), "main");
+		ck_assert_str_eq(sm->process, comm);
+	}
+	px_free(&x);
+	/* merged: no process root, the pid labels stay */
+	o.merge_processes = true;
+	o.threads = false;
+	px_decode(p, &o, &x);
+	ck_assert_uint_eq(x.nsmp, 4);
+	for (size_t i = 0; i < x.nsmp; i++) {
+		ck_assert_uint_eq(x.smp[i].nlocs, 2);
+		ck_assert_int_ge(x.smp[i].pid, 100);
+		ck_assert_ptr_nonnull(x.smp[i].process);
+	}
+	for (size_t i = 0; i < x.nstrs; i++)
+		ck_assert_ptr_null(strstr(x.strs[i], "process "));
+	px_free(&x);
+	/* one process */
+	o.merge_processes = false;
+	o.pid = 300;
+	px_decode(p, &o, &x);
+	ck_assert_uint_eq(x.nsmp, 2);
+	for (size_t i = 0; i < x.nsmp; i++)
+		ck_assert_int_eq(x.smp[i].pid, 300);
+	px_free(&x);
+	profile_free(p);
+	/* without the metadata: pid labels, no root, no process label */
+	p = fx_tree_profile(false);
+	o.pid = 0;
+	px_decode(p, &o, &x);
+	ck_assert_uint_eq(x.nsmp, 4);
+	for (size_t i = 0; i < x.nsmp; i++) {
+		ck_assert_uint_eq(x.smp[i].nlocs, 2);
+		ck_assert_int_ge(x.smp[i].pid, 100);
+		ck_assert_ptr_null(x.smp[i].process);
+	}
+	px_free(&x);
+	profile_free(p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pprof");
 	TCase *tc = tcase_create("pprof");
 	tcase_add_test(tc, test_pb_encoder);
 	tcase_add_test(tc, test_pprof_profile);
+	tcase_add_test(tc, test_pprof_processes);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -459,6 +459,185 @@ START_TEST(test_fit_text)
 }
 END_TEST
 
+/* A process tree: the parent (PID 100, "parent") waits, two workers (200
+ * and 300, "worker") run work; one CPU ms per sample. */
+static void add_proc(profile *p, int pid, int tid, const uint32_t *frames,
+		     size_t n, uint32_t flags, int count)
+{
+	struct sample s = { .pid = pid, .tid = tid,
+			    .stack = profile_intern_stack(p, frames, n),
+			    .flags = flags,
+			    .cpu_ns = flags & SAMPLE_ON_CPU ? 1000000 : 0 };
+	for (int i = 0; i < count; i++)
+		ck_assert_int_eq(profile_add_sample(p, &s), LP_OK);
+}
+
+static profile *tree_profile(void)
+{
+	profile *p = profile_new();
+	uint32_t main_ = frame(p, FRAME_PYTHON, "main", "/srv/m.py", NULL, 1, 0);
+	uint32_t wait = frame(p, FRAME_PYTHON, "wait", "/srv/m.py", NULL, 5, 0);
+	uint32_t work = frame(p, FRAME_PYTHON, "work", "/srv/m.py", NULL, 9, 0);
+	add_proc(p, 100, 100, (uint32_t[]){ main_, wait }, 2, SAMPLE_IDLE, 10);
+	add_proc(p, 200, 200, (uint32_t[]){ main_, work }, 2, SAMPLE_ON_CPU, 6);
+	add_proc(p, 300, 300, (uint32_t[]){ main_, work }, 2, SAMPLE_ON_CPU, 4);
+	add_proc(p, 300, 301, (uint32_t[]){ main_, wait }, 2, SAMPLE_IDLE, 2);
+	profile_set_meta(p, "subprocesses", "on");
+	profile_set_meta(p, "process.100", "parent");
+	profile_set_meta(p, "process.200", "worker");
+	profile_set_meta(p, "process.300", "worker");
+	return p;
+}
+
+static const struct top_row *find_pid(const struct top_model *m,
+				      const char *name, int32_t pid)
+{
+	for (size_t i = 0; i < m->nview; i++) {
+		const struct top_row *r = at(m, i);
+		if (strcmp(r->name, name) == 0 && r->pid == pid)
+			return r;
+	}
+	return NULL;
+}
+
+START_TEST(test_rows_per_process)
+{
+	profile *p = tree_profile();
+	struct top_model m;
+	top_model_init(&m);
+	struct top_agg_opts ao = { .by_line = false, .per_process = true };
+	compute(&m, p, &ao, &OWN_CPU);
+	/* main in 3 processes, wait in 2, work in 2 */
+	ck_assert_uint_eq(m.nview, 7);
+	ck_assert_uint_eq(find_pid(&m, "work (m.py)", 200)->own[MODE_CPU], 6);
+	ck_assert_uint_eq(find_pid(&m, "work (m.py)", 300)->own[MODE_CPU], 4);
+	ck_assert_uint_eq(find_pid(&m, "wait (m.py)", 300)->own[MODE_WALL], 2);
+	ck_assert_uint_eq(find_pid(&m, "main (m.py)", 100)->total[MODE_WALL], 10);
+	/* sorted by own CPU: work of 200 first */
+	ck_assert_int_eq(at(&m, 0)->pid, 200);
+	/* merged: one row per function */
+	ao.per_process = false;
+	compute(&m, p, &ao, &OWN_CPU);
+	ck_assert_uint_eq(m.nview, 3);
+	ck_assert_uint_eq(find(&m, "work (m.py)", 0)->own[MODE_CPU], 10);
+	ck_assert_int_eq(find(&m, "work (m.py)", 0)->pid, 0);
+	/* per thread: the thread's process comes with it */
+	ao.per_thread = true;
+	compute(&m, p, &ao, &OWN_CPU);
+	ck_assert_int_eq(find(&m, "wait (m.py)", 301)->pid, 300);
+	ck_assert_int_eq(find(&m, "wait (m.py)", 100)->pid, 100);
+	top_model_fini(&m);
+	profile_free(p);
+}
+END_TEST
+
+START_TEST(test_processes)
+{
+	profile *p = tree_profile();
+	struct top_model m;
+	char text[128];
+	top_model_init(&m);
+	compute(&m, p, &BY_LINE, &OWN_CPU);
+	/* from the profile alone: figures, names, threads with samples */
+	ck_assert_uint_eq(m.nprocs, 3);
+	ck_assert_uint_eq(m.procs_in_profile, 3);
+	ck_assert_int_eq(m.procs[top_proc_index(&m, 100)].state, 0);
+	const struct top_proc *w = &m.procs[top_proc_index(&m, 300)];
+	ck_assert_str_eq(w->comm, "worker");
+	ck_assert_uint_eq(w->samples, 6);
+	ck_assert_uint_eq(w->cpu_samples, 4);
+	ck_assert_uint_eq(w->nthreads, 2);
+	top_procs_text(&m, text, sizeof text);
+	ck_assert_str_eq(text, "3 processes");	/* states unknown */
+
+	/* the sampler's view: states, live threads, a new process (400,
+	 * no samples yet) */
+	struct sampler_proc_view v[] = {
+		{ .pid = 100, .ppid = 1, .comm = "python3.11", .state = 'S', .nthreads = 1 },
+		{ .pid = 200, .ppid = 100, .comm = "python3.11", .state = 'R', .nthreads = 1 },
+		{ .pid = 300, .ppid = 100, .comm = "python3.11", .state = 'R', .nthreads = 3 },
+		{ .pid = 400, .ppid = 100, .comm = "python3.11", .state = 'D', .nthreads = 1 },
+	};
+	ck_assert_int_eq(top_model_procs(&m, v, 4), LP_OK);
+	ck_assert_uint_eq(m.nprocs, 4);
+	ck_assert_str_eq(m.procs[top_proc_index(&m, 100)].comm, "python3.11");
+	ck_assert_uint_eq(m.procs[top_proc_index(&m, 300)].nthreads, 3);
+	ck_assert_int_eq(m.procs[top_proc_index(&m, 200)].ppid, 100);
+	top_procs_text(&m, text, sizeof text);
+	ck_assert_str_eq(text, "4 processes: 2 running, 1 sleeping, 1 waiting");
+
+	/* 200 exits: listed as gone ('X'), then no longer listed at all;
+	 * either way its row stays where it was */
+	v[1].state = 'X';
+	ck_assert_int_eq(top_model_procs(&m, v, 4), LP_OK);
+	ck_assert_int_eq(m.procs[1].pid, 200);
+	ck_assert_int_eq(m.procs[1].state, 'X');
+	ck_assert_uint_eq(m.procs[1].nthreads, 0);
+	struct sampler_proc_view rest[] = { v[0], v[2], v[3] };
+	v[1].state = 'R';	/* not read again: 200 is not in rest */
+	ck_assert_int_eq(top_model_procs(&m, rest, 3), LP_OK);
+	ck_assert_int_eq(m.procs[1].pid, 200);
+	ck_assert_int_eq(m.procs[1].state, 'X');
+	top_procs_text(&m, text, sizeof text);
+	ck_assert_str_eq(text, "4 processes: 1 running, 1 sleeping, 1 waiting, 1 exited");
+
+	/* a forking server: past TOP_MAX_EXITED exited processes without
+	 * samples, the oldest go; those with samples stay */
+	for (int k = 0; k < TOP_MAX_EXITED + 10; k++) {
+		struct sampler_proc_view gone = { .pid = 1000 + k, .state = 'X' };
+		struct sampler_proc_view now[] = { v[0], v[2], v[3], gone };
+		ck_assert_int_eq(top_model_procs(&m, now, 4), LP_OK);
+	}
+	ck_assert_uint_le(m.nprocs, 4 + TOP_MAX_EXITED);
+	ck_assert_int_eq(m.procs[1].pid, 200);	/* has samples: kept */
+	ck_assert_int_eq(m.procs[m.nprocs - 1].pid, 1000 + TOP_MAX_EXITED + 9);
+	ck_assert_int_eq(top_proc_index(&m, 1000), -1);
+
+	/* a reset keeps the processes, with no samples */
+	size_t before = m.nprocs;
+	profile_reset_samples(p);
+	compute(&m, p, &BY_LINE, &OWN_CPU);
+	ck_assert_uint_eq(m.nprocs, before);
+	ck_assert_uint_eq(m.procs_in_profile, 0);
+	ck_assert_uint_eq(m.procs[2].samples, 0);
+	ck_assert_int_eq(m.procs[2].pid, 300);
+	ck_assert_int_eq(m.procs[2].state, 'R');
+	ck_assert_int_eq(m.procs[1].pid, 200);
+	top_model_fini(&m);
+	profile_free(p);
+}
+END_TEST
+
+START_TEST(test_process_cpu_rate)
+{
+	profile *p = tree_profile();
+	struct top_model m;
+	top_model_init(&m);
+	compute(&m, p, &BY_LINE, &OWN_CPU);
+	top_model_cpu_rate(&m, 1000000000ull, 500000000ull);
+	/* the first call has no window yet */
+	ck_assert(m.procs[top_proc_index(&m, 200)].cpu_pct == 0.0);
+	/* 200 ms more CPU for 200 over one second: 20%; none for 100 */
+	uint32_t work = frame(p, FRAME_PYTHON, "work", "/srv/m.py", NULL, 9, 0);
+	add_proc(p, 200, 200, (uint32_t[]){ work }, 1, SAMPLE_ON_CPU, 200);
+	compute(&m, p, &BY_LINE, &OWN_CPU);
+	/* too soon: nothing moves */
+	top_model_cpu_rate(&m, 1100000000ull, 500000000ull);
+	ck_assert(m.procs[top_proc_index(&m, 200)].cpu_pct == 0.0);
+	top_model_cpu_rate(&m, 2000000000ull, 500000000ull);
+	ck_assert_double_eq_tol(m.procs[top_proc_index(&m, 200)].cpu_pct, 20.0, 1e-9);
+	ck_assert(m.procs[top_proc_index(&m, 100)].cpu_pct == 0.0);
+	/* after a reset the CPU time starts again from 0, never negative */
+	profile_reset_samples(p);
+	add_proc(p, 200, 200, (uint32_t[]){ work }, 1, SAMPLE_ON_CPU, 50);
+	compute(&m, p, &BY_LINE, &OWN_CPU);
+	top_model_cpu_rate(&m, 3000000000ull, 500000000ull);
+	ck_assert_double_eq_tol(m.procs[top_proc_index(&m, 200)].cpu_pct, 5.0, 1e-9);
+	top_model_fini(&m);
+	profile_free(p);
+}
+END_TEST
+
 static Suite *top_model_suite(void)
 {
 	Suite *s = suite_create("top_model");
@@ -473,6 +652,9 @@ static Suite *top_model_suite(void)
 	tcase_add_test(tc, test_recompute_reuses_model);
 	tcase_add_test(tc, test_many_functions);
 	tcase_add_test(tc, test_fit_text);
+	tcase_add_test(tc, test_rows_per_process);
+	tcase_add_test(tc, test_processes);
+	tcase_add_test(tc, test_process_cpu_rate);
 	suite_add_tcase(s, tc);
 	return s;
 }

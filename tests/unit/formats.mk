@@ -28,9 +28,20 @@ tests_unit_check_pprof_LDADD = $(UNIT_LIBS)
 tests_unit_check_pstats_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_check_pstats_LDADD = $(UNIT_LIBS)
 
+# The writers on a recording of a process tree (--subprocesses).
+check_PROGRAMS += tests/unit/check_processes
+TESTS += tests/unit/check_processes
+tests_unit_check_processes_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_processes_LDADD = $(UNIT_LIBS)
+
 # A synthetic .loupe of any length, threads and distinct stacks, to measure
 # report and diff on large inputs: gen_recording OUT SECONDS RATE THREADS
 # STACKS (not a test by itself).
 check_PROGRAMS += tests/unit/gen_recording
 tests_unit_gen_recording_CPPFLAGS = $(AM_CPPFLAGS)
 tests_unit_gen_recording_LDADD = $(LOUPE_ENGINE_LIBS)
+# A synthetic .loupe of a process tree, for report -p and the per-process
+# outputs: gen_tree_recording OUT WORKERS SAMPLES (not a test by itself).
+check_PROGRAMS += tests/unit/gen_tree_recording
+tests_unit_gen_tree_recording_CPPFLAGS = $(AM_CPPFLAGS)
+tests_unit_gen_tree_recording_LDADD = $(LOUPE_ENGINE_LIBS)

@@ -57,6 +57,56 @@ static inline profile *fx_profile(int work10_cpu)
 	return p;
 }
 
+/* Three processes at 100 Hz, root first:
+ *   PID 100 "parent"  thread 100 (MainThread): main > wait   4 idle
+ *   PID 200 "worker"  thread 200 (MainThread): main > work   3 on CPU
+ *   PID 300 (no process.300: its main thread's name "w3")
+ *                     thread 300 (w3):         main > work   2 on CPU
+ *                     thread 301 (helper):     main > work   1 on CPU
+ * tree false: the same samples without the "subprocesses" metadata. */
+static inline profile *fx_tree_profile(bool tree)
+{
+	profile *p = profile_new();
+	ck_assert_ptr_nonnull(p);
+	profile_keep_timeline(p, true);
+	uint32_t m = fx_frame(p, FRAME_PYTHON, "main", "m.py", NULL, 1);
+	uint32_t wk = fx_frame(p, FRAME_PYTHON, "work", "m.py", NULL, 10);
+	uint32_t wt = fx_frame(p, FRAME_PYTHON, "wait", "m.py", NULL, 20);
+	uint32_t sa[] = { m, wt }, sb[] = { m, wk };
+	uint32_t waits = profile_intern_stack(p, sa, 2);
+	uint32_t works = profile_intern_stack(p, sb, 2);
+	static const struct { int pid, tid, n; bool cpu; } runs[] = {
+		{ 100, 100, 4, false }, { 200, 200, 3, true },
+		{ 300, 300, 2, true }, { 300, 301, 1, true },
+	};
+	for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+		for (int i = 0; i < runs[r].n; i++) {
+			struct sample s = {
+				.time_ns = (uint64_t)i * 10000000,
+				.pid = runs[r].pid, .tid = runs[r].tid,
+				.stack = runs[r].cpu ? works : waits,
+				.flags = runs[r].cpu ? SAMPLE_ON_CPU | SAMPLE_GIL
+						     : SAMPLE_IDLE,
+				.cpu_ns = runs[r].cpu ? 1000 : 0,
+			};
+			ck_assert_int_eq(profile_add_sample(p, &s), LP_OK);
+		}
+	}
+	profile_set_thread(p, 100, 100, "MainThread");
+	profile_set_thread(p, 200, 200, "MainThread");
+	profile_set_thread(p, 300, 300, "w3");
+	profile_set_thread(p, 300, 301, "helper");
+	profile_set_meta(p, "rate", "100");
+	profile_set_meta(p, "target.pid", "100");
+	profile_set_meta(p, "target.comm", "parent");
+	if (tree) {
+		profile_set_meta(p, "subprocesses", "on");
+		profile_set_meta(p, "process.100", "parent");
+		profile_set_meta(p, "process.200", "worker");
+	}
+	return p;
+}
+
 /* A writer's output for p under o, NUL-terminated; *len its length. */
 static inline char *fx_write(int (*writer)(const profile *, FILE *,
 					   const struct output_opts *),
