@@ -4,12 +4,14 @@ loupe_SOURCES = \
 	ui/main.c \
 	ui/commands.h \
 	ui/options.c ui/options.h \
+	ui/units.c ui/units.h \
 	ui/session.c ui/session.h \
 	ui/cmd_record.c \
 	ui/cmd_dump.c \
 	ui/dump_tasks.c ui/dump_tasks.h \
 	ui/cmd_report.c \
 	ui/report_tasks.c ui/report_tasks.h \
+	ui/report_input.c ui/report_input.h \
 	ui/cmd_trace.c \
 	ui/version.c ui/version.h \
 	ui/status_line.c ui/status_line.h \
@@ -22,3 +24,4 @@ loupe_LDADD = $(LOUPE_ENGINE_LIBS)
 # their sources here.
 include $(srcdir)/ui/top.mk
 include $(srcdir)/ui/report.mk
+include $(srcdir)/ui/daemon.mk

@@ -1,0 +1,195 @@
+/* Matching processes to [target] sections: the pure matchers, then a scan
+ * of the real /proc that must find a child started for the test, by each
+ * kind of matcher, and never loupe itself nor a kernel thread. */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon_match.h"
+#include "unit.h"
+
+START_TEST(test_pure)
+{
+	ck_assert(daemon_match_exe("python3*", "/usr/bin/python3.11"));
+	ck_assert(!daemon_match_exe("python3*", "/usr/bin/python2.7"));
+	ck_assert(daemon_match_exe("/root/.pyenv/*/python3.1?", "/root/.pyenv/versions/3.12.1/bin/python3.12"));
+	ck_assert(!daemon_match_exe("bin/python3", "/usr/bin/python3"));
+	ck_assert(daemon_match_cmdline("uvicorn", "python3 -m uvicorn app:app"));
+	ck_assert(!daemon_match_cmdline("gunicorn", "python3 -m uvicorn app:app"));
+	ck_assert(daemon_match_cmdline("*-m uvicorn *", "python3 -m uvicorn app:app"));
+	ck_assert(!daemon_match_cmdline("-m uvicorn *", "python3 -m uvicorn app:app"));
+	static const char v1[] = "4:memory:/system.slice/app.service\n0::/\n";
+	static const char v2[] = "0::/system.slice/app.service/worker\n";
+	ck_assert(daemon_match_cgroup("/system.slice/app.service", v1));
+	ck_assert(daemon_match_cgroup("/system.slice/app.service", v2));
+	ck_assert(!daemon_match_cgroup("/system.slice/app", v2));	/* a prefix is not a parent */
+	ck_assert(!daemon_match_cgroup("/system.slice/other.service", v1));
+	ck_assert(daemon_match_cgroup("/", v2));
+	ck_assert(!daemon_match_cgroup("/x", "garbage without colons"));
+	ck_assert(!daemon_match_cgroup("/x", ""));
+}
+END_TEST
+
+static pid_t child;
+static char arg[64];
+
+static void start_child(void)
+{
+	/* an argument no other process has: this test's own sleep */
+	snprintf(arg, sizeof arg, "%d.%ld", 3000 + getpid() % 1000, (long)time(NULL) % 100000);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		execlp("sleep", "sleep", arg, (char *)NULL);
+		_exit(127);
+	}
+	/* wait until it is sleep (exec done), by its cmdline */
+	char path[64], buf[256];
+	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)child);
+	for (int i = 0; i < 500; i++) {
+		FILE *f = fopen(path, "r");
+		size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+		if (f)
+			fclose(f);
+		buf[n] = 0;
+		if (n && strcmp(buf, "sleep") == 0)
+			return;
+		usleep(10000);
+	}
+	ck_abort_msg("the child never ran sleep");
+}
+
+static void stop_child(void)
+{
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+}
+
+/* The PIDs found for one target section. */
+static size_t scan(struct daemon_target_cfg *t, struct daemon_match **m)
+{
+	size_t n;
+	lp_error err = { 0 };
+	ck_assert_msg(daemon_match_scan(t, 1, m, &n, &err) == LP_OK, "%s", err.msg);
+	return n;
+}
+
+static int found(const struct daemon_match *m, size_t n, pid_t pid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (m[i].pid == pid)
+			return 1;
+	return 0;
+}
+
+START_TEST(test_scan)
+{
+	start_child();
+	char cmd[96];
+	snprintf(cmd, sizeof cmd, "sleep %s", arg);
+	struct daemon_target_cfg t = { .name = "t", .rate = 19 };
+	struct daemon_match *m;
+	/* cmdline substring: only the child */
+	t.cmdline = cmd;
+	size_t n = scan(&t, &m);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(m[0].pid, child);
+	ck_assert_str_eq(m[0].comm, "sleep");
+	ck_assert_uint_gt(m[0].start_time, 0);
+	free(m);
+	/* exe glob on the path and the cmdline together */
+	t.exe = "/*/sle?p";
+	n = scan(&t, &m);
+	ck_assert_uint_eq(n, 1);
+	free(m);
+	t.exe = "python*";
+	n = scan(&t, &m);
+	ck_assert_uint_eq(n, 0);
+	free(m);
+	/* a cgroup nobody is in */
+	t.exe = NULL;
+	t.cgroup = "/no/such/cgroup/loupe-test";
+	n = scan(&t, &m);
+	ck_assert_uint_eq(n, 0);
+	free(m);
+	/* the root cgroup holds everyone: the child, never us */
+	t.cgroup = "/";
+	t.cmdline = NULL;
+	t.exe = "sleep";
+	n = scan(&t, &m);
+	ck_assert(found(m, n, child));
+	ck_assert(!found(m, n, getpid()));
+	for (size_t i = 1; i < n; i++)
+		ck_assert_int_lt(m[i - 1].pid, m[i].pid);	/* sorted */
+	free(m);
+	/* every process (exe glob *): no kernel thread (kthreadd is PID 2),
+	 * not ourselves */
+	t.exe = "*";
+	t.cgroup = NULL;
+	n = scan(&t, &m);
+	ck_assert(found(m, n, child));
+	ck_assert(!found(m, n, 2));
+	ck_assert(!found(m, n, getpid()));
+	free(m);
+	/* by PID; ourselves and kthreadd left out */
+	pid_t pids[] = { child, getpid(), 2 };
+	struct daemon_target_cfg byp = { .name = "p", .pids = pids, .npids = 3 };
+	n = scan(&byp, &m);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(m[0].pid, child);
+	free(m);
+	struct daemon_match one;
+	ck_assert(daemon_match_pid(&byp, child, &one));
+	ck_assert_int_eq(one.pid, child);
+	ck_assert(!daemon_match_pid(&byp, getpid(), NULL));
+	/* a process that is gone matches nothing */
+	stop_child();
+	n = scan(&byp, &m);
+	ck_assert_uint_eq(n, 0);
+	free(m);
+	ck_assert(!daemon_match_pid(&byp, child, NULL));
+}
+END_TEST
+
+/* The first section a process matches takes it. */
+START_TEST(test_first_section_wins)
+{
+	start_child();
+	char cmd[96];
+	snprintf(cmd, sizeof cmd, "sleep %s", arg);
+	struct daemon_target_cfg t[2] = {
+		{ .name = "a", .exe = "nonesuch" },
+		{ .name = "b", .cmdline = cmd },
+	};
+	struct daemon_match *m;
+	size_t n;
+	lp_error err;
+	ck_assert_int_eq(daemon_match_scan(t, 2, &m, &n, &err), LP_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(m[0].target, 1);
+	free(m);
+	t[0].exe = "sleep";
+	ck_assert_int_eq(daemon_match_scan(t, 2, &m, &n, &err), LP_OK);
+	ck_assert(found(m, n, child));
+	for (size_t i = 0; i < n; i++)
+		ck_assert_uint_eq(m[i].target, 0);
+	free(m);
+	stop_child();
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("daemon_match");
+	TCase *tc = tcase_create("match");
+	tcase_add_test(tc, test_pure);
+	tcase_add_test(tc, test_scan);
+	tcase_add_test(tc, test_first_section_wins);
+	suite_add_tcase(s, tc);
+	return unit_run(s);
+}

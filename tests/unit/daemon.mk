@@ -1,0 +1,28 @@
+# Check units of loupe daemon's parts and of the ctl protocol, and the fake
+# servers tests/functional/test_daemon_parts.py drives.
+check_PROGRAMS += tests/unit/check_daemon_config tests/unit/check_daemon_match \
+	tests/unit/check_daemon_store tests/unit/check_ctl
+TESTS += tests/unit/check_daemon_config tests/unit/check_daemon_match \
+	tests/unit/check_daemon_store tests/unit/check_ctl
+tests_unit_check_daemon_config_SOURCES = tests/unit/check_daemon_config.c \
+	ui/daemon_config.c ui/daemon_config.h ui/units.c ui/units.h
+tests_unit_check_daemon_config_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_daemon_config_LDADD = $(UNIT_LIBS)
+tests_unit_check_daemon_match_SOURCES = tests/unit/check_daemon_match.c \
+	ui/daemon_match.c ui/daemon_match.h
+tests_unit_check_daemon_match_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_daemon_match_LDADD = $(UNIT_LIBS)
+tests_unit_check_daemon_store_SOURCES = tests/unit/check_daemon_store.c \
+	ui/daemon_store.c ui/daemon_store.h
+tests_unit_check_daemon_store_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_daemon_store_LDADD = $(UNIT_LIBS)
+tests_unit_check_ctl_SOURCES = tests/unit/check_ctl.c $(CTL_SOURCES)
+tests_unit_check_ctl_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_ctl_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/daemon_fakes
+tests_unit_daemon_fakes_SOURCES = tests/unit/daemon_fakes.c $(CTL_SOURCES) \
+	$(DAEMON_HTTP_SOURCES) ui/daemon_config.c ui/daemon_config.h \
+	ui/units.c ui/units.h
+tests_unit_daemon_fakes_CPPFLAGS = $(AM_CPPFLAGS) $(MHD_CFLAGS)
+tests_unit_daemon_fakes_LDADD = $(LOUPE_ENGINE_LIBS) $(MHD_LIBS)

@@ -1,0 +1,18 @@
+# loupe daemon's parts (config, matching, window store, HTTP endpoint) and
+# the control socket shared with loupe ctl.  Each is its own file with one
+# job; the unit tests link them one by one.
+DAEMON_CORE_SOURCES = \
+	ui/daemon_config.c ui/daemon_config.h \
+	ui/daemon_match.c ui/daemon_match.h \
+	ui/daemon_store.c ui/daemon_store.h
+CTL_SOURCES = \
+	ui/ctl_proto.c ui/ctl_proto.h \
+	ui/ctl_peer.c ui/ctl_peer.h \
+	ui/ctl_server.c ui/ctl_server.h
+loupe_SOURCES += ui/cmd_ctl.c $(DAEMON_CORE_SOURCES) $(CTL_SOURCES)
+
+# The pprof / metrics HTTP endpoint, on libmicrohttpd.
+DAEMON_HTTP_SOURCES = ui/daemon_http.c ui/daemon_http.h
+loupe_SOURCES += $(DAEMON_HTTP_SOURCES)
+loupe_CPPFLAGS += $(MHD_CFLAGS)
+loupe_LDADD += $(MHD_LIBS)
