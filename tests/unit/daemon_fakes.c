@@ -11,8 +11,8 @@
  *                             forbidden, else a pprof profile whose hot
  *                             function is hot_function, after `seconds`
  *
- * Each prints "ready" (http: "ready PORT") once it serves, and runs until
- * stopped (ctl "stop", or SIGTERM / stdin closed for http). */
+ * Each prints "ready" (http: "port PORT" first) once it serves, and runs
+ * until stopped (ctl "stop", SIGTERM for http). */
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -151,11 +151,10 @@ static int run_http(const char *addr)
 		return 1;
 	}
 	signal(SIGTERM, on_term);
-	printf("ready %u\n", daemon_http_port(h));
+	printf("port %u\nready\n", daemon_http_port(h));
 	fflush(stdout);
-	char c;
-	while (!stop && read(0, &c, 1) > 0)
-		;
+	while (!stop)
+		pause();
 	daemon_http_stop(h);
 	return 0;
 }
