@@ -16,3 +16,9 @@ DAEMON_HTTP_SOURCES = ui/daemon_http.c ui/daemon_http.h
 loupe_SOURCES += $(DAEMON_HTTP_SOURCES)
 loupe_CPPFLAGS += $(MHD_CFLAGS)
 loupe_LDADD += $(MHD_LIBS)
+
+# The daemon's loop over a sampling backend (daemon_backend.h).  Not in the
+# binary yet: 'loupe daemon' is wired once the engine's multi-process
+# sampler provides the backend; check_daemon drives it with a fake one.
+DAEMON_LOOP_SOURCES = ui/daemon.c ui/daemon.h ui/daemon_priv.h \
+	ui/daemon_backend.h ui/daemon_ctl.c ui/daemon_views.c

@@ -291,7 +291,8 @@ int daemon_match_scan(const struct daemon_target_cfg *targets, size_t ntargets,
 		free(res);
 		return rc;
 	}
-	qsort(res, nres, sizeof *res, cmp_pid);
+	if (nres)
+		qsort(res, nres, sizeof *res, cmp_pid);
 	*out = res;
 	*n = nres;
 	return LP_OK;

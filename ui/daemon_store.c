@@ -208,7 +208,8 @@ int store_list(const char *target_dir, time_t since, time_t until,
 		*n = 0;
 		return rc;
 	}
-	qsort(*out, *n, sizeof **out, cmp_start);
+	if (*n)
+		qsort(*out, *n, sizeof **out, cmp_start);
 	return LP_OK;
 }
 
@@ -281,7 +282,8 @@ int store_retain(const char *dir, time_t now, double max_age_s,
 	char **subs;
 	int rc = collect_all(dir, &w, &n, &subs, &nsub, err);
 	if (rc == LP_OK) {
-		qsort(w, n, sizeof *w, cmp_end);
+		if (n)
+			qsort(w, n, sizeof *w, cmp_end);
 		uint64_t total = 0;
 		for (size_t i = 0; i < n; i++)
 			total += w[i].size;

@@ -113,7 +113,7 @@ START_TEST(test_fuzz)
 				buf[i] = (uint8_t)rand();
 			if (len >= 4 && rand() % 2)
 				memcpy(buf, CTL_MAGIC, 4);
-			if (len >= 6 && rand() % 2)
+			if (len >= 8 && rand() % 2)
 				buf[4] = CTL_VERSION, buf[5] = 1, buf[6] = buf[7] = 0;
 		} else {
 			if (len > glen)
