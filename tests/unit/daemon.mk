@@ -26,3 +26,12 @@ tests_unit_daemon_fakes_SOURCES = tests/unit/daemon_fakes.c $(CTL_SOURCES) \
 	ui/units.c ui/units.h
 tests_unit_daemon_fakes_CPPFLAGS = $(AM_CPPFLAGS) $(MHD_CFLAGS)
 tests_unit_daemon_fakes_LDADD = $(LOUPE_ENGINE_LIBS) $(MHD_LIBS)
+
+# The daemon's loop over a fake sampling backend, on real processes.
+check_PROGRAMS += tests/unit/check_daemon
+TESTS += tests/unit/check_daemon
+tests_unit_check_daemon_SOURCES = tests/unit/check_daemon.c \
+	$(DAEMON_LOOP_SOURCES) $(DAEMON_CORE_SOURCES) $(CTL_SOURCES) \
+	$(DAEMON_HTTP_SOURCES) ui/units.c ui/units.h
+tests_unit_check_daemon_CPPFLAGS = $(UNIT_CPPFLAGS) $(MHD_CFLAGS)
+tests_unit_check_daemon_LDADD = $(UNIT_LIBS) $(MHD_LIBS) -lpthread
