@@ -142,7 +142,8 @@ int ctl_server_new(ctl_server **out, const char *path, unsigned mode,
 	/* between bind and chmod the socket has the umask's mode: at worst
 	 * 0755, which lets no other user connect (that needs write) */
 	if (chmod(path, mode) != 0 || listen(s->fd, CTL_MAX_CLIENTS) != 0) {
-		rc = lp_error_set(err, lp_from_errno(errno), "cannot listen on %s: %s", path, strerror(errno));
+		int e = errno;
+		rc = lp_error_set(err, lp_from_errno(e), "cannot listen on %s: %s", s->path, strerror(e));
 		unlink(path);
 		goto fail;
 	}
