@@ -139,7 +139,8 @@ static void scan(struct daemon_state *d)
 	struct daemon_match *m;
 	size_t n;
 	lp_error err = { 0 };
-	if (daemon_match_scan(d->cfg.targets, d->cfg.ntargets, &m, &n, &err)) {
+	if (daemon_match_scan_cached(d->match_cache, d->cfg.targets, d->cfg.ntargets, &m, &n,
+				     NULL, &err)) {
 		daemon_log(LOG_ERR_, "cannot scan processes: %s", err.msg);
 		return;
 	}
@@ -304,6 +305,7 @@ int daemon_reload(struct daemon_state *d, lp_error *err)
 	}
 	daemon_config_free(&d->cfg);
 	d->cfg = c;
+	daemon_match_cache_clear(d->match_cache);	/* verdicts of old sections */
 	d->next_scan_ns = 0;	/* pick up new sections now */
 	daemon_log(LOG_INFO_, "reloaded %s: %zu target sections", d->config_path, c.ntargets);
 	return LP_OK;
@@ -320,7 +322,13 @@ int daemon_new(struct daemon_state **out, const char *config_path,
 	pthread_mutex_init(&d->lock, NULL);
 	d->be = *be;
 	d->rate_scale = 1;
-	int rc = daemon_config_load(config_path, &d->cfg, err);
+	int rc = LP_ENOMEM;
+	d->match_cache = daemon_match_cache_new();
+	if (!d->match_cache) {
+		lp_error_set(err, rc, "out of memory");
+		goto fail;
+	}
+	rc = daemon_config_load(config_path, &d->cfg, err);
 	if (rc)
 		goto fail;
 	rc = store_init(d->cfg.dir, err);
@@ -345,6 +353,7 @@ int daemon_new(struct daemon_state **out, const char *config_path,
 	return LP_OK;
 fail:
 	ctl_server_free(d->ctl);
+	daemon_match_cache_free(d->match_cache);
 	daemon_config_free(&d->cfg);
 	pthread_mutex_destroy(&d->lock);
 	free(d->config_path);
@@ -442,6 +451,7 @@ void daemon_free(struct daemon_state *d)
 		daemon_finalize(d, d->nt - 1, "the daemon stops");
 	pthread_mutex_unlock(&d->lock);
 	ctl_server_free(d->ctl);
+	daemon_match_cache_free(d->match_cache);
 	free(d->t);
 	daemon_config_free(&d->cfg);
 	pthread_mutex_destroy(&d->lock);

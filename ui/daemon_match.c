@@ -228,33 +228,88 @@ int daemon_match_pid(const struct daemon_target_cfg *t, pid_t pid,
 	return ok;
 }
 
-static int cmp_pid(const void *a, const void *b)
+/* One process's verdict: the target it matched, or NO_MATCH. */
+#define NO_MATCH ((size_t)-1)
+struct cache_entry {
+	pid_t pid;
+	ino_t ino;
+	struct daemon_match m;	/* m.target NO_MATCH: matched nothing */
+};
+
+struct daemon_match_cache {
+	struct cache_entry *e;
+	size_t n;
+	unsigned scans;
+};
+
+daemon_match_cache *daemon_match_cache_new(void)
 {
-	pid_t x = ((const struct daemon_match *)a)->pid;
-	pid_t y = ((const struct daemon_match *)b)->pid;
+	return calloc(1, sizeof(struct daemon_match_cache));
+}
+
+void daemon_match_cache_clear(daemon_match_cache *c)
+{
+	if (!c)
+		return;
+	free(c->e);
+	c->e = NULL;
+	c->n = 0;
+}
+
+void daemon_match_cache_free(daemon_match_cache *c)
+{
+	daemon_match_cache_clear(c);
+	free(c);
+}
+
+static const struct cache_entry *cache_find(const daemon_match_cache *c, pid_t pid, ino_t ino)
+{
+	size_t lo = 0, hi = c ? c->n : 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->e[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < (c ? c->n : 0) && c->e[lo].pid == pid && c->e[lo].ino == ino ? &c->e[lo] : NULL;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	pid_t x = ((const struct cache_entry *)a)->pid;
+	pid_t y = ((const struct cache_entry *)b)->pid;
 	return (x > y) - (x < y);
 }
 
-int daemon_match_scan(const struct daemon_target_cfg *targets, size_t ntargets,
-		      struct daemon_match **out, size_t *n, lp_error *err)
+int daemon_match_scan_cached(daemon_match_cache *cache,
+			     const struct daemon_target_cfg *targets,
+			     size_t ntargets, struct daemon_match **out,
+			     size_t *n, size_t *nread, lp_error *err)
 {
 	*out = NULL;
 	*n = 0;
+	if (nread)
+		*nread = 0;
 	int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (procfd < 0)
 		return lp_error_set(err, LP_EIO, "cannot open /proc: %s", strerror(errno));
-	DIR *d = fdopendir(dup(procfd));
+	int dfd = dup(procfd);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
 	struct proc_view *v = malloc(sizeof *v);
 	if (!d || !v) {
 		if (d)
 			closedir(d);
+		else if (dfd >= 0)
+			close(dfd);
 		free(v);
 		close(procfd);
 		return lp_error_set(err, LP_ENOMEM, "cannot list /proc: %s", strerror(errno ? errno : ENOMEM));
 	}
+	bool full = !cache || cache->scans++ % DAEMON_MATCH_FULL_EVERY == 0;
 	pid_t self = getpid();
-	struct daemon_match *res = NULL;
-	size_t nres = 0, cap = 0;
+	struct cache_entry *all = NULL;	/* this scan's verdicts */
+	size_t nall = 0, cap = 0, nmatch = 0;
 	int rc = LP_OK;
 	struct dirent *de;
 	for (unsigned seen = 0; (de = readdir(d)) && seen < DAEMON_MATCH_MAX_PROCS; seen++) {
@@ -262,38 +317,68 @@ int daemon_match_scan(const struct daemon_target_cfg *targets, size_t ntargets,
 		long pid = strtol(de->d_name, &end, 10);
 		if (*end || pid <= 0 || pid == self)
 			continue;
-		if (view_open(v, procfd, (pid_t)pid) != 0)
-			continue;	/* gone meanwhile */
-		for (size_t i = 0; !v->kthread && i < ntargets; i++) {
-			if (!view_matches(v, &targets[i]))
-				continue;
-			if (nres == cap) {
-				size_t nc = cap ? cap * 2 : 16;
-				struct daemon_match *nr = realloc(res, nc * sizeof *nr);
-				if (!nr) {
-					rc = lp_error_set(err, LP_ENOMEM, "out of memory");
+		if (nall == cap) {
+			size_t nc = cap ? cap * 2 : 256;
+			struct cache_entry *na = realloc(all, nc * sizeof *na);
+			if (!na) {
+				rc = lp_error_set(err, LP_ENOMEM, "out of memory");
+				break;
+			}
+			all = na;
+			cap = nc;
+		}
+		struct cache_entry *e = &all[nall];
+		const struct cache_entry *old = full ? NULL : cache_find(cache, (pid_t)pid, de->d_ino);
+		if (old) {
+			*e = *old;
+		} else {
+			if (view_open(v, procfd, (pid_t)pid) != 0)
+				continue;	/* gone meanwhile: not remembered */
+			if (nread)
+				(*nread)++;
+			e->pid = (pid_t)pid;
+			e->ino = de->d_ino;
+			fill(&e->m, v, NO_MATCH);
+			for (size_t i = 0; !v->kthread && i < ntargets; i++)
+				if (view_matches(v, &targets[i])) {
+					e->m.target = i;
 					break;
 				}
-				res = nr;
-				cap = nc;
-			}
-			fill(&res[nres++], v, i);
-			break;
+			close(v->dirfd);
 		}
-		close(v->dirfd);
-		if (rc)
-			break;
+		nall++;
+		nmatch += e->m.target != NO_MATCH;
 	}
 	closedir(d);
 	close(procfd);
 	free(v);
+	struct daemon_match *res = NULL;
+	if (rc == LP_OK && nmatch && !(res = malloc(nmatch * sizeof *res)))
+		rc = lp_error_set(err, LP_ENOMEM, "out of memory");
 	if (rc) {
-		free(res);
+		free(all);
 		return rc;
 	}
-	if (nres)
-		qsort(res, nres, sizeof *res, cmp_pid);
+	if (nall)
+		qsort(all, nall, sizeof *all, cmp_entry);
+	size_t k = 0;
+	for (size_t i = 0; i < nall; i++)
+		if (all[i].m.target != NO_MATCH)
+			res[k++] = all[i].m;
+	if (cache) {
+		free(cache->e);
+		cache->e = all;
+		cache->n = nall;
+	} else {
+		free(all);
+	}
 	*out = res;
-	*n = nres;
+	*n = nmatch;
 	return LP_OK;
+}
+
+int daemon_match_scan(const struct daemon_target_cfg *targets, size_t ntargets,
+		      struct daemon_match **out, size_t *n, lp_error *err)
+{
+	return daemon_match_scan_cached(NULL, targets, ntargets, out, n, NULL, err);
 }

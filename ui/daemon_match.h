@@ -32,6 +32,25 @@ struct daemon_match {
 int daemon_match_scan(const struct daemon_target_cfg *targets, size_t ntargets,
 		      struct daemon_match **out, size_t *n, lp_error *err);
 
+/* Remembers each process's verdict between scans, so that a scan reads
+ * the files of new processes only: a process is known by its PID and the
+ * inode of its /proc directory (a reused PID gets a new one).  Every
+ * DAEMON_MATCH_FULL_EVERY scans every process is read again (an exec
+ * changes exe and cmdline under the same PID); clear it when the targets
+ * change. */
+#define DAEMON_MATCH_FULL_EVERY 30
+typedef struct daemon_match_cache daemon_match_cache;
+daemon_match_cache *daemon_match_cache_new(void);
+void daemon_match_cache_clear(daemon_match_cache *c);
+void daemon_match_cache_free(daemon_match_cache *c);
+/* daemon_match_scan through cache c (which must have been used with the
+ * same targets).  Statistics of the last scan in *read (processes whose
+ * files were read) when read is not NULL. */
+int daemon_match_scan_cached(daemon_match_cache *c,
+			     const struct daemon_target_cfg *targets,
+			     size_t ntargets, struct daemon_match **out,
+			     size_t *n, size_t *read, lp_error *err);
+
 /* Whether process pid matches t (reads its /proc files).  1 yes, 0 no or
  * gone; fills *m when m is given. */
 int daemon_match_pid(const struct daemon_target_cfg *t, pid_t pid,

@@ -37,6 +37,7 @@ struct daemon_state {
 	char *config_path;
 	struct daemon_config cfg;
 	struct daemon_backend be;
+	struct daemon_match_cache *match_cache;
 	ctl_server *ctl;
 	daemon_http *http;
 	struct daemon_target *t;

@@ -183,6 +183,39 @@ START_TEST(test_first_section_wins)
 }
 END_TEST
 
+/* Through the cache: a second scan reads only new processes, finds the
+ * same ones, picks up a new one and drops one that ended. */
+START_TEST(test_cached)
+{
+	struct daemon_target_cfg t = { .name = "t", .exe = "sleep" };
+	daemon_match_cache *c = daemon_match_cache_new();
+	struct daemon_match *m1, *m2;
+	size_t n1, n2, read1, read2;
+	lp_error err;
+	ck_assert_int_eq(daemon_match_scan_cached(c, &t, 1, &m1, &n1, &read1, &err), LP_OK);
+	ck_assert_uint_gt(read1, 0);
+	start_child();
+	ck_assert_int_eq(daemon_match_scan_cached(c, &t, 1, &m2, &n2, &read2, &err), LP_OK);
+	ck_assert(found(m2, n2, child));
+	ck_assert(!found(m1, n1, child));
+	/* only the processes born since were read (a few: others may start
+	 * meanwhile on a busy machine) */
+	ck_assert_uint_lt(read2, read1);
+	free(m1);
+	free(m2);
+	stop_child();
+	ck_assert_int_eq(daemon_match_scan_cached(c, &t, 1, &m2, &n2, &read2, &err), LP_OK);
+	ck_assert(!found(m2, n2, child));
+	free(m2);
+	/* cleared: everything is read again */
+	daemon_match_cache_clear(c);
+	ck_assert_int_eq(daemon_match_scan_cached(c, &t, 1, &m2, &n2, &read2, &err), LP_OK);
+	ck_assert_uint_gt(read2, read1 / 2);
+	free(m2);
+	daemon_match_cache_free(c);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("daemon_match");
@@ -190,6 +223,7 @@ int main(void)
 	tcase_add_test(tc, test_pure);
 	tcase_add_test(tc, test_scan);
 	tcase_add_test(tc, test_first_section_wins);
+	tcase_add_test(tc, test_cached);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
