@@ -162,8 +162,14 @@ static void scan(struct daemon_state *d)
 			warned_full = true;
 			continue;
 		}
-		const char *name = d->cfg.targets[m[k].target].name;
-		if (daemon_add(d, m[k].pid, m[k].start_time, m[k].target, name, 0, &err) == LP_OK)
+		const struct daemon_target_cfg *sec = &d->cfg.targets[m[k].target];
+		if (sec->runtime) {
+			struct ctl_peer owner = { .pid = -1, .uid = sec->owner, .gid = sec->owner_gid };
+			char why[256];
+			if (ctl_peer_may_act(&owner, m[k].pid, why, sizeof why) != 0)
+				continue;
+		}
+		if (daemon_add(d, m[k].pid, m[k].start_time, m[k].target, sec->name, sec->owner, &err) == LP_OK)
 			d->t[d->nt - 1].seen = true;
 		else
 			daemon_log(LOG_WARN_, "cannot profile PID %d (%s): %s", (int)m[k].pid, m[k].comm, err.msg);
@@ -267,6 +273,32 @@ int daemon_reload(struct daemon_state *d, lp_error *err)
 	int rc = daemon_config_load(d->config_path, &c, err);
 	if (rc)
 		return rc;
+	/* sections added by ctl stay, after the file's (unless the file now
+	 * has one of the same name): room first, so that failing moves none */
+	size_t nrt = 0;
+	for (size_t i = 0; i < d->cfg.ntargets; i++)
+		nrt += d->cfg.targets[i].runtime;
+	if (nrt) {
+		struct daemon_target_cfg *nt = realloc(c.targets, (c.ntargets + nrt) * sizeof *nt);
+		if (!nt) {
+			daemon_config_free(&c);
+			return lp_error_set(err, LP_ENOMEM, "out of memory");
+		}
+		c.targets = nt;
+	}
+	size_t nfile = c.ntargets;
+	for (size_t i = 0; i < d->cfg.ntargets; i++) {
+		struct daemon_target_cfg *rt = &d->cfg.targets[i];
+		size_t k;
+		if (!rt->runtime)
+			continue;
+		for (k = 0; k < nfile && strcmp(c.targets[k].name, rt->name) != 0; k++)
+			;
+		if (k < nfile)
+			continue;
+		c.targets[c.ntargets++] = *rt;
+		memset(rt, 0, sizeof *rt);	/* moved: not freed below */
+	}
 	/* the directory and the sockets stay as they are until a restart */
 	if (strcmp(c.dir, d->cfg.dir) != 0 || strcmp(c.socket, d->cfg.socket) != 0 ||
 	    (c.http == NULL) != (d->cfg.http == NULL) ||

@@ -41,6 +41,12 @@ struct daemon_target_cfg {
 	double rate;		/* Hz, default 19 */
 	enum sample_mode mode;	/* default cpu */
 	bool native, tasks, subprocesses;
+	/* Not from the file: a section added by 'loupe ctl add --match',
+	 * matching only processes its owner may act on (kept over a
+	 * reload, lost at a restart). */
+	bool runtime;
+	uid_t owner;
+	gid_t owner_gid;
 };
 
 struct daemon_config {

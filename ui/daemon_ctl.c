@@ -13,7 +13,8 @@
 #include "units.h"
 
 static const char help[] =
-	"commands: status, add PID, remove PID, snapshot PID [--since S] [--format F], "
+	"commands: status, add PID, add --match KEY=VALUE..., remove PID|NAME, "
+	"snapshot PID [--since S] [--format F], "
 	"dump PID [--tasks], reload, stop, help";
 
 static int parse_pid(const char *s, pid_t *pid)
@@ -47,12 +48,137 @@ static bool pid_arg(const struct ctl_peer *peer, const struct ctl_request *req,
 	return true;
 }
 
+#define MAX_RUNTIME_SECTIONS 64	/* added by ctl, all users together */
+
+/* add --match KEY=VALUE...: a [target] section of its own, written as the
+ * config file would have it and parsed by the same parser, so the keys,
+ * values and messages are the file's (loupe.conf(5)). */
+static void cmd_add_match(struct daemon_state *d, const struct ctl_peer *peer,
+			  const struct ctl_request *req, struct ctl_reply *r)
+{
+	static unsigned serial;
+	char name[DAEMON_TARGET_NAME_MAX + 1];
+	snprintf(name, sizeof name, "ctl-%u-%u", (unsigned)peer->uid, ++serial);
+	if (req->argc < 3) {
+		ctl_reply_text(r, 2, "add --match needs KEY=VALUE arguments, such as exe=python3* cmdline=uvicorn");
+		return;
+	}
+	size_t nrt = 0;
+	for (size_t i = 0; i < d->cfg.ntargets; i++)
+		nrt += d->cfg.targets[i].runtime;
+	if (nrt >= MAX_RUNTIME_SECTIONS) {
+		ctl_reply_text(r, 1, "already %d sections added by ctl: remove one (loupe ctl remove NAME)", MAX_RUNTIME_SECTIONS);
+		return;
+	}
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f) {
+		ctl_reply_text(r, 1, "out of memory");
+		return;
+	}
+	for (int i = 2; i < req->argc; i++)
+		if (strncmp(req->argv[i], "name=", 5) == 0)
+			snprintf(name, sizeof name, "%s", req->argv[i] + 5);
+	fprintf(f, "[target %s]\n", name);
+	for (int i = 2; i < req->argc; i++) {
+		const char *a = req->argv[i], *eq = strchr(a, '=');
+		if (!eq || strchr(a, '\n') || strncmp(a, "name=", 5) == 0) {
+			fprintf(f, "%s\n", eq && !strchr(a, '\n') ? "# name" : "=");
+			continue;	/* the parser names the bad line */
+		}
+		fprintf(f, "%.*s = \"%s\"\n", (int)(eq - a), a, eq + 1);
+	}
+	fclose(f);
+	struct daemon_config c;
+	lp_error err = { 0 };
+	int rc = text ? daemon_config_parse(text, len, "--match", &c, &err) : LP_ENOMEM;
+	free(text);
+	if (rc) {
+		/* "--match:LINE: msg": line L is argument L (line 1 the header) */
+		int line = 0;
+		const char *msg = err.msg;
+		if (sscanf(err.msg, "--match:%d:", &line) == 1 && (msg = strstr(err.msg + 8, ": ")))
+			msg += 2;
+		if (line >= 2 && line <= req->argc - 1)
+			ctl_reply_text(r, 2, "bad --match argument '%s': %s", req->argv[line], msg ? msg : err.msg);
+		else
+			ctl_reply_text(r, 2, "bad --match: %s", msg ? msg : err.msg);
+		return;
+	}
+	for (size_t i = 0; i < d->cfg.ntargets; i++)
+		if (strcmp(d->cfg.targets[i].name, name) == 0) {
+			daemon_config_free(&c);
+			ctl_reply_text(r, 1, "a section named %s exists: give another name=", name);
+			return;
+		}
+	struct daemon_target_cfg *nt = realloc(d->cfg.targets, (d->cfg.ntargets + 1) * sizeof *nt);
+	if (!nt) {
+		daemon_config_free(&c);
+		ctl_reply_text(r, 1, "out of memory");
+		return;
+	}
+	d->cfg.targets = nt;
+	struct daemon_target_cfg *t = &d->cfg.targets[d->cfg.ntargets++];
+	*t = c.targets[0];
+	c.ntargets = 0;	/* moved */
+	daemon_config_free(&c);
+	t->runtime = true;
+	/* a privileged client's section matches everyone's processes */
+	t->owner = ctl_peer_privileged(peer) ? 0 : peer->uid;
+	t->owner_gid = ctl_peer_privileged(peer) ? 0 : peer->gid;
+	daemon_match_cache_clear(d->match_cache);
+	d->next_scan_ns = 0;
+	ctl_reply_text(r, 0, "added [target %s]: matching processes%s are profiled from the next scan (within %d s); loupe ctl remove %s ends it",
+		       t->name, t->owner ? " of yours" : "", 2 * DAEMON_SCAN_MS / 1000, t->name);
+}
+
+/* remove NAME of a section added by ctl: its processes are finalized. */
+static void cmd_remove_section(struct daemon_state *d, const struct ctl_peer *peer,
+			       const char *name, struct ctl_reply *r)
+{
+	size_t k;
+	for (k = 0; k < d->cfg.ntargets && strcmp(d->cfg.targets[k].name, name) != 0; k++)
+		;
+	if (k == d->cfg.ntargets || !d->cfg.targets[k].runtime) {
+		ctl_reply_text(r, 1, k == d->cfg.ntargets ?
+			       "no section %s: give a PID or the NAME of a section added by 'add --match'" :
+			       "section %s comes from the config file: edit it and run loupe ctl reload", name);
+		return;
+	}
+	if (!ctl_peer_privileged(peer) && d->cfg.targets[k].owner != peer->uid) {
+		ctl_reply_text(r, 1, "permission denied: section %s was added by user %u", name,
+			       (unsigned)d->cfg.targets[k].owner);
+		return;
+	}
+	unsigned n = 0;
+	for (size_t i = 0; i < d->nt; ) {
+		if (d->t[i].section == k) {
+			daemon_finalize(d, i, "its section was removed by loupe ctl");
+			n++;
+		} else {
+			i++;
+		}
+	}
+	struct daemon_target_cfg *t = &d->cfg.targets[k];
+	free(t->pids);
+	free(t->exe);
+	free(t->cmdline);
+	free(t->cgroup);
+	memmove(t, t + 1, (d->cfg.ntargets - k - 1) * sizeof *t);
+	d->cfg.ntargets--;
+	for (size_t i = 0; i < d->nt; i++)
+		if (d->t[i].section != DAEMON_NO_SECTION && d->t[i].section > k)
+			d->t[i].section--;
+	daemon_match_cache_clear(d->match_cache);
+	ctl_reply_text(r, 0, "removed [target %s]; %u processes stopped, their windows stay", name, n);
+}
+
 static void cmd_add(struct daemon_state *d, const struct ctl_peer *peer,
 		    const struct ctl_request *req, struct ctl_reply *r)
 {
 	if (req->argc >= 2 && strcmp(req->argv[1], "--match") == 0) {
-		ctl_reply_text(r, 1, "add --match is not available yet: put a [target NAME] section in %s and run 'loupe ctl reload'",
-			       d->config_path);
+		cmd_add_match(d, peer, req, r);
 		return;
 	}
 	pid_t pid;
@@ -84,6 +210,10 @@ static void cmd_add(struct daemon_state *d, const struct ctl_peer *peer,
 static void cmd_remove(struct daemon_state *d, const struct ctl_peer *peer,
 		       const struct ctl_request *req, struct ctl_reply *r)
 {
+	if (req->argc == 2 && req->argv[1][0] && (req->argv[1][0] < '0' || req->argv[1][0] > '9')) {
+		cmd_remove_section(d, peer, req->argv[1], r);
+		return;
+	}
 	pid_t pid;
 	if (!pid_arg(peer, req, r, &pid))
 		return;

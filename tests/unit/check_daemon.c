@@ -287,7 +287,9 @@ START_TEST(test_daemon)
 	/* our own sleeps: an argument nobody else uses */
 	snprintf(arg, sizeof arg, "%d.%d", 600 + getpid() % 100, (int)(time(NULL) % 1000));
 	FILE *f = fopen(conf, "w");
-	fprintf(f, "dir = %s\nwindow = 1s\nsocket = %s\nhttp = 127.0.0.1:0\nmax_targets = 3\n"
+	/* max_cpu 100: this process's CPU (the test's own polling counts)
+	 * must not lower the rates the test checks */
+	fprintf(f, "dir = %s\nwindow = 1s\nsocket = %s\nhttp = 127.0.0.1:0\nmax_targets = 3\nmax_cpu = 100\n"
 		"[target sleepers]\nexe = sleep\ncmdline = sleep %s\nrate = 50\n", store, sock_path, arg);
 	fclose(f);
 	pid_t a = start_sleep(arg), b = start_sleep(arg);
@@ -355,7 +357,7 @@ START_TEST(test_daemon)
 
 	/* reload with a config that matches nothing: config targets go */
 	f = fopen(conf, "w");
-	fprintf(f, "dir = %s\nwindow = 1s\nsocket = %s\n[target none]\nexe = nonesuch-loupe\n", store, sock_path);
+	fprintf(f, "dir = %s\nwindow = 1s\nsocket = %s\nmax_cpu = 100\n[target none]\nexe = nonesuch-loupe\n", store, sock_path);
 	fclose(f);
 	ck_assert_int_eq(CTL(out, "reload"), 0);
 	ck_assert(listed_within(a, 0, 2.5));
@@ -369,6 +371,31 @@ START_TEST(test_daemon)
 	snprintf(pidarg, sizeof pidarg, "%d", (int)c);
 	ck_assert_int_eq(CTL(out, "add", pidarg), 0);
 	ck_assert(listed_within(c, 1, 1));
+
+	/* add --match: a section of its own, parsed as the file's */
+	char cmdkey[64];
+	snprintf(cmdkey, sizeof cmdkey, "cmdline=sleep %s", arg);
+	ck_assert_int_eq(CTL(out, "add", "--match", "exe=sleep", "rate=fast"), 2);
+	ck_assert_msg(strstr(out, "bad --match argument 'rate=fast': invalid rate 'fast'"), "%s", out);
+	ck_assert_int_eq(CTL(out, "add", "--match", "exe"), 2);
+	ck_assert_int_eq(CTL(out, "add", "--match", "exe=sleep", cmdkey, "name=adhoc", "rate=7"), 0);
+	ck_assert_msg(strstr(out, "added [target adhoc]"), "%s", out);
+	ck_assert_int_eq(CTL(out, "add", "--match", "exe=x", "name=adhoc"), 1);
+	ck_assert(listed_within(a, 1, 2.5));
+	ck_assert_int_eq(CTL(out, "status"), 0);
+	ck_assert_msg(strstr(out, "adhoc") && strstr(out, "7 Hz"), "%s", out);
+	/* kept over a reload */
+	ck_assert_int_eq(CTL(out, "reload"), 1);	/* the file is still bad */
+	f = fopen(conf, "w");
+	fprintf(f, "dir = %s\nwindow = 1s\nsocket = %s\nmax_cpu = 100\n", store, sock_path);
+	fclose(f);
+	ck_assert_int_eq(CTL(out, "reload"), 0);
+	ck_assert(listed_within(a, 1, 1));
+	ck_assert_int_eq(CTL(out, "remove", "nonesuch"), 1);
+	ck_assert_int_eq(CTL(out, "remove", "adhoc"), 0);
+	ck_assert_msg(strstr(out, "removed [target adhoc]"), "%s", out);
+	ck_assert(listed_within(a, 0, 1));
+	ck_assert(listed_within(c, 1, 1));	/* the add PID one stays */
 
 	ck_assert_int_eq(CTL(out, "stop"), 0);
 	pthread_join(th, NULL);
