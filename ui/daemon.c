@@ -146,7 +146,6 @@ static void scan(struct daemon_state *d)
 	}
 	for (size_t i = 0; i < d->nt; i++)
 		d->t[i].seen = false;
-	static bool warned_full;
 	for (size_t k = 0; k < n; k++) {
 		struct daemon_target *t = daemon_find(d, m[k].pid);
 		if (t && t->start_time == m[k].start_time) {
@@ -156,10 +155,10 @@ static void scan(struct daemon_state *d)
 		if (t)
 			continue;	/* PID reused: the old one finalizes below */
 		if (d->nt >= d->cfg.max_targets) {
-			if (!warned_full)
+			if (!d->warned_full)
 				daemon_log(LOG_WARN_, "max_targets = %u reached: PID %d (%s) and others not profiled",
 					   d->cfg.max_targets, (int)m[k].pid, m[k].comm);
-			warned_full = true;
+			d->warned_full = true;
 			continue;
 		}
 		const struct daemon_target_cfg *sec = &d->cfg.targets[m[k].target];
@@ -175,7 +174,7 @@ static void scan(struct daemon_state *d)
 			daemon_log(LOG_WARN_, "cannot profile PID %d (%s): %s", (int)m[k].pid, m[k].comm, err.msg);
 	}
 	if (d->nt < d->cfg.max_targets)
-		warned_full = false;
+		d->warned_full = false;
 	free(m);
 	for (size_t i = 0; i < d->nt; ) {
 		struct daemon_target *t = &d->t[i];

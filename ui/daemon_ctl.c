@@ -56,9 +56,8 @@ static bool pid_arg(const struct ctl_peer *peer, const struct ctl_request *req,
 static void cmd_add_match(struct daemon_state *d, const struct ctl_peer *peer,
 			  const struct ctl_request *req, struct ctl_reply *r)
 {
-	static unsigned serial;
 	char name[DAEMON_TARGET_NAME_MAX + 1];
-	snprintf(name, sizeof name, "ctl-%u-%u", (unsigned)peer->uid, ++serial);
+	snprintf(name, sizeof name, "ctl-%u-%u", (unsigned)peer->uid, ++d->sections_added);
 	if (req->argc < 3) {
 		ctl_reply_text(r, 2, "add --match needs KEY=VALUE arguments, such as exe=python3* cmdline=uvicorn");
 		return;

@@ -46,6 +46,8 @@ struct daemon_state {
 	uint64_t cpu_ticks_prev, cpu_at_ns;	/* own CPU, for max_cpu */
 	double cpu_pct;		/* own CPU over the last interval */
 	double rate_scale;	/* 1: as configured; < 1 lowered for max_cpu */
+	bool warned_full;	/* max_targets reached was logged */
+	unsigned sections_added;	/* by ctl add --match: names them */
 	volatile int stop, reload;
 };
 
