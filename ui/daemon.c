@@ -80,7 +80,7 @@ int daemon_add(struct daemon_state *d, pid_t pid, uint64_t start_time,
 	if (rc)
 		return rc;
 	struct daemon_target_spec spec = {
-		.pid = pid, .name = t->name, .rate = t->rate,
+		.pid = pid, .name = t->name, .dir = t->dir, .rate = t->rate,
 		.mode = c ? c->mode : MODE_CPU,
 		.native = c && c->native, .tasks = c && c->tasks,
 		.subprocesses = c && c->subprocesses,
@@ -377,9 +377,11 @@ int daemon_new(struct daemon_state **out, const char *config_path,
 	d->cpu_ticks_prev = self_ticks();
 	d->cpu_at_ns = daemon_now_ns();
 	d->next_cpu_ns = d->cpu_at_ns + (uint64_t)CPU_CHECK_MS * 1000000;
-	daemon_log(LOG_INFO_, "started: %zu target sections, windows of %.0f s in %s, control socket %s%s%s",
-		   d->cfg.ntargets, d->cfg.window_s, d->cfg.dir, d->cfg.socket,
-		   d->cfg.http ? ", HTTP on " : "", d->cfg.http ? d->cfg.http : "");
+	char http[96] = "";
+	if (d->http)
+		snprintf(http, sizeof http, ", HTTP on port %u (%s)", daemon_http_port(d->http), d->cfg.http);
+	daemon_log(LOG_INFO_, "started: %zu target sections, windows of %.0f s in %s, control socket %s%s",
+		   d->cfg.ntargets, d->cfg.window_s, d->cfg.dir, d->cfg.socket, http);
 	*out = d;
 	return LP_OK;
 fail:

@@ -21,6 +21,7 @@
 struct daemon_target_spec {
 	pid_t pid;
 	const char *name;	/* [target NAME], or the command name */
+	const char *dir;	/* its windows' directory (DIR/NAME-PID) */
 	double rate;		/* Hz */
 	enum sample_mode mode;
 	bool native, tasks, subprocesses;
