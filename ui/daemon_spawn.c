@@ -6,10 +6,13 @@
  * gives the daemon one loop over every target: that backend replaces this
  * file.  Limits: the current window is not in snapshots (only finished
  * windows are), the children's CPU is not under max_cpu, a few tens of ms
- * between windows are not sampled, --subprocesses is not passed. */
+ * between windows are not sampled, --subprocesses is not passed; ctl dump
+ * runs loupe dump, and the daemon's loop waits for it. */
 #include "daemon_spawn.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,6 +208,85 @@ static void sp_stop(void *ctx, void *handle)
 	free(t);
 }
 
+/* loupe dump -p PID [--tasks], its output read whole (bounded in size and
+ * time: the daemon's loop waits for it). */
+#define DUMP_MAX_BYTES (4u << 20)
+#define DUMP_DEADLINE_MS 10000
+static char *sp_dump(void *ctx, void *handle, bool tasks, lp_error *err)
+{
+	struct spawn_target *t = handle;
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		lp_error_set(err, LP_EIO, "cannot run loupe dump: %s", strerror(errno));
+		return NULL;
+	}
+	char pid[16];
+	snprintf(pid, sizeof pid, "%d", (int)t->pid);
+	char *argv[] = { "loupe", "dump", "-p", pid, tasks ? "--tasks" : NULL, NULL };
+	pid_t c = fork();
+	if (c == 0) {
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		execv("/proc/self/exe", argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	if (c < 0) {
+		close(fds[0]);
+		lp_error_set(err, LP_EIO, "cannot run loupe dump: %s", strerror(errno));
+		return NULL;
+	}
+	size_t n = 0, cap = 65536;
+	char *buf = malloc(cap);
+	bool late = false;
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long left = DUMP_DEADLINE_MS - ((now.tv_sec - start.tv_sec) * 1000 +
+						(now.tv_nsec - start.tv_nsec) / 1000000);
+		struct pollfd p = { .fd = fds[0], .events = POLLIN };
+		if (!buf || left <= 0 || poll(&p, 1, (int)left) <= 0) {
+			late = true;
+			break;
+		}
+		if (n + 1 >= cap) {
+			char *nb = cap < DUMP_MAX_BYTES ? realloc(buf, cap * 2) : NULL;
+			if (!nb) {
+				late = true;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t r = read(fds[0], buf + n, cap - 1 - n);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fds[0]);
+	if (late)
+		kill(c, SIGKILL);
+	int status = 0;
+	waitpid(c, &status, 0);
+	if (!buf) {
+		lp_error_set(err, LP_ENOMEM, "out of memory");
+		return NULL;
+	}
+	buf[n] = '\0';
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		/* its one-line error, without "loupe: " */
+		char *msg = strncmp(buf, "loupe: ", 7) == 0 ? buf + 7 : buf;
+		msg[strcspn(msg, "\n")] = '\0';
+		lp_error_set(err, LP_EIO, "%s", *msg ? msg : "loupe dump failed");
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 static int sp_run(void *ctx, uint64_t now_ns)
 {
 	return -1;	/* the children sample */
@@ -221,4 +303,5 @@ void daemon_spawn_backend(struct daemon_backend *be)
 	be->set_rate = sp_set_rate;
 	be->stop = sp_stop;
 	be->run = sp_run;
+	be->dump = sp_dump;
 }

@@ -133,6 +133,20 @@ class Daemon(unittest.TestCase):
             text = f.read()
         self.assertTrue(text.lstrip().startswith("<?xml") or "<svg" in text[:500])
         self.assertIn("hot_three", text)
+        # dump: every thread's stack now, as loupe dump prints it
+        direct = run_loupe("dump", "-p", a.pid)
+        res = self.ctl("dump", str(a.pid))
+        if direct.returncode == 0:
+            self.assertEqual(res.returncode, 0, res.stderr)
+            self.assertRegex(res.stdout, r"hot_three|hot_one|work")
+        else:
+            sys.stderr.write("SKIP ctl dump: loupe dump -p itself fails on this build "
+                             "(status %d)\n" % direct.returncode)
+            self.assertNotEqual(res.returncode, 0)
+            self.assertRegex(res.stderr, r"^loupe: dump of PID %d: .*\n$" % a.pid)
+        res = self.ctl("dump", "999999999")
+        self.assertEqual(res.returncode, 1)
+        self.assertIn("no process 999999999", res.stderr)
         # metrics
         m = re.search(r"HTTP on port (\d+)", self.read_log())
         self.assertTrue(m, self.read_log())
