@@ -196,7 +196,8 @@ char *daemon_metrics(void *ctx)
 
 /* The last `seconds`: the request waits them out, then takes the windows
  * that ended since it arrived and the current window (so a profile covers
- * at least `seconds`, at most that plus one window). */
+ * at least `seconds`, at most that plus one window); with neither, the
+ * last finished window. */
 int daemon_pprof(void *ctx, pid_t pid, double seconds, uint8_t **data,
 		 size_t *len, lp_error *err)
 {
@@ -217,6 +218,10 @@ int daemon_pprof(void *ctx, pid_t pid, double seconds, uint8_t **data,
 	struct daemon_target *t = daemon_find(d, pid);
 	int rc = t ? daemon_collect(d, t, from, p, err) :
 		     lp_error_set(err, LP_ENOPROC, "PID %d ended while it was profiled", (int)pid);
+	/* no window ended meanwhile and the backend keeps the current one to
+	 * itself: the last finished window stands for the period */
+	if (rc == LP_OK && !profile_total_samples(p))
+		rc = daemon_collect(d, t, from - (time_t)d->cfg.window_s - 1, p, err);
 	uint64_t max = d->cfg.max_snapshot;
 	pthread_mutex_unlock(&d->lock);
 	if (rc == LP_OK)
