@@ -10,6 +10,7 @@ include $(srcdir)/tests/unit/formats.mk
 include $(srcdir)/tests/unit/top.mk
 include $(srcdir)/tests/unit/ui.mk
 include $(srcdir)/tests/unit/trace.mk
+include $(srcdir)/tests/unit/daemon.mk
 include $(srcdir)/tests/targets/local.mk
 
 EXTRA_DIST += tests/run tests/functional

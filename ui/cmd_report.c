@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "commands.h"
 #include "formats/formats.h"
@@ -9,13 +10,15 @@
 #include "profile.h"
 #include "progress.h"
 #include "report_procs.h"
+#include "report_input.h"
 #include "report_tasks.h"
 
 static const char usage[] =
-	"usage: loupe report FILE.loupe [--format F] [-o OUT] [OPTIONS]\n"
+	"usage: loupe report FILE.loupe|DIR [--since S] [--format F] [-o OUT] [OPTIONS]\n"
 	"\n"
 	"Converts a raw recording to another format (to OUT, or collapsed stacks\n"
-	"on stdout), or without --format and -o prints the top functions.\n"
+	"on stdout), or without --format and -o prints the top functions.  Given\n"
+	"a directory of loupe daemon windows (DIR/NAME-PID), merges its windows.\n"
 	"\n"
 	"  -o, --output OUT     where to write (format from the extension)\n"
 	"      --format F       collapsed, flamegraph, speedscope, chrome, pprof,\n"
@@ -25,6 +28,8 @@ static const char usage[] =
 	"      --idle           keep idle samples in cpu mode\n"
 	"      --no-lines       aggregate by function, not by line\n"
 	"      --inverted       flamegraph: icicle (roots at the top)\n"
+	"      --since S        DIR: only the windows of the last S (90s, 10m,\n"
+	"                       2h; default: every window)\n"
 	"      --tasks          per coroutine of a --tasks recording: wall time\n"
 	"                       (suspended included), CPU time, tasks in it\n"
 	"  -p, --pid PID        only this process of a --subprocesses recording\n"
@@ -147,7 +152,7 @@ int cmd_report(int argc, char **argv)
 {
 	struct cli_opts o;
 	int rc = cli_parse(argc, argv, OPT_OUTPUT | OPT_SHAPE | OPT_TASKS |
-			   OPT_PID_FILTER | OPT_PROCESSES, usage, &o);
+			   OPT_PID_FILTER | OPT_PROCESSES | OPT_SINCE, usage, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	if (o.nargs != 1) {
@@ -161,6 +166,11 @@ int cmd_report(int argc, char **argv)
 			return 2;
 		}
 	}
+	struct stat st;
+	if (o.since > 0 && (stat(o.args[0], &st) != 0 || !S_ISDIR(st.st_mode))) {
+		cli_error("--since takes a directory of daemon windows (DIR/NAME-PID), not '%s'", o.args[0]);
+		return 2;
+	}
 	profile *p = profile_new();
 	if (!p) {
 		cli_error("out of memory");
@@ -170,20 +180,17 @@ int cmd_report(int argc, char **argv)
 	struct report_proc *procs = NULL;
 	size_t nprocs = 0;
 	lp_error err = { 0 };
-	struct raw_read_info info = { 0 };
+	struct report_input info;
 	/* only the chrome trace needs every sample; the others aggregates */
 	if (format_needs_timeline(o.format))
 		profile_keep_timeline(p, true);
-	struct progress pg;
-	progress_init(&pg, "loupe report: reading", progress_file_size(o.args[0]), o.quiet);
-	rc = raw_read_file_progress(o.args[0], p, &info, progress_update, &pg, &err);
-	progress_end(&pg);
+	rc = report_input_read(o.args[0], o.since, p, o.quiet, &info, &err);
 	if (rc != LP_OK) {
 		cli_error("%s", err.msg);
 		goto out;
 	}
 	if (info.truncated)
-		cli_error("warning: %s ends inside a record (cut off while written); reporting what precedes it", o.args[0]);
+		cli_error("warning: %s ends inside a record (cut off while written); reporting what precedes it", info.truncated);
 	if (!o.mode_set) {
 		const char *m = profile_meta(p, "mode");
 		if (!m || format_mode_from_name(m, &o.mode) != 0)

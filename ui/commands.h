@@ -9,5 +9,7 @@ int cmd_report(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_ctl(int argc, char **argv);
+int cmd_daemon(int argc, char **argv);
 
 #endif

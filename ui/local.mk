@@ -4,6 +4,7 @@ loupe_SOURCES = \
 	ui/main.c \
 	ui/commands.h \
 	ui/options.c ui/options.h \
+	ui/units.c ui/units.h \
 	ui/session.c ui/session.h \
 	ui/cmd_record.c \
 	ui/cmd_dump.c \
@@ -11,6 +12,7 @@ loupe_SOURCES = \
 	ui/cmd_report.c \
 	ui/report_tasks.c ui/report_tasks.h \
 	ui/report_procs.c ui/report_procs.h \
+	ui/report_input.c ui/report_input.h \
 	ui/cmd_trace.c \
 	ui/version.c ui/version.h \
 	ui/status_line.c ui/status_line.h \
@@ -23,3 +25,4 @@ loupe_LDADD = $(LOUPE_ENGINE_LIBS)
 # their sources here.
 include $(srcdir)/ui/top.mk
 include $(srcdir)/ui/report.mk
+include $(srcdir)/ui/daemon.mk

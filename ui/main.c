@@ -19,6 +19,8 @@ static const char usage[] =
 	"  trace    find what blocks an event loop    loupe trace -p PID\n"
 	"  report   convert or summarize a recording  loupe report out.loupe\n"
 	"  diff     compare two recordings (CI)       loupe diff base.loupe new.loupe\n"
+	"  daemon   profile a host continuously       loupe daemon --config FILE\n"
+	"  ctl      talk to a running loupe daemon    loupe ctl status\n"
 	"\n"
 	"'loupe COMMAND --help' describes a command's options.\n"
 	"Exit status: 0 done, 1 runtime failure, 2 usage error.\n";
@@ -33,6 +35,8 @@ static const struct {
 	{ "diff", cmd_diff },
 	{ "top", cmd_top },
 	{ "trace", cmd_trace },
+	{ "daemon", cmd_daemon },
+	{ "ctl", cmd_ctl },
 };
 
 int main(int argc, char **argv)

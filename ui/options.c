@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "status_line.h"
+#include "units.h"
 
 /* Highest rate accepted; a loop cannot keep deadlines closer than this. */
 #define MAX_RATE_HZ 1000000.0
@@ -19,6 +20,7 @@ enum {
 	O_INVERTED = 400, O_THRESHOLD, O_TASKS,
 	O_PTRACE = 500,
 	O_SUBPROC = 600, O_MERGE_PROC,
+	O_SINCE = 700,
 };
 
 void cli_error(const char *fmt, ...)
@@ -96,6 +98,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		{ "ptrace", no_argument, NULL, O_PTRACE },
 		{ "subprocesses", no_argument, NULL, O_SUBPROC },
 		{ "merge-processes", no_argument, NULL, O_MERGE_PROC },
+		{ "since", required_argument, NULL, O_SINCE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -124,6 +127,9 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 			break;
 		case O_MERGE_PROC:
 			need = OPT_PROCESSES;
+			break;
+		case O_SINCE:
+			need = OPT_SINCE;
 			break;
 		case O_FORMAT:
 			need = allowed & OPT_TEXT_JSON ? OPT_TEXT_JSON : OPT_OUTPUT;
@@ -223,6 +229,10 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		case O_PTRACE: o->ptrace = true; break;
 		case O_SUBPROC: o->subprocesses = true; break;
 		case O_MERGE_PROC: o->merge_processes = true; break;
+		case O_SINCE:
+			if (units_duration(optarg, &o->since))
+				return usage_error(cmd, "invalid --since '%s': expected a duration such as 90s, 10m or 2h", optarg);
+			break;
 		case 'q': o->quiet = true; break;
 		case ':':
 			return usage_error(cmd, "option %s needs a value", argv[optind - 1]);

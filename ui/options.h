@@ -21,6 +21,8 @@ enum {
 	OPT_PROCESSES = 1 << 11,	/* --merge-processes (outputs) */
 	OPT_PID_FILTER = 1 << 12,	/* -p/--pid PID: only that process's
 					 * samples (report; no target) */
+	OPT_SINCE = 1 << 13,	/* --since DURATION (report of a directory
+				 * of daemon windows) */
 };
 
 struct cli_opts {
@@ -46,6 +48,7 @@ struct cli_opts {
 	bool threshold_set;
 	bool rate_set;		/* -r was given */
 	bool ptrace;		/* --ptrace: loupe trace without tracepoints */
+	double since;		/* --since: seconds back from now; 0 none */
 	char **args;		/* positional arguments */
 	int nargs;
 };

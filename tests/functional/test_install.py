@@ -23,6 +23,7 @@ from harness import BUILD, LOUPE, SRC, LoupeTestCase, run_loupe, script_path
 from test_top import Screen, find_python
 
 MAN = os.path.join(SRC, "man", "loupe.1")
+MAN_CONF = os.path.join(SRC, "man", "loupe.conf.5")
 COMPLETION = os.path.join(SRC, "tools", "loupe.bash-completion")
 UNAVAILABLE = "Not available in this version"
 
@@ -166,10 +167,33 @@ class ManPage(unittest.TestCase):
     def test_renders_without_warnings(self):
         if shutil.which("groff") is None:
             skip(self, "groff not installed (apt-get install groff-base)")
-        res = subprocess.run(["groff", "-man", "-ww", "-z", MAN],
-                             capture_output=True, text=True)
-        self.assertEqual(res.returncode, 0, res.stderr)
-        self.assertEqual(res.stderr.strip(), "")
+        for page in (MAN, MAN_CONF):
+            res = subprocess.run(["groff", "-man", "-ww", "-z", page],
+                                 capture_output=True, text=True)
+            self.assertEqual(res.returncode, 0, res.stderr)
+            self.assertEqual(res.stderr.strip(), "", page)
+
+    def test_config_keys_documented(self):
+        """Every key the config parser accepts has an entry in loupe.conf(5)
+        naming its default, and the page documents no other key."""
+        with open(os.path.join(SRC, "ui", "daemon_config.c")) as f:
+            src = f.read()
+        keys = []
+        for table in ("global_keys", "target_keys"):
+            body = re.search(r"%s\[\] = \{(.*?)\};" % table, src, re.S).group(1)
+            keys += re.findall(r'"([a-z_]+)"', body)
+        self.assertIn("retention_size", keys)
+        with open(MAN_CONF) as f:
+            page = man_text(f.read())
+        items = re.split(r"^\.(?:TP|PP|SH .*)\s*$", page, flags=re.M)
+        documented = {}
+        for item in items:
+            m = re.match(r'\s*\.BI (\w+) " = ', item)
+            if m:
+                documented[m.group(1)] = item
+        self.assertEqual(sorted(documented), sorted(keys))
+        for key, item in documented.items():
+            self.assertRegex(item, r"Default:", "loupe.conf(5): %s names no default" % key)
 
 
 class Install(unittest.TestCase):
@@ -191,6 +215,7 @@ class Install(unittest.TestCase):
                        for r, _, fs in os.walk(dest) for f in fs)
         want = sorted(os.path.join(d[k], name).lstrip("/") for k, name in (
             ("bindir", "loupe"), ("man1dir", "loupe.1"),
+            ("man5dir", "loupe.conf.5"),
             ("bashcompletiondir", "loupe"),
             ("systemdsystemunitdir", "loupe.service")))
         self.assertEqual(files, want)

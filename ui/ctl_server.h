@@ -1,0 +1,64 @@
+/* The daemon's side of the control socket: a listening Unix socket and its
+ * clients, all nonblocking, driven from the daemon's own poll loop.  A
+ * client sends one request and gets one reply; a malformed, oversized or
+ * truncated request gets an error reply, a client that stalls is dropped
+ * at its deadline, and none of it ever blocks the loop. */
+#ifndef LOUPE_UI_CTL_SERVER_H
+#define LOUPE_UI_CTL_SERVER_H
+
+#include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctl_peer.h"
+#include "ctl_proto.h"
+#include "error.h"
+
+#define CTL_MAX_CLIENTS 16		/* connections served at once */
+#define CTL_REQUEST_DEADLINE_MS 5000	/* to send a whole request */
+#define CTL_REPLY_DEADLINE_MS 30000	/* to read a whole reply */
+
+struct ctl_request {
+	int argc;
+	char **argv;		/* argv[0] is the command */
+};
+
+/* What a handler answers: text or a file's bytes, and a status as loupe's
+ * exit status (0 done, 1 failed, 2 usage error).  Filled through the
+ * ctl_reply_* helpers; the server frees it. */
+struct ctl_reply {
+	enum ctl_type type;
+	uint32_t status;
+	uint8_t *data;
+	size_t len;
+};
+
+/* Text reply (an error when status != 0), printf-style. */
+void ctl_reply_text(struct ctl_reply *r, uint32_t status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* File reply: takes data (malloc'd). */
+void ctl_reply_file(struct ctl_reply *r, uint8_t *data, size_t len);
+
+typedef void (*ctl_handler)(void *ctx, const struct ctl_peer *peer,
+			    const struct ctl_request *req,
+			    struct ctl_reply *reply);
+
+typedef struct ctl_server ctl_server;
+
+/* Listens on path (its directory is created 0755 when missing), the socket
+ * chmod'ed to mode.  A stale socket left by a dead daemon is replaced; a
+ * live one is an error "a daemon already listens on PATH". */
+int ctl_server_new(ctl_server **out, const char *path, unsigned mode,
+		   ctl_handler fn, void *ctx, lp_error *err);
+/* The descriptors to poll (the listening socket, then the clients); at
+ * most 1 + CTL_MAX_CLIENTS.  Returns how many were written. */
+size_t ctl_server_pollfds(ctl_server *s, struct pollfd *fds, size_t cap);
+/* Milliseconds until the next client deadline, -1 when none. */
+int ctl_server_timeout_ms(const ctl_server *s);
+/* Serves what the poll said is ready (fds as filled by pollfds, revents
+ * set) and drops clients past their deadline. */
+void ctl_server_handle(ctl_server *s, const struct pollfd *fds, size_t n);
+/* Closes every connection and the socket, and removes it. */
+void ctl_server_free(ctl_server *s);
+
+#endif

@@ -1,0 +1,64 @@
+/* What loupe daemon asks of the sampling engine, per process: start, cut
+ * the current window to a file, give the current window's samples, stop.
+ * The daemon (ui/daemon.c) owns the schedule, the files, the sockets; the
+ * backend owns the sampling (one loop over every target, nonblocking reads
+ * only).  The engine's multi-process sampler plugs in here; the tests use
+ * a fake (tests/unit/check_daemon.c).
+ *
+ * Every call is made from the daemon's loop thread, or with the daemon's
+ * lock held (HTTP threads): a backend needs no locking of its own. */
+#ifndef LOUPE_UI_DAEMON_BACKEND_H
+#define LOUPE_UI_DAEMON_BACKEND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "formats/formats.h"
+#include "profile.h"
+
+struct daemon_target_spec {
+	pid_t pid;
+	const char *name;	/* [target NAME], or the command name */
+	const char *dir;	/* its windows' directory (DIR/NAME-PID) */
+	double rate;		/* Hz */
+	enum sample_mode mode;
+	bool native, tasks, subprocesses;
+};
+
+struct daemon_target_figures {
+	uint64_t samples;	/* since the target started */
+	uint64_t missed;	/* deadlines missed */
+	char runtime[64];	/* "CPython 3.11.2", "native": for status */
+};
+
+struct daemon_backend {
+	void *ctx;
+	/* Begins sampling spec->pid; *handle names the target from then on.
+	 * LP_ENOPROC when it is gone, LP_EPERM when it cannot be read. */
+	int (*start)(void *ctx, const struct daemon_target_spec *spec,
+		     void **handle, lp_error *err);
+	/* Ends the current window: writes its samples to path as a .loupe
+	 * recording, atomically, with the target's metadata (command line,
+	 * runtime, rate, samples, missed), and begins the next window.
+	 * LP_ENOTFOUND, writing nothing, when the window holds no sample. */
+	int (*flush)(void *ctx, void *handle, const char *path, lp_error *err);
+	/* Adds the current window's samples to p. */
+	int (*snapshot)(void *ctx, void *handle, profile *p, lp_error *err);
+	/* Whether the process still runs. */
+	bool (*alive)(void *ctx, void *handle);
+	void (*figures)(void *ctx, void *handle, struct daemon_target_figures *f);
+	/* Changes the rate (the daemon lowers rates to fit max_cpu). */
+	void (*set_rate)(void *ctx, void *handle, double hz);
+	/* Ends sampling (after the daemon's last flush) and frees handle. */
+	void (*stop)(void *ctx, void *handle);
+	/* Takes the samples that are due at now_ns (CLOCK_MONOTONIC); returns
+	 * the milliseconds until the next are due, -1 when none. */
+	int (*run)(void *ctx, uint64_t now_ns);
+	/* Optional (NULL: ctl answers "not available"): every thread's stack
+	 * of the target now, as 'loupe dump' prints it, malloc'd. */
+	char *(*dump)(void *ctx, void *handle, bool tasks, lp_error *err);
+};
+
+#endif

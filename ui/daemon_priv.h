@@ -1,0 +1,90 @@
+/* loupe daemon's state, shared by its files (daemon.c: the loop and the
+ * targets; daemon_ctl.c: the ctl commands; daemon_views.c: status,
+ * metrics, snapshots).  Not an interface for anything else. */
+#ifndef LOUPE_UI_DAEMON_PRIV_H
+#define LOUPE_UI_DAEMON_PRIV_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "ctl_server.h"
+#include "daemon.h"
+#include "daemon_config.h"
+#include "daemon_http.h"
+
+#define DAEMON_NO_SECTION ((size_t)-1)	/* added by ctl, not the config */
+
+struct daemon_target {
+	pid_t pid;
+	uint64_t start_time;	/* /proc/PID/stat: with pid, the process */
+	size_t section;		/* config target index or DAEMON_NO_SECTION */
+	char name[DAEMON_TARGET_NAME_MAX + 1];
+	uid_t added_by;		/* ctl add: who asked */
+	char *dir;		/* DIR/<name>-<pid> */
+	void *handle;		/* the backend's */
+	double rate, rate_cfg;	/* now, and as configured */
+	time_t window_start;	/* wall clock, names the window file */
+	uint64_t window_end_ns;	/* monotonic: when to cut it */
+	unsigned windows;	/* written so far */
+	bool seen;		/* matched by the latest scan */
+};
+
+struct daemon_state {
+	pthread_mutex_t lock;	/* HTTP threads against the loop */
+	char *config_path;
+	struct daemon_config cfg;
+	struct daemon_backend be;
+	struct daemon_match_cache *match_cache;
+	ctl_server *ctl;
+	daemon_http *http;
+	struct daemon_target *t;
+	size_t nt;
+	uint64_t next_scan_ns, next_retain_ns, next_cpu_ns;
+	uint64_t cpu_ticks_prev, cpu_at_ns;	/* own CPU, for max_cpu */
+	double cpu_pct;		/* own CPU over the last interval */
+	double rate_scale;	/* 1: as configured; < 1 lowered for max_cpu */
+	bool warned_full;	/* max_targets reached was logged */
+	unsigned sections_added;	/* by ctl add --match: names them */
+	volatile int stop, reload;
+};
+
+/* stderr log lines, with journald's "<N>" level prefix under systemd. */
+enum { LOG_ERR_ = 3, LOG_WARN_ = 4, LOG_INFO_ = 6 };
+void daemon_log(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+uint64_t daemon_now_ns(void);
+struct daemon_target *daemon_find(struct daemon_state *d, pid_t pid);
+/* Starts profiling pid (section, or DAEMON_NO_SECTION with defaults). */
+int daemon_add(struct daemon_state *d, pid_t pid, uint64_t start_time,
+	       size_t section, const char *name, uid_t by, lp_error *err);
+/* Writes its last window, stops it, forgets it. */
+void daemon_finalize(struct daemon_state *d, size_t i, const char *why);
+/* Reads the config again; on error keeps the old one. */
+int daemon_reload(struct daemon_state *d, lp_error *err);
+
+/* The ctl server's handler (daemon_ctl.c). */
+void daemon_ctl_handle(void *ctx, const struct ctl_peer *peer,
+		       const struct ctl_request *req, struct ctl_reply *r);
+
+/* daemon_views.c */
+/* The windows of t that ended at or after since (0: all), then its
+ * current window, into p. */
+int daemon_collect(struct daemon_state *d, struct daemon_target *t,
+		   time_t since, profile *p, lp_error *err);
+/* p in format f, malloc'd, at most max bytes. */
+int daemon_render(const profile *p, enum output_format f, uint64_t max,
+		  uint8_t **out, size_t *len, lp_error *err);
+/* ctl status text for peer (its own targets only unless privileged). */
+char *daemon_status_text(struct daemon_state *d, const struct ctl_peer *peer);
+/* The daemon's own figures. */
+void daemon_self_usage(double *cpu_s, uint64_t *rss);
+/* HTTP callbacks (take the lock). */
+char *daemon_metrics(void *ctx);
+int daemon_pprof(void *ctx, pid_t pid, double seconds, uint8_t **data,
+		 size_t *len, lp_error *err);
+
+#endif
