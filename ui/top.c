@@ -102,6 +102,8 @@ struct top {
 	char filter_saved[FILTER_MAX];
 	bool editing, paused, help, finished;
 	bool procs_view;	/* key p: a row per process */
+	struct sampler_proc_view *views;	/* compute's copy */
+	size_t views_cap;
 	bool interrupted;	/* ended by a signal, not by the sampler */
 
 	/* Figures copied under the lock. */
@@ -195,6 +197,22 @@ static void compute(struct top *tp)
 	pthread_mutex_lock(&tp->lock);
 	rc = top_model_compute(&tp->m, tp->p, &tp->ao);
 	tp->st = *sampler_stats(tp->s);
+	/* The sampler's processes (state, parent, threads): copied by the
+	 * model, so read under the lock. */
+	size_t nv = sampler_nprocs(tp->s);
+	if (rc == LP_OK && nv > tp->views_cap) {
+		struct sampler_proc_view *v = realloc(tp->views, nv * sizeof *v);
+		if (v) {
+			tp->views = v;
+			tp->views_cap = nv;
+		}
+	}
+	if (nv > tp->views_cap)
+		nv = tp->views_cap;
+	for (size_t i = 0; i < nv; i++)
+		sampler_proc_at(tp->s, i, &tp->views[i]);
+	if (rc == LP_OK)
+		rc = top_model_procs(&tp->m, tp->views, nv);
 	pthread_mutex_unlock(&tp->lock);
 	tp->last_compute_ns = now_ns();
 	if (rc == LP_OK)
@@ -1144,6 +1162,7 @@ out:
 	if (tp->t)
 		target_free(tp->t, true);
 	top_model_fini(&tp->m);
+	free(tp->views);
 	free(tp->prev);
 	pthread_mutex_destroy(&tp->lock);
 	free(tp);

@@ -202,3 +202,78 @@ class Processes(LoupeTestCase):
         flat = {r[-1]: int(r[0]) for r in rows}
         self.assertEqual(flat.get("work_a"), 300, top)
         self.assertEqual(flat.get("work_b"), 100, top)
+
+
+# --- top --subprocesses (tmux) ---
+import re
+import signal
+
+from test_top import TopTestCase
+
+
+
+POOL_SCRIPT = r'''
+import multiprocessing, os, sys, time
+
+def task(i):
+    # light: the test needs the processes, not their CPU
+    time.sleep(0.05)
+    return os.getpid()
+
+if __name__ == "__main__":
+    with multiprocessing.Pool(4) as pool:
+        pids = set(pool.map(task, range(16)))
+        sys.stdout.write("ready %d\n" % len(pids))
+        sys.stdout.flush()
+        while True:
+            pool.map(task, range(8))
+'''
+
+
+def children(pid):
+    """The child PIDs of pid, from /proc (every thread's list)."""
+    found = set()
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
+                found.update(int(c) for c in f.read().split())
+    except (IOError, OSError):
+        pass
+    return found
+
+
+class TopProcesses(TopTestCase):
+    """top --subprocesses on a multiprocessing.Pool(4) parent: the process
+    view (key p) lists the parent and its 4 workers."""
+
+    def test_process_view_shows_the_pool(self):
+        script = self.path("pool4.py")
+        with open(script, "w") as f:
+            f.write(POOL_SCRIPT)
+        t = self.start([self.python, script])
+        workers = children(t.pid)
+        # the workers are killed with the parent: by PID, never by name
+        self.addCleanup(lambda: [os.kill(w, signal.SIGKILL) for w in children(t.pid) | workers
+                                 if os.path.exists("/proc/%d" % w)])
+        self.assertGreaterEqual(len(workers), 4, workers)
+        s = self.top("-p", t.pid, "--subprocesses")
+        s.wait(lambda l: "processes" in "\n".join(l), "a process count in the header")
+        s.keys("p")
+        want = set(str(p) for p in workers | {t.pid})
+
+        def shown(lines):
+            pids = set()
+            for line in lines:
+                m = re.match(r"^\s*(\d+)\s+(\d+|-)\s+\S\s+\d+\s", line)
+                if m:
+                    pids.add(m.group(1))
+            return pids
+
+        lines = s.wait(lambda l: want <= shown(l), "the 5 pids of the pool")
+        self.assertGreaterEqual(len(shown(lines)), 5)
+        self.assertTrue(any("PPID" in l for l in lines))
+        header = "\n".join(lines[:3])
+        self.assertRegex(header, r"\b5 processes\b")
+        s.keys("q")
+        self.assertEqual(s.status(), 0)
+        self.assert_running(t)

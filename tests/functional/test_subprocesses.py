@@ -227,14 +227,15 @@ class SubprocessScenarios(Subprocesses):
         self.assertEqual(res.returncode, 0, res.stderr)
         procs = by_process(read_collapsed(txt))
         # the killed one has what it did before; the others all of it; the
-        # pool's replacement worker is found too
+        # pool's replacement worker (idle: the killed one's task is lost
+        # with it) is found too
         for pid in workers:
             self.assertIn(pid, procs)
         full = [sum(procs[p].values()) for p in workers[1:]]
         self.assertLess(sum(procs[workers[0]].values()), 0.7 * min(full))
         new = set(procs) - set(workers) - {t.pid}
-        self.assertTrue(any(weight_where(procs[p], lambda s: has_func(s, "spin"))
-                            for p in new), sorted(procs))
+        self.assertTrue(any(sum(procs[p].values()) > 0 for p in new),
+                        sorted(procs))
 
     def test_dump_lists_every_process(self):
         t = self.start_pool(PY_DEFAULT)
