@@ -31,7 +31,7 @@ struct spawn_target {
 	char *cur;		/* the window being written */
 	double rate;
 	enum sample_mode mode;
-	bool native, tasks;
+	bool native, tasks, subprocesses;
 	uint64_t samples;
 	char runtime[64];
 };
@@ -57,6 +57,8 @@ static int start_child(struct spawn_target *t, lp_error *err)
 		argv[n++] = "--native";
 	if (t->tasks)
 		argv[n++] = "--tasks";
+	if (t->subprocesses)
+		argv[n++] = "--subprocesses";
 	argv[n++] = "-o";
 	argv[n++] = t->cur;
 	argv[n] = NULL;
@@ -120,6 +122,7 @@ static int sp_start(void *ctx, const struct daemon_target_spec *spec,
 	t->mode = spec->mode;
 	t->native = spec->native;
 	t->tasks = spec->tasks;
+	t->subprocesses = spec->subprocesses;
 	int rc = start_child(t, err);
 	if (rc) {
 		free(t->cur);
