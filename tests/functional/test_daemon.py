@@ -27,6 +27,7 @@ from harness import LOUPE, Target, run_loupe, script_path
 from test_top import find_python
 
 WINDOW_RE = re.compile(r"^\d{8}T\d{6}Z\.loupe$")
+NOBODY = 65534
 
 
 def skip(test, reason):
@@ -332,6 +333,51 @@ class Daemon(unittest.TestCase):
         self.assertEqual(res.returncode, 1)
         self.assertIn("permission denied", res.stderr)
         self.assertTrue(self.listed(rootst.pid))
+
+    def test_under_the_units_capabilities(self):
+        """The daemon as tools/loupe.service runs it: root with only the
+        unit's CapabilityBoundingSet, profiling another user's process."""
+        if not shutil.which("setpriv"):
+            skip(self, "setpriv missing (apt-get install util-linux)")
+        unit = os.path.join(os.path.dirname(script_path("split.py")), "..", "..",
+                            "tools", "loupe.service.in")
+        with open(unit) as f:
+            caps = re.search(r"(?m)^CapabilityBoundingSet=(.*)$", f.read()).group(1).split()
+        bounding = "-all," + ",".join("+" + c.lower()[len("cap_"):] for c in caps)
+        os.chmod(self.tmp, 0o755)
+        os.chmod(self.script, 0o755)
+        t = Target(["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups",
+                    self.py, self.script])
+        self.addCleanup(t.kill)
+        self.log = open(os.path.join(self.tmp, "daemon.log"), "w+")
+        d = subprocess.Popen(["setpriv", "--bounding-set", bounding, "--",
+                              LOUPE, "daemon", "--config", self.conf],
+                             stdout=subprocess.DEVNULL, stderr=self.log)
+        self.addCleanup(lambda: d.poll() is None and (d.kill(), d.wait()))
+        self.assertTrue(self.wait_listed_when_up(d, t.pid), self.read_log())
+        bits = {"CAP_DAC_READ_SEARCH": 2, "CAP_SYS_PTRACE": 19, "CAP_PERFMON": 38,
+                "CAP_SYS_ADMIN": 21, "CAP_BPF": 39}
+        with open("/proc/%d/status" % d.pid) as f:
+            bnd = int(re.search(r"(?m)^CapBnd:\s+([0-9a-f]+)$", f.read()).group(1), 16)
+        self.assertEqual(bnd, sum(1 << bits[c] for c in caps))
+        time.sleep(2.5)
+        self.assertGreater(self.row(t.pid)[1], 0, self.read_log())
+        res = self.ctl("dump", str(t.pid))
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn("daemon_split.py", res.stdout)
+        d.send_signal(signal.SIGTERM)
+        self.assertEqual(d.wait(timeout=20), 0, self.read_log())
+        res = run_loupe("report", os.path.join(self.store, "split-%d" % t.pid))
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn("hot_three", res.stdout)
+
+    def wait_listed_when_up(self, d, pid):
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not os.path.exists(self.sock):
+            if d.poll() is not None:
+                return False
+            time.sleep(0.05)
+        return self.wait_listed(pid, True, 5)
 
     def test_sigkill_leaves_targets_running(self):
         a = self.target()
