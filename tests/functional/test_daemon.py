@@ -237,6 +237,27 @@ class Daemon(unittest.TestCase):
         self.assertEqual(m.group(3), "%s %s" % (self.py, self.script))
         self.assertIn("97 Hz", res.stdout)
 
+    def test_tasks(self):
+        script = os.path.join(self.tmp, "daemon_tasks.py")
+        shutil.copy(script_path("tasks.py"), script)
+        self.configure(cmdline=script, name="tasks", extra="tasks = yes\nmode = wall\n")
+        t = Target([self.py, script, "tree"])
+        self.addCleanup(t.kill)
+        self.start_daemon()
+        self.assertTrue(self.wait_listed(t.pid, True, 5), self.read_log())
+        res = self.ctl("dump", str(t.pid), "--tasks")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertRegex(res.stdout, r"(?m)^asyncio: 6 tasks$")
+        self.assertRegex(res.stdout, r"(?m)^ .*\(T\) worker-1$")
+        self.assertRegex(res.stdout, r"(?m)^ .*→ handle \(.*daemon_tasks\.py:\d+\)$")
+        time.sleep(1)
+        txt = os.path.join(self.tmp, "tasks.txt")
+        res = self.ctl("snapshot", str(t.pid), "-o", txt)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        with open(txt) as f:
+            roots = {line.split(";", 1)[0] for line in f}
+        self.assertTrue({"task worker-1", "task leaf"} <= roots, roots)
+
     def test_pool_under_subprocesses(self):
         # the pool and its workers share one cmdline (fork): one target
         pool = os.path.join(self.tmp, "daemon_pool.py")
