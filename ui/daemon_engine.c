@@ -1,8 +1,8 @@
 /* loupe daemon's sampling backend: the engine's sampler, one per target,
  * all driven from the daemon's own loop (no thread, no child process).
  * Each target has its deadline on its own jittered grid; targets due
- * within a few percent of their period are taken in the same wake-up, so
- * that eight targets at 19 Hz do not cost eight wake-ups where one does.
+ * within a quarter of their period are taken in the same wake-up, so that
+ * eight targets at 19 Hz do not cost eight wake-ups where two do.
  * Samplers never pause a thread (sampler_opts.never_pause) and share one
  * parsed-ELF cache: sixteen Python services parse libpython once.
  *
@@ -300,9 +300,10 @@ static int64_t eng_run(void *ctx, uint64_t now)
 		struct eng_target *et = e->v[i];
 		if (et->gone)
 			continue;
-		/* a wake-up takes whoever is due within a sixteenth of its
-		 * period: early by less than the jitter already is */
-		if (et->wake_ns <= now + et->period_ns / 16) {
+		/* a wake-up takes whoever is due within a quarter of its
+		 * period: early by no more than the jitter already moves a
+		 * tick, and the grid (due_ns) keeps the mean rate */
+		if (et->wake_ns <= now + et->period_ns / 4) {
 			uint64_t late = now > et->due_ns ? (now - et->due_ns) / et->period_ns : 0;
 			lp_error err = { 0 };
 			int rc = sampler_tick(et->s, late, NULL, NULL, &err);
