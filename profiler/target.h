@@ -26,6 +26,8 @@ struct target_thread {
 	size_t unwind_window;	/* stack bytes its last unwind read (unwind.c) */
 	char state;		/* the sampler's last reading of the state */
 	uint64_t state_ns;	/* and when it was taken (monotonic ns) */
+	uint64_t read_ns;	/* when state and CPU time were last read from
+				 * /proc rather than inferred */
 };
 
 typedef struct target target;
