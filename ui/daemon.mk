@@ -22,7 +22,8 @@ loupe_LDADD += $(MHD_LIBS)
 # child per target) until the engine's multi-process sampler provides one;
 # check_daemon drives it with a fake backend.
 DAEMON_LOOP_SOURCES = ui/daemon.c ui/daemon.h ui/daemon_priv.h \
-	ui/daemon_backend.h ui/daemon_ctl.c ui/daemon_views.c
+	ui/daemon_backend.h ui/daemon_ctl.c ui/daemon_views.c \
+	ui/daemon_trace.c
 loupe_SOURCES += ui/cmd_daemon.c $(DAEMON_LOOP_SOURCES) \
 	ui/daemon_spawn.c ui/daemon_spawn.h
 loupe_LDADD += -lpthread
