@@ -2,7 +2,8 @@
 event-loop tracer in a worker thread and answers with its summary, while
 its loop goes on serving other clients; no event loop and bad arguments
 get loupe trace's errors and statuses; SIGTERM during a trace answers what
-was traced and exits 0 at once.
+was traced and exits 0 at once; a daemon without the tracepoints refuses
+rather than fall back to ptrace (which stops the target).
 
 Run: LOUPE_BUILD=/path/to/build python3 tests/functional/test_daemon_trace.py -v
 """
@@ -47,7 +48,9 @@ class DaemonTrace(unittest.TestCase):
                     % (os.path.join(self.tmp, "store"), self.sock))
         self.log = open(os.path.join(self.tmp, "daemon.log"), "w+")
         self.addCleanup(self.log.close)
-        self.daemon = subprocess.Popen([LOUPE, "daemon", "--config", self.conf],
+
+    def start_daemon(self, prefix=()):
+        self.daemon = subprocess.Popen(list(prefix) + [LOUPE, "daemon", "--config", self.conf],
                                        stdout=subprocess.DEVNULL, stderr=self.log)
         d = self.daemon
         self.addCleanup(lambda: d.poll() is None and (d.kill(), d.wait()))
@@ -76,6 +79,7 @@ class DaemonTrace(unittest.TestCase):
         return p
 
     def test_trace_stall_while_serving(self):
+        self.start_daemon()
         t = self.target([self.py, script_path("async_stall.py")])
         t0 = time.monotonic()
         tr = self.trace_client(t.pid, 3)
@@ -109,6 +113,7 @@ class DaemonTrace(unittest.TestCase):
         self.assertIn(t.state(), "RS")
 
     def test_no_loop_and_bad_arguments(self):
+        self.start_daemon()
         t = self.target(["sh", "-c", "echo ready; exec sleep 30"])
         res = self.ctl("trace", t.pid, "-d", "1")
         self.assertEqual(res.returncode, 1, res.stdout + res.stderr)
@@ -131,6 +136,7 @@ class DaemonTrace(unittest.TestCase):
         self.assertEqual(self.ctl("status").returncode, 0)
 
     def test_sigterm_during_trace(self):
+        self.start_daemon()
         t = self.target([self.py, script_path("async_stall.py")])
         tr = self.trace_client(t.pid, 20)
         time.sleep(1.5)
@@ -144,6 +150,24 @@ class DaemonTrace(unittest.TestCase):
         self.assertEqual(tr.returncode, 0, err)
         self.assertIn("the trace was cut short", out)
         self.assertRegex(out, r"(?m)^Event loop on thread %d " % t.pid)
+        self.assertIn(t.state(), "RS")
+
+    def test_no_tracepoints_no_ptrace(self):
+        # A daemon run by a user who may not read the tracepoints (nobody)
+        # refuses: loupe trace could fall back to ptrace, the daemon never.
+        setpriv = shutil.which("setpriv")
+        if not setpriv:
+            skip(self, "needs setpriv to run the daemon as another user")
+        nobody = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+        os.chown(self.tmp, 65534, 65534)
+        self.start_daemon(nobody)
+        t = self.target(nobody + [self.py, script_path("async_stall.py")])
+        res = self.ctl("trace", t.pid, "-d", "2")
+        self.assertEqual(res.returncode, 1, res.stdout + res.stderr + self.read_log())
+        self.assertRegex(res.stderr, r"^loupe: tracepoints are not available here \(.+\): "
+                         r"run loupe trace -p %d yourself, which can fall back to ptrace\n$" % t.pid)
+        with open("/proc/%d/status" % t.pid) as f:
+            self.assertIn("\nTracerPid:\t0\n", f.read())
         self.assertIn(t.state(), "RS")
 
 
