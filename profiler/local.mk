@@ -12,6 +12,7 @@ libloupe_a_SOURCES = \
 	profiler/unwind.c profiler/unwind.h \
 	profiler/perf_native.c profiler/perf_native.h \
 	profiler/profile.c profiler/profile.h \
+	profiler/profile_merge.c \
 	profiler/proc_watch.c profiler/proc_watch.h \
 	profiler/sampler.c profiler/sampler.h profiler/sampler_int.h \
 	profiler/sampler_tree.c \

@@ -124,6 +124,14 @@ const struct profile_span *profile_spans(const profile *p, size_t *n);
 /* Drops every sample, aggregate and span, keeps the interned tables. */
 void profile_reset_samples(profile *p);
 
+/* Adds p's samples (its timeline when p keeps one and q can keep one
+ * whole, else its aggregates), spans, thread names and metadata to q,
+ * only pid's when pid >= 0: one process of a recording (report -p), the
+ * daemon's windows and its current one (ctl snapshot).  p's metadata
+ * replaces q's of the same key; q starts at the earlier start.  LP_OK or
+ * LP_ENOMEM (q then holds part of p). */
+int profile_merge(profile *q, const profile *p, int32_t pid);
+
 /* Read access. */
 size_t profile_nstrs(const profile *p);
 size_t profile_nframes(const profile *p);

@@ -9,7 +9,7 @@
 #include "commands.h"
 #include "daemon.h"
 #include "daemon_config.h"
-#include "daemon_spawn.h"
+#include "daemon_engine.h"
 #include "options.h"
 
 static const char usage[] =
@@ -65,11 +65,15 @@ int cmd_daemon(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	struct daemon_backend be;
-	daemon_spawn_backend(&be);
 	struct daemon_state *d;
 	lp_error err = { 0 };
+	if (daemon_engine_backend(&be, &err) != LP_OK) {
+		cli_error("%s", err.msg);
+		return 1;
+	}
 	if (daemon_new(&d, config, &be, &err) != LP_OK) {
 		cli_error("%s", err.msg);
+		daemon_engine_free(&be);
 		return 1;
 	}
 	for (;;) {
@@ -83,5 +87,6 @@ int cmd_daemon(int argc, char **argv)
 			break;
 	}
 	daemon_free(d);
+	daemon_engine_free(&be);
 	return 0;
 }

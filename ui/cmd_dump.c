@@ -1,12 +1,12 @@
 /* loupe dump: print every thread's stack once, like py-spy dump; with
  * --tasks, the asyncio task tree with each task's await chain, like
- * `python -m asyncio pstree` (ui/dump_tasks.c). */
+ * `python -m asyncio pstree` (ui/dump_output.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
-#include "dump_tasks.h"
+#include "dump_output.h"
 #include "options.h"
 #include "profile.h"
 #include "sampler.h"
@@ -26,58 +26,6 @@ static const char usage[] =
 	"                       and the stack of the running task\n"
 	"      --subprocesses   every descendant process too\n"
 	"      --format F       text (default) or json\n";
-
-struct dump_ctx {
-	profile *p;
-	const sampler *s;
-	unsigned threads;
-	pid_t pid;		/* the process of the last thread printed */
-};
-
-static void print_frame(const profile *p, uint32_t id)
-{
-	const struct frame *f = profile_frame(p, id);
-	const char *func = profile_str(p, f->func);
-	if (f->kind == FRAME_PYTHON)
-		printf("    %s (%s:%d)\n", func, profile_str(p, f->file), f->line);
-	else if (f->module && strncmp(func, profile_str(p, f->module),
-				      strlen(profile_str(p, f->module))) != 0)
-		printf("    %s (%s)\n", func, profile_str(p, f->module));
-	else
-		printf("    %s\n", func);
-}
-
-static void print_thread(void *ctx, const struct sampler_thread_view *v)
-{
-	struct dump_ctx *d = ctx;
-	size_t n;
-	const uint32_t *frames = profile_stack(d->p, v->stack, &n);
-	if (v->pid != d->pid && sampler_nprocs(d->s) > 1) {
-		/* --subprocesses: a header per process, the root's printed
-		 * before the snapshot */
-		struct sampler_proc_view pv = { 0 };
-		for (size_t i = 0; i < sampler_nprocs(d->s); i++) {
-			sampler_proc_at(d->s, i, &pv);
-			if (pv.pid == v->pid)
-				break;
-		}
-		if (d->pid)
-			printf("\nProcess %d: %s (parent %d)\n%s\n", (int)v->pid,
-			       pv.comm ? pv.comm : "?", (int)pv.ppid,
-			       pv.describe ? pv.describe : "");
-		d->threads = 0;
-	}
-	d->pid = v->pid;
-	printf("%sThread %d (%s%s): \"%s\" state %c%s\n", d->threads ? "\n" : "",
-	       (int)v->tid, v->flags & SAMPLE_ON_CPU ? "active" : "idle",
-	       v->flags & SAMPLE_GIL ? ", gil" : "", v->name, v->state,
-	       v->flags & SAMPLE_TRUNCATED ? " [truncated]" : "");
-	for (size_t i = n; i-- > 0;)
-		print_frame(d->p, frames[i]);
-	if (n == 0)
-		printf("    (no frames)\n");
-	d->threads++;
-}
 
 int cmd_dump(int argc, char **argv)
 {
@@ -102,18 +50,14 @@ int cmd_dump(int argc, char **argv)
 	if (!p || session_open_sampler(&o, t, p, &s))
 		goto out;
 	lp_error err = { 0 };
-	if (o.tasks || o.json) {
-		status = dump_tasks(s, t, p, o.tasks, o.json);
-		goto out;
-	}
-	printf("Process %d: %s\n%s (%s)\n", (int)target_pid(t), target_comm(t),
-	       sampler_describe(s), target_exe(t));
-	struct dump_ctx d = { p, s, 0, target_pid(t) };
-	fflush(stdout);
-	if (sampler_snapshot(s, print_thread, &d, &err) != LP_OK) {
+	if (dump_write(stdout, s, t, p, o.tasks, o.json, &err) != LP_OK) {
+		fflush(stdout);
 		cli_error("%s", err.msg);
 		goto out;
 	}
+	/* task mode could not go on: said after the plain stacks */
+	if (o.tasks || o.json)
+		session_warn(s);
 	status = 0;
 out:
 	fflush(stdout);

@@ -126,6 +126,16 @@ static int print_summary(const profile *p, const struct cli_opts *o,
 	       runtime ? runtime : "", runtime ? ", " : "", rate ? rate : "?",
 	       (unsigned long long)total_wall, (unsigned long long)total_cpu,
 	       cpu_ns / 1e9);
+	/* loupe daemon's windows: what it sampled and what it could not */
+	const char *by = profile_meta(p, "command");
+	if (by && strcmp(by, "daemon") == 0) {
+		const char *cmdline = profile_meta(p, "target.cmdline");
+		const char *samples = profile_meta(p, "samples");
+		const char *missed = profile_meta(p, "missed");
+		printf("loupe daemon: %s samples, %s deadlines missed; command line: %s\n\n",
+		       samples ? samples : "?", missed ? missed : "?",
+		       cmdline && *cmdline ? cmdline : "?");
+	}
 	/* a recording of several processes: which, and their shares */
 	const char *sub = profile_meta(p, "subprocesses");
 	if (!o->pid_filter && (nprocs > 1 || (sub && strcmp(sub, "on") == 0)))

@@ -131,6 +131,19 @@ void daemon_finalize(struct daemon_state *d, size_t i, const char *why)
 	d->t[i] = d->t[--d->nt];
 }
 
+/* The target whose process tree (--subprocesses) holds pid, other than
+ * except; NULL when none does. */
+static struct daemon_target *covered_by(struct daemon_state *d, pid_t pid,
+					const struct daemon_target *except)
+{
+	if (!d->be.covers)
+		return NULL;
+	for (size_t i = 0; i < d->nt; i++)
+		if (&d->t[i] != except && d->be.covers(d->be.ctx, d->t[i].handle, pid))
+			return &d->t[i];
+	return NULL;
+}
+
 /* New matching processes are started; config targets whose process is gone
  * or no longer matches (after a reload) are finalized, as are gone ctl
  * targets. */
@@ -154,6 +167,8 @@ static void scan(struct daemon_state *d)
 		}
 		if (t)
 			continue;	/* PID reused: the old one finalizes below */
+		if (covered_by(d, m[k].pid, NULL))
+			continue;	/* a worker of a --subprocesses target */
 		if (d->nt >= d->cfg.max_targets) {
 			if (!d->warned_full)
 				daemon_log(LOG_WARN_, "max_targets = %u reached: PID %d (%s) and others not profiled",
@@ -179,8 +194,14 @@ static void scan(struct daemon_state *d)
 	for (size_t i = 0; i < d->nt; ) {
 		struct daemon_target *t = &d->t[i];
 		bool alive = d->be.alive(d->be.ctx, t->handle);
+		struct daemon_target *by = alive ? covered_by(d, t->pid, t) : NULL;
+		char why[96];
+		if (by)
+			snprintf(why, sizeof why, "now sampled with its parent tree, PID %d", (int)by->pid);
 		if (!alive)
 			daemon_finalize(d, i, "it exited");
+		else if (by)
+			daemon_finalize(d, i, why);
 		else if (t->section != DAEMON_NO_SECTION && !t->seen)
 			daemon_finalize(d, i, "no longer matched by the config");
 		else
@@ -207,25 +228,18 @@ static void retain(struct daemon_state *d)
 	free(keep);
 }
 
-/* /proc/self/stat: utime + stime (fields 14, 15), in clock ticks. */
-static uint64_t self_ticks(void)
+/* The daemon's own CPU time, every thread's (HTTP ones included). */
+static uint64_t self_cpu_ns(void)
 {
-	char buf[1024];
-	FILE *f = fopen("/proc/self/stat", "r");
-	size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-	if (f)
-		fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	unsigned long long ut = 0, st = 0;
-	if (p)
-		sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st);
-	return ut + st;
+	struct timespec ts;
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 void daemon_self_usage(double *cpu_s, uint64_t *rss)
 {
-	*cpu_s = (double)self_ticks() / (double)sysconf(_SC_CLK_TCK);
+	*cpu_s = (double)self_cpu_ns() / 1e9;
 	*rss = 0;
 	FILE *f = fopen("/proc/self/statm", "r");
 	unsigned long long size, res;
@@ -240,10 +254,10 @@ void daemon_self_usage(double *cpu_s, uint64_t *rss)
  * configured ones. */
 static void cap_cpu(struct daemon_state *d, uint64_t now)
 {
-	uint64_t ticks = self_ticks();
+	uint64_t cpu = self_cpu_ns();
 	double dt = (double)(now - d->cpu_at_ns) / 1e9;
-	double used = (double)(ticks - d->cpu_ticks_prev) / (double)sysconf(_SC_CLK_TCK);
-	d->cpu_ticks_prev = ticks;
+	double used = (double)(cpu - d->cpu_ns_prev) / 1e9;
+	d->cpu_ns_prev = cpu;
 	d->cpu_at_ns = now;
 	if (dt <= 0)
 		return;
@@ -374,7 +388,7 @@ int daemon_new(struct daemon_state **out, const char *config_path,
 		if (rc)
 			goto fail;
 	}
-	d->cpu_ticks_prev = self_ticks();
+	d->cpu_ns_prev = self_cpu_ns();
 	d->cpu_at_ns = daemon_now_ns();
 	d->next_cpu_ns = d->cpu_at_ns + (uint64_t)CPU_CHECK_MS * 1000000;
 	char http[96] = "";
@@ -434,15 +448,19 @@ bool daemon_step(struct daemon_state *d, int max_wait_ms)
 	if (t < wait)
 		wait = t;
 	pthread_mutex_lock(&d->lock);
-	t = d->be.run(d->be.ctx, now);
+	int64_t due = d->be.run(d->be.ctx, now);
 	pthread_mutex_unlock(&d->lock);
-	if (t >= 0 && t < wait)
-		wait = t;
+	/* the backend's next sample to the nanosecond: a millisecond poll
+	 * would wake most ticks of a 1 kHz target late */
+	int64_t wait_ns = wait < 0 ? 0 : (int64_t)wait * 1000000;
+	if (due >= 0 && due < wait_ns)
+		wait_ns = due;
+	struct timespec ts = { wait_ns / 1000000000, wait_ns % 1000000000 };
 	/* the sockets, then the wake-up of an ended ctl trace (-1: none) */
 	struct pollfd fds[1 + CTL_MAX_CLIENTS + 1];
 	size_t n = ctl_server_pollfds(d->ctl, fds, 1 + CTL_MAX_CLIENTS);
 	fds[n] = (struct pollfd){ .fd = daemon_trace_fd(d), .events = POLLIN };
-	if (poll(fds, n + 1, wait < 0 ? 0 : wait) < 0 && errno != EINTR)
+	if (ppoll(fds, n + 1, &ts, NULL) < 0 && errno != EINTR)
 		daemon_log(LOG_ERR_, "poll: %s", strerror(errno));
 	pthread_mutex_lock(&d->lock);
 	ctl_server_handle(d->ctl, fds, n);

@@ -33,6 +33,11 @@ void daemon_request_reload(struct daemon_state *d);
  * closes the sockets, frees d. */
 void daemon_free(struct daemon_state *d);
 
+/* stderr log lines, with journald's "<N>" level prefix under systemd. */
+enum { DAEMON_LOG_ERR = 3, DAEMON_LOG_WARN = 4, DAEMON_LOG_INFO = 6 };
+void daemon_log(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* The HTTP port listened on, 0 when HTTP is off (tests). */
 unsigned daemon_http_port_of(const struct daemon_state *d);
 

@@ -18,12 +18,11 @@ loupe_CPPFLAGS += $(MHD_CFLAGS)
 loupe_LDADD += $(MHD_LIBS)
 
 # The daemon's loop over a sampling backend (daemon_backend.h); loupe
-# daemon runs it over the interim backend of daemon_spawn.c (a loupe record
-# child per target) until the engine's multi-process sampler provides one;
-# check_daemon drives it with a fake backend.
+# daemon runs it over the engine (daemon_engine.c: a sampler per target,
+# all in the loop); check_daemon drives it with a fake backend.
 DAEMON_LOOP_SOURCES = ui/daemon.c ui/daemon.h ui/daemon_priv.h \
 	ui/daemon_backend.h ui/daemon_ctl.c ui/daemon_views.c \
 	ui/daemon_trace.c
 loupe_SOURCES += ui/cmd_daemon.c $(DAEMON_LOOP_SOURCES) \
-	ui/daemon_spawn.c ui/daemon_spawn.h
+	ui/daemon_engine.c ui/daemon_engine.h
 loupe_LDADD += -lpthread

@@ -2,8 +2,8 @@
  * the current window to a file, give the current window's samples, stop.
  * The daemon (ui/daemon.c) owns the schedule, the files, the sockets; the
  * backend owns the sampling (one loop over every target, nonblocking reads
- * only).  The engine's multi-process sampler plugs in here; the tests use
- * a fake (tests/unit/check_daemon.c).
+ * only): ui/daemon_engine.c; the tests use a fake
+ * (tests/unit/check_daemon.c).
  *
  * Every call is made from the daemon's loop thread, or with the daemon's
  * lock held (HTTP threads): a backend needs no locking of its own. */
@@ -54,8 +54,12 @@ struct daemon_backend {
 	/* Ends sampling (after the daemon's last flush) and frees handle. */
 	void (*stop)(void *ctx, void *handle);
 	/* Takes the samples that are due at now_ns (CLOCK_MONOTONIC); returns
-	 * the milliseconds until the next are due, -1 when none. */
-	int (*run)(void *ctx, uint64_t now_ns);
+	 * the nanoseconds until the next are due, -1 when none. */
+	int64_t (*run)(void *ctx, uint64_t now_ns);
+	/* Optional (NULL: never): whether handle's sampling takes pid in
+	 * already, as one of its descendants (--subprocesses), so that the
+	 * daemon does not sample it twice. */
+	bool (*covers)(void *ctx, void *handle, pid_t pid);
 	/* Optional (NULL: ctl answers "not available"): every thread's stack
 	 * of the target now, as 'loupe dump' prints it, malloc'd. */
 	char *(*dump)(void *ctx, void *handle, bool tasks, lp_error *err);

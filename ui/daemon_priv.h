@@ -43,7 +43,7 @@ struct daemon_state {
 	struct daemon_target *t;
 	size_t nt;
 	uint64_t next_scan_ns, next_retain_ns, next_cpu_ns;
-	uint64_t cpu_ticks_prev, cpu_at_ns;	/* own CPU, for max_cpu */
+	uint64_t cpu_ns_prev, cpu_at_ns;	/* own CPU, for max_cpu */
 	double cpu_pct;		/* own CPU over the last interval */
 	double rate_scale;	/* 1: as configured; < 1 lowered for max_cpu */
 	bool warned_full;	/* max_targets reached was logged */
@@ -53,10 +53,8 @@ struct daemon_state {
 	volatile int stop, reload;
 };
 
-/* stderr log lines, with journald's "<N>" level prefix under systemd. */
-enum { LOG_ERR_ = 3, LOG_WARN_ = 4, LOG_INFO_ = 6 };
-void daemon_log(int level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/* daemon_log's levels (daemon.h), short */
+enum { LOG_ERR_ = DAEMON_LOG_ERR, LOG_WARN_ = DAEMON_LOG_WARN, LOG_INFO_ = DAEMON_LOG_INFO };
 
 uint64_t daemon_now_ns(void);
 struct daemon_target *daemon_find(struct daemon_state *d, pid_t pid);

@@ -8,7 +8,7 @@ loupe_SOURCES = \
 	ui/session.c ui/session.h \
 	ui/cmd_record.c \
 	ui/cmd_dump.c \
-	ui/dump_tasks.c ui/dump_tasks.h \
+	ui/dump_output.c ui/dump_output.h \
 	ui/cmd_report.c \
 	ui/report_tasks.c ui/report_tasks.h \
 	ui/report_procs.c ui/report_procs.h \

@@ -1,10 +1,14 @@
-"""loupe daemon on real Python processes (issue #9), with the interim
-backend (a 'loupe record' child per target, ui/daemon_spawn.c): targets
-picked up by a name matcher, also one started after the daemon; windows
-rotate and each holds the target's hot function; a target that exits is
-finalized; ctl status, snapshot -o x.svg; /metrics and go tool pprof over
-HTTP; SIGTERM leaves complete windows and exit 0; after SIGKILL of the
-daemon every target runs on.
+"""loupe daemon on real Python processes (issue #9), sampled by the engine
+in the daemon's own loop (ui/daemon_engine.c): targets picked up by a name
+matcher, also one started after the daemon; windows rotate and each holds
+the target's hot function; a target that exits is finalized; ctl status,
+snapshot -o x.svg; /metrics and go tool pprof over HTTP; SIGTERM leaves
+complete windows and exit 0; after SIGKILL of the daemon every target runs
+on.  The current window is in snapshots, with the 3:1 split of the target;
+each window says what was sampled and missed, and the command line; a
+multiprocessing.Pool under subprocesses = on is one target with its 4
+workers; the CPU cap lowers rates; a user made by useradd is refused a
+root-owned target and served for their own.
 
 Run: LOUPE_BUILD=/path/to/build python3 tests/functional/test_daemon.py -v
 """
@@ -23,6 +27,7 @@ from harness import LOUPE, Target, run_loupe, script_path
 from test_top import find_python
 
 WINDOW_RE = re.compile(r"^\d{8}T\d{6}Z\.loupe$")
+NOBODY = 65534
 
 
 def skip(test, reason):
@@ -52,11 +57,21 @@ class Daemon(unittest.TestCase):
         self.script = os.path.join(self.tmp, "daemon_split.py")
         shutil.copy(script_path("split.py"), self.script)
         self.conf = os.path.join(self.tmp, "loupe.conf")
-        with open(self.conf, "w") as f:
-            f.write("dir = %s\nwindow = 2s\nsocket = %s\nhttp = 127.0.0.1:0\n"
-                    "max_cpu = 50\n\n[target split]\nexe = python*\ncmdline = %s\n"
-                    "rate = 49\n" % (self.store, self.sock, self.script))
+        self.configure()
         self.targets = []
+
+    def configure(self, window="2s", rate=49, extra="", cmdline=None, name="split"):
+        with open(self.conf, "w") as f:
+            f.write("dir = %s\nwindow = %s\nsocket = %s\nhttp = 127.0.0.1:0\n"
+                    "max_cpu = 50\n\n[target %s]\nexe = python*\ncmdline = %s\n"
+                    "rate = %s\n%s" % (self.store, window, self.sock, name,
+                                        cmdline or self.script, rate, extra))
+
+    def row(self, pid):
+        """(rate, samples, missed) of pid in ctl status, or None."""
+        res = self.ctl("status")
+        m = re.search(r"(?m)^ *%d  \S+ +([\d.]+) Hz +(\d+) +(\d+) " % pid, res.stdout)
+        return (float(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
 
     def target(self):
         t = Target([self.py, self.script])
@@ -180,6 +195,210 @@ class Daemon(unittest.TestCase):
             self.assertEqual(left, [], "left in the store")
             self.assertIn(state(t.pid), "RS")
         self.assertFalse(os.path.exists(self.sock))
+
+    def test_current_window_and_its_figures(self):
+        # one long window: what a snapshot holds comes from the current one
+        self.configure(window="60s", rate=97)
+        a = self.target()
+        d = self.start_daemon()
+        self.assertTrue(self.wait_listed(a.pid, True, 5), self.read_log())
+        time.sleep(3)
+        rate, samples, missed = self.row(a.pid)
+        self.assertEqual(rate, 97)
+        self.assertGreater(samples, 97)
+        self.assertEqual(self.windows(a.pid), [])
+        txt = os.path.join(self.tmp, "now.txt")
+        res = self.ctl("snapshot", str(a.pid), "-o", txt)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        counts = {"hot_three": 0, "hot_one": 0}
+        with open(txt) as f:
+            for line in f:
+                stack, n = line.rsplit(" ", 1)
+                leaf = stack.split(";")[-1].split(" ")[0]
+                if leaf in counts:
+                    counts[leaf] += int(n)
+        total = counts["hot_three"] + counts["hot_one"]
+        self.assertGreater(total, 150, counts)
+        self.assertAlmostEqual(counts["hot_three"] / total, 0.75, delta=0.1)
+        # dump from the daemon: the stack now, as loupe dump prints it
+        res = self.ctl("dump", str(a.pid))
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertRegex(res.stdout, r"(?m)^Process %d: " % a.pid)
+        self.assertRegex(res.stdout, r"(?m)^    (hot_three|hot_one) \(.*daemon_split\.py:\d+\)$")
+        d.send_signal(signal.SIGTERM)
+        self.assertEqual(d.wait(timeout=20), 0, self.read_log())
+        wins = self.windows(a.pid)
+        self.assertEqual(len(wins), 1)
+        res = run_loupe("report", wins[0])
+        m = re.search(r"(?m)^loupe daemon: (\d+) samples, (\d+) deadlines missed; "
+                      r"command line: (.*)$", res.stdout)
+        self.assertTrue(m, res.stdout)
+        self.assertGreaterEqual(int(m.group(1)), samples)
+        self.assertEqual(m.group(3), "%s %s" % (self.py, self.script))
+        self.assertIn("97 Hz", res.stdout)
+
+    def test_tasks(self):
+        script = os.path.join(self.tmp, "daemon_tasks.py")
+        shutil.copy(script_path("tasks.py"), script)
+        self.configure(cmdline=script, name="tasks", extra="tasks = yes\nmode = wall\n")
+        t = Target([self.py, script, "tree"])
+        self.addCleanup(t.kill)
+        self.start_daemon()
+        self.assertTrue(self.wait_listed(t.pid, True, 5), self.read_log())
+        res = self.ctl("dump", str(t.pid), "--tasks")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertRegex(res.stdout, r"(?m)^asyncio: 6 tasks$")
+        self.assertRegex(res.stdout, r"(?m)^ .*\(T\) worker-1$")
+        self.assertRegex(res.stdout, r"(?m)^ .*→ handle \(.*daemon_tasks\.py:\d+\)$")
+        time.sleep(1)
+        txt = os.path.join(self.tmp, "tasks.txt")
+        res = self.ctl("snapshot", str(t.pid), "-o", txt)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        with open(txt) as f:
+            roots = {line.split(";", 1)[0] for line in f}
+        self.assertTrue({"task worker-1", "task leaf"} <= roots, roots)
+
+    def test_pool_under_subprocesses(self):
+        # the pool and its workers share one cmdline (fork): one target
+        pool = os.path.join(self.tmp, "daemon_pool.py")
+        shutil.copy(script_path("pool.py"), pool)
+        shutil.copy(script_path("split.py"), os.path.join(self.tmp, "split.py"))
+        self.configure(cmdline=pool, name="pool", extra="subprocesses = on\n")
+        t = Target([self.py, pool, "--workers", "4"])
+        self.addCleanup(t.kill)
+        workers = [int(w) for line in t.lines if line.startswith("workers ")
+                   for w in line.split()[1:]]
+        self.assertEqual(len(workers), 4, t.lines)
+        for w in workers:
+            # they die with the pool (PR_SET_PDEATHSIG), and first here
+            self.addCleanup(lambda w=w: subprocess.run(["kill", "-9", str(w)],
+                                                       capture_output=True))
+        d = self.start_daemon()
+        self.assertTrue(self.wait_listed(t.pid, True, 5), self.read_log())
+        time.sleep(3.5)
+        res = self.ctl("status")
+        for w in workers:
+            self.assertNotRegex(res.stdout, r"(?m)^ *%d  " % w, "a worker is a target of its own")
+        d.send_signal(signal.SIGTERM)
+        self.assertEqual(d.wait(timeout=20), 0, self.read_log())
+        wins = sorted(os.path.join(self.store, "pool-%d" % t.pid, n)
+                      for n in os.listdir(os.path.join(self.store, "pool-%d" % t.pid))
+                      if WINDOW_RE.match(n))
+        self.assertGreaterEqual(len(wins), 1)
+        res = run_loupe("report", os.path.join(self.store, "pool-%d" % t.pid))
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn("Processes: 5", res.stdout)
+        for w in workers:
+            self.assertRegex(res.stdout, r"(?m)^ +%d  " % w)
+        self.assertIn("hot_three", res.stdout)
+        self.assertFalse(os.path.exists(os.path.join(self.store, "pool-%d" % workers[0])))
+
+    def test_cpu_cap_lowers_rates(self):
+        self.configure(rate=1000)
+        with open(self.conf) as f:
+            text = f.read().replace("max_cpu = 50", "max_cpu = 0.5")
+        with open(self.conf, "w") as f:
+            f.write(text)
+        a = self.target()
+        self.start_daemon()
+        self.assertTrue(self.wait_listed(a.pid, True, 5), self.read_log())
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and "rates set to" not in self.read_log():
+            time.sleep(0.5)
+        self.assertRegex(self.read_log(), r"own CPU [\d.]+% against max_cpu 0.50%: rates set to \d+%")
+        res = self.ctl("status")
+        self.assertRegex(res.stdout, r"rates lowered to \d+% of the configured ones")
+        self.assertLess(self.row(a.pid)[0], 1000)
+
+    def test_user_made_by_useradd(self):
+        if not shutil.which("useradd") or not shutil.which("setpriv"):
+            skip(self, "useradd or setpriv missing (apt-get install passwd util-linux)")
+        user = "loupe-ctl-test"
+        subprocess.run(["userdel", user], capture_output=True)
+        res = subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", user],
+                             capture_output=True, text=True)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.addCleanup(subprocess.run, ["userdel", user], capture_output=True)
+        uid = int(subprocess.check_output(["id", "-u", user]))
+        as_user = ["setpriv", "--reuid=%d" % uid, "--regid=%d" % uid, "--clear-groups"]
+        # its own Python process, and root's, both matched by the config
+        os.chmod(self.tmp, 0o755)
+        os.chmod(self.script, 0o755)
+        mine = Target(as_user + [self.py, self.script])
+        self.addCleanup(mine.kill)
+        rootst = self.target()
+        self.start_daemon()
+        os.chmod(self.sock, 0o666)
+        for t in (mine, rootst):
+            self.assertTrue(self.wait_listed(t.pid, True, 5), self.read_log())
+        loupe = os.path.join(self.tmp, "loupe")
+        shutil.copy(LOUPE, loupe)
+        os.chmod(loupe, 0o755)
+
+        def ctl_as_user(*args):
+            return subprocess.run(as_user + [loupe, "ctl", "-s", self.sock] + list(args),
+                                  capture_output=True, text=True, timeout=60)
+        res = ctl_as_user("dump", str(rootst.pid))
+        self.assertEqual(res.returncode, 1, res.stdout)
+        self.assertEqual(res.stderr, "loupe: permission denied: process %d runs as user 0, "
+                         "you are user %d\n" % (rootst.pid, uid))
+        res = ctl_as_user("dump", str(mine.pid))
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn("daemon_split.py", res.stdout)
+        res = ctl_as_user("status")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertRegex(res.stdout, r"(?m)^ *%d  " % mine.pid)
+        self.assertNotRegex(res.stdout, r"(?m)^ *%d  " % rootst.pid)
+        self.assertIn("(1 targets of other users not shown)", res.stdout)
+        res = ctl_as_user("remove", str(rootst.pid))
+        self.assertEqual(res.returncode, 1)
+        self.assertIn("permission denied", res.stderr)
+        self.assertTrue(self.listed(rootst.pid))
+
+    def test_under_the_units_capabilities(self):
+        """The daemon as tools/loupe.service runs it: root with only the
+        unit's CapabilityBoundingSet, profiling another user's process."""
+        if not shutil.which("setpriv"):
+            skip(self, "setpriv missing (apt-get install util-linux)")
+        unit = os.path.join(os.path.dirname(script_path("split.py")), "..", "..",
+                            "tools", "loupe.service.in")
+        with open(unit) as f:
+            caps = re.search(r"(?m)^CapabilityBoundingSet=(.*)$", f.read()).group(1).split()
+        bounding = "-all," + ",".join("+" + c.lower()[len("cap_"):] for c in caps)
+        os.chmod(self.tmp, 0o755)
+        os.chmod(self.script, 0o755)
+        t = Target(["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups",
+                    self.py, self.script])
+        self.addCleanup(t.kill)
+        self.log = open(os.path.join(self.tmp, "daemon.log"), "w+")
+        d = subprocess.Popen(["setpriv", "--bounding-set", bounding, "--",
+                              LOUPE, "daemon", "--config", self.conf],
+                             stdout=subprocess.DEVNULL, stderr=self.log)
+        self.addCleanup(lambda: d.poll() is None and (d.kill(), d.wait()))
+        self.assertTrue(self.wait_listed_when_up(d, t.pid), self.read_log())
+        bits = {"CAP_DAC_READ_SEARCH": 2, "CAP_SYS_PTRACE": 19, "CAP_PERFMON": 38,
+                "CAP_SYS_ADMIN": 21, "CAP_BPF": 39}
+        with open("/proc/%d/status" % d.pid) as f:
+            bnd = int(re.search(r"(?m)^CapBnd:\s+([0-9a-f]+)$", f.read()).group(1), 16)
+        self.assertEqual(bnd, sum(1 << bits[c] for c in caps))
+        time.sleep(2.5)
+        self.assertGreater(self.row(t.pid)[1], 0, self.read_log())
+        res = self.ctl("dump", str(t.pid))
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn("daemon_split.py", res.stdout)
+        d.send_signal(signal.SIGTERM)
+        self.assertEqual(d.wait(timeout=20), 0, self.read_log())
+        res = run_loupe("report", os.path.join(self.store, "split-%d" % t.pid))
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn("hot_three", res.stdout)
+
+    def wait_listed_when_up(self, d, pid):
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not os.path.exists(self.sock):
+            if d.poll() is not None:
+                return False
+            time.sleep(0.05)
+        return self.wait_listed(pid, True, 5)
 
     def test_sigkill_leaves_targets_running(self):
         a = self.target()

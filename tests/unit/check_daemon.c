@@ -134,7 +134,7 @@ static void fb_stop(void *ctx, void *h)
 	free(f);
 }
 
-static int fb_run(void *ctx, uint64_t now)
+static int64_t fb_run(void *ctx, uint64_t now)
 {
 	uint64_t next = UINT64_MAX;
 	for (int i = 0; i < 64; i++) {
@@ -151,7 +151,7 @@ static int fb_run(void *ctx, uint64_t now)
 		if (f->next_ns < next)
 			next = f->next_ns;
 	}
-	return next == UINT64_MAX ? -1 : (int)((next - now) / 1000000);
+	return next == UINT64_MAX ? -1 : (int64_t)(next - now);
 }
 
 static const struct daemon_backend fake_backend = {

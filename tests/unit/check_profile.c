@@ -1,5 +1,6 @@
 /* Unit tests of profiler/profile.c: interning, aggregation, per-function
- * figures, flat memory over a long recording. */
+ * figures, flat memory over a long recording; profile_merge.c: copies
+ * between profiles whose ids differ. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -364,6 +365,90 @@ START_TEST(test_memory_flat)
 }
 END_TEST
 
+/* A stack main -> leaf (leaf at line), with the strings interned in an
+ * order of p's own. */
+static uint32_t stack2(profile *p, const char *leaf, int line)
+{
+	uint32_t f[2] = { pyframe(p, "main", "m.py", 1), pyframe(p, leaf, "m.py", line) };
+	return profile_intern_stack(p, f, 2);
+}
+
+START_TEST(test_merge)
+{
+	profile *src = profile_new(), *dst = profile_new();
+	/* dst's ids differ from src's: something interned first */
+	stack2(dst, "other", 9);
+	uint32_t a = stack2(src, "hot", 5), b = stack2(src, "cold", 6);
+	uint32_t task = profile_intern_cstr(src, "Task-7");
+	struct sample s = { .pid = 10, .tid = 11, .stack = a, .flags = SAMPLE_ON_CPU, .cpu_ns = 3 };
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(profile_add_sample(src, &s), LP_OK);
+	s.stack = b;
+	s.task = task;
+	ck_assert_int_eq(profile_add_sample(src, &s), LP_OK);
+	s.pid = 20;
+	s.tid = 21;
+	ck_assert_int_eq(profile_add_sample(src, &s), LP_OK);
+	ck_assert_int_eq(profile_set_thread(src, 10, 11, "worker"), LP_OK);
+	ck_assert_int_eq(profile_set_meta(src, "runtime", "CPython 3.12.1"), LP_OK);
+	profile_set_start_ns(src, 500);
+	profile_set_start_ns(dst, 900);
+
+	ck_assert_int_eq(profile_merge(dst, src, -1), LP_OK);
+	ck_assert_int_eq(profile_merge(dst, src, 20), LP_OK);	/* one process */
+	ck_assert_uint_eq(profile_total_samples(dst), 6);
+	ck_assert_uint_eq(profile_start_ns(dst), 500);
+	ck_assert_str_eq(profile_meta(dst, "runtime"), "CPython 3.12.1");
+	ck_assert_uint_eq(profile_thread_name(dst, 10, 11) != 0, 1);
+	size_t n;
+	const struct profile_agg *g = profile_aggs(dst, &n);
+	ck_assert_uint_eq(n, 3);
+	uint64_t hot = 0, cold = 0, tasked = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t len;
+		const uint32_t *fr = profile_stack(dst, g[i].stack, &len);
+		ck_assert_uint_eq(len, 2);
+		const char *leaf = profile_str(dst, profile_frame(dst, fr[1])->func);
+		ck_assert_str_eq(profile_str(dst, profile_frame(dst, fr[0])->func), "main");
+		if (strcmp(leaf, "hot") == 0) {
+			hot += g[i].samples;
+			ck_assert_uint_eq(profile_frame(dst, fr[1])->line, 5);
+			ck_assert_uint_eq(g[i].cpu_ns, 9);
+		} else {
+			ck_assert_str_eq(leaf, "cold");
+			cold += g[i].samples;
+		}
+		if (g[i].task)
+			tasked += g[i].samples;
+		if (g[i].task)
+			ck_assert_str_eq(profile_str(dst, g[i].task), "Task-7");
+	}
+	ck_assert_uint_eq(hot, 3);
+	ck_assert_uint_eq(cold, 3);
+	ck_assert_uint_eq(tasked, 3);
+	/* the timeline goes along when the destination can keep it whole */
+	profile *tl = profile_new(), *to = profile_new();
+	profile_keep_timeline(tl, true);
+	s.stack = stack2(tl, "t", 2);
+	s.task = 0;
+	s.time_ns = 42;
+	ck_assert_int_eq(profile_add_sample(tl, &s), LP_OK);
+	ck_assert_int_eq(profile_merge(to, tl, -1), LP_OK);
+	const struct sample *ts = profile_timeline(to, &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(ts[0].time_ns, 42);
+	/* into aggregates only: the timeline is left out, samples are not */
+	ck_assert_int_eq(profile_merge(dst, tl, -1), LP_OK);
+	profile_timeline(dst, &n);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_uint_eq(profile_total_samples(dst), 7);
+	profile_free(tl);
+	profile_free(to);
+	profile_free(src);
+	profile_free(dst);
+}
+END_TEST
+
 static Suite *profile_suite(void)
 {
 	Suite *s = suite_create("profile");
@@ -375,6 +460,7 @@ static Suite *profile_suite(void)
 	tcase_add_test(tc, test_threads_meta);
 	tcase_add_test(tc, test_func_stats);
 	tcase_add_test(tc, test_memory_flat);
+	tcase_add_test(tc, test_merge);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1,0 +1,436 @@
+/* loupe daemon's sampling backend: the engine's sampler, one per target,
+ * all driven from the daemon's own loop (no thread, no child process).
+ * Each target has its deadline on its own jittered grid; targets due
+ * within a few percent of their period are taken in the same wake-up, so
+ * that eight targets at 19 Hz do not cost eight wake-ups where one does.
+ * Samplers never pause a thread (sampler_opts.never_pause) and share one
+ * parsed-ELF cache: sixteen Python services parse libpython once.
+ *
+ * A target's current window is its profile's aggregates since the last
+ * cut; a cut copies them into a fresh profile (only the stacks the window
+ * used), writes that atomically and empties the aggregates, keeping the
+ * interned frames the sampler's caches point at. */
+#include "daemon_engine.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "dump_output.h"
+#include "formats/formats.h"
+#include "sampler.h"
+#include "symbols.h"
+#include "target.h"
+
+#define CMDLINE_MAX 4096	/* bytes of /proc/PID/cmdline kept */
+
+struct eng_target {
+	pid_t pid;
+	target *t;
+	profile *p;
+	sampler *s;
+	struct daemon_target_spec spec;	/* name and dir not kept */
+	uint64_t period_ns;
+	uint64_t due_ns;	/* the grid: ticks missed count from here */
+	uint64_t wake_ns;	/* due_ns with this tick's jitter */
+	bool gone;
+	/* the window: sampler figures when it began */
+	uint64_t win_samples, win_missed, win_ticks;
+	uint64_t win_mono_ns;
+	char cmdline[CMDLINE_MAX];
+};
+
+struct engine {
+	elf_cache *elf;
+	uint64_t rng;
+	struct eng_target **v;	/* every target, for the loop's turns */
+	size_t n, cap;
+};
+
+static uint64_t mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t unix_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t next_rand(struct engine *e)
+{
+	e->rng ^= e->rng << 13;
+	e->rng ^= e->rng >> 7;
+	e->rng ^= e->rng << 17;
+	return e->rng;
+}
+
+/* The next wake-up: a period after the last due time, jittered by up to a
+ * quarter period either way (as sampler_run does) so that periodic work
+ * in the target is not aliased. */
+static void schedule(struct engine *e, struct eng_target *et)
+{
+	uint64_t p = et->period_ns;
+	et->wake_ns = et->due_ns - p / 4 + next_rand(e) % (p / 2 + 1);
+}
+
+static void set_period(struct eng_target *et, double hz)
+{
+	et->spec.rate = hz;
+	et->period_ns = (uint64_t)(1e9 / (hz > 0 ? hz : 1));
+	if (et->period_ns == 0)
+		et->period_ns = 1;
+}
+
+static void read_cmdline(struct eng_target *et)
+{
+	et->cmdline[0] = '\0';
+	int fd = openat(target_procfd(et->t), "cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, et->cmdline, sizeof et->cmdline - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	while (n > 0 && et->cmdline[n - 1] == '\0')
+		n--;
+	for (ssize_t i = 0; i < n; i++)
+		if (et->cmdline[i] == '\0')
+			et->cmdline[i] = ' ';
+	et->cmdline[n] = '\0';
+}
+
+static void notice(void *ctx, const char *msg)
+{
+	struct eng_target *et = ctx;
+	daemon_log(DAEMON_LOG_WARN, "PID %d: %s", (int)et->pid, msg);
+}
+
+static void begin_window(struct eng_target *et)
+{
+	const struct sampler_stats *st = sampler_stats(et->s);
+	et->win_samples = st->samples;
+	et->win_missed = st->missed;
+	et->win_ticks = st->ticks;
+	et->win_mono_ns = mono_now();
+	profile_reset_samples(et->p);
+	profile_set_start_ns(et->p, unix_now());
+	sampler_restart_clock(et->s);
+}
+
+static void free_target(struct eng_target *et)
+{
+	sampler_free(et->s);
+	profile_free(et->p);
+	if (et->t)
+		target_free(et->t, false);
+	free(et);
+}
+
+static int eng_start(void *ctx, const struct daemon_target_spec *spec,
+		     void **handle, lp_error *err)
+{
+	struct engine *e = ctx;
+	struct eng_target *et = calloc(1, sizeof *et);
+	if (!et)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	et->pid = spec->pid;
+	et->spec = *spec;
+	et->spec.name = et->spec.dir = NULL;
+	set_period(et, spec->rate);
+	int rc = target_attach(&et->t, spec->pid, err);
+	if (rc) {
+		free(et);
+		return rc;
+	}
+	et->p = profile_new();
+	if (!et->p) {
+		free_target(et);
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	}
+	struct sampler_opts so = {
+		.rate_hz = spec->rate,
+		.native = spec->native,
+		.skip_idle = spec->mode == MODE_CPU,
+		.tasks = spec->tasks,
+		.subprocesses = spec->subprocesses,
+		.never_pause = true,
+		.elf_cache = e->elf,
+		.notice = notice,
+		.notice_ctx = et,
+	};
+	rc = sampler_new(&et->s, et->t, et->p, &so, err);
+	if (rc) {
+		free_target(et);
+		return rc;
+	}
+	read_cmdline(et);
+	begin_window(et);
+	et->due_ns = mono_now() + et->period_ns;
+	schedule(e, et);
+	*handle = et;
+	return LP_OK;
+}
+
+static void set_meta_u64(profile *p, const char *key, uint64_t v)
+{
+	char buf[32];
+	snprintf(buf, sizeof buf, "%llu", (unsigned long long)v);
+	profile_set_meta(p, key, buf);
+}
+
+/* What a window file says of its target and of the daemon's sampling,
+ * besides the samples. */
+static void window_meta(struct eng_target *et, profile *q)
+{
+	const struct sampler_stats *st = sampler_stats(et->s);
+	char buf[64];
+	profile_set_meta(q, "target.exe", target_exe(et->t));
+	profile_set_meta(q, "target.comm", target_comm(et->t));
+	profile_set_meta(q, "target.cmdline", et->cmdline);
+	snprintf(buf, sizeof buf, "%d", (int)et->pid);
+	profile_set_meta(q, "target.pid", buf);
+	profile_set_meta(q, "runtime", sampler_describe(et->s));
+	snprintf(buf, sizeof buf, "%g", et->spec.rate);
+	profile_set_meta(q, "rate", buf);
+	profile_set_meta(q, "mode", et->spec.mode == MODE_WALL ? "wall" :
+				    et->spec.mode == MODE_GIL ? "gil" : "cpu");
+	if (et->spec.tasks)
+		profile_set_meta(q, "tasks", sampler_tasks(et->s) ? "on" : "off");
+	profile_set_meta(q, "command", "daemon");
+	set_meta_u64(q, "samples", st->samples - et->win_samples);
+	set_meta_u64(q, "missed", st->missed - et->win_missed);
+	set_meta_u64(q, "duration_ns", mono_now() - et->win_mono_ns);
+	/* per-coroutine task counts are samples per period */
+	set_meta_u64(q, "ticks", st->ticks - et->win_ticks + st->missed - et->win_missed);
+}
+
+static int eng_flush(void *ctx, void *handle, const char *path, lp_error *err)
+{
+	struct eng_target *et = handle;
+	if (profile_total_samples(et->p) == 0) {
+		begin_window(et);
+		return LP_ENOTFOUND;
+	}
+	profile *q = profile_new();
+	if (!q || profile_merge(q, et->p, -1) != LP_OK) {
+		profile_free(q);
+		begin_window(et);
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	}
+	window_meta(et, q);
+	atomic_file af;
+	int rc = atomic_file_open(&af, path, err);
+	if (rc == LP_OK) {
+		if (raw_write_profile(q, af.fp) != LP_OK) {
+			atomic_file_abort(&af);
+			rc = lp_error_set(err, LP_EIO, "cannot write %s", path);
+		} else {
+			rc = atomic_file_commit(&af, err);
+		}
+	}
+	profile_free(q);
+	begin_window(et);
+	return rc;
+}
+
+static int eng_snapshot(void *ctx, void *handle, profile *p, lp_error *err)
+{
+	struct eng_target *et = handle;
+	if (profile_total_samples(et->p) == 0)
+		return LP_OK;
+	if (profile_merge(p, et->p, -1) != LP_OK)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	window_meta(et, p);
+	return LP_OK;
+}
+
+static bool eng_alive(void *ctx, void *handle)
+{
+	struct eng_target *et = handle;
+	return !et->gone;
+}
+
+static void eng_figures(void *ctx, void *handle, struct daemon_target_figures *f)
+{
+	struct eng_target *et = handle;
+	const struct sampler_stats *st = sampler_stats(et->s);
+	f->samples = st->samples;
+	f->missed = st->missed;
+	snprintf(f->runtime, sizeof f->runtime, "%s", sampler_describe(et->s));
+}
+
+static bool eng_covers(void *ctx, void *handle, pid_t pid)
+{
+	struct eng_target *et = handle;
+	if (!et->spec.subprocesses || et->gone)
+		return false;
+	for (size_t i = 1; i < sampler_nprocs(et->s); i++) {
+		struct sampler_proc_view v;
+		sampler_proc_at(et->s, i, &v);
+		if (v.pid == pid && v.state != 'X')
+			return true;
+	}
+	return false;
+}
+
+static void eng_set_rate(void *ctx, void *handle, double hz)
+{
+	set_period(handle, hz);
+}
+
+static void eng_stop(void *ctx, void *handle)
+{
+	free_target(handle);
+}
+
+static int64_t eng_run(void *ctx, uint64_t now)
+{
+	struct engine *e = ctx;
+	int64_t next = -1;
+	for (size_t i = 0; i < e->n; i++) {
+		struct eng_target *et = e->v[i];
+		if (et->gone)
+			continue;
+		/* a wake-up takes whoever is due within a sixteenth of its
+		 * period: early by less than the jitter already is */
+		if (et->wake_ns <= now + et->period_ns / 16) {
+			uint64_t late = now > et->due_ns ? (now - et->due_ns) / et->period_ns : 0;
+			lp_error err = { 0 };
+			int rc = sampler_tick(et->s, late, NULL, NULL, &err);
+			if (rc == LP_ENOPROC) {
+				et->gone = true;
+				continue;
+			}
+			if (rc != LP_OK)
+				daemon_log(DAEMON_LOG_WARN, "%s", err.msg);
+			et->due_ns += (late + 1) * et->period_ns;
+			schedule(e, et);
+			now = mono_now();
+		}
+		int64_t left = et->wake_ns > now ? (int64_t)(et->wake_ns - now) : 0;
+		if (next < 0 || left < next)
+			next = left;
+	}
+	return next;
+}
+
+static char *eng_dump(void *ctx, void *handle, bool tasks, lp_error *err)
+{
+	struct engine *e = ctx;
+	struct eng_target *et = handle;
+	/* a sampler of its own: task mode whatever the target's, and a
+	 * snapshot that leaves the window's figures alone */
+	target *t = NULL;
+	profile *p = NULL;
+	sampler *s = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = NULL;
+	if (target_attach(&t, et->pid, err) != LP_OK)
+		return NULL;
+	struct sampler_opts so = {
+		.rate_hz = 1, .tasks = tasks, .never_pause = true,
+		.subprocesses = et->spec.subprocesses, .elf_cache = e->elf,
+	};
+	if (!(p = profile_new())) {
+		lp_error_set(err, LP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (sampler_new(&s, t, p, &so, err) != LP_OK)
+		goto out;
+	if (!(out = open_memstream(&text, &len))) {
+		lp_error_set(err, LP_ENOMEM, "out of memory");
+		goto out;
+	}
+	int rc = dump_write(out, s, t, p, tasks, false, err);
+	if (rc == LP_OK && tasks && sampler_warning(s))
+		fprintf(out, "\nwarning: %s\n", sampler_warning(s));
+	fclose(out);
+	if (rc != LP_OK) {
+		free(text);
+		text = NULL;
+	}
+out:
+	sampler_free(s);
+	profile_free(p);
+	target_free(t, false);
+	return text;
+}
+
+/* ---- the backend ---- */
+
+static int list_start(void *ctx, const struct daemon_target_spec *spec,
+		      void **handle, lp_error *err)
+{
+	struct engine *e = ctx;
+	if (e->n == e->cap) {
+		size_t cap = e->cap ? 2 * e->cap : 16;
+		struct eng_target **v = realloc(e->v, cap * sizeof *v);
+		if (!v)
+			return lp_error_set(err, LP_ENOMEM, "out of memory");
+		e->v = v;
+		e->cap = cap;
+	}
+	int rc = eng_start(ctx, spec, handle, err);
+	if (rc == LP_OK)
+		e->v[e->n++] = *handle;
+	return rc;
+}
+
+static void list_stop(void *ctx, void *handle)
+{
+	struct engine *e = ctx;
+	for (size_t i = 0; i < e->n; i++)
+		if (e->v[i] == handle) {
+			e->v[i] = e->v[--e->n];
+			break;
+		}
+	eng_stop(ctx, handle);
+}
+
+int daemon_engine_backend(struct daemon_backend *be, lp_error *err)
+{
+	struct engine *e = calloc(1, sizeof *e);
+	if (!e)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	if (elf_cache_new(&e->elf) != LP_OK) {
+		free(e);
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	}
+	e->rng = mono_now() | 1;
+	memset(be, 0, sizeof *be);
+	be->ctx = e;
+	be->start = list_start;
+	be->flush = eng_flush;
+	be->snapshot = eng_snapshot;
+	be->alive = eng_alive;
+	be->figures = eng_figures;
+	be->set_rate = eng_set_rate;
+	be->stop = list_stop;
+	be->run = eng_run;
+	be->dump = eng_dump;
+	be->covers = eng_covers;
+	return LP_OK;
+}
+
+void daemon_engine_free(struct daemon_backend *be)
+{
+	struct engine *e = be->ctx;
+	if (!e)
+		return;
+	for (size_t i = 0; i < e->n; i++)
+		eng_stop(e, e->v[i]);
+	free(e->v);
+	elf_cache_free(e->elf);
+	free(e);
+	be->ctx = NULL;
+}

@@ -1,0 +1,410 @@
+/* loupe dump's output: every thread's stack (like py-spy dump), the
+ * asyncio task tree (like `python -m asyncio pstree`), or JSON. */
+#include "dump_output.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bounds.h"
+#include "formats/formats.h"
+
+struct thread_snap {
+	pid_t pid, tid;
+	char name[64];
+	char state;
+	uint32_t flags, stack;
+};
+
+struct snap {
+	struct thread_snap *v;
+	size_t n, cap;
+};
+
+static void collect(void *ctx, const struct sampler_thread_view *v)
+{
+	struct snap *sn = ctx;
+	if (sn->n == sn->cap) {
+		size_t cap = sn->cap ? 2 * sn->cap : 16;
+		struct thread_snap *nv = realloc(sn->v, cap * sizeof *nv);
+		if (!nv)
+			return;
+		sn->v = nv;
+		sn->cap = cap;
+	}
+	struct thread_snap *t = &sn->v[sn->n++];
+	t->pid = v->pid;
+	t->tid = v->tid;
+	snprintf(t->name, sizeof t->name, "%s", v->name ? v->name : "");
+	t->state = v->state;
+	t->flags = v->flags;
+	t->stack = v->stack;
+}
+
+/* ---- JSON ---- */
+
+static void json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+static void json_frame(FILE *out, const profile *p, const char *func, const char *file,
+		       int line, const char *kind)
+{
+	fprintf(out, "{\"kind\":\"%s\",\"func\":", kind);
+	json_str(out, func);
+	fprintf(out, ",\"file\":");
+	json_str(out, file ? file : "");
+	fprintf(out, ",\"line\":%d}", line);
+	(void)p;
+}
+
+static void json_stack(FILE *out, const profile *p, uint32_t stack)
+{
+	size_t n;
+	const uint32_t *fr = profile_stack(p, stack, &n);
+	fputc('[', out);
+	for (size_t i = n; i-- > 0;) {
+		const struct frame *f = profile_frame(p, fr[i]);
+		json_frame(out, p, profile_str(p, f->func),
+			   f->kind == FRAME_PYTHON ? profile_str(p, f->file)
+						   : profile_str(p, f->module),
+			   f->line, f->kind == FRAME_PYTHON ? "python" : "native");
+		if (i)
+			fputc(',', out);
+	}
+	fputc(']', out);
+}
+
+static const char *state_name(int st)
+{
+	return st == AIO_CANCELLED ? "cancelled" :
+	       st == AIO_FINISHED ? "finished" : "pending";
+}
+
+/* The threads of process pid as a JSON array. */
+static void json_threads(FILE *out, const struct snap *sn, const profile *p,
+			 const aio_reader *aio, pid_t pid)
+{
+	fputc('[', out);
+	bool first = true;
+	for (size_t i = 0; i < sn->n; i++) {
+		const struct thread_snap *th = &sn->v[i];
+		if (th->pid != pid)
+			continue;
+		const struct aio_task *run = aio ? aio_reader_running(aio, th->tid) : NULL;
+		fprintf(out, "%s{\"tid\":%d,\"name\":", first ? "" : ",", (int)th->tid);
+		first = false;
+		json_str(out, th->name);
+		fprintf(out, ",\"state\":\"%c\",\"active\":%s,\"gil\":%s,\"running_task\":",
+		       th->state, th->flags & SAMPLE_ON_CPU ? "true" : "false",
+		       th->flags & SAMPLE_GIL ? "true" : "false");
+		if (run)
+			fprintf(out, "\"0x%llx\"", (unsigned long long)run->addr);
+		else
+			fprintf(out, "null");
+		fprintf(out, ",\"frames\":");
+		json_stack(out, p, th->stack);
+		fputc('}', out);
+	}
+	fputc(']', out);
+}
+
+/* --subprocesses: every other process with its threads. */
+static void json_subprocesses(FILE *out, const struct snap *sn, const profile *p,
+			      sampler *s)
+{
+	fprintf(out, ",\"subprocesses\":[");
+	for (size_t i = 1; i < sampler_nprocs(s); i++) {
+		struct sampler_proc_view v;
+		sampler_proc_at(s, i, &v);
+		fprintf(out, "%s{\"pid\":%d,\"ppid\":%d,\"comm\":", i > 1 ? "," : "",
+		       (int)v.pid, (int)v.ppid);
+		json_str(out, v.comm);
+		fprintf(out, ",\"runtime\":");
+		json_str(out, v.describe);
+		fprintf(out, ",\"state\":\"%c\",\"threads\":", v.state ? v.state : '?');
+		json_threads(out, sn, p, NULL, v.pid);
+		fputc('}', out);
+	}
+	fputc(']', out);
+}
+
+static void print_json(FILE *out, const struct snap *sn, const profile *p,
+		       const aio_reader *aio, target *t, sampler *s)
+{
+	fprintf(out, "{\"pid\":%d,\"comm\":", (int)target_pid(t));
+	json_str(out, target_comm(t));
+	fprintf(out, ",\"runtime\":");
+	json_str(out, sampler_describe(s));
+	fprintf(out, ",\"threads\":");
+	json_threads(out, sn, p, aio, target_pid(t));	if (aio) {
+		size_t n, dropped;
+		const struct aio_task *tk = aio_reader_tasks(aio, &n, &dropped);
+		fprintf(out, ",\"tasks_dropped\":%zu,\"tasks\":[", dropped);
+		for (size_t i = 0; i < n; i++) {
+			fprintf(out, "%s{\"id\":\"0x%llx\",\"name\":", i ? "," : "",
+			       (unsigned long long)tk[i].addr);
+			json_str(out, tk[i].name);
+			fprintf(out, ",\"state\":\"%s\",\"running\":%s,\"thread\":",
+			       state_name(tk[i].state),
+			       tk[i].running ? "true" : "false");
+			if (tk[i].tid)
+				fprintf(out, "%d", (int)tk[i].tid);
+			else
+				fprintf(out, "null");
+			fprintf(out, ",\"loop\":\"0x%llx\",\"awaited_by\":",
+			       (unsigned long long)tk[i].loop);
+			if (tk[i].parent >= 0)
+				fprintf(out, "\"0x%llx\"", (unsigned long long)tk[tk[i].parent].addr);
+			else
+				fprintf(out, "null");
+			fprintf(out, ",\"truncated\":%s,\"await_chain\":[",
+			       tk[i].truncated ? "true" : "false");
+			for (size_t k = 0; k < tk[i].nframes; k++) {
+				const struct py_frame *f = &tk[i].frames[k];
+				if (k)
+					fputc(',', out);
+				json_frame(out, p, f->func, f->file, f->line, "python");
+			}
+			fprintf(out, "]}");
+		}
+		fprintf(out, "]");
+	}
+	if (sampler_nprocs(s) > 1)
+		json_subprocesses(out, sn, p, s);
+	fprintf(out, "}\n");
+}
+
+/* ---- text ---- */
+
+static void print_stack(FILE *out, const profile *p, uint32_t stack, const char *indent)
+{
+	size_t n;
+	const uint32_t *fr = profile_stack(p, stack, &n);
+	for (size_t i = n; i-- > 0;) {
+		char buf[2048];
+		format_frame(p, fr[i], true, buf, sizeof buf);
+		fprintf(out, "%s%s\n", indent, buf);
+	}
+	if (!n)
+		fprintf(out, "%s(no frames)\n", indent);
+}
+
+struct tree {
+	const struct aio_task *tk;
+	size_t n;
+	int *first, *next;	/* children lists by parent */
+};
+
+static int by_name(const void *x, const void *y, void *ctx)
+{
+	const struct aio_task *tk = ctx;
+	int a = *(const int *)x, b = *(const int *)y;
+	int c = strcmp(tk[a].name ? tk[a].name : "", tk[b].name ? tk[b].name : "");
+	return c ? c : (tk[a].addr > tk[b].addr) - (tk[a].addr < tk[b].addr);
+}
+
+static void print_task(FILE *out, const struct tree *tr, int i, const char *prefix,
+		       bool last, unsigned depth)
+{
+	const struct aio_task *t = &tr->tk[i];
+	fprintf(out, "%s%s (T) %s", prefix, last ? "└──" : "├──", t->name ? t->name : "?");
+	if (t->running)
+		fprintf(out, "  [running on thread %d]", (int)t->tid);
+	if (t->truncated)
+		fprintf(out, "  [truncated]");
+	fprintf(out, "\n");
+	char sub[1024];
+	snprintf(sub, sizeof sub, "%s%s", prefix, last ? "    " : "│   ");
+	int kids = tr->first[i];
+	for (size_t k = 0; k < t->nframes; k++) {
+		const struct py_frame *f = &t->frames[k];
+		fprintf(out, "%s%s  %s%s (%s:%d)\n", sub, kids >= 0 ? "│" : " ",
+		       k ? "→ " : "", f->func, f->file, f->line);
+	}
+	if (depth >= MAX_AWAIT_DEPTH) {
+		if (kids >= 0)
+			fprintf(out, "%s└── ...\n", sub);
+		return;
+	}
+	for (int c = kids; c >= 0; c = tr->next[c])
+		print_task(out, tr, c, sub, tr->next[c] < 0, depth + 1);
+}
+
+static int print_tree(FILE *out, const aio_reader *aio)
+{
+	size_t n, dropped;
+	const struct aio_task *tk = aio_reader_tasks(aio, &n, &dropped);
+	fprintf(out, "\nasyncio: %zu task%s%s\n", n, n == 1 ? "" : "s",
+	       n ? "" : " (no event loop with pending tasks)");
+	if (dropped)
+		fprintf(out, "(%zu more tasks left out: at most %d are followed)\n",
+		       dropped, MAX_ASYNCIO_TASKS);
+	if (!n)
+		return 0;
+	int *order = malloc(n * sizeof *order);
+	int *first = malloc(n * sizeof *first);
+	int *next = malloc(n * sizeof *next);
+	if (!order || !first || !next) {
+		free(order);
+		free(first);
+		free(next);
+		return LP_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		order[i] = (int)i;
+		first[i] = next[i] = -1;
+	}
+	qsort_r(order, n, sizeof *order, by_name, (void *)tk);
+	/* children lists in name order: insert from the back */
+	int roots = -1;
+	for (size_t k = n; k-- > 0;) {
+		int i = order[k];
+		int *head = tk[i].parent >= 0 ? &first[tk[i].parent] : &roots;
+		next[i] = *head;
+		*head = i;
+	}
+	struct tree tr = { tk, n, first, next };
+	for (int r = roots; r >= 0; r = next[r])
+		print_task(out, &tr, r, "", next[r] < 0, 0);
+	free(order);
+	free(first);
+	free(next);
+	return 0;
+}
+
+/* ---- plain text: every thread, like py-spy dump ---- */
+
+struct plain {
+	FILE *out;
+	const profile *p;
+	const sampler *s;
+	unsigned threads;
+	pid_t pid;		/* the process of the last thread printed */
+};
+
+static void print_frame(FILE *out, const profile *p, uint32_t id)
+{
+	const struct frame *f = profile_frame(p, id);
+	const char *func = profile_str(p, f->func);
+	if (f->kind == FRAME_PYTHON)
+		fprintf(out, "    %s (%s:%d)\n", func, profile_str(p, f->file), f->line);
+	else if (f->module && strncmp(func, profile_str(p, f->module),
+				      strlen(profile_str(p, f->module))) != 0)
+		fprintf(out, "    %s (%s)\n", func, profile_str(p, f->module));
+	else
+		fprintf(out, "    %s\n", func);
+}
+
+static void print_thread(void *ctx, const struct sampler_thread_view *v)
+{
+	struct plain *d = ctx;
+	FILE *out = d->out;
+	size_t n;
+	const uint32_t *frames = profile_stack(d->p, v->stack, &n);
+	if (v->pid != d->pid && sampler_nprocs(d->s) > 1) {
+		/* --subprocesses: a header per process, the root's printed
+		 * before the snapshot */
+		struct sampler_proc_view pv = { 0 };
+		for (size_t i = 0; i < sampler_nprocs(d->s); i++) {
+			sampler_proc_at(d->s, i, &pv);
+			if (pv.pid == v->pid)
+				break;
+		}
+		if (d->pid)
+			fprintf(out, "\nProcess %d: %s (parent %d)\n%s\n", (int)v->pid,
+				pv.comm ? pv.comm : "?", (int)pv.ppid,
+				pv.describe ? pv.describe : "");
+		d->threads = 0;
+	}
+	d->pid = v->pid;
+	fprintf(out, "%sThread %d (%s%s): \"%s\" state %c%s\n", d->threads ? "\n" : "",
+		(int)v->tid, v->flags & SAMPLE_ON_CPU ? "active" : "idle",
+		v->flags & SAMPLE_GIL ? ", gil" : "", v->name, v->state,
+		v->flags & SAMPLE_TRUNCATED ? " [truncated]" : "");
+	for (size_t i = n; i-- > 0;)
+		print_frame(out, d->p, frames[i]);
+	if (n == 0)
+		fprintf(out, "    (no frames)\n");
+	d->threads++;
+}
+
+static void print_header(FILE *out, target *t, sampler *s)
+{
+	fprintf(out, "Process %d: %s\n%s (%s)\n", (int)target_pid(t),
+		target_comm(t), sampler_describe(s), target_exe(t));
+}
+
+int dump_write(FILE *out, sampler *s, target *t, profile *p, bool tasks,
+	       bool json, lp_error *err)
+{
+	if (!tasks && !json) {
+		print_header(out, t, s);
+		struct plain d = { out, p, s, 0, target_pid(t) };
+		fflush(out);
+		return sampler_snapshot(s, print_thread, &d, err);
+	}
+	struct snap sn = { 0 };
+	fflush(out);
+	int rc = sampler_snapshot(s, collect, &sn, err);
+	if (rc != LP_OK) {
+		free(sn.v);
+		return rc;
+	}
+	const aio_reader *aio = tasks ? sampler_tasks(s) : NULL;
+	if (json) {
+		print_json(out, &sn, p, aio, t, s);
+	} else {
+		print_header(out, t, s);
+		size_t ntasks = 0;
+		if (aio) {
+			aio_reader_tasks(aio, &ntasks, NULL);
+			rc = print_tree(out, aio);
+		}
+		/* the running task's thread, or every thread when there is
+		 * no task (no asyncio, or task mode could not go on) */
+		for (size_t i = 0; i < sn.n && !rc; i++) {
+			if (sn.v[i].pid != target_pid(t))
+				continue;
+			const struct aio_task *run =
+				aio ? aio_reader_running(aio, sn.v[i].tid) : NULL;
+			if (ntasks && !run)
+				continue;
+			fprintf(out, "\nThread %d \"%s\"%s%s:\n", (int)sn.v[i].tid,
+				sn.v[i].name, run ? " running task " : "",
+				run && run->name ? run->name : "");
+			print_stack(out, p, sn.v[i].stack, "    ");
+		}
+		/* --subprocesses: the others' threads (their tasks are not
+		 * read: task mode follows the first process) */
+		for (size_t k = 1; k < sampler_nprocs(s) && !rc; k++) {
+			struct sampler_proc_view v;
+			sampler_proc_at(s, k, &v);
+			fprintf(out, "\nProcess %d: %s (parent %d)\n%s\n", (int)v.pid,
+				v.comm, (int)v.ppid, v.describe);
+			for (size_t i = 0; i < sn.n; i++) {
+				if (sn.v[i].pid != v.pid)
+					continue;
+				fprintf(out, "\nThread %d \"%s\":\n", (int)sn.v[i].tid,
+					sn.v[i].name);
+				print_stack(out, p, sn.v[i].stack, "    ");
+			}
+		}
+	}
+	fflush(out);
+	free(sn.v);
+	if (rc)
+		lp_error_set(err, rc, "out of memory");
+	return rc;
+}
