@@ -286,6 +286,10 @@ int tracer_new(tracer **out, target *t, profile *p,
 				     (int)target_pid(t));
 			goto fail;
 		}
+	} else if (o->no_ptrace) {
+		rc = lp_error_set(err, LP_EUNSUPPORTED, "%s",
+				  o->force_ptrace ? "--ptrace was given" : perr.msg);
+		goto fail;
 	} else {
 		snprintf(tr->fallback, sizeof tr->fallback, "%s",
 			 o->force_ptrace ? "--ptrace was given" : perr.msg);

@@ -24,6 +24,9 @@ struct tracer_opts {
 	uint64_t threshold_ns;	/* a busy period longer than this stalls */
 	double rate_hz;		/* stack samples a second of a busy loop */
 	bool force_ptrace;	/* skip the tracepoints (tests, comparison) */
+	bool no_ptrace;		/* never fall back to ptrace, which stops
+				 * the target at every syscall (the daemon):
+				 * tracer_new fails instead */
 	bool spans;		/* add every tick to the profile as a span
 				 * (for -o: chrome, raw) */
 	double give_up_s;	/* stop when no thread is an event loop after
@@ -56,7 +59,9 @@ struct tracer_stats {
 typedef struct tracer tracer;
 
 /* Chooses the syscall source (perf tracepoints, else ptrace: see
- * tracer_fallback) and starts following the target's syscalls. */
+ * tracer_fallback) and starts following the target's syscalls.  With
+ * o->no_ptrace and no tracepoints: LP_EUNSUPPORTED, err holding only the
+ * reason the tracepoints could not be used. */
 int tracer_new(tracer **out, target *t, profile *p,
 	       const struct tracer_opts *o, lp_error *err);
 /* The sampler that takes the stacks of busy loops; without one (the

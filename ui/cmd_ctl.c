@@ -14,6 +14,7 @@
 #include "daemon_config.h"
 #include "formats/formats.h"
 #include "options.h"
+#include "units.h"
 
 /* How long the daemon has to answer, beyond a command's own duration. */
 #define CTL_CLIENT_TIMEOUT_S 30
@@ -39,6 +40,9 @@ static const char usage[] =
 	"                       add --match (the windows are kept)\n"
 	"  snapshot PID -o FILE a profile of its recent windows, any format\n"
 	"  dump PID             its stacks now\n"
+	"  trace PID [-d S] [--threshold T]\n"
+	"                       loupe trace's event-loop summary of the process\n"
+	"                       over S seconds (default 10, at most 300)\n"
 	"  reload               read the config file again\n"
 	"  stop                 finalize every window and exit\n"
 	"\n"
@@ -218,10 +222,14 @@ int cmd_ctl(int argc, char **argv)
 		}
 		if (strcmp(argv[k], "--format") == 0)
 			format_given = 1;
-		if ((strcmp(argv[k], "-d") == 0 || strcmp(argv[k], "--duration") == 0) && k + 1 < argc)
-			duration = atof(argv[k + 1]);
+		/* the reply comes after the command's duration (trace -d S) */
+		if ((strcmp(argv[k], "-d") == 0 || strcmp(argv[k], "--duration") == 0) && k + 1 < argc &&
+		    units_duration(argv[k + 1], &duration) != 0)
+			duration = 0;	/* the daemon says what is wrong */
 		words[nw++] = argv[k];
 	}
+	if (strcmp(words[0], "trace") == 0 && duration == 0)
+		duration = CTL_TRACE_DEFAULT_S;
 	if (output && !format_given) {
 		enum output_format f = format_from_path(output);
 		if (f == FORMAT_NONE) {

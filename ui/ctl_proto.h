@@ -30,6 +30,11 @@
  * own bound. */
 #define CTL_MAX_REPLY ((uint64_t)UINT32_MAX)
 
+/* trace PID [-d S]: S when not given, and its bound; loupe ctl waits S
+ * plus a margin for the reply. */
+#define CTL_TRACE_DEFAULT_S 10.0
+#define CTL_TRACE_MAX_S 300.0
+
 enum ctl_type {
 	CTL_REQUEST = 1,
 	CTL_REPLY_TEXT = 2,

@@ -1,5 +1,5 @@
 /* The control socket's server: accept, read one request, call the handler,
- * write one reply, close.  Every socket is nonblocking and every client has
+ * write one reply (now, or when a deferred command completes), close.  Every socket is nonblocking and every client has
  * a deadline, so a slow, silent or hostile client costs a slot until its
  * deadline and never a stall of the daemon's loop. */
 #include "ctl_server.h"
@@ -20,7 +20,9 @@
 #define LINGER_MS 1000	/* after the reply, for the client to close first */
 #define READ_CHUNK 65536
 
-enum client_state { C_READING, C_WRITING, C_LINGER };
+/* READING the request -> (WAITING for a deferred reply ->) WRITING the
+ * reply -> LINGER for the client to close. */
+enum client_state { C_READING, C_WAITING, C_WRITING, C_LINGER };
 
 struct client {
 	int fd;
@@ -31,6 +33,7 @@ struct client {
 	uint8_t *out;
 	size_t outlen, outoff;
 	uint64_t deadline_ms;
+	uint64_t ticket;	/* C_WAITING: the deferred request */
 	bool eof;		/* the client shut its side: poll no more
 				 * for input (it would always be ready) */
 };
@@ -42,6 +45,7 @@ struct ctl_server {
 	void *ctx;
 	struct client clients[CTL_MAX_CLIENTS];
 	size_t nclients;
+	uint64_t last_ticket;
 };
 
 static uint64_t now_ms(void)
@@ -72,6 +76,16 @@ void ctl_reply_file(struct ctl_reply *r, uint8_t *data, size_t len)
 	r->status = 0;
 	r->data = data;
 	r->len = len;
+}
+
+uint64_t ctl_reply_defer(struct ctl_reply *r, unsigned wait_ms)
+{
+	free(r->data);
+	r->data = NULL;
+	r->len = 0;
+	r->type = 0;
+	r->defer_ms = wait_ms ? wait_ms : 1;
+	return r->ticket;
 }
 
 static int make_parent(const char *path, lp_error *err)
@@ -234,9 +248,20 @@ static bool client_request(ctl_server *s, size_t i, const struct ctl_frame *f)
 	struct ctl_request req;
 	if (ctl_parse_request(f->body, f->len, &req.argv, &req.argc, &err))
 		return client_error(s, i, 2, err.msg);
-	struct ctl_reply r = { 0 };
+	struct ctl_reply r = { .ticket = ++s->last_ticket };
 	s->fn(s->ctx, &c->peer, &req, &r);
 	free(req.argv);
+	if (r.defer_ms) {
+		/* the client waits; what it sends meanwhile is dropped */
+		free(r.data);
+		free(c->in);
+		c->in = NULL;
+		c->inlen = 0;
+		c->state = C_WAITING;
+		c->ticket = r.ticket;
+		c->deadline_ms = now_ms() + r.defer_ms;
+		return false;
+	}
 	if (!r.type)
 		ctl_reply_text(&r, 1, "the daemon has no answer to this command");
 	return client_reply(s, i, &r);
@@ -249,7 +274,8 @@ static bool client_read(ctl_server *s, size_t i)
 	uint8_t discard[4096];
 	for (int rounds = 0; rounds < 16; rounds++) {
 		if (c->state != C_READING) {
-			/* a reply is queued: what else arrives is dropped */
+			/* a reply is due or queued: what else arrives is
+			 * dropped */
 			ssize_t r = recv(c->fd, discard, sizeof discard, MSG_DONTWAIT);
 			if (r < 0 && errno == EINTR)
 				continue;
@@ -390,8 +416,12 @@ void ctl_server_handle(ctl_server *s, const struct pollfd *fds, size_t n)
 		if (re & (POLLIN | POLLHUP | POLLERR)) {
 			if (client_read(s, (size_t)i))
 				continue;
-			/* a hang-up with nothing left to read: gone */
-			if ((re & (POLLHUP | POLLERR)) && !(re & POLLIN))
+			/* a hang-up with nothing left to read: gone; one
+			 * waiting for a deferred reply could not read it
+			 * anyway (a client that only shut its writing side
+			 * gets no POLLHUP and waits on) */
+			if ((re & (POLLHUP | POLLERR)) &&
+			    (!(re & POLLIN) || s->clients[i].state == C_WAITING))
 				client_close(s, (size_t)i);
 		}
 	}
@@ -402,9 +432,12 @@ void ctl_server_handle(ctl_server *s, const struct pollfd *fds, size_t n)
 			i++;
 			continue;
 		}
-		if (c->state == C_READING) {
+		if (c->state == C_READING || c->state == C_WAITING) {
 			size_t before = s->nclients;
-			client_error(s, i, 2, "ctl request timed out: send it whole within 5 s");
+			if (c->state == C_READING)
+				client_error(s, i, 2, "ctl request timed out: send it whole within 5 s");
+			else
+				client_error(s, i, 1, "the daemon did not finish the command in time");
 			if (s->nclients < before)
 				continue;	/* closed; slot i holds another */
 			i++;
@@ -412,6 +445,33 @@ void ctl_server_handle(ctl_server *s, const struct pollfd *fds, size_t n)
 			client_close(s, i);
 		}
 	}
+}
+
+static ssize_t find_ticket(const ctl_server *s, uint64_t ticket)
+{
+	for (size_t i = 0; i < s->nclients; i++)
+		if (s->clients[i].state == C_WAITING && s->clients[i].ticket == ticket)
+			return (ssize_t)i;
+	return -1;
+}
+
+int ctl_server_complete(ctl_server *s, uint64_t ticket, struct ctl_reply *r)
+{
+	ssize_t i = ticket ? find_ticket(s, ticket) : -1;
+	if (i < 0) {
+		free(r->data);
+		r->data = NULL;
+		return LP_ENOTFOUND;
+	}
+	if (!r->type)
+		ctl_reply_text(r, 1, "the daemon has no answer to this command");
+	client_reply(s, (size_t)i, r);
+	return LP_OK;
+}
+
+bool ctl_server_waiting(const ctl_server *s, uint64_t ticket)
+{
+	return ticket && find_ticket(s, ticket) >= 0;
 }
 
 void ctl_server_free(ctl_server *s)

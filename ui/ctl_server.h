@@ -2,11 +2,14 @@
  * clients, all nonblocking, driven from the daemon's own poll loop.  A
  * client sends one request and gets one reply; a malformed, oversized or
  * truncated request gets an error reply, a client that stalls is dropped
- * at its deadline, and none of it ever blocks the loop. */
+ * at its deadline, and none of it ever blocks the loop.  A command that
+ * takes long (ctl trace) is answered later: its handler defers the reply,
+ * and the loop completes it when the work, done elsewhere, ends. */
 #ifndef LOUPE_UI_CTL_SERVER_H
 #define LOUPE_UI_CTL_SERVER_H
 
 #include <poll.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +34,8 @@ struct ctl_reply {
 	uint32_t status;
 	uint8_t *data;
 	size_t len;
+	uint64_t ticket;	/* set by the server: names this request */
+	unsigned defer_ms;	/* > 0: answered later (ctl_reply_defer) */
 };
 
 /* Text reply (an error when status != 0), printf-style. */
@@ -38,6 +43,11 @@ void ctl_reply_text(struct ctl_reply *r, uint32_t status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* File reply: takes data (malloc'd). */
 void ctl_reply_file(struct ctl_reply *r, uint8_t *data, size_t len);
+/* No reply now: the client waits, at most wait_ms (> 0), while the server
+ * goes on serving the others, until ctl_server_complete(ticket) answers
+ * it; past wait_ms it gets an error reply.  Returns the ticket (never 0)
+ * that names the request. */
+uint64_t ctl_reply_defer(struct ctl_reply *r, unsigned wait_ms);
 
 typedef void (*ctl_handler)(void *ctx, const struct ctl_peer *peer,
 			    const struct ctl_request *req,
@@ -58,6 +68,12 @@ int ctl_server_timeout_ms(const ctl_server *s);
 /* Serves what the poll said is ready (fds as filled by pollfds, revents
  * set) and drops clients past their deadline. */
 void ctl_server_handle(ctl_server *s, const struct pollfd *fds, size_t n);
+/* Answers the deferred request ticket with r (whose data it takes).
+ * LP_ENOTFOUND, dropping r, when its client is no longer there (it left,
+ * or its wait ran out). */
+int ctl_server_complete(ctl_server *s, uint64_t ticket, struct ctl_reply *r);
+/* Whether the client of the deferred request ticket still waits. */
+bool ctl_server_waiting(const ctl_server *s, uint64_t ticket);
 /* Closes every connection and the socket, and removes it. */
 void ctl_server_free(ctl_server *s);
 

@@ -456,12 +456,15 @@ bool daemon_step(struct daemon_state *d, int max_wait_ms)
 	if (due >= 0 && due < wait_ns)
 		wait_ns = due;
 	struct timespec ts = { wait_ns / 1000000000, wait_ns % 1000000000 };
-	struct pollfd fds[1 + CTL_MAX_CLIENTS];
+	/* the sockets, then the wake-up of an ended ctl trace (-1: none) */
+	struct pollfd fds[1 + CTL_MAX_CLIENTS + 1];
 	size_t n = ctl_server_pollfds(d->ctl, fds, 1 + CTL_MAX_CLIENTS);
-	if (ppoll(fds, n, &ts, NULL) < 0 && errno != EINTR)
+	fds[n] = (struct pollfd){ .fd = daemon_trace_fd(d), .events = POLLIN };
+	if (ppoll(fds, n + 1, &ts, NULL) < 0 && errno != EINTR)
 		daemon_log(LOG_ERR_, "poll: %s", strerror(errno));
 	pthread_mutex_lock(&d->lock);
 	ctl_server_handle(d->ctl, fds, n);
+	daemon_trace_reap(d);
 	if (d->reload) {
 		d->reload = 0;
 		lp_error err = { 0 };
@@ -498,6 +501,7 @@ void daemon_free(struct daemon_state *d)
 	/* HTTP first: its threads take the lock and read the targets */
 	daemon_http_stop(d->http);
 	pthread_mutex_lock(&d->lock);
+	daemon_trace_stop_all(d);	/* answered before the sockets close */
 	while (d->nt)
 		daemon_finalize(d, d->nt - 1, "the daemon stops");
 	pthread_mutex_unlock(&d->lock);

@@ -21,7 +21,8 @@ loupe_LDADD += $(MHD_LIBS)
 # daemon runs it over the engine (daemon_engine.c: a sampler per target,
 # all in the loop); check_daemon drives it with a fake backend.
 DAEMON_LOOP_SOURCES = ui/daemon.c ui/daemon.h ui/daemon_priv.h \
-	ui/daemon_backend.h ui/daemon_ctl.c ui/daemon_views.c
+	ui/daemon_backend.h ui/daemon_ctl.c ui/daemon_views.c \
+	ui/daemon_trace.c
 loupe_SOURCES += ui/cmd_daemon.c $(DAEMON_LOOP_SOURCES) \
 	ui/daemon_engine.c ui/daemon_engine.h
 loupe_LDADD += -lpthread

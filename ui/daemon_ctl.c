@@ -15,7 +15,7 @@
 static const char help[] =
 	"commands: status, add PID, add --match KEY=VALUE..., remove PID|NAME, "
 	"snapshot PID [--since S] [--format F], "
-	"dump PID [--tasks], reload, stop, help";
+	"dump PID [--tasks], trace PID [-d S] [--threshold T], reload, stop, help";
 
 static int parse_pid(const char *s, pid_t *pid)
 {
@@ -299,6 +299,63 @@ static void cmd_dump(struct daemon_state *d, const struct ctl_peer *peer,
 	free(text);
 }
 
+/* "50", "50ms", "0.2s", "500us" -> ms (> 0), as loupe trace --threshold. */
+static int parse_time_ms(const char *s, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || !(v > 0) || v > 1e9)
+		return -1;
+	if (*end == 0 || strcmp(end, "ms") == 0)
+		*out = v;
+	else if (strcmp(end, "s") == 0)
+		*out = v * 1e3;
+	else if (strcmp(end, "us") == 0)
+		*out = v / 1e3;
+	else
+		return -1;
+	return 0;
+}
+
+/* trace PID [-d S] [--threshold T]: any process the peer may act on,
+ * profiled by the daemon or not; answered when the trace ends. */
+static void cmd_trace(struct daemon_state *d, const struct ctl_peer *peer,
+		      const struct ctl_request *req, struct ctl_reply *r)
+{
+	pid_t pid;
+	if (!pid_arg(peer, req, r, &pid))
+		return;
+	double dur = DAEMON_TRACE_DEFAULT_S, thr = DAEMON_TRACE_THRESHOLD_MS;
+	for (int i = 2; i < req->argc; i++) {
+		const char *a = req->argv[i], *v = i + 1 < req->argc ? req->argv[i + 1] : NULL;
+		if (strcmp(a, "-d") == 0 || strcmp(a, "--duration") == 0) {
+			if (!v || units_duration(v, &dur)) {
+				ctl_reply_text(r, 2, "invalid duration '%s': expected seconds such as 10 or 10s (loupe ctl trace PID [-d S])",
+					       v ? v : "");
+				return;
+			}
+			if (dur > DAEMON_TRACE_MAX_S) {
+				ctl_reply_text(r, 2, "-d %s is too long: the daemon traces for at most %.0f s; run loupe trace -p %d -d %s yourself",
+					       v, DAEMON_TRACE_MAX_S, (int)pid, v);
+				return;
+			}
+			i++;
+		} else if (strcmp(a, "--threshold") == 0) {
+			if (!v || parse_time_ms(v, &thr)) {
+				ctl_reply_text(r, 2, "invalid threshold '%s': expected a time such as 50ms or 0.2s",
+					       v ? v : "");
+				return;
+			}
+			i++;
+		} else {
+			ctl_reply_text(r, 2, "unexpected argument '%s': loupe ctl trace PID [-d S] [--threshold T]", a);
+			return;
+		}
+	}
+	daemon_trace_start(d, peer, pid, dur, thr, r);
+}
+
 void daemon_ctl_handle(void *ctx, const struct ctl_peer *peer,
 		       const struct ctl_request *req, struct ctl_reply *r)
 {
@@ -320,7 +377,7 @@ void daemon_ctl_handle(void *ctx, const struct ctl_peer *peer,
 	} else if (strcmp(cmd, "dump") == 0) {
 		cmd_dump(d, peer, req, r);
 	} else if (strcmp(cmd, "trace") == 0) {
-		ctl_reply_text(r, 1, "trace is not available from the daemon in this version: run loupe trace -p PID");
+		cmd_trace(d, peer, req, r);
 	} else if (strcmp(cmd, "reload") == 0 || strcmp(cmd, "stop") == 0) {
 		if (!ctl_peer_privileged(peer)) {
 			ctl_reply_text(r, 1, "permission denied: only root may %s the daemon", cmd);

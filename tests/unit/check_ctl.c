@@ -142,8 +142,11 @@ START_TEST(test_fuzz)
 }
 END_TEST
 
+static uint64_t deferred;	/* the ticket of the latest "later" */
+
 /* The server under test: "echo ARGS" answers its arguments, "whoami" the
- * peer's uid, "file" three bytes, anything else an error. */
+ * peer's uid, "file" three bytes, "later MS" nothing yet (deferred, for
+ * at most MS), anything else an error. */
 static void handler(void *ctx, const struct ctl_peer *peer,
 		    const struct ctl_request *req, struct ctl_reply *r)
 {
@@ -155,6 +158,9 @@ static void handler(void *ctx, const struct ctl_peer *peer,
 		ctl_reply_text(r, 0, "%s", buf);
 	} else if (strcmp(req->argv[0], "whoami") == 0) {
 		ctl_reply_text(r, 0, "uid %u pid %d", (unsigned)peer->uid, (int)peer->pid);
+	} else if (strcmp(req->argv[0], "later") == 0 && req->argc == 2) {
+		ctl_reply_text(r, 0, "dropped by the defer");
+		deferred = ctl_reply_defer(r, (unsigned)atoi(req->argv[1]));
 	} else if (strcmp(req->argv[0], "file") == 0) {
 		uint8_t *d = malloc(3);
 		memcpy(d, "abc", 3);
@@ -373,6 +379,96 @@ START_TEST(test_server_stall_and_busy)
 }
 END_TEST
 
+/* A deferred reply: the client waits while others are served, gets the
+ * answer when it is completed, or an error at its deadline; one that
+ * leaves is no longer waited for (its answer is dropped); one that only
+ * shut its writing side still gets it. */
+START_TEST(test_server_deferred)
+{
+	struct fixture fx;
+	fixture_up(&fx);
+	uint8_t buf[4096];
+	const char *text;
+	enum ctl_type type;
+	char *later[] = { "later", "5000" }, *echo[] = { "echo", "x" };
+
+	int a = client(fx.path);
+	request(a, 2, later);
+	ck_assert_uint_eq(pump(fx.srv, a, buf, sizeof buf - 1, 200), 0);
+	uint64_t ta = deferred;
+	ck_assert_uint_ne(ta, 0);
+	ck_assert(ctl_server_waiting(fx.srv, ta));
+	/* the others are served meanwhile */
+	int b = client(fx.path);
+	request(b, 2, echo);
+	size_t n = pump(fx.srv, b, buf, sizeof buf - 1, 2000);
+	ck_assert_uint_eq(reply(buf, n, &text, &type), 0);
+	ck_assert_str_eq(text, "x");
+	close(b);
+	ck_assert(ctl_server_waiting(fx.srv, ta));
+	struct ctl_reply r = { 0 };
+	ctl_reply_text(&r, 0, "done after %d", 42);
+	ck_assert_int_eq(ctl_server_complete(fx.srv, ta, &r), LP_OK);
+	ck_assert(!ctl_server_waiting(fx.srv, ta));
+	n = pump(fx.srv, a, buf, sizeof buf - 1, 2000);
+	ck_assert_uint_eq(reply(buf, n, &text, &type), 0);
+	ck_assert_str_eq(text, "done after 42");
+	close(a);
+	/* once only */
+	ctl_reply_text(&r, 0, "again");
+	ck_assert_int_eq(ctl_server_complete(fx.srv, ta, &r), LP_ENOTFOUND);
+	ck_assert_ptr_null(r.data);
+
+	/* a client that leaves: not waited for, its answer dropped */
+	int c = client(fx.path);
+	request(c, 2, later);
+	pump(fx.srv, c, buf, sizeof buf - 1, 100);
+	uint64_t tc = deferred;
+	ck_assert_uint_ne(tc, ta);
+	ck_assert(ctl_server_waiting(fx.srv, tc));
+	close(c);
+	b = client(fx.path);	/* pumps the server until the hang-up is seen */
+	request(b, 2, echo);
+	pump(fx.srv, b, buf, sizeof buf - 1, 2000);
+	close(b);
+	ck_assert(!ctl_server_waiting(fx.srv, tc));
+	ctl_reply_text(&r, 0, "nobody reads this");
+	ck_assert_int_eq(ctl_server_complete(fx.srv, tc, &r), LP_ENOTFOUND);
+
+	/* shut its writing side only: still waiting, still answered */
+	int e = client(fx.path);
+	request(e, 2, later);
+	shutdown(e, SHUT_WR);
+	ck_assert_uint_eq(pump(fx.srv, e, buf, sizeof buf - 1, 200), 0);
+	ck_assert(ctl_server_waiting(fx.srv, deferred));
+	ctl_reply_text(&r, 0, "half");
+	ck_assert_int_eq(ctl_server_complete(fx.srv, deferred, &r), LP_OK);
+	n = pump(fx.srv, e, buf, sizeof buf - 1, 2000);
+	ck_assert_uint_eq(reply(buf, n, &text, &type), 0);
+	ck_assert_str_eq(text, "half");
+	close(e);
+
+	/* never completed: an error at its deadline */
+	char *soon[] = { "later", "300" };
+	int f = client(fx.path);
+	request(f, 2, soon);
+	n = pump(fx.srv, f, buf, sizeof buf - 1, 3000);
+	ck_assert_uint_eq(reply(buf, n, &text, &type), 1);
+	ck_assert_int_eq(type, CTL_REPLY_ERROR);
+	ck_assert(strstr(text, "did not finish"));
+	ck_assert(!ctl_server_waiting(fx.srv, deferred));
+	close(f);
+
+	/* a deferred client still there when the server is freed */
+	int g = client(fx.path);
+	request(g, 2, later);
+	pump(fx.srv, g, buf, sizeof buf - 1, 100);
+	ck_assert(ctl_server_waiting(fx.srv, deferred));
+	fixture_down(&fx);
+	close(g);
+}
+END_TEST
+
 START_TEST(test_socket_in_use)
 {
 	struct fixture fx;
@@ -480,6 +576,7 @@ int main(void)
 	tcase_add_test(tc, test_fuzz);
 	tcase_add_test(tc, test_server);
 	tcase_add_test(tc, test_server_stall_and_busy);
+	tcase_add_test(tc, test_server_deferred);
 	tcase_add_test(tc, test_socket_in_use);
 	tcase_add_test(tc, test_peer_rule);
 	suite_add_tcase(s, tc);

@@ -202,12 +202,26 @@ static int ctl(char *out, size_t cap, int argc, char **argv)
 
 #define CTL(out, ...) ({ char *av_[] = { __VA_ARGS__ }; ctl(out, sizeof out, sizeof av_ / sizeof *av_, av_); })
 
+/* A sleep of ours, returned once it has exec'd: a scan that read it
+ * before (the test binary's command line) would keep that verdict in its
+ * cache for DAEMON_MATCH_FULL_EVERY scans. */
 static pid_t start_sleep(const char *arg)
 {
 	pid_t pid = fork();
 	if (pid == 0) {
 		execlp("sleep", "sleep", arg, (char *)NULL);
 		_exit(127);
+	}
+	char path[64], comm[32];
+	snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+	for (int i = 0; i < 400; i++) {
+		FILE *f = fopen(path, "r");
+		int got = f && fgets(comm, sizeof comm, f) && strcmp(comm, "sleep\n") == 0;
+		if (f)
+			fclose(f);
+		if (got)
+			break;
+		usleep(5000);
 	}
 	return pid;
 }

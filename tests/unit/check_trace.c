@@ -1,15 +1,21 @@
 /* The tracer's pure parts: loop ticks from syscall events (loop.c), the
  * tick histogram (hist.c), the folding of a stall's stacks (fold.c), and
  * the spans the tracer leaves in a profile through the .loupe format and
- * the Chrome writer. */
+ * the Chrome writer; and that no_ptrace (the daemon) never falls back to
+ * ptrace. */
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "formats/formats.h"
 #include "tracer/fold.h"
 #include "tracer/hist.h"
 #include "tracer/loop.h"
 #include "tracer/syscalls.h"
+#include "tracer/tracer.h"
 #include "unit.h"
 
 #define MS 1000000ull
@@ -370,6 +376,41 @@ START_TEST(test_syscall_names)
 }
 END_TEST
 
+/* no_ptrace without the tracepoints (here: --ptrace forced) is an error
+ * naming the reason, and the target was never ptraced. */
+START_TEST(test_no_ptrace_refuses_fallback)
+{
+	pid_t child = fork();
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	target *t;
+	lp_error err = { 0 };
+	ck_assert_msg(target_attach(&t, child, &err) == LP_OK, "%s", err.msg);
+	profile *p = profile_new();
+	struct tracer_opts o = { .duration_s = 1, .threshold_ns = 50 * MS, .rate_hz = 100,
+				 .force_ptrace = true, .no_ptrace = true };
+	tracer *tr = NULL;
+	ck_assert_int_eq(tracer_new(&tr, t, p, &o, &err), LP_EUNSUPPORTED);
+	ck_assert_ptr_null(tr);
+	ck_assert_str_eq(err.msg, "--ptrace was given");
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)child);
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	int tracer_pid = -1;
+	while (fgets(line, sizeof line, f))
+		sscanf(line, "TracerPid: %d", &tracer_pid);
+	fclose(f);
+	ck_assert_int_eq(tracer_pid, 0);
+	profile_free(p);
+	target_free(t, false);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("trace");
@@ -385,6 +426,7 @@ int main(void)
 	tcase_add_test(tc, test_fold_skips_unnamed_native);
 	tcase_add_test(tc, test_spans_round_trip);
 	tcase_add_test(tc, test_syscall_names);
+	tcase_add_test(tc, test_no_ptrace_refuses_fallback);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
