@@ -31,6 +31,7 @@ struct daemon_target_figures {
 	uint64_t samples;	/* since the target started */
 	uint64_t missed;	/* deadlines missed */
 	char runtime[64];	/* "CPython 3.11.2", "native": for status */
+	char command[16];	/* the process's name (comm), "" unknown */
 };
 
 struct daemon_backend {

@@ -266,6 +266,7 @@ static void eng_figures(void *ctx, void *handle, struct daemon_target_figures *f
 	f->samples = st->samples;
 	f->missed = st->missed;
 	snprintf(f->runtime, sizeof f->runtime, "%s", sampler_describe(et->s));
+	snprintf(f->command, sizeof f->command, "%s", target_comm(et->t));
 }
 
 static bool eng_covers(void *ctx, void *handle, pid_t pid)

@@ -110,8 +110,8 @@ char *daemon_status_text(struct daemon_state *d, const struct ctl_peer *peer)
 	if (d->rate_scale < 1)
 		cat(&s, &len, "rates lowered to %.0f%% of the configured ones to stay under max_cpu\n",
 		    100 * d->rate_scale);
-	cat(&s, &len, "%8s  %-16s  %8s  %10s  %8s  %7s  %s\n", "PID", "TARGET", "RATE", "SAMPLES",
-	    "MISSED", "WINDOWS", "RUNTIME");
+	cat(&s, &len, "%8s  %-16s  %8s  %10s  %8s  %7s  %-16s  %s\n", "PID", "TARGET", "RATE", "SAMPLES",
+	    "MISSED", "WINDOWS", "COMMAND", "RUNTIME");
 	size_t hidden = 0;
 	for (size_t i = 0; i < d->nt; i++) {
 		struct daemon_target *t = &d->t[i];
@@ -122,9 +122,9 @@ char *daemon_status_text(struct daemon_state *d, const struct ctl_peer *peer)
 		}
 		struct daemon_target_figures f = { 0 };
 		d->be.figures(d->be.ctx, t->handle, &f);
-		cat(&s, &len, "%8d  %-16s  %5.4g Hz  %10llu  %8llu  %7u  %s\n", (int)t->pid, t->name,
+		cat(&s, &len, "%8d  %-16s  %5.4g Hz  %10llu  %8llu  %7u  %-16s  %s\n", (int)t->pid, t->name,
 		    t->rate, (unsigned long long)f.samples, (unsigned long long)f.missed, t->windows,
-		    f.runtime[0] ? f.runtime : "-");
+		    f.command[0] ? f.command : "-", f.runtime[0] ? f.runtime : "-");
 	}
 	if (hidden)
 		cat(&s, &len, "(%zu targets of other users not shown)\n", hidden);

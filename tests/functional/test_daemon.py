@@ -140,7 +140,7 @@ class Daemon(unittest.TestCase):
         self.assertEqual(st.st_mode & 0o777, 0o750)
         # status, snapshot as SVG
         res = self.ctl("status")
-        self.assertRegex(res.stdout, r"(?m)^ *%d  split .*CPython" % a.pid)
+        self.assertRegex(res.stdout, r"(?m)^ *%d  split .*  python3[.0-9]* +CPython 3" % a.pid)
         svg = os.path.join(self.tmp, "snap.svg")
         res = self.ctl("snapshot", str(a.pid), "-o", svg)
         self.assertEqual(res.returncode, 0, res.stderr)
