@@ -60,11 +60,12 @@ class Daemon(unittest.TestCase):
         self.configure()
         self.targets = []
 
-    def configure(self, window="2s", rate=49, extra="", cmdline=None, name="split"):
+    def configure(self, window="2s", rate=49, extra="", cmdline=None, name="split",
+                  glob=""):
         with open(self.conf, "w") as f:
             f.write("dir = %s\nwindow = %s\nsocket = %s\nhttp = 127.0.0.1:0\n"
-                    "max_cpu = 50\n\n[target %s]\nexe = python*\ncmdline = %s\n"
-                    "rate = %s\n%s" % (self.store, window, self.sock, name,
+                    "max_cpu = 50\n%s\n[target %s]\nexe = python*\ncmdline = %s\n"
+                    "rate = %s\n%s" % (self.store, window, self.sock, glob, name,
                                         cmdline or self.script, rate, extra))
 
     def row(self, pid):
@@ -257,6 +258,24 @@ class Daemon(unittest.TestCase):
         with open(txt) as f:
             roots = {line.split(";", 1)[0] for line in f}
         self.assertTrue({"task worker-1", "task leaf"} <= roots, roots)
+
+    def test_limits_hold_through_ctl(self):
+        self.configure(glob="max_snapshot = 2K\nmax_targets = 1\n")
+        a = self.target()
+        self.start_daemon()
+        self.assertTrue(self.wait_listed(a.pid, True, 5), self.read_log())
+        time.sleep(1)
+        svg = os.path.join(self.tmp, "big.svg")
+        res = self.ctl("snapshot", str(a.pid), "-o", svg)
+        self.assertEqual(res.returncode, 1, res.stdout)
+        self.assertRegex(res.stderr, r"^loupe: .*over max_snapshot \(2048\)")
+        self.assertFalse(os.path.exists(svg))
+        other = subprocess.Popen(["sleep", "60"])
+        self.addCleanup(other.wait)
+        self.addCleanup(other.kill)
+        res = self.ctl("add", str(other.pid))
+        self.assertEqual(res.returncode, 1, res.stdout)
+        self.assertIn("max_targets = 1", res.stderr)
 
     def test_pool_under_subprocesses(self):
         # the pool and its workers share one cmdline (fork): one target
