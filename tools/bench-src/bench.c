@@ -55,7 +55,8 @@ static void usage(FILE *f)
 		"       loupe-bench native-perf [-p PID] [-r HZ] [-d S] "
 		"[-s STACK_BYTES]\n"
 		"       loupe-bench native-slowdown [ROUNDS] [WORK_MS] [STACK_BYTES]\n"
-		"       loupe-bench sleep-floor HZ SECONDS\n");
+		"       loupe-bench sleep-floor HZ SECONDS\n"
+		"       loupe-bench spin-gaps PERIOD_US SECONDS\n");
 }
 
 int main(int argc, char **argv)
@@ -70,6 +71,8 @@ int main(int argc, char **argv)
 		return bench_native_perf(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "sleep-floor"))
 		return bench_sleep_floor(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "spin-gaps"))
+		return bench_spin_gaps(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "native-slowdown"))
 		return bench_native_slowdown(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {

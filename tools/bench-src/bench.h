@@ -16,6 +16,7 @@ int bench_native_slowdown(int argc, char **argv);
 
 /* CPU cost of waking up HZ times a second and doing nothing else. */
 int bench_sleep_floor(int argc, char **argv);
+int bench_spin_gaps(int argc, char **argv);
 
 /* Monotonic time in ns. */
 uint64_t bench_now_ns(void);
