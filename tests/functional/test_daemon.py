@@ -277,6 +277,46 @@ class Daemon(unittest.TestCase):
         self.assertEqual(res.returncode, 1, res.stdout)
         self.assertIn("max_targets = 1", res.stderr)
 
+    def test_sighup_and_bad_bytes(self):
+        a = self.target()
+        d = self.start_daemon()
+        self.assertTrue(self.wait_listed(a.pid, True, 5), self.read_log())
+        # garbage, a truncated frame and an oversized one: error replies
+        import socket
+        import struct
+        for data in (os.urandom(64), b"LPCT\x01\x01\x00\x00\x00\x00\x00\x20sta",
+                     b"LPCT\x01\x01\x00\x00" + struct.pack(">I", 1 << 30)):
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.settimeout(15)
+            c.connect(self.sock)
+            c.sendall(data)
+            c.shutdown(socket.SHUT_WR)
+            reply = b""
+            while True:
+                chunk = c.recv(4096)
+                if not chunk:
+                    break
+                reply += chunk
+            c.close()
+            self.assertTrue(reply.startswith(b"LPCT"), reply[:40])
+            self.assertNotEqual(struct.unpack(">I", reply[12:16])[0], 0, reply)
+        self.assertIsNone(d.poll())
+        # SIGHUP: the new rate applies, the target and its windows stay
+        wins = len(self.windows(a.pid))
+        with open(self.conf) as f:
+            text = f.read().replace("rate = 49", "rate = 29")
+        with open(self.conf, "w") as f:
+            f.write(text)
+        d.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and (self.row(a.pid) or (0,))[0] != 29:
+            time.sleep(0.1)
+        self.assertEqual(self.row(a.pid)[0], 29, self.read_log())
+        self.assertIn("reloaded", self.read_log())
+        time.sleep(2.5)
+        self.assertGreater(len(self.windows(a.pid)), wins)
+        self.assertIsNone(d.poll())
+
     def test_pool_under_subprocesses(self):
         # the pool and its workers share one cmdline (fork): one target
         pool = os.path.join(self.tmp, "daemon_pool.py")
