@@ -49,11 +49,11 @@ class Target:
     line (within a deadline, never a fixed sleep); .lines holds what it
     printed before.  Killed when the test ends, or with the test runner."""
 
-    def __init__(self, argv, errlog=None, ready="ready"):
+    def __init__(self, argv, errlog=None, ready="ready", env=None):
         self.argv = argv
         self.err = open(errlog, "w+") if errlog else tempfile.TemporaryFile("w+")
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE,
-                                     stderr=self.err,
+                                     stderr=self.err, env=env,
                                      preexec_fn=_die_with_parent)
         self.pid = self.proc.pid
         self.lines = []
