@@ -61,9 +61,11 @@ class Subprocesses(PythonTestCase):
 
     def start_pool(self, finder, *args):
         script = os.path.join(TARGETS, "pool.py")
+        self.split_log = self.path("split.log")
         t = Target([self.python(finder), script] + [str(a) for a in args],
                    self.path("pool.stderr"),
-                   ready="waiting" if "--delay" in args else "ready")
+                   ready="waiting" if "--delay" in args else "ready",
+                   env=dict(os.environ, LOUPE_SPLIT_LOG=self.split_log))
         self.targets.append(t)
         return t
 
@@ -109,8 +111,17 @@ class Subprocesses(PythonTestCase):
                                0, stacks)
         self.assertGreater(three + one, 100 * len(workers), (three, one))
         share = three / float(three + one)
-        self.assertAlmostEqual(share, 0.75, delta=0.05,
-                               msg="hot_three %d, hot_one %d" % (three, one))
+        # what the workers really ran, over their lives (3:1 by
+        # construction, less on Debian's python3.11: see split.py)
+        real = [0, 0]
+        for pid in workers:
+            with open("%s.%d" % (self.split_log, pid)) as f:
+                for k, v in enumerate(f.read().split()):
+                    real[k] += int(v)
+        truth = real[0] / float(real[0] + real[1])
+        self.assertAlmostEqual(share, truth, delta=0.05,
+                               msg="hot_three %d, hot_one %d, really %.3f"
+                               % (three, one, truth))
         # The parent only waits: sampled, and never in the workers' code.
         self.assertIn(parent, procs, sorted(procs))
         self.assertGreater(sum(procs[parent].values()), 0)
