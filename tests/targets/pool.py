@@ -29,8 +29,13 @@ def die_with_parent():
     ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-def init(queue):
+def init(queue, parent):
     die_with_parent()
+    # forked (a replacement, say) just as the pool was killed: the signal
+    # was set too late to come, so go now rather than stay behind (fork
+    # only: a forkserver's workers are its children, not the pool's)
+    if parent and os.getppid() != parent:
+        os._exit(0)
     queue.put(os.getpid())
 
 
@@ -62,9 +67,12 @@ def spin(_):
 
 
 def start_exec(program):
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:
         die_with_parent()
+        if os.getppid() != parent:
+            os._exit(0)
         # its own "ready" line must not be taken for ours
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, 1)
@@ -90,7 +98,8 @@ def main():
     else:
         ctx = multiprocessing
     queue = ctx.Queue()
-    pool = ctx.Pool(n, initializer=init, initargs=(queue,))
+    parent = os.getpid() if opts["--start"] == "fork" else 0
+    pool = ctx.Pool(n, initializer=init, initargs=(queue, parent))
     result = pool.map_async(spin, range(n), chunksize=1)
     pids = [queue.get(timeout=60) for _ in range(n)]
     if opts["--exec"]:
