@@ -1047,6 +1047,22 @@ int sampler_perf_tick(sampler *s, uint64_t now, sampler_sink sink,
 	return perf_drain_locked(s);
 }
 
+/* A tick's outcome for a front end's own loop: a gone process (or one
+ * that can no longer be read) is LP_ENOPROC and marks the sampler exited;
+ * anything else failed with a message. */
+static int tick_result(sampler *s, int rc, lp_error *err)
+{
+	if (rc == LP_ENOPROC || rc == LP_EPERM) {
+		s->exited = true;
+		return lp_error_set(err, LP_ENOPROC, "PID %d exited",
+				    (int)target_pid(s->t));
+	}
+	if (rc != LP_OK)
+		return lp_error_set(err, rc, "sampling PID %d failed: %s",
+				    (int)target_pid(s->t), lp_strerror(rc));
+	return LP_OK;
+}
+
 int sampler_tick(sampler *s, uint64_t late, sampler_sink sink, void *sink_ctx,
 		 lp_error *err)
 {
@@ -1071,15 +1087,7 @@ done:
 	s->st.elapsed_ns = s->tot.elapsed_ns = now - s->start_ns;
 	if (s->lock)
 		pthread_mutex_unlock(s->lock);
-	if (rc == LP_ENOPROC || rc == LP_EPERM) {
-		s->exited = true;
-		return lp_error_set(err, LP_ENOPROC, "PID %d exited",
-				    (int)target_pid(s->t));
-	}
-	if (rc != LP_OK)
-		return lp_error_set(err, rc, "sampling PID %d failed: %s",
-				    (int)target_pid(s->t), lp_strerror(rc));
-	return LP_OK;
+	return tick_result(s, rc, err);
 }
 
 void sampler_restart_clock(sampler *s)
@@ -1099,16 +1107,10 @@ int sampler_sample_threads(sampler *s, const pid_t *tids, size_t n,
 	int rc = tree_tick(s, mono_ns(), rel_ns, sink, sink_ctx, NULL, NULL);
 	s->only = NULL;
 	s->nonly = 0;
-	if (rc == LP_ENOPROC || rc == LP_EPERM) {
-		s->exited = true;
-		return lp_error_set(err, LP_ENOPROC, "PID %d exited",
-				    (int)target_pid(s->t));
-	}
-	if (rc != LP_OK)
-		return lp_error_set(err, rc, "sampling PID %d failed: %s",
-				    (int)target_pid(s->t), lp_strerror(rc));
-	s->st.ticks++;
-	return LP_OK;
+	rc = tick_result(s, rc, err);
+	if (rc == LP_OK)
+		s->st.ticks++;
+	return rc;
 }
 
 int sampler_snapshot(sampler *s, view_fn fn, void *ctx, lp_error *err)
