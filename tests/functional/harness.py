@@ -167,6 +167,26 @@ def parse_dump(text):
     return threads
 
 
+def split_times(log, wait=True):
+    """What split.py (LOUPE_SPLIT_LOG=log, or pool.py's workers' log.PID)
+    last wrote: the CPU ns spent in hot_three and in hot_one so far.  With
+    wait, first waits for the file and for a write newer than now (every
+    50 ms)."""
+    if wait:
+        deadline = time.monotonic() + 5
+        while not os.path.exists(log) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.06)
+    with open(log) as f:
+        return [int(x) for x in f.read().split()]
+
+
+def split_share(before, after):
+    """hot_three's share of what really ran between two split_times."""
+    three, one = after[0] - before[0], after[1] - before[1]
+    return three / float(three + one)
+
+
 def expected_lines(path):
     """{name: line} from the "# EXPECT: name" markers of a target."""
     marks = {}

@@ -23,7 +23,7 @@ import time
 import unittest
 import urllib.request
 
-from harness import LOUPE, Target, run_loupe, script_path
+from harness import LOUPE, Target, run_loupe, script_path, split_share, split_times
 from test_top import find_python
 
 WINDOW_RE = re.compile(r"^\d{8}T\d{6}Z\.loupe$")
@@ -82,14 +82,6 @@ class Daemon(unittest.TestCase):
         self.addCleanup(t.kill)
         self.targets.append(t)
         return t
-
-    def split_times(self, log):
-        deadline = time.monotonic() + 5
-        while not os.path.exists(log) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        time.sleep(0.06)
-        with open(log) as f:
-            return [int(x) for x in f.read().split()]
 
     def start_daemon(self):
         self.log = open(os.path.join(self.tmp, "daemon.log"), "w+")
@@ -215,7 +207,7 @@ class Daemon(unittest.TestCase):
         a = self.target(log)
         d = self.start_daemon()
         self.assertTrue(self.wait_listed(a.pid, True, 5), self.read_log())
-        before = self.split_times(log)
+        before = split_times(log)
         time.sleep(3)
         rate, samples, missed = self.row(a.pid)
         self.assertEqual(rate, 97)
@@ -231,9 +223,8 @@ class Daemon(unittest.TestCase):
                 leaf = stack.split(";")[-1].split(" ")[0]
                 if leaf in counts:
                     counts[leaf] += int(n)
-        after = self.split_times(log)
-        three, one = after[0] - before[0], after[1] - before[1]
-        truth = three / float(three + one)
+        after = split_times(log)
+        truth = split_share(before, after)
         total = counts["hot_three"] + counts["hot_one"]
         self.assertGreater(total, 150, counts)
         self.assertAlmostEqual(counts["hot_three"] / total, truth, delta=0.1,

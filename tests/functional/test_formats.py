@@ -26,11 +26,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 import xml.etree.ElementTree as ET
 
-from harness import LOUPE, Target, func_of, run_loupe, script_path
+from harness import (LOUPE, Target, func_of, run_loupe, script_path, split_share,
+                     split_times)
 
 SVG = "{http://www.w3.org/2000/svg}"
 NODE_MODULES = os.environ.get("LOUPE_NODE_MODULES",
@@ -102,17 +102,6 @@ def skip(test, reason):
     test.skipTest(reason)
 
 
-def split_times(log):
-    """What split.py (LOUPE_SPLIT_LOG) last wrote: CPU ns in hot_three and
-    in hot_one so far (rewritten every 50 ms)."""
-    deadline = time.monotonic() + 5
-    while not os.path.exists(log) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    time.sleep(0.06)
-    with open(log) as f:
-        return [int(x) for x in f.read().split()]
-
-
 def record_target(tmp, script, args, out, rate, duration=2):
     """Starts script, records it in cpu mode to out, stops it.  For
     split.py, returns hot_three's real share of the two functions' CPU
@@ -134,8 +123,7 @@ def record_target(tmp, script, args, out, rate, duration=2):
         raise AssertionError("loupe record failed: " + res.stderr)
     if before is None:
         return None
-    three, one = after[0] - before[0], after[1] - before[1]
-    return three / float(three + one)
+    return split_share(before, after)
 
 
 def share_of(counts, hot, other):

@@ -19,6 +19,7 @@ import time
 import unittest
 
 from harness import (LOUPE, Target, expected_lines, func_of, has_func,
+                     split_share, split_times,
                      parse_dump, parse_frame, read_collapsed, run_loupe,
                      thread_states, weight_where)
 
@@ -168,30 +169,14 @@ class Split(PythonTestCase):
         return self.start(finder, "split.py",
                           env=dict(os.environ, LOUPE_SPLIT_LOG=self.split_log))
 
-    def split_times(self):
-        """The CPU time split.py has spent in hot_three and in hot_one so
-        far, as it last wrote them (every 50 ms)."""
-        deadline = time.monotonic() + 5
-        while not os.path.exists(self.split_log) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        time.sleep(0.06)
-        with open(self.split_log) as f:
-            three, one = (int(x) for x in f.read().split())
-        return three, one
-
-    def true_share(self, before):
-        three, one = self.split_times()
-        three, one = three - before[0], one - before[1]
-        return three / float(three + one)
-
     def check_cpu_split(self, finder):
         # Within 5 points of what split.py really ran: 3:1 by construction,
         # 0.68-0.75 from one process to the next on Debian's python3.11.
         t = self.start_split(finder)
-        before = self.split_times()
+        before = split_times(self.split_log)
         stacks = self.record(t, self.path("split.txt"), "--mode", "cpu",
                              "-r", "400", duration=3)
-        truth = self.true_share(before)
+        truth = split_share(before, split_times(self.split_log))
         three = weight_where(stacks, lambda s: has_func(s, "hot_three"))
         one = weight_where(stacks, lambda s: has_func(s, "hot_one"))
         self.assertGreater(three + one, 300, stacks)
@@ -225,7 +210,7 @@ class Split(PythonTestCase):
         # sample weigh thousands of periods: a second run is allowed, and
         # both are reported if both are off.
         for _ in range(2):
-            before = self.split_times()
+            before = split_times(self.split_log)
             res = subprocess.run(ahead + [loupe_binary(), "record", "-p",
                                           str(t.pid), "-o", out, "-d", "3",
                                           "--mode", "wall", "-r", rate],
@@ -236,7 +221,7 @@ class Split(PythonTestCase):
             three = weight_where(stacks, lambda s: has_func(s, "hot_three"))
             one = weight_where(stacks, lambda s: has_func(s, "hot_one"))
             self.assertGreater(three + one, 50000, stacks)
-            truth = self.true_share(before)
+            truth = split_share(before, split_times(self.split_log))
             shares.append((three / float(three + one), truth))
             if abs(shares[-1][0] - truth) <= 0.05:
                 break

@@ -20,7 +20,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from split import cpu_clock, hot_one, hot_three  # noqa: E402
+from split import SplitLog, hot_one, hot_three  # noqa: E402
 
 PR_SET_PDEATHSIG = 1
 
@@ -40,30 +40,21 @@ def init(queue, parent):
 
 
 def spin(_):
-    log = os.environ.get("LOUPE_SPLIT_LOG")
-    if not log:
+    path = os.environ.get("LOUPE_SPLIT_LOG")
+    if not path:
         while True:
             hot_three()
             hot_one()
     # as split.py does: each worker times the two functions itself, into
     # LOG.PID, so that a test knows the split that really ran
-    clock = cpu_clock()
-    three = one = 0.0
-    written = time.time()
-    path = "%s.%d" % (log, os.getpid())
+    log = SplitLog("%s.%d" % (path, os.getpid()))
+    clock = log.clock
     while True:
         t0 = clock()
         hot_three()
         t1 = clock()
         hot_one()
-        t2 = clock()
-        three += t1 - t0
-        one += t2 - t1
-        if time.time() - written >= 0.05:
-            written = time.time()
-            with open(path + ".tmp", "w") as f:
-                f.write("%d %d\n" % (three * 1e9, one * 1e9))
-            os.rename(path + ".tmp", path)
+        log.add(t1 - t0, clock() - t1)
 
 
 def start_exec(program):

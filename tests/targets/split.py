@@ -48,32 +48,44 @@ def cpu_clock():
     return time.clock  # 2.7: the process's CPU time (one thread)
 
 
+class SplitLog(object):
+    """Keeps path holding "THREE_NS ONE_NS" so far, rewritten every 50 ms
+    (through a temporary name: a reader never sees half of it)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.clock = cpu_clock()
+        self.three = self.one = 0.0
+        self.written = time.time()
+
+    def add(self, three, one):
+        self.three += three
+        self.one += one
+        if time.time() - self.written >= 0.05:
+            self.written = time.time()
+            with open(self.path + ".tmp", "w") as f:
+                f.write("%d %d\n" % (self.three * 1e9, self.one * 1e9))
+            os.rename(self.path + ".tmp", self.path)
+
+
 def work():
     sys.stdout.write("ready\n")
     sys.stdout.flush()
-    log = os.environ.get("LOUPE_SPLIT_LOG")
-    if not log:
+    path = os.environ.get("LOUPE_SPLIT_LOG")
+    if not path:
         while True:
             hot_three()
             hot_one()
     # the same calls from the same function (profiles show work ->
     # hot_three either way), timed
-    clock = cpu_clock()
-    three = one = 0.0
-    written = time.time()
+    log = SplitLog(path)
+    clock = log.clock
     while True:
         t0 = clock()
         hot_three()
         t1 = clock()
         hot_one()
-        t2 = clock()
-        three += t1 - t0
-        one += t2 - t1
-        if time.time() - written >= 0.05:
-            written = time.time()
-            with open(log + ".tmp", "w") as f:
-                f.write("%d %d\n" % (three * 1e9, one * 1e9))
-            os.rename(log + ".tmp", log)
+        log.add(t1 - t0, clock() - t1)
 
 
 if __name__ == "__main__":
