@@ -7,6 +7,7 @@
 #define LOUPE_UI_DAEMON_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "daemon_backend.h"
 #include "error.h"
@@ -37,6 +38,9 @@ void daemon_free(struct daemon_state *d);
 enum { DAEMON_LOG_ERR = 3, DAEMON_LOG_WARN = 4, DAEMON_LOG_INFO = 6 };
 void daemon_log(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* CLOCK_MONOTONIC in ns: the loop's and the backend's clock. */
+uint64_t daemon_now_ns(void);
 
 /* The HTTP port listened on, 0 when HTTP is off (tests). */
 unsigned daemon_http_port_of(const struct daemon_state *d);

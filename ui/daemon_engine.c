@@ -12,21 +12,20 @@
  * interned frames the sampler's caches point at. */
 #include "daemon_engine.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "daemon.h"
+#include "daemon_match.h"
 #include "dump_output.h"
 #include "formats/formats.h"
 #include "sampler.h"
 #include "symbols.h"
 #include "target.h"
 
-#define CMDLINE_MAX 4096	/* bytes of /proc/PID/cmdline kept */
+#define CMDLINE_MAX DAEMON_MATCH_MAX_CMDLINE
 
 struct eng_target {
 	pid_t pid;
@@ -50,13 +49,6 @@ struct engine {
 	struct eng_target **v;	/* every target, for the loop's turns */
 	size_t n, cap;
 };
-
-static uint64_t mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t unix_now(void)
 {
@@ -90,24 +82,6 @@ static void set_period(struct eng_target *et, double hz)
 		et->period_ns = 1;
 }
 
-static void read_cmdline(struct eng_target *et)
-{
-	et->cmdline[0] = '\0';
-	int fd = openat(target_procfd(et->t), "cmdline", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	ssize_t n = read(fd, et->cmdline, sizeof et->cmdline - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	while (n > 0 && et->cmdline[n - 1] == '\0')
-		n--;
-	for (ssize_t i = 0; i < n; i++)
-		if (et->cmdline[i] == '\0')
-			et->cmdline[i] = ' ';
-	et->cmdline[n] = '\0';
-}
-
 static void notice(void *ctx, const char *msg)
 {
 	struct eng_target *et = ctx;
@@ -120,7 +94,7 @@ static void begin_window(struct eng_target *et)
 	et->win_samples = st->samples;
 	et->win_missed = st->missed;
 	et->win_ticks = st->ticks;
-	et->win_mono_ns = mono_now();
+	et->win_mono_ns = daemon_now_ns();
 	profile_reset_samples(et->p);
 	profile_set_start_ns(et->p, unix_now());
 	sampler_restart_clock(et->s);
@@ -172,9 +146,10 @@ static int eng_start(void *ctx, const struct daemon_target_spec *spec,
 		free_target(et);
 		return rc;
 	}
-	read_cmdline(et);
+	if (daemon_read_cmdline(target_procfd(et->t), et->cmdline, sizeof et->cmdline) < 0)
+		et->cmdline[0] = '\0';
 	begin_window(et);
-	et->due_ns = mono_now() + et->period_ns;
+	et->due_ns = daemon_now_ns() + et->period_ns;
 	schedule(e, et);
 	*handle = et;
 	return LP_OK;
@@ -208,7 +183,7 @@ static void window_meta(struct eng_target *et, profile *q)
 	profile_set_meta(q, "command", "daemon");
 	set_meta_u64(q, "samples", st->samples - et->win_samples);
 	set_meta_u64(q, "missed", st->missed - et->win_missed);
-	set_meta_u64(q, "duration_ns", mono_now() - et->win_mono_ns);
+	set_meta_u64(q, "duration_ns", daemon_now_ns() - et->win_mono_ns);
 	/* per-coroutine task counts are samples per period */
 	set_meta_u64(q, "ticks", st->ticks - et->win_ticks + st->missed - et->win_missed);
 }
@@ -316,7 +291,7 @@ static int64_t eng_run(void *ctx, uint64_t now)
 				daemon_log(DAEMON_LOG_WARN, "%s", err.msg);
 			et->due_ns += (late + 1) * et->period_ns;
 			schedule(e, et);
-			now = mono_now();
+			now = daemon_now_ns();
 		}
 		int64_t left = et->wake_ns > now ? (int64_t)(et->wake_ns - now) : 0;
 		if (next < 0 || left < next)
@@ -408,7 +383,7 @@ int daemon_engine_backend(struct daemon_backend *be, lp_error *err)
 		free(e);
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	}
-	e->rng = mono_now() | 1;
+	e->rng = daemon_now_ns() | 1;
 	memset(be, 0, sizeof *be);
 	be->ctx = e;
 	be->start = list_start;

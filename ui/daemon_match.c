@@ -161,18 +161,26 @@ static const char *view_exe(struct proc_view *v)
 	return v->have_exe > 0 ? v->exe : NULL;
 }
 
+ssize_t daemon_read_cmdline(int procfd, char *buf, size_t len)
+{
+	ssize_t n = read_small(procfd, "cmdline", buf, len);
+	if (n <= 0)
+		return n;
+	/* arguments are NUL-separated: join them with spaces */
+	while (n > 0 && buf[n - 1] == '\0')
+		n--;
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[n] = '\0';
+	return n;
+}
+
 static const char *view_cmdline(struct proc_view *v)
 {
-	if (!v->have_cmdline) {
-		ssize_t n = read_small(v->dirfd, "cmdline", v->cmdline, sizeof v->cmdline);
-		v->have_cmdline = n > 0 ? 1 : -1;
-		/* arguments are NUL-separated: join them with spaces */
-		while (n > 0 && v->cmdline[n - 1] == '\0')
-			n--;
-		for (ssize_t i = 0; i < n; i++)
-			if (v->cmdline[i] == '\0')
-				v->cmdline[i] = ' ';
-	}
+	if (!v->have_cmdline)
+		v->have_cmdline = daemon_read_cmdline(v->dirfd, v->cmdline,
+						      sizeof v->cmdline) > 0 ? 1 : -1;
 	return v->have_cmdline > 0 ? v->cmdline : NULL;
 }
 

@@ -56,6 +56,11 @@ int daemon_match_scan_cached(daemon_match_cache *c,
 int daemon_match_pid(const struct daemon_target_cfg *t, pid_t pid,
 		     struct daemon_match *m);
 
+/* The command line of the process whose /proc directory is procfd, its
+ * arguments joined by spaces, into buf (at most len - 1 bytes of it):
+ * its length, 0 for a kernel thread, -1 when it cannot be read. */
+ssize_t daemon_read_cmdline(int procfd, char *buf, size_t len);
+
 /* Pure matchers, for the tests: a glob on an executable path (on its base
  * name unless the glob holds '/'); a glob or substring on a command line;
  * a cgroup file's text against a cgroup path. */

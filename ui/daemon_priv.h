@@ -56,7 +56,6 @@ struct daemon_state {
 /* daemon_log's levels (daemon.h), short */
 enum { LOG_ERR_ = DAEMON_LOG_ERR, LOG_WARN_ = DAEMON_LOG_WARN, LOG_INFO_ = DAEMON_LOG_INFO };
 
-uint64_t daemon_now_ns(void);
 struct daemon_target *daemon_find(struct daemon_state *d, pid_t pid);
 /* Starts profiling pid (section, or DAEMON_NO_SECTION with defaults). */
 int daemon_add(struct daemon_state *d, pid_t pid, uint64_t start_time,
