@@ -25,8 +25,6 @@
 #include "symbols.h"
 #include "target.h"
 
-#define CMDLINE_MAX DAEMON_MATCH_MAX_CMDLINE
-
 struct eng_target {
 	pid_t pid;
 	target *t;
@@ -40,7 +38,7 @@ struct eng_target {
 	/* the window: sampler figures when it began */
 	uint64_t win_samples, win_missed, win_ticks;
 	uint64_t win_mono_ns;
-	char cmdline[CMDLINE_MAX];
+	char cmdline[DAEMON_MATCH_MAX_CMDLINE];
 };
 
 struct engine {
@@ -220,9 +218,7 @@ static int eng_flush(void *ctx, void *handle, const char *path, lp_error *err)
 static int eng_snapshot(void *ctx, void *handle, profile *p, lp_error *err)
 {
 	struct eng_target *et = handle;
-	if (profile_total_samples(et->p) == 0)
-		return LP_OK;
-	if (profile_merge(p, et->p, -1) != LP_OK)
+	if (profile_total_samples(et->p) != 0 && profile_merge(p, et->p, -1) != LP_OK)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	window_meta(et, p);
 	return LP_OK;

@@ -331,3 +331,26 @@ uint64_t store_usage(const char *dir)
 	free(subs);
 	return total;
 }
+
+static const char *const counted[STORE_NCOUNTS] = {
+	"samples", "missed", "duration_ns", "ticks",
+};
+
+void store_counts_add(const profile *p, uint64_t sums[STORE_NCOUNTS])
+{
+	for (size_t k = 0; k < STORE_NCOUNTS; k++) {
+		const char *v = profile_meta(p, counted[k]);
+		if (v)
+			sums[k] += strtoull(v, NULL, 10);
+	}
+}
+
+void store_counts_set(profile *p, const uint64_t sums[STORE_NCOUNTS])
+{
+	for (size_t k = 0; k < STORE_NCOUNTS; k++) {
+		char buf[32];
+		snprintf(buf, sizeof buf, "%llu", (unsigned long long)sums[k]);
+		if (profile_meta(p, counted[k]))
+			profile_set_meta(p, counted[k], buf);
+	}
+}

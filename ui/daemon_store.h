@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "error.h"
+#include "profile.h"
 
 #define STORE_DIR_MODE 0750	/* the tree: the owner and its group only */
 #define STORE_WINDOW_NAME_LEN 23	/* "YYYYMMDDTHHMMSSZ.loupe" + NUL */
@@ -21,6 +22,14 @@ struct store_window {
 	time_t end;		/* last modification: when it was closed */
 	uint64_t size;
 };
+
+/* A window's own counts, in its metadata ("samples", "missed",
+ * "duration_ns", "ticks"): a merge of windows holds their sums.  Add each
+ * window's after reading it (its metadata then replaces the merge's),
+ * set the sums at the end (only the keys the merge holds). */
+#define STORE_NCOUNTS 4
+void store_counts_add(const profile *p, uint64_t sums[STORE_NCOUNTS]);
+void store_counts_set(profile *p, const uint64_t sums[STORE_NCOUNTS]);
 
 /* Creates dir (and missing parents) with STORE_DIR_MODE; an existing dir
  * must be a directory that other users cannot write. */

@@ -18,13 +18,25 @@ int daemon_collect(struct daemon_state *d, struct daemon_target *t,
 	int rc = store_list(t->dir, since, 0, &w, &n, err);
 	if (rc)
 		return rc;
+	uint64_t sums[STORE_NCOUNTS] = { 0 };
 	for (size_t i = 0; i < n && rc == LP_OK; i++) {
 		struct raw_read_info info;
 		rc = raw_read_file(w[i].path, p, &info, err);
+		if (rc == LP_OK)
+			store_counts_add(p, sums);
 	}
 	store_windows_free(w, n);
-	if (rc == LP_OK)
-		rc = d->be.snapshot(d->be.ctx, t->handle, p, err);
+	if (rc != LP_OK)
+		return rc;
+	/* the current window's counts, when the backend gives them: not
+	 * the last file's again */
+	uint64_t none[STORE_NCOUNTS] = { 0 };
+	store_counts_set(p, none);
+	rc = d->be.snapshot(d->be.ctx, t->handle, p, err);
+	if (rc == LP_OK) {
+		store_counts_add(p, sums);
+		store_counts_set(p, sums);
+	}
 	return rc;
 }
 

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -11,30 +10,6 @@
 #include "daemon_store.h"
 #include "formats/formats.h"
 #include "progress.h"
-
-/* A window's counts (loupe daemon's metadata) hold for that window: the
- * merge of several holds their sums. */
-static const char *const summed[] = { "samples", "missed", "duration_ns", "ticks" };
-#define NSUMMED (sizeof summed / sizeof summed[0])
-
-static void add_counts(const profile *p, uint64_t *sums)
-{
-	for (size_t k = 0; k < NSUMMED; k++) {
-		const char *v = profile_meta(p, summed[k]);
-		if (v)
-			sums[k] += strtoull(v, NULL, 10);
-	}
-}
-
-static void set_counts(profile *p, const uint64_t *sums)
-{
-	for (size_t k = 0; k < NSUMMED; k++) {
-		char buf[32];
-		snprintf(buf, sizeof buf, "%llu", (unsigned long long)sums[k]);
-		if (profile_meta(p, summed[k]))
-			profile_set_meta(p, summed[k], buf);
-	}
-}
 
 int report_input_read(const char *path, double since_s, profile *p,
 		      bool quiet, struct report_input *info, lp_error *err)
@@ -72,14 +47,14 @@ int report_input_read(const char *path, double since_s, profile *p,
 	uint64_t total = 0;
 	for (size_t i = 0; i < n; i++)
 		total += w[i].size;
-	uint64_t sums[NSUMMED] = { 0 };
+	uint64_t sums[STORE_NCOUNTS] = { 0 };
 	progress_init(&pg, "loupe report: reading", total, quiet);
 	for (size_t i = 0; i < n && rc == LP_OK; i++) {
 		rc = raw_read_file_progress(w[i].path, p, &ri, progress_update, &pg, err);
 		progress_next(&pg, w[i].size);
 		if (rc == LP_OK) {
 			info->files++;
-			add_counts(p, sums);
+			store_counts_add(p, sums);
 			if (ri.truncated) {
 				snprintf(truncated, sizeof truncated, "%s", w[i].path);
 				info->truncated = truncated;
@@ -87,7 +62,7 @@ int report_input_read(const char *path, double since_s, profile *p,
 		}
 	}
 	progress_end(&pg);
-	set_counts(p, sums);
+	store_counts_set(p, sums);
 	store_windows_free(w, n);
 	return rc;
 }
