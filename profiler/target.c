@@ -836,30 +836,31 @@ static int thread_seen(target *t, long tid, size_t old)
 	return LP_OK;
 }
 
+/* A failed open or read of /proc/PID/task: ENOENT there means the
+ * process is gone. */
+static int task_error(int errnum)
+{
+	return errnum == ENOENT ? LP_ENOPROC : classify(errnum);
+}
+
 int target_refresh_threads(target *t)
 {
 	/* The task directory stays open and is read again from its start:
 	 * two system calls a refresh instead of opendir's seven, which a
-	 * daemon sampling at 19 Hz paid on every other tick. */
+	 * daemon sampling at 19 Hz paid on every other tick.  When it
+	 * cannot be kept (out of descriptors), each refresh opens it. */
 	if (t->taskfd == 0) {
 		t->taskfd = openat(t->procfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (t->taskfd == 0)	/* never 0 once stdin is closed: kept */
 			t->taskfd = -1;
-		if (t->taskfd < 0 && (errno == ENOENT || errno == ESRCH))
-			return LP_ENOPROC;
-		if (t->taskfd < 0 && errno != EMFILE && errno != ENFILE)
-			return classify(errno);
 	}
 	int dfd = t->taskfd > 0 ? t->taskfd :
 		  openat(t->procfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return errno == ENOENT || errno == ESRCH ? LP_ENOPROC
-							 : classify(errno);
-	if (lseek(dfd, 0, SEEK_SET) != 0) {
+	if (dfd < 0 || lseek(dfd, 0, SEEK_SET) != 0) {
 		int e = errno;
-		if (dfd != t->taskfd)
+		if (dfd >= 0 && dfd != t->taskfd)
 			close(dfd);
-		return e == ENOENT || e == ESRCH ? LP_ENOPROC : classify(e);
+		return task_error(e);
 	}
 	target_poll(t);
 	for (size_t i = 0; i < t->nthreads; i++)
@@ -874,7 +875,7 @@ int target_refresh_threads(target *t)
 			continue;
 		if (n < 0) {
 			/* the process went away while being listed */
-			rc = errno == ENOENT || errno == ESRCH ? LP_ENOPROC : classify(errno);
+			rc = task_error(errno);
 			break;
 		}
 		if (n == 0)
