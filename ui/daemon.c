@@ -54,9 +54,38 @@ struct daemon_target *daemon_find(struct daemon_state *d, pid_t pid)
 	return NULL;
 }
 
+unsigned daemon_user_targets(const struct daemon_state *d, uid_t uid)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < d->nt; i++)
+		n += d->t[i].added_by == uid;
+	return n;
+}
+
+/* Finalizes the latest target that a user other than root added (by ctl
+ * add, or through a section of theirs).  false when there is none. */
+static bool evict_user_target(struct daemon_state *d)
+{
+	for (size_t i = d->nt; i-- > 0; )
+		if (d->t[i].added_by != 0) {
+			daemon_log(LOG_WARN_, "max_targets = %u reached: user %u's PID %d gives its slot to root's target",
+				   d->cfg.max_targets, (unsigned)d->t[i].added_by, (int)d->t[i].pid);
+			daemon_finalize(d, i, "its slot went to one of root's targets (max_targets)");
+			return true;
+		}
+	return false;
+}
+
 int daemon_add(struct daemon_state *d, pid_t pid, uint64_t start_time,
 	       size_t section, const char *name, uid_t by, lp_error *err)
 {
+	if (by != 0 && daemon_user_targets(d, by) >= d->cfg.max_targets_per_user)
+		return lp_error_set(err, LP_EINVAL, "user %u already has max_targets_per_user = %u processes profiled: remove one first",
+				    (unsigned)by, d->cfg.max_targets_per_user);
+	/* root's targets (the config's, root's ctl add) take the slot of a
+	 * user's when all are taken: users cannot crowd them out */
+	if (d->nt >= d->cfg.max_targets && by == 0)
+		evict_user_target(d);
 	if (d->nt >= d->cfg.max_targets)
 		return lp_error_set(err, LP_EINVAL, "already profiling max_targets = %u processes: remove one first or raise max_targets",
 				    d->cfg.max_targets);
@@ -147,6 +176,14 @@ static struct daemon_target *covered_by(struct daemon_state *d, pid_t pid,
 /* New matching processes are started; config targets whose process is gone
  * or no longer matches (after a reload) are finalized, as are gone ctl
  * targets. */
+static bool daemon_user_targets_any(const struct daemon_state *d)
+{
+	for (size_t i = 0; i < d->nt; i++)
+		if (d->t[i].added_by != 0)
+			return true;
+	return false;
+}
+
 static void scan(struct daemon_state *d)
 {
 	struct daemon_match *m;
@@ -169,18 +206,24 @@ static void scan(struct daemon_state *d)
 			continue;	/* PID reused: the old one finalizes below */
 		if (covered_by(d, m[k].pid, NULL))
 			continue;	/* a worker of a --subprocesses target */
-		if (d->nt >= d->cfg.max_targets) {
+		const struct daemon_target_cfg *sec = &d->cfg.targets[m[k].target];
+		/* a user's section stops at the user's quota, silently (it
+		 * is theirs to see in ctl status) */
+		if (sec->owner != 0 && daemon_user_targets(d, sec->owner) >= d->cfg.max_targets_per_user)
+			continue;
+		if (d->nt >= d->cfg.max_targets && (sec->owner != 0 || !daemon_user_targets_any(d))) {
 			if (!d->warned_full)
 				daemon_log(LOG_WARN_, "max_targets = %u reached: PID %d (%s) and others not profiled",
 					   d->cfg.max_targets, (int)m[k].pid, m[k].comm);
 			d->warned_full = true;
 			continue;
 		}
-		const struct daemon_target_cfg *sec = &d->cfg.targets[m[k].target];
 		if (sec->runtime) {
 			struct ctl_peer owner = { .pid = -1, .uid = sec->owner, .gid = sec->owner_gid };
 			char why[256];
-			if (ctl_peer_may_act(&owner, m[k].pid, why, sizeof why) != 0)
+			uint64_t st;
+			if (ctl_peer_check(&owner, m[k].pid, &st, why, sizeof why) != 0 ||
+			    st != m[k].start_time)
 				continue;
 		}
 		if (daemon_add(d, m[k].pid, m[k].start_time, m[k].target, sec->name, sec->owner, &err) == LP_OK)
@@ -379,7 +422,12 @@ int daemon_new(struct daemon_state **out, const char *config_path,
 	rc = store_init(d->cfg.dir, err);
 	if (rc)
 		goto fail;
-	rc = ctl_server_new(&d->ctl, d->cfg.socket, d->cfg.socket_mode, daemon_ctl_handle, d, err);
+	unsigned mode;
+	gid_t gid;
+	rc = daemon_socket_access(&d->cfg, &mode, &gid, err);
+	if (rc)
+		goto fail;
+	rc = ctl_server_new(&d->ctl, d->cfg.socket, mode, gid, daemon_ctl_handle, d, err);
 	if (rc)
 		goto fail;
 	if (d->cfg.http) {

@@ -22,7 +22,8 @@ struct daemon_target {
 	uint64_t start_time;	/* /proc/PID/stat: with pid, the process */
 	size_t section;		/* config target index or DAEMON_NO_SECTION */
 	char name[DAEMON_TARGET_NAME_MAX + 1];
-	uid_t added_by;		/* ctl add: who asked */
+	uid_t added_by;		/* who asked: 0 for the config's and root's,
+				 * else the user of a ctl add or section */
 	char *dir;		/* DIR/<name>-<pid> */
 	void *handle;		/* the backend's */
 	double rate, rate_cfg;	/* now, and as configured */
@@ -60,6 +61,9 @@ struct daemon_target *daemon_find(struct daemon_state *d, pid_t pid);
 /* Starts profiling pid (section, or DAEMON_NO_SECTION with defaults). */
 int daemon_add(struct daemon_state *d, pid_t pid, uint64_t start_time,
 	       size_t section, const char *name, uid_t by, lp_error *err);
+/* How many targets uid (other than root) has: added by its ctl add, or
+ * matched by its ctl add --match sections. */
+unsigned daemon_user_targets(const struct daemon_state *d, uid_t uid);
 /* Writes its last window, stops it, forgets it. */
 void daemon_finalize(struct daemon_state *d, size_t i, const char *why);
 /* Reads the config again; on error keeps the old one. */

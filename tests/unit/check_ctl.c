@@ -180,7 +180,7 @@ static void fixture_up(struct fixture *fx)
 	unit_tmpdir_make(fx->dir, sizeof fx->dir, "loupe-ctl");
 	snprintf(fx->path, sizeof fx->path, "%s/run/ctl.sock", fx->dir);
 	lp_error err = { 0 };
-	ck_assert_msg(ctl_server_new(&fx->srv, fx->path, 0600, handler, NULL, &err) == LP_OK, "%s", err.msg);
+	ck_assert_msg(ctl_server_new(&fx->srv, fx->path, 0600, (gid_t)-1, handler, NULL, &err) == LP_OK, "%s", err.msg);
 }
 
 static void fixture_down(struct fixture *fx)
@@ -475,7 +475,7 @@ START_TEST(test_socket_in_use)
 	fixture_up(&fx);
 	ctl_server *second;
 	lp_error err = { 0 };
-	ck_assert_int_ne(ctl_server_new(&second, fx.path, 0600, handler, NULL, &err), LP_OK);
+	ck_assert_int_ne(ctl_server_new(&second, fx.path, 0600, (gid_t)-1, handler, NULL, &err), LP_OK);
 	ck_assert(strstr(err.msg, "already listens"));
 	/* a stale socket (its daemon died) is replaced */
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -486,13 +486,13 @@ START_TEST(test_socket_in_use)
 	memcpy(sa.sun_path, stale, strlen(stale) + 1);
 	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
 	close(fd);
-	ck_assert_int_eq(ctl_server_new(&second, stale, 0600, handler, NULL, &err), LP_OK);
+	ck_assert_int_eq(ctl_server_new(&second, stale, 0600, (gid_t)-1, handler, NULL, &err), LP_OK);
 	ctl_server_free(second);
 	/* not a socket */
 	char notsock[160];
 	snprintf(notsock, sizeof notsock, "%s/file", fx.dir);
 	close(open(notsock, O_CREAT | O_WRONLY, 0600));
-	ck_assert_int_ne(ctl_server_new(&second, notsock, 0600, handler, NULL, &err), LP_OK);
+	ck_assert_int_ne(ctl_server_new(&second, notsock, 0600, (gid_t)-1, handler, NULL, &err), LP_OK);
 	ck_assert(strstr(err.msg, "not a socket"));
 	fixture_down(&fx);
 }

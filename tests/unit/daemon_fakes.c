@@ -59,7 +59,7 @@ static int run_ctl(const char *path)
 {
 	ctl_server *s;
 	lp_error err = { 0 };
-	if (ctl_server_new(&s, path, 0666, ctl_handler_fn, NULL, &err)) {
+	if (ctl_server_new(&s, path, 0666, (gid_t)-1, ctl_handler_fn, NULL, &err)) {
 		fprintf(stderr, "daemon_fakes: %s\n", err.msg);
 		return 1;
 	}
