@@ -443,7 +443,7 @@ class Daemon(unittest.TestCase):
                              stdout=subprocess.DEVNULL, stderr=self.log)
         self.addCleanup(lambda: d.poll() is None and (d.kill(), d.wait()))
         self.assertTrue(self.wait_listed_when_up(d, t.pid), self.read_log())
-        bits = {"CAP_DAC_READ_SEARCH": 2, "CAP_SYS_PTRACE": 19, "CAP_PERFMON": 38,
+        bits = {"CAP_CHOWN": 0, "CAP_DAC_READ_SEARCH": 2, "CAP_SYS_PTRACE": 19, "CAP_PERFMON": 38,
                 "CAP_SYS_ADMIN": 21, "CAP_BPF": 39}
         with open("/proc/%d/status" % d.pid) as f:
             bnd = int(re.search(r"(?m)^CapBnd:\s+([0-9a-f]+)$", f.read()).group(1), 16)
