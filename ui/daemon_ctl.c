@@ -33,7 +33,7 @@ static int parse_pid(const char *s, pid_t *pid)
 /* The PID argument of a command, checked against the peer, and the start
  * time of the process that was checked (with the PID, which process it
  * is); false after replying with the error. */
-static bool pid_arg_st(const struct ctl_peer *peer, const struct ctl_request *req,
+static bool pid_arg(const struct ctl_peer *peer, const struct ctl_request *req,
 		       struct ctl_reply *r, pid_t *pid, uint64_t *start_time)
 {
 	if (req->argc < 2 || parse_pid(req->argv[1], pid)) {
@@ -47,13 +47,6 @@ static bool pid_arg_st(const struct ctl_peer *peer, const struct ctl_request *re
 		return false;
 	}
 	return true;
-}
-
-static bool pid_arg(const struct ctl_peer *peer, const struct ctl_request *req,
-		    struct ctl_reply *r, pid_t *pid)
-{
-	uint64_t st;
-	return pid_arg_st(peer, req, r, pid, &st);
 }
 
 /* The daemon's target that is the checked process: the one with its PID
@@ -209,7 +202,7 @@ static void cmd_add(struct daemon_state *d, const struct ctl_peer *peer,
 	}
 	pid_t pid;
 	uint64_t checked;
-	if (!pid_arg_st(peer, req, r, &pid, &checked))
+	if (!pid_arg(peer, req, r, &pid, &checked))
 		return;
 	if (req->argc > 2) {
 		ctl_reply_text(r, 2, "unexpected argument '%s': loupe ctl add PID", req->argv[2]);
@@ -243,7 +236,7 @@ static void cmd_remove(struct daemon_state *d, const struct ctl_peer *peer,
 	}
 	pid_t pid;
 	uint64_t checked;
-	if (!pid_arg_st(peer, req, r, &pid, &checked))
+	if (!pid_arg(peer, req, r, &pid, &checked))
 		return;
 	struct daemon_target *t = checked_target(d, pid, checked);
 	if (!t) {
@@ -263,7 +256,7 @@ static void cmd_snapshot(struct daemon_state *d, const struct ctl_peer *peer,
 {
 	pid_t pid;
 	uint64_t checked;
-	if (!pid_arg_st(peer, req, r, &pid, &checked))
+	if (!pid_arg(peer, req, r, &pid, &checked))
 		return;
 	double since = 0;
 	enum output_format f = FORMAT_COLLAPSED;
@@ -307,7 +300,7 @@ static void cmd_dump(struct daemon_state *d, const struct ctl_peer *peer,
 {
 	pid_t pid;
 	uint64_t checked;
-	if (!pid_arg_st(peer, req, r, &pid, &checked))
+	if (!pid_arg(peer, req, r, &pid, &checked))
 		return;
 	bool tasks = req->argc > 2 && strcmp(req->argv[2], "--tasks") == 0;
 	struct daemon_target *t = checked_target(d, pid, checked);
@@ -355,7 +348,8 @@ static void cmd_trace(struct daemon_state *d, const struct ctl_peer *peer,
 		      const struct ctl_request *req, struct ctl_reply *r)
 {
 	pid_t pid;
-	if (!pid_arg(peer, req, r, &pid))
+	uint64_t checked;
+	if (!pid_arg(peer, req, r, &pid, &checked))
 		return;
 	double dur = DAEMON_TRACE_DEFAULT_S, thr = DAEMON_TRACE_THRESHOLD_MS;
 	for (int i = 2; i < req->argc; i++) {
@@ -384,7 +378,7 @@ static void cmd_trace(struct daemon_state *d, const struct ctl_peer *peer,
 			return;
 		}
 	}
-	daemon_trace_start(d, peer, pid, dur, thr, r);
+	daemon_trace_start(d, peer, pid, checked, dur, thr, r);
 }
 
 void daemon_ctl_handle(void *ctx, const struct ctl_peer *peer,

@@ -79,11 +79,12 @@ void daemon_ctl_handle(void *ctx, const struct ctl_peer *peer,
 #define DAEMON_TRACE_DEFAULT_S CTL_TRACE_DEFAULT_S
 #define DAEMON_TRACE_MAX_S CTL_TRACE_MAX_S
 #define DAEMON_TRACE_THRESHOLD_MS 50.0	/* loupe trace's default */
-/* Starts tracing pid for duration_s and defers r, or replies an error
- * (busy, cannot start a thread). */
+/* Starts tracing pid (the process of start_time, as checked for peer)
+ * for duration_s and defers r, or replies an error (busy, cannot start a
+ * thread). */
 void daemon_trace_start(struct daemon_state *d, const struct ctl_peer *peer,
-			pid_t pid, double duration_s, double threshold_ms,
-			struct ctl_reply *r);
+			pid_t pid, uint64_t start_time, double duration_s,
+			double threshold_ms, struct ctl_reply *r);
 /* For the loop's poll: readable when a trace ended (-1: no trace yet). */
 int daemon_trace_fd(const struct daemon_state *d);
 /* Answers the traces that ended; stops those whose client left. */

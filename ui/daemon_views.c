@@ -128,7 +128,11 @@ char *daemon_status_text(struct daemon_state *d, const struct ctl_peer *peer)
 	for (size_t i = 0; i < d->nt; i++) {
 		struct daemon_target *t = &d->t[i];
 		char why[256];
-		if (!all && ctl_peer_may_act(peer, t->pid, why, sizeof why) != 0) {
+		uint64_t st;
+		/* the process checked must be the target, not a reuse of
+		 * its PID */
+		if (!all && (ctl_peer_check(peer, t->pid, &st, why, sizeof why) != 0 ||
+			     st != t->start_time)) {
 			hidden++;
 			continue;
 		}
