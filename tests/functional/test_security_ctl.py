@@ -369,23 +369,23 @@ class CtlSecurity(unittest.TestCase):
     # -- connections --------------------------------------------------------
 
     SILENT = textwrap.dedent("""\
-        import socket, struct, sys, time
+        import select, socket, sys, time
         path, n = sys.argv[1], int(sys.argv[2])
-        held, busy = [], 0
+        held = []
         for _ in range(n):
             c = socket.socket(socket.AF_UNIX)
             c.connect(path)
             held.append(c)
-        time.sleep(0.5)
-        for c in held:  # the refused ones were answered and closed
-            c.setblocking(False)
-            try:
+        # the refused ones are answered "busy" and closed: wait for them
+        # (a deadline, not a sleep), the others stay silent
+        busy, deadline = set(), time.monotonic() + 4
+        while time.monotonic() < deadline and len(busy) < n - 4:
+            ready, _, _ = select.select([c for c in held if c not in busy], [], [], 0.1)
+            for c in ready:
                 buf = c.recv(4096)
                 if buf[:4] == b"LPCT" and buf[5] == 4 and b"busy" in buf:
-                    busy += 1
-            except BlockingIOError:
-                pass
-        print("ready %d busy" % busy, flush=True)
+                    busy.add(c)
+        print("ready %d busy" % len(busy), flush=True)
         time.sleep(120)
         """)
 
