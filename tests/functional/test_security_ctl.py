@@ -10,7 +10,8 @@ and 5), as ordinary users made with useradd and run through setpriv:
   ctl status lists only their own targets;
 - per-user limits: a user's 'add --match exe=sleep' with 8 sleeps does not
   keep root's configured target from being profiled; max_targets_per_user
-  and max_sections_per_user hold, and root's add --match still works;
+  and max_sections_per_user hold, and root's add --match still works
+  after a user used up their sections;
 - 16 silent connections from a user leave 20 ctl status of root answered,
   and a refused client gets a "busy" reply, not a broken pipe;
 - the socket's group and mode: 0600 without a loupe group (0660 with it),
@@ -364,6 +365,22 @@ class CtlSecurity(unittest.TestCase):
         self.assertIn("max_targets_per_user = 3", res.stderr)
         # root's own ctl add is not counted against anyone
         res = self.ctl("add", extra.pid)
+        self.assertEqual(res.returncode, 0, res.stderr)
+
+    def test_users_sections_leave_root_room(self):
+        # defaults: a user adds sections until refused, root still adds
+        self.configure()
+        self.start_daemon()
+        self.open_socket()
+        added = 0
+        for i in range(70):
+            res = self.ctl_as("ctlsec-a", "add", "--match", "exe=sleep", "cmdline=%s-%d" % (self.tag, i))
+            if res.returncode != 0:
+                self.assertIn("max_sections_per_user = 4", res.stderr)
+                break
+            added += 1
+        self.assertEqual(added, 4)
+        res = self.ctl("add", "--match", "exe=sleep", "cmdline=%s-root" % self.tag)
         self.assertEqual(res.returncode, 0, res.stderr)
 
     # -- connections --------------------------------------------------------
