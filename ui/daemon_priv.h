@@ -23,7 +23,9 @@ struct daemon_target {
 	size_t section;		/* config target index or DAEMON_NO_SECTION */
 	char name[DAEMON_TARGET_NAME_MAX + 1];
 	uid_t added_by;		/* ctl add: who asked */
-	char *dir;		/* DIR/<name>-<pid> */
+	char *dir;		/* DIR/<name>-<pid>-<start_time> */
+	const char *dname;	/* its last component, in dir: the store's
+				 * name for it */
 	void *handle;		/* the backend's */
 	double rate, rate_cfg;	/* now, and as configured */
 	time_t window_start;	/* wall clock, names the window file */
@@ -38,6 +40,7 @@ struct daemon_state {
 	struct daemon_config cfg;
 	struct daemon_backend be;
 	struct daemon_match_cache *match_cache;
+	struct store *store;	/* cfg.dir, opened at start */
 	ctl_server *ctl;
 	daemon_http *http;
 	struct daemon_target *t;

@@ -15,7 +15,7 @@ int daemon_collect(struct daemon_state *d, struct daemon_target *t,
 {
 	struct store_window *w;
 	size_t n;
-	int rc = store_list(t->dir, since, 0, &w, &n, err);
+	int rc = store_list_target(d->store, t->dname, since, 0, &w, &n, err);
 	if (rc)
 		return rc;
 	uint64_t sums[STORE_NCOUNTS] = { 0 };
@@ -118,7 +118,7 @@ char *daemon_status_text(struct daemon_state *d, const struct ctl_peer *peer)
 	cat(&s, &len, "loupe daemon: %zu of at most %u targets, CPU %.2f%% (max_cpu %.2f%%), RSS %.1f MiB, "
 		"windows %.0f s, disk %.1f MiB in %s\n",
 	    d->nt, d->cfg.max_targets, d->cpu_pct, d->cfg.max_cpu, rss / 1048576.0,
-	    d->cfg.window_s, store_usage(d->cfg.dir) / 1048576.0, d->cfg.dir);
+	    d->cfg.window_s, store_usage(d->store) / 1048576.0, d->cfg.dir);
 	if (d->rate_scale < 1)
 		cat(&s, &len, "rates lowered to %.0f%% of the configured ones to stay under max_cpu\n",
 		    100 * d->rate_scale);
