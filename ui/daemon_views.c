@@ -122,6 +122,9 @@ char *daemon_status_text(struct daemon_state *d, const struct ctl_peer *peer)
 	if (d->rate_scale < 1)
 		cat(&s, &len, "rates lowered to %.0f%% of the configured ones to stay under max_cpu\n",
 		    100 * d->rate_scale);
+	if (store_errors(d->store))
+		cat(&s, &len, "store: %llu windows or directories refused or not written (the log says why)\n",
+		    (unsigned long long)store_errors(d->store));
 	cat(&s, &len, "%8s  %-16s  %8s  %10s  %8s  %7s  %-16s  %s\n", "PID", "TARGET", "RATE", "SAMPLES",
 	    "MISSED", "WINDOWS", "COMMAND", "RUNTIME");
 	size_t hidden = 0;
@@ -178,8 +181,12 @@ char *daemon_metrics(void *ctx)
 		"loupe_daemon_rate_scale %.4f\n"
 		"# HELP loupe_targets Processes profiled.\n"
 		"# TYPE loupe_targets gauge\n"
-		"loupe_targets %zu\n",
-	    cpu_s, (unsigned long long)rss, d->rate_scale, d->nt);
+		"loupe_targets %zu\n"
+		"# HELP loupe_store_errors_total Windows and directories the store refused or failed to write (a link planted in it, a full disk).\n"
+		"# TYPE loupe_store_errors_total counter\n"
+		"loupe_store_errors_total %llu\n",
+	    cpu_s, (unsigned long long)rss, d->rate_scale, d->nt,
+	    (unsigned long long)store_errors(d->store));
 	static const char *const names[3] = { "loupe_samples_total", "loupe_missed_total", "loupe_rate_hz" };
 	static const char *const help[3] = {
 		"counter Samples taken per target.", "counter Sampling deadlines missed per target.",

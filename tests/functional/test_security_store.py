@@ -11,7 +11,8 @@ points 6 and 7), on real processes and a real loupe daemon:
   link: the daemon starts, refuses that target's directory, logs it, and
   the victim is untouched;
 - a link put in place of a target's directory after the daemon made it:
-  the next windows are refused and logged, nothing is written through it,
+  the next windows are refused, logged and counted (ctl status), nothing
+  is written through it,
   retention deletes nothing behind it, the daemon goes on;
 - PID reuse: a target that exits and another program given the same PID
   (through /proc/sys/kernel/ns_last_pid) land in two directories, report
@@ -310,6 +311,7 @@ class StoreSecurity(unittest.TestCase):
             time.sleep(0.1)
         self.assertGreaterEqual(self.read_log().count("symbolic link"), n + 2)
         self.assertTrue(self.wait_listed(t.pid, True, 1), "the target was dropped")
+        self.assertRegex(self.ctl("status").stdout, r"(?m)^store: [1-9]\d* windows or directories refused")
         res = self.ctl("snapshot", str(t.pid), "--format", "collapsed")
         self.assertNotEqual(res.returncode, 0)  # its windows cannot be listed
         self.assertIn("symbolic link", res.stdout + res.stderr)
