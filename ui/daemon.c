@@ -235,6 +235,9 @@ static void retain(struct daemon_state *d)
 		daemon_log(LOG_INFO_, "retention: removed %u windows (%llu bytes), %u kept (%llu bytes)",
 			   r.removed, (unsigned long long)r.removed_bytes, r.kept,
 			   (unsigned long long)r.kept_bytes);
+	if (r.temporaries)
+		daemon_log(LOG_INFO_, "retention: removed %u temporaries of windows a killed daemon was writing",
+			   r.temporaries);
 	free(keep);
 }
 

@@ -330,11 +330,31 @@ void store_windows_free(struct store_window *w, size_t n)
 	free(w);
 }
 
+/* Whether fname is a window's temporary ("<window>.tmp.<pid>"). */
+static bool is_temporary(const char *fname)
+{
+	size_t l = STORE_WINDOW_NAME_LEN - 1;
+	char win[STORE_WINDOW_NAME_LEN];
+	time_t start;
+	if (strlen(fname) <= l + 5 || strncmp(fname + l, ".tmp.", 5) != 0)
+		return false;
+	memcpy(win, fname, l);
+	win[l] = '\0';
+	if (store_window_start(win, &start) != 0)
+		return false;
+	for (const char *p = fname + l + 5; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return false;
+	return true;
+}
+
 /* Appends the windows of the directory open at fd (closed here), named
- * prefix in paths, to a growing array. */
+ * prefix in paths, to a growing array.  With sweep (a time), removes the
+ * temporaries last written before it: a window is written in one go, so
+ * an old one was left by a daemon killed while writing. */
 static int collect(int fd, const char *prefix, size_t target, time_t since,
 		   time_t until, struct store_window **w, size_t *n, size_t *cap,
-		   lp_error *err)
+		   time_t sweep, unsigned *swept, lp_error *err)
 {
 	DIR *d = fdopendir(fd);
 	if (!d) {
@@ -346,11 +366,17 @@ static int collect(int fd, const char *prefix, size_t target, time_t since,
 	int rc = LP_OK;
 	for (unsigned seen = 0; (de = readdir(d)) && seen < STORE_MAX_WINDOWS; seen++) {
 		time_t start;
+		struct stat st;
+		if (sweep && is_temporary(de->d_name) &&
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    st.st_mtime < sweep && unlinkat(dirfd(d), de->d_name, 0) == 0) {
+			(*swept)++;
+			continue;
+		}
 		if (store_window_start(de->d_name, &start) != 0)
 			continue;
 		/* a window is a regular file: a link is never read nor
 		 * counted */
-		struct stat st;
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
 		    !S_ISREG(st.st_mode))
 			continue;
@@ -405,7 +431,7 @@ static int list_fd(int fd, const char *prefix, time_t since, time_t until,
 	size_t cap = 0;
 	*out = NULL;
 	*n = 0;
-	int rc = collect(fd, prefix, 0, since, until, out, n, &cap, err);
+	int rc = collect(fd, prefix, 0, since, until, out, n, &cap, 0, NULL, err);
 	if (rc) {
 		store_windows_free(*out, *n);
 		*out = NULL;
@@ -444,9 +470,10 @@ int store_list_target(store *s, const char *target, time_t since,
 }
 
 /* Every window of every target directory of ours in the store; *subdirs:
- * their names (a window's target indexes them). */
+ * their names (a window's target indexes them).  sweep: as collect's. */
 static int collect_all(store *s, struct store_window **w, size_t *n,
-		       char ***subdirs, size_t *nsub, lp_error *err)
+		       char ***subdirs, size_t *nsub, time_t sweep,
+		       unsigned *swept, lp_error *err)
 {
 	size_t cap = 0, subcap = 0;
 	*w = NULL;
@@ -498,7 +525,7 @@ static int collect_all(store *s, struct store_window **w, size_t *n,
 			subcap = nc;
 		}
 		(*subdirs)[(*nsub)++] = sub;
-		rc = collect(sfd, prefix, *nsub - 1, 0, 0, w, n, &cap, err);
+		rc = collect(sfd, prefix, *nsub - 1, 0, 0, w, n, &cap, sweep, swept, err);
 		free(prefix);
 		if (rc)
 			break;
@@ -541,7 +568,9 @@ int store_retain(store *s, time_t now, double max_age_s, uint64_t max_bytes,
 	struct store_window *w;
 	size_t n, nsub;
 	char **subs;
-	int rc = collect_all(s, &w, &n, &subs, &nsub, err);
+	/* temporaries older than a minute are of a killed daemon (this one
+	 * writes windows in the loop that runs retention) */
+	int rc = collect_all(s, &w, &n, &subs, &nsub, now - STORE_TMP_STALE_S, &res.temporaries, err);
 	if (rc == LP_OK) {
 		if (n)
 			qsort(w, n, sizeof *w, cmp_end);
@@ -583,7 +612,7 @@ uint64_t store_usage(store *s)
 	size_t n, nsub;
 	char **subs;
 	uint64_t total = 0;
-	if (collect_all(s, &w, &n, &subs, &nsub, NULL) == LP_OK)
+	if (collect_all(s, &w, &n, &subs, &nsub, 0, NULL, NULL) == LP_OK)
 		for (size_t i = 0; i < n; i++)
 			total += w[i].size;
 	store_windows_free(w, n);

@@ -26,6 +26,8 @@
 #define STORE_WINDOW_NAME_LEN 23	/* "YYYYMMDDTHHMMSSZ.loupe" + NUL */
 #define STORE_TARGET_NAME_MAX 128	/* "<name>-<pid>-<start>" + NUL */
 #define STORE_MAX_WINDOWS (1u << 20)	/* files looked at in one listing */
+#define STORE_TMP_STALE_S 60	/* a window's temporary older than this was
+				 * left by a killed daemon */
 
 struct store_window {
 	char *path;
@@ -113,12 +115,14 @@ struct store_retention {
 	uint64_t removed_bytes;
 	uint64_t kept_bytes;	/* what the tree holds after */
 	unsigned kept;
+	unsigned temporaries;	/* stale ones removed */
 };
 /* Deletes windows that ended more than max_age_s before now (0: no age
  * limit), then the oldest windows across all targets until the total is
  * at most max_bytes (0: no size limit); removes target directories left
  * empty, except those named in keep (the live targets': names or paths,
- * by their last component).  Only directories of ours are looked in
+ * by their last component).  Also removes the windows' temporaries left
+ * by a killed daemon (last written STORE_TMP_STALE_S before now).  Only directories of ours are looked in
  * (others' in a sticky DIR are theirs).  r may be NULL. */
 int store_retain(store *s, time_t now, double max_age_s, uint64_t max_bytes,
 		 const char *const *keep, size_t nkeep,

@@ -337,6 +337,27 @@ START_TEST(test_retention)
 	/* no limits: nothing goes */
 	ck_assert_int_eq(store_retain(s, now, 0, 0, keep, 2, &r, &err), LP_OK);
 	ck_assert_uint_eq(r.removed, 0);
+	ck_assert_uint_eq(r.temporaries, 0);
+	/* a killed daemon's temporaries go once a minute old; a fresh one
+	 * (being written) and other names stay */
+	static const char *const tmps[] = {
+		"20261125T221500Z.loupe.tmp.123", "20261125T221600Z.loupe.tmp.1",
+		"notes.tmp.5", "20261125T221500Z.loupe.tmp.x",
+	};
+	char path[400];
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(path, sizeof path, "%s/%s", a, tmps[i]);
+		close(open(path, O_CREAT | O_WRONLY, 0600));
+		time_t when = i == 1 ? now - 10 : now - 3600;
+		struct timespec ts[2] = { { when, 0 }, { when, 0 } };
+		ck_assert_int_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+	}
+	ck_assert_int_eq(store_retain(s, now, 0, 0, keep, 2, &r, &err), LP_OK);
+	ck_assert_uint_eq(r.temporaries, 1);
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(path, sizeof path, "%s/%s", a, tmps[i]);
+		ck_assert_msg((access(path, F_OK) == 0) == (i != 0), "%s", tmps[i]);
+	}
 	free(a);
 	free(b);
 	free(gone);
