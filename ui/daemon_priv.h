@@ -23,10 +23,10 @@ struct daemon_target {
 	size_t section;		/* config target index or DAEMON_NO_SECTION */
 	char name[DAEMON_TARGET_NAME_MAX + 1];
 	uid_t added_by;		/* ctl add: who asked */
-	char *dir;		/* DIR/<name>-<pid>-<start_time> */
-	const char *dname;	/* its last component, in dir: the store's
-				 * name for it */
+	char *dir;		/* DIR/<name>-<pid> */
 	void *handle;		/* the backend's */
+	const char *dname;	/* dir's last component, the store's name for
+				 * it: <name>-<pid>-<start_time> */
 	double rate, rate_cfg;	/* now, and as configured */
 	time_t window_start;	/* wall clock, names the window file */
 	uint64_t window_end_ns;	/* monotonic: when to cut it */
