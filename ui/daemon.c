@@ -115,14 +115,16 @@ static void cut_window(struct daemon_state *d, struct daemon_target *t)
 		daemon_log(LOG_ERR_, "PID %d: %s", (int)t->pid, err.msg);
 	lp_error ferr = { 0 };
 	int rc = d->be.flush(d->be.ctx, t->handle, out, &ferr);
-	if (out && rc == LP_OK)
-		rc = store_window_commit(d->store, &f, &ferr);
-	else if (out)
+	if (out && rc == LP_OK) {
+		if (store_window_commit(d->store, &f, &ferr) == LP_OK)
+			t->windows++;
+		else
+			daemon_log(LOG_ERR_, "PID %d: %s", (int)t->pid, ferr.msg);
+	} else if (out) {
 		store_window_abort(&f);
-	if (out && rc == LP_OK)
-		t->windows++;
-	else if (out && rc != LP_ENOTFOUND)
-		daemon_log(LOG_ERR_, "cannot write %s: %s", f.path, ferr.msg);
+		if (rc != LP_ENOTFOUND)
+			daemon_log(LOG_ERR_, "cannot write %s: %s", f.path, ferr.msg);
+	}
 	/* the next window's name is its start second: never the same as
 	 * this one's, which would replace it */
 	time_t now = time(NULL);
