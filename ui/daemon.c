@@ -105,11 +105,14 @@ int daemon_add(struct daemon_state *d, pid_t pid, uint64_t start_time,
 	t->rate = t->rate_cfg * d->rate_scale;
 	if (t->rate < DAEMON_MIN_RATE)
 		t->rate = DAEMON_MIN_RATE;
-	int rc = store_target_dir(d->cfg.dir, t->name, pid, &t->dir, err);
+	/* named by its start time too: a process that later gets the PID
+	 * is another directory */
+	int rc = store_target_dir(d->store, t->name, pid, start_time, &t->dir, err);
 	if (rc)
 		return rc;
+	t->dname = strrchr(t->dir, '/') + 1;
 	struct daemon_target_spec spec = {
-		.pid = pid, .name = t->name, .dir = t->dir, .rate = t->rate,
+		.pid = pid, .start_time = start_time, .name = t->name, .dir = t->dir, .rate = t->rate,
 		.mode = c ? c->mode : MODE_CPU,
 		.native = c && c->native, .tasks = c && c->tasks,
 		.subprocesses = c && c->subprocesses,
@@ -126,22 +129,31 @@ int daemon_add(struct daemon_state *d, pid_t pid, uint64_t start_time,
 	return LP_OK;
 }
 
-/* Cuts t's window into its file and begins the next. */
+/* Cuts t's window into its file and begins the next.  A file that cannot
+ * be made (a link planted in place of the directory, which the store
+ * refuses) is logged and counted (store_errors); its samples are dropped
+ * and sampling goes on. */
 static void cut_window(struct daemon_state *d, struct daemon_target *t)
 {
-	char name[STORE_WINDOW_NAME_LEN], *path = NULL;
-	store_window_name(t->window_start, name, sizeof name);
 	lp_error err = { 0 };
-	if (asprintf(&path, "%s/%s", t->dir, name) < 0) {
-		daemon_log(LOG_ERR_, "out of memory writing a window of PID %d", (int)t->pid);
-		return;
+	store_file f;
+	FILE *out = NULL;
+	if (store_window_open(d->store, t->dname, t->window_start, &f, &err) == LP_OK)
+		out = f.fp;
+	else
+		daemon_log(LOG_ERR_, "PID %d: %s", (int)t->pid, err.msg);
+	lp_error ferr = { 0 };
+	int rc = d->be.flush(d->be.ctx, t->handle, out, &ferr);
+	if (out && rc == LP_OK) {
+		if (store_window_commit(d->store, &f, &ferr) == LP_OK)
+			t->windows++;
+		else
+			daemon_log(LOG_ERR_, "PID %d: %s", (int)t->pid, ferr.msg);
+	} else if (out) {
+		store_window_abort(&f);
+		if (rc != LP_ENOTFOUND)
+			daemon_log(LOG_ERR_, "cannot write %s: %s", f.path, ferr.msg);
 	}
-	int rc = d->be.flush(d->be.ctx, t->handle, path, &err);
-	if (rc == LP_OK)
-		t->windows++;
-	else if (rc != LP_ENOTFOUND)
-		daemon_log(LOG_ERR_, "cannot write %s: %s", path, err.msg);
-	free(path);
 	/* the next window's name is its start second: never the same as
 	 * this one's, which would replace it */
 	time_t now = time(NULL);
@@ -261,13 +273,16 @@ static void retain(struct daemon_state *d)
 		keep[i] = d->t[i].dir;
 	struct store_retention r;
 	lp_error err = { 0 };
-	if (store_retain(d->cfg.dir, time(NULL), d->cfg.retention_age_s, d->cfg.retention_size,
+	if (store_retain(d->store, time(NULL), d->cfg.retention_age_s, d->cfg.retention_size,
 			 keep, d->nt, &r, &err))
 		daemon_log(LOG_ERR_, "retention: %s", err.msg);
 	else if (r.removed)
 		daemon_log(LOG_INFO_, "retention: removed %u windows (%llu bytes), %u kept (%llu bytes)",
 			   r.removed, (unsigned long long)r.removed_bytes, r.kept,
 			   (unsigned long long)r.kept_bytes);
+	if (r.temporaries)
+		daemon_log(LOG_INFO_, "retention: removed %u temporaries of windows a killed daemon was writing",
+			   r.temporaries);
 	free(keep);
 }
 
@@ -419,7 +434,7 @@ int daemon_new(struct daemon_state **out, const char *config_path,
 	rc = daemon_config_load(config_path, &d->cfg, err);
 	if (rc)
 		goto fail;
-	rc = store_init(d->cfg.dir, err);
+	rc = store_open(&d->store, d->cfg.dir, err);
 	if (rc)
 		goto fail;
 	unsigned mode;
@@ -448,6 +463,7 @@ int daemon_new(struct daemon_state **out, const char *config_path,
 	return LP_OK;
 fail:
 	ctl_server_free(d->ctl);
+	store_free(d->store);
 	daemon_match_cache_free(d->match_cache);
 	daemon_config_free(&d->cfg);
 	pthread_mutex_destroy(&d->lock);
@@ -554,6 +570,7 @@ void daemon_free(struct daemon_state *d)
 		daemon_finalize(d, d->nt - 1, "the daemon stops");
 	pthread_mutex_unlock(&d->lock);
 	ctl_server_free(d->ctl);
+	store_free(d->store);
 	daemon_match_cache_free(d->match_cache);
 	free(d->t);
 	daemon_config_free(&d->cfg);

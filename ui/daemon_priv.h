@@ -26,6 +26,8 @@ struct daemon_target {
 				 * else the user of a ctl add or section */
 	char *dir;		/* DIR/<name>-<pid> */
 	void *handle;		/* the backend's */
+	const char *dname;	/* dir's last component, the store's name for
+				 * it: <name>-<pid>-<start_time> */
 	double rate, rate_cfg;	/* now, and as configured */
 	time_t window_start;	/* wall clock, names the window file */
 	uint64_t window_end_ns;	/* monotonic: when to cut it */
@@ -39,6 +41,7 @@ struct daemon_state {
 	struct daemon_config cfg;
 	struct daemon_backend be;
 	struct daemon_match_cache *match_cache;
+	struct store *store;	/* cfg.dir, opened at start */
 	ctl_server *ctl;
 	daemon_http *http;
 	struct daemon_target *t;

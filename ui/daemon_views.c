@@ -15,7 +15,7 @@ int daemon_collect(struct daemon_state *d, struct daemon_target *t,
 {
 	struct store_window *w;
 	size_t n;
-	int rc = store_list(t->dir, since, 0, &w, &n, err);
+	int rc = store_list_target(d->store, t->dname, since, 0, &w, &n, err);
 	if (rc)
 		return rc;
 	uint64_t sums[STORE_NCOUNTS] = { 0 };
@@ -118,10 +118,13 @@ char *daemon_status_text(struct daemon_state *d, const struct ctl_peer *peer)
 	cat(&s, &len, "loupe daemon: %zu of at most %u targets, CPU %.2f%% (max_cpu %.2f%%), RSS %.1f MiB, "
 		"windows %.0f s, disk %.1f MiB in %s\n",
 	    d->nt, d->cfg.max_targets, d->cpu_pct, d->cfg.max_cpu, rss / 1048576.0,
-	    d->cfg.window_s, store_usage(d->cfg.dir) / 1048576.0, d->cfg.dir);
+	    d->cfg.window_s, store_usage(d->store) / 1048576.0, d->cfg.dir);
 	if (d->rate_scale < 1)
 		cat(&s, &len, "rates lowered to %.0f%% of the configured ones to stay under max_cpu\n",
 		    100 * d->rate_scale);
+	if (store_errors(d->store))
+		cat(&s, &len, "store: %llu windows or directories refused or not written (the log says why)\n",
+		    (unsigned long long)store_errors(d->store));
 	cat(&s, &len, "%8s  %-16s  %8s  %10s  %8s  %7s  %-16s  %s\n", "PID", "TARGET", "RATE", "SAMPLES",
 	    "MISSED", "WINDOWS", "COMMAND", "RUNTIME");
 	size_t hidden = 0;
@@ -182,8 +185,12 @@ char *daemon_metrics(void *ctx)
 		"loupe_daemon_rate_scale %.4f\n"
 		"# HELP loupe_targets Processes profiled.\n"
 		"# TYPE loupe_targets gauge\n"
-		"loupe_targets %zu\n",
-	    cpu_s, (unsigned long long)rss, d->rate_scale, d->nt);
+		"loupe_targets %zu\n"
+		"# HELP loupe_store_errors_total Windows and directories the store refused or failed to write (a link planted in it, a full disk).\n"
+		"# TYPE loupe_store_errors_total counter\n"
+		"loupe_store_errors_total %llu\n",
+	    cpu_s, (unsigned long long)rss, d->rate_scale, d->nt,
+	    (unsigned long long)store_errors(d->store));
 	static const char *const names[3] = { "loupe_samples_total", "loupe_missed_total", "loupe_rate_hz" };
 	static const char *const help[3] = {
 		"counter Samples taken per target.", "counter Sampling deadlines missed per target.",

@@ -12,6 +12,7 @@ root-owned target and served for their own.
 
 Run: LOUPE_BUILD=/path/to/build python3 tests/functional/test_daemon.py -v
 """
+import glob
 import os
 import re
 import shutil
@@ -33,6 +34,13 @@ NOBODY = 65534
 def skip(test, reason):
     sys.stderr.write("SKIP %s: %s\n" % (test.id(), reason))
     test.skipTest(reason)
+
+
+def target_dir(store, name, pid):
+    """The store's directory of pid: NAME-PID-START (START: the process's
+    start time, so a reused PID is another directory)."""
+    found = glob.glob(os.path.join(glob.escape(store), "%s-%d-*" % (name, pid)))
+    return found[0] if len(found) == 1 else os.path.join(store, "%s-%d-?" % (name, pid))
 
 
 def state(pid):
@@ -115,7 +123,7 @@ class Daemon(unittest.TestCase):
         return False
 
     def windows(self, pid):
-        d = os.path.join(self.store, "split-%d" % pid)
+        d = target_dir(self.store, "split", pid)
         if not os.path.isdir(d):
             return []
         return sorted(os.path.join(d, n) for n in os.listdir(d) if WINDOW_RE.match(n))
@@ -194,7 +202,7 @@ class Daemon(unittest.TestCase):
                 res = run_loupe("report", w)
                 self.assertEqual(res.returncode, 0, res.stderr)
                 self.assertNotIn("warning", res.stderr)
-            left = [n for n in os.listdir(os.path.join(self.store, "split-%d" % t.pid))
+            left = [n for n in os.listdir(target_dir(self.store, "split", t.pid))
                     if not WINDOW_RE.match(n)]
             self.assertEqual(left, [], "left in the store")
             self.assertIn(state(t.pid), "RS")
@@ -229,11 +237,20 @@ class Daemon(unittest.TestCase):
         self.assertGreater(total, 150, counts)
         self.assertAlmostEqual(counts["hot_three"] / total, truth, delta=0.1,
                                msg="%r, really %.3f" % (counts, truth))
-        # dump from the daemon: the stack now, as loupe dump prints it
-        res = self.ctl("dump", str(a.pid))
-        self.assertEqual(res.returncode, 0, res.stderr)
-        self.assertRegex(res.stdout, r"(?m)^Process %d: " % a.pid)
-        self.assertRegex(res.stdout, r"(?m)^    (hot_three|hot_one) \(.*daemon_split\.py:\d+\)$")
+        # dump from the daemon: the stack now, as loupe dump prints it;
+        # work() itself (between the calls, and timing them under
+        # LOUPE_SPLIT_LOG) is caught now and then: dumped again, within
+        # a deadline, until a hot function is
+        hot = r"(?m)^    (hot_three|hot_one) \(.*daemon_split\.py:\d+\)$"
+        deadline = time.monotonic() + 10
+        while True:
+            res = self.ctl("dump", str(a.pid))
+            self.assertEqual(res.returncode, 0, res.stderr)
+            self.assertRegex(res.stdout, r"(?m)^Process %d: " % a.pid)
+            self.assertRegex(res.stdout, r"(?m)^    (work|hot_three|hot_one) \(.*daemon_split\.py:\d+\)$")
+            if re.search(hot, res.stdout) or time.monotonic() > deadline:
+                break
+        self.assertRegex(res.stdout, hot)
         d.send_signal(signal.SIGTERM)
         self.assertEqual(d.wait(timeout=20), 0, self.read_log())
         wins = self.windows(a.pid)
@@ -348,17 +365,17 @@ class Daemon(unittest.TestCase):
             self.assertNotRegex(res.stdout, r"(?m)^ *%d  " % w, "a worker is a target of its own")
         d.send_signal(signal.SIGTERM)
         self.assertEqual(d.wait(timeout=20), 0, self.read_log())
-        wins = sorted(os.path.join(self.store, "pool-%d" % t.pid, n)
-                      for n in os.listdir(os.path.join(self.store, "pool-%d" % t.pid))
+        pdir = target_dir(self.store, "pool", t.pid)
+        wins = sorted(os.path.join(pdir, n) for n in os.listdir(pdir)
                       if WINDOW_RE.match(n))
         self.assertGreaterEqual(len(wins), 1)
-        res = run_loupe("report", os.path.join(self.store, "pool-%d" % t.pid))
+        res = run_loupe("report", pdir)
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assertIn("Processes: 5", res.stdout)
         for w in workers:
             self.assertRegex(res.stdout, r"(?m)^ +%d  " % w)
         self.assertIn("hot_three", res.stdout)
-        self.assertFalse(os.path.exists(os.path.join(self.store, "pool-%d" % workers[0])))
+        self.assertFalse(glob.glob(os.path.join(self.store, "pool-%d-*" % workers[0])))
 
     def test_cpu_cap_lowers_rates(self):
         self.configure(rate=1000)
@@ -455,7 +472,7 @@ class Daemon(unittest.TestCase):
         self.assertIn("daemon_split.py", res.stdout)
         d.send_signal(signal.SIGTERM)
         self.assertEqual(d.wait(timeout=20), 0, self.read_log())
-        res = run_loupe("report", os.path.join(self.store, "split-%d" % t.pid))
+        res = run_loupe("report", target_dir(self.store, "split", t.pid))
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assertIn("hot_three", res.stdout)
 
