@@ -88,6 +88,9 @@ void daemon_config_free(struct daemon_config *c)
 	free(c->dir);
 	free(c->socket);
 	free(c->http);
+	free(c->http_token_file);
+	free(c->http_tls_cert);
+	free(c->http_tls_key);
 	for (size_t i = 0; i < c->ntargets; i++) {
 		free(c->targets[i].pids);
 		free(c->targets[i].exe);
@@ -206,6 +209,7 @@ static int parse_pids(struct parser *ps, const char *v)
 static const char *const global_keys[] = {
 	"dir", "window", "retention_age", "retention_size", "max_cpu",
 	"max_targets", "max_snapshot", "socket", "socket_mode", "http",
+	"http_token_file", "http_open", "http_tls_cert", "http_tls_key",
 };
 static const char *const target_keys[] = {
 	"pid", "exe", "cmdline", "cgroup", "rate", "mode", "native", "tasks",
@@ -289,10 +293,30 @@ static int set_global(struct parser *ps, int k, const char *v)
 			c->http = NULL;
 			return 0;
 		}
-		if (daemon_parse_listen(v, host, sizeof host, &port))
-			return fail(ps, "invalid http '%s': expected ADDRESS:PORT such as 127.0.0.1:6060 or [::1]:6060, or off", v);
+		/* unix:PATH: a Unix socket (sun_path holds 108 bytes) */
+		bool unix_ok = strncmp(v, "unix:/", 6) == 0 && strlen(v + 5) < 108;
+		if (!unix_ok && daemon_parse_listen(v, host, sizeof host, &port))
+			return fail(ps, "invalid http '%s': expected ADDRESS:PORT such as 127.0.0.1:6060 or [::1]:6060, "
+				    "unix:/PATH, or off", v);
 		return set_str(&c->http, v) ? fail(ps, "out of memory") : 0;
 	}
+	case 10: /* http_token_file */
+	case 12: /* http_tls_cert */
+	case 13: /* http_tls_key */
+		if (v[0] != '/')
+			return fail(ps, "%s must be an absolute path, not '%s'", global_keys[k], v);
+		return set_str(k == 10 ? &c->http_token_file : k == 12 ? &c->http_tls_cert : &c->http_tls_key, v) ?
+		       fail(ps, "out of memory") : 0;
+	case 11: /* http_open */
+		if (strcmp(v, "no") == 0) {
+			c->http_open = false;
+			return 0;
+		}
+		if (strcmp(v, DAEMON_HTTP_OPEN_ACK) != 0)
+			return fail(ps, "http_open is '%s' or no: an endpoint without a token lets every local user "
+				    "read every profile", DAEMON_HTTP_OPEN_ACK);
+		c->http_open = true;
+		return 0;
 	}
 	return fail(ps, "internal: key %d", k);
 }

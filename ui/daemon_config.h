@@ -23,6 +23,9 @@
 #define DAEMON_CONFIG_MAX_TARGETS 1024
 #define DAEMON_CONFIG_MAX_PIDS 1024	/* per pid = line */
 #define DAEMON_TARGET_NAME_MAX 64
+/* What http_open must say for an HTTP endpoint without a token on a
+ * loopback address: that every local user may read every profile. */
+#define DAEMON_HTTP_OPEN_ACK "yes-any-local-user-may-read-all-profiles"
 
 /* One [target NAME] section.  A process matches when its PID is listed, or
  * (without pid) when every matcher given holds: exe, cmdline, cgroup. */
@@ -60,7 +63,10 @@ struct daemon_config {
 	char *socket;		/* control socket path */
 	unsigned socket_mode;	/* its mode, default 0666 (SO_PEERCRED
 				 * decides who may do what) */
-	char *http;		/* "ADDR:PORT" or NULL (off) */
+	char *http;		/* "ADDR:PORT", "unix:/PATH" or NULL (off) */
+	char *http_token_file;	/* bearer token, root's file; NULL: none */
+	bool http_open;		/* no token, acknowledged: DAEMON_HTTP_OPEN_ACK */
+	char *http_tls_cert, *http_tls_key;	/* PEM files or NULL */
 	struct daemon_target_cfg *targets;
 	size_t ntargets;
 };
