@@ -408,6 +408,17 @@ class HttpSecurity(unittest.TestCase):
         # the slow clients are still connected (the loop did not drop them
         # to make room), and still cost nothing
         self.assertGreaterEqual(daemon_sockets(dpid), base_socks + len(slow) - 1)
+        # SIGTERM with a profile request waiting and the slow clients on:
+        # the daemon exits 0 at once and the waiting client sees the close
+        waiting = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.addCleanup(waiting.close)
+        waiting.sendall(req)
+        self.assertEqual(get(port, "/metrics", self.token)[0], 200)
+        t0 = time.monotonic()
+        self.daemon.terminate()
+        self.assertEqual(self.daemon.wait(30), 0, self.read_log())
+        self.assertLess(time.monotonic() - t0, 10)
+        self.assertEqual(waiting.recv(100), b"")
 
     def test_many_clients(self):
         port = self.start("http = 127.0.0.1:0\nhttp_token_file = %s\n" % self.token_file)
