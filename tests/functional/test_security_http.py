@@ -29,7 +29,7 @@ import threading
 import time
 import unittest
 
-from harness import LOUPE, Target, script_path, target_path
+from harness import BUILD, LOUPE, Target, script_path, target_path
 from test_top import find_python
 
 USER = "httpsec%d" % (os.getpid() % 100000)
@@ -445,6 +445,29 @@ class HttpSecurity(unittest.TestCase):
                          % (self.id(), took, len(errors), sum(c != 200 for c in codes)))
         self.assertEqual(errors, [])
         self.assertEqual(codes, [200] * 1000)
+
+
+class LongRequest(unittest.TestCase):
+    """A profile longer than the 10 s inactivity timeout is answered: the
+    wait is the server's, not the client's silence (daemon_fakes: the
+    real endpoint over fake profiles)."""
+
+    def test_profile_longer_than_the_timeout(self):
+        fakes = os.path.join(BUILD, "tests", "unit", "daemon_fakes")
+        if not os.access(fakes, os.X_OK):
+            self.fail("tests/unit/daemon_fakes not built at " + fakes)
+        tmp = tempfile.mkdtemp(prefix="loupe-httpsec-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        token = "long-%s" % os.urandom(12).hex()
+        write_secret(os.path.join(tmp, "token"), token)
+        server = Target([fakes, "http", "127.0.0.1:0", os.path.join(tmp, "token")])
+        self.addCleanup(server.kill)
+        port = int([l for l in server.lines if l.startswith("port ")][0].split()[1])
+        t0 = time.monotonic()
+        code, _, body = get(port, "/debug/pprof/profile?seconds=11&pid=77", token, timeout=60)
+        self.assertEqual(code, 200, body)
+        self.assertGreaterEqual(time.monotonic() - t0, 11)
+        self.assertIn(b"hot_function", gzip.decompress(body))
 
 
 if __name__ == "__main__":
