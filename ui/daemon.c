@@ -338,6 +338,17 @@ static void cap_cpu(struct daemon_state *d, uint64_t now)
 	}
 }
 
+/* *now takes the running value *run (which is moved); whether they
+ * differed. */
+static bool keep_str(char **now, char **run)
+{
+	bool differ = (*now == NULL) != (*run == NULL) || (*now && strcmp(*now, *run) != 0);
+	free(*now);
+	*now = *run;
+	*run = NULL;
+	return differ;
+}
+
 int daemon_reload(struct daemon_state *d, lp_error *err)
 {
 	struct daemon_config c;
@@ -371,17 +382,15 @@ int daemon_reload(struct daemon_state *d, lp_error *err)
 		memset(rt, 0, sizeof *rt);	/* moved: not freed below */
 	}
 	/* the directory and the sockets stay as they are until a restart */
-	if (strcmp(c.dir, d->cfg.dir) != 0 || strcmp(c.socket, d->cfg.socket) != 0 ||
-	    (c.http == NULL) != (d->cfg.http == NULL) ||
-	    (c.http && strcmp(c.http, d->cfg.http) != 0))
-		daemon_log(LOG_WARN_, "reload: dir, socket and http take effect at the next start");
-	free(c.dir);
-	free(c.socket);
-	free(c.http);
-	c.dir = d->cfg.dir;
-	c.socket = d->cfg.socket;
-	c.http = d->cfg.http;
-	d->cfg.dir = d->cfg.socket = d->cfg.http = NULL;
+	bool moved = keep_str(&c.dir, &d->cfg.dir) | keep_str(&c.socket, &d->cfg.socket) |
+		     keep_str(&c.http, &d->cfg.http) |
+		     keep_str(&c.http_token_file, &d->cfg.http_token_file) |
+		     keep_str(&c.http_tls_cert, &d->cfg.http_tls_cert) |
+		     keep_str(&c.http_tls_key, &d->cfg.http_tls_key) |
+		     (c.http_open != d->cfg.http_open);
+	c.http_open = d->cfg.http_open;
+	if (moved)
+		daemon_log(LOG_WARN_, "reload: dir, socket and the http keys take effect at the next start");
 	/* targets keep their section by name; those whose section is gone
 	 * are finalized now */
 	for (size_t i = 0; i < d->nt; ) {
@@ -446,17 +455,26 @@ int daemon_new(struct daemon_state **out, const char *config_path,
 	if (rc)
 		goto fail;
 	if (d->cfg.http) {
-		struct daemon_http_ops ops = { .ctx = d, .metrics = daemon_metrics, .profile = daemon_pprof };
-		rc = daemon_http_start(&d->http, d->cfg.http, &ops, err);
+		struct daemon_http_ops ops = { .ctx = d, .metrics = daemon_metrics,
+					       .profile_begin = daemon_pprof_begin,
+					       .profile = daemon_pprof };
+		struct daemon_http_cfg hc = {
+			.listen = d->cfg.http, .token_file = d->cfg.http_token_file,
+			.open = d->cfg.http_open, .tls_cert = d->cfg.http_tls_cert,
+			.tls_key = d->cfg.http_tls_key,
+		};
+		rc = daemon_http_start(&d->http, &hc, &ops, err);
 		if (rc)
 			goto fail;
 	}
 	d->cpu_ns_prev = self_cpu_ns();
 	d->cpu_at_ns = daemon_now_ns();
 	d->next_cpu_ns = d->cpu_at_ns + (uint64_t)CPU_CHECK_MS * 1000000;
-	char http[96] = "";
+	char http[320] = "";
 	if (d->http)
-		snprintf(http, sizeof http, ", HTTP on port %u (%s)", daemon_http_port(d->http), d->cfg.http);
+		snprintf(http, sizeof http, ", HTTP on port %u (%s%s%s)", daemon_http_port(d->http), d->cfg.http,
+			 d->cfg.http_tls_cert ? ", TLS" : "",
+			 d->cfg.http_token_file ? ", bearer token" : ", open: no token");
 	daemon_log(LOG_INFO_, "started: %zu target sections, windows of %.0f s in %s, control socket %s%s",
 		   d->cfg.ntargets, d->cfg.window_s, d->cfg.dir, d->cfg.socket, http);
 	*out = d;
@@ -561,7 +579,7 @@ void daemon_free(struct daemon_state *d)
 {
 	if (!d)
 		return;
-	d->stop = 1;	/* ends the waits of HTTP profile requests */
+	d->stop = 1;
 	/* HTTP first: its threads take the lock and read the targets */
 	daemon_http_stop(d->http);
 	pthread_mutex_lock(&d->lock);

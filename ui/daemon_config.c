@@ -92,6 +92,9 @@ void daemon_config_free(struct daemon_config *c)
 	free(c->socket);
 	free(c->socket_group);
 	free(c->http);
+	free(c->http_token_file);
+	free(c->http_tls_cert);
+	free(c->http_tls_key);
 	for (size_t i = 0; i < c->ntargets; i++) {
 		free(c->targets[i].pids);
 		free(c->targets[i].exe);
@@ -211,6 +214,7 @@ static const char *const global_keys[] = {
 	"dir", "window", "retention_age", "retention_size", "max_cpu",
 	"max_targets", "max_snapshot", "socket", "socket_mode", "http",
 	"socket_group", "max_targets_per_user", "max_sections_per_user",
+	"http_token_file", "http_open", "http_tls_cert", "http_tls_key",
 };
 static const char *const target_keys[] = {
 	"pid", "exe", "cmdline", "cgroup", "rate", "mode", "native", "tasks",
@@ -294,8 +298,11 @@ static int set_global(struct parser *ps, int k, const char *v)
 			c->http = NULL;
 			return 0;
 		}
-		if (daemon_parse_listen(v, host, sizeof host, &port))
-			return fail(ps, "invalid http '%s': expected ADDRESS:PORT such as 127.0.0.1:6060 or [::1]:6060, or off", v);
+		/* unix:PATH: a Unix socket (sun_path holds 108 bytes) */
+		bool unix_ok = strncmp(v, "unix:/", 6) == 0 && strlen(v + 5) < 108;
+		if (!unix_ok && daemon_parse_listen(v, host, sizeof host, &port))
+			return fail(ps, "invalid http '%s': expected ADDRESS:PORT such as 127.0.0.1:6060 or [::1]:6060, "
+				    "unix:/PATH, or off", v);
 		return set_str(&c->http, v) ? fail(ps, "out of memory") : 0;
 	}
 	case 10: /* socket_group: a name or a number, checked at start */
@@ -310,6 +317,23 @@ static int set_global(struct parser *ps, int k, const char *v)
 			return fail(ps, "invalid %s '%s': expected a number from 0 to 100000", global_keys[k], v);
 		}
 		*(k == 11 ? &c->max_targets_per_user : &c->max_sections_per_user) = (unsigned)u;
+		return 0;
+	case 13: /* http_token_file */
+	case 15: /* http_tls_cert */
+	case 16: /* http_tls_key */
+		if (v[0] != '/')
+			return fail(ps, "%s must be an absolute path, not '%s'", global_keys[k], v);
+		return set_str(k == 13 ? &c->http_token_file : k == 15 ? &c->http_tls_cert : &c->http_tls_key, v) ?
+		       fail(ps, "out of memory") : 0;
+	case 14: /* http_open */
+		if (strcmp(v, "no") == 0) {
+			c->http_open = false;
+			return 0;
+		}
+		if (strcmp(v, DAEMON_HTTP_OPEN_ACK) != 0)
+			return fail(ps, "http_open is '%s' or no: an endpoint without a token lets every local user "
+				    "read every profile", DAEMON_HTTP_OPEN_ACK);
+		c->http_open = true;
 		return 0;
 	}
 	return fail(ps, "internal: key %d", k);

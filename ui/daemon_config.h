@@ -25,6 +25,9 @@
 #define DAEMON_TARGET_NAME_MAX 64
 #define DAEMON_SOCKET_GROUP "loupe"	/* the socket's group, if it exists */
 #define DAEMON_SOCKET_MODE_DEFAULT 0xffffffffu	/* socket_mode not given */
+/* What http_open must say for an HTTP endpoint without a token on a
+ * loopback address: that every local user may read every profile. */
+#define DAEMON_HTTP_OPEN_ACK "yes-any-local-user-may-read-all-profiles"
 
 /* One [target NAME] section.  A process matches when its PID is listed, or
  * (without pid) when every matcher given holds: exe, cmdline, cgroup. */
@@ -68,7 +71,10 @@ struct daemon_config {
 					 * one user other than root; 8 */
 	unsigned max_sections_per_user;	/* ctl add --match sections of one
 					 * user other than root; 4 */
-	char *http;		/* "ADDR:PORT" or NULL (off) */
+	char *http;		/* "ADDR:PORT", "unix:/PATH" or NULL (off) */
+	char *http_token_file;	/* bearer token, root's file; NULL: none */
+	bool http_open;		/* no token, acknowledged: DAEMON_HTTP_OPEN_ACK */
+	char *http_tls_cert, *http_tls_key;	/* PEM files or NULL */
 	struct daemon_target_cfg *targets;
 	size_t ntargets;
 };

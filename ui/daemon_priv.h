@@ -107,9 +107,11 @@ int daemon_render(const profile *p, enum output_format f, uint64_t max,
 char *daemon_status_text(struct daemon_state *d, const struct ctl_peer *peer);
 /* The daemon's own figures. */
 void daemon_self_usage(double *cpu_s, uint64_t *rss);
-/* HTTP callbacks (take the lock). */
+/* HTTP callbacks (take the lock); they serve only the targets of the
+ * configuration file's own sections (not ctl's). */
 char *daemon_metrics(void *ctx);
-int daemon_pprof(void *ctx, pid_t pid, double seconds, uint8_t **data,
+int daemon_pprof_begin(void *ctx, pid_t pid, lp_error *err);
+int daemon_pprof(void *ctx, pid_t pid, time_t since, uint8_t **data,
 		 size_t *len, lp_error *err);
 
 #endif

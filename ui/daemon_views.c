@@ -150,6 +150,16 @@ char *daemon_status_text(struct daemon_state *d, const struct ctl_peer *peer)
 	return s;
 }
 
+/* Whether HTTP serves t: only targets of root's configuration file, never
+ * those matched by a section a user added over the control socket nor
+ * those added by PID (the endpoint does not know who asks, only that they
+ * hold the token, or that root chose to serve everyone). */
+static bool http_served(const struct daemon_state *d, const struct daemon_target *t)
+{
+	return t && t->section != DAEMON_NO_SECTION && t->section < d->cfg.ntargets &&
+	       !d->cfg.targets[t->section].runtime;
+}
+
 /* Prometheus label values: backslash, quote and newline escaped. */
 static void label(char *out, size_t len, const char *v)
 {
@@ -174,6 +184,9 @@ char *daemon_metrics(void *ctx)
 	size_t len = 0;
 	char *s = calloc(1, 1);
 	pthread_mutex_lock(&d->lock);
+	size_t served = 0;
+	for (size_t i = 0; i < d->nt; i++)
+		served += http_served(d, &d->t[i]);
 	cat(&s, &len, "# HELP loupe_daemon_cpu_seconds_total CPU time the daemon used.\n"
 		"# TYPE loupe_daemon_cpu_seconds_total counter\n"
 		"loupe_daemon_cpu_seconds_total %.3f\n"
@@ -183,13 +196,13 @@ char *daemon_metrics(void *ctx)
 		"# HELP loupe_daemon_rate_scale Configured rates are multiplied by this to stay under max_cpu.\n"
 		"# TYPE loupe_daemon_rate_scale gauge\n"
 		"loupe_daemon_rate_scale %.4f\n"
-		"# HELP loupe_targets Processes profiled.\n"
+		"# HELP loupe_targets Processes profiled for the configuration file's sections.\n"
 		"# TYPE loupe_targets gauge\n"
 		"loupe_targets %zu\n"
 		"# HELP loupe_store_errors_total Windows and directories the store refused or failed to write (a link planted in it, a full disk).\n"
 		"# TYPE loupe_store_errors_total counter\n"
 		"loupe_store_errors_total %llu\n",
-	    cpu_s, (unsigned long long)rss, d->rate_scale, d->nt,
+	    cpu_s, (unsigned long long)rss, d->rate_scale, served,
 	    (unsigned long long)store_errors(d->store));
 	static const char *const names[3] = { "loupe_samples_total", "loupe_missed_total", "loupe_rate_hz" };
 	static const char *const help[3] = {
@@ -202,6 +215,8 @@ char *daemon_metrics(void *ctx)
 		    (int)(sp - help[k]), help[k]);
 		for (size_t i = 0; i < d->nt; i++) {
 			struct daemon_target *t = &d->t[i];
+			if (!http_served(d, t))
+				continue;	/* users' targets: see http_served */
 			struct daemon_target_figures f = { 0 };
 			d->be.figures(d->be.ctx, t->handle, &f);
 			char name[2 * DAEMON_TARGET_NAME_MAX + 3];
@@ -217,30 +232,34 @@ char *daemon_metrics(void *ctx)
 	return s;
 }
 
-/* The last `seconds`: the request waits them out, then takes the windows
- * that ended since it arrived and the current window (so a profile covers
- * at least `seconds`, at most that plus one window); with neither, the
- * last finished window. */
-int daemon_pprof(void *ctx, pid_t pid, double seconds, uint8_t **data,
+int daemon_pprof_begin(void *ctx, pid_t pid, lp_error *err)
+{
+	struct daemon_state *d = ctx;
+	pthread_mutex_lock(&d->lock);
+	bool served = http_served(d, daemon_find(d, pid));
+	pthread_mutex_unlock(&d->lock);
+	/* the same answer for "not profiled" and "not yours to see": which
+	 * PIDs users profile is not told either */
+	if (!served)
+		return lp_error_set(err, LP_ENOPROC, "PID %d is not a target of this daemon's configuration", (int)pid);
+	return LP_OK;
+}
+
+/* Called when the request's seconds are over (the endpoint waited them
+ * out): the windows that ended since it arrived and the current window (so
+ * a profile covers at least `seconds`, at most that plus one window); with
+ * neither, the last finished window. */
+int daemon_pprof(void *ctx, pid_t pid, time_t from, uint8_t **data,
 		 size_t *len, lp_error *err)
 {
 	struct daemon_state *d = ctx;
-	time_t from = time(NULL);
-	pthread_mutex_lock(&d->lock);
-	bool known = daemon_find(d, pid) != NULL;
-	pthread_mutex_unlock(&d->lock);
-	if (!known)
-		return lp_error_set(err, LP_ENOPROC, "PID %d is not profiled by this daemon", (int)pid);
-	/* interrupted early only by the daemon stopping */
-	for (double left = seconds; left > 0 && !d->stop; left -= 0.1)
-		usleep(left < 0.1 ? (useconds_t)(left * 1e6) : 100000);
 	profile *p = profile_new();
 	if (!p)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	pthread_mutex_lock(&d->lock);
 	struct daemon_target *t = daemon_find(d, pid);
-	int rc = t ? daemon_collect(d, t, from, p, err) :
-		     lp_error_set(err, LP_ENOPROC, "PID %d ended while it was profiled", (int)pid);
+	int rc = http_served(d, t) ? daemon_collect(d, t, from, p, err) :
+		 lp_error_set(err, LP_ENOPROC, "PID %d ended while it was profiled", (int)pid);
 	/* no window ended meanwhile and the backend keeps the current one to
 	 * itself: the last finished window stands for the period */
 	if (rc == LP_OK && !profile_total_samples(p))

@@ -65,6 +65,11 @@ class Daemon(unittest.TestCase):
         self.script = os.path.join(self.tmp, "daemon_split.py")
         shutil.copy(script_path("split.py"), self.script)
         self.conf = os.path.join(self.tmp, "loupe.conf")
+        # HTTP needs a bearer token from a root-owned file no one else reads
+        self.token = "daemon-%s" % os.urandom(12).hex()
+        self.token_file = os.path.join(self.tmp, "token")
+        with open(os.open(self.token_file, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write(self.token + "\n")
         self.configure()
         self.targets = []
 
@@ -72,9 +77,10 @@ class Daemon(unittest.TestCase):
                   glob=""):
         with open(self.conf, "w") as f:
             f.write("dir = %s\nwindow = %s\nsocket = %s\nhttp = 127.0.0.1:0\n"
+                    "http_token_file = %s\n"
                     "max_cpu = 50\n%s\n[target %s]\nexe = python*\ncmdline = %s\n"
-                    "rate = %s\n%s" % (self.store, window, self.sock, glob, name,
-                                        cmdline or self.script, rate, extra))
+                    "rate = %s\n%s" % (self.store, window, self.sock, self.token_file, glob,
+                                        name, cmdline or self.script, rate, extra))
 
     def row(self, pid):
         """(rate, samples, missed) of pid in ctl status, or None."""
@@ -177,14 +183,22 @@ class Daemon(unittest.TestCase):
         # metrics
         m = re.search(r"HTTP on port (\d+)", self.read_log())
         self.assertTrue(m, self.read_log())
-        with urllib.request.urlopen("http://127.0.0.1:%s/metrics" % m.group(1), timeout=10) as r:
+        auth = {"Authorization": "Bearer " + self.token}
+        with urllib.request.urlopen(urllib.request.Request(
+                "http://127.0.0.1:%s/metrics" % m.group(1), headers=auth), timeout=10) as r:
             metrics = r.read().decode()
         self.assertRegex(metrics, r'loupe_samples_total\{pid="%d",target="split"\} \d+' % a.pid)
         if shutil.which("go"):
             env = dict(os.environ, PPROF_TMPDIR=self.tmp, HOME=self.tmp)
-            res = subprocess.run(["go", "tool", "pprof", "-top",
-                                  "http://127.0.0.1:%s/debug/pprof/profile?seconds=3&pid=%d"
-                                  % (m.group(1), a.pid)],
+            # go tool pprof sends no Authorization header: fetched with
+            # the token, then read from the file
+            with urllib.request.urlopen(urllib.request.Request(
+                    "http://127.0.0.1:%s/debug/pprof/profile?seconds=3&pid=%d"
+                    % (m.group(1), a.pid), headers=auth), timeout=60) as r:
+                prof = os.path.join(self.tmp, "profile.pb.gz")
+                with open(prof, "wb") as f:
+                    f.write(r.read())
+            res = subprocess.run(["go", "tool", "pprof", "-top", prof],
                                  capture_output=True, text=True, timeout=120, env=env)
             self.assertEqual(res.returncode, 0, res.stderr)
             self.assertIn("hot_three", res.stdout)

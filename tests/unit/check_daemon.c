@@ -318,7 +318,8 @@ START_TEST(test_daemon)
 	FILE *f = fopen(conf, "w");
 	/* max_cpu 100: this process's CPU (the test's own polling counts)
 	 * must not lower the rates the test checks */
-	fprintf(f, "dir = %s\nwindow = 1s\nsocket = %s\nhttp = 127.0.0.1:0\nmax_targets = 3\nmax_cpu = 100\n"
+	fprintf(f, "dir = %s\nwindow = 1s\nsocket = %s\nhttp = 127.0.0.1:0\nhttp_open = yes-any-local-user-may-read-all-profiles\n"
+		"max_targets = 3\nmax_cpu = 100\n"
 		"[target sleepers]\nexe = sleep\ncmdline = sleep %s\nrate = 50\n", store, sock_path, arg);
 	fclose(f);
 	pid_t a = start_sleep(arg), b = start_sleep(arg);

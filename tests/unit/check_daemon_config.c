@@ -250,6 +250,41 @@ START_TEST(test_load)
 }
 END_TEST
 
+/* The HTTP endpoint's access keys (daemon_http checks the files at
+ * start): token file, the open acknowledgement, TLS, unix:PATH. */
+START_TEST(test_http_keys)
+{
+	struct daemon_config c;
+	lp_error err;
+	ck_assert_int_eq(parse("http = unix:/run/loupe/http.sock\nhttp_token_file = /etc/loupe/token\n"
+			       "http_tls_cert = /etc/loupe/c.pem\nhttp_tls_key = /etc/loupe/k.pem\n",
+			       &c, &err), LP_OK);
+	ck_assert_str_eq(c.http, "unix:/run/loupe/http.sock");
+	ck_assert_str_eq(c.http_token_file, "/etc/loupe/token");
+	ck_assert_str_eq(c.http_tls_cert, "/etc/loupe/c.pem");
+	ck_assert_str_eq(c.http_tls_key, "/etc/loupe/k.pem");
+	ck_assert(!c.http_open);
+	daemon_config_free(&c);
+	ck_assert_int_eq(parse("http = 127.0.0.1:6060\nhttp_open = " DAEMON_HTTP_OPEN_ACK "\n", &c, &err), LP_OK);
+	ck_assert(c.http_open);
+	ck_assert_ptr_null(c.http_token_file);
+	daemon_config_free(&c);
+	static const char *const bad_http[][2] = {
+		{ "http_open = yes\n", "http_open is 'yes-any-local-user-may-read-all-profiles' or no" },
+		{ "http_open = true\n", "http_open is" },
+		{ "http_token_file = token\n", "http_token_file must be an absolute path" },
+		{ "http_tls_key = k.pem\n", "http_tls_key must be an absolute path" },
+		{ "http = unix:relative\n", "invalid http" },
+		{ "http = unix:\n", "invalid http" },
+		{ "http_token_file = /a\nhttp_token_file = /b\n", "http_token_file" },
+	};
+	for (size_t i = 0; i < sizeof bad_http / sizeof *bad_http; i++) {
+		ck_assert_msg(parse(bad_http[i][0], &c, &err) != LP_OK, "accepted: %s", bad_http[i][0]);
+		ck_assert_msg(strstr(err.msg, bad_http[i][1]), "%s: %s", bad_http[i][0], err.msg);
+	}
+}
+END_TEST
+
 START_TEST(test_units)
 {
 	double d;
@@ -294,6 +329,7 @@ int main(void)
 	tcase_add_test(tc, test_long_line_and_nul);
 	tcase_add_test(tc, test_load);
 	tcase_add_test(tc, test_units);
+	tcase_add_test(tc, test_http_keys);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
