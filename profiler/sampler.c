@@ -643,8 +643,10 @@ int sampler_setup(sampler *s, lp_error *err)
 	}
 	rc = py_proc_attach(&s->py, t, s->syms, err);
 	if (rc == LP_OK) {
-		snprintf(s->describe, sizeof s->describe, "CPython %s",
-			 py_proc_version(s->py));
+		const char *src = py_proc_layout_source(s->py);
+		snprintf(s->describe, sizeof s->describe, "CPython %s%s%s%s",
+			 py_proc_version(s->py), src[0] ? " [" : "", src,
+			 src[0] ? "]" : "");
 	} else if (rc == LP_ENOTFOUND) {
 		s->py = NULL;
 		native = true;	/* nothing else to show */
