@@ -136,5 +136,6 @@ int aio_layout_from_process(py_proc *py, struct aio_layout *out, lp_error *err)
 	out->gen_iframe = (uint32_t)gi_iframe;
 	out->lists = 1;
 	out->tagged_stack = 1;
+	out->yf_depth = dbg_shape_facts(py->dbg_shape)->yf_depth;
 	return LP_OK;
 }

@@ -9,10 +9,13 @@
  * = 3; 3.14 adds FRAME_OWNED_BY_INTERPRETER = 3 and moves CSTACK to 4; 3.15
  * drops CSTACK and its entry shim is owned by the interpreter (3).  From
  * 3.14, f_executable is a _PyStackRef whose low bits are tags
- * (Include/internal/pycore_stackref.h). */
-static const struct dbg_facts facts_313 = { 3, 3, false };
-static const struct dbg_facts facts_314 = { 4, 3, true };
-static const struct dbg_facts facts_315 = { 3, 3, true };
+ * (Include/internal/pycore_stackref.h).  _PyGen_yf (Objects/genobject.c)
+ * peeks at the top of a suspended frame's stack up to 3.14; 3.15's SEND
+ * leaves a NULL above the awaited object, which is one slot lower (seen
+ * on Debian's 3.15.2: every suspended coroutine has NULL on top). */
+static const struct dbg_facts facts_313 = { 3, 3, false, 1 };
+static const struct dbg_facts facts_314 = { 4, 3, true, 1 };
+static const struct dbg_facts facts_315 = { 3, 3, true, 2 };
 
 /* _Py_AsyncioModuleDebugOffsets (Modules/_asynciomodule.c): the same 13
  * words in 3.14 and 3.15 (Modules/_remote_debugging checks 104 bytes). */

@@ -31,6 +31,9 @@ struct dbg_facts {
 				 * shim (enum _frameowner) */
 	int owner_first_skip;	/* owners >= this are not Python frames */
 	bool tagged_code;	/* f_executable is a _PyStackRef */
+	int yf_depth;		/* a coroutine suspended in an await holds
+				 * the awaited object this many slots below
+				 * its frame's stack pointer */
 };
 
 /* The _Py_DebugOffsets shape of 3.minor, or NULL when none is known. */
