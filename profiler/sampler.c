@@ -513,7 +513,7 @@ int sampler_tick_proc(sampler *s, uint64_t now, uint64_t rel_ns,
 			continue;
 		uint64_t cpu_delta = s->cpu_delta[i];
 
-		const struct py_thread *pt = s->py ? find_py_thread(s, pts, th->tid) : NULL;
+		const struct py_thread *pt = s->py ? find_py_thread(s, pts, th->nstid) : NULL;
 		if (s->py && !pt && !s->unw)
 			continue;	/* not a Python thread */
 		uint32_t flags = state == 'R' ? SAMPLE_ON_CPU : SAMPLE_IDLE;

@@ -8,9 +8,11 @@
  * offset is checked against the sizes its block declares. */
 #include "python/asyncio_layout.h"
 
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "elf.h"
 #include "python/debug_offsets.h"
@@ -48,7 +50,17 @@ static int find_in_modules(py_proc *py, const char *name, bool sym,
 		elf_file *f;
 		lp_error ferr;
 		uint64_t vaddr, bias;
-		if (elf_file_open(&f, e->path, &ferr) != LP_OK)
+		/* the mapped file itself, even deleted or in a container's
+		 * mount namespace (proc(5), map_files), else by its path */
+		char rel[64];
+		snprintf(rel, sizeof rel, "map_files/%llx-%llx",
+			 (unsigned long long)e->start, (unsigned long long)e->end);
+		int fd = openat(target_procfd(t), rel, O_RDONLY | O_CLOEXEC);
+		int orc = fd >= 0 ? elf_file_open_fd(&f, fd, e->path, &ferr) :
+				    elf_file_open(&f, e->path, &ferr);
+		if (fd >= 0)
+			close(fd);
+		if (orc != LP_OK)
 			continue;
 		int rc = sym ? elf_file_find_symbol(f, name, &vaddr, size) :
 			       elf_file_section(f, name, &vaddr, size);

@@ -238,7 +238,7 @@ static bool infer_validates(py_proc *py, target *t, char *why, size_t len)
 		}
 		uint64_t code_type = 0;
 		for (size_t i = 0; i < n; i++) {
-			if (th[i].tid && !target_thread_find(t, th[i].tid)) {
+			if (th[i].tid && !target_thread_find_ns(t, th[i].tid)) {
 				snprintf(why, len, "a thread state names thread "
 					 "%d, which the process does not have",
 					 (int)th[i].tid);
@@ -334,17 +334,29 @@ int py_proc_attach(py_proc **out, target *t, symbolizer *syms, lp_error *err)
 		m = target_maps(t);
 	}
 	/* The interpreter: a mapped libpython (shared builds), else the
-	 * executable itself when it is named python* (static builds). */
+	 * executable itself (static builds) when it is named python* or,
+	 * whatever its name (a copy, a deleted or replaced file, a
+	 * container's), exports the runtime's entry points. */
 	const struct map_entry *lib = maps_find_file(m, "libpython");
 	const char *exe = target_exe(t) ? base_name(target_exe(t)) : "";
-	const struct map_entry *me = NULL;
-	if (strncmp(exe, "python", 6) == 0)
-		me = maps_find_file(m, exe);
-	if (!lib && !me)
+	char exe_base[256];
+	snprintf(exe_base, sizeof exe_base, "%s", exe);
+	char *del = strstr(exe_base, " (deleted)");
+	if (del)
+		*del = '\0';
+	bool static_py = false;
+	if (!lib) {
+		uint64_t a, sz;
+		static_py = strncmp(exe_base, "python", 6) == 0 ||
+			    symbolizer_find(syms, m, "", "Py_Initialize", &a,
+					    &sz) == LP_OK;
+	}
+	if (!lib && !static_py)
 		return lp_error_set(err, LP_ENOTFOUND, "PID %d is not a CPython "
 				    "process (no libpython mapped, executable "
-				    "not named python*)", (int)target_pid(t));
-	char mod[256];
+				    "not named python* and not exporting "
+				    "Py_Initialize)", (int)target_pid(t));
+	char mod[256], exe_path[4096];
 	const char *path;
 	if (lib) {
 		snprintf(mod, sizeof mod, "%s", base_name(lib->path));
@@ -353,11 +365,17 @@ int py_proc_attach(py_proc **out, target *t, symbolizer *syms, lp_error *err)
 			*so = '\0';
 		path = lib->path;
 	} else {
-		snprintf(mod, sizeof mod, "%s", exe);
-		path = me->path;
+		/* "" names the executable itself to symbolizer_find */
+		mod[0] = '\0';
+		snprintf(exe_path, sizeof exe_path, "%s", target_exe(t));
+		char *d = strstr(exe_path, " (deleted)");
+		if (d && d[10] == '\0')
+			*d = '\0';	/* as maps.c shows map paths */
+		path = exe_path;
 	}
+	const char *shown = lib ? mod : exe_base;
 	int major, minor;
-	name_version(mod, &major, &minor);
+	name_version(lib ? mod : exe_base, &major, &minor);
 
 	py_proc *py = calloc(1, sizeof *py);
 	if (!py)
@@ -423,7 +441,7 @@ int py_proc_attach(py_proc **out, target *t, symbolizer *syms, lp_error *err)
 				rc = lp_error_set(err, LP_EFORMAT, "CPython "
 					"version %s in memory does not match "
 					"the file name %s; refusing to guess",
-					py->version, mod);
+					py->version, shown);
 				goto fail;
 			}
 			major = hmaj;
@@ -437,7 +455,7 @@ int py_proc_attach(py_proc **out, target *t, symbolizer *syms, lp_error *err)
 		if (!major || !minor) {
 			rc = lp_error_set(err, LP_EUNSUPPORTED, "cannot tell the "
 				"CPython version of PID %d from %s", (int)target_pid(t),
-				mod);
+				shown);
 			goto fail;
 		}
 		/* Last resort: the PY_VERSION literal, else major.minor only
@@ -489,7 +507,7 @@ int py_proc_attach(py_proc **out, target *t, symbolizer *syms, lp_error *err)
 			rc = lp_error_set(err, LP_ENOTFOUND, "CPython %s in PID "
 				"%d: neither _PyRuntime nor interp_head found in "
 				"%s (stripped interpreter?)", py->version,
-				(int)target_pid(t), mod);
+				(int)target_pid(t), shown);
 			goto fail_fini;
 		}
 		if (find_sym(syms, m, mod, "_PyThreadState_Current",

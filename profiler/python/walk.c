@@ -671,7 +671,7 @@ static void find_tid_offset(py_proc *py, const uint64_t *pth, size_t n)
 			for (size_t k = 0; k < nt && !hit; k++) {
 				struct target_thread *tt =
 					target_thread_at(py->target, k);
-				hit = tt && v > 0 && tt->tid == v;
+				hit = tt && v > 0 && tt->nstid == v;
 			}
 			for (size_t j = 0; j < i && hit; j++)
 				hit = GET_MEMBER(int32_t, bufs + j * PTHREAD_SCAN,
