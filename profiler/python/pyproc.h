@@ -37,6 +37,7 @@ struct py_code {
 	uint64_t name_obj, qualname_obj, file_obj, table_obj;
 	int32_t firstlineno;
 	uint64_t last_used;	/* sample counter, for eviction */
+	uint64_t checked;	/* sample whose read checked the header */
 	const char *func, *file;	/* interned */
 	uint8_t *table;
 	uint32_t table_len;

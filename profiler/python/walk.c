@@ -257,6 +257,15 @@ static int read_slots(py_proc *py, size_t from)
 		py->order[i] = (uint32_t)(from + i);
 	/* Sorting is small work (tens of regions) next to a system call. */
 	qsort_r(py->order, n, sizeof *py->order, by_addr, py->slots);
+	/* A region listed twice (kept by the last sample and by the last
+	 * full walk) is one slot: a second copy would be found, and kept
+	 * again, by every other lookup. */
+	for (size_t i = 1; i < n; i++) {
+		struct py_slot *a = &py->slots[py->order[i - 1]];
+		struct py_slot *b = &py->slots[py->order[i]];
+		if (a->addr == b->addr && a->len == b->len)
+			a->len = 0;	/* matches no lookup */
+	}
 	for (size_t i = 0; i < n;) {
 		const struct py_slot *first = &py->slots[py->order[i]];
 		uint64_t start = first->addr, end = start + first->len;
@@ -529,21 +538,27 @@ static int resolve(py_proc *py, uint64_t code, const uint8_t *fp,
 	 * with the same name, file, line table and first line (a freed code
 	 * object's address is soon another's).  The header is kept in the
 	 * prefetch read, so this costs no call of its own. */
-	const uint8_t *cp = rget(py, code, L->co_size, true);
-	if (!cp)
-		return LP_EFAULT;
-	if (py->code_type && u64at(cp, L->ob_type) != py->code_type)
-		return LP_EFORMAT;
-	if (!found || c->name_obj != u64at(cp, L->co_name) ||
-	    c->file_obj != u64at(cp, L->co_filename) ||
-	    c->table_obj != u64at(cp, L->co_linetable) ||
-	    (L->co_qualname && c->qualname_obj != u64at(cp, L->co_qualname)) ||
-	    c->firstlineno != i32at(cp, L->co_firstlineno)) {
-		int rc = code_fill(py, c, code, cp);
-		if (rc != LP_OK) {
-			code_clear(c);
-			return rc;
+	if (!found || c->checked != py->nsample || py->slot_floor) {
+		const uint8_t *cp = rget(py, code, L->co_size, true);
+		if (!cp)
+			return LP_EFAULT;
+		if (py->code_type && u64at(cp, L->ob_type) != py->code_type)
+			return LP_EFORMAT;
+		if (!found || c->name_obj != u64at(cp, L->co_name) ||
+		    c->file_obj != u64at(cp, L->co_filename) ||
+		    c->table_obj != u64at(cp, L->co_linetable) ||
+		    (L->co_qualname &&
+		     c->qualname_obj != u64at(cp, L->co_qualname)) ||
+		    c->firstlineno != i32at(cp, L->co_firstlineno)) {
+			int rc = code_fill(py, c, code, cp);
+			if (rc != LP_OK) {
+				code_clear(c);
+				return rc;
+			}
 		}
+		/* Frames that run one code object at once share it: one
+		 * check per sample (a re-read checks again). */
+		c->checked = py->nsample;
 	}
 	c->last_used = py->nsample;
 
