@@ -176,9 +176,12 @@ static const uint8_t *rget(py_proc *py, uint64_t addr, size_t len, bool keep)
 	if (addr == 0 || len == 0 || len > PY_MAX_CHUNK_READ ||
 	    addr + len < addr)
 		return NULL;
-	/* Slots below slot_floor are older copies than a re-read wants. */
+	/* Slots below slot_floor are older copies than a re-read wants.
+	 * The search starts at the last slot found: frames of one data
+	 * stack chunk (3.11+) are all in one copy. */
 	size_t lo = py->slot_floor, span = py->nslots - lo;
-	size_t c = py->cursor >= lo && py->cursor < py->nslots ? py->cursor : lo;
+	size_t c = py->cursor > lo && py->cursor <= py->nslots ?
+			   py->cursor - 1 : lo;
 	for (size_t k = 0; k < span; k++) {
 		size_t i = c + k;
 		if (i >= py->nslots)
