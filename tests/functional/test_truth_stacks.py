@@ -236,6 +236,7 @@ class CodeChurn(StackTestCase):
         for s, c in stacks.items():
             why = self.misnamed(s, own)
             if why:
+                why += " in " + ";".join(func_of(f) for f in s)
                 wrong[why] = wrong.get(why, 0) + c
         sys.stderr.write("\n  %s: %d samples, %d misnamed\n"
                          % (self.id().rsplit(".", 1)[-1],
@@ -265,7 +266,8 @@ class CodeChurn(StackTestCase):
                 if x != parent or not (func in ("<module>", "<listcomp>") or
                                        re.match(x + r"_\d+$", func)):
                     return "%s in %s under parent_%s" % (func, file, parent)
-            elif file.endswith("churnmod.py") and func != "<module>":
+            elif (file.endswith("churnmod.py") and
+                  func not in ("<module>", "<listcomp>")):
                 return ctx
         return None
 
