@@ -51,10 +51,11 @@ struct py_thread {
 	pid_t tid;		/* OS thread id, 0 when it could not be known */
 	uint64_t tstate;	/* remote PyThreadState address */
 	bool gil;		/* holds the GIL (where the version says) */
-	bool truncated;		/* frames were left out of frames[]: only
-				 * with fail set (a partial walk, kept for
-				 * asyncio's merge) or past a deep stack's
-				 * marker frame */
+	bool truncated;		/* fail is set: frames[] holds the part of
+				 * the stack read (leaf side) for asyncio's
+				 * merge, not a stack to show.  A deep
+				 * stack's "[N frames omitted]" frame keeps
+				 * root and leaf: not truncated */
 	uint8_t fail;		/* enum py_walk_fail: PY_WALK_OK, or why the
 				 * stack could not be read whole (after
 				 * MAX_PY_WALK_RETRIES fresh re-reads) */

@@ -776,15 +776,15 @@ static enum py_walk_fail walk_once(py_proc *py, const uint8_t *tp,
 	}
 	if (fail == PY_WALK_OK && mixed)
 		fail = PY_WALK_TORN;
-	if (emitted > MAX_STACK_DEPTH) {
-		if (fail == PY_WALK_OK)
-			close_deep(py, out, emitted);
+	if (emitted > MAX_STACK_DEPTH && fail == PY_WALK_OK) {
+		/* Whole, root and leaf kept: not truncated. */
+		close_deep(py, out, emitted);
 		emitted = MAX_STACK_DEPTH;
-		th->truncated = true;
+	} else if (emitted > MAX_STACK_DEPTH) {
+		emitted = PY_KEEP_LEAF + 1;	/* the part still in order */
 	}
 	th->nframes = emitted;
-	if (fail != PY_WALK_OK)
-		th->truncated = true;
+	th->truncated = fail != PY_WALK_OK;
 	return fail;
 }
 
