@@ -38,6 +38,7 @@ struct py_code {
 	int32_t firstlineno;
 	uint64_t last_used;	/* sample counter, for eviction */
 	uint64_t checked;	/* sample whose read checked the header */
+	uint32_t checked_batch;	/* the read that copied that header */
 	const char *func, *file;	/* interned */
 	uint8_t *table;
 	uint32_t table_len;
@@ -99,6 +100,8 @@ struct py_proc {
 					 * here (walk.c walk_thread) */
 	uint32_t batch;			/* the last read's number */
 	uint32_t last_batch;		/* the read rget's copy came from */
+	uint32_t code_batch;		/* the read of the last code header
+					 * resolve checked */
 	struct remote_iov *iov;		/* MAX_IOV of them */
 	uint32_t *order;		/* slots by address, for merging */
 	uint64_t *pthread_ids;		/* per thread, <= 3.10 */

@@ -545,6 +545,7 @@ static int resolve(py_proc *py, uint64_t code, const uint8_t *fp,
 		const uint8_t *cp = rget(py, code, L->co_size, true);
 		if (!cp)
 			return LP_EFAULT;
+		uint32_t batch = py->last_batch;
 		if (py->code_type && u64at(cp, L->ob_type) != py->code_type)
 			return LP_EFORMAT;
 		if (!found || c->name_obj != u64at(cp, L->co_name) ||
@@ -562,7 +563,9 @@ static int resolve(py_proc *py, uint64_t code, const uint8_t *fp,
 		/* Frames that run one code object at once share it: one
 		 * check per sample (a re-read checks again). */
 		c->checked = py->nsample;
+		c->checked_batch = batch;
 	}
+	py->code_batch = c->checked_batch;
 	c->last_used = py->nsample;
 
 	int64_t lasti;
@@ -737,6 +740,10 @@ static enum py_walk_fail walk_once(py_proc *py, const uint8_t *tp,
 							  PY_WALK_UNREADABLE;
 				break;
 			}
+			/* The header that named it too: a code object read
+			 * later than its frame may be one made since. */
+			if (depth < PY_WALK_ONE_READ)
+				mixed |= py->code_batch != b0;
 			if (L->entry == PY_ENTRY_ALL)
 				f->entry = true;
 			else if (L->entry == PY_ENTRY_FLAG)
@@ -1199,10 +1206,15 @@ int py_proc_sample(py_proc *py, struct py_thread **threads, size_t *n)
 			/* The GIL changed hands: the other threads moved
 			 * too; read them in one more call, not one each. */
 			size_t from = py->nslots;
+			uint32_t first = py->batch;
 			add_full_slots(py);
 			rc = read_slots(py, from);
 			if (rc != LP_OK)
 				return rc;
+			/* Read right after the prefetch, before any walk:
+			 * one read for the walks' consistency check. */
+			for (size_t i = from; i < py->nslots; i++)
+				py->slots[i].batch = first;
 		}
 		struct gil_view g;
 		uint64_t gil_addr;
