@@ -4,8 +4,17 @@
 #ifndef LOUPE_BOUNDS_H
 #define LOUPE_BOUNDS_H
 
-/* Frames in one stack (Python or native), deeper stacks are truncated. */
-#define MAX_STACK_DEPTH 512
+/* Frames kept of one stack (Python or native).  A deeper Python stack
+ * keeps its leaf and root halves around a "[N frames omitted]" frame; a
+ * deeper native one is truncated. */
+#define MAX_STACK_DEPTH 2048
+/* Frames followed in one Python stack walk (past MAX_STACK_DEPTH only the
+ * root half is kept); a longer chain is a failed sample, "too deep". */
+#define MAX_PY_WALK_DEPTH 65536
+/* Fresh re-reads of a Python stack that did not end at its thread's base
+ * frame (a torn read), within the same sample, before it counts as
+ * failed. */
+#define MAX_PY_WALK_RETRIES 3
 /* Threads followed in one process; more are ignored (and counted). */
 #define MAX_THREADS 4096
 /* Processes of one tree followed by --subprocesses (profiler/proc_watch.c);

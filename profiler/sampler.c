@@ -58,12 +58,13 @@ static uint32_t python_frame_id(sampler *s, const struct py_frame *f)
 {
 	struct frame_cache_entry *e = &s->pycache[cache_slot(f->code_addr, f->line)];
 	if (e->used && e->addr == f->code_addr && e->line == f->line &&
-	    e->tag == f->func)
+	    e->tag == f->func && e->file == f->file)
 		return e->frame;
 	struct frame fr = {
 		.kind = FRAME_PYTHON,
 		.func = profile_intern_cstr(s->p, f->func ? f->func : "<unknown>"),
-		.file = profile_intern_cstr(s->p, f->file ? f->file : ""),
+		/* No file: a marker frame ("[N frames omitted]"). */
+		.file = f->file ? profile_intern_cstr(s->p, f->file) : 0,
 		.line = f->line,
 	};
 	if (fr.func == PROFILE_NOID || fr.file == PROFILE_NOID)
@@ -71,7 +72,8 @@ static uint32_t python_frame_id(sampler *s, const struct py_frame *f)
 	uint32_t id = profile_intern_frame(s->p, &fr);
 	if (id != PROFILE_NOID)
 		*e = (struct frame_cache_entry){ f->code_addr, f->func,
-						 f->line, id, false, true };
+						 f->file, f->line, id, false,
+						 true };
 	return id;
 }
 
@@ -110,7 +112,7 @@ static uint32_t native_frame_id(sampler *s, uint64_t ip, bool *is_eval)
 	uint32_t id = profile_intern_frame(s->p, &fr);
 	*is_eval = is_eval_function(name) || (ip >= s->eval_lo && ip < s->eval_hi);
 	if (id != PROFILE_NOID)
-		*e = (struct frame_cache_entry){ ip, gen, 0, id, *is_eval, true };
+		*e = (struct frame_cache_entry){ ip, gen, NULL, 0, id, *is_eval, true };
 	return id;
 }
 
@@ -522,6 +524,21 @@ int sampler_tick_proc(sampler *s, uint64_t now, uint64_t rel_ns,
 		if (s->o.skip_idle && !(flags & SAMPLE_ON_CPU) && !view)
 			continue;
 
+		if (pt && pt->fail != PY_WALK_OK) {
+			/* Never a partial stack shown as the truth: the
+			 * sample is counted as failed, with its reason. */
+			s->st.failed[0]++;
+			s->st.failed[pt->fail]++;
+			if (view) {
+				/* stack 0: the empty stack */
+				struct sampler_thread_view v = {
+					target_pid(s->t), th->tid, th->name,
+					state, flags, 0,
+					py_walk_fail_str(pt->fail) };
+				view(view_ctx, &v);
+			}
+			continue;
+		}
 		bool trunc = pt && pt->truncated;
 		size_t n;
 		if (s->unw) {
@@ -554,7 +571,7 @@ int sampler_tick_proc(sampler *s, uint64_t now, uint64_t rel_ns,
 		if (view) {
 			struct sampler_thread_view v = {
 				target_pid(s->t), th->tid, th->name, state,
-				flags, stack };
+				flags, stack, NULL };
 			view(view_ctx, &v);
 			continue;
 		}

@@ -13,6 +13,7 @@
 #include "error.h"
 #include "profile.h"
 #include "python/asyncio.h"
+#include "python/py.h"
 #include "symbols.h"
 #include "target.h"
 
@@ -47,6 +48,10 @@ struct sampler_stats {
 	uint64_t samples;	/* thread samples added */
 	uint64_t truncated;	/* of which with a truncated stack */
 	uint64_t errors;	/* thread samples lost to a failed read */
+	/* Thread samples not kept because the Python stack could not be
+	 * read whole (after re-reads), by reason (enum py_walk_fail; [0] is
+	 * their sum).  They are not in samples. */
+	uint64_t failed[PY_WALK_NFAILS];
 	uint64_t elapsed_ns;
 	size_t max_threads;	/* most threads seen at once */
 };
@@ -59,6 +64,9 @@ struct sampler_thread_view {
 	char state;		/* scheduler state letter */
 	uint32_t flags;		/* enum sample_flags */
 	uint32_t stack;		/* stack id in the profile, root first */
+	/* NULL, or why the thread's stack could not be read (then stack
+	 * holds no frames): "frames changed during the read" */
+	const char *unreadable;
 };
 
 typedef struct sampler sampler;

@@ -19,6 +19,8 @@
 struct frame_cache_entry {
 	uint64_t addr;		/* code object or instruction address */
 	const void *tag;	/* name pointer (Python) / maps generation */
+	const void *file;	/* file name pointer (Python): a code object
+				 * at a reused address may share its name */
 	int32_t line;
 	uint32_t frame;
 	bool is_eval;		/* native: a CPython eval-loop function */

@@ -129,6 +129,8 @@ static void finalize(sampler *root, struct tree_proc *r)
 	root->gone_st.samples += k->st.samples;
 	root->gone_st.truncated += k->st.truncated;
 	root->gone_st.errors += k->st.errors;
+	for (size_t j = 0; j < PY_WALK_NFAILS; j++)
+		root->gone_st.failed[j] += k->st.failed[j];
 	sampler_free(k);
 	r->s = NULL;
 	r->state = 'X';
@@ -301,6 +303,8 @@ static void sum_stats(sampler *s)
 	t->samples = s->st.samples + s->gone_st.samples;
 	t->truncated = s->st.truncated + s->gone_st.truncated;
 	t->errors = s->st.errors + s->gone_st.errors;
+	for (size_t j = 0; j < PY_WALK_NFAILS; j++)
+		t->failed[j] = s->st.failed[j] + s->gone_st.failed[j];
 	t->missed = s->st.missed;
 	size_t threads = tree_nthreads(s);
 	for (size_t i = 1; i < s->nprocs; i++) {
@@ -310,6 +314,8 @@ static void sum_stats(sampler *s)
 		t->samples += k->st.samples;
 		t->truncated += k->st.truncated;
 		t->errors += k->st.errors;
+		for (size_t j = 0; j < PY_WALK_NFAILS; j++)
+			t->failed[j] += k->st.failed[j];
 	}
 	if (threads > t->max_threads)
 		t->max_threads = threads;

@@ -147,6 +147,13 @@ int cmd_record(int argc, char **argv)
 	snprintf(dur, sizeof dur, "%llu",
 		 (unsigned long long)(st->ticks + st->missed));
 	profile_set_meta(p, "ticks", dur);
+	/* Samples whose Python stack could not be read whole: not in the
+	 * profile, but said in it (report shows metadata). */
+	char failed[256] = "";
+	if (st->failed[PY_WALK_OK]) {
+		sampler_failed_text(st->failed, failed, sizeof failed);
+		profile_set_meta(p, "failed_samples", failed);
+	}
 	struct output_opts oo = cli_output_opts(&o);
 	int wrc = rs.w ? raw_writer_close(rs.w, p, &err)
 		       : format_write_file(p, o.format, o.output, &oo, &err);
@@ -162,12 +169,13 @@ int cmd_record(int argc, char **argv)
 			 sampler_watch_method(s));
 	if (!o.quiet) {
 		fprintf(stderr,
-			"loupe: took %llu of %llu samples (%llu missed) of PID %d%s (%s, %zu threads), %llu stack samples%s; wrote %s\n",
+			"loupe: took %llu of %llu samples (%llu missed) of PID %d%s (%s, %zu threads), %llu stack samples%s%s%s; wrote %s\n",
 			(unsigned long long)st->ticks,
 			(unsigned long long)(st->ticks + st->missed),
 			(unsigned long long)st->missed, (int)target_pid(t),
 			procs, sampler_describe(s), st->max_threads,
 			(unsigned long long)st->samples,
+			failed[0] ? ", " : "", failed,
 			sampler_target_exited(s) ? ", target exited" : "",
 			o.output);
 	}

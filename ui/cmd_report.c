@@ -143,6 +143,10 @@ static int print_summary(const profile *p, const struct cli_opts *o,
 			       samples ? samples : "?", missed ? missed : "?",
 			       cmdline && *cmdline ? cmdline : "?");
 	}
+	/* samples whose Python stack could not be read whole (record) */
+	const char *failed = profile_meta(p, "failed_samples");
+	if (failed)
+		printf("not in these figures: samples %s\n\n", failed);
 	/* a recording of several processes: which, and their shares */
 	const char *sub = profile_meta(p, "subprocesses");
 	if (!o->pid_filter && (nprocs > 1 || (sub && strcmp(sub, "on") == 0)))

@@ -14,6 +14,7 @@ struct thread_snap {
 	char name[64];
 	char state;
 	uint32_t flags, stack;
+	const char *unreadable;	/* a static reason, or NULL */
 };
 
 struct snap {
@@ -37,6 +38,7 @@ static void collect(void *ctx, const struct sampler_thread_view *v)
 	t->tid = v->tid;
 	snprintf(t->name, sizeof t->name, "%s", v->name ? v->name : "");
 	t->state = v->state;
+	t->unreadable = v->unreadable;
 	t->flags = v->flags;
 	t->stack = v->stack;
 }
@@ -113,6 +115,10 @@ static void json_threads(FILE *out, const struct snap *sn, const profile *p,
 			fprintf(out, "\"0x%llx\"", (unsigned long long)run->addr);
 		else
 			fprintf(out, "null");
+		if (th->unreadable) {
+			fprintf(out, ",\"unreadable\":");
+			json_str(out, th->unreadable);
+		}
 		fprintf(out, ",\"frames\":");
 		json_stack(out, p, th->stack);
 		fputc('}', out);
@@ -188,7 +194,8 @@ static void print_json(FILE *out, const struct snap *sn, const profile *p,
 
 /* ---- text ---- */
 
-static void print_stack(FILE *out, const profile *p, uint32_t stack, const char *indent)
+static void print_stack(FILE *out, const profile *p, uint32_t stack,
+			const char *unreadable, const char *indent)
 {
 	size_t n;
 	const uint32_t *fr = profile_stack(p, stack, &n);
@@ -197,7 +204,9 @@ static void print_stack(FILE *out, const profile *p, uint32_t stack, const char 
 		format_frame(p, fr[i], true, buf, sizeof buf);
 		fprintf(out, "%s%s\n", indent, buf);
 	}
-	if (!n)
+	if (unreadable)
+		fprintf(out, "%s(stack not readable: %s)\n", indent, unreadable);
+	else if (!n)
 		fprintf(out, "%s(no frames)\n", indent);
 }
 
@@ -298,7 +307,9 @@ static void print_frame(FILE *out, const profile *p, uint32_t id)
 {
 	const struct frame *f = profile_frame(p, id);
 	const char *func = profile_str(p, f->func);
-	if (f->kind == FRAME_PYTHON)
+	if (f->kind == FRAME_PYTHON && !f->file)
+		fprintf(out, "    %s\n", func);	/* [N frames omitted] */
+	else if (f->kind == FRAME_PYTHON)
 		fprintf(out, "    %s (%s:%d)\n", func, profile_str(p, f->file), f->line);
 	else if (f->module && strncmp(func, profile_str(p, f->module),
 				      strlen(profile_str(p, f->module))) != 0)
@@ -335,7 +346,9 @@ static void print_thread(void *ctx, const struct sampler_thread_view *v)
 		v->flags & SAMPLE_TRUNCATED ? " [truncated]" : "");
 	for (size_t i = n; i-- > 0;)
 		print_frame(out, d->p, frames[i]);
-	if (n == 0)
+	if (v->unreadable)
+		fprintf(out, "    (stack not readable: %s)\n", v->unreadable);
+	else if (n == 0)
 		fprintf(out, "    (no frames)\n");
 	d->threads++;
 }
@@ -384,7 +397,8 @@ int dump_write(FILE *out, sampler *s, target *t, profile *p, bool tasks,
 			fprintf(out, "\nThread %d \"%s\"%s%s:\n", (int)sn.v[i].tid,
 				sn.v[i].name, run ? " running task " : "",
 				run && run->name ? run->name : "");
-			print_stack(out, p, sn.v[i].stack, "    ");
+			print_stack(out, p, sn.v[i].stack, sn.v[i].unreadable,
+				    "    ");
 		}
 		/* --subprocesses: the others' threads (their tasks are not
 		 * read: task mode follows the first process) */
@@ -398,7 +412,8 @@ int dump_write(FILE *out, sampler *s, target *t, profile *p, bool tasks,
 					continue;
 				fprintf(out, "\nThread %d \"%s\":\n", (int)sn.v[i].tid,
 					sn.v[i].name);
-				print_stack(out, p, sn.v[i].stack, "    ");
+				print_stack(out, p, sn.v[i].stack, sn.v[i].unreadable,
+				    "    ");
 			}
 		}
 	}

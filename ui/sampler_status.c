@@ -1,5 +1,7 @@
 #include "sampler_status.h"
 
+#include <stdio.h>
+
 static void fill(void *ctx, struct status_figures *f)
 {
 	struct sampler_status *ss = ctx;
@@ -54,4 +56,26 @@ void sampler_status_stop(struct sampler_status *ss)
 	pthread_mutex_destroy(&ss->lock);
 	ss->line = NULL;
 	ss->s = NULL;
+}
+
+size_t sampler_failed_text(const uint64_t failed[PY_WALK_NFAILS], char *buf,
+			   size_t len)
+{
+	if (!len)
+		return 0;
+	buf[0] = '\0';
+	if (!failed[PY_WALK_OK])
+		return 0;
+	size_t n = 0;
+	int k = snprintf(buf, len, "%llu failed (",
+			 (unsigned long long)failed[PY_WALK_OK]);
+	for (unsigned r = PY_WALK_OK + 1; r < PY_WALK_NFAILS && k >= 0 &&
+					  (n += (size_t)k) < len; r++)
+		k = failed[r] ? snprintf(buf + n, len - n, "%s%s %llu",
+					 buf[n - 1] == '(' ? "" : ", ",
+					 py_walk_fail_str(r),
+					 (unsigned long long)failed[r]) : 0;
+	if (k >= 0 && n < len)
+		n += (size_t)snprintf(buf + n, len - n, ")");
+	return n < len ? n : len - 1;
 }

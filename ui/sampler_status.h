@@ -38,4 +38,10 @@ void sampler_status_start(struct sampler_status *ss, const char *label,
 /* Erases the line and takes the lock back from the sampler. */
 void sampler_status_stop(struct sampler_status *ss);
 
+/* The samples a sampler could not keep because a Python stack could not be
+ * read whole (sampler_stats.failed, by reason): "19 failed (frames changed
+ * during the read 19)", or "" when there are none.  Returns the length. */
+size_t sampler_failed_text(const uint64_t failed[PY_WALK_NFAILS], char *buf,
+			   size_t len);
+
 #endif

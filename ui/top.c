@@ -22,6 +22,7 @@
 #include "options.h"
 #include "profile.h"
 #include "sampler.h"
+#include "sampler_status.h"
 #include "session.h"
 #include "top_model.h"
 
@@ -331,6 +332,14 @@ static void figures_text(const struct top *tp, char *line, size_t len)
 	if (tp->python && n > 0 && (size_t)n < len)
 		n += snprintf(line + n, len - (size_t)n, "  GIL %.1f%%",
 			      top_pct(m, m->totals[MODE_GIL], MODE_WALL));
+	uint64_t failed[PY_WALK_NFAILS];
+	for (size_t i = 0; i < PY_WALK_NFAILS; i++)
+		failed[i] = tp->st.failed[i] - tp->st_base.failed[i];
+	if (failed[PY_WALK_OK] && n > 0 && (size_t)n < len) {
+		char f[160];
+		sampler_failed_text(failed, f, sizeof f);
+		n += snprintf(line + n, len - (size_t)n, "  %s", f);
+	}
 	if (several_procs(tp) && n > 0 && (size_t)n < len) {
 		char procs[160];
 		top_procs_text(m, procs, sizeof procs);

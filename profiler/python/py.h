@@ -30,12 +30,35 @@ struct py_frame {
 	uint64_t cstack;
 };
 
+/* Why a thread's stack could not be read whole.  Such a stack is not
+ * shown as one: the sample counts as failed, with its reason. */
+#define PY_WALK_FAILS(X)                                                   \
+	X(OK, "read whole")                                                \
+	X(TORN, "frames changed during the read")                          \
+	X(UNREADABLE, "a frame or code object could not be read")          \
+	X(TOO_DEEP, "deeper than the walk's bound")
+enum py_walk_fail {
+#define PY_WALK_ENUM(name, text) PY_WALK_##name,
+	PY_WALK_FAILS(PY_WALK_ENUM)
+#undef PY_WALK_ENUM
+	PY_WALK_NFAILS
+};
+/* "frames changed during the read"; the short name ("torn") with brief. */
+const char *py_walk_fail_str(enum py_walk_fail f);
+const char *py_walk_fail_name(enum py_walk_fail f);
+
 struct py_thread {
 	pid_t tid;		/* OS thread id, 0 when it could not be known */
 	uint64_t tstate;	/* remote PyThreadState address */
 	bool gil;		/* holds the GIL (where the version says) */
-	bool truncated;		/* the walk stopped early (depth, cycle,
-				 * torn read) */
+	bool truncated;		/* fail is set: frames[] holds the part of
+				 * the stack read (leaf side) for asyncio's
+				 * merge, not a stack to show.  A deep
+				 * stack's "[N frames omitted]" frame keeps
+				 * root and leaf: not truncated */
+	uint8_t fail;		/* enum py_walk_fail: PY_WALK_OK, or why the
+				 * stack could not be read whole (after
+				 * MAX_PY_WALK_RETRIES fresh re-reads) */
 	size_t nframes;
 	struct py_frame *frames;	/* leaf first; owned by the py_proc */
 };

@@ -19,8 +19,13 @@
 #define PY_CODE_CACHE_SIZE MAX_PY_CODE_CACHE
 /* Slots probed in the code cache before the oldest one is evicted. */
 #define PY_CODE_CACHE_PROBE 8
-/* Samples between two checks of a cached code object's header. */
-#define PY_CODE_REVALIDATE 256
+/* Frames from the leaf that a walk must find in the one read that copied
+ * the thread state (deeper ones may come from later reads: the regions a
+ * re-read can hold are bounded by the prefetch). */
+#define PY_WALK_ONE_READ (PY_MAX_PREFETCH / 4)
+/* Copies one sample can look up: the prefetch (next and full walk's
+ * regions), then a torn walk's re-read (walk.c walk_thread). */
+#define PY_SLOTS_CAP (3 * PY_MAX_PREFETCH + 1)
 /* (lasti, line) pairs remembered per code object. */
 #define PY_LINE_MEMO 4
 #define PY_MAX_PREFETCH MAX_PY_PREFETCH
@@ -33,7 +38,8 @@ struct py_code {
 	uint64_t name_obj, qualname_obj, file_obj, table_obj;
 	int32_t firstlineno;
 	uint64_t last_used;	/* sample counter, for eviction */
-	uint64_t validated;	/* sample of the last header check */
+	uint64_t checked;	/* sample whose read checked the header */
+	uint32_t checked_batch;	/* the read that copied that header */
 	const char *func, *file;	/* interned */
 	uint8_t *table;
 	uint32_t table_len;
@@ -48,6 +54,8 @@ struct py_slot {
 	bool used;
 	bool ok;
 	uint8_t *data;
+	uint32_t batch;		/* the read that copied it: one number per
+				 * vectored read or single read */
 };
 
 struct py_arena_block {
@@ -93,6 +101,12 @@ struct py_proc {
 	struct py_slot *full_slots;	/* regions of the last full walk */
 	size_t nslots, nnext, nfull, slots_cap;
 	size_t cursor;
+	size_t slot_floor;		/* a re-read looks only at slots from
+					 * here (walk.c walk_thread) */
+	uint32_t batch;			/* the last read's number */
+	uint32_t last_batch;		/* the read rget's copy came from */
+	uint32_t code_batch;		/* the read of the last code header
+					 * resolve checked */
 	struct remote_iov *iov;		/* MAX_IOV of them */
 	uint32_t *order;		/* slots by address, for merging */
 	uint64_t *pthread_ids;		/* per thread, <= 3.10 */
@@ -108,6 +122,10 @@ struct py_proc {
 	uint64_t prev_switch, prev_holder;
 	uint64_t full_ns;		/* coarse time of the last full walk */
 	uint64_t light_samples;		/* statistics for benchmarks */
+	uint64_t walk_retries;		/* torn walks read again */
+	uint64_t walk_failed;		/* thread walks that stayed failed */
+	const char *omitted_name;	/* "[N frames omitted]", interned */
+	size_t omitted_n;
 	enum py_keep keep;
 	bool contended;			/* the GIL changed hands lately */
 

@@ -5,14 +5,15 @@
  *    headers) are read again at the start of the next sample in one
  *    vectored read, and the walk finds its structs in those copies; only
  *    what moved costs a read of its own;
- *  - a code-object cache by address (names, file, line table), revalidated
- *    against the header copied in the same vectored read;
+ *  - a code-object cache by address (names, file, line table), checked at
+ *    every use against the header copied in the same vectored read;
  *  - a small (lasti -> line) memo per code object.
  * Remote data can be anything: every loop is bounded (bounds.h), every
  * length checked, and a walk that does not end at the thread's base frame
- * is flagged truncated. */
+ * is read again, then failed with its reason (py_thread.fail). */
 #include "python/pyproc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,6 +22,28 @@
 #include "error.h"
 #include "python/linetable.h"
 #include "target.h"
+
+static const char *const walk_fail_text[] = {
+#define PY_WALK_TEXT(name, text) text,
+	PY_WALK_FAILS(PY_WALK_TEXT)
+#undef PY_WALK_TEXT
+};
+
+static const char *const walk_fail_name[] = {
+#define PY_WALK_NAME(name, text) #name,
+	PY_WALK_FAILS(PY_WALK_NAME)
+#undef PY_WALK_NAME
+};
+
+const char *py_walk_fail_str(enum py_walk_fail f)
+{
+	return (unsigned)f < PY_WALK_NFAILS ? walk_fail_text[f] : "unknown";
+}
+
+const char *py_walk_fail_name(enum py_walk_fail f)
+{
+	return (unsigned)f < PY_WALK_NFAILS ? walk_fail_name[f] : "UNKNOWN";
+}
 
 /* ---- interned strings: valid until py_proc_free ---- */
 
@@ -139,7 +162,7 @@ static void arena_free(py_proc *py)
 
 static void keep_next(py_proc *py, uint64_t addr, uint32_t len)
 {
-	struct py_slot s = { addr, len, false, false, NULL };
+	struct py_slot s = { addr, len, false, false, NULL, 0 };
 	if (py->keep != PY_KEEP_FULL_ONLY && py->nnext < PY_MAX_PREFETCH)
 		py->next_slots[py->nnext++] = s;
 	if (py->keep != PY_KEEP_NEXT && py->nfull < PY_MAX_PREFETCH)
@@ -153,15 +176,22 @@ static const uint8_t *rget(py_proc *py, uint64_t addr, size_t len, bool keep)
 	if (addr == 0 || len == 0 || len > PY_MAX_CHUNK_READ ||
 	    addr + len < addr)
 		return NULL;
-	for (size_t k = 0; k < py->nslots; k++) {
-		size_t i = py->cursor + k;
+	/* Slots below slot_floor are older copies than a re-read wants.
+	 * The search starts at the last slot found: frames of one data
+	 * stack chunk (3.11+) are all in one copy. */
+	size_t lo = py->slot_floor, span = py->nslots - lo;
+	size_t c = py->cursor > lo && py->cursor <= py->nslots ?
+			   py->cursor - 1 : lo;
+	for (size_t k = 0; k < span; k++) {
+		size_t i = c + k;
 		if (i >= py->nslots)
-			i -= py->nslots;
+			i -= span;
 		struct py_slot *s = &py->slots[i];
 		if (!s->ok || addr < s->addr || addr - s->addr > s->len ||
 		    len > s->len - (addr - s->addr))
 			continue;
-		py->cursor = i + 1 < py->nslots ? i + 1 : 0;
+		py->cursor = i + 1 < py->nslots ? i + 1 : lo;
+		py->last_batch = s->batch;
 		if (keep && !s->used) {
 			s->used = true;
 			keep_next(py, s->addr, s->len);
@@ -177,10 +207,12 @@ static const uint8_t *rget(py_proc *py, uint64_t addr, size_t len, bool keep)
 			py->gone = rc;
 		return NULL;
 	}
+	py->last_batch = ++py->batch;
 	if (keep) {
-		if (py->nslots < 2 * PY_MAX_PREFETCH)
+		if (py->nslots < PY_SLOTS_CAP)
 			py->slots[py->nslots++] = (struct py_slot){
-				addr, (uint32_t)len, true, true, buf };
+				addr, (uint32_t)len, true, true, buf,
+				py->batch };
 		keep_next(py, addr, (uint32_t)len);
 	}
 	return buf;
@@ -220,10 +252,23 @@ static int read_slots(py_proc *py, size_t from)
 	size_t n = py->nslots - from, niov = 0;
 	if (n == 0)
 		return LP_OK;
+	if (n > MAX_IOV) {
+		n = MAX_IOV;	/* the rest is read on demand */
+		py->nslots = from + n;
+	}
 	for (uint32_t i = 0; i < n; i++)
 		py->order[i] = (uint32_t)(from + i);
 	/* Sorting is small work (tens of regions) next to a system call. */
 	qsort_r(py->order, n, sizeof *py->order, by_addr, py->slots);
+	/* A region listed twice (kept by the last sample and by the last
+	 * full walk) is one slot: a second copy would be found, and kept
+	 * again, by every other lookup. */
+	for (size_t i = 1; i < n; i++) {
+		struct py_slot *a = &py->slots[py->order[i - 1]];
+		struct py_slot *b = &py->slots[py->order[i]];
+		if (a->addr == b->addr && a->len == b->len)
+			a->len = 0;	/* matches no lookup */
+	}
 	for (size_t i = 0; i < n;) {
 		const struct py_slot *first = &py->slots[py->order[i]];
 		uint64_t start = first->addr, end = start + first->len;
@@ -255,9 +300,11 @@ static int read_slots(py_proc *py, size_t from)
 		return rc;
 	/* Which iov failed is not known: forget them all, read on demand. */
 	bool ok = rc == LP_OK;
+	py->batch++;
 	for (size_t i = from; i < py->nslots; i++) {
 		py->slots[i].ok = ok;
 		py->slots[i].used = false;
+		py->slots[i].batch = py->batch;
 	}
 	if (!ok)
 		py->nslots = from;
@@ -267,7 +314,7 @@ static int read_slots(py_proc *py, size_t from)
 /* Adds the regions of the last full walk to this sample's copies. */
 static void add_full_slots(py_proc *py)
 {
-	for (size_t i = 0; i < py->nfull && py->nslots < 2 * PY_MAX_PREFETCH;
+	for (size_t i = 0; i < py->nfull && py->nslots < PY_SLOTS_CAP;
 	     i++)
 		py->slots[py->nslots++] = py->full_slots[i];
 }
@@ -489,15 +536,16 @@ static int resolve(py_proc *py, uint64_t code, const uint8_t *fp,
 		return LP_EFAULT;	/* 0 also marks a free cache slot */
 	bool found;
 	struct py_code *c = code_slot(py, code, &found);
-	if (!found || (int64_t)(py->nsample - c->validated) >=
-			      PY_CODE_REVALIDATE) {
-		/* Revalidate against address reuse (a freed code object, a
-		 * new one at the same address) every PY_CODE_REVALIDATE
-		 * samples, not every sample: one code header is one more
-		 * iovec of the per-sample read. */
-		const uint8_t *cp = rget(py, code, L->co_size, false);
+	/* The header is checked on every use: an entry keyed by address
+	 * names a frame only while the object there is still a code object
+	 * with the same name, file, line table and first line (a freed code
+	 * object's address is soon another's).  The header is kept in the
+	 * prefetch read, so this costs no call of its own. */
+	if (!found || c->checked != py->nsample || py->slot_floor) {
+		const uint8_t *cp = rget(py, code, L->co_size, true);
 		if (!cp)
 			return LP_EFAULT;
+		uint32_t batch = py->last_batch;
 		if (py->code_type && u64at(cp, L->ob_type) != py->code_type)
 			return LP_EFORMAT;
 		if (!found || c->name_obj != u64at(cp, L->co_name) ||
@@ -512,10 +560,12 @@ static int resolve(py_proc *py, uint64_t code, const uint8_t *fp,
 				return rc;
 			}
 		}
-		/* Spread the revalidations of entries seen together. */
-		c->validated = py->nsample +
-			       ((code >> 4) % (PY_CODE_REVALIDATE / 2));
+		/* Frames that run one code object at once share it: one
+		 * check per sample (a re-read checks again). */
+		c->checked = py->nsample;
+		c->checked_batch = batch;
 	}
+	py->code_batch = c->checked_batch;
 	c->last_used = py->nsample;
 
 	int64_t lasti;
@@ -544,6 +594,8 @@ static struct py_frame *frame_slot(py_proc *py, size_t i)
 {
 	if (i >= py->frames_cap) {
 		size_t cap = py->frames_cap ? py->frames_cap * 2 : 256;
+		while (cap <= i)
+			cap *= 2;
 		struct py_frame *f = realloc(py->frames, cap * sizeof *f);
 		if (!f)
 			return NULL;
@@ -553,28 +605,79 @@ static struct py_frame *frame_slot(py_proc *py, size_t i)
 	return &py->frames[i];
 }
 
-/* Walks one thread's frames, leaf first, appending to py->frames from
- * *used.  The three exits: depth, a cycle (Brent), the base frame. */
-static void walk_thread(py_proc *py, const uint8_t *tp, struct py_thread *th,
-			size_t *used)
+/* Where the e-th frame from the leaf is kept in a thread's part of
+ * py->frames: the first PY_KEEP_LEAF frames in order, the marker slot, then
+ * a ring of the PY_KEEP_ROOT frames nearest the root seen so far. */
+#define PY_KEEP_LEAF (MAX_STACK_DEPTH / 2)
+#define PY_KEEP_ROOT (MAX_STACK_DEPTH - PY_KEEP_LEAF - 1)
+static size_t keep_slot(size_t e)
+{
+	return e <= PY_KEEP_LEAF ? e :
+	       PY_KEEP_LEAF + 1 + (e - PY_KEEP_LEAF - 1) % PY_KEEP_ROOT;
+}
+
+static void reverse_frames(struct py_frame *f, size_t n)
+{
+	for (size_t i = 0; i + 1 < n - i; i++) {
+		struct py_frame t = f[i];
+		f[i] = f[n - 1 - i];
+		f[n - 1 - i] = t;
+	}
+}
+
+/* A stack of more than MAX_STACK_DEPTH frames: the ring of root frames is
+ * put in order (rotated in place) and the slot between the halves names
+ * what was left out. */
+static void close_deep(py_proc *py, struct py_frame *f, size_t emitted)
+{
+	struct py_frame *ring = f + PY_KEEP_LEAF + 1;
+	size_t start = keep_slot(emitted - PY_KEEP_ROOT) - (PY_KEEP_LEAF + 1);
+	if (start) {
+		reverse_frames(ring, start);
+		reverse_frames(ring + start, PY_KEEP_ROOT - start);
+		reverse_frames(ring, PY_KEEP_ROOT);
+	}
+	size_t omitted = emitted - (MAX_STACK_DEPTH - 1);
+	if (omitted != py->omitted_n || !py->omitted_name) {
+		/* Formatted once per depth seen, not per sample. */
+		char buf[64];
+		snprintf(buf, sizeof buf, "[%zu frames omitted]", omitted);
+		py->omitted_name = intern(py->strings, buf, strlen(buf));
+		py->omitted_n = omitted;
+	}
+	f[PY_KEEP_LEAF] = (struct py_frame){ .func = py->omitted_name };
+}
+
+/* One walk of a thread's frames, leaf first, into py->frames from first.
+ * The three exits: the depth bound, a cycle (Brent), the base frame; only
+ * the last one is a whole stack. */
+static enum py_walk_fail walk_once(py_proc *py, const uint8_t *tp,
+				   struct py_thread *th, size_t first)
 {
 	const struct py_layout *L = &py->L;
 	uint64_t frame = u64at(tp, L->ts_frame);
-	size_t first = *used, emitted = 0;
+	size_t emitted = 0;
 	th->nframes = 0;
 	th->truncated = false;
+	/* The thread state and the frames near the leaf must come from one
+	 * read: a frame read later than its caller (it moved since the last
+	 * sample) can belong to a call made after the caller's copy was
+	 * taken, and the chain still looks whole.  b0 is the read that
+	 * copied the thread state (tp is a slot's copy, see full_walk). */
+	rget(py, th->tstate, L->ts_size, false);
+	uint32_t b0 = py->last_batch;
+	bool mixed = false;
 	if (L->frames == PY_FRAMES_CFRAME && frame) {
 		/* 3.11/3.12: the _PyCFrame lives on the C stack of the eval
 		 * loop (Include/cpython/pystate.h). */
 		const uint8_t *cf = rget(py, frame + L->cframe_current, 8, true);
-		if (!cf) {
-			th->truncated = true;
-			return;
-		}
+		if (!cf)
+			return PY_WALK_UNREADABLE;
+		mixed |= py->last_batch != b0;
 		frame = u64at(cf, 0);
 	}
 	if (!frame)
-		return;	/* no Python code running on this thread */
+		return PY_WALK_OK;	/* no Python code running on this thread */
 	if (L->frames != PY_FRAMES_OBJECT) {
 		/* Frames of 3.11+ live in the thread's data-stack chunks
 		 * (Python/pystate.c push_chunk): copy the current chunk up to
@@ -584,36 +687,66 @@ static void walk_thread(py_proc *py, const uint8_t *tp, struct py_thread *th,
 		if (chunk && frame > chunk &&
 		    frame - chunk < PY_MAX_CHUNK_READ - 4096) {
 			uint64_t end = (frame + L->fr_size + 4095) & ~4095ull;
-			rget(py, chunk, end - chunk, true);
+			if (rget(py, chunk, end - chunk, true))
+				mixed |= py->last_batch != b0;
 		}
 	}
+	if (!frame_slot(py, first + MAX_STACK_DEPTH))
+		return PY_WALK_UNREADABLE;
+	struct py_frame *out = py->frames + first;
 	uint64_t tortoise = frame, power = 1, lam = 0;
-	bool ended = false;
-	for (size_t depth = 0; depth < MAX_STACK_DEPTH; depth++) {
+	enum py_walk_fail fail = PY_WALK_TOO_DEEP;
+	for (size_t depth = 0; depth < MAX_PY_WALK_DEPTH; depth++) {
 		const uint8_t *fp = rget(py, frame, L->fr_size, true);
-		if (!fp)
+		if (!fp) {
+			fail = PY_WALK_UNREADABLE;
 			break;
+		}
+		if (depth < PY_WALK_ONE_READ)
+			mixed |= py->last_batch != b0;
 		uint64_t back = u64at(fp, L->fr_back);
 		uint64_t code = u64at(fp, L->fr_code);
-		unsigned owner = L->frames == PY_FRAMES_OBJECT ? 0 :
-				 fp[L->fr_owner];
-		if (L->frames != PY_FRAMES_OBJECT &&
-		    (int)owner >= L->owner_first_skip) {
+		bool shim = false;
+		if (L->frames == PY_FRAMES_OBJECT) {
+			/* A frame on a thread's stack is referenced by its
+			 * callee or the thread state; a count of 0 is a
+			 * frame freed under the read (<= 3.10 keep freed
+			 * frames on a free list linked by f_back, which then
+			 * ends early: Objects/frameobject.c). */
+			if (GET_MEMBER(int64_t, fp, 0) <= 0) {
+				fail = PY_WALK_TORN;
+				break;
+			}
+		} else {
+			shim = (int)fp[L->fr_owner] >= L->owner_first_skip;
+		}
+		if (shim) {
 			/* A C-stack shim (3.12+): the Python frame above it
 			 * is the first of one eval-loop call.  Only the first
 			 * shim below a frame is its call's: 3.15 ends every
 			 * chain with the thread state's own base frame, owned
 			 * by the interpreter too but not on the C stack. */
-			if (emitted && !py->frames[first + emitted - 1].entry) {
-				py->frames[first + emitted - 1].entry = true;
-				py->frames[first + emitted - 1].cstack = frame;
+			if (emitted && !out[keep_slot(emitted - 1)].entry) {
+				struct py_frame *f = &out[keep_slot(emitted - 1)];
+				f->entry = true;
+				f->cstack = frame;
 			}
 		} else {
 			if (L->tagged_code)
 				code &= ~(uint64_t)3;
-			struct py_frame *f = frame_slot(py, first + emitted);
-			if (!f || resolve(py, code, fp, f) != LP_OK)
+			struct py_frame *f = &out[keep_slot(emitted)];
+			int rc = resolve(py, code, fp, f);
+			if (rc != LP_OK) {
+				/* Not a code object where the frame says: the
+				 * frame was reused under the read. */
+				fail = rc == LP_EFORMAT ? PY_WALK_TORN :
+							  PY_WALK_UNREADABLE;
 				break;
+			}
+			/* The header that named it too: a code object read
+			 * later than its frame may be one made since. */
+			if (depth < PY_WALK_ONE_READ)
+				mixed |= py->code_batch != b0;
 			if (L->entry == PY_ENTRY_ALL)
 				f->entry = true;
 			else if (L->entry == PY_ENTRY_FLAG)
@@ -621,13 +754,29 @@ static void walk_thread(py_proc *py, const uint8_t *tp, struct py_thread *th,
 			emitted++;
 		}
 		if (back == 0) {
-			ended = true;
+			/* The base frame: 3.12+ end at a shim (the first
+			 * eval-loop call's, or 3.14's tstate->base_frame),
+			 * 3.11 at the first call's entry frame
+			 * (Include/internal/pycore_frame.h).  A Python frame
+			 * without a caller there is one popped under the
+			 * read. */
+			bool base = L->entry == PY_ENTRY_SHIM ? shim :
+				    L->entry == PY_ENTRY_FLAG ?
+					    out[keep_slot(emitted - 1)].entry :
+					    true;
+			if (!base) {
+				fail = PY_WALK_TORN;
+				break;
+			}
 			if (L->entry == PY_ENTRY_SHIM && emitted)
-				py->frames[first + emitted - 1].entry = true;
+				out[keep_slot(emitted - 1)].entry = true;
+			fail = PY_WALK_OK;
 			break;
 		}
-		if (back == tortoise)
-			break;	/* cycle */
+		if (back == tortoise) {
+			fail = PY_WALK_TORN;	/* a cycle: frames reused */
+			break;
+		}
 		if (++lam == power) {
 			tortoise = back;
 			power *= 2;
@@ -635,9 +784,73 @@ static void walk_thread(py_proc *py, const uint8_t *tp, struct py_thread *th,
 		}
 		frame = back;
 	}
+	if (fail == PY_WALK_OK && mixed)
+		fail = PY_WALK_TORN;
+	if (emitted > MAX_STACK_DEPTH && fail == PY_WALK_OK) {
+		/* Whole, root and leaf kept: not truncated. */
+		close_deep(py, out, emitted);
+		emitted = MAX_STACK_DEPTH;
+	} else if (emitted > MAX_STACK_DEPTH) {
+		emitted = PY_KEEP_LEAF + 1;	/* the part still in order */
+	}
 	th->nframes = emitted;
-	th->truncated = !ended;
-	*used = first + emitted;
+	th->truncated = fail != PY_WALK_OK;
+	return fail;
+}
+
+/* Walks one thread's frames, appending to py->frames from *used.  A walk
+ * that does not reach the base frame is torn (the thread ran on while it
+ * was read, or freed a frame it had just read): the thread state and every
+ * region that walk touched are read again at once, in one vectored read,
+ * and walked again from those copies alone, MAX_PY_WALK_RETRIES times at
+ * most.  CPython's own reader (Modules/_remote_debugging) checks the same
+ * end. */
+static void walk_thread(py_proc *py, const uint8_t *tp, struct py_thread *th,
+			size_t *used)
+{
+	const struct py_layout *L = &py->L;
+	size_t nnext0 = py->nnext, nfull0 = py->nfull, nslots0 = py->nslots;
+	enum py_walk_fail fail = walk_once(py, tp, th, *used);
+	for (unsigned k = 0; fail != PY_WALK_OK && k < MAX_PY_WALK_RETRIES &&
+			     !py->gone; k++) {
+		py->walk_retries++;
+		/* The regions the failed walk kept, as this sample's fresh
+		 * copies, with the thread state first.  They take the place
+		 * of the single reads that walk added (read again here), so
+		 * that the slots do not run out however often it retries. */
+		py->nslots = nslots0;
+		py->cursor = 0;
+		size_t from = py->nslots;
+		const struct py_slot *kept = py->keep == PY_KEEP_FULL_ONLY ?
+			py->full_slots + nfull0 : py->next_slots + nnext0;
+		size_t nkept = py->keep == PY_KEEP_FULL_ONLY ?
+			py->nfull - nfull0 : py->nnext - nnext0;
+		if (py->nslots < PY_SLOTS_CAP)
+			py->slots[py->nslots++] = (struct py_slot){
+				th->tstate, L->ts_size, false, false, NULL, 0 };
+		for (size_t i = 0; i < nkept &&
+				   py->nslots < PY_SLOTS_CAP; i++)
+			py->slots[py->nslots++] = kept[i];
+		py->nnext = nnext0;
+		py->nfull = nfull0;
+		int rc = read_slots(py, from);
+		if (rc != LP_OK) {
+			py->gone = rc;
+			break;
+		}
+		py->slot_floor = from;
+		const uint8_t *fresh = rget(py, th->tstate, L->ts_size, false);
+		if (!fresh) {
+			py->slot_floor = 0;
+			break;
+		}
+		fail = walk_once(py, fresh, th, *used);
+		py->slot_floor = 0;
+	}
+	th->fail = (uint8_t)fail;
+	if (fail != PY_WALK_OK)
+		py->walk_failed++;
+	*used += th->nframes;
 }
 
 /* glibc's struct pthread (nptl/descr.h) holds the kernel tid at a fixed
@@ -996,10 +1209,15 @@ int py_proc_sample(py_proc *py, struct py_thread **threads, size_t *n)
 			/* The GIL changed hands: the other threads moved
 			 * too; read them in one more call, not one each. */
 			size_t from = py->nslots;
+			uint32_t first = py->batch;
 			add_full_slots(py);
 			rc = read_slots(py, from);
 			if (rc != LP_OK)
 				return rc;
+			/* Read right after the prefetch, before any walk:
+			 * one read for the walks' consistency check. */
+			for (size_t i = from; i < py->nslots; i++)
+				py->slots[i].batch = first;
 		}
 		struct gil_view g;
 		uint64_t gil_addr;
@@ -1065,11 +1283,11 @@ int py_proc_init(py_proc *py, mem_reader *reader, const struct py_layout *L)
 	py->reader = reader;
 	py->L = *L;
 	py->pthread_tid_off = -1;
-	py->slots = calloc(2 * PY_MAX_PREFETCH, sizeof *py->slots);
-	py->next_slots = calloc(2 * PY_MAX_PREFETCH, sizeof *py->next_slots);
+	py->slots = calloc(PY_SLOTS_CAP, sizeof *py->slots);
+	py->next_slots = calloc(PY_SLOTS_CAP, sizeof *py->next_slots);
 	py->full_slots = calloc(PY_MAX_PREFETCH, sizeof *py->full_slots);
 	py->iov = calloc(MAX_IOV, sizeof *py->iov);
-	py->order = calloc(2 * PY_MAX_PREFETCH, sizeof *py->order);
+	py->order = calloc(PY_SLOTS_CAP, sizeof *py->order);
 	py->codes = calloc(PY_CODE_CACHE_SIZE, sizeof *py->codes);
 	py->strings = calloc(1, sizeof *py->strings);
 	if (!py->slots || !py->next_slots || !py->full_slots || !py->iov || !py->codes ||
