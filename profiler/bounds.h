@@ -86,4 +86,11 @@
 /* Event loops told apart in one process. */
 #define MAX_ASYNCIO_LOOPS 64
 
+/* Directory entries an output's open looks through for temporaries of dead
+ * runs ("<name>.tmp.<pid>", atomic_file.c). */
+#define MAX_STALE_SCAN 65536
+/* Symbolic links followed from an output path under --follow (the
+ * kernel's own limit, ELOOP). */
+#define MAX_LINK_HOPS 40
+
 #endif

@@ -40,6 +40,8 @@ static const char usage[] =
 	"  -o, --output OUT     write a differential flame graph (.svg): widths\n"
 	"                       from NEW, red where a frame's share grew, blue\n"
 	"                       where it shrank\n"
+	"      --follow         -o may be a symbolic link: write to its target\n"
+	"                       (refused without it)\n"
 	"      --mode M         wall, cpu or gil (default: BASE's recording mode)\n"
 	"      --idle           keep idle samples in cpu mode\n"
 	"      --threads        flame graph: a root frame per thread\n"
@@ -179,7 +181,8 @@ static int write_svg(const profile *base, const profile *cur,
 {
 	lp_error err = { 0 };
 	atomic_file af;
-	if (atomic_file_open(&af, path, &err) != LP_OK) {
+	if (atomic_file_open_flags(&af, path, oo->follow ? OUTPUT_FOLLOW : 0,
+				   &err) != LP_OK) {
 		cli_error("%s", err.msg);
 		return 1;
 	}

@@ -34,6 +34,8 @@ static const char usage[] =
 	"                       timeline: ticks, stalls, samples), .loupe (raw,\n"
 	"                       for 'loupe report'), or any 'loupe record' format\n"
 	"                       (the stall samples)\n"
+	"      --follow         -o may be a symbolic link: write to its target\n"
+	"                       (refused without it)\n"
 	"      --format F       the format of FILE, when not from its extension\n"
 	"      --ptrace         use ptrace, not the perf tracepoints (slower)\n"
 	"  -q, --quiet          no status line or warnings on stderr\n"
@@ -135,7 +137,7 @@ int cmd_trace(int argc, char **argv)
 	}
 
 	lp_error err = { 0 };
-	if (o.output && session_check_output(o.output))
+	if (o.output && session_check_output(&o))
 		return 1;
 
 	session_catch_signals();
@@ -180,7 +182,8 @@ int cmd_trace(int argc, char **argv)
 	tracer_set_sampler(tr, s);
 	set_meta(p, &o, t, s, rate);
 	if (o.format == FORMAT_RAW &&
-	    raw_writer_open(&rs.w, o.output, &err) != LP_OK) {
+	    raw_writer_open_flags(&rs.w, o.output,
+				  o.follow ? OUTPUT_FOLLOW : 0, &err) != LP_OK) {
 		cli_error("%s", err.msg);
 		goto out;
 	}

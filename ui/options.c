@@ -21,6 +21,7 @@ enum {
 	O_PTRACE = 500,
 	O_SUBPROC = 600, O_MERGE_PROC,
 	O_SINCE = 700,
+	O_FOLLOW = 800,
 };
 
 void cli_error(const char *fmt, ...)
@@ -99,6 +100,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		{ "subprocesses", no_argument, NULL, O_SUBPROC },
 		{ "merge-processes", no_argument, NULL, O_MERGE_PROC },
 		{ "since", required_argument, NULL, O_SINCE },
+		{ "follow", no_argument, NULL, O_FOLLOW },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -134,7 +136,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		case O_FORMAT:
 			need = allowed & OPT_TEXT_JSON ? OPT_TEXT_JSON : OPT_OUTPUT;
 			break;
-		case 'o': case O_INVERTED:
+		case 'o': case O_INVERTED: case O_FOLLOW:
 			need = OPT_OUTPUT;
 			break;
 		case O_TASKS:
@@ -207,6 +209,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		case O_IDLE: o->idle = true; break;
 		case O_NO_LINES: o->no_lines = true; break;
 		case O_INVERTED: o->inverted = true; break;
+		case O_FOLLOW: o->follow = true; break;
 		case O_TASKS: o->tasks = true; break;
 		case O_THRESHOLD: {
 			if (allowed & OPT_TRACE) {
@@ -269,6 +272,7 @@ struct output_opts cli_output_opts(const struct cli_opts *o)
 		.inverted = o->inverted,
 		.merge_processes = o->merge_processes,
 		.pid = o->pid_filter,
+		.follow = o->follow,
 	};
 	return oo;
 }

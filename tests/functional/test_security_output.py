@@ -1,0 +1,259 @@
+"""Where loupe's outputs go, and hostile inputs and options (issue #17,
+points 2 and 8).
+
+Outputs: a regular file (or a new name) is replaced atomically; "-" and
+/dev/stdout write to stdout; a character device or a FIFO is written to and
+stays what it was; a symbolic link is refused unless --follow, which writes
+its target.  The device cases use device nodes the test makes in its own
+directory (mknod c 1 7 is /dev/full, c 1 3 /dev/null), so that a loupe that
+replaces them (today's main did) cannot break the machine's own /dev.
+
+Bounds: bad durations, thresholds and rates are one-line usage errors;
+report of a FIFO does not block; hostile recordings (written here byte by
+byte, raw_format.h) give one-line errors or escaped, bounded output.
+
+Run: tests/run --functional-only -k SecurityOutput
+"""
+import os
+import stat
+import struct
+import subprocess
+import sys
+import threading
+
+from harness import LoupeTestCase, run_loupe, target_path
+
+RAW_STRING, RAW_FRAME, RAW_STACK, RAW_THREAD, RAW_META, RAW_SAMPLE = 1, 2, 3, 4, 5, 6
+FRAME_PYTHON = 1
+SAMPLE_ON_CPU, SAMPLE_GIL = 1, 2
+
+
+def uv(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def sv(n):
+    return uv((n << 1) ^ (n >> 63) if n >= 0 else ((n << 1) ^ -1) & (2**64 - 1))
+
+
+class Recording:
+    """A .loupe file built record by record (profiler/formats/raw_format.h)."""
+
+    def __init__(self):
+        self.data = bytearray(b"LOUPE\0" + struct.pack("<HHQ", 0x0102, 0, 0))
+        self.nstr = self.nframe = self.nstack = 0
+        self.strs = {}
+
+    def rec(self, typ, payload):
+        self.data += struct.pack("<BI", typ, len(payload)) + payload
+
+    def string(self, s):
+        if isinstance(s, str):
+            s = s.encode()
+        if s in self.strs:
+            return self.strs[s]
+        self.nstr += 1
+        self.rec(RAW_STRING, uv(self.nstr) + s)
+        self.strs[s] = self.nstr
+        return self.nstr
+
+    def frame(self, func, file="app.py", line=1):
+        f, fi = self.string(func), self.string(file)
+        self.nframe += 1
+        self.rec(RAW_FRAME, uv(self.nframe) + uv(FRAME_PYTHON) + uv(f) +
+                 uv(fi) + uv(0) + sv(line) + uv(0))
+        return self.nframe
+
+    def stack(self, frames):
+        self.nstack += 1
+        self.rec(RAW_STACK, uv(self.nstack) + uv(len(frames)) +
+                 b"".join(uv(f) for f in frames))
+        return self.nstack
+
+    def meta(self, k, v):
+        self.rec(RAW_META, uv(self.string(k)) + uv(self.string(v)))
+
+    def sample(self, stack, flags=SAMPLE_ON_CPU, cpu_ns=0, weight=1,
+               pid=100, tid=100):
+        p = (sv(1000) + uv(pid) + uv(tid) + uv(stack) + uv(flags) +
+             uv(cpu_ns) + uv(0))
+        if weight > 1:
+            p += uv(weight)
+        self.rec(RAW_SAMPLE, p)
+
+    def write(self, path):
+        with open(path, "wb") as f:
+            f.write(self.data)
+
+
+def simple_recording(path, func="work"):
+    r = Recording()
+    r.meta("mode", "cpu")
+    st = r.stack([r.frame("main"), r.frame(func, line=7)])
+    for _ in range(10):
+        r.sample(st, cpu_ns=1000)
+    r.write(path)
+
+
+def one_line_error(test, res, code=1):
+    test.assertEqual(res.returncode, code, res.stdout + res.stderr)
+    lines = res.stderr.strip().split("\n")
+    test.assertEqual(len(lines), 1, res.stderr)
+    test.assertTrue(lines[0].startswith("loupe: "), res.stderr)
+    return lines[0]
+
+
+class SecurityOutput(LoupeTestCase):
+    """-o of record, report and diff (and ctl snapshot, which writes
+    through the same atomic_file_open_flags as diff)."""
+
+    def setUp(self):
+        super().setUp()
+        self.rec = self.path("rec.loupe")
+        simple_recording(self.rec)
+
+    def node(self, name, minor):
+        """A character device node of our own: c 1 7 is /dev/full, 1 3
+        /dev/null."""
+        path = self.path(name)
+        try:
+            os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, minor))
+        except PermissionError:
+            self.skipTest("mknod not permitted here (needs CAP_MKNOD)")
+        return path
+
+    def target(self):
+        exe = target_path("split_fp")
+        if not os.access(exe, os.X_OK):
+            self.fail("tests/targets/split_fp not built at " + exe)
+        return self.start([exe])
+
+    def assert_chr(self, path):
+        st = os.lstat(path)
+        self.assertTrue(stat.S_ISCHR(st.st_mode), "%s is no longer a character device" % path)
+
+    def test_record_to_full_device_fails_and_leaves_it(self):
+        full = self.node("full", 7)
+        t = self.target()
+        res = run_loupe("record", "-p", t.pid, "-d", 1, "--mode", "wall",
+                        "-o", full, "--format", "collapsed", "-q")
+        line = one_line_error(self, res)
+        self.assertIn("No space left on device", line)
+        self.assert_chr(full)
+        self.assertEqual(sorted(os.listdir(self.tmp)), ["full", "rec.loupe"])
+        # the raw format, streamed, fails the same way
+        res = run_loupe("record", "-p", t.pid, "-d", 1, "-o", full,
+                        "--format", "loupe", "-q")
+        self.assertIn("No space left on device", one_line_error(self, res))
+        self.assert_chr(full)
+
+    def test_record_to_null_device(self):
+        null = self.node("null", 3)
+        t = self.target()
+        res = run_loupe("record", "-p", t.pid, "-d", 1, "--mode", "wall",
+                        "-o", null, "--format", "collapsed", "-q")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assert_chr(null)
+        res = run_loupe("report", self.rec, "-o", null, "--format", "pstats")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assert_chr(null)
+
+    def check_link(self, argv_of, ext, expect_start):
+        """argv_of(out) runs loupe writing to out: refused through a link,
+        the victim untouched; with --follow the victim is written and the
+        link stays a link."""
+        victim = self.path("victim" + ext)
+        with open(victim, "w") as f:
+            f.write("precious\n")
+        link = self.path("link" + ext)
+        os.symlink(victim, link)
+        res = run_loupe(*argv_of(link))
+        line = one_line_error(self, res)
+        self.assertIn("symbolic link", line)
+        self.assertIn("--follow", line)
+        with open(victim) as f:
+            self.assertEqual(f.read(), "precious\n")
+        self.assertTrue(os.path.islink(link))
+        res = run_loupe(*(argv_of(link) + ["--follow"]))
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertTrue(os.path.islink(link))
+        with open(victim) as f:
+            self.assertIn(expect_start, f.read())
+        self.assertFalse([n for n in os.listdir(self.tmp) if ".tmp." in n])
+
+    def test_record_symlink_refused_unless_follow(self):
+        t = self.target()
+        self.check_link(lambda out: ["record", "-p", t.pid, "-d", 1, "--mode",
+                                     "wall", "-o", out, "-q"],
+                        ".txt", "hot_")
+
+    def test_report_symlink_refused_unless_follow(self):
+        self.check_link(lambda out: ["report", self.rec, "-o", out], ".txt",
+                        "main")
+
+    def test_diff_symlink_refused_unless_follow(self):
+        self.check_link(lambda out: ["diff", self.rec, self.rec, "-q", "-o", out],
+                        ".svg", "<?xml")
+
+    def test_dangling_symlink_refused(self):
+        link = self.path("dangling.txt")
+        os.symlink(self.path("nothing-here"), link)
+        one_line_error(self, run_loupe("report", self.rec, "-o", link))
+        self.assertFalse(os.path.exists(self.path("nothing-here")))
+        self.assertTrue(os.path.islink(link))
+
+    def test_stdout(self):
+        for out in ("-", "/dev/stdout"):
+            res = run_loupe("report", self.rec, "-o", out, "--format", "collapsed")
+            self.assertEqual(res.returncode, 0, res.stderr)
+            self.assertEqual(res.stdout, "main (app.py:1);work (app.py:7) 10\n")
+
+    def test_fifo_written_not_replaced(self):
+        fifo = self.path("pipe")
+        os.mkfifo(fifo)
+        got = []
+
+        def reader():
+            with open(fifo) as f:
+                got.append(f.read())
+        th = threading.Thread(target=reader)
+        th.start()
+        res = run_loupe("report", self.rec, "-o", fifo, "--format", "collapsed",
+                        timeout=30)
+        th.join(30)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertEqual(got, ["main (app.py:1);work (app.py:7) 10\n"])
+        self.assertTrue(stat.S_ISFIFO(os.lstat(fifo).st_mode))
+
+    def test_directory_refused(self):
+        d = self.path("adir.txt")
+        os.mkdir(d)
+        line = one_line_error(self, run_loupe("report", self.rec, "-o", d))
+        self.assertIn("directory", line)
+        self.assertEqual(os.listdir(d), [])
+
+    def test_regular_file_replaced_atomically(self):
+        out = self.path("out.txt")
+        with open(out, "w") as f:
+            f.write("old\n")
+        os.link(out, self.path("hardlink.txt"))
+        res = run_loupe("report", self.rec, "-o", out)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        with open(out) as f:
+            self.assertTrue(f.read().startswith("main"))
+        # replaced by rename: the other name keeps the old inode
+        with open(self.path("hardlink.txt")) as f:
+            self.assertEqual(f.read(), "old\n")
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main()
