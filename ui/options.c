@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,11 @@
 
 /* Highest rate accepted; a loop cannot keep deadlines closer than this. */
 #define MAX_RATE_HZ 1000000.0
+/* Longest -d and --since: a year (the sampler's deadlines in ns stay far
+ * from overflow; -d inf or 1e30 once wrapped them and recorded nothing). */
+#define MAX_DURATION_S (365.0 * 86400)
+/* Longest loupe trace --threshold, in ms: an hour. */
+#define MAX_THRESHOLD_MS (3600.0 * 1000)
 
 enum {
 	O_MODE = 256, O_NATIVE, O_BLOCKING, O_NONBLOCKING, O_THREADS, O_IDLE,
@@ -41,7 +47,7 @@ static int parse_double(const char *s, double *out)
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);
-	if (errno || end == s || *end || !(v > 0))
+	if (errno || end == s || *end || !isfinite(v) || !(v > 0))
 		return -1;
 	*out = v;
 	return 0;
@@ -53,7 +59,7 @@ static int parse_time_ms(const char *s, double *out)
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);
-	if (errno || end == s || !(v > 0))
+	if (errno || end == s || !isfinite(v) || !(v > 0))
 		return -1;
 	if (*end == 0 || strcmp(end, "ms") == 0)
 		*out = v;
@@ -63,7 +69,7 @@ static int parse_time_ms(const char *s, double *out)
 		*out = v / 1e3;
 	else
 		return -1;
-	return 0;
+	return *out > 0 && *out <= MAX_THRESHOLD_MS ? 0 : -1;
 }
 
 static int usage_error(const char *cmd, const char *fmt, ...)
@@ -179,8 +185,9 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 			o->rate_set = true;
 			break;
 		case 'd':
-			if (parse_double(optarg, &o->duration))
-				return usage_error(cmd, "invalid duration '%s': expected seconds, more than 0", optarg);
+			if (parse_double(optarg, &o->duration) ||
+			    o->duration > MAX_DURATION_S)
+				return usage_error(cmd, "invalid duration '%s': expected seconds, more than 0 and at most a year (%.0f)", optarg, MAX_DURATION_S);
 			break;
 		case 'o':
 			o->output = optarg;
@@ -215,7 +222,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 			if (allowed & OPT_TRACE) {
 				/* loupe trace: a time */
 				if (parse_time_ms(optarg, &o->threshold))
-					return usage_error(cmd, "invalid threshold '%s': expected a time such as 50ms or 0.2s", optarg);
+					return usage_error(cmd, "invalid threshold '%s': expected a time such as 50ms or 0.2s, at most 1 hour", optarg);
 				o->threshold_set = true;
 				break;
 			}
@@ -233,8 +240,9 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		case O_SUBPROC: o->subprocesses = true; break;
 		case O_MERGE_PROC: o->merge_processes = true; break;
 		case O_SINCE:
-			if (units_duration(optarg, &o->since))
-				return usage_error(cmd, "invalid --since '%s': expected a duration such as 90s, 10m or 2h", optarg);
+			if (units_duration(optarg, &o->since) ||
+			    o->since > MAX_DURATION_S)
+				return usage_error(cmd, "invalid --since '%s': expected a duration such as 90s, 10m or 2h, at most a year", optarg);
 			break;
 		case 'q': o->quiet = true; break;
 		case ':':
