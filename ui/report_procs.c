@@ -64,7 +64,8 @@ int report_procs(const profile *p, struct report_proc **out, size_t *n)
 		if (!report_has_pid(r, m, pid))
 			r[m++] = (struct report_proc){ .pid = pid };
 	}
-	qsort(r, m, sizeof *r, cmp_proc);
+	if (m > 1)
+		qsort(r, m, sizeof *r, cmp_proc);
 	for (size_t i = 0; i < na; i++) {
 		struct report_proc key = { .pid = a[i].pid };
 		struct report_proc *e = bsearch(&key, r, m, sizeof *r, cmp_proc);

@@ -102,7 +102,8 @@ int coro_stats(const profile *p, struct coro_stats **out, size_t *n,
 		free(a.v);
 		return rc;
 	}
-	qsort(a.v, a.n, sizeof *a.v, cmp_wall);
+	if (a.n > 1)
+		qsort(a.v, a.n, sizeof *a.v, cmp_wall);
 	*out = a.v;
 	*n = a.n;
 	return LP_OK;

@@ -187,7 +187,8 @@ int collapsed_write(const profile *p, FILE *fp, const struct output_opts *o)
 			out[k++] = (struct line){ profile_str(lines, id),
 						  weights[id] };
 	}
-	qsort(out, k, sizeof *out, line_cmp);
+	if (k > 1)
+		qsort(out, k, sizeof *out, line_cmp);
 	for (size_t i = 0; i < k; i++)
 		fprintf(fp, "%s %" PRIu64 "\n", out[i].text, out[i].weight);
 	rc = ferror(fp) ? LP_EIO : LP_OK;
