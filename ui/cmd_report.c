@@ -16,7 +16,8 @@
 static const char usage[] =
 	"usage: loupe report FILE.loupe|DIR [--since S] [--format F] [-o OUT] [OPTIONS]\n"
 	"\n"
-	"Converts a raw recording to another format (to OUT, or collapsed stacks\n"
+	"Converts a raw recording (- reads it from standard input; a FIFO or a\n"
+	"device is refused) to another format (to OUT, or collapsed stacks\n"
 	"on stdout), or without --format and -o prints the top functions.  Given\n"
 	"a directory of loupe daemon windows (DIR/NAME-PID), merges its windows.\n"
 	"\n"

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import threading
 
-from harness import LoupeTestCase, run_loupe, target_path
+from harness import LOUPE, LoupeTestCase, run_loupe, target_path
 
 RAW_STRING, RAW_FRAME, RAW_STACK, RAW_THREAD, RAW_META, RAW_SAMPLE = 1, 2, 3, 4, 5, 6
 FRAME_PYTHON = 1
@@ -212,7 +212,10 @@ class SecurityOutput(LoupeTestCase):
 
     def test_stdout(self):
         for out in ("-", "/dev/stdout"):
-            res = run_loupe("report", self.rec, "-o", out, "--format", "collapsed")
+            # in our directory: a loupe that takes "-" for a name
+            # (today's main) writes a file there
+            res = run_loupe("report", self.rec, "-o", out, "--format",
+                            "collapsed", cwd=self.tmp)
             self.assertEqual(res.returncode, 0, res.stderr)
             self.assertEqual(res.stdout, "main (app.py:1);work (app.py:7) 10\n")
 
@@ -252,6 +255,46 @@ class SecurityOutput(LoupeTestCase):
         # replaced by rename: the other name keeps the old inode
         with open(self.path("hardlink.txt")) as f:
             self.assertEqual(f.read(), "old\n")
+
+
+class SecurityInput(LoupeTestCase):
+    """Hostile inputs of report: a FIFO, a 16 MiB function name."""
+
+    def test_report_fifo_refused_not_blocking(self):
+        fifo = self.path("rec.loupe")
+        os.mkfifo(fifo)
+        try:
+            res = run_loupe("report", fifo, timeout=20)
+        except subprocess.TimeoutExpired:
+            self.fail("loupe report blocked on a FIFO")
+        self.assertIn("FIFO", one_line_error(self, res))
+        try:
+            res = run_loupe("diff", fifo, fifo, timeout=20)
+        except subprocess.TimeoutExpired:
+            self.fail("loupe diff blocked on a FIFO")
+        self.assertIn("FIFO", one_line_error(self, res))
+
+    def test_report_stdin(self):
+        rec = self.path("rec.loupe")
+        simple_recording(rec)
+        with open(rec, "rb") as f:
+            data = f.read()
+        res = subprocess.run([LOUPE, "report", "-", "--format", "collapsed"],
+                             input=data, capture_output=True, timeout=60)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertEqual(res.stdout, b"main (app.py:1);work (app.py:7) 10\n")
+
+    def test_huge_function_name_is_cut(self):
+        rec = self.path("big.loupe")
+        huge = "f" * (16 * 1024 * 1024 - 64)
+        simple_recording(rec, func=huge)
+        res = run_loupe("report", rec, "--format", "collapsed")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertLess(len(res.stdout), 70000)
+        self.assertIn("fff... (app.py:7) 10", res.stdout)
+        res = run_loupe("report", rec)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertLess(len(res.stdout), 70000)
 
 
 if __name__ == "__main__":
