@@ -209,7 +209,10 @@ static int rec_sample(struct reader *r, struct raw_cursor *c)
 	s.pid = (int32_t)pid;
 	s.tid = (int32_t)tid;
 	s.flags = flags;
-	return profile_add_sample(r->p, &s) ? nomem(r) : LP_OK;
+	int rc = profile_add_sample(r->p, &s);
+	if (rc == LP_EINVAL)	/* its counts would wrap the profile's sums */
+		return corrupt(r, "sample");
+	return rc ? nomem(r) : LP_OK;
 }
 
 static int rec_agg(struct reader *r, struct raw_cursor *c)
@@ -232,7 +235,10 @@ static int rec_agg(struct reader *r, struct raw_cursor *c)
 	a.cpu_ns = raw_get_uv(c);
 	if (c->bad)
 		return corrupt(r, "aggregate");
-	return profile_add_agg(r->p, &a) ? nomem(r) : LP_OK;
+	int rc = profile_add_agg(r->p, &a);
+	if (rc == LP_EINVAL)	/* counts that wrap the sums, or do not add up */
+		return corrupt(r, "aggregate");
+	return rc ? nomem(r) : LP_OK;
 }
 
 static int rec_span(struct reader *r, struct raw_cursor *c)

@@ -23,7 +23,7 @@ import threading
 
 from harness import LOUPE, LoupeTestCase, run_loupe, target_path
 
-RAW_STRING, RAW_FRAME, RAW_STACK, RAW_THREAD, RAW_META, RAW_SAMPLE = 1, 2, 3, 4, 5, 6
+RAW_STRING, RAW_FRAME, RAW_STACK, RAW_THREAD, RAW_META, RAW_SAMPLE, RAW_AGG = 1, 2, 3, 4, 5, 6, 7
 FRAME_PYTHON = 1
 SAMPLE_ON_CPU, SAMPLE_GIL = 1, 2
 
@@ -88,6 +88,10 @@ class Recording:
         if weight > 1:
             p += uv(weight)
         self.rec(RAW_SAMPLE, p)
+
+    def agg(self, stack, samples, cpu_samples, cpu_ns=0, pid=100, tid=100):
+        self.rec(RAW_AGG, uv(stack) + uv(pid) + uv(tid) + uv(0) + uv(samples) +
+                 uv(cpu_samples) + uv(0) + uv(0) + uv(cpu_ns))
 
     def write(self, path):
         with open(path, "wb") as f:
@@ -295,6 +299,39 @@ class SecurityInput(LoupeTestCase):
         res = run_loupe("report", rec)
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assertLess(len(res.stdout), 70000)
+
+    def test_counts_that_wrap_are_refused(self):
+        """Aggregates whose sum passes 2^64 gave shares far above 100%."""
+        rec = self.path("wrap.loupe")
+        r = Recording()
+        r.meta("mode", "cpu")
+        a = r.stack([r.frame("main"), r.frame("huge", line=2)])
+        b = r.stack([r.frame("main"), r.frame("small", line=3)])
+        r.agg(a, 2**64 - 10, 2**64 - 10)
+        r.agg(b, 20, 20)
+        r.write(rec)
+        res = run_loupe("report", rec)
+        if res.returncode == 0:
+            shares = [float(x) for line in res.stdout.splitlines()[4:]
+                      for x in line.split()[:4] if x[0].isdigit()]
+            self.assertTrue(all(0 <= x <= 100 for x in shares), res.stdout)
+        else:
+            self.assertIn("corrupt aggregate", one_line_error(self, res))
+        # CPU ns: two samples of 2^63 ns
+        r = Recording()
+        st = r.stack([r.frame("main")])
+        r.sample(st, cpu_ns=2**63)
+        r.sample(st, cpu_ns=2**63)
+        r.write(rec)
+        res = run_loupe("report", rec)
+        self.assertIn("corrupt sample", one_line_error(self, res))
+        # and a CPU count above the samples' count
+        r = Recording()
+        st = r.stack([r.frame("main")])
+        r.agg(st, 5, 10)
+        r.write(rec)
+        res = run_loupe("report", rec)
+        self.assertIn("corrupt aggregate", one_line_error(self, res))
 
 
 if __name__ == "__main__":
