@@ -22,6 +22,7 @@
 #include "options.h"
 #include "profile.h"
 #include "progress.h"
+#include "text_escape.h"
 
 #define DEFAULT_THRESHOLD 5.0
 #define SHOW 10
@@ -146,8 +147,10 @@ static uint64_t at(const uint64_t *v, size_t cap, uint32_t i)
 
 static void print_row(const struct row *r, const profile *texts)
 {
+	char name[TEXT_ESCAPE_MAX];
 	printf("  %+7.2f  %6.2f%% -> %6.2f%%  (own %+.2f)  %s\n", r->delta,
-	       r->base, r->now, r->own_delta, profile_str(texts, r->text));
+	       r->base, r->now, r->own_delta,
+	       text_escape(profile_str(texts, r->text), name, sizeof name));
 }
 
 static int load(const char *path, profile **out, struct progress *pg)
@@ -299,9 +302,11 @@ int cmd_diff(int argc, char **argv)
 	for (size_t i = 0; i < nr && rows[i].delta > threshold; i++)
 		grew++;
 	if (grew) {
+		char name[TEXT_ESCAPE_MAX];
 		fprintf(stderr, "loupe: regression: %zu function%s grew by more than %.1f points of %s samples; most: %s (%.1f%% -> %.1f%%, %+.1f points)\n",
 			grew, grew == 1 ? "" : "s", threshold, mode,
-			profile_str(texts, rows[0].text), rows[0].base,
+			text_escape(profile_str(texts, rows[0].text), name, sizeof name),
+			rows[0].base,
 			rows[0].now, rows[0].delta);
 		status = 1;
 	} else {

@@ -14,6 +14,7 @@ byte, raw_format.h) give one-line errors or escaped, bounded output.
 
 Run: tests/run --functional-only -k SecurityOutput
 """
+import glob
 import os
 import stat
 import struct
@@ -332,6 +333,92 @@ class SecurityInput(LoupeTestCase):
         r.write(rec)
         res = run_loupe("report", rec)
         self.assertIn("corrupt aggregate", one_line_error(self, res))
+
+
+EVIL = "evil\n\x1b[2Jfake\xc2\x9b"	# newline, ESC clear-screen, C1 CSI
+EVIL_SHOWN = "evil\\n\\e[2Jfake\\u009b"
+
+EVIL_TARGET = r"""
+import sys, time
+def spin():
+    while True:
+        time.sleep(0.005)
+name = "evil\n\x1b[2Jfake\u009b"
+kw = {"co_name": name}
+if hasattr(spin.__code__, "co_qualname"):
+    kw["co_qualname"] = name
+spin.__code__ = spin.__code__.replace(**kw)
+print("ready", flush=True)
+spin()
+"""
+
+
+def python3():
+    for exe in ("/usr/bin/python3.11", "/root/.pyenv/versions/3.12/bin/python3"):
+        if os.access(exe, os.X_OK):
+            return exe
+    for d in sorted(glob.glob("/root/.pyenv/versions/3.1[0-9]*")):
+        exe = os.path.join(d, "bin", "python3")
+        if os.access(exe, os.X_OK):
+            return exe
+    return None
+
+
+class SecurityNames(LoupeTestCase):
+    """Function names with newlines and terminal escapes are printed
+    escaped (dump, report, diff, top) and cannot break collapsed lines."""
+
+    def evil_recording(self):
+        rec = self.path("evil.loupe")
+        r = Recording()
+        r.meta("mode", "cpu")
+        r.meta("target.comm", "comm\x1b]0;title\x07")
+        st = r.stack([r.frame("main"), r.frame(EVIL.encode("latin-1"), line=7)])
+        for _ in range(10):
+            r.sample(st, cpu_ns=1000)
+        r.write(rec)
+        return rec
+
+    def assert_inert(self, text):
+        for bad in ("\x1b", "\x07", "\x9b", "\u009b"):
+            self.assertNotIn(bad, text)
+
+    def test_report_text_escaped(self):
+        rec = self.evil_recording()
+        res = run_loupe("report", rec)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assert_inert(res.stdout)
+        self.assertIn(EVIL_SHOWN + " (app.py:7)", res.stdout)
+        self.assertNotIn("\nfake", res.stdout)
+        res = run_loupe("diff", rec, rec)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assert_inert(res.stdout)
+
+    def test_collapsed_keeps_one_line_per_stack(self):
+        rec = self.evil_recording()
+        res = run_loupe("report", rec, "--format", "collapsed")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assert_inert(res.stdout)
+        self.assertIn("evil ?[2Jfake? (app.py:7)", res.stdout)
+        lines = res.stdout.splitlines()
+        self.assertEqual(len(lines), 1, res.stdout)
+        self.assertTrue(lines[0].endswith(" 10"), lines)
+        self.assertEqual(lines[0].count(";"), 1, lines)
+
+    def test_dump_escaped(self):
+        exe = python3()
+        if not exe:
+            self.skipTest("no CPython 3.10+ found (/usr/bin/python3.11 or pyenv)")
+        t = self.start([exe, "-c", EVIL_TARGET])
+        res = run_loupe("dump", "-p", t.pid)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assert_inert(res.stdout)
+        self.assertIn(EVIL_SHOWN, res.stdout)
+        # top's plain table (not a terminal) shows no raw control either
+        res = run_loupe("top", "-p", t.pid, "-d", 1, "--mode", "wall")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assert_inert(res.stdout)
+        self.assertNotIn("\nfake", res.stdout)
 
 
 if __name__ == "__main__":
