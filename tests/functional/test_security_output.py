@@ -421,6 +421,75 @@ class SecurityNames(LoupeTestCase):
         self.assertNotIn("\nfake", res.stdout)
 
 
+class SecurityBounds(LoupeTestCase):
+    """Options out of range are usage errors; loupe does not attach to
+    itself; a refusal tells root the truth; stale temporaries go."""
+
+    def test_bad_durations_are_usage_errors(self):
+        t = self.start([target_path("split_fp")])
+        out = self.path("x.txt")
+        for d in ("inf", "1e30", "2e10", "nan", "-1", "0", "31536001"):
+            res = run_loupe("record", "-p", t.pid, "-d", d, "-o", out, timeout=30)
+            self.assertIn("invalid duration", one_line_error(self, res, 2), d)
+        for th in ("inf", "1e30s", "nan", "-5ms", "2h"):
+            res = run_loupe("trace", "-p", t.pid, "--threshold", th, "-d", 1,
+                            timeout=30)
+            self.assertIn("invalid threshold", one_line_error(self, res, 2), th)
+        for r in ("inf", "nan", "-100", "1e7"):
+            res = run_loupe("record", "-p", t.pid, "-r", r, "-o", out, timeout=30)
+            self.assertIn("invalid rate", one_line_error(self, res, 2), r)
+        res = run_loupe("report", self.tmp, "--since", "1e306d", timeout=30)
+        self.assertIn("invalid --since", one_line_error(self, res, 2))
+        self.assertFalse(os.path.exists(out))
+        # a year is accepted (stopped at once by the target's exit)
+        res = run_loupe("record", "-d", "31536000", "-o", out, "-q", "--",
+                        "/bin/true", timeout=60)
+        self.assertIn(res.returncode, (0, 1), res.stderr)
+        self.assertNotIn("invalid", res.stderr)
+
+    def test_self_attach_refused(self):
+        res = subprocess.run(["/bin/sh", "-c", 'exec "$0" record -p $$ -d 1 -o "$1"',
+                              LOUPE, self.path("self.txt")],
+                             capture_output=True, text=True, timeout=60)
+        self.assertIn("itself", one_line_error(self, res))
+        self.assertFalse(os.path.exists(self.path("self.txt")))
+
+    def test_pid1_refusal_tells_root_the_truth(self):
+        if os.geteuid() != 0:
+            self.skipTest("runs as root only")
+        res = run_loupe("dump", "-p", 1)
+        if res.returncode == 0:
+            self.skipTest("PID 1 can be attached on this machine: no refusal to check")
+        line = one_line_error(self, res)
+        self.assertNotIn("run as root", line)
+
+    def test_stale_temporaries_removed(self):
+        rec = self.path("rec.loupe")
+        simple_recording(rec)
+        child = subprocess.Popen(["/bin/true"])
+        child.wait()
+        dead = child.pid
+        stale = ["out.txt.tmp.%d" % dead, "other.svg.tmp.%d" % dead]
+        kept = ["notes.tmp.%d" % dead,		# not a loupe output name
+                "live.txt.tmp.%d" % os.getpid()]	# a live run's
+        for n in stale + kept:
+            with open(self.path(n), "w") as f:
+                f.write("partial")
+        # a killed record's raw temporary with samples is its recording
+        with open(rec, "rb") as f:
+            data = f.read()
+        with open(self.path("run.loupe.tmp.%d" % dead), "wb") as f:
+            f.write(data)
+        kept.append("run.loupe.tmp.%d" % dead)
+        res = run_loupe("report", rec, "-o", self.path("out.txt"))
+        self.assertEqual(res.returncode, 0, res.stderr)
+        left = set(os.listdir(self.tmp))
+        for n in stale:
+            self.assertNotIn(n, left)
+        for n in kept:
+            self.assertIn(n, left)
+
+
 if __name__ == "__main__":
     import unittest
     unittest.main()
