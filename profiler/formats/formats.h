@@ -34,7 +34,8 @@ struct output_opts {
 	/* flamegraph only */
 	bool inverted;		/* icicle: roots at the top */
 	const char *title;	/* NULL: "Flame graph: TARGET" */
-	/* format_write_file: a symbolic link at the path is followed
+	/* format_write_file (o may be NULL for the raw format): a symbolic
+	 * link at the path is followed
 	 * (OUTPUT_FOLLOW), not refused */
 	bool follow;
 };

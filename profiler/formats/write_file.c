@@ -30,7 +30,7 @@ int format_write_file(const profile *p, enum output_format f,
 				    "no output format for %s: name one with "
 				    "--format", path);
 	}
-	rc = atomic_file_open_flags(&af, path, o->follow ? OUTPUT_FOLLOW : 0,
+	rc = atomic_file_open_flags(&af, path, o && o->follow ? OUTPUT_FOLLOW : 0,
 				    err);
 	if (rc)
 		return rc;
