@@ -22,7 +22,7 @@ import subprocess
 import sys
 import threading
 
-from harness import LOUPE, LoupeTestCase, run_loupe, target_path
+from harness import BUILD, LOUPE, LoupeTestCase, run_loupe, target_path
 
 RAW_STRING, RAW_FRAME, RAW_STACK, RAW_THREAD, RAW_META, RAW_SAMPLE, RAW_AGG = 1, 2, 3, 4, 5, 6, 7
 FRAME_PYTHON = 1
@@ -488,6 +488,49 @@ class SecurityBounds(LoupeTestCase):
             self.assertNotIn(n, left)
         for n in kept:
             self.assertIn(n, left)
+
+
+class SecurityCtlOutput(LoupeTestCase):
+    """ctl snapshot's -o is written by the client (cmd_ctl.c) through the
+    same atomic_file_open_flags as diff's: against the fake ctl server of
+    tests/unit/daemon_fakes, whose "file ARGS" answers a file."""
+
+    def setUp(self):
+        super().setUp()
+        fakes = os.path.join(BUILD, "tests", "unit", "daemon_fakes")
+        if not os.access(fakes, os.X_OK):
+            self.fail("tests/unit/daemon_fakes not built at " + fakes)
+        self.sock = self.path("loupe.sock")
+        self.start([fakes, "ctl", self.sock])
+
+    def ctl(self, *args):
+        return run_loupe("ctl", "--socket", self.sock, *args, timeout=60)
+
+    def test_link_refused_unless_follow(self):
+        victim = self.path("victim.svg")
+        with open(victim, "w") as f:
+            f.write("precious\n")
+        link = self.path("link.svg")
+        os.symlink(victim, link)
+        res = self.ctl("file", "1234", "-o", link)
+        self.assertIn("symbolic link", one_line_error(self, res))
+        with open(victim) as f:
+            self.assertEqual(f.read(), "precious\n")
+        res = self.ctl("file", "1234", "-o", link, "--follow")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertTrue(os.path.islink(link))
+        with open(victim) as f:
+            self.assertEqual(f.read(), "1234 --format flamegraph")
+
+    def test_full_device(self):
+        full = self.path("full")
+        try:
+            os.mknod(full, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+        except PermissionError:
+            self.skipTest("mknod not permitted here (needs CAP_MKNOD)")
+        res = self.ctl("file", "1234", "-o", full, "--format", "collapsed")
+        self.assertIn("No space left on device", one_line_error(self, res))
+        self.assertTrue(stat.S_ISCHR(os.lstat(full).st_mode))
 
 
 if __name__ == "__main__":
