@@ -95,4 +95,16 @@
 /* Event loops told apart in one process. */
 #define MAX_ASYNCIO_LOOPS 64
 
+/* Bytes kept of one string read from a .loupe file (a function or file
+ * name, a metadata value): a longer one is cut there, ending in "...", so
+ * that a hostile recording's 16 MiB name costs no more than this in every
+ * output (raw_reader.c). */
+#define MAX_READ_STR_LEN 65536
+/* Directory entries an output's open looks through for temporaries of dead
+ * runs ("<name>.tmp.<pid>", atomic_file.c). */
+#define MAX_STALE_SCAN 65536
+/* Symbolic links followed from an output path under --follow (the
+ * kernel's own limit, ELOOP). */
+#define MAX_LINK_HOPS 40
+
 #endif

@@ -63,7 +63,10 @@ struct profile {
 	struct profile_agg *aggs;
 	size_t naggs, agg_cap;
 	struct htab agg_tab;
+	/* sums over every aggregate: kept from wrapping, so that no sum of
+	 * aggregates' counts does (a share is never above 100%) */
 	uint64_t total_samples;
+	uint64_t total_cpu_ns;
 
 	/* timeline */
 	bool keep_timeline;
@@ -461,6 +464,10 @@ int profile_add_sample(profile *p, const struct sample *s)
 {
 	if (s->stack >= p->nstacks || s->task >= p->nstrs)
 		return LP_EINVAL;
+	uint64_t w = s->weight ? s->weight : 1;
+	if (w > UINT64_MAX - p->total_samples ||
+	    s->cpu_ns > UINT64_MAX - p->total_cpu_ns)
+		return LP_EINVAL;
 	if (p->keep_timeline) {
 		if (grow(&p->timeline, &p->timeline_cap, p->ntimeline + 1,
 			 sizeof *p->timeline))
@@ -470,7 +477,6 @@ int profile_add_sample(profile *p, const struct sample *s)
 	struct profile_agg *a = agg_get(p, &k);
 	if (!a)
 		return LP_ENOMEM;
-	uint64_t w = s->weight ? s->weight : 1;
 	a->samples += w;
 	if (s->flags & SAMPLE_ON_CPU)
 		a->cpu_samples += w;
@@ -480,6 +486,7 @@ int profile_add_sample(profile *p, const struct sample *s)
 		a->idle_samples += w;
 	a->cpu_ns += s->cpu_ns;
 	p->total_samples += w;
+	p->total_cpu_ns += s->cpu_ns;
 	if (p->keep_timeline)
 		p->timeline[p->ntimeline++] = *s;
 	return LP_OK;
@@ -488,6 +495,13 @@ int profile_add_sample(profile *p, const struct sample *s)
 int profile_add_agg(profile *p, const struct profile_agg *in)
 {
 	if (in->stack >= p->nstacks || in->task >= p->nstrs)
+		return LP_EINVAL;
+	/* the kinds of samples are among the samples; and the totals stay
+	 * below 2^64 (a hostile recording's AGG records can say anything) */
+	if (in->cpu_samples > in->samples || in->gil_samples > in->samples ||
+	    in->idle_samples > in->samples ||
+	    in->samples > UINT64_MAX - p->total_samples ||
+	    in->cpu_ns > UINT64_MAX - p->total_cpu_ns)
 		return LP_EINVAL;
 	struct agg_key k = { in->stack, in->pid, in->tid, in->task };
 	struct profile_agg *a = agg_get(p, &k);
@@ -499,6 +513,7 @@ int profile_add_agg(profile *p, const struct profile_agg *in)
 	a->idle_samples += in->idle_samples;
 	a->cpu_ns += in->cpu_ns;
 	p->total_samples += in->samples;
+	p->total_cpu_ns += in->cpu_ns;
 	return LP_OK;
 }
 
@@ -525,6 +540,7 @@ void profile_reset_samples(profile *p)
 	htab_clear(&p->agg_tab);
 	p->ntimeline = 0;
 	p->total_samples = 0;
+	p->total_cpu_ns = 0;
 }
 
 /* ---- threads and metadata ---- */

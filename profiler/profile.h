@@ -102,11 +102,14 @@ uint32_t profile_intern_frame(profile *p, const struct frame *f);
 uint32_t profile_intern_stack(profile *p, const uint32_t *frames, size_t n);
 
 /* Returns 0, LP_ENOMEM, or LP_EINVAL when s names an unknown stack or task
- * string.  Allocates only when a new (stack, pid, tid, task) appears, when a
+ * string or would take the profile's total samples or CPU ns past 2^64 - 1
+ * (so that no sum of aggregates wraps).  Allocates only when a new (stack, pid, tid, task) appears, when a
  * table grows, or to append to the timeline when it is kept. */
 int profile_add_sample(profile *p, const struct sample *s);
 /* Adds an aggregate as a whole (the .loupe reader replaying AGG records):
- * sums into the aggregate of the same key.  Does not touch the timeline. */
+ * sums into the aggregate of the same key.  Does not touch the timeline.
+ * LP_EINVAL as profile_add_sample, and for more CPU, GIL or idle samples
+ * than samples. */
 int profile_add_agg(profile *p, const struct profile_agg *a);
 /* Names a thread (the last name given wins). */
 int profile_set_thread(profile *p, int32_t pid, int32_t tid, const char *name);

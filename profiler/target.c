@@ -191,6 +191,50 @@ static void read_comm(int dirfd, const char *name, char *out, size_t size)
 	out[n] = '\0';
 }
 
+/* CapPrm or CapEff of a /proc status text, 0 when absent. */
+static unsigned long long status_caps(const char *buf, const char *key)
+{
+	const char *p = strstr(buf, key);
+	return p ? strtoull(p + strlen(key), NULL, 16) : 0;
+}
+
+/* "permission denied" with the reason that is true for this loupe: an
+ * ordinary user is told to run as root; root is told what else refuses it
+ * (the kernel lets a tracer attach only to a process whose permitted
+ * capabilities its own include, unless ...: a container's smaller bounding
+ * set does that to PID 1; security/commoncap.c cap_ptrace_access_check). */
+static int perm_denied(const target *t, lp_error *err)
+{
+	char mine[4096], theirs[4096];
+	int self = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool ok = self >= 0 && read_at(self, "status", mine, sizeof mine) > 0;
+	if (self >= 0)
+		close(self);
+	unsigned long long eff = ok ? status_caps(mine, "\nCapEff:") : 0;
+	/* CAP_SYS_PTRACE is capability 19 (linux/capability.h) */
+	if (geteuid() != 0 && !(eff & (1ull << 19)))
+		return lp_error_set(err, LP_EPERM,
+				    "cannot attach to PID %d: permission denied"
+				    " — run as root or grant CAP_SYS_PTRACE",
+				    (int)t->pid);
+	unsigned long long lack = 0;
+	if (ok && read_at(t->procfd, "status", theirs, sizeof theirs) > 0)
+		lack = status_caps(theirs, "\nCapPrm:") & ~eff;
+	if (lack)
+		return lp_error_set(err, LP_EPERM,
+				    "cannot attach to PID %d: permission denied"
+				    " although loupe has CAP_SYS_PTRACE: the process"
+				    " holds capabilities loupe lacks (mask %#llx;"
+				    " loupe's bounding set is smaller, as in a"
+				    " container): run loupe with them", (int)t->pid,
+				    lack);
+	return lp_error_set(err, LP_EPERM,
+			    "cannot attach to PID %d: permission denied although"
+			    " loupe has CAP_SYS_PTRACE: a security module (Yama"
+			    " ptrace_scope 3, AppArmor, SELinux) or the process's"
+			    " user namespace refuses it", (int)t->pid);
+}
+
 /* The state letter of a NUL-terminated /proc stat line, or 0.  comm may
  * hold ')' and spaces: the state follows the last ')' (proc(5)). */
 static char stat_state(const char *buf)
@@ -243,10 +287,7 @@ static int probe_memory(target *t, lp_error *err)
 			e = errno == EIO ? e : errno;
 	}
 	if (e == EPERM || e == EACCES)
-		return lp_error_set(err, LP_EPERM,
-				    "cannot attach to PID %d: permission denied"
-				    " — run as root or grant CAP_SYS_PTRACE",
-				    t->pid);
+		return perm_denied(t, err);
 	return lp_error_set(err, classify(e),
 			    "cannot read the memory of PID %d: %s", t->pid,
 			    strerror(e));
@@ -274,6 +315,11 @@ static int attach_pid(target *t, pid_t pid, lp_error *err)
 	if (read_at(t->procfd, "status", buf, sizeof buf) > 0) {
 		char *p = strstr(buf, "\nTgid:");
 		long tgid = p ? strtol(p + 6, NULL, 10) : pid;
+		if (tgid == getpid())
+			return lp_error_set(err, LP_EINVAL,
+					    "cannot attach to PID %d: it is this"
+					    " loupe itself; give the PID of the"
+					    " program to profile", (int)pid);
 		if (tgid != pid)
 			return lp_error_set(err, LP_EINVAL,
 					    "PID %d is a thread of process %ld:"
@@ -292,10 +338,7 @@ static int attach_pid(target *t, pid_t pid, lp_error *err)
 
 	int rc = maps_read(t->procfd, &t->maps);
 	if (rc == LP_EPERM)
-		return lp_error_set(err, LP_EPERM,
-				    "cannot attach to PID %d: permission denied"
-				    " — run as root or grant CAP_SYS_PTRACE",
-				    (int)pid);
+		return perm_denied(t, err);
 	if (rc == LP_ENOPROC)
 		return lp_error_set(err, LP_ENOPROC, "no such process: PID %d",
 				    (int)pid);

@@ -38,7 +38,10 @@ static const char usage[] =
 	"                       unless you are root\n"
 	"  remove PID|NAME      stop profiling a process, or a section added by\n"
 	"                       add --match (the windows are kept)\n"
-	"  snapshot PID -o FILE a profile of its recent windows, any format\n"
+	"  snapshot PID -o FILE [--follow]\n"
+	"                       a profile of its recent windows, any format;\n"
+	"                       FILE as loupe record -o takes it (--follow: may\n"
+	"                       be a symbolic link)\n"
 	"  dump PID             its stacks now\n"
 	"  trace PID [-d S] [--threshold T]\n"
 	"                       loupe trace's event-loop summary of the process\n"
@@ -151,7 +154,8 @@ static int read_reply(int fd, double timeout_s, uint8_t **buf, size_t *len,
 	return 0;
 }
 
-static int write_output(const char *path, const uint8_t *data, size_t len)
+static int write_output(const char *path, unsigned flags, const uint8_t *data,
+			size_t len)
 {
 	if (!path) {
 		if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0) {
@@ -162,7 +166,7 @@ static int write_output(const char *path, const uint8_t *data, size_t len)
 	}
 	atomic_file af;
 	lp_error err = { 0 };
-	if (atomic_file_open(&af, path, &err) != LP_OK) {
+	if (atomic_file_open_flags(&af, path, flags, &err) != LP_OK) {
 		cli_error("%s", err.msg);
 		return 1;
 	}
@@ -215,9 +219,15 @@ int cmd_ctl(int argc, char **argv)
 	}
 	double duration = 0;
 	int format_given = 0;
+	unsigned out_flags = 0;
 	for (int k = i; k < argc; k++) {
 		if ((strcmp(argv[k], "-o") == 0 || strcmp(argv[k], "--output") == 0) && k + 1 < argc) {
 			output = argv[++k];
+			continue;
+		}
+		/* the client writes FILE: the daemon is not told */
+		if (strcmp(argv[k], "--follow") == 0) {
+			out_flags |= OUTPUT_FOLLOW;
 			continue;
 		}
 		if (strcmp(argv[k], "--format") == 0)
@@ -280,7 +290,7 @@ int cmd_ctl(int argc, char **argv)
 		fprintf(stderr, "loupe: %.*s\n", (int)dlen, (const char *)data);
 		status = st == 2 ? 2 : 1;
 	} else if (f.type == CTL_REPLY_FILE) {
-		status = write_output(output, data, dlen);
+		status = write_output(output, out_flags, data, dlen);
 	} else if (f.type == CTL_REPLY_TEXT) {
 		fwrite(data, 1, dlen, stdout);
 		if (dlen && data[dlen - 1] != '\n')

@@ -22,6 +22,7 @@
 #include "options.h"
 #include "profile.h"
 #include "progress.h"
+#include "text_escape.h"
 
 #define DEFAULT_THRESHOLD 5.0
 #define SHOW 10
@@ -40,6 +41,8 @@ static const char usage[] =
 	"  -o, --output OUT     write a differential flame graph (.svg): widths\n"
 	"                       from NEW, red where a frame's share grew, blue\n"
 	"                       where it shrank\n"
+	"      --follow         -o may be a symbolic link: write to its target\n"
+	"                       (refused without it)\n"
 	"      --mode M         wall, cpu or gil (default: BASE's recording mode)\n"
 	"      --idle           keep idle samples in cpu mode\n"
 	"      --threads        flame graph: a root frame per thread\n"
@@ -144,8 +147,10 @@ static uint64_t at(const uint64_t *v, size_t cap, uint32_t i)
 
 static void print_row(const struct row *r, const profile *texts)
 {
+	char name[TEXT_ESCAPE_MAX];
 	printf("  %+7.2f  %6.2f%% -> %6.2f%%  (own %+.2f)  %s\n", r->delta,
-	       r->base, r->now, r->own_delta, profile_str(texts, r->text));
+	       r->base, r->now, r->own_delta,
+	       text_escape(profile_str(texts, r->text), name, sizeof name));
 }
 
 static int load(const char *path, profile **out, struct progress *pg)
@@ -179,7 +184,8 @@ static int write_svg(const profile *base, const profile *cur,
 {
 	lp_error err = { 0 };
 	atomic_file af;
-	if (atomic_file_open(&af, path, &err) != LP_OK) {
+	if (atomic_file_open_flags(&af, path, oo->follow ? OUTPUT_FOLLOW : 0,
+				   &err) != LP_OK) {
 		cli_error("%s", err.msg);
 		return 1;
 	}
@@ -296,9 +302,11 @@ int cmd_diff(int argc, char **argv)
 	for (size_t i = 0; i < nr && rows[i].delta > threshold; i++)
 		grew++;
 	if (grew) {
+		char name[TEXT_ESCAPE_MAX];
 		fprintf(stderr, "loupe: regression: %zu function%s grew by more than %.1f points of %s samples; most: %s (%.1f%% -> %.1f%%, %+.1f points)\n",
 			grew, grew == 1 ? "" : "s", threshold, mode,
-			profile_str(texts, rows[0].text), rows[0].base,
+			text_escape(profile_str(texts, rows[0].text), name, sizeof name),
+			rows[0].base,
 			rows[0].now, rows[0].delta);
 		status = 1;
 	} else {

@@ -16,11 +16,15 @@ static const char usage[] =
 	"Samples every thread of a process and writes a profile to FILE.\n"
 	"\n"
 	"  -p, --pid PID        attach to a running process\n"
-	"  -o, --output FILE    where to write (format from the extension)\n"
+	"  -o, --output FILE    where to write (format from the extension; - or a\n"
+	"                       device or FIFO is written to, a file replaced)\n"
+	"      --follow         -o may be a symbolic link: write to its target\n"
+	"                       (refused without it)\n"
 	"      --format F       collapsed, flamegraph, speedscope, chrome, pprof,\n"
 	"                       pstats or loupe (raw)\n"
 	"  -r, --rate HZ        samples per second per thread (default 100)\n"
-	"  -d, --duration S     stop after S seconds (default: Ctrl-C or exit)\n"
+	"  -d, --duration S     stop after S seconds, at most a year (default:\n"
+	"                       Ctrl-C or exit)\n"
 	"      --mode M         wall, cpu or gil: which samples count (default cpu)\n"
 	"      --native         merge native (C) frames with Python frames\n"
 	"      --blocking       pause the process while reading (consistent)\n"
@@ -95,7 +99,7 @@ int cmd_record(int argc, char **argv)
 		return 2;
 	}
 
-	if (session_check_output(o.output))
+	if (session_check_output(&o))
 		return 1;
 	lp_error err = { 0 };
 
@@ -120,7 +124,8 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	set_meta(p, &o, t, s);
 	if (o.format == FORMAT_RAW &&
-	    raw_writer_open(&rs.w, o.output, &err) != LP_OK) {
+	    raw_writer_open_flags(&rs.w, o.output,
+				  o.follow ? OUTPUT_FOLLOW : 0, &err) != LP_OK) {
 		cli_error("%s", err.msg);
 		goto out;
 	}

@@ -12,16 +12,21 @@
 #include "report_procs.h"
 #include "report_input.h"
 #include "report_tasks.h"
+#include "text_escape.h"
 
 static const char usage[] =
 	"usage: loupe report FILE.loupe|DIR [--since S] [--format F] [-o OUT] [OPTIONS]\n"
 	"\n"
-	"Converts a raw recording to another format (to OUT, or collapsed stacks\n"
+	"Converts a raw recording (- reads it from standard input; a FIFO or a\n"
+	"device is refused) to another format (to OUT, or collapsed stacks\n"
 	"on stdout), or without --format and -o prints the top functions.  Given\n"
 	"a directory of loupe daemon windows (DIR/NAME-PID-START), merges its\n"
 	"windows.\n"
 	"\n"
-	"  -o, --output OUT     where to write (format from the extension)\n"
+	"  -o, --output OUT     where to write (format from the extension; - or a\n"
+	"                       device or FIFO is written to, a file replaced)\n"
+	"      --follow         -o may be a symbolic link: write to its target\n"
+	"                       (refused without it)\n"
 	"      --format F       collapsed, flamegraph, speedscope, chrome, pprof,\n"
 	"                       pstats or loupe\n"
 	"      --mode M         wall, cpu or gil (default: the recording's)\n"
@@ -74,9 +79,11 @@ static void print_spans(const profile *p)
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(profile_str(p, sp[i].cat), "stall") != 0)
 			continue;
-		printf("  %s at %.3f s on thread %d: %s\n", profile_str(p, sp[i].name),
+		char name[TEXT_ESCAPE_MAX], detail[TEXT_ESCAPE_MAX];
+		printf("  %s at %.3f s on thread %d: %s\n",
+		       text_escape(profile_str(p, sp[i].name), name, sizeof name),
 		       (double)sp[i].start_ns / 1e9, (int)sp[i].tid,
-		       profile_str(p, sp[i].detail));
+		       text_escape(profile_str(p, sp[i].detail), detail, sizeof detail));
 	}
 }
 
@@ -113,12 +120,22 @@ static int print_summary(const profile *p, const struct cli_opts *o,
 		fs[i] = fs[best];
 		fs[best] = tmp;
 	}
+	/* what the recording says is printed escaped: it may come from
+	 * anyone (text_escape.h) */
+	char e1[TEXT_ESCAPE_MAX], e2[TEXT_ESCAPE_MAX], e3[TEXT_ESCAPE_MAX],
+		e4[TEXT_ESCAPE_MAX];
 	const char *comm = profile_meta(p, "target.comm");
 	const char *pid = profile_meta(p, "target.pid");
 	const char *runtime = profile_meta(p, "runtime");
 	const char *rate = profile_meta(p, "rate");
+	comm = comm ? text_escape(comm, e1, sizeof e1) : NULL;
+	pid = pid ? text_escape(pid, e2, sizeof e2) : NULL;
+	runtime = runtime ? text_escape(runtime, e3, sizeof e3) : NULL;
+	rate = rate ? text_escape(rate, e4, sizeof e4) : NULL;
 	if (o->pid_filter) {
+		char ep[TEXT_ESCAPE_MAX];
 		const char *pc = output_process_comm(p, o->pid_filter);
+		pc = pc ? text_escape(pc, ep, sizeof ep) : NULL;
 		printf("process %d%s%s%s of ", (int)o->pid_filter, pc ? " (" : "",
 		       pc ? pc : "", pc ? ")" : "");
 	}
@@ -134,14 +151,18 @@ static int print_summary(const profile *p, const struct cli_opts *o,
 		const char *cmdline = profile_meta(p, "target.cmdline");
 		const char *samples = profile_meta(p, "samples");
 		const char *missed = profile_meta(p, "missed");
-		if (in->cmdlines)	/* a reused PID in an older loupe's directory */
-			printf("loupe daemon: %s samples, %s deadlines missed; %u processes had this PID, command lines: %s\n\n",
-			       samples ? samples : "?", missed ? missed : "?", in->processes,
-			       in->cmdlines);
-		else
-			printf("loupe daemon: %s samples, %s deadlines missed; command line: %s\n\n",
-			       samples ? samples : "?", missed ? missed : "?",
-			       cmdline && *cmdline ? cmdline : "?");
+		if (in->cmdlines) {	/* a reused PID in an older loupe's directory */
+			printf("loupe daemon: %s samples, %s deadlines missed; %u processes had this PID, command lines: ",
+			       samples ? text_escape(samples, e1, sizeof e1) : "?",
+			       missed ? text_escape(missed, e2, sizeof e2) : "?", in->processes);
+			text_fputs(in->cmdlines, stdout);
+		} else {
+			printf("loupe daemon: %s samples, %s deadlines missed; command line: ",
+			       samples ? text_escape(samples, e1, sizeof e1) : "?",
+			       missed ? text_escape(missed, e2, sizeof e2) : "?");
+			text_fputs(cmdline && *cmdline ? cmdline : "?", stdout);
+		}
+		printf("\n\n");
 	}
 	/* samples whose Python stack could not be read whole (record) */
 	const char *failed = profile_meta(p, "failed_samples");
@@ -156,13 +177,14 @@ static int print_summary(const profile *p, const struct cli_opts *o,
 	for (size_t i = 0; i < top; i++) {
 		if (!total_of(&fs[i], wall))
 			break;
-		char name[1024];
+		char name[1024], shown[TEXT_ESCAPE_MAX];
 		format_frame(p, fs[i].frame, !o->no_lines, name, sizeof name);
+		text_escape(name, shown, sizeof shown);
 		printf("  %7.1f  %10.1f  %9.1f  %11.1f  %s\n",
 		       pct(fs[i].own_cpu_samples, total_cpu),
 		       pct(fs[i].total_cpu_samples, total_cpu),
 		       pct(fs[i].own_samples, total_wall),
-		       pct(fs[i].total_samples, total_wall), name);
+		       pct(fs[i].total_samples, total_wall), shown);
 	}
 	free(fs);
 	print_spans(p);

@@ -23,9 +23,10 @@ static const char usage[] =
 	"the end (Ctrl-C, -d, or when the target exits).\n"
 	"\n"
 	"  -p, --pid PID        attach to a running process\n"
-	"  -d, --duration S     stop after S seconds (default: Ctrl-C or exit)\n"
+	"  -d, --duration S     stop after S seconds, at most a year (default:\n"
+	"                       Ctrl-C or exit)\n"
 	"      --threshold T    a busy period longer than T is a stall (default\n"
-	"                       50ms; 0.2s, 500us also accepted)\n"
+	"                       50ms; 0.2s, 500us also accepted; at most 1 hour)\n"
 	"  -r, --rate HZ        stack samples per second of a busy loop (default\n"
 	"                       1000)\n"
 	"      --native         merge native (C) frames with Python frames\n"
@@ -34,6 +35,8 @@ static const char usage[] =
 	"                       timeline: ticks, stalls, samples), .loupe (raw,\n"
 	"                       for 'loupe report'), or any 'loupe record' format\n"
 	"                       (the stall samples)\n"
+	"      --follow         -o may be a symbolic link: write to its target\n"
+	"                       (refused without it)\n"
 	"      --format F       the format of FILE, when not from its extension\n"
 	"      --ptrace         use ptrace, not the perf tracepoints (slower)\n"
 	"  -q, --quiet          no status line or warnings on stderr\n"
@@ -135,7 +138,7 @@ int cmd_trace(int argc, char **argv)
 	}
 
 	lp_error err = { 0 };
-	if (o.output && session_check_output(o.output))
+	if (o.output && session_check_output(&o))
 		return 1;
 
 	session_catch_signals();
@@ -180,7 +183,8 @@ int cmd_trace(int argc, char **argv)
 	tracer_set_sampler(tr, s);
 	set_meta(p, &o, t, s, rate);
 	if (o.format == FORMAT_RAW &&
-	    raw_writer_open(&rs.w, o.output, &err) != LP_OK) {
+	    raw_writer_open_flags(&rs.w, o.output,
+				  o.follow ? OUTPUT_FOLLOW : 0, &err) != LP_OK) {
 		cli_error("%s", err.msg);
 		goto out;
 	}

@@ -8,6 +8,7 @@
 
 #include "bounds.h"
 #include "formats/formats.h"
+#include "text_escape.h"
 
 struct thread_snap {
 	pid_t pid, tid;
@@ -202,7 +203,9 @@ static void print_stack(FILE *out, const profile *p, uint32_t stack,
 	for (size_t i = n; i-- > 0;) {
 		char buf[2048];
 		format_frame(p, fr[i], true, buf, sizeof buf);
-		fprintf(out, "%s%s\n", indent, buf);
+		fprintf(out, "%s", indent);
+		text_fputs(buf, out);
+		fputc('\n', out);
 	}
 	if (unreadable)
 		fprintf(out, "%s(stack not readable: %s)\n", indent, unreadable);
@@ -228,7 +231,8 @@ static void print_task(FILE *out, const struct tree *tr, int i, const char *pref
 		       bool last, unsigned depth)
 {
 	const struct aio_task *t = &tr->tk[i];
-	fprintf(out, "%s%s (T) %s", prefix, last ? "└──" : "├──", t->name ? t->name : "?");
+	fprintf(out, "%s%s (T) ", prefix, last ? "└──" : "├──");
+	text_fputs(t->name ? t->name : "?", out);
 	if (t->running)
 		fprintf(out, "  [running on thread %d]", (int)t->tid);
 	if (t->truncated)
@@ -239,8 +243,11 @@ static void print_task(FILE *out, const struct tree *tr, int i, const char *pref
 	int kids = tr->first[i];
 	for (size_t k = 0; k < t->nframes; k++) {
 		const struct py_frame *f = &t->frames[k];
-		fprintf(out, "%s%s  %s%s (%s:%d)\n", sub, kids >= 0 ? "│" : " ",
-		       k ? "→ " : "", f->func, f->file, f->line);
+		fprintf(out, "%s%s  %s", sub, kids >= 0 ? "│" : " ", k ? "→ " : "");
+		text_fputs(f->func, out);
+		fputs(" (", out);
+		text_fputs(f->file, out);
+		fprintf(out, ":%d)\n", f->line);
 	}
 	if (depth >= MAX_AWAIT_DEPTH) {
 		if (kids >= 0)
@@ -307,15 +314,19 @@ static void print_frame(FILE *out, const profile *p, uint32_t id)
 {
 	const struct frame *f = profile_frame(p, id);
 	const char *func = profile_str(p, f->func);
+	char a[TEXT_ESCAPE_MAX], b[TEXT_ESCAPE_MAX];
+	text_escape(func, a, sizeof a);
 	if (f->kind == FRAME_PYTHON && !f->file)
-		fprintf(out, "    %s\n", func);	/* [N frames omitted] */
+		fprintf(out, "    %s\n", a);	/* [N frames omitted] */
 	else if (f->kind == FRAME_PYTHON)
-		fprintf(out, "    %s (%s:%d)\n", func, profile_str(p, f->file), f->line);
+		fprintf(out, "    %s (%s:%d)\n", a,
+			text_escape(profile_str(p, f->file), b, sizeof b), f->line);
 	else if (f->module && strncmp(func, profile_str(p, f->module),
 				      strlen(profile_str(p, f->module))) != 0)
-		fprintf(out, "    %s (%s)\n", func, profile_str(p, f->module));
+		fprintf(out, "    %s (%s)\n", a,
+			text_escape(profile_str(p, f->module), b, sizeof b));
 	else
-		fprintf(out, "    %s\n", func);
+		fprintf(out, "    %s\n", a);
 }
 
 static void print_thread(void *ctx, const struct sampler_thread_view *v)
@@ -333,16 +344,19 @@ static void print_thread(void *ctx, const struct sampler_thread_view *v)
 			if (pv.pid == v->pid)
 				break;
 		}
+		char comm[TEXT_ESCAPE_MAX];
 		if (d->pid)
 			fprintf(out, "\nProcess %d: %s (parent %d)\n%s\n", (int)v->pid,
-				pv.comm ? pv.comm : "?", (int)pv.ppid,
-				pv.describe ? pv.describe : "");
+				text_escape(pv.comm ? pv.comm : "?", comm, sizeof comm),
+				(int)pv.ppid, pv.describe ? pv.describe : "");
 		d->threads = 0;
 	}
 	d->pid = v->pid;
+	char name[TEXT_ESCAPE_MAX];
 	fprintf(out, "%sThread %d (%s%s): \"%s\" state %c%s\n", d->threads ? "\n" : "",
 		(int)v->tid, v->flags & SAMPLE_ON_CPU ? "active" : "idle",
-		v->flags & SAMPLE_GIL ? ", gil" : "", v->name, v->state,
+		v->flags & SAMPLE_GIL ? ", gil" : "",
+		text_escape(v->name, name, sizeof name), v->state,
 		v->flags & SAMPLE_TRUNCATED ? " [truncated]" : "");
 	for (size_t i = n; i-- > 0;)
 		print_frame(out, d->p, frames[i]);
@@ -355,8 +369,10 @@ static void print_thread(void *ctx, const struct sampler_thread_view *v)
 
 static void print_header(FILE *out, target *t, sampler *s)
 {
+	char comm[TEXT_ESCAPE_MAX], exe[TEXT_ESCAPE_MAX];
 	fprintf(out, "Process %d: %s\n%s (%s)\n", (int)target_pid(t),
-		target_comm(t), sampler_describe(s), target_exe(t));
+		text_escape(target_comm(t), comm, sizeof comm), sampler_describe(s),
+		text_escape(target_exe(t), exe, sizeof exe));
 }
 
 int dump_write(FILE *out, sampler *s, target *t, profile *p, bool tasks,
@@ -394,9 +410,11 @@ int dump_write(FILE *out, sampler *s, target *t, profile *p, bool tasks,
 				aio ? aio_reader_running(aio, sn.v[i].tid) : NULL;
 			if (ntasks && !run)
 				continue;
+			char a[TEXT_ESCAPE_MAX], b[TEXT_ESCAPE_MAX];
 			fprintf(out, "\nThread %d \"%s\"%s%s:\n", (int)sn.v[i].tid,
-				sn.v[i].name, run ? " running task " : "",
-				run && run->name ? run->name : "");
+				text_escape(sn.v[i].name, a, sizeof a),
+				run ? " running task " : "",
+				text_escape(run && run->name ? run->name : "", b, sizeof b));
 			print_stack(out, p, sn.v[i].stack, sn.v[i].unreadable,
 				    "    ");
 		}
@@ -405,13 +423,16 @@ int dump_write(FILE *out, sampler *s, target *t, profile *p, bool tasks,
 		for (size_t k = 1; k < sampler_nprocs(s) && !rc; k++) {
 			struct sampler_proc_view v;
 			sampler_proc_at(s, k, &v);
+			char comm[TEXT_ESCAPE_MAX];
 			fprintf(out, "\nProcess %d: %s (parent %d)\n%s\n", (int)v.pid,
-				v.comm, (int)v.ppid, v.describe);
+				text_escape(v.comm, comm, sizeof comm), (int)v.ppid,
+				v.describe);
 			for (size_t i = 0; i < sn.n; i++) {
 				if (sn.v[i].pid != v.pid)
 					continue;
+				char a[TEXT_ESCAPE_MAX];
 				fprintf(out, "\nThread %d \"%s\":\n", (int)sn.v[i].tid,
-					sn.v[i].name);
+					text_escape(sn.v[i].name, a, sizeof a));
 				print_stack(out, p, sn.v[i].stack, sn.v[i].unreadable,
 				    "    ");
 			}

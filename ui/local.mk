@@ -5,6 +5,7 @@ loupe_SOURCES = \
 	ui/commands.h \
 	ui/options.c ui/options.h \
 	ui/units.c ui/units.h \
+	ui/text_escape.c ui/text_escape.h \
 	ui/session.c ui/session.h \
 	ui/cmd_record.c \
 	ui/cmd_dump.c \

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,11 @@
 
 /* Highest rate accepted; a loop cannot keep deadlines closer than this. */
 #define MAX_RATE_HZ 1000000.0
+/* Longest -d and --since: a year (the sampler's deadlines in ns stay far
+ * from overflow; -d inf or 1e30 once wrapped them and recorded nothing). */
+#define MAX_DURATION_S (365.0 * 86400)
+/* Longest loupe trace --threshold, in ms: an hour. */
+#define MAX_THRESHOLD_MS (3600.0 * 1000)
 
 enum {
 	O_MODE = 256, O_NATIVE, O_BLOCKING, O_NONBLOCKING, O_THREADS, O_IDLE,
@@ -21,6 +27,7 @@ enum {
 	O_PTRACE = 500,
 	O_SUBPROC = 600, O_MERGE_PROC,
 	O_SINCE = 700,
+	O_FOLLOW = 800,
 };
 
 void cli_error(const char *fmt, ...)
@@ -40,7 +47,7 @@ static int parse_double(const char *s, double *out)
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);
-	if (errno || end == s || *end || !(v > 0))
+	if (errno || end == s || *end || !isfinite(v) || !(v > 0))
 		return -1;
 	*out = v;
 	return 0;
@@ -52,7 +59,7 @@ static int parse_time_ms(const char *s, double *out)
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);
-	if (errno || end == s || !(v > 0))
+	if (errno || end == s || !isfinite(v) || !(v > 0))
 		return -1;
 	if (*end == 0 || strcmp(end, "ms") == 0)
 		*out = v;
@@ -62,7 +69,7 @@ static int parse_time_ms(const char *s, double *out)
 		*out = v / 1e3;
 	else
 		return -1;
-	return 0;
+	return *out > 0 && *out <= MAX_THRESHOLD_MS ? 0 : -1;
 }
 
 static int usage_error(const char *cmd, const char *fmt, ...)
@@ -99,6 +106,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		{ "subprocesses", no_argument, NULL, O_SUBPROC },
 		{ "merge-processes", no_argument, NULL, O_MERGE_PROC },
 		{ "since", required_argument, NULL, O_SINCE },
+		{ "follow", no_argument, NULL, O_FOLLOW },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -134,7 +142,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		case O_FORMAT:
 			need = allowed & OPT_TEXT_JSON ? OPT_TEXT_JSON : OPT_OUTPUT;
 			break;
-		case 'o': case O_INVERTED:
+		case 'o': case O_INVERTED: case O_FOLLOW:
 			need = OPT_OUTPUT;
 			break;
 		case O_TASKS:
@@ -177,8 +185,9 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 			o->rate_set = true;
 			break;
 		case 'd':
-			if (parse_double(optarg, &o->duration))
-				return usage_error(cmd, "invalid duration '%s': expected seconds, more than 0", optarg);
+			if (parse_double(optarg, &o->duration) ||
+			    o->duration > MAX_DURATION_S)
+				return usage_error(cmd, "invalid duration '%s': expected seconds, more than 0 and at most a year (%.0f)", optarg, MAX_DURATION_S);
 			break;
 		case 'o':
 			o->output = optarg;
@@ -207,12 +216,13 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		case O_IDLE: o->idle = true; break;
 		case O_NO_LINES: o->no_lines = true; break;
 		case O_INVERTED: o->inverted = true; break;
+		case O_FOLLOW: o->follow = true; break;
 		case O_TASKS: o->tasks = true; break;
 		case O_THRESHOLD: {
 			if (allowed & OPT_TRACE) {
 				/* loupe trace: a time */
 				if (parse_time_ms(optarg, &o->threshold))
-					return usage_error(cmd, "invalid threshold '%s': expected a time such as 50ms or 0.2s", optarg);
+					return usage_error(cmd, "invalid threshold '%s': expected a time such as 50ms or 0.2s, at most 1 hour", optarg);
 				o->threshold_set = true;
 				break;
 			}
@@ -230,8 +240,9 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		case O_SUBPROC: o->subprocesses = true; break;
 		case O_MERGE_PROC: o->merge_processes = true; break;
 		case O_SINCE:
-			if (units_duration(optarg, &o->since))
-				return usage_error(cmd, "invalid --since '%s': expected a duration such as 90s, 10m or 2h", optarg);
+			if (units_duration(optarg, &o->since) ||
+			    o->since > MAX_DURATION_S)
+				return usage_error(cmd, "invalid --since '%s': expected a duration such as 90s, 10m or 2h, at most a year", optarg);
 			break;
 		case 'q': o->quiet = true; break;
 		case ':':
@@ -269,6 +280,7 @@ struct output_opts cli_output_opts(const struct cli_opts *o)
 		.inverted = o->inverted,
 		.merge_processes = o->merge_processes,
 		.pid = o->pid_filter,
+		.follow = o->follow,
 	};
 	return oo;
 }

@@ -11,7 +11,7 @@
 enum {
 	OPT_TARGET = 1 << 0,	/* -p PID / -- CMD */
 	OPT_SAMPLING = 1 << 1,	/* --rate --duration --native --blocking ... */
-	OPT_OUTPUT = 1 << 2,	/* -o --format */
+	OPT_OUTPUT = 1 << 2,	/* -o --format --follow */
 	OPT_SHAPE = 1 << 3,	/* --mode --threads --no-lines --idle */
 	OPT_DIFF = 1 << 6,	/* --threshold (loupe diff) */
 	OPT_TRACE = 1 << 7,	/* --threshold TIME --ptrace (loupe trace) */
@@ -41,6 +41,7 @@ struct cli_opts {
 	bool merge_processes;	/* --merge-processes: no per-process root */
 	pid_t pid_filter;	/* report -p PID; 0: every process */
 	const char *output;
+	bool follow;		/* --follow: -o may be a symbolic link */
 	enum output_format format;
 	bool inverted;		/* --inverted: icicle flame graph */
 	double threshold;	/* --threshold PCT (loupe diff), in points;

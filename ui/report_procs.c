@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "formats/formats.h"
+#include "text_escape.h"
 
 static int cmp_proc(const void *x, const void *y)
 {
@@ -64,7 +65,8 @@ int report_procs(const profile *p, struct report_proc **out, size_t *n)
 		if (!report_has_pid(r, m, pid))
 			r[m++] = (struct report_proc){ .pid = pid };
 	}
-	qsort(r, m, sizeof *r, cmp_proc);
+	if (m > 1)
+		qsort(r, m, sizeof *r, cmp_proc);
 	for (size_t i = 0; i < na; i++) {
 		struct report_proc key = { .pid = a[i].pid };
 		struct report_proc *e = bsearch(&key, r, m, sizeof *r, cmp_proc);
@@ -123,8 +125,10 @@ void report_print_procs(const struct report_proc *procs, size_t n,
 	       "%Wall", "CPU samples", "CPU time");
 	for (size_t i = 0; i < n; i++) {
 		const struct report_proc *r = &procs[i];
+		char comm[TEXT_ESCAPE_MAX];
 		printf("  %8" PRId32 "  %-16s  %7zu  %6.1f  %11" PRIu64 "  %7.2f s\n",
-		       r->pid, r->comm ? r->comm : "?", r->nthreads,
+		       r->pid, text_escape(r->comm ? r->comm : "?", comm, sizeof comm),
+		       r->nthreads,
 		       total_wall ? 100.0 * (double)r->samples / (double)total_wall : 0.0,
 		       r->cpu_samples, (double)r->cpu_ns / 1e9);
 	}

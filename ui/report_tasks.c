@@ -6,6 +6,7 @@
 
 #include "error.h"
 #include "options.h"
+#include "text_escape.h"
 
 struct acc {
 	struct coro_stats *v;
@@ -102,7 +103,8 @@ int coro_stats(const profile *p, struct coro_stats **out, size_t *n,
 		free(a.v);
 		return rc;
 	}
-	qsort(a.v, a.n, sizeof *a.v, cmp_wall);
+	if (a.n > 1)
+		qsort(a.v, a.n, sizeof *a.v, cmp_wall);
 	*out = a.v;
 	*n = a.n;
 	return LP_OK;
@@ -141,11 +143,13 @@ int report_tasks(const profile *p)
 		 * the recording's ticks (one sample per task per tick) */
 		double wall_pct = ticks > 0 ? 100.0 * (double)cs[i].samples / ticks : 0;
 		double avg = ticks > 0 ? (double)cs[i].samples / ticks : 0;
+		char func[TEXT_ESCAPE_MAX], file[TEXT_ESCAPE_MAX];
 		printf("  %10.3f %7.1f %10.3f %7.1f %7llu %9.2f  %s (%s)\n",
 		       wall_s, wall_pct, cs[i].cpu_ns / 1e9,
 		       ticks > 0 ? 100.0 * (double)cs[i].cpu_samples / ticks : 0,
 		       (unsigned long long)cs[i].ntasks, avg,
-		       profile_str(p, cs[i].func), profile_str(p, cs[i].file));
+		       text_escape(profile_str(p, cs[i].func), func, sizeof func),
+		       text_escape(profile_str(p, cs[i].file), file, sizeof file));
 	}
 	free(cs);
 	return 0;

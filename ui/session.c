@@ -73,15 +73,13 @@ int session_open_sampler(const struct cli_opts *o, target *t, profile *p,
 	return 0;
 }
 
-int session_check_output(const char *path)
+int session_check_output(const struct cli_opts *o)
 {
 	lp_error err = { 0 };
-	atomic_file probe;
-	if (atomic_file_open(&probe, path, &err) != LP_OK) {
+	if (output_check(o->output, o->follow ? OUTPUT_FOLLOW : 0, &err) != LP_OK) {
 		cli_error("%s", err.msg);
 		return 1;
 	}
-	atomic_file_abort(&probe);
 	return 0;
 }
 

@@ -21,9 +21,10 @@ int session_open_target(const struct cli_opts *o, target **out);
 int session_open_sampler(const struct cli_opts *o, target *t, profile *p,
 			 sampler **out);
 
-/* Finds out before sampling, not after an hour of it, that path cannot be
- * written: prints the error and returns 1 then. */
-int session_check_output(const char *path);
+/* Finds out before sampling, not after an hour of it, that o->output cannot
+ * be written (or is a link without --follow, a directory...): prints the
+ * error and returns 1 then. */
+int session_check_output(const struct cli_opts *o);
 
 /* Prints the sampler's warning (task mode fell back), once. */
 void session_warn(sampler *s);

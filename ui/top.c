@@ -37,7 +37,8 @@ static const char usage[] =
 	"\n"
 	"  -p, --pid PID        attach to a running process\n"
 	"  -r, --rate HZ        samples per second per thread (default 100)\n"
-	"  -d, --duration S     stop sampling after S seconds (the view stays)\n"
+	"  -d, --duration S     stop sampling after S seconds, at most a year (the\n"
+	"                       view stays)\n"
 	"      --mode M         wall, cpu or gil: what the first columns show\n"
 	"                       (default wall; keys w, c, g switch)\n"
 	"      --native         sample native (C) frames too (key n hides them)\n"
@@ -53,6 +54,8 @@ static const char usage[] =
 	"      --no-lines       start aggregated by function, not by line\n"
 	"  -o, --output FILE    also write the recording to FILE on exit\n"
 	"      --format F       format of FILE (default: from its extension)\n"
+	"      --follow         -o may be a symbolic link: write to its target\n"
+	"                       (refused without it)\n"
 	"\n"
 	"Keys: 1-6 or < > sort column, w/c/g mode, a tasks (with --tasks),\n"
 	"t rows per thread, T thread filter, p rows per process, n native\n"
@@ -1085,14 +1088,10 @@ int cmd_top(int argc, char **argv)
 			free(tp);
 			return 2;
 		}
-		lp_error err = { 0 };
-		atomic_file probe;
-		if (atomic_file_open(&probe, o->output, &err) != LP_OK) {
-			cli_error("%s", err.msg);
+		if (session_check_output(o)) {
 			free(tp);
 			return 1;
 		}
-		atomic_file_abort(&probe);
 	}
 	setlocale(LC_ALL, "");
 	tp->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;

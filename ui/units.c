@@ -19,6 +19,9 @@ int units_duration(const char *s, double *out)
 	};
 	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
 		if (strcmp(end, units[i].unit) == 0) {
+			/* 1e306d is finite, its seconds not */
+			if (!isfinite(v * units[i].mul))
+				return -1;
 			*out = v * units[i].mul;
 			return 0;
 		}

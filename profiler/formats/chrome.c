@@ -252,7 +252,8 @@ static int name_processes(struct chrome *c, const struct sample *tl,
 		pids[n++] = th[i].pid;
 	for (size_t i = 0; i < nsp; i++)
 		pids[n++] = sp[i].pid;
-	qsort(pids, n, sizeof *pids, cmp_pid);
+	if (n > 1)
+		qsort(pids, n, sizeof *pids, cmp_pid);
 	for (size_t i = 0; i < n; i++) {
 		if ((i && pids[i] == pids[i - 1]) || pids[i] == target ||
 		    (only_pid && pids[i] != only_pid))

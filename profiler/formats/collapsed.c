@@ -4,7 +4,9 @@
  *
  * Choices, so that output is stable and parseable:
  * - ';' inside a frame's text becomes ':', a newline or CR a space, since
- *   ';' separates frames and a line is one stack;
+ *   ';' separates frames and a line is one stack; any other control
+ *   character (ESC, DEL, the C1 range in UTF-8) becomes '?', so that the
+ *   file printed on a terminal acts on nothing;
  * - stacks whose text is the same (e.g. frames differing only by line when
  *   lines are dropped) are merged into one line;
  * - aggregates that weigh 0 under the mode are left out;
@@ -55,8 +57,19 @@ static int buf_add_frame(struct buf *b, const char *text, size_t len)
 		b->s[b->len++] = ';';
 	for (size_t i = 0; i < len; i++) {
 		char c = text[i];
+		if ((unsigned char)c == 0xc2 && i + 1 < len &&
+		    (unsigned char)text[i + 1] >= 0x80 &&
+		    (unsigned char)text[i + 1] < 0xa0) {
+			/* a C1 control in UTF-8 (U+009B is CSI) */
+			b->s[b->len++] = '?';
+			i++;
+			continue;
+		}
 		if (c == ';')
 			c = ':';
+		else if (((unsigned char)c < 0x20 && c != '\n' && c != '\r') ||
+			 c == 0x7f)
+			c = '?';
 		else if (c == '\n' || c == '\r')
 			c = ' ';
 		b->s[b->len++] = c;
@@ -187,7 +200,8 @@ int collapsed_write(const profile *p, FILE *fp, const struct output_opts *o)
 			out[k++] = (struct line){ profile_str(lines, id),
 						  weights[id] };
 	}
-	qsort(out, k, sizeof *out, line_cmp);
+	if (k > 1)
+		qsort(out, k, sizeof *out, line_cmp);
 	for (size_t i = 0; i < k; i++)
 		fprintf(fp, "%s %" PRIu64 "\n", out[i].text, out[i].weight);
 	rc = ferror(fp) ? LP_EIO : LP_OK;

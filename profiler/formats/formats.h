@@ -34,6 +34,10 @@ struct output_opts {
 	/* flamegraph only */
 	bool inverted;		/* icicle: roots at the top */
 	const char *title;	/* NULL: "Flame graph: TARGET" */
+	/* format_write_file (o may be NULL for the raw format): a symbolic
+	 * link at the path is followed
+	 * (OUTPUT_FOLLOW), not refused */
+	bool follow;
 };
 
 /* "collapsed" -> FORMAT_COLLAPSED...; FORMAT_NONE when unknown. */
@@ -68,15 +72,34 @@ const char *output_process_comm(const profile *p, int32_t pid);
 /* "process PID (comm)", or "process PID"; LP_OK or LP_ETRUNCATED. */
 int format_process(const profile *p, int32_t pid, char *buf, size_t len);
 
-/* Atomic files: write to a temporary name beside path, rename on commit. */
+/* Output files (atomic_file.c says which paths are written how): a
+ * regular file (or none yet) is replaced atomically through a temporary
+ * beside it; "-" and /dev/stdout (/dev/stderr, /dev/fd/N), a character
+ * device, a FIFO or a Unix socket are written directly; a symbolic link is
+ * refused unless OUTPUT_FOLLOW; anything else is refused.  Opening one also
+ * removes the temporaries that dead runs left in its directory. */
+#define OUTPUT_FOLLOW 1u	/* --follow: a link at the path is written
+				 * through (its target), not refused */
 typedef struct atomic_file {
 	FILE *fp;
-	char *path;
-	char *tmp;
+	char *path;	/* as given (messages) */
+	char *tmp;	/* the temporary's path; NULL when written directly */
+	int fd;		/* the temporary, or the direct target */
+	int dirfd;	/* the directory examined; -1 for stdout and the like */
+	char *name;	/* the file's name in dirfd */
+	char *tmpname;	/* the temporary's name in dirfd */
+	bool direct;	/* written in place, never renamed */
 } atomic_file;
 int atomic_file_open(atomic_file *af, const char *path, lp_error *err);
+int atomic_file_open_flags(atomic_file *af, const char *path, unsigned flags,
+			   lp_error *err);
+/* fflush, fsync, rename into place (nothing to rename when direct). */
 int atomic_file_commit(atomic_file *af, lp_error *err);
 void atomic_file_abort(atomic_file *af);
+/* Whether path may be written under flags (the checks of
+ * atomic_file_open, a temporary created and removed), without writing it
+ * (a FIFO is not opened, so its reader sees no end).  LP_OK or a message. */
+int output_check(const char *path, unsigned flags, lp_error *err);
 
 /* Writers of a whole profile. */
 /* Folded stacks, sorted, one line per distinct text; the empty stack is
@@ -114,6 +137,9 @@ int format_write_file(const profile *p, enum output_format f,
  * unflushed buffer and the reader still opens the file. */
 typedef struct raw_writer raw_writer;
 int raw_writer_open(raw_writer **out, const char *path, lp_error *err);
+/* The same with OUTPUT_* flags (atomic_file's rules for path). */
+int raw_writer_open_flags(raw_writer **out, const char *path, unsigned flags,
+			  lp_error *err);
 /* Appends one sample, first writing any string/frame/stack/thread/meta of p
  * not yet written. */
 int raw_writer_sample(raw_writer *w, const profile *p, const struct sample *s);

@@ -224,7 +224,10 @@ int pstats_write(const profile *p, FILE *fp, const struct output_opts *o)
 			e->own += w;
 		}
 	}
-	qsort(es.e, es.len, sizeof *es.e, edge_cmp);
+	/* es.e is NULL when no sample counts (an empty or gil-filtered
+	 * recording): qsort(NULL, 0) is undefined (UBSan) */
+	if (es.len > 1)
+		qsort(es.e, es.len, sizeof *es.e, edge_cmp);
 
 	marshal_dict_begin(fp);
 	size_t ei = 0;

@@ -6,10 +6,12 @@
 #include "formats.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "bounds.h"
 #include "raw_format.h"
@@ -40,6 +42,7 @@ struct reader {
 	struct idmap strs, frames, stacks;
 	uint64_t prev_time;
 	uint32_t *stack_buf;	/* MAX_INTERN_STACK_LEN ids */
+	char *cut_buf;		/* a string cut to MAX_READ_STR_LEN, or NULL */
 	lp_error *err;
 	uint64_t offset;	/* of the record being read */
 	raw_progress_fn progress;	/* may be NULL */
@@ -90,7 +93,21 @@ static int rec_string(struct reader *r, struct raw_cursor *c)
 	size_t len = (size_t)(c->end - c->p);
 	if (c->bad || id != r->strs.n || len > MAX_INTERN_STR_LEN)
 		return corrupt(r, "string");
-	uint32_t nid = profile_intern_str(r->p, (const char *)c->p, len);
+	const char *s = (const char *)c->p;
+	if (len > MAX_READ_STR_LEN) {
+		/* no name is that long: keep its start, on a UTF-8 character
+		 * boundary, and say it was cut */
+		if (!r->cut_buf && !(r->cut_buf = malloc(MAX_READ_STR_LEN)))
+			return nomem(r);
+		size_t keep = MAX_READ_STR_LEN - 3;
+		while (keep && (c->p[keep] & 0xc0) == 0x80)
+			keep--;
+		memcpy(r->cut_buf, c->p, keep);
+		memcpy(r->cut_buf + keep, "...", 3);
+		s = r->cut_buf;
+		len = keep + 3;
+	}
+	uint32_t nid = profile_intern_str(r->p, s, len);
 	if (nid == PROFILE_NOID || idmap_add(&r->strs, nid))
 		return nomem(r);
 	return LP_OK;
@@ -192,7 +209,10 @@ static int rec_sample(struct reader *r, struct raw_cursor *c)
 	s.pid = (int32_t)pid;
 	s.tid = (int32_t)tid;
 	s.flags = flags;
-	return profile_add_sample(r->p, &s) ? nomem(r) : LP_OK;
+	int rc = profile_add_sample(r->p, &s);
+	if (rc == LP_EINVAL)	/* its counts would wrap the profile's sums */
+		return corrupt(r, "sample");
+	return rc ? nomem(r) : LP_OK;
 }
 
 static int rec_agg(struct reader *r, struct raw_cursor *c)
@@ -215,7 +235,10 @@ static int rec_agg(struct reader *r, struct raw_cursor *c)
 	a.cpu_ns = raw_get_uv(c);
 	if (c->bad)
 		return corrupt(r, "aggregate");
-	return profile_add_agg(r->p, &a) ? nomem(r) : LP_OK;
+	int rc = profile_add_agg(r->p, &a);
+	if (rc == LP_EINVAL)	/* counts that wrap the sums, or do not add up */
+		return corrupt(r, "aggregate");
+	return rc ? nomem(r) : LP_OK;
 }
 
 static int rec_span(struct reader *r, struct raw_cursor *c)
@@ -311,6 +334,45 @@ io:
 			    strerror(errno ? errno : EIO));
 }
 
+/* The file to read: "-" or /dev/stdin is standard input (a pipe is read
+ * as it comes); anything else must be a regular file.  Opened O_NONBLOCK
+ * and examined before any read, so a FIFO (no writer: open and read block
+ * for ever) or a device is refused at once. */
+static int open_input(const char *path, FILE **out, lp_error *err)
+{
+	int fd;
+	*out = NULL;
+	if (strcmp(path, "-") == 0 || strcmp(path, "/dev/stdin") == 0) {
+		fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+	} else {
+		fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		struct stat sb;
+		if (fd >= 0 && fstat(fd, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+			close(fd);
+			return lp_error_set(err, LP_EINVAL, "cannot read %s: it is %s, not a recording file (give - to read standard input)",
+					    path, S_ISDIR(sb.st_mode) ? "a directory" :
+					    S_ISFIFO(sb.st_mode) ? "a FIFO" :
+					    S_ISSOCK(sb.st_mode) ? "a socket" : "a device");
+		}
+		if (fd >= 0 && fcntl(fd, F_SETFL, 0) != 0) {
+			int e = errno;
+			close(fd);
+			errno = e;
+			fd = -1;
+		}
+	}
+	FILE *fp = fd >= 0 ? fdopen(fd, "rb") : NULL;
+	if (!fp) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return lp_error_set(err, lp_from_errno(e), "cannot read %s: %s",
+				    path, strerror(e));
+	}
+	*out = fp;
+	return LP_OK;
+}
+
 int raw_read_file(const char *path, profile *p, struct raw_read_info *info,
 		  lp_error *err)
 {
@@ -331,10 +393,10 @@ int raw_read_file_progress(const char *path, profile *p,
 	if (!info)
 		info = &dummy;
 	memset(info, 0, sizeof *info);
-	FILE *fp = fopen(path, "rbe");
-	if (!fp)
-		return lp_error_set(err, lp_from_errno(errno), "cannot read %s: %s",
-				    path, strerror(errno));
+	FILE *fp;
+	rc = open_input(path, &fp, err);
+	if (rc)
+		return rc;
 	size_t got = fread(h, 1, sizeof h, fp);
 	if (ferror(fp)) {
 		rc = lp_error_set(err, LP_EIO, "cannot read %s: %s", path,
@@ -382,6 +444,7 @@ int raw_read_file_progress(const char *path, profile *p,
 		progress(progress_ctx, r.size ? r.size : r.offset, r.size);
 out_maps:
 	free(r.stack_buf);
+	free(r.cut_buf);
 	free(r.strs.ids);
 	free(r.frames.ids);
 	free(r.stacks.ids);

@@ -3,8 +3,9 @@
  * frames, stacks, threads) goes first, then the sample; records collect in a
  * fixed buffer that goes out with one write(2) when full or on flush, so a
  * sample costs no allocation and no system call.  The file is
- * "<path>.tmp.<pid>" until close renames it; after a crash that file still
- * opens (the reader stops at the cut). */
+ * "<path>.tmp.<pid>" until close renames it (atomic_file.c's rules: a
+ * device, FIFO or stdout is written directly); after a crash that file
+ * still opens (the reader stops at the cut). */
 #include "formats.h"
 
 #include <errno.h>
@@ -18,9 +19,9 @@
 #include "raw_format.h"
 
 struct raw_writer {
-	int fd;			/* streaming to a file of ours, or -1 */
+	int fd;			/* streaming to dest.fd, or -1 */
 	FILE *fp;		/* raw_write_profile: the caller's stream */
-	char *path, *tmp;
+	atomic_file dest;	/* where fd goes (raw_writer_open) */
 	unsigned char *buf;	/* RAW_WRITE_BUFFER bytes */
 	size_t used;
 	unsigned char *rec;	/* one payload being encoded */
@@ -276,7 +277,7 @@ static raw_writer *writer_alloc(void)
 	raw_writer *w = calloc(1, sizeof *w);
 	if (!w)
 		return NULL;
-	w->fd = -1;
+	w->fd = w->dest.fd = w->dest.dirfd = -1;
 	/* id 0 of every table is implicit */
 	w->nstrs = w->nframes = w->nstacks = 1;
 	w->buf = malloc(RAW_WRITE_BUFFER);
@@ -296,31 +297,24 @@ static void writer_free(raw_writer *w)
 	free(w->buf);
 	free(w->rec);
 	free(w->thread_names);
-	free(w->path);
-	free(w->tmp);
+	atomic_dest_free(&w->dest);
 	free(w);
 }
 
-int raw_writer_open(raw_writer **outp, const char *path, lp_error *err)
+int raw_writer_open_flags(raw_writer **outp, const char *path,
+			  unsigned flags, lp_error *err)
 {
 	*outp = NULL;
 	raw_writer *w = writer_alloc();
 	if (!w)
 		return lp_error_set(err, LP_ENOMEM, "cannot write %s: out of memory",
 				    path);
-	w->path = strdup(path);
-	w->tmp = atomic_tmp_name(path);
-	if (!w->path || !w->tmp) {
+	int rc = atomic_dest_open(&w->dest, path, flags, err);
+	if (rc) {
 		writer_free(w);
-		return lp_error_set(err, LP_ENOMEM, "cannot write %s: out of memory",
-				    path);
+		return rc;
 	}
-	w->fd = atomic_create(w->tmp);
-	if (w->fd < 0) {
-		int e = errno;
-		writer_free(w);
-		return atomic_write_error(err, path, e);
-	}
+	w->fd = w->dest.fd;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	/* the header goes out at once: even a run killed before its first
@@ -329,13 +323,17 @@ int raw_writer_open(raw_writer **outp, const char *path, lp_error *err)
 				    (uint64_t)ts.tv_nsec) ||
 	    drain(w)) {
 		int e = w->err_errno;
-		close(w->fd);
-		unlink(w->tmp);
+		atomic_dest_discard(&w->dest);
 		writer_free(w);
 		return atomic_write_error(err, path, e);
 	}
 	*outp = w;
 	return LP_OK;
+}
+
+int raw_writer_open(raw_writer **outp, const char *path, lp_error *err)
+{
+	return raw_writer_open_flags(outp, path, 0, err);
 }
 
 static int write_sample(raw_writer *w, const struct sample *s)
@@ -388,36 +386,28 @@ int raw_writer_close(raw_writer *w, const profile *p, lp_error *err)
 		sync_all(w, p);
 	emit(w, RAW_END, 0);
 	drain(w);
-	if (w->err) {
-		e = w->err_errno;
-	} else if (fsync(w->fd) != 0) {
-		e = errno;
-	}
-	if (close(w->fd) != 0 && !e)
-		e = errno;
+	e = w->err ? w->err_errno : atomic_dest_finish(&w->dest);
 	w->fd = -1;
-	if (!e && rename(w->tmp, w->path) != 0)
-		e = errno;
 	if (e || w->err) {
 		const char *why = w->err == LP_ENOMEM ? "out of memory" :
 							strerror(e ? e : EIO);
 		rc = w->err == LP_ENOMEM ? LP_ENOMEM : atomic_errno_code(e);
-		if (w->written > RAW_HEADER_SIZE) {
+		if (w->written > RAW_HEADER_SIZE && w->dest.tmp) {
 			/* a recording is never lost: what reached the disk
 			 * (the reader stops where it ends) stays, named */
 			lp_error_set(err, rc,
 				     "cannot write %s: %s — the samples "
 				     "written so far are in %s",
-				     w->path, why, w->tmp);
+				     w->dest.path, why, w->dest.tmp);
+			atomic_dest_free(&w->dest);
 		} else {
-			unlink(w->tmp);
-			lp_error_set(err, rc, "cannot write %s: %s", w->path,
-				     why);
+			lp_error_set(err, rc, "cannot write %s: %s",
+				     w->dest.path, why);
+			atomic_dest_discard(&w->dest);
 		}
 		writer_free(w);
 		return rc;
 	}
-	atomic_sync_dir(w->path);
 	writer_free(w);
 	return LP_OK;
 }
@@ -431,9 +421,7 @@ void raw_writer_abort(raw_writer *w)
 {
 	if (!w)
 		return;
-	if (w->fd >= 0)
-		close(w->fd);
-	unlink(w->tmp);
+	atomic_dest_discard(&w->dest);
 	writer_free(w);
 }
 

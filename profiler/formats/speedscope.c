@@ -108,7 +108,8 @@ int speedscope_write(const profile *p, FILE *fp, const struct output_opts *o)
 			sidx[t] = (uint32_t)++nframes;
 		}
 	}
-	qsort(refs, nr, sizeof *refs, agg_ref_cmp);
+	if (nr > 1)
+		qsort(refs, nr, sizeof *refs, agg_ref_cmp);
 
 	const char *sub = profile_meta(p, "subprocesses");
 	bool tree = sub && strcmp(sub, "on") == 0;

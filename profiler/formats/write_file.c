@@ -1,5 +1,6 @@
 /* format_write_file: one entry point that writes a profile in any format,
- * always through an atomic file. */
+ * always through an atomic file (atomic_file.c: or
+ * directly to stdout, a device or a FIFO). */
 #include "formats.h"
 
 bool format_needs_timeline(enum output_format f)
@@ -29,7 +30,8 @@ int format_write_file(const profile *p, enum output_format f,
 				    "no output format for %s: name one with "
 				    "--format", path);
 	}
-	rc = atomic_file_open(&af, path, err);
+	rc = atomic_file_open_flags(&af, path, o && o->follow ? OUTPUT_FOLLOW : 0,
+				    err);
 	if (rc)
 		return rc;
 	rc = writer ? writer(p, af.fp, o) : raw_write_profile(p, af.fp);

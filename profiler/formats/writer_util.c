@@ -348,7 +348,8 @@ uint64_t writer_duration_ns(const profile *p)
 		return (uint64_t)(profile_total_samples(p) * writer_period_s(p) * 1e9);
 	for (size_t i = 0; i < na; i++)
 		ts[i] = (struct tsum){ a[i].pid, a[i].tid, a[i].samples };
-	qsort(ts, na, sizeof *ts, tsum_cmp);
+	if (na > 1)
+		qsort(ts, na, sizeof *ts, tsum_cmp);
 	uint64_t best = 0, run = 0;
 	for (size_t i = 0; i < na; i++) {
 		if (i && tsum_cmp(&ts[i], &ts[i - 1]))

@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "formats/formats.h"
@@ -397,6 +400,118 @@ START_TEST(test_write_file)
 }
 END_TEST
 
+
+/* A pid no process has: a child that exited and was reaped. */
+static pid_t dead_pid(void)
+{
+	pid_t c = fork();
+	if (c == 0)
+		_exit(0);
+	waitpid(c, NULL, 0);
+	return c;
+}
+
+static void put(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fwrite(data, 1, len, f);
+	fclose(f);
+}
+
+/* Opening an output removes the temporaries of dead runs of loupe's names,
+ * never a live run's, another program's, a link, or a raw recording that
+ * holds samples. */
+START_TEST(test_atomic_stale_temporaries)
+{
+	char path[256], name[300];
+	pid_t dead = dead_pid();
+	const char *gone[] = { "out.txt", "a.svg", "b.pb.gz", "c.loupe" };
+	const char *kept[] = { "notes", "d.loupe" };
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(name, sizeof name, "%s/%s.tmp.%d", tmpdir, gone[i], (int)dead);
+		put(name, "x", 1);
+	}
+	snprintf(name, sizeof name, "%s/notes.tmp.%d", tmpdir, (int)dead);
+	put(name, "x", 1);
+	/* a killed record's raw temporary with samples: its recording */
+	snprintf(name, sizeof name, "%s/d.loupe.tmp.%d", tmpdir, (int)dead);
+	put(name, "LOUPE\0\x02\x01\0\0\0\0\0\0\0\0\0\0\x08\0\0\0\0", 23);
+	snprintf(name, sizeof name, "%s/live.txt.tmp.%d", tmpdir, (int)getppid());
+	put(name, "x", 1);
+	snprintf(name, sizeof name, "%s/link.txt.tmp.%d", tmpdir, (int)dead);
+	ck_assert_int_eq(symlink("/nonexistent", name), 0);
+
+	lp_error err = { 0 };
+	snprintf(path, sizeof path, "%s/out.txt", tmpdir);
+	ck_assert_int_eq(output_check(path, 0, &err), LP_OK);
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(name, sizeof name, "%s/%s.tmp.%d", tmpdir, gone[i], (int)dead);
+		ck_assert_msg(access(name, F_OK) != 0, "%s not removed", name);
+	}
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(name, sizeof name, "%s/%s.tmp.%d", tmpdir, kept[i], (int)dead);
+		ck_assert_msg(access(name, F_OK) == 0, "%s removed", name);
+	}
+	snprintf(name, sizeof name, "%s/live.txt.tmp.%d", tmpdir, (int)getppid());
+	ck_assert_int_eq(access(name, F_OK), 0);
+	snprintf(name, sizeof name, "%s/link.txt.tmp.%d", tmpdir, (int)dead);
+	struct stat st;
+	ck_assert_int_eq(lstat(name, &st), 0);
+	/* the check created nothing */
+	ck_assert_int_ne(access(path, F_OK), 0);
+}
+END_TEST
+
+/* A link is refused, and followed with OUTPUT_FOLLOW; a Unix socket is
+ * written to, not replaced; a directory is refused. */
+START_TEST(test_atomic_kinds)
+{
+	char victim[256], link[256], sock[256];
+	lp_error err = { 0 };
+	atomic_file af;
+	snprintf(victim, sizeof victim, "%s/victim", tmpdir);
+	snprintf(link, sizeof link, "%s/link", tmpdir);
+	put(victim, "keep\n", 5);
+	ck_assert_int_eq(symlink("victim", link), 0);
+	ck_assert_int_eq(atomic_file_open(&af, link, &err), LP_EPERM);
+	ck_assert_ptr_nonnull(strstr(err.msg, "symbolic link"));
+	ck_assert_int_eq(output_check(link, 0, &err), LP_EPERM);
+	ck_assert_int_eq(atomic_file_open_flags(&af, link, OUTPUT_FOLLOW, &err), LP_OK);
+	fputs("new\n", af.fp);
+	ck_assert_int_eq(atomic_file_commit(&af, &err), LP_OK);
+	char *s = slurp(victim);
+	ck_assert_str_eq(s, "new\n");
+	free(s);
+	struct stat st;
+	ck_assert_int_eq(lstat(link, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+
+	/* a listening Unix socket gets the bytes */
+	snprintf(sock, sizeof sock, "%s/sock", tmpdir);
+	int l = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	ck_assert_uint_lt(strlen(sock), sizeof sa.sun_path);
+	memcpy(sa.sun_path, sock, strlen(sock) + 1);
+	ck_assert_int_eq(bind(l, (struct sockaddr *)&sa, sizeof sa), 0);
+	ck_assert_int_eq(listen(l, 1), 0);
+	ck_assert_int_eq(atomic_file_open(&af, sock, &err), LP_OK);
+	fputs("over the socket\n", af.fp);
+	ck_assert_int_eq(atomic_file_commit(&af, &err), LP_OK);
+	int c = accept(l, NULL, NULL);
+	char buf[64] = { 0 };
+	ck_assert_int_eq(read(c, buf, sizeof buf - 1), 16);
+	ck_assert_str_eq(buf, "over the socket\n");
+	close(c);
+	close(l);
+	ck_assert_int_eq(lstat(sock, &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));
+
+	ck_assert_int_ne(atomic_file_open(&af, tmpdir, &err), LP_OK);
+	ck_assert_ptr_nonnull(strstr(err.msg, strerror(EISDIR)));
+}
+END_TEST
+
 static Suite *collapsed_suite(void)
 {
 	Suite *s = suite_create("collapsed");
@@ -418,6 +533,8 @@ static Suite *collapsed_suite(void)
 	tcase_add_test(tc, test_atomic_commit_abort);
 	tcase_add_test(tc, test_atomic_unwritable);
 	tcase_add_test(tc, test_write_file);
+	tcase_add_test(tc, test_atomic_stale_temporaries);
+	tcase_add_test(tc, test_atomic_kinds);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -225,6 +225,31 @@ START_TEST(test_pstats_recursion)
 }
 END_TEST
 
+/* Nothing counts (an empty recording; no GIL samples in gil mode): an
+ * empty stats dict, and no qsort(NULL, 0), which UBSan flags. */
+START_TEST(test_pstats_empty)
+{
+	profile *p = profile_new();
+	struct output_opts o = { .mode = MODE_CPU, .lines = true };
+	size_t len;
+	char *s = fx_write(pstats_write, p, &o, &len);
+	struct entry e[4];
+	ck_assert_int_eq(read_stats(s, len, e, 4), 0);
+	free(s);
+	profile_free(p);
+	/* samples on CPU without the GIL, in gil mode */
+	p = profile_new();
+	uint32_t st[] = { fx_frame(p, FRAME_PYTHON, "f", "r.py", NULL, 7),
+			  fx_frame(p, FRAME_PYTHON, "g", "r.py", NULL, 9) };
+	fx_add(p, profile_intern_stack(p, st, 2), 1, SAMPLE_ON_CPU, 5, 0, 0);
+	o.mode = MODE_GIL;
+	s = fx_write(pstats_write, p, &o, &len);
+	ck_assert_int_eq(read_stats(s, len, e, 4), 0);
+	free(s);
+	profile_free(p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pstats");
@@ -232,6 +257,7 @@ int main(void)
 	tcase_add_test(tc, test_marshal_types);
 	tcase_add_test(tc, test_pstats_wall);
 	tcase_add_test(tc, test_pstats_recursion);
+	tcase_add_test(tc, test_pstats_empty);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

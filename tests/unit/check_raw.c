@@ -565,11 +565,16 @@ START_TEST(test_writer_errors)
 	snprintf(want, sizeof want, "ls -A %s | grep -q .", tmpdir);
 	ck_assert_int_ne(system(want), 0);
 
-	/* close fails (the name is a directory: rename gives EISDIR), the
-	 * samples on disk stay in the temporary, named in the message */
+	/* a directory at the name is refused at once */
 	const char *dir = path_in("adir");
 	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	ck_assert_int_ne(raw_writer_open(&w, dir, &err), LP_OK);
+	ck_assert_ptr_nonnull(strstr(err.msg, strerror(EISDIR)));
+	ck_assert_int_eq(rmdir(dir), 0);
+	/* close fails (the name became a directory while sampling), the
+	 * samples on disk stay in the temporary, named in the message */
 	ck_assert_int_eq(raw_writer_open(&w, dir, &err), LP_OK);
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
 	s.stack = 0;
 	profile_add_sample(p, &s);
 	ck_assert_int_eq(raw_writer_sample(w, p, &s), LP_OK);

@@ -11,6 +11,7 @@ check_PROGRAMS += tests/unit/check_tasks_view
 TESTS += tests/unit/check_tasks_view
 tests_unit_check_tasks_view_SOURCES = tests/unit/check_tasks_view.c \
 	ui/top_model.c ui/top_model.h ui/report_tasks.c ui/report_tasks.h \
+	ui/text_escape.c ui/text_escape.h \
 	ui/options.c ui/options.h ui/units.c ui/units.h ui/status_line.c ui/status_line.h
 tests_unit_check_tasks_view_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_check_tasks_view_LDADD = $(UNIT_LIBS) -lpthread
