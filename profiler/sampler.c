@@ -641,6 +641,7 @@ int sampler_setup(sampler *s, lp_error *err)
 			     (int)target_pid(t), lp_strerror(rc));
 		goto fail;
 	}
+	symbolizer_set_demangle(s->syms, !o->no_demangle);
 	rc = py_proc_attach(&s->py, t, s->syms, err);
 	if (rc == LP_OK) {
 		snprintf(s->describe, sizeof s->describe, "CPython %s",

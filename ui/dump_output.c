@@ -298,11 +298,14 @@ static void print_frame(FILE *out, const profile *p, uint32_t id)
 {
 	const struct frame *f = profile_frame(p, id);
 	const char *func = profile_str(p, f->func);
+	const char *mod = f->module ? profile_str(p, f->module) : NULL;
+	size_t ml = mod ? strlen(mod) : 0;
 	if (f->kind == FRAME_PYTHON)
 		fprintf(out, "    %s (%s:%d)\n", func, profile_str(p, f->file), f->line);
-	else if (f->module && strncmp(func, profile_str(p, f->module),
-				      strlen(profile_str(p, f->module))) != 0)
-		fprintf(out, "    %s (%s)\n", func, profile_str(p, f->module));
+	/* "module+0x..." (no symbol) names its module already; a function
+	 * merely starting with it (Rust's crate::f in crate) does not */
+	else if (mod && (strncmp(func, mod, ml) != 0 || func[ml] != '+'))
+		fprintf(out, "    %s (%s)\n", func, mod);
 	else
 		fprintf(out, "    %s\n", func);
 }

