@@ -15,6 +15,7 @@
 
 Run: LOUPE=/path/to/loupe python3 tests/functional/test_truth_names.py -v
 """
+import json
 import os
 import re
 import shutil
@@ -169,6 +170,70 @@ class Demangle(Base):
         for cmd in ("record", "dump", "top", "trace"):
             res = run_loupe(cmd, "--help")
             self.assertIn("--no-demangle", res.stdout, cmd)
+
+
+# The names aio_names.py gives its tasks, and asyncio's default.
+SERVICE_NAME = re.compile(
+    r"^(Task-\d+|svc-ticker|svc-fetch-\d+|svc-part-\d+-\d+)$")
+
+
+class TaskNames(Base):
+    """Every task root of record --tasks and every task of dump --tasks
+    under an ab load is a task the service has (its names or Task-N)."""
+
+    def service(self, *args):
+        if not os.access(DEBIAN, os.X_OK):
+            self.skip("%s not found (Debian's python3.11)" % DEBIAN)
+        for mod in ("aiohttp",) + (("uvloop",) if "--uvloop" in args else ()):
+            if subprocess.run([DEBIAN, "-c", "import " + mod],
+                              capture_output=True).returncode != 0:
+                self.skip("%s cannot import %s (apt-get install python3-%s)"
+                          % (DEBIAN, mod, mod))
+        ab = shutil.which("ab")
+        if not ab:
+            self.skip("ab not installed (apt-get install apache2-utils)")
+        t = self.start([DEBIAN, script_path("aio_names.py")] + list(args))
+        t.port = int(t.lines[-1].split()[1])	# "port N" before "ready"
+        return t, ab
+
+    def check_names(self, *args):
+        t, ab = self.service(*args)
+        load = subprocess.Popen([ab, "-q", "-c", "10", "-t", "30", "-n",
+                                 "100000000", "http://127.0.0.1:%d/item"
+                                 % t.port], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        try:
+            bad, roots = [], 0
+            for _ in range(2):
+                out = self.path("tasks.txt")
+                res = run_loupe("record", "-p", t.pid, "-o", out, "-d", 2,
+                                "--tasks", "-q")
+                self.assertEqual(res.returncode, 0, res.stderr)
+                for stack, count in read_collapsed(out).items():
+                    if stack[0].startswith("task "):
+                        roots += count
+                        if not SERVICE_NAME.match(stack[0][5:]):
+                            bad.append((stack[0], count))
+                for _ in range(5):
+                    res = run_loupe("dump", "-p", t.pid, "--tasks",
+                                    "--format", "json")
+                    self.assertEqual(res.returncode, 0, res.stderr)
+                    for task in json.loads(res.stdout)["tasks"]:
+                        roots += 1
+                        if not SERVICE_NAME.match(task["name"]):
+                            bad.append(("dump: " + task["name"], 1))
+            self.assertIsNone(load.poll(), "ab ended early")
+        finally:
+            load.kill()
+            load.wait()
+        self.assertGreater(roots, 100)
+        self.assertEqual(bad, [], "tasks the service never had")
+
+    def test_asyncio(self):
+        self.check_names()
+
+    def test_uvloop(self):
+        self.check_names("--uvloop")
 
 
 if __name__ == "__main__":
