@@ -24,7 +24,7 @@ import sys
 import time
 import unittest
 
-from harness import (LoupeTestCase, Target, read_collapsed, run_loupe,
+from harness import (LOUPE, LoupeTestCase, read_collapsed, run_loupe,
                      script_path, target_path)
 
 DEBIAN = "/usr/bin/python3.11"
@@ -234,6 +234,75 @@ class TaskNames(Base):
 
     def test_uvloop(self):
         self.check_names("--uvloop")
+
+
+# loupe trace runs ahead of the rest of the box, as in test_trace.py.
+NICE = ["chrt", "-f", "5"] if os.geteuid() == 0 and shutil.which("chrt") else []
+TRACE_S = 10.0
+
+
+class StallPaths(TaskNames):
+    """A 10 s trace of aio_names.py --block under ab -c 10: every stall has
+    a code path or a stated reason, and the time the service spent in its
+    blocking call is blamed on blocking_call."""
+
+    def check_trace(self, *args):
+        log = self.path("blocks.log")
+        os.environ["LOUPE_BLOCK_LOG"] = log
+        try:
+            t, ab = self.service("--block", *args)
+        finally:
+            del os.environ["LOUPE_BLOCK_LOG"]
+        load = subprocess.Popen([ab, "-q", "-c", "10", "-t", "60", "-n",
+                                 "100000000", "http://127.0.0.1:%d/item"
+                                 % t.port], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        out = self.path("stalls.trace.json")
+        try:
+            t0 = time.monotonic()
+            res = subprocess.run(NICE + [LOUPE, "trace", "-p", str(t.pid),
+                                         "-d", str(TRACE_S), "--threshold", "40ms",
+                                         "-o", out, "-q"],
+                                 capture_output=True, text=True, timeout=120)
+            self.assertEqual(res.returncode, 0, res.stderr)
+            self.assertIsNone(load.poll(), "ab ended early")
+        finally:
+            load.kill()
+            load.wait()
+        with open(out) as f:
+            ev = json.load(f)["traceEvents"]
+        stalls = [e for e in ev if e["ph"] == "X" and e["cat"] == "stall"]
+        self.assertGreater(len(stalls), 10, res.stdout)
+        # The blocking calls made inside the trace (the trace starts a
+        # little after t0: a margin at both ends), against the stalls
+        # that blame blocking_call in the same window.
+        lo, hi = t0 + 0.5, t0 + TRACE_S - 0.5
+        with open(log) as f:
+            calls = [tuple(map(float, l.split())) for l in f if l.strip()]
+        blocked = sum(d for s, d in calls if lo <= s and s + d <= hi)
+        blamed = sum(e["dur"] / 1e6 for e in stalls
+                     if "blocking_call" in e["args"]["detail"] and
+                     lo - 0.2 <= t0 + e["ts"] / 1e6 <= hi + 0.2)
+        self.assertGreater(blocked, 1.0, calls)
+        sys.stderr.write("blocking calls %.3f s, stalls blamed on "
+                         "blocking_call %.3f s (%.0f%%), %d stalls\n"
+                         % (blocked, blamed, 100 * blamed / blocked,
+                            len(stalls)))
+        # a code path ("... [k of n samples]") or "(no stack: REASON)"
+        unexplained = [e["args"]["detail"] for e in stalls
+                       if " samples]" not in e["args"]["detail"] and
+                       not re.match(r"\(no stack: [a-z]+[a-z ]* ",
+                                    e["args"]["detail"])]
+        self.assertEqual(unexplained, [])
+        self.assertGreaterEqual(blamed, 0.95 * blocked,
+                                "\n".join(e["args"]["detail"][:300]
+                                          for e in stalls))
+
+    def test_asyncio(self):
+        self.check_trace()
+
+    def test_uvloop(self):
+        self.check_trace("--uvloop")
 
 
 if __name__ == "__main__":

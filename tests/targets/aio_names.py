@@ -5,11 +5,14 @@
 # service never gave.  The names it gives: svc-ticker, svc-fetch-N and
 # svc-part-N-K; every other task has asyncio's default Task-N.
 #   aio_names.py [--uvloop] [--block]
-# --block: each 20th request also blocks the loop in time.sleep(0.05)
-# (blocking_call), for loupe trace.
+# --block: a request handled 0.2 s or more after the last blocking call
+# blocks the loop in time.sleep(0.05) (blocking_call), for loupe trace;
+# each call's CLOCK_MONOTONIC start and length in seconds are appended to
+# the file $LOUPE_BLOCK_LOG when it is set.
 # Prints "port PORT" then "ready" once serving on 127.0.0.1:PORT; runs
 # until killed.
 import asyncio
+import os
 import sys
 import time
 
@@ -17,10 +20,18 @@ from aiohttp import web
 
 count = 0
 BLOCK = "--block" in sys.argv
+BLOCK_LOG = os.environ.get("LOUPE_BLOCK_LOG")
+last_block = 0.0
 
 
 def blocking_call():
+    global last_block
+    t0 = time.monotonic()
     time.sleep(0.05)  # EXPECT: blocking_call
+    last_block = t1 = time.monotonic()
+    if BLOCK_LOG:
+        with open(BLOCK_LOG, "a") as f:
+            f.write("%.6f %.6f\n" % (t0, t1 - t0))
 
 
 async def part(n, k):
@@ -42,7 +53,7 @@ async def handle(request):
     global count
     count += 1
     n = count
-    if BLOCK and n % 20 == 0:
+    if BLOCK and time.monotonic() - last_block >= 0.2:
         blocking_call()
     task = asyncio.get_event_loop().create_task(fetch(n),
                                                 name="svc-fetch-%d" % n)
