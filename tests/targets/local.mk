@@ -34,3 +34,5 @@ tests_targets_nocode_nofp_CFLAGS = -O2 -fomit-frame-pointer -fno-inline $(TARGET
 check_PROGRAMS += tests/targets/hot_cpp
 tests_targets_hot_cpp_SOURCES = tests/targets/hot_cpp.cpp
 tests_targets_hot_cpp_CXXFLAGS = -O2 -fno-inline
+# Built by the test itself with rustc, when there is one.
+EXTRA_DIST += tests/targets/hot_rs.rs
