@@ -1038,19 +1038,22 @@ static bool read_task_finish(aio_reader *a, struct aio_entry *e,
 	return true;
 }
 
-/* Words checked again per task (ob_type, coroutine, name, awaited future),
- * and tasks per vectored read of them. */
+/* Words checked again per task (ob_type, coroutine, name, awaited future;
+ * the first two for a task kept from an earlier read), and tasks per
+ * vectored read of them. */
 #define VERIFY_WORDS 4
 #define VERIFY_BATCH (MAX_IOV / VERIFY_WORDS)
+#define VERIFY_KEPT_BATCH (MAX_IOV / 2)
 
-/* Whether each task of v[0..m) (m <= VERIFY_BATCH) still holds what was
- * read on its behalf: its type, coroutine and name object (and with
- * waiter, the future it awaits), read again after its chain and name
- * were.  A task changed meanwhile (freed, its memory reused, or it moved
- * on) is dropped rather than shown with what belonged to another: its
- * address comes back as a new task, read first, at the next update. */
+/* Whether each task of v[0..m) (m <= VERIFY_BATCH, or VERIFY_KEPT_BATCH
+ * when not fresh) still holds what was read on its behalf: its type and
+ * coroutine (and when it was just read, fresh: its name object and the
+ * future it awaits), read again after its chain and name were.  A task
+ * changed meanwhile (freed, its memory reused, or it moved on) is dropped
+ * rather than shown with what belonged to another: its address comes
+ * back as a new task, read first, at the next update. */
 static void verify_tasks(aio_reader *a, struct aio_entry **v, size_t m,
-			 bool waiter)
+			 bool fresh)
 {
 	const struct aio_layout *A = a->A;
 	struct remote_iov iov[VERIFY_BATCH * VERIFY_WORDS];
@@ -1058,6 +1061,9 @@ static void verify_tasks(aio_reader *a, struct aio_entry **v, size_t m,
 	uint64_t want[VERIFY_BATCH * VERIFY_WORDS];
 	uint32_t owner[VERIFY_BATCH * VERIFY_WORDS];
 	size_t n = 0;
+	size_t cap = fresh ? VERIFY_BATCH : VERIFY_KEPT_BATCH;
+	for (size_t i = cap; i < m; i++)
+		v[i]->t.addr = 0;	/* never: the callers batch by cap */
 #define VERIFY_ADD(off, val) do {					\
 		want[n] = (val);					\
 		got[n] = want[n] ^ 1;	/* unread: a mismatch */	\
@@ -1065,7 +1071,7 @@ static void verify_tasks(aio_reader *a, struct aio_entry **v, size_t m,
 		iov[n] = (struct remote_iov){ e->t.addr + (off), &got[n], 8 }; \
 		n++;							\
 	} while (0)
-	for (size_t i = 0; i < m && i < VERIFY_BATCH; i++) {
+	for (size_t i = 0; i < m && i < cap; i++) {
 		struct aio_entry *e = v[i];
 		if (!e->t.addr)
 			continue;
@@ -1073,9 +1079,9 @@ static void verify_tasks(aio_reader *a, struct aio_entry **v, size_t m,
 		if (type_info(a, e->type)->kind != K_CTASK)
 			continue;	/* pure-Python: checked below */
 		VERIFY_ADD(A->task_coro, e->coro);
-		if (A->task_name && e->name_obj)
+		if (fresh && A->task_name && e->name_obj)
 			VERIFY_ADD(A->task_name, e->name_obj);
-		if (waiter && !A->lists)
+		if (fresh && !A->lists)
 			VERIFY_ADD(A->task_fut_waiter, e->waiter);
 	}
 #undef VERIFY_ADD
@@ -1094,8 +1100,8 @@ static void verify_tasks(aio_reader *a, struct aio_entry **v, size_t m,
 		}
 	}
 	/* A pure-Python task's fields are dict entries: its name and
-	 * coroutine looked up again. */
-	for (size_t i = 0; i < m && i < VERIFY_BATCH; i++) {
+	 * coroutine looked up again after a read (kept ones: its type). */
+	for (size_t i = 0; fresh && i < m && i < cap; i++) {
 		struct aio_entry *e = v[i];
 		if (!e->t.addr || type_info(a, e->type)->kind != K_PYTASK)
 			continue;
@@ -1150,19 +1156,20 @@ static void read_tasks(aio_reader *a, struct aio_entry **sel, size_t m)
 }
 
 /* The tasks not read again this update keep their last name and chain:
- * each is checked to be the same task still (type, coroutine, name), so
- * that a task freed and replaced at the same address between two reads
- * is not shown under the name of the one before. */
+ * each is checked to be the same task still (its type and coroutine, two
+ * words: a task replaced at the same address has another coroutine), so
+ * that a task freed and replaced between two reads is not shown under
+ * the name of the one before. */
 static void verify_kept(aio_reader *a)
 {
-	struct aio_entry *v[VERIFY_BATCH];
+	struct aio_entry *v[VERIFY_KEPT_BATCH];
 	size_t m = 0;
 	for (size_t i = 0; i < a->ncur; i++) {
 		struct aio_entry *e = &a->cur[i];
 		if (!e->t.addr || e->read_at == a->nupdate || !e->read_at)
 			continue;
 		v[m++] = e;
-		if (m == VERIFY_BATCH) {
+		if (m == VERIFY_KEPT_BATCH) {
 			verify_tasks(a, v, m, false);
 			m = 0;
 		}
