@@ -16,10 +16,15 @@
 #include <unistd.h>
 
 #include "bounds.h"
+#include "demangle.h"
 
 /* Symbols looked at before the nearest one when it does not cover an
  * address; nesting deeper than this is not resolved. */
 enum { ELF_NESTED_LOOKBACK = 4 };
+
+/* dnames[] mark of a name that stays as it is. */
+static char no_demangled;
+#define NO_DEMANGLED (&no_demangled)
 
 /* One symbol as read from .symtab / .dynsym (aliases included). */
 struct raw_sym {
@@ -50,6 +55,10 @@ struct elf_file {
 	uint64_t *starts, *ends;
 	uint32_t *snames;
 	size_t naddr;
+	/* Demangled names by address index, made at the first lookup that
+	 * hits the symbol (never per sample): NULL not tried yet, NO_DEMANGLED
+	 * when the name is not mangled; allocated at the first such lookup. */
+	char **dnames;
 
 	/* Every symbol (aliases too) for find by name: an open-addressing
 	 * table of indices into syms, size a power of two. */
@@ -104,6 +113,12 @@ void elf_file_free(elf_file *f)
 	free(f->starts);
 	free(f->ends);
 	free(f->snames);
+	if (f->dnames) {
+		for (size_t i = 0; i < f->naddr; i++)
+			if (f->dnames[i] != NO_DEMANGLED)
+				free(f->dnames[i]);
+		free(f->dnames);
+	}
 	free(f->syms);
 	free(f->hash);
 	free(f->loads);
@@ -540,8 +555,8 @@ void elf_file_take_loads(elf_file *dst, elf_file *src)
 	src->nloads = n;
 }
 
-int elf_file_lookup(const elf_file *f, uint64_t vaddr, const char **name,
-		    uint64_t *offset)
+/* Index in starts[] of the symbol covering vaddr, or -1. */
+static ssize_t lookup_index(const elf_file *f, uint64_t vaddr)
 {
 	/* Last start <= vaddr. */
 	size_t lo = 0, hi = f->naddr;
@@ -554,14 +569,46 @@ int elf_file_lookup(const elf_file *f, uint64_t vaddr, const char **name,
 	}
 	/* The nearest start usually covers vaddr; else a sized symbol just
 	 * before it may contain it (an object nesting smaller ones). */
-	for (size_t k = 0; k < ELF_NESTED_LOOKBACK && lo > 0; k++, lo--) {
-		if (vaddr < f->ends[lo - 1]) {
-			*name = f->names + f->snames[lo - 1];
-			*offset = vaddr - f->starts[lo - 1];
-			return LP_OK;
-		}
+	for (size_t k = 0; k < ELF_NESTED_LOOKBACK && lo > 0; k++, lo--)
+		if (vaddr < f->ends[lo - 1])
+			return (ssize_t)lo - 1;
+	return -1;
+}
+
+int elf_file_lookup(const elf_file *f, uint64_t vaddr, const char **name,
+		    uint64_t *offset)
+{
+	ssize_t i = lookup_index(f, vaddr);
+	if (i < 0)
+		return LP_ENOTFOUND;
+	*name = f->names + f->snames[i];
+	*offset = vaddr - f->starts[i];
+	return LP_OK;
+}
+
+int elf_file_lookup_demangled(elf_file *f, uint64_t vaddr, const char **name,
+			      uint64_t *offset)
+{
+	ssize_t i = lookup_index(f, vaddr);
+	if (i < 0)
+		return LP_ENOTFOUND;
+	const char *raw = f->names + f->snames[i];
+	*name = raw;
+	*offset = vaddr - f->starts[i];
+	if (!f->dnames) {
+		if (raw[0] != '_' || (raw[1] != 'Z' && raw[1] != 'R'))
+			return LP_OK;	/* a C name: no table for C files */
+		f->dnames = calloc(f->naddr, sizeof *f->dnames);
+		if (!f->dnames)
+			return LP_OK;	/* the raw name, as with no demangler */
 	}
-	return LP_ENOTFOUND;
+	if (!f->dnames[i]) {
+		char *d = lp_demangle(raw);
+		f->dnames[i] = d ? d : NO_DEMANGLED;
+	}
+	if (f->dnames[i] != NO_DEMANGLED)
+		*name = f->dnames[i];
+	return LP_OK;
 }
 
 int elf_file_find_symbol(const elf_file *f, const char *name, uint64_t *vaddr,

@@ -37,6 +37,11 @@ void elf_file_take_loads(elf_file *dst, elf_file *src);
  * its name and vaddr - symbol start.  LP_ENOTFOUND when none. */
 int elf_file_lookup(const elf_file *f, uint64_t vaddr, const char **name,
 		    uint64_t *offset);
+/* The same with C++ and Rust names demangled (demangle.h): each symbol
+ * once, at its first lookup, kept with the file; the raw name when it is
+ * not mangled or does not demangle. */
+int elf_file_lookup_demangled(elf_file *f, uint64_t vaddr, const char **name,
+			      uint64_t *offset);
 /* A symbol's address (file address space) and size by exact name. */
 int elf_file_find_symbol(const elf_file *f, const char *name, uint64_t *vaddr,
 			 uint64_t *size);

@@ -8,6 +8,7 @@ libloupe_a_SOURCES = \
 	profiler/maps.c profiler/maps.h \
 	profiler/target.c profiler/target.h \
 	profiler/elf.c profiler/elf.h \
+	profiler/demangle.c profiler/demangle.h \
 	profiler/symbols.c profiler/symbols.h \
 	profiler/unwind.c profiler/unwind.h \
 	profiler/perf_native.c profiler/perf_native.h \
@@ -19,4 +20,4 @@ libloupe_a_SOURCES = \
 	profiler/tasks.c profiler/tasks.h
 
 # What links the engine needs.
-LOUPE_ENGINE_LIBS = libloupe.a $(LIBUNWIND_LIBS) $(LIBELF_LIBS) $(ZLIB_LIBS) -lm -lpthread
+LOUPE_ENGINE_LIBS = libloupe.a $(LIBUNWIND_LIBS) $(LIBELF_LIBS) $(ZLIB_LIBS) $(DEMANGLE_LIBS) -lm -lpthread

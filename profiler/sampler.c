@@ -661,6 +661,7 @@ int sampler_setup(sampler *s, lp_error *err)
 			     (int)target_pid(t), lp_strerror(rc));
 		goto fail;
 	}
+	symbolizer_set_demangle(s->syms, !o->no_demangle);
 	rc = py_proc_attach(&s->py, t, s->syms, err);
 	/* A program just started by loupe may be an interpreter that has not
 	 * mapped libpython or set up its runtime yet: not CPython for now,

@@ -40,6 +40,8 @@ struct sampler_opts {
 	elf_cache *elf_cache;	/* parsed ELF files shared with other
 				 * samplers (NULL: private; --subprocesses
 				 * shares one over the tree) */
+	bool no_demangle;	/* C++ and Rust names as the symbol tables
+				 * have them (--no-demangle) */
 };
 
 struct sampler_stats {

@@ -84,6 +84,7 @@ struct symbolizer {
 	bool jit_recheck;
 
 	char *exe;		/* path of /proc/PID/exe, NULL until known */
+	bool raw_names;		/* C++ and Rust names left mangled */
 };
 
 /* ---- ELF cache ---------------------------------------------------- */
@@ -324,6 +325,11 @@ void symbolizer_free(symbolizer *s)
 	free(s->exe);
 	elf_cache_free(s->cache);
 	free(s);
+}
+
+void symbolizer_set_demangle(symbolizer *s, bool on)
+{
+	s->raw_names = !on;
 }
 
 void symbolizer_maps_changed(symbolizer *s)
@@ -693,8 +699,12 @@ int symbolizer_lookup(symbolizer *s, const struct maps *m, uint64_t addr,
 	out->module = slot->module;
 	out->module_offset = addr - e->start + e->offset;
 	if (slot->state == SLOT_ELF) {
-		if (elf_file_lookup(slot->elf, addr - slot->bias, &out->func,
-				    &out->func_offset) != LP_OK)
+		if ((s->raw_names ?
+		     elf_file_lookup(slot->elf, addr - slot->bias, &out->func,
+				     &out->func_offset) :
+		     elf_file_lookup_demangled(slot->elf, addr - slot->bias,
+					       &out->func,
+					       &out->func_offset)) != LP_OK)
 			out->func = NULL;
 	} else if (slot->state == SLOT_JIT) {
 		jit_refresh(s);

@@ -3,6 +3,7 @@
 #ifndef LOUPE_SYMBOLS_H
 #define LOUPE_SYMBOLS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -38,6 +39,10 @@ int symbolizer_new(symbolizer **out, pid_t pid, int procfd);
 int symbolizer_new_cached(symbolizer **out, pid_t pid, int procfd,
 			  elf_cache *cache);
 void symbolizer_free(symbolizer *s);
+
+/* Whether lookups give C++ and Rust names demangled (the default) or as
+ * the symbol tables have them. */
+void symbolizer_set_demangle(symbolizer *s, bool on);
 
 /* Forgets per-process state after the maps changed (ELF cache is kept). */
 void symbolizer_maps_changed(symbolizer *s);

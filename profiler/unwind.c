@@ -570,6 +570,16 @@ static void walk(unwinder *u, uint64_t *ips, size_t max, size_t *n,
 				*truncated = true;
 			goto out;
 		}
+		/* A frame is code: a pc (a caller's return address less one)
+		 * outside every executable mapping is a walk that went wrong
+		 * (a stack, heap or data word taken for a return address),
+		 * so it ends here rather than name [stack]+0x... */
+		const struct map_entry *m =
+			maps_find(target_maps(u->t), *n ? ip - 1 : ip);
+		if (!m || !(m->perms & MAP_PERM_X)) {
+			*truncated = true;
+			goto out;
+		}
 		unw_word_t sp = 0;
 		unw_get_reg(&c, UNW_REG_SP, &sp);
 		u->sps[*n] = sp;

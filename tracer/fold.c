@@ -57,8 +57,49 @@ static void append_frame(const profile *p, uint32_t id, char *buf, size_t len,
 		*used += (size_t)k < len - *used ? (size_t)k : len - *used - 1;
 }
 
+/* Distinct root functions counted when none has half of the samples. */
+#define FOLD_ROOT_CANDIDATES 64
+
+/* The root function most samples marked in in[] start with (a plurality:
+ * a stall split over several tasks, whose roots differ), its frame id and
+ * count; NULL when no sample has a frame. */
+static const struct frame *plural_root(const profile *p, const uint32_t *stacks,
+				       size_t n, const bool *in, uint32_t *cid,
+				       uint64_t *count)
+{
+	const struct frame *f[FOLD_ROOT_CANDIDATES];
+	uint32_t ids[FOLD_ROOT_CANDIDATES];
+	uint64_t c[FOLD_ROOT_CANDIDATES];
+	size_t k = 0, best = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t id;
+		const struct frame *fr = in[i] ? frame_at(p, stacks[i], 0, &id) : NULL;
+		if (!fr)
+			continue;
+		size_t j = 0;
+		while (j < k && !same_function(fr, f[j]))
+			j++;
+		if (j == k) {
+			if (k == FOLD_ROOT_CANDIDATES)
+				continue;
+			f[k] = fr, ids[k] = id, c[k++] = 0;
+		}
+		c[j]++;
+	}
+	for (size_t j = 1; j < k; j++)
+		if (c[j] > c[best])
+			best = j;
+	if (!k)
+		return NULL;
+	*cid = ids[best];
+	*count = c[best];
+	return f[best];
+}
+
 /* The deepest chain shared by half of the samples marked in in[], into
- * path[]; leaves in[] marking the samples that run through all of it. */
+ * path[]; leaves in[] marking the samples that run through all of it.  At
+ * the root, the function most of them start with when none has half: a
+ * stall always has the path that held the loop most. */
 static size_t majority_chain(const profile *p, const uint32_t *stacks,
 			     size_t n, bool *in, uint32_t *path,
 			     uint64_t *held)
@@ -95,8 +136,12 @@ static size_t majority_chain(const profile *p, const uint32_t *stacks,
 			const struct frame *f = in[i] ? frame_at(p, stacks[i], depth, &id) : NULL;
 			c += f && same_function(f, cand);
 		}
-		if (2 * c < total)
-			break;
+		if (2 * c < total) {
+			if (depth > 0 || !(cand = plural_root(p, stacks, n, in,
+							       &cand_id, &c)))
+				break;
+			total = c;	/* deeper: half of those under it */
+		}
 		for (size_t i = 0; i < n; i++) {
 			const struct frame *f = in[i] ? frame_at(p, stacks[i], depth, &id) : NULL;
 			in[i] = f && same_function(f, cand);

@@ -79,6 +79,8 @@ struct perf_sys {
 	uint64_t lost;
 	int err;			/* first allocation failure */
 	unsigned char rec[MAX_RECORD];	/* a record that wraps the ring */
+	int keep_fds[2];		/* raw_syscalls enter/exit kept open,
+					 * or -1 (perf_sys_new) */
 };
 
 static int perf_open(struct perf_event_attr *a, pid_t tid, int cpu)
@@ -243,6 +245,7 @@ int perf_sys_new(perf_sys **out, lp_error *err)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	}
 	ps->page = (size_t)sysconf(_SC_PAGESIZE);
+	ps->keep_fds[0] = ps->keep_fds[1] = -1;
 	for (size_t i = 0; i < NPOLL; i++) {
 		char en[64], ex[64];
 		snprintf(en, sizeof en, "sys_enter_%s", poll_calls[i]);
@@ -295,6 +298,21 @@ int perf_sys_new(perf_sys **out, lp_error *err)
 		}
 		ps->ncpus++;
 	}
+	/* raw_syscalls kept registered for the whole trace: one event each
+	 * on our own thread, never enabled.  The first user of a tracepoint
+	 * registers its probe, which patches kernel text and waits for every
+	 * CPU (60-90 ms on a loaded 2-CPU box, and as long again to
+	 * unregister): the tracer took no stack samples meanwhile, and the
+	 * stalls it was opening detail events for came out without a stack.
+	 * With this user left, a busy thread's detail events open and close
+	 * in microseconds.  The poll tracepoints already route every
+	 * thread's syscalls through the tracing path; this adds one probe
+	 * call that finds no event of theirs. */
+	for (int k = 0; k < 2; k++) {
+		struct perf_event_attr a;
+		attr_for(ps->tps[ps->npoll_tps + k].id, true, &a);
+		ps->keep_fds[k] = perf_open(&a, 0, -1);
+	}
 	free(cpus);
 	*out = ps;
 	return LP_OK;
@@ -312,6 +330,9 @@ void perf_sys_free(perf_sys *ps)
 		ring_close(&ps->cpus[i], ps->page);
 	for (size_t i = 0; i < ps->ndetail; i++)
 		ring_close(&ps->detail[i], ps->page);
+	for (int k = 0; k < 2; k++)
+		if (ps->keep_fds[k] >= 0)
+			close(ps->keep_fds[k]);
 	free(ps->cpus);
 	free(ps->tids);
 	free(ps->held);

@@ -73,7 +73,7 @@ static void write_stall(FILE *fp, const profile *p, const struct trace_stall *s)
 			(unsigned long long)s->paths[i].held,
 			(unsigned long long)s->samples);
 	if (!s->npaths)
-		fprintf(fp, "(no stack: %llu samples)", (unsigned long long)s->samples);
+		fprintf(fp, "(no stack: %s)", s->why[0] ? s->why : "not sampled");
 	for (size_t i = 0; i < s->nsys; i++) {
 		char buf[32];
 		fprintf(fp, "%s%s %llux %.1f ms", i ? ", " : "; syscalls: ",

@@ -27,6 +27,11 @@
 /* Stack samples waiting for their busy period to end; beyond this (a loop
  * busy for minutes) no more are taken until one ends. */
 #define MAX_PENDING 200000
+/* Turns of the tracer's loop late by more than this (loupe not scheduled,
+ * a slow call) are remembered, the last BLIND_RING of them, to say why a
+ * stall got no stack sample. */
+#define BLIND_NS 3000000ull
+#define BLIND_RING 64
 
 struct pending {
 	pid_t tid;
@@ -61,6 +66,15 @@ struct tracer {
 	void *sink_ctx;
 	uint64_t cur_t0;
 	pthread_mutex_t *lock;	/* held while tracer_run changes state */
+	/* Why a stall may have no stack: when the tracer was blind (a turn
+	 * late), the last failed stack read, samples across a stall's end,
+	 * and the pending cap. */
+	struct { uint64_t from, to; } blind[BLIND_RING];
+	size_t nblind;
+	uint64_t err_at;
+	int err_rc;
+	size_t straddled;
+	uint64_t capped_at;
 };
 
 static uint64_t mono_ns(void)
@@ -107,8 +121,10 @@ static size_t take_samples(tracer *tr, pid_t tid, uint64_t start,
 			tr->pend[j++] = *q;
 			continue;
 		}
-		if (q->t0 < start || q->t1 > end)
+		if (q->t0 < start || q->t1 > end) {
+			tr->straddled += q->t0 >= start;
 			continue;	/* taken outside the period */
+		}
 		if (n == tr->stack_cap) {
 			size_t nc = tr->stack_cap ? 2 * tr->stack_cap : 256;
 			uint32_t *b = realloc(tr->stack_buf, nc * sizeof *b);
@@ -123,6 +139,46 @@ static size_t take_samples(tracer *tr, pid_t tid, uint64_t start,
 	}
 	tr->npend = j;
 	return n;
+}
+
+/* Why the stall [start, start + dur) of a sampled loop has no stack (the
+ * samples, if any, are nstacks): the first cause that explains it. */
+static void why_no_stack(tracer *tr, uint64_t start, uint64_t dur,
+			 size_t nstacks, char *buf, size_t len)
+{
+	uint64_t from = start + tr->sample_after, to = start + dur;
+	if (!tr->s) {
+		snprintf(buf, len, "stacks not sampled (ptrace on a native "
+			 "program)");
+		return;
+	}
+	if (nstacks) {
+		snprintf(buf, len, "its %zu stack samples hold no frame (every "
+			 "read of the stack failed)", nstacks);
+		return;
+	}
+	uint64_t blind = 0;
+	for (size_t i = 0; i < tr->nblind && i < BLIND_RING; i++) {
+		uint64_t a = tr->blind[i].from > from ? tr->blind[i].from : from;
+		uint64_t b = tr->blind[i].to < to ? tr->blind[i].to : to;
+		blind += b > a ? b - a : 0;
+	}
+	if (to > from && 2 * blind >= to - from)
+		snprintf(buf, len, "loupe was not scheduled for %.1f ms of it "
+			 "(a loaded machine)", (double)blind / 1e6);
+	else if (tr->err_at >= from && tr->err_at < to)
+		snprintf(buf, len, "its stack reads failed: %s",
+			 lp_strerror(tr->err_rc));
+	else if (tr->straddled)
+		snprintf(buf, len, "its %zu stack samples were each taken "
+			 "across its end", tr->straddled);
+	else if (tr->capped_at >= from && tr->capped_at < to)
+		snprintf(buf, len, "not sampled: %d stack samples already "
+			 "waiting for other busy periods", MAX_PENDING);
+	else
+		snprintf(buf, len, "no stack sample fell in it (sampling starts "
+			 "%.1f ms into a busy period)",
+			 (double)tr->sample_after / 1e6);
 }
 
 static int add_stall(tracer *tr, pid_t tid, uint64_t start, uint64_t dur,
@@ -150,14 +206,16 @@ static int add_stall(tracer *tr, pid_t tid, uint64_t start, uint64_t dur,
 			    &st->npaths);
 	if (rc != LP_OK)
 		return rc;
+	if (!st->npaths)
+		why_no_stack(tr, start, dur, nstacks, st->why, sizeof st->why);
 	tr->nstalls++;
 	if (!tr->o.spans)
 		return LP_OK;
 	char name[64], detail[2048], sys_text[768];
 	snprintf(name, sizeof name, "stall %.1f ms", (double)dur / 1e6);
 	syscalls_text(st->sys, st->nsys, sys_text, sizeof sys_text);
-	size_t used = (size_t)snprintf(detail, sizeof detail, "%s",
-				       st->npaths ? "" : "(no stack samples)");
+	size_t used = st->npaths ? 0 :
+		(size_t)snprintf(detail, sizeof detail, "(no stack: %s)", st->why);
 	for (size_t i = 0; i < st->npaths && used < sizeof detail; i++)
 		used += (size_t)snprintf(detail + used, sizeof detail - used,
 					 "%s%s [%llu of %llu samples]",
@@ -182,6 +240,7 @@ static int add_stall(tracer *tr, pid_t tid, uint64_t start, uint64_t dur,
 static void on_tick(void *ctx, const struct loop_tick *tk)
 {
 	tracer *tr = ctx;
+	tr->straddled = 0;
 	size_t n = take_samples(tr, tk->tid, tk->start_ns, tk->start_ns + tk->dur_ns);
 	int rc = LP_OK;
 	if (tk->stall) {
@@ -382,6 +441,8 @@ static int sample_busy(tracer *tr, uint64_t now, lp_error *err)
 		if (loop_is_loop(th) && loop_busy_for(th, now) >= tr->sample_after)
 			tids[n++] = th->tid;
 	}
+	if (n && tr->npend >= MAX_PENDING)
+		tr->capped_at = now;
 	if (n == 0 || tr->npend >= MAX_PENDING)
 		return n ? LP_OK : LP_ENOTFOUND;
 	size_t first = tr->npend;
@@ -395,6 +456,8 @@ static int sample_busy(tracer *tr, uint64_t now, lp_error *err)
 		return rc;
 	if (rc != LP_OK) {
 		tr->st.sample_errors++;
+		tr->err_at = tr->cur_t0;
+		tr->err_rc = rc;
 		if (rc == LP_ENOMEM)
 			return rc;
 	}
@@ -410,6 +473,7 @@ static void close_open_stalls(tracer *tr, uint64_t now)
 		uint64_t busy = loop_busy_for(th, now);
 		if (!loop_is_loop(th) || busy <= tr->o.threshold_ns)
 			continue;
+		tr->straddled = 0;
 		size_t n = take_samples(tr, th->tid, th->busy_start, now);
 		if (add_stall(tr, th->tid, th->busy_start, busy, th->period,
 			      th->nperiod, n, true) != LP_OK && !tr->err)
@@ -429,7 +493,7 @@ int tracer_run(tracer *tr, volatile sig_atomic_t *stop, sampler_sink sink,
 	uint64_t give_up = tr->o.give_up_s > 0
 				   ? tr->start + (uint64_t)(tr->o.give_up_s * 1e9)
 				   : UINT64_MAX;
-	uint64_t next_refresh = 0, next_sample = 0;
+	uint64_t next_refresh = 0, next_sample = 0, last_turn = 0;
 	int rc = LP_OK;
 	/* A front end reading the figures from another thread (the status
 	 * line) takes the same lock: held while a turn changes the state,
@@ -443,6 +507,12 @@ int tracer_run(tracer *tr, volatile sig_atomic_t *stop, sampler_sink sink,
 		uint64_t now = mono_ns();
 		if (now >= end)
 			break;
+		if (last_turn && now - last_turn > BLIND_NS) {
+			size_t b = tr->nblind++ % BLIND_RING;
+			tr->blind[b].from = last_turn;
+			tr->blind[b].to = now;
+		}
+		last_turn = now;
 		if (now >= give_up) {
 			if (!tracer_found_loop(tr))
 				break;

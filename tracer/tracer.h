@@ -46,6 +46,7 @@ struct trace_stall {
 	struct fold_path paths[FOLD_MAX_PATHS];	/* the code that held the
 						 * loop, dominant first */
 	size_t npaths;
+	char why[128];		/* npaths 0: why no stack could be read */
 };
 
 struct tracer_stats {

@@ -20,6 +20,7 @@ static const char usage[] =
 	"\n"
 	"  -p, --pid PID        the process\n"
 	"      --native         merge native (C) frames with Python frames\n"
+	"      --no-demangle    C++ and Rust names as mangled in the binary\n"
 	"      --blocking       pause the process while reading (consistent)\n"
 	"      --nonblocking    never pause the process (default)\n"
 	"      --tasks          asyncio: the task tree, each task's await chain\n"

@@ -27,6 +27,7 @@ static const char usage[] =
 	"                       Ctrl-C or exit)\n"
 	"      --mode M         wall, cpu or gil: which samples count (default cpu)\n"
 	"      --native         merge native (C) frames with Python frames\n"
+	"      --no-demangle    C++ and Rust names as mangled in the binary\n"
 	"      --blocking       pause the process while reading (consistent)\n"
 	"      --nonblocking    never pause the process (default)\n"
 	"      --threads        a root frame per thread\n"

@@ -30,6 +30,7 @@ static const char usage[] =
 	"  -r, --rate HZ        stack samples per second of a busy loop (default\n"
 	"                       1000)\n"
 	"      --native         merge native (C) frames with Python frames\n"
+	"      --no-demangle    C++ and Rust names as mangled in the binary\n"
 	"      --subprocesses   also the event loops of every descendant process\n"
 	"  -o, --output FILE    also write the trace: .trace.json (Chrome/Perfetto\n"
 	"                       timeline: ticks, stalls, samples), .loupe (raw,\n"

@@ -316,15 +316,17 @@ static void print_frame(FILE *out, const profile *p, uint32_t id)
 	const char *func = profile_str(p, f->func);
 	char a[TEXT_ESCAPE_MAX], b[TEXT_ESCAPE_MAX];
 	text_escape(func, a, sizeof a);
+	const char *mod = f->module ? profile_str(p, f->module) : NULL;
+	size_t ml = mod ? strlen(mod) : 0;
 	if (f->kind == FRAME_PYTHON && !f->file)
 		fprintf(out, "    %s\n", a);	/* [N frames omitted] */
 	else if (f->kind == FRAME_PYTHON)
 		fprintf(out, "    %s (%s:%d)\n", a,
 			text_escape(profile_str(p, f->file), b, sizeof b), f->line);
-	else if (f->module && strncmp(func, profile_str(p, f->module),
-				      strlen(profile_str(p, f->module))) != 0)
-		fprintf(out, "    %s (%s)\n", a,
-			text_escape(profile_str(p, f->module), b, sizeof b));
+	/* "module+0x..." (no symbol) names its module already; a function
+	 * merely starting with it (Rust's crate::f in crate) does not */
+	else if (mod && (strncmp(func, mod, ml) != 0 || func[ml] != '+'))
+		fprintf(out, "    %s (%s)\n", a, text_escape(mod, b, sizeof b));
 	else
 		fprintf(out, "    %s\n", a);
 }

@@ -22,7 +22,7 @@
 
 enum {
 	O_MODE = 256, O_NATIVE, O_BLOCKING, O_NONBLOCKING, O_THREADS, O_IDLE,
-	O_NO_LINES, O_FORMAT, O_HELP,
+	O_NO_LINES, O_FORMAT, O_HELP, O_NO_DEMANGLE,
 	O_INVERTED = 400, O_THRESHOLD, O_TASKS,
 	O_PTRACE = 500,
 	O_SUBPROC = 600, O_MERGE_PROC,
@@ -94,6 +94,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "mode", required_argument, NULL, O_MODE },
 		{ "native", no_argument, NULL, O_NATIVE },
+		{ "no-demangle", no_argument, NULL, O_NO_DEMANGLE },
 		{ "blocking", no_argument, NULL, O_BLOCKING },
 		{ "nonblocking", no_argument, NULL, O_NONBLOCKING },
 		{ "threads", no_argument, NULL, O_THREADS },
@@ -125,7 +126,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		unsigned need = 0;
 		switch (c) {
 		case 'p': case 'r': case 'd': case O_NATIVE: case O_BLOCKING:
-		case O_NONBLOCKING:
+		case O_NONBLOCKING: case O_NO_DEMANGLE:
 			need = c != 'p' ? OPT_SAMPLING :
 			       allowed & OPT_PID_FILTER ? OPT_PID_FILTER :
 							  OPT_TARGET;
@@ -210,6 +211,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 			o->mode_set = true;
 			break;
 		case O_NATIVE: o->native = true; break;
+		case O_NO_DEMANGLE: o->no_demangle = true; break;
 		case O_BLOCKING: o->blocking = true; break;
 		case O_NONBLOCKING: o->blocking = false; break;
 		case O_THREADS: o->threads = true; break;

@@ -33,6 +33,7 @@ struct cli_opts {
 	enum sample_mode mode;
 	bool mode_set;
 	bool native, blocking, threads, idle, no_lines, quiet;
+	bool no_demangle;	/* --no-demangle: C++/Rust names raw */
 	bool tasks;		/* --tasks */
 	bool tasks_auto;	/* task mode where it can be read, no warning
 				 * where not (set by trace, not an option) */

@@ -54,6 +54,7 @@ int session_open_sampler(const struct cli_opts *o, target *t, profile *p,
 		.skip_idle = o->mode == MODE_CPU && !o->idle,
 		.tasks = o->tasks || o->tasks_auto,
 		.subprocesses = o->subprocesses,
+		.no_demangle = o->no_demangle,
 		.notice = o->quiet ? NULL : print_notice,
 	};
 	lp_error err = { 0 };

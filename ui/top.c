@@ -42,6 +42,7 @@ static const char usage[] =
 	"      --mode M         wall, cpu or gil: what the first columns show\n"
 	"                       (default wall; keys w, c, g switch)\n"
 	"      --native         sample native (C) frames too (key n hides them)\n"
+	"      --no-demangle    C++ and Rust names as mangled in the binary\n"
 	"      --blocking       pause the process while reading (consistent)\n"
 	"      --nonblocking    never pause the process (default)\n"
 	"      --threads        start with a row per function and thread\n"

@@ -38,6 +38,15 @@
 /* Py_TPFLAGS_MANAGED_DICT (3.11+), Py_TPFLAGS_INLINE_VALUES (3.13+). */
 #define TPF_MANAGED_DICT (1ul << 4)
 #define TPF_INLINE_VALUES (1ul << 2)
+/* Py_TPFLAGS_HEAPTYPE, _LONG_SUBCLASS, _UNICODE_SUBCLASS (Include/object.h,
+ * the same bits in every 3.x): PyUnicode_Type and PyLong_Type are static
+ * types with their subclass bit. */
+#define TPF_HEAPTYPE (1ul << 9)
+#define TPF_LONG_SUBCLASS (1ul << 24)
+#define TPF_UNICODE_SUBCLASS (1ul << 28)
+/* Bytes of a task name read with its header in one go; a longer name is
+ * read again whole (up to MAX_STRING_LEN characters). */
+#define NAME_READ 256
 /* Bytes of a Task object read (every field the tables name is below). */
 #define TASK_READ 256
 /* Bytes of a coroutine's frame header read, past every field used. */
@@ -67,6 +76,7 @@ struct aio_entry {
 	uint64_t *children;		/* a gather waiter's children, owned */
 	size_t nchildren;
 	uint64_t name_obj;		/* the name object read last time */
+	uint64_t type;			/* its ob_type when read */
 	uint64_t cb;			/* the done callback looked at */
 	uint64_t read_at;		/* update count of the last read, 0
 					 * never */
@@ -107,6 +117,12 @@ struct aio_reader {
 	bool weak[2];			/* entries are weakrefs */
 	uint64_t current;		/* _current_tasks dict */
 	struct aio_type types[TYPE_CACHE];
+	/* PyUnicode_Type and PyLong_Type, learned from the first object of
+	 * each seen (a static type named so, with its subclass bit): a name
+	 * is a str only if its ob_type is this very address. */
+	uint64_t str_type, int_type;
+	uint64_t torn;			/* task reads dropped: a field
+					 * changed under the read */
 	/* Task list of the last update and its set tables, to skip the
 	 * weakref reads when nothing changed. */
 	uint8_t *table[2];
@@ -201,6 +217,19 @@ static const struct aio_type *type_info(aio_reader *a, uint64_t type)
 			break;
 		name[sizeof name - 1] = '\0';
 		int k = kind_of_name(name);
+		/* str and int: the interpreter's own static types only (a
+		 * class named "str" is not one), at one address each */
+		if (k == K_STR || k == K_INT) {
+			uint64_t want = k == K_STR ? TPF_UNICODE_SUBCLASS :
+						     TPF_LONG_SUBCLASS;
+			uint64_t *known = k == K_STR ? &a->str_type :
+						       &a->int_type;
+			if (depth > 0 || (t.flags & TPF_HEAPTYPE) ||
+			    !(t.flags & want) || (*known && *known != type))
+				k = K_OTHER;
+			else
+				*known = type;
+		}
 		if (depth == 0)
 			t.kind = k;
 		if (k == K_CTASK) {
@@ -396,11 +425,36 @@ static bool read_small_int(aio_reader *a, uint64_t obj, uint64_t *out)
 	return true;
 }
 
+/* A task's name: its str object read now, in one read with its header
+ * (never a copy read before the task was), or 3.12's lazy counter.  The
+ * caller then checks that the task still holds obj (read_tasks). */
 static const char *read_name(aio_reader *a, uint64_t obj)
 {
-	const struct aio_type *t = obj_type(a, obj);
-	if (t->kind == K_STR)
-		return py_proc_str(a->py, obj);
+	uint8_t b[NAME_READ];
+	size_t got = sizeof b;
+	if (rd(a, obj, b, got) != LP_OK &&
+	    rd(a, obj, b, got = 64) != LP_OK)	/* near a mapping's end */
+		return NULL;
+	const struct aio_type *t = type_info(a, w64(b, 8));
+	if (t->kind == K_STR) {
+		const char *s = py_proc_str_from_copy(a->py, b, got);
+		if (s)
+			return s;
+		/* longer than the first read: once more, whole */
+		const struct py_layout *L = &a->py->L;
+		int64_t len = GET_MEMBER(int64_t, b, L->uni_len);
+		if (len <= 0 || len > MAX_STRING_LEN)
+			return NULL;
+		size_t need = L->uni_compact_size + 4 * (size_t)len;
+		uint8_t *big = malloc(need);
+		if (!big)
+			return NULL;
+		s = rd(a, obj, big, need) == LP_OK &&
+		    w64(big, 8) == a->str_type ?
+			py_proc_str_from_copy(a->py, big, need) : NULL;
+		free(big);
+		return s;
+	}
 	uint64_t v;
 	if (t->kind == K_INT && read_small_int(a, obj, &v)) {
 		char buf[32];
@@ -866,6 +920,8 @@ static void read_waiter(aio_reader *a, struct aio_entry *e, uint64_t prev)
 /* What read_task_fields found that read_task_finish needs. */
 struct task_read {
 	uint64_t name_obj, cb, prev_waiter;
+	uint64_t type, prev_coro;	/* ob_type read; the coroutine the
+					 * entry had before (0: none) */
 };
 
 /* Reads a task's fields from the copy b (len bytes: all of the task, or
@@ -877,8 +933,10 @@ static void read_task_fields(aio_reader *a, struct aio_entry *e,
 	const struct aio_layout *A = a->A;
 	r->name_obj = r->cb = 0;
 	r->prev_waiter = e->read_at ? e->waiter : 0;
+	r->prev_coro = e->t.nframes || e->name_obj ? e->coro : 0;
+	r->type = e->type = w64(b, 8);
 	e->read_at = a->nupdate;
-	const struct aio_type *t = type_info(a, w64(b, 8));
+	const struct aio_type *t = type_info(a, r->type);
 	if (t->kind == K_CTASK && len < task_len(A)) {
 		e->t.addr = 0;	/* a C task cut short: unreadable */
 		return;
@@ -925,16 +983,25 @@ static void read_task_fields(aio_reader *a, struct aio_entry *e,
 		e->t.state = AIO_PENDING;
 }
 
-/* Takes the chain read for e, its name, waiter and parent. */
-static void read_task_finish(aio_reader *a, struct aio_entry *e,
+/* Takes the chain read for e, its name, waiter and parent; false when the
+ * task cannot be named (its name object is gone: a torn read), and then e
+ * is to be dropped, not shown under another name. */
+static bool read_task_finish(aio_reader *a, struct aio_entry *e,
 			     const struct task_read *r, const struct chain *c)
 {
 	size_t n = c->n;
 	/* names rarely change: read the text again only when the name
-	 * object did */
-	const char *name = r->name_obj && r->name_obj == e->name_obj ?
+	 * object did, or the task is not the one read last time (another
+	 * task at the same address has another coroutine) */
+	const char *name = r->name_obj && r->name_obj == e->name_obj &&
+			   e->coro == r->prev_coro ?
 		e->t.name : r->name_obj ? read_name(a, r->name_obj) : NULL;
 	e->name_obj = name ? r->name_obj : 0;
+	/* From 3.8 every task has a name (a str, or 3.12's counter): none
+	 * readable means it was freed under the read.  3.7 has none: the
+	 * coroutine's qualname stands in (asyncio.h). */
+	if (!name && a->A->minor >= 8)
+		return false;
 	if (!name)
 		name = n ? c->frames[0].func : "<task>";
 	read_waiter(a, e, r->prev_waiter);
@@ -945,7 +1012,7 @@ static void read_task_finish(aio_reader *a, struct aio_entry *e,
 	if (!same) {
 		struct py_frame *f = n ? malloc(n * sizeof *f) : NULL;
 		if (n && !f)
-			return;
+			return false;
 		if (n)
 			memcpy(f, c->frames, n * sizeof *f);
 		free(e->frames);
@@ -961,13 +1028,90 @@ static void read_task_finish(aio_reader *a, struct aio_entry *e,
 	 * (asyncio/taskgroups.py).  3.14 says it itself (awaited_by).  The
 	 * callback of a task does not change: looked at once. */
 	if (a->A->lists || (r->cb && r->cb == e->cb))
-		return;
+		return true;
 	e->cb = r->cb;
 	e->parent_addr = 0;
 	if (r->cb && obj_type(a, r->cb)->kind == K_METHOD) {
 		uint64_t self = rd64(a, r->cb + 24);	/* PyMethodObject.im_self */
 		if (self && obj_type(a, self)->kind == K_TASKGROUP)
 			e->parent_addr = obj_attr(a, self, "_parent_task");
+	}
+	return true;
+}
+
+/* Words checked again per task (ob_type, coroutine, name, awaited future;
+ * the first two for a task kept from an earlier read), and tasks per
+ * vectored read of them. */
+#define VERIFY_WORDS 4
+#define VERIFY_BATCH (MAX_IOV / VERIFY_WORDS)
+#define VERIFY_KEPT_BATCH (MAX_IOV / 2)
+
+/* Whether each task of v[0..m) (m <= VERIFY_BATCH, or VERIFY_KEPT_BATCH
+ * when not fresh) still holds what was read on its behalf: its type and
+ * coroutine (and when it was just read, fresh: its name object and the
+ * future it awaits), read again after its chain and name were.  A task
+ * changed meanwhile (freed, its memory reused, or it moved on) is dropped
+ * rather than shown with what belonged to another: its address comes
+ * back as a new task, read first, at the next update. */
+static void verify_tasks(aio_reader *a, struct aio_entry **v, size_t m,
+			 bool fresh)
+{
+	const struct aio_layout *A = a->A;
+	struct remote_iov iov[VERIFY_BATCH * VERIFY_WORDS];
+	uint64_t got[VERIFY_BATCH * VERIFY_WORDS];
+	uint64_t want[VERIFY_BATCH * VERIFY_WORDS];
+	uint32_t owner[VERIFY_BATCH * VERIFY_WORDS];
+	size_t n = 0;
+	size_t cap = fresh ? VERIFY_BATCH : VERIFY_KEPT_BATCH;
+	for (size_t i = cap; i < m; i++)
+		v[i]->t.addr = 0;	/* never: the callers batch by cap */
+#define VERIFY_ADD(off, val) do {					\
+		want[n] = (val);					\
+		got[n] = want[n] ^ 1;	/* unread: a mismatch */	\
+		owner[n] = (uint32_t)i;					\
+		iov[n] = (struct remote_iov){ e->t.addr + (off), &got[n], 8 }; \
+		n++;							\
+	} while (0)
+	for (size_t i = 0; i < m && i < cap; i++) {
+		struct aio_entry *e = v[i];
+		if (!e->t.addr)
+			continue;
+		VERIFY_ADD(8, e->type);
+		if (type_info(a, e->type)->kind != K_CTASK)
+			continue;	/* pure-Python: checked below */
+		VERIFY_ADD(A->task_coro, e->coro);
+		if (fresh && A->task_name && e->name_obj)
+			VERIFY_ADD(A->task_name, e->name_obj);
+		if (fresh && !A->lists)
+			VERIFY_ADD(A->task_fut_waiter, e->waiter);
+	}
+#undef VERIFY_ADD
+	if (!n)
+		return;
+	int rc = mem_readv(a->py->reader, iov, n);
+	if (rc == LP_ENOPROC || rc == LP_EPERM) {
+		a->py->gone = rc;
+		return;
+	}
+	for (size_t k = 0; k < n; k++) {
+		struct aio_entry *e = v[owner[k]];
+		if (e->t.addr && got[k] != want[k]) {
+			e->t.addr = 0;
+			a->torn++;
+		}
+	}
+	/* A pure-Python task's fields are dict entries: its name and
+	 * coroutine looked up again after a read (kept ones: its type). */
+	for (size_t i = 0; fresh && i < m && i < cap; i++) {
+		struct aio_entry *e = v[i];
+		if (!e->t.addr || type_info(a, e->type)->kind != K_PYTASK)
+			continue;
+		if (obj_attr(a, e->t.addr, "_coro") != e->coro ||
+		    (e->name_obj &&
+		     obj_attr(a, e->t.addr, "_name") != e->name_obj)) {
+			e->t.addr = 0;
+			a->torn++;
+		}
 	}
 }
 
@@ -1004,8 +1148,35 @@ static void read_tasks(aio_reader *a, struct aio_entry **sel, size_t m)
 	}
 	read_chains(a, a->chains, m);
 	for (size_t i = 0; i < m; i++)
-		if (sel[i]->t.addr)
-			read_task_finish(a, sel[i], &a->reads[i], &a->chains[i]);
+		if (sel[i]->t.addr &&
+		    !read_task_finish(a, sel[i], &a->reads[i], &a->chains[i])) {
+			sel[i]->t.addr = 0;
+			a->torn++;
+		}
+	verify_tasks(a, sel, m, true);
+}
+
+/* The tasks not read again this update keep their last name and chain:
+ * each is checked to be the same task still (its type and coroutine, two
+ * words: a task replaced at the same address has another coroutine), so
+ * that a task freed and replaced between two reads is not shown under
+ * the name of the one before. */
+static void verify_kept(aio_reader *a)
+{
+	struct aio_entry *v[VERIFY_KEPT_BATCH];
+	size_t m = 0;
+	for (size_t i = 0; i < a->ncur; i++) {
+		struct aio_entry *e = &a->cur[i];
+		if (!e->t.addr || e->read_at == a->nupdate || !e->read_at)
+			continue;
+		v[m++] = e;
+		if (m == VERIFY_KEPT_BATCH) {
+			verify_tasks(a, v, m, false);
+			m = 0;
+		}
+	}
+	if (m)
+		verify_tasks(a, v, m, false);
 }
 
 static void link_child(aio_reader *a, uint64_t child, size_t parent)
@@ -1202,6 +1373,7 @@ int aio_reader_update(aio_reader *a, const struct py_thread *threads,
 	}
 	if (m)
 		read_tasks(a, sel, m);
+	verify_kept(a);
 	/* Drop what was not a task, and finished tasks. */
 	size_t w = 0;
 	for (size_t i = 0; i < a->ncur; i++) {

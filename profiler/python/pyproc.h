@@ -146,6 +146,10 @@ void py_proc_fini(py_proc *py);
  * bytes (a coroutine's frame, not on any thread's stack). */
 const char *py_proc_str(py_proc *py, uint64_t obj);
 const char *py_proc_intern(py_proc *py, const char *s);
+/* A compact str (3.x) decoded from a local copy of its first len bytes,
+ * NULL when it does not fit in them or is not one (walk.c). */
+const char *py_proc_str_from_copy(py_proc *py, const uint8_t *obj,
+				  size_t len);
 int py_proc_frame_from_copy(py_proc *py, const uint8_t *fp,
 			    struct py_frame *out);
 

@@ -1318,3 +1318,37 @@ void py_proc_fini(py_proc *py)
 	free(py->prev_frames);
 	memset(py, 0, sizeof *py);
 }
+
+/* For the asyncio reader: a compact str decoded from a local copy of its
+ * first len bytes (header and data, read by the caller in the same batch
+ * as what it checks them against), never through the sample's prefetch
+ * (a copy read before the task that names it).  NULL when the copy is
+ * too short or not a compact str (3.x only). */
+const char *py_proc_str_from_copy(py_proc *py, const uint8_t *h, size_t len)
+{
+	const struct py_layout *L = &py->L;
+	char out[MAX_STRING_LEN * 4 + 1];
+	size_t n = 0;
+	if (L->py2_strings || len < L->uni_compact_size)
+		return NULL;
+	uint32_t state = GET_MEMBER(uint32_t, h, L->uni_state);
+	int64_t slen = GET_MEMBER(int64_t, h, L->uni_len);
+	unsigned kind = (state >> L->uni_kind_shift) & 7;
+	bool compact = (state >> L->uni_compact_bit) & 1;
+	bool ascii = (state >> L->uni_ascii_bit) & 1;
+	if (!compact || slen < 0 || (kind != 1 && kind != 2 && kind != 4) ||
+	    (ascii && kind != 1))
+		return NULL;
+	size_t off = ascii ? L->uni_ascii_size : L->uni_compact_size;
+	if ((uint64_t)slen > (len - off) / kind)
+		return NULL;	/* longer than the copy: not a name */
+	for (int64_t i = 0; i < slen; i++) {
+		uint32_t c = kind == 1 ? h[off + (size_t)i] :
+			     kind == 2 ? GET_MEMBER(uint16_t, h, off + 2 * (size_t)i) :
+					 GET_MEMBER(uint32_t, h, off + 4 * (size_t)i);
+		if (c == 0)
+			return NULL;
+		n += utf8_put(out + n, c);
+	}
+	return intern(py->strings, out, n);
+}

@@ -20,3 +20,19 @@ tests_targets_churn_LDADD = -lpthread
 check_PROGRAMS += tests/targets/epoll_slow
 tests_targets_epoll_slow_SOURCES = tests/targets/epoll_slow.c
 tests_targets_epoll_slow_CFLAGS = $(TARGET_FP)
+
+# An unwind led into memory with no code: no unwind tables, so libunwind
+# follows %rbp (tests/functional/test_truth_names.py).
+TARGET_NOTABLES = -fno-asynchronous-unwind-tables -fno-unwind-tables
+check_PROGRAMS += tests/targets/nocode_fp tests/targets/nocode_nofp
+tests_targets_nocode_fp_SOURCES = tests/targets/nocode.c
+tests_targets_nocode_fp_CFLAGS = -O2 -fno-omit-frame-pointer -fno-inline $(TARGET_NOTABLES)
+tests_targets_nocode_nofp_SOURCES = tests/targets/nocode.c
+tests_targets_nocode_nofp_CFLAGS = -O2 -fomit-frame-pointer -fno-inline $(TARGET_NOTABLES)
+
+# C++ names to demangle: a member of a class template in a namespace.
+check_PROGRAMS += tests/targets/hot_cpp
+tests_targets_hot_cpp_SOURCES = tests/targets/hot_cpp.cpp
+tests_targets_hot_cpp_CXXFLAGS = -O2 -fno-inline
+# Built by the test itself with rustc, when there is one.
+EXTRA_DIST += tests/targets/hot_rs.rs

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bounds.h"
+#include "demangle.h"
 #include "elf.h"
 #include "error.h"
 
@@ -437,6 +439,38 @@ START_TEST(test_pyenv_libs)
 }
 END_TEST
 
+/* Names as perf shows them: C++ with its parameters, Rust legacy without
+ * its hash, Rust v0; C names and names cut at the bound stay as they are
+ * (NULL).  "_Z" alone, a truncated mangling, does not demangle either. */
+START_TEST(test_demangle)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ "_ZN2ns3HotIiE3runEi", "ns::Hot<int>::run(int)" },
+		{ "_ZNK3foo3barEv", "foo::bar() const" },
+		{ "_ZN6hot_rs4work4spin17h50e67c1ce373448bE", "hot_rs::work::spin" },
+		{ "_RNvNtCs1hFClO6GvMZ_6hot_rs4work4spin", "hot_rs::work::spin" },
+		{ "main", NULL }, { "_DYNAMIC", NULL }, { "_Z", NULL },
+		{ "_ZN2ns3HotIiE3ru", NULL }, { "_PyEval_EvalFrameDefault", NULL },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *d = lp_demangle(cases[i].in);
+		if (cases[i].out)
+			ck_assert_str_eq(d ? d : "(null)", cases[i].out);
+		else
+			ck_assert_msg(d == NULL, "%s -> %s", cases[i].in, d);
+		free(d);
+	}
+	/* a name the symbol reader cut at its bound is not demangled */
+	char *longname = malloc(MAX_SYMBOL_NAME_LEN + 1);
+	ck_assert_ptr_nonnull(longname);
+	memset(longname, 'a', MAX_SYMBOL_NAME_LEN);
+	memcpy(longname, "_ZN", 3);
+	longname[MAX_SYMBOL_NAME_LEN] = '\0';
+	ck_assert_ptr_null(lp_demangle(longname));
+	free(longname);
+}
+END_TEST
+
 static Suite *elf_suite(void)
 {
 	Suite *s = suite_create("elf");
@@ -450,6 +484,7 @@ static Suite *elf_suite(void)
 	tcase_add_test(tc, test_python_static);
 	tcase_add_test(tc, test_corrupt);
 	tcase_add_test(tc, test_pyenv_libs);
+	tcase_add_test(tc, test_demangle);
 	suite_add_tcase(s, tc);
 	return s;
 }

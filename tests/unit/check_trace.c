@@ -256,6 +256,16 @@ START_TEST(test_fold_paths)
 	uint32_t many[6] = { s_sleep, s_sleep, s_sleep, s_sleep, s_sleep, other };
 	ck_assert_int_eq(fold_stall(p, many, 6, out, &n), LP_OK);
 	ck_assert_uint_eq(n, 1);
+	/* no root shared by half (a stall split over tasks): the one most
+	 * start with still gives the path, never none */
+	uint32_t r2 = profile_intern_stack(p, (uint32_t[]){ spin_b }, 1);
+	uint32_t r3 = profile_intern_stack(p, (uint32_t[]){ sleep1 }, 1);
+	uint32_t split[5] = { s_sleep, other, s_sleep, r2, r3 };
+	ck_assert_int_eq(fold_stall(p, split, 5, out, &n), LP_OK);
+	ck_assert_uint_ge(n, 1);
+	ck_assert_uint_eq(out[0].held, 2);
+	ck_assert_str_eq(profile_str(p, out[0].text),
+			 "run (loop.py:10) → handler (app.py:20) → legacy (app.py:31)");
 	profile_free(p);
 }
 END_TEST
