@@ -473,7 +473,7 @@ int profile_add_sample(profile *p, const struct sample *s)
 	uint64_t w = s->weight ? s->weight : 1;
 	a->samples += w;
 	if (s->flags & SAMPLE_ON_CPU)
-		a->cpu_samples += w;
+		a->cpu_samples += s->cpu_weight ? s->cpu_weight : w;
 	if (s->flags & SAMPLE_GIL)
 		a->gil_samples += w;
 	if (s->flags & SAMPLE_IDLE)

@@ -67,6 +67,8 @@ struct sampler {
 	uint32_t leaf_first[2 * MAX_STACK_DEPTH];
 	uint32_t root_first[2 * MAX_STACK_DEPTH];
 	uint32_t tick_weight;	/* periods the current tick stands for */
+	uint64_t period_ns;	/* 1 / rate: the CPU time a CPU sample
+				 * stands for */
 	uint64_t win_start, win_ticks, win_missed;	/* overload window */
 	bool overload_said;
 	uint64_t pcpu_ns, pcpu_at;	/* process CPU time at the last
