@@ -453,6 +453,8 @@ static void read_cpu(sampler *s, uint64_t now)
 			continue;
 		uint64_t cpu;
 		if (s->state[i] == 'R' && th->cpu_at != now &&
+		    (s->o.cpu_each_tick || s->tasks ||
+		     now - th->cpu_at >= STATE_MAX_AGE_NS) &&
 		    target_thread_cpu_ns(s->t, th, &cpu) == LP_OK)
 			s->cpu_delta[i] = cpu_advance(th, cpu, now);
 		th->credit_ns += s->cpu_delta[i];
@@ -466,12 +468,17 @@ static void read_cpu(sampler *s, uint64_t now)
  * (a thread preempted two thirds of the time is charged a third of the
  * ticks, where its state R would count all).  A thread that ran and then
  * slept keeps its credit for a sample that finds it running again: its
- * stack then is the code that uses the CPU, not the wait.  *cpu_ns: the
- * CPU time charged. */
-static uint32_t charge(sampler *s, struct target_thread *th, uint64_t *cpu_ns)
+ * stack then is the code that uses the CPU, not the wait.  When its CPU
+ * time was read this tick, only a tick it ran in is charged: a thread
+ * kept waiting for a CPU sits where it was preempted, which is more often
+ * a system call (the kernel notices a spent time slice there) than the
+ * code it spends its time in.  *cpu_ns: the CPU time charged. */
+static uint32_t charge(sampler *s, struct target_thread *th, size_t i,
+		       uint64_t now, uint64_t *cpu_ns)
 {
 	*cpu_ns = 0;
-	if (th->credit_ns < s->period_ns)
+	if (th->credit_ns < s->period_ns ||
+	    (th->cpu_at == now && !s->cpu_delta[i]))
 		return 0;
 	uint64_t n = th->credit_ns / s->period_ns;
 	if (n > UINT32_MAX)
@@ -570,7 +577,7 @@ int sampler_tick_proc(sampler *s, uint64_t now, uint64_t rel_ns,
 		if (view)	/* dump: the state as it is */
 			cpu_w = state == 'R';
 		else if (state == 'R')
-			cpu_w = charge(s, th, &cpu_ns);
+			cpu_w = charge(s, th, i, now, &cpu_ns);
 		uint32_t flags = cpu_w ? SAMPLE_ON_CPU : SAMPLE_IDLE;
 		if (pt && pt->gil)
 			flags |= SAMPLE_GIL;
