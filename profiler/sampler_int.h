@@ -54,6 +54,7 @@ struct sampler {
 	char warning[600];	/* why task mode is off */
 	bool warned;		/* sampler_warning returned it */
 	perf_native *perf;	/* on-CPU native samples from perf events */
+	uint64_t perf_lost;	/* its records lost, as counted in st.missed */
 	uint64_t start_ns;
 	int sink_rc;
 	sampler_sink sink;

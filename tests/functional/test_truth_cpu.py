@@ -241,6 +241,40 @@ class CpuTruth(LoupeTestCase):
                 own += float(fields[4])
         self.assert_ratio(own * RATE, after - before, "top OwnSecs")
 
+    def test_native_child_of_driver(self):
+        """--subprocesses on a native child (split_fp, sampled by perf
+        events) that a Python driver starts: its samples within 10% of
+        100 x its CPU seconds, and the summary agrees with itself."""
+        python = DEBIAN if os.access(DEBIAN, os.X_OK) else pyenv("3.12")
+        if not python:
+            skip(self, "no CPython")
+        prog = target_path("split_fp")
+        if not os.access(prog, os.X_OK):
+            skip(self, "%s not built" % prog)
+        raw = self.path("drv.loupe")
+        res = run_loupe("record", "--mode", "cpu", "-r", RATE,
+                        "--subprocesses", "-o", raw, "--", python,
+                        script_path("native_driver.py"), 5, prog)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        m = re.search(r"child (\d+) cpu_ns (\d+)", res.stdout + res.stderr)
+        self.assertTrue(m, res.stdout + res.stderr)
+        child, ns = int(m.group(1)), int(m.group(2))
+        txt = self.path("child.txt")
+        rep = run_loupe("report", raw, "-p", child, "--format", "collapsed",
+                        "-o", txt)
+        self.assertEqual(rep.returncode, 0, rep.stderr)
+        self.assert_ratio(sum(read_collapsed(txt).values()),
+                          ns * CLK_TCK / 1e9, "native child", lo=0.9, hi=1.1)
+        # "took A of B samples (C missed)": B = A + C, and C is not 0
+        # after a warning that deadlines were missed.
+        m = re.search(r"took (\d+) of (\d+) samples \((\d+) missed\)",
+                      res.stderr)
+        self.assertTrue(m, res.stderr)
+        took, of, missed = (int(x) for x in m.groups())
+        self.assertEqual(took + missed, of, res.stderr)
+        if "deadlines missed" in res.stderr:
+            self.assertGreater(missed, 0, res.stderr)
+
     def check_split_beside_busy(self, python):
         """The 3:1 split of split.py holds when it shares its CPU with 3
         busy processes (it is then preempted three quarters of the time)."""
