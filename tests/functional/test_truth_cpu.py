@@ -17,7 +17,7 @@ import sys
 import time
 import unittest
 
-from harness import (LoupeTestCase, Target, read_collapsed, run_loupe,
+from harness import (LOUPE, LoupeTestCase, Target, read_collapsed, run_loupe,
                      script_path, target_path, weight_where, has_func,
                      split_share, split_times)
 
@@ -312,6 +312,108 @@ class CpuTruth(LoupeTestCase):
 
     def test_split_beside_busy_debian(self):
         self.check_split_beside_busy(DEBIAN)
+
+
+def loupe_reads(loupe_pid, pid):
+    """Whether loupe (loupe_pid) holds a file of /proc/pid/task open: its
+    sampler took the thread list, so sampling has begun."""
+    try:
+        for fd in os.listdir("/proc/%d/fd" % loupe_pid):
+            try:
+                link = os.readlink("/proc/%d/fd/%s" % (loupe_pid, fd))
+            except OSError:
+                continue
+            if link.startswith("/proc/%d/task/" % pid):
+                return True
+    except OSError:
+        pass
+    return False
+
+
+class TaskCpu(LoupeTestCase):
+    """record --tasks on yappi's classic example: foo's CPU within 20% of
+    yappi's cpu clock, its wall within 5% of yappi's wall clock."""
+
+    def need_yappi(self, python):
+        res = subprocess.run([python, "-c", "import yappi"],
+                             capture_output=True, text=True, timeout=60)
+        if res.returncode != 0:
+            skip(self, "no yappi for %s (apt-get install python3-yappi): "
+                 "%s" % (python, res.stderr.strip()[-200:]))
+
+    def record_tasks(self, python, script, *args):
+        """loupe record --tasks -r 1000 attached to the script, started
+        once it samples; returns report --tasks's (wall s, CPU s) of foo
+        and what the script printed."""
+        t = subprocess.Popen([python, script] + list(args) + ["wait"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        rec = None
+        out = self.path("yappi.loupe")
+        try:
+            self.assertTrue(t.stdout.readline().startswith(b"ready"))
+            rec = subprocess.Popen([LOUPE, "record", "-q", "--tasks", "-r",
+                                    "1000", "-p", str(t.pid), "-o", out],
+                                   stderr=subprocess.PIPE, text=True)
+            deadline = time.monotonic() + 20
+            while not loupe_reads(rec.pid, t.pid):
+                self.assertLess(time.monotonic(), deadline,
+                                "loupe never started sampling")
+                time.sleep(0.01)
+            t.stdin.write(b"go\n")
+            t.stdin.flush()
+            printed = t.stdout.read().decode()
+            t.wait(timeout=60)
+            _, err = rec.communicate(timeout=60)
+            self.assertEqual(rec.returncode, 0, err)
+        finally:
+            for p in (t, rec):
+                if p and p.poll() is None:
+                    p.kill()
+                    p.wait()
+        rep = run_loupe("report", out, "--tasks")
+        self.assertEqual(rep.returncode, 0, rep.stderr)
+        m = re.search(r"(?m)^ +([\d.]+) +[\d.]+ +([\d.]+) +[\d.]+ +(\d+) "
+                      r"+[\d.]+  foo ", rep.stdout)
+        self.assertTrue(m, rep.stdout)
+        # and its CPU samples (cpu mode's figure: flame graphs, top) over
+        # the rate, which counted every tick its thread was runnable
+        txt = self.path("yappi.txt")
+        rep = run_loupe("report", out, "--mode", "cpu", "--format",
+                        "collapsed", "-o", txt)
+        self.assertEqual(rep.returncode, 0, rep.stderr)
+        stacks = read_collapsed(txt)
+        self.cpu_samples_s = weight_where(
+            stacks, lambda s: has_func(s, "foo")) / 1000.0
+        return float(m.group(1)), float(m.group(2)), printed
+
+    def test_task_cpu_like_yappi(self):
+        python = DEBIAN
+        if not os.access(python, os.X_OK):
+            skip(self, "no %s (its python3-yappi is the reference)" % python)
+        script = script_path("yappi_classic.py")
+        self.need_yappi(python)
+        # Each clock of yappi's on a run of its own, loupe attached to the
+        # same run: on a loaded box a burst's CPU time varies by a third
+        # and a sleep(1) by seconds from one run to the next.
+        _, lcpu, printed = self.record_tasks(python, script, "yappi", "cpu")
+        m = re.search(r"yappi foo: 5 calls, ([\d.]+) s", printed)
+        self.assertTrue(m, printed)
+        cpu = float(m.group(1))
+        lcpu_samples = self.cpu_samples_s
+        lwall, _, printed = self.record_tasks(python, script, "yappi", "wall")
+        m = re.search(r"yappi foo: 5 calls, ([\d.]+) s", printed)
+        self.assertTrue(m, printed)
+        wall = float(m.group(1))
+        print("foo: loupe %.3f s wall, %.3f s CPU, CPU samples / rate "
+              "%.3f s; yappi %.3f s wall, %.3f s CPU"
+              % (lwall, lcpu, lcpu_samples, wall, cpu), file=sys.stderr)
+        self.assertAlmostEqual(lcpu / cpu, 1, delta=0.2,
+                               msg="CPU %.3f s, yappi %.3f s" % (lcpu, cpu))
+        self.assertAlmostEqual(lcpu_samples / cpu, 1, delta=0.2,
+                               msg="CPU samples / rate %.3f s, yappi %.3f s"
+                               % (lcpu_samples, cpu))
+        self.assertAlmostEqual(lwall / wall, 1, delta=0.05,
+                               msg="wall %.3f s, yappi %.3f s" % (lwall, wall))
 
 
 if __name__ == "__main__":
