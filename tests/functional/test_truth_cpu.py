@@ -148,7 +148,13 @@ class CpuTruth(LoupeTestCase):
         print("%s: %d samples for %.2f s of CPU: %.3f"
               % (what, samples, ticks / float(CLK_TCK), ratio),
               file=sys.stderr)
-        self.assertTrue(lo <= ratio <= hi,
+        if expect < 30:
+            # a box with far more jobs than CPUs: too few samples for a
+            # ratio (each thread keeps up to a period uncharged)
+            skip(self, "machine overloaded: %s got %.2f s of CPU (load %.1f)"
+                 % (what, expect / rate, os.getloadavg()[0]))
+        slack = 2.0 / expect  # the last period and the first reading
+        self.assertTrue(lo - slack <= ratio <= hi + slack,
                         "%s: %d samples, %.2f s of CPU (x %d Hz = %.0f): "
                         "ratio %.3f" % (what, samples, ticks / float(CLK_TCK),
                                         rate, expect, ratio))
