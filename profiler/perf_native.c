@@ -52,6 +52,7 @@ struct perf_native {
 	uint64_t ips[MAX_STACK_DEPTH];
 	bool maps_changed;
 	uint64_t base_period, rng;
+	uint64_t next_jitter_ns;	/* CLOCK_MONOTONIC */
 	struct perf_native_stats st;
 };
 
@@ -424,9 +425,14 @@ static void drain_ring(perf_native *pn, struct pn_thread *th,
 
 /* A fixed period in CPU time is a stroboscope: a target whose loop takes a
  * few milliseconds is seen at the same few phases of it over and over
- * (test_native caught a 3:1 split read as 6:1).  Each drain gives every
- * event a new period within +-25% of the asked one; the kernel restarts
- * the count from it, so each window starts at a new phase. */
+ * (test_native caught a 3:1 split read as 6:1).  Every JITTER_PERIODS
+ * periods a drain gives every event a new period within +-25% of the
+ * asked one; the kernel restarts the count from it, so each window starts
+ * at a new phase.  The restart drops the CPU time counted towards the
+ * next sample (half a period on average): done at every drain, as it was,
+ * a tree's drain every tick (10 ms at 100 Hz) restarted a 10 ms count
+ * before it ever fired, and a native child got 1 sample in 2 s of CPU. */
+#define JITTER_PERIODS 64
 static void jitter_period(perf_native *pn, struct pn_thread *th)
 {
 	pn->rng ^= pn->rng << 13;
@@ -489,10 +495,16 @@ int perf_native_drain(perf_native *pn, perf_native_cb cb, void *ctx)
 				th->gone = true;
 		}
 	scan_mmaps(pn);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	bool jitter = now >= pn->next_jitter_ns;
+	if (jitter)
+		pn->next_jitter_ns = now + JITTER_PERIODS * pn->base_period;
 	for (size_t i = 0; i < pn->nth; i++)
 		if (pn->th[i].base) {
 			drain_ring(pn, &pn->th[i], cb, ctx);
-			if (!pn->th[i].gone)
+			if (jitter && !pn->th[i].gone)
 				jitter_period(pn, &pn->th[i]);
 		}
 	size_t w = 0;

@@ -479,7 +479,7 @@ int profile_add_sample(profile *p, const struct sample *s)
 		return LP_ENOMEM;
 	a->samples += w;
 	if (s->flags & SAMPLE_ON_CPU)
-		a->cpu_samples += w;
+		a->cpu_samples += s->cpu_weight ? s->cpu_weight : w;
 	if (s->flags & SAMPLE_GIL)
 		a->gil_samples += w;
 	if (s->flags & SAMPLE_IDLE)

@@ -41,7 +41,9 @@ struct frame {
 };
 
 enum sample_flags {
-	SAMPLE_ON_CPU = 1,	/* the thread was running (state R) */
+	SAMPLE_ON_CPU = 1,	/* the thread ran since it was last charged:
+				 * cpu_weight periods of CPU time (the
+				 * kernel's count), never "it was in state R" */
 	SAMPLE_GIL = 2,		/* the thread held the GIL */
 	SAMPLE_IDLE = 4,	/* waiting (sleep, poll, lock) */
 	SAMPLE_TRUNCATED = 8,	/* the walk stopped before the stack's root */
@@ -57,6 +59,10 @@ struct sample {
 	uint32_t task;		/* string id of the asyncio task, 0 if none */
 	uint32_t weight;	/* sampling periods this sample stands for: more
 				 * than 1 after missed deadlines; 0 reads as 1 */
+	uint32_t cpu_weight;	/* with SAMPLE_ON_CPU: sampling periods of CPU
+				 * time the thread used that this sample is
+				 * charged (the sampler carries the rest to
+				 * the thread's next one); 0 reads as weight */
 };
 
 /* One aggregate: everything known of one (stack, pid, tid, task). */
@@ -65,7 +71,7 @@ struct profile_agg {
 	int32_t pid, tid;
 	uint32_t task;
 	uint64_t samples;	/* wall samples (all) */
-	uint64_t cpu_samples;	/* samples with SAMPLE_ON_CPU */
+	uint64_t cpu_samples;	/* cpu_weight of samples with SAMPLE_ON_CPU */
 	uint64_t gil_samples;	/* samples with SAMPLE_GIL */
 	uint64_t idle_samples;	/* samples with SAMPLE_IDLE */
 	uint64_t cpu_ns;	/* sum of cpu_ns */

@@ -270,6 +270,19 @@ static int refresh(sampler *s, uint64_t now, bool force)
 	return LP_OK;
 }
 
+/* A new reading of the thread's CPU time: returns what it used since the
+ * last one.  Never backwards: an inferred advance (infer_states) may be
+ * ahead of schedstat, which lags a running thread by up to a scheduler
+ * tick; the lag is not counted twice. */
+static uint64_t cpu_advance(struct target_thread *th, uint64_t cpu, uint64_t now)
+{
+	uint64_t d = th->cpu_at && cpu > th->cpu_ns ? cpu - th->cpu_ns : 0;
+	if (!th->cpu_at || cpu > th->cpu_ns)
+		th->cpu_ns = cpu;
+	th->cpu_at = now;
+	return d;
+}
+
 /* Reads one thread's state and CPU time; false when it has ended. */
 static bool read_state(sampler *s, struct target_thread *th, size_t i,
 		       uint64_t now, bool cpu_now)
@@ -278,7 +291,7 @@ static bool read_state(sampler *s, struct target_thread *th, size_t i,
 	/* The CPU time is a sum that a later reading still gets right:
 	 * at most every STATE_MAX_AGE_NS, even when the state (cpu mode)
 	 * is read every tick, unless the caller needs it now. */
-	bool want_cpu = cpu_now || !th->cpu_ns ||
+	bool want_cpu = cpu_now || !th->cpu_at ||
 			now - th->cpu_at >= STATE_MAX_AGE_NS;
 	s->state[i] = 0;
 	bool running;
@@ -306,12 +319,8 @@ static bool read_state(sampler *s, struct target_thread *th, size_t i,
 	th->state = s->state[i];
 	th->state_ns = now;
 	th->read_ns = now;
-	if (want_cpu) {
-		s->cpu_delta[i] = th->cpu_ns && cpu >= th->cpu_ns ?
-					  cpu - th->cpu_ns : 0;
-		th->cpu_ns = cpu;
-		th->cpu_at = now;
-	}
+	if (want_cpu)
+		s->cpu_delta[i] = cpu_advance(th, cpu, now);
 	return true;
 }
 
@@ -433,6 +442,54 @@ static size_t read_states(sampler *s, uint64_t now, bool fresh)
 	return alive;
 }
 
+/* The CPU time of every thread that may have run since its last reading
+ * (state R: running, or waiting for a CPU) and was not read or inferred
+ * by read_states this tick: schedstat, one pread.  What each thread used
+ * goes to its credit, which its samples are charged from (charge). */
+static void read_cpu(sampler *s, uint64_t now)
+{
+	size_t nth = target_nthreads(s->t);
+	for (size_t i = 0; i < nth; i++) {
+		struct target_thread *th = target_thread_at(s->t, i);
+		if (!s->state[i])
+			continue;
+		uint64_t cpu;
+		if (s->state[i] == 'R' && th->cpu_at != now &&
+		    (s->o.cpu_each_tick || s->tasks ||
+		     now - th->cpu_at >= STATE_MAX_AGE_NS) &&
+		    target_thread_cpu_ns(s->t, th, &cpu) == LP_OK)
+			s->cpu_delta[i] = cpu_advance(th, cpu, now);
+		th->credit_ns += s->cpu_delta[i];
+	}
+}
+
+/* The CPU periods a sample of a thread seen in state R is charged: the
+ * whole periods of CPU time it used since its last charge (the kernel's
+ * count), the rest carried to its next sample, so that CPU samples over
+ * a recording are rate x CPU seconds however the thread shares its CPU
+ * (a thread preempted two thirds of the time is charged a third of the
+ * ticks, where its state R would count all).  A thread that ran and then
+ * slept keeps its credit for a sample that finds it running again: its
+ * stack then is the code that uses the CPU, not the wait.  When its CPU
+ * time was read this tick, only a tick it ran in is charged: a thread
+ * kept waiting for a CPU sits where it was preempted, which is more often
+ * a system call (the kernel notices a spent time slice there) than the
+ * code it spends its time in.  *cpu_ns: the CPU time charged. */
+static uint32_t charge(sampler *s, struct target_thread *th, size_t i,
+		       uint64_t now, uint64_t *cpu_ns)
+{
+	*cpu_ns = 0;
+	if (th->credit_ns < s->period_ns ||
+	    (th->cpu_at == now && !s->cpu_delta[i]))
+		return 0;
+	uint64_t n = th->credit_ns / s->period_ns;
+	if (n > UINT32_MAX)
+		n = UINT32_MAX;
+	*cpu_ns = n * s->period_ns;
+	th->credit_ns -= *cpu_ns;
+	return (uint32_t)n;
+}
+
 /* Task mode's hook, once a tick: reads the tasks (all of them for a
  * snapshot).  Anything but a gone target turns task mode off with one
  * warning: plain thread stacks go on. */
@@ -475,6 +532,7 @@ int sampler_tick_proc(sampler *s, uint64_t now, uint64_t rel_ns,
 	/* States first: a thread we pause reads as 't' afterwards. */
 	size_t nth = target_nthreads(s->t);
 	size_t alive = read_states(s, now, view != NULL);
+	read_cpu(s, now);
 	if (s->only) {
 		alive = 0;
 		for (size_t i = 0; i < nth; i++) {
@@ -513,12 +571,16 @@ int sampler_tick_proc(sampler *s, uint64_t now, uint64_t rel_ns,
 		char state = s->state[i];
 		if (!state)
 			continue;
-		uint64_t cpu_delta = s->cpu_delta[i];
-
 		const struct py_thread *pt = s->py ? find_py_thread(s, pts, th->nstid) : NULL;
 		if (s->py && !pt && !s->unw)
 			continue;	/* not a Python thread */
-		uint32_t flags = state == 'R' ? SAMPLE_ON_CPU : SAMPLE_IDLE;
+		uint64_t cpu_ns = 0;
+		uint32_t cpu_w = 0;
+		if (view)	/* dump: the state as it is */
+			cpu_w = state == 'R';
+		else if (state == 'R')
+			cpu_w = charge(s, th, i, now, &cpu_ns);
+		uint32_t flags = cpu_w ? SAMPLE_ON_CPU : SAMPLE_IDLE;
 		if (pt && pt->gil)
 			flags |= SAMPLE_GIL;
 		if (s->o.skip_idle && !(flags & SAMPLE_ON_CPU) && !view)
@@ -581,9 +643,10 @@ int sampler_tick_proc(sampler *s, uint64_t now, uint64_t rel_ns,
 			.tid = th->tid,
 			.stack = stack,
 			.flags = flags,
-			.cpu_ns = cpu_delta,
+			.cpu_ns = cpu_ns,
 			.task = task,
 			.weight = s->tick_weight,
+			.cpu_weight = cpu_w,
 		};
 		if (profile_add_sample(s->p, &smp) != LP_OK) {
 			rc = LP_ENOMEM;
@@ -616,6 +679,9 @@ int sampler_new(sampler **out, target *t, profile *p,
 	s->t = t;
 	s->p = p;
 	s->o = *o;
+	s->period_ns = (uint64_t)(1e9 / (o->rate_hz > 0 ? o->rate_hz : 100));
+	if (!s->period_ns)
+		s->period_ns = 1;
 	if (s->o.subprocesses) {
 		/* Workers forked from one parent map the same files: each
 		 * is parsed once for the whole tree. */
@@ -778,6 +844,7 @@ void sampler_teardown(sampler *s)
 	tasks_free(s->tasks);
 	s->tasks = NULL;
 	perf_native_free(s->perf);
+	s->perf_lost = 0;
 	s->perf = NULL;
 	unwinder_free(s->unw);
 	s->unw = NULL;
@@ -883,7 +950,8 @@ static void perf_sample(void *ctx, const struct perf_native_sample *ps)
 		return;
 	}
 	s->st.samples++;
-	s->st.ticks++;
+	if (!s->watch)	/* a tree's root counts its loop's ticks */
+		s->st.ticks++;
 	if (ps->truncated)
 		s->st.truncated++;
 	if (s->sink)
@@ -901,7 +969,11 @@ static int perf_drain_locked(sampler *s)
 	}
 	struct perf_native_stats ps;
 	perf_native_get_stats(s->perf, &ps);
-	s->st.missed = ps.lost;
+	/* Records the kernel dropped are samples missed, beside the
+	 * deadlines a tree's tick loop missed (not replaced by them: the
+	 * summary said "0 missed" after warning that 68% were). */
+	s->st.missed += ps.lost - s->perf_lost;
+	s->perf_lost = ps.lost;
 	return rc != LP_OK ? rc : s->sink_rc;
 }
 

@@ -25,6 +25,11 @@ struct sampler_opts {
 	bool blocking;		/* pause the whole process while sampling */
 	bool skip_idle;		/* do not walk threads that are not running
 				 * (cpu mode without --idle) */
+	bool cpu_each_tick;	/* read every running thread's CPU time every
+				 * tick (cpu mode; task mode does too), so
+				 * that its CPU is charged to the stacks of
+				 * the ticks it ran in; else at most every
+				 * 10 ms, charged at those ticks */
 	bool tasks;		/* asyncio task mode (profiler/tasks.h) */
 	/* Told once when the rate cannot be kept (a front end prints it). */
 	void (*notice)(void *ctx, const char *msg);

@@ -56,6 +56,7 @@ struct sampler {
 	char warning[600];	/* why task mode is off */
 	bool warned;		/* sampler_warning returned it */
 	perf_native *perf;	/* on-CPU native samples from perf events */
+	uint64_t perf_lost;	/* its records lost, as counted in st.missed */
 	uint64_t start_ns;
 	int sink_rc;
 	sampler_sink sink;
@@ -69,6 +70,8 @@ struct sampler {
 	uint32_t leaf_first[2 * MAX_STACK_DEPTH];
 	uint32_t root_first[2 * MAX_STACK_DEPTH];
 	uint32_t tick_weight;	/* periods the current tick stands for */
+	uint64_t period_ns;	/* 1 / rate: the CPU time a CPU sample
+				 * stands for */
 	uint64_t win_start, win_ticks, win_missed;	/* overload window */
 	bool overload_said;
 	uint64_t pcpu_ns, pcpu_at;	/* process CPU time at the last

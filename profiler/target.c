@@ -1105,6 +1105,33 @@ int target_thread_running(target *t, struct target_thread *th, bool *running)
 	return LP_OK;
 }
 
+/* schedstat: "on-cpu-ns wait-ns timeslices" (kernel
+ * Documentation/scheduler/sched-stats.rst).  false where the kernel has no
+ * schedstat (CONFIG_SCHED_INFO off) or the thread is gone. */
+static bool schedstat_ns(target *t, struct target_thread *th, uint64_t *cpu_ns)
+{
+	char sbuf[128];
+	ssize_t n = read_task_file(t, th, th->schedstat_fd, "schedstat", sbuf,
+				   sizeof sbuf);
+	if (n <= 0 || sbuf[0] < '0' || sbuf[0] > '9')
+		return false;
+	*cpu_ns = strtoull(sbuf, NULL, 10);
+	return true;
+}
+
+/* Without schedstat: utime + stime from stat, fields 14 and 15, in clock
+ * ticks; p points at the ')' that ends comm. */
+static int stat_cpu_ns(const char *p, uint64_t *cpu_ns)
+{
+	unsigned long long ut = 0, st = 0;
+	if (sscanf(p + 2, "%*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu",
+		   &ut, &st) != 2)
+		return LP_EFORMAT;
+	long hz = sysconf(_SC_CLK_TCK);
+	*cpu_ns = (ut + st) * (1000000000ull / (unsigned long long)(hz > 0 ? hz : 100));
+	return LP_OK;
+}
+
 int target_thread_state(target *t, struct target_thread *th, char *state,
 			uint64_t *cpu_ns)
 {
@@ -1119,24 +1146,14 @@ int target_thread_state(target *t, struct target_thread *th, char *state,
 		return LP_EFORMAT;
 	if (state)
 		*state = p[2];
-	if (!cpu_ns)
+	if (!cpu_ns || schedstat_ns(t, th, cpu_ns))
 		return LP_OK;
-	char sbuf[128];
-	n = read_task_file(t, th, th->schedstat_fd, "schedstat", sbuf,
-			   sizeof sbuf);
-	if (n > 0) {
-		/* schedstat: "on-cpu-ns wait-ns timeslices" (kernel
-		 * Documentation/scheduler/sched-stats.rst). */
-		*cpu_ns = strtoull(sbuf, NULL, 10);
+	return stat_cpu_ns(p, cpu_ns);
+}
+
+int target_thread_cpu_ns(target *t, struct target_thread *th, uint64_t *cpu_ns)
+{
+	if (schedstat_ns(t, th, cpu_ns))
 		return LP_OK;
-	}
-	/* No schedstat (CONFIG_SCHED_INFO off): utime + stime from stat,
-	 * fields 14 and 15, in clock ticks. */
-	unsigned long long ut = 0, st = 0;
-	if (sscanf(p + 2, "%*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu",
-		   &ut, &st) != 2)
-		return LP_EFORMAT;
-	long hz = sysconf(_SC_CLK_TCK);
-	*cpu_ns = (ut + st) * (1000000000ull / (unsigned long long)(hz > 0 ? hz : 100));
-	return LP_OK;
+	return target_thread_state(t, th, NULL, cpu_ns);
 }

@@ -36,7 +36,10 @@
  *           the first one relative to 0), uv pid, uv tid, uv stack,
  *           uv flags (enum sample_flags), uv cpu_ns, uv task (string id),
  *           from 1.1 uv weight (sampling periods the sample stands for,
- *           written only when above 1; absent: 1)
+ *           written only when above 1 or when cpu_weight follows;
+ *           absent: 1), from 1.3 uv cpu_weight (struct sample; written
+ *           only when an on-CPU sample's differs from weight; absent:
+ *           weight)
  *   AGG     uv stack, uv pid, uv tid, uv task, uv samples, uv cpu_samples,
  *           uv gil_samples, uv idle_samples, uv cpu_ns (a profile written
  *           without its timeline)
@@ -59,7 +62,7 @@
 #define RAW_MAGIC "LOUPE\0"
 #define RAW_MAGIC_LEN 6
 #define RAW_VERSION_MAJOR 1
-#define RAW_VERSION_MINOR 2
+#define RAW_VERSION_MINOR 3
 #define RAW_HEADER_SIZE 18
 #define RAW_RECORD_HEADER 5
 /* Bytes of one varint at most. */

@@ -203,6 +203,13 @@ static int rec_sample(struct reader *r, struct raw_cursor *c)
 			return corrupt(r, "sample");
 		s.weight = (uint32_t)w;
 	}
+	if (c->p < c->end) {
+		/* 1.3: the CPU periods an on-CPU sample is charged */
+		uint64_t w = raw_get_uv(c);
+		if (c->bad || w > UINT32_MAX)
+			return corrupt(r, "sample");
+		s.cpu_weight = (uint32_t)w;
+	}
 	/* unsigned arithmetic: garbage wraps, it does not overflow */
 	r->prev_time += (uint64_t)delta;
 	s.time_ns = r->prev_time;

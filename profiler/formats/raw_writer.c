@@ -9,6 +9,7 @@
 #include "formats.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -347,8 +348,13 @@ static int write_sample(raw_writer *w, const struct sample *s)
 	n += raw_put_uv(r + n, s->flags);
 	n += raw_put_uv(r + n, s->cpu_ns);
 	n += raw_put_uv(r + n, s->task);
-	if (s->weight > 1)
-		n += raw_put_uv(r + n, s->weight);
+	uint32_t wt = s->weight ? s->weight : 1;
+	bool cpu_w = (s->flags & SAMPLE_ON_CPU) && s->cpu_weight &&
+		     s->cpu_weight != wt;
+	if (wt > 1 || cpu_w)
+		n += raw_put_uv(r + n, wt);
+	if (cpu_w)
+		n += raw_put_uv(r + n, s->cpu_weight);
 	return emit(w, RAW_SAMPLE, n);
 }
 

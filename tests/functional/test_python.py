@@ -366,7 +366,19 @@ class Threads(PythonTestCase):
         held = sum(gil.values())
         self.assertLessEqual(held, ticks, gil)
         busy = weight_where(gil, lambda s: has_func(s, "busy_worker"))
-        self.assertGreater(busy, 0.5 * ticks, "%d of %d ticks: %r" % (busy, ticks, gil))
+        if self.version(finder) < (3, 2):
+            # 2.7's GIL is released and taken again every 100 bytecodes
+            # (Python/ceval.c), and with a waiter the release is a futex
+            # wake-up: on an idle 2-CPU machine that system call is as
+            # long as the 100 bytecodes, so nobody holds the GIL for about
+            # half of the time (184 of 403 ticks were read held).  What
+            # gil mode must show is that the busy threads are the holders.
+            self.assertGreater(busy, 0.1 * ticks, "%d of %d ticks: %r"
+                               % (busy, ticks, gil))
+            self.assertGreaterEqual(busy, 0.95 * held, gil)
+        else:
+            self.assertGreater(busy, 0.5 * ticks, "%d of %d ticks: %r"
+                               % (busy, ticks, gil))
         for func in ("idle_worker", "select_worker"):
             self.assertEqual(weight_where(gil, lambda s: has_func(s, func)), 0, gil)
 
