@@ -224,7 +224,8 @@ int pstats_write(const profile *p, FILE *fp, const struct output_opts *o)
 			e->own += w;
 		}
 	}
-	qsort(es.e, es.len, sizeof *es.e, edge_cmp);
+	if (es.len)	/* qsort(NULL, 0) is undefined (C11 7.22.5) */
+		qsort(es.e, es.len, sizeof *es.e, edge_cmp);
 
 	marshal_dict_begin(fp);
 	size_t ei = 0;
