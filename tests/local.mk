@@ -13,7 +13,7 @@ include $(srcdir)/tests/unit/trace.mk
 include $(srcdir)/tests/unit/daemon.mk
 include $(srcdir)/tests/targets/local.mk
 
-EXTRA_DIST += tests/run tests/functional
+EXTRA_DIST += tests/run tests/functional tests/fuzz
 
 # tests/run asks which unit programs there are.
 print-unit-tests:
