@@ -189,6 +189,27 @@ int py_layout_from_debug_offsets(const uint8_t *buf, size_t len,
 	CHECK(fr >= 16 && word(buf, x->fr_localsplus) <= 256,
 	      "interpreter_frame.size");
 	CHECK(word(buf, x->co_code_adaptive) <= 1024, "code_object.size");
+	/* The walker copies less than the sizes checked above: a frame up
+	 * to localsplus, a str header up to its ASCII data, a bytes header
+	 * up to ob_sval, the GIL from its holder word; what it reads must
+	 * lie inside those copies (a block whose offsets only fit the
+	 * declared sizes made it read past them: the py_offsets fuzzer). */
+	uint64_t lp = word(buf, x->fr_localsplus);
+	CHECK(fits(word(buf, x->fr_previous), 8, lp) &&
+	      fits(word(buf, x->fr_executable), 8, lp) &&
+	      fits(word(buf, x->fr_instr_ptr), 8, lp) &&
+	      fits(word(buf, x->fr_owner), 1, lp),
+	      "interpreter_frame fields before localsplus");
+	uint64_t ascii = word(buf, x->un_ascii_size);
+	CHECK(fits(word(buf, x->un_state), 4, ascii) &&
+	      fits(word(buf, x->un_length), 8, ascii),
+	      "unicode_object.state and .length inside asciiobject_size");
+	CHECK(fits(word(buf, x->by_ob_size), 8, word(buf, x->by_ob_sval)),
+	      "bytes_object.ob_size before ob_sval");
+	uint64_t holder = word(buf, x->is_gil_holder),
+		 locked = word(buf, x->is_gil_locked);
+	CHECK(locked >= holder + 8 || locked + 4 <= holder,
+	      "interpreter_state.gil_runtime_state_locked apart from _holder");
 
 	memset(out, 0, sizeof *out);
 	out->major = major;
