@@ -6,9 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "ctl_proto.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Decodes the frames of buf one after the other, as ctl_server does with
  * its buffer; checks each result against the header it came from. */
@@ -81,7 +80,7 @@ static void decode_all(const uint8_t *buf, size_t len, uint64_t max_body)
 	}
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+FUZZ_ONE(ctl_proto)
 {
 	/* both bounds the code uses: a request's, a reply's */
 	decode_all(data, size, CTL_MAX_REQUEST);

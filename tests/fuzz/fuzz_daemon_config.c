@@ -6,9 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "daemon_config.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check(const struct daemon_config *c)
 {
@@ -41,7 +40,7 @@ static void check(const struct daemon_config *c)
 	}
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+FUZZ_ONE(daemon_config)
 {
 	struct daemon_config c;
 	lp_error err;

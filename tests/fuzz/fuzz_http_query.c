@@ -5,11 +5,10 @@
  * is split and %-decoded as libmicrohttpd does, and the handler is called
  * as libmicrohttpd would.  A profile is asked for only with a valid pid
  * and duration, and every request gets exactly one response. */
+#include "fuzz.h"
 #include "daemon_http.c"
 
 #include <ctype.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_ARGS 64
 
@@ -146,7 +145,7 @@ static void unescape(char *s)
 	*o = '\0';
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+FUZZ_ONE(http_query)
 {
 	const uint8_t *nul = memchr(data, '\0', size);
 	size_t n = nul ? (size_t)(nul - data) : size;

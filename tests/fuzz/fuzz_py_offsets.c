@@ -6,16 +6,17 @@
  * once to sample the live 3.13 or 3.14 capture of the py_walk corpus (the
  * one of its minor version), whose own block the input replaces: a layout
  * that passes validation must not make the walker read out of bounds. */
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "bounds.h"
 #include "py_image.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#ifndef LOUPE_FUZZ_IMAGES	/* build.mk and the unit test say where */
+#define LOUPE_FUZZ_IMAGES "tests/fuzz/corpus/py_walk"
+#endif
 
 /* Where the block is put when no capture is at hand. */
 #define RUNTIME_ADDR 0x7f0000001000ull
@@ -45,7 +46,7 @@ static void load(int i, const char *dir, const char *name)
 	py_image_free(&im);
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+FUZZ_INIT(py_offsets)
 {
 	const char *dir = getenv("LOUPE_FUZZ_IMAGES");
 	if (!dir)
@@ -60,22 +61,29 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
  * uni_ascii_size; bytes headers: bytes_data; the GIL: from its holder word
  * to the end of locked); the arena the copies live in would hide an
  * over-read from ASan, so it is checked here. */
-static bool walkable(const struct py_layout *L)
+static const char *unwalkable(const struct py_layout *L)
 {
 	uint64_t rel = (uint64_t)L->gil_locked - L->gil_holder;
-	return L->major == 3 && L->minor >= 13 && L->fr_size >= 16 &&
-	       L->fr_size <= 256 && L->co_code_adaptive <= 1024 &&
-	       (uint64_t)L->fr_back + 8 <= L->fr_size &&
-	       (uint64_t)L->fr_code + 8 <= L->fr_size &&
-	       (uint64_t)L->fr_lasti + 8 <= L->fr_size &&
-	       (uint64_t)L->fr_owner + 1 <= L->fr_size &&
-	       (uint64_t)L->uni_state + 4 <= L->uni_ascii_size &&
-	       (uint64_t)L->uni_len + 8 <= L->uni_ascii_size &&
-	       (uint64_t)L->bytes_len + 8 <= L->bytes_data &&
-	       (L->gil_locked <= L->gil_holder || rel >= 8);
+	if (L->major != 3 || L->minor < 13)
+		return "version";
+	if (L->fr_size < 16 || L->fr_size > 256 || L->co_code_adaptive > 1024)
+		return "frame or code size";
+	if ((uint64_t)L->fr_back + 8 > L->fr_size ||
+	    (uint64_t)L->fr_code + 8 > L->fr_size ||
+	    (uint64_t)L->fr_lasti + 8 > L->fr_size ||
+	    (uint64_t)L->fr_owner + 1 > L->fr_size)
+		return "a frame field past the frame copy (fr_size)";
+	if ((uint64_t)L->uni_state + 4 > L->uni_ascii_size ||
+	    (uint64_t)L->uni_len + 8 > L->uni_ascii_size)
+		return "a str field past the str header copy (uni_ascii_size)";
+	if ((uint64_t)L->bytes_len + 8 > L->bytes_data)
+		return "bytes ob_size past the bytes header copy (bytes_data)";
+	if (L->gil_locked > L->gil_holder && rel < 8)
+		return "the GIL's locked word inside its holder word";
+	return NULL;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+FUZZ_ONE(py_offsets)
 {
 	uint64_t hex = 0;
 	if (size >= 16)
@@ -101,8 +109,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	py_proc py;
 	lp_error err;
 	if (py_image_proc(&py, &im, &err) == LP_OK) {
-		if (!walkable(&py.L))
+		const char *why = unwalkable(&py.L);
+		if (why) {
+			fprintf(stderr, "validated layout not walkable: %s\n",
+				why);
 			abort();
+		}
 		for (int s = 0; s < 2 && base[which].data; s++) {
 			struct py_thread *th;
 			size_t n;

@@ -8,10 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "bounds.h"
 #include "py_image.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check(const struct py_thread *th, size_t n)
 {
@@ -43,7 +42,7 @@ static void print(const struct py_thread *th, size_t n)
 	}
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+FUZZ_ONE(py_walk)
 {
 	static int show = -1;
 	if (show < 0)

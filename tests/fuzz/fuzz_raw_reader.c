@@ -7,16 +7,14 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fuzz.h"
 #include "formats/formats.h"
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int in_fd, out_fd;
 static char in_path[64], out_path[64];
 static FILE *null_fp;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+FUZZ_INIT(raw_reader)
 {
 	in_fd = memfd_create("fuzz-in.loupe", MFD_CLOEXEC);
 	out_fd = memfd_create("fuzz-out.loupe", MFD_CLOEXEC);
@@ -34,7 +32,7 @@ static void put(int fd, const uint8_t *data, size_t size)
 		abort();
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+FUZZ_ONE(raw_reader)
 {
 	put(in_fd, data, size);
 	profile *p = profile_new();
