@@ -513,7 +513,7 @@ int sampler_tick_proc(sampler *s, uint64_t now, uint64_t rel_ns,
 			continue;
 		uint64_t cpu_delta = s->cpu_delta[i];
 
-		const struct py_thread *pt = s->py ? find_py_thread(s, pts, th->tid) : NULL;
+		const struct py_thread *pt = s->py ? find_py_thread(s, pts, th->nstid) : NULL;
 		if (s->py && !pt && !s->unw)
 			continue;	/* not a Python thread */
 		uint32_t flags = state == 'R' ? SAMPLE_ON_CPU : SAMPLE_IDLE;
@@ -536,6 +536,9 @@ int sampler_tick_proc(sampler *s, uint64_t now, uint64_t rel_ns,
 		}
 		if (trunc)
 			flags |= SAMPLE_TRUNCATED;
+		if (s->startup && !s->py && s->startup_frame != PROFILE_NOID &&
+		    n < 2 * MAX_STACK_DEPTH)
+			s->leaf_first[n++] = s->startup_frame;
 		for (size_t k = 0; k < n; k++)
 			s->root_first[k] = s->leaf_first[n - 1 - k];
 		uint32_t task = 0;
@@ -642,13 +645,43 @@ int sampler_setup(sampler *s, lp_error *err)
 		goto fail;
 	}
 	rc = py_proc_attach(&s->py, t, s->syms, err);
+	/* A program just started by loupe may be an interpreter that has not
+	 * mapped libpython or set up its runtime yet: not CPython for now,
+	 * looked at again (sampler_tree.c, redetect) until it is. */
+	bool young = target_spawned(t) && !s->setup_done;
+	s->startup = false;
+	if (rc != LP_OK && young) {
+		const char *exe = target_exe(t) ? strrchr(target_exe(t), '/') : NULL;
+		exe = exe ? exe + 1 : target_exe(t) ? target_exe(t) : "";
+		s->startup = strncmp(exe, "python", 6) == 0;
+		if (s->startup || rc == LP_ENOTFOUND) {
+			s->detect_until = sampler_mono_ns() + 2000000000ull;
+			s->next_detect_ns = 0;
+		}
+		if (s->startup && !s->startup_frame_set) {
+			s->startup_frame_set = true;
+			struct frame fr = {
+				.kind = FRAME_NATIVE,
+				.func = profile_intern_cstr(p, "[python start-up]"),
+				.file = profile_intern_cstr(p, ""),
+			};
+			s->startup_frame = fr.func == PROFILE_NOID ? PROFILE_NOID :
+					   profile_intern_frame(p, &fr);
+		}
+		if (s->startup)
+			rc = LP_ENOTFOUND;
+	}
+	s->setup_done = true;
 	if (rc == LP_OK) {
-		snprintf(s->describe, sizeof s->describe, "CPython %s",
-			 py_proc_version(s->py));
+		const char *src = py_proc_layout_source(s->py);
+		snprintf(s->describe, sizeof s->describe, "CPython %s%s%s%s",
+			 py_proc_version(s->py), src[0] ? " [" : "", src,
+			 src[0] ? "]" : "");
 	} else if (rc == LP_ENOTFOUND) {
 		s->py = NULL;
 		native = true;	/* nothing else to show */
-		snprintf(s->describe, sizeof s->describe, "native");
+		snprintf(s->describe, sizeof s->describe,
+			 s->startup ? "CPython, starting" : "native");
 	} else {
 		goto fail;
 	}
@@ -676,7 +709,9 @@ int sampler_setup(sampler *s, lp_error *err)
 				     (int)target_pid(t), lp_strerror(rc));
 			goto fail;
 		}
-		if (!s->py && ((s->o.skip_idle && !s->o.blocking &&
+		/* (not for an interpreter still starting: the ticks that
+		 * look for it are the ptrace path's) */
+		if (!s->py && !s->startup && ((s->o.skip_idle && !s->o.blocking &&
 				!s->o.no_perf) || o->never_pause)) {
 			/* A native profile of on-CPU time is what perf events
 			 * give without stopping any thread: 5x less slowdown

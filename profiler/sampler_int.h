@@ -99,6 +99,13 @@ struct sampler {
 				 * is checked again for an interpreter
 				 * (it may not have mapped it yet) */
 	uint64_t next_detect_ns;
+	/* A program loupe started, named python* but not readable as
+	 * CPython yet: its samples are rooted at a "[python start-up]" frame
+	 * (startup_frame) until the interpreter is found. */
+	bool startup;
+	uint32_t startup_frame;
+	bool startup_frame_set;
+	bool setup_done;	/* sampler_setup succeeded once */
 };
 
 /* One process of the tree: s is NULL once it is gone. */

@@ -254,12 +254,32 @@ void tree_free(sampler *s)
 	s->watch = NULL;
 }
 
-/* A native descendant young enough may turn out to be CPython. */
+/* A native descendant young enough, or a program loupe started, may turn
+ * out to be CPython. */
 static void redetect(sampler *k, uint64_t now)
 {
-	if (k->py || now >= k->detect_until || now < k->next_detect_ns)
+	if (k->py || !k->detect_until || now < k->next_detect_ns)
 		return;
-	k->next_detect_ns = now + DETECT_RETRY_NS;
+	if (now >= k->detect_until) {
+		if (k->startup) {
+			/* still no interpreter: say why, once */
+			lp_error err = { 0 };
+			py_proc *py = NULL;
+			if (py_proc_attach(&py, k->t, k->syms, &err) == LP_OK)
+				py_proc_free(py);
+			else if (err.msg[0] && !k->warning[0])
+				snprintf(k->warning, sizeof k->warning, "PID %d "
+					 "never became readable as CPython (%s); "
+					 "sampled as a native program",
+					 (int)target_pid(k->t), err.msg);
+			k->startup = false;
+		}
+		k->detect_until = 0;
+		return;
+	}
+	/* the program loupe started: its first Python frames matter */
+	k->next_detect_ns = now + (k->startup ? DETECT_RETRY_NS / 20 :
+					       DETECT_RETRY_NS);
 	lp_error err = { 0 };
 	py_proc *py = NULL;
 	if (target_refresh_maps(k->t) != LP_OK)
@@ -269,8 +289,10 @@ static void redetect(sampler *k, uint64_t now)
 		return;
 	py_proc_free(py);
 	sampler_teardown(k);
-	if (sampler_setup(k, &err) == LP_OK)
+	if (sampler_setup(k, &err) == LP_OK) {
 		k->detect_until = 0;
+		k->startup = false;
+	}
 }
 
 static void sum_stats(sampler *s)
@@ -296,6 +318,7 @@ static void sum_stats(sampler *s)
 int tree_tick(sampler *s, uint64_t now, uint64_t rel_ns, sampler_sink sink,
 	      void *sink_ctx, view_fn view, void *view_ctx)
 {
+	redetect(s, now);
 	if (!s->watch)
 		return sampler_tick_proc(s, now, rel_ns, sink, sink_ctx, view,
 					 view_ctx);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -35,6 +36,7 @@ struct target {
 	int memfd;		/* /proc/PID/mem when used as fallback, or -1 */
 	bool use_mem;		/* process_vm_readv unusable, mem works */
 	bool spawned;
+	bool other_pidns;	/* in a PID namespace other than ours */
 	bool detach_on_resume;
 	bool exited;		/* spawned child reaped */
 	int exit_status;
@@ -281,6 +283,12 @@ static int attach_pid(target *t, pid_t pid, lp_error *err)
 	read_comm(t->procfd, "comm", t->comm, sizeof t->comm);
 	ssize_t n = readlinkat(t->procfd, "exe", t->exe, sizeof t->exe - 1);
 	t->exe[n > 0 ? n : 0] = '\0';
+	/* A container's process numbers its threads in its own namespace:
+	 * what CPython records of them must be mapped (NSpid). */
+	struct stat mine, theirs;
+	t->other_pidns = stat("/proc/self/ns/pid", &mine) == 0 &&
+			 fstatat(t->procfd, "ns/pid", &theirs, 0) == 0 &&
+			 (mine.st_ino != theirs.st_ino || mine.st_dev != theirs.st_dev);
 
 	int rc = maps_read(t->procfd, &t->maps);
 	if (rc == LP_EPERM)
@@ -464,6 +472,14 @@ const char *target_comm(const target *t) { return t->comm; }
 const char *target_exe(const target *t) { return t->exe; }
 const struct maps *target_maps(const target *t) { return &t->maps; }
 size_t target_nthreads(const target *t) { return t->nthreads; }
+
+struct target_thread *target_thread_find_ns(target *t, pid_t nstid)
+{
+	for (size_t i = 0; i < t->nthreads; i++)
+		if (t->threads[i].nstid == nstid)
+			return &t->threads[i];
+	return NULL;
+}
 
 struct target_thread *target_thread_at(target *t, size_t i)
 {
@@ -798,6 +814,28 @@ static void thread_open(target *t, struct target_thread *th)
 	th->schedstat_fd = openat(t->procfd, path, O_RDONLY | O_CLOEXEC);
 	snprintf(path, sizeof path, "task/%d/comm", (int)th->tid);
 	read_comm(t->procfd, path, th->name, sizeof th->name);
+	th->nstid = th->tid;
+	if (t->other_pidns) {
+		/* "NSpid: HOST ... INNERMOST" (proc(5)): the last is the
+		 * thread's id as the process's own namespace numbers it */
+		char buf[2048];
+		snprintf(path, sizeof path, "task/%d/status", (int)th->tid);
+		if (read_at(t->procfd, path, buf, sizeof buf) > 0) {
+			const char *p = strstr(buf, "\nNSpid:");
+			const char *e = p ? strchr(p + 1, '\n') : NULL;
+			long last = 0;
+			for (p = p ? p + 7 : NULL; p && (!e || p < e);) {
+				char *end;
+				long v = strtol(p, &end, 10);
+				if (end == p)
+					break;
+				last = v;
+				p = end;
+			}
+			if (last > 0 && last <= INT_MAX)
+				th->nstid = (pid_t)last;
+		}
+	}
 }
 
 static int cmp_tid(const void *a, const void *b)

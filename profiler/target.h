@@ -13,6 +13,9 @@
 
 struct target_thread {
 	pid_t tid;
+	pid_t nstid;		/* its id in the process's own PID namespace
+				 * (a container's), which is what the
+				 * process itself knows; = tid outside one */
 	char name[16];		/* comm, as in /proc/PID/task/TID/comm */
 	int stat_fd;		/* open /proc/PID/task/TID/stat, or -1 */
 	int schedstat_fd;	/* open /proc/PID/task/TID/schedstat, or -1 */
@@ -66,6 +69,9 @@ int target_refresh_threads(target *t);
 size_t target_nthreads(const target *t);
 struct target_thread *target_thread_at(target *t, size_t i);
 struct target_thread *target_thread_find(target *t, pid_t tid);
+/* The thread the process itself calls nstid (its PID namespace's id, the
+ * one CPython records); a linear search, for attach-time checks. */
+struct target_thread *target_thread_find_ns(target *t, pid_t nstid);
 
 /* The thread's scheduler state letter ('R', 'S', 'D', ...) and its total
  * CPU time in ns.  LP_ENOPROC when the thread is gone. */

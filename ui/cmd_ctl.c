@@ -260,11 +260,18 @@ int cmd_ctl(int argc, char **argv)
 	}
 	struct ctl_frame f;
 	if (send_all(fd, req, reqlen) != 0) {
-		cli_error("cannot send to the daemon at %s: %s", sock, strerror(errno));
+		/* a daemon that refuses the connection (busy) answers and
+		 * closes before reading: its reply is still there to read */
+		int e = errno;
+		if (e != EPIPE && e != ECONNRESET) {
+			cli_error("cannot send to the daemon at %s: %s", sock, strerror(e));
+			goto out;
+		}
+		if (read_reply(fd, 1, &rep, &replen, &f))
+			goto out;
+	} else if (read_reply(fd, CTL_CLIENT_TIMEOUT_S + duration, &rep, &replen, &f)) {
 		goto out;
 	}
-	if (read_reply(fd, CTL_CLIENT_TIMEOUT_S + duration, &rep, &replen, &f))
-		goto out;
 	uint32_t st = ctl_reply_status(&f);
 	const uint8_t *data = f.len >= 4 ? f.body + 4 : f.body;
 	size_t dlen = f.len >= 4 ? f.len - 4 : 0;

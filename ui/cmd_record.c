@@ -172,6 +172,24 @@ int cmd_record(int argc, char **argv)
 			o.output);
 	}
 	status = rc == LP_OK ? 0 : 1;
+	if (status == 0 && st->samples == 0 &&
+	    (st->ticks > 0 || sampler_uses_perf(s))) {
+		/* A run that saw nothing says why; an idle target in cpu
+		 * mode is a true answer, anything else a failure. */
+		if (o.mode == MODE_CPU && !o.idle && st->errors == 0) {
+			fprintf(stderr, "loupe: no stack samples: no thread of "
+				"PID %d ran on a CPU while it was sampled (cpu "
+				"mode keeps on-CPU samples only: --mode wall "
+				"keeps the others)\n", (int)target_pid(t));
+		} else {
+			cli_error("no stack samples of PID %d (%s): %s",
+				  (int)target_pid(t), sampler_describe(s),
+				  st->errors ? "every stack read failed" :
+				  "none of its threads could be matched to a "
+				  "stack");
+			status = 1;
+		}
+	}
 out:
 	if (rs.w)
 		raw_writer_abort(rs.w);

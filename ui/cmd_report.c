@@ -18,7 +18,8 @@ static const char usage[] =
 	"\n"
 	"Converts a raw recording to another format (to OUT, or collapsed stacks\n"
 	"on stdout), or without --format and -o prints the top functions.  Given\n"
-	"a directory of loupe daemon windows (DIR/NAME-PID), merges its windows.\n"
+	"a directory of loupe daemon windows (DIR/NAME-PID-START), merges its\n"
+	"windows.\n"
 	"\n"
 	"  -o, --output OUT     where to write (format from the extension)\n"
 	"      --format F       collapsed, flamegraph, speedscope, chrome, pprof,\n"
@@ -80,7 +81,8 @@ static void print_spans(const profile *p)
 }
 
 static int print_summary(const profile *p, const struct cli_opts *o,
-			 const struct report_proc *procs, size_t nprocs)
+			 const struct report_proc *procs, size_t nprocs,
+			 const struct report_input *in)
 {
 	struct profile_func_stats *fs;
 	size_t n;
@@ -132,9 +134,14 @@ static int print_summary(const profile *p, const struct cli_opts *o,
 		const char *cmdline = profile_meta(p, "target.cmdline");
 		const char *samples = profile_meta(p, "samples");
 		const char *missed = profile_meta(p, "missed");
-		printf("loupe daemon: %s samples, %s deadlines missed; command line: %s\n\n",
-		       samples ? samples : "?", missed ? missed : "?",
-		       cmdline && *cmdline ? cmdline : "?");
+		if (in->cmdlines)	/* a reused PID in an older loupe's directory */
+			printf("loupe daemon: %s samples, %s deadlines missed; %u processes had this PID, command lines: %s\n\n",
+			       samples ? samples : "?", missed ? missed : "?", in->processes,
+			       in->cmdlines);
+		else
+			printf("loupe daemon: %s samples, %s deadlines missed; command line: %s\n\n",
+			       samples ? samples : "?", missed ? missed : "?",
+			       cmdline && *cmdline ? cmdline : "?");
 	}
 	/* a recording of several processes: which, and their shares */
 	const char *sub = profile_meta(p, "subprocesses");
@@ -178,7 +185,7 @@ int cmd_report(int argc, char **argv)
 	}
 	struct stat st;
 	if (o.since > 0 && (stat(o.args[0], &st) != 0 || !S_ISDIR(st.st_mode))) {
-		cli_error("--since takes a directory of daemon windows (DIR/NAME-PID), not '%s'", o.args[0]);
+		cli_error("--since takes a directory of daemon windows (DIR/NAME-PID-START), not '%s'", o.args[0]);
 		return 2;
 	}
 	profile *p = profile_new();
@@ -201,6 +208,9 @@ int cmd_report(int argc, char **argv)
 	}
 	if (info.truncated)
 		cli_error("warning: %s ends inside a record (cut off while written); reporting what precedes it", info.truncated);
+	if (info.cmdlines)
+		cli_error("warning: %s holds the windows of %u processes that had the same PID (an older loupe named directories by PID only): their samples are merged; command lines: %s",
+			  o.args[0], info.processes, info.cmdlines);
 	if (!o.mode_set) {
 		const char *m = profile_meta(p, "mode");
 		if (!m || format_mode_from_name(m, &o.mode) != 0)
@@ -244,7 +254,7 @@ int cmd_report(int argc, char **argv)
 		cli_error("format %s needs an output file: give -o FILE", format_name(o.format));
 		status = 2;
 		goto out;
-	} else if (o.tasks ? report_tasks(p) : print_summary(p, &o, procs, nprocs)) {
+	} else if (o.tasks ? report_tasks(p) : print_summary(p, &o, procs, nprocs, &info)) {
 		goto out;
 	}
 	status = 0;

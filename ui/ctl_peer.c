@@ -3,17 +3,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/nsfs.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "error.h"
-
-/* include/uapi/linux/capability.h */
-#define CAP_SYS_PTRACE_BIT 19
 
 int ctl_peer_get(int fd, struct ctl_peer *p)
 {
@@ -27,57 +28,58 @@ int ctl_peer_get(int fd, struct ctl_peer *p)
 	return 0;
 }
 
-/* The value of "Key:" in /proc/PID/status, copied into out. */
-static int status_field(pid_t pid, const char *key, char *out, size_t len)
+bool ctl_peer_privileged(const struct ctl_peer *p)
 {
-	char path[64], buf[4096];
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* SO_PEERCRED's uid is mapped into the daemon's namespace: root of
+	 * a user namespace the client made is its own uid here, and what it
+	 * did after connect (exec a set-user-ID program) does not change it */
+	return p->uid == 0;
+}
+
+/* The target's file name under its /proc directory dfd, read whole (up
+ * to len - 1 bytes, NUL-terminated).  Bytes read, or -1. */
+static ssize_t read_at(int dfd, const char *name, char *buf, size_t len)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -1;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
+	size_t n = 0;
+	while (n < len - 1) {
+		ssize_t r = read(fd, buf + n, len - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
 	close(fd);
-	if (n <= 0)
-		return -1;
 	buf[n] = '\0';
+	return n ? (ssize_t)n : -1;
+}
+
+/* The value of "Key:" in a status text. */
+static const char *status_field(const char *status, const char *key)
+{
 	size_t kl = strlen(key);
-	for (char *line = buf; line && *line; ) {
-		char *nl = strchr(line, '\n');
-		if (nl)
-			*nl = '\0';
+	for (const char *line = status; line && *line; ) {
 		if (strncmp(line, key, kl) == 0 && line[kl] == ':') {
 			const char *v = line + kl + 1;
 			while (*v == ' ' || *v == '\t')
 				v++;
-			snprintf(out, len, "%s", v);
-			return 0;
+			return v;
 		}
-		line = nl ? nl + 1 : NULL;
+		line = strchr(line, '\n');
+		if (line)
+			line++;
 	}
-	return -1;
-}
-
-bool ctl_peer_privileged(const struct ctl_peer *p)
-{
-	if (p->uid == 0)
-		return true;
-	/* CapEff of the client process; its PID could be reused after it
-	 * connected, but then by a process with the client's socket closed,
-	 * and the reply goes to nobody */
-	char v[64];
-	if (p->pid <= 0 || status_field(p->pid, "CapEff", v, sizeof v) != 0)
-		return false;
-	unsigned long long caps = strtoull(v, NULL, 16);
-	return caps & (1ull << CAP_SYS_PTRACE_BIT);
+	return NULL;
 }
 
 /* "Uid: r e s fs" -> the first three */
-static int ids3(pid_t pid, const char *key, unsigned long ids[3])
+static int ids3(const char *status, const char *key, unsigned long ids[3])
 {
-	char v[128];
-	if (status_field(pid, key, v, sizeof v) != 0)
-		return -1;
-	return sscanf(v, "%lu %lu %lu", &ids[0], &ids[1], &ids[2]) == 3 ? 0 : -1;
+	const char *v = status_field(status, key);
+	return v && sscanf(v, "%lu %lu %lu", &ids[0], &ids[1], &ids[2]) == 3 ? 0 : -1;
 }
 
 static int ptrace_scope(void)
@@ -91,17 +93,107 @@ static int ptrace_scope(void)
 	return n > 0 ? atoi(buf) : 0;
 }
 
-int ctl_peer_may_act(const struct ctl_peer *p, pid_t pid, char *why,
-		     size_t len)
+/* pidfd_open(2), pidfd_send_signal(2): through syscall(2), which every
+ * libc has (glibc wraps them only from 2.36) */
+static int pidfd_open_(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+/* Whether the process of the pidfd has not been reaped: signal 0 checks
+ * without sending (EPERM: it exists, the daemon may not signal it). */
+static bool pidfd_alive(int pfd)
+{
+	return syscall(SYS_pidfd_send_signal, pfd, 0, NULL, 0) == 0 || errno == EPERM;
+}
+
+/* The target process's /proc directory, bound to the process the pidfd
+ * took (pid alone could name another process by the time /proc is read):
+ * opened after the pidfd, and the pidfd's process still there after it,
+ * so no reuse of pid can have happened in between.  -1 when it is gone;
+ * -2 without pidfds (Linux before 5.3). */
+static int proc_dir(pid_t pid, int *pfd_out)
+{
+	int pfd = pidfd_open_(pid);
+	if (pfd < 0)
+		return errno == ENOSYS ? -2 : -1;
+	char path[32];
+	snprintf(path, sizeof path, "/proc/%d", (int)pid);
+	int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0 && !pidfd_alive(pfd)) {
+		close(dfd);
+		dfd = -1;
+	}
+	if (dfd < 0) {
+		close(pfd);
+		return -1;
+	}
+	*pfd_out = pfd;
+	return dfd;
+}
+
+/* /proc/PID/stat's starttime (field 22), after the command's ')'. */
+static int start_time_at(int dfd, uint64_t *out)
+{
+	char buf[1024];
+	if (read_at(dfd, "stat", buf, sizeof buf) < 0)
+		return -1;
+	const char *p = strrchr(buf, ')');
+	if (!p)
+		return -1;
+	p++;
+	for (int field = 3; field < 22 && p; field++)	/* p: the space before field */
+		p = strchr(p + 1, ' ');
+	unsigned long long v;
+	if (!p || sscanf(p, " %llu", &v) != 1)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Whether the target may hold capabilities over the peer's user: none
+ * in the daemon's user namespace, or a user namespace the peer's uid
+ * owns (where the peer holds every capability, as its creator). */
+static int caps_ok(const struct ctl_peer *p, pid_t pid, int dfd, const char *status,
+		   char *why, size_t len)
+{
+	struct stat mine, theirs;
+	int nfd = openat(dfd, "ns/user", O_RDONLY | O_CLOEXEC);
+	if (nfd < 0 || fstat(nfd, &theirs) != 0 || stat("/proc/self/ns/user", &mine) != 0) {
+		if (nfd >= 0)
+			close(nfd);
+		snprintf(why, len, "permission denied: cannot read the user namespace of process %d", (int)pid);
+		return LP_EPERM;
+	}
+	if (theirs.st_ino != mine.st_ino || theirs.st_dev != mine.st_dev) {
+		uid_t owner = (uid_t)-1;
+		int rc = ioctl(nfd, NS_GET_OWNER_UID, &owner);
+		close(nfd);
+		if (rc != 0 || owner != p->uid) {
+			snprintf(why, len, "permission denied: process %d runs in a user namespace that user %lu does not own",
+				 (int)pid, (unsigned long)p->uid);
+			return LP_EPERM;
+		}
+		return 0;
+	}
+	close(nfd);
+	const char *v = status_field(status, "CapPrm");
+	if (!v || strtoull(v, NULL, 16) != 0) {
+		snprintf(why, len, "permission denied: process %d holds capabilities, only root may profile it", (int)pid);
+		return LP_EPERM;
+	}
+	return 0;
+}
+
+static int judge(const struct ctl_peer *p, pid_t pid, int dfd, const char *status,
+		 char *why, size_t len)
 {
 	unsigned long uid[3], gid[3];
-	char dir[64];
 	struct stat st;
 	/* the files in /proc/PID, not the directory: a non-dumpable
 	 * process's files belong to root (proc(5)), its directory may not */
-	snprintf(dir, sizeof dir, "/proc/%d/status", (int)pid);
-	if (pid <= 0 || stat(dir, &st) != 0 || ids3(pid, "Uid", uid) != 0 ||
-	    ids3(pid, "Gid", gid) != 0) {
+	if (ids3(status, "Uid", uid) != 0 || ids3(status, "Gid", gid) != 0 ||
+	    fstatat(dfd, "status", &st, AT_SYMLINK_NOFOLLOW) != 0) {
 		snprintf(why, len, "no process %d", (int)pid);
 		return LP_ENOPROC;
 	}
@@ -125,10 +217,60 @@ int ctl_peer_may_act(const struct ctl_peer *p, pid_t pid, char *why,
 			 (int)pid);
 		return LP_EPERM;
 	}
+	int rc = caps_ok(p, pid, dfd, status, why, len);
+	if (rc)
+		return rc;
 	int scope = ptrace_scope();
 	if (scope >= 2) {
 		snprintf(why, len, "permission denied: kernel.yama.ptrace_scope is %d, only root may profile processes", scope);
 		return LP_EPERM;
 	}
 	return 0;
+}
+
+int ctl_peer_check(const struct ctl_peer *p, pid_t pid, uint64_t *start_time,
+		   char *why, size_t len)
+{
+	if (pid <= 0) {
+		snprintf(why, len, "no process %d", (int)pid);
+		return LP_ENOPROC;
+	}
+	int pfd = -1;
+	int dfd = proc_dir(pid, &pfd);
+	if (dfd == -2) {
+		snprintf(why, len, "permission denied: this kernel has no pidfd_open (Linux 5.3), only root may use the daemon");
+		return LP_EPERM;
+	}
+	if (dfd < 0) {
+		snprintf(why, len, "no process %d", (int)pid);
+		return LP_ENOPROC;
+	}
+	char status[4096];
+	uint64_t st = 0;
+	int rc;
+	if (read_at(dfd, "status", status, sizeof status) < 0 ||
+	    (start_time && start_time_at(dfd, &st) != 0)) {
+		snprintf(why, len, "no process %d", (int)pid);
+		rc = LP_ENOPROC;
+	} else {
+		rc = judge(p, pid, dfd, status, why, len);
+	}
+	/* what was read came from the pidfd's process only if it was not
+	 * reaped meanwhile (the directory fd then reads nothing, but say it
+	 * plainly) */
+	if (rc == 0 && !pidfd_alive(pfd)) {
+		snprintf(why, len, "no process %d", (int)pid);
+		rc = LP_ENOPROC;
+	}
+	if (rc == 0 && start_time)
+		*start_time = st;
+	close(dfd);
+	close(pfd);
+	return rc;
+}
+
+int ctl_peer_may_act(const struct ctl_peer *p, pid_t pid, char *why,
+		     size_t len)
+{
+	return ctl_peer_check(p, pid, NULL, why, len);
 }

@@ -125,7 +125,7 @@ static int clear_stale(const char *path, const struct sockaddr_un *sa, lp_error 
 }
 
 int ctl_server_new(ctl_server **out, const char *path, unsigned mode,
-		   ctl_handler fn, void *ctx, lp_error *err)
+		   gid_t gid, ctl_handler fn, void *ctx, lp_error *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof sa.sun_path)
@@ -149,12 +149,23 @@ int ctl_server_new(ctl_server **out, const char *path, unsigned mode,
 		rc = lp_error_set(err, LP_EIO, "cannot create a socket: %s", strerror(errno));
 		goto fail;
 	}
-	if (bind(s->fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-		rc = lp_error_set(err, lp_from_errno(errno), "cannot listen on %s: %s", path, strerror(errno));
+	/* bound with no access for anyone but the daemon's user, then given
+	 * its group and its mode: nobody connects before they are set (the
+	 * daemon has no other thread yet to mind the umask) */
+	mode_t old = umask(0177);
+	int b = bind(s->fd, (struct sockaddr *)&sa, sizeof sa);
+	int be = errno;
+	umask(old);
+	if (b != 0) {
+		rc = lp_error_set(err, lp_from_errno(be), "cannot listen on %s: %s", path, strerror(be));
 		goto fail;
 	}
-	/* between bind and chmod the socket has the umask's mode: at worst
-	 * 0755, which lets no other user connect (that needs write) */
+	if (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) != 0) {
+		int e = errno;
+		rc = lp_error_set(err, lp_from_errno(e), "cannot give %s group %u: %s", path, (unsigned)gid, strerror(e));
+		unlink(path);
+		goto fail;
+	}
 	if (chmod(path, mode) != 0 || listen(s->fd, CTL_MAX_CLIENTS) != 0) {
 		int e = errno;
 		rc = lp_error_set(err, lp_from_errno(e), "cannot listen on %s: %s", s->path, strerror(e));
@@ -332,34 +343,65 @@ static bool client_read(ctl_server *s, size_t i)
 	return false;
 }
 
+/* Tells a client it was refused, in a frame of the protocol (an error
+ * reply "busy"), and closes.  Best effort: its request, sent or not, is
+ * never read, and on a Unix socket the reply stays readable after the
+ * close. */
+static void refuse_busy(int fd, const char *msg)
+{
+	uint8_t *buf;
+	size_t len;
+	if (ctl_encode_reply(CTL_REPLY_ERROR, 1, msg, strlen(msg), &buf, &len) == 0) {
+		ssize_t w = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)w;
+		free(buf);
+	}
+	close(fd);
+}
+
+/* Why a new connection of peer cannot have a slot, or NULL. */
+static const char *no_room(const ctl_server *s, const struct ctl_peer *p)
+{
+	if (s->nclients >= CTL_MAX_CLIENTS)
+		return "busy: the daemon serves as many clients as it can: try again";
+	if (ctl_peer_privileged(p))
+		return NULL;
+	size_t mine = 0, others = 0;
+	for (size_t i = 0; i < s->nclients; i++) {
+		if (ctl_peer_privileged(&s->clients[i].peer))
+			continue;
+		others++;
+		mine += s->clients[i].peer.uid == p->uid;
+	}
+	if (mine >= CTL_MAX_PER_USER)
+		return "busy: your user has as many connections to the daemon as it may have: let one finish";
+	if (others >= CTL_MAX_CLIENTS - CTL_ROOT_RESERVED)
+		return "busy: the daemon serves as many users as it can: try again";
+	return NULL;
+}
+
 static void accept_all(ctl_server *s)
 {
 	for (int n = 0; n < CTL_MAX_CLIENTS; n++) {
 		int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;	/* EAGAIN, or a client gone before accept */
-		if (s->nclients == CTL_MAX_CLIENTS) {
-			uint8_t *buf;
-			size_t len;
-			static const char busy[] = "the daemon is busy with other clients: try again";
-			if (ctl_encode_reply(CTL_REPLY_ERROR, 1, busy, sizeof busy - 1, &buf, &len) == 0) {
-				ssize_t w = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-				(void)w;	/* best effort */
-				free(buf);
-			}
+		struct ctl_peer peer;
+		if (ctl_peer_get(fd, &peer) != 0) {
 			close(fd);
 			continue;
 		}
-		struct client *c = &s->clients[s->nclients];
+		const char *busy = no_room(s, &peer);
+		if (busy) {
+			refuse_busy(fd, busy);
+			continue;
+		}
+		struct client *c = &s->clients[s->nclients++];
 		memset(c, 0, sizeof *c);
 		c->fd = fd;
+		c->peer = peer;
 		c->state = C_READING;
 		c->deadline_ms = now_ms() + CTL_REQUEST_DEADLINE_MS;
-		if (ctl_peer_get(fd, &c->peer) != 0) {
-			close(fd);
-			continue;
-		}
-		s->nclients++;
 	}
 }
 

@@ -12,13 +12,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "ctl_peer.h"
 #include "ctl_proto.h"
 #include "error.h"
 
-#define CTL_MAX_CLIENTS 16		/* connections served at once */
-#define CTL_REQUEST_DEADLINE_MS 5000	/* to send a whole request */
+#define CTL_MAX_CLIENTS 32		/* connections served at once */
+#define CTL_ROOT_RESERVED 8		/* of which only root's may take */
+#define CTL_MAX_PER_USER 4		/* at once from one other uid */
+#define CTL_REQUEST_DEADLINE_MS 5000	/* to send a whole request (a
+					 * silent client is dropped then) */
 #define CTL_REPLY_DEADLINE_MS 30000	/* to read a whole reply */
 
 struct ctl_request {
@@ -56,10 +60,13 @@ typedef void (*ctl_handler)(void *ctx, const struct ctl_peer *peer,
 typedef struct ctl_server ctl_server;
 
 /* Listens on path (its directory is created 0755 when missing), the socket
- * chmod'ed to mode.  A stale socket left by a dead daemon is replaced; a
- * live one is an error "a daemon already listens on PATH". */
+ * of group gid (-1: the daemon's) and mode.  A stale socket left by a dead
+ * daemon is replaced; a live one is an error "a daemon already listens on
+ * PATH".  A connection beyond CTL_MAX_CLIENTS, beyond CTL_MAX_PER_USER of
+ * one uid other than root, or into the CTL_ROOT_RESERVED slots from
+ * another uid is answered with an error reply "busy" and closed. */
 int ctl_server_new(ctl_server **out, const char *path, unsigned mode,
-		   ctl_handler fn, void *ctx, lp_error *err);
+		   gid_t gid, ctl_handler fn, void *ctx, lp_error *err);
 /* The descriptors to poll (the listening socket, then the clients); at
  * most 1 + CTL_MAX_CLIENTS.  Returns how many were written. */
 size_t ctl_server_pollfds(ctl_server *s, struct pollfd *fds, size_t cap);

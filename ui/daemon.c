@@ -54,9 +54,38 @@ struct daemon_target *daemon_find(struct daemon_state *d, pid_t pid)
 	return NULL;
 }
 
+unsigned daemon_user_targets(const struct daemon_state *d, uid_t uid)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < d->nt; i++)
+		n += d->t[i].added_by == uid;
+	return n;
+}
+
+/* Finalizes the latest target that a user other than root added (by ctl
+ * add, or through a section of theirs).  false when there is none. */
+static bool evict_user_target(struct daemon_state *d)
+{
+	for (size_t i = d->nt; i-- > 0; )
+		if (d->t[i].added_by != 0) {
+			daemon_log(LOG_WARN_, "max_targets = %u reached: user %u's PID %d gives its slot to root's target",
+				   d->cfg.max_targets, (unsigned)d->t[i].added_by, (int)d->t[i].pid);
+			daemon_finalize(d, i, "its slot went to one of root's targets (max_targets)");
+			return true;
+		}
+	return false;
+}
+
 int daemon_add(struct daemon_state *d, pid_t pid, uint64_t start_time,
 	       size_t section, const char *name, uid_t by, lp_error *err)
 {
+	if (by != 0 && daemon_user_targets(d, by) >= d->cfg.max_targets_per_user)
+		return lp_error_set(err, LP_EINVAL, "user %u already has max_targets_per_user = %u processes profiled: remove one first",
+				    (unsigned)by, d->cfg.max_targets_per_user);
+	/* root's targets (the config's, root's ctl add) take the slot of a
+	 * user's when all are taken: users cannot crowd them out */
+	if (d->nt >= d->cfg.max_targets && by == 0)
+		evict_user_target(d);
 	if (d->nt >= d->cfg.max_targets)
 		return lp_error_set(err, LP_EINVAL, "already profiling max_targets = %u processes: remove one first or raise max_targets",
 				    d->cfg.max_targets);
@@ -76,11 +105,14 @@ int daemon_add(struct daemon_state *d, pid_t pid, uint64_t start_time,
 	t->rate = t->rate_cfg * d->rate_scale;
 	if (t->rate < DAEMON_MIN_RATE)
 		t->rate = DAEMON_MIN_RATE;
-	int rc = store_target_dir(d->cfg.dir, t->name, pid, &t->dir, err);
+	/* named by its start time too: a process that later gets the PID
+	 * is another directory */
+	int rc = store_target_dir(d->store, t->name, pid, start_time, &t->dir, err);
 	if (rc)
 		return rc;
+	t->dname = strrchr(t->dir, '/') + 1;
 	struct daemon_target_spec spec = {
-		.pid = pid, .name = t->name, .dir = t->dir, .rate = t->rate,
+		.pid = pid, .start_time = start_time, .name = t->name, .dir = t->dir, .rate = t->rate,
 		.mode = c ? c->mode : MODE_CPU,
 		.native = c && c->native, .tasks = c && c->tasks,
 		.subprocesses = c && c->subprocesses,
@@ -97,22 +129,31 @@ int daemon_add(struct daemon_state *d, pid_t pid, uint64_t start_time,
 	return LP_OK;
 }
 
-/* Cuts t's window into its file and begins the next. */
+/* Cuts t's window into its file and begins the next.  A file that cannot
+ * be made (a link planted in place of the directory, which the store
+ * refuses) is logged and counted (store_errors); its samples are dropped
+ * and sampling goes on. */
 static void cut_window(struct daemon_state *d, struct daemon_target *t)
 {
-	char name[STORE_WINDOW_NAME_LEN], *path = NULL;
-	store_window_name(t->window_start, name, sizeof name);
 	lp_error err = { 0 };
-	if (asprintf(&path, "%s/%s", t->dir, name) < 0) {
-		daemon_log(LOG_ERR_, "out of memory writing a window of PID %d", (int)t->pid);
-		return;
+	store_file f;
+	FILE *out = NULL;
+	if (store_window_open(d->store, t->dname, t->window_start, &f, &err) == LP_OK)
+		out = f.fp;
+	else
+		daemon_log(LOG_ERR_, "PID %d: %s", (int)t->pid, err.msg);
+	lp_error ferr = { 0 };
+	int rc = d->be.flush(d->be.ctx, t->handle, out, &ferr);
+	if (out && rc == LP_OK) {
+		if (store_window_commit(d->store, &f, &ferr) == LP_OK)
+			t->windows++;
+		else
+			daemon_log(LOG_ERR_, "PID %d: %s", (int)t->pid, ferr.msg);
+	} else if (out) {
+		store_window_abort(&f);
+		if (rc != LP_ENOTFOUND)
+			daemon_log(LOG_ERR_, "cannot write %s: %s", f.path, ferr.msg);
 	}
-	int rc = d->be.flush(d->be.ctx, t->handle, path, &err);
-	if (rc == LP_OK)
-		t->windows++;
-	else if (rc != LP_ENOTFOUND)
-		daemon_log(LOG_ERR_, "cannot write %s: %s", path, err.msg);
-	free(path);
 	/* the next window's name is its start second: never the same as
 	 * this one's, which would replace it */
 	time_t now = time(NULL);
@@ -147,6 +188,14 @@ static struct daemon_target *covered_by(struct daemon_state *d, pid_t pid,
 /* New matching processes are started; config targets whose process is gone
  * or no longer matches (after a reload) are finalized, as are gone ctl
  * targets. */
+static bool daemon_user_targets_any(const struct daemon_state *d)
+{
+	for (size_t i = 0; i < d->nt; i++)
+		if (d->t[i].added_by != 0)
+			return true;
+	return false;
+}
+
 static void scan(struct daemon_state *d)
 {
 	struct daemon_match *m;
@@ -169,18 +218,24 @@ static void scan(struct daemon_state *d)
 			continue;	/* PID reused: the old one finalizes below */
 		if (covered_by(d, m[k].pid, NULL))
 			continue;	/* a worker of a --subprocesses target */
-		if (d->nt >= d->cfg.max_targets) {
+		const struct daemon_target_cfg *sec = &d->cfg.targets[m[k].target];
+		/* a user's section stops at the user's quota, silently (it
+		 * is theirs to see in ctl status) */
+		if (sec->owner != 0 && daemon_user_targets(d, sec->owner) >= d->cfg.max_targets_per_user)
+			continue;
+		if (d->nt >= d->cfg.max_targets && (sec->owner != 0 || !daemon_user_targets_any(d))) {
 			if (!d->warned_full)
 				daemon_log(LOG_WARN_, "max_targets = %u reached: PID %d (%s) and others not profiled",
 					   d->cfg.max_targets, (int)m[k].pid, m[k].comm);
 			d->warned_full = true;
 			continue;
 		}
-		const struct daemon_target_cfg *sec = &d->cfg.targets[m[k].target];
 		if (sec->runtime) {
 			struct ctl_peer owner = { .pid = -1, .uid = sec->owner, .gid = sec->owner_gid };
 			char why[256];
-			if (ctl_peer_may_act(&owner, m[k].pid, why, sizeof why) != 0)
+			uint64_t st;
+			if (ctl_peer_check(&owner, m[k].pid, &st, why, sizeof why) != 0 ||
+			    st != m[k].start_time)
 				continue;
 		}
 		if (daemon_add(d, m[k].pid, m[k].start_time, m[k].target, sec->name, sec->owner, &err) == LP_OK)
@@ -218,13 +273,16 @@ static void retain(struct daemon_state *d)
 		keep[i] = d->t[i].dir;
 	struct store_retention r;
 	lp_error err = { 0 };
-	if (store_retain(d->cfg.dir, time(NULL), d->cfg.retention_age_s, d->cfg.retention_size,
+	if (store_retain(d->store, time(NULL), d->cfg.retention_age_s, d->cfg.retention_size,
 			 keep, d->nt, &r, &err))
 		daemon_log(LOG_ERR_, "retention: %s", err.msg);
 	else if (r.removed)
 		daemon_log(LOG_INFO_, "retention: removed %u windows (%llu bytes), %u kept (%llu bytes)",
 			   r.removed, (unsigned long long)r.removed_bytes, r.kept,
 			   (unsigned long long)r.kept_bytes);
+	if (r.temporaries)
+		daemon_log(LOG_INFO_, "retention: removed %u temporaries of windows a killed daemon was writing",
+			   r.temporaries);
 	free(keep);
 }
 
@@ -280,6 +338,17 @@ static void cap_cpu(struct daemon_state *d, uint64_t now)
 	}
 }
 
+/* *now takes the running value *run (which is moved); whether they
+ * differed. */
+static bool keep_str(char **now, char **run)
+{
+	bool differ = (*now == NULL) != (*run == NULL) || (*now && strcmp(*now, *run) != 0);
+	free(*now);
+	*now = *run;
+	*run = NULL;
+	return differ;
+}
+
 int daemon_reload(struct daemon_state *d, lp_error *err)
 {
 	struct daemon_config c;
@@ -313,17 +382,15 @@ int daemon_reload(struct daemon_state *d, lp_error *err)
 		memset(rt, 0, sizeof *rt);	/* moved: not freed below */
 	}
 	/* the directory and the sockets stay as they are until a restart */
-	if (strcmp(c.dir, d->cfg.dir) != 0 || strcmp(c.socket, d->cfg.socket) != 0 ||
-	    (c.http == NULL) != (d->cfg.http == NULL) ||
-	    (c.http && strcmp(c.http, d->cfg.http) != 0))
-		daemon_log(LOG_WARN_, "reload: dir, socket and http take effect at the next start");
-	free(c.dir);
-	free(c.socket);
-	free(c.http);
-	c.dir = d->cfg.dir;
-	c.socket = d->cfg.socket;
-	c.http = d->cfg.http;
-	d->cfg.dir = d->cfg.socket = d->cfg.http = NULL;
+	bool moved = keep_str(&c.dir, &d->cfg.dir) | keep_str(&c.socket, &d->cfg.socket) |
+		     keep_str(&c.http, &d->cfg.http) |
+		     keep_str(&c.http_token_file, &d->cfg.http_token_file) |
+		     keep_str(&c.http_tls_cert, &d->cfg.http_tls_cert) |
+		     keep_str(&c.http_tls_key, &d->cfg.http_tls_key) |
+		     (c.http_open != d->cfg.http_open);
+	c.http_open = d->cfg.http_open;
+	if (moved)
+		daemon_log(LOG_WARN_, "reload: dir, socket and the http keys take effect at the next start");
 	/* targets keep their section by name; those whose section is gone
 	 * are finalized now */
 	for (size_t i = 0; i < d->nt; ) {
@@ -376,30 +443,45 @@ int daemon_new(struct daemon_state **out, const char *config_path,
 	rc = daemon_config_load(config_path, &d->cfg, err);
 	if (rc)
 		goto fail;
-	rc = store_init(d->cfg.dir, err);
+	rc = store_open(&d->store, d->cfg.dir, err);
 	if (rc)
 		goto fail;
-	rc = ctl_server_new(&d->ctl, d->cfg.socket, d->cfg.socket_mode, daemon_ctl_handle, d, err);
+	unsigned mode;
+	gid_t gid;
+	rc = daemon_socket_access(&d->cfg, &mode, &gid, err);
+	if (rc)
+		goto fail;
+	rc = ctl_server_new(&d->ctl, d->cfg.socket, mode, gid, daemon_ctl_handle, d, err);
 	if (rc)
 		goto fail;
 	if (d->cfg.http) {
-		struct daemon_http_ops ops = { .ctx = d, .metrics = daemon_metrics, .profile = daemon_pprof };
-		rc = daemon_http_start(&d->http, d->cfg.http, &ops, err);
+		struct daemon_http_ops ops = { .ctx = d, .metrics = daemon_metrics,
+					       .profile_begin = daemon_pprof_begin,
+					       .profile = daemon_pprof };
+		struct daemon_http_cfg hc = {
+			.listen = d->cfg.http, .token_file = d->cfg.http_token_file,
+			.open = d->cfg.http_open, .tls_cert = d->cfg.http_tls_cert,
+			.tls_key = d->cfg.http_tls_key,
+		};
+		rc = daemon_http_start(&d->http, &hc, &ops, err);
 		if (rc)
 			goto fail;
 	}
 	d->cpu_ns_prev = self_cpu_ns();
 	d->cpu_at_ns = daemon_now_ns();
 	d->next_cpu_ns = d->cpu_at_ns + (uint64_t)CPU_CHECK_MS * 1000000;
-	char http[96] = "";
+	char http[320] = "";
 	if (d->http)
-		snprintf(http, sizeof http, ", HTTP on port %u (%s)", daemon_http_port(d->http), d->cfg.http);
+		snprintf(http, sizeof http, ", HTTP on port %u (%s%s%s)", daemon_http_port(d->http), d->cfg.http,
+			 d->cfg.http_tls_cert ? ", TLS" : "",
+			 d->cfg.http_token_file ? ", bearer token" : ", open: no token");
 	daemon_log(LOG_INFO_, "started: %zu target sections, windows of %.0f s in %s, control socket %s%s",
 		   d->cfg.ntargets, d->cfg.window_s, d->cfg.dir, d->cfg.socket, http);
 	*out = d;
 	return LP_OK;
 fail:
 	ctl_server_free(d->ctl);
+	store_free(d->store);
 	daemon_match_cache_free(d->match_cache);
 	daemon_config_free(&d->cfg);
 	pthread_mutex_destroy(&d->lock);
@@ -497,7 +579,7 @@ void daemon_free(struct daemon_state *d)
 {
 	if (!d)
 		return;
-	d->stop = 1;	/* ends the waits of HTTP profile requests */
+	d->stop = 1;
 	/* HTTP first: its threads take the lock and read the targets */
 	daemon_http_stop(d->http);
 	pthread_mutex_lock(&d->lock);
@@ -506,6 +588,7 @@ void daemon_free(struct daemon_state *d)
 		daemon_finalize(d, d->nt - 1, "the daemon stops");
 	pthread_mutex_unlock(&d->lock);
 	ctl_server_free(d->ctl);
+	store_free(d->store);
 	daemon_match_cache_free(d->match_cache);
 	free(d->t);
 	daemon_config_free(&d->cfg);

@@ -11,8 +11,10 @@ CTL_SOURCES = \
 	ui/ctl_server.c ui/ctl_server.h
 loupe_SOURCES += ui/cmd_ctl.c $(DAEMON_CORE_SOURCES) $(CTL_SOURCES)
 
-# The pprof / metrics HTTP endpoint, on libmicrohttpd.
-DAEMON_HTTP_SOURCES = ui/daemon_http.c ui/daemon_http.h
+# The pprof / metrics HTTP endpoint, on libmicrohttpd; its query string
+# checks are pure (check_daemon_http_query, the fuzz harness).
+DAEMON_HTTP_QUERY_SOURCES = ui/daemon_http_query.c ui/daemon_http_query.h
+DAEMON_HTTP_SOURCES = ui/daemon_http.c ui/daemon_http.h $(DAEMON_HTTP_QUERY_SOURCES)
 loupe_SOURCES += $(DAEMON_HTTP_SOURCES)
 loupe_CPPFLAGS += $(MHD_CFLAGS)
 loupe_LDADD += $(MHD_LIBS)

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "error.h"
@@ -20,8 +21,10 @@
 
 struct daemon_target_spec {
 	pid_t pid;
+	uint64_t start_time;	/* /proc/PID/stat field 22: with pid, the
+				 * process (0: not checked) */
 	const char *name;	/* [target NAME], or the command name */
-	const char *dir;	/* its windows' directory (DIR/NAME-PID) */
+	const char *dir;	/* its windows' directory (DIR/NAME-PID-START) */
 	double rate;		/* Hz */
 	enum sample_mode mode;
 	bool native, tasks, subprocesses;
@@ -37,14 +40,18 @@ struct daemon_target_figures {
 struct daemon_backend {
 	void *ctx;
 	/* Begins sampling spec->pid; *handle names the target from then on.
-	 * LP_ENOPROC when it is gone, LP_EPERM when it cannot be read. */
+	 * LP_ENOPROC when it is gone (or its PID now names a process that
+	 * started at another time than spec->start_time), LP_EPERM when it
+	 * cannot be read. */
 	int (*start)(void *ctx, const struct daemon_target_spec *spec,
 		     void **handle, lp_error *err);
-	/* Ends the current window: writes its samples to path as a .loupe
-	 * recording, atomically, with the target's metadata (command line,
-	 * runtime, rate, samples, missed), and begins the next window.
+	/* Ends the current window: writes its samples to out as a .loupe
+	 * recording with the target's metadata (command line, runtime, rate,
+	 * samples, missed), and begins the next window.  The daemon makes
+	 * out (a temporary it renames into place) and checks its errors;
+	 * out NULL (the file could not be made): the samples are dropped.
 	 * LP_ENOTFOUND, writing nothing, when the window holds no sample. */
-	int (*flush)(void *ctx, void *handle, const char *path, lp_error *err);
+	int (*flush)(void *ctx, void *handle, FILE *out, lp_error *err);
 	/* Adds the current window's samples to p. */
 	int (*snapshot)(void *ctx, void *handle, profile *p, lp_error *err);
 	/* Whether the process still runs. */

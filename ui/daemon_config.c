@@ -16,6 +16,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -79,7 +80,9 @@ int daemon_config_defaults(struct daemon_config *c)
 	c->max_cpu = 1;
 	c->max_targets = 64;
 	c->max_snapshot = 64ull << 20;
-	c->socket_mode = 0666;
+	c->socket_mode = DAEMON_SOCKET_MODE_DEFAULT;
+	c->max_targets_per_user = 8;
+	c->max_sections_per_user = 4;
 	return LP_OK;
 }
 
@@ -87,7 +90,11 @@ void daemon_config_free(struct daemon_config *c)
 {
 	free(c->dir);
 	free(c->socket);
+	free(c->socket_group);
 	free(c->http);
+	free(c->http_token_file);
+	free(c->http_tls_cert);
+	free(c->http_tls_key);
 	for (size_t i = 0; i < c->ntargets; i++) {
 		free(c->targets[i].pids);
 		free(c->targets[i].exe);
@@ -206,6 +213,8 @@ static int parse_pids(struct parser *ps, const char *v)
 static const char *const global_keys[] = {
 	"dir", "window", "retention_age", "retention_size", "max_cpu",
 	"max_targets", "max_snapshot", "socket", "socket_mode", "http",
+	"socket_group", "max_targets_per_user", "max_sections_per_user",
+	"http_token_file", "http_open", "http_tls_cert", "http_tls_key",
 };
 static const char *const target_keys[] = {
 	"pid", "exe", "cmdline", "cgroup", "rate", "mode", "native", "tasks",
@@ -289,10 +298,43 @@ static int set_global(struct parser *ps, int k, const char *v)
 			c->http = NULL;
 			return 0;
 		}
-		if (daemon_parse_listen(v, host, sizeof host, &port))
-			return fail(ps, "invalid http '%s': expected ADDRESS:PORT such as 127.0.0.1:6060 or [::1]:6060, or off", v);
+		/* unix:PATH: a Unix socket (sun_path holds 108 bytes) */
+		bool unix_ok = strncmp(v, "unix:/", 6) == 0 && strlen(v + 5) < 108;
+		if (!unix_ok && daemon_parse_listen(v, host, sizeof host, &port))
+			return fail(ps, "invalid http '%s': expected ADDRESS:PORT such as 127.0.0.1:6060 or [::1]:6060, "
+				    "unix:/PATH, or off", v);
 		return set_str(&c->http, v) ? fail(ps, "out of memory") : 0;
 	}
+	case 10: /* socket_group: a name or a number, checked at start */
+		if (!*v || strlen(v) > 64 || strchr(v, '/'))
+			return fail(ps, "invalid socket_group '%s': expected a group name or number", v);
+		return set_str(&c->socket_group, v) ? fail(ps, "out of memory") : 0;
+	case 11: /* max_targets_per_user */
+	case 12: /* max_sections_per_user */
+		if (strcmp(v, "0") == 0) {
+			u = 0;
+		} else if (parse_uint(v, 100000, &u)) {
+			return fail(ps, "invalid %s '%s': expected a number from 0 to 100000", global_keys[k], v);
+		}
+		*(k == 11 ? &c->max_targets_per_user : &c->max_sections_per_user) = (unsigned)u;
+		return 0;
+	case 13: /* http_token_file */
+	case 15: /* http_tls_cert */
+	case 16: /* http_tls_key */
+		if (v[0] != '/')
+			return fail(ps, "%s must be an absolute path, not '%s'", global_keys[k], v);
+		return set_str(k == 13 ? &c->http_token_file : k == 15 ? &c->http_tls_cert : &c->http_tls_key, v) ?
+		       fail(ps, "out of memory") : 0;
+	case 14: /* http_open */
+		if (strcmp(v, "no") == 0) {
+			c->http_open = false;
+			return 0;
+		}
+		if (strcmp(v, DAEMON_HTTP_OPEN_ACK) != 0)
+			return fail(ps, "http_open is '%s' or no: an endpoint without a token lets every local user "
+				    "read every profile", DAEMON_HTTP_OPEN_ACK);
+		c->http_open = true;
+		return 0;
 	}
 	return fail(ps, "internal: key %d", k);
 }
@@ -553,4 +595,32 @@ int daemon_config_load(const char *path, struct daemon_config *c,
 	int rc = daemon_config_parse(buf, got, path, c, err);
 	free(buf);
 	return rc;
+}
+
+int daemon_socket_access(const struct daemon_config *c, unsigned *mode,
+			 gid_t *gid, lp_error *err)
+{
+	*gid = (gid_t)-1;
+	if (c->socket_group) {
+		const struct group *g = getgrnam(c->socket_group);
+		char *end;
+		errno = 0;
+		unsigned long n = strtoul(c->socket_group, &end, 10);
+		if (g)
+			*gid = g->gr_gid;
+		else if (isdigit((unsigned char)c->socket_group[0]) && !*end && !errno && n < UINT_MAX)
+			*gid = (gid_t)n;
+		else
+			return lp_error_set(err, LP_EINVAL, "socket_group %s: no such group (addgroup --system %s, or set another)",
+					    c->socket_group, c->socket_group);
+	} else {
+		const struct group *g = getgrnam(DAEMON_SOCKET_GROUP);
+		if (g)
+			*gid = g->gr_gid;
+	}
+	if (c->socket_mode != DAEMON_SOCKET_MODE_DEFAULT)
+		*mode = c->socket_mode;
+	else
+		*mode = *gid != (gid_t)-1 ? 0660 : 0600;
+	return LP_OK;
 }

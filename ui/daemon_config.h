@@ -23,6 +23,11 @@
 #define DAEMON_CONFIG_MAX_TARGETS 1024
 #define DAEMON_CONFIG_MAX_PIDS 1024	/* per pid = line */
 #define DAEMON_TARGET_NAME_MAX 64
+#define DAEMON_SOCKET_GROUP "loupe"	/* the socket's group, if it exists */
+#define DAEMON_SOCKET_MODE_DEFAULT 0xffffffffu	/* socket_mode not given */
+/* What http_open must say for an HTTP endpoint without a token on a
+ * loopback address: that every local user may read every profile. */
+#define DAEMON_HTTP_OPEN_ACK "yes-any-local-user-may-read-all-profiles"
 
 /* One [target NAME] section.  A process matches when its PID is listed, or
  * (without pid) when every matcher given holds: exe, cmdline, cgroup. */
@@ -58,9 +63,18 @@ struct daemon_config {
 	unsigned max_targets;	/* processes profiled at once; 64 */
 	uint64_t max_snapshot;	/* bytes of one ctl snapshot; 64 MiB */
 	char *socket;		/* control socket path */
-	unsigned socket_mode;	/* its mode, default 0666 (SO_PEERCRED
-				 * decides who may do what) */
-	char *http;		/* "ADDR:PORT" or NULL (off) */
+	unsigned socket_mode;	/* its mode; DAEMON_SOCKET_MODE_DEFAULT:
+				 * 0660 with a group, else 0600 */
+	char *socket_group;	/* its group, name or number; NULL: the
+				 * group "loupe" if there is one */
+	unsigned max_targets_per_user;	/* processes profiled at once for
+					 * one user other than root; 8 */
+	unsigned max_sections_per_user;	/* ctl add --match sections of one
+					 * user other than root; 4 */
+	char *http;		/* "ADDR:PORT", "unix:/PATH" or NULL (off) */
+	char *http_token_file;	/* bearer token, root's file; NULL: none */
+	bool http_open;		/* no token, acknowledged: DAEMON_HTTP_OPEN_ACK */
+	char *http_tls_cert, *http_tls_key;	/* PEM files or NULL */
 	struct daemon_target_cfg *targets;
 	size_t ntargets;
 };
@@ -76,6 +90,13 @@ int daemon_config_parse(const char *text, size_t len, const char *name,
 int daemon_config_load(const char *path, struct daemon_config *c,
 		       lp_error *err);
 void daemon_config_free(struct daemon_config *c);
+
+/* The control socket's mode and group (-1: leave the daemon's) from
+ * socket_mode and socket_group: by default group "loupe" and 0660 when
+ * that group exists, else 0600.  LP_EINVAL for a socket_group that names
+ * no group. */
+int daemon_socket_access(const struct daemon_config *c, unsigned *mode,
+			 gid_t *gid, lp_error *err);
 
 /* "127.0.0.1:6060", "[::1]:6060", "localhost:6060" -> address text
  * (without brackets) and port.  0 or -1. */

@@ -30,17 +30,18 @@ static int parse_pid(const char *s, pid_t *pid)
 	return 0;
 }
 
-/* The PID argument of a command, checked against the peer; NULL after
- * replying with the error. */
+/* The PID argument of a command, checked against the peer, and the start
+ * time of the process that was checked (with the PID, which process it
+ * is); false after replying with the error. */
 static bool pid_arg(const struct ctl_peer *peer, const struct ctl_request *req,
-		    struct ctl_reply *r, pid_t *pid)
+		       struct ctl_reply *r, pid_t *pid, uint64_t *start_time)
 {
 	if (req->argc < 2 || parse_pid(req->argv[1], pid)) {
 		ctl_reply_text(r, 2, "'%s' needs a process ID: loupe ctl %s PID", req->argv[0], req->argv[0]);
 		return false;
 	}
 	char why[256];
-	int rc = ctl_peer_may_act(peer, *pid, why, sizeof why);
+	int rc = ctl_peer_check(peer, *pid, start_time, why, sizeof why);
 	if (rc) {
 		ctl_reply_text(r, 1, "%s", why);
 		return false;
@@ -48,7 +49,17 @@ static bool pid_arg(const struct ctl_peer *peer, const struct ctl_request *req,
 	return true;
 }
 
-#define MAX_RUNTIME_SECTIONS 64	/* added by ctl, all users together */
+/* The daemon's target that is the checked process: the one with its PID
+ * and start time (a target whose PID was reused by the process checked
+ * is another process, not to be shown to this peer). */
+static struct daemon_target *checked_target(struct daemon_state *d, pid_t pid, uint64_t start_time)
+{
+	struct daemon_target *t = daemon_find(d, pid);
+	return t && t->start_time == start_time ? t : NULL;
+}
+
+#define MAX_ROOT_SECTIONS 64	/* added by root's ctl add --match; other
+				 * users have max_sections_per_user each */
 
 /* add --match KEY=VALUE...: a [target] section of its own, written as the
  * config file would have it and parsed by the same parser, so the keys,
@@ -62,11 +73,20 @@ static void cmd_add_match(struct daemon_state *d, const struct ctl_peer *peer,
 		ctl_reply_text(r, 2, "add --match needs KEY=VALUE arguments, such as exe=python3* cmdline=uvicorn");
 		return;
 	}
+	/* each user's sections are counted apart, and root's apart from
+	 * theirs: no user can use up root's room */
+	bool root = ctl_peer_privileged(peer);
+	uid_t owner = root ? 0 : peer->uid;
 	size_t nrt = 0;
 	for (size_t i = 0; i < d->cfg.ntargets; i++)
-		nrt += d->cfg.targets[i].runtime;
-	if (nrt >= MAX_RUNTIME_SECTIONS) {
-		ctl_reply_text(r, 1, "already %d sections added by ctl: remove one (loupe ctl remove NAME)", MAX_RUNTIME_SECTIONS);
+		nrt += d->cfg.targets[i].runtime && d->cfg.targets[i].owner == owner;
+	if (root && nrt >= MAX_ROOT_SECTIONS) {
+		ctl_reply_text(r, 1, "already %d sections added by ctl: remove one (loupe ctl remove NAME)", MAX_ROOT_SECTIONS);
+		return;
+	}
+	if (!root && nrt >= d->cfg.max_sections_per_user) {
+		ctl_reply_text(r, 1, "you already have max_sections_per_user = %u sections added by ctl: remove one (loupe ctl remove NAME)",
+			       d->cfg.max_sections_per_user);
 		return;
 	}
 	char *text = NULL;
@@ -123,9 +143,9 @@ static void cmd_add_match(struct daemon_state *d, const struct ctl_peer *peer,
 	c.ntargets = 0;	/* moved */
 	daemon_config_free(&c);
 	t->runtime = true;
-	/* a privileged client's section matches everyone's processes */
-	t->owner = ctl_peer_privileged(peer) ? 0 : peer->uid;
-	t->owner_gid = ctl_peer_privileged(peer) ? 0 : peer->gid;
+	/* root's section matches everyone's processes */
+	t->owner = owner;
+	t->owner_gid = root ? 0 : peer->gid;
 	daemon_match_cache_clear(d->match_cache);
 	d->next_scan_ns = 0;
 	ctl_reply_text(r, 0, "added [target %s]: matching processes%s are profiled from the next scan (within %d s); loupe ctl remove %s ends it",
@@ -181,7 +201,8 @@ static void cmd_add(struct daemon_state *d, const struct ctl_peer *peer,
 		return;
 	}
 	pid_t pid;
-	if (!pid_arg(peer, req, r, &pid))
+	uint64_t checked;
+	if (!pid_arg(peer, req, r, &pid, &checked))
 		return;
 	if (req->argc > 2) {
 		ctl_reply_text(r, 2, "unexpected argument '%s': loupe ctl add PID", req->argv[2]);
@@ -193,7 +214,7 @@ static void cmd_add(struct daemon_state *d, const struct ctl_peer *peer,
 	}
 	struct daemon_target_cfg any = { .name = "any", .pids = &pid, .npids = 1 };
 	struct daemon_match m;
-	if (!daemon_match_pid(&any, pid, &m)) {
+	if (!daemon_match_pid(&any, pid, &m) || m.start_time != checked) {
 		ctl_reply_text(r, 1, "cannot profile PID %d: no such process (or a kernel thread, or loupe itself)", (int)pid);
 		return;
 	}
@@ -214,9 +235,10 @@ static void cmd_remove(struct daemon_state *d, const struct ctl_peer *peer,
 		return;
 	}
 	pid_t pid;
-	if (!pid_arg(peer, req, r, &pid))
+	uint64_t checked;
+	if (!pid_arg(peer, req, r, &pid, &checked))
 		return;
-	struct daemon_target *t = daemon_find(d, pid);
+	struct daemon_target *t = checked_target(d, pid, checked);
 	if (!t) {
 		ctl_reply_text(r, 1, "PID %d is not profiled by this daemon", (int)pid);
 		return;
@@ -233,7 +255,8 @@ static void cmd_snapshot(struct daemon_state *d, const struct ctl_peer *peer,
 			 const struct ctl_request *req, struct ctl_reply *r)
 {
 	pid_t pid;
-	if (!pid_arg(peer, req, r, &pid))
+	uint64_t checked;
+	if (!pid_arg(peer, req, r, &pid, &checked))
 		return;
 	double since = 0;
 	enum output_format f = FORMAT_COLLAPSED;
@@ -248,7 +271,7 @@ static void cmd_snapshot(struct daemon_state *d, const struct ctl_peer *peer,
 			return;
 		}
 	}
-	struct daemon_target *t = daemon_find(d, pid);
+	struct daemon_target *t = checked_target(d, pid, checked);
 	if (!t) {
 		ctl_reply_text(r, 1, "PID %d is not profiled by this daemon (loupe ctl add %d)", (int)pid, (int)pid);
 		return;
@@ -276,10 +299,11 @@ static void cmd_dump(struct daemon_state *d, const struct ctl_peer *peer,
 		     const struct ctl_request *req, struct ctl_reply *r)
 {
 	pid_t pid;
-	if (!pid_arg(peer, req, r, &pid))
+	uint64_t checked;
+	if (!pid_arg(peer, req, r, &pid, &checked))
 		return;
 	bool tasks = req->argc > 2 && strcmp(req->argv[2], "--tasks") == 0;
-	struct daemon_target *t = daemon_find(d, pid);
+	struct daemon_target *t = checked_target(d, pid, checked);
 	if (!t) {
 		ctl_reply_text(r, 1, "PID %d is not profiled by this daemon (loupe ctl add %d, or loupe dump -p %d)",
 			       (int)pid, (int)pid, (int)pid);
@@ -324,7 +348,8 @@ static void cmd_trace(struct daemon_state *d, const struct ctl_peer *peer,
 		      const struct ctl_request *req, struct ctl_reply *r)
 {
 	pid_t pid;
-	if (!pid_arg(peer, req, r, &pid))
+	uint64_t checked;
+	if (!pid_arg(peer, req, r, &pid, &checked))
 		return;
 	double dur = DAEMON_TRACE_DEFAULT_S, thr = DAEMON_TRACE_THRESHOLD_MS;
 	for (int i = 2; i < req->argc; i++) {
@@ -353,7 +378,7 @@ static void cmd_trace(struct daemon_state *d, const struct ctl_peer *peer,
 			return;
 		}
 	}
-	daemon_trace_start(d, peer, pid, dur, thr, r);
+	daemon_trace_start(d, peer, pid, checked, dur, thr, r);
 }
 
 void daemon_ctl_handle(void *ctx, const struct ctl_peer *peer,

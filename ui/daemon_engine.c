@@ -123,6 +123,15 @@ static int eng_start(void *ctx, const struct daemon_target_spec *spec,
 		free(et);
 		return rc;
 	}
+	/* the process the daemon saw, not one that took its PID since: the
+	 * window directory is named by its start time */
+	uint64_t st;
+	if (spec->start_time && (daemon_read_start_time(target_procfd(et->t), &st) != 0 ||
+				 st != spec->start_time)) {
+		free_target(et);
+		return lp_error_set(err, LP_ENOPROC, "PID %d exited (its PID now names another process)",
+				    (int)spec->pid);
+	}
 	et->p = profile_new();
 	if (!et->p) {
 		free_target(et);
@@ -171,6 +180,9 @@ static void window_meta(struct eng_target *et, profile *q)
 	profile_set_meta(q, "target.cmdline", et->cmdline);
 	snprintf(buf, sizeof buf, "%d", (int)et->pid);
 	profile_set_meta(q, "target.pid", buf);
+	/* with the PID, names the process (loupe report tells a reused PID
+	 * apart in an older loupe's directory) */
+	set_meta_u64(q, "target.start_time", et->spec.start_time);
 	profile_set_meta(q, "runtime", sampler_describe(et->s));
 	snprintf(buf, sizeof buf, "%g", et->spec.rate);
 	profile_set_meta(q, "rate", buf);
@@ -186,12 +198,16 @@ static void window_meta(struct eng_target *et, profile *q)
 	set_meta_u64(q, "ticks", st->ticks - et->win_ticks + st->missed - et->win_missed);
 }
 
-static int eng_flush(void *ctx, void *handle, const char *path, lp_error *err)
+static int eng_flush(void *ctx, void *handle, FILE *out, lp_error *err)
 {
 	struct eng_target *et = handle;
 	if (profile_total_samples(et->p) == 0) {
 		begin_window(et);
 		return LP_ENOTFOUND;
+	}
+	if (!out) {
+		begin_window(et);
+		return LP_OK;
 	}
 	profile *q = profile_new();
 	if (!q || profile_merge(q, et->p, -1) != LP_OK) {
@@ -200,16 +216,9 @@ static int eng_flush(void *ctx, void *handle, const char *path, lp_error *err)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	}
 	window_meta(et, q);
-	atomic_file af;
-	int rc = atomic_file_open(&af, path, err);
-	if (rc == LP_OK) {
-		if (raw_write_profile(q, af.fp) != LP_OK) {
-			atomic_file_abort(&af);
-			rc = lp_error_set(err, LP_EIO, "cannot write %s", path);
-		} else {
-			rc = atomic_file_commit(&af, err);
-		}
-	}
+	int rc = raw_write_profile(q, out);
+	if (rc != LP_OK)
+		rc = lp_error_set(err, rc, "%s", lp_strerror(rc));
 	profile_free(q);
 	begin_window(et);
 	return rc;

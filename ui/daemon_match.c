@@ -99,7 +99,46 @@ struct proc_view {
 };
 
 /* stat: "PID (COMM) S PPID ..." where COMM may hold spaces and ')'; the
- * fields after the last ')' are fixed (proc(5)). */
+ * fields after the last ')' are fixed (proc(5)).  comm may be NULL. */
+static int parse_stat(const char *buf, char *comm, size_t comm_len,
+		      unsigned long *flags, uint64_t *start_time)
+{
+	const char *lp = strchr(buf, '('), *rp = strrchr(buf, ')');
+	if (!lp || !rp || rp < lp)
+		return -1;
+	if (comm) {
+		size_t cl = (size_t)(rp - lp - 1);
+		if (cl >= comm_len)
+			cl = comm_len - 1;
+		memcpy(comm, lp + 1, cl);
+		comm[cl] = '\0';
+	}
+	/* after ") ": state(3) ppid(4) ... flags(9) ... starttime(22) */
+	const char *p = rp + 1;
+	for (int field = 3; field <= 22; field++) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			return -1;
+		if (field == 9)
+			*flags = strtoul(p, NULL, 10);
+		if (field == 22)
+			*start_time = strtoull(p, NULL, 10);
+		while (*p && *p != ' ')
+			p++;
+	}
+	return 0;
+}
+
+int daemon_read_start_time(int procfd, uint64_t *start_time)
+{
+	char buf[1024];
+	unsigned long flags;
+	if (read_small(procfd, "stat", buf, sizeof buf) <= 0)
+		return -1;
+	return parse_stat(buf, NULL, 0, &flags, start_time);
+}
+
 static int view_open(struct proc_view *v, int procfd, pid_t pid)
 {
 	char name[16], buf[1024];
@@ -109,39 +148,15 @@ static int view_open(struct proc_view *v, int procfd, pid_t pid)
 	v->dirfd = openat(procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (v->dirfd < 0)
 		return -1;
-	if (read_small(v->dirfd, "stat", buf, sizeof buf) <= 0)
-		goto fail;
-	char *lp = strchr(buf, '('), *rp = strrchr(buf, ')');
-	if (!lp || !rp || rp < lp)
-		goto fail;
-	size_t cl = (size_t)(rp - lp - 1);
-	if (cl >= sizeof v->comm)
-		cl = sizeof v->comm - 1;
-	memcpy(v->comm, lp + 1, cl);
-	v->comm[cl] = '\0';
-	/* after ") ": state(3) ppid(4) ... flags(9) ... starttime(22) */
 	unsigned long flags = 0;
-	unsigned long long start = 0;
-	char *p = rp + 1;
-	for (int field = 3; field <= 22; field++) {
-		while (*p == ' ')
-			p++;
-		if (!*p)
-			goto fail;
-		if (field == 9)
-			flags = strtoul(p, NULL, 10);
-		if (field == 22)
-			start = strtoull(p, NULL, 10);
-		while (*p && *p != ' ')
-			p++;
+	if (read_small(v->dirfd, "stat", buf, sizeof buf) <= 0 ||
+	    parse_stat(buf, v->comm, sizeof v->comm, &flags, &v->start_time) != 0) {
+		close(v->dirfd);
+		v->dirfd = -1;
+		return -1;
 	}
 	v->kthread = flags & PF_KTHREAD;
-	v->start_time = start;
 	return 0;
-fail:
-	close(v->dirfd);
-	v->dirfd = -1;
-	return -1;
 }
 
 static const char *view_exe(struct proc_view *v)

@@ -60,6 +60,9 @@ int daemon_match_pid(const struct daemon_target_cfg *t, pid_t pid,
  * arguments joined by spaces, into buf (at most len - 1 bytes of it):
  * its length, 0 for a kernel thread, -1 when it cannot be read. */
 ssize_t daemon_read_cmdline(int procfd, char *buf, size_t len);
+/* Its start time (stat field 22, clock ticks after boot): 0, or -1 when
+ * it cannot be read. */
+int daemon_read_start_time(int procfd, uint64_t *start_time);
 
 /* Pure matchers, for the tests: a glob on an executable path (on its base
  * name unless the glob holds '/'); a glob or substring on a command line;

@@ -22,9 +22,12 @@ struct daemon_target {
 	uint64_t start_time;	/* /proc/PID/stat: with pid, the process */
 	size_t section;		/* config target index or DAEMON_NO_SECTION */
 	char name[DAEMON_TARGET_NAME_MAX + 1];
-	uid_t added_by;		/* ctl add: who asked */
+	uid_t added_by;		/* who asked: 0 for the config's and root's,
+				 * else the user of a ctl add or section */
 	char *dir;		/* DIR/<name>-<pid> */
 	void *handle;		/* the backend's */
+	const char *dname;	/* dir's last component, the store's name for
+				 * it: <name>-<pid>-<start_time> */
 	double rate, rate_cfg;	/* now, and as configured */
 	time_t window_start;	/* wall clock, names the window file */
 	uint64_t window_end_ns;	/* monotonic: when to cut it */
@@ -38,6 +41,7 @@ struct daemon_state {
 	struct daemon_config cfg;
 	struct daemon_backend be;
 	struct daemon_match_cache *match_cache;
+	struct store *store;	/* cfg.dir, opened at start */
 	ctl_server *ctl;
 	daemon_http *http;
 	struct daemon_target *t;
@@ -60,6 +64,9 @@ struct daemon_target *daemon_find(struct daemon_state *d, pid_t pid);
 /* Starts profiling pid (section, or DAEMON_NO_SECTION with defaults). */
 int daemon_add(struct daemon_state *d, pid_t pid, uint64_t start_time,
 	       size_t section, const char *name, uid_t by, lp_error *err);
+/* How many targets uid (other than root) has: added by its ctl add, or
+ * matched by its ctl add --match sections. */
+unsigned daemon_user_targets(const struct daemon_state *d, uid_t uid);
 /* Writes its last window, stops it, forgets it. */
 void daemon_finalize(struct daemon_state *d, size_t i, const char *why);
 /* Reads the config again; on error keeps the old one. */
@@ -75,11 +82,12 @@ void daemon_ctl_handle(void *ctx, const struct ctl_peer *peer,
 #define DAEMON_TRACE_DEFAULT_S CTL_TRACE_DEFAULT_S
 #define DAEMON_TRACE_MAX_S CTL_TRACE_MAX_S
 #define DAEMON_TRACE_THRESHOLD_MS 50.0	/* loupe trace's default */
-/* Starts tracing pid for duration_s and defers r, or replies an error
- * (busy, cannot start a thread). */
+/* Starts tracing pid (the process of start_time, as checked for peer)
+ * for duration_s and defers r, or replies an error (busy, cannot start a
+ * thread). */
 void daemon_trace_start(struct daemon_state *d, const struct ctl_peer *peer,
-			pid_t pid, double duration_s, double threshold_ms,
-			struct ctl_reply *r);
+			pid_t pid, uint64_t start_time, double duration_s,
+			double threshold_ms, struct ctl_reply *r);
 /* For the loop's poll: readable when a trace ended (-1: no trace yet). */
 int daemon_trace_fd(const struct daemon_state *d);
 /* Answers the traces that ended; stops those whose client left. */
@@ -99,9 +107,11 @@ int daemon_render(const profile *p, enum output_format f, uint64_t max,
 char *daemon_status_text(struct daemon_state *d, const struct ctl_peer *peer);
 /* The daemon's own figures. */
 void daemon_self_usage(double *cpu_s, uint64_t *rss);
-/* HTTP callbacks (take the lock). */
+/* HTTP callbacks (take the lock); they serve only the targets of the
+ * configuration file's own sections (not ctl's). */
 char *daemon_metrics(void *ctx);
-int daemon_pprof(void *ctx, pid_t pid, double seconds, uint8_t **data,
+int daemon_pprof_begin(void *ctx, pid_t pid, lp_error *err);
+int daemon_pprof(void *ctx, pid_t pid, time_t since, uint8_t **data,
 		 size_t *len, lp_error *err);
 
 #endif

@@ -38,6 +38,7 @@ struct trace_job {
 	pthread_t th;
 	uint64_t ticket;	/* the deferred request */
 	pid_t pid;
+	uint64_t start_time;	/* of the process checked for the peer */
 	uid_t uid;		/* who asked (the log) */
 	double duration_s, threshold_ms;
 	int wake_fd;		/* written once the job is done */
@@ -124,6 +125,15 @@ static void run_trace(struct trace_job *j)
 	lp_error err = { 0 };
 	if (target_attach(&t, j->pid, &err) != LP_OK) {
 		job_text(j, 1, "%s", err.msg[0] ? err.msg : lp_strerror(err.code));
+		goto out;
+	}
+	/* the process attached must be the one the client was checked
+	 * against, not another that got its PID since */
+	struct ctl_peer self = { .pid = -1, .uid = 0, .gid = 0 };
+	uint64_t started;
+	char why[256];
+	if (ctl_peer_check(&self, j->pid, &started, why, sizeof why) != 0 || started != j->start_time) {
+		job_text(j, 1, "no process %d: it exited", (int)j->pid);
 		goto out;
 	}
 	p = profile_new();
@@ -225,8 +235,8 @@ static int traces_init(struct daemon_state *d, lp_error *err)
 }
 
 void daemon_trace_start(struct daemon_state *d, const struct ctl_peer *peer,
-			pid_t pid, double duration_s, double threshold_ms,
-			struct ctl_reply *r)
+			pid_t pid, uint64_t start_time, double duration_s,
+			double threshold_ms, struct ctl_reply *r)
 {
 	if (pid == getpid()) {
 		ctl_reply_text(r, 1, "PID %d is this daemon: it does not trace itself", (int)pid);
@@ -266,6 +276,7 @@ void daemon_trace_start(struct daemon_state *d, const struct ctl_peer *peer,
 		return;
 	}
 	j->pid = pid;
+	j->start_time = start_time;
 	j->uid = peer->uid;
 	j->duration_s = duration_s;
 	j->threshold_ms = threshold_ms;

@@ -15,7 +15,7 @@ int daemon_collect(struct daemon_state *d, struct daemon_target *t,
 {
 	struct store_window *w;
 	size_t n;
-	int rc = store_list(t->dir, since, 0, &w, &n, err);
+	int rc = store_list_target(d->store, t->dname, since, 0, &w, &n, err);
 	if (rc)
 		return rc;
 	uint64_t sums[STORE_NCOUNTS] = { 0 };
@@ -118,17 +118,24 @@ char *daemon_status_text(struct daemon_state *d, const struct ctl_peer *peer)
 	cat(&s, &len, "loupe daemon: %zu of at most %u targets, CPU %.2f%% (max_cpu %.2f%%), RSS %.1f MiB, "
 		"windows %.0f s, disk %.1f MiB in %s\n",
 	    d->nt, d->cfg.max_targets, d->cpu_pct, d->cfg.max_cpu, rss / 1048576.0,
-	    d->cfg.window_s, store_usage(d->cfg.dir) / 1048576.0, d->cfg.dir);
+	    d->cfg.window_s, store_usage(d->store) / 1048576.0, d->cfg.dir);
 	if (d->rate_scale < 1)
 		cat(&s, &len, "rates lowered to %.0f%% of the configured ones to stay under max_cpu\n",
 		    100 * d->rate_scale);
+	if (store_errors(d->store))
+		cat(&s, &len, "store: %llu windows or directories refused or not written (the log says why)\n",
+		    (unsigned long long)store_errors(d->store));
 	cat(&s, &len, "%8s  %-16s  %8s  %10s  %8s  %7s  %-16s  %s\n", "PID", "TARGET", "RATE", "SAMPLES",
 	    "MISSED", "WINDOWS", "COMMAND", "RUNTIME");
 	size_t hidden = 0;
 	for (size_t i = 0; i < d->nt; i++) {
 		struct daemon_target *t = &d->t[i];
 		char why[256];
-		if (!all && ctl_peer_may_act(peer, t->pid, why, sizeof why) != 0) {
+		uint64_t st;
+		/* the process checked must be the target, not a reuse of
+		 * its PID */
+		if (!all && (ctl_peer_check(peer, t->pid, &st, why, sizeof why) != 0 ||
+			     st != t->start_time)) {
 			hidden++;
 			continue;
 		}
@@ -141,6 +148,16 @@ char *daemon_status_text(struct daemon_state *d, const struct ctl_peer *peer)
 	if (hidden)
 		cat(&s, &len, "(%zu targets of other users not shown)\n", hidden);
 	return s;
+}
+
+/* Whether HTTP serves t: only targets of root's configuration file, never
+ * those matched by a section a user added over the control socket nor
+ * those added by PID (the endpoint does not know who asks, only that they
+ * hold the token, or that root chose to serve everyone). */
+static bool http_served(const struct daemon_state *d, const struct daemon_target *t)
+{
+	return t && t->section != DAEMON_NO_SECTION && t->section < d->cfg.ntargets &&
+	       !d->cfg.targets[t->section].runtime;
 }
 
 /* Prometheus label values: backslash, quote and newline escaped. */
@@ -167,6 +184,9 @@ char *daemon_metrics(void *ctx)
 	size_t len = 0;
 	char *s = calloc(1, 1);
 	pthread_mutex_lock(&d->lock);
+	size_t served = 0;
+	for (size_t i = 0; i < d->nt; i++)
+		served += http_served(d, &d->t[i]);
 	cat(&s, &len, "# HELP loupe_daemon_cpu_seconds_total CPU time the daemon used.\n"
 		"# TYPE loupe_daemon_cpu_seconds_total counter\n"
 		"loupe_daemon_cpu_seconds_total %.3f\n"
@@ -176,10 +196,14 @@ char *daemon_metrics(void *ctx)
 		"# HELP loupe_daemon_rate_scale Configured rates are multiplied by this to stay under max_cpu.\n"
 		"# TYPE loupe_daemon_rate_scale gauge\n"
 		"loupe_daemon_rate_scale %.4f\n"
-		"# HELP loupe_targets Processes profiled.\n"
+		"# HELP loupe_targets Processes profiled for the configuration file's sections.\n"
 		"# TYPE loupe_targets gauge\n"
-		"loupe_targets %zu\n",
-	    cpu_s, (unsigned long long)rss, d->rate_scale, d->nt);
+		"loupe_targets %zu\n"
+		"# HELP loupe_store_errors_total Windows and directories the store refused or failed to write (a link planted in it, a full disk).\n"
+		"# TYPE loupe_store_errors_total counter\n"
+		"loupe_store_errors_total %llu\n",
+	    cpu_s, (unsigned long long)rss, d->rate_scale, served,
+	    (unsigned long long)store_errors(d->store));
 	static const char *const names[3] = { "loupe_samples_total", "loupe_missed_total", "loupe_rate_hz" };
 	static const char *const help[3] = {
 		"counter Samples taken per target.", "counter Sampling deadlines missed per target.",
@@ -191,6 +215,8 @@ char *daemon_metrics(void *ctx)
 		    (int)(sp - help[k]), help[k]);
 		for (size_t i = 0; i < d->nt; i++) {
 			struct daemon_target *t = &d->t[i];
+			if (!http_served(d, t))
+				continue;	/* users' targets: see http_served */
 			struct daemon_target_figures f = { 0 };
 			d->be.figures(d->be.ctx, t->handle, &f);
 			char name[2 * DAEMON_TARGET_NAME_MAX + 3];
@@ -206,30 +232,34 @@ char *daemon_metrics(void *ctx)
 	return s;
 }
 
-/* The last `seconds`: the request waits them out, then takes the windows
- * that ended since it arrived and the current window (so a profile covers
- * at least `seconds`, at most that plus one window); with neither, the
- * last finished window. */
-int daemon_pprof(void *ctx, pid_t pid, double seconds, uint8_t **data,
+int daemon_pprof_begin(void *ctx, pid_t pid, lp_error *err)
+{
+	struct daemon_state *d = ctx;
+	pthread_mutex_lock(&d->lock);
+	bool served = http_served(d, daemon_find(d, pid));
+	pthread_mutex_unlock(&d->lock);
+	/* the same answer for "not profiled" and "not yours to see": which
+	 * PIDs users profile is not told either */
+	if (!served)
+		return lp_error_set(err, LP_ENOPROC, "PID %d is not a target of this daemon's configuration", (int)pid);
+	return LP_OK;
+}
+
+/* Called when the request's seconds are over (the endpoint waited them
+ * out): the windows that ended since it arrived and the current window (so
+ * a profile covers at least `seconds`, at most that plus one window); with
+ * neither, the last finished window. */
+int daemon_pprof(void *ctx, pid_t pid, time_t from, uint8_t **data,
 		 size_t *len, lp_error *err)
 {
 	struct daemon_state *d = ctx;
-	time_t from = time(NULL);
-	pthread_mutex_lock(&d->lock);
-	bool known = daemon_find(d, pid) != NULL;
-	pthread_mutex_unlock(&d->lock);
-	if (!known)
-		return lp_error_set(err, LP_ENOPROC, "PID %d is not profiled by this daemon", (int)pid);
-	/* interrupted early only by the daemon stopping */
-	for (double left = seconds; left > 0 && !d->stop; left -= 0.1)
-		usleep(left < 0.1 ? (useconds_t)(left * 1e6) : 100000);
 	profile *p = profile_new();
 	if (!p)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	pthread_mutex_lock(&d->lock);
 	struct daemon_target *t = daemon_find(d, pid);
-	int rc = t ? daemon_collect(d, t, from, p, err) :
-		     lp_error_set(err, LP_ENOPROC, "PID %d ended while it was profiled", (int)pid);
+	int rc = http_served(d, t) ? daemon_collect(d, t, from, p, err) :
+		 lp_error_set(err, LP_ENOPROC, "PID %d ended while it was profiled", (int)pid);
 	/* no window ended meanwhile and the backend keeps the current one to
 	 * itself: the last finished window stands for the period */
 	if (rc == LP_OK && !profile_total_samples(p))

@@ -1,6 +1,7 @@
 /* What loupe report reads: one .loupe recording, or a directory of the
- * daemon's windows (DIR/<name>-<pid>), whose windows of a time range are
- * merged into one profile. */
+ * daemon's windows (DIR/<name>-<pid>-<start>, or an older loupe's
+ * DIR/<name>-<pid>), whose windows of a time range are merged into one
+ * profile. */
 #ifndef LOUPE_UI_REPORT_INPUT_H
 #define LOUPE_UI_REPORT_INPUT_H
 
@@ -13,6 +14,12 @@ struct report_input {
 	unsigned files;		/* recordings read */
 	const char *truncated;	/* the last one that ended inside a record
 				 * (NULL: none); points into a static copy */
+	/* A directory whose windows are of more than one process (an older
+	 * loupe named directories by PID only, so a reused PID shared one):
+	 * how many, and their command lines "A; B" (static); 1 and NULL
+	 * otherwise. */
+	unsigned processes;
+	const char *cmdlines;
 };
 
 /* Reads path into p: a file whatever since says, a directory's windows

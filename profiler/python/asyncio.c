@@ -419,7 +419,8 @@ static uint64_t stack_top(const aio_reader *a, uint64_t addr, const uint8_t *fp)
 	const struct aio_layout *A = a->A;
 	if (A->stack_kind == PY_STACK_TOP_PTR) {
 		uint64_t p = w64(fp, A->fr_stack);
-		return p > 8 ? p - 8 : 0;
+		uint64_t d = 8 * (uint64_t)(A->yf_depth > 0 ? A->yf_depth : 1);
+		return p > d ? p - d : 0;
 	}
 	int32_t d = GET_MEMBER(int32_t, fp, A->fr_depth);
 	if (d <= 0 || d > 4096)

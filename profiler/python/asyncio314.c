@@ -8,38 +8,19 @@
  * offset is checked against the sizes its block declares. */
 #include "python/asyncio_layout.h"
 
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "elf.h"
+#include "python/debug_offsets.h"
 #include "python/pyproc.h"
 #include "target.h"
 
-/* Word indexes (uint64 after the cookie) in 3.14's _Py_DebugOffsets:
- * interpreter_frame.size / .stackpointer, gen_object.size / .gi_iframe. */
-#define DBG_FR_SIZE 30
-#define DBG_FR_STACKPOINTER 36
-#define DBG_GEN_SIZE 82
-#define DBG_GEN_IFRAME 84
-#define DBG_WORDS 86
-
-/* _Py_AsyncioModuleDebugOffsets: 13 words. */
-enum {
-	AD_TASK_SIZE, AD_TASK_NAME, AD_TASK_AWAITED_BY, AD_TASK_IS_TASK,
-	AD_TASK_AWAITED_BY_IS_SET, AD_TASK_CORO, AD_TASK_NODE,
-	AD_IS_SIZE, AD_IS_TASKS_HEAD,
-	AD_TS_SIZE, AD_TS_RUNNING_LOOP, AD_TS_RUNNING_TASK, AD_TS_TASKS_HEAD,
-	AD_WORDS
-};
-
 /* Largest struct a block may declare (the thread state is the largest). */
 #define MAX_STRUCT (1u << 20)
-
-static int fits(uint64_t off, uint64_t width, uint64_t size)
-{
-	return size <= MAX_STRUCT && off <= size && width <= size - off;
-}
 
 /* The runtime address of a section (sym false) or a symbol (sym true) of
  * the first mapped file that has it among the _asyncio extension and the
@@ -69,7 +50,17 @@ static int find_in_modules(py_proc *py, const char *name, bool sym,
 		elf_file *f;
 		lp_error ferr;
 		uint64_t vaddr, bias;
-		if (elf_file_open(&f, e->path, &ferr) != LP_OK)
+		/* the mapped file itself, even deleted or in a container's
+		 * mount namespace (proc(5), map_files), else by its path */
+		char rel[64];
+		snprintf(rel, sizeof rel, "map_files/%llx-%llx",
+			 (unsigned long long)e->start, (unsigned long long)e->end);
+		int fd = openat(target_procfd(t), rel, O_RDONLY | O_CLOEXEC);
+		int orc = fd >= 0 ? elf_file_open_fd(&f, fd, e->path, &ferr) :
+				    elf_file_open(&f, e->path, &ferr);
+		if (fd >= 0)
+			close(fd);
+		if (orc != LP_OK)
 			continue;
 		int rc = sym ? elf_file_find_symbol(f, name, &vaddr, size) :
 			       elf_file_section(f, name, &vaddr, size);
@@ -97,58 +88,66 @@ int aio_module_symbol(struct py_proc *py, const char *name, uint64_t *addr)
 				"build cannot be read", py->version, what);  \
 	} while (0)
 
+#define OFF(view, dst, section, field, w)                                 \
+	CHECK(dbg_offset(view, section, field, w, MAX_STRUCT, &(dst)),    \
+	      section "." field)
+
 int aio_layout_from_process(py_proc *py, struct aio_layout *out, lp_error *err)
 {
-	uint8_t dbg[8 + 8 * DBG_WORDS];
-	uint64_t w[DBG_WORDS], ad[AD_WORDS], sec = 0;
-	if (!py->runtime || mem_read(py->reader, py->runtime, dbg, sizeof dbg) != LP_OK ||
+	uint8_t dbg[PY_DEBUG_OFFSETS_READ], ad[256];
+	if (!py->runtime || !py->dbg_shape ||
+	    mem_read(py->reader, py->runtime, dbg, sizeof dbg) != LP_OK ||
 	    memcmp(dbg, "xdebugpy", 8) != 0)
 		return lp_error_set(err, LP_EFORMAT, "CPython %s: no "
 				    "_Py_DebugOffsets to read asyncio with",
 				    py->version);
-	memcpy(w, dbg + 8, sizeof w);
-	CHECK(((w[0] >> 24) & 0xff) == 3 && ((w[0] >> 16) & 0xff) == 14,
-	      "_Py_DebugOffsets version (only 3.14's shape is known)");
-	CHECK(fits(w[DBG_FR_STACKPOINTER], 8, w[DBG_FR_SIZE]),
-	      "interpreter_frame.stackpointer");
-	CHECK(fits(w[DBG_GEN_IFRAME], w[DBG_FR_SIZE], w[DBG_GEN_SIZE] + 4096),
+	const struct dbg_shape *as = dbg_asyncio_shape(py->L.minor);
+	CHECK(as, "the .AsyncioDebug shape (none known for this version)");
+	struct dbg_view v = { dbg, sizeof dbg, 8, py->dbg_shape };
+	struct dbg_view a = { ad, 8 * as->n, 0, as };
+	CHECK(dbg_view_need(&a) <= sizeof ad, ".AsyncioDebug size");
+	uint32_t fr_size;
+	uint64_t gen_size;
+	memset(out, 0, sizeof *out);
+	OFF(&v, out->fr_stack, "interpreter_frame", "stackpointer", 8);
+	OFF(&v, fr_size, "interpreter_frame", "localsplus", 0);
+	CHECK(dbg_value(&v, "gen_object.size", &gen_size) &&
+	      gen_size <= MAX_STRUCT, "gen_object.size");
+	uint64_t gi_iframe;
+	CHECK(dbg_value(&v, "gen_object.gi_iframe", &gi_iframe) &&
+	      dbg_fits(gi_iframe, fr_size, gen_size + 4096, MAX_STRUCT + 4096),
 	      "gen_object.gi_iframe");
-	uint64_t secsize = 0;
+	uint64_t sec = 0, secsize = 0;
 	int rc = find_in_modules(py, ".AsyncioDebug", false, &sec, &secsize);
 	if (rc != LP_OK)
 		return rc;
-	if (secsize < AD_WORDS * 8)
+	if (secsize < dbg_view_need(&a))
 		return lp_error_set(err, LP_EFORMAT, ".AsyncioDebug is %llu "
-				    "bytes, expected %d",
-				    (unsigned long long)secsize, AD_WORDS * 8);
-	if (mem_read(py->reader, sec, ad, sizeof ad) != LP_OK)
+				    "bytes, expected %zu",
+				    (unsigned long long)secsize, dbg_view_need(&a));
+	if (mem_read(py->reader, sec, ad, dbg_view_need(&a)) != LP_OK)
 		return lp_error_set(err, LP_EFORMAT, "cannot read .AsyncioDebug");
-	CHECK(fits(ad[AD_TASK_NAME], 8, ad[AD_TASK_SIZE]) &&
-	      fits(ad[AD_TASK_AWAITED_BY], 8, ad[AD_TASK_SIZE]) &&
-	      fits(ad[AD_TASK_AWAITED_BY_IS_SET], 1, ad[AD_TASK_SIZE]) &&
-	      fits(ad[AD_TASK_CORO], 8, ad[AD_TASK_SIZE]) &&
-	      fits(ad[AD_TASK_NODE], 16, ad[AD_TASK_SIZE]) &&
-	      ad[AD_TASK_SIZE] <= 1024, "asyncio_task_object");
-	CHECK(fits(ad[AD_IS_TASKS_HEAD], 16, ad[AD_IS_SIZE]),
-	      "asyncio_interpreter_state");
-	CHECK(fits(ad[AD_TS_RUNNING_TASK], 8, ad[AD_TS_SIZE]) &&
-	      fits(ad[AD_TS_TASKS_HEAD], 16, ad[AD_TS_SIZE]),
-	      "asyncio_thread_state");
-	memset(out, 0, sizeof *out);
-	out->minor = 14;
+	uint64_t task_size;
+	CHECK(dbg_value(&a, "asyncio_task_object.size", &task_size) &&
+	      task_size <= 1024, "asyncio_task_object.size");
+	out->task_size = (uint32_t)task_size;
+	OFF(&a, out->task_name, "asyncio_task_object", "task_name", 8);
+	OFF(&a, out->task_awaited_by, "asyncio_task_object", "task_awaited_by", 8);
+	OFF(&a, out->task_awaited_by_is_set, "asyncio_task_object",
+	    "task_awaited_by_is_set", 1);
+	OFF(&a, out->task_coro, "asyncio_task_object", "task_coro", 8);
+	OFF(&a, out->task_node, "asyncio_task_object", "task_node", 16);
+	OFF(&a, out->is_tasks_head, "asyncio_interpreter_state",
+	    "asyncio_tasks_head", 16);
+	OFF(&a, out->ts_running_task, "asyncio_thread_state",
+	    "asyncio_running_task", 8);
+	OFF(&a, out->ts_tasks_head, "asyncio_thread_state",
+	    "asyncio_tasks_head", 16);
+	out->minor = py->L.minor;
 	out->stack_kind = PY_STACK_TOP_PTR;
-	out->fr_stack = (uint32_t)w[DBG_FR_STACKPOINTER];
-	out->gen_iframe = (uint32_t)w[DBG_GEN_IFRAME];
+	out->gen_iframe = (uint32_t)gi_iframe;
 	out->lists = 1;
 	out->tagged_stack = 1;
-	out->task_size = (uint32_t)ad[AD_TASK_SIZE];
-	out->task_name = (uint32_t)ad[AD_TASK_NAME];
-	out->task_coro = (uint32_t)ad[AD_TASK_CORO];
-	out->task_node = (uint32_t)ad[AD_TASK_NODE];
-	out->task_awaited_by = (uint32_t)ad[AD_TASK_AWAITED_BY];
-	out->task_awaited_by_is_set = (uint32_t)ad[AD_TASK_AWAITED_BY_IS_SET];
-	out->is_tasks_head = (uint32_t)ad[AD_IS_TASKS_HEAD];
-	out->ts_tasks_head = (uint32_t)ad[AD_TS_TASKS_HEAD];
-	out->ts_running_task = (uint32_t)ad[AD_TS_RUNNING_TASK];
+	out->yf_depth = dbg_shape_facts(py->dbg_shape)->yf_depth;
 	return LP_OK;
 }

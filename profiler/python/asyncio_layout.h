@@ -45,6 +45,9 @@ struct aio_layout {
 	 * task_awaited_by (one future, or a set when the flag byte says). */
 	int lists;			/* 1: the fields below are set */
 	int tagged_stack;		/* value stack holds _PyStackRefs */
+	int yf_depth;			/* PY_STACK_TOP_PTR from 3.14: slots
+					 * below the stack pointer where the
+					 * awaited object is (0: 1) */
 	uint32_t task_size, task_node, task_awaited_by, task_awaited_by_is_set;
 	uint32_t ts_tasks_head, ts_running_task, is_tasks_head;
 };

@@ -3,6 +3,8 @@
 #include "python/pyproc.h"
 
 #include <ctype.h>
+#include <limits.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,6 +211,117 @@ uint64_t py_proc_eval_func(const py_proc *py)
 	return py->eval_func;
 }
 
+/* Tries before an inferred shape is judged: a thread may be in C code
+ * with no Python frame at the first look. */
+#define INFER_TRIES 20
+
+/* Whether py, read with a layout inferred for a version newer than every
+ * known shape, sees what a real interpreter holds: its interpreter and
+ * thread lists walk, every thread state's native thread id is a thread of
+ * the target, every frame chain ends where it should, every code object
+ * has one type, and names decode.  why says what failed. */
+static bool infer_validates(py_proc *py, target *t, char *why, size_t len)
+{
+	bool seen_frame = false;
+	for (int attempt = 0; attempt < INFER_TRIES && !seen_frame; attempt++) {
+		struct py_thread *th;
+		size_t n;
+		if (attempt)
+			nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
+		if (py_proc_sample(py, &th, &n) != LP_OK || n == 0) {
+			snprintf(why, len, "no thread state found");
+			return false;
+		}
+		if (target_refresh_threads(t) != LP_OK) {
+			snprintf(why, len, "cannot list the threads");
+			return false;
+		}
+		uint64_t code_type = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (th[i].tid && !target_thread_find_ns(t, th[i].tid)) {
+				snprintf(why, len, "a thread state names thread "
+					 "%d, which the process does not have",
+					 (int)th[i].tid);
+				return false;
+			}
+			if (th[i].truncated) {
+				snprintf(why, len, "a frame chain does not end "
+					 "at its base frame");
+				return false;
+			}
+			for (size_t k = 0; k < th[i].nframes; k++) {
+				const struct py_frame *f = &th[i].frames[k];
+				uint64_t type;
+				if (!f->func || !f->func[0] || !f->file ||
+				    !f->file[0]) {
+					snprintf(why, len, "a code object's "
+						 "names do not decode");
+					return false;
+				}
+				if (mem_read_u64(py->reader, f->code_addr +
+						 py->L.ob_type, &type) != LP_OK ||
+				    (code_type && type != code_type)) {
+					snprintf(why, len, "code objects of "
+						 "different types");
+					return false;
+				}
+				code_type = type;
+				seen_frame = true;
+			}
+		}
+	}
+	if (!seen_frame)
+		snprintf(why, len, "no Python frame seen");
+	return seen_frame;
+}
+
+/* A version whose _Py_DebugOffsets shape loupe does not know: tries the
+ * known shapes from the newest down and keeps the first one whose layout
+ * validates against the live process (infer_validates); never a guess. */
+static int infer_layout(py_proc *py, target *t, uint64_t runtime,
+			const uint8_t *dbg, size_t len, lp_error *err)
+{
+	char version[sizeof py->version], why[600] = "", known[64] = "";
+	size_t kn = 0;
+	memcpy(version, py->version, sizeof version);
+	for (const struct dbg_shape *s = dbg_shape_older(INT_MAX); s;
+	     s = dbg_shape_older(s->minor)) {
+		int w = snprintf(known + kn, sizeof known - kn, "%s3.%d",
+				 kn ? ", " : "", s->minor);
+		kn += w > 0 && (size_t)w < sizeof known - kn ? (size_t)w : 0;
+		struct py_layout L;
+		uint64_t hex;
+		lp_error e;
+		int rc = py_layout_from_debug_offsets_as(dbg, len, s, &L, &hex, &e);
+		if (rc == LP_EUNSUPPORTED)	/* free-threaded: no shape helps */
+			return lp_error_set(err, rc, "%s", e.msg);
+		if (rc != LP_OK) {
+			snprintf(why, sizeof why, "3.%d: %s", s->minor, e.msg);
+			continue;
+		}
+		if (py_proc_init(py, py->reader, &L) != LP_OK)
+			return lp_error_set(err, LP_ENOMEM, "out of memory");
+		memcpy(py->version, version, sizeof version);
+		py->target = t;
+		py->runtime = runtime;
+		py->interp_head_addr = runtime + L.rt_interp_head;
+		py->dbg_shape = s;
+		py->dbg_inferred = true;
+		char reason[160];
+		if (infer_validates(py, t, reason, sizeof reason))
+			return LP_OK;
+		snprintf(why, sizeof why, "read as 3.%d's: %s", s->minor, reason);
+		mem_reader *r = py->reader;
+		py_proc_fini(py);
+		memset(py, 0, sizeof *py);
+		py->reader = r;
+	}
+	return lp_error_set(err, LP_EUNSUPPORTED, "CPython %s: its "
+		"_Py_DebugOffsets block has a shape loupe does not know, and "
+		"none it knows (%s) validates against the process (%s)",
+		version, known, why[0] ? why : "none tried");
+}
+
 int py_proc_attach(py_proc **out, target *t, symbolizer *syms, lp_error *err)
 {
 	*out = NULL;
@@ -221,17 +334,29 @@ int py_proc_attach(py_proc **out, target *t, symbolizer *syms, lp_error *err)
 		m = target_maps(t);
 	}
 	/* The interpreter: a mapped libpython (shared builds), else the
-	 * executable itself when it is named python* (static builds). */
+	 * executable itself (static builds) when it is named python* or,
+	 * whatever its name (a copy, a deleted or replaced file, a
+	 * container's), exports the runtime's entry points. */
 	const struct map_entry *lib = maps_find_file(m, "libpython");
 	const char *exe = target_exe(t) ? base_name(target_exe(t)) : "";
-	const struct map_entry *me = NULL;
-	if (strncmp(exe, "python", 6) == 0)
-		me = maps_find_file(m, exe);
-	if (!lib && !me)
+	char exe_base[256];
+	snprintf(exe_base, sizeof exe_base, "%s", exe);
+	char *del = strstr(exe_base, " (deleted)");
+	if (del)
+		*del = '\0';
+	bool static_py = false;
+	if (!lib) {
+		uint64_t a, sz;
+		static_py = strncmp(exe_base, "python", 6) == 0 ||
+			    symbolizer_find(syms, m, "", "Py_Initialize", &a,
+					    &sz) == LP_OK;
+	}
+	if (!lib && !static_py)
 		return lp_error_set(err, LP_ENOTFOUND, "PID %d is not a CPython "
 				    "process (no libpython mapped, executable "
-				    "not named python*)", (int)target_pid(t));
-	char mod[256];
+				    "not named python* and not exporting "
+				    "Py_Initialize)", (int)target_pid(t));
+	char mod[256], exe_path[4096];
 	const char *path;
 	if (lib) {
 		snprintf(mod, sizeof mod, "%s", base_name(lib->path));
@@ -240,11 +365,17 @@ int py_proc_attach(py_proc **out, target *t, symbolizer *syms, lp_error *err)
 			*so = '\0';
 		path = lib->path;
 	} else {
-		snprintf(mod, sizeof mod, "%s", exe);
-		path = me->path;
+		/* "" names the executable itself to symbolizer_find */
+		mod[0] = '\0';
+		snprintf(exe_path, sizeof exe_path, "%s", target_exe(t));
+		char *d = strstr(exe_path, " (deleted)");
+		if (d && d[10] == '\0')
+			*d = '\0';	/* as maps.c shows map paths */
+		path = exe_path;
 	}
+	const char *shown = lib ? mod : exe_base;
 	int major, minor;
-	name_version(mod, &major, &minor);
+	name_version(lib ? mod : exe_base, &major, &minor);
 
 	py_proc *py = calloc(1, sizeof *py);
 	if (!py)
@@ -253,13 +384,15 @@ int py_proc_attach(py_proc **out, target *t, symbolizer *syms, lp_error *err)
 	struct py_layout L;
 	const struct py_layout *tab = NULL;
 	uint64_t runtime = 0, hex = 0, addr;
+	uint8_t dbg[PY_DEBUG_OFFSETS_READ];
+	bool infer = false;
+	const struct dbg_shape *shape = NULL;
 	int rc;
 	/* Temporary reader-only state for the version scan. */
 	py->reader = r;
 
 	if (find_sym(syms, m, mod, "_PyRuntime", &runtime) == LP_OK &&
 	    runtime) {
-		uint8_t dbg[PY_DEBUG_OFFSETS_READ];
 		if (mem_read(r, runtime, dbg, 8) != LP_OK) {
 			rc = lp_error_set(err, LP_EFAULT, "cannot read _PyRuntime "
 					  "of PID %d", (int)target_pid(t));
@@ -274,11 +407,23 @@ int py_proc_attach(py_proc **out, target *t, symbolizer *syms, lp_error *err)
 					(int)target_pid(t));
 				goto fail;
 			}
-			rc = py_layout_from_debug_offsets(dbg, sizeof dbg, &L,
-							  &hex, err);
-			if (rc != LP_OK)
+			/* LOUPE_PY_INFER=1 reads every version through the
+			 * inference path, as if its shape were unknown. */
+			const char *force = getenv("LOUPE_PY_INFER");
+			if (force && strcmp(force, "1") == 0)
+				rc = LP_ENOTFOUND;
+			else
+				rc = py_layout_from_debug_offsets(dbg, sizeof dbg,
+								  &L, &hex, err);
+			if (rc == LP_ENOTFOUND) {
+				infer = true;
+				memcpy(&hex, dbg + 8, sizeof hex);
+			} else if (rc != LP_OK) {
 				goto fail;
-			tab = &L;
+			} else {
+				shape = dbg_shape_find(L.minor);
+				tab = &L;
+			}
 			hex_version(hex, py->version, sizeof py->version);
 		} else if (find_sym(syms, m, mod, "Py_Version", &addr) ==
 				   LP_OK && addr &&
@@ -296,7 +441,7 @@ int py_proc_attach(py_proc **out, target *t, symbolizer *syms, lp_error *err)
 				rc = lp_error_set(err, LP_EFORMAT, "CPython "
 					"version %s in memory does not match "
 					"the file name %s; refusing to guess",
-					py->version, mod);
+					py->version, shown);
 				goto fail;
 			}
 			major = hmaj;
@@ -310,7 +455,7 @@ int py_proc_attach(py_proc **out, target *t, symbolizer *syms, lp_error *err)
 		if (!major || !minor) {
 			rc = lp_error_set(err, LP_EUNSUPPORTED, "cannot tell the "
 				"CPython version of PID %d from %s", (int)target_pid(t),
-				mod);
+				shown);
 			goto fail;
 		}
 		/* Last resort: the PY_VERSION literal, else major.minor only
@@ -318,6 +463,12 @@ int py_proc_attach(py_proc **out, target *t, symbolizer *syms, lp_error *err)
 		if (scan_version(py, m, path, major, minor) != LP_OK)
 			snprintf(py->version, sizeof py->version, "%d.%d",
 				 major, minor);
+	}
+	if (infer) {
+		rc = infer_layout(py, t, runtime, dbg, sizeof dbg, err);
+		if (rc != LP_OK)
+			goto fail;
+		goto attached;
 	}
 	if (!tab)
 		tab = py_layout_table(major, minor);
@@ -333,6 +484,7 @@ int py_proc_attach(py_proc **out, target *t, symbolizer *syms, lp_error *err)
 		memcpy(version, py->version, sizeof version);
 		rc = py_proc_init(py, r, tab);
 		memcpy(py->version, version, sizeof version);
+		py->dbg_shape = shape;
 	}
 	if (rc != LP_OK) {
 		rc = lp_error_set(err, rc, "out of memory");
@@ -355,13 +507,14 @@ int py_proc_attach(py_proc **out, target *t, symbolizer *syms, lp_error *err)
 			rc = lp_error_set(err, LP_ENOTFOUND, "CPython %s in PID "
 				"%d: neither _PyRuntime nor interp_head found in "
 				"%s (stripped interpreter?)", py->version,
-				(int)target_pid(t), mod);
+				(int)target_pid(t), shown);
 			goto fail_fini;
 		}
 		if (find_sym(syms, m, mod, "_PyThreadState_Current",
 			     &py->tstate_current_addr) != LP_OK)
 			py->tstate_current_addr = 0;
 	}
+attached:
 	/* Optional: lets the walker reject non-code objects (torn reads). */
 	if (find_sym(syms, m, mod, "PyCode_Type", &addr) == LP_OK)
 		py->code_type = addr;
@@ -373,6 +526,22 @@ fail_fini:
 fail:
 	free(py);
 	return rc;
+}
+
+const char *py_proc_layout_source(const py_proc *py)
+{
+	static const char *const names[][2] = {
+		{ "3.13 debug offsets", "3.13 debug offsets, inferred" },
+		{ "3.14 debug offsets", "3.14 debug offsets, inferred" },
+		{ "3.15 debug offsets", "3.15 debug offsets, inferred" },
+	};
+	if (!py->dbg_shape)
+		return "";
+	int i = py->dbg_shape->minor - 13;
+	if (i < 0 || i >= (int)(sizeof names / sizeof names[0]))
+		return py->dbg_inferred ? "debug offsets, inferred" :
+					  "debug offsets";
+	return names[i][py->dbg_inferred];
 }
 
 void py_proc_free(py_proc *py)

@@ -107,6 +107,15 @@ extern const size_t py_layouts_count;
 int py_layout_from_debug_offsets(const uint8_t *buf, size_t len,
 				 struct py_layout *out, uint64_t *hexversion,
 				 lp_error *err);
+struct dbg_shape;
+/* The same, reading the block through a given shape (debug_offsets.h):
+ * how a version newer than every known shape is tried against each of
+ * them.  With shape NULL, the shape of the block's own version, and
+ * LP_EUNSUPPORTED when none is known. */
+int py_layout_from_debug_offsets_as(const uint8_t *buf, size_t len,
+				    const struct dbg_shape *shape,
+				    struct py_layout *out, uint64_t *hexversion,
+				    lp_error *err);
 /* Bytes of _PyRuntime to read for py_layout_from_debug_offsets. */
 #define PY_DEBUG_OFFSETS_READ 1024
 

@@ -6,10 +6,13 @@ libloupe_a_SOURCES += \
 	profiler/python/layout.h \
 	profiler/python/layout.c \
 	profiler/python/layouts_gen.c \
+	profiler/python/debug_offsets.h \
+	profiler/python/debug_offsets.c \
+	profiler/python/debug_offsets_gen.c \
 	profiler/python/attach.c \
 	profiler/python/walk.c \
 	profiler/python/linetable.c profiler/python/linetable.h
-EXTRA_DIST += tools/gen-py-layouts
+EXTRA_DIST += tools/gen-py-layouts tools/gen-debug-offsets
 # asyncio tasks (asyncio_layouts_gen.c by tools/gen-asyncio-layouts)
 libloupe_a_SOURCES += \
 	profiler/python/asyncio.h \

@@ -51,6 +51,11 @@ void py_proc_free(py_proc *py);
 
 /* "3.11.7" */
 const char *py_proc_version(const py_proc *py);
+/* Where the layout came from, for the user: "" for a built-in table,
+ * "3.15 debug offsets", or "3.15 debug offsets, inferred" when the
+ * version's shape was not known and this one validated against the live
+ * process. */
+const char *py_proc_layout_source(const py_proc *py);
 
 /* Walks every interpreter and thread state.  *threads points into a buffer
  * owned by py (valid until the next call); strings stay valid until

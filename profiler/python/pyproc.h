@@ -10,6 +10,7 @@
 
 #include "bounds.h"
 #include "memreader.h"
+#include "python/debug_offsets.h"
 #include "python/layout.h"
 #include "python/py.h"
 
@@ -70,6 +71,10 @@ struct py_proc {
 					 * address is stored */
 	uint64_t tstate_current_addr;	/* 2.7/3.6 _PyThreadState_Current */
 	uint64_t runtime;		/* _PyRuntime, 0 before 3.7 */
+	/* 3.13+: the _Py_DebugOffsets shape the layout was read with, and
+	 * whether it was inferred (the version has none of its own). */
+	const struct dbg_shape *dbg_shape;
+	bool dbg_inferred;
 	uint64_t code_type;		/* PyCode_Type, 0 when unknown */
 	uint64_t eval_func;		/* _PyEval_EvalFrameDefault, or 0 */
 	int pthread_tid_off;		/* offset of tid in glibc's struct

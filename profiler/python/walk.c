@@ -600,8 +600,11 @@ static void walk_thread(py_proc *py, const uint8_t *tp, struct py_thread *th,
 		if (L->frames != PY_FRAMES_OBJECT &&
 		    (int)owner >= L->owner_first_skip) {
 			/* A C-stack shim (3.12+): the Python frame above it
-			 * is the first of one eval-loop call. */
-			if (emitted) {
+			 * is the first of one eval-loop call.  Only the first
+			 * shim below a frame is its call's: 3.15 ends every
+			 * chain with the thread state's own base frame, owned
+			 * by the interpreter too but not on the C stack. */
+			if (emitted && !py->frames[first + emitted - 1].entry) {
 				py->frames[first + emitted - 1].entry = true;
 				py->frames[first + emitted - 1].cstack = frame;
 			}
@@ -668,7 +671,7 @@ static void find_tid_offset(py_proc *py, const uint64_t *pth, size_t n)
 			for (size_t k = 0; k < nt && !hit; k++) {
 				struct target_thread *tt =
 					target_thread_at(py->target, k);
-				hit = tt && v > 0 && tt->tid == v;
+				hit = tt && v > 0 && tt->nstid == v;
 			}
 			for (size_t j = 0; j < i && hit; j++)
 				hit = GET_MEMBER(int32_t, bufs + j * PTHREAD_SCAN,

@@ -12,6 +12,7 @@ root-owned target and served for their own.
 
 Run: LOUPE_BUILD=/path/to/build python3 tests/functional/test_daemon.py -v
 """
+import glob
 import os
 import re
 import shutil
@@ -33,6 +34,13 @@ NOBODY = 65534
 def skip(test, reason):
     sys.stderr.write("SKIP %s: %s\n" % (test.id(), reason))
     test.skipTest(reason)
+
+
+def target_dir(store, name, pid):
+    """The store's directory of pid: NAME-PID-START (START: the process's
+    start time, so a reused PID is another directory)."""
+    found = glob.glob(os.path.join(glob.escape(store), "%s-%d-*" % (name, pid)))
+    return found[0] if len(found) == 1 else os.path.join(store, "%s-%d-?" % (name, pid))
 
 
 def state(pid):
@@ -57,6 +65,11 @@ class Daemon(unittest.TestCase):
         self.script = os.path.join(self.tmp, "daemon_split.py")
         shutil.copy(script_path("split.py"), self.script)
         self.conf = os.path.join(self.tmp, "loupe.conf")
+        # HTTP needs a bearer token from a root-owned file no one else reads
+        self.token = "daemon-%s" % os.urandom(12).hex()
+        self.token_file = os.path.join(self.tmp, "token")
+        with open(os.open(self.token_file, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write(self.token + "\n")
         self.configure()
         self.targets = []
 
@@ -64,9 +77,10 @@ class Daemon(unittest.TestCase):
                   glob=""):
         with open(self.conf, "w") as f:
             f.write("dir = %s\nwindow = %s\nsocket = %s\nhttp = 127.0.0.1:0\n"
+                    "http_token_file = %s\n"
                     "max_cpu = 50\n%s\n[target %s]\nexe = python*\ncmdline = %s\n"
-                    "rate = %s\n%s" % (self.store, window, self.sock, glob, name,
-                                        cmdline or self.script, rate, extra))
+                    "rate = %s\n%s" % (self.store, window, self.sock, self.token_file, glob,
+                                        name, cmdline or self.script, rate, extra))
 
     def row(self, pid):
         """(rate, samples, missed) of pid in ctl status, or None."""
@@ -115,7 +129,7 @@ class Daemon(unittest.TestCase):
         return False
 
     def windows(self, pid):
-        d = os.path.join(self.store, "split-%d" % pid)
+        d = target_dir(self.store, "split", pid)
         if not os.path.isdir(d):
             return []
         return sorted(os.path.join(d, n) for n in os.listdir(d) if WINDOW_RE.match(n))
@@ -169,14 +183,22 @@ class Daemon(unittest.TestCase):
         # metrics
         m = re.search(r"HTTP on port (\d+)", self.read_log())
         self.assertTrue(m, self.read_log())
-        with urllib.request.urlopen("http://127.0.0.1:%s/metrics" % m.group(1), timeout=10) as r:
+        auth = {"Authorization": "Bearer " + self.token}
+        with urllib.request.urlopen(urllib.request.Request(
+                "http://127.0.0.1:%s/metrics" % m.group(1), headers=auth), timeout=10) as r:
             metrics = r.read().decode()
         self.assertRegex(metrics, r'loupe_samples_total\{pid="%d",target="split"\} \d+' % a.pid)
         if shutil.which("go"):
             env = dict(os.environ, PPROF_TMPDIR=self.tmp, HOME=self.tmp)
-            res = subprocess.run(["go", "tool", "pprof", "-top",
-                                  "http://127.0.0.1:%s/debug/pprof/profile?seconds=3&pid=%d"
-                                  % (m.group(1), a.pid)],
+            # go tool pprof sends no Authorization header: fetched with
+            # the token, then read from the file
+            with urllib.request.urlopen(urllib.request.Request(
+                    "http://127.0.0.1:%s/debug/pprof/profile?seconds=3&pid=%d"
+                    % (m.group(1), a.pid), headers=auth), timeout=60) as r:
+                prof = os.path.join(self.tmp, "profile.pb.gz")
+                with open(prof, "wb") as f:
+                    f.write(r.read())
+            res = subprocess.run(["go", "tool", "pprof", "-top", prof],
                                  capture_output=True, text=True, timeout=120, env=env)
             self.assertEqual(res.returncode, 0, res.stderr)
             self.assertIn("hot_three", res.stdout)
@@ -194,7 +216,7 @@ class Daemon(unittest.TestCase):
                 res = run_loupe("report", w)
                 self.assertEqual(res.returncode, 0, res.stderr)
                 self.assertNotIn("warning", res.stderr)
-            left = [n for n in os.listdir(os.path.join(self.store, "split-%d" % t.pid))
+            left = [n for n in os.listdir(target_dir(self.store, "split", t.pid))
                     if not WINDOW_RE.match(n)]
             self.assertEqual(left, [], "left in the store")
             self.assertIn(state(t.pid), "RS")
@@ -229,11 +251,20 @@ class Daemon(unittest.TestCase):
         self.assertGreater(total, 150, counts)
         self.assertAlmostEqual(counts["hot_three"] / total, truth, delta=0.1,
                                msg="%r, really %.3f" % (counts, truth))
-        # dump from the daemon: the stack now, as loupe dump prints it
-        res = self.ctl("dump", str(a.pid))
-        self.assertEqual(res.returncode, 0, res.stderr)
-        self.assertRegex(res.stdout, r"(?m)^Process %d: " % a.pid)
-        self.assertRegex(res.stdout, r"(?m)^    (hot_three|hot_one) \(.*daemon_split\.py:\d+\)$")
+        # dump from the daemon: the stack now, as loupe dump prints it;
+        # work() itself (between the calls, and timing them under
+        # LOUPE_SPLIT_LOG) is caught now and then: dumped again, within
+        # a deadline, until a hot function is
+        hot = r"(?m)^    (hot_three|hot_one) \(.*daemon_split\.py:\d+\)$"
+        deadline = time.monotonic() + 10
+        while True:
+            res = self.ctl("dump", str(a.pid))
+            self.assertEqual(res.returncode, 0, res.stderr)
+            self.assertRegex(res.stdout, r"(?m)^Process %d: " % a.pid)
+            self.assertRegex(res.stdout, r"(?m)^    (work|hot_three|hot_one) \(.*daemon_split\.py:\d+\)$")
+            if re.search(hot, res.stdout) or time.monotonic() > deadline:
+                break
+        self.assertRegex(res.stdout, hot)
         d.send_signal(signal.SIGTERM)
         self.assertEqual(d.wait(timeout=20), 0, self.read_log())
         wins = self.windows(a.pid)
@@ -348,17 +379,17 @@ class Daemon(unittest.TestCase):
             self.assertNotRegex(res.stdout, r"(?m)^ *%d  " % w, "a worker is a target of its own")
         d.send_signal(signal.SIGTERM)
         self.assertEqual(d.wait(timeout=20), 0, self.read_log())
-        wins = sorted(os.path.join(self.store, "pool-%d" % t.pid, n)
-                      for n in os.listdir(os.path.join(self.store, "pool-%d" % t.pid))
+        pdir = target_dir(self.store, "pool", t.pid)
+        wins = sorted(os.path.join(pdir, n) for n in os.listdir(pdir)
                       if WINDOW_RE.match(n))
         self.assertGreaterEqual(len(wins), 1)
-        res = run_loupe("report", os.path.join(self.store, "pool-%d" % t.pid))
+        res = run_loupe("report", pdir)
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assertIn("Processes: 5", res.stdout)
         for w in workers:
             self.assertRegex(res.stdout, r"(?m)^ +%d  " % w)
         self.assertIn("hot_three", res.stdout)
-        self.assertFalse(os.path.exists(os.path.join(self.store, "pool-%d" % workers[0])))
+        self.assertFalse(glob.glob(os.path.join(self.store, "pool-%d-*" % workers[0])))
 
     def test_cpu_cap_lowers_rates(self):
         self.configure(rate=1000)
@@ -443,7 +474,7 @@ class Daemon(unittest.TestCase):
                              stdout=subprocess.DEVNULL, stderr=self.log)
         self.addCleanup(lambda: d.poll() is None and (d.kill(), d.wait()))
         self.assertTrue(self.wait_listed_when_up(d, t.pid), self.read_log())
-        bits = {"CAP_DAC_READ_SEARCH": 2, "CAP_SYS_PTRACE": 19, "CAP_PERFMON": 38,
+        bits = {"CAP_CHOWN": 0, "CAP_DAC_READ_SEARCH": 2, "CAP_SYS_PTRACE": 19, "CAP_PERFMON": 38,
                 "CAP_SYS_ADMIN": 21, "CAP_BPF": 39}
         with open("/proc/%d/status" % d.pid) as f:
             bnd = int(re.search(r"(?m)^CapBnd:\s+([0-9a-f]+)$", f.read()).group(1), 16)
@@ -455,7 +486,7 @@ class Daemon(unittest.TestCase):
         self.assertIn("daemon_split.py", res.stdout)
         d.send_signal(signal.SIGTERM)
         self.assertEqual(d.wait(timeout=20), 0, self.read_log())
-        res = run_loupe("report", os.path.join(self.store, "split-%d" % t.pid))
+        res = run_loupe("report", target_dir(self.store, "split", t.pid))
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assertIn("hot_three", res.stdout)
 

@@ -216,13 +216,21 @@ class Http(unittest.TestCase):
     def setUp(self):
         if not os.access(FAKES, os.X_OK):
             self.fail("tests/unit/daemon_fakes not built at " + FAKES)
-        self.server = Target([FAKES, "http", "127.0.0.1:0"])
+        # the endpoint needs a bearer token from a file only its owner reads
+        tmp = tempfile.mkdtemp(prefix="loupe-http-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        self.token = "parts-%s" % os.urandom(12).hex()
+        token_file = os.path.join(tmp, "token")
+        with open(os.open(token_file, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write(self.token + "\n")
+        self.server = Target([FAKES, "http", "127.0.0.1:0", token_file])
         self.addCleanup(self.server.kill)
         port = [l for l in self.server.lines if l.startswith("port ")][0].split()[1]
         self.base = "http://127.0.0.1:%s" % port
 
     def get(self, path, method="GET"):
-        req = urllib.request.Request(self.base + path, method=method)
+        req = urllib.request.Request(self.base + path, method=method,
+                                     headers={"Authorization": "Bearer " + self.token})
         try:
             with urllib.request.urlopen(req, timeout=30) as r:
                 return r.status, r.headers.get("Content-Type"), r.read()
@@ -277,8 +285,14 @@ class Http(unittest.TestCase):
             skip(self, "go not installed (apt-get install golang-go)")
         tmp = tempfile.mkdtemp(prefix="loupe-pprof-")
         self.addCleanup(shutil.rmtree, tmp, True)
-        res = subprocess.run(["go", "tool", "pprof", "-top",
-                              self.base + "/debug/pprof/profile?seconds=1&pid=77"],
+        # go tool pprof sends no Authorization header: fetched with the
+        # token, then read from the file
+        code, _, body = self.get("/debug/pprof/profile?seconds=1&pid=77")
+        self.assertEqual(code, 200, body)
+        prof = os.path.join(tmp, "profile.pb.gz")
+        with open(prof, "wb") as f:
+            f.write(body)
+        res = subprocess.run(["go", "tool", "pprof", "-top", prof],
                              capture_output=True, text=True, timeout=120,
                              env=dict(os.environ, PPROF_TMPDIR=tmp, HOME=tmp))
         self.assertEqual(res.returncode, 0, res.stderr)

@@ -3,7 +3,7 @@
 Every scenario runs as its own test for each interpreter: the pyenv builds
 under /root/.pyenv/versions (2.7, 3.6 to 3.13), Debian's static, stripped
 /usr/bin/python3.11, and Debian unstable's 3.14 fetched by
-tools/get-python3.14 (LOUPE_PY314 overrides its path).  A missing
+tools/get-python 3.14 and 3.15 (LOUPE_PY314, LOUPE_PY315 override their paths).  A missing
 interpreter is a skip whose reason says which and how to get it.
 
 Run: LOUPE=/path/to/loupe python3 tests/functional/test_python.py -v
@@ -61,7 +61,11 @@ INTERPRETERS += [
     ("py314_debian_static",
      _path(lambda: os.environ.get("LOUPE_PY314",
                                   "/opt/loupe-py314/usr/bin/python3.14"),
-           "run tools/get-python3.14 or set LOUPE_PY314")),
+           "run tools/get-python 3.14 or set LOUPE_PY314")),
+    ("py315_debian_static",
+     _path(lambda: os.environ.get("LOUPE_PY315",
+                                  "/opt/loupe-py315/usr/bin/python3.15"),
+           "run tools/get-python 3.15 or set LOUPE_PY315")),
 ]
 
 

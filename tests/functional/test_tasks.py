@@ -1,8 +1,8 @@
 """loupe --tasks: asyncio tasks, await chains and per-coroutine wall time.
 
 Targets are tests/targets/tasks.py in its three modes (tree, shares, idle)
-on every CPython 3.6 to 3.13 under /root/.pyenv, Debian's 3.14 (read
-through its own debug offsets; tools/get-python3.14), Debian's static
+on every CPython 3.6 to 3.13 under /root/.pyenv, Debian's 3.14 and 3.15 (read
+through their own debug offsets; tools/get-python), Debian's static
 /usr/bin/python3.11 with the default loop, with uvloop (python3-uvloop) and
 with the pure-Python Task; a missing interpreter or module is a printed
 skip.
@@ -55,11 +55,19 @@ def py314():
     p = os.environ.get("LOUPE_PY314", "/opt/loupe-py314/usr/bin/python3.14")
     if os.access(p, os.X_OK):
         return p, None
-    return None, "%s not found (run tools/get-python3.14 or set LOUPE_PY314)" % p
+    return None, "%s not found (run tools/get-python 3.14 or set LOUPE_PY314)" % p
+
+
+def py315():
+    p = os.environ.get("LOUPE_PY315", "/opt/loupe-py315/usr/bin/python3.15")
+    if os.access(p, os.X_OK):
+        return p, None
+    return None, "%s not found (run tools/get-python 3.15 or set LOUPE_PY315)" % p
 
 
 SETUPS += [
     ("py314_debian", py314, []),
+    ("py315_debian", py315, []),
     ("py311_debian", debian, []),
     ("py311_debian_uvloop", lambda: debian("uvloop"), ["--uvloop"]),
     ("py311_debian_pytask", debian, ["--pytask"]),

@@ -22,11 +22,11 @@ CFLAGS = -std=c11 -O1 -g -fno-omit-frame-pointer $(SAN) \
 LIBS = $(shell pkg-config --libs $(PKGS)) -lm -lpthread
 
 # The engine library's sources (profiler/local.mk and its parts), and the
-# pure ui/ modules under test.  daemon_http.c is not here: its harness
-# includes it to reach its static request handler.
+# pure ui/ modules under test.
 ENGINE_SRC = $(wildcard $(SRC)/profiler/*.c $(SRC)/profiler/python/*.c \
 	$(SRC)/profiler/formats/*.c) \
-	$(SRC)/ui/units.c $(SRC)/ui/daemon_config.c $(SRC)/ui/ctl_proto.c
+	$(SRC)/ui/units.c $(SRC)/ui/daemon_config.c $(SRC)/ui/ctl_proto.c \
+	$(SRC)/ui/daemon_http_query.c
 ENGINE_OBJ = $(patsubst $(SRC)/%.c,$(BUILD)/obj/%.o,$(ENGINE_SRC))
 
 HARNESSES = raw_reader daemon_config ctl_proto http_query py_offsets py_walk

@@ -15,9 +15,10 @@ static void check(const struct daemon_config *c)
 	    !(c->window_s > 0) || !isfinite(c->window_s) ||
 	    !isfinite(c->retention_age_s) || c->retention_age_s < 0 ||
 	    !(c->max_cpu > 0) || !isfinite(c->max_cpu) ||
-	    (c->socket_mode & ~07777u))
+	    (c->socket_mode != DAEMON_SOCKET_MODE_DEFAULT &&
+	     (c->socket_mode & ~07777u)))
 		abort();
-	if (c->http) {
+	if (c->http && strncmp(c->http, "unix:", 5) != 0) {
 		char host[64];
 		unsigned port;
 		if (daemon_parse_listen(c->http, host, sizeof host, &port) ||

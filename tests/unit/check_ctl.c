@@ -180,7 +180,7 @@ static void fixture_up(struct fixture *fx)
 	unit_tmpdir_make(fx->dir, sizeof fx->dir, "loupe-ctl");
 	snprintf(fx->path, sizeof fx->path, "%s/run/ctl.sock", fx->dir);
 	lp_error err = { 0 };
-	ck_assert_msg(ctl_server_new(&fx->srv, fx->path, 0600, handler, NULL, &err) == LP_OK, "%s", err.msg);
+	ck_assert_msg(ctl_server_new(&fx->srv, fx->path, 0600, (gid_t)-1, handler, NULL, &err) == LP_OK, "%s", err.msg);
 }
 
 static void fixture_down(struct fixture *fx)
@@ -475,7 +475,7 @@ START_TEST(test_socket_in_use)
 	fixture_up(&fx);
 	ctl_server *second;
 	lp_error err = { 0 };
-	ck_assert_int_ne(ctl_server_new(&second, fx.path, 0600, handler, NULL, &err), LP_OK);
+	ck_assert_int_ne(ctl_server_new(&second, fx.path, 0600, (gid_t)-1, handler, NULL, &err), LP_OK);
 	ck_assert(strstr(err.msg, "already listens"));
 	/* a stale socket (its daemon died) is replaced */
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -486,13 +486,13 @@ START_TEST(test_socket_in_use)
 	memcpy(sa.sun_path, stale, strlen(stale) + 1);
 	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
 	close(fd);
-	ck_assert_int_eq(ctl_server_new(&second, stale, 0600, handler, NULL, &err), LP_OK);
+	ck_assert_int_eq(ctl_server_new(&second, stale, 0600, (gid_t)-1, handler, NULL, &err), LP_OK);
 	ctl_server_free(second);
 	/* not a socket */
 	char notsock[160];
 	snprintf(notsock, sizeof notsock, "%s/file", fx.dir);
 	close(open(notsock, O_CREAT | O_WRONLY, 0600));
-	ck_assert_int_ne(ctl_server_new(&second, notsock, 0600, handler, NULL, &err), LP_OK);
+	ck_assert_int_ne(ctl_server_new(&second, notsock, 0600, (gid_t)-1, handler, NULL, &err), LP_OK);
 	ck_assert(strstr(err.msg, "not a socket"));
 	fixture_down(&fx);
 }
@@ -565,6 +565,37 @@ START_TEST(test_peer_rule)
 }
 END_TEST
 
+/* Root is uid 0 and nothing else: a peer whose PID is a process with
+ * every capability (this test, as root) is still its uid.  The start
+ * time given is the checked process's (/proc/PID/stat field 22). */
+START_TEST(test_peer_root_is_uid_0)
+{
+	struct ctl_peer me_as_user = { .pid = getpid(), .uid = 4321, .gid = 4321 };
+	struct ctl_peer root = { .pid = -1, .uid = 0, .gid = 0 };
+	ck_assert(!ctl_peer_privileged(&me_as_user));
+	ck_assert(ctl_peer_privileged(&root));
+	char why[256], stat[1024];
+	uint64_t st = 0;
+	ck_assert_int_eq(ctl_peer_check(&root, getpid(), &st, why, sizeof why), 0);
+	FILE *f = fopen("/proc/self/stat", "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(stat, sizeof stat, f));
+	fclose(f);
+	const char *p = strrchr(stat, ')') + 2;
+	unsigned long long want = 0;
+	for (int field = 3; field < 22; field++)
+		p = strchr(p, ' ') + 1;
+	ck_assert_int_eq(sscanf(p, "%llu", &want), 1);
+	ck_assert_uint_eq(st, want);
+	/* a reaped process: no process, whatever its PID names later */
+	pid_t c = fork();
+	if (c == 0)
+		_exit(0);
+	waitpid(c, NULL, 0);
+	ck_assert_int_eq(ctl_peer_check(&root, c, &st, why, sizeof why), LP_ENOPROC);
+}
+END_TEST
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -576,6 +607,7 @@ int main(void)
 	tcase_add_test(tc, test_fuzz);
 	tcase_add_test(tc, test_server);
 	tcase_add_test(tc, test_server_stall_and_busy);
+	tcase_add_test(tc, test_peer_root_is_uid_0);
 	tcase_add_test(tc, test_server_deferred);
 	tcase_add_test(tc, test_socket_in_use);
 	tcase_add_test(tc, test_peer_rule);

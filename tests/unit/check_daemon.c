@@ -1,6 +1,6 @@
 /* loupe daemon's loop (ui/daemon.c) over a fake sampling backend, on real
  * processes: targets picked up by a matcher (also one started after the
- * daemon), windows cut on time into DIR/<name>-<pid>/<start>.loupe, a
+ * daemon), windows cut on time into DIR/<name>-<pid>-<start>/<start>.loupe, a
  * process that exits finalized, ctl status / snapshot / remove / add /
  * reload / stop over the real socket, /metrics over HTTP, every window
  * complete after the stop.
@@ -63,14 +63,14 @@ static int fb_start(void *ctx, const struct daemon_target_spec *spec, void **h, 
 	return LP_OK;
 }
 
-static int fb_flush(void *ctx, void *h, const char *path, lp_error *err)
+static int fb_flush(void *ctx, void *h, FILE *out, lp_error *err)
 {
 	struct fake_target *f = h;
 	if (!profile_total_samples(f->p))
 		return LP_ENOTFOUND;
-	int rc = format_write_file(f->p, FORMAT_RAW, path, NULL, err);
+	int rc = out ? raw_write_profile(f->p, out) : LP_OK;
 	fake_new_window(f);
-	return rc;
+	return rc ? lp_error_set(err, rc, "cannot write the window") : LP_OK;
 }
 
 static int fb_snapshot(void *ctx, void *h, profile *p, lp_error *err)
@@ -240,6 +240,21 @@ static int listed_within(pid_t pid, int want, double seconds)
 	return 0;
 }
 
+/* The store's directory of a target: "<name>-<pid>-<start time>". */
+static void target_dir(const char *store, const char *name, pid_t pid, char *out, size_t len)
+{
+	char prefix[128];
+	snprintf(prefix, sizeof prefix, "%s-%d-", name, (int)pid);
+	snprintf(out, len, "%s/%s?", store, prefix);
+	DIR *d = opendir(store);
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
+			snprintf(out, len, "%s/%s", store, de->d_name);
+	if (d)
+		closedir(d);
+}
+
 static unsigned count_windows(const char *dir, int check_content, const char *hot)
 {
 	DIR *d = opendir(dir);
@@ -303,7 +318,8 @@ START_TEST(test_daemon)
 	FILE *f = fopen(conf, "w");
 	/* max_cpu 100: this process's CPU (the test's own polling counts)
 	 * must not lower the rates the test checks */
-	fprintf(f, "dir = %s\nwindow = 1s\nsocket = %s\nhttp = 127.0.0.1:0\nmax_targets = 3\nmax_cpu = 100\n"
+	fprintf(f, "dir = %s\nwindow = 1s\nsocket = %s\nhttp = 127.0.0.1:0\nhttp_open = yes-any-local-user-may-read-all-profiles\n"
+		"max_targets = 3\nmax_cpu = 100\n"
 		"[target sleepers]\nexe = sleep\ncmdline = sleep %s\nrate = 50\n", store, sock_path, arg);
 	fclose(f);
 	pid_t a = start_sleep(arg), b = start_sleep(arg);
@@ -328,7 +344,7 @@ START_TEST(test_daemon)
 	/* windows rotate: after 2.5 s, a has at least 2 windows with its stack */
 	usleep(2500000);
 	char adir[300], hot[64];
-	snprintf(adir, sizeof adir, "%s/sleepers-%d", store, (int)a);
+	target_dir(store, "sleepers", a, adir, sizeof adir);
 	snprintf(hot, sizeof hot, "fake_hot_%d", (int)a);
 	ck_assert_uint_ge(count_windows(adir, 1, hot), 2);
 
@@ -357,7 +373,7 @@ START_TEST(test_daemon)
 	waitpid(b, NULL, 0);
 	ck_assert(listed_within(b, 0, 2.5));
 	char bdir[300], bhot[64];
-	snprintf(bdir, sizeof bdir, "%s/sleepers-%d", store, (int)b);
+	target_dir(store, "sleepers", b, bdir, sizeof bdir);
 	snprintf(bhot, sizeof bhot, "fake_hot_%d", (int)b);
 	ck_assert_uint_ge(count_windows(bdir, 1, bhot), 2);
 	/* with b gone, the fourth is picked up */
@@ -416,7 +432,7 @@ START_TEST(test_daemon)
 	daemon_free(dm);
 	/* every window complete, the ad hoc one's last too */
 	char cdir[300], chot[64];
-	snprintf(cdir, sizeof cdir, "%s/sleep-%d", store, (int)c);
+	target_dir(store, "sleep", c, cdir, sizeof cdir);
 	snprintf(chot, sizeof chot, "fake_hot_%d", (int)c);
 	ck_assert_uint_ge(count_windows(cdir, 1, chot), 1);
 	ck_assert_uint_ge(count_windows(adir, 1, hot), 2);

@@ -1,5 +1,6 @@
 /* The daemon's config parser: good files give the values written (and the
  * defaults for the rest), every bad one an error naming its line. */
+#include <grp.h>
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,18 @@ START_TEST(test_defaults)
 	ck_assert(c.max_cpu == 1);
 	ck_assert_uint_eq(c.max_targets, 64);
 	ck_assert_uint_eq(c.max_snapshot, 64ull << 20);
-	ck_assert_uint_eq(c.socket_mode, 0666);
+	/* not given: 0660 with group loupe when it exists, else 0600 */
+	ck_assert_uint_eq(c.socket_mode, DAEMON_SOCKET_MODE_DEFAULT);
+	ck_assert_ptr_null(c.socket_group);
+	ck_assert_uint_eq(c.max_targets_per_user, 8);
+	ck_assert_uint_eq(c.max_sections_per_user, 4);
+	unsigned mode;
+	gid_t gid;
+	ck_assert_int_eq(daemon_socket_access(&c, &mode, &gid, &err), LP_OK);
+	if (getgrnam("loupe"))
+		ck_assert_msg(mode == 0660 && gid == getgrnam("loupe")->gr_gid, "%o %d", mode, (int)gid);
+	else
+		ck_assert_msg(mode == 0600 && gid == (gid_t)-1, "%o %d", mode, (int)gid);
 	ck_assert_uint_eq(c.ntargets, 0);
 	daemon_config_free(&c);
 }
@@ -101,6 +113,28 @@ START_TEST(test_full_file)
 }
 END_TEST
 
+START_TEST(test_socket_and_quotas)
+{
+	struct daemon_config c;
+	lp_error err;
+	ck_assert_msg(parse("socket_mode = 0600\nsocket_group = 0\nmax_targets_per_user = 2\n"
+			    "max_sections_per_user = 0\n", &c, &err) == LP_OK, "%s", err.msg);
+	ck_assert_str_eq(c.socket_group, "0");
+	ck_assert_uint_eq(c.max_targets_per_user, 2);
+	ck_assert_uint_eq(c.max_sections_per_user, 0);
+	unsigned mode;
+	gid_t gid;
+	ck_assert_int_eq(daemon_socket_access(&c, &mode, &gid, &err), LP_OK);
+	ck_assert_uint_eq(mode, 0600);
+	ck_assert_int_eq((int)gid, 0);
+	free(c.socket_group);
+	c.socket_group = strdup("ctlsec-no-such-group");
+	ck_assert_int_eq(daemon_socket_access(&c, &mode, &gid, &err), LP_EINVAL);
+	ck_assert_msg(strstr(err.msg, "no such group"), "%s", err.msg);
+	daemon_config_free(&c);
+}
+END_TEST
+
 /* Each bad file, the line its error must name and a word of the message. */
 static const struct {
 	const char *text;
@@ -121,6 +155,9 @@ static const struct {
 	{ "max_snapshot = 3G\n", 1, "invalid max_snapshot" },
 	{ "dir = relative/path\n", 1, "absolute path" },
 	{ "socket_mode = 0999\n", 1, "invalid socket_mode" },
+	{ "socket_group = a/b\n", 1, "invalid socket_group" },
+	{ "max_targets_per_user = -1\n", 1, "invalid max_targets_per_user" },
+	{ "max_sections_per_user = many\n", 1, "invalid max_sections_per_user" },
 	{ "http = 6060\n", 1, "invalid http" },
 	{ "http = example.com:80\n", 1, "invalid http" },
 	{ "http = 127.0.0.1:99999\n", 1, "invalid http" },
@@ -213,6 +250,41 @@ START_TEST(test_load)
 }
 END_TEST
 
+/* The HTTP endpoint's access keys (daemon_http checks the files at
+ * start): token file, the open acknowledgement, TLS, unix:PATH. */
+START_TEST(test_http_keys)
+{
+	struct daemon_config c;
+	lp_error err;
+	ck_assert_int_eq(parse("http = unix:/run/loupe/http.sock\nhttp_token_file = /etc/loupe/token\n"
+			       "http_tls_cert = /etc/loupe/c.pem\nhttp_tls_key = /etc/loupe/k.pem\n",
+			       &c, &err), LP_OK);
+	ck_assert_str_eq(c.http, "unix:/run/loupe/http.sock");
+	ck_assert_str_eq(c.http_token_file, "/etc/loupe/token");
+	ck_assert_str_eq(c.http_tls_cert, "/etc/loupe/c.pem");
+	ck_assert_str_eq(c.http_tls_key, "/etc/loupe/k.pem");
+	ck_assert(!c.http_open);
+	daemon_config_free(&c);
+	ck_assert_int_eq(parse("http = 127.0.0.1:6060\nhttp_open = " DAEMON_HTTP_OPEN_ACK "\n", &c, &err), LP_OK);
+	ck_assert(c.http_open);
+	ck_assert_ptr_null(c.http_token_file);
+	daemon_config_free(&c);
+	static const char *const bad_http[][2] = {
+		{ "http_open = yes\n", "http_open is 'yes-any-local-user-may-read-all-profiles' or no" },
+		{ "http_open = true\n", "http_open is" },
+		{ "http_token_file = token\n", "http_token_file must be an absolute path" },
+		{ "http_tls_key = k.pem\n", "http_tls_key must be an absolute path" },
+		{ "http = unix:relative\n", "invalid http" },
+		{ "http = unix:\n", "invalid http" },
+		{ "http_token_file = /a\nhttp_token_file = /b\n", "http_token_file" },
+	};
+	for (size_t i = 0; i < sizeof bad_http / sizeof *bad_http; i++) {
+		ck_assert_msg(parse(bad_http[i][0], &c, &err) != LP_OK, "accepted: %s", bad_http[i][0]);
+		ck_assert_msg(strstr(err.msg, bad_http[i][1]), "%s: %s", bad_http[i][0], err.msg);
+	}
+}
+END_TEST
+
 START_TEST(test_units)
 {
 	double d;
@@ -252,10 +324,12 @@ int main(void)
 	TCase *tc = tcase_create("config");
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_full_file);
+	tcase_add_test(tc, test_socket_and_quotas);
 	tcase_add_test(tc, test_bad_files);
 	tcase_add_test(tc, test_long_line_and_nul);
 	tcase_add_test(tc, test_load);
 	tcase_add_test(tc, test_units);
+	tcase_add_test(tc, test_http_keys);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -333,10 +333,23 @@ START_TEST(asyncio_314)
 			 "/opt/loupe-py314/usr/bin/python3.14";
 	if (access(py, X_OK) != 0) {
 		fprintf(stderr, "SKIP asyncio 3.14: %s not found (run "
-			"tools/get-python3.14)\n", py);
+			"tools/get-python 3.14)\n", py);
 		return;
 	}
 	run_python("3.14", py);
+}
+END_TEST
+
+START_TEST(asyncio_315)
+{
+	const char *py = getenv("LOUPE_PY315") ? getenv("LOUPE_PY315") :
+			 "/opt/loupe-py315/usr/bin/python3.15";
+	if (access(py, X_OK) != 0) {
+		fprintf(stderr, "SKIP asyncio 3.15: %s not found (run "
+			"tools/get-python 3.15)\n", py);
+		return;
+	}
+	run_python("3.15", py);
 }
 END_TEST
 
@@ -351,6 +364,7 @@ int main(void)
 	tcase_add_test(tc, asyncio_312);
 	tcase_add_test(tc, asyncio_313);
 	tcase_add_test(tc, asyncio_314);
+	tcase_add_test(tc, asyncio_315);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

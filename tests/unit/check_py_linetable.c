@@ -1179,7 +1179,7 @@ static const struct off_line exp_313_gen[] = {
 };
 
 /* From Debian unstable's static, stripped build, fetched by
- * tools/get-python3.14. */
+ * tools/get-python 3.14. */
 /* CPython 3.14.10 (/opt/loupe-py314/usr/bin/python3.14): co_firstlineno 1, 804 code bytes, 0 mismatches against co_lines() */
 static const uint8_t tab_314_big[] = {
 	0x80, 0x00, 0xd8, 0x0c, 0x0d, 0x80, 0x45, 0xdc, 0x0d, 0x12, 0x90, 0x31,

@@ -111,17 +111,20 @@ static size_t list_interps(struct interp *v, size_t max)
 	}
 	if (d)
 		closedir(d);
-	/* Debian's 3.14 as tools/get-python3.14 unpacks it (static, stripped:
-	 * only _Py_DebugOffsets tells its layout). */
-	if (n < max) {
-		const char *p314 = "/opt/loupe-py314/usr/bin/python3.14";
-		if (access(p314, X_OK) == 0) {
-			snprintf(v[n].path, sizeof v[n].path, "%s", p314);
-			snprintf(v[n].label, sizeof v[n].label, "debian-3.14");
+	/* Debian's 3.14 and 3.15 as tools/get-python unpacks them (static,
+	 * stripped: only _Py_DebugOffsets tells their layout). */
+	static const char *const debian[][2] = {
+		{ "/opt/loupe-py314/usr/bin/python3.14", "debian-3.14" },
+		{ "/opt/loupe-py315/usr/bin/python3.15", "debian-3.15" },
+	};
+	for (size_t i = 0; i < 2 && n < max; i++) {
+		if (access(debian[i][0], X_OK) == 0) {
+			snprintf(v[n].path, sizeof v[n].path, "%s", debian[i][0]);
+			snprintf(v[n].label, sizeof v[n].label, "%s", debian[i][1]);
 			n++;
 		} else {
-			printf("SKIP %s: not installed (tools/get-python3.14)\n",
-			       p314);
+			printf("SKIP %s: not installed (tools/get-python %s)\n",
+			       debian[i][0], debian[i][1] + 7);
 		}
 	}
 	if (n < max) {

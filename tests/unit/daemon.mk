@@ -20,6 +20,14 @@ tests_unit_check_ctl_SOURCES = tests/unit/check_ctl.c $(CTL_SOURCES)
 tests_unit_check_ctl_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_check_ctl_LDADD = $(UNIT_LIBS)
 
+# The HTTP endpoint's query string checks (pure).
+check_PROGRAMS += tests/unit/check_daemon_http_query
+TESTS += tests/unit/check_daemon_http_query
+tests_unit_check_daemon_http_query_SOURCES = tests/unit/check_daemon_http_query.c \
+	$(DAEMON_HTTP_QUERY_SOURCES)
+tests_unit_check_daemon_http_query_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_daemon_http_query_LDADD = $(UNIT_LIBS)
+
 check_PROGRAMS += tests/unit/daemon_fakes
 tests_unit_daemon_fakes_SOURCES = tests/unit/daemon_fakes.c $(CTL_SOURCES) \
 	$(DAEMON_HTTP_SOURCES) ui/daemon_config.c ui/daemon_config.h \

@@ -6,8 +6,9 @@
  *                             ARGS" sends them back as a file, "may PID"
  *                             applies the SO_PEERCRED rule, "stop" exits;
  *                             anything else is an unknown command (2)
- *   daemon_fakes http ADDR    the HTTP endpoint: /metrics a fixed text,
- *                             the profile of PID 404 missing, of PID 403
+ *   daemon_fakes http ADDR TOKEN_FILE
+ *                             the HTTP endpoint (token from the file):
+ *                             /metrics a fixed text, the profile of PID 404 missing, of PID 403
  *                             forbidden, else a pprof profile whose hot
  *                             function is hot_function, after `seconds`
  *
@@ -59,7 +60,7 @@ static int run_ctl(const char *path)
 {
 	ctl_server *s;
 	lp_error err = { 0 };
-	if (ctl_server_new(&s, path, 0666, ctl_handler_fn, NULL, &err)) {
+	if (ctl_server_new(&s, path, 0666, (gid_t)-1, ctl_handler_fn, NULL, &err)) {
 		fprintf(stderr, "daemon_fakes: %s\n", err.msg);
 		return 1;
 	}
@@ -97,14 +98,18 @@ static char *metrics(void *ctx)
 }
 
 /* A profile in which hot_function holds 3 samples in 4. */
-static int profile_fn(void *ctx, pid_t pid, double seconds, uint8_t **data,
-		      size_t *len, lp_error *err)
+static int profile_begin(void *ctx, pid_t pid, lp_error *err)
 {
 	if (pid == 404)
 		return lp_error_set(err, LP_ENOPROC, "no process %d", (int)pid);
 	if (pid == 403)
 		return lp_error_set(err, LP_EPERM, "permission denied: process %d", (int)pid);
-	usleep((useconds_t)(seconds * 1e6));
+	return LP_OK;
+}
+
+static int profile_fn(void *ctx, pid_t pid, time_t since, uint8_t **data,
+		      size_t *len, lp_error *err)
+{
 	profile *p = profile_new();
 	struct frame main_f = { .kind = FRAME_PYTHON, .func = profile_intern_cstr(p, "main"),
 				.file = profile_intern_cstr(p, "fake.py"), .line = 1 };
@@ -141,12 +146,14 @@ static void on_term(int sig)
 	stop = 1;
 }
 
-static int run_http(const char *addr)
+static int run_http(const char *addr, const char *token_file)
 {
-	struct daemon_http_ops ops = { .metrics = metrics, .profile = profile_fn };
+	struct daemon_http_ops ops = { .metrics = metrics, .profile_begin = profile_begin,
+				       .profile = profile_fn };
+	struct daemon_http_cfg cfg = { .listen = addr, .token_file = token_file };
 	daemon_http *h;
 	lp_error err = { 0 };
-	if (daemon_http_start(&h, addr, &ops, &err)) {
+	if (daemon_http_start(&h, &cfg, &ops, &err)) {
 		fprintf(stderr, "daemon_fakes: %s\n", err.msg);
 		return 1;
 	}
@@ -164,8 +171,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (argc == 3 && strcmp(argv[1], "ctl") == 0)
 		return run_ctl(argv[2]);
-	if (argc == 3 && strcmp(argv[1], "http") == 0)
-		return run_http(argv[2]);
-	fprintf(stderr, "usage: daemon_fakes ctl SOCKET | http ADDR:PORT\n");
+	if (argc == 4 && strcmp(argv[1], "http") == 0)
+		return run_http(argv[2], argv[3]);
+	fprintf(stderr, "usage: daemon_fakes ctl SOCKET | http ADDR:PORT TOKEN_FILE\n");
 	return 2;
 }

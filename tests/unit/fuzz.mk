@@ -8,10 +8,8 @@ tests_unit_check_fuzz_corpus_SOURCES = tests/unit/check_fuzz_corpus.c \
 	tests/fuzz/fuzz_ctl_proto.c tests/fuzz/fuzz_http_query.c \
 	tests/fuzz/fuzz_py_offsets.c tests/fuzz/fuzz_py_walk.c \
 	ui/daemon_config.c ui/daemon_config.h ui/units.c ui/units.h \
-	ui/ctl_proto.c ui/ctl_proto.h
-# fuzz_http_query.c includes ui/daemon_http.c and stands in for the
-# libmicrohttpd calls it makes: the library is not linked.
-tests_unit_check_fuzz_corpus_CPPFLAGS = $(UNIT_CPPFLAGS) $(MHD_CFLAGS) \
+	ui/ctl_proto.c ui/ctl_proto.h $(DAEMON_HTTP_QUERY_SOURCES)
+tests_unit_check_fuzz_corpus_CPPFLAGS = $(UNIT_CPPFLAGS) \
 	-iquote $(srcdir)/tests/fuzz -DFUZZ_REPLAY \
 	-DLOUPE_FUZZ_CORPUS='"$(abs_top_srcdir)/tests/fuzz/corpus"' \
 	-DLOUPE_FUZZ_IMAGES='"$(abs_top_srcdir)/tests/fuzz/corpus/py_walk"'

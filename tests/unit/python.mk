@@ -19,3 +19,10 @@ tests_unit_check_py_asyncio_SOURCES = tests/unit/check_py_asyncio.c \
 	tests/unit/mem_capture.c tests/unit/mem_capture.h
 tests_unit_check_py_asyncio_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_check_py_asyncio_LDADD = $(UNIT_LIBS)
+# The _Py_DebugOffsets loader on real blocks of 3.13-3.15 and broken ones.
+check_PROGRAMS += tests/unit/check_py_debug_offsets
+TESTS += tests/unit/check_py_debug_offsets
+tests_unit_check_py_debug_offsets_SOURCES = tests/unit/check_py_debug_offsets.c \
+	tests/unit/debug_offsets_fixtures.h
+tests_unit_check_py_debug_offsets_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_py_debug_offsets_LDADD = $(UNIT_LIBS)

@@ -1,0 +1,71 @@
+"""Programs loupe starts are Python from their first samples: `loupe record
+-- python script.py` waits for the interpreter to be readable instead of
+racing its start-up.  Each interpreter is started 10 times; every run must
+be read as CPython, with main -> longsleep taking most of the samples, and
+every sample either a Python stack, a native one rooted at
+"[python start-up]" or the thread's "<no stack>" before the script's first
+frame and after its last (none sampled as a native program, none named
+after code that is not on the stack)."""
+import os
+import unittest
+
+from harness import LoupeTestCase, read_collapsed, run_loupe, script_path
+from test_python import INTERPRETERS
+
+RUNS = 10
+
+
+def skip(test, reason):
+    print("SKIP %s: %s" % (test.id(), reason))
+    test.skipTest(reason)
+
+
+class Startup(LoupeTestCase):
+
+    def check(self, finder):
+        py, why = finder()
+        if not py:
+            skip(self, why)
+        script = script_path("startup.py")
+        bad = []
+        for run in range(RUNS):
+            out = self.path("run%d.txt" % run)
+            res = run_loupe("record", "--mode", "wall", "-r", "200", "-o", out,
+                            "--", py, script)
+            self.assertEqual(res.returncode, 0, res.stderr)
+            self.assertIn("(CPython ", res.stderr)
+            stacks = read_collapsed(out)
+            total = sum(stacks.values())
+            sleep = 0
+            for stack, n in stacks.items():
+                funcs = [f.split(" (")[0] for f in stack]
+                if stack[0] == "[python start-up]":
+                    continue
+                if stack == ("<no stack>",):
+                    # a Python thread with no frame yet (the runtime
+                    # before the script) or any more (finalization)
+                    continue
+                self.assertTrue(any(f.endswith(")") and ":" in f for f in stack),
+                                "run %d: a sample with no Python frame: %r" % (run, stack))
+                if "longsleep" in funcs:
+                    # named right: longsleep under main under <module>
+                    self.assertEqual(funcs[-3:] if len(funcs) >= 3 else funcs,
+                                     ["<module>", "main", "longsleep"][-len(funcs[-3:]):],
+                                     stack)
+                    sleep += n
+            if total == 0 or sleep < 0.5 * total:
+                bad.append("run %d: longsleep %d of %d samples" % (run, sleep, total))
+        self.assertEqual(bad, [], "\n".join(bad))
+
+
+def _add():
+    for tag, finder in INTERPRETERS:
+        def test(self, f=finder):
+            self.check(f)
+        setattr(Startup, "test_startup_%s" % tag, test)
+
+
+_add()
+
+if __name__ == "__main__":
+    unittest.main()
