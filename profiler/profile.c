@@ -664,9 +664,12 @@ profile *profile_new(void)
 	/* id 0 of each table: the empty string, the "none" frame (all zero)
 	 * and the empty stack */
 	struct frame none = { 0 };
+	/* stack_ids is never NULL, even while every stack is empty, so that
+	 * profile_stack's pointer is never NULL + 0 (undefined) */
 	if (profile_intern_str(p, "", 0) != 0 ||
 	    profile_intern_frame(p, &none) != 0 ||
-	    profile_intern_stack(p, NULL, 0) != 0) {
+	    profile_intern_stack(p, NULL, 0) != 0 ||
+	    grow(&p->stack_ids, &p->stack_ids_cap, 1, sizeof *p->stack_ids)) {
 		profile_free(p);
 		return NULL;
 	}

@@ -11,9 +11,10 @@ include $(srcdir)/tests/unit/top.mk
 include $(srcdir)/tests/unit/ui.mk
 include $(srcdir)/tests/unit/trace.mk
 include $(srcdir)/tests/unit/daemon.mk
+include $(srcdir)/tests/unit/fuzz.mk
 include $(srcdir)/tests/targets/local.mk
 
-EXTRA_DIST += tests/run tests/functional
+EXTRA_DIST += tests/run tests/functional tests/fuzz
 
 # tests/run asks which unit programs there are.
 print-unit-tests:

@@ -225,7 +225,7 @@ int pstats_write(const profile *p, FILE *fp, const struct output_opts *o)
 		}
 	}
 	/* es.e is NULL when no sample counts (an empty or gil-filtered
-	 * recording): qsort(NULL, 0) is undefined (UBSan) */
+	 * recording): qsort(NULL, 0) is undefined (C11 7.22.5, UBSan) */
 	if (es.len > 1)
 		qsort(es.e, es.len, sizeof *es.e, edge_cmp);
 

@@ -291,8 +291,10 @@ static int read_records(struct reader *r, FILE *fp,
 			rc = corrupt(r, "oversized");
 			break;
 		}
-		if (len > cap) {
-			/* grows to the largest record, at most MAX_RECORD_LEN */
+		if (len > cap || !payload) {
+			/* grows to the largest record, at most MAX_RECORD_LEN;
+			 * there is always one (an empty record's cursor would
+			 * be NULL + 0, undefined) */
 			size_t ncap = cap ? cap : 4096;
 			while (ncap < len)
 				ncap *= 2;

@@ -164,6 +164,24 @@ int py_layout_from_debug_offsets_as(const uint8_t *buf, size_t len,
 	 * code-object header must be small: they are copied per sample. */
 	CHECK(out->fr_size >= 16 && out->fr_size <= 256, "interpreter_frame.size");
 	CHECK(out->co_code_adaptive <= 1024, "code_object.size");
+	/* The walker copies less than the sizes the block declares: a frame
+	 * up to localsplus, a str header up to its ASCII data, a bytes header
+	 * up to ob_sval, the GIL from its holder word; what it reads must lie
+	 * inside those copies (a block whose offsets only fit the declared
+	 * sizes made it read past them: the py_offsets fuzzer). */
+	CHECK((uint64_t)out->fr_back + 8 <= out->fr_size &&
+	      (uint64_t)out->fr_code + 8 <= out->fr_size &&
+	      (uint64_t)out->fr_lasti + 8 <= out->fr_size &&
+	      (uint64_t)out->fr_owner + 1 <= out->fr_size,
+	      "interpreter_frame fields before localsplus");
+	CHECK((uint64_t)out->uni_state + 4 <= out->uni_ascii_size &&
+	      (uint64_t)out->uni_len + 8 <= out->uni_ascii_size,
+	      "unicode_object.state and .length inside asciiobject_size");
+	CHECK((uint64_t)out->bytes_len + 8 <= out->bytes_data,
+	      "bytes_object.ob_size before ob_sval");
+	CHECK((uint64_t)gil_locked >= (uint64_t)gil_holder + 8 ||
+	      (uint64_t)gil_locked + 4 <= gil_holder,
+	      "interpreter_state.gil_runtime_state_locked apart from _holder");
 
 	out->gil_holder = gil_holder - gil_rs;
 	out->gil_locked = gil_locked - gil_rs;

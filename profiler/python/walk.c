@@ -1172,7 +1172,9 @@ static void keep_picture(py_proc *py, size_t nth, uint64_t gil_addr,
 		memcpy(py->prev_frames, py->frames, nf * sizeof *py->frames);
 	for (size_t i = 0, off = 0; i < nth; i++) {
 		py->prev_threads[i] = py->threads[i];
-		py->prev_threads[i].frames = py->prev_frames + off;
+		/* NULL + 0 is undefined: no frames at all, no array */
+		py->prev_threads[i].frames = py->prev_frames ?
+						     py->prev_frames + off : NULL;
 		off += py->threads[i].nframes;
 	}
 	py->prev_n = nth;
@@ -1234,7 +1236,7 @@ int py_proc_sample(py_proc *py, struct py_thread **threads, size_t *n)
 	}
 	/* Frame pointers are set last: the frame array may have moved. */
 	for (size_t i = 0, off = 0; i < nth; i++) {
-		py->threads[i].frames = py->frames + off;
+		py->threads[i].frames = py->frames ? py->frames + off : NULL;
 		off += py->threads[i].nframes;
 	}
 	struct gil_view keep = { .holder = py->prev_holder,
