@@ -315,11 +315,6 @@ static int attach_pid(target *t, pid_t pid, lp_error *err)
 	if (read_at(t->procfd, "status", buf, sizeof buf) > 0) {
 		char *p = strstr(buf, "\nTgid:");
 		long tgid = p ? strtol(p + 6, NULL, 10) : pid;
-		if (tgid == getpid())
-			return lp_error_set(err, LP_EINVAL,
-					    "cannot attach to PID %d: it is this"
-					    " loupe itself; give the PID of the"
-					    " program to profile", (int)pid);
 		if (tgid != pid)
 			return lp_error_set(err, LP_EINVAL,
 					    "PID %d is a thread of process %ld:"
@@ -346,6 +341,24 @@ static int attach_pid(target *t, pid_t pid, lp_error *err)
 		return lp_error_set(err, rc, "cannot read the maps of PID %d: "
 				    "%s", (int)pid, lp_strerror(rc));
 	return probe_memory(t, err);
+}
+
+bool target_pid_is_self(pid_t pid)
+{
+	if (pid == getpid())
+		return true;
+	char path[64], buf[4096];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	const char *p = strstr(buf, "\nTgid:");
+	return p && strtol(p + 6, NULL, 10) == getpid();
 }
 
 static target *target_alloc(void)

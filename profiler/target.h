@@ -40,6 +40,9 @@ typedef struct target target;
 /* Attaches to a running process (no ptrace yet: that happens only when a
  * thread is paused).  Fails with LP_ENOPROC or LP_EPERM and a message. */
 int target_attach(target **out, pid_t pid, lp_error *err);
+/* Whether pid is this process or one of its threads: the front ends
+ * refuse to profile themselves (the library may, e.g. in its tests). */
+bool target_pid_is_self(pid_t pid);
 /* Starts argv[0] with its arguments and attaches to it. */
 int target_spawn(target **out, char *const argv[], lp_error *err);
 /* Resumes and detaches every thread, frees.  A spawned child is terminated

@@ -28,6 +28,11 @@ void session_catch_signals(void)
 int session_open_target(const struct cli_opts *o, target **out)
 {
 	lp_error err = { 0 };
+	if (!o->cmd && target_pid_is_self(o->pid)) {
+		cli_error("cannot attach to PID %d: it is this loupe itself; "
+			  "give the PID of the program to profile", (int)o->pid);
+		return 1;
+	}
 	int rc = o->cmd ? target_spawn(out, o->cmd, &err)
 			: target_attach(out, o->pid, &err);
 	if (rc != LP_OK) {
