@@ -13,7 +13,6 @@
 
 Run: LOUPE=/path/to/loupe python3 tests/functional/test_truth_stacks.py -v
 """
-import glob
 import os
 import re
 import shutil
@@ -23,48 +22,18 @@ import unittest
 
 from harness import (LOUPE, Target, func_of, parse_dump, read_collapsed,
                      run_loupe, thread_states)
+from test_python import INTERPRETERS as ALL_INTERPRETERS
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TARGETS = os.path.join(os.path.dirname(HERE), "targets")
-PYENV = "/root/.pyenv/versions"
 SUMMARY_FAILED = re.compile(r"(\d+) stack samples, (\d+) failed \(([^)]*)\)")
 SUMMARY_OK = re.compile(r"(\d+) stack samples")
 
 
-def _pyenv(minor):
-    def find():
-        found = sorted(glob.glob(os.path.join(PYENV, minor + ".*", "bin",
-                                              "python")))
-        if found:
-            return found[-1], None
-        return None, ("CPython %s not found under %s (pyenv install %s)"
-                      % (minor, PYENV, minor))
-    return find
-
-
-def _path(path, hint):
-    def find():
-        p = path() if callable(path) else path
-        if os.access(p, os.X_OK):
-            return p, None
-        return None, "%s not found (%s)" % (p, hint)
-    return find
-
-
-INTERPRETERS = [("py%s" % m.replace(".", ""), _pyenv(m))
-                for m in ("3.8", "3.11", "3.12", "3.13")]
-INTERPRETERS += [
-    ("py311_debian_static",
-     _path("/usr/bin/python3.11", "Debian's python3.11-minimal package")),
-    ("py314_debian_static",
-     _path(lambda: os.environ.get("LOUPE_PY314",
-                                  "/opt/loupe-py314/usr/bin/python3.14"),
-           "run tools/get-python 3.14 or set LOUPE_PY314")),
-    ("py315_debian_static",
-     _path(lambda: os.environ.get("LOUPE_PY315",
-                                  "/opt/loupe-py315/usr/bin/python3.15"),
-           "run tools/get-python 3.15 or set LOUPE_PY315")),
-]
+# the issue's interpreters, found as test_python finds them
+INTERPRETERS = [(tag, find) for tag, find in ALL_INTERPRETERS
+                if tag in ("py38", "py311", "py312", "py313", "py311_debian_static",
+                           "py314_debian_static", "py315_debian_static")]
 
 
 def per_interpreter(cls):
