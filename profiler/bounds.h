@@ -100,6 +100,10 @@
  * that a hostile recording's 16 MiB name costs no more than this in every
  * output (raw_reader.c). */
 #define MAX_READ_STR_LEN 65536
+/* CPU samples of one aggregate read from a recording: 2^40 is 350 years
+ * at 100 Hz, and a sum of them over any number of aggregates memory can
+ * hold stays below 2^64 (no share above 100% from a wrapped sum). */
+#define PROFILE_MAX_AGG_CPU (1ull << 40)
 /* Directory entries an output's open looks through for temporaries of dead
  * runs ("<name>.tmp.<pid>", atomic_file.c). */
 #define MAX_STALE_SCAN 65536

@@ -496,9 +496,11 @@ int profile_add_agg(profile *p, const struct profile_agg *in)
 {
 	if (in->stack >= p->nstacks || in->task >= p->nstrs)
 		return LP_EINVAL;
-	/* the kinds of samples are among the samples; and the totals stay
-	 * below 2^64 (a hostile recording's AGG records can say anything) */
-	if (in->cpu_samples > in->samples || in->gil_samples > in->samples ||
+	/* the kinds of samples are among the samples, but for CPU samples,
+	 * which weigh the CPU time a thread used and so can outnumber them
+	 * (a late tick); and the totals stay below 2^64 (a hostile
+	 * recording's AGG records can say anything) */
+	if (in->cpu_samples > PROFILE_MAX_AGG_CPU || in->gil_samples > in->samples ||
 	    in->idle_samples > in->samples ||
 	    in->samples > UINT64_MAX - p->total_samples ||
 	    in->cpu_ns > UINT64_MAX - p->total_cpu_ns)
