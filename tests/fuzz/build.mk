@@ -19,7 +19,8 @@ CPPFLAGS = -iquote $(SRC) -iquote $(SRC)/profiler -iquote $(SRC)/ui \
 	$(shell pkg-config --cflags $(PKGS))
 CFLAGS = -std=c11 -O1 -g -fno-omit-frame-pointer $(SAN) \
 	-Wall -Wextra -Wno-unused-parameter -MMD -MP
-LIBS = $(shell pkg-config --libs $(PKGS)) -lm -lpthread
+# libiberty: the demangler (configure's DEMANGLE_LIBS)
+LIBS = $(shell pkg-config --libs $(PKGS)) -liberty -lm -lpthread
 
 # The engine library's sources (profiler/local.mk and its parts), and the
 # pure ui/ modules under test.
