@@ -452,6 +452,15 @@ int daemon_new(struct daemon_state **out, const char *config_path,
 	if (rc)
 		goto fail;
 	rc = ctl_server_new(&d->ctl, d->cfg.socket, mode, gid, daemon_ctl_handle, d, err);
+	if (rc == LP_EPERM && gid != (gid_t)-1 && !d->cfg.socket_group) {
+		/* the default group "loupe" exists but may not be given
+		 * (no CAP_CHOWN): root alone, as without that group */
+		daemon_log(LOG_WARN_, "%s; the socket is root's alone (mode 0600)", err->msg);
+		rc = ctl_server_new(&d->ctl, d->cfg.socket,
+				    d->cfg.socket_mode != DAEMON_SOCKET_MODE_DEFAULT ?
+					    d->cfg.socket_mode : 0600,
+				    (gid_t)-1, daemon_ctl_handle, d, err);
+	}
 	if (rc)
 		goto fail;
 	if (d->cfg.http) {

@@ -447,13 +447,23 @@ class Diff(unittest.TestCase):
 
     def test_regression_exits_1(self):
         out = os.path.join(self.tmp, "diff.svg")
-        res = run_loupe("diff", self.base, self.slow, "-o", out)
-        self.assertEqual(res.returncode, 1, res.stdout + res.stderr)
-        self.assertRegex(res.stderr, r"^loupe: regression: .*hot_scaled")
-        grew = res.stdout.split("Grew most:")[1].split("Shrank most:")[0]
-        first = grew.strip().splitlines()[0]
-        self.assertIn("hot_scaled", first)
-        delta = float(first.split()[0])
+        base, slow = self.base, self.slow
+        for attempt in range(2):
+            res = run_loupe("diff", base, slow, "-o", out)
+            self.assertEqual(res.returncode, 1, res.stdout + res.stderr)
+            self.assertRegex(res.stderr, r"^loupe: regression: .*hot_scaled")
+            grew = res.stdout.split("Grew most:")[1].split("Shrank most:")[0]
+            first = grew.strip().splitlines()[0]
+            self.assertIn("hot_scaled", first)
+            delta = float(first.split()[0])
+            if abs(delta - (100 / 2.0 - 100 / 3.0)) <= 6 or attempt:
+                break
+            # one second pair of recordings when the box skewed the first
+            # (a CI run once measured 10.4 points for 16.7)
+            base = os.path.join(self.tmp, "base2.loupe")
+            slow = os.path.join(self.tmp, "slow2.loupe")
+            record_target(self.tmp, "scaled.py", ["1"], base, 1000)
+            record_target(self.tmp, "scaled.py", ["2"], slow, 1000)
         self.assertAlmostEqual(delta, 100 / 2.0 - 100 / 3.0, delta=6)
         shrank = res.stdout.split("Shrank most:")[1]
         self.assertIn("steady", shrank.strip().splitlines()[0])

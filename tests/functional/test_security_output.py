@@ -326,10 +326,11 @@ class SecurityInput(LoupeTestCase):
         r.write(rec)
         res = run_loupe("report", rec)
         self.assertIn("corrupt sample", one_line_error(self, res))
-        # and a CPU count above the samples' count
+        # and a CPU count beyond any recording's (CPU samples weigh CPU
+        # time and may outnumber the samples, within PROFILE_MAX_AGG_CPU)
         r = Recording()
         st = r.stack([r.frame("main")])
-        r.agg(st, 5, 10)
+        r.agg(st, 5, 2**41)
         r.write(rec)
         res = run_loupe("report", rec)
         self.assertIn("corrupt aggregate", one_line_error(self, res))

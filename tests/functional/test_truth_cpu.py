@@ -401,11 +401,17 @@ class TaskCpu(LoupeTestCase):
         # Each clock of yappi's on a run of its own, loupe attached to the
         # same run: on a loaded box a burst's CPU time varies by a third
         # and a sleep(1) by seconds from one run to the next.
-        _, lcpu, printed = self.record_tasks(python, script, "yappi", "cpu")
-        m = re.search(r"yappi foo: 5 calls, ([\d.]+) s", printed)
-        self.assertTrue(m, printed)
-        cpu = float(m.group(1))
-        lcpu_samples = self.cpu_samples_s
+        for attempt in range(2):
+            _, lcpu, printed = self.record_tasks(python, script, "yappi", "cpu")
+            m = re.search(r"yappi foo: 5 calls, ([\d.]+) s", printed)
+            self.assertTrue(m, printed)
+            cpu = float(m.group(1))
+            lcpu_samples = self.cpu_samples_s
+            # 25 ms of bursts: a second run when one was skewed (a CI run
+            # once read 0.040 s against yappi's 0.053 s)
+            if (abs(lcpu / cpu - 1) <= 0.2 and
+                    abs(lcpu_samples / cpu - 1) <= 0.2):
+                break
         lwall, _, printed = self.record_tasks(python, script, "yappi", "wall")
         m = re.search(r"yappi foo: 5 calls, ([\d.]+) s", printed)
         self.assertTrue(m, printed)
