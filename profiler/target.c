@@ -349,14 +349,8 @@ bool target_pid_is_self(pid_t pid)
 		return true;
 	char path[64], buf[4096];
 	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (read_at(AT_FDCWD, path, buf, sizeof buf) <= 0)
 		return false;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
 	const char *p = strstr(buf, "\nTgid:");
 	return p && strtol(p + 6, NULL, 10) == getpid();
 }
