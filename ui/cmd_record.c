@@ -44,7 +44,10 @@ static const char usage[] =
 	"  -q, --quiet          no status line or summary on stderr\n"
 	"\n"
 	"Extensions: .txt/.folded collapsed, .svg flamegraph, .speedscope.json\n"
-	"speedscope, .trace.json chrome, .pb.gz pprof, .prof pstats, .loupe raw.\n";
+	"speedscope, .trace.json chrome, .pb.gz pprof, .prof pstats, .loupe raw.\n"
+	"Durations take units: -d 30 (seconds), 30s, 500ms, 10m, 2h.\n"
+	"py-spy's spellings work too: -f FMT (raw, chrometrace), -n, -s, -i,\n"
+	"-F/--function and --nolineno (by function), --gil (--mode gil).\n";
 
 struct raw_sink {
 	raw_writer *w;
