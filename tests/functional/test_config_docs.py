@@ -8,10 +8,13 @@ Run: LOUPE_BUILD=/path/to/build python3 tests/functional/test_config_docs.py -v
 """
 import os
 import re
+import shutil
+import subprocess
 import tempfile
+import time
 import unittest
 
-from harness import SRC, LoupeTestCase, run_loupe
+from harness import LOUPE, SRC, LoupeTestCase, run_loupe
 
 
 def readme_blocks():
@@ -88,6 +91,39 @@ class ConfigDocs(LoupeTestCase):
             self.assertRegex(res.stderr.strip(), r"^loupe: \S+\.conf:2: invalid window 'soon'")
             self.assertEqual(len(res.stderr.strip().splitlines()), 1)
             self.assertEqual(os.listdir(d), [], "--check created something")
+
+
+class CtlFindsSocket(LoupeTestCase):
+    """loupe ctl asks the daemon its configuration names, without -s."""
+
+    def test_ctl_config(self):
+        if os.getuid() != 0:
+            self.skipTest("the daemon runs as root")
+        tmp = tempfile.mkdtemp(prefix="loupe-ctlconf-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        sock = os.path.join(tmp, "d.sock")
+        conf = os.path.join(tmp, "loupe.conf")
+        with open(conf, "w") as f:
+            f.write("dir = %s/store   # windows\nsocket = %s   # ctl\n"
+                    % (tmp, sock))
+        with open(os.path.join(tmp, "log"), "w+") as log:
+            d = subprocess.Popen([LOUPE, "daemon", "--config", conf],
+                                 stdout=subprocess.DEVNULL, stderr=log)
+            self.addCleanup(lambda: d.poll() is None and (d.kill(), d.wait()))
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not os.path.exists(sock):
+                self.assertIsNone(d.poll(), "daemon exited")
+                time.sleep(0.05)
+            res = run_loupe("ctl", "--config", conf, "status")
+            self.assertEqual(res.returncode, 0, res.stderr)
+            self.assertIn("targets", res.stdout.lower())
+            res = run_loupe("ctl", "-c", os.path.join(tmp, "none.conf"), "status")
+            self.assertEqual(res.returncode, 1)
+            self.assertIn("cannot read config", res.stderr)
+            res = run_loupe("ctl", "-c", conf, "-s", sock, "status")
+            self.assertEqual(res.returncode, 2)
+            d.terminate()
+            d.wait(timeout=30)
 
 
 if __name__ == "__main__":
