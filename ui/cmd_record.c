@@ -80,6 +80,9 @@ static void set_meta(profile *p, const struct cli_opts *o, target *t,
 	profile_set_meta(p, "mode", o->mode == MODE_WALL ? "wall" : o->mode == MODE_CPU ? "cpu" : "gil");
 	if (o->tasks)
 		profile_set_meta(p, "tasks", sampler_tasks(s) ? "on" : "off");
+	/* report --mode wall|cpu|gil of this file may take any view */
+	if (o->keep_all)
+		profile_set_meta(p, "samples", "all");
 }
 
 int cmd_record(int argc, char **argv)
@@ -103,6 +106,8 @@ int cmd_record(int argc, char **argv)
 		return 2;
 	}
 
+	/* .loupe keeps everything: wall and CPU from one recording */
+	o.keep_all = o.format == FORMAT_RAW;
 	if (session_check_output(&o))
 		return 1;
 	lp_error err = { 0 };
@@ -147,6 +152,9 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 
+	/* whether a gil view can be taken (a program loupe started is known
+	 * to be Python only once it runs) */
+	profile_set_meta(p, "gil", sampler_is_python(s) ? "yes" : "no");
 	/* the viewers' titles and pprof's duration_nanos */
 	char dur[32];
 	snprintf(dur, sizeof dur, "%llu", (unsigned long long)st->elapsed_ns);
