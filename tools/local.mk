@@ -1,4 +1,4 @@
-dist_noinst_SCRIPTS += tools/setup tools/demo tools/demo_service.py tools/bench tools/get-python
+dist_noinst_SCRIPTS += tools/setup tools/demo tools/bench tools/get-python
 noinst_PROGRAMS += tools/demo-app
 tools_demo_app_SOURCES = tools/demo-app.c
 tools_demo_app_CFLAGS = -O2 -g
