@@ -193,7 +193,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		case 'o':
 			o->output = optarg;
 			break;
-		case O_FORMAT:
+		case O_FORMAT: {
 			if (allowed & OPT_TEXT_JSON) {
 				if (strcmp(optarg, "json") != 0 &&
 				    strcmp(optarg, "text") != 0)
@@ -201,10 +201,11 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 				o->json = strcmp(optarg, "json") == 0;
 				break;
 			}
-			o->format = format_from_name(optarg);
-			if (o->format == FORMAT_NONE)
-				return usage_error(cmd, "unknown format '%s': use collapsed, flamegraph, speedscope, chrome, pprof, pstats or loupe", optarg);
+			lp_error ferr = { 0 };
+			if (format_parse(optarg, &o->format, &ferr) != LP_OK)
+				return usage_error(cmd, "%s", ferr.msg);
 			break;
+		}
 		case O_MODE:
 			if (format_mode_from_name(optarg, &o->mode) != 0)
 				return usage_error(cmd, "invalid mode '%s': use wall, cpu or gil", optarg);
