@@ -10,7 +10,8 @@ libloupe_a_SOURCES += \
 	tracer/loop.c tracer/loop.h \
 	tracer/fold.c tracer/fold.h \
 	tracer/tracer.c tracer/tracer.h \
-	tracer/trace_text.c tracer/trace_text.h
+	tracer/trace_text.c tracer/trace_text.h \
+	tracer/trace_session.c tracer/trace_session.h
 libloupe_a_CPPFLAGS += -iquote $(srcdir)/tracer -iquote tracer
 
 # Names of the syscalls of the architecture built for: [nr] = "name", from

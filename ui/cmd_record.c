@@ -46,25 +46,9 @@ static const char usage[] =
 	"Extensions: .txt/.folded collapsed, .svg flamegraph, .speedscope.json\n"
 	"speedscope, .trace.json chrome, .pb.gz pprof, .prof pstats, .loupe raw.\n"
 	"Durations take units: -d 30 (seconds), 30s, 500ms, 10m, 2h.\n"
-	"py-spy's spellings work too: -f FMT (raw, chrometrace), -n, -s, -i,\n"
+	"py-spy's spellings work too: -f FMT (chrometrace; py-spy's raw is\n"
+	"collapsed here, loupe's raw its own recording), -n, -s, -i,\n"
 	"-F/--function and --nolineno (by function), --gil (--mode gil).\n";
-
-struct raw_sink {
-	raw_writer *w;
-	uint64_t since_flush;
-};
-
-static int raw_sink_fn(void *ctx, const profile *p, const struct sample *s)
-{
-	struct raw_sink *rs = ctx;
-	int rc = raw_writer_sample(rs->w, p, s);
-	/* Flush now and then so that a killed loupe leaves a readable file. */
-	if (rc == LP_OK && ++rs->since_flush >= 4096) {
-		rs->since_flush = 0;
-		rc = raw_writer_flush(rs->w, p);
-	}
-	return rc;
-}
 
 static void set_meta(profile *p, const struct cli_opts *o, target *t,
 		     sampler *s)
@@ -116,7 +100,7 @@ int cmd_record(int argc, char **argv)
 	target *t = NULL;
 	profile *p = NULL;
 	sampler *s = NULL;
-	struct raw_sink rs = { 0 };
+	struct session_output dest = { 0 };
 	int status = 1;
 	if (session_open_target(&o, &t))
 		goto out;
@@ -132,16 +116,12 @@ int cmd_record(int argc, char **argv)
 	if (session_open_sampler(&o, t, p, &s))
 		goto out;
 	set_meta(p, &o, t, s);
-	if (o.format == FORMAT_RAW &&
-	    raw_writer_open_flags(&rs.w, o.output,
-				  o.follow ? OUTPUT_FOLLOW : 0, &err) != LP_OK) {
-		cli_error("%s", err.msg);
+	if (session_output_open(&dest, &o))
 		goto out;
-	}
 
 	struct sampler_status live = { 0 };
-	sampler_status_start(&live, "loupe record", &o, s, t, p, rs.w);
-	rc = sampler_run(s, &session_stop, rs.w ? raw_sink_fn : NULL, &rs, &err);
+	sampler_status_start(&live, "loupe record", &o, s, t, p, dest.w);
+	rc = sampler_run(s, &session_stop, dest.w ? raw_writer_sink : NULL, dest.w, &err);
 	sampler_status_stop(&live);
 	const struct sampler_stats *st = sampler_stats(s);
 	session_warn(s);
@@ -172,10 +152,7 @@ int cmd_record(int argc, char **argv)
 		profile_set_meta(p, "failed_samples", failed);
 	}
 	struct output_opts oo = cli_output_opts(&o);
-	int wrc = rs.w ? raw_writer_close(rs.w, p, &err)
-		       : format_write_file(p, o.format, o.output, &oo, &err);
-	rs.w = NULL;
-	if (wrc != LP_OK) {
+	if (session_output_write(&dest, p, &o, &oo, &err) != LP_OK) {
 		cli_error("%s", err.msg);
 		goto out;
 	}
@@ -228,8 +205,7 @@ int cmd_record(int argc, char **argv)
 		}
 	}
 out:
-	if (rs.w)
-		raw_writer_abort(rs.w);
+	session_output_abort(&dest);
 	sampler_free(s);
 	profile_free(p);
 	if (t)

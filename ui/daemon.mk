@@ -24,7 +24,7 @@ loupe_LDADD += $(MHD_LIBS)
 # all in the loop); check_daemon drives it with a fake backend.
 DAEMON_LOOP_SOURCES = ui/daemon.c ui/daemon.h ui/daemon_priv.h \
 	ui/daemon_backend.h ui/daemon_ctl.c ui/daemon_views.c \
-	ui/daemon_trace.c
+	ui/daemon_trace.c ui/daemon_trace.h
 loupe_SOURCES += ui/cmd_daemon.c $(DAEMON_LOOP_SOURCES) \
 	ui/daemon_engine.c ui/daemon_engine.h
 loupe_LDADD += -lpthread

@@ -115,16 +115,6 @@ static int short_alias(int c)
 	}
 }
 
-/* py-spy's format names for loupe's. */
-static const char *pyspy_format(const char *name)
-{
-	if (strcmp(name, "chrometrace") == 0)
-		return "chrome";
-	if (strcmp(name, "raw") == 0)
-		return "collapsed";
-	return name;
-}
-
 /* The group of commands an option belongs to (OPT_*), 0 for every one. */
 static unsigned option_need(int c, unsigned allowed)
 {
@@ -291,7 +281,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		case 'o':
 			o->output = optarg;
 			break;
-		case O_FORMAT:
+		case O_FORMAT: {
 			if (allowed & OPT_TEXT_JSON) {
 				if (strcmp(optarg, "json") != 0 &&
 				    strcmp(optarg, "text") != 0)
@@ -299,10 +289,11 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 				o->json = strcmp(optarg, "json") == 0;
 				break;
 			}
-			o->format = format_from_name(pyspy_format(optarg));
-			if (o->format == FORMAT_NONE)
-				return usage_error(cmd, "unknown format '%s': use collapsed, flamegraph, speedscope, chrome, pprof, pstats or loupe", optarg);
+			lp_error ferr = { 0 };
+			if (format_parse(optarg, &o->format, &ferr) != LP_OK)
+				return usage_error(cmd, "%s", ferr.msg);
 			break;
+		}
 		case O_JSON:
 			o->json = true;
 			break;

@@ -29,11 +29,11 @@ class PySpyHabits(LoupeTestCase):
     def out(self, name):
         return os.path.join(self.work.name, name)
 
-    def test_format_raw_is_collapsed_with_units(self):
-        path = self.out("raw.out")
+    def test_format_short_with_units(self):
+        path = self.out("stacks.out")
         t0 = time.monotonic()
         res = run_loupe("record", "-p", self.target.pid, "-d", "700ms",
-                        "-f", "raw", "-F", "-o", path, "-q")
+                        "-f", "collapsed", "-F", "-o", path, "-q")
         took = time.monotonic() - t0
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assertLess(took, 30)
