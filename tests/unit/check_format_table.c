@@ -29,6 +29,8 @@ static const struct {
 	{ FORMAT_COLLAPSED, "folded", collapsed_write },
 	{ FORMAT_FLAMEGRAPH, "svg", flamegraph_write },
 	{ FORMAT_RAW, "raw", raw_write },
+	/* py-spy's name */
+	{ FORMAT_CHROME, "chrometrace", chrome_write },
 };
 
 static const struct {
