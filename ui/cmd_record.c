@@ -1,6 +1,9 @@
 /* loupe record: sample a target and write a recording. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "commands.h"
 #include "formats/formats.h"
@@ -11,13 +14,15 @@
 #include "session.h"
 
 static const char usage[] =
-	"usage: loupe record [OPTIONS] -o FILE (-p PID | -- CMD [ARGS...])\n"
+	"usage: loupe record [OPTIONS] [-o FILE] (-p PID | -- CMD [ARGS...])\n"
 	"\n"
 	"Samples every thread of a process and writes a profile to FILE.\n"
 	"\n"
 	"  -p, --pid PID        attach to a running process\n"
 	"  -o, --output FILE    where to write (format from the extension; - or a\n"
-	"                       device or FIFO is written to, a file replaced)\n"
+	"                       device or FIFO is written to, a file replaced;\n"
+	"                       default: loupe-PID-YYYYmmdd-HHMMSS.svg, or the\n"
+	"                       --format's extension)\n"
 	"      --follow         -o may be a symbolic link: write to its target\n"
 	"                       (refused without it)\n"
 	"      --format F       collapsed, flamegraph, speedscope, chrome, pprof,\n"
@@ -69,6 +74,42 @@ static void set_meta(profile *p, const struct cli_opts *o, target *t,
 		profile_set_meta(p, "samples", "all");
 }
 
+/* Without -o, as py-spy does: loupe-PID-YYYYmmdd-HHMMSS.EXT in the current
+ * directory (the command's name for a program loupe starts, whose PID is
+ * not known yet), a flame graph unless --format names another. */
+static int default_output(struct cli_opts *o, char *buf, size_t len)
+{
+	if (o->format == FORMAT_NONE)
+		o->format = FORMAT_FLAMEGRAPH;
+	const struct format_info *fi = format_info(o->format);
+	const char *ext = fi && fi->exts[0] ? fi->exts[0] : ".out";
+	char who[64];
+	if (o->pid) {
+		snprintf(who, sizeof who, "%d", (int)o->pid);
+	} else {
+		const char *base = strrchr(o->cmd[0], '/');
+		base = base ? base + 1 : o->cmd[0];
+		size_t k = 0;
+		/* a name fit for a file name, whatever the command is called */
+		for (const char *c = base; *c && k + 1 < sizeof who; c++)
+			who[k++] = (isalnum((unsigned char)*c) || *c == '.' ||
+				    *c == '_' || *c == '-') ? *c : '_';
+		who[k] = '\0';
+		if (!k || who[0] == '.' || who[0] == '-')
+			snprintf(who, sizeof who, "cmd");
+	}
+	time_t now = time(NULL);
+	struct tm tm;
+	char when[32];
+	if (!localtime_r(&now, &tm) ||
+	    !strftime(when, sizeof when, "%Y%m%d-%H%M%S", &tm)) {
+		cli_error("cannot read the clock to name the output: give -o FILE");
+		return 2;
+	}
+	snprintf(buf, len, "loupe-%s-%s%s", who, when, ext);
+	return 0;
+}
+
 int cmd_record(int argc, char **argv)
 {
 	struct cli_opts o;
@@ -79,9 +120,12 @@ int cmd_record(int argc, char **argv)
 		return rc < 0 ? 0 : rc;
 	if (!o.mode_set)
 		o.mode = o.tasks ? MODE_WALL : MODE_CPU;
+	char default_out[128];
 	if (!o.output) {
-		cli_error("no output file: give -o FILE (see 'loupe record --help')");
-		return 2;
+		if (default_output(&o, default_out, sizeof default_out))
+			return 2;
+		o.output = default_out;
+		cli_error("no -o given: writing %s", default_out);
 	}
 	if (o.format == FORMAT_NONE)
 		o.format = format_from_path(o.output);

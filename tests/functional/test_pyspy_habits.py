@@ -63,6 +63,21 @@ class PySpyHabits(LoupeTestCase):
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assertTrue(read_collapsed(path))
 
+    def test_record_without_output(self):
+        cwd = tempfile.mkdtemp(dir=self.work.name)
+        res = run_loupe("record", "-p", self.target.pid, "-d", "0.5s", "-q", cwd=cwd)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        made = os.listdir(cwd)
+        self.assertEqual(len(made), 1, made)
+        self.assertRegex(made[0], r"^loupe-%d-\d{8}-\d{6}\.svg$" % self.target.pid)
+        self.assertIn("writing %s" % made[0], res.stderr)
+        with open(os.path.join(cwd, made[0])) as f:
+            self.assertIn("<svg", f.read(200))
+        res = run_loupe("record", "-p", self.target.pid, "-d", "0.3", "-q",
+                        "--format", "speedscope", cwd=cwd)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertTrue(any(n.endswith(".speedscope.json") for n in os.listdir(cwd)))
+
     def test_dump_json(self):
         res = run_loupe("dump", "-p", self.target.pid, "--json")
         self.assertEqual(res.returncode, 0, res.stderr)
