@@ -37,7 +37,8 @@ static const char usage[] =
 	"      --since S        DIR: only the windows of the last S (90s, 10m,\n"
 	"                       2h; default: every window)\n"
 	"      --tasks          per coroutine of a --tasks recording: wall time\n"
-	"                       (suspended included), CPU time, tasks in it\n"
+	"                       (suspended included), CPU time, tasks in it\n"	"      --per-task       a --tasks recording's outputs with a root per\n"
+	"                       task, not one per outermost coroutine\n"
 	"  -p, --pid PID        only this process of a --subprocesses recording\n"
 	"      --merge-processes  no root frame per process: identical workers\n"
 	"                       add up\n"
@@ -301,7 +302,8 @@ int cmd_report(int argc, char **argv)
 			goto out;
 		}
 	} else if (o.format == FORMAT_COLLAPSED) {
-		if (collapsed_write(p, stdout, &oo) != LP_OK || fflush(stdout) != 0) {
+		if (format_write(format_info(FORMAT_COLLAPSED), p, stdout, &oo) != LP_OK ||
+		    fflush(stdout) != 0) {
 			cli_error("cannot write to stdout");
 			goto out;
 		}

@@ -55,7 +55,7 @@ int daemon_render(const profile *p, enum output_format f, uint64_t max,
 	FILE *fp = open_memstream(&buf, &n);
 	if (!fp)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
-	int rc = fi->write(p, fp, &o);
+	int rc = format_write(fi, p, fp, &o);
 	if (fclose(fp) != 0 && rc == LP_OK)
 		rc = LP_ENOMEM;
 	if (rc) {

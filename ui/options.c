@@ -28,7 +28,7 @@ enum {
 	O_SUBPROC = 600, O_MERGE_PROC,
 	O_SINCE = 700,
 	O_FOLLOW = 800,
-	O_GIL = 900, O_JSON,
+	O_GIL = 900, O_JSON, O_PER_TASK,
 };
 
 void cli_error(const char *fmt, ...)
@@ -136,7 +136,7 @@ static unsigned option_need(int c, unsigned allowed)
 		return OPT_TEXT_JSON;
 	case 'o': case O_INVERTED: case O_FOLLOW:
 		return OPT_OUTPUT;
-	case O_TASKS:
+	case O_TASKS: case O_PER_TASK:
 		return OPT_TASKS;
 	case O_THRESHOLD:
 		return allowed & OPT_TRACE ? OPT_TRACE : OPT_DIFF;
@@ -221,6 +221,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		{ "inverted", no_argument, NULL, O_INVERTED },
 		{ "threshold", required_argument, NULL, O_THRESHOLD },
 		{ "tasks", no_argument, NULL, O_TASKS },
+		{ "per-task", no_argument, NULL, O_PER_TASK },
 		{ "ptrace", no_argument, NULL, O_PTRACE },
 		{ "subprocesses", no_argument, NULL, O_SUBPROC },
 		{ "merge-processes", no_argument, NULL, O_MERGE_PROC },
@@ -316,6 +317,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		case O_INVERTED: o->inverted = true; break;
 		case O_FOLLOW: o->follow = true; break;
 		case O_TASKS: o->tasks = true; break;
+		case O_PER_TASK: o->per_task = true; break;
 		case O_THRESHOLD: {
 			if (allowed & OPT_TRACE) {
 				/* loupe trace: a time */
@@ -379,6 +381,7 @@ struct output_opts cli_output_opts(const struct cli_opts *o)
 		.merge_processes = o->merge_processes,
 		.pid = o->pid_filter,
 		.follow = o->follow,
+		.per_task = o->per_task,
 	};
 	return oo;
 }

@@ -35,6 +35,8 @@ struct cli_opts {
 	bool native, blocking, threads, idle, no_lines, quiet;
 	bool no_demangle;	/* --no-demangle: C++/Rust names raw */
 	bool tasks;		/* --tasks */
+	bool per_task;		/* --per-task: a root per task, not per
+				 * outermost coroutine */
 	bool tasks_auto;	/* task mode where it can be read, no warning
 				 * where not (set by trace, not an option) */
 	bool json;		/* --format json (dump) */

@@ -38,6 +38,9 @@ struct output_opts {
 	 * link at the path is followed
 	 * (OUTPUT_FOLLOW), not refused */
 	bool follow;
+	/* --tasks: a root per task, not per outermost coroutine
+	 * (task_groups.c) */
+	bool per_task;
 };
 
 /* A whole profile to a stream: LP_OK, LP_ENOMEM, LP_EIO (and
@@ -63,6 +66,13 @@ struct format_info {
 const struct format_info *format_table(size_t *n);
 /* The entry of f; NULL for FORMAT_NONE or no such format. */
 const struct format_info *format_info(enum output_format f);
+/* Writes p in fi's format to fp: the one way every command writes a
+ * viewer format, with a --tasks profile's tasks grouped by their
+ * outermost coroutine unless o->per_task (task_groups.c). */
+int format_write(const struct format_info *fi, const profile *p, FILE *fp,
+		 const struct output_opts *o);
+/* The grouped copy of p, or *out NULL when p has no task to group. */
+int task_groups_build(const profile *p, profile **out);
 
 /* "collapsed" (or an alias) -> FORMAT_COLLAPSED...; FORMAT_NONE when
  * unknown. */

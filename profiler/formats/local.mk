@@ -2,6 +2,7 @@
 libloupe_a_SOURCES += \
 	profiler/formats/formats.h \
 	profiler/formats/format_names.c \
+	profiler/formats/task_groups.c \
 	profiler/formats/frame_text.c \
 	profiler/formats/atomic_file.c profiler/formats/atomic_util.h \
 	profiler/formats/collapsed.c \

@@ -17,7 +17,7 @@ int format_write_file(const profile *p, enum output_format f,
 					o && o->follow ? OUTPUT_FOLLOW : 0, err);
 	if (rc)
 		return rc;
-	rc = fi->write(p, af.fp, o);
+	rc = format_write(fi, p, af.fp, o);
 	if (rc == LP_EUNSUPPORTED && fi->timeline) {
 		atomic_file_abort(&af);
 		return lp_error_set(err, rc, "cannot write %s: the chrome trace "

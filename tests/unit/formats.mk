@@ -1,8 +1,10 @@
 # Check units of this area: check_PROGRAMS += tests/unit/check_X; TESTS += tests/unit/check_X
 check_PROGRAMS += tests/unit/check_profile tests/unit/check_collapsed \
-	tests/unit/check_raw
+	tests/unit/check_raw tests/unit/check_task_groups
 TESTS += tests/unit/check_profile tests/unit/check_collapsed \
-	tests/unit/check_raw
+	tests/unit/check_raw tests/unit/check_task_groups
+tests_unit_check_task_groups_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_task_groups_LDADD = $(UNIT_LIBS)
 tests_unit_check_profile_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_check_profile_LDADD = $(UNIT_LIBS)
 tests_unit_check_collapsed_CPPFLAGS = $(UNIT_CPPFLAGS)
