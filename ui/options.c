@@ -73,24 +73,6 @@ static int parse_time_ms(const char *s, double *out)
 	return *out > 0 && *out <= MAX_THRESHOLD_MS ? 0 : -1;
 }
 
-/* A duration in seconds: "10", "10s", "500ms", "10m", "2h", "1d". */
-static int parse_duration_s(const char *s, double *out)
-{
-	size_t n = strlen(s);
-	if (n > 2 && strcmp(s + n - 2, "ms") == 0) {
-		char num[64];
-		if (n - 2 >= sizeof num)
-			return -1;
-		memcpy(num, s, n - 2);
-		num[n - 2] = '\0';
-		if (parse_double(num, out))
-			return -1;
-		*out /= 1e3;
-		return 0;
-	}
-	return units_duration(s, out);
-}
-
 static int usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
@@ -275,7 +257,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 			o->rate_set = true;
 			break;
 		case 'd':
-			if (parse_duration_s(optarg, &o->duration) ||
+			if (units_duration(optarg, &o->duration) ||
 			    o->duration > MAX_DURATION_S)
 				return usage_error(cmd, "invalid duration '%s': expected a duration such as 10 (seconds), 30s, 500ms, 10m or 2h, more than 0 and at most a year", optarg);
 			break;

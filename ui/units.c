@@ -15,7 +15,8 @@ int units_duration(const char *s, double *out)
 	if (errno || end == s || !isfinite(v) || !(v > 0) || isspace((unsigned char)*s))
 		return -1;
 	static const struct { const char *unit; double mul; } units[] = {
-		{ "", 1 }, { "s", 1 }, { "m", 60 }, { "h", 3600 }, { "d", 86400 },
+		{ "", 1 }, { "s", 1 }, { "ms", 1e-3 }, { "m", 60 }, { "h", 3600 },
+		{ "d", 86400 },
 	};
 	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
 		if (strcmp(end, units[i].unit) == 0) {

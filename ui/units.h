@@ -4,7 +4,8 @@
 
 #include <stdint.h>
 
-/* "90" or "90s", "10m", "2h", "7d", "1.5m" -> seconds (> 0).  0 or -1. */
+/* "90" or "90s", "500ms", "10m", "2h", "7d", "1.5m" -> seconds (> 0).
+ * 0 or -1. */
 int units_duration(const char *s, double *out);
 /* "4096", "512K", "500M", "2G", "1T" (powers of 1024, optional B or iB)
  * -> bytes (> 0).  0 or -1. */

@@ -293,6 +293,8 @@ START_TEST(test_units)
 	ck_assert(units_duration("1.5m", &d) == 0 && d == 90);
 	ck_assert(units_duration("2h", &d) == 0 && d == 7200);
 	ck_assert(units_duration("1d", &d) == 0 && d == 86400);
+	ck_assert(units_duration("500ms", &d) == 0 && d == 0.5);
+	ck_assert_int_ne(units_duration("5mm", &d), 0);
 	ck_assert_int_ne(units_duration("", &d), 0);
 	ck_assert_int_ne(units_duration("5 m", &d), 0);
 	ck_assert_int_ne(units_duration("-5m", &d), 0);
