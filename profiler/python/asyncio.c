@@ -262,35 +262,50 @@ struct dict_view {
 	uint64_t values;	/* split dict: the values array, else 0 */
 };
 
+/* Bytes of a dict keys object's header read (past every field a layout
+ * names: dk_indices is 40 at most in every 3.x). */
+#define KEYS_HEAD 64
+
 /* Reads the entries of a dict keys object (Objects/dict-common.h up to
- * 3.10, Include/internal/pycore_dict.h from 3.11). */
+ * 3.10, Include/internal/pycore_dict.h from 3.11), laid out as the
+ * layout's object facts say. */
 static int keys_view(aio_reader *a, uint64_t keys, struct dict_view *v)
 {
-	uint8_t h[40];
+	const struct aio_objects *O = &a->A->obj;
+	uint8_t h[KEYS_HEAD];
 	memset(v, 0, sizeof *v);
-	if (rd(a, keys, h, sizeof h) != LP_OK)
+	if (O->dk_indices > sizeof h || O->dk_nentries + 8 > O->dk_indices ||
+	    O->dk_size + 8 > O->dk_indices ||
+	    O->dk_log2_index_bytes >= O->dk_indices ||
+	    O->dk_kind >= O->dk_indices ||
+	    (!O->dk_size && !O->dk_log2_index_bytes))
+		return LP_EFORMAT;
+	if (rd(a, keys, h, O->dk_indices) != LP_OK)
 		return LP_EFAULT;
-	uint64_t start;
-	int64_t n;
-	if (a->A->minor <= 10) {
-		int64_t size = (int64_t)w64(h, 8);
-		n = (int64_t)w64(h, 32);
+	uint64_t start = keys + O->dk_indices;
+	int64_t n = (int64_t)w64(h, O->dk_nentries);
+	if (O->dk_size) {
+		/* the slot count; indices as wide as it needs */
+		int64_t size = (int64_t)w64(h, O->dk_size);
 		if (size <= 0 || size > 4 * MAX_PY_DICT_ENTRIES)
 			return LP_EFORMAT;
 		unsigned ix = size <= 0xff ? 1 : size <= 0xffff ? 2 : 4;
-		start = keys + 40 + (uint64_t)size * ix;
-		v->esize = 24, v->koff = 8, v->voff = 16;
+		start += (uint64_t)size * ix;
 	} else {
-		unsigned log2_ix = h[9], kind = h[10];
-		n = (int64_t)w64(h, 24);
-		if (log2_ix > 24 || kind > 2)
+		unsigned log2_ix = h[O->dk_log2_index_bytes];
+		if (log2_ix > 24)
 			return LP_EFORMAT;
-		start = keys + 32 + (1ull << log2_ix);
-		if (kind == 0)
-			v->esize = 24, v->koff = 8, v->voff = 16;
-		else
-			v->esize = 16, v->koff = 0, v->voff = 8;
+		start += 1ull << log2_ix;
 	}
+	/* dk_kind (3.11+): 0 general entries, 1 str keys, 2 split */
+	unsigned kind = O->dk_kind ? h[O->dk_kind] : 0;
+	if (kind > 2)
+		return LP_EFORMAT;
+	const struct aio_dk_entry *en = kind ? &O->dk_unicode : &O->dk_general;
+	if (en->size < 16 || en->size > 32 || en->key + 8 > en->size ||
+	    en->value + 8 > en->size)
+		return LP_EFORMAT;
+	v->esize = en->size, v->koff = en->key, v->voff = en->value;
 	if (n < 0 || n > MAX_PY_DICT_ENTRIES)
 		return LP_EFORMAT;
 	v->n = (size_t)n;
@@ -311,8 +326,8 @@ static int keys_view(aio_reader *a, uint64_t keys, struct dict_view *v)
 static uint64_t split_value_addr(const aio_reader *a, uint64_t values, size_t i)
 {
 	/* 3.13 puts capacity/size/embedded/valid bytes before the values
-	 * (struct _dictvalues in pycore_dict.h). */
-	return values + (a->A->minor >= 13 ? 8 : 0) + 8 * i;
+	 * (struct _dictvalues in pycore_dict.h): values_pre */
+	return values + a->A->obj.values_pre + 8 * i;
 }
 
 static uint64_t entry_value(aio_reader *a, const struct dict_view *v, size_t i)
@@ -324,13 +339,18 @@ static uint64_t entry_value(aio_reader *a, const struct dict_view *v, size_t i)
 
 static int dict_view(aio_reader *a, uint64_t dict, struct dict_view *v)
 {
-	uint8_t h[48];
+	const struct aio_objects *O = &a->A->obj;
+	uint8_t h[64];
 	memset(v, 0, sizeof *v);
-	if (rd(a, dict, h, sizeof h) != LP_OK)
+	/* PyDictObject: ma_keys, ma_values (32 and 40 in every 3.x) */
+	if (O->dict_keys + 8 > sizeof h || O->dict_values + 8 > sizeof h)
+		return LP_EFORMAT;
+	size_t len = (O->dict_keys > O->dict_values ? O->dict_keys :
+						      O->dict_values) + 8;
+	if (rd(a, dict, h, len) != LP_OK)
 		return LP_EFAULT;
-	/* PyDictObject: ma_used 16, ma_keys 32, ma_values 40 in every 3.x */
-	int rc = keys_view(a, w64(h, 32), v);
-	v->values = w64(h, 40);
+	int rc = keys_view(a, w64(h, O->dict_keys), v);
+	v->values = w64(h, O->dict_values);
 	return rc;
 }
 
@@ -364,30 +384,38 @@ static uint64_t dict_get(aio_reader *a, uint64_t dict, const char *name)
 static uint64_t obj_attr(aio_reader *a, uint64_t obj, const char *name)
 {
 	const struct aio_type *t = obj_type(a, obj);
+	const struct aio_objects *O = &a->A->obj;
 	uint64_t dict = 0, values = 0;
-	if (a->A->minor >= 11 && (t->flags & TPF_MANAGED_DICT)) {
+	if (O->values_kind != PY_VALUES_NONE && (t->flags & TPF_MANAGED_DICT)) {
 		/* The pre-header before the object (Include/internal/
 		 * pycore_object.h): 3.11 dict at -3 words, values at -4;
 		 * 3.12 one word at -3, odd for values; 3.13
 		 * the dict at -3, values inline after the object. */
-		uint8_t pre[16];
-		if (rd(a, obj - 32, pre, sizeof pre) != LP_OK)
+		if (!O->managed_dict || O->managed_dict > 64 || obj < 64)
 			return 0;
-		uint64_t w3 = w64(pre, 8), w4 = w64(pre, 0);
-		if (a->A->minor == 11) {
-			dict = w3;
-			values = dict ? 0 : w4;
-		} else if (a->A->minor == 12) {
+		uint64_t w = rd64(a, obj - O->managed_dict);
+		switch (O->values_kind) {
+		case PY_VALUES_PTR:
+			dict = w;
+			values = dict || !O->managed_values ||
+				 O->managed_values > 64 ? 0 :
+				 rd64(a, obj - O->managed_values);
+			break;
+		case PY_VALUES_TAGGED:
 			/* _PyDictOrValues_SetValues stores values - 1 */
-			if (w3 & 1)
-				values = w3 + 1;
+			if (w & 1)
+				values = w + 1;
 			else
-				dict = w3;
-		} else {
-			dict = w3;
+				dict = w;
+			break;
+		case PY_VALUES_INLINE:
+			dict = w;
 			if (!dict && (t->flags & TPF_INLINE_VALUES) &&
 			    t->basicsize > 0)
 				values = obj + (uint64_t)t->basicsize;
+			break;
+		default:
+			return 0;
 		}
 	} else if (t->dictoffset > 0 && t->dictoffset < 4096) {
 		dict = rd64(a, obj + (uint64_t)t->dictoffset);
@@ -410,17 +438,20 @@ static uint64_t obj_attr(aio_reader *a, uint64_t obj, const char *name)
  * counter until get_name(): Modules/_asynciomodule.c). */
 static bool read_small_int(aio_reader *a, uint64_t obj, uint64_t *out)
 {
-	uint8_t b[32];
-	if (rd(a, obj, b, sizeof b) != LP_OK)
+	const struct aio_objects *O = &a->A->obj;
+	uint8_t b[64];
+	if (O->long_size + 8 > sizeof b || O->long_digit + 8 > sizeof b ||
+	    rd(a, obj, b, O->long_digit + 8) != LP_OK)
 		return false;
-	uint64_t tag = w64(b, 16);
+	uint64_t tag = w64(b, O->long_size);
 	/* 3.12+: lv_tag = ndigits << 3 | sign; before, ob_size = ndigits */
-	int64_t nd = a->A->minor >= 12 ? (int64_t)(tag >> 3) : (int64_t)tag;
-	if (a->A->minor >= 12 && (tag & 3) == 2)
+	int64_t nd = O->long_tagged ? (int64_t)(tag >> 3) : (int64_t)tag;
+	if (O->long_tagged && (tag & 3) == 2)
 		return false;	/* negative */
 	if (nd < 0 || nd > 2)
 		return false;
-	uint32_t d0 = GET_MEMBER(uint32_t, b, 24), d1 = GET_MEMBER(uint32_t, b, 28);
+	uint32_t d0 = GET_MEMBER(uint32_t, b, O->long_digit),
+		 d1 = GET_MEMBER(uint32_t, b, O->long_digit + 4);
 	*out = nd == 0 ? 0 : nd == 1 ? d0 : d0 + ((uint64_t)d1 << 30);
 	return true;
 }
@@ -618,16 +649,15 @@ static int find_roots(aio_reader *a, lp_error *err)
 	free(v.entries);
 	if (!mod)
 		return LP_OK;	/* asyncio not imported (yet) */
-	if (a->A->minor == 6)
-		return find_roots_36(a, err);
+	if (!a->A->set_all || !a->A->set_current)
+		return find_roots_36(a, err);	/* 3.6: C statics */
 	uint64_t md = rd64(a, mod + 16);	/* PyModuleObject.md_dict */
 	if (!md || dict_view(a, md, &v) != LP_OK)
 		return lp_error_set(err, LP_EFORMAT, "cannot read the globals "
 				    "of asyncio.tasks");
-	long iall = view_find(a, &v, a->A->minor >= 12 ? "_scheduled_tasks" :
-						       "_all_tasks");
-	long ieager = a->A->minor >= 12 ? view_find(a, &v, "_eager_tasks") : -1;
-	long icur = view_find(a, &v, "_current_tasks");
+	long iall = view_find(a, &v, a->A->set_all);
+	long ieager = a->A->set_eager ? view_find(a, &v, a->A->set_eager) : -1;
+	long icur = view_find(a, &v, a->A->set_current);
 	uint64_t all = iall >= 0 ? entry_value(a, &v, (size_t)iall) : 0;
 	uint64_t eager = ieager >= 0 ? entry_value(a, &v, (size_t)ieager) : 0;
 	a->current = icur >= 0 ? entry_value(a, &v, (size_t)icur) : 0;
@@ -640,6 +670,34 @@ static int find_roots(aio_reader *a, lp_error *err)
 	if (!a->sets[0] || !a->current)
 		return lp_error_set(err, LP_EFORMAT, "asyncio.tasks has no "
 				    "readable task set");
+	return LP_OK;
+}
+
+/* A layout built from the process (3.14+) reads dicts and ints with the
+ * object facts of its version's probe, or of the newest probed version
+ * when it is newer than all (asyncio314.c): checked once on the process,
+ * by reading sys.hexversion through sys.modules (dicts with str keys, a
+ * module's, an int) and comparing it with the version word of
+ * _Py_DebugOffsets.  LP_ENOTFOUND while sys is not imported yet. */
+static int objects_validate(aio_reader *a, lp_error *err)
+{
+	py_proc *py = a->py;
+	uint64_t interp = rd64(a, py->interp_head_addr);
+	uint64_t modules = interp && a->A->is_modules ?
+			   rd64(a, interp + a->A->is_modules) : 0;
+	uint64_t sys = modules ? dict_get(a, modules, "sys") : 0;
+	if (!sys)
+		return LP_ENOTFOUND;
+	uint64_t md = rd64(a, sys + 16);	/* PyModuleObject.md_dict */
+	uint64_t hv = md ? dict_get(a, md, "hexversion") : 0, v = 0;
+	uint64_t want = py->runtime ? rd64(a, py->runtime + 8) : 0;
+	if (!hv || obj_type(a, hv)->kind != K_INT || !read_small_int(a, hv, &v) ||
+	    !want || v != want)
+		return lp_error_set(err, LP_EFORMAT, "CPython %s: dicts and "
+				    "ints read with the probed object layout "
+				    "do not give sys.hexversion; asyncio "
+				    "tasks of this build cannot be read",
+				    py->version);
 	return LP_OK;
 }
 
@@ -998,9 +1056,9 @@ static bool read_task_finish(aio_reader *a, struct aio_entry *e,
 		e->t.name : r->name_obj ? read_name(a, r->name_obj) : NULL;
 	e->name_obj = name ? r->name_obj : 0;
 	/* From 3.8 every task has a name (a str, or 3.12's counter): none
-	 * readable means it was freed under the read.  3.7 has none: the
-	 * coroutine's qualname stands in (asyncio.h). */
-	if (!name && a->A->minor >= 8)
+	 * readable means it was freed under the read.  3.7 has none (no
+	 * task_name): the coroutine's qualname stands in (asyncio.h). */
+	if (!name && a->A->task_name)
 		return false;
 	if (!name)
 		name = n ? c->frames[0].func : "<task>";
@@ -1281,6 +1339,8 @@ int aio_reader_update(aio_reader *a, const struct py_thread *threads,
 		a->roots_at = a->nupdate;
 		rc = aio_layout_from_process(a->py, &a->own, err);
 		if (rc == LP_OK)
+			rc = objects_validate(a, err);
+		if (rc == LP_OK)
 			a->need_layout = false;
 		else if (rc != LP_ENOTFOUND)
 			return rc;
@@ -1422,14 +1482,6 @@ const struct aio_task *aio_reader_running(const aio_reader *a, pid_t tid)
 	return NULL;
 }
 
-const struct aio_layout *aio_layout_table(int minor)
-{
-	for (size_t i = 0; i < aio_layouts_count; i++)
-		if (aio_layouts_all[i]->minor == minor)
-			return aio_layouts_all[i];
-	return NULL;
-}
-
 const struct aio_layout *aio_reader_layout(const aio_reader *a)
 {
 	return a->need_layout ? NULL : a->A;
@@ -1444,9 +1496,9 @@ int aio_reader_new_with(aio_reader **out, py_proc *py,
 			const struct aio_layout *given, lp_error *err)
 {
 	*out = NULL;
-	const struct aio_layout *A = given ? given : py->L.major == 3 ?
-		aio_layout_table(py->L.minor) : NULL;
-	bool from_process = !given && py->L.major == 3 && py->L.minor >= 14;
+	const struct aio_layout *A = given ? given : aio_layout_for(py);
+	/* no table (3.14+): the interpreter describes its tasks itself */
+	bool from_process = !given && !A && py->dbg_shape;
 	if (!A && !from_process)
 		return lp_error_set(err, LP_EUNSUPPORTED, "asyncio tasks of "
 				    "CPython %s cannot be read (3.6 and later "
