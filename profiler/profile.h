@@ -153,6 +153,9 @@ size_t profile_str_len(const profile *p, uint32_t id);
 const struct frame *profile_frame(const profile *p, uint32_t id);
 const uint32_t *profile_stack(const profile *p, uint32_t id, size_t *n);
 const struct profile_agg *profile_aggs(const profile *p, size_t *n);
+/* The sums of every aggregate's counts (stack, pid, tid and task 0): what a
+ * recording's summary and report's header say. */
+struct profile_agg profile_agg_sum(const profile *p);
 const struct profile_thread *profile_threads(const profile *p, size_t *n);
 /* String id of a thread's name, 0 when unnamed. */
 uint32_t profile_thread_name(const profile *p, int32_t pid, int32_t tid);
