@@ -1,6 +1,6 @@
 /* Format names, file extensions and sample modes (DESIGN.md, "Command
  * line"), and what a sample weighs under each mode. */
-#include "formats.h"
+#include "formats/formats.h"
 
 #include <string.h>
 #include <strings.h>

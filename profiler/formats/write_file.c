@@ -1,7 +1,7 @@
 /* format_write_file: one entry point that writes a profile in any format,
  * always through an atomic file (atomic_file.c: or
  * directly to stdout, a device or a FIFO). */
-#include "formats.h"
+#include "formats/formats.h"
 
 bool format_needs_timeline(enum output_format f)
 {

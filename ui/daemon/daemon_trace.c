@@ -22,8 +22,8 @@
 
 #include "sampler.h"
 #include "target.h"
-#include "tracer/trace_text.h"
-#include "tracer/tracer.h"
+#include "trace_text.h"
+#include "tracer.h"
 
 /* As loupe trace: stack samples a second of a busy loop, stalls listed
  * one by one per loop thread. */
