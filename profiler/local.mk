@@ -18,7 +18,8 @@ libloupe_a_SOURCES = \
 	profiler/proc_watch.c profiler/proc_watch.h \
 	profiler/sampler.c profiler/include/sampler.h profiler/sampler_int.h \
 	profiler/sampler_tree.c \
-	profiler/tasks.c profiler/tasks.h
+	profiler/tasks.c profiler/tasks.h \
+	profiler/include/task_view.h
 
 # What links the engine (and the tracer, which uses it) needs.
 LOUPE_ENGINE_LIBS = libtracer.a libloupe.a $(LIBUNWIND_LIBS) $(LIBELF_LIBS) $(ZLIB_LIBS) $(DEMANGLE_LIBS) -lm -lpthread

@@ -7,8 +7,6 @@ bin_PROGRAMS += loupe
 UI_DIRS = ui ui/cli ui/top ui/report ui/ctl ui/store ui/daemon
 UI_CPPFLAGS = -D_GNU_SOURCE $(TRACER_PUBLIC) $(PROFILER_PUBLIC) \
 	$(UI_DIRS:%=-iquote $(srcdir)/%) -iquote $(top_builddir)/build-aux
-# For now: sampler.h still includes python/asyncio.h (private).
-UI_CPPFLAGS += -iquote $(srcdir)/profiler
 loupe_CPPFLAGS = $(UI_CPPFLAGS) $(ZLIB_CFLAGS)
 loupe_SOURCES = \
 	ui/main.c \
