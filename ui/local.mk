@@ -15,6 +15,7 @@ loupe_SOURCES = \
 	ui/cmd_dump.c \
 	ui/cmd_report.c \
 	ui/cmd_diff.c \
+	ui/cmd_top.c \
 	ui/cmd_trace.c \
 	ui/cmd_ctl.c \
 	ui/cmd_daemon.c
