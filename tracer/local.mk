@@ -13,7 +13,8 @@ libtracer_a_SOURCES = \
 	tracer/loop.c tracer/include/loop.h \
 	tracer/fold.c tracer/include/fold.h \
 	tracer/tracer.c tracer/include/tracer.h \
-	tracer/trace_text.c tracer/include/trace_text.h
+	tracer/trace_text.c tracer/include/trace_text.h \
+	tracer/trace_session.c tracer/include/trace_session.h
 
 # Names of the syscalls of the architecture built for: [nr] = "name", from
 # the C library's <sys/syscall.h> (no table to keep up to date by hand).

@@ -191,6 +191,33 @@ static int print_summary(const profile *p, const struct cli_opts *o,
 	return 0;
 }
 
+/* A view the recording cannot give is refused, never shown as something
+ * it is not: a cpu recording of a loupe that kept on-CPU samples only has
+ * no wall time, and a recording without GIL data no gil view. */
+static bool report_view_refused(const profile *p, const char *path,
+				enum sample_mode mode)
+{
+	const char *kept = profile_meta(p, "samples");
+	const char *rec = profile_meta(p, "mode");
+	const char *gil = profile_meta(p, "gil");
+	const char *runtime = profile_meta(p, "runtime");
+	char e[TEXT_ESCAPE_MAX];
+	bool all = kept && strcmp(kept, "all") == 0;
+	if (mode == MODE_WALL && !all && rec && strcmp(rec, "wall") != 0) {
+		cli_error("%s was recorded in %s mode, which kept on-CPU samples only: it has no wall view (record to .loupe again: it now keeps both)",
+			  text_escape(path, e, sizeof e), strcmp(rec, "gil") == 0 ? "gil" : "cpu");
+		return true;
+	}
+	bool has_gil = gil ? strcmp(gil, "yes") == 0
+			   : runtime && strncmp(runtime, "CPython", 7) == 0;
+	if (mode == MODE_GIL && !has_gil) {
+		cli_error("%s has no GIL data (not a CPython recording): it has no gil view",
+			  text_escape(path, e, sizeof e));
+		return true;
+	}
+	return false;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	struct cli_opts o;
@@ -241,6 +268,8 @@ int cmd_report(int argc, char **argv)
 		const char *m = profile_meta(p, "mode");
 		if (!m || format_mode_from_name(m, &o.mode) != 0)
 			o.mode = MODE_CPU;
+	} else if (report_view_refused(p, o.args[0], o.mode)) {
+		goto out;
 	}
 	if (report_procs(p, &procs, &nprocs) != LP_OK) {
 		cli_error("out of memory");

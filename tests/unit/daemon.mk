@@ -43,3 +43,11 @@ tests_unit_check_daemon_SOURCES = tests/unit/check_daemon.c \
 	$(DAEMON_HTTP_SOURCES) ui/cli/units.c ui/cli/units.h
 tests_unit_check_daemon_CPPFLAGS = $(UNIT_CPPFLAGS) $(MHD_CFLAGS)
 tests_unit_check_daemon_LDADD = $(UNIT_LIBS) $(MHD_LIBS) -lpthread
+
+# The daemon's traces object (start, fd, reap, stop all) with a fake trace.
+check_PROGRAMS += tests/unit/check_daemon_trace
+TESTS += tests/unit/check_daemon_trace
+tests_unit_check_daemon_trace_SOURCES = tests/unit/check_daemon_trace.c \
+	ui/daemon/daemon_trace.c ui/daemon/daemon_trace.h ui/ctl/ctl_peer.c ui/ctl/ctl_peer.h
+tests_unit_check_daemon_trace_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_daemon_trace_LDADD = $(UNIT_LIBS) -lpthread

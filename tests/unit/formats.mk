@@ -45,3 +45,10 @@ tests_unit_gen_recording_LDADD = $(LOUPE_ENGINE_LIBS)
 check_PROGRAMS += tests/unit/gen_tree_recording
 tests_unit_gen_tree_recording_CPPFLAGS = $(AM_CPPFLAGS)
 tests_unit_gen_tree_recording_LDADD = $(LOUPE_ENGINE_LIBS)
+
+# The format table: every name and extension to its writer, the one-line
+# error for an unknown name.
+check_PROGRAMS += tests/unit/check_format_table
+TESTS += tests/unit/check_format_table
+tests_unit_check_format_table_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_format_table_LDADD = $(UNIT_LIBS)

@@ -28,6 +28,7 @@ enum {
 	O_SUBPROC = 600, O_MERGE_PROC,
 	O_SINCE = 700,
 	O_FOLLOW = 800,
+	O_GIL = 900, O_JSON,
 };
 
 void cli_error(const char *fmt, ...)
@@ -72,6 +73,24 @@ static int parse_time_ms(const char *s, double *out)
 	return *out > 0 && *out <= MAX_THRESHOLD_MS ? 0 : -1;
 }
 
+/* A duration in seconds: "10", "10s", "500ms", "10m", "2h", "1d". */
+static int parse_duration_s(const char *s, double *out)
+{
+	size_t n = strlen(s);
+	if (n > 2 && strcmp(s + n - 2, "ms") == 0) {
+		char num[64];
+		if (n - 2 >= sizeof num)
+			return -1;
+		memcpy(num, s, n - 2);
+		num[n - 2] = '\0';
+		if (parse_double(num, out))
+			return -1;
+		*out /= 1e3;
+		return 0;
+	}
+	return units_duration(s, out);
+}
+
 static int usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
@@ -81,6 +100,105 @@ static int usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, " (see 'loupe %s --help')\n", cmd);
 	return 2;
+}
+
+/* py-spy's short options, where they mean what loupe's long ones do. */
+static int short_alias(int c)
+{
+	switch (c) {
+	case 'f': return O_FORMAT;
+	case 'n': return O_NATIVE;
+	case 's': return O_SUBPROC;
+	case 'i': return O_IDLE;
+	case 'F': return O_NO_LINES;	/* py-spy: by function, not line */
+	default: return c;
+	}
+}
+
+/* The group of commands an option belongs to (OPT_*), 0 for every one. */
+static unsigned option_need(int c, unsigned allowed)
+{
+	switch (c) {
+	case 'p':
+		return allowed & OPT_PID_FILTER ? OPT_PID_FILTER : OPT_TARGET;
+	case 'r': case 'd': case O_NATIVE: case O_BLOCKING:
+	case O_NONBLOCKING: case O_NO_DEMANGLE:
+		return OPT_SAMPLING;
+	case O_SUBPROC:
+		return OPT_SUBPROC;
+	case O_MERGE_PROC:
+		return OPT_PROCESSES;
+	case O_SINCE:
+		return OPT_SINCE;
+	case O_FORMAT:
+		return allowed & OPT_TEXT_JSON ? OPT_TEXT_JSON : OPT_OUTPUT;
+	case O_JSON:
+		return OPT_TEXT_JSON;
+	case 'o': case O_INVERTED: case O_FOLLOW:
+		return OPT_OUTPUT;
+	case O_TASKS:
+		return OPT_TASKS;
+	case O_THRESHOLD:
+		return allowed & OPT_TRACE ? OPT_TRACE : OPT_DIFF;
+	case O_PTRACE:
+		return OPT_TRACE;
+	case O_MODE: case O_GIL: case O_THREADS: case O_IDLE: case O_NO_LINES:
+		return OPT_SHAPE;
+	default:
+		return 0;
+	}
+}
+
+/* Edit distance of a and b (both short: option names), capped at 9. */
+static unsigned edit_distance(const char *a, size_t na, const char *b)
+{
+	size_t nb = strlen(b);
+	unsigned row[40];
+	if (na >= 39 || nb >= 39)
+		return 9;
+	for (size_t j = 0; j <= nb; j++)
+		row[j] = (unsigned)j;
+	for (size_t i = 1; i <= na; i++) {
+		unsigned diag = row[0];
+		row[0] = (unsigned)i;
+		for (size_t j = 1; j <= nb; j++) {
+			unsigned up = row[j];
+			unsigned best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[nb] > 9 ? 9 : row[nb];
+}
+
+/* "unknown option '--subprocess'" with the nearest option this command
+ * takes, when one is near enough to be what was meant. */
+static int unknown_option(const char *cmd, const char *arg,
+			  const struct option *all, unsigned allowed)
+{
+	if (strncmp(arg, "--", 2) != 0 || !arg[2])
+		return usage_error(cmd, "unknown option '%s'", arg);
+	const char *name = arg + 2;
+	size_t n = strcspn(name, "=");
+	const char *best = NULL;
+	unsigned bestd = 9;
+	for (const struct option *op = all; op->name; op++) {
+		unsigned need = option_need(short_alias(op->val), allowed);
+		if (need && !(allowed & need))
+			continue;
+		unsigned d = edit_distance(name, n, op->name);
+		if (d < bestd) {
+			bestd = d;
+			best = op->name;
+		}
+	}
+	if (best && bestd <= (n < 6 ? 1u : n < 12 ? 2u : 3u))
+		return usage_error(cmd, "unknown option '%s': did you mean --%s?", arg, best);
+	return usage_error(cmd, "unknown option '%s'", arg);
 }
 
 int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
@@ -110,6 +228,11 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		{ "follow", no_argument, NULL, O_FOLLOW },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
+		/* py-spy's spellings of the same things */
+		{ "gil", no_argument, NULL, O_GIL },
+		{ "function", no_argument, NULL, 'F' },
+		{ "nolineno", no_argument, NULL, O_NO_LINES },
+		{ "json", no_argument, NULL, O_JSON },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cmd = argv[0];
@@ -121,46 +244,11 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 	/* With a target, '+': stop at the first non-option so that after "--"
 	 * CMD keeps its own options.  Without one (report FILE -o OUT),
 	 * options may follow the positional arguments. */
-	const char *optstring = allowed & OPT_TARGET ? "+:p:r:d:o:qh" : ":p:r:d:o:qh";
+	const char *optstring = allowed & OPT_TARGET ? "+:p:r:d:o:qhf:nsiF" :
+						       ":p:r:d:o:qhf:nsiF";
 	while ((c = getopt_long(argc, argv, optstring, all, NULL)) != -1) {
-		unsigned need = 0;
-		switch (c) {
-		case 'p': case 'r': case 'd': case O_NATIVE: case O_BLOCKING:
-		case O_NONBLOCKING: case O_NO_DEMANGLE:
-			need = c != 'p' ? OPT_SAMPLING :
-			       allowed & OPT_PID_FILTER ? OPT_PID_FILTER :
-							  OPT_TARGET;
-			break;
-		case O_SUBPROC:
-			need = OPT_SUBPROC;
-			break;
-		case O_MERGE_PROC:
-			need = OPT_PROCESSES;
-			break;
-		case O_SINCE:
-			need = OPT_SINCE;
-			break;
-		case O_FORMAT:
-			need = allowed & OPT_TEXT_JSON ? OPT_TEXT_JSON : OPT_OUTPUT;
-			break;
-		case 'o': case O_INVERTED: case O_FOLLOW:
-			need = OPT_OUTPUT;
-			break;
-		case O_TASKS:
-			need = OPT_TASKS;
-			break;
-		case O_THRESHOLD:
-			need = allowed & OPT_TRACE ? OPT_TRACE : OPT_DIFF;
-			break;
-		case O_PTRACE:
-			need = OPT_TRACE;
-			break;
-		case O_MODE: case O_THREADS: case O_IDLE: case O_NO_LINES:
-			need = OPT_SHAPE;
-			break;
-		default:
-			break;
-		}
+		c = short_alias(c);
+		unsigned need = option_need(c, allowed);
 		if (need && !(allowed & need))
 			return usage_error(cmd, "'loupe %s' takes no option %s", cmd,
 					   argv[optind - 1]);
@@ -186,14 +274,14 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 			o->rate_set = true;
 			break;
 		case 'd':
-			if (parse_double(optarg, &o->duration) ||
+			if (parse_duration_s(optarg, &o->duration) ||
 			    o->duration > MAX_DURATION_S)
-				return usage_error(cmd, "invalid duration '%s': expected seconds, more than 0 and at most a year (%.0f)", optarg, MAX_DURATION_S);
+				return usage_error(cmd, "invalid duration '%s': expected a duration such as 10 (seconds), 30s, 500ms, 10m or 2h, more than 0 and at most a year", optarg);
 			break;
 		case 'o':
 			o->output = optarg;
 			break;
-		case O_FORMAT:
+		case O_FORMAT: {
 			if (allowed & OPT_TEXT_JSON) {
 				if (strcmp(optarg, "json") != 0 &&
 				    strcmp(optarg, "text") != 0)
@@ -201,9 +289,17 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 				o->json = strcmp(optarg, "json") == 0;
 				break;
 			}
-			o->format = format_from_name(optarg);
-			if (o->format == FORMAT_NONE)
-				return usage_error(cmd, "unknown format '%s': use collapsed, flamegraph, speedscope, chrome, pprof, pstats or loupe", optarg);
+			lp_error ferr = { 0 };
+			if (format_parse(optarg, &o->format, &ferr) != LP_OK)
+				return usage_error(cmd, "%s", ferr.msg);
+			break;
+		}
+		case O_JSON:
+			o->json = true;
+			break;
+		case O_GIL:
+			o->mode = MODE_GIL;
+			o->mode_set = true;
 			break;
 		case O_MODE:
 			if (format_mode_from_name(optarg, &o->mode) != 0)
@@ -250,7 +346,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		case ':':
 			return usage_error(cmd, "option %s needs a value", argv[optind - 1]);
 		default:
-			return usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+			return unknown_option(cmd, argv[optind - 1], all, allowed);
 		}
 	}
 	if (optind < argc && strcmp(argv[optind - 1], "--") == 0) {

@@ -38,6 +38,9 @@ struct cli_opts {
 	bool tasks_auto;	/* task mode where it can be read, no warning
 				 * where not (set by trace, not an option) */
 	bool json;		/* --format json (dump) */
+	bool keep_all;		/* every thread's sample, on CPU or not, with
+				 * its CPU weight, whatever the mode (record
+				 * to .loupe: any view later; not an option) */
 	bool subprocesses;	/* --subprocesses: every descendant too */
 	bool merge_processes;	/* --merge-processes: no per-process root */
 	pid_t pid_filter;	/* report -p PID; 0: every process */

@@ -48,21 +48,27 @@ static void print_notice(void *ctx, const char *msg)
 	cli_error("warning: %s", msg);
 }
 
-int session_open_sampler(const struct cli_opts *o, target *t, profile *p,
-			 sampler **out)
+void session_sampler_opts(const struct cli_opts *o, struct sampler_opts *so)
 {
-	struct sampler_opts so = {
+	*so = (struct sampler_opts){
 		.rate_hz = o->rate,
 		.duration_s = o->duration,
 		.native = o->native,
 		.blocking = o->blocking,
-		.skip_idle = o->mode == MODE_CPU && !o->idle,
-		.cpu_each_tick = o->mode == MODE_CPU,
+		.skip_idle = o->mode == MODE_CPU && !o->idle && !o->keep_all,
+		.cpu_each_tick = o->mode == MODE_CPU || o->keep_all,
 		.tasks = o->tasks || o->tasks_auto,
 		.subprocesses = o->subprocesses,
 		.no_demangle = o->no_demangle,
 		.notice = o->quiet ? NULL : print_notice,
 	};
+}
+
+int session_open_sampler(const struct cli_opts *o, target *t, profile *p,
+			 sampler **out)
+{
+	struct sampler_opts so;
+	session_sampler_opts(o, &so);
 	lp_error err = { 0 };
 	int rc = sampler_new(out, t, p, &so, &err);
 	if (rc != LP_OK && !target_alive(t)) {
@@ -95,4 +101,35 @@ void session_warn(sampler *s)
 	const char *w = sampler_warning(s);
 	if (w)
 		cli_error("warning: %s", w);
+}
+
+int session_output_open(struct session_output *so, const struct cli_opts *o)
+{
+	so->w = NULL;
+	if (o->format != FORMAT_RAW)
+		return 0;
+	lp_error err = { 0 };
+	if (raw_writer_open_flags(&so->w, o->output,
+				  o->follow ? OUTPUT_FOLLOW : 0, &err) != LP_OK) {
+		cli_error("%s", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
+int session_output_write(struct session_output *so, const profile *p,
+			 const struct cli_opts *o, const struct output_opts *oo,
+			 lp_error *err)
+{
+	int rc = so->w ? raw_writer_close(so->w, p, err)
+		       : format_write_file(p, o->format, o->output, oo, err);
+	so->w = NULL;
+	return rc;
+}
+
+void session_output_abort(struct session_output *so)
+{
+	if (so->w)
+		raw_writer_abort(so->w);
+	so->w = NULL;
 }

@@ -423,6 +423,28 @@ int daemon_reload(struct daemon_state *d, lp_error *err)
 	return LP_OK;
 }
 
+/* The traces object's callbacks (daemon_trace.h). */
+static void trace_log(void *ctx, int level, const char *msg)
+{
+	(void)ctx;
+	daemon_log(level, "%s", msg);
+}
+
+static bool trace_complete(void *ctx, uint64_t ticket, uint32_t status,
+			   const char *text)
+{
+	struct daemon_state *d = ctx;
+	struct ctl_reply rep = { 0 };
+	ctl_reply_text(&rep, status, "%s", text);
+	return ctl_server_complete(d->ctl, ticket, &rep) == LP_OK;
+}
+
+static bool trace_waiting(void *ctx, uint64_t ticket)
+{
+	struct daemon_state *d = ctx;
+	return ctl_server_waiting(d->ctl, ticket);
+}
+
 int daemon_new(struct daemon_state **out, const char *config_path,
 	       const struct daemon_backend *be, lp_error *err)
 {
@@ -463,6 +485,13 @@ int daemon_new(struct daemon_state **out, const char *config_path,
 	}
 	if (rc)
 		goto fail;
+	struct daemon_traces_ops tops = {
+		.ctx = d, .run = daemon_trace_run, .cleanup = daemon_trace_cleanup,
+		.log = trace_log, .complete = trace_complete, .waiting = trace_waiting,
+	};
+	rc = daemon_traces_new(&d->traces, &tops, err);
+	if (rc)
+		goto fail;
 	if (d->cfg.http) {
 		struct daemon_http_ops ops = { .ctx = d, .metrics = daemon_metrics,
 					       .profile_begin = daemon_pprof_begin,
@@ -489,6 +518,7 @@ int daemon_new(struct daemon_state **out, const char *config_path,
 	*out = d;
 	return LP_OK;
 fail:
+	daemon_traces_free(d->traces);
 	ctl_server_free(d->ctl);
 	store_free(d->store);
 	daemon_match_cache_free(d->match_cache);
@@ -547,15 +577,15 @@ bool daemon_step(struct daemon_state *d, int max_wait_ms)
 	if (due >= 0 && due < wait_ns)
 		wait_ns = due;
 	struct timespec ts = { wait_ns / 1000000000, wait_ns % 1000000000 };
-	/* the sockets, then the wake-up of an ended ctl trace (-1: none) */
+	/* the sockets, then the wake-up of an ended ctl trace */
 	struct pollfd fds[1 + CTL_MAX_CLIENTS + 1];
 	size_t n = ctl_server_pollfds(d->ctl, fds, 1 + CTL_MAX_CLIENTS);
-	fds[n] = (struct pollfd){ .fd = daemon_trace_fd(d), .events = POLLIN };
+	fds[n] = (struct pollfd){ .fd = daemon_traces_fd(d->traces), .events = POLLIN };
 	if (ppoll(fds, n + 1, &ts, NULL) < 0 && errno != EINTR)
 		daemon_log(LOG_ERR_, "poll: %s", strerror(errno));
 	pthread_mutex_lock(&d->lock);
 	ctl_server_handle(d->ctl, fds, n);
-	daemon_trace_reap(d);
+	daemon_traces_reap(d->traces);
 	if (d->reload) {
 		d->reload = 0;
 		lp_error err = { 0 };
@@ -592,7 +622,8 @@ void daemon_free(struct daemon_state *d)
 	/* HTTP first: its threads take the lock and read the targets */
 	daemon_http_stop(d->http);
 	pthread_mutex_lock(&d->lock);
-	daemon_trace_stop_all(d);	/* answered before the sockets close */
+	daemon_traces_free(d->traces);	/* answered before the sockets close */
+	d->traces = NULL;
 	while (d->nt)
 		daemon_finalize(d, d->nt - 1, "the daemon stops");
 	pthread_mutex_unlock(&d->lock);

@@ -1,6 +1,7 @@
 /* The daemon's configuration file: an INI-like format read line by line.
  *
- *   # comment                      (whole lines only: '#' or ';')
+ *   # comment                      ('#' or ';' at a line's start, or after
+ *                                   a blank following a value)
  *   key = value                    global keys, before any section
  *   [target NAME]                  then one section per target
  *   key = value                    its keys
@@ -462,6 +463,37 @@ static int start_section(struct parser *ps, char *s)
 	return 0;
 }
 
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* A '#' or ';' that starts the text or follows a blank begins a comment
+ * (so "a#b" keeps its '#', and "x = 1   # why" is x = 1). */
+static bool comment_at(const char *s, const char *p)
+{
+	return (*p == '#' || *p == ';') && (p == s || is_blank(p[-1]));
+}
+
+static bool only_comment(const char *s)
+{
+	while (is_blank(*s))
+		s++;
+	return !*s || comment_at(s, s);
+}
+
+static void cut_comment(char *v)
+{
+	for (char *p = v; *p; p++)
+		if (comment_at(v, p)) {
+			*p = '\0';
+			break;
+		}
+	char *e = v + strlen(v);
+	while (e > v && is_blank(e[-1]))
+		*--e = '\0';
+}
+
 static int parse_line(struct parser *ps, char *s)
 {
 	/* trim */
@@ -472,8 +504,10 @@ static int parse_line(struct parser *ps, char *s)
 		*--e = '\0';
 	if (!*s || *s == '#' || *s == ';')
 		return 0;
-	if (*s == '[')
+	if (*s == '[') {
+		cut_comment(s);
 		return start_section(ps, s);
+	}
 	char *eq = strchr(s, '=');
 	if (!eq)
 		return fail(ps, "expected 'key = value' or '[target NAME]', got '%s'", s);
@@ -484,12 +518,16 @@ static int parse_line(struct parser *ps, char *s)
 	*ke = '\0';
 	while (*val == ' ' || *val == '\t')
 		val++;
-	size_t vl = strlen(val);
-	if (vl && val[0] == '"') {
-		if (vl < 2 || val[vl - 1] != '"')
+	if (val[0] == '"') {
+		char *close = strchr(val + 1, '"');
+		if (!close)
 			return fail(ps, "value of %s opens a quote it does not close", key);
-		val[vl - 1] = '\0';
+		if (!only_comment(close + 1))
+			return fail(ps, "value of %s has '%s' after its closing quote", key, close + 1);
+		*close = '\0';
 		val++;
+	} else {
+		cut_comment(val);
 	}
 	if (!*key)
 		return fail(ps, "a line with '=' but no key");

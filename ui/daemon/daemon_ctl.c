@@ -378,7 +378,15 @@ static void cmd_trace(struct daemon_state *d, const struct ctl_peer *peer,
 			return;
 		}
 	}
-	daemon_trace_start(d, peer, pid, checked, dur, thr, r);
+	struct daemon_trace_req rq = {
+		.ticket = r->ticket, .pid = pid, .start_time = checked,
+		.uid = peer->uid, .duration_s = dur, .threshold_ms = thr,
+	};
+	lp_error err = { 0 };
+	if (daemon_traces_start(d->traces, &rq, &err) != LP_OK)
+		ctl_reply_text(r, 1, "%s", err.msg);
+	else
+		ctl_reply_defer(r, (unsigned)(dur * 1000) + DAEMON_TRACE_REPLY_MARGIN_MS);
 }
 
 void daemon_ctl_handle(void *ctx, const struct ctl_peer *peer,

@@ -14,6 +14,7 @@
 #include "daemon.h"
 #include "daemon_config.h"
 #include "daemon_http.h"
+#include "daemon_trace.h"
 
 #define DAEMON_NO_SECTION ((size_t)-1)	/* added by ctl, not the config */
 
@@ -52,8 +53,7 @@ struct daemon_state {
 	double rate_scale;	/* 1: as configured; < 1 lowered for max_cpu */
 	bool warned_full;	/* max_targets reached was logged */
 	unsigned sections_added;	/* by ctl add --match: names them */
-	struct daemon_traces *traces;	/* ctl trace's workers, NULL
-					 * before the first */
+	daemon_traces *traces;	/* ctl trace's workers */
 	volatile int stop, reload;
 };
 
@@ -76,24 +76,10 @@ int daemon_reload(struct daemon_state *d, lp_error *err);
 void daemon_ctl_handle(void *ctx, const struct ctl_peer *peer,
 		       const struct ctl_request *req, struct ctl_reply *r);
 
-/* daemon_trace.c: ctl trace, run in a worker thread of its own (the
- * loop goes on sampling and serving) and answered when it ends. */
-#define DAEMON_TRACE_MAX 2		/* traces at once */
+/* ctl trace (daemon_trace.h): the traces object the daemon owns; the
+ * longest and default -d of a trace. */
 #define DAEMON_TRACE_DEFAULT_S CTL_TRACE_DEFAULT_S
 #define DAEMON_TRACE_MAX_S CTL_TRACE_MAX_S
-#define DAEMON_TRACE_THRESHOLD_MS 50.0	/* loupe trace's default */
-/* Starts tracing pid (the process of start_time, as checked for peer)
- * for duration_s and defers r, or replies an error (busy, cannot start a
- * thread). */
-void daemon_trace_start(struct daemon_state *d, const struct ctl_peer *peer,
-			pid_t pid, uint64_t start_time, double duration_s,
-			double threshold_ms, struct ctl_reply *r);
-/* For the loop's poll: readable when a trace ended (-1: no trace yet). */
-int daemon_trace_fd(const struct daemon_state *d);
-/* Answers the traces that ended; stops those whose client left. */
-void daemon_trace_reap(struct daemon_state *d);
-/* At exit: stops every trace, waits for it, answers what it found. */
-void daemon_trace_stop_all(struct daemon_state *d);
 
 /* daemon_views.c */
 /* The windows of t that ended at or after since (0: all), then its

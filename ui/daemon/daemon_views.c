@@ -43,18 +43,9 @@ int daemon_collect(struct daemon_state *d, struct daemon_target *t,
 int daemon_render(const profile *p, enum output_format f, uint64_t max,
 		  uint8_t **out, size_t *len, lp_error *err)
 {
-	int (*writer)(const profile *, FILE *, const struct output_opts *) = NULL;
-	switch (f) {
-	case FORMAT_COLLAPSED: writer = collapsed_write; break;
-	case FORMAT_FLAMEGRAPH: writer = flamegraph_write; break;
-	case FORMAT_SPEEDSCOPE: writer = speedscope_write; break;
-	case FORMAT_CHROME: writer = chrome_write; break;
-	case FORMAT_PPROF: writer = pprof_write; break;
-	case FORMAT_PSTATS: writer = pstats_write; break;
-	case FORMAT_RAW: break;
-	default:
+	const struct format_info *fi = format_info(f);
+	if (!fi)
 		return lp_error_set(err, LP_EINVAL, "no such format");
-	}
 	const char *m = profile_meta(p, "mode");
 	struct output_opts o = { .mode = MODE_CPU, .lines = true };
 	if (m)
@@ -64,7 +55,7 @@ int daemon_render(const profile *p, enum output_format f, uint64_t max,
 	FILE *fp = open_memstream(&buf, &n);
 	if (!fp)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
-	int rc = writer ? writer(p, fp, &o) : raw_write_profile(p, fp);
+	int rc = fi->write(p, fp, &o);
 	if (fclose(fp) != 0 && rc == LP_OK)
 		rc = LP_ENOMEM;
 	if (rc) {

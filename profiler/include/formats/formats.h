@@ -40,10 +40,40 @@ struct output_opts {
 	bool follow;
 };
 
-/* "collapsed" -> FORMAT_COLLAPSED...; FORMAT_NONE when unknown. */
+/* A whole profile to a stream: LP_OK, LP_ENOMEM, LP_EIO (and
+ * LP_EUNSUPPORTED from chrome without a timeline).  o may be NULL for the
+ * raw format only. */
+typedef int (*format_writer)(const profile *p, FILE *fp,
+			     const struct output_opts *o);
+
+/* The format table (format_names.c), the one list of formats that record,
+ * trace, report, top, diff and the daemon use. */
+#define FORMAT_MAX_ALIASES 2
+#define FORMAT_MAX_EXTS 3
+struct format_info {
+	enum output_format format;
+	const char *name;	/* given to --format and printed */
+	const char *aliases[FORMAT_MAX_ALIASES];	/* also accepted, never
+							 * printed; NULL ends */
+	const char *exts[FORMAT_MAX_EXTS];	/* file name endings; NULL ends */
+	format_writer write;
+	bool timeline;		/* needs the sample timeline kept */
+};
+/* Every format, in the order they are listed to the user. */
+const struct format_info *format_table(size_t *n);
+/* The entry of f; NULL for FORMAT_NONE or no such format. */
+const struct format_info *format_info(enum output_format f);
+
+/* "collapsed" (or an alias) -> FORMAT_COLLAPSED...; FORMAT_NONE when
+ * unknown. */
 enum output_format format_from_name(const char *name);
-/* From the file name's extension; FORMAT_NONE when unknown. */
+/* The same with the one-line error for an unknown name: LP_EINVAL
+ * "unknown format 'X': use collapsed, flamegraph, ... pstats or loupe". */
+int format_parse(const char *name, enum output_format *f, lp_error *err);
+/* From the file name's extension (the longest that matches, any case);
+ * FORMAT_NONE when unknown. */
 enum output_format format_from_path(const char *path);
+/* The name of f, "none" when it has none. */
 const char *format_name(enum output_format f);
 int format_mode_from_name(const char *name, enum sample_mode *mode);
 
@@ -123,7 +153,8 @@ int pprof_write(const profile *p, FILE *fp, const struct output_opts *o);
 /* Python's pstats marshal format (pstats.Stats, snakeviz). */
 int pstats_write(const profile *p, FILE *fp, const struct output_opts *o);
 
-/* Whether format f needs the sample timeline kept (chrome). */
+/* Whether format f needs the sample timeline kept (chrome): its table
+ * entry says. */
 bool format_needs_timeline(enum output_format f);
 
 /* Writes p in format f to path, atomically.  LP_EUNSUPPORTED with a
@@ -156,6 +187,14 @@ uint64_t raw_writer_size(const raw_writer *w);
 /* Writes a whole profile (report/diff conversions); with its timeline when
  * kept, else its aggregates. */
 int raw_write_profile(const profile *p, FILE *fp);
+/* The same as the format table's writer (o unused). */
+int raw_write(const profile *p, FILE *fp, const struct output_opts *o);
+/* A sampler_sink (sampler.h, tracer_run) streaming every sample to the
+ * raw_writer ctx, flushed every RAW_SINK_FLUSH samples (and the metadata
+ * with them) so that a killed loupe leaves a readable file.  The one sink
+ * of record -o FILE.loupe and trace -o FILE.loupe. */
+#define RAW_SINK_FLUSH 4096
+int raw_writer_sink(void *ctx, const profile *p, const struct sample *s);
 
 struct raw_read_info {
 	unsigned version;
