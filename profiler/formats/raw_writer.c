@@ -6,7 +6,7 @@
  * "<path>.tmp.<pid>" until close renames it (atomic_file.c's rules: a
  * device, FIFO or stdout is written directly); after a crash that file
  * still opens (the reader stops at the cut). */
-#include "formats.h"
+#include "formats/formats.h"
 
 #include <errno.h>
 #include <stdbool.h>

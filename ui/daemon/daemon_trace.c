@@ -1,5 +1,5 @@
 /* loupe ctl trace PID: loupe trace's event-loop tracer and summary (one
- * trace session, tracer/trace_session.h), run in a worker thread of the
+ * trace session, trace_session.h), run in a worker thread of the
  * daemon so that its loop goes on sampling the other targets and serving
  * other clients; the client's reply is deferred (ctl_server.h) until the
  * trace ends.  The target is never paused: its syscalls come from the perf
@@ -28,7 +28,7 @@
 #include "ctl_peer.h"
 #include "daemon.h"
 #include "target.h"
-#include "tracer/trace_session.h"
+#include "trace_session.h"
 
 /* As loupe trace: stack samples a second of a busy loop. */
 #define TRACE_RATE_HZ 1000.0

@@ -78,7 +78,7 @@ size_t daemon_traces_running(const daemon_traces *tc);
 void daemon_traces_free(daemon_traces *tc);
 
 /* loupe trace -p PID -d S as the daemon runs it (a trace session,
- * tracer/trace_session.h, that never pauses the target), its summary and
+ * trace_session.h, that never pauses the target), its summary and
  * errors as the text; and what frees it. */
 uint32_t daemon_trace_run(const struct daemon_trace_req *req,
 			  volatile sig_atomic_t *stop, char **text,

@@ -1,13 +1,10 @@
-/* loupe top: the live view.  The sampler runs in a thread of its own and
- * the main thread draws, so that a slow terminal never costs a sample: the
- * two meet only under the sampler's lock, for as long as it takes to
- * aggregate the profile into the model's arrays (ui/top_model.c); drawing
- * happens outside it. */
+/* loupe top's live view (its command is ui/cmd_top.c).  The sampler runs in
+ * a thread of its own and the main thread draws, so that a slow terminal
+ * never costs a sample: the two meet only under the sampler's lock, for as
+ * long as it takes to aggregate the profile into the model's arrays
+ * (top_model.c); drawing happens outside it. */
 #include <curses.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <langinfo.h>
-#include <locale.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -17,7 +14,6 @@
 #include <unistd.h>
 #include <wchar.h>
 
-#include "commands.h"
 #include "formats/formats.h"
 #include "options.h"
 #include "profile.h"
@@ -25,46 +21,10 @@
 #include "sampler_status.h"
 #include "session.h"
 #include "top_model.h"
+#include "top_view.h"
 
 /* Last: term.h defines macros named like ordinary words (lines, columns). */
 #include <term.h>
-
-static const char usage[] =
-	"usage: loupe top [OPTIONS] (-p PID | -- CMD [ARGS...])\n"
-	"\n"
-	"A live view of where a process spends its time, refreshed every second:\n"
-	"one row per function with its own and total share of wall and CPU time.\n"
-	"\n"
-	"  -p, --pid PID        attach to a running process\n"
-	"  -r, --rate HZ        samples per second per thread (default 100)\n"
-	"  -d, --duration S     stop sampling after S seconds, at most a year (the\n"
-	"                       view stays)\n"
-	"      --mode M         wall, cpu or gil: what the first columns show\n"
-	"                       (default wall; keys w, c, g switch)\n"
-	"      --native         sample native (C) frames too (key n hides them)\n"
-	"      --no-demangle    C++ and Rust names as mangled in the binary\n"
-	"      --blocking       pause the process while reading (consistent)\n"
-	"      --nonblocking    never pause the process (default)\n"
-	"      --threads        start with a row per function and thread\n"
-	"      --tasks          asyncio: sample every task's await chain; key a\n"
-	"                       shows coroutines by wall time with task counts\n"
-	"      --subprocesses   also every descendant process; key p shows a\n"
-	"                       row per process\n"
-	"      --merge-processes  rows of the same function in several processes\n"
-	"                       add up (and so do those of -o FILE)\n"
-	"      --no-lines       start aggregated by function, not by line\n"
-	"  -o, --output FILE    also write the recording to FILE on exit\n"
-	"      --format F       format of FILE (default: from its extension)\n"
-	"      --follow         -o may be a symbolic link: write to its target\n"
-	"                       (refused without it)\n"
-	"\n"
-	"Keys: 1-6 or < > sort column, w/c/g mode, a tasks (with --tasks),\n"
-	"t rows per thread, T thread filter, p rows per process, n native\n"
-	"frames, l line numbers, / filter, space pause, r reset,\n"
-	"arrows and PgUp/PgDn scroll, ? help, q quit (the target runs on).\n"
-	"A command started with -- has its input and output on /dev/null.\n"
-	"Without a terminal that can place the cursor (TERM=dumb, output to a\n"
-	"pipe) top prints the table every second instead, until Ctrl-C.\n";
 
 /* How often the figures are recomputed, and how long getch waits for a key
  * between checks of the sampler (short enough that an exit shows at
@@ -834,7 +794,7 @@ static bool handle_key(struct top *tp, int ch)
 /* Finds out before attaching whether the terminal can show the view, so
  * that nothing is left to undo.  A terminal that cannot place the cursor
  * (TERM=dumb, an unknown TERM) or no terminal at all gets plain tables. */
-static bool can_use_screen(void)
+bool top_can_use_screen(void)
 {
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
 		return false;
@@ -845,56 +805,6 @@ static bool can_use_screen(void)
 	bool addressable = cup && cup != (char *)-1;
 	del_curterm(cur_term);
 	return addressable;
-}
-
-/* A command's output would draw over the view and its reads would steal
- * our keys: it gets /dev/null for all three. */
-static int spawn_quiet(struct top *tp)
-{
-	int saved[3] = { -1, -1, -1 };
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	lp_error err = { 0 };
-	int rc = -1;
-	if (null < 0) {
-		cli_error("cannot open /dev/null: %s", strerror(errno));
-		return 1;
-	}
-	for (int fd = 0; fd < 3; fd++) {
-		saved[fd] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-		if (saved[fd] < 0 || dup2(null, fd) < 0)
-			goto restore;
-	}
-	rc = target_spawn(&tp->t, tp->o.cmd, &err);
-restore:
-	for (int fd = 0; fd < 3; fd++)
-		if (saved[fd] >= 0) {
-			dup2(saved[fd], fd);
-			close(saved[fd]);
-		}
-	close(null);
-	if (rc == -1) {
-		cli_error("cannot redirect the command's output: %s", strerror(errno));
-		return 1;
-	}
-	if (rc != LP_OK) {
-		cli_error("%s", err.msg[0] ? err.msg : lp_strerror(rc));
-		return 1;
-	}
-	return 0;
-}
-
-static void set_meta(struct top *tp)
-{
-	char buf[64];
-	profile *p = tp->p;
-	profile_set_meta(p, "target.exe", target_exe(tp->t));
-	profile_set_meta(p, "target.comm", target_comm(tp->t));
-	snprintf(buf, sizeof buf, "%d", (int)target_pid(tp->t));
-	profile_set_meta(p, "target.pid", buf);
-	profile_set_meta(p, "runtime", sampler_describe(tp->s));
-	snprintf(buf, sizeof buf, "%g", tp->o.rate);
-	profile_set_meta(p, "rate", buf);
-	profile_set_meta(p, "mode", top_mode_name(tp->o.mode));
 }
 
 static int start_sampler(struct top *tp)
@@ -1063,63 +973,28 @@ static void run_view(struct top *tp)
 	}
 }
 
-int cmd_top(int argc, char **argv)
+int top_view_run(struct top_session *ts)
 {
 	struct top *tp = calloc(1, sizeof *tp);
 	if (!tp) {
 		cli_error("out of memory");
 		return 1;
 	}
-	struct cli_opts *o = &tp->o;
+	const struct cli_opts *o = ts->o;
 	int status = 1;
 	bool screen = false;
-	int rc = cli_parse(argc, argv, OPT_TARGET | OPT_SAMPLING | OPT_OUTPUT | OPT_SHAPE | OPT_TASKS |
-			   OPT_SUBPROC | OPT_PROCESSES, usage, o);
-	if (rc) {
-		free(tp);
-		return rc < 0 ? 0 : rc;
-	}
-	if (!o->mode_set)
-		o->mode = MODE_WALL;
-	if (o->output) {
-		if (o->format == FORMAT_NONE)
-			o->format = format_from_path(o->output);
-		if (o->format == FORMAT_NONE) {
-			cli_error("cannot tell the format of '%s' from its extension: give --format (see 'loupe top --help')", o->output);
-			free(tp);
-			return 2;
-		}
-		if (session_check_output(o)) {
-			free(tp);
-			return 1;
-		}
-	}
-	setlocale(LC_ALL, "");
+	tp->o = *o;
+	tp->t = ts->t;
+	tp->p = ts->p;
+	tp->s = ts->s;
 	tp->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
-	bool use_screen = can_use_screen();
 	top_model_init(&tp->m);
 	pthread_mutex_init(&tp->lock, NULL);
-	session_catch_signals();
-	if (o->cmd ? spawn_quiet(tp) : session_open_target(o, &tp->t))
-		goto out;
-	tp->p = profile_new();
-	if (!tp->p) {
-		cli_error("out of memory");
-		goto out;
-	}
-	/* The sampler takes every thread whatever the mode, since the mode
-	 * can change on screen. */
-	struct cli_opts so = *o;
-	so.mode = MODE_WALL;
-	so.quiet = true;	/* the header shows missed samples instead */
-	if (session_open_sampler(&so, tp->t, tp->p, &tp->s))
-		goto out;
 	tp->python = sampler_is_python(tp->s);
 	tp->native_sampled = o->native || !tp->python;
 	snprintf(tp->target_desc, sizeof tp->target_desc, "PID %d %s (%s)",
 		 (int)target_pid(tp->t), target_comm(tp->t),
 		 sampler_describe(tp->s));
-	set_meta(tp);
 	sampler_set_lock(tp->s, &tp->lock);
 
 	tp->ao.by_line = !o->no_lines;
@@ -1134,7 +1009,7 @@ int cmd_top(int argc, char **argv)
 	tp->last_compute_ns = tp->start_ns;
 	if (start_sampler(tp))
 		goto out;
-	if (!use_screen) {
+	if (!ts->use_screen) {
 		run_plain(tp);
 	} else {
 		if (open_screen(tp))
@@ -1146,30 +1021,17 @@ int cmd_top(int argc, char **argv)
 		delscreen(tp->screen);
 		screen = false;
 	}
-	status = tp->sampler_rc == LP_OK ? 0 : 1;
-	if (tp->sampler_rc != LP_OK)
-		cli_error("%s", tp->sampler_err.msg);
-
-	if (o->output) {
-		lp_error err = { 0 };
-		struct output_opts oo = cli_output_opts(o);
-		if (format_write_file(tp->p, o->format, o->output, &oo, &err) != LP_OK) {
-			cli_error("%s", err.msg);
-			status = 1;
-		} else if (!o->quiet) {
-			fprintf(stderr, "loupe: wrote %s\n", o->output);
-		}
-	}
+	ts->sampler_rc = tp->sampler_rc;
+	ts->sampler_err = tp->sampler_err;
+	status = 0;
 out:
 	stop_sampler(tp);
 	if (screen) {
 		endwin();
 		delscreen(tp->screen);
 	}
-	sampler_free(tp->s);
-	profile_free(tp->p);
-	if (tp->t)
-		target_free(tp->t, true);
+	/* the sampling thread is gone: the lock goes with the view */
+	sampler_set_lock(tp->s, NULL);
 	top_model_fini(&tp->m);
 	free(tp->views);
 	free(tp->prev);

@@ -1,8 +1,8 @@
 /* What loupe daemon asks of the sampling engine, per process: start, cut
  * the current window to a file, give the current window's samples, stop.
- * The daemon (ui/daemon.c) owns the schedule, the files, the sockets; the
- * backend owns the sampling (one loop over every target, nonblocking reads
- * only): ui/daemon_engine.c; the tests use a fake
+ * The daemon (ui/daemon/daemon.c) owns the schedule, the files, the sockets;
+ * the backend owns the sampling (one loop over every target, nonblocking reads
+ * only): ui/daemon/daemon_engine.c; the tests use a fake
  * (tests/unit/check_daemon.c).
  *
  * Every call is made from the daemon's loop thread, or with the daemon's

@@ -12,10 +12,10 @@
 
 #include "error.h"
 #include "profile.h"
-#include "python/asyncio.h"
 #include "python/py.h"
 #include "symbols.h"
 #include "target.h"
+#include "task_view.h"
 
 struct sampler_opts {
 	double rate_hz;		/* ticks per second */
@@ -158,9 +158,9 @@ const char *sampler_watch_method(const sampler *s);
  * once every process is gone. */
 int sampler_list_threads(sampler *s, pid_t *tids, size_t cap, size_t *n);
 
-/* Task mode: the reader of the asyncio tasks, NULL when task mode is off
- * or could not go on (see sampler_warning).  Its tasks are those of the
- * last tick (sampler_snapshot reads every task). */
+/* Task mode: the reader of the asyncio tasks (read through task_view.h),
+ * NULL when task mode is off or could not go on (see sampler_warning).  Its
+ * tasks are those of the last tick (sampler_snapshot reads every task). */
 const aio_reader *sampler_tasks(const sampler *s);
 
 /* Why task mode fell back to plain thread stacks, once: the message the

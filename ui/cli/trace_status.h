@@ -10,7 +10,7 @@
 #include "profile.h"
 #include "status_line.h"
 #include "target.h"
-#include "tracer/tracer.h"
+#include "tracer.h"
 
 struct trace_status {
 	pthread_mutex_t lock;	/* given to the tracer while the line runs */

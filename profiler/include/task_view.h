@@ -1,0 +1,50 @@
+/* The asyncio tasks as the front ends see them: each task's name, state,
+ * loop, await chain and the task awaiting it, as the sampler's task mode
+ * read them last (sampler_tasks).  The reader itself (how tasks are found
+ * and read, profiler/python/asyncio.h) is the engine's own. */
+#ifndef LOUPE_TASK_VIEW_H
+#define LOUPE_TASK_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "python/py.h"
+
+enum aio_state {
+	AIO_PENDING = 0,	/* _asynciomodule.c fut_state values */
+	AIO_CANCELLED = 1,
+	AIO_FINISHED = 2,
+};
+
+struct aio_task {
+	uint64_t addr;		/* the Task object */
+	uint64_t loop;		/* its event loop object */
+	const char *name;	/* get_name(), else the coroutine's qualname */
+	int state;		/* enum aio_state */
+	bool running;		/* the current task of its loop */
+	bool truncated;		/* the chain stopped before its innermost
+				 * coroutine (depth, torn read) */
+	pid_t tid;		/* the loop's thread, 0 when not known */
+	int parent;		/* index of the task awaiting this one, -1 */
+	uint64_t coro_code;	/* code object of the outermost coroutine */
+	/* The await chain, outermost coroutine first; the innermost frame's
+	 * line is where it is suspended.  Valid until the next update. */
+	size_t nframes;
+	const struct py_frame *frames;
+	uint32_t gen;		/* changes when name or chain changed */
+};
+
+/* The reader of a process's tasks: opaque here. */
+typedef struct aio_reader aio_reader;
+
+/* The tasks of the last update; valid until the next one.  *dropped:
+ * tasks left out past MAX_ASYNCIO_TASKS. */
+const struct aio_task *aio_reader_tasks(const aio_reader *a, size_t *n,
+					size_t *dropped);
+
+/* The running task on thread tid, or NULL. */
+const struct aio_task *aio_reader_running(const aio_reader *a, pid_t tid);
+
+#endif
