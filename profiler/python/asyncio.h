@@ -36,8 +36,17 @@ struct aio_task {
 	bool running;		/* the current task of its loop */
 	bool truncated;		/* the chain stopped before its innermost
 				 * coroutine (depth, torn read) */
-	pid_t tid;		/* the loop's thread, 0 when not known */
-	int parent;		/* index of the task awaiting this one, -1 */
+	pid_t tid;		/* the thread running its loop, 0 when not
+				 * known */
+	/* Every task awaiting this one (indexes into the task array): the
+	 * task that awaits it directly, a gather's or a TaskGroup's owner,
+	 * asyncio.wait's caller, several tasks awaiting one task; at most
+	 * MAX_TASK_AWAITERS.  parent is one of them (-1: none), chosen so
+	 * that parents form a forest: the one path a shared task is shown
+	 * or charged under. */
+	const int *awaited_by;
+	size_t nawaited_by;
+	int parent;
 	uint64_t coro_code;	/* code object of the outermost coroutine */
 	/* The await chain, outermost coroutine first; the innermost frame's
 	 * line is where it is suspended.  Valid until the next update. */
