@@ -1441,28 +1441,35 @@ static void loop_set(aio_reader *a, uint64_t loop, pid_t tid, bool exact)
 		a->loops[l].exact = exact;
 }
 
-/* offsetof(PyThreadState, dict) (Include/cpython/pystate.h of each
- * version, measured against its headers); 0 where asyncio keeps no
- * running loop there (3.6: a threading.local of asyncio/events.py). */
-static uint64_t ts_dict_off(int minor)
+/* Where a thread state keeps the loop the thread runs (Include/cpython/
+ * pystate.h and internal/pycore_tstate.h of each version, measured
+ * against its headers): 3.7-3.12 in its dict (offsetof(PyThreadState,
+ * dict)), 3.13 in _PyThreadStateImpl.asyncio_running_loop, right after
+ * the PyThreadState; 0: nowhere (3.6: a threading.local of
+ * asyncio/events.py). */
+static uint64_t ts_loop_off(int minor, bool *in_dict)
 {
-	return minor >= 13 ? 128 : minor == 12 ? 112 : minor == 11 ? 128 :
-	       minor >= 7 ? 152 : 0;
+	*in_dict = minor <= 12;
+	return minor == 13 ? 304 : minor == 12 ? 112 : minor == 11 ? 128 :
+	       minor >= 7 && minor <= 10 ? 152 : 0;
 }
 
 /* 3.7-3.13: the loop each thread runs, where _asyncio's
- * _set_running_loop keeps it: the thread state's dict, key
- * "__asyncio_running_event_loop__", a _RunningLoopHolder (rl_loop) up to
- * 3.11 and the loop itself from 3.12 (Modules/_asynciomodule.c), None
- * when the thread runs none.  uvloop sets it through the same call. */
+ * _set_running_loop keeps it (Modules/_asynciomodule.c): up to 3.12 the
+ * thread state's dict, key "__asyncio_running_event_loop__", a
+ * _RunningLoopHolder (rl_loop) up to 3.11 and the loop itself in 3.12;
+ * 3.13 a field of the thread state; None or NULL when the thread runs
+ * none.  uvloop sets it through the same call. */
 static void running_loops(aio_reader *a, const struct py_thread *th, size_t nth)
 {
-	uint64_t off = ts_dict_off(a->A->minor);
+	bool in_dict;
+	uint64_t off = ts_loop_off(a->A->minor, &in_dict);
 	for (size_t t = 0; off && t < nth; t++) {
 		if (!th[t].tstate || !th[t].tid)
 			continue;
-		uint64_t d = rd64(a, th[t].tstate + off);
-		uint64_t v = d ? dict_get(a, d, "__asyncio_running_event_loop__") : 0;
+		uint64_t v = rd64(a, th[t].tstate + off);
+		if (in_dict && v)
+			v = dict_get(a, v, "__asyncio_running_event_loop__");
 		int k = v ? obj_type(a, v)->kind : K_NONE;
 		if (k == K_HOLDER)
 			v = rd64(a, v + 16);	/* PyRunningLoopHolder.rl_loop */
