@@ -399,6 +399,43 @@ class ChargeOnceTest(GraphBase):
             self.assertEqual(roots["task child"], roots["task " + name],
                              roots)
 
+    def test_top_charges_once(self):
+        """top --tasks, key a: child_work (one task, awaited by two) has
+        the wall time of one task: as much as diamond_main, half of
+        awaiter (two tasks)."""
+        from test_top import Screen, samples_taken
+        if shutil.which("tmux") is None:
+            self.skip("tmux not installed (apt-get install tmux)")
+        t = self.start(lambda: pyenv("3.12"), [], "diamond")
+        s = Screen(self.tmp, [LOUPE, "top", "-p", str(t.pid), "--tasks",
+                              "--no-lines"], 140, 30)
+        row = re.compile(r"\s+([\d.]+)%\s+([\d.]+)%.*\[(\d+)\] (\S+) \(")
+
+        def rows(lines):
+            out = {}
+            for line in lines:
+                m = row.match(line)
+                if m:
+                    out[m.group(4)] = (float(m.group(2)), int(m.group(3)))
+            return out
+        try:
+            s.wait(lambda l: (samples_taken(l) or 0) >= 50, "50 samples")
+            s.keys("a")
+            lines = s.wait(lambda l: {"child_work", "awaiter",
+                                      "diamond_main"} <= set(rows(l)),
+                           "the task view")
+            r = rows(lines)
+            self.assertEqual(r["child_work"][1], 1, lines)
+            self.assertEqual(r["awaiter"][1], 2, lines)
+            self.assertAlmostEqual(r["child_work"][0], r["diamond_main"][0],
+                                   delta=0.2, msg="\n".join(lines))
+            self.assertAlmostEqual(2 * r["child_work"][0], r["awaiter"][0],
+                                   delta=0.4, msg="\n".join(lines))
+            s.keys("q")
+            self.assertEqual(s.status(), 0)
+        finally:
+            s.kill()
+
     def test_record_charges_once_py312(self):
         self.check_record(lambda: pyenv("3.12"))
 
