@@ -867,7 +867,8 @@ static bool by_reserve(struct aio_entry *e, size_t n)
 /* Set slots read per read when listing a set of awaiters. */
 #define SET_CHUNK 64
 /* Slots of an awaited_by set looked at: a set of MAX_TASK_AWAITERS tasks
- * has fewer (setobject.c keeps it at most 3/5 full). */
+ * has fewer (setobject.c keeps it at most 3/5 full); a larger set is
+ * listed as far as these go. */
 #define AWAITED_BY_SLOTS 1024
 
 /* 3.14+: the tasks of task_awaited_by into e->by: one future, or a set
@@ -890,11 +891,11 @@ static void read_awaited_by(aio_reader *a, struct aio_entry *e, uint64_t by,
 		return;
 	/* PySetObject: mask 32, table 40 (Include/cpython/setobject.h) */
 	uint64_t mask = w64(h, 32), table = w64(h, 40);
-	if (mask + 1 > AWAITED_BY_SLOTS || ((mask + 1) & mask))
+	if (mask + 1 > MAX_PY_SET_SLOTS || ((mask + 1) & mask))
 		return;
 	uint8_t slots[SET_CHUNK * 16];
-	for (uint64_t i = 0; i <= mask && e->nby < MAX_TASK_AWAITERS;
-	     i += SET_CHUNK) {
+	for (uint64_t i = 0; i <= mask && i < AWAITED_BY_SLOTS &&
+	     e->nby < MAX_TASK_AWAITERS; i += SET_CHUNK) {
 		size_t n = mask + 1 - i < SET_CHUNK ? (size_t)(mask + 1 - i) :
 						      SET_CHUNK;
 		if (rd(a, table + 16 * i, slots, 16 * n) != LP_OK)
