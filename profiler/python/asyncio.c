@@ -995,9 +995,37 @@ static long index_find(const aio_reader *a, const struct aio_entry *e,
 	return -1;
 }
 
+/* A gather inside a gather is followed for its children (gather(
+ * gather(a, b), c): a and b are awaited by the task awaiting the outer
+ * one, as 3.14's gather records itself); so many nested gathers per task
+ * at most, found among so many children looked at. */
+#define MAX_NESTED_GATHERS 16
+#define GATHER_CHILDREN_CHECKED 256
+
+/* Appends the children of the gather future g (_GatheringFuture.
+ * _children, asyncio/tasks.py) to e->children. */
+static void gather_children(aio_reader *a, struct aio_entry *e, uint64_t g)
+{
+	uint64_t list = obj_attr(a, g, "_children");
+	uint8_t h[32];
+	if (!list || obj_type(a, list)->kind != K_LIST ||
+	    rd(a, list, h, sizeof h) != LP_OK)
+		return;
+	int64_t n = (int64_t)w64(h, 16);	/* ob_size */
+	if (n <= 0 || n > MAX_PY_DICT_ENTRIES ||
+	    e->nchildren + (size_t)n > MAX_PY_DICT_ENTRIES)
+		return;
+	uint64_t *c = realloc(e->children, (e->nchildren + (size_t)n) * 8);
+	if (!c)
+		return;
+	e->children = c;
+	if (rd(a, w64(h, 24), c + e->nchildren, (size_t)n * 8) == LP_OK)
+		e->nchildren += (size_t)n;
+}
+
 /* What the task waits on: a task, or a gather future and its children
- * (_GatheringFuture._children, asyncio/tasks.py), kept in e so that
- * linking the tree needs no reads. */
+ * (nested gathers flattened), kept in e so that linking needs no
+ * reads. */
 static void read_waiter(aio_reader *a, struct aio_entry *e, uint64_t prev)
 {
 	/* a task parked on one future keeps it: nothing to read again
@@ -1010,20 +1038,16 @@ static void read_waiter(aio_reader *a, struct aio_entry *e, uint64_t prev)
 	e->waiter_kind = e->waiter ? obj_type(a, e->waiter)->kind : K_OTHER;
 	if (e->waiter_kind != K_GATHER)
 		return;
-	uint64_t list = obj_attr(a, e->waiter, "_children");
-	uint8_t h[32];
-	if (!list || obj_type(a, list)->kind != K_LIST ||
-	    rd(a, list, h, sizeof h) != LP_OK)
-		return;
-	int64_t n = (int64_t)w64(h, 16);	/* ob_size */
-	if (n <= 0 || n > MAX_PY_DICT_ENTRIES)
-		return;
-	e->children = malloc((size_t)n * 8);
-	if (e->children && rd(a, w64(h, 24), e->children, (size_t)n * 8) == LP_OK) {
-		e->nchildren = (size_t)n;
-	} else {
-		free(e->children);
-		e->children = NULL;
+	gather_children(a, e, e->waiter);
+	size_t nested = 0;
+	for (size_t i = 0; i < e->nchildren && i < GATHER_CHILDREN_CHECKED &&
+	     nested < MAX_NESTED_GATHERS; i++) {
+		uint64_t c = e->children[i];
+		if (!c || obj_type(a, c)->kind != K_GATHER)
+			continue;
+		e->children[i] = 0;	/* not a task: its children instead */
+		nested++;
+		gather_children(a, e, c);
 	}
 }
 

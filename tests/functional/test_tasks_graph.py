@@ -1,7 +1,7 @@
 """loupe --tasks: the asyncio task graph as it is, on every interpreter.
 
 One test per scenario of CPython's Lib/test/test_external_inspection.py
-that makes a graph (gather, TaskGroup, a task awaited by two, staggered
+that makes a graph (gather, nested gathers, TaskGroup, a task awaited by two, staggered
 race, a loop on another thread, many threads with a loop each, finished
 tasks and set tombstones), run by tests/targets/tasks_graph.py on every
 CPython 3.8 to 3.13 under /root/.pyenv, 3.14 and 3.15 (tools/get-python)
@@ -180,6 +180,20 @@ class GraphTest(GraphBase):
             self.assertEqual(rel, {"main": set(), c1["name"]: {"main"}},
                              json.dumps(doc["tasks"])[:3000])
             self.assertEqual(chain(c1), ["c1", "deep", "sleep"])
+        self.graph_until(t, check)
+
+    def check_nested(self, finder, extra, minor):
+        """gather(gather(n1(), n2()), n3()): the three tasks are awaited by
+        main, through the inner gather too."""
+        t = self.start(finder, extra, "nested")
+
+        def check(doc):
+            rel = {by_coro(doc, f)["name"]: f for f in ("n1", "n2", "n3")}
+            got = awaiters(doc)
+            self.assertEqual({rel.get(k, k): v for k, v in got.items()},
+                             {"main": set(), "n1": {"main"}, "n2": {"main"},
+                              "n3": {"main"}},
+                             json.dumps(doc["tasks"])[:3000])
         self.graph_until(t, check)
 
     def check_taskgroup(self, finder, extra, minor):

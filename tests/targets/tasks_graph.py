@@ -20,7 +20,9 @@
 #              (kept referenced) and awaits "survivor"; on 3.14+ also
 #              CPython's set tombstone: "victim" awaited by "remaining"
 #              after "removed" was taken out of its awaited_by set.
-#   all        gather, diamond and (3.11+) taskgroup at once.
+#   nested     "main" in gather(gather(n1(), n2()), n3()): the three tasks
+#              are awaited by main.
+#   all        gather, nested, diamond and (3.11+) taskgroup at once.
 # Prints "tid NAME TID" per loop thread, then "ready" once everything is
 # in place; runs until killed.  --uvloop runs every loop on uvloop.
 import asyncio
@@ -79,6 +81,25 @@ async def c2():
 async def gather_main():
     ready_soon()
     await asyncio.gather(c1(), c2())
+
+
+# -- nested gathers -----------------------------------------------------
+
+async def n1():
+    await asyncio.sleep(LONG)
+
+
+async def n2():
+    await asyncio.sleep(LONG)
+
+
+async def n3():
+    await asyncio.sleep(LONG)
+
+
+async def nested_main():
+    ready_soon()
+    await asyncio.gather(asyncio.gather(n1(), n2()), n3())
 
 
 # -- taskgroup -----------------------------------------------------------
@@ -237,7 +258,7 @@ async def tombstones_main():
 # -- all at once ---------------------------------------------------------
 
 async def all_main():
-    parts = [gather_main(), diamond_main()]
+    parts = [gather_main(), nested_main(), diamond_main()]
     if hasattr(asyncio, "TaskGroup"):
         parts.append(taskgroup_main())
     # each part says ready: one line is enough
@@ -250,7 +271,8 @@ async def all_main():
             plain(line)
     say = once
     await asyncio.gather(*[task(p, n) for p, n in
-                           zip(parts, ["gather", "diamond", "taskgroup"])])
+                           zip(parts, ["gather", "nested", "diamond",
+                                             "taskgroup"])])
 
 
 def main():
@@ -261,6 +283,7 @@ def main():
         return threads_mode(int(args[1]))
     coro = {"gather": gather_main, "taskgroup": taskgroup_main,
             "diamond": diamond_main, "staggered": staggered_main,
+            "nested": nested_main,
             "tombstones": tombstones_main, "all": all_main}[mode]()
 
     async def named():
