@@ -158,7 +158,8 @@ static void print_json(FILE *out, const struct snap *sn, const profile *p,
 	json_threads(out, sn, p, aio, target_pid(t));	if (aio) {
 		size_t n, dropped;
 		const struct aio_task *tk = aio_reader_tasks(aio, &n, &dropped);
-		fprintf(out, ",\"tasks_dropped\":%zu,\"tasks\":[", dropped);
+		fprintf(out, ",\"tasks_dropped\":%zu,\"awaiters_dropped\":%zu,"
+			"\"tasks\":[", dropped, aio_reader_awaiters_dropped(aio));
 		for (size_t i = 0; i < n; i++) {
 			fprintf(out, "%s{\"id\":\"0x%llx\",\"name\":", i ? "," : "",
 			       (unsigned long long)tk[i].addr);
@@ -288,6 +289,9 @@ static int print_tree(FILE *out, const aio_reader *aio)
 	if (dropped)
 		fprintf(out, "(%zu more tasks left out: at most %d are followed)\n",
 		       dropped, MAX_ASYNCIO_TASKS);
+	if (aio_reader_awaiters_dropped(aio))
+		fprintf(out, "(%zu awaiters left out: at most %d per task)\n",
+			aio_reader_awaiters_dropped(aio), MAX_TASK_AWAITERS);
 	if (!n)
 		return 0;
 	size_t nlinks = 0;

@@ -89,6 +89,7 @@ struct aio_entry {
 	 * never shrunk, up to MAX_TASK_AWAITERS. */
 	uint64_t *by;
 	uint32_t nby, by_cap;
+	uint32_t by_more;		/* 3.14+: awaiters past the kept */
 };
 
 /* Thread states whose task lists are walked. */
@@ -878,6 +879,7 @@ static void read_awaited_by(aio_reader *a, struct aio_entry *e, uint64_t by,
 			    bool is_set)
 {
 	e->nby = 0;
+	e->by_more = 0;
 	if (!by)
 		return;
 	if (!is_set) {
@@ -889,8 +891,9 @@ static void read_awaited_by(aio_reader *a, struct aio_entry *e, uint64_t by,
 	uint8_t h[48];
 	if (rd(a, by, h, sizeof h) != LP_OK)
 		return;
-	/* PySetObject: mask 32, table 40 (Include/cpython/setobject.h) */
-	uint64_t mask = w64(h, 32), table = w64(h, 40);
+	/* PySetObject: used 24, mask 32, table 40 (Include/cpython/
+	 * setobject.h) */
+	uint64_t used = w64(h, 24), mask = w64(h, 32), table = w64(h, 40);
 	if (mask + 1 > MAX_PY_SET_SLOTS || ((mask + 1) & mask))
 		return;
 	uint8_t slots[SET_CHUNK * 16];
@@ -908,6 +911,8 @@ static void read_awaited_by(aio_reader *a, struct aio_entry *e, uint64_t by,
 				e->by[e->nby++] = key;
 		}
 	}
+	if (e->nby == MAX_TASK_AWAITERS && used > e->nby && used <= mask + 1)
+		e->by_more = (uint32_t)(used - e->nby);
 }
 
 /* offsetof(PyFunctionObject, func_closure) (Include/cpython/
@@ -1376,9 +1381,11 @@ static void link_tasks(aio_reader *a)
 		const struct aio_entry *e = &a->cur[i];
 		if (e->parent_addr)
 			add_link(a, i, index_find(a, a->cur, e->parent_addr));
-		if (a->A->lists)
+		if (a->A->lists) {
 			for (size_t k = 0; k < e->nby; k++)
 				add_link(a, i, index_find(a, a->cur, e->by[k]));
+			a->links_dropped += e->by_more;
+		}
 		else
 			refs |= e->nby > 0;
 	}
@@ -1702,6 +1709,11 @@ const struct aio_task *aio_reader_tasks(const aio_reader *a, size_t *n,
 	if (dropped)
 		*dropped = a->dropped;
 	return a->out;
+}
+
+size_t aio_reader_awaiters_dropped(const aio_reader *a)
+{
+	return a->links_dropped;
 }
 
 const struct aio_task *aio_reader_running(const aio_reader *a, pid_t tid)

@@ -77,6 +77,10 @@ int aio_reader_update(aio_reader *a, const struct py_thread *threads,
 const struct aio_task *aio_reader_tasks(const aio_reader *a, size_t *n,
 					size_t *dropped);
 
+/* Awaiter links left out at the last update: past MAX_TASK_AWAITERS
+ * for one task or MAX_ASYNCIO_AWAIT_LINKS in all. */
+size_t aio_reader_awaiters_dropped(const aio_reader *a);
+
 /* The running task on thread tid, or NULL. */
 const struct aio_task *aio_reader_running(const aio_reader *a, pid_t tid);
 

@@ -309,6 +309,25 @@ class GraphTest(GraphBase):
             self.assertEqual(len(doc["tasks"]), 2 * n)
         self.graph_until(t, check)
 
+    def check_crowd(self, finder, extra, minor):
+        """A task awaited by 100: MAX_TASK_AWAITERS (64) of them are
+        listed, the other 36 counted as left out, said in the text."""
+        t = self.start(finder, extra, "crowd", "100")
+
+        def check(doc):
+            tk = {x["name"]: x for x in doc["tasks"]}
+            self.assertEqual(len(tk), 102)
+            child = tk["child"]
+            self.assertEqual(len(child["awaited_by"]), 64)
+            self.assertEqual(len(set(child["awaited_by"])), 64)
+            self.assertTrue(all(names(doc)[a].startswith("w-")
+                                for a in child["awaited_by"]))
+            self.assertEqual(doc["awaiters_dropped"], 36)
+        self.graph_until(t, check)
+        res = run_loupe("dump", "-p", t.pid, "--tasks")
+        self.assertIn("(36 awaiters left out: at most 64 per task)",
+                      res.stdout)
+
     def check_tombstones(self, finder, extra, minor):
         """Finished and cancelled tasks (still referenced) are not shown
         nor counted as awaiters; 3.14+: a task taken out of an awaited_by

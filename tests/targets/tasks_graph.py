@@ -22,6 +22,8 @@
 #              after "removed" was taken out of its awaited_by set.
 #   nested     "main" in gather(gather(n1(), n2()), n3()): the three tasks
 #              are awaited by main.
+#   crowd N    the task "child" awaited by N tasks "w-I"; "main" gathers
+#              them.
 #   all        gather, nested, diamond and (3.11+) taskgroup at once.
 # Prints "tid NAME TID" per loop thread, then "ready" once everything is
 # in place; runs until killed.  --uvloop runs every loop on uvloop.
@@ -144,6 +146,13 @@ async def diamond_main():
     b = task(awaiter(child), "B")
     ready_soon()
     await asyncio.gather(a, b)
+
+
+async def crowd_main(n):
+    child = task(child_work(), "child")
+    ws = [task(awaiter(child), "w-%d" % i) for i in range(n)]
+    ready_soon()
+    await asyncio.gather(*ws)
 
 
 # -- staggered race ------------------------------------------------------
@@ -281,7 +290,11 @@ def main():
         return thread_mode("running" in args)
     if mode == "threads":
         return threads_mode(int(args[1]))
-    coro = {"gather": gather_main, "taskgroup": taskgroup_main,
+    if mode == "crowd":
+        coro = crowd_main(int(args[1]))
+    else:
+        coro = None
+    coro = coro or {"gather": gather_main, "taskgroup": taskgroup_main,
             "diamond": diamond_main, "staggered": staggered_main,
             "nested": nested_main,
             "tombstones": tombstones_main, "all": all_main}[mode]()
