@@ -94,6 +94,13 @@
 #define MAX_PY_SET_SLOTS (1u << 18)
 /* Event loops told apart in one process. */
 #define MAX_ASYNCIO_LOOPS 64
+/* Tasks kept as awaiting one task (a future awaited by many: the rest are
+ * counted, not listed), and awaiter links in one process in all. */
+#define MAX_TASK_AWAITERS 64
+#define MAX_ASYNCIO_AWAIT_LINKS (4 * MAX_ASYNCIO_TASKS)
+/* Objects a done callback holds that are looked at for the future its
+ * awaiter waits on (closure cells, a partial's arguments). */
+#define MAX_CALLBACK_REFS 8
 
 /* Bytes kept of one string read from a .loupe file (a function or file
  * name, a metadata value): a longer one is cut there, ending in "...", so

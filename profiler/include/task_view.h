@@ -1,5 +1,5 @@
 /* The asyncio tasks as the front ends see them: each task's name, state,
- * loop, await chain and the task awaiting it, as the sampler's task mode
+ * loop, await chain and the tasks awaiting it, as the sampler's task mode
  * read them last (sampler_tasks).  The reader itself (how tasks are found
  * and read, profiler/python/asyncio.h) is the engine's own. */
 #ifndef LOUPE_TASK_VIEW_H
@@ -26,8 +26,17 @@ struct aio_task {
 	bool running;		/* the current task of its loop */
 	bool truncated;		/* the chain stopped before its innermost
 				 * coroutine (depth, torn read) */
-	pid_t tid;		/* the loop's thread, 0 when not known */
-	int parent;		/* index of the task awaiting this one, -1 */
+	pid_t tid;		/* the thread running its loop, 0 when not
+				 * known */
+	/* Every task awaiting this one (indexes into the task array): the
+	 * task that awaits it directly, a gather's or a TaskGroup's owner,
+	 * asyncio.wait's caller, several tasks awaiting one task; at most
+	 * MAX_TASK_AWAITERS.  parent is one of them (-1: none), chosen so
+	 * that parents form a forest: the one path a shared task is shown
+	 * or charged under. */
+	const int *awaited_by;
+	size_t nawaited_by;
+	int parent;
 	uint64_t coro_code;	/* code object of the outermost coroutine */
 	/* The await chain, outermost coroutine first; the innermost frame's
 	 * line is where it is suspended.  Valid until the next update. */
@@ -43,6 +52,10 @@ typedef struct aio_reader aio_reader;
  * tasks left out past MAX_ASYNCIO_TASKS. */
 const struct aio_task *aio_reader_tasks(const aio_reader *a, size_t *n,
 					size_t *dropped);
+
+/* Awaiter links left out at the last update: past MAX_TASK_AWAITERS
+ * for one task or MAX_ASYNCIO_AWAIT_LINKS in all. */
+size_t aio_reader_awaiters_dropped(const aio_reader *a);
 
 /* The running task on thread tid, or NULL. */
 const struct aio_task *aio_reader_running(const aio_reader *a, pid_t tid);

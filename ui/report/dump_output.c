@@ -158,7 +158,8 @@ static void print_json(FILE *out, const struct snap *sn, const profile *p,
 	json_threads(out, sn, p, aio, target_pid(t));	if (aio) {
 		size_t n, dropped;
 		const struct aio_task *tk = aio_reader_tasks(aio, &n, &dropped);
-		fprintf(out, ",\"tasks_dropped\":%zu,\"tasks\":[", dropped);
+		fprintf(out, ",\"tasks_dropped\":%zu,\"awaiters_dropped\":%zu,"
+			"\"tasks\":[", dropped, aio_reader_awaiters_dropped(aio));
 		for (size_t i = 0; i < n; i++) {
 			fprintf(out, "%s{\"id\":\"0x%llx\",\"name\":", i ? "," : "",
 			       (unsigned long long)tk[i].addr);
@@ -170,8 +171,15 @@ static void print_json(FILE *out, const struct snap *sn, const profile *p,
 				fprintf(out, "%d", (int)tk[i].tid);
 			else
 				fprintf(out, "null");
-			fprintf(out, ",\"loop\":\"0x%llx\",\"awaited_by\":",
+			/* awaited_by: every awaiter; parent: the one the
+			 * tree and the recordings use (what awaited_by
+			 * was before it became a list) */
+			fprintf(out, ",\"loop\":\"0x%llx\",\"awaited_by\":[",
 			       (unsigned long long)tk[i].loop);
+			for (size_t k = 0; k < tk[i].nawaited_by; k++)
+				fprintf(out, "%s\"0x%llx\"", k ? "," : "",
+					(unsigned long long)tk[tk[i].awaited_by[k]].addr);
+			fprintf(out, "],\"parent\":");
 			if (tk[i].parent >= 0)
 				fprintf(out, "\"0x%llx\"", (unsigned long long)tk[tk[i].parent].addr);
 			else
@@ -213,10 +221,16 @@ static void print_stack(FILE *out, const profile *p, uint32_t stack,
 		fprintf(out, "%s(no frames)\n", indent);
 }
 
+/* The task graph drawn as a tree: a task under each task awaiting it,
+ * drawn whole the first time and as one line marked "(see above)" after,
+ * so that a task awaited by several (a diamond, a TaskGroup's owner and
+ * its siblings) is shown everywhere without its subtree repeated. */
 struct tree {
 	const struct aio_task *tk;
 	size_t n;
-	int *first, *next;	/* children lists by parent */
+	int *first;		/* by awaiter: its first awaited link */
+	int *link_task, *link_next;	/* per link: awaited task, next */
+	bool *shown;
 };
 
 static int by_name(const void *x, const void *y, void *ctx)
@@ -233,10 +247,17 @@ static void print_task(FILE *out, const struct tree *tr, int i, const char *pref
 	const struct aio_task *t = &tr->tk[i];
 	fprintf(out, "%s%s (T) ", prefix, last ? "└──" : "├──");
 	text_fputs(t->name ? t->name : "?", out);
+	if (tr->shown[i]) {
+		fprintf(out, "  (see above)\n");
+		return;
+	}
+	tr->shown[i] = true;
 	if (t->running)
 		fprintf(out, "  [running on thread %d]", (int)t->tid);
 	if (t->truncated)
 		fprintf(out, "  [truncated]");
+	if (t->nawaited_by > 1)
+		fprintf(out, "  [awaited by %zu tasks]", t->nawaited_by);
 	fprintf(out, "\n");
 	char sub[1024];
 	snprintf(sub, sizeof sub, "%s%s", prefix, last ? "    " : "│   ");
@@ -254,8 +275,9 @@ static void print_task(FILE *out, const struct tree *tr, int i, const char *pref
 			fprintf(out, "%s└── ...\n", sub);
 		return;
 	}
-	for (int c = kids; c >= 0; c = tr->next[c])
-		print_task(out, tr, c, sub, tr->next[c] < 0, depth + 1);
+	for (int l = kids; l >= 0; l = tr->link_next[l])
+		print_task(out, tr, tr->link_task[l], sub, tr->link_next[l] < 0,
+			   depth + 1);
 }
 
 static int print_tree(FILE *out, const aio_reader *aio)
@@ -267,37 +289,59 @@ static int print_tree(FILE *out, const aio_reader *aio)
 	if (dropped)
 		fprintf(out, "(%zu more tasks left out: at most %d are followed)\n",
 		       dropped, MAX_ASYNCIO_TASKS);
+	if (aio_reader_awaiters_dropped(aio))
+		fprintf(out, "(%zu awaiters left out: at most %d per task)\n",
+			aio_reader_awaiters_dropped(aio), MAX_TASK_AWAITERS);
 	if (!n)
 		return 0;
+	size_t nlinks = 0;
+	for (size_t i = 0; i < n; i++)
+		nlinks += tk[i].nawaited_by;
 	int *order = malloc(n * sizeof *order);
 	int *first = malloc(n * sizeof *first);
-	int *next = malloc(n * sizeof *next);
-	if (!order || !first || !next) {
-		free(order);
-		free(first);
-		free(next);
-		return LP_ENOMEM;
+	int *link_task = malloc((nlinks + 1) * sizeof *link_task);
+	int *link_next = malloc((nlinks + 1) * sizeof *link_next);
+	bool *shown = calloc(n, sizeof *shown);
+	int rc = 0;
+	if (!order || !first || !link_task || !link_next || !shown) {
+		rc = LP_ENOMEM;
+		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		order[i] = (int)i;
-		first[i] = next[i] = -1;
+		first[i] = -1;
 	}
 	qsort_r(order, n, sizeof *order, by_name, (void *)tk);
-	/* children lists in name order: insert from the back */
-	int roots = -1;
+	/* each awaiter's list in name order: insert from the back */
+	size_t l = 0;
 	for (size_t k = n; k-- > 0;) {
 		int i = order[k];
-		int *head = tk[i].parent >= 0 ? &first[tk[i].parent] : &roots;
-		next[i] = *head;
-		*head = i;
+		for (size_t j = 0; j < tk[i].nawaited_by && l < nlinks; j++) {
+			int by = tk[i].awaited_by[j];
+			link_task[l] = i;
+			link_next[l] = first[by];
+			first[by] = (int)l++;
+		}
 	}
-	struct tree tr = { tk, n, first, next };
-	for (int r = roots; r >= 0; r = next[r])
-		print_task(out, &tr, r, "", next[r] < 0, 0);
+	struct tree tr = { tk, n, first, link_task, link_next, shown };
+	/* the roots (awaited by none), then what only a cycle reaches */
+	int last = -1;
+	for (size_t k = 0; k < n; k++)
+		if (!tk[order[k]].nawaited_by)
+			last = order[k];
+	for (size_t k = 0; k < n; k++)
+		if (!tk[order[k]].nawaited_by)
+			print_task(out, &tr, order[k], "", order[k] == last, 0);
+	for (size_t k = 0; k < n; k++)
+		if (!shown[order[k]])
+			print_task(out, &tr, order[k], "", true, 0);
+out:
 	free(order);
 	free(first);
-	free(next);
-	return 0;
+	free(link_task);
+	free(link_next);
+	free(shown);
+	return rc;
 }
 
 /* ---- plain text: every thread, like py-spy dump ---- */
