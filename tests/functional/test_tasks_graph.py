@@ -422,7 +422,7 @@ class ChargeOnceTest(GraphBase):
         t = self.start(finder, [], "diamond")
         out = os.path.join(self.tmp, "diamond.txt")
         res = run_loupe("record", "-p", t.pid, "-o", out, "-d", 1,
-                        "--tasks")
+                        "--tasks", "--per-task")
         self.assertEqual(res.returncode, 0, res.stderr)
         roots = {}
         for s, c in read_collapsed(out).items():
