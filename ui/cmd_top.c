@@ -41,6 +41,9 @@ static const char usage[] =
 	"      --merge-processes  rows of the same function in several processes\n"
 	"                       add up (and so do those of -o FILE)\n"
 	"      --no-lines       start aggregated by function, not by line\n"
+	"      --sort COLUMN    sort by OwnWall, TotWall, OwnCPU, TotCPU, OwnGIL,\n"
+	"                       TotGIL, OwnSecs or TotSecs (default: the own\n"
+	"                       share of the mode, which follows w, c and g)\n"
 	"  -o, --output FILE    also write the recording to FILE on exit\n"
 	"      --format F       format of FILE (default: from its extension)\n"
 	"      --follow         -o may be a symbolic link: write to its target\n"
@@ -110,11 +113,16 @@ int cmd_top(int argc, char **argv)
 	struct top_session ts = { .o = &o };
 	int status = 1;
 	int rc = cli_parse(argc, argv, OPT_TARGET | OPT_SAMPLING | OPT_OUTPUT | OPT_SHAPE | OPT_TASKS |
-			   OPT_SUBPROC | OPT_PROCESSES, usage, &o);
+			   OPT_SUBPROC | OPT_PROCESSES | OPT_SORT, usage, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	if (!o.mode_set)
 		o.mode = MODE_WALL;
+	struct top_view_opts check = { .mode = o.mode };
+	if (o.sort && top_sort_by_name(&check, o.sort) != 0) {
+		cli_error("unknown --sort column '%s': use OwnWall, TotWall, OwnCPU, TotCPU, OwnGIL, TotGIL, OwnSecs or TotSecs (see 'loupe top --help')", o.sort);
+		return 2;
+	}
 	if (o.output) {
 		if (o.format == FORMAT_NONE)
 			o.format = format_from_path(o.output);

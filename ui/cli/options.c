@@ -28,7 +28,7 @@ enum {
 	O_SUBPROC = 600, O_MERGE_PROC,
 	O_SINCE = 700,
 	O_FOLLOW = 800,
-	O_GIL = 900, O_JSON, O_PER_TASK,
+	O_GIL = 900, O_JSON, O_PER_TASK, O_SORT,
 };
 
 void cli_error(const char *fmt, ...)
@@ -112,6 +112,8 @@ static unsigned option_need(int c, unsigned allowed)
 		return OPT_PROCESSES;
 	case O_SINCE:
 		return OPT_SINCE;
+	case O_SORT:
+		return OPT_SORT;
 	case O_FORMAT:
 		return allowed & OPT_TEXT_JSON ? OPT_TEXT_JSON : OPT_OUTPUT;
 	case O_JSON:
@@ -204,6 +206,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		{ "threshold", required_argument, NULL, O_THRESHOLD },
 		{ "tasks", no_argument, NULL, O_TASKS },
 		{ "per-task", no_argument, NULL, O_PER_TASK },
+		{ "sort", required_argument, NULL, O_SORT },
 		{ "ptrace", no_argument, NULL, O_PTRACE },
 		{ "subprocesses", no_argument, NULL, O_SUBPROC },
 		{ "merge-processes", no_argument, NULL, O_MERGE_PROC },
@@ -300,6 +303,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		case O_FOLLOW: o->follow = true; break;
 		case O_TASKS: o->tasks = true; break;
 		case O_PER_TASK: o->per_task = true; break;
+		case O_SORT: o->sort = optarg; break;
 		case O_THRESHOLD: {
 			if (allowed & OPT_TRACE) {
 				/* loupe trace: a time */

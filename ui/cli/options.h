@@ -23,6 +23,7 @@ enum {
 					 * samples (report; no target) */
 	OPT_SINCE = 1 << 13,	/* --since DURATION (report of a directory
 				 * of daemon windows) */
+	OPT_SORT = 1 << 14,	/* --sort COLUMN (loupe top) */
 };
 
 struct cli_opts {
@@ -35,6 +36,7 @@ struct cli_opts {
 	bool native, blocking, threads, idle, no_lines, quiet;
 	bool no_demangle;	/* --no-demangle: C++/Rust names raw */
 	bool tasks;		/* --tasks */
+	const char *sort;	/* --sort COLUMN (top): NULL, the mode's own */
 	bool per_task;		/* --per-task: a root per task, not per
 				 * outermost coroutine */
 	bool tasks_auto;	/* task mode where it can be read, no warning

@@ -685,6 +685,41 @@ void top_sort_by_column(struct top_view_opts *o, int col)
 	top_columns(o->mode, c);
 	o->sort_metric = c[col].metric;
 	o->sort_total = c[col].total;
+	o->sort_follows = c[col].metric == o->mode;
+}
+
+int top_sort_by_name(struct top_view_opts *o, const char *name)
+{
+	static const struct {
+		const char *name;
+		int metric;	/* -1: the mode's */
+		bool total;
+	} cols[] = {
+		{ "ownwall", MODE_WALL, false }, { "totwall", MODE_WALL, true },
+		{ "owncpu", MODE_CPU, false }, { "totcpu", MODE_CPU, true },
+		{ "owngil", MODE_GIL, false }, { "totgil", MODE_GIL, true },
+		{ "ownsecs", -1, false }, { "totsecs", -1, true },
+	};
+	if (name[0] == '%')
+		name++;
+	for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+		if (strcasecmp(name, cols[i].name) != 0)
+			continue;
+		o->sort_total = cols[i].total;
+		o->sort_follows = cols[i].metric < 0 ||
+				  cols[i].metric == (int)o->mode;
+		o->sort_metric = cols[i].metric < 0 ? o->mode :
+			(enum sample_mode)cols[i].metric;
+		return 0;
+	}
+	return -1;
+}
+
+void top_set_mode(struct top_view_opts *o, enum sample_mode mode)
+{
+	o->mode = mode;
+	if (o->sort_follows)
+		o->sort_metric = mode;
 }
 
 double top_cell(const struct top_model *m, const struct top_row *r,

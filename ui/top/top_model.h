@@ -84,6 +84,8 @@ struct top_view_opts {
 					 * the seconds use */
 	enum sample_mode sort_metric;
 	bool sort_total;		/* sort by total, else by own */
+	bool sort_follows;		/* sort_metric is the mode's: it
+					 * changes with the mode (w, c, g) */
 	const char *filter;		/* case-insensitive substring of the
 					 * row text; NULL or "": all rows */
 };
@@ -161,6 +163,12 @@ void top_columns(enum sample_mode mode, struct top_column out[TOP_NCOLS]);
 /* The column that shows the sort (a percent column when the metric is on
  * screen), or -1 when it is not among the mode's columns. */
 int top_sort_column(const struct top_view_opts *o);
+/* Sets the sort from a column's name as top shows it, case and '%'
+ * aside: OwnWall, TotWall, OwnCPU, TotCPU, OwnGIL, TotGIL (that
+ * metric), OwnSecs, TotSecs (the mode's).  -1 for another name. */
+int top_sort_by_name(struct top_view_opts *o, const char *name);
+/* Sets the mode; a sort that follows the mode follows it. */
+void top_set_mode(struct top_view_opts *o, enum sample_mode mode);
 /* Sets the sort to what column col (0-based) of the mode shows. */
 void top_sort_by_column(struct top_view_opts *o, int col);
 /* The value of a row in a column: percent, or seconds at rate_hz. */

@@ -693,16 +693,16 @@ static bool handle_key(struct top *tp, int ch)
 		break;
 	}
 	case 'w':
-		tp->vo.mode = MODE_WALL;
+		top_set_mode(&tp->vo, MODE_WALL);
 		break;
 	case 'c':
-		tp->vo.mode = MODE_CPU;
+		top_set_mode(&tp->vo, MODE_CPU);
 		break;
 	case 'g':
 		if (!tp->python)
 			say(tp, "GIL mode needs a Python target");
 		else
-			tp->vo.mode = MODE_GIL;
+			top_set_mode(&tp->vo, MODE_GIL);
 		break;
 	case 'a':
 		if (!tp->o.tasks) {
@@ -721,6 +721,7 @@ static bool handle_key(struct top *tp, int ch)
 			/* coroutines by wall time, suspended included */
 			tp->vo.mode = tp->vo.sort_metric = MODE_WALL;
 			tp->vo.sort_total = true;
+			tp->vo.sort_follows = true;
 		}
 		tp->scroll = 0;
 		compute(tp);
@@ -1001,8 +1002,14 @@ int top_view_run(struct top_session *ts)
 	tp->ao.per_thread = o->threads;
 	tp->ao.per_process = !o->merge_processes;
 	tp->vo.mode = o->mode == MODE_GIL && !tp->python ? MODE_WALL : o->mode;
-	tp->vo.sort_metric = MODE_CPU;	/* own CPU first: where work is done */
+	/* the mode's own share first: in wall mode the blocking call, in cpu
+	 * mode where work is done (--sort chose otherwise: checked by
+	 * cmd_top) */
+	tp->vo.sort_metric = tp->vo.mode;
 	tp->vo.sort_total = false;
+	tp->vo.sort_follows = true;
+	if (o->sort)
+		top_sort_by_name(&tp->vo, o->sort);
 	tp->vo.filter = tp->filter;
 
 	tp->start_ns = now_ns();
