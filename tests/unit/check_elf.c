@@ -14,6 +14,7 @@
 #include "demangle.h"
 #include "elf.h"
 #include "error.h"
+#include "unit.h"
 
 #define PY311_STATIC "/usr/bin/python3.11"
 
@@ -112,10 +113,8 @@ END_TEST
  * after the bias computed from the printed maps. */
 static void check_target(const char *path, int want_dyn)
 {
-	if (access(path, X_OK) != 0) {
-		printf("skip %s: not built (%s)\n", path, strerror(errno));
-		return;
-	}
+	if (access(path, X_OK) != 0)
+		unit_skip("%s: not built (%s)", path, strerror(errno));
 	elf_file *f;
 	lp_error err = { 0 };
 	ck_assert_msg(elf_file_open(&f, path, &err) == LP_OK, "%s", err.msg);
@@ -312,10 +311,8 @@ END_TEST
 
 START_TEST(test_python_static)
 {
-	if (access(PY311_STATIC, R_OK) != 0) {
-		printf("skip %s: %s\n", PY311_STATIC, strerror(errno));
-		return;
-	}
+	if (access(PY311_STATIC, R_OK) != 0)
+		unit_skip("%s: %s", PY311_STATIC, strerror(errno));
 	elf_file *f;
 	lp_error err = { 0 };
 	ck_assert_msg(elf_file_open(&f, PY311_STATIC, &err) == LP_OK, "%s",
