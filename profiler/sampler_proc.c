@@ -169,13 +169,18 @@ static uint64_t group_cstack(const struct py_thread *pt, size_t pi)
 
 /* Whether native frame j runs the next Python group: its stack frame holds
  * the group's C-stack shim when that is known (3.12+), else the frame is a
- * function known as the eval loop by name or address. */
+ * function known as the eval loop by name or address.  The last frame of
+ * an unwind has no caller to bound its stack frame: every shim above its
+ * sp would seem to be in it, so it must be the eval loop as well (else an
+ * unwind that stopped short put the outer groups in place of whatever
+ * frame it stopped at, as a whole stack). */
 static bool runs_group(const struct sproc *s, size_t j, size_t nnat, uint64_t cst)
 {
 	if (!cst)
 		return s->neval[j];
-	uint64_t hi = j + 1 < nnat ? s->sps[j + 1] : UINT64_MAX;
-	return s->sps[j] <= cst && cst < hi;
+	if (j + 1 == nnat)
+		return s->neval[j] && s->sps[j] <= cst;
+	return s->sps[j] <= cst && cst < s->sps[j + 1];
 }
 
 /* Replaces each eval-loop native frame by the Python frames it ran: from
