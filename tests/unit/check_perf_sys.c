@@ -267,13 +267,18 @@ static void drain_until(perf_sys *ps, struct seen *s, size_t want)
 	perf_sys_drain(ps, true, on_event, s);
 }
 
-static perf_sys *perf_sys_or_skip(lp_error *err)
+/* perf_sys following a polling thread of this test (*p, started); NULL
+ * with err set when the kernel or the privileges refuse. */
+static perf_sys *trace_poller(struct poller *p, lp_error *err)
 {
 	perf_sys *ps = NULL;
 	int rc = perf_sys_new(&ps, err);
 	if (rc == LP_EPERM || rc == LP_ENOTFOUND || rc == LP_EUNSUPPORTED)
 		return NULL;
 	ck_assert_msg(rc == LP_OK, "%s", err->msg);
+	poller_start(p);
+	pid_t tid = atomic_load(&p->tid);
+	ck_assert_int_eq(perf_sys_set_threads(ps, &tid, 1), LP_OK);
 	return ps;
 }
 
@@ -281,13 +286,11 @@ static perf_sys *perf_sys_or_skip(lp_error *err)
 START_TEST(test_perf_sys_polls)
 {
 	lp_error err = { 0 };
-	perf_sys *ps = perf_sys_or_skip(&err);
+	struct poller p;
+	perf_sys *ps = trace_poller(&p, &err);
 	if (!ps)
 		unit_skip("%s", err.msg);
-	struct poller p;
-	poller_start(&p);
 	pid_t tid = atomic_load(&p.tid);
-	ck_assert_int_eq(perf_sys_set_threads(ps, &tid, 1), LP_OK);
 	struct seen s = { .tid = tid, .want_nr = SYS_epoll_wait };
 	drain_until(ps, &s, 20);
 	poller_stop(&p);
@@ -305,13 +308,11 @@ END_TEST
 START_TEST(test_perf_sys_detail)
 {
 	lp_error err = { 0 };
-	perf_sys *ps = perf_sys_or_skip(&err);
+	struct poller p;
+	perf_sys *ps = trace_poller(&p, &err);
 	if (!ps)
 		unit_skip("%s", err.msg);
-	struct poller p;
-	poller_start(&p);
 	pid_t tid = atomic_load(&p.tid);
-	ck_assert_int_eq(perf_sys_set_threads(ps, &tid, 1), LP_OK);
 	int rc = perf_sys_detail(ps, tid, true);
 	if (rc == LP_EPERM || rc == LP_EUNSUPPORTED) {
 		poller_stop(&p);
