@@ -29,7 +29,7 @@ void schedule_init(struct schedule *sc, uint64_t period_ns, uint64_t first_ns,
 	sc->period_ns = period_ns ? period_ns : 1;
 	sc->due_ns = first_ns;
 	sc->rng = (seed ^ 0x9e3779b97f4a7c15ull) | 1;
-	jitter(sc);
+	sc->wake_ns = first_ns;	/* the first on time: a sample at once */
 }
 
 void schedule_set_period(struct schedule *sc, uint64_t period_ns)

@@ -32,7 +32,8 @@ struct schedule {
  * or less is 1 Hz. */
 uint64_t schedule_period_ns(double hz);
 
-/* The first tick owed at first_ns; seed varies the jitter (any value). */
+/* The first tick owed at first_ns, taken then (no jitter: sampler_run
+ * samples at once); seed varies the jitter of the others (any value). */
 void schedule_init(struct schedule *sc, uint64_t period_ns, uint64_t first_ns,
 		   uint64_t seed);
 

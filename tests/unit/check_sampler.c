@@ -453,6 +453,8 @@ START_TEST(test_schedule_early_batch)
 	const uint64_t p = 40 * MS;
 	struct schedule sc;
 	schedule_init(&sc, p, 1000 * MS, 3);
+	ck_assert_uint_eq(sc.wake_ns, 1000 * MS);	/* the first on time */
+	schedule_step(&sc, sc.wake_ns);
 	uint64_t w = sc.wake_ns;
 	ck_assert(!schedule_due(&sc, w - p / 4 - 1, p / 4));
 	ck_assert(schedule_due(&sc, w - p / 4, p / 4));
