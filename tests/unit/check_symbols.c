@@ -127,7 +127,7 @@ START_TEST(test_self)
 		if (strcmp(me.maps.v[i].path, "[vdso]") == 0)
 			vdso = &me.maps.v[i];
 	if (!vdso) {
-		printf("skip [vdso]: not mapped\n");
+		printf("SKIP [vdso]: not mapped\n");
 	} else {
 		int named = 0, clock = 0;
 		for (uint64_t a = vdso->start; a < vdso->end; a += 8) {
