@@ -1,4 +1,6 @@
 dist_noinst_SCRIPTS += tools/setup tools/demo tools/bench tools/get-python
+# Which source files call each other (tests/functional/test_call_pairs.py).
+dist_noinst_SCRIPTS += tools/call-pairs
 noinst_PROGRAMS += tools/demo-app
 tools_demo_app_SOURCES = tools/demo-app.c
 tools_demo_app_CFLAGS = -O2 -g

@@ -321,10 +321,8 @@ static void run_version(const char *minor)
 		py[0] = '\0';
 	pclose(f);
 	py[strcspn(py, "\n")] = '\0';
-	if (!py[0]) {
-		fprintf(stderr, "SKIP asyncio %s: not under %s\n", minor, PYENV);
-		return;
-	}
+	if (!py[0])
+		unit_skip("CPython %s: not under %s", minor, PYENV);
 	run_python(minor, py);
 }
 
@@ -373,11 +371,8 @@ START_TEST(asyncio_314)
 {
 	const char *py = getenv("LOUPE_PY314") ? getenv("LOUPE_PY314") :
 			 "/opt/loupe-py314/usr/bin/python3.14";
-	if (access(py, X_OK) != 0) {
-		fprintf(stderr, "SKIP asyncio 3.14: %s not found (run "
-			"tools/get-python 3.14)\n", py);
-		return;
-	}
+	if (access(py, X_OK) != 0)
+		unit_skip("%s not found (run tools/get-python 3.14)", py);
 	run_python("3.14", py);
 }
 END_TEST
@@ -386,11 +381,8 @@ START_TEST(asyncio_315)
 {
 	const char *py = getenv("LOUPE_PY315") ? getenv("LOUPE_PY315") :
 			 "/opt/loupe-py315/usr/bin/python3.15";
-	if (access(py, X_OK) != 0) {
-		fprintf(stderr, "SKIP asyncio 3.15: %s not found (run "
-			"tools/get-python 3.15)\n", py);
-		return;
-	}
+	if (access(py, X_OK) != 0)
+		unit_skip("%s not found (run tools/get-python 3.15)", py);
 	run_python("3.15", py);
 }
 END_TEST

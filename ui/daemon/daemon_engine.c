@@ -1,7 +1,8 @@
 /* loupe daemon's sampling backend: the engine's sampler, one per target,
  * all driven from the daemon's own loop (no thread, no child process).
- * Each target has its deadline on its own jittered grid; targets due
- * within a quarter of their period are taken in the same wake-up, so that
+ * Each target has its deadlines on a schedule of its own (the sampler's
+ * jittered grid, schedule.h); targets due within a quarter of their
+ * period are taken in the same wake-up, so that
  * eight targets at 19 Hz do not cost eight wake-ups where two do.
  * Samplers never pause a thread (sampler_opts.never_pause) and share one
  * parsed-ELF cache: sixteen Python services parse libpython once.
@@ -22,6 +23,7 @@
 #include "dump_output.h"
 #include "formats/formats.h"
 #include "sampler.h"
+#include "schedule.h"
 #include "symbols.h"
 #include "target.h"
 
@@ -31,9 +33,7 @@ struct eng_target {
 	profile *p;
 	sampler *s;
 	struct daemon_target_spec spec;	/* name and dir not kept */
-	uint64_t period_ns;
-	uint64_t due_ns;	/* the grid: ticks missed count from here */
-	uint64_t wake_ns;	/* due_ns with this tick's jitter */
+	struct schedule sched;	/* its ticks: the grid and its jitter */
 	bool gone;
 	/* the window: sampler figures when it began */
 	uint64_t win_samples, win_missed, win_ticks;
@@ -43,7 +43,6 @@ struct eng_target {
 
 struct engine {
 	elf_cache *elf;
-	uint64_t rng;
 	struct eng_target **v;	/* every target, for the loop's turns */
 	size_t n, cap;
 };
@@ -55,29 +54,10 @@ static uint64_t unix_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t next_rand(struct engine *e)
-{
-	e->rng ^= e->rng << 13;
-	e->rng ^= e->rng >> 7;
-	e->rng ^= e->rng << 17;
-	return e->rng;
-}
-
-/* The next wake-up: a period after the last due time, jittered by up to a
- * quarter period either way (as sampler_run does) so that periodic work
- * in the target is not aliased. */
-static void schedule(struct engine *e, struct eng_target *et)
-{
-	uint64_t p = et->period_ns;
-	et->wake_ns = et->due_ns - p / 4 + next_rand(e) % (p / 2 + 1);
-}
-
 static void set_period(struct eng_target *et, double hz)
 {
 	et->spec.rate = hz;
-	et->period_ns = (uint64_t)(1e9 / (hz > 0 ? hz : 1));
-	if (et->period_ns == 0)
-		et->period_ns = 1;
+	schedule_set_period(&et->sched, schedule_period_ns(hz));
 }
 
 static void notice(void *ctx, const char *msg)
@@ -117,7 +97,6 @@ static int eng_start(void *ctx, const struct daemon_target_spec *spec,
 	et->pid = spec->pid;
 	et->spec = *spec;
 	et->spec.name = et->spec.dir = NULL;
-	set_period(et, spec->rate);
 	int rc = target_attach(&et->t, spec->pid, err);
 	if (rc) {
 		free(et);
@@ -157,8 +136,9 @@ static int eng_start(void *ctx, const struct daemon_target_spec *spec,
 	if (daemon_read_cmdline(target_procfd(et->t), et->cmdline, sizeof et->cmdline) < 0)
 		et->cmdline[0] = '\0';
 	begin_window(et);
-	et->due_ns = daemon_now_ns() + et->period_ns;
-	schedule(e, et);
+	uint64_t period = schedule_period_ns(spec->rate), now = daemon_now_ns();
+	schedule_init(&et->sched, period, now + period,
+		      now ^ ((uint64_t)spec->pid << 32));
 	*handle = et;
 	return LP_OK;
 }
@@ -284,9 +264,10 @@ static int64_t eng_run(void *ctx, uint64_t now)
 			continue;
 		/* a wake-up takes whoever is due within a quarter of its
 		 * period: early by no more than the jitter already moves a
-		 * tick, and the grid (due_ns) keeps the mean rate */
-		if (et->wake_ns <= now + et->period_ns / 4) {
-			uint64_t late = now > et->due_ns ? (now - et->due_ns) / et->period_ns : 0;
+		 * tick, and the grid keeps the mean rate */
+		struct schedule *sc = &et->sched;
+		if (schedule_due(sc, now, sc->period_ns / 4)) {
+			uint64_t late = schedule_late(sc, now);
 			lp_error err = { 0 };
 			int rc = sampler_tick(et->s, late, NULL, NULL, &err);
 			if (rc == LP_ENOPROC) {
@@ -295,11 +276,10 @@ static int64_t eng_run(void *ctx, uint64_t now)
 			}
 			if (rc != LP_OK)
 				daemon_log(DAEMON_LOG_WARN, "%s", err.msg);
-			et->due_ns += (late + 1) * et->period_ns;
-			schedule(e, et);
+			schedule_step(sc, now);
 			now = daemon_now_ns();
 		}
-		int64_t left = et->wake_ns > now ? (int64_t)(et->wake_ns - now) : 0;
+		int64_t left = sc->wake_ns > now ? (int64_t)(sc->wake_ns - now) : 0;
 		if (next < 0 || left < next)
 			next = left;
 	}
@@ -389,7 +369,6 @@ int daemon_engine_backend(struct daemon_backend *be, lp_error *err)
 		free(e);
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	}
-	e->rng = daemon_now_ns() | 1;
 	memset(be, 0, sizeof *be);
 	be->ctx = e;
 	be->start = list_start;
