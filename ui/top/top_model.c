@@ -685,7 +685,7 @@ void top_sort_by_column(struct top_view_opts *o, int col)
 	top_columns(o->mode, c);
 	o->sort_metric = c[col].metric;
 	o->sort_total = c[col].total;
-	o->sort_follows = c[col].metric == o->mode;
+	o->sort_follows = false;	/* the user's choice stays */
 }
 
 int top_sort_by_name(struct top_view_opts *o, const char *name)
@@ -706,8 +706,7 @@ int top_sort_by_name(struct top_view_opts *o, const char *name)
 		if (strcasecmp(name, cols[i].name) != 0)
 			continue;
 		o->sort_total = cols[i].total;
-		o->sort_follows = cols[i].metric < 0 ||
-				  cols[i].metric == (int)o->mode;
+		o->sort_follows = cols[i].metric < 0;	/* the mode's secs */
 		o->sort_metric = cols[i].metric < 0 ? o->mode :
 			(enum sample_mode)cols[i].metric;
 		return 0;

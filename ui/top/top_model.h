@@ -85,7 +85,8 @@ struct top_view_opts {
 	enum sample_mode sort_metric;
 	bool sort_total;		/* sort by total, else by own */
 	bool sort_follows;		/* sort_metric is the mode's: it
-					 * changes with the mode (w, c, g) */
+					 * changes with the mode (w, c, g);
+					 * off once the user chose a column */
 	const char *filter;		/* case-insensitive substring of the
 					 * row text; NULL or "": all rows */
 };
