@@ -21,8 +21,8 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "tracer/perf_sys.h"
-#include "tracer/tracefs.h"
+#include "perf_sys.h"
+#include "tracefs.h"
 #include "unit.h"
 
 /* The kernel's own text (Linux 6.1, x86_64). */
