@@ -4,6 +4,8 @@ libloupe_a_CPPFLAGS = $(AM_CPPFLAGS) $(LIBUNWIND_CFLAGS) $(LIBELF_CFLAGS) $(ZLIB
 libloupe_a_SOURCES = \
 	profiler/bounds.h \
 	profiler/error.c profiler/error.h \
+	profiler/clock.c profiler/clock.h \
+	profiler/jitter.c profiler/jitter.h \
 	profiler/memreader.c profiler/memreader.h \
 	profiler/maps.c profiler/maps.h \
 	profiler/target.c profiler/target.h \

@@ -34,6 +34,7 @@
 #include <linux/netlink.h>
 
 #include "bounds.h"
+#include "clock.h"
 
 /* pid -> member index: open addressing, a power of two at least twice
  * MAX_PROC_MEMBERS so that probes stay short. */
@@ -807,9 +808,8 @@ static bool nl_open(proc_watch *w)
 		nl_close(w);
 		return false;
 	}
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	uint32_t cookie = (uint32_t)getpid() * 2654435761u ^ (uint32_t)ts.tv_nsec;
+	uint64_t t0 = clock_mono_ns();
+	uint32_t cookie = (uint32_t)getpid() * 2654435761u ^ (uint32_t)t0;
 	union {
 		char b[NLMSG_LENGTH(sizeof(struct cn_msg) + sizeof(int))];
 		struct nlmsghdr nh;
@@ -835,10 +835,9 @@ static bool nl_open(proc_watch *w)
 	 * precede the first poll's scan, which sees what they did.  200 ms
 	 * in all, for the namespaces where no acknowledgement ever comes. */
 	char buf[4096] __attribute__((aligned(NLMSG_ALIGNTO)));
-	uint64_t deadline = (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 200;
+	uint64_t deadline = t0 / 1000000 + 200;
 	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		uint64_t now = (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		uint64_t now = clock_mono_ns() / 1000000;
 		struct pollfd pfd = { .fd = w->nl, .events = POLLIN };
 		if (now >= deadline ||
 		    poll(&pfd, 1, (int)(deadline - now)) <= 0)

@@ -8,6 +8,8 @@
 #include <sys/prctl.h>
 #include <time.h>
 
+#include "clock.h"
+#include "jitter.h"
 #include "sampler_int.h"
 
 /* How often the thread list and the maps are re-read: new threads show up
@@ -30,9 +32,7 @@
 
 static uint64_t mono_ns(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return clock_mono_ns();
 }
 
 uint64_t sampler_mono_ns(void)
@@ -1143,10 +1143,7 @@ int sampler_run(sampler *s, volatile sig_atomic_t *stop, sampler_sink sink,
 		 * in the target with a period near ours is not aliased (a
 		 * fixed grid can land on the same phase of a loop again and
 		 * again); the mean rate stays the one asked for. */
-		rng ^= rng << 13;
-		rng ^= rng >> 7;
-		rng ^= rng << 17;
-		deadline += period - period / 4 + rng % (period / 2 + 1);
+		deadline += jitter_period(&rng, period);
 	}
 	s->st.elapsed_ns = mono_ns() - start;
 	s->tot.elapsed_ns = s->st.elapsed_ns;

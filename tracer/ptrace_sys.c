@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "clock.h"
+
 /* Events queued between two drains; beyond, they are dropped and the
  * thread's state reset (SYS_LOST). */
 #define QUEUE_CAP 65536
@@ -56,13 +58,6 @@ static int wake_signal(void)
 static void on_wake(int sig)
 {
 	(void)sig;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void push(ptrace_sys *pt, const struct sys_event *e)
@@ -167,7 +162,7 @@ static void on_syscall_stop(ptrace_sys *pt, pid_t tid)
 	long n = ptrace(PTRACE_GET_SYSCALL_INFO, tid, (void *)sizeof info, &info);
 	if (n <= 0)
 		return;
-	struct sys_event e = { .time_ns = mono_ns(), .tid = tid };
+	struct sys_event e = { .time_ns = clock_mono_ns(), .tid = tid };
 	struct pt_thread *t = find(pt, tid);
 	if (info.op == PTRACE_SYSCALL_INFO_ENTRY) {
 		e.kind = SYS_ENTER;

@@ -17,10 +17,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "daemon.h"
 #include "daemon_match.h"
 #include "dump_output.h"
 #include "formats/formats.h"
+#include "jitter.h"
 #include "sampler.h"
 #include "symbols.h"
 #include "target.h"
@@ -48,28 +50,13 @@ struct engine {
 	size_t n, cap;
 };
 
-static uint64_t unix_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t next_rand(struct engine *e)
-{
-	e->rng ^= e->rng << 13;
-	e->rng ^= e->rng >> 7;
-	e->rng ^= e->rng << 17;
-	return e->rng;
-}
-
 /* The next wake-up: a period after the last due time, jittered by up to a
  * quarter period either way (as sampler_run does) so that periodic work
- * in the target is not aliased. */
+ * in the target is not aliased: due - p + [p - p/4, p + p/4]. */
 static void schedule(struct engine *e, struct eng_target *et)
 {
 	uint64_t p = et->period_ns;
-	et->wake_ns = et->due_ns - p / 4 + next_rand(e) % (p / 2 + 1);
+	et->wake_ns = et->due_ns - p + jitter_period(&e->rng, p);
 }
 
 static void set_period(struct eng_target *et, double hz)
@@ -94,7 +81,7 @@ static void begin_window(struct eng_target *et)
 	et->win_ticks = st->ticks;
 	et->win_mono_ns = daemon_now_ns();
 	profile_reset_samples(et->p);
-	profile_set_start_ns(et->p, unix_now());
+	profile_set_start_ns(et->p, clock_ns(CLOCK_REALTIME));
 	sampler_restart_clock(et->s);
 }
 
