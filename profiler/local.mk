@@ -6,6 +6,7 @@ libloupe_a_SOURCES = \
 	profiler/error.c profiler/error.h \
 	profiler/clock.c profiler/clock.h \
 	profiler/jitter.c profiler/jitter.h \
+	profiler/procfs.c profiler/procfs.h \
 	profiler/memreader.c profiler/memreader.h \
 	profiler/maps.c profiler/maps.h \
 	profiler/target.c profiler/target.h \

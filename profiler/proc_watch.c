@@ -35,6 +35,7 @@
 
 #include "bounds.h"
 #include "clock.h"
+#include "procfs.h"
 
 /* pid -> member index: open addressing, a power of two at least twice
  * MAX_PROC_MEMBERS so that probes stay short. */
@@ -70,15 +71,6 @@ struct member {
 	bool img_stable;	/* img read the same by two scans */
 	bool dead;		/* exited this poll, compacted at its end */
 	bool leader_gone;	/* main thread exited, others still ran */
-};
-
-/* What one read of /proc/PID/stat says. */
-struct pstat {
-	char state;
-	pid_t ppid;
-	long nthreads;
-	uint64_t starttime;
-	uint64_t start_code, end_code, start_stack;
 };
 
 /* A pid seen by the /proc/ * /stat scan that is not in the tree, keyed by
@@ -135,80 +127,27 @@ struct proc_watch {
 
 /* --- /proc reads ---------------------------------------------------- */
 
-static ssize_t read_file(const char *path, char *buf, size_t len)
+/* /proc/PID/stat up to the stack start: false when the process is gone
+ * (or the line bad). */
+static bool read_pstat(pid_t pid, struct procfs_stat *ps)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, len - 1);
-	int e = errno;
-	close(fd);
-	errno = e;
-	if (n < 0)
-		return -1;
-	buf[n] = 0;
-	return n;
-}
-
-/* Parses a stat line; comm (field 2) may hold spaces and ')', so fields
- * are counted from the last ')'.  false on a malformed line. */
-static bool parse_stat(const char *buf, struct pstat *ps)
-{
-	const char *p = strrchr(buf, ')');
-	if (!p)
-		return false;
-	p++;
-	memset(ps, 0, sizeof *ps);
-	/* Field 3 on: state, then numbers. */
-	for (int field = 3; field <= 28; field++) {
-		while (*p == ' ')
-			p++;
-		if (!*p)
-			return false;
-		if (field == 3) {
-			ps->state = *p++;
-			continue;
-		}
-		/* Negative fields (priority, nice) are not kept. */
-		char *end;
-		unsigned long long v = strtoull(p, &end, 10);
-		if (end == p)
-			return false;
-		p = end;
-		switch (field) {
-		case 4: ps->ppid = (pid_t)v; break;
-		case 20: ps->nthreads = (long)v; break;
-		case 22: ps->starttime = v; break;
-		case 26: ps->start_code = v; break;
-		case 27: ps->end_code = v; break;
-		case 28: ps->start_stack = v; break;
-		default: break;
-		}
-	}
-	return true;
-}
-
-/* /proc/PID/stat: false when the process is gone (or the line bad). */
-static bool read_pstat(pid_t pid, struct pstat *ps)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	if (read_file(path, buf, sizeof buf) <= 0)
-		return false;
-	return parse_stat(buf, ps);
+	char buf[1024];
+	return procfs_read_pid(pid, "stat", buf, sizeof buf) > 0 &&
+	       procfs_stat_parse(buf, PROCFS_STAT_STARTSTACK, ps) ==
+		       PROCFS_STAT_STARTSTACK;
 }
 
 /* A process is alive while it is not a zombie; a zombie main thread
  * whose other threads still run (it called pthread_exit) is alive too:
  * its thread count keeps them. */
-static bool pstat_alive(const struct pstat *ps)
+static bool pstat_alive(const struct procfs_stat *ps)
 {
 	if (ps->state == 'Z' || ps->state == 'X' || ps->state == 'x')
 		return ps->nthreads > 1;
 	return true;
 }
 
-static void read_image(pid_t pid, const struct pstat *ps, struct image *img)
+static void read_image(pid_t pid, const struct procfs_stat *ps, struct image *img)
 {
 	memset(img, 0, sizeof *img);
 	img->start_code = ps->start_code;
@@ -314,7 +253,7 @@ static struct member *member_add(proc_watch *w, pid_t pid, pid_t ppid,
 static struct member *member_add_read(proc_watch *w, pid_t pid, pid_t ppid,
 				      bool need_alive)
 {
-	struct pstat ps;
+	struct procfs_stat ps;
 	struct image img = { 0 };
 	uint64_t start = 0;
 	if (read_pstat(pid, &ps)) {
@@ -369,7 +308,7 @@ static void compact(proc_watch *w)
 static void member_check_alive(proc_watch *w, struct member *m,
 			       proc_watch_fn fn, void *ctx)
 {
-	struct pstat ps;
+	struct procfs_stat ps;
 	bool alive = read_pstat(m->pid, &ps) && pstat_alive(&ps) &&
 		     (!m->starttime || ps.starttime == m->starttime);
 	if (!alive) {
@@ -396,7 +335,7 @@ static void scan_members(proc_watch *w, proc_watch_fn fn, void *ctx)
 		struct member *m = &w->m[i];
 		if (m->dead)
 			continue;
-		struct pstat ps;
+		struct procfs_stat ps;
 		if (!read_pstat(m->pid, &ps) || !pstat_alive(&ps) ||
 		    (m->starttime && ps.starttime != m->starttime)) {
 			member_exit(w, m, fn, ctx);
@@ -596,7 +535,7 @@ static int scan_ppids(proc_watch *w, proc_watch_fn fn, void *ctx)
 					continue;
 				}
 			}
-			struct pstat ps;
+			struct procfs_stat ps;
 			if (!read_pstat(pid, &ps))
 				continue;	/* gone */
 			if (!pstat_alive(&ps)) {
@@ -633,7 +572,7 @@ done:;
 				continue;
 			c->taken = true;
 			struct image img = c->img;
-			struct pstat ps = { .start_code = img.start_code,
+			struct procfs_stat ps = { .start_code = img.start_code,
 					    .end_code = img.end_code,
 					    .start_stack = img.start_stack };
 			read_image(c->pid, &ps, &img);
@@ -698,7 +637,7 @@ static void nl_event(proc_watch *w, const struct cn_proc_event *ev,
 		if (!m)
 			return;
 		/* Sent when the exec is done: the image is final. */
-		struct pstat ps;
+		struct procfs_stat ps;
 		if (read_pstat(m->pid, &ps)) {
 			read_image(m->pid, &ps, &m->img);
 			m->img_stable = m->img.start_stack != 0;
@@ -876,7 +815,7 @@ int proc_watch_new(proc_watch **out, pid_t root, bool use_netlink,
 		   lp_error *err)
 {
 	*out = NULL;
-	struct pstat ps;
+	struct procfs_stat ps;
 	if (root <= 0 || !read_pstat(root, &ps) || !pstat_alive(&ps))
 		return lp_error_set(err, LP_ENOPROC,
 				    "cannot watch the processes under PID %d: "

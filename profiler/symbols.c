@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "bounds.h"
+#include "procfs.h"
 
 /* ELF cache: files by (dev, inode, size, mtime) of what was opened, and by
  * build-id, so that the same library seen through two paths (two processes,
@@ -260,28 +261,9 @@ static elf_file *own_vdso(elf_cache *c, size_t *len)
 static pid_t read_nspid(int procfd, pid_t pid)
 {
 	char buf[4096];
-	int fd = openat(procfd, "status", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (procfs_read(procfd, "status", buf, sizeof buf) <= 0)
 		return pid;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return pid;
-	buf[n] = '\0';
-	char *p = strstr(buf, "\nNSpid:");
-	if (!p)
-		return pid;
-	p += 7;
-	long last = pid;
-	for (int i = 0; i < 64; i++) {	/* nesting depth is at most 32 */
-		char *end;
-		long v = strtol(p, &end, 10);
-		if (end == p)
-			break;
-		last = v;
-		p = end;
-	}
-	return (pid_t)last;
+	return procfs_status_nspid(buf, pid);
 }
 
 int symbolizer_new_cached(symbolizer **out, pid_t pid, int procfd,

@@ -605,7 +605,7 @@ int unwind_thread(unwinder *u, struct target_thread *th, uint64_t *ips,
 	if (!th->stopped)
 		return LP_EINVAL;
 	if (ptrace(PTRACE_GETREGS, th->tid, 0, &u->regs) < 0)
-		return errno == ESRCH ? LP_ENOPROC : lp_from_errno(errno);
+		return lp_from_errno(errno);	/* ESRCH: LP_ENOPROC */
 	u->th = th;
 	load_window(u, th);
 	walk(u, ips, max, n, truncated);

@@ -111,13 +111,7 @@ static void attr_for(int id, bool disabled, struct perf_event_attr *a)
 
 static int errno_code(int e)
 {
-	switch (e) {
-	case ESRCH: return LP_ENOPROC;
-	case EPERM: case EACCES: return LP_EPERM;
-	case ENOENT: case ENODEV: case EOPNOTSUPP: return LP_EUNSUPPORTED;
-	case EMFILE: case ENFILE: case ENOMEM: return LP_ENOMEM;
-	default: return LP_EIO;
-	}
+	return lp_errno_class(e, LP_USE_PERF);
 }
 
 static int field(const char *dir, const char *sys, const char *name,

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "procfs.h"
+
 /* include/linux/sched.h: PF_KTHREAD, in field 9 (flags) of stat */
 #define PF_KTHREAD 0x00200000u
 
@@ -64,27 +66,6 @@ int daemon_match_cgroup(const char *want, const char *cgroup_file)
 	return 0;
 }
 
-/* Reads at most cap - 1 bytes of dirfd/name into buf, NUL-terminated;
- * the length or -1. */
-static ssize_t read_small(int dirfd, const char *name, char *buf, size_t cap)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	size_t got = 0;
-	while (got < cap - 1) {
-		ssize_t r = read(fd, buf + got, cap - 1 - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	buf[got] = '\0';
-	return (ssize_t)got;
-}
-
 /* A process as the matchers see it, read lazily: each file at most once. */
 struct proc_view {
 	int dirfd;
@@ -98,64 +79,43 @@ struct proc_view {
 	char cgroup[DAEMON_MATCH_MAX_CGROUP];
 };
 
-/* stat: "PID (COMM) S PPID ..." where COMM may hold spaces and ')'; the
- * fields after the last ')' are fixed (proc(5)).  comm may be NULL. */
-static int parse_stat(const char *buf, char *comm, size_t comm_len,
-		      unsigned long *flags, uint64_t *start_time)
+/* The stat fields the matchers use, up to the start time (field 22). */
+static int read_stat(int dirfd, struct procfs_stat *st)
 {
-	const char *lp = strchr(buf, '('), *rp = strrchr(buf, ')');
-	if (!lp || !rp || rp < lp)
+	char buf[1024];
+	if (procfs_read(dirfd, "stat", buf, sizeof buf) <= 0 ||
+	    procfs_stat_parse(buf, PROCFS_STAT_STARTTIME, st) != PROCFS_STAT_STARTTIME)
 		return -1;
-	if (comm) {
-		size_t cl = (size_t)(rp - lp - 1);
-		if (cl >= comm_len)
-			cl = comm_len - 1;
-		memcpy(comm, lp + 1, cl);
-		comm[cl] = '\0';
-	}
-	/* after ") ": state(3) ppid(4) ... flags(9) ... starttime(22) */
-	const char *p = rp + 1;
-	for (int field = 3; field <= 22; field++) {
-		while (*p == ' ')
-			p++;
-		if (!*p)
-			return -1;
-		if (field == 9)
-			*flags = strtoul(p, NULL, 10);
-		if (field == 22)
-			*start_time = strtoull(p, NULL, 10);
-		while (*p && *p != ' ')
-			p++;
-	}
 	return 0;
 }
 
 int daemon_read_start_time(int procfd, uint64_t *start_time)
 {
-	char buf[1024];
-	unsigned long flags;
-	if (read_small(procfd, "stat", buf, sizeof buf) <= 0)
+	struct procfs_stat st;
+	if (read_stat(procfd, &st) != 0)
 		return -1;
-	return parse_stat(buf, NULL, 0, &flags, start_time);
+	*start_time = st.starttime;
+	return 0;
 }
 
 static int view_open(struct proc_view *v, int procfd, pid_t pid)
 {
-	char name[16], buf[1024];
-	snprintf(name, sizeof name, "%d", (int)pid);
 	v->pid = pid;
 	v->have_exe = v->have_cmdline = v->have_cgroup = 0;
-	v->dirfd = openat(procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	v->dirfd = procfs_open_pid(procfd, pid);
 	if (v->dirfd < 0)
 		return -1;
-	unsigned long flags = 0;
-	if (read_small(v->dirfd, "stat", buf, sizeof buf) <= 0 ||
-	    parse_stat(buf, v->comm, sizeof v->comm, &flags, &v->start_time) != 0) {
+	struct procfs_stat st;
+	if (read_stat(v->dirfd, &st) != 0) {
 		close(v->dirfd);
 		v->dirfd = -1;
 		return -1;
 	}
-	v->kthread = flags & PF_KTHREAD;
+	v->start_time = st.starttime;
+	v->kthread = st.flags & PF_KTHREAD;
+	size_t cl = strnlen(st.comm, sizeof v->comm - 1);
+	memcpy(v->comm, st.comm, cl);
+	v->comm[cl] = '\0';
 	return 0;
 }
 
@@ -178,17 +138,7 @@ static const char *view_exe(struct proc_view *v)
 
 ssize_t daemon_read_cmdline(int procfd, char *buf, size_t len)
 {
-	ssize_t n = read_small(procfd, "cmdline", buf, len);
-	if (n <= 0)
-		return n;
-	/* arguments are NUL-separated: join them with spaces */
-	while (n > 0 && buf[n - 1] == '\0')
-		n--;
-	for (ssize_t i = 0; i < n; i++)
-		if (buf[i] == '\0')
-			buf[i] = ' ';
-	buf[n] = '\0';
-	return n;
+	return procfs_read_cmdline(procfd, buf, len);
 }
 
 static const char *view_cmdline(struct proc_view *v)
@@ -202,7 +152,7 @@ static const char *view_cmdline(struct proc_view *v)
 static const char *view_cgroup(struct proc_view *v)
 {
 	if (!v->have_cgroup)
-		v->have_cgroup = read_small(v->dirfd, "cgroup", v->cgroup, sizeof v->cgroup) > 0 ? 1 : -1;
+		v->have_cgroup = procfs_read(v->dirfd, "cgroup", v->cgroup, sizeof v->cgroup) > 0 ? 1 : -1;
 	return v->have_cgroup > 0 ? v->cgroup : NULL;
 }
 
