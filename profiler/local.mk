@@ -22,5 +22,10 @@ libloupe_a_SOURCES = \
 	profiler/sampler_tree.c \
 	profiler/tasks.c profiler/tasks.h
 
+# libunwind's signal masking skipped inside our own walks: it defines libc's
+# sigprocmask, so it is never in libloupe.a; a program that unwinds at rate
+# (and installs no handler that unwinds) lists it in its sources.
+LOUPE_UNWIND_SIGMASK = profiler/unwind_sigmask.c
+
 # What links the engine needs.
 LOUPE_ENGINE_LIBS = libloupe.a $(LIBUNWIND_LIBS) $(LIBELF_LIBS) $(ZLIB_LIBS) $(DEMANGLE_LIBS) -lm -lpthread

@@ -2,8 +2,6 @@
 
 #include <errno.h>
 #include <libunwind.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -387,30 +385,13 @@ static unw_accessors_t accessors = {
 
 /* ---- signal masking inside libunwind ---------------------------------- */
 
-/* libunwind (built with --enable-block-signals, Debian's default) blocks
- * every signal around each lookup of its register-state cache, two
- * sigprocmask calls per frame: 30 system calls, 8 of the 11 us of a warm
- * 14-frame unwind (perf, tools/loupe-bench).  The mask only protects a
- * signal handler that would unwind locally in the same address space; we
- * never unwind from a signal handler, and the cache lock itself is kept.
- * So while this thread is inside unw_init_remote/unw_step, sigprocmask is
- * a no-op; everywhere else it is glibc's (through pthread_sigmask, which
- * has the same effect and reports errors by return value). */
+/* Set while this thread is inside unw_init_remote/unw_step for one of our
+ * walks: unwind_sigmask.c (linked into the loupe program only) reads it. */
 static _Thread_local bool in_unwind;
 
-int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+bool unwind_in_walk(void)
 {
-	if (in_unwind) {
-		if (old)
-			sigemptyset(old);
-		return 0;
-	}
-	int r = pthread_sigmask(how, set, old);
-	if (r) {
-		errno = r;
-		return -1;
-	}
-	return 0;
+	return in_unwind;
 }
 
 /* ---- public ------------------------------------------------------------ */

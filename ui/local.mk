@@ -21,6 +21,7 @@ loupe_SOURCES = \
 	ui/progress.c ui/progress.h \
 	ui/trace_status.c ui/trace_status.h
 loupe_LDADD = $(LOUPE_ENGINE_LIBS)
+loupe_SOURCES += $(LOUPE_UNWIND_SIGMASK)
 
 # The live view (only ui/top* links ncurses) and report/diff front ends add
 # their sources here.
