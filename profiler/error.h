@@ -44,6 +44,8 @@ enum lp_errno_use {
 	LP_USE_PROC,	/* a file of /proc/PID: ENOENT, the process is gone */
 	LP_USE_PERF,	/* perf_event_open and its ring: ENOENT, ENODEV,
 			 * EOPNOTSUPP say the kernel has no such event */
+	LP_USE_WRITE,	/* writing an output file: a read-only file
+			 * system is a refusal, the rest an I/O error */
 };
 
 /* The LP_E* code of an errno value after a failure of the given use (one

@@ -11,7 +11,6 @@
  * of the tree (4096 of them against a 1024 RLIMIT_NOFILE). */
 #include "proc_watch.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +21,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 /* The kernel's struct proc_event (the wire format) shares its name with
@@ -176,28 +174,6 @@ static bool layout_changed(const struct image *a, const struct image *b)
 		return false;
 	return a->start_stack != b->start_stack ||
 	       a->start_code != b->start_code || a->end_code != b->end_code;
-}
-
-struct linux_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
-
-/* A decimal pid, or 0 for any other name (".", "self", "sys"...). */
-static pid_t name_pid(const char *s)
-{
-	long v = 0;
-	if (!*s)
-		return 0;
-	for (; *s; s++) {
-		if (!isdigit((unsigned char)*s) || v > 1 << 30)
-			return 0;
-		v = v * 10 + (*s - '0');
-	}
-	return (pid_t)v;
 }
 
 /* --- members -------------------------------------------------------- */
@@ -403,6 +379,27 @@ static void read_children(proc_watch *w, const char *path, pid_t parent,
 	close(fd);
 }
 
+struct children_walk {
+	proc_watch *w;
+	pid_t pid;
+	size_t threads;
+	proc_watch_fn fn;
+	void *ctx;
+};
+
+static int thread_children(void *arg, pid_t tid, uint64_t inode)
+{
+	struct children_walk *c = arg;
+	char path[96];
+	(void)inode;
+	if (c->threads++ >= MAX_THREADS)
+		return 1;
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)c->pid,
+		 (int)tid);
+	read_children(c->w, path, c->pid, c->fn, c->ctx);
+	return 0;
+}
+
 /* Children of every member from /proc/PID/task/TID/children: a directory
  * read of task/ and one read per thread, so a scan costs about
  * members x (threads + 1) x 3 syscalls, whatever else runs on the host.
@@ -419,27 +416,8 @@ static void scan_children(proc_watch *w, proc_watch_fn fn, void *ctx)
 		int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd < 0)
 			continue;	/* gone: the next scan says so */
-		size_t threads = 0;
-		long nread;
-		while (threads < MAX_THREADS &&
-		       (nread = syscall(SYS_getdents64, dfd, w->dents,
-					DENTS_SIZE)) > 0) {
-			for (long off = 0; off < nread && threads < MAX_THREADS;) {
-				struct linux_dirent64 *d =
-					(void *)(w->dents + off);
-				if (d->d_reclen == 0)
-					break;	/* never from a kernel: stop */
-				off += d->d_reclen;
-				pid_t tid = name_pid(d->d_name);
-				if (!tid)
-					continue;
-				threads++;
-				snprintf(path, sizeof path,
-					 "/proc/%d/task/%d/children", (int)pid,
-					 (int)tid);
-				read_children(w, path, pid, fn, ctx);
-			}
-		}
+		struct children_walk c = { w, pid, 0, fn, ctx };
+		procfs_each_id(dfd, w->dents, DENTS_SIZE, thread_children, &c);
 		close(dfd);
 	}
 }
@@ -492,6 +470,57 @@ static void out_keep(proc_watch *w, pid_t pid, uint32_t ino)
 	w->out_next[i] = (struct outsider){ pid, ino };
 }
 
+struct ppid_walk {
+	proc_watch *w;
+	size_t seen;
+	int rc;
+};
+
+/* One pid of /proc for scan_ppids: a candidate unless it is a member, an
+ * outsider known by its inode, gone or a zombie.  Non-zero stops. */
+static int ppid_candidate(void *arg, pid_t pid, uint64_t inode)
+{
+	struct ppid_walk *pw = arg;
+	proc_watch *w = pw->w;
+	if (member_find(w, pid))
+		return 0;
+	if (++pw->seen > MAX_PROC_SCAN_PIDS)
+		return 1;
+	uint32_t ino = (uint32_t)inode;
+	if (w->out_cap) {
+		size_t i = out_slot(w->out, w->out_cap, pid);
+		if (w->out[i].pid == pid && w->out[i].ino == ino) {
+			out_keep(w, pid, ino);
+			return 0;
+		}
+	}
+	struct procfs_stat ps;
+	if (!read_pstat(pid, &ps))
+		return 0;	/* gone */
+	if (!pstat_alive(&ps)) {
+		out_keep(w, pid, ino);	/* a zombie forks no more */
+		return 0;
+	}
+	if (w->ncand == w->cand_cap) {
+		size_t cap = w->cand_cap ? 2 * w->cand_cap : 256;
+		struct candidate *c = realloc(w->cand, cap * sizeof *c);
+		if (!c) {
+			pw->rc = LP_ENOMEM;
+			return 1;
+		}
+		w->cand = c;
+		w->cand_cap = cap;
+	}
+	w->cand[w->ncand++] = (struct candidate){
+		.pid = pid, .ppid = ps.ppid, .ino = ino,
+		.starttime = ps.starttime,
+		.img = { .start_code = ps.start_code,
+			 .end_code = ps.end_code,
+			 .start_stack = ps.start_stack },
+	};
+	return 0;
+}
+
 /* Children by parent pid, from every /proc/PID/stat (kernels without
  * children files).  One getdents64 pass over /proc (a few calls per
  * thousand processes) plus a stat read (3 syscalls) for each process not
@@ -513,54 +542,10 @@ static int scan_ppids(proc_watch *w, proc_watch_fn fn, void *ctx)
 	w->out_n = 0;
 	if (w->out_cap)
 		memset(w->out_next, 0, w->out_cap * sizeof *w->out_next);
-	long nread;
-	size_t seen = 0;
-	while ((nread = syscall(SYS_getdents64, w->procfd, w->dents,
-				DENTS_SIZE)) > 0) {
-		for (long off = 0; off < nread;) {
-			struct linux_dirent64 *d = (void *)(w->dents + off);
-			if (d->d_reclen == 0)
-				break;	/* never from a kernel: stop */
-			off += d->d_reclen;
-			pid_t pid = name_pid(d->d_name);
-			if (!pid || member_find(w, pid))
-				continue;
-			if (++seen > MAX_PROC_SCAN_PIDS)
-				goto done;
-			uint32_t ino = (uint32_t)d->d_ino;
-			if (w->out_cap) {
-				size_t i = out_slot(w->out, w->out_cap, pid);
-				if (w->out[i].pid == pid && w->out[i].ino == ino) {
-					out_keep(w, pid, ino);
-					continue;
-				}
-			}
-			struct procfs_stat ps;
-			if (!read_pstat(pid, &ps))
-				continue;	/* gone */
-			if (!pstat_alive(&ps)) {
-				out_keep(w, pid, ino);	/* a zombie forks no more */
-				continue;
-			}
-			if (w->ncand == w->cand_cap) {
-				size_t cap = w->cand_cap ? 2 * w->cand_cap : 256;
-				struct candidate *c =
-					realloc(w->cand, cap * sizeof *c);
-				if (!c)
-					return LP_ENOMEM;
-				w->cand = c;
-				w->cand_cap = cap;
-			}
-			w->cand[w->ncand++] = (struct candidate){
-				.pid = pid, .ppid = ps.ppid, .ino = ino,
-				.starttime = ps.starttime,
-				.img = { .start_code = ps.start_code,
-					 .end_code = ps.end_code,
-					 .start_stack = ps.start_stack },
-			};
-		}
-	}
-done:;
+	struct ppid_walk walk = { w, 0, LP_OK };
+	procfs_each_id(w->procfd, w->dents, DENTS_SIZE, ppid_candidate, &walk);
+	if (walk.rc != LP_OK)
+		return walk.rc;
 	/* Join whoever has a member parent until nothing changes: each pass
 	 * adds a generation, so a new subtree of depth d takes d passes. */
 	bool more = true;

@@ -1,6 +1,7 @@
 /* /proc, read in one place (see procfs.h). */
 #include "procfs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -129,6 +130,51 @@ int procfs_open_pid(int proc, pid_t pid)
 		 (int)pid);
 	/* O_PATH would not do: reads through openat() need a real fd. */
 	return openat(proc, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* A decimal id of 1 to INT_MAX, or 0 for any other name (".", "self",
+ * "sys", "thread-self"...). */
+static pid_t name_id(const char *s)
+{
+	long v = 0;
+	if (!*s)
+		return 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return 0;
+		v = v * 10 + (*s - '0');
+		if (v > INT_MAX)
+			return 0;
+	}
+	return (pid_t)v;
+}
+
+int procfs_each_id(int dirfd, void *scratch, size_t len, procfs_id_fn fn,
+		   void *ctx)
+{
+	char *buf = scratch;
+	for (;;) {
+		ssize_t n = getdents64(dirfd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return 0;
+		for (ssize_t at = 0; at < n;) {
+			const struct dirent64 *de = (const void *)(buf + at);
+			/* never from a kernel: stop rather than loop */
+			if (de->d_reclen == 0 || at + de->d_reclen > n)
+				return 0;
+			at += de->d_reclen;
+			pid_t id = name_id(de->d_name);
+			if (!id)
+				continue;
+			int r = fn(ctx, id, (uint64_t)de->d_ino);
+			if (r)
+				return r;
+		}
+	}
 }
 
 ssize_t procfs_read(int dirfd, const char *name, char *buf, size_t size)

@@ -67,6 +67,18 @@ unsigned long long procfs_status_hex(const char *status, const char *key);
  * (ENOENT: no such process).  proc is an fd of /proc, or AT_FDCWD. */
 int procfs_open_pid(int proc, pid_t pid);
 
+/* Every entry named by a decimal id (1 to INT_MAX) of a /proc directory:
+ * /proc itself (processes) or /proc/PID/task (threads).  Calls fn(ctx,
+ * id, inode) for each, in directory order from the fd's offset (a kept fd
+ * is rewound by its owner, lseek to 0, so that one fd serves every
+ * refresh), until fn returns non-zero, which is returned.  scratch is the
+ * getdents64 buffer (8-byte aligned, a few KiB).  -1 and errno when the
+ * directory cannot be read (ENOENT under /proc/PID: the process is gone).
+ * fn must not return -1. */
+typedef int (*procfs_id_fn)(void *ctx, pid_t id, uint64_t inode);
+int procfs_each_id(int dirfd, void *scratch, size_t len, procfs_id_fn fn,
+		   void *ctx);
+
 /* Reads dirfd/name (dirfd may be AT_FDCWD with an absolute name) into buf,
  * at most size - 1 bytes, NUL-terminated: until EOF, a full buffer or a
  * short read (a /proc file gives what it has in one read when there is

@@ -820,9 +820,9 @@ static int cmp_tid(const void *a, const void *b)
 
 /* One thread id of the task directory: marks a known thread seen, adds a
  * new one.  LP_OK or LP_ENOMEM. */
-static int thread_seen(target *t, long tid, size_t old)
+static int thread_seen(target *t, pid_t tid, size_t old)
 {
-	struct target_thread key = { .tid = (pid_t)tid };
+	struct target_thread key = { .tid = tid };
 	struct target_thread *th = old ?
 		bsearch(&key, t->threads, old, sizeof key, cmp_tid) : NULL;
 	if (th) {
@@ -841,11 +841,23 @@ static int thread_seen(target *t, long tid, size_t old)
 	}
 	th = &t->threads[t->nthreads++];
 	memset(th, 0, sizeof *th);
-	th->tid = (pid_t)tid;
+	th->tid = tid;
 	th->stat_fd = th->schedstat_fd = -1;
 	th->seen = true;
 	thread_open(t, th);
 	return LP_OK;
+}
+
+struct tid_walk {
+	target *t;
+	size_t old;	/* threads known before this listing, sorted */
+};
+
+static int tid_seen(void *ctx, pid_t tid, uint64_t inode)
+{
+	const struct tid_walk *w = ctx;
+	(void)inode;
+	return thread_seen(w->t, tid, w->old);
 }
 
 /* A failed open or read of /proc/PID/task: ENOENT there means the
@@ -877,35 +889,12 @@ int target_refresh_threads(target *t)
 	target_poll(t);
 	for (size_t i = 0; i < t->nthreads; i++)
 		t->threads[i].seen = false;
-	size_t old = t->nthreads;
-	int rc = LP_OK;
 	/* Bounded by the directory itself and by MAX_THREADS. */
 	char buf[4096] __attribute__((aligned(8)));
-	for (;;) {
-		ssize_t n = getdents64(dfd, buf, sizeof buf);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			/* the process went away while being listed */
-			rc = task_error(errno);
-			break;
-		}
-		if (n == 0)
-			break;
-		for (ssize_t at = 0; at < n && rc == LP_OK;) {
-			const struct dirent64 *de = (const void *)(buf + at);
-			if (de->d_reclen == 0 || at + de->d_reclen > n)
-				break;
-			at += de->d_reclen;
-			char *end;
-			long tid = strtol(de->d_name, &end, 10);
-			if (*end || tid <= 0 || tid > INT_MAX)
-				continue;
-			rc = thread_seen(t, tid, old);
-		}
-		if (rc != LP_OK)
-			break;
-	}
+	struct tid_walk walk = { t, t->nthreads };
+	int rc = procfs_each_id(dfd, buf, sizeof buf, tid_seen, &walk);
+	if (rc < 0)	/* the process went away while being listed */
+		rc = task_error(errno);
 	if (dfd != t->taskfd)
 		close(dfd);
 	if (rc == LP_ENOPROC)

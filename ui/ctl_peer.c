@@ -54,13 +54,12 @@ static int ids3(const char *status, const char *key, unsigned long ids[3])
 
 static int ptrace_scope(void)
 {
-	char buf[16] = "";
-	int fd = open("/proc/sys/kernel/yama/ptrace_scope", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;	/* no Yama */
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	return n > 0 ? atoi(buf) : 0;
+	char buf[16];
+	/* no file: no Yama */
+	if (procfs_read(AT_FDCWD, "/proc/sys/kernel/yama/ptrace_scope", buf,
+			sizeof buf) <= 0)
+		return 0;
+	return atoi(buf);
 }
 
 /* pidfd_open(2), pidfd_send_signal(2): through syscall(2), which every

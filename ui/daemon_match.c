@@ -4,7 +4,6 @@
  * start time read first names the process we matched. */
 #include "daemon_match.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -255,6 +254,71 @@ static int cmp_entry(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* getdents64 room for one scan of /proc: what readdir would use. */
+#define SCAN_DENTS (32 * 1024)
+
+/* One scan of /proc (daemon_match_scan_cached) and its verdicts so far. */
+struct scan_walk {
+	daemon_match_cache *cache;
+	const struct daemon_target_cfg *targets;
+	size_t ntargets;
+	size_t *nread;
+	int procfd;
+	bool full;		/* read every process, none from the cache */
+	pid_t self;
+	struct proc_view *v;
+	struct cache_entry *all;	/* this scan's verdicts */
+	size_t nall, cap, nmatch;
+	unsigned seen;
+	lp_error *err;
+	int rc;
+};
+
+/* One process of the scan: its verdict from the cache or from its files.
+ * Non-zero stops the scan (rc says whether it failed). */
+static int scan_one(void *arg, pid_t pid, uint64_t inode)
+{
+	struct scan_walk *sw = arg;
+	if (sw->seen++ >= DAEMON_MATCH_MAX_PROCS)
+		return 1;
+	if (pid == sw->self)
+		return 0;
+	if (sw->nall == sw->cap) {
+		size_t nc = sw->cap ? sw->cap * 2 : 256;
+		struct cache_entry *na = realloc(sw->all, nc * sizeof *na);
+		if (!na) {
+			sw->rc = lp_error_set(sw->err, LP_ENOMEM, "out of memory");
+			return 1;
+		}
+		sw->all = na;
+		sw->cap = nc;
+	}
+	struct cache_entry *e = &sw->all[sw->nall];
+	const struct cache_entry *old =
+		sw->full ? NULL : cache_find(sw->cache, pid, (ino_t)inode);
+	if (old) {
+		*e = *old;
+	} else {
+		struct proc_view *v = sw->v;
+		if (view_open(v, sw->procfd, pid) != 0)
+			return 0;	/* gone meanwhile: not remembered */
+		if (sw->nread)
+			(*sw->nread)++;
+		e->pid = pid;
+		e->ino = (ino_t)inode;
+		fill(&e->m, v, NO_MATCH);
+		for (size_t i = 0; !v->kthread && i < sw->ntargets; i++)
+			if (view_matches(v, &sw->targets[i])) {
+				e->m.target = i;
+				break;
+			}
+		close(v->dirfd);
+	}
+	sw->nall++;
+	sw->nmatch += e->m.target != NO_MATCH;
+	return 0;
+}
+
 int daemon_match_scan_cached(daemon_match_cache *cache,
 			     const struct daemon_target_cfg *targets,
 			     size_t ntargets, struct daemon_match **out,
@@ -267,64 +331,26 @@ int daemon_match_scan_cached(daemon_match_cache *cache,
 	int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (procfd < 0)
 		return lp_error_set(err, LP_EIO, "cannot open /proc: %s", strerror(errno));
-	int dfd = dup(procfd);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	struct proc_view *v = malloc(sizeof *v);
-	if (!d || !v) {
-		if (d)
-			closedir(d);
-		else if (dfd >= 0)
-			close(dfd);
-		free(v);
+	struct scan_walk sw = {
+		.cache = cache, .targets = targets, .ntargets = ntargets,
+		.nread = nread, .procfd = procfd, .self = getpid(), .err = err,
+		.full = !cache || cache->scans++ % DAEMON_MATCH_FULL_EVERY == 0,
+		.v = malloc(sizeof *sw.v),
+	};
+	char *dents = malloc(SCAN_DENTS);
+	if (!sw.v || !dents) {
+		free(sw.v);
+		free(dents);
 		close(procfd);
-		return lp_error_set(err, LP_ENOMEM, "cannot list /proc: %s", strerror(errno ? errno : ENOMEM));
+		return lp_error_set(err, LP_ENOMEM, "cannot list /proc: out of memory");
 	}
-	bool full = !cache || cache->scans++ % DAEMON_MATCH_FULL_EVERY == 0;
-	pid_t self = getpid();
-	struct cache_entry *all = NULL;	/* this scan's verdicts */
-	size_t nall = 0, cap = 0, nmatch = 0;
-	int rc = LP_OK;
-	struct dirent *de;
-	for (unsigned seen = 0; (de = readdir(d)) && seen < DAEMON_MATCH_MAX_PROCS; seen++) {
-		char *end;
-		long pid = strtol(de->d_name, &end, 10);
-		if (*end || pid <= 0 || pid == self)
-			continue;
-		if (nall == cap) {
-			size_t nc = cap ? cap * 2 : 256;
-			struct cache_entry *na = realloc(all, nc * sizeof *na);
-			if (!na) {
-				rc = lp_error_set(err, LP_ENOMEM, "out of memory");
-				break;
-			}
-			all = na;
-			cap = nc;
-		}
-		struct cache_entry *e = &all[nall];
-		const struct cache_entry *old = full ? NULL : cache_find(cache, (pid_t)pid, de->d_ino);
-		if (old) {
-			*e = *old;
-		} else {
-			if (view_open(v, procfd, (pid_t)pid) != 0)
-				continue;	/* gone meanwhile: not remembered */
-			if (nread)
-				(*nread)++;
-			e->pid = (pid_t)pid;
-			e->ino = de->d_ino;
-			fill(&e->m, v, NO_MATCH);
-			for (size_t i = 0; !v->kthread && i < ntargets; i++)
-				if (view_matches(v, &targets[i])) {
-					e->m.target = i;
-					break;
-				}
-			close(v->dirfd);
-		}
-		nall++;
-		nmatch += e->m.target != NO_MATCH;
-	}
-	closedir(d);
+	procfs_each_id(procfd, dents, SCAN_DENTS, scan_one, &sw);
 	close(procfd);
-	free(v);
+	free(dents);
+	free(sw.v);
+	struct cache_entry *all = sw.all;
+	size_t nall = sw.nall, nmatch = sw.nmatch;
+	int rc = sw.rc;
 	struct daemon_match *res = NULL;
 	if (rc == LP_OK && nmatch && !(res = malloc(nmatch * sizeof *res)))
 		rc = lp_error_set(err, LP_ENOMEM, "out of memory");

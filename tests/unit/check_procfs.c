@@ -283,6 +283,93 @@ START_TEST(reads_bounded)
 }
 END_TEST
 
+struct ids {
+	pid_t v[16];
+	size_t n;
+	pid_t stop_at;
+};
+
+static int collect(void *ctx, pid_t id, uint64_t inode)
+{
+	struct ids *c = ctx;
+	ck_assert_uint_gt(inode, 0);
+	if (c->n < 16)
+		c->v[c->n++] = id;
+	return id == c->stop_at ? 42 : 0;
+}
+
+static int has_id(const struct ids *c, pid_t id)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i] == id)
+			return 1;
+	return 0;
+}
+
+static void *wait_on(void *arg)
+{
+	char c;
+	while (read(*(int *)arg, &c, 1) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
+/* Ids of a directory: decimal names only, 1 to INT_MAX; a callback's
+ * non-zero ends the listing; a fd that is no directory is -1. */
+START_TEST(lists_ids)
+{
+	unit_tmpdir_make(tmpdir, sizeof tmpdir, "check_procfs");
+	int dfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(dfd, 0);
+	static const char *const names[] = {
+		"1", "12", "abc", "0", "99999999999", "2147483647", "3x", "self",
+	};
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		write_file(names[i], "", 0);
+	char buf[4096] __attribute__((aligned(8)));
+	struct ids c = { .n = 0 };
+	ck_assert_int_eq(procfs_each_id(dfd, buf, sizeof buf, collect, &c), 0);
+	ck_assert_uint_eq(c.n, 3);
+	ck_assert(has_id(&c, 1) && has_id(&c, 12) && has_id(&c, INT_MAX));
+	/* stopped by the callback, its value returned */
+	ck_assert_int_eq(lseek(dfd, 0, SEEK_SET), 0);
+	c = (struct ids){ .stop_at = c.v[0] };
+	ck_assert_int_eq(procfs_each_id(dfd, buf, sizeof buf, collect, &c), 42);
+	ck_assert_uint_eq(c.n, 1);
+	/* a buffer too small for one entry, a file: errors */
+	ck_assert_int_eq(lseek(dfd, 0, SEEK_SET), 0);
+	ck_assert_int_eq(procfs_each_id(dfd, buf, 8, collect, &c), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	int f = openat(dfd, "1", O_RDONLY | O_CLOEXEC);
+	ck_assert_int_eq(procfs_each_id(f, buf, sizeof buf, collect, &c), -1);
+	ck_assert_int_eq(errno, ENOTDIR);
+	close(f);
+	close(dfd);
+	unit_tmpdir_remove(tmpdir);
+
+	/* this process's threads, a second one started for it */
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	pthread_t th;
+	ck_assert_int_eq(pthread_create(&th, NULL, wait_on, &p[0]), 0);
+	int tfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(tfd, 0);
+	c = (struct ids){ .n = 0 };
+	ck_assert_int_eq(procfs_each_id(tfd, buf, sizeof buf, collect, &c), 0);
+	ck_assert_uint_eq(c.n, 2);
+	ck_assert(has_id(&c, getpid()));
+	/* a kept fd, rewound: the same again */
+	ck_assert_int_eq(lseek(tfd, 0, SEEK_SET), 0);
+	struct ids again = { .n = 0 };
+	ck_assert_int_eq(procfs_each_id(tfd, buf, sizeof buf, collect, &again), 0);
+	ck_assert_uint_eq(again.n, 2);
+	close(tfd);
+	close(p[1]);
+	pthread_join(th, NULL);
+	close(p[0]);
+}
+END_TEST
+
 /* This process's own files, with a command name that would fool a parser
  * splitting on blanks or on the first ')'. */
 START_TEST(reads_own_process)
@@ -337,6 +424,7 @@ int main(void)
 	tcase_add_test(tc, status_fields);
 	tcase_add_test(tc, status_nspid);
 	tcase_add_test(tc, reads_bounded);
+	tcase_add_test(tc, lists_ids);
 	tcase_add_test(tc, reads_own_process);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
