@@ -5,6 +5,9 @@ libloupe_a_CPPFLAGS = $(PROFILER_CPPFLAGS) $(LIBUNWIND_CFLAGS) $(LIBELF_CFLAGS) 
 libloupe_a_SOURCES = \
 	profiler/include/bounds.h \
 	profiler/error.c profiler/include/error.h \
+	profiler/clock.c profiler/include/clock.h \
+	profiler/jitter.c profiler/include/jitter.h \
+	profiler/procfs.c profiler/include/procfs.h \
 	profiler/memreader.c profiler/include/memreader.h \
 	profiler/maps.c profiler/include/maps.h \
 	profiler/target.c profiler/include/target.h \
@@ -21,6 +24,11 @@ libloupe_a_SOURCES = \
 	profiler/schedule.c profiler/include/schedule.h \
 	profiler/tasks.c profiler/tasks.h \
 	profiler/include/task_view.h
+
+# libunwind's signal masking skipped inside our own walks: it defines libc's
+# sigprocmask, so it is never in libloupe.a; a program that unwinds at rate
+# (and installs no handler that unwinds) lists it in its sources.
+LOUPE_UNWIND_SIGMASK = profiler/unwind_sigmask.c
 
 # What links the engine (and the tracer, which uses it) needs.
 LOUPE_ENGINE_LIBS = libtracer.a libloupe.a $(LIBUNWIND_LIBS) $(LIBELF_LIBS) $(ZLIB_LIBS) $(DEMANGLE_LIBS) -lm -lpthread

@@ -11,6 +11,8 @@
 #include <sys/prctl.h>
 #include <time.h>
 
+#include "clock.h"
+#include "jitter.h"
 #include "sampler_int.h"
 #include "schedule.h"
 

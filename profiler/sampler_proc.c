@@ -2,6 +2,7 @@
  * events), frame caches, the stack merge, thread states and CPU time, and
  * one tick of every thread.  Knows nothing of the process tree or of the
  * timing loop, which drive it (sampler_tree.c, sampler.c). */
+#include "clock.h"
 #include "sampler_int.h"
 
 #include <errno.h>
@@ -31,14 +32,12 @@
 
 static uint64_t mono_ns(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return clock_mono_ns();
 }
 
 uint64_t sampler_mono_ns(void)
 {
-	return mono_ns();
+	return clock_mono_ns();
 }
 
 static size_t cache_slot(uint64_t addr, int32_t line)

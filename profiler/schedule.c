@@ -1,26 +1,18 @@
 #include "schedule.h"
 
+#include "jitter.h"
+
 uint64_t schedule_period_ns(double hz)
 {
 	uint64_t p = (uint64_t)(1e9 / (hz > 0 ? hz : 1));
 	return p ? p : 1;
 }
 
-/* xorshift64 (Marsaglia 2003): cheap, and good enough for a jitter. */
-static uint64_t next_rand(struct schedule *sc)
-{
-	sc->rng ^= sc->rng << 13;
-	sc->rng ^= sc->rng >> 7;
-	sc->rng ^= sc->rng << 17;
-	return sc->rng;
-}
-
 /* A quarter period either way: the mean stays on the grid. */
 static void jitter(struct schedule *sc)
 {
-	uint64_t p = sc->period_ns;
-	uint64_t w = sc->due_ns + next_rand(sc) % (p / 2 + 1);
-	sc->wake_ns = w > p / 4 ? w - p / 4 : 0;
+	uint64_t w = sc->due_ns + jitter_period(&sc->rng, sc->period_ns);
+	sc->wake_ns = w > sc->period_ns ? w - sc->period_ns : 0;
 }
 
 void schedule_init(struct schedule *sc, uint64_t period_ns, uint64_t first_ns,

@@ -20,3 +20,4 @@ loupe_SOURCES = \
 	ui/cmd_ctl.c \
 	ui/cmd_daemon.c
 loupe_LDADD = $(LOUPE_ENGINE_LIBS)
+loupe_SOURCES += $(LOUPE_UNWIND_SIGMASK)

@@ -39,16 +39,7 @@
 
 int atomic_errno_code(int errnum)
 {
-	switch (errnum) {
-	case EACCES:
-	case EPERM:
-	case EROFS:
-		return LP_EPERM;
-	case ENOMEM:
-		return LP_ENOMEM;
-	default:
-		return LP_EIO;
-	}
+	return lp_errno_class(errnum, LP_USE_WRITE);
 }
 
 int atomic_write_error(lp_error *err, const char *path, int errnum)

@@ -54,6 +54,31 @@ int elf_file_find_symbol(const elf_file *f, const char *name, uint64_t *vaddr,
 int elf_file_load_bias(const elf_file *f, const struct map_entry *m,
 		       uint64_t *bias);
 
+/* Opens the file mapped at e in the process whose /proc/PID directory is
+ * procfd: through root/ so that another mount namespace is read right,
+ * checked to be the inode that is mapped; else map_files/START-END, which
+ * is the mapped file itself even when deleted or replaced (needs
+ * CAP_SYS_ADMIN / CAP_CHECKPOINT_RESTORE, proc(5)).  LP_OK and *fd (the
+ * caller closes it); LP_EFORMAT when root/ holds another file than the
+ * one mapped (replaced on disk) and map_files is refused; else the code
+ * of the last open's errno, errno kept for the caller's message. */
+int elf_open_mapped(int procfd, const struct map_entry *e, int *fd);
+
+/* Whether a maps path carries the kernel's " (deleted)" tag. */
+int elf_path_deleted(const char *path);
+
+/* Where the .eh_frame_hdr of the module mapped at m is in the target (its
+ * PT_GNU_EH_FRAME segment moved by the load bias of m, as
+ * elf_file_load_bias computes it) and its size; from the program headers
+ * alone, of an open file or of an image in memory (a vDSO read from the
+ * target).  LP_ENOTFOUND when the module has none, LP_EFORMAT when it is
+ * no ELF object. */
+int elf_eh_frame_hdr_fd(int fd, const struct map_entry *m, uint64_t *addr,
+			uint64_t *size);
+int elf_eh_frame_hdr_mem(const void *image, size_t len,
+			 const struct map_entry *m, uint64_t *addr,
+			 uint64_t *size);
+
 /* The file address range (vaddr, size) of a section by name (e.g.
  * ".PyRuntime", ".eh_frame_hdr").  LP_ENOTFOUND when absent. */
 int elf_file_section(const elf_file *f, const char *name, uint64_t *vaddr,

@@ -35,7 +35,23 @@ typedef struct lp_error {
 
 const char *lp_strerror(int code);
 
-/* Maps an errno value from a syscall on the target to an LP_E* code. */
+/* What failed, which decides what an errno value means: ENOENT is a
+ * missing file of ours, but a process gone under /proc/PID; EINVAL is a
+ * bad argument, but a bad address in a read of the target's memory. */
+enum lp_errno_use {
+	LP_USE_FILE,	/* a file, socket or call of our own */
+	LP_USE_MEMORY,	/* a read of the target's memory, a ptrace request */
+	LP_USE_PROC,	/* a file of /proc/PID: ENOENT, the process is gone */
+	LP_USE_PERF,	/* perf_event_open and its ring: ENOENT, ENODEV,
+			 * EOPNOTSUPP say the kernel has no such event */
+	LP_USE_WRITE,	/* writing an output file: a read-only file
+			 * system is a refusal, the rest an I/O error */
+};
+
+/* The LP_E* code of an errno value after a failure of the given use (one
+ * table, LP_ERRNO_CLASSES in error.c).  0 is LP_OK for LP_USE_FILE. */
+int lp_errno_class(int errnum, enum lp_errno_use use);
+/* lp_errno_class(errnum, LP_USE_FILE). */
 int lp_from_errno(int errnum);
 
 /* Fills err (which may be NULL) and returns code, so that callers can write

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "status_line.h"
 
 /* Inputs this large show the bar from the start (a 1-hour, 8-thread
@@ -22,13 +23,6 @@
 #define REDRAW_NS 100000000ull
 #define BAR_MAX 40
 #define LINE_BYTES 512
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void put(const char *s, size_t n)
 {
@@ -55,7 +49,7 @@ void progress_init(struct progress *pg, const char *label, uint64_t total,
 	memset(pg, 0, sizeof *pg);
 	pg->label = label;
 	pg->total = total;
-	pg->start_ns = now_ns();
+	pg->start_ns = clock_mono_ns();
 	pg->on = !quiet && total > 0 && isatty(STDERR_FILENO);
 }
 
@@ -95,7 +89,7 @@ void progress_update(void *arg, uint64_t done, uint64_t total)
 	(void)total;
 	if (!pg->on)
 		return;
-	uint64_t now = now_ns();
+	uint64_t now = clock_mono_ns();
 	if (pg->total < BIG_BYTES && now - pg->start_ns < SHOW_AFTER_NS)
 		return;
 	if (pg->shown && now - pg->drawn_ns < REDRAW_NS)

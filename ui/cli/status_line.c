@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 /* A few times a second: often enough to look alive, rarely enough to cost
  * nothing (one lock of the sampler, one write). */
 #define UPDATE_NS 250000000ull
@@ -43,13 +45,6 @@ struct status_line {
  * for the process. */
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct status_line *on_screen;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void write_all(const char *s, size_t n)
 {
@@ -192,7 +187,7 @@ static void draw(struct status_line *sl, const char *text)
 static void *run(void *arg)
 {
 	struct status_line *sl = arg;
-	uint64_t start = now_ns();
+	uint64_t start = clock_mono_ns();
 	uint64_t when[RATE_WINDOW + 1], ticks[RATE_WINDOW + 1];
 	size_t seen = 0;
 	char line[LINE_MAX_BYTES];
@@ -202,7 +197,7 @@ static void *run(void *arg)
 		struct status_figures f;
 		memset(&f, 0, sizeof f);
 		sl->fill(sl->ctx, &f);
-		uint64_t now = now_ns();
+		uint64_t now = clock_mono_ns();
 		/* ring of the last RATE_WINDOW + 1 (time, ticks) pairs */
 		size_t i = seen % (RATE_WINDOW + 1);
 		when[i] = now;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "procfs.h"
 
 int ctl_peer_get(int fd, struct ctl_peer *p)
 {
@@ -37,60 +38,28 @@ bool ctl_peer_privileged(const struct ctl_peer *p)
 }
 
 /* The target's file name under its /proc directory dfd, read whole (up
- * to len - 1 bytes, NUL-terminated).  Bytes read, or -1. */
+ * to len - 1 bytes, NUL-terminated).  Bytes read, or -1 (none). */
 static ssize_t read_at(int dfd, const char *name, char *buf, size_t len)
 {
-	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -1;
-	size_t n = 0;
-	while (n < len - 1) {
-		ssize_t r = read(fd, buf + n, len - 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	buf[n] = '\0';
-	return n ? (ssize_t)n : -1;
-}
-
-/* The value of "Key:" in a status text. */
-static const char *status_field(const char *status, const char *key)
-{
-	size_t kl = strlen(key);
-	for (const char *line = status; line && *line; ) {
-		if (strncmp(line, key, kl) == 0 && line[kl] == ':') {
-			const char *v = line + kl + 1;
-			while (*v == ' ' || *v == '\t')
-				v++;
-			return v;
-		}
-		line = strchr(line, '\n');
-		if (line)
-			line++;
-	}
-	return NULL;
+	ssize_t n = procfs_read(dfd, name, buf, len);
+	return n > 0 ? n : -1;
 }
 
 /* "Uid: r e s fs" -> the first three */
 static int ids3(const char *status, const char *key, unsigned long ids[3])
 {
-	const char *v = status_field(status, key);
+	const char *v = procfs_status_field(status, key);
 	return v && sscanf(v, "%lu %lu %lu", &ids[0], &ids[1], &ids[2]) == 3 ? 0 : -1;
 }
 
 static int ptrace_scope(void)
 {
-	char buf[16] = "";
-	int fd = open("/proc/sys/kernel/yama/ptrace_scope", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;	/* no Yama */
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	return n > 0 ? atoi(buf) : 0;
+	char buf[16];
+	/* no file: no Yama */
+	if (procfs_read(AT_FDCWD, "/proc/sys/kernel/yama/ptrace_scope", buf,
+			sizeof buf) <= 0)
+		return 0;
+	return atoi(buf);
 }
 
 /* pidfd_open(2), pidfd_send_signal(2): through syscall(2), which every
@@ -117,9 +86,7 @@ static int proc_dir(pid_t pid, int *pfd_out)
 	int pfd = pidfd_open_(pid);
 	if (pfd < 0)
 		return errno == ENOSYS ? -2 : -1;
-	char path[32];
-	snprintf(path, sizeof path, "/proc/%d", (int)pid);
-	int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dfd = procfs_open_pid(AT_FDCWD, pid);
 	if (dfd >= 0 && !pidfd_alive(pfd)) {
 		close(dfd);
 		dfd = -1;
@@ -132,22 +99,15 @@ static int proc_dir(pid_t pid, int *pfd_out)
 	return dfd;
 }
 
-/* /proc/PID/stat's starttime (field 22), after the command's ')'. */
+/* /proc/PID/stat's starttime (field 22). */
 static int start_time_at(int dfd, uint64_t *out)
 {
 	char buf[1024];
-	if (read_at(dfd, "stat", buf, sizeof buf) < 0)
+	struct procfs_stat st;
+	if (read_at(dfd, "stat", buf, sizeof buf) < 0 ||
+	    procfs_stat_parse(buf, PROCFS_STAT_STARTTIME, &st) != PROCFS_STAT_STARTTIME)
 		return -1;
-	const char *p = strrchr(buf, ')');
-	if (!p)
-		return -1;
-	p++;
-	for (int field = 3; field < 22 && p; field++)	/* p: the space before field */
-		p = strchr(p + 1, ' ');
-	unsigned long long v;
-	if (!p || sscanf(p, " %llu", &v) != 1)
-		return -1;
-	*out = v;
+	*out = st.starttime;
 	return 0;
 }
 
@@ -177,7 +137,7 @@ static int caps_ok(const struct ctl_peer *p, pid_t pid, int dfd, const char *sta
 		return 0;
 	}
 	close(nfd);
-	const char *v = status_field(status, "CapPrm");
+	const char *v = procfs_status_field(status, "CapPrm");
 	if (!v || strtoull(v, NULL, 16) != 0) {
 		snprintf(why, len, "permission denied: process %d holds capabilities, only root may profile it", (int)pid);
 		return LP_EPERM;

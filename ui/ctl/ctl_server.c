@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 #define LINGER_MS 1000	/* after the reply, for the client to close first */
 #define READ_CHUNK 65536
 
@@ -50,9 +52,7 @@ struct ctl_server {
 
 static uint64_t now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return clock_mono_ns() / 1000000;
 }
 
 void ctl_reply_text(struct ctl_reply *r, uint32_t status, const char *fmt, ...)

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "daemon_match.h"
 #include "daemon_store.h"
 
@@ -36,9 +37,7 @@ void daemon_log(int level, const char *fmt, ...)
 
 uint64_t daemon_now_ns(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return clock_mono_ns();
 }
 
 static uint64_t window_ns(const struct daemon_state *d)
@@ -289,10 +288,7 @@ static void retain(struct daemon_state *d)
 /* The daemon's own CPU time, every thread's (HTTP ones included). */
 static uint64_t self_cpu_ns(void)
 {
-	struct timespec ts;
-	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0)
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 void daemon_self_usage(double *cpu_s, uint64_t *rss)

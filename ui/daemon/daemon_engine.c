@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "daemon.h"
 #include "daemon_match.h"
 #include "dump_output.h"
@@ -47,12 +48,6 @@ struct engine {
 	size_t n, cap;
 };
 
-static uint64_t unix_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void set_period(struct eng_target *et, double hz)
 {
@@ -74,7 +69,7 @@ static void begin_window(struct eng_target *et)
 	et->win_ticks = st->ticks;
 	et->win_mono_ns = daemon_now_ns();
 	profile_reset_samples(et->p);
-	profile_set_start_ns(et->p, unix_now());
+	profile_set_start_ns(et->p, clock_ns(CLOCK_REALTIME));
 	sampler_restart_clock(et->s);
 }
 

@@ -4,7 +4,6 @@
  * start time read first names the process we matched. */
 #include "daemon_match.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -13,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "procfs.h"
 
 /* include/linux/sched.h: PF_KTHREAD, in field 9 (flags) of stat */
 #define PF_KTHREAD 0x00200000u
@@ -64,27 +65,6 @@ int daemon_match_cgroup(const char *want, const char *cgroup_file)
 	return 0;
 }
 
-/* Reads at most cap - 1 bytes of dirfd/name into buf, NUL-terminated;
- * the length or -1. */
-static ssize_t read_small(int dirfd, const char *name, char *buf, size_t cap)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	size_t got = 0;
-	while (got < cap - 1) {
-		ssize_t r = read(fd, buf + got, cap - 1 - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	buf[got] = '\0';
-	return (ssize_t)got;
-}
-
 /* A process as the matchers see it, read lazily: each file at most once. */
 struct proc_view {
 	int dirfd;
@@ -98,64 +78,43 @@ struct proc_view {
 	char cgroup[DAEMON_MATCH_MAX_CGROUP];
 };
 
-/* stat: "PID (COMM) S PPID ..." where COMM may hold spaces and ')'; the
- * fields after the last ')' are fixed (proc(5)).  comm may be NULL. */
-static int parse_stat(const char *buf, char *comm, size_t comm_len,
-		      unsigned long *flags, uint64_t *start_time)
+/* The stat fields the matchers use, up to the start time (field 22). */
+static int read_stat(int dirfd, struct procfs_stat *st)
 {
-	const char *lp = strchr(buf, '('), *rp = strrchr(buf, ')');
-	if (!lp || !rp || rp < lp)
+	char buf[1024];
+	if (procfs_read(dirfd, "stat", buf, sizeof buf) <= 0 ||
+	    procfs_stat_parse(buf, PROCFS_STAT_STARTTIME, st) != PROCFS_STAT_STARTTIME)
 		return -1;
-	if (comm) {
-		size_t cl = (size_t)(rp - lp - 1);
-		if (cl >= comm_len)
-			cl = comm_len - 1;
-		memcpy(comm, lp + 1, cl);
-		comm[cl] = '\0';
-	}
-	/* after ") ": state(3) ppid(4) ... flags(9) ... starttime(22) */
-	const char *p = rp + 1;
-	for (int field = 3; field <= 22; field++) {
-		while (*p == ' ')
-			p++;
-		if (!*p)
-			return -1;
-		if (field == 9)
-			*flags = strtoul(p, NULL, 10);
-		if (field == 22)
-			*start_time = strtoull(p, NULL, 10);
-		while (*p && *p != ' ')
-			p++;
-	}
 	return 0;
 }
 
 int daemon_read_start_time(int procfd, uint64_t *start_time)
 {
-	char buf[1024];
-	unsigned long flags;
-	if (read_small(procfd, "stat", buf, sizeof buf) <= 0)
+	struct procfs_stat st;
+	if (read_stat(procfd, &st) != 0)
 		return -1;
-	return parse_stat(buf, NULL, 0, &flags, start_time);
+	*start_time = st.starttime;
+	return 0;
 }
 
 static int view_open(struct proc_view *v, int procfd, pid_t pid)
 {
-	char name[16], buf[1024];
-	snprintf(name, sizeof name, "%d", (int)pid);
 	v->pid = pid;
 	v->have_exe = v->have_cmdline = v->have_cgroup = 0;
-	v->dirfd = openat(procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	v->dirfd = procfs_open_pid(procfd, pid);
 	if (v->dirfd < 0)
 		return -1;
-	unsigned long flags = 0;
-	if (read_small(v->dirfd, "stat", buf, sizeof buf) <= 0 ||
-	    parse_stat(buf, v->comm, sizeof v->comm, &flags, &v->start_time) != 0) {
+	struct procfs_stat st;
+	if (read_stat(v->dirfd, &st) != 0) {
 		close(v->dirfd);
 		v->dirfd = -1;
 		return -1;
 	}
-	v->kthread = flags & PF_KTHREAD;
+	v->start_time = st.starttime;
+	v->kthread = st.flags & PF_KTHREAD;
+	size_t cl = strnlen(st.comm, sizeof v->comm - 1);
+	memcpy(v->comm, st.comm, cl);
+	v->comm[cl] = '\0';
 	return 0;
 }
 
@@ -178,17 +137,7 @@ static const char *view_exe(struct proc_view *v)
 
 ssize_t daemon_read_cmdline(int procfd, char *buf, size_t len)
 {
-	ssize_t n = read_small(procfd, "cmdline", buf, len);
-	if (n <= 0)
-		return n;
-	/* arguments are NUL-separated: join them with spaces */
-	while (n > 0 && buf[n - 1] == '\0')
-		n--;
-	for (ssize_t i = 0; i < n; i++)
-		if (buf[i] == '\0')
-			buf[i] = ' ';
-	buf[n] = '\0';
-	return n;
+	return procfs_read_cmdline(procfd, buf, len);
 }
 
 static const char *view_cmdline(struct proc_view *v)
@@ -202,7 +151,7 @@ static const char *view_cmdline(struct proc_view *v)
 static const char *view_cgroup(struct proc_view *v)
 {
 	if (!v->have_cgroup)
-		v->have_cgroup = read_small(v->dirfd, "cgroup", v->cgroup, sizeof v->cgroup) > 0 ? 1 : -1;
+		v->have_cgroup = procfs_read(v->dirfd, "cgroup", v->cgroup, sizeof v->cgroup) > 0 ? 1 : -1;
 	return v->have_cgroup > 0 ? v->cgroup : NULL;
 }
 
@@ -305,6 +254,71 @@ static int cmp_entry(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* getdents64 room for one scan of /proc: what readdir would use. */
+#define SCAN_DENTS (32 * 1024)
+
+/* One scan of /proc (daemon_match_scan_cached) and its verdicts so far. */
+struct scan_walk {
+	daemon_match_cache *cache;
+	const struct daemon_target_cfg *targets;
+	size_t ntargets;
+	size_t *nread;
+	int procfd;
+	bool full;		/* read every process, none from the cache */
+	pid_t self;
+	struct proc_view *v;
+	struct cache_entry *all;	/* this scan's verdicts */
+	size_t nall, cap, nmatch;
+	unsigned seen;
+	lp_error *err;
+	int rc;
+};
+
+/* One process of the scan: its verdict from the cache or from its files.
+ * Non-zero stops the scan (rc says whether it failed). */
+static int scan_one(void *arg, pid_t pid, uint64_t inode)
+{
+	struct scan_walk *sw = arg;
+	if (sw->seen++ >= DAEMON_MATCH_MAX_PROCS)
+		return 1;
+	if (pid == sw->self)
+		return 0;
+	if (sw->nall == sw->cap) {
+		size_t nc = sw->cap ? sw->cap * 2 : 256;
+		struct cache_entry *na = realloc(sw->all, nc * sizeof *na);
+		if (!na) {
+			sw->rc = lp_error_set(sw->err, LP_ENOMEM, "out of memory");
+			return 1;
+		}
+		sw->all = na;
+		sw->cap = nc;
+	}
+	struct cache_entry *e = &sw->all[sw->nall];
+	const struct cache_entry *old =
+		sw->full ? NULL : cache_find(sw->cache, pid, (ino_t)inode);
+	if (old) {
+		*e = *old;
+	} else {
+		struct proc_view *v = sw->v;
+		if (view_open(v, sw->procfd, pid) != 0)
+			return 0;	/* gone meanwhile: not remembered */
+		if (sw->nread)
+			(*sw->nread)++;
+		e->pid = pid;
+		e->ino = (ino_t)inode;
+		fill(&e->m, v, NO_MATCH);
+		for (size_t i = 0; !v->kthread && i < sw->ntargets; i++)
+			if (view_matches(v, &sw->targets[i])) {
+				e->m.target = i;
+				break;
+			}
+		close(v->dirfd);
+	}
+	sw->nall++;
+	sw->nmatch += e->m.target != NO_MATCH;
+	return 0;
+}
+
 int daemon_match_scan_cached(daemon_match_cache *cache,
 			     const struct daemon_target_cfg *targets,
 			     size_t ntargets, struct daemon_match **out,
@@ -317,64 +331,26 @@ int daemon_match_scan_cached(daemon_match_cache *cache,
 	int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (procfd < 0)
 		return lp_error_set(err, LP_EIO, "cannot open /proc: %s", strerror(errno));
-	int dfd = dup(procfd);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	struct proc_view *v = malloc(sizeof *v);
-	if (!d || !v) {
-		if (d)
-			closedir(d);
-		else if (dfd >= 0)
-			close(dfd);
-		free(v);
+	struct scan_walk sw = {
+		.cache = cache, .targets = targets, .ntargets = ntargets,
+		.nread = nread, .procfd = procfd, .self = getpid(), .err = err,
+		.full = !cache || cache->scans++ % DAEMON_MATCH_FULL_EVERY == 0,
+		.v = malloc(sizeof *sw.v),
+	};
+	char *dents = malloc(SCAN_DENTS);
+	if (!sw.v || !dents) {
+		free(sw.v);
+		free(dents);
 		close(procfd);
-		return lp_error_set(err, LP_ENOMEM, "cannot list /proc: %s", strerror(errno ? errno : ENOMEM));
+		return lp_error_set(err, LP_ENOMEM, "cannot list /proc: out of memory");
 	}
-	bool full = !cache || cache->scans++ % DAEMON_MATCH_FULL_EVERY == 0;
-	pid_t self = getpid();
-	struct cache_entry *all = NULL;	/* this scan's verdicts */
-	size_t nall = 0, cap = 0, nmatch = 0;
-	int rc = LP_OK;
-	struct dirent *de;
-	for (unsigned seen = 0; (de = readdir(d)) && seen < DAEMON_MATCH_MAX_PROCS; seen++) {
-		char *end;
-		long pid = strtol(de->d_name, &end, 10);
-		if (*end || pid <= 0 || pid == self)
-			continue;
-		if (nall == cap) {
-			size_t nc = cap ? cap * 2 : 256;
-			struct cache_entry *na = realloc(all, nc * sizeof *na);
-			if (!na) {
-				rc = lp_error_set(err, LP_ENOMEM, "out of memory");
-				break;
-			}
-			all = na;
-			cap = nc;
-		}
-		struct cache_entry *e = &all[nall];
-		const struct cache_entry *old = full ? NULL : cache_find(cache, (pid_t)pid, de->d_ino);
-		if (old) {
-			*e = *old;
-		} else {
-			if (view_open(v, procfd, (pid_t)pid) != 0)
-				continue;	/* gone meanwhile: not remembered */
-			if (nread)
-				(*nread)++;
-			e->pid = (pid_t)pid;
-			e->ino = de->d_ino;
-			fill(&e->m, v, NO_MATCH);
-			for (size_t i = 0; !v->kthread && i < ntargets; i++)
-				if (view_matches(v, &targets[i])) {
-					e->m.target = i;
-					break;
-				}
-			close(v->dirfd);
-		}
-		nall++;
-		nmatch += e->m.target != NO_MATCH;
-	}
-	closedir(d);
+	procfs_each_id(procfd, dents, SCAN_DENTS, scan_one, &sw);
 	close(procfd);
-	free(v);
+	free(dents);
+	free(sw.v);
+	struct cache_entry *all = sw.all;
+	size_t nall = sw.nall, nmatch = sw.nmatch;
+	int rc = sw.rc;
 	struct daemon_match *res = NULL;
 	if (rc == LP_OK && nmatch && !(res = malloc(nmatch * sizeof *res)))
 		rc = lp_error_set(err, LP_ENOMEM, "out of memory");

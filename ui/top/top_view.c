@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "clock.h"
 #include "formats/formats.h"
 #include "options.h"
 #include "profile.h"
@@ -87,17 +88,10 @@ struct top {
 	SCREEN *screen;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void say(struct top *tp, const char *text)
 {
 	snprintf(tp->msg, sizeof tp->msg, "%s", text);
-	tp->msg_until = now_ns() + MESSAGE_NS;
+	tp->msg_until = clock_mono_ns() + MESSAGE_NS;
 }
 
 static void *sampler_thread(void *arg)
@@ -115,7 +109,7 @@ static void *sampler_thread(void *arg)
 static void count_threads(struct top *tp)
 {
 	const struct top_model *m = &tp->m;
-	uint64_t now = now_ns();
+	uint64_t now = clock_mono_ns();
 	if (tp->nprev && now - tp->prev_ns < REFRESH_NS / 2)
 		return;
 	tp->prev_ns = now;
@@ -179,7 +173,7 @@ static void compute(struct top *tp)
 	if (rc == LP_OK)
 		rc = top_model_procs(&tp->m, tp->views, nv);
 	pthread_mutex_unlock(&tp->lock);
-	tp->last_compute_ns = now_ns();
+	tp->last_compute_ns = clock_mono_ns();
 	if (rc == LP_OK)
 		top_model_cpu_rate(&tp->m, tp->last_compute_ns, REFRESH_NS / 2);
 	if (rc == LP_OK)
@@ -262,7 +256,7 @@ static void shown_columns(int nshown, int idx[TOP_NCOLS])
 
 static uint64_t elapsed_ns(const struct top *tp)
 {
-	uint64_t now = tp->finished ? tp->start_ns + tp->st.elapsed_ns : now_ns();
+	uint64_t now = tp->finished ? tp->start_ns + tp->st.elapsed_ns : clock_mono_ns();
 	return now - tp->start_ns;
 }
 
@@ -532,7 +526,7 @@ static void draw_footer(struct top *tp)
 		return;
 	}
 	curs_set(0);
-	if (tp->msg[0] && now_ns() < tp->msg_until) {
+	if (tp->msg[0] && clock_mono_ns() < tp->msg_until) {
 		style_on(tp, PAIR_ALERT, A_BOLD);
 		put_fit(tp, y, 0, COLS, tp->msg);
 		style_off(tp, PAIR_ALERT, A_BOLD);
@@ -923,7 +917,7 @@ static void run_plain(struct top *tp)
 	for (;;) {
 		struct timespec nap = { 0, KEY_WAIT_MS * 1000000L };
 		while (!session_stop && !atomic_load(&tp->sampler_done) &&
-		       now_ns() - tp->last_compute_ns < REFRESH_NS)
+		       clock_mono_ns() - tp->last_compute_ns < REFRESH_NS)
 			nanosleep(&nap, NULL);
 		if (session_stop || atomic_load(&tp->sampler_done)) {
 			tp->interrupted = !atomic_load(&tp->sampler_done);
@@ -959,7 +953,7 @@ static void run_view(struct top *tp)
 			compute(tp);
 			dirty = true;
 		}
-		uint64_t now = now_ns();
+		uint64_t now = clock_mono_ns();
 		if (!tp->finished && !tp->paused &&
 		    now - tp->last_compute_ns >= REFRESH_NS) {
 			compute(tp);
@@ -1012,7 +1006,7 @@ int top_view_run(struct top_session *ts)
 		top_sort_by_name(&tp->vo, o->sort);
 	tp->vo.filter = tp->filter;
 
-	tp->start_ns = now_ns();
+	tp->start_ns = clock_mono_ns();
 	tp->last_compute_ns = tp->start_ns;
 	if (start_sampler(tp))
 		goto out;
