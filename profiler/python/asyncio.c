@@ -13,6 +13,7 @@
  * chain. */
 #include "python/asyncio.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "bounds.h"
 #include "python/asyncio_layout.h"
 #include "python/pyproc.h"
+#include "target.h"
 
 /* Updates between two lookups of asyncio's globals while they are not
  * found (asyncio not imported yet). */
@@ -58,11 +60,14 @@
 enum aio_kind {
 	K_OTHER = 0, K_CORO, K_GEN, K_FUTITER, K_CTASK, K_PYTASK, K_GATHER,
 	K_METHOD, K_TASKGROUP, K_LIST, K_STR, K_INT,
+	K_AGEN, K_ASEND, K_ATHROW, K_CWRAP, K_FUTURE, K_FLOAT, K_TIMER,
+	K_DEQUE,
 };
 
 struct aio_type {
 	uint64_t addr;		/* 0: free */
 	int kind;
+	const char *name;	/* tp_name (interned), NULL unread */
 	uint64_t flags;
 	int64_t dictoffset, basicsize;
 	uint64_t cached_keys;
@@ -180,6 +185,16 @@ static int kind_of_name(const char *n)
 		{ "_asyncio.Task", K_CTASK }, { "_GatheringFuture", K_GATHER },
 		{ "method", K_METHOD }, { "TaskGroup", K_TASKGROUP },
 		{ "list", K_LIST }, { "str", K_STR }, { "int", K_INT },
+		/* Objects/genobject.c: an async generator and the awaitables
+		 * its __anext__/asend/athrow/aclose return; 3.6-3.7's
+		 * coroutine.__await__() */
+		{ "async_generator", K_AGEN },
+		{ "async_generator_asend", K_ASEND },
+		{ "async_generator_athrow", K_ATHROW },
+		{ "coroutine_wrapper", K_CWRAP },
+		{ "_asyncio.Future", K_FUTURE }, { "Future", K_FUTURE },
+		{ "float", K_FLOAT }, { "TimerHandle", K_TIMER },
+		{ "collections.deque", K_DEQUE },
 	};
 	for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
 		if (strcmp(n, k[i].name) == 0)
@@ -189,7 +204,7 @@ static int kind_of_name(const char *n)
 
 static const struct aio_type *type_info(aio_reader *a, uint64_t type)
 {
-	static const struct aio_type none = { 0, K_OTHER, 0, 0, 0, 0 };
+	static const struct aio_type none = { 0, K_OTHER, NULL, 0, 0, 0, 0 };
 	if (!type)
 		return &none;
 	size_t h = (size_t)((type >> 4) * 0x9e3779b97f4a7c15ull >> 56) &
@@ -200,7 +215,7 @@ static const struct aio_type *type_info(aio_reader *a, uint64_t type)
 	uint8_t buf[TYPE_READ];
 	if (rd(a, type, buf, sizeof buf) != LP_OK)
 		return &none;
-	struct aio_type t = { type, K_OTHER, w64(buf, TP_FLAGS),
+	struct aio_type t = { type, K_OTHER, NULL, w64(buf, TP_FLAGS),
 			      (int64_t)w64(buf, TP_DICTOFFSET),
 			      (int64_t)w64(buf, TP_BASICSIZE), 0 };
 	t.cached_keys = a->A->ht_cached_keys ?
@@ -219,6 +234,8 @@ static const struct aio_type *type_info(aio_reader *a, uint64_t type)
 		int k = kind_of_name(name);
 		/* str and int: the interpreter's own static types only (a
 		 * class named "str" is not one), at one address each */
+		if (k == K_FLOAT && (depth > 0 || (t.flags & TPF_HEAPTYPE)))
+			k = K_OTHER;
 		if (k == K_STR || k == K_INT) {
 			uint64_t want = k == K_STR ? TPF_UNICODE_SUBCLASS :
 						     TPF_LONG_SUBCLASS;
@@ -230,8 +247,10 @@ static const struct aio_type *type_info(aio_reader *a, uint64_t type)
 			else
 				*known = type;
 		}
-		if (depth == 0)
+		if (depth == 0) {
 			t.kind = k;
+			t.name = py_proc_intern(a->py, name);
+		}
 		if (k == K_CTASK) {
 			t.kind = K_CTASK;
 			break;
@@ -484,11 +503,12 @@ static uint64_t stack_top(const aio_reader *a, uint64_t addr, const uint8_t *fp)
 	return base ? base + 8 * (uint64_t)(d - 1) : 0;
 }
 
-/* Follows coro down its awaits into frames[]; returns how many. */
 /* One await chain being followed (read_chains). */
 struct chain {
 	uint64_t obj;		/* the next coroutine or future, 0: ended */
-	size_t n;
+	uint64_t last;		/* the innermost coroutine / generator */
+	uint64_t leaf;		/* what it awaits that is none (a future) */
+	size_t n, hops;
 	bool trunc;
 	struct py_frame frames[MAX_AWAIT_DEPTH];
 };
@@ -501,14 +521,33 @@ static size_t level_len(const struct aio_layout *A)
 	return A->gen_iframe ? A->gen_iframe + FRAME_READ : A->gen_frame + 8;
 }
 
-/* One level of one chain from the bytes of its object (whole: all of
- * level_len, else the 16-byte header only). */
-static void chain_step(aio_reader *a, struct chain *c, uint8_t *buf, bool whole)
+/* Bytes of an object's header that a level needs at least: ob_type and
+ * the one pointer after it that an async generator's asend / athrow
+ * awaitable (ags_gen, agt_gen) and 3.6's coroutine_wrapper (cw_coroutine)
+ * hold (Objects/genobject.c, every 3.x). */
+#define HOP_READ 24
+
+/* One level of one chain from the bytes of its object (got of them: all
+ * of level_len, else HOP_READ or the 16-byte header only). */
+static void chain_step(aio_reader *a, struct chain *c, uint8_t *buf,
+		       size_t got)
 {
 	const struct aio_layout *A = a->A;
+	bool whole = got >= level_len(A);
 	int k = type_info(a, w64(buf, 8))->kind;	/* ob_type */
-	if (k != K_CORO && k != K_GEN) {
-		c->obj = 0;	/* a future, a FutureIter: the end */
+	if (k == K_ASEND || k == K_ATHROW || k == K_CWRAP) {
+		/* `async for`, `anext()`, `athrow()`, `aclose()`: through to
+		 * the async generator, whose frame is the next level */
+		c->obj = got >= HOP_READ ? w64(buf, 16) : 0;
+		if (!c->obj || ++c->hops > MAX_AWAIT_DEPTH) {
+			c->trunc = true;
+			c->obj = 0;
+		}
+		return;
+	}
+	if (k != K_CORO && k != K_GEN && k != K_AGEN) {
+		c->leaf = c->obj;	/* a future, a FutureIter: the end */
+		c->obj = 0;
 		return;
 	}
 	uint64_t fr = A->gen_iframe ? c->obj + A->gen_iframe :
@@ -521,6 +560,7 @@ static void chain_step(aio_reader *a, struct chain *c, uint8_t *buf, bool whole)
 		c->obj = 0;
 		return;
 	}
+	c->last = c->obj;
 	c->n++;
 	uint64_t top = stack_top(a, fr, fp);
 	/* the value stack lies in the frame (3.11+: localsplus; before,
@@ -542,13 +582,14 @@ static void chain_step(aio_reader *a, struct chain *c, uint8_t *buf, bool whole)
 /* Follows m chains from their coroutines down their awaits, breadth
  * first: one vectored read per level for all of them.  A read that fails
  * in a batch is redone alone (a small future near a mapping's end gets
- * its header alone). */
+ * its header alone).  Levels: MAX_AWAIT_DEPTH frames and as many hops
+ * through async generator awaitables. */
 static void read_chains(aio_reader *a, struct chain *cs, size_t m)
 {
 	size_t len = level_len(a->A);
 	if (len > CHAIN_BUF)
 		return;
-	for (size_t depth = 0; depth <= MAX_AWAIT_DEPTH; depth++) {
+	for (size_t depth = 0; depth <= 2 * MAX_AWAIT_DEPTH + 1; depth++) {
 		size_t niov = 0;
 		for (size_t i = 0; i < m; i++)
 			if (cs[i].obj) {
@@ -566,16 +607,23 @@ static void read_chains(aio_reader *a, struct chain *cs, size_t m)
 		for (size_t k = 0; k < niov; k++) {
 			struct chain *c = &cs[a->chain_of[k]];
 			uint8_t *buf = a->chain_iov[k].local;
-			bool whole = rc == LP_OK ||
-				     rd(a, c->obj, buf, len) == LP_OK;
-			if (!whole && rd(a, c->obj, buf, 16) != LP_OK) {
+			size_t got = rc == LP_OK ||
+				     rd(a, c->obj, buf, len) == LP_OK ? len :
+				     rd(a, c->obj, buf, HOP_READ) == LP_OK ?
+				     HOP_READ : 16;
+			if (got == 16 && rd(a, c->obj, buf, 16) != LP_OK) {
 				c->trunc = c->n > 0;
 				c->obj = 0;
 				continue;
 			}
-			chain_step(a, c, buf, whole);
+			chain_step(a, c, buf, got);
 		}
 	}
+	for (size_t i = 0; i < m; i++)
+		if (cs[i].obj) {	/* levels ran out */
+			cs[i].trunc = true;
+			cs[i].obj = 0;
+		}
 }
 
 /* ---- roots ---- */
