@@ -35,6 +35,7 @@
 #define TP_BASICSIZE 32
 #define TP_FLAGS 168
 #define TP_BASE 256
+#define TP_DICT 264
 #define TP_DICTOFFSET 288
 #define TYPE_READ 296
 /* Py_TPFLAGS_MANAGED_DICT (3.11+), Py_TPFLAGS_INLINE_VALUES (3.13+). */
@@ -116,6 +117,7 @@ struct aio_reader {
 	struct chain *chains;
 	struct task_read *reads;
 	uint64_t nupdate;
+	bool full;			/* this update reads everything */
 	uint64_t roots_at;		/* update of the last roots lookup */
 	uint64_t sets[2];		/* the set objects of tasks (the
 					 * WeakSet's .data / _eager_tasks) */
@@ -626,6 +628,270 @@ static void read_chains(aio_reader *a, struct chain *cs, size_t m)
 		}
 }
 
+/* ---- what a task waits for ---- */
+
+/* Slots (locals, then the value stack) of a suspended frame read to find
+ * what it waits on: asyncio's own functions have a handful. */
+#define WAIT_SLOTS 16
+
+/* The first slots of the frame of the suspended coroutine / generator
+ * gen (tag bits cleared); how many were read. */
+static size_t frame_slots(aio_reader *a, uint64_t gen, uint64_t *out)
+{
+	const struct aio_layout *A = a->A;
+	uint64_t base, end;
+	if (A->gen_iframe && A->stack_kind == PY_STACK_LOCALS_INDEX) {
+		/* 3.11-3.13: localsplus, then stacktop slots in use */
+		uint64_t fr = gen + A->gen_iframe;
+		int32_t d = 0;
+		if (rd(a, fr + A->fr_depth, &d, 4) != LP_OK || d <= 0 ||
+		    d > 4096)
+			return 0;
+		base = fr + A->fr_stack;
+		end = base + 8 * (uint64_t)d;
+	} else if (A->gen_iframe) {
+		/* 3.14+: localsplus up to the saved stack pointer */
+		uint64_t fr = gen + A->gen_iframe;
+		if (!A->fr_locals)
+			return 0;
+		base = fr + A->fr_locals;
+		end = rd64(a, fr + A->fr_stack);
+	} else {
+		/* up to 3.10: the frame object's f_localsplus ends it (the
+		 * type's basicsize counts its first item: frameobject.c),
+		 * up to f_stacktop (<= 3.9) or f_valuestack + f_stackdepth */
+		uint64_t fr = rd64(a, gen + A->gen_frame);
+		const struct aio_type *ft = obj_type(a, fr);
+		if (!fr || ft->basicsize < 80 || ft->basicsize > 1024 ||
+		    !ft->name || strcmp(ft->name, "frame") != 0)
+			return 0;
+		base = fr + (uint64_t)ft->basicsize - 8;
+		if (A->stack_kind == PY_STACK_TOP_PTR) {
+			end = rd64(a, fr + A->fr_stack);
+		} else {
+			int32_t d = 0;
+			if (rd(a, fr + A->fr_depth, &d, 4) != LP_OK || d < 0 ||
+			    d > 4096)
+				return 0;
+			end = rd64(a, fr + A->fr_stack) + 8 * (uint64_t)d;
+		}
+	}
+	if (end <= base || end - base > 8 * 65536)
+		return 0;
+	size_t n = (size_t)((end - base) / 8);
+	if (n > WAIT_SLOTS)
+		n = WAIT_SLOTS;
+	if (rd(a, base, out, 8 * n) != LP_OK)
+		return 0;
+	for (size_t i = 0; A->tagged_stack && i < n; i++)
+		out[i] &= ~(uint64_t)3;	/* _PyStackRef tag bits */
+	return n;
+}
+
+/* Whether the class of obj or one of its bases (8 levels) is named one
+ * of names[] (NULL-terminated); which one, or NULL. */
+static const char *class_is(aio_reader *a, uint64_t obj,
+			    const char *const *names)
+{
+	uint64_t ty = obj ? rd64(a, obj + 8) : 0;
+	for (int d = 0; d < 8 && ty; d++) {
+		const struct aio_type *t = type_info(a, ty);
+		for (size_t i = 0; t->name && names[i]; i++)
+			if (strcmp(t->name, names[i]) == 0)
+				return names[i];
+		ty = rd64(a, ty + TP_BASE);
+	}
+	return NULL;
+}
+
+/* A __slots__ attribute of obj (asyncio's Handle classes have no
+ * dict): the member descriptor in its class's dict or a base's gives
+ * the offset (PyMemberDescrObject.d_member at 40, PyMemberDef.offset at
+ * 16: Include/descrobject.h, every 3.x).  0 when there is none. */
+static uint64_t slot_attr(aio_reader *a, uint64_t obj, const char *name)
+{
+	const struct aio_type *ot = obj_type(a, obj);
+	uint64_t ty = obj ? rd64(a, obj + 8) : 0;
+	for (int d = 0; d < 8 && ty; d++) {
+		uint64_t dict = rd64(a, ty + TP_DICT);
+		uint64_t desc = dict ? dict_get(a, dict, name) : 0;
+		const struct aio_type *dt = obj_type(a, desc);
+		if (desc && dt->name &&
+		    strcmp(dt->name, "member_descriptor") == 0) {
+			uint64_t def = rd64(a, desc + 40);
+			int64_t off = def ? (int64_t)rd64(a, def + 16) : 0;
+			if (off < 16 || off + 8 > ot->basicsize)
+				return 0;
+			return rd64(a, obj + (uint64_t)off);
+		}
+		ty = rd64(a, ty + TP_BASE);
+	}
+	return 0;
+}
+
+/* A float's value, or an int's; NAN for anything else. */
+static double read_number(aio_reader *a, uint64_t obj)
+{
+	uint8_t b[24];
+	uint64_t v;
+	int k = obj_type(a, obj)->kind;
+	if (k == K_FLOAT && rd(a, obj, b, sizeof b) == LP_OK) {
+		double d = GET_MEMBER(double, b, 16);	/* ob_fval */
+		return isfinite(d) ? d : NAN;
+	}
+	if (k == K_INT && read_small_int(a, obj, &v))
+		return (double)v;
+	return NAN;
+}
+
+/* len() of a list or a collections.deque (ob_size at 16 in both:
+ * PyObject_VAR_HEAD), -1 for anything else. */
+static int64_t read_len(aio_reader *a, uint64_t obj)
+{
+	int k = obj_type(a, obj)->kind;
+	int64_t n = (int64_t)(k == K_LIST || k == K_DEQUE ? rd64(a, obj + 16) :
+			      (uint64_t)-1);
+	return n >= 0 && n <= (1ll << 40) ? n : -1;
+}
+
+/* Whether file is asyncio's module mod ("queues.py"). */
+static bool asyncio_file(const char *file, const char *mod)
+{
+	size_t lf = file ? strlen(file) : 0, lm = strlen(mod);
+	return lf > lm + 8 && strcmp(file + lf - lm, mod) == 0 &&
+	       strncmp(file + lf - lm - 8, "asyncio/", 8) == 0;
+}
+
+/* The object a future-like leaf stands for: a FutureIter's future. */
+static void wait_on_object(aio_reader *a, struct aio_wait *w, uint64_t obj)
+{
+	int k = obj_type(a, obj)->kind;
+	if (k == K_FUTITER) {
+		obj = rd64(a, obj + a->A->futiter_future);
+		k = obj_type(a, obj)->kind;
+	}
+	w->obj = obj;
+	w->type = obj_type(a, obj)->name;
+	w->kind = k == K_CTASK || k == K_PYTASK ? AIO_WAIT_TASK :
+		  k == K_GATHER ? AIO_WAIT_GATHER :
+		  k == K_FUTURE ? AIO_WAIT_FUTURE : AIO_WAIT_NONE;
+	if (!w->kind)
+		w->obj = 0, w->type = NULL;
+}
+
+/* What a task suspended in frame f (the innermost of its chain, the
+ * frame of the coroutine or generator last) waits for, leaf being what
+ * that frame awaits (a future, 0 when not read): asyncio's own
+ * functions are known by name and module and their self (or the
+ * TimerHandle of a sleep) read, else the leaf says it.  Read in full
+ * updates only. */
+static void read_wait(aio_reader *a, struct aio_wait *w,
+		      const struct py_frame *f, uint64_t last, uint64_t leaf)
+{
+	static const char *const queue[] = { "Queue", NULL };
+	static const char *const cond[] = { "Condition", NULL };
+	static const char *const sem[] = { "Semaphore", NULL };
+	static const char *const lock[] = { "Lock", NULL };
+	static const char *const event[] = { "Event", NULL };
+	static const char *const sock[] = { "_socket.socket", NULL };
+	*w = (struct aio_wait){ .items = -1, .maxsize = -1, .left = NAN,
+				.delay = NAN, .fd = -1 };
+	const char *fn = f && f->func ? f->func : "";
+	const char *dot = strrchr(fn, '.');
+	fn = dot ? dot + 1 : fn;	/* 3.11+ names by qualname */
+	uint64_t sl[WAIT_SLOTS];
+	size_t n = f && last ? frame_slots(a, last, sl) : 0;
+	uint64_t self = n ? sl[0] : 0;
+	if (n && asyncio_file(f->file, "tasks.py") &&
+	    strcmp(fn, "sleep") == 0) {
+		/* async def sleep(delay, result=None): h = loop.call_later(
+		 * delay, ...): the TimerHandle's _when is loop.time() at
+		 * the end (asyncio/events.py; uvloop's has none) */
+		w->kind = AIO_WAIT_SLEEP;
+		w->delay = read_number(a, sl[0]);
+		for (size_t i = 1; i < n; i++) {
+			if (obj_type(a, sl[i])->kind != K_TIMER)
+				continue;
+			double when = read_number(a, slot_attr(a, sl[i], "_when"));
+			int64_t now;
+			if (!isnan(when) && a->py->target &&
+			    target_monotonic_ns(a->py->target, &now) == LP_OK)
+				w->left = when - (double)now / 1e9;
+			break;
+		}
+		return;
+	}
+	if (n && asyncio_file(f->file, "tasks.py") &&
+	    strcmp(fn, "wait_for") == 0) {
+		/* the task wait_for made of what it was given (local fut) */
+		for (size_t i = 0; i < n; i++) {
+			int k = obj_type(a, sl[i])->kind;
+			if (k == K_CTASK || k == K_PYTASK) {
+				wait_on_object(a, w, sl[i]);
+				return;
+			}
+		}
+	}
+	if (n && asyncio_file(f->file, "queues.py") && class_is(a, self, queue) &&
+	    (strcmp(fn, "get") == 0 || strcmp(fn, "put") == 0)) {
+		w->kind = fn[0] == 'g' ? AIO_WAIT_QUEUE_GET : AIO_WAIT_QUEUE_PUT;
+		w->obj = self;
+		w->type = obj_type(a, self)->name;
+		w->items = read_len(a, obj_attr(a, self, "_queue"));
+		double m = read_number(a, obj_attr(a, self, "_maxsize"));
+		w->maxsize = isnan(m) ? -1 : (int64_t)m;
+		return;
+	}
+	if (n && asyncio_file(f->file, "locks.py")) {
+		int k = strcmp(fn, "wait") == 0 ?
+			(class_is(a, self, cond) ? AIO_WAIT_CONDITION :
+			 class_is(a, self, event) ? AIO_WAIT_EVENT : 0) :
+			strcmp(fn, "acquire") == 0 ?
+			(class_is(a, self, sem) ? AIO_WAIT_SEMAPHORE :
+			 class_is(a, self, lock) ? AIO_WAIT_LOCK : 0) : 0;
+		if (k) {
+			w->kind = k;
+			w->obj = self;
+			w->type = obj_type(a, self)->name;
+			if (k == AIO_WAIT_SEMAPHORE) {
+				double v = read_number(a, obj_attr(a, self, "_value"));
+				w->items = isnan(v) ? -1 : (int64_t)v;
+			}
+			return;
+		}
+	}
+	if (n >= 2 && asyncio_file(f->file, "selector_events.py") &&
+	    strncmp(fn, "sock_", 5) == 0 && class_is(a, sl[1], sock)) {
+		/* loop.sock_recv(sock, n) and friends: PySocketSockObject's
+		 * sock_fd, an int after the header (Modules/socketmodule.h) */
+		int32_t fd = -1;
+		w->kind = AIO_WAIT_SOCKET;
+		w->what = py_proc_intern(a->py, fn);
+		w->obj = sl[1];
+		if (rd(a, sl[1] + 16, &fd, 4) == LP_OK && fd >= 0)
+			w->fd = fd;
+		return;
+	}
+	if (n && asyncio_file(f->file, "streams.py") &&
+	    strcmp(fn, "_wait_for_data") == 0) {
+		/* StreamReader._wait_for_data: its transport's _sock_fd
+		 * (asyncio/selector_events.py _SelectorTransport) */
+		uint64_t tr = obj_attr(a, self, "_transport");
+		double fd = tr ? read_number(a, obj_attr(a, tr, "_sock_fd")) : NAN;
+		w->kind = AIO_WAIT_SOCKET;
+		w->what = py_proc_intern(a->py, "StreamReader.read");
+		w->obj = self;
+		w->fd = isnan(fd) ? -1 : (int)fd;
+		return;
+	}
+	if (n && asyncio_file(f->file, "futures.py") &&
+	    strcmp(fn, "__await__") == 0) {
+		leaf = self;	/* the pure-Python Future's __await__ */
+	}
+	if (leaf)
+		wait_on_object(a, w, leaf);
+}
+
 /* ---- roots ---- */
 
 /* 3.6: _asyncio's static all_tasks (a WeakSet) and current_tasks (a
@@ -1071,6 +1337,12 @@ static bool read_task_finish(aio_reader *a, struct aio_entry *e,
 	}
 	e->t.truncated = c->trunc;
 	e->t.coro_code = n ? e->frames[0].code_addr : 0;
+	/* what it waits for: snapshots only (formatting, more reads) */
+	if (a->full)
+		read_wait(a, &e->t.wait, n ? &c->frames[n - 1] : NULL, c->last,
+			  c->leaf);
+	else
+		memset(&e->t.wait, 0, sizeof e->t.wait);
 	/* Who awaits this task: a TaskGroup's done callback is its bound
 	 * method _on_task_done, whose self knows the parent task
 	 * (asyncio/taskgroups.py).  3.14 says it itself (awaited_by).  The
@@ -1319,10 +1591,59 @@ static void mark_running_314(aio_reader *a)
 	}
 }
 
+/* A running task's chain from its thread's stack, from its outermost
+ * coroutine up to the frame running now (sync functions included): a
+ * running coroutine's frame has no stack top to follow (up to 3.11 it is
+ * saved only when the frame suspends).  Full updates only; the thread
+ * of its loop when known, else the first that runs that coroutine. */
+static void chain_from_thread(aio_reader *a, struct aio_entry *e,
+			      const struct py_thread *th, size_t nth)
+{
+	memset(&e->t.wait, 0, sizeof e->t.wait);
+	for (int pass = 0; pass < 2 && e->t.coro_code; pass++)
+		for (size_t t = 0; t < nth; t++) {
+			const struct py_thread *p = &th[t];
+			if (pass == 0 && (!e->t.tid || p->tid != e->t.tid))
+				continue;
+			size_t at = p->nframes;
+			for (size_t f = p->nframes; f-- > 0 && at == p->nframes;)
+				if (p->frames[f].code_addr == e->t.coro_code)
+					at = f;
+			if (at == p->nframes)
+				continue;
+			/* frames[] is leaf first: the chain runs from at
+			 * down to 0 */
+			size_t n = at + 1;
+			bool trunc = n > MAX_AWAIT_DEPTH;
+			if (trunc)
+				n = MAX_AWAIT_DEPTH;
+			bool same = n == e->t.nframes && e->frames;
+			for (size_t i = 0; same && i < n; i++)
+				same = p->frames[at - i].code_addr ==
+				       e->frames[i].code_addr &&
+				       p->frames[at - i].line == e->frames[i].line;
+			if (!same) {
+				struct py_frame *fr = malloc(n * sizeof *fr);
+				if (!fr)
+					return;
+				for (size_t i = 0; i < n; i++)
+					fr[i] = p->frames[at - i];
+				free(e->frames);
+				e->frames = fr;
+				e->t.frames = fr;
+				e->t.nframes = n;
+				e->t.gen = ++a->gen;
+			}
+			e->t.truncated = trunc;
+			return;
+		}
+}
+
 int aio_reader_update(aio_reader *a, const struct py_thread *threads,
 		      size_t nthreads, bool full, lp_error *err)
 {
 	a->nupdate++;
+	a->full = full;
 	int rc;
 	if (a->need_layout && (a->nupdate == 1 ||
 			       a->nupdate - a->roots_at >= ROOTS_RETRY)) {
@@ -1447,6 +1768,9 @@ int aio_reader_update(aio_reader *a, const struct py_thread *threads,
 			if (a->loops[l].loop == a->cur[i].t.loop)
 				a->cur[i].t.tid = a->loops[l].tid;
 	}
+	for (size_t i = 0; full && i < a->ncur; i++)
+		if (a->cur[i].t.running)
+			chain_from_thread(a, &a->cur[i], threads, nthreads);
 	link_tasks(a);
 	for (size_t i = 0; i < a->ncur; i++)
 		a->out[i] = a->cur[i].t;

@@ -143,6 +143,7 @@ int aio_layout_from_process(py_proc *py, struct aio_layout *out, lp_error *err)
 	    "asyncio_running_task", 8);
 	OFF(&a, out->ts_tasks_head, "asyncio_thread_state",
 	    "asyncio_tasks_head", 16);
+	out->fr_locals = fr_size;	/* what a frame waits on (asyncio.c) */
 	out->minor = py->L.minor;
 	out->stack_kind = PY_STACK_TOP_PTR;
 	out->gen_iframe = (uint32_t)gi_iframe;
