@@ -62,7 +62,7 @@ enum aio_kind {
 	K_OTHER = 0, K_CORO, K_GEN, K_FUTITER, K_CTASK, K_PYTASK, K_GATHER,
 	K_METHOD, K_TASKGROUP, K_LIST, K_STR, K_INT,
 	K_AGEN, K_ASEND, K_ATHROW, K_CWRAP, K_FUTURE, K_FLOAT, K_TIMER,
-	K_DEQUE,
+	K_DEQUE, K_UVTIMER,
 };
 
 struct aio_type {
@@ -197,6 +197,7 @@ static int kind_of_name(const char *n)
 		{ "_asyncio.Future", K_FUTURE }, { "Future", K_FUTURE },
 		{ "float", K_FLOAT }, { "TimerHandle", K_TIMER },
 		{ "collections.deque", K_DEQUE },
+		{ "uvloop.loop.TimerHandle", K_UVTIMER },
 	};
 	for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
 		if (strcmp(n, k[i].name) == 0)
@@ -754,6 +755,25 @@ static int64_t read_len(aio_reader *a, uint64_t obj)
 	return n >= 0 && n <= (1ll << 40) ? n : -1;
 }
 
+/* uvloop's TimerHandle keeps _when (loop.time() at the end: libuv's
+ * CLOCK_MONOTONIC milliseconds / 1e3) in a C field of its own; it is the
+ * one float the object holds (uvloop/cbhandles.pxd: callback, args,
+ * timer, loop, context, _debug_info, _when), so the word that points to
+ * a float is it.  0 when none does. */
+static uint64_t uv_when(aio_reader *a, uint64_t obj)
+{
+	uint64_t w[16];
+	int64_t size = obj_type(a, obj)->basicsize;
+	size_t n = size > 16 && size <= (int64_t)sizeof w ? (size_t)size / 8 :
+		   sizeof w / 8;
+	if (rd(a, obj, w, 8 * n) != LP_OK)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (w[i] && !(w[i] & 7) && obj_type(a, w[i])->kind == K_FLOAT)
+			return w[i];
+	return 0;
+}
+
 /* Whether file is asyncio's module mod ("queues.py"). */
 static bool asyncio_file(const char *file, const char *mod)
 {
@@ -810,9 +830,11 @@ static void read_wait(aio_reader *a, struct aio_wait *w,
 		w->kind = AIO_WAIT_SLEEP;
 		w->delay = read_number(a, sl[0]);
 		for (size_t i = 1; i < n; i++) {
-			if (obj_type(a, sl[i])->kind != K_TIMER)
+			int k = obj_type(a, sl[i])->kind;
+			if (k != K_TIMER && k != K_UVTIMER)
 				continue;
-			double when = read_number(a, slot_attr(a, sl[i], "_when"));
+			double when = read_number(a, k == K_TIMER ?
+				slot_attr(a, sl[i], "_when") : uv_when(a, sl[i]));
 			int64_t now;
 			if (!isnan(when) && a->py->target &&
 			    target_monotonic_ns(a->py->target, &now) == LP_OK)

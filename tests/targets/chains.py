@@ -2,6 +2,10 @@
 # test_tasks_chains.py).  Modes (argv[1]):
 #   agen      task "consume" in `async for` over gen(), whose body awaits
 #             gen_nested_call() -> asyncio.sleep (suspended)
+#             "ctx" in `async with cm()`, an asynccontextmanager whose body
+#             awaits asyncio.sleep before it yields (3.7+); "closer" in
+#             `await g.aclose()` of an async generator whose finally
+#             awaits asyncio.sleep
 #   agen_run  the same, gen_nested_call() spinning on the CPU (running)
 #   rec       task "rec" in rec(5) -> rec(4) ... rec(0) -> asyncio.sleep
 #   rec_run   the same, rec(0) spinning (the running task)
@@ -22,6 +26,7 @@
 # (for the running modes: from the spinning coroutine), then runs until
 # killed.
 import asyncio
+import contextlib
 import sys
 import time
 
@@ -67,6 +72,32 @@ async def gen():
 async def consume_gen():
     async for _ in gen():  # EXPECT: consume
         pass
+
+
+async def cm_body():
+    await asyncio.sleep(3600)  # EXPECT: cm
+    yield
+
+
+cm = getattr(contextlib, "asynccontextmanager", lambda f: None)(cm_body)
+
+
+async def in_cm():
+    async with cm():  # EXPECT: in_cm
+        pass
+
+
+async def fin_gen():
+    try:
+        yield 1
+    finally:
+        await asyncio.sleep(3600)  # EXPECT: fin
+
+
+async def closer():
+    g = fin_gen()
+    await g.__anext__()
+    await g.aclose()  # EXPECT: closer
 
 
 async def rec(n):
@@ -134,6 +165,9 @@ async def main():
     loop = asyncio.get_event_loop()
     if mode in ("agen", "agen_run"):
         create(consume_gen(), "consume")
+        if mode == "agen" and cm:
+            create(in_cm(), "ctx")
+            create(closer(), "closer")
     elif mode in ("rec", "rec_run"):
         create(rec(5), "rec")
     elif mode == "gather":
