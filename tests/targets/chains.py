@@ -7,7 +7,8 @@
 #             `await g.aclose()` of an async generator whose finally
 #             awaits asyncio.sleep
 #   agen_run  the same, gen_nested_call() spinning on the CPU (running)
-#   rec       task "rec" in rec(5) -> rec(4) ... rec(0) -> asyncio.sleep
+#   rec [N]   task "rec" in rec(N) -> rec(N-1) ... rec(0) -> asyncio.sleep
+#             (N 5 by default)
 #   rec_run   the same, rec(0) spinning (the running task)
 #   gather    "main" gathers c1() and c2() (Task-2, Task-3); c1 awaits
 #             deep(), which spins (Task-2 is the running task)
@@ -20,6 +21,9 @@
 #             Condition.wait; prints "prim NAME 0xADDR" for each
 #   sleep     "sleeper" in asyncio.sleep(SECONDS) (argv[2], default 100);
 #             prints "slept_at MONOTONIC" when it starts the sleep
+#   sock      "reader" in loop.sock_recv() on one end of a socketpair,
+#             "stream" in StreamReader.read() on another; prints "fd NAME
+#             FD" for each
 #   timeout   "wf" in wait_for(ev.wait(), 100), "to" in `async with
 #             asyncio.timeout(100)` (3.11+) around ev.wait()
 # --uvloop runs it on uvloop.  Prints "ready" once everything is in place
@@ -156,9 +160,21 @@ async def in_timeout(ev):
         await ev.wait()  # EXPECT: timeout
 
 
+async def sock_reader(sock):
+    await asyncio.get_event_loop().sock_recv(sock, 10)  # EXPECT: sock
+
+
+async def stream_reader(sock):
+    reader, writer = await asyncio.open_connection(sock=sock)
+    await reader.read(10)  # EXPECT: stream
+
+
 async def sleeper(secs):
     say("slept_at", "%.6f" % time.monotonic())
     await asyncio.sleep(secs)  # EXPECT: sleeper
+
+
+keep = []
 
 
 async def main():
@@ -169,7 +185,8 @@ async def main():
             create(in_cm(), "ctx")
             create(closer(), "closer")
     elif mode in ("rec", "rec_run"):
-        create(rec(5), "rec")
+        create(rec(int(args[1]) if len(args) > 1 and args[1].isdigit()
+                   else 5), "rec")
     elif mode == "gather":
         await asyncio.gather(c1(), c2())
     elif mode == "queue":
@@ -196,6 +213,16 @@ async def main():
     elif mode == "sleep":
         create(sleeper(float(args[1]) if len(args) > 1 and
                        not args[1].startswith("-") else 100.0), "sleeper")
+    elif mode == "sock":
+        import socket
+        a, b = socket.socketpair()
+        c, d = socket.socketpair()
+        a.setblocking(False)
+        say("fd", "reader", a.fileno())
+        say("fd", "stream", c.fileno())
+        keep.extend([a, b, c, d])
+        create(sock_reader(a), "reader")
+        create(stream_reader(c), "stream")
     elif mode == "timeout":
         ev = asyncio.Event()
         create(in_wait_for(ev), "wf")
