@@ -72,6 +72,8 @@ struct aio_type {
 	uint64_t flags;
 	int64_t dictoffset, basicsize;
 	uint64_t cached_keys;
+	int64_t when_off;	/* TimerHandle: _when's slot offset, 0 not
+				 * looked up, -1 none */
 };
 
 struct aio_entry {
@@ -118,6 +120,8 @@ struct aio_reader {
 	struct task_read *reads;
 	uint64_t nupdate;
 	bool full;			/* this update reads everything */
+	int64_t now_ns;			/* the target's CLOCK_MONOTONIC in
+					 * this full update, 0 unread */
 	uint64_t roots_at;		/* update of the last roots lookup */
 	uint64_t sets[2];		/* the set objects of tasks (the
 					 * WeakSet's .data / _eager_tasks) */
@@ -207,7 +211,7 @@ static int kind_of_name(const char *n)
 
 static const struct aio_type *type_info(aio_reader *a, uint64_t type)
 {
-	static const struct aio_type none = { 0, K_OTHER, NULL, 0, 0, 0, 0 };
+	static const struct aio_type none = { 0, K_OTHER, NULL, 0, 0, 0, 0, -1 };
 	if (!type)
 		return &none;
 	size_t h = (size_t)((type >> 4) * 0x9e3779b97f4a7c15ull >> 56) &
@@ -220,7 +224,7 @@ static const struct aio_type *type_info(aio_reader *a, uint64_t type)
 		return &none;
 	struct aio_type t = { type, K_OTHER, NULL, w64(buf, TP_FLAGS),
 			      (int64_t)w64(buf, TP_DICTOFFSET),
-			      (int64_t)w64(buf, TP_BASICSIZE), 0 };
+			      (int64_t)w64(buf, TP_BASICSIZE), 0, 0 };
 	t.cached_keys = a->A->ht_cached_keys ?
 			rd64(a, type + a->A->ht_cached_keys) : 0;
 	/* A subclass of a Task is a task: walk tp_base a few levels.  The
@@ -705,14 +709,14 @@ static const char *class_is(aio_reader *a, uint64_t obj,
 	return NULL;
 }
 
-/* A __slots__ attribute of obj (asyncio's Handle classes have no
- * dict): the member descriptor in its class's dict or a base's gives
- * the offset (PyMemberDescrObject.d_member at 40, PyMemberDef.offset at
- * 16: Include/descrobject.h, every 3.x).  0 when there is none. */
-static uint64_t slot_attr(aio_reader *a, uint64_t obj, const char *name)
+/* The offset of a __slots__ attribute in objects of type ty (asyncio's
+ * Handle classes have no dict): the member descriptor in its class's
+ * dict or a base's gives it (PyMemberDescrObject.d_member at 40,
+ * PyMemberDef.offset at 16: Include/descrobject.h, every 3.x).  -1 when
+ * there is none. */
+static int64_t slot_offset(aio_reader *a, uint64_t ty, const char *name)
 {
-	const struct aio_type *ot = obj_type(a, obj);
-	uint64_t ty = obj ? rd64(a, obj + 8) : 0;
+	int64_t size = type_info(a, ty)->basicsize;
 	for (int d = 0; d < 8 && ty; d++) {
 		uint64_t dict = rd64(a, ty + TP_DICT);
 		uint64_t desc = dict ? dict_get(a, dict, name) : 0;
@@ -721,13 +725,24 @@ static uint64_t slot_attr(aio_reader *a, uint64_t obj, const char *name)
 		    strcmp(dt->name, "member_descriptor") == 0) {
 			uint64_t def = rd64(a, desc + 40);
 			int64_t off = def ? (int64_t)rd64(a, def + 16) : 0;
-			if (off < 16 || off + 8 > ot->basicsize)
-				return 0;
-			return rd64(a, obj + (uint64_t)off);
+			return off >= 16 && off + 8 <= size ? off : -1;
 		}
 		ty = rd64(a, ty + TP_BASE);
 	}
-	return 0;
+	return -1;
+}
+
+/* A TimerHandle's _when object (its offset looked up once per type). */
+static uint64_t timer_when(aio_reader *a, uint64_t obj)
+{
+	uint64_t ty = rd64(a, obj + 8);
+	const struct aio_type *ct = ty ? type_info(a, ty) : NULL;
+	if (!ct || ct->addr != ty)
+		return 0;	/* not cached: an unreadable type */
+	struct aio_type *t = &a->types[ct - a->types];
+	if (!t->when_off)
+		t->when_off = slot_offset(a, ty, "_when");
+	return t->when_off > 0 ? rd64(a, obj + (uint64_t)t->when_off) : 0;
 }
 
 /* A float's value, or an int's; NAN for anything else. */
@@ -735,8 +750,10 @@ static double read_number(aio_reader *a, uint64_t obj)
 {
 	uint8_t b[24];
 	uint64_t v;
-	int k = obj_type(a, obj)->kind;
-	if (k == K_FLOAT && rd(a, obj, b, sizeof b) == LP_OK) {
+	if (rd(a, obj, b, sizeof b) != LP_OK)
+		return NAN;
+	int k = type_info(a, w64(b, 8))->kind;
+	if (k == K_FLOAT) {
 		double d = GET_MEMBER(double, b, 16);	/* ob_fval */
 		return isfinite(d) ? d : NAN;
 	}
@@ -819,9 +836,20 @@ static void read_wait(aio_reader *a, struct aio_wait *w,
 	const char *fn = f && f->func ? f->func : "";
 	const char *dot = strrchr(fn, '.');
 	fn = dot ? dot + 1 : fn;	/* 3.11+ names by qualname */
-	uint64_t sl[WAIT_SLOTS];
+	uint64_t sl[WAIT_SLOTS], ty[WAIT_SLOTS];
 	size_t n = f && last ? frame_slots(a, last, sl) : 0;
 	uint64_t self = n ? sl[0] : 0;
+	/* the slots' types in one read */
+	struct remote_iov iov[WAIT_SLOTS];
+	size_t niov = 0;
+	for (size_t i = 0; i < n; i++) {
+		ty[i] = 0;
+		if (sl[i] && !(sl[i] & 7))
+			iov[niov++] = (struct remote_iov){ sl[i] + 8, &ty[i], 8 };
+	}
+	if (niov && mem_readv(a->py->reader, iov, niov) != LP_OK)
+		for (size_t i = 0; i < n; i++)
+			ty[i] = sl[i] ? rd64(a, sl[i] + 8) : 0;
 	if (n && asyncio_file(f->file, "tasks.py") &&
 	    strcmp(fn, "sleep") == 0) {
 		/* async def sleep(delay, result=None): h = loop.call_later(
@@ -830,15 +858,17 @@ static void read_wait(aio_reader *a, struct aio_wait *w,
 		w->kind = AIO_WAIT_SLEEP;
 		w->delay = read_number(a, sl[0]);
 		for (size_t i = 1; i < n; i++) {
-			int k = obj_type(a, sl[i])->kind;
+			int k = type_info(a, ty[i])->kind;
 			if (k != K_TIMER && k != K_UVTIMER)
 				continue;
 			double when = read_number(a, k == K_TIMER ?
-				slot_attr(a, sl[i], "_when") : uv_when(a, sl[i]));
-			int64_t now;
-			if (!isnan(when) && a->py->target &&
-			    target_monotonic_ns(a->py->target, &now) == LP_OK)
-				w->left = when - (double)now / 1e9;
+				timer_when(a, sl[i]) : uv_when(a, sl[i]));
+			/* the target's clock, read once per update */
+			if (!a->now_ns && a->py->target &&
+			    target_monotonic_ns(a->py->target, &a->now_ns) != LP_OK)
+				a->now_ns = 0;
+			if (!isnan(when) && a->now_ns)
+				w->left = when - (double)a->now_ns / 1e9;
 			break;
 		}
 		return;
@@ -847,7 +877,7 @@ static void read_wait(aio_reader *a, struct aio_wait *w,
 	    strcmp(fn, "wait_for") == 0) {
 		/* the task wait_for made of what it was given (local fut) */
 		for (size_t i = 0; i < n; i++) {
-			int k = obj_type(a, sl[i])->kind;
+			int k = type_info(a, ty[i])->kind;
 			if (k == K_CTASK || k == K_PYTASK) {
 				wait_on_object(a, w, sl[i]);
 				return;
@@ -1666,6 +1696,7 @@ int aio_reader_update(aio_reader *a, const struct py_thread *threads,
 {
 	a->nupdate++;
 	a->full = full;
+	a->now_ns = 0;
 	int rc;
 	if (a->need_layout && (a->nupdate == 1 ||
 			       a->nupdate - a->roots_at >= ROOTS_RETRY)) {
