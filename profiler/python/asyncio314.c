@@ -144,6 +144,9 @@ int aio_layout_from_process(py_proc *py, struct aio_layout *out, lp_error *err)
 	OFF(&a, out->ts_tasks_head, "asyncio_thread_state",
 	    "asyncio_tasks_head", 16);
 	out->fr_locals = fr_size;	/* what a frame waits on (asyncio.c) */
+	/* FutureIterObject (Modules/_asynciomodule.c): its future right
+	 * after the object header, as in every table; no block gives it */
+	out->futiter_future = 16;
 	/* The shared keys of a heap type's instances (their attributes:
 	 * a Queue's _queue): 3.15 describes them, 3.14 does not; its
 	 * PyHeapTypeObject is 3.13's (Include/cpython/object.h: 880), and

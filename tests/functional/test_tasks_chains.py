@@ -288,12 +288,13 @@ class ChainsTestCase(unittest.TestCase):
 
     def check_sync(self, finder, extra, minor):
         """Event.wait, Lock.acquire, Semaphore.acquire, Condition.wait:
-        which primitive (main: no waits_for)."""
+        which primitive; a future no task owns (main: no waits_for)."""
         t = self.start(finder, "sync", *extra)
         prim = {k: int(v[0], 16) for k, v in self.said(t, "prim").items()}
         want = {"ev": ("event", "Event"), "lock": ("lock", "Lock"),
                 "sem": ("semaphore", "Semaphore"),
-                "cond": ("condition", "Condition")}
+                "cond": ("condition", "Condition"),
+                "orphan": ("future", "_asyncio.Future")}
         tasks, _ = self.dump(t, lambda ts: all(n in ts for n in want))
         dump = json.dumps(tasks, indent=1)[:4000]
         for n, (kind, typ) in want.items():
@@ -306,6 +307,8 @@ class ChainsTestCase(unittest.TestCase):
         self.assertIn("→ waiting: Event at 0x%x\n" % prim["ev"], text)
         self.assertIn("→ waiting: Semaphore at 0x%x (value 0)\n"
                       % prim["sem"], text)
+        self.assertIn("→ waiting: _asyncio.Future at 0x%x (no task owns "
+                      "it)\n" % prim["orphan"], text)
 
     def check_sleep(self, finder, extra, minor):
         """asyncio.sleep(100): its time left, against the clock the

@@ -18,7 +18,8 @@
 #             "queue NAME 0xADDR SIZE" for each
 #   sync      "ev" in Event.wait, "lock" in Lock.acquire (held by
 #             "holder"), "sem" in Semaphore.acquire, "cond" in
-#             Condition.wait; prints "prim NAME 0xADDR" for each
+#             Condition.wait, "orphan" on a future nobody will set;
+#             prints "prim NAME 0xADDR" for each
 #   sleep     "sleeper" in asyncio.sleep(SECONDS) (argv[2], default 100);
 #             prints "slept_at MONOTONIC" when it starts the sleep
 #   sock      "reader" in loop.sock_recv() on one end of a socketpair,
@@ -200,9 +201,9 @@ async def main():
             create(consumer(results), "cons-%d" % i)
     elif mode == "sync":
         ev, lock, sem = asyncio.Event(), asyncio.Lock(), asyncio.Semaphore(0)
-        cond = asyncio.Condition()
+        cond, fut = asyncio.Condition(), loop.create_future()
         for name, obj in (("ev", ev), ("lock", lock), ("sem", sem),
-                          ("cond", cond)):
+                          ("cond", cond), ("orphan", fut)):
             say("prim", name, hex(id(obj)))
         create(holder(lock), "holder")
         await asyncio.sleep(0)
@@ -210,6 +211,7 @@ async def main():
         create(waits(lock.acquire()), "lock")
         create(waits(sem.acquire()), "sem")
         create(in_cond(cond), "cond")
+        create(waits(fut), "orphan")
     elif mode == "sleep":
         create(sleeper(float(args[1]) if len(args) > 1 and
                        not args[1].startswith("-") else 100.0), "sleeper")
