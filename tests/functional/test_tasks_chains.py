@@ -139,7 +139,8 @@ class ChainsTestCase(unittest.TestCase):
 
     def dump(self, t, want):
         """dump --tasks --format json until want(tasks by name) holds
-        (tasks are created by the loop as it runs), within a deadline."""
+        (tasks are created by the loop as it runs), within a deadline; a
+        failure past it."""
         deadline = time.time() + 10
         while True:
             res = run_loupe("dump", "-p", t.pid, "--tasks", "--format",
@@ -151,8 +152,11 @@ class ChainsTestCase(unittest.TestCase):
             tasks = {}
             for x in doc["tasks"]:
                 tasks.setdefault(x["name"], x)
-            if want(tasks) or time.time() > deadline:
+            if want(tasks):
                 return tasks, doc
+            if time.time() > deadline:
+                self.fail("the tasks awaited did not show within 10 s: %s"
+                          % json.dumps(doc.get("tasks"), indent=1)[:4000])
             time.sleep(0.2)
 
     def text(self, t):
