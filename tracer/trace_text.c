@@ -83,10 +83,39 @@ static void write_stall(FILE *fp, const profile *p, const struct trace_stall *s)
 	fputc('\n', fp);
 }
 
+#define GROUP_KEY 512
+
 struct group {
-	uint32_t path;
+	char key[GROUP_KEY];	/* the folded path, "" without a stack */
 	uint64_t count, total_ns, max_ns;
 };
+
+/* A stall's code path as stalls are grouped: without the task's name (a
+ * thousand request tasks stalling in one call are one path) and with the
+ * lines folded to their function ("f (app.py:12)" -> "f (app.py)"). */
+static void fold_text(const char *in, char *out, size_t len)
+{
+	static const char arrow[] = " \xe2\x86\x92 ";
+	if (strncmp(in, "task ", 5) == 0) {
+		const char *a = strstr(in, arrow);
+		if (a)
+			in = a + sizeof arrow - 1;
+	}
+	size_t o = 0;
+	for (const char *c = in; *c && o + 1 < len; c++) {
+		if (*c == ':') {
+			const char *d = c + 1;
+			while (*d >= '0' && *d <= '9')
+				d++;
+			if (d > c + 1 && *d == ')') {
+				c = d - 1;
+				continue;
+			}
+		}
+		out[o++] = *c;
+	}
+	out[o] = '\0';
+}
 
 static int by_total(const void *a, const void *b)
 {
@@ -130,12 +159,17 @@ static int write_stalls(FILE *fp, const tracer *tr, const profile *p,
 		if (all[i].dur_ns > max)
 			max = all[i].dur_ns;
 		size_t j = 0;
-		/* grouped by the dominant path */
-		uint32_t path = all[i].npaths ? all[i].paths[0].text : 0;
-		while (j < ng && g[j].path != path)
+		/* grouped by the dominant path, folded */
+		char key[GROUP_KEY] = "";
+		if (all[i].npaths)
+			fold_text(profile_str(p, all[i].paths[0].text), key,
+				  sizeof key);
+		while (j < ng && strcmp(g[j].key, key) != 0)
 			j++;
-		if (j == ng)
-			g[ng++] = (struct group){ path, 0, 0, 0 };
+		if (j == ng) {
+			memset(&g[ng], 0, sizeof g[ng]);
+			memcpy(g[ng++].key, key, sizeof key);
+		}
 		g[j].count++;
 		g[j].total_ns += all[i].dur_ns;
 		if (all[i].dur_ns > g[j].max_ns)
@@ -164,7 +198,7 @@ static int write_stalls(FILE *fp, const tracer *tr, const profile *p,
 			fprintf(fp, "    %5llu %10.1f %10.1f  %s\n",
 				(unsigned long long)g[i].count, ms(g[i].total_ns),
 				ms(g[i].max_ns),
-				g[i].path ? profile_str(p, g[i].path) : "(no stack samples)");
+				g[i].key[0] ? g[i].key : "(no stack samples)");
 	}
 	free(mine);
 	free(g);

@@ -1,6 +1,8 @@
 /* loupe ctl: send one command to a running daemon, print its answer. */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,13 +22,16 @@
 #define CTL_CLIENT_TIMEOUT_S 30
 
 static const char usage[] =
-	"usage: loupe ctl [--socket PATH] COMMAND [ARGS...]\n"
+	"usage: loupe ctl [--socket PATH | --config FILE] COMMAND [ARGS...]\n"
 	"\n"
 	"Sends COMMAND to a running 'loupe daemon' over its control socket and\n"
 	"prints the answer (or writes it to the -o FILE a command takes).\n"
 	"\n"
 	"  -s, --socket PATH    the daemon's control socket\n"
-	"                       (default: " DAEMON_DEFAULT_SOCKET ")\n"
+	"                       (default: the socket the config file names)\n"
+	"  -c, --config FILE    the daemon's configuration, for its socket\n"
+	"                       (default: " DAEMON_DEFAULT_CONFIG " when it can be\n"
+	"                       read, else the socket " DAEMON_DEFAULT_SOCKET ")\n"
 	"\n"
 	"Commands (what the daemon answers to is listed by its 'help'):\n"
 	"  status               targets, their rates and samples, the daemon's\n"
@@ -182,9 +187,35 @@ static int write_output(const char *path, unsigned flags, const uint8_t *data,
 	return 0;
 }
 
+/* The socket a daemon started with config listens on.  The default file
+ * may be missing or root's alone: then the default socket, quietly; a file
+ * the user named must be read. */
+static int socket_from_config(const char *config, bool named, char *out,
+			      size_t len)
+{
+	struct daemon_config c;
+	lp_error err = { 0 };
+	if (daemon_config_load(config, &c, &err) != LP_OK) {
+		if (!named) {
+			snprintf(out, len, "%s", DAEMON_DEFAULT_SOCKET);
+			return 0;
+		}
+		cli_error("%s", err.msg);
+		return 1;
+	}
+	int n = snprintf(out, len, "%s", c.socket);
+	daemon_config_free(&c);
+	if (n < 0 || (size_t)n >= len) {
+		cli_error("%s: socket path too long", config);
+		return 1;
+	}
+	return 0;
+}
+
 int cmd_ctl(int argc, char **argv)
 {
-	const char *sock = DAEMON_DEFAULT_SOCKET, *output = NULL;
+	const char *sock = NULL, *output = NULL, *config = NULL;
+	char sock_buf[PATH_MAX];
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
@@ -200,6 +231,14 @@ int cmd_ctl(int argc, char **argv)
 			sock = argv[i];
 		} else if (strncmp(a, "--socket=", 9) == 0) {
 			sock = a + 9;
+		} else if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
+			if (++i == argc) {
+				cli_error("option %s needs a value (see 'loupe ctl --help')", a);
+				return 2;
+			}
+			config = argv[i];
+		} else if (strncmp(a, "--config=", 9) == 0) {
+			config = a + 9;
 		} else {
 			cli_error("unknown option '%s' (see 'loupe ctl --help')", a);
 			return 2;
@@ -208,6 +247,16 @@ int cmd_ctl(int argc, char **argv)
 	if (i == argc) {
 		cli_error("no command: give one such as 'loupe ctl status' (see 'loupe ctl --help')");
 		return 2;
+	}
+	if (sock && config) {
+		cli_error("give either --socket or --config, not both (see 'loupe ctl --help')");
+		return 2;
+	}
+	if (!sock) {
+		if (socket_from_config(config ? config : DAEMON_DEFAULT_CONFIG,
+				       config != NULL, sock_buf, sizeof sock_buf))
+			return 1;
+		sock = sock_buf;
 	}
 	/* The command's words; -o FILE stays here: the daemon is told the
 	 * format (from FILE's extension) and sends the bytes back. */

@@ -1,6 +1,6 @@
 /* loupe dump: print every thread's stack once, like py-spy dump; with
  * --tasks, the asyncio task tree with each task's await chain, like
- * `python -m asyncio pstree` (ui/dump_output.c). */
+ * `python -m asyncio pstree` (ui/report/dump_output.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +26,9 @@ static const char usage[] =
 	"      --tasks          asyncio: the task tree, each task's await chain\n"
 	"                       and the stack of the running task\n"
 	"      --subprocesses   every descendant process too\n"
-	"      --format F       text (default) or json\n";
+	"      --format F       text (default) or json\n"
+	"\n"
+	"py-spy's spellings work too: --json, -n (--native), -s.\n";
 
 int cmd_dump(int argc, char **argv)
 {

@@ -1,6 +1,9 @@
 /* loupe record: sample a target and write a recording. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "commands.h"
 #include "formats/formats.h"
@@ -11,13 +14,15 @@
 #include "session.h"
 
 static const char usage[] =
-	"usage: loupe record [OPTIONS] -o FILE (-p PID | -- CMD [ARGS...])\n"
+	"usage: loupe record [OPTIONS] [-o FILE] (-p PID | -- CMD [ARGS...])\n"
 	"\n"
 	"Samples every thread of a process and writes a profile to FILE.\n"
 	"\n"
 	"  -p, --pid PID        attach to a running process\n"
 	"  -o, --output FILE    where to write (format from the extension; - or a\n"
-	"                       device or FIFO is written to, a file replaced)\n"
+	"                       device or FIFO is written to, a file replaced;\n"
+	"                       default: loupe-PID-YYYYmmdd-HHMMSS.svg, or the\n"
+	"                       --format's extension)\n"
 	"      --follow         -o may be a symbolic link: write to its target\n"
 	"                       (refused without it)\n"
 	"      --format F       collapsed, flamegraph, speedscope, chrome, pprof,\n"
@@ -33,7 +38,8 @@ static const char usage[] =
 	"      --threads        a root frame per thread\n"
 	"      --tasks          asyncio: a root per task, with the await chain of\n"
 	"                       each suspended task sampled too (mode wall unless\n"
-	"                       --mode is given)\n"
+	"                       --mode is given)\n"	"      --per-task       with --tasks: a root per task, not one per\n"
+	"                       outermost coroutine with its task count\n"
 	"      --subprocesses   also every descendant process (multiprocessing,\n"
 	"                       worker pools): a root frame per process\n"
 	"      --merge-processes  with --subprocesses: no root frame per process,\n"
@@ -44,24 +50,11 @@ static const char usage[] =
 	"  -q, --quiet          no status line or summary on stderr\n"
 	"\n"
 	"Extensions: .txt/.folded collapsed, .svg flamegraph, .speedscope.json\n"
-	"speedscope, .trace.json chrome, .pb.gz pprof, .prof pstats, .loupe raw.\n";
-
-struct raw_sink {
-	raw_writer *w;
-	uint64_t since_flush;
-};
-
-static int raw_sink_fn(void *ctx, const profile *p, const struct sample *s)
-{
-	struct raw_sink *rs = ctx;
-	int rc = raw_writer_sample(rs->w, p, s);
-	/* Flush now and then so that a killed loupe leaves a readable file. */
-	if (rc == LP_OK && ++rs->since_flush >= 4096) {
-		rs->since_flush = 0;
-		rc = raw_writer_flush(rs->w, p);
-	}
-	return rc;
-}
+	"speedscope, .trace.json chrome, .pb.gz pprof, .prof pstats, .loupe raw.\n"
+	"Durations take units: -d 30 (seconds), 30s, 500ms, 10m, 2h.\n"
+	"py-spy's spellings work too: -f FMT (chrometrace; py-spy's raw is\n"
+	"collapsed here, loupe's raw its own recording), -n, -s, -i,\n"
+	"-F/--function and --nolineno (by function), --gil (--mode gil).\n";
 
 static void set_meta(profile *p, const struct cli_opts *o, target *t,
 		     sampler *s)
@@ -77,6 +70,45 @@ static void set_meta(profile *p, const struct cli_opts *o, target *t,
 	profile_set_meta(p, "mode", o->mode == MODE_WALL ? "wall" : o->mode == MODE_CPU ? "cpu" : "gil");
 	if (o->tasks)
 		profile_set_meta(p, "tasks", sampler_tasks(s) ? "on" : "off");
+	/* report --mode wall|cpu|gil of this file may take any view */
+	if (o->keep_all)
+		profile_set_meta(p, "samples", "all");
+}
+
+/* Without -o, as py-spy does: loupe-PID-YYYYmmdd-HHMMSS.EXT in the current
+ * directory (the command's name for a program loupe starts, whose PID is
+ * not known yet), a flame graph unless --format names another. */
+static int default_output(struct cli_opts *o, char *buf, size_t len)
+{
+	if (o->format == FORMAT_NONE)
+		o->format = FORMAT_FLAMEGRAPH;
+	const struct format_info *fi = format_info(o->format);
+	const char *ext = fi && fi->exts[0] ? fi->exts[0] : ".out";
+	char who[64];
+	if (o->pid) {
+		snprintf(who, sizeof who, "%d", (int)o->pid);
+	} else {
+		const char *base = strrchr(o->cmd[0], '/');
+		base = base ? base + 1 : o->cmd[0];
+		size_t k = 0;
+		/* a name fit for a file name, whatever the command is called */
+		for (const char *c = base; *c && k + 1 < sizeof who; c++)
+			who[k++] = (isalnum((unsigned char)*c) || *c == '.' ||
+				    *c == '_' || *c == '-') ? *c : '_';
+		who[k] = '\0';
+		if (!k || who[0] == '.' || who[0] == '-')
+			snprintf(who, sizeof who, "cmd");
+	}
+	time_t now = time(NULL);
+	struct tm tm;
+	char when[32];
+	if (!localtime_r(&now, &tm) ||
+	    !strftime(when, sizeof when, "%Y%m%d-%H%M%S", &tm)) {
+		cli_error("cannot read the clock to name the output: give -o FILE");
+		return 2;
+	}
+	snprintf(buf, len, "loupe-%s-%s%s", who, when, ext);
+	return 0;
 }
 
 int cmd_record(int argc, char **argv)
@@ -89,9 +121,12 @@ int cmd_record(int argc, char **argv)
 		return rc < 0 ? 0 : rc;
 	if (!o.mode_set)
 		o.mode = o.tasks ? MODE_WALL : MODE_CPU;
+	char default_out[128];
 	if (!o.output) {
-		cli_error("no output file: give -o FILE (see 'loupe record --help')");
-		return 2;
+		if (default_output(&o, default_out, sizeof default_out))
+			return 2;
+		o.output = default_out;
+		cli_error("no -o given: writing %s", default_out);
 	}
 	if (o.format == FORMAT_NONE)
 		o.format = format_from_path(o.output);
@@ -100,6 +135,8 @@ int cmd_record(int argc, char **argv)
 		return 2;
 	}
 
+	/* .loupe keeps everything: wall and CPU from one recording */
+	o.keep_all = o.format == FORMAT_RAW;
 	if (session_check_output(&o))
 		return 1;
 	lp_error err = { 0 };
@@ -108,7 +145,7 @@ int cmd_record(int argc, char **argv)
 	target *t = NULL;
 	profile *p = NULL;
 	sampler *s = NULL;
-	struct raw_sink rs = { 0 };
+	struct session_output dest = { 0 };
 	int status = 1;
 	if (session_open_target(&o, &t))
 		goto out;
@@ -124,16 +161,12 @@ int cmd_record(int argc, char **argv)
 	if (session_open_sampler(&o, t, p, &s))
 		goto out;
 	set_meta(p, &o, t, s);
-	if (o.format == FORMAT_RAW &&
-	    raw_writer_open_flags(&rs.w, o.output,
-				  o.follow ? OUTPUT_FOLLOW : 0, &err) != LP_OK) {
-		cli_error("%s", err.msg);
+	if (session_output_open(&dest, &o))
 		goto out;
-	}
 
 	struct sampler_status live = { 0 };
-	sampler_status_start(&live, "loupe record", &o, s, t, p, rs.w);
-	rc = sampler_run(s, &session_stop, rs.w ? raw_sink_fn : NULL, &rs, &err);
+	sampler_status_start(&live, "loupe record", &o, s, t, p, dest.w);
+	rc = sampler_run(s, &session_stop, dest.w ? raw_writer_sink : NULL, dest.w, &err);
 	sampler_status_stop(&live);
 	const struct sampler_stats *st = sampler_stats(s);
 	session_warn(s);
@@ -144,6 +177,9 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 
+	/* whether a gil view can be taken (a program loupe started is known
+	 * to be Python only once it runs) */
+	profile_set_meta(p, "gil", sampler_is_python(s) ? "yes" : "no");
 	/* the viewers' titles and pprof's duration_nanos */
 	char dur[32];
 	snprintf(dur, sizeof dur, "%llu", (unsigned long long)st->elapsed_ns);
@@ -161,10 +197,7 @@ int cmd_record(int argc, char **argv)
 		profile_set_meta(p, "failed_samples", failed);
 	}
 	struct output_opts oo = cli_output_opts(&o);
-	int wrc = rs.w ? raw_writer_close(rs.w, p, &err)
-		       : format_write_file(p, o.format, o.output, &oo, &err);
-	rs.w = NULL;
-	if (wrc != LP_OK) {
+	if (session_output_write(&dest, p, &o, &oo, &err) != LP_OK) {
 		cli_error("%s", err.msg);
 		goto out;
 	}
@@ -174,8 +207,12 @@ int cmd_record(int argc, char **argv)
 			 "by %s", sampler_nprocs(s) - 1,
 			 sampler_watch_method(s));
 	if (!o.quiet) {
+		/* what every output and 'loupe report' say: a late tick's
+		 * stacks weigh the periods it stands for, a CPU sample the CPU
+		 * time its thread used */
+		struct profile_agg sum = profile_agg_sum(p);
 		fprintf(stderr,
-			"loupe: took %llu of %llu samples (%llu missed) of PID %d%s (%s, %zu threads), %llu stack samples%s%s%s; wrote %s\n",
+			"loupe: took %llu of %llu samples (%llu missed) of PID %d%s (%s, %zu threads), %llu stack samples%s%s%s; profile: wall samples %llu, CPU samples %llu, CPU time %.2f s; wrote %s\n",
 			(unsigned long long)st->ticks,
 			(unsigned long long)(st->ticks + st->missed),
 			(unsigned long long)st->missed, (int)target_pid(t),
@@ -183,7 +220,9 @@ int cmd_record(int argc, char **argv)
 			(unsigned long long)st->samples,
 			failed[0] ? ", " : "", failed,
 			sampler_target_exited(s) ? ", target exited" : "",
-			o.output);
+			(unsigned long long)sum.samples,
+			(unsigned long long)sum.cpu_samples,
+			sum.cpu_ns / 1e9, o.output);
 	}
 	status = rc == LP_OK ? 0 : 1;
 	if (status == 0 && st->samples == 0 &&
@@ -205,8 +244,7 @@ int cmd_record(int argc, char **argv)
 		}
 	}
 out:
-	if (rs.w)
-		raw_writer_abort(rs.w);
+	session_output_abort(&dest);
 	sampler_free(s);
 	profile_free(p);
 	if (t)

@@ -37,7 +37,8 @@ static const char usage[] =
 	"      --since S        DIR: only the windows of the last S (90s, 10m,\n"
 	"                       2h; default: every window)\n"
 	"      --tasks          per coroutine of a --tasks recording: wall time\n"
-	"                       (suspended included), CPU time, tasks in it\n"
+	"                       (suspended included), CPU time, tasks in it\n"	"      --per-task       a --tasks recording's outputs with a root per\n"
+	"                       task, not one per outermost coroutine\n"
 	"  -p, --pid PID        only this process of a --subprocesses recording\n"
 	"      --merge-processes  no root frame per process: identical workers\n"
 	"                       add up\n"
@@ -98,14 +99,9 @@ static int print_summary(const profile *p, const struct cli_opts *o,
 		return 1;
 	}
 	bool wall = o->mode == MODE_WALL;
-	uint64_t total_wall = 0, total_cpu = 0, cpu_ns = 0;
-	size_t na;
-	const struct profile_agg *a = profile_aggs(p, &na);
-	for (size_t i = 0; i < na; i++) {
-		total_wall += a[i].samples;
-		total_cpu += a[i].cpu_samples;
-		cpu_ns += a[i].cpu_ns;
-	}
+	struct profile_agg sum = profile_agg_sum(p);
+	uint64_t total_wall = sum.samples, total_cpu = sum.cpu_samples,
+		 cpu_ns = sum.cpu_ns;
 	/* Selection of the top 25 (n can be large; 25 passes are cheap). */
 	size_t top = n < 25 ? n : 25;
 	for (size_t i = 0; i < top; i++) {
@@ -191,6 +187,33 @@ static int print_summary(const profile *p, const struct cli_opts *o,
 	return 0;
 }
 
+/* A view the recording cannot give is refused, never shown as something
+ * it is not: a cpu recording of a loupe that kept on-CPU samples only has
+ * no wall time, and a recording without GIL data no gil view. */
+static bool report_view_refused(const profile *p, const char *path,
+				enum sample_mode mode)
+{
+	const char *kept = profile_meta(p, "samples");
+	const char *rec = profile_meta(p, "mode");
+	const char *gil = profile_meta(p, "gil");
+	const char *runtime = profile_meta(p, "runtime");
+	char e[TEXT_ESCAPE_MAX];
+	bool all = kept && strcmp(kept, "all") == 0;
+	if (mode == MODE_WALL && !all && rec && strcmp(rec, "wall") != 0) {
+		cli_error("%s was recorded in %s mode, which kept on-CPU samples only: it has no wall view (record to .loupe again: it now keeps both)",
+			  text_escape(path, e, sizeof e), strcmp(rec, "gil") == 0 ? "gil" : "cpu");
+		return true;
+	}
+	bool has_gil = gil ? strcmp(gil, "yes") == 0
+			   : runtime && strncmp(runtime, "CPython", 7) == 0;
+	if (mode == MODE_GIL && !has_gil) {
+		cli_error("%s has no GIL data (not a CPython recording): it has no gil view",
+			  text_escape(path, e, sizeof e));
+		return true;
+	}
+	return false;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	struct cli_opts o;
@@ -241,6 +264,8 @@ int cmd_report(int argc, char **argv)
 		const char *m = profile_meta(p, "mode");
 		if (!m || format_mode_from_name(m, &o.mode) != 0)
 			o.mode = MODE_CPU;
+	} else if (report_view_refused(p, o.args[0], o.mode)) {
+		goto out;
 	}
 	if (report_procs(p, &procs, &nprocs) != LP_OK) {
 		cli_error("out of memory");
@@ -272,7 +297,8 @@ int cmd_report(int argc, char **argv)
 			goto out;
 		}
 	} else if (o.format == FORMAT_COLLAPSED) {
-		if (collapsed_write(p, stdout, &oo) != LP_OK || fflush(stdout) != 0) {
+		if (format_write(format_info(FORMAT_COLLAPSED), p, stdout, &oo) != LP_OK ||
+		    fflush(stdout) != 0) {
 			cli_error("cannot write to stdout");
 			goto out;
 		}

@@ -9,8 +9,8 @@
 #include "sampler.h"
 #include "session.h"
 #include "trace_status.h"
-#include "tracer/trace_text.h"
-#include "tracer/tracer.h"
+#include "trace_session.h"
+#include "tracer.h"
 
 static const char usage[] =
 	"usage: loupe trace [OPTIONS] (-p PID | -- CMD [ARGS...])\n"
@@ -52,70 +52,6 @@ static const char usage[] =
 /* Without -d, how long to look for an event loop before saying there is
  * none. */
 #define GIVE_UP_S 5.0
-/* Stalls listed one by one per loop thread. */
-#define MAX_STALLS_LISTED 20
-
-struct raw_sink {
-	raw_writer *w;
-	uint64_t since_flush;
-};
-
-static int raw_sink_fn(void *ctx, const profile *p, const struct sample *s)
-{
-	struct raw_sink *rs = ctx;
-	int rc = raw_writer_sample(rs->w, p, s);
-	/* Flush now and then (ticks and stalls too) so that a killed loupe
-	 * leaves a readable file. */
-	if (rc == LP_OK && ++rs->since_flush >= 4096) {
-		rs->since_flush = 0;
-		rc = raw_writer_flush(rs->w, p);
-	}
-	return rc;
-}
-
-static void set_meta(profile *p, const struct cli_opts *o, target *t,
-		     sampler *s, double rate)
-{
-	char buf[64];
-	profile_set_meta(p, "target.exe", target_exe(t));
-	profile_set_meta(p, "target.comm", target_comm(t));
-	snprintf(buf, sizeof buf, "%d", (int)target_pid(t));
-	profile_set_meta(p, "target.pid", buf);
-	profile_set_meta(p, "runtime", s ? sampler_describe(s) : "native");
-	snprintf(buf, sizeof buf, "%g", rate);
-	profile_set_meta(p, "rate", buf);
-	profile_set_meta(p, "mode", "wall");
-	profile_set_meta(p, "command", "trace");
-	snprintf(buf, sizeof buf, "%g", o->threshold);
-	profile_set_meta(p, "trace.threshold_ms", buf);
-}
-
-/* The sampler for the stacks of busy loops.  With ptrace as the syscall
- * source nothing else may ptrace the threads: Python frames only, read
- * without pausing; a native target gets no stacks then. */
-static int open_sampler(struct cli_opts *o, target *t, profile *p,
-			tracer *tr, sampler **out)
-{
-	*out = NULL;
-	bool pt = tracer_uses_ptrace(tr);
-	struct cli_opts so = *o;
-	/* A stall's stacks name the asyncio task that held the loop, where
-	 * loupe can read the tasks (profiler/tasks.h). */
-	so.tasks_auto = true;
-	if (pt) {
-		so.native = false;
-		so.blocking = false;
-	}
-	if (session_open_sampler(&so, t, p, out))
-		return 1;
-	if (pt && !sampler_is_python(*out)) {
-		sampler_free(*out);
-		*out = NULL;
-		if (!o->quiet)
-			cli_error("warning: with ptrace a native program's stacks cannot be sampled: stalls are shown without their code path");
-	}
-	return 0;
-}
 
 int cmd_trace(int argc, char **argv)
 {
@@ -144,33 +80,32 @@ int cmd_trace(int argc, char **argv)
 
 	session_catch_signals();
 	target *t = NULL;
-	profile *p = NULL;
-	sampler *s = NULL;
-	tracer *tr = NULL;
-	struct raw_sink rs = { 0 };
+	trace_session *ts = NULL;
+	struct session_output dest = { 0 };
 	int status = 1;
 	if (session_open_target(&o, &t))
 		goto out;
-	p = profile_new();
-	if (!p) {
-		cli_error("out of memory");
-		goto out;
-	}
-	if (o.output && format_needs_timeline(o.format))
-		profile_keep_timeline(p, true);
-	struct tracer_opts to = {
+	struct trace_session_opts tso = {
 		.duration_s = o.duration,
-		.threshold_ns = (uint64_t)(o.threshold * 1e6),
+		.threshold_ms = o.threshold,
 		.rate_hz = rate,
-		.force_ptrace = o.ptrace,
-		.spans = o.output != NULL,
 		.give_up_s = o.duration > 0 ? 0 : GIVE_UP_S,
+		.force_ptrace = o.ptrace,
 		.subprocesses = o.subprocesses,
+		.spans = o.output != NULL,
+		.timeline = o.output && format_needs_timeline(o.format),
 	};
-	if (tracer_new(&tr, t, p, &to, &err) != LP_OK) {
-		cli_error("%s", err.msg[0] ? err.msg : lp_strerror(err.code));
+	/* A stall's stacks name the asyncio task that held the loop, where
+	 * loupe can read the tasks (profiler/tasks.h). */
+	struct cli_opts so = o;
+	so.tasks_auto = true;
+	session_sampler_opts(&so, &tso.sampler);
+	if (trace_session_new(&ts, t, &tso, &err) != LP_OK) {
+		cli_error("%s", err.msg);
 		goto out;
 	}
+	tracer *tr = trace_session_tracer(ts);
+	profile *p = trace_session_profile(ts);
 	if (o.subprocesses && tracer_uses_ptrace(tr)) {
 		cli_error("--subprocesses needs the syscall tracepoints (%s): "
 			  "run as root with tracefs, without --ptrace",
@@ -179,37 +114,30 @@ int cmd_trace(int argc, char **argv)
 	}
 	if (tracer_fallback(tr) && !o.quiet)
 		cli_error("warning: syscall tracepoints unavailable (%s): tracing with ptrace, which stops the target at every syscall and slows it down", tracer_fallback(tr));
-	if (open_sampler(&o, t, p, tr, &s))
-		goto out;
-	tracer_set_sampler(tr, s);
-	set_meta(p, &o, t, s, rate);
-	if (o.format == FORMAT_RAW &&
-	    raw_writer_open_flags(&rs.w, o.output,
-				  o.follow ? OUTPUT_FOLLOW : 0, &err) != LP_OK) {
+	enum trace_nostacks nostacks;
+	if (trace_session_open_stacks(ts, &nostacks, &err) != LP_OK) {
 		cli_error("%s", err.msg);
 		goto out;
 	}
+	if (nostacks == TRACE_NOSTACKS_NATIVE && !o.quiet)
+		cli_error("warning: with ptrace a native program's stacks cannot be sampled: stalls are shown without their code path");
+	if (o.output && session_output_open(&dest, &o))
+		goto out;
 
 	struct trace_status live = { 0 };
-	trace_status_start(&live, &o, tr, t, p, rs.w);
-	rc = tracer_run(tr, &session_stop, rs.w ? raw_sink_fn : NULL, &rs, &err);
+	trace_status_start(&live, &o, tr, t, p, dest.w);
+	rc = trace_session_run(ts, &session_stop, dest.w ? raw_writer_sink : NULL,
+			       dest.w, &err);
 	trace_status_stop(&live);
 	if (rc != LP_OK)
 		cli_error("%s; reporting what was traced", err.msg);
-	const struct tracer_stats *st = tracer_stats(tr);
 	status = rc == LP_OK ? 0 : 1;
 
-	char title[256];
-	snprintf(title, sizeof title, "PID %d (%s), %s", (int)target_pid(t),
-		 target_comm(t), s ? sampler_describe(s) : "no stacks");
-	if (!tracer_found_loop(tr)) {
-		cli_error("no event loop in PID %d: no thread called epoll_wait, poll or select repeatedly in %.1f s%s",
-			  (int)target_pid(t), (double)st->elapsed_ns / 1e9,
-			  tracer_target_exited(tr) ? " (the target exited)" : "");
+	if (trace_session_check_loop(ts, &err) != LP_OK) {
+		cli_error("%s", err.msg);
 		status = 1;
 	} else {
-		struct trace_text_opts tto = { title, o.threshold, MAX_STALLS_LISTED };
-		if (trace_text_write(stdout, tr, p, t, &tto) != LP_OK) {
+		if (trace_session_summary(ts, stdout) != LP_OK) {
 			cli_error("cannot write the summary");
 			status = 1;
 		}
@@ -217,15 +145,9 @@ int cmd_trace(int argc, char **argv)
 	}
 
 	if (o.output) {
-		char dur[32];
-		snprintf(dur, sizeof dur, "%llu", (unsigned long long)st->elapsed_ns);
-		profile_set_meta(p, "duration_ns", dur);
 		struct output_opts oo = cli_output_opts(&o);
 		oo.mode = MODE_WALL;
-		int wrc = rs.w ? raw_writer_close(rs.w, p, &err)
-			       : format_write_file(p, o.format, o.output, &oo, &err);
-		rs.w = NULL;
-		if (wrc != LP_OK) {
+		if (session_output_write(&dest, p, &o, &oo, &err) != LP_OK) {
 			cli_error("%s", err.msg);
 			status = 1;
 		} else if (!o.quiet) {
@@ -233,12 +155,8 @@ int cmd_trace(int argc, char **argv)
 		}
 	}
 out:
-	if (rs.w)
-		raw_writer_abort(rs.w);
-	/* The tracer first: with ptrace it detaches from every thread. */
-	tracer_free(tr);
-	sampler_free(s);
-	profile_free(p);
+	session_output_abort(&dest);
+	trace_session_free(ts);
 	if (t)
 		target_free(t, true);
 	return status;

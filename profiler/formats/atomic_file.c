@@ -18,7 +18,7 @@
  * AT_SYMLINK_NOFOLLOW), created and renamed relative to it, so a link
  * planted between the check and the rename cannot redirect the write
  * (OpenSSH's safe_path, git's lockfile code). */
-#include "formats.h"
+#include "formats/formats.h"
 
 #include <dirent.h>
 #include <errno.h>

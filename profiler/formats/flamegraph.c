@@ -9,7 +9,7 @@
  * Large profiles stay usable: siblings narrower than MIN_WIDTH_PX are
  * merged into one box "[N small frames]" and their subtrees are not drawn,
  * so the file grows with what can be seen, not with the profile. */
-#include "writer_util.h"
+#include "formats/writer_util.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -179,10 +179,33 @@ static void diff_colour(double delta, double max_delta, char *buf, size_t len)
 		snprintf(buf, len, "rgb(250,250,250)");
 }
 
+/* "func (/long/path/file.py:12)" is labelled "func (file.py:12)": the
+ * base name is what tells frames apart at a glance; the whole path stays
+ * in the tooltip.  Anything else is its own label. */
+static const char *short_label(const char *text, char *buf, size_t len)
+{
+	size_t n = strlen(text);
+	const char *open = strrchr(text, '(');
+	if (n < 4 || text[n - 1] != ')' || !open || open == text ||
+	    open[-1] != ' ')
+		return text;
+	const char *slash = NULL;
+	for (const char *p = open + 1; p < text + n - 1; p++)
+		if (*p == '/')
+			slash = p;
+	if (!slash)
+		return text;
+	int w = snprintf(buf, len, "%.*s(%s", (int)(open + 1 - text) - 1, text,
+			 slash + 1);
+	return w > 0 && (size_t)w < len ? buf : text;
+}
+
 /* The visible label: text cut to fit width px ("" when under 3 chars). */
-static void put_label(FILE *fp, const char *text, double width)
+static void put_label(FILE *fp, const char *full, double width)
 {
 	int chars = (int)((width - 6) / CHAR_W);
+	char shortened[512];
+	const char *text = short_label(full, shortened, sizeof shortened);
 	size_t len = strlen(text);
 	if (chars < 3)
 		return;
@@ -229,9 +252,10 @@ static const char script[] =
 "function frame(el) { while (el && el !== fg) { if (el.classList && el.classList.contains('f')) return el; el = el.parentNode; } return null; }\n"
 "function title_of(g) { return g.getElementsByTagName('title')[0].textContent; }\n"
 "function label_of(g) { var t = title_of(g), i = t.lastIndexOf(SEP); return i < 0 ? t : t.substring(0, i); }\n"
+"function short_of(n) { var m = /^(.* \\()[^()]*\\/([^()\\/]*\\))$/.exec(n); return m ? m[1] + m[2] : n; }\n"
 "function rect(g) { var r = g.getElementsByTagName('rect')[0]; if (g._x === undefined) { g._x = +r.getAttribute('x'); g._w = +r.getAttribute('width'); g._y = +r.getAttribute('y'); g._fill = r.getAttribute('fill'); } return r; }\n"
 "function fit(g) {\n"
-"  var r = rect(g), t = g.getElementsByTagName('text')[0], w = +r.getAttribute('width'), n = label_of(g), c = Math.floor((w - 6) / 7);\n"
+"  var r = rect(g), t = g.getElementsByTagName('text')[0], w = +r.getAttribute('width'), n = short_of(label_of(g)), c = Math.floor((w - 6) / 7);\n"
 "  t.setAttribute('x', +r.getAttribute('x') + 3);\n"
 "  t.textContent = c < 3 ? '' : (n.length <= c ? n : n.substring(0, c - 2) + '..');\n"
 "}\n"

@@ -1,56 +1,76 @@
-/* Format names, file extensions and sample modes (DESIGN.md, "Command
- * line"), and what a sample weighs under each mode. */
-#include "formats.h"
+/* The format table (names, file extensions, writers: DESIGN.md, "Command
+ * line"), sample modes, and what a sample weighs under each mode. */
+#include "formats/formats.h"
 
 #include <string.h>
 #include <strings.h>
 
-static const struct {
-	const char *name;
-	enum output_format format;
-} format_names[] = {
-	{ "collapsed", FORMAT_COLLAPSED },
-	{ "flamegraph", FORMAT_FLAMEGRAPH },
-	{ "speedscope", FORMAT_SPEEDSCOPE },
-	{ "chrome", FORMAT_CHROME },
-	{ "pprof", FORMAT_PPROF },
-	{ "pstats", FORMAT_PSTATS },
-	{ "loupe", FORMAT_RAW },
-	/* aliases, accepted but never printed */
-	{ "folded", FORMAT_COLLAPSED },
-	{ "svg", FORMAT_FLAMEGRAPH },
-	{ "raw", FORMAT_RAW },
-};
-
-/* Longest suffix first, so that ".speedscope.json" and ".trace.json" win
- * over ".json". */
-static const struct {
-	const char *ext;
-	enum output_format format;
-} format_exts[] = {
-	{ ".speedscope.json", FORMAT_SPEEDSCOPE },
-	{ ".trace.json", FORMAT_CHROME },
-	{ ".folded", FORMAT_COLLAPSED },
-	{ ".pstats", FORMAT_PSTATS },
-	{ ".loupe", FORMAT_RAW },
-	{ ".pb.gz", FORMAT_PPROF },
-	{ ".json", FORMAT_SPEEDSCOPE },
-	{ ".prof", FORMAT_PSTATS },
-	{ ".svg", FORMAT_FLAMEGRAPH },
-	{ ".txt", FORMAT_COLLAPSED },
+/* The one format table: every format's name, the aliases --format also
+ * takes, the file name endings that choose it, and its writer.  record,
+ * trace, report, top, diff and the daemon all go through it. */
+static const struct format_info formats[] = {
+	{ FORMAT_COLLAPSED, "collapsed", { "folded" }, { ".txt", ".folded" },
+	  collapsed_write, false },
+	{ FORMAT_FLAMEGRAPH, "flamegraph", { "svg" }, { ".svg" },
+	  flamegraph_write, false },
+	{ FORMAT_SPEEDSCOPE, "speedscope", { NULL }, { ".speedscope.json", ".json" },
+	  speedscope_write, false },
+	/* drawn from every sample: the profile must keep its timeline */
+	{ FORMAT_CHROME, "chrome", { "chrometrace" }, { ".trace.json" }, chrome_write, true },
+	{ FORMAT_PPROF, "pprof", { NULL }, { ".pb.gz" }, pprof_write, false },
+	{ FORMAT_PSTATS, "pstats", { NULL }, { ".prof", ".pstats" },
+	  pstats_write, false },
+	{ FORMAT_RAW, "loupe", { "raw" }, { ".loupe" }, raw_write, false },
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+const struct format_info *format_table(size_t *n)
+{
+	*n = COUNT(formats);
+	return formats;
+}
+
+const struct format_info *format_info(enum output_format f)
+{
+	for (size_t i = 0; i < COUNT(formats); i++) {
+		if (formats[i].format == f)
+			return &formats[i];
+	}
+	return NULL;
+}
 
 enum output_format format_from_name(const char *name)
 {
 	if (!name)
 		return FORMAT_NONE;
-	for (size_t i = 0; i < COUNT(format_names); i++) {
-		if (strcmp(name, format_names[i].name) == 0)
-			return format_names[i].format;
+	for (size_t i = 0; i < COUNT(formats); i++) {
+		if (strcmp(name, formats[i].name) == 0)
+			return formats[i].format;
+		for (size_t k = 0; k < FORMAT_MAX_ALIASES && formats[i].aliases[k]; k++)
+			if (strcmp(name, formats[i].aliases[k]) == 0)
+				return formats[i].format;
 	}
 	return FORMAT_NONE;
+}
+
+int format_parse(const char *name, enum output_format *f, lp_error *err)
+{
+	*f = format_from_name(name);
+	if (*f != FORMAT_NONE)
+		return LP_OK;
+	/* "use collapsed, flamegraph, ... pstats or loupe": the names the
+	 * table prints, never its aliases */
+	char list[256] = "";
+	size_t len = 0;
+	for (size_t i = 0; i < COUNT(formats) && len < sizeof list; i++) {
+		const char *sep = i == 0 ? "" : i + 1 == COUNT(formats) ? " or " : ", ";
+		int n = snprintf(list + len, sizeof list - len, "%s%s", sep, formats[i].name);
+		if (n > 0)
+			len += (size_t)n;
+	}
+	return lp_error_set(err, LP_EINVAL, "unknown format '%s': use %s",
+			    name ? name : "", list);
 }
 
 enum output_format format_from_path(const char *path)
@@ -61,24 +81,36 @@ enum output_format format_from_path(const char *path)
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
 	size_t len = strlen(base);
-	for (size_t i = 0; i < COUNT(format_exts); i++) {
-		size_t el = strlen(format_exts[i].ext);
-		/* a bare ".txt" is a hidden file with no extension; "OUT.SVG"
-		 * is an SVG */
-		if (len > el &&
-		    strcasecmp(base + len - el, format_exts[i].ext) == 0)
-			return format_exts[i].format;
+	/* the longest ending wins: ".speedscope.json" and ".trace.json"
+	 * over ".json" */
+	enum output_format best = FORMAT_NONE;
+	size_t best_len = 0;
+	for (size_t i = 0; i < COUNT(formats); i++) {
+		for (size_t k = 0; k < FORMAT_MAX_EXTS && formats[i].exts[k]; k++) {
+			const char *ext = formats[i].exts[k];
+			size_t el = strlen(ext);
+			/* a bare ".txt" is a hidden file with no extension;
+			 * "OUT.SVG" is an SVG */
+			if (len > el && el > best_len &&
+			    strcasecmp(base + len - el, ext) == 0) {
+				best = formats[i].format;
+				best_len = el;
+			}
+		}
 	}
-	return FORMAT_NONE;
+	return best;
 }
 
 const char *format_name(enum output_format f)
 {
-	for (size_t i = 0; i < COUNT(format_names); i++) {
-		if (format_names[i].format == f)
-			return format_names[i].name;
-	}
-	return "none";
+	const struct format_info *fi = format_info(f);
+	return fi ? fi->name : "none";
+}
+
+bool format_needs_timeline(enum output_format f)
+{
+	const struct format_info *fi = format_info(f);
+	return fi && fi->timeline;
 }
 
 int format_mode_from_name(const char *name, enum sample_mode *mode)

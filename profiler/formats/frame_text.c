@@ -1,5 +1,5 @@
 /* The text of a frame as every text format shows it. */
-#include "formats.h"
+#include "formats/formats.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -34,7 +34,12 @@ int format_frame(const profile *p, uint32_t id, bool lines, char *buf,
 			n = snprintf(buf, len, "%s (%s)", func, file);
 		break;
 	case FRAME_TASK:
-		n = snprintf(buf, len, "task %s", f->func ? func : "<unnamed>");
+		/* a group of tasks (task_groups.c): line is how many */
+		if (f->line > 0)
+			n = snprintf(buf, len, "%" PRId32 " tasks: %s", f->line,
+				     f->func ? func : "<unnamed>");
+		else
+			n = snprintf(buf, len, "task %s", f->func ? func : "<unnamed>");
 		break;
 	case FRAME_THREAD:
 		if (f->func)

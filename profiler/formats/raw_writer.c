@@ -6,7 +6,7 @@
  * "<path>.tmp.<pid>" until close renames it (atomic_file.c's rules: a
  * device, FIFO or stdout is written directly); after a crash that file
  * still opens (the reader stops at the cut). */
-#include "formats.h"
+#include "formats/formats.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -37,6 +37,7 @@ struct raw_writer {
 	uint32_t meta_values[MAX_META];	/* value written per meta index */
 	uint64_t prev_time;
 	uint64_t written;	/* bytes that reached the file */
+	uint64_t since_flush;	/* raw_writer_sink's samples */
 	int err;		/* sticky: the first failure */
 	int err_errno;
 };
@@ -376,6 +377,17 @@ int raw_writer_sample(raw_writer *w, const profile *p, const struct sample *s)
 	return write_sample(w, s);
 }
 
+int raw_writer_sink(void *ctx, const profile *p, const struct sample *s)
+{
+	raw_writer *w = ctx;
+	int rc = raw_writer_sample(w, p, s);
+	if (rc == LP_OK && ++w->since_flush >= RAW_SINK_FLUSH) {
+		w->since_flush = 0;
+		rc = raw_writer_flush(w, p);
+	}
+	return rc;
+}
+
 int raw_writer_flush(raw_writer *w, const profile *p)
 {
 	if (w->err)
@@ -468,4 +480,10 @@ int raw_write_profile(const profile *p, FILE *fp)
 	int rc = w->err;
 	writer_free(w);
 	return rc;
+}
+
+int raw_write(const profile *p, FILE *fp, const struct output_opts *o)
+{
+	(void)o;
+	return raw_write_profile(p, fp);
 }

@@ -10,7 +10,9 @@
  * read; its weakrefs only when the table changed), then at most
  * MAX_ASYNCIO_TASK_READS tasks (new ones first, then round robin) have
  * their object and await chain read again; the rest keep their last
- * chain. */
+ * chain.  Who awaits whom is linked again each update from what was read
+ * (no reads), into arrays sized at creation.  The thread of each loop is
+ * read from the threads' running loops every LOOPS_EVERY updates. */
 #include "python/asyncio.h"
 
 #include <math.h>
@@ -63,6 +65,7 @@ enum aio_kind {
 	K_METHOD, K_TASKGROUP, K_LIST, K_STR, K_INT,
 	K_AGEN, K_ASEND, K_ATHROW, K_CWRAP, K_FUTURE, K_FLOAT, K_TIMER,
 	K_DEQUE, K_UVTIMER,
+	K_FUNC, K_PARTIAL, K_TUPLE, K_HOLDER, K_NONE,
 };
 
 struct aio_type {
@@ -88,6 +91,13 @@ struct aio_entry {
 	uint64_t cb;			/* the done callback looked at */
 	uint64_t read_at;		/* update count of the last read, 0
 					 * never */
+	/* 3.14+: the tasks in task_awaited_by; before: what the first
+	 * done callback holds (closure cells, a partial's arguments),
+	 * matched with the futures tasks wait on (link_tasks).  Grown,
+	 * never shrunk, up to MAX_TASK_AWAITERS. */
+	uint64_t *by;
+	uint32_t nby, by_cap;
+	uint32_t by_more;		/* 3.14+: awaiters past the kept */
 };
 
 /* Thread states whose task lists are walked. */
@@ -149,9 +159,21 @@ struct aio_reader {
 	uint32_t *index;		/* hash: task addr -> prev entry + 1 */
 	size_t cursor;			/* round robin of re-reads */
 	size_t dropped;
-	struct { uint64_t loop; pid_t tid; } loops[MAX_ASYNCIO_LOOPS];
+	/* exact: read from the thread's running loop, else guessed from
+	 * the running task's coroutine being on the thread's stack */
+	struct { uint64_t loop; pid_t tid; bool exact; } loops[MAX_ASYNCIO_LOOPS];
 	size_t nloops;
+	uint64_t loops_at;		/* update of the last running-loop
+					 * look-up in the thread states */
 	uint32_t gen;
+	/* Awaiter links of this update (link_tasks), sized at creation:
+	 * (task, awaiter) pairs, then per task its awaiters, contiguous. */
+	struct link { uint32_t task, by; } *links;
+	size_t nlinks;
+	uint32_t *link_start;		/* MAX_ASYNCIO_TASKS + 1 */
+	int *awaiters;			/* MAX_ASYNCIO_AWAIT_LINKS */
+	uint32_t *windex;		/* hash: awaited future -> entry + 1 */
+	size_t links_dropped;
 };
 
 #define INDEX_SIZE (2 * MAX_ASYNCIO_TASKS)
@@ -202,6 +224,9 @@ static int kind_of_name(const char *n)
 		{ "float", K_FLOAT }, { "TimerHandle", K_TIMER },
 		{ "collections.deque", K_DEQUE },
 		{ "uvloop.loop.TimerHandle", K_UVTIMER },
+		{ "function", K_FUNC }, { "functools.partial", K_PARTIAL },
+		{ "tuple", K_TUPLE }, { "_RunningLoopHolder", K_HOLDER },
+		{ "NoneType", K_NONE },
 	};
 	for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
 		if (strcmp(n, k[i].name) == 0)
@@ -288,35 +313,50 @@ struct dict_view {
 	uint64_t values;	/* split dict: the values array, else 0 */
 };
 
+/* Bytes of a dict keys object's header read (past every field a layout
+ * names: dk_indices is 40 at most in every 3.x). */
+#define KEYS_HEAD 64
+
 /* Reads the entries of a dict keys object (Objects/dict-common.h up to
- * 3.10, Include/internal/pycore_dict.h from 3.11). */
+ * 3.10, Include/internal/pycore_dict.h from 3.11), laid out as the
+ * layout's object facts say. */
 static int keys_view(aio_reader *a, uint64_t keys, struct dict_view *v)
 {
-	uint8_t h[40];
+	const struct aio_objects *O = &a->A->obj;
+	uint8_t h[KEYS_HEAD];
 	memset(v, 0, sizeof *v);
-	if (rd(a, keys, h, sizeof h) != LP_OK)
+	if (O->dk_indices > sizeof h || O->dk_nentries + 8 > O->dk_indices ||
+	    O->dk_size + 8 > O->dk_indices ||
+	    O->dk_log2_index_bytes >= O->dk_indices ||
+	    O->dk_kind >= O->dk_indices ||
+	    (!O->dk_size && !O->dk_log2_index_bytes))
+		return LP_EFORMAT;
+	if (rd(a, keys, h, O->dk_indices) != LP_OK)
 		return LP_EFAULT;
-	uint64_t start;
-	int64_t n;
-	if (a->A->minor <= 10) {
-		int64_t size = (int64_t)w64(h, 8);
-		n = (int64_t)w64(h, 32);
+	uint64_t start = keys + O->dk_indices;
+	int64_t n = (int64_t)w64(h, O->dk_nentries);
+	if (O->dk_size) {
+		/* the slot count; indices as wide as it needs */
+		int64_t size = (int64_t)w64(h, O->dk_size);
 		if (size <= 0 || size > 4 * MAX_PY_DICT_ENTRIES)
 			return LP_EFORMAT;
 		unsigned ix = size <= 0xff ? 1 : size <= 0xffff ? 2 : 4;
-		start = keys + 40 + (uint64_t)size * ix;
-		v->esize = 24, v->koff = 8, v->voff = 16;
+		start += (uint64_t)size * ix;
 	} else {
-		unsigned log2_ix = h[9], kind = h[10];
-		n = (int64_t)w64(h, 24);
-		if (log2_ix > 24 || kind > 2)
+		unsigned log2_ix = h[O->dk_log2_index_bytes];
+		if (log2_ix > 24)
 			return LP_EFORMAT;
-		start = keys + 32 + (1ull << log2_ix);
-		if (kind == 0)
-			v->esize = 24, v->koff = 8, v->voff = 16;
-		else
-			v->esize = 16, v->koff = 0, v->voff = 8;
+		start += 1ull << log2_ix;
 	}
+	/* dk_kind (3.11+): 0 general entries, 1 str keys, 2 split */
+	unsigned kind = O->dk_kind ? h[O->dk_kind] : 0;
+	if (kind > 2)
+		return LP_EFORMAT;
+	const struct aio_dk_entry *en = kind ? &O->dk_unicode : &O->dk_general;
+	if (en->size < 16 || en->size > 32 || en->key + 8 > en->size ||
+	    en->value + 8 > en->size)
+		return LP_EFORMAT;
+	v->esize = en->size, v->koff = en->key, v->voff = en->value;
 	if (n < 0 || n > MAX_PY_DICT_ENTRIES)
 		return LP_EFORMAT;
 	v->n = (size_t)n;
@@ -337,8 +377,8 @@ static int keys_view(aio_reader *a, uint64_t keys, struct dict_view *v)
 static uint64_t split_value_addr(const aio_reader *a, uint64_t values, size_t i)
 {
 	/* 3.13 puts capacity/size/embedded/valid bytes before the values
-	 * (struct _dictvalues in pycore_dict.h). */
-	return values + (a->A->minor >= 13 ? 8 : 0) + 8 * i;
+	 * (struct _dictvalues in pycore_dict.h): values_pre */
+	return values + a->A->obj.values_pre + 8 * i;
 }
 
 static uint64_t entry_value(aio_reader *a, const struct dict_view *v, size_t i)
@@ -350,13 +390,18 @@ static uint64_t entry_value(aio_reader *a, const struct dict_view *v, size_t i)
 
 static int dict_view(aio_reader *a, uint64_t dict, struct dict_view *v)
 {
-	uint8_t h[48];
+	const struct aio_objects *O = &a->A->obj;
+	uint8_t h[64];
 	memset(v, 0, sizeof *v);
-	if (rd(a, dict, h, sizeof h) != LP_OK)
+	/* PyDictObject: ma_keys, ma_values (32 and 40 in every 3.x) */
+	if (O->dict_keys + 8 > sizeof h || O->dict_values + 8 > sizeof h)
+		return LP_EFORMAT;
+	size_t len = (O->dict_keys > O->dict_values ? O->dict_keys :
+						      O->dict_values) + 8;
+	if (rd(a, dict, h, len) != LP_OK)
 		return LP_EFAULT;
-	/* PyDictObject: ma_used 16, ma_keys 32, ma_values 40 in every 3.x */
-	int rc = keys_view(a, w64(h, 32), v);
-	v->values = w64(h, 40);
+	int rc = keys_view(a, w64(h, O->dict_keys), v);
+	v->values = w64(h, O->dict_values);
 	return rc;
 }
 
@@ -390,30 +435,38 @@ static uint64_t dict_get(aio_reader *a, uint64_t dict, const char *name)
 static uint64_t obj_attr(aio_reader *a, uint64_t obj, const char *name)
 {
 	const struct aio_type *t = obj_type(a, obj);
+	const struct aio_objects *O = &a->A->obj;
 	uint64_t dict = 0, values = 0;
-	if (a->A->minor >= 11 && (t->flags & TPF_MANAGED_DICT)) {
+	if (O->values_kind != PY_VALUES_NONE && (t->flags & TPF_MANAGED_DICT)) {
 		/* The pre-header before the object (Include/internal/
 		 * pycore_object.h): 3.11 dict at -3 words, values at -4;
 		 * 3.12 one word at -3, odd for values; 3.13
 		 * the dict at -3, values inline after the object. */
-		uint8_t pre[16];
-		if (rd(a, obj - 32, pre, sizeof pre) != LP_OK)
+		if (!O->managed_dict || O->managed_dict > 64 || obj < 64)
 			return 0;
-		uint64_t w3 = w64(pre, 8), w4 = w64(pre, 0);
-		if (a->A->minor == 11) {
-			dict = w3;
-			values = dict ? 0 : w4;
-		} else if (a->A->minor == 12) {
+		uint64_t w = rd64(a, obj - O->managed_dict);
+		switch (O->values_kind) {
+		case PY_VALUES_PTR:
+			dict = w;
+			values = dict || !O->managed_values ||
+				 O->managed_values > 64 ? 0 :
+				 rd64(a, obj - O->managed_values);
+			break;
+		case PY_VALUES_TAGGED:
 			/* _PyDictOrValues_SetValues stores values - 1 */
-			if (w3 & 1)
-				values = w3 + 1;
+			if (w & 1)
+				values = w + 1;
 			else
-				dict = w3;
-		} else {
-			dict = w3;
+				dict = w;
+			break;
+		case PY_VALUES_INLINE:
+			dict = w;
 			if (!dict && (t->flags & TPF_INLINE_VALUES) &&
 			    t->basicsize > 0)
 				values = obj + (uint64_t)t->basicsize;
+			break;
+		default:
+			return 0;
 		}
 	} else if (t->dictoffset > 0 && t->dictoffset < 4096) {
 		dict = rd64(a, obj + (uint64_t)t->dictoffset);
@@ -436,17 +489,20 @@ static uint64_t obj_attr(aio_reader *a, uint64_t obj, const char *name)
  * counter until get_name(): Modules/_asynciomodule.c). */
 static bool read_small_int(aio_reader *a, uint64_t obj, uint64_t *out)
 {
-	uint8_t b[32];
-	if (rd(a, obj, b, sizeof b) != LP_OK)
+	const struct aio_objects *O = &a->A->obj;
+	uint8_t b[64];
+	if (O->long_size + 8 > sizeof b || O->long_digit + 8 > sizeof b ||
+	    rd(a, obj, b, O->long_digit + 8) != LP_OK)
 		return false;
-	uint64_t tag = w64(b, 16);
+	uint64_t tag = w64(b, O->long_size);
 	/* 3.12+: lv_tag = ndigits << 3 | sign; before, ob_size = ndigits */
-	int64_t nd = a->A->minor >= 12 ? (int64_t)(tag >> 3) : (int64_t)tag;
-	if (a->A->minor >= 12 && (tag & 3) == 2)
+	int64_t nd = O->long_tagged ? (int64_t)(tag >> 3) : (int64_t)tag;
+	if (O->long_tagged && (tag & 3) == 2)
 		return false;	/* negative */
 	if (nd < 0 || nd > 2)
 		return false;
-	uint32_t d0 = GET_MEMBER(uint32_t, b, 24), d1 = GET_MEMBER(uint32_t, b, 28);
+	uint32_t d0 = GET_MEMBER(uint32_t, b, O->long_digit),
+		 d1 = GET_MEMBER(uint32_t, b, O->long_digit + 4);
 	*out = nd == 0 ? 0 : nd == 1 ? d0 : d0 + ((uint64_t)d1 << 30);
 	return true;
 }
@@ -984,16 +1040,15 @@ static int find_roots(aio_reader *a, lp_error *err)
 	free(v.entries);
 	if (!mod)
 		return LP_OK;	/* asyncio not imported (yet) */
-	if (a->A->minor == 6)
-		return find_roots_36(a, err);
+	if (!a->A->set_all || !a->A->set_current)
+		return find_roots_36(a, err);	/* 3.6: C statics */
 	uint64_t md = rd64(a, mod + 16);	/* PyModuleObject.md_dict */
 	if (!md || dict_view(a, md, &v) != LP_OK)
 		return lp_error_set(err, LP_EFORMAT, "cannot read the globals "
 				    "of asyncio.tasks");
-	long iall = view_find(a, &v, a->A->minor >= 12 ? "_scheduled_tasks" :
-						       "_all_tasks");
-	long ieager = a->A->minor >= 12 ? view_find(a, &v, "_eager_tasks") : -1;
-	long icur = view_find(a, &v, "_current_tasks");
+	long iall = view_find(a, &v, a->A->set_all);
+	long ieager = a->A->set_eager ? view_find(a, &v, a->A->set_eager) : -1;
+	long icur = view_find(a, &v, a->A->set_current);
 	uint64_t all = iall >= 0 ? entry_value(a, &v, (size_t)iall) : 0;
 	uint64_t eager = ieager >= 0 ? entry_value(a, &v, (size_t)ieager) : 0;
 	a->current = icur >= 0 ? entry_value(a, &v, (size_t)icur) : 0;
@@ -1006,6 +1061,34 @@ static int find_roots(aio_reader *a, lp_error *err)
 	if (!a->sets[0] || !a->current)
 		return lp_error_set(err, LP_EFORMAT, "asyncio.tasks has no "
 				    "readable task set");
+	return LP_OK;
+}
+
+/* A layout built from the process (3.14+) reads dicts and ints with the
+ * object facts of its version's probe, or of the newest probed version
+ * when it is newer than all (asyncio314.c): checked once on the process,
+ * by reading sys.hexversion through sys.modules (dicts with str keys, a
+ * module's, an int) and comparing it with the version word of
+ * _Py_DebugOffsets.  LP_ENOTFOUND while sys is not imported yet. */
+static int objects_validate(aio_reader *a, lp_error *err)
+{
+	py_proc *py = a->py;
+	uint64_t interp = rd64(a, py->interp_head_addr);
+	uint64_t modules = interp && a->A->is_modules ?
+			   rd64(a, interp + a->A->is_modules) : 0;
+	uint64_t sys = modules ? dict_get(a, modules, "sys") : 0;
+	if (!sys)
+		return LP_ENOTFOUND;
+	uint64_t md = rd64(a, sys + 16);	/* PyModuleObject.md_dict */
+	uint64_t hv = md ? dict_get(a, md, "hexversion") : 0, v = 0;
+	uint64_t want = py->runtime ? rd64(a, py->runtime + 8) : 0;
+	if (!hv || obj_type(a, hv)->kind != K_INT || !read_small_int(a, hv, &v) ||
+	    !want || v != want)
+		return lp_error_set(err, LP_EFORMAT, "CPython %s: dicts and "
+				    "ints read with the probed object layout "
+				    "do not give sys.hexversion; asyncio "
+				    "tasks of this build cannot be read",
+				    py->version);
 	return LP_OK;
 }
 
@@ -1191,22 +1274,110 @@ static int list_tasks_314(aio_reader *a, bool full)
 
 static void mark_running_314(aio_reader *a);
 
-/* The first task of a set (awaited_by of a task awaited by several). */
-static uint64_t set_first_task(aio_reader *a, uint64_t set)
+/* Room for n addresses in e->by (n <= MAX_TASK_AWAITERS); grown, never
+ * shrunk, so that a task read again costs no allocation. */
+static bool by_reserve(struct aio_entry *e, size_t n)
 {
-	uint8_t h[48];
-	if (rd(a, set, h, sizeof h) != LP_OK)
-		return 0;
-	uint64_t mask = w64(h, 32), table = w64(h, 40);
-	if (mask + 1 > 4096 || ((mask + 1) & mask))
-		return 0;
-	for (uint64_t i = 0; i <= mask; i++) {
-		uint64_t key = rd64(a, table + 16 * i);
-		int k = key ? obj_type(a, key)->kind : K_OTHER;
-		if (k == K_CTASK || k == K_PYTASK)
-			return key;
+	if (n <= e->by_cap)
+		return true;
+	size_t cap = n < 4 ? 4 : n;
+	uint64_t *b = realloc(e->by, cap * sizeof *b);
+	if (!b)
+		return false;
+	e->by = b;
+	e->by_cap = (uint32_t)cap;
+	return true;
+}
+
+/* Set slots read per read when listing a set of awaiters. */
+#define SET_CHUNK 64
+/* Slots of an awaited_by set looked at: a set of MAX_TASK_AWAITERS tasks
+ * has fewer (setobject.c keeps it at most 3/5 full); a larger set is
+ * listed as far as these go. */
+#define AWAITED_BY_SLOTS 1024
+
+/* 3.14+: the tasks of task_awaited_by into e->by: one future, or a set
+ * of them (Modules/_asynciomodule.c future_add_to_awaited_by); a set's
+ * removed entries hold its dummy key, not a task, and are skipped. */
+static void read_awaited_by(aio_reader *a, struct aio_entry *e, uint64_t by,
+			    bool is_set)
+{
+	e->nby = 0;
+	e->by_more = 0;
+	if (!by)
+		return;
+	if (!is_set) {
+		int k = obj_type(a, by)->kind;
+		if ((k == K_CTASK || k == K_PYTASK) && by_reserve(e, 1))
+			e->by[e->nby++] = by;
+		return;
 	}
-	return 0;
+	uint8_t h[48];
+	if (rd(a, by, h, sizeof h) != LP_OK)
+		return;
+	/* PySetObject: used 24, mask 32, table 40 (Include/cpython/
+	 * setobject.h) */
+	uint64_t used = w64(h, 24), mask = w64(h, 32), table = w64(h, 40);
+	if (mask + 1 > MAX_PY_SET_SLOTS || ((mask + 1) & mask))
+		return;
+	uint8_t slots[SET_CHUNK * 16];
+	for (uint64_t i = 0; i <= mask && i < AWAITED_BY_SLOTS &&
+	     e->nby < MAX_TASK_AWAITERS; i += SET_CHUNK) {
+		size_t n = mask + 1 - i < SET_CHUNK ? (size_t)(mask + 1 - i) :
+						      SET_CHUNK;
+		if (rd(a, table + 16 * i, slots, 16 * n) != LP_OK)
+			return;
+		for (size_t k = 0; k < n && e->nby < MAX_TASK_AWAITERS; k++) {
+			uint64_t key = w64(slots, 16 * k);
+			int kind = key ? obj_type(a, key)->kind : K_OTHER;
+			if ((kind == K_CTASK || kind == K_PYTASK) &&
+			    by_reserve(e, e->nby + 1))
+				e->by[e->nby++] = key;
+		}
+	}
+	if (e->nby == MAX_TASK_AWAITERS && used > e->nby && used <= mask + 1)
+		e->by_more = (uint32_t)(used - e->nby);
+}
+
+/* offsetof(PyFunctionObject, func_closure) (Include/cpython/
+ * funcobject.h): after code, globals, defaults and kwdefaults up to 3.9;
+ * 3.10 puts globals, builtins, name and qualname first. */
+static uint64_t func_closure_off(int minor)
+{
+	return minor >= 10 ? 72 : 48;
+}
+
+/* Up to 3.13: what a task's first done callback holds that may be the
+ * future a task awaiting it waits on, into e->by: the cells of a
+ * function's closure (asyncio.wait's _on_completion holds `waiter`,
+ * asyncio/tasks.py _wait) or a functools.partial's arguments (wait_for's
+ * _release_waiter up to 3.11).  Only compared with futures tasks wait
+ * on (link_tasks), never printed. */
+static void read_callback_refs(aio_reader *a, struct aio_entry *e,
+			       uint64_t cb, int kind)
+{
+	e->nby = 0;
+	uint64_t tup = kind == K_FUNC ? rd64(a, cb + func_closure_off(a->A->minor)) :
+		       rd64(a, cb + 24);	/* partialobject.args */
+	uint8_t b[24 + 8 * MAX_CALLBACK_REFS];
+	if (!tup || obj_type(a, tup)->kind != K_TUPLE ||
+	    rd(a, tup, b, 24) != LP_OK)
+		return;
+	int64_t n = (int64_t)w64(b, 16);	/* ob_size */
+	if (n <= 0)
+		return;
+	if (n > MAX_CALLBACK_REFS)
+		n = MAX_CALLBACK_REFS;
+	if (rd(a, tup + 24, b + 24, 8 * (size_t)n) != LP_OK ||
+	    !by_reserve(e, (size_t)n))
+		return;
+	for (int64_t i = 0; i < n; i++) {
+		uint64_t v = w64(b, 24 + 8 * (size_t)i);
+		if (kind == K_FUNC && v)
+			v = rd64(a, v + 16);	/* PyCellObject.ob_ref */
+		if (v)
+			e->by[e->nby++] = v;
+	}
 }
 
 /* ---- entries ---- */
@@ -1215,9 +1386,12 @@ static void entry_clear(struct aio_entry *e)
 {
 	free(e->frames);
 	free(e->children);
+	free(e->by);
 	e->frames = NULL;
 	e->children = NULL;
+	e->by = NULL;
 	e->nchildren = 0;
+	e->nby = e->by_cap = 0;
 }
 
 static size_t hash_addr(uint64_t addr)
@@ -1250,9 +1424,37 @@ static long index_find(const aio_reader *a, const struct aio_entry *e,
 	return -1;
 }
 
+/* A gather inside a gather is followed for its children (gather(
+ * gather(a, b), c): a and b are awaited by the task awaiting the outer
+ * one, as 3.14's gather records itself); so many nested gathers per task
+ * at most, found among so many children looked at. */
+#define MAX_NESTED_GATHERS 16
+#define GATHER_CHILDREN_CHECKED 256
+
+/* Appends the children of the gather future g (_GatheringFuture.
+ * _children, asyncio/tasks.py) to e->children. */
+static void gather_children(aio_reader *a, struct aio_entry *e, uint64_t g)
+{
+	uint64_t list = obj_attr(a, g, "_children");
+	uint8_t h[32];
+	if (!list || obj_type(a, list)->kind != K_LIST ||
+	    rd(a, list, h, sizeof h) != LP_OK)
+		return;
+	int64_t n = (int64_t)w64(h, 16);	/* ob_size */
+	if (n <= 0 || n > MAX_PY_DICT_ENTRIES ||
+	    e->nchildren + (size_t)n > MAX_PY_DICT_ENTRIES)
+		return;
+	uint64_t *c = realloc(e->children, (e->nchildren + (size_t)n) * 8);
+	if (!c)
+		return;
+	e->children = c;
+	if (rd(a, w64(h, 24), c + e->nchildren, (size_t)n * 8) == LP_OK)
+		e->nchildren += (size_t)n;
+}
+
 /* What the task waits on: a task, or a gather future and its children
- * (_GatheringFuture._children, asyncio/tasks.py), kept in e so that
- * linking the tree needs no reads. */
+ * (nested gathers flattened), kept in e so that linking needs no
+ * reads. */
 static void read_waiter(aio_reader *a, struct aio_entry *e, uint64_t prev)
 {
 	/* a task parked on one future keeps it: nothing to read again
@@ -1265,20 +1467,16 @@ static void read_waiter(aio_reader *a, struct aio_entry *e, uint64_t prev)
 	e->waiter_kind = e->waiter ? obj_type(a, e->waiter)->kind : K_OTHER;
 	if (e->waiter_kind != K_GATHER)
 		return;
-	uint64_t list = obj_attr(a, e->waiter, "_children");
-	uint8_t h[32];
-	if (!list || obj_type(a, list)->kind != K_LIST ||
-	    rd(a, list, h, sizeof h) != LP_OK)
-		return;
-	int64_t n = (int64_t)w64(h, 16);	/* ob_size */
-	if (n <= 0 || n > MAX_PY_DICT_ENTRIES)
-		return;
-	e->children = malloc((size_t)n * 8);
-	if (e->children && rd(a, w64(h, 24), e->children, (size_t)n * 8) == LP_OK) {
-		e->nchildren = (size_t)n;
-	} else {
-		free(e->children);
-		e->children = NULL;
+	gather_children(a, e, e->waiter);
+	size_t nested = 0;
+	for (size_t i = 0; i < e->nchildren && i < GATHER_CHILDREN_CHECKED &&
+	     nested < MAX_NESTED_GATHERS; i++) {
+		uint64_t c = e->children[i];
+		if (!c || obj_type(a, c)->kind != K_GATHER)
+			continue;
+		e->children[i] = 0;	/* not a task: its children instead */
+		nested++;
+		gather_children(a, e, c);
 	}
 }
 
@@ -1310,13 +1508,11 @@ static void read_task_fields(aio_reader *a, struct aio_entry *e,
 	if (t->kind == K_CTASK && A->lists) {
 		e->coro = w64(b, A->task_coro);
 		r->name_obj = w64(b, A->task_name);
-		uint64_t by = w64(b, A->task_awaited_by);
 		e->t.state = AIO_PENDING;	/* a done task leaves the list */
 		e->waiter = 0;
-		if (by && b[A->task_awaited_by_is_set])
-			by = set_first_task(a, by);
-		int k = by ? obj_type(a, by)->kind : K_OTHER;
-		e->parent_addr = k == K_CTASK || k == K_PYTASK ? by : 0;
+		e->parent_addr = 0;
+		read_awaited_by(a, e, w64(b, A->task_awaited_by),
+				b[A->task_awaited_by_is_set] != 0);
 	} else if (t->kind == K_CTASK) {
 		e->t.loop = w64(b, A->task_loop);
 		e->coro = w64(b, A->task_coro);
@@ -1364,9 +1560,9 @@ static bool read_task_finish(aio_reader *a, struct aio_entry *e,
 		e->t.name : r->name_obj ? read_name(a, r->name_obj) : NULL;
 	e->name_obj = name ? r->name_obj : 0;
 	/* From 3.8 every task has a name (a str, or 3.12's counter): none
-	 * readable means it was freed under the read.  3.7 has none: the
-	 * coroutine's qualname stands in (asyncio.h). */
-	if (!name && a->A->minor >= 8)
+	 * readable means it was freed under the read.  3.7 has none (no
+	 * task_name): the coroutine's qualname stands in (asyncio.h). */
+	if (!name && a->A->task_name)
 		return false;
 	if (!name)
 		name = n ? c->frames[0].func : "<task>";
@@ -1403,10 +1599,14 @@ static bool read_task_finish(aio_reader *a, struct aio_entry *e,
 		return true;
 	e->cb = r->cb;
 	e->parent_addr = 0;
-	if (r->cb && obj_type(a, r->cb)->kind == K_METHOD) {
+	e->nby = 0;
+	int k = r->cb ? obj_type(a, r->cb)->kind : K_OTHER;
+	if (k == K_METHOD) {
 		uint64_t self = rd64(a, r->cb + 24);	/* PyMethodObject.im_self */
 		if (self && obj_type(a, self)->kind == K_TASKGROUP)
 			e->parent_addr = obj_attr(a, self, "_parent_task");
+	} else if (k == K_FUNC || k == K_PARTIAL) {
+		read_callback_refs(a, e, r->cb, k);
 	}
 	return true;
 }
@@ -1551,42 +1751,130 @@ static void verify_kept(aio_reader *a)
 		verify_tasks(a, v, m, false);
 }
 
-static void link_child(aio_reader *a, uint64_t child, size_t parent)
+/* Records that the task at index by awaits the one at index task. */
+static void add_link(aio_reader *a, size_t task, long by)
 {
-	long i = index_find(a, a->cur, child);
-	if (i >= 0 && (size_t)i != parent && a->cur[i].t.parent < 0)
-		a->cur[i].t.parent = (int)parent;
+	if (by < 0 || (size_t)by == task)
+		return;
+	if (a->nlinks == MAX_ASYNCIO_AWAIT_LINKS) {
+		a->links_dropped++;
+		return;
+	}
+	a->links[a->nlinks++] = (struct link){ (uint32_t)task, (uint32_t)by };
 }
 
-/* Parents: the task a task awaits directly (await task), the children of
- * the gather future it awaits (_GatheringFuture._children), the parent a
- * TaskGroup child names. */
-static void link_tasks(aio_reader *a)
+/* Up to 3.13: tasks whose first done callback holds the future some task
+ * waits on are awaited by that task (asyncio.wait, wait_for): the tasks
+ * waiting on a plain future, hashed by that future, then looked up. */
+static void link_callbacks(aio_reader *a)
 {
-	for (size_t i = 0; i < a->ncur; i++)
-		a->cur[i].t.parent = -1;
+	memset(a->windex, 0, INDEX_SIZE * sizeof *a->windex);
+	for (size_t j = 0; j < a->ncur; j++) {
+		const struct aio_entry *e = &a->cur[j];
+		if (!e->waiter || e->t.running || e->waiter_kind == K_CTASK ||
+		    e->waiter_kind == K_PYTASK || e->waiter_kind == K_GATHER)
+			continue;
+		size_t h = hash_addr(e->waiter);
+		for (size_t k = 0; k < INDEX_SIZE && a->windex[h]; k++)
+			h = (h + 1) & (INDEX_SIZE - 1);
+		a->windex[h] = (uint32_t)j + 1;
+	}
 	for (size_t i = 0; i < a->ncur; i++) {
-		struct aio_entry *e = &a->cur[i];
-		if (e->parent_addr) {
-			long p = index_find(a, a->cur, e->parent_addr);
-			if (p >= 0 && (size_t)p != i)
-				e->t.parent = (int)p;
+		const struct aio_entry *e = &a->cur[i];
+		for (size_t r = 0; r < e->nby; r++) {
+			size_t h = hash_addr(e->by[r]);
+			for (size_t k = 0; k < INDEX_SIZE && a->windex[h]; k++) {
+				uint32_t j = a->windex[h] - 1;
+				if (a->cur[j].waiter == e->by[r])
+					add_link(a, i, (long)j);
+				h = (h + 1) & (INDEX_SIZE - 1);
+			}
 		}
 	}
-	for (size_t i = 0; i < a->ncur; i++) {
-		struct aio_entry *e = &a->cur[i];
+}
+
+/* Who awaits whom: the parent a TaskGroup child names and 3.14's
+ * task_awaited_by first (a task's first link is its parent when it
+ * makes no cycle), then the task a task awaits directly (await task),
+ * the children of the gather future it awaits (_GatheringFuture.
+ * _children), the tasks whose done callback wakes the future it awaits.
+ * Every task gets its awaiters as one run of a->awaiters (a counting
+ * sort of the links by task), without repeats, at most
+ * MAX_TASK_AWAITERS. */
+static void link_tasks(aio_reader *a)
+{
+	size_t n = a->ncur;
+	bool refs = false;
+	a->nlinks = 0;
+	a->links_dropped = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct aio_entry *e = &a->cur[i];
+		if (e->parent_addr)
+			add_link(a, i, index_find(a, a->cur, e->parent_addr));
+		if (a->A->lists) {
+			for (size_t k = 0; k < e->nby; k++)
+				add_link(a, i, index_find(a, a->cur, e->by[k]));
+			a->links_dropped += e->by_more;
+		}
+		else
+			refs |= e->nby > 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct aio_entry *e = &a->cur[i];
 		if (!e->waiter || e->t.running)
 			continue;
-		if (e->waiter_kind == K_CTASK || e->waiter_kind == K_PYTASK)
-			link_child(a, e->waiter, i);
-		for (size_t c = 0; c < e->nchildren; c++)
-			link_child(a, e->children[c], i);
+		long w = e->waiter_kind == K_CTASK || e->waiter_kind == K_PYTASK ?
+			 index_find(a, a->cur, e->waiter) : -1;
+		if (w >= 0)
+			add_link(a, (size_t)w, (long)i);
+		for (size_t c = 0; c < e->nchildren; c++) {
+			long k = index_find(a, a->cur, e->children[c]);
+			if (k >= 0)
+				add_link(a, (size_t)k, (long)i);
+		}
 	}
-	/* Break cycles (torn reads): a parent chain longer than the task
-	 * count loops. */
-	for (size_t i = 0; i < a->ncur; i++) {
+	if (refs)
+		link_callbacks(a);
+	/* counting sort by task: start[i] .. start[i + 1] */
+	uint32_t *start = a->link_start;
+	memset(start, 0, (n + 1) * sizeof *start);
+	for (size_t l = 0; l < a->nlinks; l++)
+		start[a->links[l].task + 1]++;
+	for (size_t i = 1; i <= n; i++)
+		start[i] += start[i - 1];
+	for (size_t l = 0; l < a->nlinks; l++)
+		a->awaiters[start[a->links[l].task]++] = (int)a->links[l].by;
+	for (size_t i = n; i > 0; i--)
+		start[i] = start[i - 1];
+	start[0] = 0;
+	/* in place: repeats dropped, each run cut at MAX_TASK_AWAITERS */
+	size_t w = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t first = w;
+		for (size_t k = start[i]; k < start[i + 1]; k++) {
+			int by = a->awaiters[k];
+			bool dup = false;
+			for (size_t j = first; j < w && !dup; j++)
+				dup = a->awaiters[j] == by;
+			if (dup)
+				continue;
+			if (w - first == MAX_TASK_AWAITERS) {
+				a->links_dropped++;
+				continue;
+			}
+			a->awaiters[w++] = by;
+		}
+		struct aio_task *t = &a->cur[i].t;
+		t->awaited_by = w > first ? a->awaiters + first : NULL;
+		t->nawaited_by = w - first;
+		t->parent = w > first ? a->awaiters[first] : -1;
+	}
+	/* Parents form a forest: a parent chain that comes back to its task
+	 * (a torn read, or tasks awaiting each other) loses its first link;
+	 * the task keeps its awaiters. */
+	for (size_t i = 0; i < n; i++) {
 		int p = a->cur[i].t.parent;
-		for (size_t d = 0; p >= 0 && d <= a->ncur; d++) {
+		for (size_t d = 0; p >= 0 && d <= n; d++) {
 			if ((size_t)p == i) {
 				a->cur[i].t.parent = -1;
 				break;
@@ -1596,7 +1884,70 @@ static void link_tasks(aio_reader *a)
 	}
 }
 
-/* The running task of each loop, and the thread of each loop. */
+/* Updates between two look-ups of the running loop of each thread. */
+#define LOOPS_EVERY 8
+
+/* Ties loop to thread tid; exact when read from the thread itself (a
+ * guess never replaces it). */
+static void loop_set(aio_reader *a, uint64_t loop, pid_t tid, bool exact)
+{
+	size_t l = 0;
+	while (l < a->nloops && a->loops[l].loop != loop)
+		l++;
+	if (l < a->nloops && a->loops[l].exact && !exact)
+		return;
+	if (l == a->nloops && l < MAX_ASYNCIO_LOOPS)
+		a->nloops++;
+	if (l < a->nloops)
+		a->loops[l].loop = loop, a->loops[l].tid = tid,
+		a->loops[l].exact = exact;
+}
+
+/* Where a thread state keeps the loop the thread runs (Include/cpython/
+ * pystate.h and internal/pycore_tstate.h of each version, measured
+ * against its headers): 3.7-3.12 in its dict (offsetof(PyThreadState,
+ * dict)), 3.13 in _PyThreadStateImpl.asyncio_running_loop, right after
+ * the PyThreadState; 0: nowhere (3.6: a threading.local of
+ * asyncio/events.py). */
+static uint64_t ts_loop_off(int minor, bool *in_dict)
+{
+	*in_dict = minor <= 12;
+	return minor == 13 ? 304 : minor == 12 ? 112 : minor == 11 ? 128 :
+	       minor >= 7 && minor <= 10 ? 152 : 0;
+}
+
+/* 3.7-3.13: the loop each thread runs, where _asyncio's
+ * _set_running_loop keeps it (Modules/_asynciomodule.c): up to 3.12 the
+ * thread state's dict, key "__asyncio_running_event_loop__", a
+ * _RunningLoopHolder (rl_loop) up to 3.11 and the loop itself in 3.12;
+ * 3.13 a field of the thread state; None or NULL when the thread runs
+ * none.  uvloop sets it through the same call. */
+static void running_loops(aio_reader *a, const struct py_thread *th, size_t nth)
+{
+	bool in_dict;
+	uint64_t off = ts_loop_off(a->A->minor, &in_dict);
+	for (size_t t = 0; off && t < nth; t++) {
+		if (!th[t].tstate || !th[t].tid)
+			continue;
+		uint64_t v = rd64(a, th[t].tstate + off);
+		if (in_dict && v)
+			v = dict_get(a, v, "__asyncio_running_event_loop__");
+		int k = v ? obj_type(a, v)->kind : K_NONE;
+		if (k == K_HOLDER)
+			v = rd64(a, v + 16);	/* PyRunningLoopHolder.rl_loop */
+		else if (a->A->minor < 12)
+			continue;
+		k = v ? obj_type(a, v)->kind : K_NONE;
+		if (k != K_NONE && k != K_OTHER)
+			continue;	/* not a loop */
+		if (k == K_OTHER)
+			loop_set(a, v, th[t].tid, true);
+	}
+}
+
+/* The running task of each loop, and the thread of each loop not known
+ * from the threads themselves: the one running the task's outermost
+ * coroutine (a guess: several loops may run the same coroutine). */
 static void mark_running(aio_reader *a, const struct py_thread *th, size_t nth)
 {
 	struct dict_view v;
@@ -1610,26 +1961,21 @@ static void mark_running(aio_reader *a, const struct py_thread *th, size_t nth)
 			continue;
 		struct aio_entry *e = &a->cur[k];
 		e->t.running = true;
-		/* its thread: the one running the outermost coroutine */
 		for (size_t t = 0; t < nth && e->t.coro_code; t++) {
 			bool on = false;
 			for (size_t f = 0; f < th[t].nframes && !on; f++)
 				on = th[t].frames[f].code_addr == e->t.coro_code;
-			if (!on || !th[t].tid)
-				continue;
-			size_t l = 0;
-			while (l < a->nloops && a->loops[l].loop != loop)
-				l++;
-			if (l == a->nloops && l < MAX_ASYNCIO_LOOPS)
-				a->nloops++;
-			if (l < a->nloops)
-				a->loops[l].loop = loop, a->loops[l].tid = th[t].tid;
-			break;
+			if (on && th[t].tid) {
+				loop_set(a, loop, th[t].tid, false);
+				break;
+			}
 		}
 	}
 	free(v.entries);
 }
 
+/* 3.14+: each thread state names its running task; the task is tied to
+ * that thread (a task may sit in the list of the thread that made it). */
 static void mark_running_314(aio_reader *a)
 {
 	uint64_t ts[MAX_WALK_THREADS];
@@ -1638,8 +1984,11 @@ static void mark_running_314(aio_reader *a)
 	for (size_t i = 0; i < nts; i++) {
 		uint64_t task = rd64(a, ts[i] + a->A->ts_running_task);
 		long k = task ? index_find(a, a->cur, task) : -1;
-		if (k >= 0)
+		if (k >= 0) {
 			a->cur[k].t.running = true;
+			if (tid[i])
+				a->cur[k].t.tid = tid[i];
+		}
 	}
 }
 
@@ -1703,6 +2052,8 @@ int aio_reader_update(aio_reader *a, const struct py_thread *threads,
 		a->roots_at = a->nupdate;
 		rc = aio_layout_from_process(a->py, &a->own, err);
 		if (rc == LP_OK)
+			rc = objects_validate(a, err);
+		if (rc == LP_OK)
 			a->need_layout = false;
 		else if (rc != LP_ENOTFOUND)
 			return rc;
@@ -1753,6 +2104,7 @@ int aio_reader_update(aio_reader *a, const struct py_thread *threads,
 			*e = a->prev[p];
 			a->prev[p].frames = NULL;
 			a->prev[p].children = NULL;
+			a->prev[p].by = NULL;
 			a->prev[p].t.addr = 0;
 		} else {
 			memset(e, 0, sizeof *e);
@@ -1813,6 +2165,11 @@ int aio_reader_update(aio_reader *a, const struct py_thread *threads,
 	if (a->A->lists) {
 		mark_running_314(a);
 	} else {
+		if (nthreads && (full || !a->loops_at ||
+				 a->nupdate - a->loops_at >= LOOPS_EVERY)) {
+			a->loops_at = a->nupdate;
+			running_loops(a, threads, nthreads);
+		}
 		mark_running(a, threads, nthreads);
 	}
 	for (size_t i = 0; i < a->ncur && !a->A->lists; i++) {
@@ -1839,19 +2196,16 @@ const struct aio_task *aio_reader_tasks(const aio_reader *a, size_t *n,
 	return a->out;
 }
 
+size_t aio_reader_awaiters_dropped(const aio_reader *a)
+{
+	return a->links_dropped;
+}
+
 const struct aio_task *aio_reader_running(const aio_reader *a, pid_t tid)
 {
 	for (size_t i = 0; i < a->ncur; i++)
 		if (a->out[i].running && a->out[i].tid == tid)
 			return &a->out[i];
-	return NULL;
-}
-
-const struct aio_layout *aio_layout_table(int minor)
-{
-	for (size_t i = 0; i < aio_layouts_count; i++)
-		if (aio_layouts_all[i]->minor == minor)
-			return aio_layouts_all[i];
 	return NULL;
 }
 
@@ -1869,9 +2223,9 @@ int aio_reader_new_with(aio_reader **out, py_proc *py,
 			const struct aio_layout *given, lp_error *err)
 {
 	*out = NULL;
-	const struct aio_layout *A = given ? given : py->L.major == 3 ?
-		aio_layout_table(py->L.minor) : NULL;
-	bool from_process = !given && py->L.major == 3 && py->L.minor >= 14;
+	const struct aio_layout *A = given ? given : aio_layout_for(py);
+	/* no table (3.14+): the interpreter describes its tasks itself */
+	bool from_process = !given && !A && py->dbg_shape;
 	if (!A && !from_process)
 		return lp_error_set(err, LP_EUNSUPPORTED, "asyncio tasks of "
 				    "CPython %s cannot be read (3.6 and later "
@@ -1898,10 +2252,15 @@ int aio_reader_new_with(aio_reader **out, py_proc *py,
 	a->task_buf = malloc(MAX_ASYNCIO_TASK_READS * TASK_BUF);
 	a->chains = calloc(MAX_ASYNCIO_TASK_READS, sizeof *a->chains);
 	a->reads = calloc(MAX_ASYNCIO_TASK_READS, sizeof *a->reads);
+	a->links = malloc(MAX_ASYNCIO_AWAIT_LINKS * sizeof *a->links);
+	a->link_start = malloc((MAX_ASYNCIO_TASKS + 1) * sizeof *a->link_start);
+	a->awaiters = malloc(MAX_ASYNCIO_AWAIT_LINKS * sizeof *a->awaiters);
+	a->windex = malloc(INDEX_SIZE * sizeof *a->windex);
 	if (!a->addrs || !a->cur || !a->prev || !a->index || !a->out ||
 	    !a->tids || !a->walk.addrs || !a->walk.tids || !a->chain_iov ||
 	    !a->chain_of || !a->chain_buf || !a->task_buf || !a->chains ||
-	    !a->reads) {
+	    !a->reads || !a->links || !a->link_start || !a->awaiters ||
+	    !a->windex) {
 		aio_reader_free(a);
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	}
@@ -1936,6 +2295,10 @@ void aio_reader_free(aio_reader *a)
 	free(a->task_buf);
 	free(a->chains);
 	free(a->reads);
+	free(a->links);
+	free(a->link_start);
+	free(a->awaiters);
+	free(a->windex);
 	free(a->addrs);
 	free(a->table[0]);
 	free(a->table[1]);

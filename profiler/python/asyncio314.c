@@ -1,5 +1,6 @@
-/* asyncio of CPython 3.14+ from the interpreter's own description: no
- * table.  (Also where 3.6's _asyncio keeps its task set: static variables
+/* Which layout a process's asyncio is read with: its version's table
+ * (3.6 to 3.13, asyncio_layouts_gen.c), or for CPython 3.14+ the
+ * interpreter's own description: no table.  (Also where 3.6's _asyncio keeps its task set: static variables
  * found by symbol.)  Generator and frame fields come from _Py_DebugOffsets at the
  * start of _PyRuntime (Include/internal/pycore_debug_offsets.h), task and
  * list fields from _Py_AsyncioModuleDebugOffsets, which the _asyncio module
@@ -72,6 +73,29 @@ static int find_in_modules(py_proc *py, const char *name, bool sym,
 		elf_file_free(f);
 	}
 	return LP_ENOTFOUND;
+}
+
+const struct aio_layout *aio_layout_table(int minor)
+{
+	for (size_t i = 0; i < aio_layouts_count; i++)
+		if (aio_layouts_all[i]->minor == minor)
+			return aio_layouts_all[i];
+	return NULL;
+}
+
+const struct aio_layout *aio_layout_for(const py_proc *py)
+{
+	return py->L.major == 3 ? aio_layout_table(py->L.minor) : NULL;
+}
+
+const struct aio_objects *aio_objects_for(int minor)
+{
+	const struct aio_objects *best = NULL;
+	for (size_t i = 0; i < aio_objects_count; i++)
+		if (aio_objects_all[i]->minor <= minor &&
+		    (!best || aio_objects_all[i]->minor > best->minor))
+			best = aio_objects_all[i];
+	return best;
 }
 
 int aio_module_symbol(struct py_proc *py, const char *name, uint64_t *addr)
@@ -155,6 +179,18 @@ int aio_layout_from_process(py_proc *py, struct aio_layout *out, lp_error *err)
 	if (!dbg_offset(&v, "heap_type_object", "ht_cached_keys", 8,
 			MAX_STRUCT, &out->ht_cached_keys))
 		out->ht_cached_keys = py->L.minor == 14 ? 880 : 0;
+	/* dicts and ints: the probed facts of this version or the newest
+	 * one, with what the block says of them (validated on the process
+	 * before use: asyncio.c, objects_validate) */
+	const struct aio_objects *O = aio_objects_for(py->L.minor);
+	CHECK(O, "the object layout (none probed for this version)");
+	out->obj = *O;
+	OFF(&v, out->obj.dict_keys, "dict_object", "ma_keys", 8);
+	OFF(&v, out->obj.dict_values, "dict_object", "ma_values", 8);
+	OFF(&v, out->obj.long_size, "long_object", "lv_tag", 8);
+	OFF(&v, out->obj.long_digit, "long_object", "ob_digit", 4);
+	out->obj.long_tagged = 1;	/* lv_tag (Include/cpython/longintrepr.h) */
+	OFF(&v, out->is_modules, "interpreter_state", "imports_modules", 8);
 	out->minor = py->L.minor;
 	out->stack_kind = PY_STACK_TOP_PTR;
 	out->gen_iframe = (uint32_t)gi_iframe;

@@ -1,10 +1,12 @@
 /* Where asyncio keeps its tasks, for one CPython minor version (3.6 to
  * 3.13): fields of the C TaskObj / FutureObj / FutureIterObject
  * (Modules/_asynciomodule.c), where a coroutine keeps its frame and where
- * that frame's value stack ends, sys.modules in the interpreter state and
- * the shared keys of a heap type.  Generated as data by
- * tools/gen-asyncio-layouts into asyncio_layouts_gen.c.  Private to
- * profiler/python/. */
+ * that frame's value stack ends, sys.modules in the interpreter state, the
+ * shared keys of a heap type, the globals of asyncio.tasks that hold the
+ * tasks, and how dicts, instance attributes and ints lie (every version
+ * probed, 3.14+ included).  Generated as data by tools/gen-asyncio-layouts
+ * into asyncio_layouts_gen.c; from 3.14 partly read from the interpreter
+ * (asyncio314.c).  Private to profiler/python/. */
 #ifndef LOUPE_PY_ASYNCIO_LAYOUT_H
 #define LOUPE_PY_ASYNCIO_LAYOUT_H
 
@@ -22,8 +24,67 @@ enum aio_stack_kind {
 	PY_STACK_LOCALS_INDEX,	/* 3.11-3.13: localsplus[int stacktop - 1] */
 };
 
+/* Where an instance whose type has a managed dict (3.11+,
+ * Py_TPFLAGS_MANAGED_DICT) keeps its attribute values before it has a
+ * dict of its own (Include/internal/pycore_object.h). */
+enum aio_values_kind {
+	PY_VALUES_NONE = 0,	/* <= 3.10: no managed dict (tp_dictoffset) */
+	PY_VALUES_PTR,		/* 3.11: a values pointer of its own in the
+				 * pre-header (managed_values) */
+	PY_VALUES_TAGGED,	/* 3.12: the dict word holds values - 1 (odd) */
+	PY_VALUES_INLINE,	/* 3.13+: inline, after tp_basicsize bytes */
+};
+
+/* One kind of dict keys entry: its size and where key and value lie. */
+struct aio_dk_entry {
+	uint32_t size, key, value;
+};
+
+/* How CPython's generic objects lie (dicts, instance attributes, ints),
+ * for one minor version: found by value in the interpreter's own objects
+ * (tools/gen-asyncio-layouts), or, from 3.14, partly from _Py_DebugOffsets
+ * (asyncio314.c).  A field that a version does not have is 0. */
+struct aio_objects {
+	int minor;		/* the version they were found in */
+	/* PyDictObject: ma_keys, ma_values; bytes before values[0] in a
+	 * split dict's values (3.13: struct _dictvalues' 8-byte head) */
+	uint32_t dict_keys, dict_values, values_pre;
+	/* PyDictKeysObject (Objects/dict-common.h up to 3.10,
+	 * Include/internal/pycore_dict.h from 3.11): the Py_ssize_t slot
+	 * count (<= 3.10; its indices are 1, 2, 4 or 8 bytes by size) or
+	 * the byte log2 of the indices' size (3.11+), the byte dk_kind
+	 * (3.11+: 0 general entries, else str-keyed ones), the entry
+	 * count and where the indices start (the entries follow them) */
+	uint32_t dk_size, dk_log2_index_bytes, dk_kind;
+	uint32_t dk_nentries, dk_indices;
+	struct aio_dk_entry dk_general, dk_unicode;
+	/* managed dict (enum aio_values_kind): bytes before the object of
+	 * the dict pointer and (PY_VALUES_PTR) of the values pointer */
+	int values_kind;
+	uint32_t managed_dict, managed_values;
+	/* PyLongObject: ob_size (signed digit count) or, lv_tagged, 3.12's
+	 * lv_tag (digit count << 3 | sign bits, 2 negative); 30-bit digits */
+	uint32_t long_size, long_digit;
+	int long_tagged;
+};
+
+/* The probed object facts of every interpreter the generator saw (3.6 to
+ * the newest, 3.14+ included), oldest first. */
+extern const struct aio_objects *const aio_objects_all[];
+extern const size_t aio_objects_count;
+/* The facts of 3.minor, else of the newest version below it (a version
+ * newer than every probe is read as the newest; what it gives is then
+ * validated on the process), NULL below the oldest. */
+const struct aio_objects *aio_objects_for(int minor);
+
 struct aio_layout {
 	int minor;
+	struct aio_objects obj;	/* dicts, instance attributes, ints */
+	/* the globals of asyncio.tasks (names found by value): the WeakSet
+	 * of tasks, the set of eager tasks (3.12+, else NULL) and the dict
+	 * of running tasks; set_all NULL: 3.6's _asyncio keeps them in C
+	 * statics (aio_module_symbol) */
+	const char *set_all, *set_eager, *set_current;
 	int stack_kind;		/* enum aio_stack_kind */
 	uint32_t is_modules;	/* PyInterpreterState: sys.modules */
 	/* TaskObj (its FutureObj head first) */
@@ -60,6 +121,9 @@ extern const size_t aio_layouts_count;
 const struct aio_layout *aio_layout_table(int minor);
 
 struct py_proc;
+/* The table for the process's version, NULL when it has none (3.14+: see
+ * aio_layout_from_process). */
+const struct aio_layout *aio_layout_for(const struct py_proc *py);
 /* 3.14+: builds *out from the interpreter's _Py_DebugOffsets (generator
  * and frame fields) and the _asyncio module's .AsyncioDebug section
  * (_Py_AsyncioModuleDebugOffsets).  LP_ENOTFOUND while _asyncio is not

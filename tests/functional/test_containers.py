@@ -100,7 +100,7 @@ class Containers(TraceTestCase):
         res = run_loupe("record", "--tasks", "-p", pid, "-d", "1", "-o", out)
         self.assertEqual(res.returncode, 0, res.stderr)
         roots = {s[0] for s in read_collapsed(out)}
-        self.assertTrue({"task worker-1", "task leaf"} <= roots, roots)
+        self.assertTrue({"2 tasks: worker", "task leaf"} <= roots, roots)
 
     def test_trace_py311(self):
         finder = dict(INTERPRETERS)["py311"]

@@ -74,6 +74,7 @@ rect(hot).dispatchEvent(new w.MouseEvent("mouseover", {bubbles: true}));
 out.details = d.getElementById("details").textContent;
 out.hot_title = title(hot);
 rect(hot).dispatchEvent(new w.MouseEvent("click", {bubbles: true}));
+out.zoom_label = hot.querySelector("text").textContent;
 out.zoomed = [+rect(hot).getAttribute("x"), +rect(hot).getAttribute("width")];
 out.hidden = boxes.filter(g => g.style.display === "none").map(title);
 w.unzoom();
@@ -204,6 +205,14 @@ class Formats(unittest.TestCase):
         self.assertTrue(hot)
         self.assertRegex(hot[0], r"^hot_three \(.*split\.py:\d+\) \u2014 "
                          r"\d+ samples?, [\d.]+%$")
+        # the label names the file by its base name, the tooltip by its path
+        labels = {}
+        for g in [g for g in root.iter(SVG + "g") if g.get("id") == "frames"][0]:
+            labels[g.find(SVG + "title").text] = "".join(g.find(SVG + "text").itertext())
+        widest = max((f for f in frames if f[0].startswith("hot_three (")),
+                     key=lambda f: f[3])
+        self.assertIn("/", widest[0].split(" \u2014 ")[0])
+        self.assertRegex(labels[widest[0]], r"^hot_three \(split\.py:\d+\)$")
         # flame: the root ("all") is the lowest box
         ys = dict((func_of(t.split(" \u2014 ")[0]), y) for t, _, y, _ in frames)
         self.assertGreater(ys["all"], ys["work"])
@@ -235,6 +244,8 @@ class Formats(unittest.TestCase):
         self.assertAlmostEqual(got["zoomed"][1], 1180, delta=0.01)
         self.assertTrue(any(t.startswith("hot_one") for t in got["hidden"]), got)
         self.assertEqual(got["unzoomed_hidden"], 0)
+        # a zoomed box is labelled again, by the file's base name
+        self.assertRegex(got["zoom_label"], r"^hot_three \(split\.py:\d+\)$")
         # Ctrl-F: every hot_three box highlighted, their share shown
         self.assertGreaterEqual(got["highlighted"], 1)
         matched = float(got["matched"].split()[1].rstrip("%"))

@@ -203,7 +203,7 @@ class TasksTestCase(TasksBase):
             tasks = doc["tasks"]
             byid = {x["id"]: x for x in tasks}
             got = sorted((x["name"],
-                          byid[x["awaited_by"]]["name"] if x["awaited_by"]
+                          byid[x["parent"]]["name"] if x["parent"]
                           in byid else None) for x in tasks)
             want = sorted(want_parent +
                           [(n("main", "tree"), None)])
@@ -363,7 +363,8 @@ class TasksMiscTest(TasksBase):
     def test_flamegraph_roots_per_task(self):
         t = self.start(lambda: pyenv("3.12"), "tree")
         out = os.path.join(self.tmp, "tree.txt")
-        res = run_loupe("record", "-p", t.pid, "-o", out, "-d", 1, "--tasks")
+        res = run_loupe("record", "-p", t.pid, "-o", out, "-d", 1, "--tasks",
+                        "--per-task")
         self.assertEqual(res.returncode, 0, res.stderr)
         roots = {s[0] for s in read_collapsed(out)}
         for name in ("main", "group", "waiter", "leaf", "worker-1",

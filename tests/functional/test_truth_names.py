@@ -222,7 +222,7 @@ class TaskNames(Base):
             for _ in range(2):
                 out = self.path("tasks.txt")
                 res = run_loupe("record", "-p", t.pid, "-o", out, "-d", 2,
-                                "--tasks", "-q")
+                                "--tasks", "--per-task", "-q")
                 self.assertEqual(res.returncode, 0, res.stderr)
                 for stack, count in read_collapsed(out).items():
                     if stack[0].startswith("task "):

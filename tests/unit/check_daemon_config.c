@@ -293,6 +293,8 @@ START_TEST(test_units)
 	ck_assert(units_duration("1.5m", &d) == 0 && d == 90);
 	ck_assert(units_duration("2h", &d) == 0 && d == 7200);
 	ck_assert(units_duration("1d", &d) == 0 && d == 86400);
+	ck_assert(units_duration("500ms", &d) == 0 && d == 0.5);
+	ck_assert_int_ne(units_duration("5mm", &d), 0);
 	ck_assert_int_ne(units_duration("", &d), 0);
 	ck_assert_int_ne(units_duration("5 m", &d), 0);
 	ck_assert_int_ne(units_duration("-5m", &d), 0);
@@ -318,6 +320,38 @@ START_TEST(test_units)
 }
 END_TEST
 
+/* A comment may follow a value or a section header after a blank; a '#'
+ * inside a word or inside quotes is the value's. */
+START_TEST(test_trailing_comments)
+{
+	static const char text[] =
+		"dir = /srv/loupe   # recordings\n"
+		"window = 2m\t; two minutes\n"
+		"http = 127.0.0.1:6060       # /debug/pprof/profile and /metrics\n"
+		"[target web]   # the web tier\n"
+		"exe = python3*\n"
+		"cmdline = a#b   # not the first '#'\n"
+		"[target q]\n"
+		"cmdline = \" x # y \"   # quoted\n";
+	struct daemon_config c;
+	lp_error err;
+	ck_assert_msg(parse(text, &c, &err) == LP_OK, "%s", err.msg);
+	ck_assert_str_eq(c.dir, "/srv/loupe");
+	ck_assert(c.window_s == 120);
+	ck_assert_str_eq(c.http, "127.0.0.1:6060");
+	ck_assert_uint_eq(c.ntargets, 2);
+	ck_assert_str_eq(c.targets[0].name, "web");
+	ck_assert_str_eq(c.targets[0].cmdline, "a#b");
+	ck_assert_str_eq(c.targets[1].cmdline, " x # y ");
+	daemon_config_free(&c);
+
+	ck_assert_int_eq(parse("dir = \"/a\" junk\n", &c, &err), LP_EINVAL);
+	ck_assert_str_eq(err.msg, "test.conf:1: value of dir has ' junk' after its closing quote");
+	ck_assert_int_eq(parse("dir =   # nothing but a comment\n", &c, &err), LP_EINVAL);
+	ck_assert_str_eq(err.msg, "test.conf:1: dir needs a value");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("daemon_config");
@@ -330,6 +364,7 @@ int main(void)
 	tcase_add_test(tc, test_load);
 	tcase_add_test(tc, test_units);
 	tcase_add_test(tc, test_http_keys);
+	tcase_add_test(tc, test_trailing_comments);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

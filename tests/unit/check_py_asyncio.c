@@ -284,6 +284,34 @@ static void fuzz_version(const char *label, const struct snapshot *snap,
 	}
 	fprintf(stderr, "%s: %zu regions, %d corrupted images (%zu refused), "
 		"worst %.1f ms\n", label, snap->n, cases, failed, worst);
+	/* the layout's object facts garbage (a table or a process that lies
+	 * about dicts and ints) over the true image: bounded all the same */
+	for (int c = 0; c < cases / 4; c++) {
+		struct aio_layout A = snap->A;
+		uint32_t *f[] = { &A.obj.dict_keys, &A.obj.dict_values,
+				  &A.obj.values_pre, &A.obj.dk_size,
+				  &A.obj.dk_log2_index_bytes, &A.obj.dk_kind,
+				  &A.obj.dk_nentries, &A.obj.dk_indices,
+				  &A.obj.dk_general.size, &A.obj.dk_general.key,
+				  &A.obj.dk_unicode.value, &A.obj.managed_dict,
+				  &A.obj.managed_values, &A.obj.long_size,
+				  &A.obj.long_digit };
+		size_t nf = sizeof f / sizeof f[0];
+		for (int m = 1 + (int)(rnd() % 4); m > 0; m--)
+			*f[rnd() % nf] = (uint32_t)(rnd() % 3 ? rnd() % 72 : rnd());
+		A.obj.values_kind = (int)(rnd() % 5);
+		A.obj.long_tagged = (int)(rnd() % 2);
+		img = regions_image(snap->v, snap->n);
+		replay_init(&py, snap, img);
+		if (aio_reader_new_with(&a, &py, &A, &err) == LP_OK) {
+			check_bounds(a);
+			aio_reader_update(a, NULL, 0, false, &err);
+			check_bounds(a);
+			aio_reader_free(a);
+		}
+		py_proc_fini(&py);
+		mem_image_free(img);
+	}
 	/* a garbage set can list MAX_ASYNCIO_TASKS bogus tasks, each read
 	 * and failed in turn over a mem_image (a linear search of regions):
 	 * bounded, if slow on a loaded machine */
@@ -329,6 +357,20 @@ static void run_python(const char *minor, const char *py)
 	/* through the async generator's asend (asyncio.c chain_step) */
 	ck_assert_msg(strstr(snap.text, "consume<>:consume:19,agen:16,sleep:"),
 		      "%s: %s", minor, snap.text);
+	/* the object facts a process's own description gives (3.14+:
+	 * ma_keys, lv_tag, ob_digit from _Py_DebugOffsets) are those the
+	 * generator found by value in the same version's objects */
+	const struct aio_objects *O = aio_objects_for(snap.A.minor);
+	ck_assert_ptr_nonnull(O);
+	if (snap.A.lists) {
+		ck_assert_int_eq(O->minor, snap.A.minor);
+		ck_assert_uint_eq(snap.A.obj.dict_keys, O->dict_keys);
+		ck_assert_uint_eq(snap.A.obj.dict_values, O->dict_values);
+		ck_assert_uint_eq(snap.A.obj.long_size, O->long_size);
+		ck_assert_uint_eq(snap.A.obj.long_digit, O->long_digit);
+		ck_assert_int_eq(snap.A.obj.long_tagged, O->long_tagged);
+	}
+	ck_assert(memcmp(&snap.A.obj, O, sizeof *O) == 0);
 	fuzz_version(minor, &snap, 300);
 	regions_free(snap.v, snap.n);
 }

@@ -1,8 +1,10 @@
 # Check units of this area: check_PROGRAMS += tests/unit/check_X; TESTS += tests/unit/check_X
 check_PROGRAMS += tests/unit/check_profile tests/unit/check_collapsed \
-	tests/unit/check_raw
+	tests/unit/check_raw tests/unit/check_task_groups
 TESTS += tests/unit/check_profile tests/unit/check_collapsed \
-	tests/unit/check_raw
+	tests/unit/check_raw tests/unit/check_task_groups
+tests_unit_check_task_groups_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_task_groups_LDADD = $(UNIT_LIBS)
 tests_unit_check_profile_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_check_profile_LDADD = $(UNIT_LIBS)
 tests_unit_check_collapsed_CPPFLAGS = $(UNIT_CPPFLAGS)
@@ -45,3 +47,10 @@ tests_unit_gen_recording_LDADD = $(LOUPE_ENGINE_LIBS)
 check_PROGRAMS += tests/unit/gen_tree_recording
 tests_unit_gen_tree_recording_CPPFLAGS = $(AM_CPPFLAGS)
 tests_unit_gen_tree_recording_LDADD = $(LOUPE_ENGINE_LIBS)
+
+# The format table: every name and extension to its writer, the one-line
+# error for an unknown name.
+check_PROGRAMS += tests/unit/check_format_table
+TESTS += tests/unit/check_format_table
+tests_unit_check_format_table_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_format_table_LDADD = $(UNIT_LIBS)
