@@ -301,6 +301,27 @@ bool target_pid_is_self(pid_t pid)
 	return procfs_status_long(buf, "Tgid", 0) == getpid();
 }
 
+int target_monotonic_ns(target *t, int64_t *ns)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	*ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	char buf[256];
+	if (read_at(t->procfd, "timens_offsets", buf, sizeof buf) <= 0)
+		return LP_OK;
+	/* "monotonic <secs> <nanosecs>" (or clock id 1 on older kernels) */
+	for (char *l = buf; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : l) {
+		long long s, n;
+		if ((sscanf(l, "monotonic %lld %lld", &s, &n) == 2 ||
+		     sscanf(l, "1 %lld %lld", &s, &n) == 2) &&
+		    s > -(1ll << 40) && s < (1ll << 40)) {
+			*ns += (int64_t)s * 1000000000 + n;
+			break;
+		}
+	}
+	return LP_OK;
+}
+
 static target *target_alloc(void)
 {
 	target *t = calloc(1, sizeof *t);

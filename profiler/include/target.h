@@ -98,6 +98,10 @@ int target_thread_state(target *t, struct target_thread *th, char *state,
  * It lags by at most a scheduler tick for a running thread: a later
  * reading catches up.  LP_ENOPROC when the thread is gone. */
 int target_thread_cpu_ns(target *t, struct target_thread *th, uint64_t *cpu_ns);
+/* CLOCK_MONOTONIC as the target reads it (time.monotonic(), asyncio's
+ * loop.time()): ours plus the monotonic offset of its time namespace
+ * (/proc/PID/timens_offsets, time_namespaces(7); absent: no offset). */
+int target_monotonic_ns(target *t, int64_t *ns);
 
 /* Stops one thread (PTRACE_SEIZE once, then PTRACE_INTERRUPT and wait) so
  * that its registers and stack can be read; resume lets it go on. */

@@ -18,6 +18,38 @@ enum aio_state {
 	AIO_FINISHED = 2,
 };
 
+/* What a suspended task waits for at the end of its await chain. */
+enum aio_wait_kind {
+	AIO_WAIT_NONE = 0,	/* running, not read, or not known */
+	AIO_WAIT_SLEEP,		/* asyncio.sleep: left (s), delay */
+	AIO_WAIT_FUTURE,	/* a future no task owns: obj */
+	AIO_WAIT_TASK,		/* another task: obj (the tree shows it) */
+	AIO_WAIT_GATHER,	/* gather's future: obj */
+	AIO_WAIT_QUEUE_GET,	/* asyncio.Queue.get: obj, items, maxsize */
+	AIO_WAIT_QUEUE_PUT,	/* asyncio.Queue.put: obj, items, maxsize */
+	AIO_WAIT_EVENT,		/* asyncio.Event.wait: obj */
+	AIO_WAIT_LOCK,		/* asyncio.Lock.acquire: obj */
+	AIO_WAIT_SEMAPHORE,	/* asyncio.Semaphore.acquire: obj, items
+				 * (its value) */
+	AIO_WAIT_CONDITION,	/* asyncio.Condition.wait: obj */
+	AIO_WAIT_SOCKET,	/* a socket read / write / accept: fd */
+};
+
+struct aio_wait {
+	int kind;		/* enum aio_wait_kind */
+	const char *type;	/* the object's class name (interned), or
+				 * NULL */
+	const char *what;	/* for a socket: the call ("sock_recv") */
+	uint64_t obj;		/* the queue, primitive or future */
+	int64_t items;		/* queue: len(_queue); semaphore: value;
+				 * -1 not known */
+	int64_t maxsize;	/* queue: its maxsize (0 unbounded), -1 */
+	double left;		/* sleep: seconds left (may be < 0 when
+				 * late), NAN not known (uvloop) */
+	double delay;		/* sleep: the delay asked, NAN not known */
+	int fd;			/* socket: its fd, -1 not known */
+};
+
 struct aio_task {
 	uint64_t addr;		/* the Task object */
 	uint64_t loop;		/* its event loop object */
@@ -43,6 +75,9 @@ struct aio_task {
 	size_t nframes;
 	const struct py_frame *frames;
 	uint32_t gen;		/* changes when name or chain changed */
+	/* What it waits for: read in full updates only (a snapshot), else
+	 * AIO_WAIT_NONE. */
+	struct aio_wait wait;
 };
 
 /* The reader of a process's tasks: opaque here. */

@@ -15,6 +15,7 @@
  * read from the threads' running loops every LOOPS_EVERY updates. */
 #include "python/asyncio.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "bounds.h"
 #include "python/asyncio_layout.h"
 #include "python/pyproc.h"
+#include "target.h"
 
 /* Updates between two lookups of asyncio's globals while they are not
  * found (asyncio not imported yet). */
@@ -35,6 +37,7 @@
 #define TP_BASICSIZE 32
 #define TP_FLAGS 168
 #define TP_BASE 256
+#define TP_DICT 264
 #define TP_DICTOFFSET 288
 #define TYPE_READ 296
 /* Py_TPFLAGS_MANAGED_DICT (3.11+), Py_TPFLAGS_INLINE_VALUES (3.13+). */
@@ -60,15 +63,20 @@
 enum aio_kind {
 	K_OTHER = 0, K_CORO, K_GEN, K_FUTITER, K_CTASK, K_PYTASK, K_GATHER,
 	K_METHOD, K_TASKGROUP, K_LIST, K_STR, K_INT,
+	K_AGEN, K_ASEND, K_ATHROW, K_CWRAP, K_FUTURE, K_FLOAT, K_TIMER,
+	K_DEQUE, K_UVTIMER,
 	K_FUNC, K_PARTIAL, K_TUPLE, K_HOLDER, K_NONE,
 };
 
 struct aio_type {
 	uint64_t addr;		/* 0: free */
 	int kind;
+	const char *name;	/* tp_name (interned), NULL unread */
 	uint64_t flags;
 	int64_t dictoffset, basicsize;
 	uint64_t cached_keys;
+	int64_t when_off;	/* TimerHandle: _when's slot offset, 0 not
+				 * looked up, -1 none */
 };
 
 struct aio_entry {
@@ -121,6 +129,9 @@ struct aio_reader {
 	struct chain *chains;
 	struct task_read *reads;
 	uint64_t nupdate;
+	bool full;			/* this update reads everything */
+	int64_t now_ns;			/* the target's CLOCK_MONOTONIC in
+					 * this full update, 0 unread */
 	uint64_t roots_at;		/* update of the last roots lookup */
 	uint64_t sets[2];		/* the set objects of tasks (the
 					 * WeakSet's .data / _eager_tasks) */
@@ -202,6 +213,17 @@ static int kind_of_name(const char *n)
 		{ "_asyncio.Task", K_CTASK }, { "_GatheringFuture", K_GATHER },
 		{ "method", K_METHOD }, { "TaskGroup", K_TASKGROUP },
 		{ "list", K_LIST }, { "str", K_STR }, { "int", K_INT },
+		/* Objects/genobject.c: an async generator and the awaitables
+		 * its __anext__/asend/athrow/aclose return; 3.6-3.7's
+		 * coroutine.__await__() */
+		{ "async_generator", K_AGEN },
+		{ "async_generator_asend", K_ASEND },
+		{ "async_generator_athrow", K_ATHROW },
+		{ "coroutine_wrapper", K_CWRAP },
+		{ "_asyncio.Future", K_FUTURE }, { "Future", K_FUTURE },
+		{ "float", K_FLOAT }, { "TimerHandle", K_TIMER },
+		{ "collections.deque", K_DEQUE },
+		{ "uvloop.loop.TimerHandle", K_UVTIMER },
 		{ "function", K_FUNC }, { "functools.partial", K_PARTIAL },
 		{ "tuple", K_TUPLE }, { "_RunningLoopHolder", K_HOLDER },
 		{ "NoneType", K_NONE },
@@ -214,7 +236,7 @@ static int kind_of_name(const char *n)
 
 static const struct aio_type *type_info(aio_reader *a, uint64_t type)
 {
-	static const struct aio_type none = { 0, K_OTHER, 0, 0, 0, 0 };
+	static const struct aio_type none = { 0, K_OTHER, NULL, 0, 0, 0, 0, -1 };
 	if (!type)
 		return &none;
 	size_t h = (size_t)((type >> 4) * 0x9e3779b97f4a7c15ull >> 56) &
@@ -225,9 +247,9 @@ static const struct aio_type *type_info(aio_reader *a, uint64_t type)
 	uint8_t buf[TYPE_READ];
 	if (rd(a, type, buf, sizeof buf) != LP_OK)
 		return &none;
-	struct aio_type t = { type, K_OTHER, w64(buf, TP_FLAGS),
+	struct aio_type t = { type, K_OTHER, NULL, w64(buf, TP_FLAGS),
 			      (int64_t)w64(buf, TP_DICTOFFSET),
-			      (int64_t)w64(buf, TP_BASICSIZE), 0 };
+			      (int64_t)w64(buf, TP_BASICSIZE), 0, 0 };
 	t.cached_keys = a->A->ht_cached_keys ?
 			rd64(a, type + a->A->ht_cached_keys) : 0;
 	/* A subclass of a Task is a task: walk tp_base a few levels.  The
@@ -244,6 +266,8 @@ static const struct aio_type *type_info(aio_reader *a, uint64_t type)
 		int k = kind_of_name(name);
 		/* str and int: the interpreter's own static types only (a
 		 * class named "str" is not one), at one address each */
+		if (k == K_FLOAT && (depth > 0 || (t.flags & TPF_HEAPTYPE)))
+			k = K_OTHER;
 		if (k == K_STR || k == K_INT) {
 			uint64_t want = k == K_STR ? TPF_UNICODE_SUBCLASS :
 						     TPF_LONG_SUBCLASS;
@@ -255,8 +279,10 @@ static const struct aio_type *type_info(aio_reader *a, uint64_t type)
 			else
 				*known = type;
 		}
-		if (depth == 0)
+		if (depth == 0) {
 			t.kind = k;
+			t.name = py_proc_intern(a->py, name);
+		}
 		if (k == K_CTASK) {
 			t.kind = K_CTASK;
 			break;
@@ -540,11 +566,12 @@ static uint64_t stack_top(const aio_reader *a, uint64_t addr, const uint8_t *fp)
 	return base ? base + 8 * (uint64_t)(d - 1) : 0;
 }
 
-/* Follows coro down its awaits into frames[]; returns how many. */
 /* One await chain being followed (read_chains). */
 struct chain {
 	uint64_t obj;		/* the next coroutine or future, 0: ended */
-	size_t n;
+	uint64_t last;		/* the innermost coroutine / generator */
+	uint64_t leaf;		/* what it awaits that is none (a future) */
+	size_t n, hops;
 	bool trunc;
 	struct py_frame frames[MAX_AWAIT_DEPTH];
 };
@@ -557,14 +584,33 @@ static size_t level_len(const struct aio_layout *A)
 	return A->gen_iframe ? A->gen_iframe + FRAME_READ : A->gen_frame + 8;
 }
 
-/* One level of one chain from the bytes of its object (whole: all of
- * level_len, else the 16-byte header only). */
-static void chain_step(aio_reader *a, struct chain *c, uint8_t *buf, bool whole)
+/* Bytes of an object's header that a level needs at least: ob_type and
+ * the one pointer after it that an async generator's asend / athrow
+ * awaitable (ags_gen, agt_gen) and 3.6's coroutine_wrapper (cw_coroutine)
+ * hold (Objects/genobject.c, every 3.x). */
+#define HOP_READ 24
+
+/* One level of one chain from the bytes of its object (got of them: all
+ * of level_len, else HOP_READ or the 16-byte header only). */
+static void chain_step(aio_reader *a, struct chain *c, uint8_t *buf,
+		       size_t got)
 {
 	const struct aio_layout *A = a->A;
+	bool whole = got >= level_len(A);
 	int k = type_info(a, w64(buf, 8))->kind;	/* ob_type */
-	if (k != K_CORO && k != K_GEN) {
-		c->obj = 0;	/* a future, a FutureIter: the end */
+	if (k == K_ASEND || k == K_ATHROW || k == K_CWRAP) {
+		/* `async for`, `anext()`, `athrow()`, `aclose()`: through to
+		 * the async generator, whose frame is the next level */
+		c->obj = got >= HOP_READ ? w64(buf, 16) : 0;
+		if (!c->obj || ++c->hops > MAX_AWAIT_DEPTH) {
+			c->trunc = true;
+			c->obj = 0;
+		}
+		return;
+	}
+	if (k != K_CORO && k != K_GEN && k != K_AGEN) {
+		c->leaf = c->obj;	/* a future, a FutureIter: the end */
+		c->obj = 0;
 		return;
 	}
 	uint64_t fr = A->gen_iframe ? c->obj + A->gen_iframe :
@@ -577,6 +623,7 @@ static void chain_step(aio_reader *a, struct chain *c, uint8_t *buf, bool whole)
 		c->obj = 0;
 		return;
 	}
+	c->last = c->obj;
 	c->n++;
 	uint64_t top = stack_top(a, fr, fp);
 	/* the value stack lies in the frame (3.11+: localsplus; before,
@@ -598,13 +645,14 @@ static void chain_step(aio_reader *a, struct chain *c, uint8_t *buf, bool whole)
 /* Follows m chains from their coroutines down their awaits, breadth
  * first: one vectored read per level for all of them.  A read that fails
  * in a batch is redone alone (a small future near a mapping's end gets
- * its header alone). */
+ * its header alone).  Levels: MAX_AWAIT_DEPTH frames and as many hops
+ * through async generator awaitables. */
 static void read_chains(aio_reader *a, struct chain *cs, size_t m)
 {
 	size_t len = level_len(a->A);
 	if (len > CHAIN_BUF)
 		return;
-	for (size_t depth = 0; depth <= MAX_AWAIT_DEPTH; depth++) {
+	for (size_t depth = 0; depth <= 2 * MAX_AWAIT_DEPTH + 1; depth++) {
 		size_t niov = 0;
 		for (size_t i = 0; i < m; i++)
 			if (cs[i].obj) {
@@ -622,16 +670,334 @@ static void read_chains(aio_reader *a, struct chain *cs, size_t m)
 		for (size_t k = 0; k < niov; k++) {
 			struct chain *c = &cs[a->chain_of[k]];
 			uint8_t *buf = a->chain_iov[k].local;
-			bool whole = rc == LP_OK ||
-				     rd(a, c->obj, buf, len) == LP_OK;
-			if (!whole && rd(a, c->obj, buf, 16) != LP_OK) {
+			size_t got = rc == LP_OK ||
+				     rd(a, c->obj, buf, len) == LP_OK ? len :
+				     rd(a, c->obj, buf, HOP_READ) == LP_OK ?
+				     HOP_READ : 16;
+			if (got == 16 && rd(a, c->obj, buf, 16) != LP_OK) {
 				c->trunc = c->n > 0;
 				c->obj = 0;
 				continue;
 			}
-			chain_step(a, c, buf, whole);
+			chain_step(a, c, buf, got);
 		}
 	}
+	for (size_t i = 0; i < m; i++)
+		if (cs[i].obj) {	/* levels ran out */
+			cs[i].trunc = true;
+			cs[i].obj = 0;
+		}
+}
+
+/* ---- what a task waits for ---- */
+
+/* Slots (locals, then the value stack) of a suspended frame read to find
+ * what it waits on: asyncio's own functions have a handful. */
+#define WAIT_SLOTS 16
+
+/* The first slots of the frame of the suspended coroutine / generator
+ * gen (tag bits cleared); how many were read. */
+static size_t frame_slots(aio_reader *a, uint64_t gen, uint64_t *out)
+{
+	const struct aio_layout *A = a->A;
+	uint64_t base, end;
+	if (A->gen_iframe && A->stack_kind == PY_STACK_LOCALS_INDEX) {
+		/* 3.11-3.13: localsplus, then stacktop slots in use */
+		uint64_t fr = gen + A->gen_iframe;
+		int32_t d = 0;
+		if (rd(a, fr + A->fr_depth, &d, 4) != LP_OK || d <= 0 ||
+		    d > 4096)
+			return 0;
+		base = fr + A->fr_stack;
+		end = base + 8 * (uint64_t)d;
+	} else if (A->gen_iframe) {
+		/* 3.14+: localsplus up to the saved stack pointer */
+		uint64_t fr = gen + A->gen_iframe;
+		if (!A->fr_locals)
+			return 0;
+		base = fr + A->fr_locals;
+		end = rd64(a, fr + A->fr_stack);
+	} else {
+		/* up to 3.10: the frame object's f_localsplus ends it (the
+		 * type's basicsize counts its first item: frameobject.c),
+		 * up to f_stacktop (<= 3.9) or f_valuestack + f_stackdepth */
+		uint64_t fr = rd64(a, gen + A->gen_frame);
+		const struct aio_type *ft = obj_type(a, fr);
+		if (!fr || ft->basicsize < 80 || ft->basicsize > 1024 ||
+		    !ft->name || strcmp(ft->name, "frame") != 0)
+			return 0;
+		base = fr + (uint64_t)ft->basicsize - 8;
+		if (A->stack_kind == PY_STACK_TOP_PTR) {
+			end = rd64(a, fr + A->fr_stack);
+		} else {
+			int32_t d = 0;
+			if (rd(a, fr + A->fr_depth, &d, 4) != LP_OK || d < 0 ||
+			    d > 4096)
+				return 0;
+			end = rd64(a, fr + A->fr_stack) + 8 * (uint64_t)d;
+		}
+	}
+	if (end <= base || end - base > 8 * 65536)
+		return 0;
+	size_t n = (size_t)((end - base) / 8);
+	if (n > WAIT_SLOTS)
+		n = WAIT_SLOTS;
+	if (rd(a, base, out, 8 * n) != LP_OK)
+		return 0;
+	for (size_t i = 0; A->tagged_stack && i < n; i++)
+		out[i] &= ~(uint64_t)3;	/* _PyStackRef tag bits */
+	return n;
+}
+
+/* Whether the class of obj or one of its bases (8 levels) is named one
+ * of names[] (NULL-terminated); which one, or NULL. */
+static const char *class_is(aio_reader *a, uint64_t obj,
+			    const char *const *names)
+{
+	uint64_t ty = obj ? rd64(a, obj + 8) : 0;
+	for (int d = 0; d < 8 && ty; d++) {
+		const struct aio_type *t = type_info(a, ty);
+		for (size_t i = 0; t->name && names[i]; i++)
+			if (strcmp(t->name, names[i]) == 0)
+				return names[i];
+		ty = rd64(a, ty + TP_BASE);
+	}
+	return NULL;
+}
+
+/* The offset of a __slots__ attribute in objects of type ty (asyncio's
+ * Handle classes have no dict): the member descriptor in its class's
+ * dict or a base's gives it (PyMemberDescrObject.d_member at 40,
+ * PyMemberDef.offset at 16: Include/descrobject.h, every 3.x).  -1 when
+ * there is none. */
+static int64_t slot_offset(aio_reader *a, uint64_t ty, const char *name)
+{
+	int64_t size = type_info(a, ty)->basicsize;
+	for (int d = 0; d < 8 && ty; d++) {
+		uint64_t dict = rd64(a, ty + TP_DICT);
+		uint64_t desc = dict ? dict_get(a, dict, name) : 0;
+		const struct aio_type *dt = obj_type(a, desc);
+		if (desc && dt->name &&
+		    strcmp(dt->name, "member_descriptor") == 0) {
+			uint64_t def = rd64(a, desc + 40);
+			int64_t off = def ? (int64_t)rd64(a, def + 16) : 0;
+			return off >= 16 && off + 8 <= size ? off : -1;
+		}
+		ty = rd64(a, ty + TP_BASE);
+	}
+	return -1;
+}
+
+/* A TimerHandle's _when object (its offset looked up once per type). */
+static uint64_t timer_when(aio_reader *a, uint64_t obj)
+{
+	uint64_t ty = rd64(a, obj + 8);
+	const struct aio_type *ct = ty ? type_info(a, ty) : NULL;
+	if (!ct || ct->addr != ty)
+		return 0;	/* not cached: an unreadable type */
+	struct aio_type *t = &a->types[ct - a->types];
+	if (!t->when_off)
+		t->when_off = slot_offset(a, ty, "_when");
+	return t->when_off > 0 ? rd64(a, obj + (uint64_t)t->when_off) : 0;
+}
+
+/* A float's value, or an int's; NAN for anything else. */
+static double read_number(aio_reader *a, uint64_t obj)
+{
+	uint8_t b[24];
+	uint64_t v;
+	if (rd(a, obj, b, sizeof b) != LP_OK)
+		return NAN;
+	int k = type_info(a, w64(b, 8))->kind;
+	if (k == K_FLOAT) {
+		double d = GET_MEMBER(double, b, 16);	/* ob_fval */
+		return isfinite(d) ? d : NAN;
+	}
+	if (k == K_INT && read_small_int(a, obj, &v))
+		return (double)v;
+	return NAN;
+}
+
+/* len() of a list or a collections.deque (ob_size at 16 in both:
+ * PyObject_VAR_HEAD), -1 for anything else. */
+static int64_t read_len(aio_reader *a, uint64_t obj)
+{
+	int k = obj_type(a, obj)->kind;
+	int64_t n = (int64_t)(k == K_LIST || k == K_DEQUE ? rd64(a, obj + 16) :
+			      (uint64_t)-1);
+	return n >= 0 && n <= (1ll << 40) ? n : -1;
+}
+
+/* uvloop's TimerHandle keeps _when (loop.time() at the end: libuv's
+ * CLOCK_MONOTONIC milliseconds / 1e3) in a C field of its own; it is the
+ * one float the object holds (uvloop/cbhandles.pxd: callback, args,
+ * timer, loop, context, _debug_info, _when), so the word that points to
+ * a float is it.  0 when none does. */
+static uint64_t uv_when(aio_reader *a, uint64_t obj)
+{
+	uint64_t w[16];
+	int64_t size = obj_type(a, obj)->basicsize;
+	size_t n = size > 16 && size <= (int64_t)sizeof w ? (size_t)size / 8 :
+		   sizeof w / 8;
+	if (rd(a, obj, w, 8 * n) != LP_OK)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (w[i] && !(w[i] & 7) && obj_type(a, w[i])->kind == K_FLOAT)
+			return w[i];
+	return 0;
+}
+
+/* Whether file is asyncio's module mod ("queues.py"). */
+static bool asyncio_file(const char *file, const char *mod)
+{
+	size_t lf = file ? strlen(file) : 0, lm = strlen(mod);
+	return lf > lm + 8 && strcmp(file + lf - lm, mod) == 0 &&
+	       strncmp(file + lf - lm - 8, "asyncio/", 8) == 0;
+}
+
+/* The object a future-like leaf stands for: a FutureIter's future. */
+static void wait_on_object(aio_reader *a, struct aio_wait *w, uint64_t obj)
+{
+	int k = obj_type(a, obj)->kind;
+	if (k == K_FUTITER) {
+		obj = rd64(a, obj + a->A->futiter_future);
+		k = obj_type(a, obj)->kind;
+	}
+	w->obj = obj;
+	w->type = obj_type(a, obj)->name;
+	w->kind = k == K_CTASK || k == K_PYTASK ? AIO_WAIT_TASK :
+		  k == K_GATHER ? AIO_WAIT_GATHER :
+		  k == K_FUTURE ? AIO_WAIT_FUTURE : AIO_WAIT_NONE;
+	if (!w->kind)
+		w->obj = 0, w->type = NULL;
+}
+
+/* What a task suspended in frame f (the innermost of its chain, the
+ * frame of the coroutine or generator last) waits for, leaf being what
+ * that frame awaits (a future, 0 when not read): asyncio's own
+ * functions are known by name and module and their self (or the
+ * TimerHandle of a sleep) read, else the leaf says it.  Read in full
+ * updates only. */
+static void read_wait(aio_reader *a, struct aio_wait *w,
+		      const struct py_frame *f, uint64_t last, uint64_t leaf)
+{
+	static const char *const queue[] = { "Queue", NULL };
+	static const char *const cond[] = { "Condition", NULL };
+	static const char *const sem[] = { "Semaphore", NULL };
+	static const char *const lock[] = { "Lock", NULL };
+	static const char *const event[] = { "Event", NULL };
+	static const char *const sock[] = { "_socket.socket", NULL };
+	*w = (struct aio_wait){ .items = -1, .maxsize = -1, .left = NAN,
+				.delay = NAN, .fd = -1 };
+	const char *fn = f && f->func ? f->func : "";
+	const char *dot = strrchr(fn, '.');
+	fn = dot ? dot + 1 : fn;	/* 3.11+ names by qualname */
+	uint64_t sl[WAIT_SLOTS], ty[WAIT_SLOTS];
+	size_t n = f && last ? frame_slots(a, last, sl) : 0;
+	uint64_t self = n ? sl[0] : 0;
+	/* the slots' types in one read */
+	struct remote_iov iov[WAIT_SLOTS];
+	size_t niov = 0;
+	for (size_t i = 0; i < n; i++) {
+		ty[i] = 0;
+		if (sl[i] && !(sl[i] & 7))
+			iov[niov++] = (struct remote_iov){ sl[i] + 8, &ty[i], 8 };
+	}
+	if (niov && mem_readv(a->py->reader, iov, niov) != LP_OK)
+		for (size_t i = 0; i < n; i++)
+			ty[i] = sl[i] ? rd64(a, sl[i] + 8) : 0;
+	if (n && asyncio_file(f->file, "tasks.py") &&
+	    strcmp(fn, "sleep") == 0) {
+		/* async def sleep(delay, result=None): h = loop.call_later(
+		 * delay, ...): the TimerHandle's _when is loop.time() at
+		 * the end (asyncio/events.py; uvloop's has none) */
+		w->kind = AIO_WAIT_SLEEP;
+		w->delay = read_number(a, sl[0]);
+		for (size_t i = 1; i < n; i++) {
+			int k = type_info(a, ty[i])->kind;
+			if (k != K_TIMER && k != K_UVTIMER)
+				continue;
+			double when = read_number(a, k == K_TIMER ?
+				timer_when(a, sl[i]) : uv_when(a, sl[i]));
+			/* the target's clock, read once per update */
+			if (!a->now_ns && a->py->target &&
+			    target_monotonic_ns(a->py->target, &a->now_ns) != LP_OK)
+				a->now_ns = 0;
+			if (!isnan(when) && a->now_ns)
+				w->left = when - (double)a->now_ns / 1e9;
+			break;
+		}
+		return;
+	}
+	if (n && asyncio_file(f->file, "tasks.py") &&
+	    strcmp(fn, "wait_for") == 0) {
+		/* the task wait_for made of what it was given (local fut) */
+		for (size_t i = 0; i < n; i++) {
+			int k = type_info(a, ty[i])->kind;
+			if (k == K_CTASK || k == K_PYTASK) {
+				wait_on_object(a, w, sl[i]);
+				return;
+			}
+		}
+	}
+	if (n && asyncio_file(f->file, "queues.py") && class_is(a, self, queue) &&
+	    (strcmp(fn, "get") == 0 || strcmp(fn, "put") == 0)) {
+		w->kind = fn[0] == 'g' ? AIO_WAIT_QUEUE_GET : AIO_WAIT_QUEUE_PUT;
+		w->obj = self;
+		w->type = obj_type(a, self)->name;
+		w->items = read_len(a, obj_attr(a, self, "_queue"));
+		double m = read_number(a, obj_attr(a, self, "_maxsize"));
+		w->maxsize = isnan(m) ? -1 : (int64_t)m;
+		return;
+	}
+	if (n && asyncio_file(f->file, "locks.py")) {
+		int k = strcmp(fn, "wait") == 0 ?
+			(class_is(a, self, cond) ? AIO_WAIT_CONDITION :
+			 class_is(a, self, event) ? AIO_WAIT_EVENT : 0) :
+			strcmp(fn, "acquire") == 0 ?
+			(class_is(a, self, sem) ? AIO_WAIT_SEMAPHORE :
+			 class_is(a, self, lock) ? AIO_WAIT_LOCK : 0) : 0;
+		if (k) {
+			w->kind = k;
+			w->obj = self;
+			w->type = obj_type(a, self)->name;
+			if (k == AIO_WAIT_SEMAPHORE) {
+				double v = read_number(a, obj_attr(a, self, "_value"));
+				w->items = isnan(v) ? -1 : (int64_t)v;
+			}
+			return;
+		}
+	}
+	if (n >= 2 && asyncio_file(f->file, "selector_events.py") &&
+	    strncmp(fn, "sock_", 5) == 0 && class_is(a, sl[1], sock)) {
+		/* loop.sock_recv(sock, n) and friends: PySocketSockObject's
+		 * sock_fd, an int after the header (Modules/socketmodule.h) */
+		int32_t fd = -1;
+		w->kind = AIO_WAIT_SOCKET;
+		w->what = py_proc_intern(a->py, fn);
+		w->obj = sl[1];
+		if (rd(a, sl[1] + 16, &fd, 4) == LP_OK && fd >= 0)
+			w->fd = fd;
+		return;
+	}
+	if (n && asyncio_file(f->file, "streams.py") &&
+	    strcmp(fn, "_wait_for_data") == 0) {
+		/* StreamReader._wait_for_data: its transport's _sock_fd
+		 * (asyncio/selector_events.py _SelectorTransport) */
+		uint64_t tr = obj_attr(a, self, "_transport");
+		double fd = tr ? read_number(a, obj_attr(a, tr, "_sock_fd")) : NAN;
+		w->kind = AIO_WAIT_SOCKET;
+		w->what = py_proc_intern(a->py, "StreamReader.read");
+		w->obj = self;
+		w->fd = isnan(fd) ? -1 : (int)fd;
+		return;
+	}
+	if (n && asyncio_file(f->file, "futures.py") &&
+	    strcmp(fn, "__await__") == 0) {
+		leaf = self;	/* the pure-Python Future's __await__ */
+	}
+	if (leaf)
+		wait_on_object(a, w, leaf);
 }
 
 /* ---- roots ---- */
@@ -1219,6 +1585,12 @@ static bool read_task_finish(aio_reader *a, struct aio_entry *e,
 	}
 	e->t.truncated = c->trunc;
 	e->t.coro_code = n ? e->frames[0].code_addr : 0;
+	/* what it waits for: snapshots only (formatting, more reads) */
+	if (a->full)
+		read_wait(a, &e->t.wait, n ? &c->frames[n - 1] : NULL, c->last,
+			  c->leaf);
+	else
+		memset(&e->t.wait, 0, sizeof e->t.wait);
 	/* Who awaits this task: a TaskGroup's done callback is its bound
 	 * method _on_task_done, whose self knows the parent task
 	 * (asyncio/taskgroups.py).  3.14 says it itself (awaited_by).  The
@@ -1620,10 +1992,60 @@ static void mark_running_314(aio_reader *a)
 	}
 }
 
+/* A running task's chain from its thread's stack, from its outermost
+ * coroutine up to the frame running now (sync functions included): a
+ * running coroutine's frame has no stack top to follow (up to 3.11 it is
+ * saved only when the frame suspends).  Full updates only; the thread
+ * of its loop when known, else the first that runs that coroutine. */
+static void chain_from_thread(aio_reader *a, struct aio_entry *e,
+			      const struct py_thread *th, size_t nth)
+{
+	memset(&e->t.wait, 0, sizeof e->t.wait);
+	for (int pass = 0; pass < 2 && e->t.coro_code; pass++)
+		for (size_t t = 0; t < nth; t++) {
+			const struct py_thread *p = &th[t];
+			if (pass == 0 && (!e->t.tid || p->tid != e->t.tid))
+				continue;
+			size_t at = p->nframes;
+			for (size_t f = p->nframes; f-- > 0 && at == p->nframes;)
+				if (p->frames[f].code_addr == e->t.coro_code)
+					at = f;
+			if (at == p->nframes)
+				continue;
+			/* frames[] is leaf first: the chain runs from at
+			 * down to 0 */
+			size_t n = at + 1;
+			bool trunc = n > MAX_AWAIT_DEPTH;
+			if (trunc)
+				n = MAX_AWAIT_DEPTH;
+			bool same = n == e->t.nframes && e->frames;
+			for (size_t i = 0; same && i < n; i++)
+				same = p->frames[at - i].code_addr ==
+				       e->frames[i].code_addr &&
+				       p->frames[at - i].line == e->frames[i].line;
+			if (!same) {
+				struct py_frame *fr = malloc(n * sizeof *fr);
+				if (!fr)
+					return;
+				for (size_t i = 0; i < n; i++)
+					fr[i] = p->frames[at - i];
+				free(e->frames);
+				e->frames = fr;
+				e->t.frames = fr;
+				e->t.nframes = n;
+				e->t.gen = ++a->gen;
+			}
+			e->t.truncated = trunc;
+			return;
+		}
+}
+
 int aio_reader_update(aio_reader *a, const struct py_thread *threads,
 		      size_t nthreads, bool full, lp_error *err)
 {
 	a->nupdate++;
+	a->full = full;
+	a->now_ns = 0;
 	int rc;
 	if (a->need_layout && (a->nupdate == 1 ||
 			       a->nupdate - a->roots_at >= ROOTS_RETRY)) {
@@ -1756,6 +2178,9 @@ int aio_reader_update(aio_reader *a, const struct py_thread *threads,
 			if (a->loops[l].loop == a->cur[i].t.loop)
 				a->cur[i].t.tid = a->loops[l].tid;
 	}
+	for (size_t i = 0; full && i < a->ncur; i++)
+		if (a->cur[i].t.running)
+			chain_from_thread(a, &a->cur[i], threads, nthreads);
 	link_tasks(a);
 	for (size_t i = 0; i < a->ncur; i++)
 		a->out[i] = a->cur[i].t;

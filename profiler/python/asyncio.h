@@ -1,7 +1,9 @@
 /* asyncio from outside: the pending tasks of a CPython process (3.6 to
  * 3.14), each with its name, state, loop, the await chain of its coroutine
  * (outermost coroutine first, down to the innermost one it is suspended
- * in) and the task that awaits it, read through the process's mem_reader.
+ * in, through async generators; a running task's from its thread's
+ * stack), what it waits for there and the tasks that await it, read
+ * through the process's mem_reader.
  *
  * Tasks are found where asyncio itself keeps them: sys.modules ->
  * asyncio.tasks -> _all_tasks (3.7-3.11) or _scheduled_tasks and

@@ -27,7 +27,9 @@
 #define PYENV "/root/.pyenv/versions"
 
 /* main gathers group (worker-1, worker-2 through gather) and waiter
- * (await leaf); names from 3.8 (get_name), qualnames on 3.7. */
+ * (await leaf); consume in `async for` over agen, getter in Queue.get
+ * (what it waits for is read: a full update); names from 3.8
+ * (get_name), qualnames on 3.7. */
 static const char *script =
 	"import asyncio, sys\n"
 	"def mk(c, n):\n"
@@ -43,11 +45,20 @@ static const char *script =
 	"    await asyncio.sleep(3600)\n"
 	"async def waiter(t):\n"
 	"    await t\n"
+	"async def agen():\n"
+	"    await asyncio.sleep(3600)\n"
+	"    yield 1\n"
+	"async def consume():\n"
+	"    async for _ in agen():\n"
+	"        pass\n"
+	"async def getter(q):\n"
+	"    await q.get()\n"
 	"def ready():\n"
 	"    sys.stdout.write('ready\\n'); sys.stdout.flush()\n"
 	"async def tree():\n"
 	"    g = mk(group(), 'group')\n"
 	"    w = mk(waiter(mk(leaf(), 'leaf')), 'waiter')\n"
+	"    mk(consume(), 'consume'), mk(getter(asyncio.Queue()), 'getter')\n"
 	"    asyncio.get_event_loop().call_later(0.2, ready)\n"
 	"    await asyncio.gather(g, w)\n"
 	"loop = asyncio.new_event_loop()\n"
@@ -340,6 +351,9 @@ static void run_python(const char *minor, const char *py)
 		      "%s: %s", minor, snap.text);
 	ck_assert_msg(strstr(snap.text, named ? "waiter<main>:waiter:14;"
 						: "waiter<tree>:waiter:14;"),
+		      "%s: %s", minor, snap.text);
+	/* through the async generator's asend (asyncio.c chain_step) */
+	ck_assert_msg(strstr(snap.text, "consume<>:consume:19,agen:16,sleep:"),
 		      "%s: %s", minor, snap.text);
 	/* the object facts a process's own description gives (3.14+:
 	 * ma_keys, lv_tag, ob_digit from _Py_DebugOffsets) are those the

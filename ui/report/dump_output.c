@@ -2,6 +2,7 @@
  * asyncio task tree (like `python -m asyncio pstree`), or JSON. */
 #include "dump_output.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +96,73 @@ static const char *state_name(int st)
 	       st == AIO_FINISHED ? "finished" : "pending";
 }
 
+static const char *const wait_kinds[] = {
+	[AIO_WAIT_NONE] = "none", [AIO_WAIT_SLEEP] = "sleep",
+	[AIO_WAIT_FUTURE] = "future", [AIO_WAIT_TASK] = "task",
+	[AIO_WAIT_GATHER] = "gather", [AIO_WAIT_QUEUE_GET] = "queue_get",
+	[AIO_WAIT_QUEUE_PUT] = "queue_put", [AIO_WAIT_EVENT] = "event",
+	[AIO_WAIT_LOCK] = "lock", [AIO_WAIT_SEMAPHORE] = "semaphore",
+	[AIO_WAIT_CONDITION] = "condition", [AIO_WAIT_SOCKET] = "socket",
+};
+
+/* The task at addr among tk[0..n), or NULL. */
+static const struct aio_task *task_at(const struct aio_task *tk, size_t n,
+				      uint64_t addr)
+{
+	for (size_t i = 0; addr && i < n; i++)
+		if (tk[i].addr == addr)
+			return &tk[i];
+	return NULL;
+}
+
+/* A task's "waits_for" object (null when not known or running). */
+static void json_wait(FILE *out, const struct aio_wait *w,
+		      const struct aio_task *tk, size_t n)
+{
+	if (w->kind <= AIO_WAIT_NONE || w->kind > AIO_WAIT_SOCKET) {
+		fprintf(out, "null");
+		return;
+	}
+	fprintf(out, "{\"kind\":\"%s\"", wait_kinds[w->kind]);
+	if (w->type) {
+		fprintf(out, ",\"type\":");
+		json_str(out, w->type);
+	}
+	if (w->obj)
+		fprintf(out, ",\"object\":\"0x%llx\"", (unsigned long long)w->obj);
+	const struct aio_task *t = w->kind == AIO_WAIT_TASK ?
+		task_at(tk, n, w->obj) : NULL;
+	if (t) {
+		fprintf(out, ",\"task\":");
+		json_str(out, t->name ? t->name : "");
+	}
+	if (w->kind == AIO_WAIT_QUEUE_GET || w->kind == AIO_WAIT_QUEUE_PUT) {
+		fprintf(out, ",\"items\":");
+		w->items >= 0 ? fprintf(out, "%lld", (long long)w->items) :
+				fprintf(out, "null");
+		fprintf(out, ",\"maxsize\":");
+		w->maxsize >= 0 ? fprintf(out, "%lld", (long long)w->maxsize) :
+				  fprintf(out, "null");
+	}
+	if (w->kind == AIO_WAIT_SEMAPHORE && w->items >= 0)
+		fprintf(out, ",\"value\":%lld", (long long)w->items);
+	if (w->kind == AIO_WAIT_SLEEP) {
+		fprintf(out, ",\"seconds_left\":");
+		isnan(w->left) ? fprintf(out, "null") :
+				 fprintf(out, "%.3f", w->left);
+		fprintf(out, ",\"delay\":");
+		isnan(w->delay) ? fprintf(out, "null") :
+				  fprintf(out, "%.3f", w->delay);
+	}
+	if (w->kind == AIO_WAIT_SOCKET) {
+		fprintf(out, ",\"call\":");
+		json_str(out, w->what ? w->what : "");
+		fprintf(out, ",\"fd\":");
+		w->fd >= 0 ? fprintf(out, "%d", w->fd) : fprintf(out, "null");
+	}
+	fputc('}', out);
+}
+
 /* The threads of process pid as a JSON array. */
 static void json_threads(FILE *out, const struct snap *sn, const profile *p,
 			 const aio_reader *aio, pid_t pid)
@@ -184,8 +252,10 @@ static void print_json(FILE *out, const struct snap *sn, const profile *p,
 				fprintf(out, "\"0x%llx\"", (unsigned long long)tk[tk[i].parent].addr);
 			else
 				fprintf(out, "null");
-			fprintf(out, ",\"truncated\":%s,\"await_chain\":[",
-			       tk[i].truncated ? "true" : "false");
+			fprintf(out, ",\"truncated\":%s,\"waits_for\":",
+				tk[i].truncated ? "true" : "false");
+			json_wait(out, &tk[i].wait, tk, n);
+			fprintf(out, ",\"await_chain\":[");
 			for (size_t k = 0; k < tk[i].nframes; k++) {
 				const struct py_frame *f = &tk[i].frames[k];
 				if (k)
@@ -241,6 +311,76 @@ static int by_name(const void *x, const void *y, void *ctx)
 	return c ? c : (tk[a].addr > tk[b].addr) - (tk[a].addr < tk[b].addr);
 }
 
+/* The last line of a chain: what the task waits for there, in words
+ * ("sleep 1.98s left", "waiting: get from Queue at 0x.. (3 items)"). */
+static void wait_text(const struct aio_wait *w, const struct aio_task *tk,
+		      size_t n, char *buf, size_t size)
+{
+	/* names cut at 200 bytes: a line, not a page */
+	char ty[200], nm[200];
+	text_escape(w->type ? w->type : "?", ty, sizeof ty);
+	unsigned long long o = (unsigned long long)w->obj;
+	const struct aio_task *t;
+	buf[0] = '\0';
+	switch (w->kind) {
+	case AIO_WAIT_SLEEP:
+		if (!isnan(w->left))
+			snprintf(buf, size, "sleep %.2fs left", w->left);
+		else if (!isnan(w->delay))
+			snprintf(buf, size, "sleep of %.2fs (time left not known)",
+				 w->delay);
+		else
+			snprintf(buf, size, "sleep (time left not known)");
+		break;
+	case AIO_WAIT_QUEUE_GET:
+	case AIO_WAIT_QUEUE_PUT: {
+		char it[48] = "", mx[48] = "";
+		if (w->items >= 0)
+			snprintf(it, sizeof it, " (%lld item%s", (long long)w->items,
+				 w->items == 1 ? "" : "s");
+		if (w->items >= 0 && w->maxsize > 0)
+			snprintf(mx, sizeof mx, ", maxsize %lld", (long long)w->maxsize);
+		snprintf(buf, size, "waiting: %s %s at 0x%llx%s%s%s",
+			 w->kind == AIO_WAIT_QUEUE_GET ? "get from" : "put into",
+			 ty, o, it, mx, w->items >= 0 ? ")" : "");
+		break;
+	}
+	case AIO_WAIT_SEMAPHORE:
+		if (w->items >= 0) {
+			snprintf(buf, size, "waiting: %s at 0x%llx (value %lld)",
+				 ty, o, (long long)w->items);
+			break;
+		}
+		/* fall through */
+	case AIO_WAIT_EVENT:
+	case AIO_WAIT_LOCK:
+	case AIO_WAIT_CONDITION:
+		snprintf(buf, size, "waiting: %s at 0x%llx", ty, o);
+		break;
+	case AIO_WAIT_FUTURE:
+		snprintf(buf, size, "waiting: %s at 0x%llx (no task owns it)",
+			 ty, o);
+		break;
+	case AIO_WAIT_GATHER:
+		snprintf(buf, size, "waiting: gather at 0x%llx", o);
+		break;
+	case AIO_WAIT_TASK:
+		t = task_at(tk, n, w->obj);
+		snprintf(buf, size, "waiting: task %s at 0x%llx",
+			 text_escape(t && t->name ? t->name : "?", nm, sizeof nm), o);
+		break;
+	case AIO_WAIT_SOCKET:
+		text_escape(w->what ? w->what : "socket", nm, sizeof nm);
+		if (w->fd >= 0)
+			snprintf(buf, size, "waiting: %s on fd %d", nm, w->fd);
+		else
+			snprintf(buf, size, "waiting: %s", nm);
+		break;
+	default:
+		break;
+	}
+}
+
 static void print_task(FILE *out, const struct tree *tr, int i, const char *prefix,
 		       bool last, unsigned depth)
 {
@@ -270,6 +410,11 @@ static void print_task(FILE *out, const struct tree *tr, int i, const char *pref
 		text_fputs(f->file, out);
 		fprintf(out, ":%d)\n", f->line);
 	}
+	char wt[1024];
+	wait_text(&t->wait, tr->tk, tr->n, wt, sizeof wt);
+	if (wt[0])
+		fprintf(out, "%s%s  %s%s\n", sub, kids >= 0 ? "│" : " ",
+			t->nframes ? "→ " : "", wt);
 	if (depth >= MAX_AWAIT_DEPTH) {
 		if (kids >= 0)
 			fprintf(out, "%s└── ...\n", sub);
