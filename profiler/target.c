@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "bounds.h"
+#include "clock.h"
 #include "procfs.h"
 
 /* Bounded retries when a ptrace wait keeps reporting signal-delivery stops
@@ -303,11 +304,9 @@ bool target_pid_is_self(pid_t pid)
 
 int target_monotonic_ns(target *t, int64_t *ns)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	*ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	*ns = (int64_t)clock_mono_ns();
 	char buf[256];
-	if (read_at(t->procfd, "timens_offsets", buf, sizeof buf) <= 0)
+	if (procfs_read(t->procfd, "timens_offsets", buf, sizeof buf) <= 0)
 		return LP_OK;
 	/* "monotonic <secs> <nanosecs>" (or clock id 1 on older kernels) */
 	for (char *l = buf; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : l) {
