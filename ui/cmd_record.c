@@ -59,15 +59,7 @@ static const char usage[] =
 static void set_meta(profile *p, const struct cli_opts *o, target *t,
 		     sampler *s)
 {
-	char buf[64];
-	profile_set_meta(p, "target.exe", target_exe(t));
-	profile_set_meta(p, "target.comm", target_comm(t));
-	snprintf(buf, sizeof buf, "%d", (int)target_pid(t));
-	profile_set_meta(p, "target.pid", buf);
-	profile_set_meta(p, "runtime", sampler_describe(s));
-	snprintf(buf, sizeof buf, "%g", o->rate);
-	profile_set_meta(p, "rate", buf);
-	profile_set_meta(p, "mode", o->mode == MODE_WALL ? "wall" : o->mode == MODE_CPU ? "cpu" : "gil");
+	session_set_meta(p, o, t, s);
 	if (o->tasks)
 		profile_set_meta(p, "tasks", sampler_tasks(s) ? "on" : "off");
 	/* report --mode wall|cpu|gil of this file may take any view */

@@ -93,19 +93,6 @@ restore:
 	return 0;
 }
 
-static void set_meta(const struct cli_opts *o, target *t, profile *p,
-		     sampler *s)
-{
-	char buf[64];
-	profile_set_meta(p, "target.exe", target_exe(t));
-	profile_set_meta(p, "target.comm", target_comm(t));
-	snprintf(buf, sizeof buf, "%d", (int)target_pid(t));
-	profile_set_meta(p, "target.pid", buf);
-	profile_set_meta(p, "runtime", sampler_describe(s));
-	snprintf(buf, sizeof buf, "%g", o->rate);
-	profile_set_meta(p, "rate", buf);
-	profile_set_meta(p, "mode", top_mode_name(o->mode));
-}
 
 int cmd_top(int argc, char **argv)
 {
@@ -150,7 +137,7 @@ int cmd_top(int argc, char **argv)
 	so.quiet = true;	/* the header shows missed samples instead */
 	if (session_open_sampler(&so, ts.t, ts.p, &ts.s))
 		goto out;
-	set_meta(&o, ts.t, ts.p, ts.s);
+	session_set_meta(ts.p, &o, ts.t, ts.s);
 	if (top_view_run(&ts))
 		goto out;
 	status = ts.sampler_rc == LP_OK ? 0 : 1;

@@ -54,25 +54,6 @@ static int parse_double(const char *s, double *out)
 	return 0;
 }
 
-/* A time: "50" (ms), "50ms", "0.05s", "500us"; into ms. */
-static int parse_time_ms(const char *s, double *out)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || !isfinite(v) || !(v > 0))
-		return -1;
-	if (*end == 0 || strcmp(end, "ms") == 0)
-		*out = v;
-	else if (strcmp(end, "s") == 0)
-		*out = v * 1e3;
-	else if (strcmp(end, "us") == 0)
-		*out = v / 1e3;
-	else
-		return -1;
-	return *out > 0 && *out <= MAX_THRESHOLD_MS ? 0 : -1;
-}
-
 static int usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
@@ -307,7 +288,8 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		case O_THRESHOLD: {
 			if (allowed & OPT_TRACE) {
 				/* loupe trace: a time */
-				if (parse_time_ms(optarg, &o->threshold))
+				if (units_time_ms(optarg, &o->threshold) ||
+				    o->threshold > MAX_THRESHOLD_MS)
 					return usage_error(cmd, "invalid threshold '%s': expected a time such as 50ms or 0.2s, at most 1 hour", optarg);
 				o->threshold_set = true;
 				break;

@@ -103,6 +103,21 @@ void session_warn(sampler *s)
 		cli_error("warning: %s", w);
 }
 
+void session_set_meta(profile *p, const struct cli_opts *o, target *t,
+		      sampler *s)
+{
+	char buf[64];
+	profile_set_meta(p, "target.exe", target_exe(t));
+	profile_set_meta(p, "target.comm", target_comm(t));
+	snprintf(buf, sizeof buf, "%d", (int)target_pid(t));
+	profile_set_meta(p, "target.pid", buf);
+	profile_set_meta(p, "runtime", sampler_describe(s));
+	snprintf(buf, sizeof buf, "%g", o->rate);
+	profile_set_meta(p, "rate", buf);
+	profile_set_meta(p, "mode", o->mode == MODE_WALL ? "wall" :
+				    o->mode == MODE_CPU ? "cpu" : "gil");
+}
+
 int session_output_open(struct session_output *so, const struct cli_opts *o)
 {
 	so->w = NULL;

@@ -33,6 +33,11 @@ int session_check_output(const struct cli_opts *o);
 /* Prints the sampler's warning (task mode fell back), once. */
 void session_warn(sampler *s);
 
+/* What every recording says of itself: the target (exe, comm, PID), the
+ * runtime, the rate and the mode (record and top -o). */
+void session_set_meta(profile *p, const struct cli_opts *o, target *t,
+		      sampler *s);
+
 /* -o FILE of record and trace: the raw format streamed while sampling
  * (raw_writer_sink, sink_ctx w), any other format written whole at the
  * end.  w is NULL unless the format is raw. */

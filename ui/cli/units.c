@@ -29,6 +29,25 @@ int units_duration(const char *s, double *out)
 	return -1;
 }
 
+int units_time_ms(const char *s, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || !isfinite(v) || !(v > 0) ||
+	    isspace((unsigned char)*s))
+		return -1;
+	if (*end == 0 || strcmp(end, "ms") == 0)
+		*out = v;
+	else if (strcmp(end, "s") == 0)
+		*out = v * 1e3;
+	else if (strcmp(end, "us") == 0)
+		*out = v / 1e3;
+	else
+		return -1;
+	return isfinite(*out) && *out > 0 ? 0 : -1;
+}
+
 int units_size(const char *s, uint64_t *out)
 {
 	char *end;

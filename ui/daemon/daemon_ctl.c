@@ -323,25 +323,6 @@ static void cmd_dump(struct daemon_state *d, const struct ctl_peer *peer,
 	free(text);
 }
 
-/* "50", "50ms", "0.2s", "500us" -> ms (> 0), as loupe trace --threshold. */
-static int parse_time_ms(const char *s, double *out)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || !(v > 0) || v > 1e9)
-		return -1;
-	if (*end == 0 || strcmp(end, "ms") == 0)
-		*out = v;
-	else if (strcmp(end, "s") == 0)
-		*out = v * 1e3;
-	else if (strcmp(end, "us") == 0)
-		*out = v / 1e3;
-	else
-		return -1;
-	return 0;
-}
-
 /* trace PID [-d S] [--threshold T]: any process the peer may act on,
  * profiled by the daemon or not; answered when the trace ends. */
 static void cmd_trace(struct daemon_state *d, const struct ctl_peer *peer,
@@ -367,7 +348,7 @@ static void cmd_trace(struct daemon_state *d, const struct ctl_peer *peer,
 			}
 			i++;
 		} else if (strcmp(a, "--threshold") == 0) {
-			if (!v || parse_time_ms(v, &thr)) {
+			if (!v || units_time_ms(v, &thr) || thr > 3600e3) {
 				ctl_reply_text(r, 2, "invalid threshold '%s': expected a time such as 50ms or 0.2s",
 					       v ? v : "");
 				return;
