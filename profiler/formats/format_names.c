@@ -131,35 +131,3 @@ int format_mode_from_name(const char *name, enum sample_mode *mode)
 	}
 	return LP_EINVAL;
 }
-
-/* What one aggregate weighs, in samples:
- *   wall  every sample, idle or not (opts.idle does not matter);
- *   cpu   the CPU time of samples taken on CPU (SAMPLE_ON_CPU), in
- *         periods, plus the idle ones (SAMPLE_IDLE) when opts.idle asks
- *         to keep them;
- *   gil   samples whose thread held the GIL (SAMPLE_GIL).
- * A sampler never marks one sample both on-CPU and idle (running vs
- * waiting); should it, cpu with idle is capped at the larger of the wall
- * and the CPU counts. */
-uint64_t output_weight(const struct profile_agg *a,
-		       const struct output_opts *o)
-{
-	uint64_t w;
-	if (o->pid && a->pid != o->pid)
-		return 0;
-	switch (o->mode) {
-	case MODE_CPU:
-		/* CPU samples are the CPU time used over the period: a
-		 * sample may stand for more of it than its wall weight. */
-		if (!o->idle)
-			return a->cpu_samples;
-		w = a->cpu_samples + a->idle_samples;
-		return w < a->samples ? w :
-		       a->samples > a->cpu_samples ? a->samples : a->cpu_samples;
-	case MODE_GIL:
-		return a->gil_samples;
-	case MODE_WALL:
-	default:
-		return a->samples;
-	}
-}

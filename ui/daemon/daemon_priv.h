@@ -60,6 +60,8 @@ struct daemon_state {
 /* daemon_log's levels (daemon.h), short */
 enum { LOG_ERR_ = DAEMON_LOG_ERR, LOG_WARN_ = DAEMON_LOG_WARN, LOG_INFO_ = DAEMON_LOG_INFO };
 
+/* daemon_targets.c: the state's own operations, which the loop, ctl and
+ * the views call and which call none of them. */
 struct daemon_target *daemon_find(struct daemon_state *d, pid_t pid);
 /* Starts profiling pid (section, or DAEMON_NO_SECTION with defaults). */
 int daemon_add(struct daemon_state *d, pid_t pid, uint64_t start_time,
@@ -71,6 +73,12 @@ unsigned daemon_user_targets(const struct daemon_state *d, uid_t uid);
 void daemon_finalize(struct daemon_state *d, size_t i, const char *why);
 /* Reads the config again; on error keeps the old one. */
 int daemon_reload(struct daemon_state *d, lp_error *err);
+/* Cuts t's window into its file and begins the next. */
+void daemon_cut_window(struct daemon_state *d, struct daemon_target *t);
+/* The configured window, in ns. */
+uint64_t daemon_window_ns(const struct daemon_state *d);
+/* The daemon's own CPU time, every thread's (HTTP ones included). */
+uint64_t daemon_self_cpu_ns(void);
 
 /* The ctl server's handler (daemon_ctl.c). */
 void daemon_ctl_handle(void *ctx, const struct ctl_peer *peer,

@@ -18,6 +18,7 @@ loupe_LDADD += $(MHD_LIBS)
 # daemon runs it over the engine (daemon_engine.c: a sampler per target,
 # all in the loop); check_daemon drives it with a fake backend.
 DAEMON_LOOP_SOURCES = ui/daemon/daemon.c ui/daemon/daemon.h ui/daemon/daemon_priv.h \
+	ui/daemon/daemon_targets.c \
 	ui/daemon/daemon_backend.h ui/daemon/daemon_ctl.c ui/daemon/daemon_views.c \
 	ui/daemon/daemon_trace.c ui/daemon/daemon_trace.h
 loupe_SOURCES += $(DAEMON_LOOP_SOURCES) \

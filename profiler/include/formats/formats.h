@@ -89,7 +89,7 @@ int format_mode_from_name(const char *name, enum sample_mode *mode);
 
 /* Whether a sample aggregate counts under opts, and with what weight: wall
  * counts every sample (idle too), cpu the on-CPU ones (plus idle ones with
- * opts.idle), gil those that held the GIL (format_names.c). */
+ * opts.idle), gil those that held the GIL (writer_util.c). */
 uint64_t output_weight(const struct profile_agg *a,
 		       const struct output_opts *o);
 
