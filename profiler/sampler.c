@@ -596,7 +596,7 @@ int sampler_tick_proc(sampler *s, uint64_t now, uint64_t rel_ns,
 				struct sampler_thread_view v = {
 					target_pid(s->t), th->tid, th->name,
 					state, flags, 0,
-					py_walk_fail_str(pt->fail) };
+					py_walk_fail_str(pt->fail), NULL, NULL };
 				view(view_ctx, &v);
 			}
 			continue;
@@ -633,7 +633,11 @@ int sampler_tick_proc(sampler *s, uint64_t now, uint64_t rel_ns,
 		if (view) {
 			struct sampler_thread_view v = {
 				target_pid(s->t), th->tid, th->name, state,
-				flags, stack, NULL };
+				flags, stack, NULL, NULL, NULL };
+			if (pt) {
+				v.py = s->py;
+				v.pyth = pt;
+			}
 			view(view_ctx, &v);
 			continue;
 		}

@@ -74,6 +74,11 @@ struct sampler_thread_view {
 	/* NULL, or why the thread's stack could not be read (then stack
 	 * holds no frames): "frames changed during the read" */
 	const char *unreadable;
+	/* The CPython process and this thread's walk (frames leaf first),
+	 * valid during the call only, NULL for a thread without Python:
+	 * dump --locals reads each frame's variables from them. */
+	py_proc *py;
+	const struct py_thread *pyth;
 };
 
 typedef struct sampler sampler;
