@@ -87,6 +87,9 @@ struct py_layout {
 	 * (co_varnames up to 3.10, co_localsplusnames and the bytes of
 	 * co_localspluskinds from 3.11) and where the frame's values start */
 	uint32_t co_varnames, co_localsplusnames, co_localspluskinds;
+	/* up to 3.10: the names of the cells after the locals
+	 * (f_localsplus[nlocals..]: co_cellvars, then co_freevars) */
+	uint32_t co_cellvars, co_freevars;
 	uint32_t fr_localsplus;
 	/* The objects a local's short rendering reads: PyVarObject.ob_size,
 	 * PyTypeObject.tp_name / tp_flags, PyTupleObject.ob_item,

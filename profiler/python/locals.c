@@ -31,6 +31,7 @@
 #define TPF_BYTES (1ul << 27)
 #define TPF_UNICODE (1ul << 28)
 #define TPF_DICT (1ul << 29)
+#define TPF_TYPE (1ul << 31)
 
 /* _PyLocals_Kind bits (Include/internal/pycore_code.h, 3.11+): a hidden
  * local is an inlined comprehension's (3.12+), not the frame's. */
@@ -72,6 +73,7 @@ struct obj {
 	unsigned long flags;
 	char tname[LOCALS_TYPE_NAME];
 	uint8_t h[64];		/* the object's first bytes */
+	size_t hlen;		/* of which read in one go */
 };
 
 static size_t put(char *o, size_t cap, size_t at, const char *s)
@@ -251,13 +253,38 @@ static int read_obj(py_proc *py, uint64_t addr, struct obj *ob)
 	const struct py_layout *L = &py->L;
 	memset(ob, 0, sizeof *ob);
 	ob->addr = addr;
-	int rc = rd(py, addr, ob->h, sizeof ob->h);
+	/* A small object may end right before unmapped memory (the end of
+	 * an arena): what lies on the next page is read only if it can be,
+	 * and only the fields of the object's own type are used. */
+	size_t first = 4096 - (addr & 4095);
+	if (first > sizeof ob->h)
+		first = sizeof ob->h;
+	if (first < (size_t)L->ob_type + 8)
+		first = (size_t)L->ob_type + 8;
+	int rc = rd(py, addr, ob->h, first);
 	if (rc != LP_OK)
 		return rc;
+	if (first < sizeof ob->h &&
+	    (rc = rd(py, addr + first, ob->h + first, sizeof ob->h - first)) != LP_OK) {
+		if (fatal(rc))
+			return rc;
+		memset(ob->h + first, 0, sizeof ob->h - first);
+	}
 	ob->type = u64(ob->h, L->ob_type);
+	ob->hlen = first;
 	uint8_t t[8];
+	/* A live object's type is a type: its own type has
+	 * Py_TPFLAGS_TYPE_SUBCLASS.  A freed object's is not (a free list
+	 * links blocks through ob_type): LP_EFORMAT, the value moved. */
+	uint64_t meta;
+	if (rd(py, ob->type + L->ob_type, t, 8) != LP_OK)
+		return LP_EFORMAT;
+	meta = GET_MEMBER(uint64_t, t, 0);
+	if (rd(py, meta + L->tp_flags, t, 8) != LP_OK ||
+	    !(GET_MEMBER(uint64_t, t, 0) & TPF_TYPE))
+		return LP_EFORMAT;
 	if ((rc = rd(py, ob->type + L->tp_flags, t, 8)) != LP_OK)
-		return rc;
+		return rc == LP_EFAULT ? LP_EFORMAT : rc;
 	ob->flags = (unsigned long)GET_MEMBER(uint64_t, t, 0);
 	uint64_t name;
 	if ((rc = rd(py, ob->type + L->tp_name, t, 8)) != LP_OK)
@@ -266,14 +293,14 @@ static int read_obj(py_proc *py, uint64_t addr, struct obj *ob)
 	/* tp_name is a C string anywhere in memory: read what lies before
 	 * the end of its page first, then the rest when it goes on. */
 	char b[LOCALS_TYPE_NAME];
-	size_t first = 4096 - (name & 4095);
-	if (first > sizeof b - 1)
-		first = sizeof b - 1;
-	if ((rc = rd(py, name, b, first)) != LP_OK)
+	size_t nf = 4096 - (name & 4095);
+	if (nf > sizeof b - 1)
+		nf = sizeof b - 1;
+	if ((rc = rd(py, name, b, nf)) != LP_OK)
 		return rc;
-	if (first < sizeof b - 1 && !memchr(b, 0, first) &&
-	    rd(py, name + first, b + first, sizeof b - 1 - first) != LP_OK)
-		b[first] = 0;
+	if (nf < sizeof b - 1 && !memchr(b, 0, nf) &&
+	    rd(py, name + nf, b + nf, sizeof b - 1 - nf) != LP_OK)
+		b[nf] = 0;
 	b[sizeof b - 1] = 0;
 	size_t i;
 	for (i = 0; b[i]; i++)
@@ -296,9 +323,17 @@ static int render(py_proc *py, uint64_t addr, struct py_local *l, int depth)
 	char *o = l->repr;
 	size_t cap = sizeof l->repr;
 	int rc = read_obj(py, addr, &ob);
+	if (rc == LP_EFORMAT) {
+		snprintf(o, cap, "<changed>");
+		return LP_OK;
+	}
 	if (rc != LP_OK)
 		goto unreadable;
 	snprintf(l->type, sizeof l->type, "%s", ob.tname);
+	bool immutable = is(&ob, "str", 0) || is(&ob, "bytes", 0) ||
+			 is(&ob, "int", 0) || is(&ob, "long", 0) ||
+			 is(&ob, "float", 0) || is(&ob, "bool", 0) ||
+			 is(&ob, "tuple", 0);
 	bool big = false, nz = false;
 	int64_t size = GET_MEMBER(int64_t, ob.h, L->ob_size);
 	if (is(&ob, "NoneType", 0)) {
@@ -355,13 +390,17 @@ static int render(py_proc *py, uint64_t addr, struct py_local *l, int depth)
 		snprintf(o, cap, "<%s at 0x%llx>", ob.tname,
 			 (unsigned long long)addr);
 	}
-	/* The object still has that type: else it was freed and its memory
-	 * reused while it was read. */
-	uint8_t t[8];
-	rc = rd(py, addr + L->ob_type, t, 8);
+	/* The object still has that type, and an immutable one the same
+	 * size and value words: else it was freed and its memory reused
+	 * while it was read (at the same address, too: a free list). */
+	uint8_t h2[32];
+	size_t cmp = immutable ? 24 : (size_t)L->ob_type + 8;
+	if (cmp > ob.hlen)
+		cmp = (size_t)L->ob_type + 8;
+	rc = rd(py, addr, h2, cmp);
 	if (rc != LP_OK)
 		goto unreadable;
-	if (GET_MEMBER(uint64_t, t, 0) != ob.type) {
+	if (memcmp(h2 + 8, ob.h + 8, cmp - 8) != 0) {
 		l->type[0] = 0;
 		snprintf(o, cap, "<changed>");
 	}
@@ -370,7 +409,13 @@ unreadable:
 	if (fatal(rc))
 		return rc;
 	l->type[0] = 0;
-	snprintf(o, cap, "<unreadable>");
+	/* An object freed under the read is no object for a while (a free
+	 * list links its blocks through ob_type): when its type word is
+	 * not what it was, the value moved. */
+	uint8_t t2[8];
+	bool moved = ob.type && rd(py, addr + L->ob_type, t2, 8) == LP_OK &&
+		     GET_MEMBER(uint64_t, t2, 0) != ob.type;
+	snprintf(o, cap, moved ? "<changed>" : "<unreadable>");
 	return LP_OK;
 }
 
@@ -434,6 +479,7 @@ int py_frame_locals(py_proc *py, const struct py_frame *f,
 	size_t count;
 	uint64_t items[MAX_PY_LOCALS], vals[MAX_PY_LOCALS], again[MAX_PY_LOCALS];
 	uint8_t kind[MAX_PY_LOCALS];
+	size_t slot[MAX_PY_LOCALS];	/* out[k]'s value slot */
 	if ((rc = rd(py, f->addr + L->fr_code, w, 8)) != LP_OK)
 		goto fail;
 	code = untag(L, GET_MEMBER(uint64_t, w, 0));
@@ -441,22 +487,38 @@ int py_frame_locals(py_proc *py, const struct py_frame *f,
 		*frame_changed = true;
 		return LP_OK;
 	}
-	if ((rc = rd(py, code + names_off, w, 8)) != LP_OK)
-		goto fail;
-	names = GET_MEMBER(uint64_t, w, 0);
+	/* The names: one tuple from 3.11; up to 3.10 the locals', then
+	 * the cells' and the free variables', whose slots follow. */
+	uint32_t tuples[3] = { names_off, 0, 0 };
+	if (!modern(L)) {
+		tuples[1] = L->co_cellvars;
+		tuples[2] = L->co_freevars;
+	}
+	count = 0;
+	for (int t = 0; t < 3 && tuples[t] && count < MAX_PY_LOCALS; t++) {
+		if ((rc = rd(py, code + tuples[t], w, 8)) != LP_OK)
+			goto fail;
+		names = GET_MEMBER(uint64_t, w, 0);
+		if ((rc = rd(py, names + L->ob_size, w, 8)) != LP_OK)
+			goto fail;
+		int64_t nnames = GET_MEMBER(int64_t, w, 0);
+		if (nnames <= 0)
+			continue;
+		size_t take = MAX_PY_LOCALS - count;
+		if ((uint64_t)nnames < take)
+			take = (size_t)nnames;
+		rc = rd(py, names + L->tuple_items, items + count, take * 8);
+		if (rc != LP_OK)
+			goto fail;
+		count += take;
+	}
+	if (count == 0)
+		return LP_OK;
 	if (modern(L)) {
 		if ((rc = rd(py, code + L->co_localspluskinds, w, 8)) != LP_OK)
 			goto fail;
 		kinds = GET_MEMBER(uint64_t, w, 0);
 	}
-	if ((rc = rd(py, names + L->ob_size, w, 8)) != LP_OK)
-		goto fail;
-	int64_t nnames = GET_MEMBER(int64_t, w, 0);
-	if (nnames <= 0)
-		return LP_OK;
-	count = nnames > MAX_PY_LOCALS ? MAX_PY_LOCALS : (size_t)nnames;
-	if ((rc = rd(py, names + L->tuple_items, items, count * 8)) != LP_OK)
-		goto fail;
 	memset(kind, 0, sizeof kind);
 	if (kinds && (rc = rd(py, kinds + L->bytes_data, kind, count)) != LP_OK)
 		goto fail;
@@ -471,9 +533,16 @@ int py_frame_locals(py_proc *py, const struct py_frame *f,
 		struct py_local *l = &out[*n];
 		memset(l, 0, sizeof *l);
 		read_name(py, items[i], l->name, sizeof l->name);
+		/* 2.7 keeps an argument that a closure shares both in its
+		 * slot and in its cell: one of them is shown */
+		bool dup = false;
+		for (size_t k = 0; k < *n && !dup; k++)
+			dup = strcmp(out[k].name, l->name) == 0;
+		if (dup)
+			continue;
 		if ((rc = render(py, v, l, 0)) != LP_OK)
 			goto fail;
-		(*n)++;
+		slot[(*n)++] = i;
 	}
 	/* Read again: a frame that runs other code now, or a slot that
 	 * holds another object, makes what was rendered from it stale. */
@@ -486,14 +555,11 @@ int py_frame_locals(py_proc *py, const struct py_frame *f,
 	}
 	if ((rc = rd(py, f->addr + L->fr_localsplus, again, count * 8)) != LP_OK)
 		goto fail;
-	for (size_t i = 0, k = 0; i < count && k < *n; i++) {
-		if ((kind[i] & CO_FAST_HIDDEN) || !untag(L, vals[i]))
-			continue;
-		if (again[i] != vals[i]) {
+	for (size_t k = 0; k < *n; k++) {
+		if (again[slot[k]] != vals[slot[k]]) {
 			out[k].type[0] = 0;
 			snprintf(out[k].repr, sizeof out[k].repr, "<changed>");
 		}
-		k++;
 	}
 	return LP_OK;
 fail:
