@@ -79,6 +79,9 @@ struct sampler_thread_view {
 	 * dump --locals reads each frame's variables from them. */
 	py_proc *py;
 	const struct py_thread *pyth;
+	/* Python's name of the thread (threading.Thread.name), NULL when
+	 * not known; name stays the OS name */
+	const char *py_name;
 };
 
 typedef struct sampler sampler;

@@ -12,7 +12,8 @@
 
 struct thread_snap {
 	pid_t pid, tid;
-	char name[64];
+	char name[64];		/* Python's name, else the OS name */
+	char os_name[32];	/* the OS name (comm) */
 	char state;
 	uint32_t flags, stack;
 	const char *unreadable;	/* a static reason, or NULL */
@@ -118,7 +119,9 @@ static void collect(void *ctx, const struct sampler_thread_view *v)
 	struct thread_snap *t = &sn->v[sn->n++];
 	t->pid = v->pid;
 	t->tid = v->tid;
-	snprintf(t->name, sizeof t->name, "%s", v->name ? v->name : "");
+	snprintf(t->name, sizeof t->name, "%s",
+		 v->py_name ? v->py_name : v->name ? v->name : "");
+	snprintf(t->os_name, sizeof t->os_name, "%s", v->name ? v->name : "");
 	t->state = v->state;
 	t->unreadable = v->unreadable;
 	t->flags = v->flags;
@@ -224,6 +227,8 @@ static void json_threads(FILE *out, const struct snap *sn, const profile *p,
 		fprintf(out, "%s{\"tid\":%d,\"name\":", first ? "" : ",", (int)th->tid);
 		first = false;
 		json_str(out, th->name);
+		fprintf(out, ",\"os_name\":");
+		json_str(out, th->os_name);
 		fprintf(out, ",\"state\":\"%c\",\"active\":%s,\"gil\":%s,\"running_task\":",
 		       th->state, th->flags & SAMPLE_ON_CPU ? "true" : "false",
 		       th->flags & SAMPLE_GIL ? "true" : "false");
@@ -470,11 +475,18 @@ static void print_thread(void *ctx, const struct sampler_thread_view *v)
 		d->threads = 0;
 	}
 	d->pid = v->pid;
-	char name[TEXT_ESCAPE_MAX];
-	fprintf(out, "%sThread %d (%s%s): \"%s\" state %c%s\n", d->threads ? "\n" : "",
+	char name[TEXT_ESCAPE_MAX], os[TEXT_ESCAPE_MAX * 2] = "";
+	if (v->py_name && v->name && strcmp(v->py_name, v->name) != 0) {
+		/* Python's name, the OS name beside it */
+		char e[TEXT_ESCAPE_MAX];
+		snprintf(os, sizeof os, " (OS name \"%s\")",
+			 text_escape(v->name, e, sizeof e));
+	}
+	fprintf(out, "%sThread %d (%s%s): \"%s\"%s state %c%s\n", d->threads ? "\n" : "",
 		(int)v->tid, v->flags & SAMPLE_ON_CPU ? "active" : "idle",
 		v->flags & SAMPLE_GIL ? ", gil" : "",
-		text_escape(v->name, name, sizeof name), v->state,
+		text_escape(v->py_name ? v->py_name : v->name, name, sizeof name),
+		os, v->state,
 		v->flags & SAMPLE_TRUNCATED ? " [truncated]" : "");
 	struct frame_locals *fl = d->locals ? read_locals(d->p, v) : NULL;
 	for (size_t i = n; i-- > 0;) {

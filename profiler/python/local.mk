@@ -18,6 +18,8 @@ EXTRA_DIST += tools/gen-py-layouts tools/gen-debug-offsets
 libloupe_a_SOURCES += \
 	profiler/python/asyncio.h \
 	profiler/python/asyncio.c \
+	profiler/python/pyobj.h \
+	profiler/python/threadnames.c \
 	profiler/python/asyncio314.c \
 	profiler/python/asyncio_layout.h \
 	profiler/python/asyncio_layouts_gen.c

@@ -126,6 +126,20 @@ int py_frame_locals(py_proc *py, const struct py_frame *f,
 		    struct py_local *out, size_t max, size_t *n,
 		    bool *frame_changed, lp_error *err);
 
+/* Python's name of a thread (threading.Thread.name), cut to fit. */
+struct py_thread_name {
+	pid_t tid;
+	char name[64];
+};
+/* The names threading gives the threads th[0..n) (of a py_proc_sample):
+ * sys.modules['threading']._active, ident -> Thread._name, the ident being
+ * the thread state's thread_id.  Reads a few dicts: not for every sample.
+ * *nout: names found (threads threading does not know have none).
+ * LP_EUNSUPPORTED for a version whose objects are not known (2.7). */
+int py_proc_thread_names(py_proc *py, const struct py_thread *th, size_t n,
+			 struct py_thread_name *out, size_t *nout,
+			 lp_error *err);
+
 /* Number of mem_reader calls of the last py_proc_sample (benchmarks). */
 uint64_t py_proc_last_reads(const py_proc *py);
 
