@@ -256,7 +256,7 @@ static const char *py_name_of(const sampler *s, pid_t tid)
 
 /* The thread's name for the profile (top's rows, --threads roots): the
  * Python name, with the OS name beside it where that is not the Python
- * name cut to 15 bytes ("MainThread (python3.12)"). */
+ * name cut to 15 bytes ("MainThread [python3.12]"). */
 static const char *thread_label(const sampler *s, const struct target_thread *th,
 				char *buf, size_t len)
 {
@@ -265,7 +265,7 @@ static const char *thread_label(const sampler *s, const struct target_thread *th
 		return th->name;
 	if (strncmp(py, th->name, strlen(th->name)) == 0)
 		return py;
-	snprintf(buf, len, "%s (%s)", py, th->name);
+	snprintf(buf, len, "%s [%s]", py, th->name);
 	return buf;
 }
 

@@ -17,9 +17,13 @@
 
 /* The object facts and sys.modules of the process's version: the asyncio
  * table up to 3.13; from 3.14 the probed facts with what _Py_DebugOffsets
- * says of dicts and of sys.modules, and the heap type's cached keys of the
- * newest table (PyHeapTypeObject keeps ht_cached_keys where 3.13 has it:
- * Include/cpython/object.h).  false when the version has none (2.7). */
+ * says of dicts, of sys.modules and of the size of PyTypeObject, which
+ * PyHeapTypeObject starts with, followed by the method tables (async 4,
+ * number 36, mapping 3, sequence 10 and buffer 2 pointers since 3.10),
+ * ht_name, ht_slots and ht_qualname, then ht_cached_keys
+ * (Include/cpython/object.h; 3.15's PyTypeObject grew, the rest did not).
+ * false when the version has none (2.7). */
+#define HT_CACHED_KEYS_AFTER_TYPE ((4 + 36 + 3 + 10 + 2 + 3) * 8)
 static bool objects_layout(py_proc *py, struct aio_layout *A)
 {
 	memset(A, 0, sizeof *A);
@@ -32,8 +36,7 @@ static bool objects_layout(py_proc *py, struct aio_layout *A)
 		return A->is_modules != 0;
 	}
 	const struct aio_objects *O = aio_objects_for(L->minor);
-	const struct aio_layout *newest = aio_layout_table(13);
-	if (!O || !newest || !py->dbg_shape || !py->runtime)
+	if (!O || !py->dbg_shape || !py->runtime)
 		return false;
 	uint8_t buf[PY_DEBUG_OFFSETS_READ];
 	size_t need = 8 + 8 * py->dbg_shape->n;
@@ -43,7 +46,10 @@ static bool objects_layout(py_proc *py, struct aio_layout *A)
 	struct dbg_view v = { buf, need, 8, py->dbg_shape };
 	A->minor = L->minor;
 	A->obj = *O;
-	A->ht_cached_keys = newest->ht_cached_keys;
+	uint64_t tsz;
+	if (!dbg_value(&v, "type_object.size", &tsz) || tsz < 64 || tsz > 4096)
+		return false;
+	A->ht_cached_keys = (uint32_t)tsz + HT_CACHED_KEYS_AFTER_TYPE;
 	return dbg_offset(&v, "interpreter_state", "imports_modules", 8,
 			  4u << 20, &A->is_modules) &&
 	       dbg_offset(&v, "dict_object", "ma_keys", 8, 4u << 20,
