@@ -306,10 +306,16 @@ static int refresh(sampler *s, uint64_t now, bool force)
 		if (rc != LP_OK)
 			return rc;
 		label_threads(s);
+		/* the thread set, as a hash of its TIDs: a thread replaced
+		 * by another is a change too */
+		uint64_t set = target_nthreads(s->t);
+		for (size_t i = 0; i < target_nthreads(s->t); i++)
+			set = set * 0x100000001b3ull ^
+			      (uint64_t)target_thread_at(s->t, i)->tid;
 		if (s->py && (force || now >= s->names_next_ns ||
-			      target_nthreads(s->t) != s->names_nthreads)) {
+			      set != s->names_set)) {
 			s->names_due = true;
-			s->names_nthreads = target_nthreads(s->t);
+			s->names_set = set;
 		}
 		if (target_nthreads(s->t) > s->st.max_threads)
 			s->st.max_threads = target_nthreads(s->t);
@@ -917,7 +923,7 @@ void sampler_teardown(sampler *s)
 	free(s->pynames);
 	s->pynames = NULL;
 	s->npynames = 0;
-	s->names_nthreads = 0;
+	s->names_set = 0;
 	symbolizer_free(s->syms);
 	s->syms = NULL;
 	/* The caches' tags are the old interpreter's string pointers. */
