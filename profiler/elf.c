@@ -10,6 +10,7 @@
 #include <libelf.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -635,19 +636,19 @@ int elf_file_find_symbol(const elf_file *f, const char *name, uint64_t *vaddr,
  * "Program Loading"), so a mapping (start, offset) inside that segment has
  *	start - offset == p_vaddr + bias - p_offset
  * hence bias = start - offset - (p_vaddr - p_offset); 0 for non-PIE. */
-int elf_file_load_bias(const elf_file *f, const struct map_entry *m,
-		       uint64_t *bias)
+static int pick_bias(const struct load_seg *loads, size_t nloads, bool is_dyn,
+		     const struct map_entry *m, uint64_t *bias)
 {
 	const uint64_t page = 4096;
 	/* ET_EXEC is loaded at its link addresses. */
-	if (!f->is_dyn) {
+	if (!is_dyn) {
 		*bias = 0;
 		return LP_OK;
 	}
 	const struct load_seg *best = NULL;
 	int best_score = -1;
-	for (size_t i = 0; i < f->nloads; i++) {
-		const struct load_seg *s = &f->loads[i];
+	for (size_t i = 0; i < nloads; i++) {
+		const struct load_seg *s = &loads[i];
 		uint64_t lo = s->offset & ~(page - 1);
 		if (m->offset < lo || m->offset >= s->offset + s->filesz)
 			continue;
@@ -667,6 +668,118 @@ int elf_file_load_bias(const elf_file *f, const struct map_entry *m,
 		return LP_ENOTFOUND;
 	*bias = m->start - m->offset - (best->vaddr - best->offset);
 	return LP_OK;
+}
+
+int elf_file_load_bias(const elf_file *f, const struct map_entry *m,
+		       uint64_t *bias)
+{
+	return pick_bias(f->loads, f->nloads, f->is_dyn, m, bias);
+}
+
+/* ---- modules mapped in a target ------------------------------------------ */
+
+int elf_path_deleted(const char *path)
+{
+	static const char tag[] = " (deleted)";
+	size_t n = strlen(path), t = sizeof tag - 1;
+	return n >= t && strcmp(path + n - t, tag) == 0;
+}
+
+int elf_open_mapped(int procfd, const struct map_entry *e, int *fd)
+{
+	char rel[MAX_PATH_LEN + 8];
+	bool mismatch = false;
+	*fd = -1;
+	if (!e->deleted && !elf_path_deleted(e->path) &&
+	    (size_t)snprintf(rel, sizeof rel, "root%s", e->path) < sizeof rel) {
+		int f = openat(procfd, rel, O_RDONLY | O_CLOEXEC);
+		if (f >= 0) {
+			struct stat st;
+			if (fstat(f, &st) == 0 &&
+			    (e->inode == 0 || st.st_ino == e->inode)) {
+				*fd = f;
+				return LP_OK;
+			}
+			mismatch = true;
+			close(f);
+		}
+	}
+	snprintf(rel, sizeof rel, "map_files/%llx-%llx",
+		 (unsigned long long)e->start, (unsigned long long)e->end);
+	int f = openat(procfd, rel, O_RDONLY | O_CLOEXEC);
+	if (f >= 0) {
+		*fd = f;
+		return LP_OK;
+	}
+	/* A file replaced on disk (package upgrade) would give wrong names
+	 * and wrong unwind tables: better none, as perf does for a build-id
+	 * mismatch. */
+	return mismatch ? LP_EFORMAT : lp_from_errno(errno);
+}
+
+/* Program headers cap: a file claiming more is not read further. */
+#define MAX_PHDRS 4096
+/* PT_LOAD segments kept for the bias; real modules have 2 to 5. */
+#define MAX_EH_LOADS 16
+
+static int eh_frame_hdr(Elf *e, const struct map_entry *m, uint64_t *addr,
+			uint64_t *size)
+{
+	GElf_Ehdr eh;
+	size_t nph;
+	if (!e || elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &eh) ||
+	    elf_getphdrnum(e, &nph))
+		return LP_EFORMAT;
+	struct load_seg loads[MAX_EH_LOADS];
+	size_t nloads = 0;
+	GElf_Phdr hdr = { 0 };
+	bool have_hdr = false;
+	for (size_t i = 0; i < nph && i < MAX_PHDRS; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(e, (int)i, &ph))
+			continue;
+		if (ph.p_type == PT_GNU_EH_FRAME) {
+			hdr = ph;
+			have_hdr = true;
+		} else if (ph.p_type == PT_LOAD && nloads < MAX_EH_LOADS) {
+			loads[nloads++] = (struct load_seg){
+				.offset = ph.p_offset, .vaddr = ph.p_vaddr,
+				.filesz = ph.p_filesz, .flags = ph.p_flags };
+		}
+	}
+	uint64_t bias;
+	if (!have_hdr ||
+	    pick_bias(loads, nloads, eh.e_type == ET_DYN, m, &bias) != LP_OK)
+		return LP_ENOTFOUND;
+	*addr = bias + hdr.p_vaddr;
+	*size = hdr.p_memsz;
+	return LP_OK;
+}
+
+int elf_eh_frame_hdr_fd(int fd, const struct map_entry *m, uint64_t *addr,
+			uint64_t *size)
+{
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return LP_EUNSUPPORTED;
+	Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	int rc = eh_frame_hdr(e, m, addr, size);
+	if (e)
+		elf_end(e);
+	return rc;
+}
+
+int elf_eh_frame_hdr_mem(const void *image, size_t len,
+			 const struct map_entry *m, uint64_t *addr,
+			 uint64_t *size)
+{
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return LP_EUNSUPPORTED;
+	/* libelf takes a non-const image but only reads it (ELF_C_READ). */
+	Elf *e = elf_memory((char *)(uintptr_t)image, len);
+	int rc = eh_frame_hdr(e, m, addr, size);
+	if (e)
+		elf_end(e);
+	return rc;
 }
 
 int elf_file_section(const elf_file *f, const char *name, uint64_t *vaddr,

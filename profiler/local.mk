@@ -1,23 +1,34 @@
 # The engine: a static library linked by the binary, the tests and tools.
+# Its public headers are in profiler/include (Makefile.am).
 noinst_LIBRARIES += libloupe.a
-libloupe_a_CPPFLAGS = $(AM_CPPFLAGS) $(LIBUNWIND_CFLAGS) $(LIBELF_CFLAGS) $(ZLIB_CFLAGS)
+libloupe_a_CPPFLAGS = $(PROFILER_CPPFLAGS) $(LIBUNWIND_CFLAGS) $(LIBELF_CFLAGS) $(ZLIB_CFLAGS)
 libloupe_a_SOURCES = \
-	profiler/bounds.h \
-	profiler/error.c profiler/error.h \
-	profiler/memreader.c profiler/memreader.h \
-	profiler/maps.c profiler/maps.h \
-	profiler/target.c profiler/target.h \
-	profiler/elf.c profiler/elf.h \
+	profiler/include/bounds.h \
+	profiler/error.c profiler/include/error.h \
+	profiler/clock.c profiler/include/clock.h \
+	profiler/jitter.c profiler/include/jitter.h \
+	profiler/procfs.c profiler/include/procfs.h \
+	profiler/memreader.c profiler/include/memreader.h \
+	profiler/maps.c profiler/include/maps.h \
+	profiler/target.c profiler/include/target.h \
+	profiler/elf.c profiler/include/elf.h \
 	profiler/demangle.c profiler/demangle.h \
-	profiler/symbols.c profiler/symbols.h \
+	profiler/symbols.c profiler/include/symbols.h \
 	profiler/unwind.c profiler/unwind.h \
 	profiler/perf_native.c profiler/perf_native.h \
-	profiler/profile.c profiler/profile.h \
+	profiler/profile.c profiler/include/profile.h \
 	profiler/profile_merge.c \
 	profiler/proc_watch.c profiler/proc_watch.h \
-	profiler/sampler.c profiler/sampler.h profiler/sampler_int.h \
-	profiler/sampler_tree.c \
-	profiler/tasks.c profiler/tasks.h
+	profiler/sampler.c profiler/include/sampler.h profiler/sampler_int.h \
+	profiler/sampler_tree.c profiler/sampler_proc.c \
+	profiler/schedule.c profiler/include/schedule.h \
+	profiler/tasks.c profiler/tasks.h \
+	profiler/include/task_view.h
 
-# What links the engine needs.
-LOUPE_ENGINE_LIBS = libloupe.a $(LIBUNWIND_LIBS) $(LIBELF_LIBS) $(ZLIB_LIBS) $(DEMANGLE_LIBS) -lm -lpthread
+# libunwind's signal masking skipped inside our own walks: it defines libc's
+# sigprocmask, so it is never in libloupe.a; a program that unwinds at rate
+# (and installs no handler that unwinds) lists it in its sources.
+LOUPE_UNWIND_SIGMASK = profiler/unwind_sigmask.c
+
+# What links the engine (and the tracer, which uses it) needs.
+LOUPE_ENGINE_LIBS = libtracer.a libloupe.a $(LIBUNWIND_LIBS) $(LIBELF_LIBS) $(ZLIB_LIBS) $(DEMANGLE_LIBS) -lm -lpthread

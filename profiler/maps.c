@@ -164,8 +164,7 @@ int maps_read(int procfd, struct maps *out)
 	int fd = openat(procfd, "maps", O_RDONLY | O_CLOEXEC);
 	memset(out, 0, sizeof *out);
 	if (fd < 0)
-		return lp_from_errno(errno) == LP_ENOTFOUND ? LP_ENOPROC
-							     : lp_from_errno(errno);
+		return lp_errno_class(errno, LP_USE_PROC);
 	/* A maps file has no size; grow the buffer.  MAX_MAPS lines of at
 	 * most ~MAX_PATH_LEN+100 bytes bounds it. */
 	size_t cap = 64 * 1024, len = 0;
@@ -192,7 +191,7 @@ int maps_read(int procfd, struct maps *out)
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			rc = errno == ESRCH ? LP_ENOPROC : lp_from_errno(errno);
+			rc = lp_errno_class(errno, LP_USE_PROC);
 			goto out_free;
 		}
 		if (r == 0)

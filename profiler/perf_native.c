@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "bounds.h"
+#include "clock.h"
+#include "jitter.h"
 
 /* The user registers each sample carries (arch/x86/include/uapi/asm/
  * perf_regs.h): AX..IP are bits 0-8, R8..R15 bits 16-23; flags and the
@@ -433,13 +435,9 @@ static void drain_ring(perf_native *pn, struct pn_thread *th,
  * a tree's drain every tick (10 ms at 100 Hz) restarted a 10 ms count
  * before it ever fired, and a native child got 1 sample in 2 s of CPU. */
 #define JITTER_PERIODS 64
-static void jitter_period(perf_native *pn, struct pn_thread *th)
+static void rejitter(perf_native *pn, struct pn_thread *th)
 {
-	pn->rng ^= pn->rng << 13;
-	pn->rng ^= pn->rng >> 7;
-	pn->rng ^= pn->rng << 17;
-	uint64_t p = pn->base_period - pn->base_period / 4 +
-		     pn->rng % (pn->base_period / 2 + 1);
+	uint64_t p = jitter_period(&pn->rng, pn->base_period);
 	if (p == 0)
 		p = 1;
 	ioctl(th->fd, PERF_EVENT_IOC_PERIOD, &p);
@@ -495,9 +493,7 @@ int perf_native_drain(perf_native *pn, perf_native_cb cb, void *ctx)
 				th->gone = true;
 		}
 	scan_mmaps(pn);
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	uint64_t now = clock_mono_ns();
 	bool jitter = now >= pn->next_jitter_ns;
 	if (jitter)
 		pn->next_jitter_ns = now + JITTER_PERIODS * pn->base_period;
@@ -505,7 +501,7 @@ int perf_native_drain(perf_native *pn, perf_native_cb cb, void *ctx)
 		if (pn->th[i].base) {
 			drain_ring(pn, &pn->th[i], cb, ctx);
 			if (jitter && !pn->th[i].gone)
-				jitter_period(pn, &pn->th[i]);
+				rejitter(pn, &pn->th[i]);
 		}
 	size_t w = 0;
 	for (size_t i = 0; i < pn->nth; i++) {

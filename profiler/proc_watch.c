@@ -11,7 +11,6 @@
  * of the tree (4096 of them against a 1024 RLIMIT_NOFILE). */
 #include "proc_watch.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +21,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 /* The kernel's struct proc_event (the wire format) shares its name with
@@ -34,6 +32,8 @@
 #include <linux/netlink.h>
 
 #include "bounds.h"
+#include "clock.h"
+#include "procfs.h"
 
 /* pid -> member index: open addressing, a power of two at least twice
  * MAX_PROC_MEMBERS so that probes stay short. */
@@ -69,15 +69,6 @@ struct member {
 	bool img_stable;	/* img read the same by two scans */
 	bool dead;		/* exited this poll, compacted at its end */
 	bool leader_gone;	/* main thread exited, others still ran */
-};
-
-/* What one read of /proc/PID/stat says. */
-struct pstat {
-	char state;
-	pid_t ppid;
-	long nthreads;
-	uint64_t starttime;
-	uint64_t start_code, end_code, start_stack;
 };
 
 /* A pid seen by the /proc/ * /stat scan that is not in the tree, keyed by
@@ -134,80 +125,27 @@ struct proc_watch {
 
 /* --- /proc reads ---------------------------------------------------- */
 
-static ssize_t read_file(const char *path, char *buf, size_t len)
+/* /proc/PID/stat up to the stack start: false when the process is gone
+ * (or the line bad). */
+static bool read_pstat(pid_t pid, struct procfs_stat *ps)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, len - 1);
-	int e = errno;
-	close(fd);
-	errno = e;
-	if (n < 0)
-		return -1;
-	buf[n] = 0;
-	return n;
-}
-
-/* Parses a stat line; comm (field 2) may hold spaces and ')', so fields
- * are counted from the last ')'.  false on a malformed line. */
-static bool parse_stat(const char *buf, struct pstat *ps)
-{
-	const char *p = strrchr(buf, ')');
-	if (!p)
-		return false;
-	p++;
-	memset(ps, 0, sizeof *ps);
-	/* Field 3 on: state, then numbers. */
-	for (int field = 3; field <= 28; field++) {
-		while (*p == ' ')
-			p++;
-		if (!*p)
-			return false;
-		if (field == 3) {
-			ps->state = *p++;
-			continue;
-		}
-		/* Negative fields (priority, nice) are not kept. */
-		char *end;
-		unsigned long long v = strtoull(p, &end, 10);
-		if (end == p)
-			return false;
-		p = end;
-		switch (field) {
-		case 4: ps->ppid = (pid_t)v; break;
-		case 20: ps->nthreads = (long)v; break;
-		case 22: ps->starttime = v; break;
-		case 26: ps->start_code = v; break;
-		case 27: ps->end_code = v; break;
-		case 28: ps->start_stack = v; break;
-		default: break;
-		}
-	}
-	return true;
-}
-
-/* /proc/PID/stat: false when the process is gone (or the line bad). */
-static bool read_pstat(pid_t pid, struct pstat *ps)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	if (read_file(path, buf, sizeof buf) <= 0)
-		return false;
-	return parse_stat(buf, ps);
+	char buf[1024];
+	return procfs_read_pid(pid, "stat", buf, sizeof buf) > 0 &&
+	       procfs_stat_parse(buf, PROCFS_STAT_STARTSTACK, ps) ==
+		       PROCFS_STAT_STARTSTACK;
 }
 
 /* A process is alive while it is not a zombie; a zombie main thread
  * whose other threads still run (it called pthread_exit) is alive too:
  * its thread count keeps them. */
-static bool pstat_alive(const struct pstat *ps)
+static bool pstat_alive(const struct procfs_stat *ps)
 {
 	if (ps->state == 'Z' || ps->state == 'X' || ps->state == 'x')
 		return ps->nthreads > 1;
 	return true;
 }
 
-static void read_image(pid_t pid, const struct pstat *ps, struct image *img)
+static void read_image(pid_t pid, const struct procfs_stat *ps, struct image *img)
 {
 	memset(img, 0, sizeof *img);
 	img->start_code = ps->start_code;
@@ -236,28 +174,6 @@ static bool layout_changed(const struct image *a, const struct image *b)
 		return false;
 	return a->start_stack != b->start_stack ||
 	       a->start_code != b->start_code || a->end_code != b->end_code;
-}
-
-struct linux_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
-
-/* A decimal pid, or 0 for any other name (".", "self", "sys"...). */
-static pid_t name_pid(const char *s)
-{
-	long v = 0;
-	if (!*s)
-		return 0;
-	for (; *s; s++) {
-		if (!isdigit((unsigned char)*s) || v > 1 << 30)
-			return 0;
-		v = v * 10 + (*s - '0');
-	}
-	return (pid_t)v;
 }
 
 /* --- members -------------------------------------------------------- */
@@ -313,7 +229,7 @@ static struct member *member_add(proc_watch *w, pid_t pid, pid_t ppid,
 static struct member *member_add_read(proc_watch *w, pid_t pid, pid_t ppid,
 				      bool need_alive)
 {
-	struct pstat ps;
+	struct procfs_stat ps;
 	struct image img = { 0 };
 	uint64_t start = 0;
 	if (read_pstat(pid, &ps)) {
@@ -368,7 +284,7 @@ static void compact(proc_watch *w)
 static void member_check_alive(proc_watch *w, struct member *m,
 			       proc_watch_fn fn, void *ctx)
 {
-	struct pstat ps;
+	struct procfs_stat ps;
 	bool alive = read_pstat(m->pid, &ps) && pstat_alive(&ps) &&
 		     (!m->starttime || ps.starttime == m->starttime);
 	if (!alive) {
@@ -395,7 +311,7 @@ static void scan_members(proc_watch *w, proc_watch_fn fn, void *ctx)
 		struct member *m = &w->m[i];
 		if (m->dead)
 			continue;
-		struct pstat ps;
+		struct procfs_stat ps;
 		if (!read_pstat(m->pid, &ps) || !pstat_alive(&ps) ||
 		    (m->starttime && ps.starttime != m->starttime)) {
 			member_exit(w, m, fn, ctx);
@@ -463,6 +379,27 @@ static void read_children(proc_watch *w, const char *path, pid_t parent,
 	close(fd);
 }
 
+struct children_walk {
+	proc_watch *w;
+	pid_t pid;
+	size_t threads;
+	proc_watch_fn fn;
+	void *ctx;
+};
+
+static int thread_children(void *arg, pid_t tid, uint64_t inode)
+{
+	struct children_walk *c = arg;
+	char path[96];
+	(void)inode;
+	if (c->threads++ >= MAX_THREADS)
+		return 1;
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)c->pid,
+		 (int)tid);
+	read_children(c->w, path, c->pid, c->fn, c->ctx);
+	return 0;
+}
+
 /* Children of every member from /proc/PID/task/TID/children: a directory
  * read of task/ and one read per thread, so a scan costs about
  * members x (threads + 1) x 3 syscalls, whatever else runs on the host.
@@ -479,27 +416,8 @@ static void scan_children(proc_watch *w, proc_watch_fn fn, void *ctx)
 		int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd < 0)
 			continue;	/* gone: the next scan says so */
-		size_t threads = 0;
-		long nread;
-		while (threads < MAX_THREADS &&
-		       (nread = syscall(SYS_getdents64, dfd, w->dents,
-					DENTS_SIZE)) > 0) {
-			for (long off = 0; off < nread && threads < MAX_THREADS;) {
-				struct linux_dirent64 *d =
-					(void *)(w->dents + off);
-				if (d->d_reclen == 0)
-					break;	/* never from a kernel: stop */
-				off += d->d_reclen;
-				pid_t tid = name_pid(d->d_name);
-				if (!tid)
-					continue;
-				threads++;
-				snprintf(path, sizeof path,
-					 "/proc/%d/task/%d/children", (int)pid,
-					 (int)tid);
-				read_children(w, path, pid, fn, ctx);
-			}
-		}
+		struct children_walk c = { w, pid, 0, fn, ctx };
+		procfs_each_id(dfd, w->dents, DENTS_SIZE, thread_children, &c);
 		close(dfd);
 	}
 }
@@ -552,6 +470,57 @@ static void out_keep(proc_watch *w, pid_t pid, uint32_t ino)
 	w->out_next[i] = (struct outsider){ pid, ino };
 }
 
+struct ppid_walk {
+	proc_watch *w;
+	size_t seen;
+	int rc;
+};
+
+/* One pid of /proc for scan_ppids: a candidate unless it is a member, an
+ * outsider known by its inode, gone or a zombie.  Non-zero stops. */
+static int ppid_candidate(void *arg, pid_t pid, uint64_t inode)
+{
+	struct ppid_walk *pw = arg;
+	proc_watch *w = pw->w;
+	if (member_find(w, pid))
+		return 0;
+	if (++pw->seen > MAX_PROC_SCAN_PIDS)
+		return 1;
+	uint32_t ino = (uint32_t)inode;
+	if (w->out_cap) {
+		size_t i = out_slot(w->out, w->out_cap, pid);
+		if (w->out[i].pid == pid && w->out[i].ino == ino) {
+			out_keep(w, pid, ino);
+			return 0;
+		}
+	}
+	struct procfs_stat ps;
+	if (!read_pstat(pid, &ps))
+		return 0;	/* gone */
+	if (!pstat_alive(&ps)) {
+		out_keep(w, pid, ino);	/* a zombie forks no more */
+		return 0;
+	}
+	if (w->ncand == w->cand_cap) {
+		size_t cap = w->cand_cap ? 2 * w->cand_cap : 256;
+		struct candidate *c = realloc(w->cand, cap * sizeof *c);
+		if (!c) {
+			pw->rc = LP_ENOMEM;
+			return 1;
+		}
+		w->cand = c;
+		w->cand_cap = cap;
+	}
+	w->cand[w->ncand++] = (struct candidate){
+		.pid = pid, .ppid = ps.ppid, .ino = ino,
+		.starttime = ps.starttime,
+		.img = { .start_code = ps.start_code,
+			 .end_code = ps.end_code,
+			 .start_stack = ps.start_stack },
+	};
+	return 0;
+}
+
 /* Children by parent pid, from every /proc/PID/stat (kernels without
  * children files).  One getdents64 pass over /proc (a few calls per
  * thousand processes) plus a stat read (3 syscalls) for each process not
@@ -573,54 +542,10 @@ static int scan_ppids(proc_watch *w, proc_watch_fn fn, void *ctx)
 	w->out_n = 0;
 	if (w->out_cap)
 		memset(w->out_next, 0, w->out_cap * sizeof *w->out_next);
-	long nread;
-	size_t seen = 0;
-	while ((nread = syscall(SYS_getdents64, w->procfd, w->dents,
-				DENTS_SIZE)) > 0) {
-		for (long off = 0; off < nread;) {
-			struct linux_dirent64 *d = (void *)(w->dents + off);
-			if (d->d_reclen == 0)
-				break;	/* never from a kernel: stop */
-			off += d->d_reclen;
-			pid_t pid = name_pid(d->d_name);
-			if (!pid || member_find(w, pid))
-				continue;
-			if (++seen > MAX_PROC_SCAN_PIDS)
-				goto done;
-			uint32_t ino = (uint32_t)d->d_ino;
-			if (w->out_cap) {
-				size_t i = out_slot(w->out, w->out_cap, pid);
-				if (w->out[i].pid == pid && w->out[i].ino == ino) {
-					out_keep(w, pid, ino);
-					continue;
-				}
-			}
-			struct pstat ps;
-			if (!read_pstat(pid, &ps))
-				continue;	/* gone */
-			if (!pstat_alive(&ps)) {
-				out_keep(w, pid, ino);	/* a zombie forks no more */
-				continue;
-			}
-			if (w->ncand == w->cand_cap) {
-				size_t cap = w->cand_cap ? 2 * w->cand_cap : 256;
-				struct candidate *c =
-					realloc(w->cand, cap * sizeof *c);
-				if (!c)
-					return LP_ENOMEM;
-				w->cand = c;
-				w->cand_cap = cap;
-			}
-			w->cand[w->ncand++] = (struct candidate){
-				.pid = pid, .ppid = ps.ppid, .ino = ino,
-				.starttime = ps.starttime,
-				.img = { .start_code = ps.start_code,
-					 .end_code = ps.end_code,
-					 .start_stack = ps.start_stack },
-			};
-		}
-	}
-done:;
+	struct ppid_walk walk = { w, 0, LP_OK };
+	procfs_each_id(w->procfd, w->dents, DENTS_SIZE, ppid_candidate, &walk);
+	if (walk.rc != LP_OK)
+		return walk.rc;
 	/* Join whoever has a member parent until nothing changes: each pass
 	 * adds a generation, so a new subtree of depth d takes d passes. */
 	bool more = true;
@@ -632,7 +557,7 @@ done:;
 				continue;
 			c->taken = true;
 			struct image img = c->img;
-			struct pstat ps = { .start_code = img.start_code,
+			struct procfs_stat ps = { .start_code = img.start_code,
 					    .end_code = img.end_code,
 					    .start_stack = img.start_stack };
 			read_image(c->pid, &ps, &img);
@@ -697,7 +622,7 @@ static void nl_event(proc_watch *w, const struct cn_proc_event *ev,
 		if (!m)
 			return;
 		/* Sent when the exec is done: the image is final. */
-		struct pstat ps;
+		struct procfs_stat ps;
 		if (read_pstat(m->pid, &ps)) {
 			read_image(m->pid, &ps, &m->img);
 			m->img_stable = m->img.start_stack != 0;
@@ -807,9 +732,8 @@ static bool nl_open(proc_watch *w)
 		nl_close(w);
 		return false;
 	}
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	uint32_t cookie = (uint32_t)getpid() * 2654435761u ^ (uint32_t)ts.tv_nsec;
+	uint64_t t0 = clock_mono_ns();
+	uint32_t cookie = (uint32_t)getpid() * 2654435761u ^ (uint32_t)t0;
 	union {
 		char b[NLMSG_LENGTH(sizeof(struct cn_msg) + sizeof(int))];
 		struct nlmsghdr nh;
@@ -835,10 +759,9 @@ static bool nl_open(proc_watch *w)
 	 * precede the first poll's scan, which sees what they did.  200 ms
 	 * in all, for the namespaces where no acknowledgement ever comes. */
 	char buf[4096] __attribute__((aligned(NLMSG_ALIGNTO)));
-	uint64_t deadline = (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 200;
+	uint64_t deadline = t0 / 1000000 + 200;
 	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		uint64_t now = (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		uint64_t now = clock_mono_ns() / 1000000;
 		struct pollfd pfd = { .fd = w->nl, .events = POLLIN };
 		if (now >= deadline ||
 		    poll(&pfd, 1, (int)(deadline - now)) <= 0)
@@ -877,7 +800,7 @@ int proc_watch_new(proc_watch **out, pid_t root, bool use_netlink,
 		   lp_error *err)
 {
 	*out = NULL;
-	struct pstat ps;
+	struct procfs_stat ps;
 	if (root <= 0 || !read_pstat(root, &ps) || !pstat_alive(&ps))
 		return lp_error_set(err, LP_ENOPROC,
 				    "cannot watch the processes under PID %d: "

@@ -57,7 +57,7 @@ size_t proc_watch_count(const proc_watch *w);
 pid_t proc_watch_pid_at(const proc_watch *w, size_t i);
 
 /* Descendants left out because the tree had MAX_PROC_MEMBERS
- * (profiler/bounds.h): a count of findings (the children-file scan counts
+ * (bounds.h): a count of findings (the children-file scan counts
  * one such process again at each scan), not of processes. */
 size_t proc_watch_dropped(const proc_watch *w);
 

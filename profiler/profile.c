@@ -771,6 +771,21 @@ const struct sample *profile_timeline(const profile *p, size_t *n)
 	return p->timeline;
 }
 
+struct profile_agg profile_agg_sum(const profile *p)
+{
+	struct profile_agg sum = { 0 };
+	size_t n;
+	const struct profile_agg *a = profile_aggs(p, &n);
+	for (size_t i = 0; i < n; i++) {
+		sum.samples += a[i].samples;
+		sum.cpu_samples += a[i].cpu_samples;
+		sum.gil_samples += a[i].gil_samples;
+		sum.idle_samples += a[i].idle_samples;
+		sum.cpu_ns += a[i].cpu_ns;
+	}
+	return sum;
+}
+
 uint64_t profile_total_samples(const profile *p)
 {
 	return p->total_samples;

@@ -1,6 +1,8 @@
-/* Internal to the sampler: the per-process state (sampler.c) and the
+/* Internal to the sampler: the work on one process (sampler_proc.c), the
  * process tree of --subprocesses (sampler_tree.c) that drives one such
- * state per process. */
+ * process state per process, and the front end's handle and timing loop
+ * (sampler.c).  Calls go one way: sampler.c -> sampler_tree.c ->
+ * sampler_proc.c; sampler.c -> schedule.c. */
 #ifndef LOUPE_SAMPLER_INT_H
 #define LOUPE_SAMPLER_INT_H
 
@@ -37,7 +39,11 @@ struct tid_slot {
 	uint32_t i;
 };
 
-struct sampler {
+/* One process's sampling state (sampler_proc.c): its readers, caches,
+ * thread states and figures.  A sampler has one for its target, and with
+ * --subprocesses one more per descendant (sampler_tree.c), all interning
+ * into the one profile. */
+struct sproc {
 	target *t;
 	profile *p;
 	struct sampler_opts o;
@@ -46,7 +52,6 @@ struct sampler {
 	py_proc *py;
 	char describe[64];
 	struct sampler_stats st;
-	bool exited;
 	uint64_t next_threads_ns, next_maps_ns;
 	/* Python's thread names (threading), looked up again only when the
 	 * thread set changes or every NAMES_REFRESH_NS, never per sample:
@@ -60,12 +65,14 @@ struct sampler {
 	uintptr_t maps_gen;	/* bumped when the maps are re-read */
 	uint64_t eval_lo, eval_hi;	/* the eval loop's code, when known
 					 * only by address (stripped) */
-	pthread_mutex_t *lock;	/* held while a tick changes the profile */
 	task_sampler *tasks;	/* --tasks, NULL when off or degraded */
 	char warning[600];	/* why task mode is off */
 	bool warned;		/* sampler_warning returned it */
 	perf_native *perf;	/* on-CPU native samples from perf events */
 	uint64_t perf_lost;	/* its records lost, as counted in st.missed */
+	bool loop_ticks;	/* its ticks are counted by the loop that
+				 * drives it (a tree's root), not one per
+				 * perf sample */
 	uint64_t start_ns;
 	int sink_rc;
 	sampler_sink sink;
@@ -81,8 +88,6 @@ struct sampler {
 	uint32_t tick_weight;	/* periods the current tick stands for */
 	uint64_t period_ns;	/* 1 / rate: the CPU time a CPU sample
 				 * stands for */
-	uint64_t win_start, win_ticks, win_missed;	/* overload window */
-	bool overload_said;
 	uint64_t pcpu_ns, pcpu_at;	/* process CPU time at the last
 					 * state reading, and when */
 	struct tid_slot tid_index[TID_INDEX_SIZE];
@@ -93,22 +98,7 @@ struct sampler {
 	 * every thread */
 	const pid_t *only;
 	size_t nonly;
-
-	/* --subprocesses (sampler_tree.c).  The root (the sampler the front
-	 * end made) watches the tree and keeps one sampler per other
-	 * process, sharing its profile; those never have a tree of their
-	 * own. */
-	proc_watch *watch;
-	uint64_t next_watch_ns;
-	struct tree_proc *procs;	/* procs[0] is the root */
-	size_t nprocs, procs_cap, ngone;
-	bool root_gone;		/* the root exited, others live on */
-	bool attached;		/* processes were taken in this tick (their
-				 * start-up cost is no overload) */
-	struct sampler_stats tot;	/* every process's, summed */
-	struct sampler_stats gone_st;	/* of those finalized */
 	bool own_target;	/* a descendant's: freed with it */
-	elf_cache *own_elf_cache;	/* the tree's, made by its root */
 	uint64_t detect_until;	/* a native descendant younger than this
 				 * is checked again for an interpreter
 				 * (it may not have mapped it yet) */
@@ -119,13 +109,38 @@ struct sampler {
 	bool startup;
 	uint32_t startup_frame;
 	bool startup_frame_set;
-	bool setup_done;	/* sampler_setup succeeded once */
+	bool setup_done;	/* sproc_setup succeeded once */
 };
 
-/* One process of the tree: s is NULL once it is gone. */
+/* What a front end holds (sampler.c): the target's process, with
+ * --subprocesses the tree of its descendants (sampler_tree.c), and the
+ * timing loop's state. */
+struct sampler {
+	struct sproc root;	/* the target the front end gave */
+	bool exited;
+	pthread_mutex_t *lock;	/* held while a tick changes the profile */
+	uint64_t win_start, win_ticks, win_missed;	/* overload window */
+	bool overload_said;
+
+	/* --subprocesses (sampler_tree.c): the tree is watched and each
+	 * other process has an sproc of its own, sharing the profile. */
+	proc_watch *watch;
+	uint64_t next_watch_ns;
+	struct tree_proc *procs;	/* procs[0] is the root */
+	size_t nprocs, procs_cap, ngone;
+	bool root_gone;		/* the root exited, others live on */
+	bool attached;		/* processes were taken in this tick (their
+				 * start-up cost is no overload) */
+	struct sampler_stats tot;	/* every process's, summed */
+	struct sampler_stats gone_st;	/* of those finalized */
+	elf_cache *own_elf_cache;	/* the tree's, made by sampler_new */
+};
+
+/* One process of the tree: s is NULL once it is gone (procs[0].s is the
+ * sampler's root). */
 struct tree_proc {
 	pid_t pid, ppid;
-	sampler *s;
+	struct sproc *s;
 	char comm[16];
 	char describe[64];
 	char state;
@@ -135,30 +150,52 @@ struct tree_proc {
 
 typedef void (*view_fn)(void *ctx, const struct sampler_thread_view *v);
 
-/* sampler.c */
+/* sampler_proc.c: the work on one process */
 uint64_t sampler_mono_ns(void);
+/* Sets up s (zeroed) on t, interning into p; sproc_fini undoes it. */
+int sproc_init(struct sproc *s, target *t, profile *p,
+	       const struct sampler_opts *o, lp_error *err);
+void sproc_fini(struct sproc *s);
+/* A descendant's, allocated (and with own_target, its target freed with
+ * it). */
+int sproc_new(struct sproc **out, target *t, profile *p,
+	      const struct sampler_opts *o, lp_error *err);
+void sproc_free(struct sproc *s);
+/* What sproc_init builds on a target, and undoes (an exec). */
+int sproc_setup(struct sproc *s, lp_error *err);
+void sproc_teardown(struct sproc *s);
+/* A process just taken in that is not CPython (yet) is looked at again for
+ * an interpreter for a while (sproc_redetect), as is a program loupe
+ * started that is not readable as CPython yet. */
+void sproc_detect_soon(struct sproc *s, uint64_t now);
+void sproc_redetect(struct sproc *s, uint64_t now);
 /* One tick of one process: every thread once (view: dump's snapshot). */
-int sampler_tick_proc(sampler *s, uint64_t now, uint64_t rel_ns,
-		      sampler_sink sink, void *sink_ctx, view_fn view,
-		      void *view_ctx);
-/* A tick of a process the kernel samples (perf events): its rings read. */
-int sampler_perf_tick(sampler *s, uint64_t now, sampler_sink sink,
-		      void *sink_ctx);
-/* What sampler_new builds on a target, and undoes (an exec). */
-int sampler_setup(sampler *s, lp_error *err);
-void sampler_teardown(sampler *s);
+int sproc_tick(struct sproc *s, uint64_t now, uint64_t rel_ns,
+	       sampler_sink sink, void *sink_ctx, view_fn view, void *view_ctx);
+/* A tick of a process the kernel samples (perf events): new threads get
+ * their events, then the rings are read. */
+int sproc_perf_tick(struct sproc *s, uint64_t now, sampler_sink sink,
+		    void *sink_ctx);
+/* The perf rings read out; the caller holds the front end's lock. */
+int sproc_perf_drain(struct sproc *s);
+/* The thread list (and maps) read again when due, or now with force. */
+int sproc_refresh(struct sproc *s, uint64_t now, bool force);
+/* Replaces each eval-loop frame of the native stack in s->nframes[0..nnat)
+ * by the Python frames of pt it ran, into s->leaf_first; the Python stack
+ * alone (and *trunc) when the two do not line up.  Returns the frames. */
+size_t sproc_merge_stacks(struct sproc *s, size_t nnat,
+			  const struct py_thread *pt, bool *trunc);
 
-/* sampler_tree.c */
+/* sampler_tree.c: the process tree of --subprocesses */
 /* Starts watching the root's descendants and takes in those alive. */
 int tree_start(sampler *s, lp_error *err);
 void tree_free(sampler *s);
-/* One tick of every process of the tree; LP_ENOPROC once all are gone. */
+/* One tick of every process of the tree (of the root alone without
+ * --subprocesses); LP_ENOPROC once all are gone. */
 int tree_tick(sampler *s, uint64_t now, uint64_t rel_ns, sampler_sink sink,
 	      void *sink_ctx, view_fn view, void *view_ctx);
-/* Deadlines passed without a tick count against every live process. */
+/* Deadlines passed without a tick count against every live descendant. */
 void tree_add_missed(sampler *s, uint64_t late);
 size_t tree_nthreads(const sampler *s);
 
 #endif
-
-

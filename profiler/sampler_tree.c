@@ -1,11 +1,12 @@
 /* --subprocesses: one sampling loop over a process and its descendants.
  *
- * The root sampler (the one a front end made) watches the tree through
- * proc_watch and keeps one sampler per other process.  Every sampler has
- * its own interpreter detection, offset and frame caches (each process has
- * its own memory), and all of them intern into the root's profile, so a
- * function seen in sixteen workers is one frame, and samples keep their
- * pid.  A tick of the root is a tick of every process, at one rate. */
+ * The sampler (the one a front end made) watches the tree through
+ * proc_watch and keeps one process state (struct sproc, sampler_proc.c)
+ * per process, its root's first.  Every process has its own interpreter
+ * detection, offset and frame caches (each has its own memory), and all of
+ * them intern into the one profile, so a function seen in sixteen workers
+ * is one frame, and samples keep their pid.  A tick of the sampler is a
+ * tick of every process, at one rate. */
 #include "sampler_int.h"
 
 #include <stdio.h>
@@ -16,13 +17,6 @@
  * read, which at 200 kHz would be a third of the budget; a fork is still
  * seen within a millisecond. */
 #define WATCH_POLL_NS 1000000ull
-/* A descendant found native is checked again for an interpreter for this
- * long after it appeared, every DETECT_RETRY_NS: caught between fork and
- * exec, or before the loader mapped libpython, it does not look like
- * CPython yet. */
-#define DETECT_WINDOW_NS 2000000000ull
-#define DETECT_RETRY_NS 100000000ull
-
 static struct tree_proc *find_live(sampler *s, pid_t pid)
 {
 	for (size_t i = 0; i < s->nprocs; i++)
@@ -61,34 +55,34 @@ static struct tree_proc *add_rec(sampler *s)
 
 /* The recording names each process: "process.PID" = comm (formats draw
  * the "process PID (comm)" roots from it). */
-static void name_proc(sampler *root, struct tree_proc *r, sampler *k)
+static void name_proc(struct tree_proc *r, const struct sproc *k)
 {
 	snprintf(r->comm, sizeof r->comm, "%s", target_comm(k->t));
 	snprintf(r->describe, sizeof r->describe, "%s", k->describe);
 	char key[32];
 	snprintf(key, sizeof key, "process.%d", (int)r->pid);
-	profile_set_meta(root->p, key, r->comm);
+	profile_set_meta(k->p, key, r->comm);
 }
 
 static void say(sampler *root, const char *msg)
 {
-	if (root->o.notice)
-		root->o.notice(root->o.notice_ctx, msg);
+	if (root->root.o.notice)
+		root->root.o.notice(root->root.o.notice_ctx, msg);
 }
 
-/* A sampler of its own for a descendant.  A process gone already is no
+/* A process state of its own for a descendant.  A process gone already is no
  * error; one that cannot be read is listed as gone, said once. */
 static int attach_kid(sampler *root, struct tree_proc *r, uint64_t now)
 {
 	target *t = NULL;
 	lp_error err = { 0 };
 	int rc = target_attach(&t, r->pid, &err);
-	sampler *k = NULL;
+	struct sproc *k = NULL;
 	if (rc == LP_OK) {
-		struct sampler_opts o = root->o;
+		struct sampler_opts o = root->root.o;
 		o.subprocesses = false;
 		o.notice = NULL;
-		rc = sampler_new(&k, t, root->p, &o, &err);
+		rc = sproc_new(&k, t, root->root.p, &o, &err);
 		if (rc != LP_OK)
 			target_free(t, false);
 	}
@@ -107,21 +101,18 @@ static int attach_kid(sampler *root, struct tree_proc *r, uint64_t now)
 		return LP_OK;
 	}
 	k->own_target = true;
-	k->start_ns = root->start_ns;
+	k->start_ns = root->root.start_ns;
 	root->attached = true;
-	if (!k->py) {
-		k->detect_until = now + DETECT_WINDOW_NS;
-		k->next_detect_ns = now + DETECT_RETRY_NS;
-	}
+	sproc_detect_soon(k, now);
 	r->s = k;
-	name_proc(root, r, k);
+	name_proc(r, k);
 	return LP_OK;
 }
 
-/* Its figures stay with the record; the sampler goes. */
+/* Its figures stay with the record; the process state goes. */
 static void finalize(sampler *root, struct tree_proc *r)
 {
-	sampler *k = r->s;
+	struct sproc *k = r->s;
 	if (!k)
 		return;
 	r->samples += k->st.samples;
@@ -131,7 +122,7 @@ static void finalize(sampler *root, struct tree_proc *r)
 	root->gone_st.errors += k->st.errors;
 	for (size_t j = 0; j < PY_WALK_NFAILS; j++)
 		root->gone_st.failed[j] += k->st.failed[j];
-	sampler_free(k);
+	sproc_free(k);
 	r->s = NULL;
 	r->state = 'X';
 	r->nthreads = 0;
@@ -142,10 +133,10 @@ static void finalize(sampler *root, struct tree_proc *r)
 static int reexec_root(sampler *root)
 {
 	lp_error err = { 0 };
-	int rc = target_reexec(root->t, &err);
+	int rc = target_reexec(root->root.t, &err);
 	if (rc == LP_OK) {
-		sampler_teardown(root);
-		rc = sampler_setup(root, &err);
+		sproc_teardown(&root->root);
+		rc = sproc_setup(&root->root, &err);
 	}
 	if (rc == LP_ENOMEM)
 		return rc;
@@ -154,11 +145,11 @@ static int reexec_root(sampler *root)
 		root->procs[0].state = 'X';
 		char msg[sizeof err.msg + 64];
 		snprintf(msg, sizeof msg, "not sampling PID %d after its exec: %s",
-			 (int)target_pid(root->t), err.msg);
+			 (int)target_pid(root->root.t), err.msg);
 		say(root, msg);
 		return LP_OK;
 	}
-	name_proc(root, &root->procs[0], root);
+	name_proc(&root->procs[0], &root->root);
 	return LP_OK;
 }
 
@@ -174,7 +165,7 @@ static void on_event(void *ctx, const struct proc_event *ev)
 	sampler *root = pc->root;
 	if (pc->rc != LP_OK)
 		return;
-	bool is_root = ev->pid == target_pid(root->t);
+	bool is_root = ev->pid == target_pid(root->root.t);
 	struct tree_proc *r = find_live(root, ev->pid);
 	switch (ev->kind) {
 	case PROC_EV_NEW:
@@ -227,20 +218,22 @@ int tree_start(sampler *s, lp_error *err)
 	 * out should the connector misbehave). */
 	const char *nonl = getenv("LOUPE_NO_NETLINK");
 	bool netlink = !nonl || !*nonl || strcmp(nonl, "0") == 0;
-	int rc = proc_watch_new(&s->watch, target_pid(s->t), netlink, err);
+	struct sproc *rp = &s->root;
+	int rc = proc_watch_new(&s->watch, target_pid(rp->t), netlink, err);
 	if (rc != LP_OK)
 		return rc;
+	rp->loop_ticks = true;
 	struct tree_proc *r = add_rec(s);
 	if (!r)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
-	r->pid = target_pid(s->t);
-	r->s = s;
-	name_proc(s, r, s);
-	profile_set_meta(s->p, "subprocesses", "on");
+	r->pid = target_pid(rp->t);
+	r->s = rp;
+	name_proc(r, rp);
+	profile_set_meta(rp->p, "subprocesses", "on");
 	rc = poll_watch(s, sampler_mono_ns());
 	if (rc != LP_OK)
 		return lp_error_set(err, rc, "cannot follow the subprocesses "
-				    "of PID %d: %s", (int)target_pid(s->t),
+				    "of PID %d: %s", (int)target_pid(rp->t),
 				    lp_strerror(rc));
 	return LP_OK;
 }
@@ -248,7 +241,7 @@ int tree_start(sampler *s, lp_error *err)
 void tree_free(sampler *s)
 {
 	for (size_t i = 1; i < s->nprocs; i++)
-		sampler_free(s->procs[i].s);
+		sproc_free(s->procs[i].s);
 	free(s->procs);
 	s->procs = NULL;
 	s->nprocs = s->procs_cap = 0;
@@ -256,59 +249,19 @@ void tree_free(sampler *s)
 	s->watch = NULL;
 }
 
-/* A native descendant young enough, or a program loupe started, may turn
- * out to be CPython. */
-static void redetect(sampler *k, uint64_t now)
-{
-	if (k->py || !k->detect_until || now < k->next_detect_ns)
-		return;
-	if (now >= k->detect_until) {
-		if (k->startup) {
-			/* still no interpreter: say why, once */
-			lp_error err = { 0 };
-			py_proc *py = NULL;
-			if (py_proc_attach(&py, k->t, k->syms, &err) == LP_OK)
-				py_proc_free(py);
-			else if (err.msg[0] && !k->warning[0])
-				snprintf(k->warning, sizeof k->warning, "PID %d "
-					 "never became readable as CPython (%s); "
-					 "sampled as a native program",
-					 (int)target_pid(k->t), err.msg);
-			k->startup = false;
-		}
-		k->detect_until = 0;
-		return;
-	}
-	/* the program loupe started: its first Python frames matter */
-	k->next_detect_ns = now + (k->startup ? DETECT_RETRY_NS / 20 :
-					       DETECT_RETRY_NS);
-	lp_error err = { 0 };
-	py_proc *py = NULL;
-	if (target_refresh_maps(k->t) != LP_OK)
-		return;
-	symbolizer_maps_changed(k->syms);
-	if (py_proc_attach(&py, k->t, k->syms, &err) != LP_OK)
-		return;
-	py_proc_free(py);
-	sampler_teardown(k);
-	if (sampler_setup(k, &err) == LP_OK) {
-		k->detect_until = 0;
-		k->startup = false;
-	}
-}
-
 static void sum_stats(sampler *s)
 {
 	struct sampler_stats *t = &s->tot;
-	t->samples = s->st.samples + s->gone_st.samples;
-	t->truncated = s->st.truncated + s->gone_st.truncated;
-	t->errors = s->st.errors + s->gone_st.errors;
+	const struct sampler_stats *rs = &s->root.st;
+	t->samples = rs->samples + s->gone_st.samples;
+	t->truncated = rs->truncated + s->gone_st.truncated;
+	t->errors = rs->errors + s->gone_st.errors;
 	for (size_t j = 0; j < PY_WALK_NFAILS; j++)
-		t->failed[j] = s->st.failed[j] + s->gone_st.failed[j];
-	t->missed = s->st.missed;
+		t->failed[j] = rs->failed[j] + s->gone_st.failed[j];
+	t->missed = rs->missed;
 	size_t threads = tree_nthreads(s);
 	for (size_t i = 1; i < s->nprocs; i++) {
-		const sampler *k = s->procs[i].s;
+		const struct sproc *k = s->procs[i].s;
 		if (!k)
 			continue;
 		t->samples += k->st.samples;
@@ -324,19 +277,20 @@ static void sum_stats(sampler *s)
 int tree_tick(sampler *s, uint64_t now, uint64_t rel_ns, sampler_sink sink,
 	      void *sink_ctx, view_fn view, void *view_ctx)
 {
-	redetect(s, now);
+	struct sproc *rp = &s->root;
+	sproc_redetect(rp, now);
 	if (!s->watch)
-		return sampler_tick_proc(s, now, rel_ns, sink, sink_ctx, view,
-					 view_ctx);
+		return sproc_tick(rp, now, rel_ns, sink, sink_ctx, view,
+				  view_ctx);
 	int rc;
 	if ((view || now >= s->next_watch_ns) &&
 	    (rc = poll_watch(s, now)) != LP_OK)
 		return rc;
 	if (!s->root_gone) {
-		rc = s->perf && !view && !s->only ?
-			     sampler_perf_tick(s, now, sink, sink_ctx) :
-			     sampler_tick_proc(s, now, rel_ns, sink, sink_ctx,
-					       view, view_ctx);
+		rc = rp->perf && !view && !rp->only ?
+			     sproc_perf_tick(rp, now, sink, sink_ctx) :
+			     sproc_tick(rp, now, rel_ns, sink, sink_ctx, view,
+					view_ctx);
 		if (rc == LP_ENOPROC || rc == LP_EPERM) {
 			s->root_gone = true;
 			s->procs[0].state = 'X';
@@ -346,20 +300,20 @@ int tree_tick(sampler *s, uint64_t now, uint64_t rel_ns, sampler_sink sink,
 	}
 	size_t live = 0;
 	for (size_t i = 1; i < s->nprocs; i++) {
-		sampler *k = s->procs[i].s;
+		struct sproc *k = s->procs[i].s;
 		if (!k)
 			continue;
-		redetect(k, now);
-		k->tick_weight = s->tick_weight;
-		k->only = s->only;
-		k->nonly = s->nonly;
+		sproc_redetect(k, now);
+		k->tick_weight = rp->tick_weight;
+		k->only = rp->only;
+		k->nonly = rp->nonly;
 		if (view && k->o.never_pause && k->unw)
 			rc = LP_OK;	/* no dump of it without a pause */
 		else if (k->perf && !view && !k->only)
-			rc = sampler_perf_tick(k, now, sink, sink_ctx);
+			rc = sproc_perf_tick(k, now, sink, sink_ctx);
 		else
-			rc = sampler_tick_proc(k, now, rel_ns, sink, sink_ctx,
-					       view, view_ctx);
+			rc = sproc_tick(k, now, rel_ns, sink, sink_ctx, view,
+					view_ctx);
 		k->only = NULL;
 		k->nonly = 0;
 		if (rc == LP_ENOPROC || rc == LP_EPERM) {
@@ -384,8 +338,8 @@ void tree_add_missed(sampler *s, uint64_t late)
 size_t tree_nthreads(const sampler *s)
 {
 	if (!s->watch)
-		return target_nthreads(s->t);
-	size_t n = s->root_gone ? 0 : target_nthreads(s->t);
+		return target_nthreads(s->root.t);
+	size_t n = s->root_gone ? 0 : target_nthreads(s->root.t);
 	for (size_t i = 1; i < s->nprocs; i++)
 		if (s->procs[i].s)
 			n += target_nthreads(s->procs[i].s->t);
@@ -403,20 +357,21 @@ void sampler_proc_at(const sampler *s, size_t i, struct sampler_proc_view *v)
 	if (!s->watch) {
 		if (i != 0)
 			return;
-		v->pid = target_pid(s->t);
-		v->comm = target_comm(s->t);
-		v->describe = s->describe;
-		struct target_thread *th = target_thread_find(s->t, v->pid);
+		const struct sproc *rp = &s->root;
+		v->pid = target_pid(rp->t);
+		v->comm = target_comm(rp->t);
+		v->describe = rp->describe;
+		struct target_thread *th = target_thread_find(rp->t, v->pid);
 		v->state = s->exited ? 'X' : th && th->state ? th->state : 'S';
-		v->nthreads = target_nthreads(s->t);
-		v->samples = s->st.samples;
-		v->missed = s->st.missed;
+		v->nthreads = target_nthreads(rp->t);
+		v->samples = rp->st.samples;
+		v->missed = rp->st.missed;
 		return;
 	}
 	if (i >= s->nprocs)
 		return;
 	const struct tree_proc *r = &s->procs[i];
-	const sampler *k = r->s;
+	const struct sproc *k = r->s;
 	bool gone = !k || (i == 0 && s->root_gone);
 	v->pid = r->pid;
 	v->ppid = r->ppid;
@@ -448,13 +403,13 @@ int sampler_list_threads(sampler *s, pid_t *tids, size_t cap, size_t *n)
 	size_t nproc = s->watch ? s->nprocs : 1;
 	size_t live = 0;
 	for (size_t i = 0; i < nproc; i++) {
-		sampler *k = s->watch ? s->procs[i].s : s;
+		struct sproc *k = s->watch ? s->procs[i].s : &s->root;
 		if (!k || (i == 0 && s->root_gone))
 			continue;
 		rc = target_alive(k->t) ? target_refresh_threads(k->t) :
 					  LP_ENOPROC;
 		if (rc == LP_ENOPROC || rc == LP_EPERM) {
-			if (k == s)
+			if (k == &s->root)
 				s->root_gone = true;
 			else
 				finalize(s, &s->procs[i]);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "bounds.h"
+#include "procfs.h"
 
 /* ELF cache: files by (dev, inode, size, mtime) of what was opened, and by
  * build-id, so that the same library seen through two paths (two processes,
@@ -260,28 +261,9 @@ static elf_file *own_vdso(elf_cache *c, size_t *len)
 static pid_t read_nspid(int procfd, pid_t pid)
 {
 	char buf[4096];
-	int fd = openat(procfd, "status", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (procfs_read(procfd, "status", buf, sizeof buf) <= 0)
 		return pid;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return pid;
-	buf[n] = '\0';
-	char *p = strstr(buf, "\nNSpid:");
-	if (!p)
-		return pid;
-	p += 7;
-	long last = pid;
-	for (int i = 0; i < 64; i++) {	/* nesting depth is at most 32 */
-		char *end;
-		long v = strtol(p, &end, 10);
-		if (end == p)
-			break;
-		last = v;
-		p = end;
-	}
-	return (pid_t)last;
+	return procfs_status_nspid(buf, pid);
 }
 
 int symbolizer_new_cached(symbolizer **out, pid_t pid, int procfd,
@@ -365,13 +347,6 @@ static const char *base_name(const char *path)
 	return b ? b + 1 : path;
 }
 
-static bool path_deleted(const char *path)
-{
-	static const char tag[] = " (deleted)";
-	size_t n = strlen(path), t = sizeof tag - 1;
-	return n >= t && strcmp(path + n - t, tag) == 0;
-}
-
 /* A file-backed mapping has an absolute path; "[heap]", "[vdso]",
  * "[anon:name]" and "" are not files. */
 static bool is_file(const struct map_entry *e)
@@ -379,46 +354,19 @@ static bool is_file(const struct map_entry *e)
 	return e->path && e->path[0] == '/';
 }
 
-/* Opens the file mapped at e: through root/ so that another mount
- * namespace is read right, checked to be the inode that is mapped; else
- * map_files/START-END, which is the mapped file itself even when deleted
- * or replaced (needs CAP_SYS_ADMIN / CAP_CHECKPOINT_RESTORE, proc(5)). */
+/* Opens the file mapped at e (elf_open_mapped), the failure said. */
 static int open_mapped(symbolizer *s, const struct map_entry *e, int *fd,
 		       lp_error *err)
 {
-	char rel[MAX_PATH_LEN + 8];
-	bool mismatch = false;
-	if (!e->deleted && !path_deleted(e->path) &&
-	    (size_t)snprintf(rel, sizeof rel, "root%s", e->path) <
-		    sizeof rel) {
-		int f = openat(s->procfd, rel, O_RDONLY | O_CLOEXEC);
-		if (f >= 0) {
-			struct stat st;
-			if (fstat(f, &st) == 0 &&
-			    (e->inode == 0 || st.st_ino == e->inode)) {
-				*fd = f;
-				return LP_OK;
-			}
-			mismatch = true;
-			close(f);
-		}
-	}
-	snprintf(rel, sizeof rel, "map_files/%llx-%llx",
-		 (unsigned long long)e->start, (unsigned long long)e->end);
-	int f = openat(s->procfd, rel, O_RDONLY | O_CLOEXEC);
-	if (f >= 0) {
-		*fd = f;
-		return LP_OK;
-	}
-	/* A file replaced on disk (package upgrade) would give wrong names:
-	 * better none, as perf does for a build-id mismatch. */
-	if (mismatch)
+	int rc = elf_open_mapped(s->procfd, e, fd);
+	if (rc == LP_EFORMAT)
 		return lp_error_set(err, LP_EFORMAT,
 				    "%s changed on disk since PID %d mapped it",
 				    e->path, (int)s->pid);
-	return lp_error_set(err, lp_from_errno(errno),
-			    "cannot open %s of PID %d: %s", e->path,
-			    (int)s->pid, strerror(errno));
+	if (rc != LP_OK)
+		return lp_error_set(err, rc, "cannot open %s of PID %d: %s",
+				    e->path, (int)s->pid, strerror(errno));
+	return LP_OK;
 }
 
 static int elf_of_entry(symbolizer *s, const struct map_entry *e,
@@ -497,7 +445,7 @@ static void resolve_slot(symbolizer *s, const struct maps *m, size_t i,
 	/* "libfoo.so (deleted)" after an upgrade is still libfoo.so. */
 	char base[MAX_PATH_LEN];
 	snprintf(base, sizeof base, "%s", base_name(path));
-	if (path_deleted(base))
+	if (elf_path_deleted(base))
 		base[strlen(base) - strlen(" (deleted)")] = '\0';
 	slot->module = intern_module(s, base);
 	slot->state = SLOT_NOELF;
@@ -734,7 +682,7 @@ static const char *exe_path(symbolizer *s)
 		return NULL;
 	buf[n] = '\0';
 	/* maps.c strips " (deleted)" from map paths: do the same. */
-	if (path_deleted(buf))
+	if (elf_path_deleted(buf))
 		buf[n - strlen(" (deleted)")] = '\0';
 	s->exe = strdup(buf);
 	return s->exe;

@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "bounds.h"
+#include "clock.h"
+#include "procfs.h"
 
 /* Bounded retries when a ptrace wait keeps reporting signal-delivery stops
  * before the PTRACE_INTERRUPT stop arrives (each signal is re-injected). */
@@ -56,23 +58,11 @@ struct target {
 
 /* ---- remote memory ------------------------------------------------- */
 
+/* A failed read of the target's memory or ptrace request (EINVAL there is
+ * an address beyond what the kernel accepts: a bad address). */
 static int classify(int errnum)
 {
-	switch (errnum) {
-	case ESRCH:
-		return LP_ENOPROC;
-	case EPERM:
-	case EACCES:
-		return LP_EPERM;
-	case EFAULT:
-	case EIO:
-	case EINVAL:	/* address beyond what the kernel accepts */
-		return LP_EFAULT;
-	case ENOMEM:
-		return LP_ENOMEM;
-	default:
-		return LP_EIO;
-	}
+	return lp_errno_class(errnum, LP_USE_MEMORY);
 }
 
 static int mem_pread_all(target *t, const struct remote_iov *iov, size_t n)
@@ -161,42 +151,6 @@ mem_reader *target_reader(target *t)
 
 /* ---- attach ---------------------------------------------------------- */
 
-static ssize_t read_at(int dirfd, const char *name, char *buf, size_t size)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t r;
-	do
-		r = read(fd, buf, size - 1);
-	while (r < 0 && errno == EINTR);
-	int e = errno;
-	close(fd);
-	errno = e;
-	if (r >= 0)
-		buf[r] = '\0';
-	return r;
-}
-
-static void read_comm(int dirfd, const char *name, char *out, size_t size)
-{
-	char buf[64];
-	out[0] = '\0';
-	if (read_at(dirfd, name, buf, sizeof buf) <= 0)
-		return;
-	size_t n = strcspn(buf, "\n");
-	if (n >= size)
-		n = size - 1;
-	memcpy(out, buf, n);
-	out[n] = '\0';
-}
-
-/* CapPrm or CapEff of a /proc status text, 0 when absent. */
-static unsigned long long status_caps(const char *buf, const char *key)
-{
-	const char *p = strstr(buf, key);
-	return p ? strtoull(p + strlen(key), NULL, 16) : 0;
-}
 
 /* "permission denied" with the reason that is true for this loupe: an
  * ordinary user is told to run as root; root is told what else refuses it
@@ -206,11 +160,8 @@ static unsigned long long status_caps(const char *buf, const char *key)
 static int perm_denied(const target *t, lp_error *err)
 {
 	char mine[4096], theirs[4096];
-	int self = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	bool ok = self >= 0 && read_at(self, "status", mine, sizeof mine) > 0;
-	if (self >= 0)
-		close(self);
-	unsigned long long eff = ok ? status_caps(mine, "\nCapEff:") : 0;
+	bool ok = procfs_read(AT_FDCWD, "/proc/self/status", mine, sizeof mine) > 0;
+	unsigned long long eff = ok ? procfs_status_hex(mine, "CapEff") : 0;
 	/* CAP_SYS_PTRACE is capability 19 (linux/capability.h) */
 	if (geteuid() != 0 && !(eff & (1ull << 19)))
 		return lp_error_set(err, LP_EPERM,
@@ -218,8 +169,8 @@ static int perm_denied(const target *t, lp_error *err)
 				    " — run as root or grant CAP_SYS_PTRACE",
 				    (int)t->pid);
 	unsigned long long lack = 0;
-	if (ok && read_at(t->procfd, "status", theirs, sizeof theirs) > 0)
-		lack = status_caps(theirs, "\nCapPrm:") & ~eff;
+	if (ok && procfs_read(t->procfd, "status", theirs, sizeof theirs) > 0)
+		lack = procfs_status_hex(theirs, "CapPrm") & ~eff;
 	if (lack)
 		return lp_error_set(err, LP_EPERM,
 				    "cannot attach to PID %d: permission denied"
@@ -235,12 +186,12 @@ static int perm_denied(const target *t, lp_error *err)
 			    " user namespace refuses it", (int)t->pid);
 }
 
-/* The state letter of a NUL-terminated /proc stat line, or 0.  comm may
- * hold ')' and spaces: the state follows the last ')' (proc(5)). */
+/* The state letter of a NUL-terminated /proc stat line, or 0. */
 static char stat_state(const char *buf)
 {
-	const char *p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
+	struct procfs_stat st;
+	return procfs_stat_parse(buf, PROCFS_STAT_STATE, &st) ==
+		       PROCFS_STAT_STATE ? st.state : 0;
 }
 
 /* Checks early that memory is readable: one byte of the first readable
@@ -255,7 +206,7 @@ static int probe_memory(target *t, lp_error *err)
 		}
 	if (!m) {	/* a zombie or kernel thread has no mappings */
 		char buf[512];
-		if (read_at(t->procfd, "stat", buf, sizeof buf) > 0 &&
+		if (procfs_read(t->procfd, "stat", buf, sizeof buf) > 0 &&
 		    stat_state(buf) == 'Z')
 			return lp_error_set(err, LP_ENOPROC,
 					    "PID %d has exited (a zombie its "
@@ -300,10 +251,9 @@ static int attach_pid(target *t, pid_t pid, lp_error *err)
 	if (pid <= 0)
 		return lp_error_set(err, LP_EINVAL, "invalid PID %d", (int)pid);
 	snprintf(path, sizeof path, "/proc/%d", (int)pid);
-	/* O_PATH would not do: reads through openat() need a real fd.  Every
-	 * later /proc access is relative to this fd, so a PID reused after
-	 * the target exits cannot be mistaken for it. */
-	t->procfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* Every later /proc access is relative to this fd, so a PID reused
+	 * after the target exits cannot be mistaken for it. */
+	t->procfd = procfs_open_pid(AT_FDCWD, pid);
 	if (t->procfd < 0) {
 		if (errno == ENOENT || errno == ESRCH)
 			return lp_error_set(err, LP_ENOPROC,
@@ -312,16 +262,15 @@ static int attach_pid(target *t, pid_t pid, lp_error *err)
 				    "cannot open %s: %s", path, strerror(errno));
 	}
 	/* /proc/TID exists for every thread; we want a thread group. */
-	if (read_at(t->procfd, "status", buf, sizeof buf) > 0) {
-		char *p = strstr(buf, "\nTgid:");
-		long tgid = p ? strtol(p + 6, NULL, 10) : pid;
+	if (procfs_read(t->procfd, "status", buf, sizeof buf) > 0) {
+		long tgid = procfs_status_long(buf, "Tgid", pid);
 		if (tgid != pid)
 			return lp_error_set(err, LP_EINVAL,
 					    "PID %d is a thread of process %ld:"
 					    " attach to %ld", (int)pid, tgid,
 					    tgid);
 	}
-	read_comm(t->procfd, "comm", t->comm, sizeof t->comm);
+	procfs_read_line(t->procfd, "comm", t->comm, sizeof t->comm);
 	ssize_t n = readlinkat(t->procfd, "exe", t->exe, sizeof t->exe - 1);
 	t->exe[n > 0 ? n : 0] = '\0';
 	/* A container's process numbers its threads in its own namespace:
@@ -347,12 +296,29 @@ bool target_pid_is_self(pid_t pid)
 {
 	if (pid == getpid())
 		return true;
-	char path[64], buf[4096];
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	if (read_at(AT_FDCWD, path, buf, sizeof buf) <= 0)
+	char buf[4096];
+	if (procfs_read_pid(pid, "status", buf, sizeof buf) <= 0)
 		return false;
-	const char *p = strstr(buf, "\nTgid:");
-	return p && strtol(p + 6, NULL, 10) == getpid();
+	return procfs_status_long(buf, "Tgid", 0) == getpid();
+}
+
+int target_monotonic_ns(target *t, int64_t *ns)
+{
+	*ns = (int64_t)clock_mono_ns();
+	char buf[256];
+	if (procfs_read(t->procfd, "timens_offsets", buf, sizeof buf) <= 0)
+		return LP_OK;
+	/* "monotonic <secs> <nanosecs>" (or clock id 1 on older kernels) */
+	for (char *l = buf; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : l) {
+		long long s, n;
+		if ((sscanf(l, "monotonic %lld %lld", &s, &n) == 2 ||
+		     sscanf(l, "1 %lld %lld", &s, &n) == 2) &&
+		    s > -(1ll << 40) && s < (1ll << 40)) {
+			*ns += (int64_t)s * 1000000000 + n;
+			break;
+		}
+	}
+	return LP_OK;
 }
 
 static target *target_alloc(void)
@@ -500,7 +466,7 @@ void target_free(target *t, bool terminate_child)
 
 int target_reexec(target *t, lp_error *err)
 {
-	read_comm(t->procfd, "comm", t->comm, sizeof t->comm);
+	procfs_read_line(t->procfd, "comm", t->comm, sizeof t->comm);
 	ssize_t n = readlinkat(t->procfd, "exe", t->exe, sizeof t->exe - 1);
 	t->exe[n > 0 ? n : 0] = '\0';
 	/* /proc/PID/mem opened before the exec reads the old image. */
@@ -659,8 +625,7 @@ int target_thread_pause(target *t, struct target_thread *th)
 			if (errno == EINTR)
 				continue;
 			th->seized = false;
-			return errno == ECHILD || errno == ESRCH ? LP_ENOPROC
-								 : classify(errno);
+			return classify(errno);	/* ECHILD: gone */
 		}
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
 			handle_unexpected_stop(t, th->tid, st);
@@ -837,16 +802,8 @@ bool target_alive(target *t)
 		if (t->statfd == 0)
 			t->statfd = -1;
 	}
-	ssize_t n;
-	if (t->statfd > 0) {
-		do
-			n = pread(t->statfd, buf, sizeof buf - 1, 0);
-		while (n < 0 && errno == EINTR);
-		if (n >= 0)
-			buf[n] = '\0';
-	} else {
-		n = read_at(t->procfd, "stat", buf, sizeof buf);
-	}
+	ssize_t n = t->statfd > 0 ? procfs_pread(t->statfd, buf, sizeof buf)
+				  : procfs_read(t->procfd, "stat", buf, sizeof buf);
 	if (n <= 0)
 		return false;
 	char st = stat_state(buf);
@@ -863,28 +820,15 @@ static void thread_open(target *t, struct target_thread *th)
 	snprintf(path, sizeof path, "task/%d/schedstat", (int)th->tid);
 	th->schedstat_fd = openat(t->procfd, path, O_RDONLY | O_CLOEXEC);
 	snprintf(path, sizeof path, "task/%d/comm", (int)th->tid);
-	read_comm(t->procfd, path, th->name, sizeof th->name);
+	procfs_read_line(t->procfd, path, th->name, sizeof th->name);
 	th->nstid = th->tid;
 	if (t->other_pidns) {
 		/* "NSpid: HOST ... INNERMOST" (proc(5)): the last is the
 		 * thread's id as the process's own namespace numbers it */
 		char buf[2048];
 		snprintf(path, sizeof path, "task/%d/status", (int)th->tid);
-		if (read_at(t->procfd, path, buf, sizeof buf) > 0) {
-			const char *p = strstr(buf, "\nNSpid:");
-			const char *e = p ? strchr(p + 1, '\n') : NULL;
-			long last = 0;
-			for (p = p ? p + 7 : NULL; p && (!e || p < e);) {
-				char *end;
-				long v = strtol(p, &end, 10);
-				if (end == p)
-					break;
-				last = v;
-				p = end;
-			}
-			if (last > 0 && last <= INT_MAX)
-				th->nstid = (pid_t)last;
-		}
+		if (procfs_read(t->procfd, path, buf, sizeof buf) > 0)
+			th->nstid = procfs_status_nspid(buf, th->tid);
 	}
 }
 
@@ -896,9 +840,9 @@ static int cmp_tid(const void *a, const void *b)
 
 /* One thread id of the task directory: marks a known thread seen, adds a
  * new one.  LP_OK or LP_ENOMEM. */
-static int thread_seen(target *t, long tid, size_t old)
+static int thread_seen(target *t, pid_t tid, size_t old)
 {
-	struct target_thread key = { .tid = (pid_t)tid };
+	struct target_thread key = { .tid = tid };
 	struct target_thread *th = old ?
 		bsearch(&key, t->threads, old, sizeof key, cmp_tid) : NULL;
 	if (th) {
@@ -917,18 +861,30 @@ static int thread_seen(target *t, long tid, size_t old)
 	}
 	th = &t->threads[t->nthreads++];
 	memset(th, 0, sizeof *th);
-	th->tid = (pid_t)tid;
+	th->tid = tid;
 	th->stat_fd = th->schedstat_fd = -1;
 	th->seen = true;
 	thread_open(t, th);
 	return LP_OK;
 }
 
+struct tid_walk {
+	target *t;
+	size_t old;	/* threads known before this listing, sorted */
+};
+
+static int tid_seen(void *ctx, pid_t tid, uint64_t inode)
+{
+	const struct tid_walk *w = ctx;
+	(void)inode;
+	return thread_seen(w->t, tid, w->old);
+}
+
 /* A failed open or read of /proc/PID/task: ENOENT there means the
  * process is gone. */
 static int task_error(int errnum)
 {
-	return errnum == ENOENT ? LP_ENOPROC : classify(errnum);
+	return lp_errno_class(errnum, LP_USE_PROC);
 }
 
 int target_refresh_threads(target *t)
@@ -953,35 +909,12 @@ int target_refresh_threads(target *t)
 	target_poll(t);
 	for (size_t i = 0; i < t->nthreads; i++)
 		t->threads[i].seen = false;
-	size_t old = t->nthreads;
-	int rc = LP_OK;
 	/* Bounded by the directory itself and by MAX_THREADS. */
 	char buf[4096] __attribute__((aligned(8)));
-	for (;;) {
-		ssize_t n = getdents64(dfd, buf, sizeof buf);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			/* the process went away while being listed */
-			rc = task_error(errno);
-			break;
-		}
-		if (n == 0)
-			break;
-		for (ssize_t at = 0; at < n && rc == LP_OK;) {
-			const struct dirent64 *de = (const void *)(buf + at);
-			if (de->d_reclen == 0 || at + de->d_reclen > n)
-				break;
-			at += de->d_reclen;
-			char *end;
-			long tid = strtol(de->d_name, &end, 10);
-			if (*end || tid <= 0 || tid > INT_MAX)
-				continue;
-			rc = thread_seen(t, tid, old);
-		}
-		if (rc != LP_OK)
-			break;
-	}
+	struct tid_walk walk = { t, t->nthreads };
+	int rc = procfs_each_id(dfd, buf, sizeof buf, tid_seen, &walk);
+	if (rc < 0)	/* the process went away while being listed */
+		rc = task_error(errno);
 	if (dfd != t->taskfd)
 		close(dfd);
 	if (rc == LP_ENOPROC)
@@ -1016,19 +949,11 @@ int target_refresh_threads(target *t)
 static ssize_t read_task_file(target *t, struct target_thread *th, int fd,
 			      const char *name, char *buf, size_t size)
 {
-	ssize_t r;
-	if (fd >= 0) {
-		do
-			r = pread(fd, buf, size - 1, 0);
-		while (r < 0 && errno == EINTR);
-	} else {
-		char path[64];
-		snprintf(path, sizeof path, "task/%d/%s", (int)th->tid, name);
-		r = read_at(t->procfd, path, buf, size);
-	}
-	if (r >= 0)
-		buf[r] = '\0';
-	return r;
+	if (fd >= 0)
+		return procfs_pread(fd, buf, size);
+	char path[64];
+	snprintf(path, sizeof path, "task/%d/%s", (int)th->tid, name);
+	return procfs_read(t->procfd, path, buf, size);
 }
 
 /* Whether this kernel's /proc/PID/task/TID/wchan tells a blocked thread
@@ -1066,14 +991,13 @@ static bool wchan_works(void)
 			if (d)
 				closedir(d);
 			snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
-			ssize_t n = tid ? read_at(AT_FDCWD, path, buf, sizeof buf) : -1;
-			const char *q = n > 0 ? strrchr(buf, ')') : NULL;
-			if (!q || q[1] != ' ' || q[2] != 'S') {
+			ssize_t n = tid ? procfs_read(AT_FDCWD, path, buf, sizeof buf) : -1;
+			if (n <= 0 || stat_state(buf) != 'S') {
 				usleep(1000);
 				continue;
 			}
 			snprintf(path, sizeof path, "/proc/self/task/%d/wchan", (int)tid);
-			n = read_at(AT_FDCWD, path, buf, sizeof buf);
+			n = procfs_read(AT_FDCWD, path, buf, sizeof buf);
 			state = n > 0 && !(n == 1 && buf[0] == '0') ? 1 : -1;
 			break;
 		}
@@ -1127,15 +1051,15 @@ static bool schedstat_ns(target *t, struct target_thread *th, uint64_t *cpu_ns)
 }
 
 /* Without schedstat: utime + stime from stat, fields 14 and 15, in clock
- * ticks; p points at the ')' that ends comm. */
-static int stat_cpu_ns(const char *p, uint64_t *cpu_ns)
+ * ticks. */
+static int stat_cpu_ns(const char *buf, uint64_t *cpu_ns)
 {
-	unsigned long long ut = 0, st = 0;
-	if (sscanf(p + 2, "%*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu",
-		   &ut, &st) != 2)
+	struct procfs_stat st;
+	if (procfs_stat_parse(buf, PROCFS_STAT_STIME, &st) != PROCFS_STAT_STIME)
 		return LP_EFORMAT;
 	long hz = sysconf(_SC_CLK_TCK);
-	*cpu_ns = (ut + st) * (1000000000ull / (unsigned long long)(hz > 0 ? hz : 100));
+	*cpu_ns = (st.utime + st.stime) *
+		  (1000000000ull / (unsigned long long)(hz > 0 ? hz : 100));
 	return LP_OK;
 }
 
@@ -1146,16 +1070,14 @@ int target_thread_state(target *t, struct target_thread *th, char *state,
 	ssize_t n = read_task_file(t, th, th->stat_fd, "stat", buf, sizeof buf);
 	if (n <= 0)
 		return LP_ENOPROC;
-	/* comm may hold ')' and spaces: the state follows the last ')'
-	 * (proc(5)); the fields after it are read below too. */
-	const char *p = strrchr(buf, ')');
-	if (!p || p[1] != ' ' || !p[2])
+	char st = stat_state(buf);
+	if (!st)
 		return LP_EFORMAT;
 	if (state)
-		*state = p[2];
+		*state = st;
 	if (!cpu_ns || schedstat_ns(t, th, cpu_ns))
 		return LP_OK;
-	return stat_cpu_ns(p, cpu_ns);
+	return stat_cpu_ns(buf, cpu_ns);
 }
 
 int target_thread_cpu_ns(target *t, struct target_thread *th, uint64_t *cpu_ns)

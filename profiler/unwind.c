@@ -1,12 +1,7 @@
 #include "unwind.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <libunwind.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +10,7 @@
 #include <unistd.h>
 
 #include "bounds.h"
+#include "elf.h"
 #include "error.h"
 
 /* libunwind exports the binary search over an .eh_frame_hdr table but does
@@ -176,42 +172,34 @@ static int read_word(unwinder *u, uint64_t addr, uint64_t *val)
 
 /* ---- modules and their tables ------------------------------------------ */
 
-static Elf *open_module_elf(unwinder *u, const struct map_entry *m, int *fd,
-			    void **image)
+/* Where the .eh_frame_hdr of mapping m is in the target, and its size:
+ * from the mapped file (opened as symbols.c opens it, through elf.c), or
+ * from the vDSO's image read out of the target. */
+static int module_eh_frame_hdr(unwinder *u, const struct map_entry *m,
+			       uint64_t *addr, uint64_t *size)
 {
-	*fd = -1;
-	*image = NULL;
 	if (m->path[0] == '/') {
-		char path[MAX_PATH_LEN + 8];
-		/* Through the target's root, so a container's files are the
-		 * ones it mapped; a deleted file through map_files/. */
-		if (!m->deleted) {
-			snprintf(path, sizeof path, "root%s", m->path);
-			*fd = openat(target_procfd(u->t), path,
-				     O_RDONLY | O_CLOEXEC);
-		}
-		if (*fd < 0) {
-			snprintf(path, sizeof path, "map_files/%llx-%llx",
-				 (unsigned long long)m->start,
-				 (unsigned long long)m->end);
-			*fd = openat(target_procfd(u->t), path,
-				     O_RDONLY | O_CLOEXEC);
-		}
-		if (*fd < 0)
-			return NULL;
-		return elf_begin(*fd, ELF_C_READ_MMAP, NULL);
+		int fd;
+		int rc = elf_open_mapped(target_procfd(u->t), m, &fd);
+		if (rc != LP_OK)
+			return rc;
+		rc = elf_eh_frame_hdr_fd(fd, m, addr, size);
+		close(fd);
+		return rc;
 	}
 	if (!strcmp(m->path, "[vdso]")) {
 		size_t len = m->end - m->start;
 		if (len > MAX_VDSO_SIZE)
-			return NULL;
-		*image = malloc(len);
-		if (!*image || mem_read(target_reader(u->t), m->start, *image,
-					len) != LP_OK)
-			return NULL;
-		return elf_memory(*image, len);
+			return LP_EFORMAT;
+		void *image = malloc(len);
+		int rc = image ? mem_read(target_reader(u->t), m->start, image,
+					  len) : LP_ENOMEM;
+		if (rc == LP_OK)
+			rc = elf_eh_frame_hdr_mem(image, len, m, addr, size);
+		free(image);
+		return rc;
 	}
-	return NULL;
+	return LP_ENOTFOUND;
 }
 
 static size_t enc_size(unsigned enc)
@@ -225,56 +213,32 @@ static size_t enc_size(unsigned enc)
 	}
 }
 
-/* Finds PT_GNU_EH_FRAME, the load bias of mapping m, and the binary-search
- * table of .eh_frame_hdr (whose layout is in the LSB, and in libunwind's
- * dwarf_search_unwind_table which consumes it). */
+/* Finds the binary-search table of mapping m's .eh_frame_hdr (whose
+ * layout is in the LSB, and in libunwind's dwarf_search_unwind_table
+ * which consumes it). */
 static void load_table(unwinder *u, const struct map_entry *m,
 		       struct module *mod)
 {
-	int fd;
-	void *image;
-	Elf *elf = open_module_elf(u, m, &fd, &image);
-	size_t nph;
-	GElf_Phdr eh = { 0 }, load = { 0 };
-	bool have_eh = false, have_load = false;
-
-	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getphdrnum(elf, &nph))
-		goto out;
-	for (size_t i = 0; i < nph && i < 4096; i++) {
-		GElf_Phdr ph;
-		if (!gelf_getphdr(elf, (int)i, &ph))
-			continue;
-		if (ph.p_type == PT_GNU_EH_FRAME) {
-			eh = ph;
-			have_eh = true;
-		} else if (ph.p_type == PT_LOAD && !have_load &&
-			   (ph.p_offset & ~(uint64_t)(ph.p_align ? ph.p_align - 1 : 0)) <= m->offset &&
-			   m->offset < ph.p_offset + ph.p_filesz) {
-			load = ph;
-			have_load = true;
-		}
-	}
-	if (!have_eh || !have_load)
-		goto out;
-	uint64_t bias = m->start - m->offset + load.p_offset - load.p_vaddr;
-	uint64_t hdr = bias + eh.p_vaddr;
+	uint64_t hdr, hdr_size;
+	if (module_eh_frame_hdr(u, m, &hdr, &hdr_size) != LP_OK)
+		return;
 	unsigned char h[4 + 8 + 8];
-	if (eh.p_memsz < 12 || mem_read(target_reader(u->t), hdr, h,
-					 sizeof h) != LP_OK)
-		goto out;
+	if (hdr_size < 12 || mem_read(target_reader(u->t), hdr, h,
+				       sizeof h) != LP_OK)
+		return;
 	/* version 1, eh_frame_ptr_enc, fde_count_enc, table_enc. */
 	if (h[0] != 1 || h[2] == DW_EH_PE_omit ||
 	    h[3] != DW_EH_PE_datarel_sdata4)
-		goto out;
+		return;
 	size_t s1 = enc_size(h[1]), s2 = enc_size(h[2]);
 	if (!s1 || !s2 || 4 + s1 + s2 > sizeof h)
-		goto out;
+		return;
 	uint64_t count = 0;
 	memcpy(&count, h + 4 + s1, s2);	/* little endian */
 	uint64_t table = hdr + 4 + s1 + s2;
 	/* Entries are two sdata4: the table must fit in the segment. */
-	if (!count || count > (eh.p_memsz - 4 - s1 - s2) / 8)
-		goto out;
+	if (!count || count > (hdr_size - 4 - s1 - s2) / 8)
+		return;
 	memset(&mod->di, 0, sizeof mod->di);
 	mod->di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
 	mod->di.start_ip = m->start;
@@ -284,12 +248,6 @@ static void load_table(unwinder *u, const struct map_entry *m,
 	/* In words, as dwarf_search_unwind_table expects. */
 	mod->di.u.rti.table_len = count * 8 / sizeof(unw_word_t);
 	mod->has_table = true;
-out:
-	if (elf)
-		elf_end(elf);
-	if (fd >= 0)
-		close(fd);
-	free(image);
 }
 
 static struct module *module_for(unwinder *u, uint64_t ip)
@@ -427,30 +385,13 @@ static unw_accessors_t accessors = {
 
 /* ---- signal masking inside libunwind ---------------------------------- */
 
-/* libunwind (built with --enable-block-signals, Debian's default) blocks
- * every signal around each lookup of its register-state cache, two
- * sigprocmask calls per frame: 30 system calls, 8 of the 11 us of a warm
- * 14-frame unwind (perf, tools/loupe-bench).  The mask only protects a
- * signal handler that would unwind locally in the same address space; we
- * never unwind from a signal handler, and the cache lock itself is kept.
- * So while this thread is inside unw_init_remote/unw_step, sigprocmask is
- * a no-op; everywhere else it is glibc's (through pthread_sigmask, which
- * has the same effect and reports errors by return value). */
+/* Set while this thread is inside unw_init_remote/unw_step for one of our
+ * walks: unwind_sigmask.c (linked into the loupe program only) reads it. */
 static _Thread_local bool in_unwind;
 
-int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+bool unwind_in_walk(void)
 {
-	if (in_unwind) {
-		if (old)
-			sigemptyset(old);
-		return 0;
-	}
-	int r = pthread_sigmask(how, set, old);
-	if (r) {
-		errno = r;
-		return -1;
-	}
-	return 0;
+	return in_unwind;
 }
 
 /* ---- public ------------------------------------------------------------ */
@@ -458,8 +399,6 @@ int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 int unwinder_new(unwinder **out, target *t)
 {
 	*out = NULL;
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return LP_EUNSUPPORTED;
 	unwinder *u = calloc(1, sizeof *u);
 	if (!u)
 		return LP_ENOMEM;
@@ -605,7 +544,7 @@ int unwind_thread(unwinder *u, struct target_thread *th, uint64_t *ips,
 	if (!th->stopped)
 		return LP_EINVAL;
 	if (ptrace(PTRACE_GETREGS, th->tid, 0, &u->regs) < 0)
-		return errno == ESRCH ? LP_ENOPROC : lp_from_errno(errno);
+		return lp_from_errno(errno);	/* ESRCH: LP_ENOPROC */
 	u->th = th;
 	load_window(u, th);
 	walk(u, ips, max, n, truncated);

@@ -51,4 +51,8 @@ const uint64_t *unwind_last_sps(const unwinder *u);
 int unwind_proc_bounds(unwinder *u, uint64_t ip, uint64_t *start,
 		       uint64_t *end);
 
+/* Whether the calling thread is inside libunwind for one of our walks (see
+ * profiler/unwind_sigmask.c, which is not part of libloupe.a). */
+bool unwind_in_walk(void);
+
 #endif

@@ -1,4 +1,6 @@
 dist_noinst_SCRIPTS += tools/setup tools/demo tools/bench tools/get-python
+# Which source files call each other (tests/functional/test_call_pairs.py).
+dist_noinst_SCRIPTS += tools/call-pairs
 noinst_PROGRAMS += tools/demo-app
 tools_demo_app_SOURCES = tools/demo-app.c
 tools_demo_app_CFLAGS = -O2 -g
@@ -12,6 +14,7 @@ tools_loupe_bench_SOURCES = tools/bench-src/bench.c tools/bench-src/bench.h \
 tools_loupe_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/tools/bench-src
 tools_loupe_bench_CFLAGS = $(AM_CFLAGS) -O2
 tools_loupe_bench_LDADD = $(LOUPE_ENGINE_LIBS)
+tools_loupe_bench_SOURCES += $(LOUPE_UNWIND_SIGMASK)
 tools_loupe_bench_target_SOURCES = tools/bench-src/bench_target.c
 tools_loupe_bench_target_CFLAGS = -O2 -fomit-frame-pointer -fno-inline \
 	-fno-optimize-sibling-calls

@@ -1,18 +1,20 @@
-# The tracer (loupe trace): syscall sources, loop ticks, stalls.  Part of
-# the engine library; it includes profiler/ headers, never ui/.
-libloupe_a_SOURCES += \
+# The tracer (loupe trace): syscall sources, loop ticks, stalls.  A library
+# of its own over the engine: it sees profiler/include, never ui/ (its
+# public headers are in tracer/include; Makefile.am).
+noinst_LIBRARIES += libtracer.a
+libtracer_a_CPPFLAGS = $(TRACER_CPPFLAGS)
+libtracer_a_SOURCES = \
 	tracer/tracefs.c tracer/tracefs.h \
 	tracer/syscalls.c tracer/syscalls.h \
-	tracer/sysevent.h \
+	tracer/include/sysevent.h \
 	tracer/perf_sys.c tracer/perf_sys.h \
 	tracer/ptrace_sys.c tracer/ptrace_sys.h \
-	tracer/hist.c tracer/hist.h \
-	tracer/loop.c tracer/loop.h \
-	tracer/fold.c tracer/fold.h \
-	tracer/tracer.c tracer/tracer.h \
-	tracer/trace_text.c tracer/trace_text.h \
-	tracer/trace_session.c tracer/trace_session.h
-libloupe_a_CPPFLAGS += -iquote $(srcdir)/tracer -iquote tracer
+	tracer/hist.c tracer/include/hist.h \
+	tracer/loop.c tracer/include/loop.h \
+	tracer/fold.c tracer/include/fold.h \
+	tracer/tracer.c tracer/include/tracer.h \
+	tracer/trace_text.c tracer/include/trace_text.h \
+	tracer/trace_session.c tracer/include/trace_session.h
 
 # Names of the syscalls of the architecture built for: [nr] = "name", from
 # the C library's <sys/syscall.h> (no table to keep up to date by hand).

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "syscalls.h"
 #include "tracefs.h"
 
@@ -110,13 +111,7 @@ static void attr_for(int id, bool disabled, struct perf_event_attr *a)
 
 static int errno_code(int e)
 {
-	switch (e) {
-	case ESRCH: return LP_ENOPROC;
-	case EPERM: case EACCES: return LP_EPERM;
-	case ENOENT: case ENODEV: case EOPNOTSUPP: return LP_EUNSUPPORTED;
-	case EMFILE: case ENFILE: case ENOMEM: return LP_ENOMEM;
-	default: return LP_EIO;
-	}
+	return lp_errno_class(e, LP_USE_PERF);
 }
 
 static int field(const char *dir, const char *sys, const char *name,
@@ -588,16 +583,9 @@ static int by_time(const void *a, const void *b)
 	return x->time_ns < y->time_ns ? -1 : x->time_ns > y->time_ns;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 void perf_sys_drain(perf_sys *ps, bool final, sys_event_fn fn, void *ctx)
 {
-	uint64_t horizon = final ? UINT64_MAX : mono_ns() - HOLD_NS;
+	uint64_t horizon = final ? UINT64_MAX : clock_mono_ns() - HOLD_NS;
 	for (size_t i = 0; i < ps->ncpus; i++)
 		drain_ring(ps, &ps->cpus[i]);
 	for (size_t i = 0; i < ps->ndetail; i++)

@@ -1,7 +1,7 @@
 #include "ptrace_sys.h"
 
-#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,6 +10,9 @@
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <time.h>
+
+#include "clock.h"
+#include "procfs.h"
 
 /* Events queued between two drains; beyond, they are dropped and the
  * thread's state reset (SYS_LOST). */
@@ -56,13 +59,6 @@ static int wake_signal(void)
 static void on_wake(int sig)
 {
 	(void)sig;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void push(ptrace_sys *pt, const struct sys_event *e)
@@ -118,43 +114,57 @@ static void gone(ptrace_sys *pt, pid_t tid)
 
 #define PT_OPTIONS (PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC)
 
+struct seize_walk {
+	ptrace_sys *pt;
+	int added;
+	int rc;
+};
+
+/* One thread of the task directory: seized unless known or gone.
+ * Non-zero stops the listing (rc says why). */
+static int seize_one(void *arg, pid_t tid, uint64_t inode)
+{
+	struct seize_walk *sw = arg;
+	ptrace_sys *pt = sw->pt;
+	(void)inode;
+	if (find(pt, tid))
+		return 0;
+	if (ptrace(PTRACE_SEIZE, tid, 0, PT_OPTIONS) != 0) {
+		int e = errno;
+		if (e == ESRCH)
+			return 0;	/* ended meanwhile */
+		sw->rc = lp_error_set(&pt->start_err, e == EPERM ? LP_EPERM : LP_EIO,
+				      "cannot trace TID %d with ptrace: %s — run as root or grant CAP_SYS_PTRACE",
+				      (int)tid, strerror(e));
+		return 1;
+	}
+	if (!add_thread(pt, tid)) {
+		ptrace(PTRACE_DETACH, tid, 0, 0);
+		return 0;
+	}
+	/* its first stop (PTRACE_EVENT_STOP) starts the syscall stops */
+	ptrace(PTRACE_INTERRUPT, tid, 0, 0);
+	sw->added++;
+	return 0;
+}
+
 /* Seizes every thread listed, again until a pass finds none new (threads
  * started meanwhile by a thread not yet seized). */
 static int attach_all(ptrace_sys *pt)
 {
-	char path[64];
+	char path[64], buf[4096] __attribute__((aligned(8)));
 	snprintf(path, sizeof path, "/proc/%d/task", (int)pt->pid);
 	for (int pass = 0; pass < MAX_ATTACH_PASSES; pass++) {
-		DIR *d = opendir(path);
-		if (!d)
+		int tfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (tfd < 0)
 			return lp_error_set(&pt->start_err, LP_ENOPROC, "PID %d exited",
 					    (int)pt->pid);
-		int added = 0;
-		struct dirent *de;
-		while ((de = readdir(d))) {
-			pid_t tid = (pid_t)atoi(de->d_name);
-			if (tid <= 0 || find(pt, tid))
-				continue;
-			if (ptrace(PTRACE_SEIZE, tid, 0, PT_OPTIONS) != 0) {
-				int e = errno;
-				if (e == ESRCH)
-					continue;	/* ended meanwhile */
-				closedir(d);
-				return lp_error_set(&pt->start_err, e == EPERM ? LP_EPERM : LP_EIO,
-						    "cannot trace TID %d with ptrace: %s — run as root or grant CAP_SYS_PTRACE",
-						    (int)tid, strerror(e));
-			}
-			if (!add_thread(pt, tid)) {
-				ptrace(PTRACE_DETACH, tid, 0, 0);
-				continue;
-			}
-			/* its first stop (PTRACE_EVENT_STOP) starts the
-			 * syscall stops */
-			ptrace(PTRACE_INTERRUPT, tid, 0, 0);
-			added++;
-		}
-		closedir(d);
-		if (!added)
+		struct seize_walk sw = { pt, 0, LP_OK };
+		procfs_each_id(tfd, buf, sizeof buf, seize_one, &sw);
+		close(tfd);
+		if (sw.rc != LP_OK)
+			return sw.rc;
+		if (!sw.added)
 			return LP_OK;
 	}
 	return LP_OK;
@@ -167,7 +177,7 @@ static void on_syscall_stop(ptrace_sys *pt, pid_t tid)
 	long n = ptrace(PTRACE_GET_SYSCALL_INFO, tid, (void *)sizeof info, &info);
 	if (n <= 0)
 		return;
-	struct sys_event e = { .time_ns = mono_ns(), .tid = tid };
+	struct sys_event e = { .time_ns = clock_mono_ns(), .tid = tid };
 	struct pt_thread *t = find(pt, tid);
 	if (info.op == PTRACE_SYSCALL_INFO_ENTRY) {
 		e.kind = SYS_ENTER;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "fold.h"
 #include "perf_sys.h"
 #include "ptrace_sys.h"
@@ -76,13 +77,6 @@ struct tracer {
 	size_t straddled;
 	uint64_t capped_at;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t rel(const tracer *tr, uint64_t t)
 {
@@ -313,7 +307,7 @@ int tracer_new(tracer **out, target *t, profile *p,
 	tr->t = t;
 	tr->p = p;
 	tr->o = *o;
-	tr->start = mono_ns();
+	tr->start = clock_mono_ns();
 	/* A fifth of the threshold: a stall gets stacks over most of its
 	 * length, while short ticks of a busy server get none at all. */
 	tr->sample_after = o->threshold_ns / 5;
@@ -446,10 +440,10 @@ static int sample_busy(tracer *tr, uint64_t now, lp_error *err)
 	if (n == 0 || tr->npend >= MAX_PENDING)
 		return n ? LP_OK : LP_ENOTFOUND;
 	size_t first = tr->npend;
-	tr->cur_t0 = mono_ns();
+	tr->cur_t0 = clock_mono_ns();
 	int rc = sampler_sample_threads(tr->s, tids, n, rel(tr, tr->cur_t0),
 					sample_sink, tr, err);
-	uint64_t t1 = mono_ns();
+	uint64_t t1 = clock_mono_ns();
 	for (size_t i = first; i < tr->npend; i++)
 		tr->pend[i].t1 = t1;
 	if (rc == LP_ENOPROC)
@@ -504,7 +498,7 @@ int tracer_run(tracer *tr, volatile sig_atomic_t *stop, sampler_sink sink,
 			pthread_mutex_lock(tr->lock);
 			held = true;
 		}
-		uint64_t now = mono_ns();
+		uint64_t now = clock_mono_ns();
 		if (now >= end)
 			break;
 		if (last_turn && now - last_turn > BLIND_NS) {
@@ -526,10 +520,10 @@ int tracer_run(tracer *tr, volatile sig_atomic_t *stop, sampler_sink sink,
 			next_refresh = now + REFRESH_NS;
 		}
 		drain(tr, false);
-		follow_busy(tr, mono_ns());
+		follow_busy(tr, clock_mono_ns());
 		uint64_t wake = now + IDLE_POLL_NS;
 		if (tr->s && now >= next_sample) {
-			rc = sample_busy(tr, mono_ns(), err);
+			rc = sample_busy(tr, clock_mono_ns(), err);
 			if (rc == LP_OK) {
 				next_sample = now + period;
 			} else if (rc == LP_ENOPROC) {
@@ -555,7 +549,7 @@ int tracer_run(tracer *tr, volatile sig_atomic_t *stop, sampler_sink sink,
 	}
 	if (tr->lock && !held)
 		pthread_mutex_lock(tr->lock);
-	uint64_t now = mono_ns();
+	uint64_t now = clock_mono_ns();
 	drain(tr, true);
 	if (tr->perf)
 		tr->st.lost = perf_sys_lost(tr->perf);

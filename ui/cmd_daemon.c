@@ -1,4 +1,4 @@
-/* loupe daemon: the continuous profiling agent (ui/daemon.c) in the
+/* loupe daemon: the continuous profiling agent (ui/daemon/daemon.c) in the
  * foreground, until SIGTERM or SIGINT (every window finalized, exit 0);
  * SIGHUP reads the config again.  Logs on stderr (journald under
  * systemd). */

@@ -1,6 +1,6 @@
 /* loupe dump: print every thread's stack once, like py-spy dump; with
  * --tasks, the asyncio task tree with each task's await chain, like
- * `python -m asyncio pstree` (ui/dump_output.c). */
+ * `python -m asyncio pstree` (ui/report/dump_output.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

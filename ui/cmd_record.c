@@ -210,14 +210,7 @@ int cmd_record(int argc, char **argv)
 		/* what every output and 'loupe report' say: a late tick's
 		 * stacks weigh the periods it stands for, a CPU sample the CPU
 		 * time its thread used */
-		uint64_t wall = 0, cpu = 0, cpu_ns = 0;
-		size_t na;
-		const struct profile_agg *a = profile_aggs(p, &na);
-		for (size_t i = 0; i < na; i++) {
-			wall += a[i].samples;
-			cpu += a[i].cpu_samples;
-			cpu_ns += a[i].cpu_ns;
-		}
+		struct profile_agg sum = profile_agg_sum(p);
 		fprintf(stderr,
 			"loupe: took %llu of %llu samples (%llu missed) of PID %d%s (%s, %zu threads), %llu stack samples%s%s%s; profile: wall samples %llu, CPU samples %llu, CPU time %.2f s; wrote %s\n",
 			(unsigned long long)st->ticks,
@@ -227,8 +220,9 @@ int cmd_record(int argc, char **argv)
 			(unsigned long long)st->samples,
 			failed[0] ? ", " : "", failed,
 			sampler_target_exited(s) ? ", target exited" : "",
-			(unsigned long long)wall, (unsigned long long)cpu,
-			cpu_ns / 1e9, o.output);
+			(unsigned long long)sum.samples,
+			(unsigned long long)sum.cpu_samples,
+			sum.cpu_ns / 1e9, o.output);
 	}
 	status = rc == LP_OK ? 0 : 1;
 	if (status == 0 && st->samples == 0 &&

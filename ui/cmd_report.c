@@ -99,14 +99,9 @@ static int print_summary(const profile *p, const struct cli_opts *o,
 		return 1;
 	}
 	bool wall = o->mode == MODE_WALL;
-	uint64_t total_wall = 0, total_cpu = 0, cpu_ns = 0;
-	size_t na;
-	const struct profile_agg *a = profile_aggs(p, &na);
-	for (size_t i = 0; i < na; i++) {
-		total_wall += a[i].samples;
-		total_cpu += a[i].cpu_samples;
-		cpu_ns += a[i].cpu_ns;
-	}
+	struct profile_agg sum = profile_agg_sum(p);
+	uint64_t total_wall = sum.samples, total_cpu = sum.cpu_samples,
+		 cpu_ns = sum.cpu_ns;
 	/* Selection of the top 25 (n can be large; 25 passes are cheap). */
 	size_t top = n < 25 ? n : 25;
 	for (size_t i = 0; i < top; i++) {

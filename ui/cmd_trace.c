@@ -9,8 +9,8 @@
 #include "sampler.h"
 #include "session.h"
 #include "trace_status.h"
-#include "tracer/trace_session.h"
-#include "tracer/tracer.h"
+#include "trace_session.h"
+#include "tracer.h"
 
 static const char usage[] =
 	"usage: loupe trace [OPTIONS] (-p PID | -- CMD [ARGS...])\n"

@@ -1,29 +1,23 @@
+# loupe: main and one cmd_*.c per command here; the parts they share are in
+# the folders beside (cli, top, report, ctl, store, daemon), each adding its
+# sources to loupe through its own local.mk.
 bin_PROGRAMS += loupe
-loupe_CPPFLAGS = $(AM_CPPFLAGS) $(ZLIB_CFLAGS)
+# ui/ sees the public headers of the engine and the tracer (their include/
+# folders), its own folders, and config.h (Makefile.am says why).
+UI_DIRS = ui ui/cli ui/top ui/report ui/ctl ui/store ui/daemon
+UI_CPPFLAGS = -D_GNU_SOURCE $(TRACER_PUBLIC) $(PROFILER_PUBLIC) \
+	$(UI_DIRS:%=-iquote $(srcdir)/%) -iquote $(top_builddir)/build-aux
+loupe_CPPFLAGS = $(UI_CPPFLAGS) $(ZLIB_CFLAGS)
 loupe_SOURCES = \
 	ui/main.c \
 	ui/commands.h \
-	ui/options.c ui/options.h \
-	ui/units.c ui/units.h \
-	ui/text_escape.c ui/text_escape.h \
-	ui/session.c ui/session.h \
 	ui/cmd_record.c \
 	ui/cmd_dump.c \
-	ui/dump_output.c ui/dump_output.h \
 	ui/cmd_report.c \
-	ui/report_tasks.c ui/report_tasks.h \
-	ui/report_procs.c ui/report_procs.h \
-	ui/report_input.c ui/report_input.h \
+	ui/cmd_diff.c \
+	ui/cmd_top.c \
 	ui/cmd_trace.c \
-	ui/version.c ui/version.h \
-	ui/status_line.c ui/status_line.h \
-	ui/sampler_status.c ui/sampler_status.h \
-	ui/progress.c ui/progress.h \
-	ui/trace_status.c ui/trace_status.h
+	ui/cmd_ctl.c \
+	ui/cmd_daemon.c
 loupe_LDADD = $(LOUPE_ENGINE_LIBS)
-
-# The live view (only ui/top* links ncurses) and report/diff front ends add
-# their sources here.
-include $(srcdir)/ui/top.mk
-include $(srcdir)/ui/report.mk
-include $(srcdir)/ui/daemon.mk
+loupe_SOURCES += $(LOUPE_UNWIND_SIGMASK)

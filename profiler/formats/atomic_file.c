@@ -18,7 +18,7 @@
  * AT_SYMLINK_NOFOLLOW), created and renamed relative to it, so a link
  * planted between the check and the rename cannot redirect the write
  * (OpenSSH's safe_path, git's lockfile code). */
-#include "formats.h"
+#include "formats/formats.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -39,16 +39,7 @@
 
 int atomic_errno_code(int errnum)
 {
-	switch (errnum) {
-	case EACCES:
-	case EPERM:
-	case EROFS:
-		return LP_EPERM;
-	case ENOMEM:
-		return LP_ENOMEM;
-	default:
-		return LP_EIO;
-	}
+	return lp_errno_class(errnum, LP_USE_WRITE);
 }
 
 int atomic_write_error(lp_error *err, const char *path, int errnum)

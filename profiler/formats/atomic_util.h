@@ -4,7 +4,7 @@
 #define LOUPE_ATOMIC_UTIL_H
 
 #include "error.h"
-#include "formats.h"
+#include "formats/formats.h"
 
 /* EACCES/EPERM/EROFS -> LP_EPERM, ENOMEM -> LP_ENOMEM, else LP_EIO. */
 int atomic_errno_code(int errnum);

@@ -21,7 +21,7 @@
  * - events carry their sample's pid, so a recording of a process tree
  *   shows a track group per process (named by a process_name event) with
  *   a track per thread; opts.pid keeps one process. */
-#include "writer_util.h"
+#include "formats/writer_util.h"
 
 #include <inttypes.h>
 #include <stdlib.h>

@@ -17,7 +17,7 @@
  *   it (output_process_roots), unless opts.merge_processes;
  * - lines are sorted bytewise (strcmp), so the same profile gives the same
  *   file. */
-#include "formats.h"
+#include "formats/formats.h"
 
 #include <inttypes.h>
 #include <stdlib.h>

@@ -9,7 +9,7 @@
  * Large profiles stay usable: siblings narrower than MIN_WIDTH_PX are
  * merged into one box "[N small frames]" and their subtrees are not drawn,
  * so the file grows with what can be seen, not with the profile. */
-#include "writer_util.h"
+#include "formats/writer_util.h"
 
 #include <inttypes.h>
 #include <math.h>

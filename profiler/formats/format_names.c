@@ -1,6 +1,6 @@
 /* The format table (names, file extensions, writers: DESIGN.md, "Command
  * line"), sample modes, and what a sample weighs under each mode. */
-#include "formats.h"
+#include "formats/formats.h"
 
 #include <string.h>
 #include <strings.h>

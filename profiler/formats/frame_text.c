@@ -1,5 +1,5 @@
 /* The text of a frame as every text format shows it. */
-#include "formats.h"
+#include "formats/formats.h"
 
 #include <inttypes.h>
 #include <stdio.h>

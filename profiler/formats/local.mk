@@ -1,6 +1,6 @@
 # Output formats and the .loupe reader: added to the engine.
 libloupe_a_SOURCES += \
-	profiler/formats/formats.h \
+	profiler/include/formats/formats.h \
 	profiler/formats/format_names.c \
 	profiler/formats/task_groups.c \
 	profiler/formats/frame_text.c \
@@ -9,7 +9,7 @@ libloupe_a_SOURCES += \
 	profiler/formats/raw_format.h \
 	profiler/formats/raw_writer.c \
 	profiler/formats/raw_reader.c \
-	profiler/formats/writer_util.c profiler/formats/writer_util.h \
+	profiler/formats/writer_util.c profiler/include/formats/writer_util.h \
 	profiler/formats/flamegraph.c \
 	profiler/formats/speedscope.c \
 	profiler/formats/chrome.c \

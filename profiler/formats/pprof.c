@@ -30,7 +30,7 @@
  *   (name, file); every location belongs to one mapping, the target's
  *   executable, marked as already symbolized so pprof does not try to;
  * - string index 0 is "", as the format requires. */
-#include "writer_util.h"
+#include "formats/writer_util.h"
 
 #include <inttypes.h>
 #include <stdlib.h>

@@ -23,7 +23,7 @@
  *   ("~", 0, "process PID (comm)") that calls the roots of its stacks, so
  *   that snakeviz shows each process as a tree of its own (unless
  *   opts.merge_processes). */
-#include "writer_util.h"
+#include "formats/writer_util.h"
 
 #include <inttypes.h>
 #include <stdlib.h>

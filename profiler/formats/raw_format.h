@@ -15,7 +15,7 @@
  *
  * Record (RAW_RECORD_HEADER = 5 bytes, then the payload):
  *   0       u8 type (enum raw_record_type)
- *   1..4    u32 payload length, at most MAX_RECORD_LEN (profiler/bounds.h)
+ *   1..4    u32 payload length, at most MAX_RECORD_LEN (bounds.h)
  *   5..     payload
  *
  * Payload fields are LEB128 varints: "uv" unsigned (7 bits a byte, low

@@ -3,7 +3,7 @@
  * every length is bounded (MAX_RECORD_LEN), every id checked against what
  * the file defined before, ids of the file mapped to the profile's through
  * translation tables (the profile may hold other data already). */
-#include "formats.h"
+#include "formats/formats.h"
 
 #include <errno.h>
 #include <fcntl.h>

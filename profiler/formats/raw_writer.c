@@ -6,7 +6,7 @@
  * "<path>.tmp.<pid>" until close renames it (atomic_file.c's rules: a
  * device, FIFO or stdout is written directly); after a crash that file
  * still opens (the reader stops at the cut). */
-#include "formats.h"
+#include "formats/formats.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -17,6 +17,7 @@
 
 #include "atomic_util.h"
 #include "bounds.h"
+#include "clock.h"
 #include "raw_format.h"
 
 struct raw_writer {
@@ -317,12 +318,9 @@ int raw_writer_open_flags(raw_writer **outp, const char *path,
 		return rc;
 	}
 	w->fd = w->dest.fd;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
 	/* the header goes out at once: even a run killed before its first
 	 * flush leaves a file the reader recognizes */
-	if (write_header(w, (uint64_t)ts.tv_sec * 1000000000u +
-				    (uint64_t)ts.tv_nsec) ||
+	if (write_header(w, clock_ns(CLOCK_REALTIME)) ||
 	    drain(w)) {
 		int e = w->err_errno;
 		atomic_dest_discard(&w->dest);

@@ -8,7 +8,7 @@
  * process tree keeps the same profile per (process, thread), each named
  * "comm (PID 123) / thread 456 (name)", since speedscope's profile list
  * is where a reader picks what to look at. */
-#include "writer_util.h"
+#include "formats/writer_util.h"
 
 #include <inttypes.h>
 #include <stdlib.h>

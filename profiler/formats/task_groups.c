@@ -6,7 +6,7 @@
  * any stacks are.  A coroutine with one task keeps that task's own frame.
  * --per-task (output_opts.per_task) keeps the old view; the chrome trace,
  * a timeline, and the raw recording are never grouped. */
-#include "formats.h"
+#include "formats/formats.h"
 
 #include "bounds.h"
 

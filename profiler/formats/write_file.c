@@ -1,7 +1,7 @@
 /* format_write_file: one entry point that writes a profile in any format of
  * the table (format_names.c), always through an atomic file (atomic_file.c:
  * or directly to stdout, a device or a FIFO). */
-#include "formats.h"
+#include "formats/formats.h"
 
 int format_write_file(const profile *p, enum output_format f,
 		      const char *path, const struct output_opts *o,

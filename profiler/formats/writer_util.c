@@ -1,5 +1,5 @@
 /* Shared helpers of the viewer formats (writer_util.h). */
-#include "writer_util.h"
+#include "formats/writer_util.h"
 
 #include <inttypes.h>
 #include <stdlib.h>

@@ -10,9 +10,12 @@
  * read; its weakrefs only when the table changed), then at most
  * MAX_ASYNCIO_TASK_READS tasks (new ones first, then round robin) have
  * their object and await chain read again; the rest keep their last
- * chain. */
+ * chain.  Who awaits whom is linked again each update from what was read
+ * (no reads), into arrays sized at creation.  The thread of each loop is
+ * read from the threads' running loops every LOOPS_EVERY updates. */
 #include "python/asyncio.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +25,7 @@
 #include "python/asyncio_layout.h"
 #include "python/pyobj.h"
 #include "python/pyproc.h"
+#include "target.h"
 
 /* Updates between two lookups of asyncio's globals while they are not
  * found (asyncio not imported yet). */
@@ -34,6 +38,7 @@
 #define TP_BASICSIZE 32
 #define TP_FLAGS 168
 #define TP_BASE 256
+#define TP_DICT 264
 #define TP_DICTOFFSET 288
 #define TYPE_READ 296
 /* Py_TPFLAGS_MANAGED_DICT (3.11+), Py_TPFLAGS_INLINE_VALUES (3.13+). */
@@ -59,14 +64,20 @@
 enum aio_kind {
 	K_OTHER = 0, K_CORO, K_GEN, K_FUTITER, K_CTASK, K_PYTASK, K_GATHER,
 	K_METHOD, K_TASKGROUP, K_LIST, K_STR, K_INT,
+	K_AGEN, K_ASEND, K_ATHROW, K_CWRAP, K_FUTURE, K_FLOAT, K_TIMER,
+	K_DEQUE, K_UVTIMER,
+	K_FUNC, K_PARTIAL, K_TUPLE, K_HOLDER, K_NONE,
 };
 
 struct aio_type {
 	uint64_t addr;		/* 0: free */
 	int kind;
+	const char *name;	/* tp_name (interned), NULL unread */
 	uint64_t flags;
 	int64_t dictoffset, basicsize;
 	uint64_t cached_keys;
+	int64_t when_off;	/* TimerHandle: _when's slot offset, 0 not
+				 * looked up, -1 none */
 };
 
 struct aio_entry {
@@ -81,6 +92,13 @@ struct aio_entry {
 	uint64_t cb;			/* the done callback looked at */
 	uint64_t read_at;		/* update count of the last read, 0
 					 * never */
+	/* 3.14+: the tasks in task_awaited_by; before: what the first
+	 * done callback holds (closure cells, a partial's arguments),
+	 * matched with the futures tasks wait on (link_tasks).  Grown,
+	 * never shrunk, up to MAX_TASK_AWAITERS. */
+	uint64_t *by;
+	uint32_t nby, by_cap;
+	uint32_t by_more;		/* 3.14+: awaiters past the kept */
 };
 
 /* Thread states whose task lists are walked. */
@@ -112,6 +130,9 @@ struct aio_reader {
 	struct chain *chains;
 	struct task_read *reads;
 	uint64_t nupdate;
+	bool full;			/* this update reads everything */
+	int64_t now_ns;			/* the target's CLOCK_MONOTONIC in
+					 * this full update, 0 unread */
 	uint64_t roots_at;		/* update of the last roots lookup */
 	uint64_t sets[2];		/* the set objects of tasks (the
 					 * WeakSet's .data / _eager_tasks) */
@@ -139,9 +160,21 @@ struct aio_reader {
 	uint32_t *index;		/* hash: task addr -> prev entry + 1 */
 	size_t cursor;			/* round robin of re-reads */
 	size_t dropped;
-	struct { uint64_t loop; pid_t tid; } loops[MAX_ASYNCIO_LOOPS];
+	/* exact: read from the thread's running loop, else guessed from
+	 * the running task's coroutine being on the thread's stack */
+	struct { uint64_t loop; pid_t tid; bool exact; } loops[MAX_ASYNCIO_LOOPS];
 	size_t nloops;
+	uint64_t loops_at;		/* update of the last running-loop
+					 * look-up in the thread states */
 	uint32_t gen;
+	/* Awaiter links of this update (link_tasks), sized at creation:
+	 * (task, awaiter) pairs, then per task its awaiters, contiguous. */
+	struct link { uint32_t task, by; } *links;
+	size_t nlinks;
+	uint32_t *link_start;		/* MAX_ASYNCIO_TASKS + 1 */
+	int *awaiters;			/* MAX_ASYNCIO_AWAIT_LINKS */
+	uint32_t *windex;		/* hash: awaited future -> entry + 1 */
+	size_t links_dropped;
 };
 
 #define INDEX_SIZE (2 * MAX_ASYNCIO_TASKS)
@@ -181,6 +214,20 @@ static int kind_of_name(const char *n)
 		{ "_asyncio.Task", K_CTASK }, { "_GatheringFuture", K_GATHER },
 		{ "method", K_METHOD }, { "TaskGroup", K_TASKGROUP },
 		{ "list", K_LIST }, { "str", K_STR }, { "int", K_INT },
+		/* Objects/genobject.c: an async generator and the awaitables
+		 * its __anext__/asend/athrow/aclose return; 3.6-3.7's
+		 * coroutine.__await__() */
+		{ "async_generator", K_AGEN },
+		{ "async_generator_asend", K_ASEND },
+		{ "async_generator_athrow", K_ATHROW },
+		{ "coroutine_wrapper", K_CWRAP },
+		{ "_asyncio.Future", K_FUTURE }, { "Future", K_FUTURE },
+		{ "float", K_FLOAT }, { "TimerHandle", K_TIMER },
+		{ "collections.deque", K_DEQUE },
+		{ "uvloop.loop.TimerHandle", K_UVTIMER },
+		{ "function", K_FUNC }, { "functools.partial", K_PARTIAL },
+		{ "tuple", K_TUPLE }, { "_RunningLoopHolder", K_HOLDER },
+		{ "NoneType", K_NONE },
 	};
 	for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
 		if (strcmp(n, k[i].name) == 0)
@@ -190,7 +237,7 @@ static int kind_of_name(const char *n)
 
 static const struct aio_type *type_info(aio_reader *a, uint64_t type)
 {
-	static const struct aio_type none = { 0, K_OTHER, 0, 0, 0, 0 };
+	static const struct aio_type none = { 0, K_OTHER, NULL, 0, 0, 0, 0, -1 };
 	if (!type)
 		return &none;
 	size_t h = (size_t)((type >> 4) * 0x9e3779b97f4a7c15ull >> 56) &
@@ -201,9 +248,9 @@ static const struct aio_type *type_info(aio_reader *a, uint64_t type)
 	uint8_t buf[TYPE_READ];
 	if (rd(a, type, buf, sizeof buf) != LP_OK)
 		return &none;
-	struct aio_type t = { type, K_OTHER, w64(buf, TP_FLAGS),
+	struct aio_type t = { type, K_OTHER, NULL, w64(buf, TP_FLAGS),
 			      (int64_t)w64(buf, TP_DICTOFFSET),
-			      (int64_t)w64(buf, TP_BASICSIZE), 0 };
+			      (int64_t)w64(buf, TP_BASICSIZE), 0, 0 };
 	t.cached_keys = a->A->ht_cached_keys ?
 			rd64(a, type + a->A->ht_cached_keys) : 0;
 	/* A subclass of a Task is a task: walk tp_base a few levels.  The
@@ -220,6 +267,8 @@ static const struct aio_type *type_info(aio_reader *a, uint64_t type)
 		int k = kind_of_name(name);
 		/* str and int: the interpreter's own static types only (a
 		 * class named "str" is not one), at one address each */
+		if (k == K_FLOAT && (depth > 0 || (t.flags & TPF_HEAPTYPE)))
+			k = K_OTHER;
 		if (k == K_STR || k == K_INT) {
 			uint64_t want = k == K_STR ? TPF_UNICODE_SUBCLASS :
 						     TPF_LONG_SUBCLASS;
@@ -231,8 +280,10 @@ static const struct aio_type *type_info(aio_reader *a, uint64_t type)
 			else
 				*known = type;
 		}
-		if (depth == 0)
+		if (depth == 0) {
 			t.kind = k;
+			t.name = py_proc_intern(a->py, name);
+		}
 		if (k == K_CTASK) {
 			t.kind = K_CTASK;
 			break;
@@ -512,11 +563,12 @@ static uint64_t stack_top(const aio_reader *a, uint64_t addr, const uint8_t *fp)
 	return base ? base + 8 * (uint64_t)(d - 1) : 0;
 }
 
-/* Follows coro down its awaits into frames[]; returns how many. */
 /* One await chain being followed (read_chains). */
 struct chain {
 	uint64_t obj;		/* the next coroutine or future, 0: ended */
-	size_t n;
+	uint64_t last;		/* the innermost coroutine / generator */
+	uint64_t leaf;		/* what it awaits that is none (a future) */
+	size_t n, hops;
 	bool trunc;
 	struct py_frame frames[MAX_AWAIT_DEPTH];
 };
@@ -529,14 +581,33 @@ static size_t level_len(const struct aio_layout *A)
 	return A->gen_iframe ? A->gen_iframe + FRAME_READ : A->gen_frame + 8;
 }
 
-/* One level of one chain from the bytes of its object (whole: all of
- * level_len, else the 16-byte header only). */
-static void chain_step(aio_reader *a, struct chain *c, uint8_t *buf, bool whole)
+/* Bytes of an object's header that a level needs at least: ob_type and
+ * the one pointer after it that an async generator's asend / athrow
+ * awaitable (ags_gen, agt_gen) and 3.6's coroutine_wrapper (cw_coroutine)
+ * hold (Objects/genobject.c, every 3.x). */
+#define HOP_READ 24
+
+/* One level of one chain from the bytes of its object (got of them: all
+ * of level_len, else HOP_READ or the 16-byte header only). */
+static void chain_step(aio_reader *a, struct chain *c, uint8_t *buf,
+		       size_t got)
 {
 	const struct aio_layout *A = a->A;
+	bool whole = got >= level_len(A);
 	int k = type_info(a, w64(buf, 8))->kind;	/* ob_type */
-	if (k != K_CORO && k != K_GEN) {
-		c->obj = 0;	/* a future, a FutureIter: the end */
+	if (k == K_ASEND || k == K_ATHROW || k == K_CWRAP) {
+		/* `async for`, `anext()`, `athrow()`, `aclose()`: through to
+		 * the async generator, whose frame is the next level */
+		c->obj = got >= HOP_READ ? w64(buf, 16) : 0;
+		if (!c->obj || ++c->hops > MAX_AWAIT_DEPTH) {
+			c->trunc = true;
+			c->obj = 0;
+		}
+		return;
+	}
+	if (k != K_CORO && k != K_GEN && k != K_AGEN) {
+		c->leaf = c->obj;	/* a future, a FutureIter: the end */
+		c->obj = 0;
 		return;
 	}
 	uint64_t fr = A->gen_iframe ? c->obj + A->gen_iframe :
@@ -549,6 +620,7 @@ static void chain_step(aio_reader *a, struct chain *c, uint8_t *buf, bool whole)
 		c->obj = 0;
 		return;
 	}
+	c->last = c->obj;
 	c->n++;
 	uint64_t top = stack_top(a, fr, fp);
 	/* the value stack lies in the frame (3.11+: localsplus; before,
@@ -570,13 +642,14 @@ static void chain_step(aio_reader *a, struct chain *c, uint8_t *buf, bool whole)
 /* Follows m chains from their coroutines down their awaits, breadth
  * first: one vectored read per level for all of them.  A read that fails
  * in a batch is redone alone (a small future near a mapping's end gets
- * its header alone). */
+ * its header alone).  Levels: MAX_AWAIT_DEPTH frames and as many hops
+ * through async generator awaitables. */
 static void read_chains(aio_reader *a, struct chain *cs, size_t m)
 {
 	size_t len = level_len(a->A);
 	if (len > CHAIN_BUF)
 		return;
-	for (size_t depth = 0; depth <= MAX_AWAIT_DEPTH; depth++) {
+	for (size_t depth = 0; depth <= 2 * MAX_AWAIT_DEPTH + 1; depth++) {
 		size_t niov = 0;
 		for (size_t i = 0; i < m; i++)
 			if (cs[i].obj) {
@@ -594,16 +667,334 @@ static void read_chains(aio_reader *a, struct chain *cs, size_t m)
 		for (size_t k = 0; k < niov; k++) {
 			struct chain *c = &cs[a->chain_of[k]];
 			uint8_t *buf = a->chain_iov[k].local;
-			bool whole = rc == LP_OK ||
-				     rd(a, c->obj, buf, len) == LP_OK;
-			if (!whole && rd(a, c->obj, buf, 16) != LP_OK) {
+			size_t got = rc == LP_OK ||
+				     rd(a, c->obj, buf, len) == LP_OK ? len :
+				     rd(a, c->obj, buf, HOP_READ) == LP_OK ?
+				     HOP_READ : 16;
+			if (got == 16 && rd(a, c->obj, buf, 16) != LP_OK) {
 				c->trunc = c->n > 0;
 				c->obj = 0;
 				continue;
 			}
-			chain_step(a, c, buf, whole);
+			chain_step(a, c, buf, got);
 		}
 	}
+	for (size_t i = 0; i < m; i++)
+		if (cs[i].obj) {	/* levels ran out */
+			cs[i].trunc = true;
+			cs[i].obj = 0;
+		}
+}
+
+/* ---- what a task waits for ---- */
+
+/* Slots (locals, then the value stack) of a suspended frame read to find
+ * what it waits on: asyncio's own functions have a handful. */
+#define WAIT_SLOTS 16
+
+/* The first slots of the frame of the suspended coroutine / generator
+ * gen (tag bits cleared); how many were read. */
+static size_t frame_slots(aio_reader *a, uint64_t gen, uint64_t *out)
+{
+	const struct aio_layout *A = a->A;
+	uint64_t base, end;
+	if (A->gen_iframe && A->stack_kind == PY_STACK_LOCALS_INDEX) {
+		/* 3.11-3.13: localsplus, then stacktop slots in use */
+		uint64_t fr = gen + A->gen_iframe;
+		int32_t d = 0;
+		if (rd(a, fr + A->fr_depth, &d, 4) != LP_OK || d <= 0 ||
+		    d > 4096)
+			return 0;
+		base = fr + A->fr_stack;
+		end = base + 8 * (uint64_t)d;
+	} else if (A->gen_iframe) {
+		/* 3.14+: localsplus up to the saved stack pointer */
+		uint64_t fr = gen + A->gen_iframe;
+		if (!A->fr_locals)
+			return 0;
+		base = fr + A->fr_locals;
+		end = rd64(a, fr + A->fr_stack);
+	} else {
+		/* up to 3.10: the frame object's f_localsplus ends it (the
+		 * type's basicsize counts its first item: frameobject.c),
+		 * up to f_stacktop (<= 3.9) or f_valuestack + f_stackdepth */
+		uint64_t fr = rd64(a, gen + A->gen_frame);
+		const struct aio_type *ft = obj_type(a, fr);
+		if (!fr || ft->basicsize < 80 || ft->basicsize > 1024 ||
+		    !ft->name || strcmp(ft->name, "frame") != 0)
+			return 0;
+		base = fr + (uint64_t)ft->basicsize - 8;
+		if (A->stack_kind == PY_STACK_TOP_PTR) {
+			end = rd64(a, fr + A->fr_stack);
+		} else {
+			int32_t d = 0;
+			if (rd(a, fr + A->fr_depth, &d, 4) != LP_OK || d < 0 ||
+			    d > 4096)
+				return 0;
+			end = rd64(a, fr + A->fr_stack) + 8 * (uint64_t)d;
+		}
+	}
+	if (end <= base || end - base > 8 * 65536)
+		return 0;
+	size_t n = (size_t)((end - base) / 8);
+	if (n > WAIT_SLOTS)
+		n = WAIT_SLOTS;
+	if (rd(a, base, out, 8 * n) != LP_OK)
+		return 0;
+	for (size_t i = 0; A->tagged_stack && i < n; i++)
+		out[i] &= ~(uint64_t)3;	/* _PyStackRef tag bits */
+	return n;
+}
+
+/* Whether the class of obj or one of its bases (8 levels) is named one
+ * of names[] (NULL-terminated); which one, or NULL. */
+static const char *class_is(aio_reader *a, uint64_t obj,
+			    const char *const *names)
+{
+	uint64_t ty = obj ? rd64(a, obj + 8) : 0;
+	for (int d = 0; d < 8 && ty; d++) {
+		const struct aio_type *t = type_info(a, ty);
+		for (size_t i = 0; t->name && names[i]; i++)
+			if (strcmp(t->name, names[i]) == 0)
+				return names[i];
+		ty = rd64(a, ty + TP_BASE);
+	}
+	return NULL;
+}
+
+/* The offset of a __slots__ attribute in objects of type ty (asyncio's
+ * Handle classes have no dict): the member descriptor in its class's
+ * dict or a base's gives it (PyMemberDescrObject.d_member at 40,
+ * PyMemberDef.offset at 16: Include/descrobject.h, every 3.x).  -1 when
+ * there is none. */
+static int64_t slot_offset(aio_reader *a, uint64_t ty, const char *name)
+{
+	int64_t size = type_info(a, ty)->basicsize;
+	for (int d = 0; d < 8 && ty; d++) {
+		uint64_t dict = rd64(a, ty + TP_DICT);
+		uint64_t desc = dict ? dict_get(a, dict, name) : 0;
+		const struct aio_type *dt = obj_type(a, desc);
+		if (desc && dt->name &&
+		    strcmp(dt->name, "member_descriptor") == 0) {
+			uint64_t def = rd64(a, desc + 40);
+			int64_t off = def ? (int64_t)rd64(a, def + 16) : 0;
+			return off >= 16 && off + 8 <= size ? off : -1;
+		}
+		ty = rd64(a, ty + TP_BASE);
+	}
+	return -1;
+}
+
+/* A TimerHandle's _when object (its offset looked up once per type). */
+static uint64_t timer_when(aio_reader *a, uint64_t obj)
+{
+	uint64_t ty = rd64(a, obj + 8);
+	const struct aio_type *ct = ty ? type_info(a, ty) : NULL;
+	if (!ct || ct->addr != ty)
+		return 0;	/* not cached: an unreadable type */
+	struct aio_type *t = &a->types[ct - a->types];
+	if (!t->when_off)
+		t->when_off = slot_offset(a, ty, "_when");
+	return t->when_off > 0 ? rd64(a, obj + (uint64_t)t->when_off) : 0;
+}
+
+/* A float's value, or an int's; NAN for anything else. */
+static double read_number(aio_reader *a, uint64_t obj)
+{
+	uint8_t b[24];
+	uint64_t v;
+	if (rd(a, obj, b, sizeof b) != LP_OK)
+		return NAN;
+	int k = type_info(a, w64(b, 8))->kind;
+	if (k == K_FLOAT) {
+		double d = GET_MEMBER(double, b, 16);	/* ob_fval */
+		return isfinite(d) ? d : NAN;
+	}
+	if (k == K_INT && read_small_int(a, obj, &v))
+		return (double)v;
+	return NAN;
+}
+
+/* len() of a list or a collections.deque (ob_size at 16 in both:
+ * PyObject_VAR_HEAD), -1 for anything else. */
+static int64_t read_len(aio_reader *a, uint64_t obj)
+{
+	int k = obj_type(a, obj)->kind;
+	int64_t n = (int64_t)(k == K_LIST || k == K_DEQUE ? rd64(a, obj + 16) :
+			      (uint64_t)-1);
+	return n >= 0 && n <= (1ll << 40) ? n : -1;
+}
+
+/* uvloop's TimerHandle keeps _when (loop.time() at the end: libuv's
+ * CLOCK_MONOTONIC milliseconds / 1e3) in a C field of its own; it is the
+ * one float the object holds (uvloop/cbhandles.pxd: callback, args,
+ * timer, loop, context, _debug_info, _when), so the word that points to
+ * a float is it.  0 when none does. */
+static uint64_t uv_when(aio_reader *a, uint64_t obj)
+{
+	uint64_t w[16];
+	int64_t size = obj_type(a, obj)->basicsize;
+	size_t n = size > 16 && size <= (int64_t)sizeof w ? (size_t)size / 8 :
+		   sizeof w / 8;
+	if (rd(a, obj, w, 8 * n) != LP_OK)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (w[i] && !(w[i] & 7) && obj_type(a, w[i])->kind == K_FLOAT)
+			return w[i];
+	return 0;
+}
+
+/* Whether file is asyncio's module mod ("queues.py"). */
+static bool asyncio_file(const char *file, const char *mod)
+{
+	size_t lf = file ? strlen(file) : 0, lm = strlen(mod);
+	return lf > lm + 8 && strcmp(file + lf - lm, mod) == 0 &&
+	       strncmp(file + lf - lm - 8, "asyncio/", 8) == 0;
+}
+
+/* The object a future-like leaf stands for: a FutureIter's future. */
+static void wait_on_object(aio_reader *a, struct aio_wait *w, uint64_t obj)
+{
+	int k = obj_type(a, obj)->kind;
+	if (k == K_FUTITER) {
+		obj = rd64(a, obj + a->A->futiter_future);
+		k = obj_type(a, obj)->kind;
+	}
+	w->obj = obj;
+	w->type = obj_type(a, obj)->name;
+	w->kind = k == K_CTASK || k == K_PYTASK ? AIO_WAIT_TASK :
+		  k == K_GATHER ? AIO_WAIT_GATHER :
+		  k == K_FUTURE ? AIO_WAIT_FUTURE : AIO_WAIT_NONE;
+	if (!w->kind)
+		w->obj = 0, w->type = NULL;
+}
+
+/* What a task suspended in frame f (the innermost of its chain, the
+ * frame of the coroutine or generator last) waits for, leaf being what
+ * that frame awaits (a future, 0 when not read): asyncio's own
+ * functions are known by name and module and their self (or the
+ * TimerHandle of a sleep) read, else the leaf says it.  Read in full
+ * updates only. */
+static void read_wait(aio_reader *a, struct aio_wait *w,
+		      const struct py_frame *f, uint64_t last, uint64_t leaf)
+{
+	static const char *const queue[] = { "Queue", NULL };
+	static const char *const cond[] = { "Condition", NULL };
+	static const char *const sem[] = { "Semaphore", NULL };
+	static const char *const lock[] = { "Lock", NULL };
+	static const char *const event[] = { "Event", NULL };
+	static const char *const sock[] = { "_socket.socket", NULL };
+	*w = (struct aio_wait){ .items = -1, .maxsize = -1, .left = NAN,
+				.delay = NAN, .fd = -1 };
+	const char *fn = f && f->func ? f->func : "";
+	const char *dot = strrchr(fn, '.');
+	fn = dot ? dot + 1 : fn;	/* 3.11+ names by qualname */
+	uint64_t sl[WAIT_SLOTS], ty[WAIT_SLOTS];
+	size_t n = f && last ? frame_slots(a, last, sl) : 0;
+	uint64_t self = n ? sl[0] : 0;
+	/* the slots' types in one read */
+	struct remote_iov iov[WAIT_SLOTS];
+	size_t niov = 0;
+	for (size_t i = 0; i < n; i++) {
+		ty[i] = 0;
+		if (sl[i] && !(sl[i] & 7))
+			iov[niov++] = (struct remote_iov){ sl[i] + 8, &ty[i], 8 };
+	}
+	if (niov && mem_readv(a->py->reader, iov, niov) != LP_OK)
+		for (size_t i = 0; i < n; i++)
+			ty[i] = sl[i] ? rd64(a, sl[i] + 8) : 0;
+	if (n && asyncio_file(f->file, "tasks.py") &&
+	    strcmp(fn, "sleep") == 0) {
+		/* async def sleep(delay, result=None): h = loop.call_later(
+		 * delay, ...): the TimerHandle's _when is loop.time() at
+		 * the end (asyncio/events.py; uvloop's has none) */
+		w->kind = AIO_WAIT_SLEEP;
+		w->delay = read_number(a, sl[0]);
+		for (size_t i = 1; i < n; i++) {
+			int k = type_info(a, ty[i])->kind;
+			if (k != K_TIMER && k != K_UVTIMER)
+				continue;
+			double when = read_number(a, k == K_TIMER ?
+				timer_when(a, sl[i]) : uv_when(a, sl[i]));
+			/* the target's clock, read once per update */
+			if (!a->now_ns && a->py->target &&
+			    target_monotonic_ns(a->py->target, &a->now_ns) != LP_OK)
+				a->now_ns = 0;
+			if (!isnan(when) && a->now_ns)
+				w->left = when - (double)a->now_ns / 1e9;
+			break;
+		}
+		return;
+	}
+	if (n && asyncio_file(f->file, "tasks.py") &&
+	    strcmp(fn, "wait_for") == 0) {
+		/* the task wait_for made of what it was given (local fut) */
+		for (size_t i = 0; i < n; i++) {
+			int k = type_info(a, ty[i])->kind;
+			if (k == K_CTASK || k == K_PYTASK) {
+				wait_on_object(a, w, sl[i]);
+				return;
+			}
+		}
+	}
+	if (n && asyncio_file(f->file, "queues.py") && class_is(a, self, queue) &&
+	    (strcmp(fn, "get") == 0 || strcmp(fn, "put") == 0)) {
+		w->kind = fn[0] == 'g' ? AIO_WAIT_QUEUE_GET : AIO_WAIT_QUEUE_PUT;
+		w->obj = self;
+		w->type = obj_type(a, self)->name;
+		w->items = read_len(a, obj_attr(a, self, "_queue"));
+		double m = read_number(a, obj_attr(a, self, "_maxsize"));
+		w->maxsize = isnan(m) ? -1 : (int64_t)m;
+		return;
+	}
+	if (n && asyncio_file(f->file, "locks.py")) {
+		int k = strcmp(fn, "wait") == 0 ?
+			(class_is(a, self, cond) ? AIO_WAIT_CONDITION :
+			 class_is(a, self, event) ? AIO_WAIT_EVENT : 0) :
+			strcmp(fn, "acquire") == 0 ?
+			(class_is(a, self, sem) ? AIO_WAIT_SEMAPHORE :
+			 class_is(a, self, lock) ? AIO_WAIT_LOCK : 0) : 0;
+		if (k) {
+			w->kind = k;
+			w->obj = self;
+			w->type = obj_type(a, self)->name;
+			if (k == AIO_WAIT_SEMAPHORE) {
+				double v = read_number(a, obj_attr(a, self, "_value"));
+				w->items = isnan(v) ? -1 : (int64_t)v;
+			}
+			return;
+		}
+	}
+	if (n >= 2 && asyncio_file(f->file, "selector_events.py") &&
+	    strncmp(fn, "sock_", 5) == 0 && class_is(a, sl[1], sock)) {
+		/* loop.sock_recv(sock, n) and friends: PySocketSockObject's
+		 * sock_fd, an int after the header (Modules/socketmodule.h) */
+		int32_t fd = -1;
+		w->kind = AIO_WAIT_SOCKET;
+		w->what = py_proc_intern(a->py, fn);
+		w->obj = sl[1];
+		if (rd(a, sl[1] + 16, &fd, 4) == LP_OK && fd >= 0)
+			w->fd = fd;
+		return;
+	}
+	if (n && asyncio_file(f->file, "streams.py") &&
+	    strcmp(fn, "_wait_for_data") == 0) {
+		/* StreamReader._wait_for_data: its transport's _sock_fd
+		 * (asyncio/selector_events.py _SelectorTransport) */
+		uint64_t tr = obj_attr(a, self, "_transport");
+		double fd = tr ? read_number(a, obj_attr(a, tr, "_sock_fd")) : NAN;
+		w->kind = AIO_WAIT_SOCKET;
+		w->what = py_proc_intern(a->py, "StreamReader.read");
+		w->obj = self;
+		w->fd = isnan(fd) ? -1 : (int)fd;
+		return;
+	}
+	if (n && asyncio_file(f->file, "futures.py") &&
+	    strcmp(fn, "__await__") == 0) {
+		leaf = self;	/* the pure-Python Future's __await__ */
+	}
+	if (leaf)
+		wait_on_object(a, w, leaf);
 }
 
 /* ---- roots ---- */
@@ -880,22 +1271,110 @@ static int list_tasks_314(aio_reader *a, bool full)
 
 static void mark_running_314(aio_reader *a);
 
-/* The first task of a set (awaited_by of a task awaited by several). */
-static uint64_t set_first_task(aio_reader *a, uint64_t set)
+/* Room for n addresses in e->by (n <= MAX_TASK_AWAITERS); grown, never
+ * shrunk, so that a task read again costs no allocation. */
+static bool by_reserve(struct aio_entry *e, size_t n)
 {
-	uint8_t h[48];
-	if (rd(a, set, h, sizeof h) != LP_OK)
-		return 0;
-	uint64_t mask = w64(h, 32), table = w64(h, 40);
-	if (mask + 1 > 4096 || ((mask + 1) & mask))
-		return 0;
-	for (uint64_t i = 0; i <= mask; i++) {
-		uint64_t key = rd64(a, table + 16 * i);
-		int k = key ? obj_type(a, key)->kind : K_OTHER;
-		if (k == K_CTASK || k == K_PYTASK)
-			return key;
+	if (n <= e->by_cap)
+		return true;
+	size_t cap = n < 4 ? 4 : n;
+	uint64_t *b = realloc(e->by, cap * sizeof *b);
+	if (!b)
+		return false;
+	e->by = b;
+	e->by_cap = (uint32_t)cap;
+	return true;
+}
+
+/* Set slots read per read when listing a set of awaiters. */
+#define SET_CHUNK 64
+/* Slots of an awaited_by set looked at: a set of MAX_TASK_AWAITERS tasks
+ * has fewer (setobject.c keeps it at most 3/5 full); a larger set is
+ * listed as far as these go. */
+#define AWAITED_BY_SLOTS 1024
+
+/* 3.14+: the tasks of task_awaited_by into e->by: one future, or a set
+ * of them (Modules/_asynciomodule.c future_add_to_awaited_by); a set's
+ * removed entries hold its dummy key, not a task, and are skipped. */
+static void read_awaited_by(aio_reader *a, struct aio_entry *e, uint64_t by,
+			    bool is_set)
+{
+	e->nby = 0;
+	e->by_more = 0;
+	if (!by)
+		return;
+	if (!is_set) {
+		int k = obj_type(a, by)->kind;
+		if ((k == K_CTASK || k == K_PYTASK) && by_reserve(e, 1))
+			e->by[e->nby++] = by;
+		return;
 	}
-	return 0;
+	uint8_t h[48];
+	if (rd(a, by, h, sizeof h) != LP_OK)
+		return;
+	/* PySetObject: used 24, mask 32, table 40 (Include/cpython/
+	 * setobject.h) */
+	uint64_t used = w64(h, 24), mask = w64(h, 32), table = w64(h, 40);
+	if (mask + 1 > MAX_PY_SET_SLOTS || ((mask + 1) & mask))
+		return;
+	uint8_t slots[SET_CHUNK * 16];
+	for (uint64_t i = 0; i <= mask && i < AWAITED_BY_SLOTS &&
+	     e->nby < MAX_TASK_AWAITERS; i += SET_CHUNK) {
+		size_t n = mask + 1 - i < SET_CHUNK ? (size_t)(mask + 1 - i) :
+						      SET_CHUNK;
+		if (rd(a, table + 16 * i, slots, 16 * n) != LP_OK)
+			return;
+		for (size_t k = 0; k < n && e->nby < MAX_TASK_AWAITERS; k++) {
+			uint64_t key = w64(slots, 16 * k);
+			int kind = key ? obj_type(a, key)->kind : K_OTHER;
+			if ((kind == K_CTASK || kind == K_PYTASK) &&
+			    by_reserve(e, e->nby + 1))
+				e->by[e->nby++] = key;
+		}
+	}
+	if (e->nby == MAX_TASK_AWAITERS && used > e->nby && used <= mask + 1)
+		e->by_more = (uint32_t)(used - e->nby);
+}
+
+/* offsetof(PyFunctionObject, func_closure) (Include/cpython/
+ * funcobject.h): after code, globals, defaults and kwdefaults up to 3.9;
+ * 3.10 puts globals, builtins, name and qualname first. */
+static uint64_t func_closure_off(int minor)
+{
+	return minor >= 10 ? 72 : 48;
+}
+
+/* Up to 3.13: what a task's first done callback holds that may be the
+ * future a task awaiting it waits on, into e->by: the cells of a
+ * function's closure (asyncio.wait's _on_completion holds `waiter`,
+ * asyncio/tasks.py _wait) or a functools.partial's arguments (wait_for's
+ * _release_waiter up to 3.11).  Only compared with futures tasks wait
+ * on (link_tasks), never printed. */
+static void read_callback_refs(aio_reader *a, struct aio_entry *e,
+			       uint64_t cb, int kind)
+{
+	e->nby = 0;
+	uint64_t tup = kind == K_FUNC ? rd64(a, cb + func_closure_off(a->A->minor)) :
+		       rd64(a, cb + 24);	/* partialobject.args */
+	uint8_t b[24 + 8 * MAX_CALLBACK_REFS];
+	if (!tup || obj_type(a, tup)->kind != K_TUPLE ||
+	    rd(a, tup, b, 24) != LP_OK)
+		return;
+	int64_t n = (int64_t)w64(b, 16);	/* ob_size */
+	if (n <= 0)
+		return;
+	if (n > MAX_CALLBACK_REFS)
+		n = MAX_CALLBACK_REFS;
+	if (rd(a, tup + 24, b + 24, 8 * (size_t)n) != LP_OK ||
+	    !by_reserve(e, (size_t)n))
+		return;
+	for (int64_t i = 0; i < n; i++) {
+		uint64_t v = w64(b, 24 + 8 * (size_t)i);
+		if (kind == K_FUNC && v)
+			v = rd64(a, v + 16);	/* PyCellObject.ob_ref */
+		if (v)
+			e->by[e->nby++] = v;
+	}
 }
 
 /* ---- entries ---- */
@@ -904,9 +1383,12 @@ static void entry_clear(struct aio_entry *e)
 {
 	free(e->frames);
 	free(e->children);
+	free(e->by);
 	e->frames = NULL;
 	e->children = NULL;
+	e->by = NULL;
 	e->nchildren = 0;
+	e->nby = e->by_cap = 0;
 }
 
 static size_t hash_addr(uint64_t addr)
@@ -939,9 +1421,37 @@ static long index_find(const aio_reader *a, const struct aio_entry *e,
 	return -1;
 }
 
+/* A gather inside a gather is followed for its children (gather(
+ * gather(a, b), c): a and b are awaited by the task awaiting the outer
+ * one, as 3.14's gather records itself); so many nested gathers per task
+ * at most, found among so many children looked at. */
+#define MAX_NESTED_GATHERS 16
+#define GATHER_CHILDREN_CHECKED 256
+
+/* Appends the children of the gather future g (_GatheringFuture.
+ * _children, asyncio/tasks.py) to e->children. */
+static void gather_children(aio_reader *a, struct aio_entry *e, uint64_t g)
+{
+	uint64_t list = obj_attr(a, g, "_children");
+	uint8_t h[32];
+	if (!list || obj_type(a, list)->kind != K_LIST ||
+	    rd(a, list, h, sizeof h) != LP_OK)
+		return;
+	int64_t n = (int64_t)w64(h, 16);	/* ob_size */
+	if (n <= 0 || n > MAX_PY_DICT_ENTRIES ||
+	    e->nchildren + (size_t)n > MAX_PY_DICT_ENTRIES)
+		return;
+	uint64_t *c = realloc(e->children, (e->nchildren + (size_t)n) * 8);
+	if (!c)
+		return;
+	e->children = c;
+	if (rd(a, w64(h, 24), c + e->nchildren, (size_t)n * 8) == LP_OK)
+		e->nchildren += (size_t)n;
+}
+
 /* What the task waits on: a task, or a gather future and its children
- * (_GatheringFuture._children, asyncio/tasks.py), kept in e so that
- * linking the tree needs no reads. */
+ * (nested gathers flattened), kept in e so that linking needs no
+ * reads. */
 static void read_waiter(aio_reader *a, struct aio_entry *e, uint64_t prev)
 {
 	/* a task parked on one future keeps it: nothing to read again
@@ -954,20 +1464,16 @@ static void read_waiter(aio_reader *a, struct aio_entry *e, uint64_t prev)
 	e->waiter_kind = e->waiter ? obj_type(a, e->waiter)->kind : K_OTHER;
 	if (e->waiter_kind != K_GATHER)
 		return;
-	uint64_t list = obj_attr(a, e->waiter, "_children");
-	uint8_t h[32];
-	if (!list || obj_type(a, list)->kind != K_LIST ||
-	    rd(a, list, h, sizeof h) != LP_OK)
-		return;
-	int64_t n = (int64_t)w64(h, 16);	/* ob_size */
-	if (n <= 0 || n > MAX_PY_DICT_ENTRIES)
-		return;
-	e->children = malloc((size_t)n * 8);
-	if (e->children && rd(a, w64(h, 24), e->children, (size_t)n * 8) == LP_OK) {
-		e->nchildren = (size_t)n;
-	} else {
-		free(e->children);
-		e->children = NULL;
+	gather_children(a, e, e->waiter);
+	size_t nested = 0;
+	for (size_t i = 0; i < e->nchildren && i < GATHER_CHILDREN_CHECKED &&
+	     nested < MAX_NESTED_GATHERS; i++) {
+		uint64_t c = e->children[i];
+		if (!c || obj_type(a, c)->kind != K_GATHER)
+			continue;
+		e->children[i] = 0;	/* not a task: its children instead */
+		nested++;
+		gather_children(a, e, c);
 	}
 }
 
@@ -999,13 +1505,11 @@ static void read_task_fields(aio_reader *a, struct aio_entry *e,
 	if (t->kind == K_CTASK && A->lists) {
 		e->coro = w64(b, A->task_coro);
 		r->name_obj = w64(b, A->task_name);
-		uint64_t by = w64(b, A->task_awaited_by);
 		e->t.state = AIO_PENDING;	/* a done task leaves the list */
 		e->waiter = 0;
-		if (by && b[A->task_awaited_by_is_set])
-			by = set_first_task(a, by);
-		int k = by ? obj_type(a, by)->kind : K_OTHER;
-		e->parent_addr = k == K_CTASK || k == K_PYTASK ? by : 0;
+		e->parent_addr = 0;
+		read_awaited_by(a, e, w64(b, A->task_awaited_by),
+				b[A->task_awaited_by_is_set] != 0);
 	} else if (t->kind == K_CTASK) {
 		e->t.loop = w64(b, A->task_loop);
 		e->coro = w64(b, A->task_coro);
@@ -1078,6 +1582,12 @@ static bool read_task_finish(aio_reader *a, struct aio_entry *e,
 	}
 	e->t.truncated = c->trunc;
 	e->t.coro_code = n ? e->frames[0].code_addr : 0;
+	/* what it waits for: snapshots only (formatting, more reads) */
+	if (a->full)
+		read_wait(a, &e->t.wait, n ? &c->frames[n - 1] : NULL, c->last,
+			  c->leaf);
+	else
+		memset(&e->t.wait, 0, sizeof e->t.wait);
 	/* Who awaits this task: a TaskGroup's done callback is its bound
 	 * method _on_task_done, whose self knows the parent task
 	 * (asyncio/taskgroups.py).  3.14 says it itself (awaited_by).  The
@@ -1086,10 +1596,14 @@ static bool read_task_finish(aio_reader *a, struct aio_entry *e,
 		return true;
 	e->cb = r->cb;
 	e->parent_addr = 0;
-	if (r->cb && obj_type(a, r->cb)->kind == K_METHOD) {
+	e->nby = 0;
+	int k = r->cb ? obj_type(a, r->cb)->kind : K_OTHER;
+	if (k == K_METHOD) {
 		uint64_t self = rd64(a, r->cb + 24);	/* PyMethodObject.im_self */
 		if (self && obj_type(a, self)->kind == K_TASKGROUP)
 			e->parent_addr = obj_attr(a, self, "_parent_task");
+	} else if (k == K_FUNC || k == K_PARTIAL) {
+		read_callback_refs(a, e, r->cb, k);
 	}
 	return true;
 }
@@ -1234,42 +1748,130 @@ static void verify_kept(aio_reader *a)
 		verify_tasks(a, v, m, false);
 }
 
-static void link_child(aio_reader *a, uint64_t child, size_t parent)
+/* Records that the task at index by awaits the one at index task. */
+static void add_link(aio_reader *a, size_t task, long by)
 {
-	long i = index_find(a, a->cur, child);
-	if (i >= 0 && (size_t)i != parent && a->cur[i].t.parent < 0)
-		a->cur[i].t.parent = (int)parent;
+	if (by < 0 || (size_t)by == task)
+		return;
+	if (a->nlinks == MAX_ASYNCIO_AWAIT_LINKS) {
+		a->links_dropped++;
+		return;
+	}
+	a->links[a->nlinks++] = (struct link){ (uint32_t)task, (uint32_t)by };
 }
 
-/* Parents: the task a task awaits directly (await task), the children of
- * the gather future it awaits (_GatheringFuture._children), the parent a
- * TaskGroup child names. */
-static void link_tasks(aio_reader *a)
+/* Up to 3.13: tasks whose first done callback holds the future some task
+ * waits on are awaited by that task (asyncio.wait, wait_for): the tasks
+ * waiting on a plain future, hashed by that future, then looked up. */
+static void link_callbacks(aio_reader *a)
 {
-	for (size_t i = 0; i < a->ncur; i++)
-		a->cur[i].t.parent = -1;
+	memset(a->windex, 0, INDEX_SIZE * sizeof *a->windex);
+	for (size_t j = 0; j < a->ncur; j++) {
+		const struct aio_entry *e = &a->cur[j];
+		if (!e->waiter || e->t.running || e->waiter_kind == K_CTASK ||
+		    e->waiter_kind == K_PYTASK || e->waiter_kind == K_GATHER)
+			continue;
+		size_t h = hash_addr(e->waiter);
+		for (size_t k = 0; k < INDEX_SIZE && a->windex[h]; k++)
+			h = (h + 1) & (INDEX_SIZE - 1);
+		a->windex[h] = (uint32_t)j + 1;
+	}
 	for (size_t i = 0; i < a->ncur; i++) {
-		struct aio_entry *e = &a->cur[i];
-		if (e->parent_addr) {
-			long p = index_find(a, a->cur, e->parent_addr);
-			if (p >= 0 && (size_t)p != i)
-				e->t.parent = (int)p;
+		const struct aio_entry *e = &a->cur[i];
+		for (size_t r = 0; r < e->nby; r++) {
+			size_t h = hash_addr(e->by[r]);
+			for (size_t k = 0; k < INDEX_SIZE && a->windex[h]; k++) {
+				uint32_t j = a->windex[h] - 1;
+				if (a->cur[j].waiter == e->by[r])
+					add_link(a, i, (long)j);
+				h = (h + 1) & (INDEX_SIZE - 1);
+			}
 		}
 	}
-	for (size_t i = 0; i < a->ncur; i++) {
-		struct aio_entry *e = &a->cur[i];
+}
+
+/* Who awaits whom: the parent a TaskGroup child names and 3.14's
+ * task_awaited_by first (a task's first link is its parent when it
+ * makes no cycle), then the task a task awaits directly (await task),
+ * the children of the gather future it awaits (_GatheringFuture.
+ * _children), the tasks whose done callback wakes the future it awaits.
+ * Every task gets its awaiters as one run of a->awaiters (a counting
+ * sort of the links by task), without repeats, at most
+ * MAX_TASK_AWAITERS. */
+static void link_tasks(aio_reader *a)
+{
+	size_t n = a->ncur;
+	bool refs = false;
+	a->nlinks = 0;
+	a->links_dropped = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct aio_entry *e = &a->cur[i];
+		if (e->parent_addr)
+			add_link(a, i, index_find(a, a->cur, e->parent_addr));
+		if (a->A->lists) {
+			for (size_t k = 0; k < e->nby; k++)
+				add_link(a, i, index_find(a, a->cur, e->by[k]));
+			a->links_dropped += e->by_more;
+		}
+		else
+			refs |= e->nby > 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct aio_entry *e = &a->cur[i];
 		if (!e->waiter || e->t.running)
 			continue;
-		if (e->waiter_kind == K_CTASK || e->waiter_kind == K_PYTASK)
-			link_child(a, e->waiter, i);
-		for (size_t c = 0; c < e->nchildren; c++)
-			link_child(a, e->children[c], i);
+		long w = e->waiter_kind == K_CTASK || e->waiter_kind == K_PYTASK ?
+			 index_find(a, a->cur, e->waiter) : -1;
+		if (w >= 0)
+			add_link(a, (size_t)w, (long)i);
+		for (size_t c = 0; c < e->nchildren; c++) {
+			long k = index_find(a, a->cur, e->children[c]);
+			if (k >= 0)
+				add_link(a, (size_t)k, (long)i);
+		}
 	}
-	/* Break cycles (torn reads): a parent chain longer than the task
-	 * count loops. */
-	for (size_t i = 0; i < a->ncur; i++) {
+	if (refs)
+		link_callbacks(a);
+	/* counting sort by task: start[i] .. start[i + 1] */
+	uint32_t *start = a->link_start;
+	memset(start, 0, (n + 1) * sizeof *start);
+	for (size_t l = 0; l < a->nlinks; l++)
+		start[a->links[l].task + 1]++;
+	for (size_t i = 1; i <= n; i++)
+		start[i] += start[i - 1];
+	for (size_t l = 0; l < a->nlinks; l++)
+		a->awaiters[start[a->links[l].task]++] = (int)a->links[l].by;
+	for (size_t i = n; i > 0; i--)
+		start[i] = start[i - 1];
+	start[0] = 0;
+	/* in place: repeats dropped, each run cut at MAX_TASK_AWAITERS */
+	size_t w = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t first = w;
+		for (size_t k = start[i]; k < start[i + 1]; k++) {
+			int by = a->awaiters[k];
+			bool dup = false;
+			for (size_t j = first; j < w && !dup; j++)
+				dup = a->awaiters[j] == by;
+			if (dup)
+				continue;
+			if (w - first == MAX_TASK_AWAITERS) {
+				a->links_dropped++;
+				continue;
+			}
+			a->awaiters[w++] = by;
+		}
+		struct aio_task *t = &a->cur[i].t;
+		t->awaited_by = w > first ? a->awaiters + first : NULL;
+		t->nawaited_by = w - first;
+		t->parent = w > first ? a->awaiters[first] : -1;
+	}
+	/* Parents form a forest: a parent chain that comes back to its task
+	 * (a torn read, or tasks awaiting each other) loses its first link;
+	 * the task keeps its awaiters. */
+	for (size_t i = 0; i < n; i++) {
 		int p = a->cur[i].t.parent;
-		for (size_t d = 0; p >= 0 && d <= a->ncur; d++) {
+		for (size_t d = 0; p >= 0 && d <= n; d++) {
 			if ((size_t)p == i) {
 				a->cur[i].t.parent = -1;
 				break;
@@ -1279,7 +1881,70 @@ static void link_tasks(aio_reader *a)
 	}
 }
 
-/* The running task of each loop, and the thread of each loop. */
+/* Updates between two look-ups of the running loop of each thread. */
+#define LOOPS_EVERY 8
+
+/* Ties loop to thread tid; exact when read from the thread itself (a
+ * guess never replaces it). */
+static void loop_set(aio_reader *a, uint64_t loop, pid_t tid, bool exact)
+{
+	size_t l = 0;
+	while (l < a->nloops && a->loops[l].loop != loop)
+		l++;
+	if (l < a->nloops && a->loops[l].exact && !exact)
+		return;
+	if (l == a->nloops && l < MAX_ASYNCIO_LOOPS)
+		a->nloops++;
+	if (l < a->nloops)
+		a->loops[l].loop = loop, a->loops[l].tid = tid,
+		a->loops[l].exact = exact;
+}
+
+/* Where a thread state keeps the loop the thread runs (Include/cpython/
+ * pystate.h and internal/pycore_tstate.h of each version, measured
+ * against its headers): 3.7-3.12 in its dict (offsetof(PyThreadState,
+ * dict)), 3.13 in _PyThreadStateImpl.asyncio_running_loop, right after
+ * the PyThreadState; 0: nowhere (3.6: a threading.local of
+ * asyncio/events.py). */
+static uint64_t ts_loop_off(int minor, bool *in_dict)
+{
+	*in_dict = minor <= 12;
+	return minor == 13 ? 304 : minor == 12 ? 112 : minor == 11 ? 128 :
+	       minor >= 7 && minor <= 10 ? 152 : 0;
+}
+
+/* 3.7-3.13: the loop each thread runs, where _asyncio's
+ * _set_running_loop keeps it (Modules/_asynciomodule.c): up to 3.12 the
+ * thread state's dict, key "__asyncio_running_event_loop__", a
+ * _RunningLoopHolder (rl_loop) up to 3.11 and the loop itself in 3.12;
+ * 3.13 a field of the thread state; None or NULL when the thread runs
+ * none.  uvloop sets it through the same call. */
+static void running_loops(aio_reader *a, const struct py_thread *th, size_t nth)
+{
+	bool in_dict;
+	uint64_t off = ts_loop_off(a->A->minor, &in_dict);
+	for (size_t t = 0; off && t < nth; t++) {
+		if (!th[t].tstate || !th[t].tid)
+			continue;
+		uint64_t v = rd64(a, th[t].tstate + off);
+		if (in_dict && v)
+			v = dict_get(a, v, "__asyncio_running_event_loop__");
+		int k = v ? obj_type(a, v)->kind : K_NONE;
+		if (k == K_HOLDER)
+			v = rd64(a, v + 16);	/* PyRunningLoopHolder.rl_loop */
+		else if (a->A->minor < 12)
+			continue;
+		k = v ? obj_type(a, v)->kind : K_NONE;
+		if (k != K_NONE && k != K_OTHER)
+			continue;	/* not a loop */
+		if (k == K_OTHER)
+			loop_set(a, v, th[t].tid, true);
+	}
+}
+
+/* The running task of each loop, and the thread of each loop not known
+ * from the threads themselves: the one running the task's outermost
+ * coroutine (a guess: several loops may run the same coroutine). */
 static void mark_running(aio_reader *a, const struct py_thread *th, size_t nth)
 {
 	struct dict_view v;
@@ -1293,26 +1958,21 @@ static void mark_running(aio_reader *a, const struct py_thread *th, size_t nth)
 			continue;
 		struct aio_entry *e = &a->cur[k];
 		e->t.running = true;
-		/* its thread: the one running the outermost coroutine */
 		for (size_t t = 0; t < nth && e->t.coro_code; t++) {
 			bool on = false;
 			for (size_t f = 0; f < th[t].nframes && !on; f++)
 				on = th[t].frames[f].code_addr == e->t.coro_code;
-			if (!on || !th[t].tid)
-				continue;
-			size_t l = 0;
-			while (l < a->nloops && a->loops[l].loop != loop)
-				l++;
-			if (l == a->nloops && l < MAX_ASYNCIO_LOOPS)
-				a->nloops++;
-			if (l < a->nloops)
-				a->loops[l].loop = loop, a->loops[l].tid = th[t].tid;
-			break;
+			if (on && th[t].tid) {
+				loop_set(a, loop, th[t].tid, false);
+				break;
+			}
 		}
 	}
 	free(v.entries);
 }
 
+/* 3.14+: each thread state names its running task; the task is tied to
+ * that thread (a task may sit in the list of the thread that made it). */
 static void mark_running_314(aio_reader *a)
 {
 	uint64_t ts[MAX_WALK_THREADS];
@@ -1321,15 +1981,68 @@ static void mark_running_314(aio_reader *a)
 	for (size_t i = 0; i < nts; i++) {
 		uint64_t task = rd64(a, ts[i] + a->A->ts_running_task);
 		long k = task ? index_find(a, a->cur, task) : -1;
-		if (k >= 0)
+		if (k >= 0) {
 			a->cur[k].t.running = true;
+			if (tid[i])
+				a->cur[k].t.tid = tid[i];
+		}
 	}
+}
+
+/* A running task's chain from its thread's stack, from its outermost
+ * coroutine up to the frame running now (sync functions included): a
+ * running coroutine's frame has no stack top to follow (up to 3.11 it is
+ * saved only when the frame suspends).  Full updates only; the thread
+ * of its loop when known, else the first that runs that coroutine. */
+static void chain_from_thread(aio_reader *a, struct aio_entry *e,
+			      const struct py_thread *th, size_t nth)
+{
+	memset(&e->t.wait, 0, sizeof e->t.wait);
+	for (int pass = 0; pass < 2 && e->t.coro_code; pass++)
+		for (size_t t = 0; t < nth; t++) {
+			const struct py_thread *p = &th[t];
+			if (pass == 0 && (!e->t.tid || p->tid != e->t.tid))
+				continue;
+			size_t at = p->nframes;
+			for (size_t f = p->nframes; f-- > 0 && at == p->nframes;)
+				if (p->frames[f].code_addr == e->t.coro_code)
+					at = f;
+			if (at == p->nframes)
+				continue;
+			/* frames[] is leaf first: the chain runs from at
+			 * down to 0 */
+			size_t n = at + 1;
+			bool trunc = n > MAX_AWAIT_DEPTH;
+			if (trunc)
+				n = MAX_AWAIT_DEPTH;
+			bool same = n == e->t.nframes && e->frames;
+			for (size_t i = 0; same && i < n; i++)
+				same = p->frames[at - i].code_addr ==
+				       e->frames[i].code_addr &&
+				       p->frames[at - i].line == e->frames[i].line;
+			if (!same) {
+				struct py_frame *fr = malloc(n * sizeof *fr);
+				if (!fr)
+					return;
+				for (size_t i = 0; i < n; i++)
+					fr[i] = p->frames[at - i];
+				free(e->frames);
+				e->frames = fr;
+				e->t.frames = fr;
+				e->t.nframes = n;
+				e->t.gen = ++a->gen;
+			}
+			e->t.truncated = trunc;
+			return;
+		}
 }
 
 int aio_reader_update(aio_reader *a, const struct py_thread *threads,
 		      size_t nthreads, bool full, lp_error *err)
 {
 	a->nupdate++;
+	a->full = full;
+	a->now_ns = 0;
 	int rc;
 	if (a->need_layout && (a->nupdate == 1 ||
 			       a->nupdate - a->roots_at >= ROOTS_RETRY)) {
@@ -1388,6 +2101,7 @@ int aio_reader_update(aio_reader *a, const struct py_thread *threads,
 			*e = a->prev[p];
 			a->prev[p].frames = NULL;
 			a->prev[p].children = NULL;
+			a->prev[p].by = NULL;
 			a->prev[p].t.addr = 0;
 		} else {
 			memset(e, 0, sizeof *e);
@@ -1448,6 +2162,11 @@ int aio_reader_update(aio_reader *a, const struct py_thread *threads,
 	if (a->A->lists) {
 		mark_running_314(a);
 	} else {
+		if (nthreads && (full || !a->loops_at ||
+				 a->nupdate - a->loops_at >= LOOPS_EVERY)) {
+			a->loops_at = a->nupdate;
+			running_loops(a, threads, nthreads);
+		}
 		mark_running(a, threads, nthreads);
 	}
 	for (size_t i = 0; i < a->ncur && !a->A->lists; i++) {
@@ -1456,6 +2175,9 @@ int aio_reader_update(aio_reader *a, const struct py_thread *threads,
 			if (a->loops[l].loop == a->cur[i].t.loop)
 				a->cur[i].t.tid = a->loops[l].tid;
 	}
+	for (size_t i = 0; full && i < a->ncur; i++)
+		if (a->cur[i].t.running)
+			chain_from_thread(a, &a->cur[i], threads, nthreads);
 	link_tasks(a);
 	for (size_t i = 0; i < a->ncur; i++)
 		a->out[i] = a->cur[i].t;
@@ -1469,6 +2191,11 @@ const struct aio_task *aio_reader_tasks(const aio_reader *a, size_t *n,
 	if (dropped)
 		*dropped = a->dropped;
 	return a->out;
+}
+
+size_t aio_reader_awaiters_dropped(const aio_reader *a)
+{
+	return a->links_dropped;
 }
 
 const struct aio_task *aio_reader_running(const aio_reader *a, pid_t tid)
@@ -1522,10 +2249,15 @@ int aio_reader_new_with(aio_reader **out, py_proc *py,
 	a->task_buf = malloc(MAX_ASYNCIO_TASK_READS * TASK_BUF);
 	a->chains = calloc(MAX_ASYNCIO_TASK_READS, sizeof *a->chains);
 	a->reads = calloc(MAX_ASYNCIO_TASK_READS, sizeof *a->reads);
+	a->links = malloc(MAX_ASYNCIO_AWAIT_LINKS * sizeof *a->links);
+	a->link_start = malloc((MAX_ASYNCIO_TASKS + 1) * sizeof *a->link_start);
+	a->awaiters = malloc(MAX_ASYNCIO_AWAIT_LINKS * sizeof *a->awaiters);
+	a->windex = malloc(INDEX_SIZE * sizeof *a->windex);
 	if (!a->addrs || !a->cur || !a->prev || !a->index || !a->out ||
 	    !a->tids || !a->walk.addrs || !a->walk.tids || !a->chain_iov ||
 	    !a->chain_of || !a->chain_buf || !a->task_buf || !a->chains ||
-	    !a->reads) {
+	    !a->reads || !a->links || !a->link_start || !a->awaiters ||
+	    !a->windex) {
 		aio_reader_free(a);
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	}
@@ -1560,6 +2292,10 @@ void aio_reader_free(aio_reader *a)
 	free(a->task_buf);
 	free(a->chains);
 	free(a->reads);
+	free(a->links);
+	free(a->link_start);
+	free(a->awaiters);
+	free(a->windex);
 	free(a->addrs);
 	free(a->table[0]);
 	free(a->table[1]);

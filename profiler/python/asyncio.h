@@ -1,7 +1,9 @@
 /* asyncio from outside: the pending tasks of a CPython process (3.6 to
  * 3.14), each with its name, state, loop, the await chain of its coroutine
  * (outermost coroutine first, down to the innermost one it is suspended
- * in) and the task that awaits it, read through the process's mem_reader.
+ * in, through async generators; a running task's from its thread's
+ * stack), what it waits for there and the tasks that await it, read
+ * through the process's mem_reader.
  *
  * Tasks are found where asyncio itself keeps them: sys.modules ->
  * asyncio.tasks -> _all_tasks (3.7-3.11) or _scheduled_tasks and
@@ -10,7 +12,9 @@
  * pure-Python ones otherwise; the running task of each loop is
  * _current_tasks[loop].  3.6 keeps them in _asyncio's statics (found by
  * symbol), 3.14 in linked lists it describes itself (asyncio314.c).
- * Offsets are data (asyncio_layout.h). */
+ * Offsets are data (asyncio_layout.h).  What a task is and how the
+ * tasks of the last update are read is public (task_view.h); the rest is
+ * the engine's own. */
 #ifndef LOUPE_PY_ASYNCIO_H
 #define LOUPE_PY_ASYNCIO_H
 
@@ -21,32 +25,7 @@
 
 #include "error.h"
 #include "python/py.h"
-
-enum aio_state {
-	AIO_PENDING = 0,	/* _asynciomodule.c fut_state values */
-	AIO_CANCELLED = 1,
-	AIO_FINISHED = 2,
-};
-
-struct aio_task {
-	uint64_t addr;		/* the Task object */
-	uint64_t loop;		/* its event loop object */
-	const char *name;	/* get_name(), else the coroutine's qualname */
-	int state;		/* enum aio_state */
-	bool running;		/* the current task of its loop */
-	bool truncated;		/* the chain stopped before its innermost
-				 * coroutine (depth, torn read) */
-	pid_t tid;		/* the loop's thread, 0 when not known */
-	int parent;		/* index of the task awaiting this one, -1 */
-	uint64_t coro_code;	/* code object of the outermost coroutine */
-	/* The await chain, outermost coroutine first; the innermost frame's
-	 * line is where it is suspended.  Valid until the next update. */
-	size_t nframes;
-	const struct py_frame *frames;
-	uint32_t gen;		/* changes when name or chain changed */
-};
-
-typedef struct aio_reader aio_reader;
+#include "task_view.h"
 
 /* Prepares to read the tasks of the CPython process py.  LP_EUNSUPPORTED
  * with a message for a version without an asyncio table (3.6, 3.14+). */
@@ -62,13 +41,5 @@ void aio_reader_free(aio_reader *a);
  * message in *err). */
 int aio_reader_update(aio_reader *a, const struct py_thread *threads,
 		      size_t nthreads, bool full, lp_error *err);
-
-/* The tasks of the last update; valid until the next one.  *dropped:
- * tasks left out past MAX_ASYNCIO_TASKS. */
-const struct aio_task *aio_reader_tasks(const aio_reader *a, size_t *n,
-					size_t *dropped);
-
-/* The running task on thread tid, or NULL. */
-const struct aio_task *aio_reader_running(const aio_reader *a, pid_t tid);
 
 #endif

@@ -167,6 +167,18 @@ int aio_layout_from_process(py_proc *py, struct aio_layout *out, lp_error *err)
 	    "asyncio_running_task", 8);
 	OFF(&a, out->ts_tasks_head, "asyncio_thread_state",
 	    "asyncio_tasks_head", 16);
+	out->fr_locals = fr_size;	/* what a frame waits on (asyncio.c) */
+	/* FutureIterObject (Modules/_asynciomodule.c): its future right
+	 * after the object header, as in every table; no block gives it */
+	out->futiter_future = 16;
+	/* The shared keys of a heap type's instances (their attributes:
+	 * a Queue's _queue): 3.15 describes them, 3.14 does not; its
+	 * PyHeapTypeObject is 3.13's (Include/cpython/object.h: 880), and
+	 * a wrong pointer finds no key of the name looked up (keys_view
+	 * checks the keys' shape, view_find each key's str). */
+	if (!dbg_offset(&v, "heap_type_object", "ht_cached_keys", 8,
+			MAX_STRUCT, &out->ht_cached_keys))
+		out->ht_cached_keys = py->L.minor == 14 ? 880 : 0;
 	/* dicts and ints: the probed facts of this version or the newest
 	 * one, with what the block says of them (validated on the process
 	 * before use: asyncio.c, objects_validate) */

@@ -111,6 +111,7 @@ struct aio_layout {
 					 * awaited object is (0: 1) */
 	uint32_t task_size, task_node, task_awaited_by, task_awaited_by_is_set;
 	uint32_t ts_tasks_head, ts_running_task, is_tasks_head;
+	uint32_t fr_locals;		/* 3.14+: _PyInterpreterFrame.localsplus */
 };
 
 extern const struct aio_layout *const aio_layouts_all[];

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "bounds.h"
+#include "clock.h"
 #include "error.h"
 #include "python/linetable.h"
 #include "target.h"
@@ -1102,9 +1103,7 @@ static int full_walk(py_proc *py, size_t *nth_out, struct gil_view *gv,
 
 static uint64_t coarse_ns(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return clock_ns(CLOCK_MONOTONIC_COARSE);	/* vDSO, no syscall */
 }
 
 static bool light_walk(py_proc *py, uint64_t now, size_t *nth_out)

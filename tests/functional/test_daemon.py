@@ -1,6 +1,6 @@
 """loupe daemon on real Python processes (issue #9), sampled by the engine
-in the daemon's own loop (ui/daemon_engine.c): targets picked up by a name
-matcher, also one started after the daemon; windows rotate and each holds
+in the daemon's own loop (ui/daemon/daemon_engine.c): targets picked up by a
+name matcher, also one started after the daemon; windows rotate and each holds
 the target's hot function; a target that exits is finalized; ctl status,
 snapshot -o x.svg; /metrics and go tool pprof over HTTP; SIGTERM leaves
 complete windows and exit 0; after SIGKILL of the daemon every target runs

@@ -203,7 +203,7 @@ class TasksTestCase(TasksBase):
             tasks = doc["tasks"]
             byid = {x["id"]: x for x in tasks}
             got = sorted((x["name"],
-                          byid[x["awaited_by"]]["name"] if x["awaited_by"]
+                          byid[x["parent"]]["name"] if x["parent"]
                           in byid else None) for x in tasks)
             want = sorted(want_parent +
                           [(n("main", "tree"), None)])

@@ -249,8 +249,8 @@ class Top(TopTestCase):
         t = self.split()
         s = self.top("-p", t.pid, "--no-lines")
         lines = s.wait(hot_first, "hot_three first")
-        # Default: wall first, sorted by own CPU (in [ ]).
-        self.assertEqual(headings(lines)[:3], ["%OwnWall", "%TotWall", "[%OwnCPU]"])
+        # Default: wall first, sorted by the mode's own share (in [ ]).
+        self.assertEqual(headings(lines)[:3], ["[%OwnWall]", "%TotWall", "%OwnCPU"])
         # 2: total wall; a caller on every stack comes first.
         s.keys("2")
         lines = s.wait(lambda l: "[%TotWall]" in headings(l), "[%TotWall]")
@@ -372,7 +372,7 @@ class Top(TopTestCase):
         t = self.split()
         s = self.top("-p", t.pid, "--no-lines", env={"TERM": "vt100"})
         lines = s.wait(hot_first, "hot_three first on a vt100")
-        self.assertIn("[%OwnCPU]", headings(lines))
+        self.assertIn("[%OwnWall]", headings(lines))
         s.keys("q")
         self.assertEqual(s.status(), 0)
 
@@ -499,7 +499,7 @@ class Top(TopTestCase):
         self.assertEqual(s.status(), 0, s.text())
         text = s.text()
         self.assertIn("sampling ended after 2.2 s", text)
-        self.assertRegex(text, r"\[%OwnCPU\].*function")
+        self.assertRegex(text, r"\[%OwnWall\].*function")
         self.assertRegex(text, r"\d+\.\d%.* hot_three \(split\.py\)")
         self.assert_running(t)
 

@@ -13,7 +13,10 @@ CC = clang
 
 PKGS = libunwind-ptrace libunwind-generic libunwind libelf zlib
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined
-CPPFLAGS = -iquote $(SRC) -iquote $(SRC)/profiler -iquote $(SRC)/ui \
+# White-box, as the Check units: every header of the engine and of the ui/
+# parts the harnesses reach (Makefile.am says which are public).
+CPPFLAGS = -iquote $(SRC)/profiler/include -iquote $(SRC)/profiler \
+	$(addprefix -iquote $(SRC)/ui/,cli ctl daemon) \
 	-iquote $(SRC)/tests/fuzz -D_GNU_SOURCE \
 	-DLOUPE_FUZZ_IMAGES='"$(abspath $(SRC))/tests/fuzz/corpus/py_walk"' \
 	$(shell pkg-config --cflags $(PKGS))
@@ -26,8 +29,8 @@ LIBS = $(shell pkg-config --libs $(PKGS)) -liberty -lm -lpthread
 # pure ui/ modules under test.
 ENGINE_SRC = $(wildcard $(SRC)/profiler/*.c $(SRC)/profiler/python/*.c \
 	$(SRC)/profiler/formats/*.c) \
-	$(SRC)/ui/units.c $(SRC)/ui/daemon_config.c $(SRC)/ui/ctl_proto.c \
-	$(SRC)/ui/daemon_http_query.c
+	$(SRC)/ui/cli/units.c $(SRC)/ui/daemon/daemon_config.c $(SRC)/ui/ctl/ctl_proto.c \
+	$(SRC)/ui/daemon/daemon_http_query.c
 ENGINE_OBJ = $(patsubst $(SRC)/%.c,$(BUILD)/obj/%.o,$(ENGINE_SRC))
 
 HARNESSES = raw_reader daemon_config ctl_proto http_query py_offsets py_walk

@@ -1,4 +1,4 @@
-/* The control protocol's decoding (ui/ctl_proto.c), as the daemon reads a
+/* The control protocol's decoding (ui/ctl/ctl_proto.c), as the daemon reads a
  * connection: frames decoded from the start of what arrived, the input fed
  * whole and in two parts (a frame that needs more bytes must need them
  * whatever the cut), a request's argv parsed, and what parses encoded again

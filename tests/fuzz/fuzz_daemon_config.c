@@ -1,4 +1,4 @@
-/* The daemon's configuration parser (ui/daemon_config.c) on any text: an
+/* The daemon's configuration parser (ui/daemon/daemon_config.c) on any text: an
  * error names a line, or the result keeps every bound loupe.conf(5)
  * states. */
 #include <math.h>

@@ -1,9 +1,9 @@
-/* The HTTP endpoint's request checks (ui/daemon_http_query.c), the pure
- * functions ui/daemon_http.c calls: the input is a raw query string (after
- * '?'), as daemon_http_query_parse takes it; when it holds a newline, what
- * follows is also tried as an Authorization header against the token
- * before it.  A query that passes names a valid pid and duration; one that
- * does not is a 400 with its reason. */
+/* The HTTP endpoint's request checks (ui/daemon/daemon_http_query.c), the
+ * pure functions ui/daemon/daemon_http.c calls: the input is a raw query
+ * string (after '?'), as daemon_http_query_parse takes it; when it holds a
+ * newline, what follows is also tried as an Authorization header against
+ * the token before it.  A query that passes names a valid pid and
+ * duration; one that does not is a 400 with its reason. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

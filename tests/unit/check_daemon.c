@@ -1,5 +1,5 @@
-/* loupe daemon's loop (ui/daemon.c) over a fake sampling backend, on real
- * processes: targets picked up by a matcher (also one started after the
+/* loupe daemon's loop (ui/daemon/daemon.c) over a fake sampling backend, on
+ * real processes: targets picked up by a matcher (also one started after the
  * daemon), windows cut on time into DIR/<name>-<pid>-<start>/<start>.loupe, a
  * process that exits finalized, ctl status / snapshot / remove / add /
  * reload / stop over the real socket, /metrics over HTTP, every window

@@ -129,10 +129,8 @@ END_TEST
 /* Another user's dir (root only: chown). */
 START_TEST(test_owner)
 {
-	if (geteuid() != 0) {
-		fprintf(stderr, "SKIP test_owner: needs root (chown)\n");
-		return;
-	}
+	if (geteuid() != 0)
+		unit_skip("needs root (chown)");
 	char base[128], dir[200];
 	unit_tmpdir_make(base, sizeof base, "loupe-store");
 	snprintf(dir, sizeof dir, "%s/store", base);

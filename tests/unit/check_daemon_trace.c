@@ -1,7 +1,7 @@
-/* The daemon's traces object (ui/daemon_trace.h) on its own: start, the fd
- * to poll, reap, stop all, with a fake trace in the worker threads (no
- * live target) and callbacks that record what the daemon would be told.
- * Last, the daemon's real trace on a PID that is gone. */
+/* The daemon's traces object (ui/daemon/daemon_trace.h) on its own: start,
+ * the fd to poll, reap, stop all, with a fake trace in the worker threads
+ * (no live target) and callbacks that record what the daemon would be
+ * told.  Last, the daemon's real trace on a PID that is gone. */
 #include <check.h>
 #include <poll.h>
 #include <pthread.h>

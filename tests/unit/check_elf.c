@@ -14,6 +14,7 @@
 #include "demangle.h"
 #include "elf.h"
 #include "error.h"
+#include "unit.h"
 
 #define PY311_STATIC "/usr/bin/python3.11"
 
@@ -112,10 +113,8 @@ END_TEST
  * after the bias computed from the printed maps. */
 static void check_target(const char *path, int want_dyn)
 {
-	if (access(path, X_OK) != 0) {
-		printf("skip %s: not built (%s)\n", path, strerror(errno));
-		return;
-	}
+	if (access(path, X_OK) != 0)
+		unit_skip("%s: not built (%s)", path, strerror(errno));
 	elf_file *f;
 	lp_error err = { 0 };
 	ck_assert_msg(elf_file_open(&f, path, &err) == LP_OK, "%s", err.msg);
@@ -312,10 +311,8 @@ END_TEST
 
 START_TEST(test_python_static)
 {
-	if (access(PY311_STATIC, R_OK) != 0) {
-		printf("skip %s: %s\n", PY311_STATIC, strerror(errno));
-		return;
-	}
+	if (access(PY311_STATIC, R_OK) != 0)
+		unit_skip("%s: %s", PY311_STATIC, strerror(errno));
 	elf_file *f;
 	lp_error err = { 0 };
 	ck_assert_msg(elf_file_open(&f, PY311_STATIC, &err) == LP_OK, "%s",
@@ -400,14 +397,16 @@ START_TEST(test_pyenv_libs)
 		{ "3.12.1/lib/libpython3.12.so.1.0", "_PyRuntime" },
 		{ "3.13.0/lib/libpython3.13.so.1.0", "_PyRuntime" },
 	};
+	int done = 0;
 	for (size_t i = 0; i < sizeof libs / sizeof *libs; i++) {
 		char path[256];
 		snprintf(path, sizeof path, "/root/.pyenv/versions/%s",
 			 libs[i].lib);
 		if (access(path, R_OK) != 0) {
-			printf("skip %s: %s\n", path, strerror(errno));
+			printf("SKIP %s: %s\n", path, strerror(errno));
 			continue;
 		}
+		done++;
 		struct timespec t0, t1;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		elf_file *f;
@@ -436,6 +435,8 @@ START_TEST(test_pyenv_libs)
 		       elf_file_build_id(f));
 		elf_file_free(f);
 	}
+	if (!done)
+		unit_skip("no libpython under /root/.pyenv/versions");
 }
 END_TEST
 

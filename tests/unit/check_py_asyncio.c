@@ -27,7 +27,9 @@
 #define PYENV "/root/.pyenv/versions"
 
 /* main gathers group (worker-1, worker-2 through gather) and waiter
- * (await leaf); names from 3.8 (get_name), qualnames on 3.7. */
+ * (await leaf); consume in `async for` over agen, getter in Queue.get
+ * (what it waits for is read: a full update); names from 3.8
+ * (get_name), qualnames on 3.7. */
 static const char *script =
 	"import asyncio, sys\n"
 	"def mk(c, n):\n"
@@ -43,11 +45,20 @@ static const char *script =
 	"    await asyncio.sleep(3600)\n"
 	"async def waiter(t):\n"
 	"    await t\n"
+	"async def agen():\n"
+	"    await asyncio.sleep(3600)\n"
+	"    yield 1\n"
+	"async def consume():\n"
+	"    async for _ in agen():\n"
+	"        pass\n"
+	"async def getter(q):\n"
+	"    await q.get()\n"
 	"def ready():\n"
 	"    sys.stdout.write('ready\\n'); sys.stdout.flush()\n"
 	"async def tree():\n"
 	"    g = mk(group(), 'group')\n"
 	"    w = mk(waiter(mk(leaf(), 'leaf')), 'waiter')\n"
+	"    mk(consume(), 'consume'), mk(getter(asyncio.Queue()), 'getter')\n"
 	"    asyncio.get_event_loop().call_later(0.2, ready)\n"
 	"    await asyncio.gather(g, w)\n"
 	"loop = asyncio.new_event_loop()\n"
@@ -321,10 +332,8 @@ static void run_version(const char *minor)
 		py[0] = '\0';
 	pclose(f);
 	py[strcspn(py, "\n")] = '\0';
-	if (!py[0]) {
-		fprintf(stderr, "SKIP asyncio %s: not under %s\n", minor, PYENV);
-		return;
-	}
+	if (!py[0])
+		unit_skip("CPython %s: not under %s", minor, PYENV);
 	run_python(minor, py);
 }
 
@@ -342,6 +351,9 @@ static void run_python(const char *minor, const char *py)
 		      "%s: %s", minor, snap.text);
 	ck_assert_msg(strstr(snap.text, named ? "waiter<main>:waiter:14;"
 						: "waiter<tree>:waiter:14;"),
+		      "%s: %s", minor, snap.text);
+	/* through the async generator's asend (asyncio.c chain_step) */
+	ck_assert_msg(strstr(snap.text, "consume<>:consume:19,agen:16,sleep:"),
 		      "%s: %s", minor, snap.text);
 	/* the object facts a process's own description gives (3.14+:
 	 * ma_keys, lv_tag, ob_digit from _Py_DebugOffsets) are those the
@@ -373,11 +385,8 @@ START_TEST(asyncio_314)
 {
 	const char *py = getenv("LOUPE_PY314") ? getenv("LOUPE_PY314") :
 			 "/opt/loupe-py314/usr/bin/python3.14";
-	if (access(py, X_OK) != 0) {
-		fprintf(stderr, "SKIP asyncio 3.14: %s not found (run "
-			"tools/get-python 3.14)\n", py);
-		return;
-	}
+	if (access(py, X_OK) != 0)
+		unit_skip("%s not found (run tools/get-python 3.14)", py);
 	run_python("3.14", py);
 }
 END_TEST
@@ -386,11 +395,8 @@ START_TEST(asyncio_315)
 {
 	const char *py = getenv("LOUPE_PY315") ? getenv("LOUPE_PY315") :
 			 "/opt/loupe-py315/usr/bin/python3.15";
-	if (access(py, X_OK) != 0) {
-		fprintf(stderr, "SKIP asyncio 3.15: %s not found (run "
-			"tools/get-python 3.15)\n", py);
-		return;
-	}
+	if (access(py, X_OK) != 0)
+		unit_skip("%s not found (run tools/get-python 3.15)", py);
 	run_python("3.15", py);
 }
 END_TEST

@@ -17,6 +17,7 @@
 #include "python/pyproc.h"
 #include "symbols.h"
 #include "target.h"
+#include "unit.h"
 
 #define PYENV "/root/.pyenv/versions"
 
@@ -376,7 +377,7 @@ START_TEST(test_fuzz_versions)
 		done++;
 	}
 	if (!done)
-		printf("SKIP fuzz: no interpreter installed\n");
+		unit_skip("no interpreter installed");
 }
 END_TEST
 
@@ -388,16 +389,12 @@ START_TEST(test_debug_offsets_313)
 		if (py_layouts_all[i]->major == 3 &&
 		    py_layouts_all[i]->minor == 13)
 			gen = py_layouts_all[i];
-	if (!gen) {
-		printf("SKIP debug offsets cross-check: no 3.13 table\n");
-		return;
-	}
+	if (!gen)
+		unit_skip("no 3.13 table");
 	ck_assert_ptr_null(py_layout_table(3, 13));
 	const char *bin = PYENV "/3.13.0/bin/python3.13";
-	if (access(bin, X_OK) != 0) {
-		printf("SKIP %s: not installed\n", bin);
-		return;
-	}
+	if (access(bin, X_OK) != 0)
+		unit_skip("%s: not installed", bin);
 	struct snapshot snap;
 	memset(&snap, 0, sizeof snap);
 	ck_assert_int_eq(capture(bin, &snap), 0);

@@ -372,8 +372,8 @@ START_TEST(running_by_wchan)
 	bool running = true;
 	int rc = target_thread_running(t, th, &running);
 	if (rc == LP_EUNSUPPORTED) {
-		printf("SKIP running_by_wchan: this kernel's wchan does not "
-		       "tell a blocked thread (stat is used instead)\n");
+		unit_skip_say(__func__, "this kernel's wchan does not tell "
+			      "a blocked thread (stat is used instead)");
 		target_free(t, false);
 		kill_child(pid);
 		close(rd);
@@ -496,10 +496,8 @@ END_TEST
 START_TEST(mem_fallback)
 {
 	const char *fork_mode = getenv("CK_FORK");
-	if (fork_mode && !strcmp(fork_mode, "no")) {
-		fprintf(stderr, "mem_fallback skipped: needs CK_FORK=yes\n");
-		return;
-	}
+	if (fork_mode && !strcmp(fork_mode, "no"))
+		unit_skip("needs CK_FORK=yes");
 	int rd;
 	memset(known_text, 'k', sizeof known_text);
 	pid_t pid = fork_child(0, &rd);

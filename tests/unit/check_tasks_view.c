@@ -1,7 +1,7 @@
 /* The per-coroutine views of a task-mode profile, over a profile built by
- * hand: loupe top's task view (ui/top_model.c with tasks on) and loupe
- * report --tasks (ui/report_tasks.c).  Task samples have a task string id
- * and a stack rooted at a FRAME_TASK frame; thread samples have neither
+ * hand: loupe top's task view (ui/top/top_model.c with tasks on) and loupe
+ * report --tasks (ui/report/report_tasks.c).  Task samples have a task string
+ * id and a stack rooted at a FRAME_TASK frame; thread samples have neither
  * and must not count. */
 #include <check.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* Unit tests of the escaping of names for the terminal (ui/text_escape.c):
+/* Unit tests of the escaping of names for the terminal (ui/cli/text_escape.c):
  * nothing a terminal acts on gets through, and valid UTF-8 stays. */
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* Unit tests of loupe top's table model (ui/top_model.c) against a profile
+/* Unit tests of loupe top's table model (ui/top/top_model.c) against a profile
  * built by hand: rows, percentages, sorting, filtering, by line or by
  * function, thread filter and per-thread rows, hidden native frames. */
 #include <check.h>

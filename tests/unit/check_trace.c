@@ -10,12 +10,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fold.h"
 #include "formats/formats.h"
-#include "tracer/fold.h"
-#include "tracer/hist.h"
-#include "tracer/loop.h"
-#include "tracer/syscalls.h"
-#include "tracer/tracer.h"
+#include "hist.h"
+#include "loop.h"
+#include "syscalls.h"
+#include "tracer.h"
 #include "unit.h"
 
 #define MS 1000000ull

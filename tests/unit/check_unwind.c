@@ -5,10 +5,12 @@
  * start) and end at the outermost frame, not truncated.  Symbols come from
  * the child's own .symtab, read here with libelf. */
 #include <check.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,6 +264,31 @@ START_TEST(bad_stack)
 }
 END_TEST
 
+/* The library does not replace libc's sigprocmask: only a program that
+ * lists profiler/unwind_sigmask.c in its sources (the loupe program) has
+ * the override.  This one links the unwinder and keeps libc's, for its
+ * own calls and for libunwind's; a mask it sets holds. */
+START_TEST(libc_sigprocmask)
+{
+	void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+	ck_assert_ptr_nonnull(libc);
+	void *theirs = dlsym(libc, "sigprocmask");
+	ck_assert_ptr_nonnull(theirs);
+	ck_assert_ptr_eq(dlsym(RTLD_DEFAULT, "sigprocmask"), theirs);
+	int (*ours)(int, const sigset_t *, sigset_t *) = sigprocmask;
+	ck_assert_ptr_eq((void *)ours, theirs);
+	dlclose(libc);
+	ck_assert(!unwind_in_walk());
+	sigset_t set, old, now;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	ck_assert_int_eq(sigprocmask(SIG_BLOCK, &set, &old), 0);
+	ck_assert_int_eq(pthread_sigmask(SIG_SETMASK, NULL, &now), 0);
+	ck_assert(sigismember(&now, SIGUSR2));
+	ck_assert_int_eq(sigprocmask(SIG_SETMASK, &old, NULL), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("unwind");
@@ -275,6 +302,7 @@ int main(void)
 	tcase_add_test(tc, fp_thread);
 	tcase_add_test(tc, not_paused);
 	tcase_add_test(tc, bad_stack);
+	tcase_add_test(tc, libc_sigprocmask);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -37,3 +37,19 @@ check_PROGRAMS += tests/unit/check_proc_watch
 TESTS += tests/unit/check_proc_watch
 tests_unit_check_proc_watch_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_check_proc_watch_LDADD = $(UNIT_LIBS) -lpthread
+
+# The sampler's stack merge on recorded stacks and its schedule (no live
+# process): profiler/sampler_proc.c, profiler/schedule.c.
+check_PROGRAMS += tests/unit/check_sampler
+TESTS += tests/unit/check_sampler
+tests_unit_check_sampler_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_sampler_LDADD = $(UNIT_LIBS)
+
+# procfs (the /proc parsers on fixture text, reads of our own files) and
+# the errno classifier of error.c.
+check_PROGRAMS += tests/unit/check_procfs tests/unit/check_errno
+TESTS += tests/unit/check_procfs tests/unit/check_errno
+tests_unit_check_procfs_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_procfs_LDADD = $(UNIT_LIBS)
+tests_unit_check_errno_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_errno_LDADD = $(UNIT_LIBS)

@@ -5,15 +5,15 @@ check_PROGRAMS += tests/unit/check_daemon_config tests/unit/check_daemon_match \
 TESTS += tests/unit/check_daemon_config tests/unit/check_daemon_match \
 	tests/unit/check_daemon_store tests/unit/check_ctl
 tests_unit_check_daemon_config_SOURCES = tests/unit/check_daemon_config.c \
-	ui/daemon_config.c ui/daemon_config.h ui/units.c ui/units.h
+	ui/daemon/daemon_config.c ui/daemon/daemon_config.h ui/cli/units.c ui/cli/units.h
 tests_unit_check_daemon_config_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_check_daemon_config_LDADD = $(UNIT_LIBS)
 tests_unit_check_daemon_match_SOURCES = tests/unit/check_daemon_match.c \
-	ui/daemon_match.c ui/daemon_match.h
+	ui/daemon/daemon_match.c ui/daemon/daemon_match.h
 tests_unit_check_daemon_match_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_check_daemon_match_LDADD = $(UNIT_LIBS)
 tests_unit_check_daemon_store_SOURCES = tests/unit/check_daemon_store.c \
-	ui/daemon_store.c ui/daemon_store.h
+	ui/store/daemon_store.c ui/store/daemon_store.h
 tests_unit_check_daemon_store_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_check_daemon_store_LDADD = $(UNIT_LIBS)
 tests_unit_check_ctl_SOURCES = tests/unit/check_ctl.c $(CTL_SOURCES)
@@ -30,8 +30,8 @@ tests_unit_check_daemon_http_query_LDADD = $(UNIT_LIBS)
 
 check_PROGRAMS += tests/unit/daemon_fakes
 tests_unit_daemon_fakes_SOURCES = tests/unit/daemon_fakes.c $(CTL_SOURCES) \
-	$(DAEMON_HTTP_SOURCES) ui/daemon_config.c ui/daemon_config.h \
-	ui/units.c ui/units.h
+	$(DAEMON_HTTP_SOURCES) ui/daemon/daemon_config.c ui/daemon/daemon_config.h \
+	ui/cli/units.c ui/cli/units.h
 tests_unit_daemon_fakes_CPPFLAGS = $(AM_CPPFLAGS) $(MHD_CFLAGS)
 tests_unit_daemon_fakes_LDADD = $(LOUPE_ENGINE_LIBS) $(MHD_LIBS)
 
@@ -39,8 +39,8 @@ tests_unit_daemon_fakes_LDADD = $(LOUPE_ENGINE_LIBS) $(MHD_LIBS)
 check_PROGRAMS += tests/unit/check_daemon
 TESTS += tests/unit/check_daemon
 tests_unit_check_daemon_SOURCES = tests/unit/check_daemon.c \
-	$(DAEMON_LOOP_SOURCES) $(DAEMON_CORE_SOURCES) $(CTL_SOURCES) \
-	$(DAEMON_HTTP_SOURCES) ui/units.c ui/units.h
+	$(DAEMON_LOOP_SOURCES) $(DAEMON_CORE_SOURCES) $(STORE_SOURCES) $(CTL_SOURCES) \
+	$(DAEMON_HTTP_SOURCES) ui/cli/units.c ui/cli/units.h
 tests_unit_check_daemon_CPPFLAGS = $(UNIT_CPPFLAGS) $(MHD_CFLAGS)
 tests_unit_check_daemon_LDADD = $(UNIT_LIBS) $(MHD_LIBS) -lpthread
 
@@ -48,6 +48,6 @@ tests_unit_check_daemon_LDADD = $(UNIT_LIBS) $(MHD_LIBS) -lpthread
 check_PROGRAMS += tests/unit/check_daemon_trace
 TESTS += tests/unit/check_daemon_trace
 tests_unit_check_daemon_trace_SOURCES = tests/unit/check_daemon_trace.c \
-	ui/daemon_trace.c ui/daemon_trace.h ui/ctl_peer.c ui/ctl_peer.h
+	ui/daemon/daemon_trace.c ui/daemon/daemon_trace.h ui/ctl/ctl_peer.c ui/ctl/ctl_peer.h
 tests_unit_check_daemon_trace_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_check_daemon_trace_LDADD = $(UNIT_LIBS) -lpthread

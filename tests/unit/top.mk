@@ -2,7 +2,7 @@
 check_PROGRAMS += tests/unit/check_top_model
 TESTS += tests/unit/check_top_model
 tests_unit_check_top_model_SOURCES = tests/unit/check_top_model.c \
-	ui/top_model.c ui/top_model.h
+	ui/top/top_model.c ui/top/top_model.h
 tests_unit_check_top_model_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_check_top_model_LDADD = $(UNIT_LIBS)
 # The per-coroutine views of a task-mode profile (top's task view, report
@@ -10,8 +10,8 @@ tests_unit_check_top_model_LDADD = $(UNIT_LIBS)
 check_PROGRAMS += tests/unit/check_tasks_view
 TESTS += tests/unit/check_tasks_view
 tests_unit_check_tasks_view_SOURCES = tests/unit/check_tasks_view.c \
-	ui/top_model.c ui/top_model.h ui/report_tasks.c ui/report_tasks.h \
-	ui/text_escape.c ui/text_escape.h \
-	ui/options.c ui/options.h ui/units.c ui/units.h ui/status_line.c ui/status_line.h
+	ui/top/top_model.c ui/top/top_model.h ui/report/report_tasks.c ui/report/report_tasks.h \
+	ui/cli/text_escape.c ui/cli/text_escape.h \
+	ui/cli/options.c ui/cli/options.h ui/cli/units.c ui/cli/units.h ui/cli/status_line.c ui/cli/status_line.h
 tests_unit_check_tasks_view_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_check_tasks_view_LDADD = $(UNIT_LIBS) -lpthread

@@ -1,0 +1,635 @@
+/* loupe daemon's loop: which processes are profiled, when their windows
+ * are cut, what is kept on disk, how much CPU it may take.  Sampling is
+ * the backend's; serving ctl is daemon_ctl.c's. */
+#include "daemon_priv.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "daemon_match.h"
+#include "daemon_store.h"
+
+#define RETAIN_MAX_MS 60000	/* retention at least this often */
+#define CPU_CHECK_MS 5000	/* own CPU measured over this */
+
+void daemon_log(int level, const char *fmt, ...)
+{
+	static const char *const names[8] = { [3] = "error", [4] = "warning", [6] = "info" };
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	/* under systemd, stderr is the journal: "<N>" sets the priority
+	 * (sd-daemon(3)); elsewhere a word */
+	if (getenv("JOURNAL_STREAM"))
+		fprintf(stderr, "<%d>%s\n", level, msg);
+	else
+		fprintf(stderr, "loupe: %s: %s\n", names[level & 7] ? names[level & 7] : "log", msg);
+}
+
+uint64_t daemon_now_ns(void)
+{
+	return clock_mono_ns();
+}
+
+static uint64_t window_ns(const struct daemon_state *d)
+{
+	return (uint64_t)(d->cfg.window_s * 1e9);
+}
+
+struct daemon_target *daemon_find(struct daemon_state *d, pid_t pid)
+{
+	for (size_t i = 0; i < d->nt; i++)
+		if (d->t[i].pid == pid)
+			return &d->t[i];
+	return NULL;
+}
+
+unsigned daemon_user_targets(const struct daemon_state *d, uid_t uid)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < d->nt; i++)
+		n += d->t[i].added_by == uid;
+	return n;
+}
+
+/* Finalizes the latest target that a user other than root added (by ctl
+ * add, or through a section of theirs).  false when there is none. */
+static bool evict_user_target(struct daemon_state *d)
+{
+	for (size_t i = d->nt; i-- > 0; )
+		if (d->t[i].added_by != 0) {
+			daemon_log(LOG_WARN_, "max_targets = %u reached: user %u's PID %d gives its slot to root's target",
+				   d->cfg.max_targets, (unsigned)d->t[i].added_by, (int)d->t[i].pid);
+			daemon_finalize(d, i, "its slot went to one of root's targets (max_targets)");
+			return true;
+		}
+	return false;
+}
+
+int daemon_add(struct daemon_state *d, pid_t pid, uint64_t start_time,
+	       size_t section, const char *name, uid_t by, lp_error *err)
+{
+	if (by != 0 && daemon_user_targets(d, by) >= d->cfg.max_targets_per_user)
+		return lp_error_set(err, LP_EINVAL, "user %u already has max_targets_per_user = %u processes profiled: remove one first",
+				    (unsigned)by, d->cfg.max_targets_per_user);
+	/* root's targets (the config's, root's ctl add) take the slot of a
+	 * user's when all are taken: users cannot crowd them out */
+	if (d->nt >= d->cfg.max_targets && by == 0)
+		evict_user_target(d);
+	if (d->nt >= d->cfg.max_targets)
+		return lp_error_set(err, LP_EINVAL, "already profiling max_targets = %u processes: remove one first or raise max_targets",
+				    d->cfg.max_targets);
+	struct daemon_target *nt = realloc(d->t, (d->nt + 1) * sizeof *nt);
+	if (!nt)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	d->t = nt;
+	struct daemon_target *t = &d->t[d->nt];
+	memset(t, 0, sizeof *t);
+	t->pid = pid;
+	t->start_time = start_time;
+	t->section = section;
+	t->added_by = by;
+	snprintf(t->name, sizeof t->name, "%s", name);
+	const struct daemon_target_cfg *c = section != DAEMON_NO_SECTION ? &d->cfg.targets[section] : NULL;
+	t->rate_cfg = c ? c->rate : DAEMON_DEFAULT_RATE;
+	t->rate = t->rate_cfg * d->rate_scale;
+	if (t->rate < DAEMON_MIN_RATE)
+		t->rate = DAEMON_MIN_RATE;
+	/* named by its start time too: a process that later gets the PID
+	 * is another directory */
+	int rc = store_target_dir(d->store, t->name, pid, start_time, &t->dir, err);
+	if (rc)
+		return rc;
+	t->dname = strrchr(t->dir, '/') + 1;
+	struct daemon_target_spec spec = {
+		.pid = pid, .start_time = start_time, .name = t->name, .dir = t->dir, .rate = t->rate,
+		.mode = c ? c->mode : MODE_CPU,
+		.native = c && c->native, .tasks = c && c->tasks,
+		.subprocesses = c && c->subprocesses,
+	};
+	rc = d->be.start(d->be.ctx, &spec, &t->handle, err);
+	if (rc) {
+		free(t->dir);
+		return rc;
+	}
+	t->window_start = time(NULL);
+	t->window_end_ns = daemon_now_ns() + window_ns(d);
+	d->nt++;
+	daemon_log(LOG_INFO_, "profiling %s PID %d at %.4g Hz into %s", t->name, (int)pid, t->rate, t->dir);
+	return LP_OK;
+}
+
+/* Cuts t's window into its file and begins the next.  A file that cannot
+ * be made (a link planted in place of the directory, which the store
+ * refuses) is logged and counted (store_errors); its samples are dropped
+ * and sampling goes on. */
+static void cut_window(struct daemon_state *d, struct daemon_target *t)
+{
+	lp_error err = { 0 };
+	store_file f;
+	FILE *out = NULL;
+	if (store_window_open(d->store, t->dname, t->window_start, &f, &err) == LP_OK)
+		out = f.fp;
+	else
+		daemon_log(LOG_ERR_, "PID %d: %s", (int)t->pid, err.msg);
+	lp_error ferr = { 0 };
+	int rc = d->be.flush(d->be.ctx, t->handle, out, &ferr);
+	if (out && rc == LP_OK) {
+		if (store_window_commit(d->store, &f, &ferr) == LP_OK)
+			t->windows++;
+		else
+			daemon_log(LOG_ERR_, "PID %d: %s", (int)t->pid, ferr.msg);
+	} else if (out) {
+		store_window_abort(&f);
+		if (rc != LP_ENOTFOUND)
+			daemon_log(LOG_ERR_, "cannot write %s: %s", f.path, ferr.msg);
+	}
+	/* the next window's name is its start second: never the same as
+	 * this one's, which would replace it */
+	time_t now = time(NULL);
+	t->window_start = now > t->window_start ? now : t->window_start + 1;
+	t->window_end_ns = daemon_now_ns() + window_ns(d);
+}
+
+void daemon_finalize(struct daemon_state *d, size_t i, const char *why)
+{
+	struct daemon_target *t = &d->t[i];
+	cut_window(d, t);
+	d->be.stop(d->be.ctx, t->handle);
+	daemon_log(LOG_INFO_, "stopped profiling %s PID %d (%s): %u windows in %s",
+		   t->name, (int)t->pid, why, t->windows, t->dir);
+	free(t->dir);
+	d->t[i] = d->t[--d->nt];
+}
+
+/* The target whose process tree (--subprocesses) holds pid, other than
+ * except; NULL when none does. */
+static struct daemon_target *covered_by(struct daemon_state *d, pid_t pid,
+					const struct daemon_target *except)
+{
+	if (!d->be.covers)
+		return NULL;
+	for (size_t i = 0; i < d->nt; i++)
+		if (&d->t[i] != except && d->be.covers(d->be.ctx, d->t[i].handle, pid))
+			return &d->t[i];
+	return NULL;
+}
+
+/* New matching processes are started; config targets whose process is gone
+ * or no longer matches (after a reload) are finalized, as are gone ctl
+ * targets. */
+static bool daemon_user_targets_any(const struct daemon_state *d)
+{
+	for (size_t i = 0; i < d->nt; i++)
+		if (d->t[i].added_by != 0)
+			return true;
+	return false;
+}
+
+static void scan(struct daemon_state *d)
+{
+	struct daemon_match *m;
+	size_t n;
+	lp_error err = { 0 };
+	if (daemon_match_scan_cached(d->match_cache, d->cfg.targets, d->cfg.ntargets, &m, &n,
+				     NULL, &err)) {
+		daemon_log(LOG_ERR_, "cannot scan processes: %s", err.msg);
+		return;
+	}
+	for (size_t i = 0; i < d->nt; i++)
+		d->t[i].seen = false;
+	for (size_t k = 0; k < n; k++) {
+		struct daemon_target *t = daemon_find(d, m[k].pid);
+		if (t && t->start_time == m[k].start_time) {
+			t->seen = true;
+			continue;
+		}
+		if (t)
+			continue;	/* PID reused: the old one finalizes below */
+		if (covered_by(d, m[k].pid, NULL))
+			continue;	/* a worker of a --subprocesses target */
+		const struct daemon_target_cfg *sec = &d->cfg.targets[m[k].target];
+		/* a user's section stops at the user's quota, silently (it
+		 * is theirs to see in ctl status) */
+		if (sec->owner != 0 && daemon_user_targets(d, sec->owner) >= d->cfg.max_targets_per_user)
+			continue;
+		if (d->nt >= d->cfg.max_targets && (sec->owner != 0 || !daemon_user_targets_any(d))) {
+			if (!d->warned_full)
+				daemon_log(LOG_WARN_, "max_targets = %u reached: PID %d (%s) and others not profiled",
+					   d->cfg.max_targets, (int)m[k].pid, m[k].comm);
+			d->warned_full = true;
+			continue;
+		}
+		if (sec->runtime) {
+			struct ctl_peer owner = { .pid = -1, .uid = sec->owner, .gid = sec->owner_gid };
+			char why[256];
+			uint64_t st;
+			if (ctl_peer_check(&owner, m[k].pid, &st, why, sizeof why) != 0 ||
+			    st != m[k].start_time)
+				continue;
+		}
+		if (daemon_add(d, m[k].pid, m[k].start_time, m[k].target, sec->name, sec->owner, &err) == LP_OK)
+			d->t[d->nt - 1].seen = true;
+		else
+			daemon_log(LOG_WARN_, "cannot profile PID %d (%s): %s", (int)m[k].pid, m[k].comm, err.msg);
+	}
+	if (d->nt < d->cfg.max_targets)
+		d->warned_full = false;
+	free(m);
+	for (size_t i = 0; i < d->nt; ) {
+		struct daemon_target *t = &d->t[i];
+		bool alive = d->be.alive(d->be.ctx, t->handle);
+		struct daemon_target *by = alive ? covered_by(d, t->pid, t) : NULL;
+		char why[96];
+		if (by)
+			snprintf(why, sizeof why, "now sampled with its parent tree, PID %d", (int)by->pid);
+		if (!alive)
+			daemon_finalize(d, i, "it exited");
+		else if (by)
+			daemon_finalize(d, i, why);
+		else if (t->section != DAEMON_NO_SECTION && !t->seen)
+			daemon_finalize(d, i, "no longer matched by the config");
+		else
+			i++;
+	}
+}
+
+static void retain(struct daemon_state *d)
+{
+	const char **keep = calloc(d->nt ? d->nt : 1, sizeof *keep);
+	if (!keep)
+		return;
+	for (size_t i = 0; i < d->nt; i++)
+		keep[i] = d->t[i].dir;
+	struct store_retention r;
+	lp_error err = { 0 };
+	if (store_retain(d->store, time(NULL), d->cfg.retention_age_s, d->cfg.retention_size,
+			 keep, d->nt, &r, &err))
+		daemon_log(LOG_ERR_, "retention: %s", err.msg);
+	else if (r.removed)
+		daemon_log(LOG_INFO_, "retention: removed %u windows (%llu bytes), %u kept (%llu bytes)",
+			   r.removed, (unsigned long long)r.removed_bytes, r.kept,
+			   (unsigned long long)r.kept_bytes);
+	if (r.temporaries)
+		daemon_log(LOG_INFO_, "retention: removed %u temporaries of windows a killed daemon was writing",
+			   r.temporaries);
+	free(keep);
+}
+
+/* The daemon's own CPU time, every thread's (HTTP ones included). */
+static uint64_t self_cpu_ns(void)
+{
+	return clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+}
+
+void daemon_self_usage(double *cpu_s, uint64_t *rss)
+{
+	*cpu_s = (double)self_cpu_ns() / 1e9;
+	*rss = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long long size, res;
+	if (f && fscanf(f, "%llu %llu", &size, &res) == 2)
+		*rss = res * (uint64_t)sysconf(_SC_PAGESIZE);
+	if (f)
+		fclose(f);
+}
+
+/* max_cpu: when the daemon used more, every rate is lowered by the same
+ * factor; when it uses less than half, they go back up towards the
+ * configured ones. */
+static void cap_cpu(struct daemon_state *d, uint64_t now)
+{
+	uint64_t cpu = self_cpu_ns();
+	double dt = (double)(now - d->cpu_at_ns) / 1e9;
+	double used = (double)(cpu - d->cpu_ns_prev) / 1e9;
+	d->cpu_ns_prev = cpu;
+	d->cpu_at_ns = now;
+	if (dt <= 0)
+		return;
+	d->cpu_pct = 100.0 * used / dt;
+	double scale = d->rate_scale;
+	if (d->cpu_pct > d->cfg.max_cpu && d->nt)
+		scale *= 0.9 * d->cfg.max_cpu / d->cpu_pct;
+	else if (d->cpu_pct < d->cfg.max_cpu / 2 && scale < 1)
+		scale = scale * 1.25 > 1 ? 1 : scale * 1.25;
+	if (scale == d->rate_scale)
+		return;
+	daemon_log(LOG_WARN_, "own CPU %.2f%% against max_cpu %.2f%%: rates set to %.0f%% of the configured ones",
+		   d->cpu_pct, d->cfg.max_cpu, 100 * scale);
+	d->rate_scale = scale;
+	for (size_t i = 0; i < d->nt; i++) {
+		struct daemon_target *t = &d->t[i];
+		double r = t->rate_cfg * scale;
+		t->rate = r < DAEMON_MIN_RATE ? DAEMON_MIN_RATE : r;
+		d->be.set_rate(d->be.ctx, t->handle, t->rate);
+	}
+}
+
+/* *now takes the running value *run (which is moved); whether they
+ * differed. */
+static bool keep_str(char **now, char **run)
+{
+	bool differ = (*now == NULL) != (*run == NULL) || (*now && strcmp(*now, *run) != 0);
+	free(*now);
+	*now = *run;
+	*run = NULL;
+	return differ;
+}
+
+int daemon_reload(struct daemon_state *d, lp_error *err)
+{
+	struct daemon_config c;
+	int rc = daemon_config_load(d->config_path, &c, err);
+	if (rc)
+		return rc;
+	/* sections added by ctl stay, after the file's (unless the file now
+	 * has one of the same name): room first, so that failing moves none */
+	size_t nrt = 0;
+	for (size_t i = 0; i < d->cfg.ntargets; i++)
+		nrt += d->cfg.targets[i].runtime;
+	if (nrt) {
+		struct daemon_target_cfg *nt = realloc(c.targets, (c.ntargets + nrt) * sizeof *nt);
+		if (!nt) {
+			daemon_config_free(&c);
+			return lp_error_set(err, LP_ENOMEM, "out of memory");
+		}
+		c.targets = nt;
+	}
+	size_t nfile = c.ntargets;
+	for (size_t i = 0; i < d->cfg.ntargets; i++) {
+		struct daemon_target_cfg *rt = &d->cfg.targets[i];
+		size_t k;
+		if (!rt->runtime)
+			continue;
+		for (k = 0; k < nfile && strcmp(c.targets[k].name, rt->name) != 0; k++)
+			;
+		if (k < nfile)
+			continue;
+		c.targets[c.ntargets++] = *rt;
+		memset(rt, 0, sizeof *rt);	/* moved: not freed below */
+	}
+	/* the directory and the sockets stay as they are until a restart */
+	bool moved = keep_str(&c.dir, &d->cfg.dir) | keep_str(&c.socket, &d->cfg.socket) |
+		     keep_str(&c.http, &d->cfg.http) |
+		     keep_str(&c.http_token_file, &d->cfg.http_token_file) |
+		     keep_str(&c.http_tls_cert, &d->cfg.http_tls_cert) |
+		     keep_str(&c.http_tls_key, &d->cfg.http_tls_key) |
+		     (c.http_open != d->cfg.http_open);
+	c.http_open = d->cfg.http_open;
+	if (moved)
+		daemon_log(LOG_WARN_, "reload: dir, socket and the http keys take effect at the next start");
+	/* targets keep their section by name; those whose section is gone
+	 * are finalized now */
+	for (size_t i = 0; i < d->nt; ) {
+		struct daemon_target *t = &d->t[i];
+		if (t->section == DAEMON_NO_SECTION) {
+			i++;
+			continue;
+		}
+		size_t k;
+		for (k = 0; k < c.ntargets && strcmp(c.targets[k].name, t->name) != 0; k++)
+			;
+		if (k == c.ntargets) {
+			daemon_finalize(d, i, "its section left the config");
+			continue;
+		}
+		t->section = k;
+		if (c.targets[k].rate != t->rate_cfg) {
+			t->rate_cfg = c.targets[k].rate;
+			t->rate = t->rate_cfg * d->rate_scale < DAEMON_MIN_RATE ?
+				  DAEMON_MIN_RATE : t->rate_cfg * d->rate_scale;
+			d->be.set_rate(d->be.ctx, t->handle, t->rate);
+		}
+		i++;
+	}
+	daemon_config_free(&d->cfg);
+	d->cfg = c;
+	daemon_match_cache_clear(d->match_cache);	/* verdicts of old sections */
+	d->next_scan_ns = 0;	/* pick up new sections now */
+	daemon_log(LOG_INFO_, "reloaded %s: %zu target sections", d->config_path, c.ntargets);
+	return LP_OK;
+}
+
+/* The traces object's callbacks (daemon_trace.h). */
+static void trace_log(void *ctx, int level, const char *msg)
+{
+	(void)ctx;
+	daemon_log(level, "%s", msg);
+}
+
+static bool trace_complete(void *ctx, uint64_t ticket, uint32_t status,
+			   const char *text)
+{
+	struct daemon_state *d = ctx;
+	struct ctl_reply rep = { 0 };
+	ctl_reply_text(&rep, status, "%s", text);
+	return ctl_server_complete(d->ctl, ticket, &rep) == LP_OK;
+}
+
+static bool trace_waiting(void *ctx, uint64_t ticket)
+{
+	struct daemon_state *d = ctx;
+	return ctl_server_waiting(d->ctl, ticket);
+}
+
+int daemon_new(struct daemon_state **out, const char *config_path,
+	       const struct daemon_backend *be, lp_error *err)
+{
+	struct daemon_state *d = calloc(1, sizeof *d);
+	if (!d || !(d->config_path = strdup(config_path))) {
+		free(d);
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	}
+	pthread_mutex_init(&d->lock, NULL);
+	d->be = *be;
+	d->rate_scale = 1;
+	int rc = LP_ENOMEM;
+	d->match_cache = daemon_match_cache_new();
+	if (!d->match_cache) {
+		lp_error_set(err, rc, "out of memory");
+		goto fail;
+	}
+	rc = daemon_config_load(config_path, &d->cfg, err);
+	if (rc)
+		goto fail;
+	rc = store_open(&d->store, d->cfg.dir, err);
+	if (rc)
+		goto fail;
+	unsigned mode;
+	gid_t gid;
+	rc = daemon_socket_access(&d->cfg, &mode, &gid, err);
+	if (rc)
+		goto fail;
+	rc = ctl_server_new(&d->ctl, d->cfg.socket, mode, gid, daemon_ctl_handle, d, err);
+	if (rc == LP_EPERM && gid != (gid_t)-1 && !d->cfg.socket_group) {
+		/* the default group "loupe" exists but may not be given
+		 * (no CAP_CHOWN): root alone, as without that group */
+		daemon_log(LOG_WARN_, "%s; the socket is root's alone (mode 0600)", err->msg);
+		rc = ctl_server_new(&d->ctl, d->cfg.socket,
+				    d->cfg.socket_mode != DAEMON_SOCKET_MODE_DEFAULT ?
+					    d->cfg.socket_mode : 0600,
+				    (gid_t)-1, daemon_ctl_handle, d, err);
+	}
+	if (rc)
+		goto fail;
+	struct daemon_traces_ops tops = {
+		.ctx = d, .run = daemon_trace_run, .cleanup = daemon_trace_cleanup,
+		.log = trace_log, .complete = trace_complete, .waiting = trace_waiting,
+	};
+	rc = daemon_traces_new(&d->traces, &tops, err);
+	if (rc)
+		goto fail;
+	if (d->cfg.http) {
+		struct daemon_http_ops ops = { .ctx = d, .metrics = daemon_metrics,
+					       .profile_begin = daemon_pprof_begin,
+					       .profile = daemon_pprof };
+		struct daemon_http_cfg hc = {
+			.listen = d->cfg.http, .token_file = d->cfg.http_token_file,
+			.open = d->cfg.http_open, .tls_cert = d->cfg.http_tls_cert,
+			.tls_key = d->cfg.http_tls_key,
+		};
+		rc = daemon_http_start(&d->http, &hc, &ops, err);
+		if (rc)
+			goto fail;
+	}
+	d->cpu_ns_prev = self_cpu_ns();
+	d->cpu_at_ns = daemon_now_ns();
+	d->next_cpu_ns = d->cpu_at_ns + (uint64_t)CPU_CHECK_MS * 1000000;
+	char http[320] = "";
+	if (d->http)
+		snprintf(http, sizeof http, ", HTTP on port %u (%s%s%s)", daemon_http_port(d->http), d->cfg.http,
+			 d->cfg.http_tls_cert ? ", TLS" : "",
+			 d->cfg.http_token_file ? ", bearer token" : ", open: no token");
+	daemon_log(LOG_INFO_, "started: %zu target sections, windows of %.0f s in %s, control socket %s%s",
+		   d->cfg.ntargets, d->cfg.window_s, d->cfg.dir, d->cfg.socket, http);
+	*out = d;
+	return LP_OK;
+fail:
+	daemon_traces_free(d->traces);
+	ctl_server_free(d->ctl);
+	store_free(d->store);
+	daemon_match_cache_free(d->match_cache);
+	daemon_config_free(&d->cfg);
+	pthread_mutex_destroy(&d->lock);
+	free(d->config_path);
+	free(d);
+	return rc;
+}
+
+void daemon_request_stop(struct daemon_state *d)
+{
+	d->stop = 1;
+}
+
+void daemon_request_reload(struct daemon_state *d)
+{
+	d->reload = 1;
+}
+
+unsigned daemon_http_port_of(const struct daemon_state *d)
+{
+	return d->http ? daemon_http_port(d->http) : 0;
+}
+
+static int ms_until(uint64_t when, uint64_t now)
+{
+	if (when <= now)
+		return 0;
+	uint64_t ms = (when - now + 999999) / 1000000;
+	return ms > 60000 ? 60000 : (int)ms;
+}
+
+bool daemon_step(struct daemon_state *d, int max_wait_ms)
+{
+	if (d->stop)
+		return false;
+	uint64_t now = daemon_now_ns();
+	int wait = max_wait_ms;
+	int t = ctl_server_timeout_ms(d->ctl);
+	if (t >= 0 && t < wait)
+		wait = t;
+	uint64_t next = d->next_scan_ns;
+	for (size_t i = 0; i < d->nt; i++)
+		if (d->t[i].window_end_ns < next)
+			next = d->t[i].window_end_ns;
+	t = ms_until(next, now);
+	if (t < wait)
+		wait = t;
+	pthread_mutex_lock(&d->lock);
+	int64_t due = d->be.run(d->be.ctx, now);
+	pthread_mutex_unlock(&d->lock);
+	/* the backend's next sample to the nanosecond: a millisecond poll
+	 * would wake most ticks of a 1 kHz target late */
+	int64_t wait_ns = wait < 0 ? 0 : (int64_t)wait * 1000000;
+	if (due >= 0 && due < wait_ns)
+		wait_ns = due;
+	struct timespec ts = { wait_ns / 1000000000, wait_ns % 1000000000 };
+	/* the sockets, then the wake-up of an ended ctl trace */
+	struct pollfd fds[1 + CTL_MAX_CLIENTS + 1];
+	size_t n = ctl_server_pollfds(d->ctl, fds, 1 + CTL_MAX_CLIENTS);
+	fds[n] = (struct pollfd){ .fd = daemon_traces_fd(d->traces), .events = POLLIN };
+	if (ppoll(fds, n + 1, &ts, NULL) < 0 && errno != EINTR)
+		daemon_log(LOG_ERR_, "poll: %s", strerror(errno));
+	pthread_mutex_lock(&d->lock);
+	ctl_server_handle(d->ctl, fds, n);
+	daemon_traces_reap(d->traces);
+	if (d->reload) {
+		d->reload = 0;
+		lp_error err = { 0 };
+		if (daemon_reload(d, &err))
+			daemon_log(LOG_ERR_, "reload failed, keeping the running config: %s", err.msg);
+	}
+	now = daemon_now_ns();
+	for (size_t i = 0; i < d->nt; i++)
+		if (d->t[i].window_end_ns <= now)
+			cut_window(d, &d->t[i]);
+	if (now >= d->next_scan_ns) {
+		scan(d);
+		d->next_scan_ns = now + (uint64_t)DAEMON_SCAN_MS * 1000000;
+	}
+	if (now >= d->next_retain_ns) {
+		retain(d);
+		uint64_t every = window_ns(d) < (uint64_t)RETAIN_MAX_MS * 1000000 ?
+				 window_ns(d) : (uint64_t)RETAIN_MAX_MS * 1000000;
+		d->next_retain_ns = now + every;
+	}
+	if (now >= d->next_cpu_ns) {
+		cap_cpu(d, now);
+		d->next_cpu_ns = now + (uint64_t)CPU_CHECK_MS * 1000000;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return !d->stop;
+}
+
+void daemon_free(struct daemon_state *d)
+{
+	if (!d)
+		return;
+	d->stop = 1;
+	/* HTTP first: its threads take the lock and read the targets */
+	daemon_http_stop(d->http);
+	pthread_mutex_lock(&d->lock);
+	daemon_traces_free(d->traces);	/* answered before the sockets close */
+	d->traces = NULL;
+	while (d->nt)
+		daemon_finalize(d, d->nt - 1, "the daemon stops");
+	pthread_mutex_unlock(&d->lock);
+	ctl_server_free(d->ctl);
+	store_free(d->store);
+	daemon_match_cache_free(d->match_cache);
+	free(d->t);
+	daemon_config_free(&d->cfg);
+	pthread_mutex_destroy(&d->lock);
+	daemon_log(LOG_INFO_, "stopped");
+	free(d->config_path);
+	free(d);
+}
