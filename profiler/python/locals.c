@@ -284,11 +284,12 @@ static int read_obj(py_proc *py, uint64_t addr, struct obj *ob)
 	    !(GET_MEMBER(uint64_t, t, 0) & TPF_TYPE))
 		return LP_EFORMAT;
 	if ((rc = rd(py, ob->type + L->tp_flags, t, 8)) != LP_OK)
-		return rc == LP_EFAULT ? LP_EFORMAT : rc;
+		return fatal(rc) ? rc : LP_EFORMAT;
 	ob->flags = (unsigned long)GET_MEMBER(uint64_t, t, 0);
 	uint64_t name;
+	/* from here on, what cannot be read is no live type either */
 	if ((rc = rd(py, ob->type + L->tp_name, t, 8)) != LP_OK)
-		return rc;
+		return fatal(rc) ? rc : LP_EFORMAT;
 	memcpy(&name, t, 8);
 	/* tp_name is a C string anywhere in memory: read what lies before
 	 * the end of its page first, then the rest when it goes on. */
@@ -297,7 +298,7 @@ static int read_obj(py_proc *py, uint64_t addr, struct obj *ob)
 	if (nf > sizeof b - 1)
 		nf = sizeof b - 1;
 	if ((rc = rd(py, name, b, nf)) != LP_OK)
-		return rc;
+		return fatal(rc) ? rc : LP_EFORMAT;
 	if (nf < sizeof b - 1 && !memchr(b, 0, nf) &&
 	    rd(py, name + nf, b + nf, sizeof b - 1 - nf) != LP_OK)
 		b[nf] = 0;
