@@ -53,6 +53,15 @@ struct sproc {
 	char describe[64];
 	struct sampler_stats st;
 	uint64_t next_threads_ns, next_maps_ns;
+	/* Python's thread names (threading), looked up again only when the
+	 * thread set changes or every NAMES_REFRESH_NS, never per sample:
+	 * names_due is set by the thread refresh, served by the next tick
+	 * after its walk (which knows each thread state). */
+	struct py_thread_name *pynames;
+	size_t npynames;
+	bool names_due;
+	uint64_t names_next_ns;
+	uint64_t names_set;		/* hash of the TIDs last looked up */
 	uintptr_t maps_gen;	/* bumped when the maps are re-read */
 	uint64_t eval_lo, eval_hi;	/* the eval loop's code, when known
 					 * only by address (stripped) */

@@ -14,6 +14,8 @@
 /* How often the thread list and the maps are re-read: new threads show up
  * within this, and it keeps getdents off most ticks. */
 #define THREAD_REFRESH_NS 100000000ull
+/* Python's thread names are looked up again at least this often. */
+#define NAMES_REFRESH_NS 5000000000ull
 #define MAPS_REFRESH_NS 1000000000ull
 /* How old a thread's state and CPU time may be when the mode does not need
  * them fresh (wall, gil): reading them costs two system calls per thread,
@@ -248,6 +250,59 @@ static const struct py_thread *find_py_thread(const struct sproc *s,
 	return NULL;
 }
 
+/* Python's name of thread tid (threading), NULL when not known. */
+static const char *py_name_of(const struct sproc *s, pid_t tid)
+{
+	for (size_t i = 0; i < s->npynames; i++)
+		if (s->pynames[i].tid == tid)
+			return s->pynames[i].name;
+	return NULL;
+}
+
+/* The thread's name for the profile (top's rows, --threads roots): the
+ * Python name, with the OS name beside it where that is not the Python
+ * name cut to 15 bytes ("MainThread [python3.12]"). */
+static const char *thread_label(const struct sproc *s,
+				const struct target_thread *th, char *buf,
+				size_t len)
+{
+	const char *py = py_name_of(s, th->tid);
+	if (!py || !*py)
+		return th->name;
+	if (strncmp(py, th->name, strlen(th->name)) == 0)
+		return py;
+	snprintf(buf, len, "%s [%s]", py, th->name);
+	return buf;
+}
+
+static void label_threads(struct sproc *s)
+{
+	char buf[96];
+	for (size_t i = 0; i < target_nthreads(s->t); i++) {
+		struct target_thread *th = target_thread_at(s->t, i);
+		profile_set_thread(s->p, target_pid(s->t), th->tid,
+				   thread_label(s, th, buf, sizeof buf));
+	}
+}
+
+/* The names threading gives the threads pts (names_due): kept until the
+ * next lookup; a lookup that fails keeps the OS names. */
+static void lookup_names(struct sproc *s, const struct py_thread *pts,
+			 size_t n, uint64_t now)
+{
+	s->names_due = false;
+	s->names_next_ns = now + NAMES_REFRESH_NS;
+	if (!s->pynames &&
+	    !(s->pynames = malloc(MAX_PY_NAMED_THREADS * sizeof *s->pynames)))
+		return;
+	lp_error err = { 0 };
+	size_t got = 0;
+	if (py_proc_thread_names(s->py, pts, n, s->pynames, &got, &err) != LP_OK)
+		got = 0;
+	s->npynames = got;
+	label_threads(s);
+}
+
 int sproc_refresh(struct sproc *s, uint64_t now, bool force)
 {
 	if (force || now >= s->next_threads_ns) {
@@ -256,9 +311,17 @@ int sproc_refresh(struct sproc *s, uint64_t now, bool force)
 		int rc = target_refresh_threads(s->t);
 		if (rc != LP_OK)
 			return rc;
-		for (size_t i = 0; i < target_nthreads(s->t); i++) {
-			struct target_thread *th = target_thread_at(s->t, i);
-			profile_set_thread(s->p, target_pid(s->t), th->tid, th->name);
+		label_threads(s);
+		/* the thread set, as a hash of its TIDs: a thread replaced
+		 * by another is a change too */
+		uint64_t set = target_nthreads(s->t);
+		for (size_t i = 0; i < target_nthreads(s->t); i++)
+			set = set * 0x100000001b3ull ^
+			      (uint64_t)target_thread_at(s->t, i)->tid;
+		if (s->py && (force || now >= s->names_next_ns ||
+			      set != s->names_set)) {
+			s->names_due = true;
+			s->names_set = set;
 		}
 		if (target_nthreads(s->t) > s->st.max_threads)
 			s->st.max_threads = target_nthreads(s->t);
@@ -566,6 +629,8 @@ int sproc_tick(struct sproc *s, uint64_t now, uint64_t rel_ns,
 			npts = 0;
 		}
 	}
+	if (s->names_due && pts)
+		lookup_names(s, pts, npts, now);
 	if (s->tasks && (rc = tasks_tick(s, pts, npts, view != NULL)) != LP_OK)
 		goto out;
 	rc = LP_OK;
@@ -600,7 +665,8 @@ int sproc_tick(struct sproc *s, uint64_t now, uint64_t rel_ns,
 				struct sampler_thread_view v = {
 					target_pid(s->t), th->tid, th->name,
 					state, flags, 0,
-					py_walk_fail_str(pt->fail) };
+					py_walk_fail_str(pt->fail), NULL, NULL,
+					py_name_of(s, th->tid) };
 				view(view_ctx, &v);
 			}
 			continue;
@@ -637,7 +703,12 @@ int sproc_tick(struct sproc *s, uint64_t now, uint64_t rel_ns,
 		if (view) {
 			struct sampler_thread_view v = {
 				target_pid(s->t), th->tid, th->name, state,
-				flags, stack, NULL };
+				flags, stack, NULL, NULL, NULL, NULL };
+			if (pt) {
+				v.py = s->py;
+				v.pyth = pt;
+			}
+			v.py_name = s->py ? py_name_of(s, th->tid) : NULL;
 			view(view_ctx, &v);
 			continue;
 		}
@@ -862,6 +933,10 @@ void sproc_teardown(struct sproc *s)
 	s->unw = NULL;
 	py_proc_free(s->py);
 	s->py = NULL;
+	free(s->pynames);
+	s->pynames = NULL;
+	s->npynames = 0;
+	s->names_set = 0;
 	symbolizer_free(s->syms);
 	s->syms = NULL;
 	/* The caches' tags are the old interpreter's string pointers. */

@@ -26,6 +26,9 @@ static const char usage[] =
 	"      --tasks          asyncio: the task tree, each task's await chain\n"
 	"                       and the stack of the running task\n"
 	"      --subprocesses   every descendant process too\n"
+	"  -l, --locals         each Python frame's local variables: None, bool,\n"
+	"                       int, float, short str and bytes as values; other\n"
+	"                       objects by type, length and address\n"
 	"      --format F       text (default) or json\n"
 	"\n"
 	"py-spy's spellings work too: --json, -n (--native), -s.\n";
@@ -53,7 +56,8 @@ int cmd_dump(int argc, char **argv)
 	if (!p || session_open_sampler(&o, t, p, &s))
 		goto out;
 	lp_error err = { 0 };
-	if (dump_write(stdout, s, t, p, o.tasks, o.json, &err) != LP_OK) {
+	if (dump_write_locals(stdout, s, t, p, o.tasks, o.json,
+			      o.locals, &err) != LP_OK) {
 		fflush(stdout);
 		cli_error("%s", err.msg);
 		goto out;

@@ -25,6 +25,11 @@
 #define MAX_PROC_SCAN_PIDS (4u * 1024 * 1024)
 /* Interpreters in one CPython process (subinterpreters). */
 #define MAX_INTERPRETERS 64
+/* Local variables of one frame read by dump --locals (a code object's
+ * names past this are left out). */
+#define MAX_PY_LOCALS 256
+/* Threads whose Python name one lookup finds (threading._active). */
+#define MAX_PY_NAMED_THREADS 1024
 /* Bytes of one remote string (function or file name). */
 #define MAX_STRING_LEN 1024
 /* Bytes of one remote line table (co_lnotab / co_linetable). */

@@ -74,6 +74,14 @@ struct sampler_thread_view {
 	/* NULL, or why the thread's stack could not be read (then stack
 	 * holds no frames): "frames changed during the read" */
 	const char *unreadable;
+	/* The CPython process and this thread's walk (frames leaf first),
+	 * valid during the call only, NULL for a thread without Python:
+	 * dump --locals reads each frame's variables from them. */
+	py_proc *py;
+	const struct py_thread *pyth;
+	/* Python's name of the thread (threading.Thread.name), NULL when
+	 * not known; name stays the OS name */
+	const char *py_name;
 };
 
 typedef struct sampler sampler;

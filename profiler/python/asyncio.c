@@ -23,6 +23,7 @@
 
 #include "bounds.h"
 #include "python/asyncio_layout.h"
+#include "python/pyobj.h"
 #include "python/pyproc.h"
 #include "target.h"
 
@@ -192,7 +193,7 @@ static int rd(aio_reader *a, uint64_t addr, void *buf, size_t len)
 	return mem_read(a->py->reader, addr, buf, len);
 }
 
-static uint64_t rd64(aio_reader *a, uint64_t addr)
+uint64_t rd64(aio_reader *a, uint64_t addr)
 {
 	uint64_t v = 0;
 	return rd(a, addr, &v, 8) == LP_OK ? v : 0;
@@ -307,11 +308,7 @@ static const struct aio_type *obj_type(aio_reader *a, uint64_t obj)
 
 /* ---- dicts ---- */
 
-struct dict_view {
-	uint8_t *entries;	/* malloc'ed */
-	size_t n, esize, koff, voff;
-	uint64_t values;	/* split dict: the values array, else 0 */
-};
+/* struct dict_view: python/pyobj.h */
 
 /* Bytes of a dict keys object's header read (past every field a layout
  * names: dk_indices is 40 at most in every 3.x). */
@@ -381,14 +378,14 @@ static uint64_t split_value_addr(const aio_reader *a, uint64_t values, size_t i)
 	return values + a->A->obj.values_pre + 8 * i;
 }
 
-static uint64_t entry_value(aio_reader *a, const struct dict_view *v, size_t i)
+uint64_t entry_value(aio_reader *a, const struct dict_view *v, size_t i)
 {
 	if (v->values)
 		return rd64(a, split_value_addr(a, v->values, i));
 	return w64(v->entries + i * v->esize, v->voff);
 }
 
-static int dict_view(aio_reader *a, uint64_t dict, struct dict_view *v)
+int dict_view(aio_reader *a, uint64_t dict, struct dict_view *v)
 {
 	const struct aio_objects *O = &a->A->obj;
 	uint8_t h[64];
@@ -419,7 +416,7 @@ static long view_find(aio_reader *a, const struct dict_view *v, const char *name
 	return -1;
 }
 
-static uint64_t dict_get(aio_reader *a, uint64_t dict, const char *name)
+uint64_t dict_get(aio_reader *a, uint64_t dict, const char *name)
 {
 	struct dict_view v;
 	if (dict_view(a, dict, &v) != LP_OK)
@@ -432,7 +429,7 @@ static uint64_t dict_get(aio_reader *a, uint64_t dict, const char *name)
 
 /* An instance attribute found in the object's own dict (not on its
  * class), or 0. */
-static uint64_t obj_attr(aio_reader *a, uint64_t obj, const char *name)
+uint64_t obj_attr(aio_reader *a, uint64_t obj, const char *name)
 {
 	const struct aio_type *t = obj_type(a, obj);
 	const struct aio_objects *O = &a->A->obj;
@@ -487,7 +484,7 @@ static uint64_t obj_attr(aio_reader *a, uint64_t obj, const char *name)
 
 /* A small non-negative int (3.12 keeps unnamed tasks' names as the
  * counter until get_name(): Modules/_asynciomodule.c). */
-static bool read_small_int(aio_reader *a, uint64_t obj, uint64_t *out)
+bool read_small_int(aio_reader *a, uint64_t obj, uint64_t *out)
 {
 	const struct aio_objects *O = &a->A->obj;
 	uint8_t b[64];
@@ -510,7 +507,7 @@ static bool read_small_int(aio_reader *a, uint64_t obj, uint64_t *out)
 /* A task's name: its str object read now, in one read with its header
  * (never a copy read before the task was), or 3.12's lazy counter.  The
  * caller then checks that the task still holds obj (read_tasks). */
-static const char *read_name(aio_reader *a, uint64_t obj)
+const char *read_name(aio_reader *a, uint64_t obj)
 {
 	uint8_t b[NAME_READ];
 	size_t got = sizeof b;
@@ -2304,4 +2301,15 @@ void aio_reader_free(aio_reader *a)
 	free(a->table[1]);
 	free(a->scratch);
 	free(a);
+}
+
+aio_reader *aio_objreader_new(py_proc *py, const struct aio_layout *A)
+{
+	aio_reader *a = calloc(1, sizeof *a);
+	if (!a)
+		return NULL;
+	a->py = py;
+	a->own = *A;
+	a->A = &a->own;
+	return a;
 }

@@ -77,6 +77,46 @@ size_t py_support_describe(char *buf, size_t len)
 	CHECK(dbg_offset(&v, section, field, w, DBG_MAX_STRUCT, &(dst)),   \
 	      section "." field)
 
+/* What dump --locals reads, from the same block.  Not needed to sample:
+ * a field that does not validate leaves co_localsplusnames 0 (locals.c
+ * then says it cannot read locals) instead of failing the attach. */
+static void locals_layout(const struct dbg_view *v, struct py_layout *out)
+{
+	struct py_layout l = *out;
+	uint64_t hdr;
+	bool ok = dbg_value(v, "pyobject.size", &hdr) && hdr >= 16 && hdr <= 64;
+#define LOFF(dst, section, field, w) \
+	ok = ok && dbg_offset(v, section, field, w, DBG_MAX_STRUCT, &(dst))
+	LOFF(l.co_localsplusnames, "code_object", "localsplusnames", 8);
+	LOFF(l.co_localspluskinds, "code_object", "localspluskinds", 8);
+	LOFF(l.ob_size, "tuple_object", "ob_size", 8);
+	LOFF(l.tuple_items, "tuple_object", "ob_item", 0);
+	LOFF(l.tp_name, "type_object", "tp_name", 8);
+	LOFF(l.tp_flags, "type_object", "tp_flags", 8);
+	LOFF(l.float_val, "float_object", "ob_fval", 8);
+	LOFF(l.long_size, "long_object", "lv_tag", 8);
+	LOFF(l.long_digit, "long_object", "ob_digit", 0);
+#undef LOFF
+	if (!ok || l.co_localsplusnames + 8 > out->co_code_adaptive ||
+	    l.co_localspluskinds + 8 > out->co_code_adaptive) {
+		out->co_localsplusnames = 0;
+		return;
+	}
+	/* The block does not give these; each is the first field after
+	 * PyObject_HEAD (ma_used: Include/cpython/dictobject.h, ob_ref:
+	 * Include/cpython/cellobject.h) or the second (PySetObject's used
+	 * after fill: Include/cpython/setobject.h), unchanged 3.13 to 3.15.
+	 * Digits are 30 bits on 64-bit builds (PYLONG_BITS_IN_DIGIT), the
+	 * size is 3.12's lv_tag (Include/cpython/longintrepr.h). */
+	l.dict_used = (uint32_t)hdr;
+	l.cell_ref = (uint32_t)hdr;
+	l.set_used = (uint32_t)hdr + 8;
+	l.long_tagged = 1;
+	l.long_shift = 30;
+	l.fr_localsplus = out->fr_size;
+	*out = l;
+}
+
 int py_layout_from_debug_offsets_as(const uint8_t *buf, size_t len,
 				    const struct dbg_shape *shape,
 				    struct py_layout *out, uint64_t *hexversion,
@@ -212,6 +252,7 @@ int py_layout_from_debug_offsets_as(const uint8_t *buf, size_t len,
 	MAXEND(e, out->ob_type, 8);
 	out->co_size = (uint32_t)e;
 #undef MAXEND
+	locals_layout(&v, out);
 	out->owner_cstack = facts->owner_cstack;
 	out->owner_first_skip = facts->owner_first_skip;
 	out->tagged_code = facts->tagged_code;

@@ -83,6 +83,25 @@ struct py_layout {
 	uint32_t co_linetable, co_code_adaptive;
 	uint32_t ob_type;		/* PyObject.ob_type */
 
+	/* Local variables (dump --locals): the tuple of their names
+	 * (co_varnames up to 3.10, co_localsplusnames and the bytes of
+	 * co_localspluskinds from 3.11) and where the frame's values start */
+	uint32_t co_varnames, co_localsplusnames, co_localspluskinds;
+	/* up to 3.10: the names of the cells after the locals
+	 * (f_localsplus[nlocals..]: co_cellvars, then co_freevars) */
+	uint32_t co_cellvars, co_freevars;
+	uint32_t fr_localsplus;
+	/* The objects a local's short rendering reads: PyVarObject.ob_size,
+	 * PyTypeObject.tp_name / tp_flags, PyTupleObject.ob_item,
+	 * PyFloatObject.ob_fval, PyDictObject.ma_used, PySetObject.used,
+	 * PyCellObject.ob_ref, PyIntObject.ob_ival (2.7), PyLongObject's
+	 * size (ob_size, or 3.12's lv_tag: digit count << 3 | sign) and
+	 * digits of long_shift bits */
+	uint32_t ob_size, tp_name, tp_flags, tuple_items, float_val;
+	uint32_t dict_used, set_used, cell_ref, int_val;
+	uint32_t long_size, long_digit;
+	uint8_t long_tagged, long_shift;
+
 	/* str (2.7 PyStringObject) / bytes: length field and data */
 	uint32_t bytes_len, bytes_data;
 	/* PyASCIIObject / PyCompactUnicodeObject (3.x) */

@@ -11,12 +11,15 @@ libloupe_a_SOURCES += \
 	profiler/python/debug_offsets_gen.c \
 	profiler/python/attach.c \
 	profiler/python/walk.c \
+	profiler/python/locals.c \
 	profiler/python/linetable.c profiler/python/linetable.h
 EXTRA_DIST += tools/gen-py-layouts tools/gen-debug-offsets
 # asyncio tasks (asyncio_layouts_gen.c by tools/gen-asyncio-layouts)
 libloupe_a_SOURCES += \
 	profiler/python/asyncio.h \
 	profiler/python/asyncio.c \
+	profiler/python/pyobj.h \
+	profiler/python/threadnames.c \
 	profiler/python/asyncio314.c \
 	profiler/python/asyncio_layout.h \
 	profiler/python/asyncio_layouts_gen.c

@@ -584,6 +584,7 @@ static int resolve(py_proc *py, uint64_t code, const uint8_t *fp,
 	out->file = c->file;
 	out->line = code_line(py, c, lasti);
 	out->code_addr = code;
+	out->addr = 0;
 	out->entry = false;
 	out->cstack = 0;
 	return LP_OK;
@@ -748,6 +749,7 @@ static enum py_walk_fail walk_once(py_proc *py, const uint8_t *tp,
 			 * later than its frame may be one made since. */
 			if (depth < PY_WALK_ONE_READ)
 				mixed |= py->code_batch != b0;
+			f->addr = frame;
 			if (L->entry == PY_ENTRY_ALL)
 				f->entry = true;
 			else if (L->entry == PY_ENTRY_FLAG)

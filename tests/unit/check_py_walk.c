@@ -432,6 +432,22 @@ START_TEST(test_debug_offsets_313)
 	ck_assert_uint_eq(d->uni_ascii_bit, gen->uni_ascii_bit);
 	ck_assert_uint_eq(d->bytes_len, gen->bytes_len);
 	ck_assert_uint_eq(d->bytes_data, gen->bytes_data);
+	/* dump --locals */
+	ck_assert_uint_eq(d->co_localsplusnames, gen->co_localsplusnames);
+	ck_assert_uint_eq(d->co_localspluskinds, gen->co_localspluskinds);
+	ck_assert_uint_eq(d->fr_localsplus, gen->fr_localsplus);
+	ck_assert_uint_eq(d->ob_size, gen->ob_size);
+	ck_assert_uint_eq(d->tuple_items, gen->tuple_items);
+	ck_assert_uint_eq(d->tp_name, gen->tp_name);
+	ck_assert_uint_eq(d->tp_flags, gen->tp_flags);
+	ck_assert_uint_eq(d->float_val, gen->float_val);
+	ck_assert_uint_eq(d->dict_used, gen->dict_used);
+	ck_assert_uint_eq(d->set_used, gen->set_used);
+	ck_assert_uint_eq(d->cell_ref, gen->cell_ref);
+	ck_assert_uint_eq(d->long_size, gen->long_size);
+	ck_assert_uint_eq(d->long_digit, gen->long_digit);
+	ck_assert_uint_eq(d->long_tagged, gen->long_tagged);
+	ck_assert_uint_eq(d->long_shift, gen->long_shift);
 	regions_free(snap.v, snap.n);
 }
 END_TEST

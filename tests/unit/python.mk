@@ -26,3 +26,8 @@ tests_unit_check_py_debug_offsets_SOURCES = tests/unit/check_py_debug_offsets.c 
 	tests/unit/debug_offsets_fixtures.h
 tests_unit_check_py_debug_offsets_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_check_py_debug_offsets_LDADD = $(UNIT_LIBS)
+# dump --locals' reader over built memory images, known and hostile.
+check_PROGRAMS += tests/unit/check_py_locals
+TESTS += tests/unit/check_py_locals
+tests_unit_check_py_locals_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_py_locals_LDADD = $(UNIT_LIBS)

@@ -29,6 +29,7 @@ enum {
 	O_SINCE = 700,
 	O_FOLLOW = 800,
 	O_GIL = 900, O_JSON, O_PER_TASK, O_SORT,
+	O_LOCALS = 1000,
 };
 
 void cli_error(const char *fmt, ...)
@@ -74,6 +75,7 @@ static int short_alias(int c)
 	case 's': return O_SUBPROC;
 	case 'i': return O_IDLE;
 	case 'F': return O_NO_LINES;	/* py-spy: by function, not line */
+	case 'l': return O_LOCALS;	/* py-spy dump -l */
 	default: return c;
 	}
 }
@@ -97,7 +99,7 @@ static unsigned option_need(int c, unsigned allowed)
 		return OPT_SORT;
 	case O_FORMAT:
 		return allowed & OPT_TEXT_JSON ? OPT_TEXT_JSON : OPT_OUTPUT;
-	case O_JSON:
+	case O_JSON: case O_LOCALS:
 		return OPT_TEXT_JSON;
 	case 'o': case O_INVERTED: case O_FOLLOW:
 		return OPT_OUTPUT;
@@ -186,6 +188,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		{ "inverted", no_argument, NULL, O_INVERTED },
 		{ "threshold", required_argument, NULL, O_THRESHOLD },
 		{ "tasks", no_argument, NULL, O_TASKS },
+		{ "locals", no_argument, NULL, O_LOCALS },
 		{ "per-task", no_argument, NULL, O_PER_TASK },
 		{ "sort", required_argument, NULL, O_SORT },
 		{ "ptrace", no_argument, NULL, O_PTRACE },
@@ -211,8 +214,8 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 	/* With a target, '+': stop at the first non-option so that after "--"
 	 * CMD keeps its own options.  Without one (report FILE -o OUT),
 	 * options may follow the positional arguments. */
-	const char *optstring = allowed & OPT_TARGET ? "+:p:r:d:o:qhf:nsiF" :
-						       ":p:r:d:o:qhf:nsiF";
+	const char *optstring = allowed & OPT_TARGET ? "+:p:r:d:o:qhf:nsiFl" :
+						       ":p:r:d:o:qhf:nsiFl";
 	while ((c = getopt_long(argc, argv, optstring, all, NULL)) != -1) {
 		c = short_alias(c);
 		unsigned need = option_need(c, allowed);
@@ -263,6 +266,9 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		}
 		case O_JSON:
 			o->json = true;
+			break;
+		case O_LOCALS:
+			o->locals = true;
 			break;
 		case O_GIL:
 			o->mode = MODE_GIL;

@@ -42,6 +42,7 @@ struct cli_opts {
 	bool tasks_auto;	/* task mode where it can be read, no warning
 				 * where not (set by trace, not an option) */
 	bool json;		/* --format json (dump) */
+	bool locals;		/* --locals (dump) */
 	bool keep_all;		/* every thread's sample, on CPU or not, with
 				 * its CPU weight, whatever the mode (record
 				 * to .loupe: any view later; not an option) */

@@ -13,16 +13,98 @@
 
 struct thread_snap {
 	pid_t pid, tid;
-	char name[64];
+	char name[64];		/* Python's name, else the OS name */
+	char os_name[32];	/* the OS name (comm) */
 	char state;
 	uint32_t flags, stack;
 	const char *unreadable;	/* a static reason, or NULL */
+	struct frame_locals *locals;	/* by stack position, or NULL */
 };
 
 struct snap {
 	struct thread_snap *v;
 	size_t n, cap;
+	bool locals;		/* --locals */
+	const profile *p;
 };
+
+/* ---- --locals: each Python frame's variables ---- */
+
+struct frame_locals {
+	bool python;		/* a Python frame whose locals were read */
+	bool changed;		/* it ran other code when read again */
+	size_t n;
+	struct py_local *v;
+};
+
+static void locals_free(struct frame_locals *fl, size_t n)
+{
+	for (size_t i = 0; fl && i < n; i++)
+		free(fl[i].v);
+	free(fl);
+}
+
+/* The locals of every Python frame of v's stack, by position in the
+ * profile stack (root first), paired with the walk's frames (leaf first)
+ * in order and by name.  NULL without Python or memory. */
+static struct frame_locals *read_locals(const profile *p,
+					const struct sampler_thread_view *v)
+{
+	static struct py_local buf[MAX_PY_LOCALS];
+	size_t n;
+	const uint32_t *ids = profile_stack(p, v->stack, &n);
+	if (!v->py || !v->pyth || n == 0)
+		return NULL;
+	struct frame_locals *fl = calloc(n, sizeof *fl);
+	if (!fl)
+		return NULL;
+	const struct py_thread *pt = v->pyth;
+	size_t j = 0;
+	for (size_t i = n; i-- > 0;) {
+		const struct frame *f = profile_frame(p, ids[i]);
+		if (f->kind != FRAME_PYTHON || !f->file)
+			continue;
+		while (j < pt->nframes && !pt->frames[j].file)
+			j++;	/* "[N frames omitted]" */
+		if (j >= pt->nframes)
+			break;
+		const struct py_frame *pf = &pt->frames[j++];
+		if (!pf->func || strcmp(pf->func, profile_str(p, f->func)) != 0)
+			continue;
+		lp_error err = { 0 };
+		size_t k = 0;
+		bool changed = false;
+		if (py_frame_locals(v->py, pf, buf, MAX_PY_LOCALS, &k, &changed,
+				    &err) != LP_OK)
+			break;
+		fl[i].python = true;
+		fl[i].changed = changed;
+		if (k && (fl[i].v = malloc(k * sizeof *buf)) != NULL) {
+			memcpy(fl[i].v, buf, k * sizeof *buf);
+			fl[i].n = k;
+		}
+	}
+	return fl;
+}
+
+static void print_locals(FILE *out, const struct frame_locals *fl)
+{
+	if (!fl || !fl->python)
+		return;
+	if (fl->changed) {
+		fprintf(out, "        Locals: <changed>\n");
+		return;
+	}
+	if (!fl->n)
+		return;
+	fprintf(out, "        Locals:\n");
+	for (size_t i = 0; i < fl->n; i++) {
+		char a[TEXT_ESCAPE_MAX], b[TEXT_ESCAPE_MAX];
+		fprintf(out, "            %s: %s\n",
+			text_escape(fl->v[i].name, a, sizeof a),
+			text_escape(fl->v[i].repr, b, sizeof b));
+	}
+}
 
 static void collect(void *ctx, const struct sampler_thread_view *v)
 {
@@ -38,11 +120,14 @@ static void collect(void *ctx, const struct sampler_thread_view *v)
 	struct thread_snap *t = &sn->v[sn->n++];
 	t->pid = v->pid;
 	t->tid = v->tid;
-	snprintf(t->name, sizeof t->name, "%s", v->name ? v->name : "");
+	snprintf(t->name, sizeof t->name, "%s",
+		 v->py_name ? v->py_name : v->name ? v->name : "");
+	snprintf(t->os_name, sizeof t->os_name, "%s", v->name ? v->name : "");
 	t->state = v->state;
 	t->unreadable = v->unreadable;
 	t->flags = v->flags;
 	t->stack = v->stack;
+	t->locals = sn->locals ? read_locals(sn->p, v) : NULL;
 }
 
 /* ---- JSON ---- */
@@ -62,28 +147,61 @@ static void json_str(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-static void json_frame(FILE *out, const profile *p, const char *func, const char *file,
-		       int line, const char *kind)
+static void json_frame_open(FILE *out, const char *func, const char *file,
+			    int line, const char *kind)
 {
 	fprintf(out, "{\"kind\":\"%s\",\"func\":", kind);
 	json_str(out, func);
 	fprintf(out, ",\"file\":");
 	json_str(out, file ? file : "");
-	fprintf(out, ",\"line\":%d}", line);
+	fprintf(out, ",\"line\":%d", line);
+}
+
+static void json_frame(FILE *out, const profile *p, const char *func, const char *file,
+		       int line, const char *kind)
+{
+	json_frame_open(out, func, file, line, kind);
+	fputc('}', out);
 	(void)p;
 }
 
-static void json_stack(FILE *out, const profile *p, uint32_t stack)
+/* ,"locals":[{"name","type","repr"}] (or "locals_changed":true) */
+static void json_locals(FILE *out, const struct frame_locals *fl)
+{
+	if (!fl || !fl->python)
+		return;
+	if (fl->changed) {
+		fprintf(out, ",\"locals_changed\":true,\"locals\":[]");
+		return;
+	}
+	fprintf(out, ",\"locals\":[");
+	for (size_t i = 0; i < fl->n; i++) {
+		fprintf(out, "%s{\"name\":", i ? "," : "");
+		json_str(out, fl->v[i].name);
+		fprintf(out, ",\"type\":");
+		json_str(out, fl->v[i].type);
+		fprintf(out, ",\"repr\":");
+		json_str(out, fl->v[i].repr);
+		fputc('}', out);
+	}
+	fputc(']', out);
+}
+
+static void json_stack(FILE *out, const profile *p, uint32_t stack,
+		       const struct frame_locals *locals)
 {
 	size_t n;
 	const uint32_t *fr = profile_stack(p, stack, &n);
 	fputc('[', out);
 	for (size_t i = n; i-- > 0;) {
 		const struct frame *f = profile_frame(p, fr[i]);
-		json_frame(out, p, profile_str(p, f->func),
-			   f->kind == FRAME_PYTHON ? profile_str(p, f->file)
-						   : profile_str(p, f->module),
-			   f->line, f->kind == FRAME_PYTHON ? "python" : "native");
+		json_frame_open(out, profile_str(p, f->func),
+				f->kind == FRAME_PYTHON ? profile_str(p, f->file)
+							: profile_str(p, f->module),
+				f->line, f->kind == FRAME_PYTHON ? "python" : "native");
+		if (locals)
+			json_locals(out, &locals[i]);
+		fputc('}', out);
 		if (i)
 			fputc(',', out);
 	}
@@ -177,6 +295,8 @@ static void json_threads(FILE *out, const struct snap *sn, const profile *p,
 		fprintf(out, "%s{\"tid\":%d,\"name\":", first ? "" : ",", (int)th->tid);
 		first = false;
 		json_str(out, th->name);
+		fprintf(out, ",\"os_name\":");
+		json_str(out, th->os_name);
 		fprintf(out, ",\"state\":\"%c\",\"active\":%s,\"gil\":%s,\"running_task\":",
 		       th->state, th->flags & SAMPLE_ON_CPU ? "true" : "false",
 		       th->flags & SAMPLE_GIL ? "true" : "false");
@@ -189,7 +309,7 @@ static void json_threads(FILE *out, const struct snap *sn, const profile *p,
 			json_str(out, th->unreadable);
 		}
 		fprintf(out, ",\"frames\":");
-		json_stack(out, p, th->stack);
+		json_stack(out, p, th->stack, th->locals);
 		fputc('}', out);
 	}
 	fputc(']', out);
@@ -497,6 +617,7 @@ struct plain {
 	const sampler *s;
 	unsigned threads;
 	pid_t pid;		/* the process of the last thread printed */
+	bool locals;		/* --locals */
 };
 
 static void print_frame(FILE *out, const profile *p, uint32_t id)
@@ -543,14 +664,26 @@ static void print_thread(void *ctx, const struct sampler_thread_view *v)
 		d->threads = 0;
 	}
 	d->pid = v->pid;
-	char name[TEXT_ESCAPE_MAX];
-	fprintf(out, "%sThread %d (%s%s): \"%s\" state %c%s\n", d->threads ? "\n" : "",
+	char name[TEXT_ESCAPE_MAX], os[TEXT_ESCAPE_MAX * 2] = "";
+	if (v->py_name && v->name && strcmp(v->py_name, v->name) != 0) {
+		/* Python's name, the OS name beside it */
+		char e[TEXT_ESCAPE_MAX];
+		snprintf(os, sizeof os, " (OS name \"%s\")",
+			 text_escape(v->name, e, sizeof e));
+	}
+	fprintf(out, "%sThread %d (%s%s): \"%s\"%s state %c%s\n", d->threads ? "\n" : "",
 		(int)v->tid, v->flags & SAMPLE_ON_CPU ? "active" : "idle",
 		v->flags & SAMPLE_GIL ? ", gil" : "",
-		text_escape(v->name, name, sizeof name), v->state,
+		text_escape(v->py_name ? v->py_name : v->name, name, sizeof name),
+		os, v->state,
 		v->flags & SAMPLE_TRUNCATED ? " [truncated]" : "");
-	for (size_t i = n; i-- > 0;)
+	struct frame_locals *fl = d->locals ? read_locals(d->p, v) : NULL;
+	for (size_t i = n; i-- > 0;) {
 		print_frame(out, d->p, frames[i]);
+		if (fl)
+			print_locals(out, &fl[i]);
+	}
+	locals_free(fl, n);
 	if (v->unreadable)
 		fprintf(out, "    (stack not readable: %s)\n", v->unreadable);
 	else if (n == 0)
@@ -569,16 +702,29 @@ static void print_header(FILE *out, target *t, sampler *s)
 int dump_write(FILE *out, sampler *s, target *t, profile *p, bool tasks,
 	       bool json, lp_error *err)
 {
+	return dump_write_locals(out, s, t, p, tasks, json, false, err);
+}
+
+int dump_write_locals(FILE *out, sampler *s, target *t, profile *p,
+		      bool tasks, bool json, bool locals, lp_error *err)
+{
 	if (!tasks && !json) {
 		print_header(out, t, s);
-		struct plain d = { out, p, s, 0, target_pid(t) };
+		struct plain d = { out, p, s, 0, target_pid(t), locals };
 		fflush(out);
 		return sampler_snapshot(s, print_thread, &d, err);
 	}
 	struct snap sn = { 0 };
+	sn.locals = locals;
+	sn.p = p;
 	fflush(out);
 	int rc = sampler_snapshot(s, collect, &sn, err);
 	if (rc != LP_OK) {
+		for (size_t i = 0; i < sn.n; i++) {
+			size_t nf = 0;
+			profile_stack(p, sn.v[i].stack, &nf);
+			locals_free(sn.v[i].locals, nf);
+		}
 		free(sn.v);
 		return rc;
 	}
@@ -630,6 +776,11 @@ int dump_write(FILE *out, sampler *s, target *t, profile *p, bool tasks,
 		}
 	}
 	fflush(out);
+	for (size_t i = 0; i < sn.n; i++) {
+		size_t nf = 0;
+		profile_stack(p, sn.v[i].stack, &nf);
+		locals_free(sn.v[i].locals, nf);
+	}
 	free(sn.v);
 	if (rc)
 		lp_error_set(err, rc, "out of memory");

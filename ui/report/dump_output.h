@@ -17,5 +17,9 @@
  * the snapshot's error (with err set). */
 int dump_write(FILE *out, sampler *s, target *t, profile *p, bool tasks,
 	       bool json, lp_error *err);
+/* The same; with locals, each Python frame's local variables too
+ * (py_frame_locals), read while the threads are as the stacks show. */
+int dump_write_locals(FILE *out, sampler *s, target *t, profile *p,
+		      bool tasks, bool json, bool locals, lp_error *err);
 
 #endif

@@ -18,6 +18,8 @@ struct py_frame {
 	const char *file;	/* co_filename */
 	int32_t line;		/* current line, 0 when unknown */
 	uint64_t code_addr;	/* remote address of the code object */
+	uint64_t addr;		/* remote address of the frame (for
+				 * py_frame_locals), 0 when not a frame */
 	/* True on the first (outermost) Python frame run by one C-level call
 	 * of the eval loop; native merge starts a new _PyEval_EvalFrame*
 	 * group at each one (3.11+: is_entry / a C-stack shim below it; up to
@@ -94,6 +96,49 @@ uint64_t py_proc_eval_func(const py_proc *py);
  * built-in table and where newer ones get their layout.  Returns the length
  * written (the text is cut to fit len). */
 size_t py_support_describe(char *buf, size_t len);
+
+/* Local variables of one frame, for dump --locals (locals.c). */
+#define PY_LOCAL_NAME_MAX 64	/* a name longer than this is cut */
+#define PY_LOCAL_TYPE_MAX 48	/* a type name longer than this is cut */
+#define PY_LOCAL_REPR_MAX 160	/* the rendering of one value */
+struct py_local {
+	char name[PY_LOCAL_NAME_MAX];
+	char type[PY_LOCAL_TYPE_MAX];	/* "" when changed or unreadable */
+	/* A short, safe rendering: None, True/False, an int within 64
+	 * bits, a float, a str or bytes cut and escaped as Python would
+	 * write it; for anything else "<list len=3 at 0x...>" (the length
+	 * of a list, tuple, dict or set); "<changed>" when the value or
+	 * its frame moved while it was read, "<unreadable>" when it could
+	 * not be read. */
+	char repr[PY_LOCAL_REPR_MAX];
+};
+/* Reads the local variables of frame f (of the last py_proc_sample, in
+ * the thread's frames[]) into out[0..max), names from the code object and
+ * values from the frame, each value read once and checked again after
+ * (frame's code, slot, object type) so that a value that moved says
+ * "<changed>".  Never follows an object beyond the one it renders (a cell
+ * to its content), never calls into the target; every read bounded.
+ * *frame_changed: the frame no longer runs f's code (out is then empty).
+ * Unbound locals are left out.  LP_EUNSUPPORTED (with err) when this
+ * layout cannot read locals, LP_ENOPROC when the target is gone, LP_OK
+ * otherwise (also when names or values were partly unreadable). */
+int py_frame_locals(py_proc *py, const struct py_frame *f,
+		    struct py_local *out, size_t max, size_t *n,
+		    bool *frame_changed, lp_error *err);
+
+/* Python's name of a thread (threading.Thread.name), cut to fit. */
+struct py_thread_name {
+	pid_t tid;
+	char name[64];
+};
+/* The names threading gives the threads th[0..n) (of a py_proc_sample):
+ * sys.modules['threading']._active, ident -> Thread._name, the ident being
+ * the thread state's thread_id.  Reads a few dicts: not for every sample.
+ * *nout: names found (threads threading does not know have none).
+ * LP_EUNSUPPORTED for a version whose objects are not known (2.7). */
+int py_proc_thread_names(py_proc *py, const struct py_thread *th, size_t n,
+			 struct py_thread_name *out, size_t *nout,
+			 lp_error *err);
 
 /* Number of mem_reader calls of the last py_proc_sample (benchmarks). */
 uint64_t py_proc_last_reads(const py_proc *py);
