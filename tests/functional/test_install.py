@@ -176,7 +176,7 @@ class ManPage(unittest.TestCase):
     def test_config_keys_documented(self):
         """Every key the config parser accepts has an entry in loupe.conf(5)
         naming its default, and the page documents no other key."""
-        with open(os.path.join(SRC, "ui", "daemon_config.c")) as f:
+        with open(os.path.join(SRC, "ui", "daemon", "daemon_config.c")) as f:
             src = f.read()
         keys = []
         for table in ("global_keys", "target_keys"):

@@ -71,6 +71,8 @@ int main(int argc, char **argv)
 	snprintf(buf, sizeof buf, "%g", rate);
 	profile_set_meta(p, "rate", buf);
 	profile_set_meta(p, "mode", "cpu");
+	/* every sample, on CPU or not, as loupe record writes .loupe */
+	profile_set_meta(p, "samples", "all");
 	profile_set_meta(p, "target.comm", "synthetic");
 	profile_set_meta(p, "target.pid", "1000");
 	profile_set_meta(p, "runtime", "CPython 3.11 (synthetic)");

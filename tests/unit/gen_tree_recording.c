@@ -75,6 +75,8 @@ int main(int argc, char **argv)
 	char key[32], val[32];
 	profile_set_meta(p, "rate", "100");
 	profile_set_meta(p, "mode", "cpu");
+	/* every sample, on CPU or not, as loupe record writes .loupe */
+	profile_set_meta(p, "samples", "all");
 	profile_set_meta(p, "target.comm", "parent");
 	snprintf(val, sizeof val, "%d", PARENT);
 	profile_set_meta(p, "target.pid", val);
