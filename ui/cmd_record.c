@@ -118,7 +118,6 @@ int cmd_record(int argc, char **argv)
 		if (default_output(&o, default_out, sizeof default_out))
 			return 2;
 		o.output = default_out;
-		cli_error("no -o given: writing %s", default_out);
 	}
 	if (o.format == FORMAT_NONE)
 		o.format = format_from_path(o.output);
@@ -141,6 +140,8 @@ int cmd_record(int argc, char **argv)
 	int status = 1;
 	if (session_open_target(&o, &t))
 		goto out;
+	if (o.output == default_out)	/* said once there is something to write */
+		cli_error("no -o given: writing %s", default_out);
 	p = profile_new();
 	if (!p) {
 		cli_error("out of memory");

@@ -186,7 +186,11 @@ class Errors(LoupeTestCase):
             res = run_loupe("record", "-p", "1", "-o", out, *args)
             self.assert_error(res, 2, frag)
         self.assert_error(run_loupe("record", "-p", "abc", "-o", out), 2, "PID")
-        self.assert_error(run_loupe("record", "-p", "1"), 2, "-o")
+        # without -o the name is made up (py-spy's habit), and said only
+        # once there is a target: an error is its one line, no file
+        res = run_loupe("record", "-p", "999999", cwd=self.tmp)
+        self.assert_error(res, 1, "no such process")
+        self.assertFalse([n for n in os.listdir(self.tmp) if n.startswith("loupe-")])
         self.assert_error(run_loupe("record", "-o", out), 2, "-p PID")
         self.assert_error(run_loupe("record", "-p", "1", "-o", self.path("x.gif")), 2, "format")
         self.assert_error(run_loupe("frobnicate"), 2, "unknown command")
