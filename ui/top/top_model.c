@@ -1,6 +1,7 @@
 #include "top_model.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,18 +140,26 @@ static const char *base_name(const char *path)
 }
 
 /* The row text: file and module as base names, since a terminal row has no
- * room for a site-packages path and the name is what a reader scans for. */
-static void row_name(const profile *p, uint32_t id, bool by_line, char *buf,
-		     size_t len)
+ * room for a site-packages path and the name is what a reader scans for;
+ * the whole path is kept apart (where) for a layout with room for it. */
+static void row_name(const profile *p, uint32_t id, bool by_line,
+		     struct top_row *row)
 {
 	const struct frame *f = profile_frame(p, id);
+	char *buf = row->name;
+	size_t len = sizeof row->name;
+	row->where[0] = '\0';
+	row->line = 0;
 	if (!f) {
 		snprintf(buf, len, "[invalid]");
+		row->func_len = strlen(buf);
 		return;
 	}
 	const char *func = profile_str(p, f->func);
-	const char *file = base_name(profile_str(p, f->file));
-	const char *module = base_name(profile_str(p, f->module));
+	const char *path = profile_str(p, f->file);
+	const char *file = base_name(path);
+	const char *mpath = profile_str(p, f->module);
+	const char *module = base_name(mpath);
 	switch (f->kind) {
 	case FRAME_PYTHON:
 		if (!f->func)
@@ -162,14 +171,19 @@ static void row_name(const profile *p, uint32_t id, bool by_line, char *buf,
 				 f->line);
 		else
 			snprintf(buf, len, "%s (%s)", func, file);
+		if (f->file) {
+			snprintf(row->where, sizeof row->where, "%s", path);
+			row->line = by_line && f->line > 0 ? f->line : 0;
+		}
 		break;
 	case FRAME_NATIVE:
 		/* a symbolizer may name an unknown address "module+0x..."
 		 * already: no need to name the module twice */
 		if (f->func && f->module &&
-		    strncmp(func, module, strlen(module)) != 0)
+		    strncmp(func, module, strlen(module)) != 0) {
 			snprintf(buf, len, "%s (%s)", func, module);
-		else if (f->func)
+			snprintf(row->where, sizeof row->where, "%s", mpath);
+		} else if (f->func)
 			snprintf(buf, len, "%s", func);
 		else if (f->module)
 			snprintf(buf, len, "%s+0x%" PRIx64, module, f->offset);
@@ -180,6 +194,8 @@ static void row_name(const profile *p, uint32_t id, bool by_line, char *buf,
 		format_frame(p, id, by_line, buf, len);
 		break;
 	}
+	size_t fl = row->where[0] ? strlen(func) : strlen(buf);
+	row->func_len = fl < strlen(buf) ? fl : strlen(buf);
 }
 
 /* Whether a frame is a function row at all: the synthetic thread and
@@ -524,8 +540,7 @@ int top_model_compute(struct top_model *m, const profile *p,
 				row->frame = eff[j];
 				row->tid = tid;
 				row->pid = pid;
-				row_name(p, eff[j], o->by_line, row->name,
-					 sizeof row->name);
+				row_name(p, eff[j], o->by_line, row);
 			}
 			add_weights(m->rows[r].total, a);
 			if (j == n - 1)
@@ -808,4 +823,175 @@ void top_fit_text(const char *s, int width, bool utf8, char *out, size_t len)
 	out[at] = '\0';
 	if (room < width && at + strlen(ell) + 1 <= len)
 		strcat(out, ell);
+}
+
+int top_text_width(const char *s)
+{
+	mbstate_t st;
+	size_t n;
+	bool bad;
+	int cols = 0;
+	memset(&st, 0, sizeof st);
+	for (const char *p = s; *p; p += n)
+		cols += next_char(p, &st, &n, &bad);
+	return cols;
+}
+
+/* s in at most width columns, its middle cut: the end keeps tail_w
+ * columns (less if that leaves no head). */
+static void fit_middle(const char *s, int width, int tail_w, bool utf8,
+		       char *out, size_t len)
+{
+	char clean[2 * TOP_NAME_MAX];
+	const char *ell = utf8 ? "\xe2\x80\xa6" : "...";
+	const int ell_w = utf8 ? 1 : 3;
+	mbstate_t st;
+	size_t n;
+	bool bad;
+
+	/* unprintable characters become '?' first: the rest counts widths */
+	top_fit_text(s, INT_MAX, utf8, clean, sizeof clean);
+	int total = top_text_width(clean);
+	if (total <= width) {
+		snprintf(out, len, "%s", clean);
+		return;
+	}
+	if (width - ell_w < 2) {
+		top_fit_text(clean, width, utf8, out, len);
+		return;
+	}
+	if (tail_w > (width - ell_w) * 2 / 3)
+		tail_w = (width - ell_w) / 2;
+	int head_w = width - ell_w - tail_w, cols = 0;
+	const char *p = clean;
+	memset(&st, 0, sizeof st);
+	while (*p) {
+		int w = next_char(p, &st, &n, &bad);
+		if (cols + w > head_w)
+			break;
+		cols += w;
+		p += n;
+	}
+	int head_b = (int)(p - clean);
+	p = clean;
+	cols = 0;
+	memset(&st, 0, sizeof st);
+	while (*p && total - cols > tail_w) {
+		cols += next_char(p, &st, &n, &bad);
+		p += n;
+	}
+	snprintf(out, len, "%.*s%s%s", head_b, clean, ell, p);
+}
+
+/* A qualified name's middle cut: the last part ("<listcomp>" of
+ * "crunch_report.<locals>.<listcomp>") stays when it can. */
+static void fit_qualified(const char *func, int width, bool utf8, char *out,
+			  size_t len)
+{
+	const char *dot = strrchr(func, '.');
+	int tail_w = dot && dot[1] ? top_text_width(dot + 1) : INT_MAX;
+	fit_middle(func, width, tail_w, utf8, out, len);
+}
+
+void top_fit_path(const char *path, int32_t line, int width, bool utf8,
+		  char *out, size_t len)
+{
+	char ln[16] = "";
+	const char *ell = utf8 ? "\xe2\x80\xa6/" : ".../";
+	const int ell_w = utf8 ? 2 : 4;
+	if (line > 0)
+		snprintf(ln, sizeof ln, ":%" PRId32, line);
+	int line_w = (int)strlen(ln);
+	const char *c = path;
+	bool cut = false;
+	for (;;) {
+		const char *slash = strchr(c + (*c == '/'), '/');
+		int w = top_text_width(c) + line_w + (cut ? ell_w : 0);
+		/* "\u2026/base" when it fits, else the base alone */
+		if (w <= width || (!slash && cut && w - ell_w <= width)) {
+			char tmp[2 * TOP_NAME_MAX];
+			top_fit_text(c, INT_MAX, utf8, tmp, sizeof tmp);
+			snprintf(out, len, "%s%s%s",
+				 cut && w <= width ? ell : "", tmp, ln);
+			return;
+		}
+		if (!slash)
+			break;
+		c = slash + 1;
+		cut = true;
+	}
+	/* the base name's middle; the line stays */
+	if (width - line_w >= 4) {
+		const char *ext = strrchr(c, '.');
+		fit_middle(c, width - line_w, ext ? top_text_width(ext) + 2 : 4,
+			   utf8, out, len);
+		if (strlen(out) + strlen(ln) < len)
+			strcat(out, ln);
+	} else {
+		top_fit_text(ln[0] ? ln : c, width, utf8, out, len);
+	}
+}
+
+/* The function part of r's name. */
+static void func_of(const struct top_row *r, char *out, size_t len)
+{
+	size_t n = r->func_len < len ? r->func_len : len - 1;
+	memcpy(out, r->name, n);
+	out[n] = '\0';
+}
+
+void top_fit_function(const char *prefix, const struct top_row *r, int width,
+		      bool utf8, char *out, size_t len)
+{
+	char func[TOP_NAME_MAX], cut[2 * TOP_NAME_MAX];
+	if (!r->where[0]) {
+		char all[TOP_NAME_MAX + 64];
+		snprintf(all, sizeof all, "%s%s", prefix, r->name);
+		top_fit_text(all, width, utf8, out, len);
+		return;
+	}
+	func_of(r, func, sizeof func);
+	int pw = top_text_width(prefix);
+	if (width - pw < 6) {
+		char all[TOP_NAME_MAX + 64];
+		snprintf(all, sizeof all, "%s%s", prefix, func);
+		top_fit_text(all, width, utf8, out, len);
+		return;
+	}
+	fit_qualified(func, width - pw, utf8, cut, sizeof cut);
+	snprintf(out, len, "%s%s", prefix, cut);
+}
+
+/* A function keeps at least this many columns before the file's name is
+ * cut. */
+#define FUNC_MIN_W 12
+
+void top_fit_located(const char *prefix, const struct top_row *r, int width,
+		     bool utf8, char *out, size_t len)
+{
+	char func[TOP_NAME_MAX], fcut[2 * TOP_NAME_MAX], loc[2 * TOP_NAME_MAX];
+	char all[TOP_NAME_MAX + 64];
+	snprintf(all, sizeof all, "%s%s", prefix, r->name);
+	if (!r->where[0] || top_text_width(all) <= width) {
+		top_fit_text(all, width, utf8, out, len);
+		return;
+	}
+	func_of(r, func, sizeof func);
+	int pw = top_text_width(prefix), fw = top_text_width(func);
+	char ln[16] = "";
+	if (r->line > 0)
+		snprintf(ln, sizeof ln, ":%" PRId32, r->line);
+	int lw = top_text_width(base_name(r->where)) + (int)strlen(ln);
+	int room = width - pw - 3;	/* " (" and ")" */
+	int func_w = room - lw;
+	if (func_w < FUNC_MIN_W)
+		func_w = fw < FUNC_MIN_W ? fw : FUNC_MIN_W;
+	if (room - func_w < (int)strlen(ln) + 4) {
+		top_fit_text(all, width, utf8, out, len);
+		return;
+	}
+	fit_qualified(func, func_w, utf8, fcut, sizeof fcut);
+	top_fit_path(base_name(r->where), r->line, room - top_text_width(fcut),
+		     utf8, loc, sizeof loc);
+	snprintf(out, len, "%s%s (%s)", prefix, fcut, loc);
 }

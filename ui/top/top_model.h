@@ -38,6 +38,13 @@ struct top_row {
 	uint64_t ntasks;	/* task view: distinct tasks seen in it */
 	char name[TOP_NAME_MAX];	/* "func (file.py:12)", "func (libc.so.6)",
 					 * "libfoo.so+0x1a2b" */
+	/* The parts of name a narrow or wide layout rearranges: name's
+	 * first func_len bytes are the function; where is the file's (or
+	 * native module's) path as the target names it, "" when name has
+	 * none; line the line shown, 0 for none. */
+	size_t func_len;
+	int32_t line;
+	char where[TOP_NAME_MAX];
 };
 
 struct top_thread {
@@ -186,5 +193,24 @@ const char *top_mode_name(enum sample_mode mode);
  * utf8, else "...") instead of running on or wrapping.  Characters that
  * are not printable (control bytes, invalid sequences) come out as '?'. */
 void top_fit_text(const char *s, int width, bool utf8, char *out, size_t len);
+/* Columns s takes on the terminal, as top_fit_text counts them. */
+int top_text_width(const char *s);
+
+/* A row's function and place in one column: "func (file.py:12)" in at
+ * most width columns, prefix (a PID, a thread) first.  When it is too
+ * long, the middle of the function's qualified name goes first
+ * ("crunch_rep\u2026<listcomp>"), then the file's base name (its middle);
+ * the line number never goes. */
+void top_fit_located(const char *prefix, const struct top_row *r, int width,
+		     bool utf8, char *out, size_t len);
+/* The function alone (for a layout with a file:line column), prefix
+ * first, the middle of a long qualified name cut. */
+void top_fit_function(const char *prefix, const struct top_row *r, int width,
+		      bool utf8, char *out, size_t len);
+/* "path:line" (line 0: "path") in at most width columns: leading
+ * directories give way first ("\u2026/targets/x.py:12"), then the middle
+ * of the base name; never the line. */
+void top_fit_path(const char *path, int32_t line, int width, bool utf8,
+		  char *out, size_t len);
 
 #endif

@@ -65,7 +65,6 @@ struct top {
 	struct top_agg_opts ao;
 	struct top_view_opts vo;
 	char filter[FILTER_MAX];
-	char filter_saved[FILTER_MAX];
 	bool editing, paused, help, finished;
 	bool procs_view;	/* key p: a row per process */
 	struct sampler_proc_view *views;	/* compute's copy */
@@ -233,25 +232,41 @@ static void fmt_duration(char *buf, size_t len, uint64_t ns)
 			 (unsigned long long)(s % 60));
 }
 
-/* How many figure columns fit: the function name keeps at least 30
- * columns (16 with four figures), so a narrow terminal drops the other
- * metric's columns first, then the seconds. */
+/* Layouts by width (loupe(1) names them):
+ *   120 columns and more: the six figure columns, the function, and
+ *     file:line in a column of its own;
+ *   96 and more: six figure columns, then "function (file:line)";
+ *   76 and more: the four shares (own and total of wall and CPU, or of
+ *     the mode and the other metric), no seconds;
+ *   narrower (the minimal layout): the mode's own and total share.
+ * The function column cuts the middle of a long qualified name before the
+ * file's, and never the line number (top_fit_located). */
+#define WIDE_MIN 120
 static int visible_columns(int width)
 {
 	if (width >= 6 * COL_W + 30)
 		return 6;
-	if (width >= 4 * COL_W + 16)
+	if (width >= 4 * COL_W + 32)
 		return 4;
 	return 2;
 }
 
-/* Positions of the mode's columns on screen: with 4, the other metric's
- * pair goes and the seconds stay. */
+/* Width of the file:line column (0: none), the rest of the row being
+ * the function's. */
+static int place_width(int width)
+{
+	if (width < WIDE_MIN)
+		return 0;
+	int w = (width - (6 * COL_W + 1)) * 2 / 5;
+	return w < 20 ? 20 : w > 60 ? 60 : w;
+}
+
+/* Positions of the mode's columns on screen: the shares first, the
+ * seconds only when there is room for all six. */
 static void shown_columns(int nshown, int idx[TOP_NCOLS])
 {
-	static const int four[] = { 0, 1, 4, 5 };
 	for (int i = 0; i < nshown; i++)
-		idx[i] = nshown == 4 ? four[i] : i;
+		idx[i] = i;
 }
 
 static uint64_t elapsed_ns(const struct top *tp)
@@ -382,21 +397,46 @@ static void figures_row(const struct top *tp, const struct top_row *r,
 	}
 }
 
-static void row_text(const struct top *tp, const struct top_row *r, char *buf,
-		     size_t len)
+/* What comes before a row's function: its process and thread first,
+ * where a cut name cannot lose them, or its task count. */
+static void row_prefix(const struct top *tp, const struct top_row *r,
+		       char *buf, size_t len)
 {
-	/* the process and thread first, where a cut name cannot lose them */
 	if (pid_column(tp) && tp->ao.per_thread)
-		snprintf(buf, len, "%7d [%d] %s", (int)r->pid, (int)r->tid, r->name);
+		snprintf(buf, len, "%7d [%d] ", (int)r->pid, (int)r->tid);
 	else if (pid_column(tp))
-		snprintf(buf, len, "%7d %s", (int)r->pid, r->name);
+		snprintf(buf, len, "%7d ", (int)r->pid);
 	else if (tp->ao.tasks)
-		snprintf(buf, len, "[%llu] %s", (unsigned long long)r->ntasks,
-			 r->name);
+		snprintf(buf, len, "[%llu] ", (unsigned long long)r->ntasks);
 	else if (tp->ao.per_thread)
-		snprintf(buf, len, "[%d] %s", (int)r->tid, r->name);
+		snprintf(buf, len, "[%d] ", (int)r->tid);
 	else
-		snprintf(buf, len, "%s", r->name);
+		buf[0] = '\0';
+}
+
+/* A row's name in width columns: "function (file:line)", or with place_w
+ * the function in the first width - place_w - 1 columns and file:line
+ * in the last place_w. */
+static void row_text(const struct top *tp, const struct top_row *r,
+		     int width, int place_w, char *buf, size_t len)
+{
+	char prefix[48];
+	row_prefix(tp, r, prefix, sizeof prefix);
+	if (!place_w) {
+		top_fit_located(prefix, r, width, tp->utf8, buf, len);
+		return;
+	}
+	char func[TOP_NAME_MAX + 48], place[TOP_NAME_MAX];
+	int func_w = width - place_w - 1;
+	top_fit_function(prefix, r, func_w, tp->utf8, func, sizeof func);
+	place[0] = '\0';
+	if (r->where[0])
+		top_fit_path(r->where, r->line, place_w, tp->utf8, place,
+			     sizeof place);
+	/* pad the function to its column (as many bytes more than columns
+	 * as its characters take) */
+	int pad = func_w - top_text_width(func);
+	snprintf(buf, len, "%s%*s %s", func, pad > 0 ? pad : 0, "", place);
 }
 
 /* The heading of the name column. */
@@ -464,8 +504,9 @@ static void draw_table(struct top *tp)
 	int nshown = visible_columns(COLS);
 	int first = 4, last = LINES - 2;	/* rows of the table */
 	int name_x = nshown * COL_W + 1;
+	int place_w = place_width(COLS);
 	char buf[TOP_NCOLS * COL_W + 8];
-	char name[TOP_NAME_MAX + 48];
+	char name[3 * TOP_NAME_MAX];
 
 	/* the heading line, across the whole width */
 	style_on(tp, PAIR_HEADING, A_REVERSE);
@@ -474,6 +515,9 @@ static void draw_table(struct top *tp)
 	put_fit(tp, 3, 0, COLS, buf);
 	if (name_x < COLS)
 		put_fit(tp, 3, name_x, COLS - name_x, name_heading(tp));
+	if (place_w)
+		put_fit(tp, 3, COLS - place_w, place_w,
+			tp->ao.by_line ? "file:line" : "file");
 	style_off(tp, PAIR_HEADING, A_REVERSE);
 
 	int rows = last - first;
@@ -491,9 +535,10 @@ static void draw_table(struct top *tp)
 		const struct top_row *r = &tp->m.rows[tp->m.view[v]];
 		figures_row(tp, r, nshown, buf, sizeof buf);
 		put_fit(tp, y, 0, COLS, buf);
-		row_text(tp, r, name, sizeof name);
-		if (name_x < COLS)
-			put_fit(tp, y, name_x, COLS - name_x, name);
+		if (name_x < COLS) {
+			row_text(tp, r, COLS - name_x, place_w, name, sizeof name);
+			mvaddstr(y, name_x, name);
+		}
 	}
 	if (tp->m.nview == 0 && first < last) {
 		const char *why = tp->filter[0] ? "no function matches the filter"
@@ -542,38 +587,59 @@ static void draw_footer(struct top *tp)
 	}
 	style_on(tp, PAIR_DIM, A_NORMAL);
 	put_fit(tp, y, 0, COLS,
-		"? help  q quit  1-6 </> sort  w/c/g mode  / filter  "
+		"? help  q quit  1-6 </> sort  w/c/g mode  / filter  Esc clear  "
 		"space pause  r reset  t/T threads  p processes  n native  l lines  a tasks");
 	style_off(tp, PAIR_DIM, A_NORMAL);
 }
 
+/* The help: every key handle_key and filter_key take, with what it does
+ * now (tests/functional/test_top_layouts.py compares the two). */
 static void draw_help(struct top *tp)
 {
-	static const char *const text[] = {
+	char now_mode[96], now_t[96], now_n[96], now_l[96], now_f[200];
+	snprintf(now_mode, sizeof now_mode,
+		 "w c g      mode: wall, CPU or GIL shares first (now %s)",
+		 top_mode_name(tp->vo.mode));
+	snprintf(now_t, sizeof now_t,
+		 "t          a row per function and thread (now %s)",
+		 tp->ao.per_thread ? "on" : "off");
+	snprintf(now_n, sizeof now_n,
+		 "n          hide or show native frames (now %s)",
+		 !tp->native_sampled ? "not sampled: --native" :
+		 tp->ao.hide_native ? "hidden" : "shown");
+	snprintf(now_l, sizeof now_l,
+		 "l          one row per line or per function (now per %s)",
+		 tp->ao.by_line ? "line" : "function");
+	snprintf(now_f, sizeof now_f,
+		 "/          filter rows by a substring; Enter keeps (now %s%s%s)",
+		 tp->filter[0] ? "\"" : "none", tp->filter,
+		 tp->filter[0] ? "\"" : "");
+	const char *const text[] = {
 		"loupe top keys",
 		"",
-		"1-6, < >   sort by a column (the sorted one is in [ ])",
-		"w c g      percentages of wall, CPU or GIL time first",
+		"1-6, < >   sort by a column on screen (the sorted one in [ ])",
+		now_mode,
 		"a          task view (--tasks): coroutines of asyncio tasks,",
 		"           wall includes suspended time; [N] = tasks in it",
-		"t          a row per function and thread",
+		now_t,
 		"T          show one thread, the next, ... then all",
-		"p          a row per process (--subprocesses): PID, parent,",
-		"           state, threads, share of samples, CPU%",
-		"n          hide or show native frames (needs --native)",
-		"l          line numbers, or one row per function",
-		"/          filter rows by a substring (Enter keeps, Esc drops)",
+		"p          a row per process (--subprocesses)",
+		now_n,
+		now_l,
+		now_f,
+		"Esc        clear the filter (also while typing one)",
 		"space      pause the display (sampling goes on)",
 		"r          reset the counts (and what -o will write)",
-		"arrows, PgUp/PgDn, Home/End   scroll",
-		"q, Ctrl-C  quit (the target runs on)",
+		"arrows, PgUp, PgDn, Home, End   scroll",
+		"?, h       this help; any key closes it",
+		"q, Q, Ctrl-C   quit (the target runs on)",
 		"",
-		"%Own: samples with the function running (leaf);",
-		"%Tot: samples with it anywhere on the stack.",
-		"Secs = samples / rate.  Any key closes this help.",
+		"%Own: the function running (leaf); %Tot: anywhere on the",
+		"stack.  Secs = samples / rate.  Narrower than 96 columns the",
+		"Secs go, narrower than 76 the other metric (loupe(1)).",
 	};
 	int n = (int)(sizeof text / sizeof text[0]);
-	int w = 64 < COLS - 2 ? 64 : COLS - 2;
+	int w = 66 < COLS - 2 ? 66 : COLS - 2;
 	int h = n + 2 < LINES ? n + 2 : LINES;
 	int y0 = (LINES - h) / 2, x0 = (COLS - w) / 2;
 	if (w < 4 || h < 3)
@@ -630,8 +696,8 @@ static bool filter_key(struct top *tp, int ch)
 	case '\n': case '\r': case KEY_ENTER:
 		tp->editing = false;
 		break;
-	case 27:	/* Esc */
-		snprintf(tp->filter, sizeof tp->filter, "%s", tp->filter_saved);
+	case 27:	/* Esc: no filter, the one set before included */
+		tp->filter[0] = '\0';
 		tp->editing = false;
 		break;
 	case KEY_BACKSPACE: case 127: case 8:
@@ -766,8 +832,15 @@ static bool handle_key(struct top *tp, int ch)
 		say(tp, "counts reset");
 		break;
 	case '/':
-		snprintf(tp->filter_saved, sizeof tp->filter_saved, "%s", tp->filter);
 		tp->editing = true;
+		break;
+	case 27:	/* Esc */
+		if (tp->filter[0]) {
+			tp->filter[0] = '\0';
+			tp->scroll = 0;
+			view(tp);
+			say(tp, "filter cleared");
+		}
 		break;
 	case '?': case 'h':
 		tp->help = true;
@@ -897,8 +970,7 @@ static void print_plain(struct top *tp)
 	for (size_t v = 0; v < tp->m.nview && v < PLAIN_ROWS; v++) {
 		const struct top_row *r = &tp->m.rows[tp->m.view[v]];
 		figures_row(tp, r, nshown, buf, sizeof buf);
-		row_text(tp, r, line, sizeof line);
-		fit_text(tp, line, width - name_x, out, sizeof out);
+		row_text(tp, r, width - name_x, 0, out, sizeof out);
 		printf("%s %s\n", buf, out);
 	}
 	if (tp->m.nview == 0)
