@@ -406,7 +406,7 @@ class TasksTopTest(TasksBase):
         t = self.start(debian if os.access(DEBIAN, os.X_OK)
                        else (lambda: pyenv("3.11")), "tree")
         s = Screen(self.tmp, [LOUPE, "top", "-p", str(t.pid), "--tasks",
-                              "--no-lines"], 140, 30)
+                              "--no-lines"], 110, 30)
         try:
             s.wait(lambda l: (samples_taken(l) or 0) >= 50, "50 samples")
             s.keys("a")

@@ -441,7 +441,7 @@ class ChargeOnceTest(GraphBase):
             self.skip("tmux not installed (apt-get install tmux)")
         t = self.start(lambda: pyenv("3.12"), [], "diamond")
         s = Screen(self.tmp, [LOUPE, "top", "-p", str(t.pid), "--tasks",
-                              "--no-lines"], 140, 30)
+                              "--no-lines"], 110, 30)
         row = re.compile(r"\s+([\d.]+)%\s+([\d.]+)%.*\[(\d+)\] (\S+) \(")
 
         def rows(lines):

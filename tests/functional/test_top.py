@@ -40,7 +40,7 @@ class Screen:
     """One tmux server on a private socket, one window running a shell
     command; the command's exit status lands in a file."""
 
-    def __init__(self, tmp, argv, width=120, height=30, env=None):
+    def __init__(self, tmp, argv, width=110, height=30, env=None):
         self.sock = "loupe-test-%d-%d" % (os.getpid(), next(_sessions))
         self.status_path = os.path.join(tmp, "status-%s" % self.sock)
         envs = " ".join("%s=%s" % (k, shlex.quote(v))
@@ -199,7 +199,7 @@ class TopTestCase(LoupeTestCase):
     def split(self):
         return self.start([self.python, script_path("split.py")])
 
-    def top(self, *args, width=120, height=30, env=None, prefix=None):
+    def top(self, *args, width=110, height=30, env=None, prefix=None):
         """loupe top ARGS in a new tmux window (prefix=[]: ARGS is the
         whole command)."""
         prefix = [LOUPE, "top"] if prefix is None else prefix
@@ -328,20 +328,25 @@ class Top(TopTestCase):
         lines = s.wait(hot_first, "hot_three first at 60 columns")
         self.assertTrue(lines[0].startswith("loupe top - PID %d" % t.pid), lines[0])
         self.assertIn("samples", lines[1])
-        # Fewer columns, and names cut with an ellipsis rather than wrapped.
-        self.assertEqual(len(headings(lines)), 5, lines)
+        # The minimal layout (the mode's own and total share), no line
+        # wrapped; a name too long for it is cut with an ellipsis.
+        self.assertEqual(len(headings(lines)), 3, lines)
         for line in lines:
             self.assertLessEqual(len(line), 60)
+        self.assertIn("hot_three (split.py)", [n for _, n in table(lines)])
+        # Wider: every column, and file:line in a column of its own.
+        s.resize(130, 20)
+        lines = s.wait(lambda l: headings(l)[6:] == ["function", "file"] and
+                       any(re.search(r"\bhot_three\s+\S*split\.py$", x)
+                           for x in l),
+                       "six columns and a file column after resizing")
+        s.resize(76, 20)
+        lines = s.wait(lambda l: len(headings(l)) == 5, "four shares at 76")
+        s.resize(36, 12)
+        lines = s.wait(lambda l: len(headings(l)) == 3, "two columns at 36")
         cut = [n for _, n in table(lines) if n.startswith("hot_")]
         self.assertTrue(cut and all(n.endswith(("\u2026", "...")) for n in cut),
                         "\n".join(lines))
-        # Wider: every column and whole names come back.
-        s.resize(130, 20)
-        lines = s.wait(lambda l: len(headings(l)) == 7 and
-                       "hot_three (split.py)" in [n for _, n in table(l)],
-                       "six columns after resizing")
-        s.resize(40, 12)
-        lines = s.wait(lambda l: len(headings(l)) == 3, "two columns at 40")
         self.assertTrue(lines[0].startswith("loupe top"), lines)
         s.keys("q")
         self.assertEqual(s.status(), 0)
