@@ -51,8 +51,11 @@ static const char usage[] =
 	"\n"
 	"Keys: 1-6 or < > sort column, w/c/g mode, a tasks (with --tasks),\n"
 	"t rows per thread, T thread filter, p rows per process, n native\n"
-	"frames, l line numbers, / filter, space pause, r reset,\n"
-	"arrows and PgUp/PgDn scroll, ? help, q quit (the target runs on).\n"
+	"frames, l line numbers, / filter, Esc clear the filter, space pause,\n"
+	"r reset, arrows, PgUp/PgDn, Home/End scroll, ? or h help (every key),\n"
+	"q quit (the target runs on).\n"
+	"Columns by width: 120+ adds a file:line column, under 96 the seconds\n"
+	"go, under 76 the other metric's shares (see loupe(1)).\n"
 	"A command started with -- has its input and output on /dev/null.\n"
 	"Without a terminal that can place the cursor (TERM=dumb, output to a\n"
 	"pipe) top prints the table every second instead, until Ctrl-C.\n";
