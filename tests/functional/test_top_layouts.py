@@ -70,7 +70,7 @@ class TopLayouts(TopTestCase):
                 # place column ends with the base name and the line
                 self.assertNotIn("(layouts.py", l, text)
                 self.assertRegex(l, r"\s\S*layouts\.py:1[0-9]$", text)
-                self.assertRegex(l, r"crunch_report\.<\S*(\.\.\.|\u2026|\.)\S*report ", text)
+                self.assertRegex(l, r"crunch\S*(\.\.\.|\u2026|\.)\S*_the_report ", text)
             if width == 160:
                 # room for the whole name and a directory
                 self.assertTrue(any("summarize_every_row_of_the_report" in l for l in hot), text)
@@ -82,13 +82,13 @@ class TopLayouts(TopTestCase):
         t, s, lines, path = self.screen_at(80)
         text = "\n".join(lines)
         self.assertEqual(bare(headings(lines)), SHARES + ["function"], text)
-        hot = [l for l in rows(lines) if "crunch_r" in l and "(layouts.py:" in l
+        hot = [l for l in rows(lines) if "crunch" in l and "(layouts.py:" in l
                and not l.rstrip().endswith("crunch_report (layouts.py:19)")]
         self.assertTrue(hot, text)
         for l in hot:
             self.assertLessEqual(len(l), 80)
             # the middle of the qualified name cut, the line kept
-            self.assertRegex(l, r"crunch_r\S*(\u2026|\.\.\.)\S*report \(layouts\.py:\d+\)$", text)
+            self.assertRegex(l, r"crunch\S*(\u2026|\.\.\.)\S*_the_report \(layouts\.py:\d+\)$", text)
         # a short name is shown whole, with its line
         self.assertTrue(any(l.rstrip().endswith("crunch_report (layouts.py:19)")
                             for l in rows(lines)), text)

@@ -459,6 +459,84 @@ START_TEST(test_fit_text)
 }
 END_TEST
 
+/* A row as top_model_compute makes it, for the layouts' fitting. */
+static struct top_row located(const char *func, const char *path, int line)
+{
+	struct top_row r = { 0 };
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	if (line)
+		snprintf(r.name, sizeof r.name, "%s (%s:%d)", func, base, line);
+	else
+		snprintf(r.name, sizeof r.name, "%s (%s)", func, base);
+	r.func_len = strlen(func);
+	snprintf(r.where, sizeof r.where, "%s", path);
+	r.line = line;
+	return r;
+}
+
+START_TEST(test_fit_layouts)
+{
+	char out[256];
+	ck_assert_msg(setlocale(LC_ALL, "C.UTF-8") != NULL, "no C.UTF-8 locale");
+	struct top_row lc = located("crunch_report.<locals>.<listcomp>",
+				    "/srv/app/reports/crunch.py", 123);
+	/* room: as it is */
+	top_fit_located("", &lc, 60, true, out, sizeof out);
+	ck_assert_str_eq(out, "crunch_report.<locals>.<listcomp> (crunch.py:123)");
+	/* the middle of the qualified name goes, the last part and the
+	 * line stay (issue 24's example) */
+	top_fit_located("", &lc, 37, true, out, sizeof out);
+	ck_assert_str_eq(out, "crunch_rep\xe2\x80\xa6<listcomp> (crunch.py:123)");
+	ck_assert_int_eq(top_text_width(out), 37);
+	top_fit_located("", &lc, 37, false, out, sizeof out);
+	ck_assert_str_eq(out, "crunch_r...<listcomp> (crunch.py:123)");
+	/* a prefix (PID, thread) stays in front */
+	top_fit_located("[42] ", &lc, 42, true, out, sizeof out);
+	ck_assert_str_eq(out, "[42] crunch_rep\xe2\x80\xa6<listcomp> (crunch.py:123)");
+	/* a long last part: the head keeps its start */
+	struct top_row lp = located("crunch_report.<locals>.summarize_every_row_of_the_report",
+				    "/a/layouts.py", 13);
+	top_fit_located("", &lp, 40, true, out, sizeof out);
+	ck_assert_str_eq(out, "crunch\xe2\x80\xa6row_of_the_report (layouts.py:13)");
+	/* the file's name is cut before the function goes under 12, never
+	 * its line */
+	struct top_row lf = located("handle", "/x/a_very_long_module_name_for_tests.py", 7);
+	top_fit_located("", &lf, 30, true, out, sizeof out);
+	ck_assert_int_le(top_text_width(out), 30);
+	ck_assert_ptr_nonnull(strstr(out, "handle ("));
+	ck_assert_ptr_nonnull(strstr(out, ".py:7)"));
+	/* a row without a file is cut at its end, as before */
+	struct top_row nat = { 0 };
+	snprintf(nat.name, sizeof nat.name, "libfoo.so+0x1a2b3c4d");
+	nat.func_len = strlen(nat.name);
+	top_fit_located("", &nat, 10, true, out, sizeof out);
+	ck_assert_str_eq(out, "libfoo.so\xe2\x80\xa6");
+
+	/* file:line: leading directories go first, then the base name's
+	 * middle, never the line */
+	top_fit_path("/srv/app/reports/crunch.py", 123, 40, true, out, sizeof out);
+	ck_assert_str_eq(out, "/srv/app/reports/crunch.py:123");
+	top_fit_path("/srv/app/reports/crunch.py", 123, 24, true, out, sizeof out);
+	ck_assert_str_eq(out, "\xe2\x80\xa6/reports/crunch.py:123");
+	top_fit_path("/srv/app/reports/crunch.py", 123, 14, true, out, sizeof out);
+	ck_assert_str_eq(out, "crunch.py:123");
+	top_fit_path("/srv/app/reports/crunch.py", 123, 11, true, out, sizeof out);
+	ck_assert_int_le(top_text_width(out), 11);
+	ck_assert_ptr_nonnull(strstr(out, ":123"));
+	top_fit_path("/srv/app/reports/crunch.py", 0, 40, true, out, sizeof out);
+	ck_assert_str_eq(out, "/srv/app/reports/crunch.py");
+	/* the function alone (a layout with a file:line column) */
+	top_fit_function("", &lc, 21, true, out, sizeof out);
+	ck_assert_str_eq(out, "crunch_rep\xe2\x80\xa6<listcomp>");
+	/* hostile bytes stay '?' when cut in the middle too */
+	struct top_row bad = located("a\x1b[31m.<locals>.b\x07" "cdefghijklmnop", "/x/y.py", 1);
+	top_fit_located("", &bad, 20, true, out, sizeof out);
+	ck_assert_ptr_null(strchr(out, '\x1b'));
+	ck_assert_ptr_null(strchr(out, '\x07'));
+	ck_assert_int_le(top_text_width(out), 20);
+}
+END_TEST
+
 /* A process tree: the parent (PID 100, "parent") waits, two workers (200
  * and 300, "worker") run work; one CPU ms per sample. */
 static void add_proc(profile *p, int pid, int tid, const uint32_t *frames,
@@ -652,6 +730,7 @@ static Suite *top_model_suite(void)
 	tcase_add_test(tc, test_recompute_reuses_model);
 	tcase_add_test(tc, test_many_functions);
 	tcase_add_test(tc, test_fit_text);
+	tcase_add_test(tc, test_fit_layouts);
 	tcase_add_test(tc, test_rows_per_process);
 	tcase_add_test(tc, test_processes);
 	tcase_add_test(tc, test_process_cpu_rate);

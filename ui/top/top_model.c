@@ -860,7 +860,7 @@ static void fit_middle(const char *s, int width, int tail_w, bool utf8,
 		top_fit_text(clean, width, utf8, out, len);
 		return;
 	}
-	if (tail_w > (width - ell_w) * 2 / 3)
+	if (tail_w > width - ell_w - 1)
 		tail_w = (width - ell_w) / 2;
 	int head_w = width - ell_w - tail_w, cols = 0;
 	const char *p = clean;
@@ -888,8 +888,16 @@ static void fit_middle(const char *s, int width, int tail_w, bool utf8,
 static void fit_qualified(const char *func, int width, bool utf8, char *out,
 			  size_t len)
 {
+	/* the head keeps a few columns (the outer name starts), the tail the
+	 * rest up to the whole last part; no dot: half and half */
+	const int ell_w = utf8 ? 1 : 3, head_min = 6;
 	const char *dot = strrchr(func, '.');
-	int tail_w = dot && dot[1] ? top_text_width(dot + 1) : INT_MAX;
+	int tail_w = (width - ell_w) / 2;
+	if (dot && dot[1]) {
+		tail_w = top_text_width(dot + 1);
+		if (tail_w > width - ell_w - head_min)
+			tail_w = width - ell_w - head_min;
+	}
 	fit_middle(func, width, tail_w, utf8, out, len);
 }
 
