@@ -537,7 +537,7 @@ static void draw_table(struct top *tp)
 		put_fit(tp, y, 0, COLS, buf);
 		if (name_x < COLS) {
 			row_text(tp, r, COLS - name_x, place_w, name, sizeof name);
-			mvaddstr(y, name_x, name);
+			put_fit(tp, y, name_x, COLS - name_x, name);
 		}
 	}
 	if (tp->m.nview == 0 && first < last) {
