@@ -41,7 +41,8 @@ class Demo(LoupeTestCase):
             self.assertIn("refresh_config_cache", sections["report"])
             # dump --tasks: requests waiting on the slow database
             self.assertRegex(sections["dump"], r"asyncio: \d+ tasks")
-            self.assertIn("housekeeping", sections["dump"])
+            self.assertIn("fetch_orders", sections["dump"])
+            self.assertRegex(sections["dump"], r"→ sleep [\d.]+s left")
             # trace: the stall is named, from the housekeeping task
             self.assertRegex(sections["trace"], r"stalls +\d+ over 50 ms")
             self.assertRegex(sections["trace"],
