@@ -12,6 +12,7 @@
 Run: LOUPE=/path/to/loupe python3 tests/functional/test_osfacts.py -v
 """
 import os
+import signal
 import shutil
 import subprocess
 import sys
@@ -27,14 +28,19 @@ HOSTILE = ["a) Z 1 (b", "c d) R 9 ("]
 # itself (through /proc/self/comm, as prctl(PR_SET_NAME) does) before the
 # parent says it is ready.
 TREE = r"""
-import os, sys, time
+import ctypes, os, signal, sys, time
 names = sys.argv[1:]
+parent = os.getpid()
 pids = []
 for name in names:
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(r)
+        # busy children die with the parent, never left to load the box
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:
+            os._exit(0)
         with open("/proc/self/comm", "w") as f:
             f.write(name)
         os.write(w, b"x")
@@ -63,11 +69,21 @@ def by_root(stacks):
 
 
 class HostileNames(LoupeTestCase):
+    @staticmethod
+    def kill_quietly(pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
     def start_tree(self):
         t = self.start([sys.executable, "-c", TREE] + HOSTILE)
         for line in t.lines:
             if line.startswith("children "):
-                return t, [int(p) for p in line.split()[1:]]
+                children = [int(p) for p in line.split()[1:]]
+                for pid in children:
+                    self.addCleanup(self.kill_quietly, pid)
+                return t, children
         self.fail("no children line: %r" % t.lines)
 
     def test_tree_finds_and_names_them(self):
