@@ -9,7 +9,6 @@ skip.
 
 Run: LOUPE=/path/to/loupe python3 tests/functional/test_tasks.py -v
 """
-import glob
 import json
 import os
 import re
@@ -20,54 +19,19 @@ import tempfile
 import time
 import unittest
 
+from interpreters import DEBIAN, debian, opt, pyenv
 from harness import (LOUPE, Target, expected_lines, read_collapsed,
                      run_loupe, thread_states)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(os.path.dirname(HERE), "targets", "tasks.py")
-PYENV = "/root/.pyenv/versions"
-DEBIAN = "/usr/bin/python3.11"
 
 
-def pyenv(minor):
-    found = sorted(glob.glob(os.path.join(PYENV, minor + ".*", "bin",
-                                          "python" + minor)))
-    if found:
-        return found[-1], None
-    return None, "CPython %s not found under %s (pyenv install %s)" % (
-        minor, PYENV, minor)
-
-
-def debian(module=None):
-    if not os.access(DEBIAN, os.X_OK):
-        return None, "%s not found (Debian's python3.11-minimal)" % DEBIAN
-    if module and subprocess.run([DEBIAN, "-c", "import " + module],
-                                 capture_output=True).returncode != 0:
-        return None, "%s cannot import %s (apt-get install python3-%s)" % (
-            DEBIAN, module, module)
-    return DEBIAN, None
-
-
-# (test suffix, finder, extra target arguments)
 SETUPS = [("py3%d" % m, (lambda m=m: pyenv("3.%d" % m)), [])
           for m in range(6, 14)]
-def py314():
-    p = os.environ.get("LOUPE_PY314", "/opt/loupe-py314/usr/bin/python3.14")
-    if os.access(p, os.X_OK):
-        return p, None
-    return None, "%s not found (run tools/get-python 3.14 or set LOUPE_PY314)" % p
-
-
-def py315():
-    p = os.environ.get("LOUPE_PY315", "/opt/loupe-py315/usr/bin/python3.15")
-    if os.access(p, os.X_OK):
-        return p, None
-    return None, "%s not found (run tools/get-python 3.15 or set LOUPE_PY315)" % p
-
-
 SETUPS += [
-    ("py314_debian", py314, []),
-    ("py315_debian", py315, []),
+    ("py314_debian", opt(14), []),
+    ("py315_debian", opt(15), []),
     ("py311_debian", debian, []),
     ("py311_debian_uvloop", lambda: debian("uvloop"), ["--uvloop"]),
     ("py311_debian_pytask", debian, ["--pytask"]),
@@ -334,7 +298,7 @@ class TasksMiscTest(TasksBase):
 
     def test_many_idle_tasks_py314(self):
         """The same on 3.14, whose tasks are in linked lists."""
-        self.check_idle(py314)
+        self.check_idle(opt(14))
 
     def test_report_tasks(self):
         t = self.start(debian if os.access(DEBIAN, os.X_OK)

@@ -13,7 +13,6 @@ module is a printed skip.
 
 Run: LOUPE=/path/to/loupe python3 tests/functional/test_tasks_graph.py -v
 """
-import glob
 import json
 import os
 import re
@@ -24,55 +23,15 @@ import tempfile
 import time
 import unittest
 
+from interpreters import ASYNC_SETUPS, opt, pyenv
 from harness import LOUPE, Target, read_collapsed, run_loupe, thread_states
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(os.path.dirname(HERE), "targets", "tasks_graph.py")
-PYENV = "/root/.pyenv/versions"
-DEBIAN = "/usr/bin/python3.11"
 DEADLINE = 15
 
 
-def pyenv(minor):
-    found = sorted(glob.glob(os.path.join(PYENV, minor + ".*", "bin",
-                                          "python" + minor)))
-    if found:
-        return found[-1], None
-    return None, "CPython %s not found under %s (pyenv install %s)" % (
-        minor, PYENV, minor)
-
-
-def debian(module=None):
-    if not os.access(DEBIAN, os.X_OK):
-        return None, "%s not found (Debian's python3.11-minimal)" % DEBIAN
-    if module and subprocess.run([DEBIAN, "-c", "import " + module],
-                                 capture_output=True).returncode != 0:
-        return None, "%s cannot import %s (apt-get install python3-%s)" % (
-            DEBIAN, module, module)
-    return DEBIAN, None
-
-
-def opt(minor):
-    def find():
-        p = os.environ.get("LOUPE_PY3%d" % minor,
-                           "/opt/loupe-py3%d/usr/bin/python3.%d"
-                           % (minor, minor))
-        if os.access(p, os.X_OK):
-            return p, None
-        return None, ("%s not found (run tools/get-python 3.%d or set "
-                      "LOUPE_PY3%d)" % (p, minor, minor))
-    return find
-
-
-# (test suffix, finder, extra target arguments, minor version)
-SETUPS = [("py3%d" % m, (lambda m=m: pyenv("3.%d" % m)), [], m)
-          for m in range(8, 14)]
-SETUPS += [
-    ("py314", opt(14), [], 14),
-    ("py315", opt(15), [], 15),
-    ("py311_debian", debian, [], 11),
-    ("py311_debian_uvloop", lambda: debian("uvloop"), ["--uvloop"], 11),
-]
+SETUPS = ASYNC_SETUPS
 
 
 class GraphBase(unittest.TestCase):
