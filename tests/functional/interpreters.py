@@ -52,3 +52,7 @@ ASYNC_SETUPS += [
     ("py311_debian", debian, [], 11),
     ("py311_debian_uvloop", lambda: debian("uvloop"), ["--uvloop"], 11),
 ]
+
+# Debian unstable's static 3.14 and 3.15 (tools/get-python)
+py314 = opt(14)
+py315 = opt(15)

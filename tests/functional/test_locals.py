@@ -9,7 +9,7 @@ import re
 import unittest
 
 from harness import LoupeTestCase, run_loupe, script_path
-from test_tasks import debian, py314, py315, pyenv
+from interpreters import debian, py314, py315, pyenv
 
 INTERPRETERS = [("py27", lambda: pyenv("2.7"))] + [
     ("py3%d" % m, (lambda m=m: pyenv("3.%d" % m))) for m in range(6, 14)] + [

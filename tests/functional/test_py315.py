@@ -15,7 +15,7 @@ import unittest
 
 import test_daemon
 from harness import Target, script_path
-from test_tasks import py314, py315
+from interpreters import py314, py315
 from test_top import TopTestCase, hot_first, samples_taken, table
 from test_trace import TraceTestCase, parse_trace
 

@@ -7,7 +7,7 @@ import os
 import unittest
 
 from harness import LoupeTestCase, expected_lines, parse_dump, run_loupe, script_path
-from test_tasks import py314, py315, pyenv
+from interpreters import py314, py315, pyenv
 
 DEBUG_OFFSETS = [("py313", lambda: pyenv("3.13"), 13), ("py314", py314, 14),
                  ("py315", py315, 15)]
