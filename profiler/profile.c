@@ -70,6 +70,7 @@ struct profile {
 
 	/* timeline */
 	bool keep_timeline;
+	bool untimed;		/* something in the aggregates is not in it */
 	struct sample *timeline;
 	size_t ntimeline, timeline_cap;
 
@@ -489,6 +490,8 @@ int profile_add_sample(profile *p, const struct sample *s)
 	p->total_cpu_ns += s->cpu_ns;
 	if (p->keep_timeline)
 		p->timeline[p->ntimeline++] = *s;
+	else
+		p->untimed = true;
 	return LP_OK;
 }
 
@@ -509,6 +512,7 @@ int profile_add_agg(profile *p, const struct profile_agg *in)
 	struct profile_agg *a = agg_get(p, &k);
 	if (!a)
 		return LP_ENOMEM;
+	p->untimed = true;
 	a->samples += in->samples;
 	a->cpu_samples += in->cpu_samples;
 	a->gil_samples += in->gil_samples;
@@ -541,6 +545,7 @@ void profile_reset_samples(profile *p)
 	p->naggs = 0;
 	htab_clear(&p->agg_tab);
 	p->ntimeline = 0;
+	p->untimed = false;
 	p->total_samples = 0;
 	p->total_cpu_ns = 0;
 }
@@ -769,6 +774,11 @@ const struct sample *profile_timeline(const profile *p, size_t *n)
 {
 	*n = p->ntimeline;
 	return p->timeline;
+}
+
+bool profile_timeline_whole(const profile *p)
+{
+	return p->ntimeline && !p->untimed;
 }
 
 struct profile_agg profile_agg_sum(const profile *p)

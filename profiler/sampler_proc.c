@@ -558,6 +558,20 @@ static uint32_t charge(struct sproc *s, struct target_thread *th, size_t i,
 	return (uint32_t)n;
 }
 
+/* Whether a thread charged CPU went to sleep between the reading of its
+ * state and the reading of its stack (not paused, the two are not one
+ * instant): the stack is then the call it sleeps in, not code that ran.
+ * The end of every burst of work risks it, the more so when we are kept
+ * waiting for a CPU between the two reads on a busy machine.  Costs one
+ * read of wchan (about 1 us) a charged sample. */
+static bool slept_since_state(struct sproc *s, struct target_thread *th,
+			      bool paused)
+{
+	bool running;
+	return !paused &&
+	       target_thread_running(s->t, th, &running) == LP_OK && !running;
+}
+
 /* Task mode's hook, once a tick: reads the tasks (all of them for a
  * snapshot).  Anything but a gone target turns task mode off with one
  * warning: plain thread stacks go on. */
@@ -711,6 +725,15 @@ int sproc_tick(struct sproc *s, uint64_t now, uint64_t rel_ns,
 			v.py_name = s->py ? py_name_of(s, th->tid) : NULL;
 			view(view_ctx, &v);
 			continue;
+		}
+		if (cpu_w && slept_since_state(s, th, pause_all)) {
+			/* its charge waits for a sample of code that runs */
+			th->credit_ns += cpu_ns;
+			cpu_w = 0;
+			cpu_ns = 0;
+			flags = (flags & ~SAMPLE_ON_CPU) | SAMPLE_IDLE;
+			if (s->o.skip_idle)
+				continue;
 		}
 		struct sample smp = {
 			.time_ns = rel_ns,

@@ -454,7 +454,7 @@ int raw_write_profile(const profile *p, FILE *fp)
 	const struct profile_agg *aggs = profile_aggs(p, &na);
 	/* the timeline only when it holds every sample (aggregates added
 	 * whole, e.g. read from an AGG file, have no timeline) */
-	if (nt && nt == profile_total_samples(p)) {
+	if (profile_timeline_whole(p)) {
 		for (size_t i = 0; i < nt && !w->err; i++)
 			write_sample(w, &tl[i]);
 	} else {

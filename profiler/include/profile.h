@@ -161,6 +161,9 @@ const struct profile_thread *profile_threads(const profile *p, size_t *n);
 uint32_t profile_thread_name(const profile *p, int32_t pid, int32_t tid);
 /* Timeline (only when kept). */
 const struct sample *profile_timeline(const profile *p, size_t *n);
+/* Whether the timeline holds everything in the aggregates (nothing was
+ * added as a whole aggregate or before the timeline was kept). */
+bool profile_timeline_whole(const profile *p);
 size_t profile_nmeta(const profile *p);
 void profile_meta_at(const profile *p, size_t i, const char **key,
 		     const char **value);

@@ -10,7 +10,9 @@
 # from one process to the next.  With LOUPE_SPLIT_LOG=FILE the target
 # also times both functions in its own CPU time and keeps FILE holding
 # "THREE_NS ONE_NS" so far, rewritten every 50 ms, so that a test can
-# compare a profile with what really ran.
+# compare a profile with what really ran.  Two more fields follow: the
+# wall-clock ns spent in each (preempted time included), the truth of a
+# wall-mode profile when the target shares its CPU.
 import os
 import sys
 import time
@@ -40,6 +42,10 @@ def hot_one():
     return x
 
 
+def wall_clock():
+    return getattr(time, "perf_counter", time.time)
+
+
 def cpu_clock():
     if hasattr(time, "thread_time"):
         return time.thread_time
@@ -49,22 +55,27 @@ def cpu_clock():
 
 
 class SplitLog(object):
-    """Keeps path holding "THREE_NS ONE_NS" so far, rewritten every 50 ms
-    (through a temporary name: a reader never sees half of it)."""
+    """Keeps path holding "THREE_NS ONE_NS WALL_THREE_NS WALL_ONE_NS" so
+    far, rewritten every 50 ms (through a temporary name: a reader never
+    sees half of it)."""
 
     def __init__(self, path):
         self.path = path
         self.clock = cpu_clock()
-        self.three = self.one = 0.0
+        self.wall = wall_clock()
+        self.three = self.one = self.wthree = self.wone = 0.0
         self.written = time.time()
 
-    def add(self, three, one):
+    def add(self, three, one, wthree=0.0, wone=0.0):
         self.three += three
         self.one += one
+        self.wthree += wthree
+        self.wone += wone
         if time.time() - self.written >= 0.05:
             self.written = time.time()
             with open(self.path + ".tmp", "w") as f:
-                f.write("%d %d\n" % (self.three * 1e9, self.one * 1e9))
+                f.write("%d %d %d %d\n" % (self.three * 1e9, self.one * 1e9,
+                                            self.wthree * 1e9, self.wone * 1e9))
             os.rename(self.path + ".tmp", self.path)
 
 
@@ -79,13 +90,21 @@ def work():
     # the same calls from the same function (profiles show work ->
     # hot_three either way), timed
     log = SplitLog(path)
-    clock = log.clock
+    clock, wall = log.clock, log.wall
     while True:
+        # the CPU clock is a system call, where the kernel often preempts
+        # (EEVDF checks the time slice there): the wall clock (no system
+        # call) is read inside, so that a wait there is in neither
         t0 = clock()
+        w0 = wall()
         hot_three()
+        w1 = wall()
         t1 = clock()
+        w2 = wall()
         hot_one()
-        log.add(t1 - t0, clock() - t1)
+        w3 = wall()
+        t2 = clock()
+        log.add(t1 - t0, t2 - t1, w1 - w0, w3 - w2)
 
 
 if __name__ == "__main__":
