@@ -5,6 +5,7 @@ import re
 import select
 import shutil
 import signal
+import sys
 import subprocess
 import tempfile
 import time
@@ -199,6 +200,12 @@ def expected_lines(path):
 
 
 
+def skip(test, reason):
+    """A visible skip: the reason is printed, never a silent pass."""
+    sys.stderr.write("SKIP %s: %s\n" % (test.id(), reason))
+    test.skipTest(reason)
+
+
 class LoupeTestCase(unittest.TestCase):
     """Gives each test a temporary directory and kills its targets."""
 
@@ -217,6 +224,26 @@ class LoupeTestCase(unittest.TestCase):
         t = Target(argv, **kw)
         self.targets.append(t)
         return t
+
+    def skip(self, reason):
+        skip(self, reason)
+
+    def start_script(self, finder, script, *args):
+        """script run by the interpreter finder() names (self.exe), its
+        stderr kept in the test's directory; a visible skip without it."""
+        exe, why = finder()
+        if exe is None:
+            self.skip(why)
+        self.exe = exe
+        t = Target([exe, script] + list(args), self.path("target.stderr"))
+        self.targets.append(t)
+        return t
+
+    def assert_running(self, t):
+        """The target lives and none of its threads was left stopped."""
+        self.assertIsNone(t.proc.poll(), "target died")
+        stopped = {k: v for k, v in thread_states(t.pid).items() if v in "tT"}
+        self.assertFalse(stopped, "threads left stopped: %r" % stopped)
 
     def path(self, name):
         return os.path.join(self.tmp, name)

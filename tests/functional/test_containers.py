@@ -21,9 +21,7 @@ CHOSEN = ("py38", "py311", "py313", "py311_debian_static",
           "py314_debian_static", "py315_debian_static")
 
 
-def skip(test, reason):
-    print("SKIP %s: %s" % (test.id(), reason))
-    test.skipTest(reason)
+from harness import skip  # noqa: E402
 
 
 def inner_python(pid):

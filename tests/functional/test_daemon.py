@@ -31,9 +31,7 @@ WINDOW_RE = re.compile(r"^\d{8}T\d{6}Z\.loupe$")
 NOBODY = 65534
 
 
-def skip(test, reason):
-    sys.stderr.write("SKIP %s: %s\n" % (test.id(), reason))
-    test.skipTest(reason)
+from harness import skip  # noqa: E402
 
 
 def target_dir(store, name, pid):

@@ -39,9 +39,7 @@ FAKES = os.path.join(BUILD, "tests", "unit", "daemon_fakes")
 NOBODY = 65534
 
 
-def skip(test, reason):
-    sys.stderr.write("SKIP %s: %s\n" % (test.id(), reason))
-    test.skipTest(reason)
+from harness import skip  # noqa: E402
 
 
 def frame(kind, body):

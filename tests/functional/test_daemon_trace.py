@@ -26,9 +26,7 @@ STALLS_RE = re.compile(r"(?m)^\s+stalls\s+(\d+) over ")
 STALL_RE = re.compile(r"(?m)^\s+stall at [\d.]+ s lasting ([\d.]+) ms.*$")
 
 
-def skip(test, reason):
-    sys.stderr.write("SKIP %s: %s\n" % (test.id(), reason))
-    test.skipTest(reason)
+from harness import skip  # noqa: E402
 
 
 class DaemonTrace(unittest.TestCase):

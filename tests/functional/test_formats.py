@@ -98,9 +98,7 @@ def python_interpreter():
                   "nor under /root/.pyenv/versions")
 
 
-def skip(test, reason):
-    sys.stderr.write("SKIP %s: %s\n" % (test.id(), reason))
-    test.skipTest(reason)
+from harness import skip  # noqa: E402
 
 
 def record_target(tmp, script, args, out, rate, duration=2):

@@ -28,9 +28,7 @@ COMPLETION = os.path.join(SRC, "tools", "loupe.bash-completion")
 UNAVAILABLE = "Not available in this version"
 
 
-def skip(test, reason):
-    sys.stderr.write("SKIP %s: %s\n" % (test.id(), reason))
-    test.skipTest(reason)
+from harness import skip  # noqa: E402
 
 
 def commands():

@@ -18,9 +18,7 @@ INTERPRETERS = [("py27", lambda: pyenv("2.7"))] + [
 ADDR = r"0x[0-9a-f]+"
 
 
-def skip(test, reason):
-    print("SKIP %s: %s" % (test.id(), reason))
-    test.skipTest(reason)
+from harness import skip  # noqa: E402
 
 
 def text_locals(out):

@@ -37,9 +37,7 @@ from harness import LOUPE, run_loupe
 USERS = ("ctlsec-a", "ctlsec-b")
 
 
-def skip(test, reason):
-    sys.stderr.write("SKIP %s: %s\n" % (test.id(), reason))
-    test.skipTest(reason)
+from harness import skip  # noqa: E402
 
 
 class CtlSecurity(unittest.TestCase):

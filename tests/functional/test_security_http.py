@@ -35,9 +35,7 @@ from test_top import find_python
 USER = "httpsec%d" % (os.getpid() % 100000)
 
 
-def skip(test, reason):
-    sys.stderr.write("SKIP %s: %s\n" % (test.id(), reason))
-    test.skipTest(reason)
+from harness import skip  # noqa: E402
 
 
 def write_secret(path, text, mode=0o600):

@@ -15,9 +15,7 @@ from test_python import INTERPRETERS
 RUNS = 10
 
 
-def skip(test, reason):
-    print("SKIP %s: %s" % (test.id(), reason))
-    test.skipTest(reason)
+from harness import skip  # noqa: E402
 
 
 class Startup(LoupeTestCase):

@@ -15,13 +15,12 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
 from interpreters import DEBIAN, debian, opt, pyenv
-from harness import (LOUPE, Target, expected_lines, read_collapsed,
-                     run_loupe, thread_states)
+from harness import (LOUPE, LoupeTestCase, Target, expected_lines,
+                     read_collapsed, run_loupe)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(os.path.dirname(HERE), "targets", "tasks.py")
@@ -38,36 +37,10 @@ SETUPS += [
 ]
 
 
-class TasksBase(unittest.TestCase):
-
-    def setUp(self):
-        if not os.access(LOUPE, os.X_OK):
-            self.fail("loupe binary not built at " + LOUPE)
-        self.tmp = tempfile.mkdtemp(prefix="loupe-tasks-")
-        self.targets = []
-
-    def tearDown(self):
-        for t in self.targets:
-            t.kill()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def skip(self, reason):
-        sys.stderr.write("SKIP %s: %s\n" % (self.id(), reason))
-        self.skipTest(reason)
+class TasksBase(LoupeTestCase):
 
     def start(self, finder, *args):
-        exe, why = finder()
-        if exe is None:
-            self.skip(why)
-        t = Target([exe, SCRIPT] + list(args),
-                   os.path.join(self.tmp, "target.stderr"))
-        self.targets.append(t)
-        return t
-
-    def assert_running(self, t):
-        self.assertIsNone(t.proc.poll(), "target died")
-        stopped = {k: v for k, v in thread_states(t.pid).items() if v in "tT"}
-        self.assertFalse(stopped, "threads left stopped: %r" % stopped)
+        return self.start_script(finder, SCRIPT, *args)
 
     def phases(self, t, t0, t1):
         """Seconds the target says it spent in spin() and in nap() within

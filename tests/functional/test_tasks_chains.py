@@ -25,14 +25,11 @@ Run: LOUPE=/path/to/loupe python3 tests/functional/test_tasks_chains.py -v
 import json
 import os
 import re
-import shutil
-import sys
-import tempfile
 import time
 import unittest
 
 from interpreters import ASYNC_SETUPS
-from harness import LOUPE, Target, expected_lines, run_loupe, thread_states
+from harness import LoupeTestCase, expected_lines, run_loupe
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(os.path.dirname(HERE), "targets", "chains.py")
@@ -58,42 +55,16 @@ def spinning(task):
                  len(task["await_chain"]) >= MAX_AWAIT_DEPTH))
 
 
-class ChainsTestCase(unittest.TestCase):
+class ChainsTestCase(LoupeTestCase):
     """The checks below, once per interpreter setup (test_agen_py38...)."""
 
-    def setUp(self):
-        if not os.access(LOUPE, os.X_OK):
-            self.fail("loupe binary not built at " + LOUPE)
-        self.tmp = tempfile.mkdtemp(prefix="loupe-aiochain-")
-        self.targets = []
-
-    def tearDown(self):
-        for t in self.targets:
-            t.kill()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def skip(self, reason):
-        sys.stderr.write("SKIP %s: %s\n" % (self.id(), reason))
-        self.skipTest(reason)
-
     def start(self, finder, *args):
-        exe, why = finder()
-        if exe is None:
-            self.skip(why)
-        t = Target([exe, SCRIPT] + list(args),
-                   os.path.join(self.tmp, "target.stderr"))
-        self.targets.append(t)
-        return t
+        return self.start_script(finder, SCRIPT, *args)
 
     def said(self, t, word):
         """{name: [values...]} of the target's "WORD NAME VALUE..." lines."""
         return {p[1]: p[2:] for p in (l.split() for l in t.lines)
                 if p and p[0] == word}
-
-    def assert_running(self, t):
-        self.assertIsNone(t.proc.poll(), "target died")
-        stopped = {k: v for k, v in thread_states(t.pid).items() if v in "tT"}
-        self.assertFalse(stopped, "threads left stopped: %r" % stopped)
 
     def dump(self, t, want):
         """dump --tasks --format json until want(tasks by name) holds

@@ -18,13 +18,11 @@ import os
 import re
 import shutil
 import subprocess
-import sys
-import tempfile
 import time
 import unittest
 
 from interpreters import ASYNC_SETUPS, opt, pyenv
-from harness import LOUPE, Target, read_collapsed, run_loupe, thread_states
+from harness import LOUPE, LoupeTestCase, read_collapsed, run_loupe, thread_states
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(os.path.dirname(HERE), "targets", "tasks_graph.py")
@@ -34,32 +32,10 @@ DEADLINE = 15
 SETUPS = ASYNC_SETUPS
 
 
-class GraphBase(unittest.TestCase):
-
-    def setUp(self):
-        if not os.access(LOUPE, os.X_OK):
-            self.fail("loupe binary not built at " + LOUPE)
-        self.tmp = tempfile.mkdtemp(prefix="loupe-aiograph-")
-        self.targets = []
-
-    def tearDown(self):
-        for t in self.targets:
-            t.kill()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def skip(self, reason):
-        sys.stderr.write("SKIP %s: %s\n" % (self.id(), reason))
-        self.skipTest(reason)
+class GraphBase(LoupeTestCase):
 
     def start(self, finder, extra, *args):
-        exe, why = finder()
-        if exe is None:
-            self.skip(why)
-        self.exe = exe
-        t = Target([exe, SCRIPT] + list(args) + list(extra),
-                   os.path.join(self.tmp, "target.stderr"))
-        self.targets.append(t)
-        return t
+        return self.start_script(finder, SCRIPT, *(list(args) + list(extra)))
 
     def tids(self, t):
         """{name: native tid} the target printed ("tid NAME TID")."""

@@ -19,9 +19,7 @@ INTERPRETERS = [("py3%d" % m, (lambda m=m: pyenv("3.%d" % m)))
 WANT = set(["MainThread"] + ["CustomThreadName-%d" % i for i in range(10)])
 
 
-def skip(test, reason):
-    print("SKIP %s: %s" % (test.id(), reason))
-    test.skipTest(reason)
+from harness import skip  # noqa: E402
 
 
 class ThreadNames(LoupeTestCase):

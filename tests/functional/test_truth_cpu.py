@@ -28,9 +28,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 BUSY = "import sys; print('ready'); sys.stdout.flush()\nwhile 1: pass\n"
 
 
-def skip(test, reason):
-    print("SKIP %s: %s" % (test.id(), reason), file=sys.stderr)
-    test.skipTest(reason)
+from harness import skip  # noqa: E402
 
 
 def pyenv(minor):

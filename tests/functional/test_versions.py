@@ -13,9 +13,7 @@ DEBUG_OFFSETS = [("py313", lambda: pyenv("3.13"), 13), ("py314", py314, 14),
                  ("py315", py315, 15)]
 
 
-def skip(test, reason):
-    print("SKIP %s: %s" % (test.id(), reason))
-    test.skipTest(reason)
+from harness import skip  # noqa: E402
 
 
 class Versions(LoupeTestCase):
