@@ -444,8 +444,14 @@ static void wait_text(const struct aio_wait *w, const struct aio_task *tk,
 	buf[0] = '\0';
 	switch (w->kind) {
 	case AIO_WAIT_SLEEP:
-		if (!isnan(w->left))
-			snprintf(buf, size, "sleep %.2fs left", w->left);
+		/* a timer past its time: the event loop has not got round
+		 * to it, which is worth saying as such */
+		if (!isnan(w->left) && w->left <= -0.005)
+			snprintf(buf, size, "sleep over %.2fs ago, not resumed yet "
+				 "(the event loop is behind)", -w->left);
+		else if (!isnan(w->left))
+			snprintf(buf, size, "sleep %.2fs left",
+				 w->left > 0 ? w->left : 0.0);
 		else if (!isnan(w->delay))
 			snprintf(buf, size, "sleep of %.2fs (time left not known)",
 				 w->delay);
