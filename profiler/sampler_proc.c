@@ -25,6 +25,10 @@
 /* States told by the process clock alone (infer_states): a /proc reading
  * at least this often all the same. */
 #define INFER_MAX_AGE_NS 1000000000ull
+/* Time between the reading of the states and of the Python stacks past
+ * which a thread charged CPU is checked for having gone to sleep in it
+ * (slept_since_state): some 2% of a 2 ms burst's end. */
+#define RECHECK_AFTER_NS 40000ull
 /* A descendant found native is checked again for an interpreter for this
  * long after it appeared, every DETECT_RETRY_NS: caught between fork and
  * exec, or before the loader mapped libpython, it does not look like
@@ -559,16 +563,17 @@ static uint32_t charge(struct sproc *s, struct target_thread *th, size_t i,
 }
 
 /* Whether a thread charged CPU went to sleep between the reading of its
- * state and the reading of its stack (not paused, the two are not one
- * instant): the stack is then the call it sleeps in, not code that ran.
- * The end of every burst of work risks it, the more so when we are kept
- * waiting for a CPU between the two reads on a busy machine.  Costs one
- * read of wchan (about 1 us) a charged sample. */
+ * state and the reading of its stack (Python stacks read without a pause:
+ * the two are not one instant): the stack is then the call it sleeps in,
+ * not code that ran.  The end of every burst of work risks it in
+ * proportion to the time between the two reads, which is a few us unless
+ * we were kept waiting for a CPU in between, as on a busy machine: only
+ * then (check) is wchan read again, about 1 us a charged sample. */
 static bool slept_since_state(struct sproc *s, struct target_thread *th,
-			      bool paused)
+			      bool check)
 {
 	bool running;
-	return !paused &&
+	return check &&
 	       target_thread_running(s->t, th, &running) == LP_OK && !running;
 }
 
@@ -614,6 +619,7 @@ int sproc_tick(struct sproc *s, uint64_t now, uint64_t rel_ns,
 	size_t nth = target_nthreads(s->t);
 	size_t alive = read_states(s, now, view != NULL);
 	read_cpu(s, now);
+	uint64_t states_at = mono_ns();
 	if (s->only) {
 		alive = 0;
 		for (size_t i = 0; i < nth; i++) {
@@ -643,6 +649,8 @@ int sproc_tick(struct sproc *s, uint64_t now, uint64_t rel_ns,
 			npts = 0;
 		}
 	}
+	bool recheck = !pause_all && !s->unw &&
+		       mono_ns() - states_at > RECHECK_AFTER_NS;
 	if (s->names_due && pts)
 		lookup_names(s, pts, npts, now);
 	if (s->tasks && (rc = tasks_tick(s, pts, npts, view != NULL)) != LP_OK)
@@ -726,7 +734,7 @@ int sproc_tick(struct sproc *s, uint64_t now, uint64_t rel_ns,
 			view(view_ctx, &v);
 			continue;
 		}
-		if (cpu_w && slept_since_state(s, th, pause_all)) {
+		if (cpu_w && slept_since_state(s, th, recheck)) {
 			/* its charge waits for a sample of code that runs */
 			th->credit_ns += cpu_ns;
 			cpu_w = 0;
