@@ -169,7 +169,9 @@ static void on_event(void *ctx, const struct proc_event *ev)
 	struct tree_proc *r = find_live(root, ev->pid);
 	switch (ev->kind) {
 	case PROC_EV_NEW:
-		if (r || is_root)
+		/* loupe run from the process it follows (record -p $$ from a
+		 * shell) is one of its children: never sampled */
+		if (r || is_root || target_pid_is_self(ev->pid))
 			return;
 		r = add_rec(root);
 		if (!r) {
