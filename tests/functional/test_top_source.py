@@ -15,6 +15,7 @@ Run: LOUPE=/path/to/loupe python3 tests/functional/test_top_source.py -v
 import os
 import re
 import shutil
+import subprocess
 import unittest
 
 from harness import run_loupe, script_path
@@ -145,6 +146,39 @@ class TopSource(TopTestCase):
         s.keys("Escape")
         s.wait(lambda l: self.spin_first(l) and
                not any("source not shown" in x for x in l), "back to the list")
+        s.keys("q")
+        self.assertEqual(s.status(), 0)
+
+    def test_file_from_the_target_filesystem(self):
+        """A target in a mount namespace of its own (as in a container)
+        sees another file at the path its code names: the view shows the
+        target's, read through /proc/PID/root, not ours."""
+        if os.geteuid() != 0 or shutil.which("unshare") is None:
+            self.skip("needs root and unshare(1) for a mount namespace")
+        real = os.path.join(self.tmp, "real")
+        app = os.path.join(self.tmp, "app")
+        os.mkdir(real)
+        os.mkdir(app)
+        shutil.copy(script_path("hot_line.py"), real)
+        heavy = heavy_line(os.path.join(real, "hot_line.py"))
+        path = os.path.join(app, "hot_line.py")
+        with open(path, "w") as f:
+            for n in range(1, heavy + 10):
+                f.write("# decoy line %d of the host\n" % n)
+        probe = subprocess.run(["unshare", "-m", "--propagation", "private",
+                                "true"], capture_output=True)
+        if probe.returncode != 0:
+            self.skip("unshare -m refused here: %s" % probe.stderr.strip())
+        t = self.start(["unshare", "-m", "--propagation", "private", "sh",
+                        "-c", 'mount --bind "$1" "$2" && exec "$3" "$2"',
+                        "sh", os.path.join(real, "hot_line.py"), path,
+                        self.python])
+        s, lines = self.open_source(t, heavy)
+        text = "\n".join(lines)
+        self.assertNotIn("decoy", text)
+        marked = [r for r in source_rows(lines) if r[1]]
+        self.assertEqual([r[2] for r in marked], [heavy], text)
+        self.assertIn("# HEAVY", marked[0][3])
         s.keys("q")
         self.assertEqual(s.status(), 0)
 
