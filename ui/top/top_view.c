@@ -781,6 +781,11 @@ static bool handle_key(struct top *tp, int ch)
 	}
 	if (tp->src.open && top_source_key(&tp->src, ch, page))
 		return true;
+	/* the list's own keys would change what is hidden behind the view */
+	if (tp->src.open && ch > 0 && ch < 128 && strchr("123456<>atpTnl/", ch)) {
+		say(tp, "a key of the list: Esc goes back to it first");
+		return true;
+	}
 	switch (ch) {
 	case 'q': case 'Q': case 3:
 		return false;
