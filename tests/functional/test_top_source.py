@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import unittest
 
+import interpreters
 from harness import run_loupe, script_path
 from test_top import TopTestCase, first_function
 
@@ -272,6 +273,45 @@ class ReportLines(TopTestCase):
             self.assertEqual(int(m.group(1)), self.heavy, title)
             self.assertTrue(HEAVY_MIN <= float(m.group(2)) <= HEAVY_MAX, title)
             self.assertLessEqual(title.count("line "), 3, title)
+
+
+class LinesEveryInterpreter(TopTestCase):
+    """The line a frame is at, as every supported interpreter keeps it
+    (co_lnotab to 3.9, co_linetable after, 3.11's and 3.13's changes):
+    report --lines finds the heavy line on each."""
+
+    FINDERS = ([("2.7", lambda: interpreters.pyenv("2.7"))] +
+               [("3.%d" % m, (lambda m=m: interpreters.pyenv("3.%d" % m)))
+                for m in range(6, 14)] +
+               [("3.11 Debian", interpreters.debian),
+                ("3.14", interpreters.py314), ("3.15", interpreters.py315)])
+
+    def test_hot_line_on_every_interpreter(self):
+        path = os.path.join(self.tmp, "hot_line.py")
+        shutil.copy(script_path("hot_line.py"), path)
+        heavy = heavy_line(path)
+        ran = 0
+        for name, find in self.FINDERS:
+            py, why = find()
+            if py is None:
+                print("SKIP %s: %s" % (name, why))
+                continue
+            with self.subTest(interpreter=name):
+                t = self.start([py, path])
+                rec = os.path.join(self.tmp, "hot-%s.loupe" % name.replace(" ", "_"))
+                self.record(t, rec, "-r", 200, duration=1.5)
+                t.kill()
+                res = run_loupe("report", rec, "--lines", "spin", "--mode",
+                                "wall")
+                self.assertEqual(res.returncode, 0, res.stderr)
+                self.assertIn("hottest line %d by wall own" % heavy,
+                              res.stdout, name)
+                marked = [r for r in source_rows(res.stdout.split("\n"))
+                          if r[1]]
+                self.assertEqual([r[2] for r in marked], [heavy], res.stdout)
+                ran += 1
+        if not ran:
+            self.skip("no interpreter found")
 
 
 if __name__ == "__main__":
