@@ -1,7 +1,7 @@
 /* Unit tests of a function's figures per line and of the bounded reading of
  * its source (ui/top/top_lines.c: loupe top's source view, report
  * --lines): lines of one function only, own and total once per stack, the
- * hottest by the metric; a file that is not regular or too big refused, a
+ * hottest by the metric, one process's; a file that is not regular or too big refused, a
  * missing one explained, hostile bytes escaped, tabs expanded, CRLF. */
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -19,14 +19,20 @@ static uint32_t py(profile *p, const char *func, const char *file, int line)
 	return profile_intern_frame(p, &f);
 }
 
-static void add(profile *p, const uint32_t *frames, size_t n, bool cpu,
-		int count)
+static void add_pid(profile *p, int32_t pid, const uint32_t *frames,
+		    size_t n, bool cpu, int count)
 {
-	struct sample s = { .pid = 1, .tid = 1,
+	struct sample s = { .pid = pid, .tid = pid,
 			    .stack = profile_intern_stack(p, frames, n),
 			    .flags = cpu ? SAMPLE_ON_CPU : SAMPLE_IDLE };
 	for (int i = 0; i < count; i++)
 		ck_assert_int_eq(profile_add_sample(p, &s), LP_OK);
+}
+
+static void add(profile *p, const uint32_t *frames, size_t n, bool cpu,
+		int count)
+{
+	add_pid(p, 1, frames, n, cpu, count);
 }
 
 /* spin:22 leaf on CPU x8, spin:21 leaf idle x3, spin:22 calling helper x2
@@ -50,7 +56,7 @@ START_TEST(test_lines_of_one_function)
 	top_lines_init(&tl);
 	uint32_t func = profile_intern_cstr(p, "spin");
 	uint32_t file = profile_intern_cstr(p, "/a/h.py");
-	ck_assert_int_eq(top_lines_compute(&tl, p, func, file, 0), LP_OK);
+	ck_assert_int_eq(top_lines_compute(&tl, p, func, file, 0, 0), LP_OK);
 	ck_assert_uint_eq(tl.all[0], 23);
 	ck_assert_uint_eq(tl.all[1], 16);
 	ck_assert_uint_eq(tl.n, 3);
@@ -69,13 +75,43 @@ START_TEST(test_lines_of_one_function)
 	ck_assert_int_eq(top_lines_find(&tl, 23), -1);
 	ck_assert_double_eq_tol(top_lines_pct(&tl, 8, 0), 100.0 * 8 / 23, 1e-9);
 	/* by CPU the same hottest; the idle line has no CPU */
-	ck_assert_int_eq(top_lines_compute(&tl, p, func, file, 1), LP_OK);
+	ck_assert_int_eq(top_lines_compute(&tl, p, func, file, 0, 1), LP_OK);
 	ck_assert_uint_eq(tl.hot, 1);
 	/* a function with no samples: no lines, no hottest */
 	uint32_t none = profile_intern_cstr(p, "nobody");
-	ck_assert_int_eq(top_lines_compute(&tl, p, none, file, 0), LP_OK);
+	ck_assert_int_eq(top_lines_compute(&tl, p, none, file, 0, 0), LP_OK);
 	ck_assert_uint_eq(tl.n, 0);
 	ck_assert_uint_eq(tl.hot, tl.n);
+	top_lines_fini(&tl);
+	profile_free(p);
+}
+END_TEST
+
+/* A per-process row's view: only that process's samples, shares still of
+ * every sample. */
+START_TEST(test_lines_of_one_process)
+{
+	profile *p = profile_new();
+	uint32_t s22 = py(p, "spin", "/a/h.py", 22), s23 = py(p, "spin", "/a/h.py", 23);
+	add_pid(p, 1, (uint32_t[]){ s22 }, 1, true, 8);
+	add_pid(p, 2, (uint32_t[]){ s23 }, 1, true, 5);
+	add_pid(p, 2, (uint32_t[]){ s22 }, 1, true, 1);
+	struct top_lines tl;
+	top_lines_init(&tl);
+	uint32_t func = profile_intern_cstr(p, "spin");
+	uint32_t file = profile_intern_cstr(p, "/a/h.py");
+	ck_assert_int_eq(top_lines_compute(&tl, p, func, file, 2, 0), LP_OK);
+	ck_assert_uint_eq(tl.n, 2);
+	ck_assert_uint_eq(tl.v[0].own[0], 1);
+	ck_assert_uint_eq(tl.v[1].own[0], 5);
+	ck_assert_uint_eq(tl.hot, 1);
+	ck_assert_uint_eq(tl.all[0], 14);
+	ck_assert_int_eq(top_lines_compute(&tl, p, func, file, 1, 0), LP_OK);
+	ck_assert_uint_eq(tl.n, 1);
+	ck_assert_uint_eq(tl.v[0].own[0], 8);
+	ck_assert_int_eq(top_lines_compute(&tl, p, func, file, 0, 0), LP_OK);
+	ck_assert_uint_eq(tl.v[0].own[0], 9);
+	ck_assert_uint_eq(tl.hot, 0);
 	top_lines_fini(&tl);
 	profile_free(p);
 }
@@ -187,6 +223,7 @@ int main(void)
 	Suite *s = suite_create("top_lines");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, test_lines_of_one_function);
+	tcase_add_test(tc, test_lines_of_one_process);
 	tcase_add_test(tc, test_source_read_and_escaped);
 	tcase_add_test(tc, test_source_refused);
 	tcase_add_test(tc, test_heat_bar);

@@ -114,7 +114,7 @@ int report_lines(const profile *p, const char *func, enum sample_mode mode)
 	struct top_lines tl;
 	top_lines_init(&tl);
 	for (size_t k = 0; k < nfiles; k++) {
-		if (top_lines_compute(&tl, p, fid, files[k], metric) != LP_OK) {
+		if (top_lines_compute(&tl, p, fid, files[k], 0, metric) != LP_OK) {
 			top_lines_fini(&tl);
 			cli_error("out of memory");
 			return 1;

@@ -29,12 +29,6 @@ void top_lines_fini(struct top_lines *tl)
 	memset(tl, 0, sizeof *tl);
 }
 
-static int cmp_line(const void *a, const void *b)
-{
-	const struct top_line *x = a, *y = b;
-	return (x->line > y->line) - (x->line < y->line);
-}
-
 long top_lines_find(const struct top_lines *tl, int32_t line)
 {
 	size_t lo = 0, hi = tl->n;
@@ -50,51 +44,70 @@ long top_lines_find(const struct top_lines *tl, int32_t line)
 	return -1;
 }
 
-/* profile_func_stats by line gives one entry per frame, and a Python frame
- * is (function, file, line): the entries of our function are its lines. */
-int top_lines_compute(struct top_lines *tl, const profile *p, uint32_t func,
-		      uint32_t file, int metric)
+/* The entry of line in tl, added (in line order) when new; NULL when out
+ * of memory. */
+static struct top_line *line_entry(struct top_lines *tl, int32_t line)
 {
-	struct profile_func_stats *st = NULL;
-	size_t n = 0;
-	tl->n = 0;
-	tl->hot = 0;
+	long at = top_lines_find(tl, line);
+	if (at >= 0)
+		return &tl->v[at];
+	if (tl->n == tl->cap) {
+		size_t nc = tl->cap ? 2 * tl->cap : 64;
+		struct top_line *v = realloc(tl->v, nc * sizeof *v);
+		if (!v)
+			return NULL;
+		tl->v = v;
+		tl->cap = nc;
+	}
+	size_t k = tl->n;
+	while (k > 0 && tl->v[k - 1].line > line)
+		k--;
+	memmove(&tl->v[k + 1], &tl->v[k], (tl->n - k) * sizeof *tl->v);
+	tl->v[k] = (struct top_line){ .line = line };
+	tl->n++;
+	return &tl->v[k];
+}
+
+/* One pass over the aggregates: a Python frame is (function, file, line),
+ * so the frames of our function on a stack say at which lines it was;
+ * the leaf's is its own line.  A line is counted once per stack (a
+ * recursive function on the same line twice is one total). */
+int top_lines_compute(struct top_lines *tl, const profile *p, uint32_t func,
+		      uint32_t file, int32_t pid, int metric)
+{
 	struct profile_agg sum = profile_agg_sum(p);
+	tl->n = 0;
 	tl->all[0] = sum.samples;
 	tl->all[1] = sum.cpu_samples;
-	if (profile_func_stats(p, true, &st, &n) != LP_OK)
-		return LP_ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		const struct frame *f = profile_frame(p, st[i].frame);
-		if (!f || f->kind != FRAME_PYTHON || f->func != func ||
-		    f->file != file)
+	size_t na;
+	const struct profile_agg *a = profile_aggs(p, &na);
+	for (size_t ai = 0; ai < na; ai++) {
+		if (pid > 0 && a[ai].pid != pid)
 			continue;
-		long at = top_lines_find(tl, f->line);
-		if (at < 0) {
-			if (tl->n == tl->cap) {
-				size_t nc = tl->cap ? 2 * tl->cap : 64;
-				struct top_line *v = realloc(tl->v, nc * sizeof *v);
-				if (!v) {
-					free(st);
-					tl->n = 0;
-					return LP_ENOMEM;
-				}
-				tl->v = v;
-				tl->cap = nc;
+		size_t len;
+		const uint32_t *ids = profile_stack(p, a[ai].stack, &len);
+		for (size_t j = 0; j < len; j++) {
+			const struct frame *f = profile_frame(p, ids[j]);
+			if (!f || f->kind != FRAME_PYTHON || f->func != func ||
+			    f->file != file)
+				continue;
+			struct top_line *l = line_entry(tl, f->line);
+			if (!l) {
+				tl->n = 0;
+				tl->hot = 0;
+				return LP_ENOMEM;
 			}
-			tl->v[tl->n] = (struct top_line){ .line = f->line };
-			at = (long)tl->n++;
-			/* kept sorted: the frames come in no line order */
-			qsort(tl->v, tl->n, sizeof *tl->v, cmp_line);
-			at = top_lines_find(tl, f->line);
+			if (l->seen != ai + 1) {
+				l->seen = ai + 1;
+				l->total[0] += a[ai].samples;
+				l->total[1] += a[ai].cpu_samples;
+			}
+			if (j + 1 == len) {
+				l->own[0] += a[ai].samples;
+				l->own[1] += a[ai].cpu_samples;
+			}
 		}
-		struct top_line *l = &tl->v[at];
-		l->own[0] += st[i].own_samples;
-		l->own[1] += st[i].own_cpu_samples;
-		l->total[0] += st[i].total_samples;
-		l->total[1] += st[i].total_cpu_samples;
 	}
-	free(st);
 	tl->hot = tl->n;
 	for (size_t i = 0; i < tl->n; i++) {
 		const struct top_line *l = &tl->v[i];

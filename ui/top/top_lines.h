@@ -27,6 +27,8 @@ struct top_line {
 	uint64_t own[2];	/* the function was the leaf, at this line */
 	uint64_t total[2];	/* the function was on the stack at this line
 				 * (once per stack and line) */
+	size_t seen;		/* top_lines_compute's: 1 + the last aggregate
+				 * counted in total */
 };
 
 struct top_lines {
@@ -40,10 +42,13 @@ void top_lines_init(struct top_lines *tl);
 void top_lines_fini(struct top_lines *tl);
 
 /* The lines of the Python function named by the string ids func and file
- * (every line of it seen in p), hottest by metric (0 wall, 1 CPU): most
- * own samples, then most total.  LP_OK or LP_ENOMEM. */
+ * (every line of it seen in p), of process pid's samples only when pid > 0
+ * (the shares stay of all of p's samples, as top's rows are), hottest by
+ * metric (0 wall, 1 CPU): most own samples, then most total.  One pass
+ * over p's aggregates; allocates only when a line is new to tl.  LP_OK or
+ * LP_ENOMEM. */
 int top_lines_compute(struct top_lines *tl, const profile *p, uint32_t func,
-		      uint32_t file, int metric);
+		      uint32_t file, int32_t pid, int metric);
 /* The share of samples in percent (0 when nothing was sampled). */
 double top_lines_pct(const struct top_lines *tl, uint64_t samples, int metric);
 /* Index of line in tl, or -1. */

@@ -32,7 +32,7 @@ void top_source_close(struct top_source *v)
 }
 
 bool top_source_pick(struct top_source *v, const profile *p, uint32_t frame,
-		     int pid, char *why, size_t why_len)
+		     int pid, int32_t only_pid, char *why, size_t why_len)
 {
 	const struct frame *f = profile_frame(p, frame);
 	if (!f || f->kind != FRAME_PYTHON) {
@@ -47,6 +47,7 @@ bool top_source_pick(struct top_source *v, const profile *p, uint32_t frame,
 	v->func = f->func;
 	v->file = f->file;
 	v->pid = pid;
+	v->only_pid = only_pid;
 	text_escape(func ? func : "?", v->name, sizeof v->name);
 	text_escape(file ? file : "", v->path, sizeof v->path);
 	snprintf(v->raw_path, sizeof v->raw_path, "%s", file ? file : "");
@@ -64,7 +65,8 @@ void top_source_load_file(struct top_source *v)
 void top_source_update(struct top_source *v, const profile *p, int metric)
 {
 	v->metric = metric;
-	v->oom = top_lines_compute(&v->tl, p, v->func, v->file, metric) != LP_OK;
+	v->oom = top_lines_compute(&v->tl, p, v->func, v->file, v->only_pid,
+				    metric) != LP_OK;
 }
 
 /* The rows shown: every line of the file, or without it every line with

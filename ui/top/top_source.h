@@ -16,6 +16,8 @@
 struct top_source {
 	bool open;
 	int pid;		/* whose filesystem the file came from */
+	int32_t only_pid;	/* a per-process row's process: only its
+				 * samples; 0: every process's */
 	uint32_t func, file;	/* string ids in the live profile */
 	char name[512];		/* the function, escaped */
 	char path[512];		/* its file, escaped */
@@ -32,11 +34,12 @@ void top_source_init(struct top_source *v);
 void top_source_fini(struct top_source *v);
 
 /* Chooses the function that frame (of p) names, to be shown from pid's
- * filesystem: copies its names, so call it with the profile locked.
+ * filesystem with the samples of only_pid (0: all): copies its names, so
+ * call it with the profile locked.
  * False, with the reason in why, when the frame is not a Python
  * function. */
 bool top_source_pick(struct top_source *v, const profile *p, uint32_t frame,
-		     int pid, char *why, size_t why_len);
+		     int pid, int32_t only_pid, char *why, size_t why_len);
 /* Reads the picked function's file and opens the view; without the lock,
  * so that the sampler never waits on a disk. */
 void top_source_load_file(struct top_source *v);

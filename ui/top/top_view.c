@@ -724,8 +724,8 @@ static void open_source(struct top *tp)
 	const struct top_row *r = &tp->m.rows[tp->m.view[tp->scroll]];
 	int pid = r->pid ? r->pid : (int)target_pid(tp->t);
 	pthread_mutex_lock(&tp->lock);
-	bool ok = top_source_pick(&tp->src, tp->p, r->frame, pid, why,
-				  sizeof why);
+	bool ok = top_source_pick(&tp->src, tp->p, r->frame, pid, r->pid,
+				  why, sizeof why);
 	pthread_mutex_unlock(&tp->lock);
 	if (!ok) {
 		say(tp, why);
