@@ -11,6 +11,7 @@
 #include "progress.h"
 #include "report_procs.h"
 #include "report_input.h"
+#include "report_lines.h"
 #include "report_tasks.h"
 #include "text_escape.h"
 
@@ -42,6 +43,9 @@ static const char usage[] =
 	"  -p, --pid PID        only this process of a --subprocesses recording\n"
 	"      --merge-processes  no root frame per process: identical workers\n"
 	"                       add up\n"
+	"      --lines FUNCTION  that Python function's own and total shares per\n"
+	"                       line beside its source (read from this\n"
+	"                       filesystem), the hottest line marked\n"
 	"  -q, --quiet          no progress bar on stderr\n"
 	"\n"
 	"Without -o or --format, prints the top functions: own and total share of\n"
@@ -218,11 +222,20 @@ int cmd_report(int argc, char **argv)
 {
 	struct cli_opts o;
 	int rc = cli_parse(argc, argv, OPT_OUTPUT | OPT_SHAPE | OPT_TASKS |
-			   OPT_PID_FILTER | OPT_PROCESSES | OPT_SINCE, usage, &o);
+			   OPT_PID_FILTER | OPT_PROCESSES | OPT_SINCE |
+			   OPT_LINES_OF, usage, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	if (o.nargs != 1) {
 		cli_error("give exactly one recording to report on (see 'loupe report --help')");
+		return 2;
+	}
+	if (o.lines_of && (o.output || o.format != FORMAT_NONE || o.tasks)) {
+		cli_error("--lines prints a function's lines: it takes no -o, --format or --tasks");
+		return 2;
+	}
+	if (o.lines_of && !o.lines_of[0]) {
+		cli_error("--lines needs a function name");
 		return 2;
 	}
 	if (o.output && o.format == FORMAT_NONE) {
@@ -305,6 +318,9 @@ int cmd_report(int argc, char **argv)
 	} else if (o.format != FORMAT_NONE) {
 		cli_error("format %s needs an output file: give -o FILE", format_name(o.format));
 		status = 2;
+		goto out;
+	} else if (o.lines_of) {
+		status = report_lines(p, o.lines_of, o.mode);
 		goto out;
 	} else if (o.tasks ? report_tasks(p) : print_summary(p, &o, procs, nprocs, &info)) {
 		goto out;

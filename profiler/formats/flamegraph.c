@@ -320,10 +320,131 @@ static const char style[] =
 "#frames text { pointer-events: none; }\n"
 "</style>\n";
 
-/* Writes the tree: diff is whether w[1] holds a base to compare with. */
+/* ---- the hottest lines of a function, for its boxes' tooltips ---- */
+
+/* Lines named in a tooltip. */
+#define TIP_LINES 3
+
+/* Tooltip texts by fold text id: "; hottest lines: line 22: 95.0%, ..." for
+ * every box of a Python function (whatever its line), NULL elsewhere. */
+struct tips {
+	char **by_text;
+	size_t n;
+};
+
+struct tip_entry {
+	uint32_t key;		/* text of the function without its line */
+	uint32_t node;		/* text of its boxes (with the line when
+				 * the graph keeps lines) */
+	int32_t line;
+	uint64_t w;
+};
+
+static int cmp_tip(const void *a, const void *b)
+{
+	const struct tip_entry *x = a, *y = b;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	if (x->w != y->w)
+		return x->w > y->w ? -1 : 1;
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+static void tips_fini(struct tips *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->by_text[i]);
+	free(t->by_text);
+	t->by_text = NULL;
+	t->n = 0;
+}
+
+/* The text of frame id as fold_add_profile names it (ftext_get), interned
+ * in f->texts. */
+static uint32_t frame_text(struct fold *f, const profile *p, uint32_t id,
+			   bool lines)
+{
+	const struct frame *fr = profile_frame(p, id);
+	size_t len = profile_str_len(p, fr->func) + profile_str_len(p, fr->file) +
+		     profile_str_len(p, fr->module) + 64;
+	char small[512];
+	char *tmp = len > sizeof small ? malloc(len) : small;
+	if (!tmp)
+		return PROFILE_NOID;
+	format_frame(p, id, lines, tmp, len > sizeof small ? len : sizeof small);
+	uint32_t t = profile_intern_cstr(f->texts, tmp);
+	if (tmp != small)
+		free(tmp);
+	return t;
+}
+
+/* Each Python function's lines weighted as the graph is (wall samples in
+ * wall and gil mode, CPU ones in cpu mode), counted once per stack: the
+ * share of a line is of the function's samples. */
+static int tips_build(struct tips *t, struct fold *f, const profile *p,
+		      const struct output_opts *o)
+{
+	struct profile_func_stats *st = NULL;
+	struct tip_entry *e = NULL;
+	size_t n = 0, ne = 0;
+	int rc = LP_ENOMEM;
+	if (profile_func_stats(p, true, &st, &n) != LP_OK)
+		return LP_ENOMEM;
+	e = malloc((n ? n : 1) * sizeof *e);
+	if (!e)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const struct frame *fr = profile_frame(p, st[i].frame);
+		uint64_t w = o->mode == MODE_CPU ? st[i].total_cpu_samples
+						 : st[i].total_samples;
+		if (!fr || fr->kind != FRAME_PYTHON || fr->line <= 0 || !w)
+			continue;
+		uint32_t key = frame_text(f, p, st[i].frame, false);
+		uint32_t node = frame_text(f, p, st[i].frame, o->lines);
+		if (key == PROFILE_NOID || node == PROFILE_NOID)
+			goto out;
+		e[ne++] = (struct tip_entry){ key, node, fr->line, w };
+	}
+	qsort(e, ne, sizeof *e, cmp_tip);
+	t->n = profile_nstrs(f->texts);
+	t->by_text = calloc(t->n ? t->n : 1, sizeof *t->by_text);
+	if (!t->by_text)
+		goto out;
+	for (size_t i = 0; i < ne;) {
+		size_t j = i;
+		uint64_t sum = 0;
+		while (j < ne && e[j].key == e[i].key)
+			sum += e[j++].w;
+		char tip[48 * TIP_LINES + 32];
+		int k = snprintf(tip, sizeof tip, "; hottest lines: ");
+		for (size_t m = i; m < j && m < i + TIP_LINES; m++)
+			k += snprintf(tip + k, sizeof tip - (size_t)k,
+				      "%sline %d: %.1f%%", m > i ? ", " : "",
+				      (int)e[m].line,
+				      100.0 * (double)e[m].w / (double)sum);
+		for (size_t m = i; m < j; m++) {
+			if (e[m].node >= t->n || t->by_text[e[m].node])
+				continue;
+			if (!(t->by_text[e[m].node] = strdup(tip)))
+				goto out;
+		}
+		i = j;
+	}
+	rc = LP_OK;
+out:
+	if (rc != LP_OK)
+		tips_fini(t);
+	free(e);
+	free(st);
+	return rc;
+}
+
+/* Writes the tree: diff is whether w[1] holds a base to compare with;
+ * tips (NULL: none) add a function's hottest lines to its boxes. */
 static int write_svg(const struct fold *f, FILE *fp,
 		     const struct output_opts *o, bool diff,
-		     const char *title, const char *subtitle)
+		     const char *title, const char *subtitle,
+		     const struct tips *tips)
 {
 	struct boxes bs = { 0 };
 	uint64_t total = f->n[0].w[0];
@@ -389,6 +510,8 @@ static int write_svg(const struct fold *f, FILE *fp,
 		xml_escape(fp, text);
 		fprintf(fp, " \xe2\x80\x94 %" PRIu64 " sample%s, %.2f%%", b->w[0],
 			b->w[0] == 1 ? "" : "s", share);
+		if (n && tips && n->text < tips->n && tips->by_text[n->text])
+			fputs(tips->by_text[n->text], fp);
 		if (diff) {
 			double base = f->total[1] ? 100.0 * (double)b->w[1] / (double)f->total[1] : 0;
 			double now = f->total[0] ? 100.0 * (double)b->w[0] / (double)f->total[0] : 0;
@@ -431,7 +554,12 @@ int flamegraph_write(const profile *p, FILE *fp, const struct output_opts *o)
 		snprintf(title, sizeof title, "%s: %s",
 			 o->inverted ? "Icicle graph" : "Flame graph", target);
 		make_subtitle(p, o, f.total[0], "", sub, sizeof sub);
-		rc = write_svg(&f, fp, o, false, o->title ? o->title : title, sub);
+		struct tips tips = { 0 };
+		rc = tips_build(&tips, &f, p, o);
+		if (rc == LP_OK)
+			rc = write_svg(&f, fp, o, false,
+				       o->title ? o->title : title, sub, &tips);
+		tips_fini(&tips);
 	}
 	fold_fini(&f);
 	return rc;
@@ -455,7 +583,8 @@ int flamegraph_write_diff(const profile *base, const profile *cur, FILE *fp,
 			 "; base %" PRIu64 " samples; red grew, blue shrank",
 			 f.total[1]);
 		make_subtitle(cur, o, f.total[0], extra, sub, sizeof sub);
-		rc = write_svg(&f, fp, o, true, o->title ? o->title : title, sub);
+		rc = write_svg(&f, fp, o, true, o->title ? o->title : title, sub,
+			       NULL);
 	}
 	fold_fini(&f);
 	return rc;

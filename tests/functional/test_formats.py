@@ -198,11 +198,13 @@ class Formats(unittest.TestCase):
         self.assertIn("cpu mode", texts["subtitle"])
         self.assertIn("samples", texts["subtitle"])
         self.assertIn("Search", texts["search"])
-        # hover text: "function (file:line) — N samples, P%"
+        # hover text: "function (file:line) — N samples, P%", and a
+        # Python function's hottest lines (issue #24 point 4)
         hot = [t for t, _, _, _ in frames if t.startswith("hot_three (")]
         self.assertTrue(hot)
         self.assertRegex(hot[0], r"^hot_three \(.*split\.py:\d+\) \u2014 "
-                         r"\d+ samples?, [\d.]+%$")
+                         r"\d+ samples?, [\d.]+%; hottest lines: "
+                         r"line \d+: [\d.]+%(, line \d+: [\d.]+%){0,2}$")
         # the label names the file by its base name, the tooltip by its path
         labels = {}
         for g in [g for g in root.iter(SVG + "g") if g.get("id") == "frames"][0]:

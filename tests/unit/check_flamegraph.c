@@ -39,7 +39,12 @@ START_TEST(test_flamegraph_boxes)
 	/* all, main, work:10, work:11, nanosleep */
 	ck_assert_uint_eq(fx_count(s, "<g class=\"f\">"), 5);
 	ck_assert_ptr_nonnull(strstr(s, "<title>all \xe2\x80\x94 10 samples, 100.00%</title>"));
-	ck_assert_ptr_nonnull(strstr(s, "<title>work (m.py:10) \xe2\x80\x94 4 samples, 40.00%</title>"));
+	/* a Python function's boxes name its hottest lines, as shares of
+	 * its samples (issue #24 point 4): work is 4 wall samples at line
+	 * 10, 2 at line 11 */
+	ck_assert_ptr_nonnull(strstr(s, "<title>work (m.py:10) \xe2\x80\x94 4 samples, 40.00%; hottest lines: line 10: 66.7%, line 11: 33.3%</title>"));
+	ck_assert_ptr_nonnull(strstr(s, "<title>work (m.py:11) \xe2\x80\x94 2 samples, 20.00%; hottest lines: line 10: 66.7%, line 11: 33.3%</title>"));
+	ck_assert_ptr_nonnull(strstr(s, "<title>main (m.py:1) \xe2\x80\x94 10 samples, 100.00%; hottest lines: line 1: 100.0%</title>"));
 	ck_assert_ptr_nonnull(strstr(s, "<title>nanosleep \xe2\x80\x94 4 samples, 40.00%</title>"));
 	/* the title escapes the target's name and says the mode */
 	ck_assert_ptr_nonnull(strstr(s, ">Flame graph: a&lt;b</text>"));
@@ -74,7 +79,8 @@ START_TEST(test_flamegraph_inverted_cpu)
 	ck_assert_ptr_nonnull(strstr(s, "<text id=\"title\" x=\"600\" y=\"24\">T</text>"));
 	/* cpu: nanosleep is gone, work is one box of 5 */
 	ck_assert_uint_eq(fx_count(s, "<g class=\"f\">"), 3);
-	ck_assert_ptr_nonnull(strstr(s, "<title>work (m.py) \xe2\x80\x94 5 samples, 100.00%</title>"));
+	/* CPU mode: lines by CPU samples, 3 at line 10, 2 at line 11 */
+	ck_assert_ptr_nonnull(strstr(s, "<title>work (m.py) \xe2\x80\x94 5 samples, 100.00%; hottest lines: line 10: 60.0%, line 11: 40.0%</title>"));
 	ck_assert_int_lt(box_y(s, "all"), box_y(s, "main (m.py)"));
 	ck_assert_int_lt(box_y(s, "main (m.py)"), box_y(s, "work (m.py)"));
 	ck_assert_ptr_nonnull(strstr(s, "data-inverted=\"1\""));

@@ -15,3 +15,12 @@ tests_unit_check_tasks_view_SOURCES = tests/unit/check_tasks_view.c \
 	ui/cli/options.c ui/cli/options.h ui/cli/units.c ui/cli/units.h ui/cli/status_line.c ui/cli/status_line.h
 tests_unit_check_tasks_view_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_check_tasks_view_LDADD = $(UNIT_LIBS) -lpthread
+# A function's figures per line and its source file (top's source view,
+# report --lines).
+check_PROGRAMS += tests/unit/check_top_lines
+TESTS += tests/unit/check_top_lines
+tests_unit_check_top_lines_SOURCES = tests/unit/check_top_lines.c \
+	ui/top/top_lines.c ui/top/top_lines.h \
+	ui/cli/text_escape.c ui/cli/text_escape.h
+tests_unit_check_top_lines_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_top_lines_LDADD = $(UNIT_LIBS)

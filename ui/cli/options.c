@@ -28,7 +28,7 @@ enum {
 	O_SUBPROC = 600, O_MERGE_PROC,
 	O_SINCE = 700,
 	O_FOLLOW = 800,
-	O_GIL = 900, O_JSON, O_PER_TASK, O_SORT,
+	O_GIL = 900, O_JSON, O_PER_TASK, O_SORT, O_LINES_OF,
 	O_LOCALS = 1000,
 };
 
@@ -97,6 +97,8 @@ static unsigned option_need(int c, unsigned allowed)
 		return OPT_SINCE;
 	case O_SORT:
 		return OPT_SORT;
+	case O_LINES_OF:
+		return OPT_LINES_OF;
 	case O_FORMAT:
 		return allowed & OPT_TEXT_JSON ? OPT_TEXT_JSON : OPT_OUTPUT;
 	case O_JSON: case O_LOCALS:
@@ -191,6 +193,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		{ "locals", no_argument, NULL, O_LOCALS },
 		{ "per-task", no_argument, NULL, O_PER_TASK },
 		{ "sort", required_argument, NULL, O_SORT },
+		{ "lines", required_argument, NULL, O_LINES_OF },
 		{ "ptrace", no_argument, NULL, O_PTRACE },
 		{ "subprocesses", no_argument, NULL, O_SUBPROC },
 		{ "merge-processes", no_argument, NULL, O_MERGE_PROC },
@@ -291,6 +294,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		case O_TASKS: o->tasks = true; break;
 		case O_PER_TASK: o->per_task = true; break;
 		case O_SORT: o->sort = optarg; break;
+		case O_LINES_OF: o->lines_of = optarg; break;
 		case O_THRESHOLD: {
 			if (allowed & OPT_TRACE) {
 				/* loupe trace: a time */

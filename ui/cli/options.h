@@ -24,6 +24,7 @@ enum {
 	OPT_SINCE = 1 << 13,	/* --since DURATION (report of a directory
 				 * of daemon windows) */
 	OPT_SORT = 1 << 14,	/* --sort COLUMN (loupe top) */
+	OPT_LINES_OF = 1 << 15,	/* --lines FUNCTION (loupe report) */
 };
 
 struct cli_opts {
@@ -37,6 +38,7 @@ struct cli_opts {
 	bool no_demangle;	/* --no-demangle: C++/Rust names raw */
 	bool tasks;		/* --tasks */
 	const char *sort;	/* --sort COLUMN (top): NULL, the mode's own */
+	const char *lines_of;	/* --lines FUNCTION (report): its lines */
 	bool per_task;		/* --per-task: a root per task, not per
 				 * outermost coroutine */
 	bool tasks_auto;	/* task mode where it can be read, no warning

@@ -1,6 +1,8 @@
 # loupe top: the live view (the only part of loupe that links ncurses) and
 # its table model (pure, no ncurses: check_top_model).
 loupe_SOURCES += ui/top/top_view.c ui/top/top_view.h \
-	ui/top/top_model.c ui/top/top_model.h
+	ui/top/top_model.c ui/top/top_model.h \
+	ui/top/top_source.c ui/top/top_source.h \
+	ui/top/top_lines.c ui/top/top_lines.h
 loupe_LDADD += $(NCURSESW_LIBS) -lpthread
 loupe_CPPFLAGS += $(NCURSESW_CFLAGS)

@@ -22,6 +22,7 @@
 #include "sampler_status.h"
 #include "session.h"
 #include "top_model.h"
+#include "top_source.h"
 #include "top_view.h"
 
 /* Last: term.h defines macros named like ordinary words (lines, columns). */
@@ -81,6 +82,7 @@ struct top {
 	size_t live_threads, active_threads;
 
 	int scroll;
+	struct top_source src;	/* Enter: the first row's source */
 	char msg[200];
 	uint64_t msg_until;
 	bool colors, utf8;
@@ -171,6 +173,8 @@ static void compute(struct top *tp)
 		sampler_proc_at(tp->s, i, &tp->views[i]);
 	if (rc == LP_OK)
 		rc = top_model_procs(&tp->m, tp->views, nv);
+	if (tp->src.open)
+		top_source_update(&tp->src, tp->p, tp->vo.mode == MODE_CPU);
 	pthread_mutex_unlock(&tp->lock);
 	tp->last_compute_ns = clock_mono_ns();
 	if (rc == LP_OK)
@@ -534,11 +538,16 @@ static void draw_table(struct top *tp)
 			break;
 		const struct top_row *r = &tp->m.rows[tp->m.view[v]];
 		figures_row(tp, r, nshown, buf, sizeof buf);
+		/* the first row is the one Enter opens */
+		if (y == first)
+			attron(A_BOLD);
 		put_fit(tp, y, 0, COLS, buf);
 		if (name_x < COLS) {
 			row_text(tp, r, COLS - name_x, place_w, name, sizeof name);
 			put_fit(tp, y, name_x, COLS - name_x, name);
 		}
+		if (y == first)
+			attroff(A_BOLD);
 	}
 	if (tp->m.nview == 0 && first < last) {
 		const char *why = tp->filter[0] ? "no function matches the filter"
@@ -586,9 +595,13 @@ static void draw_footer(struct top *tp)
 		return;
 	}
 	style_on(tp, PAIR_DIM, A_NORMAL);
-	put_fit(tp, y, 0, COLS,
-		"? help  q quit  1-6 </> sort  w/c/g mode  / filter  Esc clear  "
-		"space pause  r reset  t/T threads  p processes  n native  l lines  a tasks");
+	if (tp->src.open)
+		put_fit(tp, y, 0, COLS, "Esc back  arrows, PgUp, PgDn scroll  "
+			"w/c hottest by  space pause  ? help  q quit");
+	else
+		put_fit(tp, y, 0, COLS,
+			"Enter source  ? help  q quit  1-6 </> sort  w/c/g mode  / filter  Esc clear  "
+			"space pause  r reset  t/T threads  p processes  n native  l lines  a tasks");
 	style_off(tp, PAIR_DIM, A_NORMAL);
 }
 
@@ -618,6 +631,7 @@ static void draw_help(struct top *tp)
 		"loupe top keys",
 		"",
 		"1-6, < >   sort by a column on screen (the sorted one in [ ])",
+		"Enter      the source of the first row (bold), per line",
 		now_mode,
 		"a          task view (--tasks): coroutines of asyncio tasks,",
 		"           wall includes suspended time; [N] = tasks in it",
@@ -638,7 +652,13 @@ static void draw_help(struct top *tp)
 		"stack.  Secs = samples / rate.  Narrower than 96 columns the",
 		"Secs go, narrower than 76 the other metric (loupe(1)).",
 	};
+	const char *const *help_text = text;
 	int n = (int)(sizeof text / sizeof text[0]);
+	if (tp->src.open) {
+		help_text = top_source_help();
+		for (n = 0; help_text[n]; n++)
+			;
+	}
 	int w = 66 < COLS - 2 ? 66 : COLS - 2;
 	int h = n + 2 < LINES ? n + 2 : LINES;
 	int y0 = (LINES - h) / 2, x0 = (COLS - w) / 2;
@@ -647,10 +667,10 @@ static void draw_help(struct top *tp)
 	for (int y = 0; y < h; y++)
 		mvhline(y0 + y, x0, ' ', w);
 	style_on(tp, PAIR_TITLE, A_BOLD);
-	put_fit(tp, y0, x0 + 1, w - 2, text[0]);
+	put_fit(tp, y0, x0 + 1, w - 2, help_text[0]);
 	style_off(tp, PAIR_TITLE, A_BOLD);
 	for (int i = 1; i < n && i + 1 < h; i++)
-		put_fit(tp, y0 + i, x0 + 1, w - 2, text[i]);
+		put_fit(tp, y0 + i, x0 + 1, w - 2, help_text[i]);
 }
 
 static void draw(struct top *tp)
@@ -658,7 +678,10 @@ static void draw(struct top *tp)
 	erase();
 	if (LINES >= 1)
 		draw_header(tp);
-	if (LINES >= 6 && tp->procs_view)
+	if (LINES >= 6 && tp->src.open)
+		top_source_draw(&tp->src, 3, LINES - 1, tp->utf8,
+				tp->colors ? PAIR_HEADING : 0);
+	else if (LINES >= 6 && tp->procs_view)
 		draw_procs(tp);
 	else if (LINES >= 6)
 		draw_table(tp);
@@ -686,6 +709,32 @@ static int32_t next_thread(const struct top *tp)
 	if (i < 0 || (size_t)i + 1 >= m->nthreads)
 		return 0;
 	return m->threads[i + 1].tid;
+}
+
+/* Enter: the source view of the first row shown. */
+static void open_source(struct top *tp)
+{
+	char why[160];
+	if (tp->src.open || tp->procs_view)
+		return;
+	if ((size_t)tp->scroll >= tp->m.nview) {
+		say(tp, "no row to show the source of");
+		return;
+	}
+	const struct top_row *r = &tp->m.rows[tp->m.view[tp->scroll]];
+	int pid = r->pid ? r->pid : (int)target_pid(tp->t);
+	pthread_mutex_lock(&tp->lock);
+	bool ok = top_source_pick(&tp->src, tp->p, r->frame, pid, r->pid,
+				  why, sizeof why);
+	pthread_mutex_unlock(&tp->lock);
+	if (!ok) {
+		say(tp, why);
+		return;
+	}
+	top_source_load_file(&tp->src);
+	pthread_mutex_lock(&tp->lock);
+	top_source_update(&tp->src, tp->p, tp->vo.mode == MODE_CPU);
+	pthread_mutex_unlock(&tp->lock);
 }
 
 /* Returns false when the view should end. */
@@ -726,9 +775,23 @@ static bool handle_key(struct top *tp, int ch)
 		if (ch != 'q')
 			return true;
 	}
+	if (tp->src.open && ch == 27) {
+		top_source_close(&tp->src);
+		return true;
+	}
+	if (tp->src.open && top_source_key(&tp->src, ch, page))
+		return true;
+	/* the list's own keys would change what is hidden behind the view */
+	if (tp->src.open && ch > 0 && ch < 128 && strchr("123456<>atpTnl/", ch)) {
+		say(tp, "a key of the list: Esc goes back to it first");
+		return true;
+	}
 	switch (ch) {
 	case 'q': case 'Q': case 3:
 		return false;
+	case '\n': case '\r': case KEY_ENTER:
+		open_source(tp);
+		break;
 	case '1': case '2': case '3': case '4': case '5': case '6': {
 		/* the number counts the columns on screen, which a narrow
 		 * terminal has fewer of */
@@ -1056,6 +1119,7 @@ int top_view_run(struct top_session *ts)
 	tp->s = ts->s;
 	tp->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	top_model_init(&tp->m);
+	top_source_init(&tp->src);
 	pthread_mutex_init(&tp->lock, NULL);
 	tp->python = sampler_is_python(tp->s);
 	tp->native_sampled = o->native || !tp->python;
@@ -1106,6 +1170,7 @@ out:
 	/* the sampling thread is gone: the lock goes with the view */
 	sampler_set_lock(tp->s, NULL);
 	top_model_fini(&tp->m);
+	top_source_fini(&tp->src);
 	free(tp->views);
 	free(tp->prev);
 	pthread_mutex_destroy(&tp->lock);
