@@ -259,6 +259,10 @@ static void sum_stats(sampler *s)
 	for (size_t j = 0; j < PY_WALK_NFAILS; j++)
 		t->failed[j] = rs->failed[j] + s->gone_st.failed[j];
 	t->missed = rs->missed;
+	t->tick_threads = rs->tick_threads;
+	t->tick_on_cpu = rs->tick_on_cpu;
+	t->tick_gil = rs->tick_gil;
+	t->tick_idle = rs->tick_idle;
 	size_t threads = tree_nthreads(s);
 	for (size_t i = 1; i < s->nprocs; i++) {
 		const struct sproc *k = s->procs[i].s;
@@ -269,6 +273,10 @@ static void sum_stats(sampler *s)
 		t->errors += k->st.errors;
 		for (size_t j = 0; j < PY_WALK_NFAILS; j++)
 			t->failed[j] += k->st.failed[j];
+		t->tick_threads += k->st.tick_threads;
+		t->tick_on_cpu += k->st.tick_on_cpu;
+		t->tick_gil += k->st.tick_gil;
+		t->tick_idle += k->st.tick_idle;
 	}
 	if (threads > t->max_threads)
 		t->max_threads = threads;

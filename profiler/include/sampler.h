@@ -61,6 +61,11 @@ struct sampler_stats {
 	uint64_t failed[PY_WALK_NFAILS];
 	uint64_t elapsed_ns;
 	size_t max_threads;	/* most threads seen at once */
+	/* The threads of the last tick by state (a live view's header):
+	 * sampled, running on a CPU (the kernel's 'R'), holding the GIL (a
+	 * Python target), and idle: asleep in a system call, on a lock or
+	 * waiting for the GIL (the interpreter does not say which). */
+	uint32_t tick_threads, tick_on_cpu, tick_gil, tick_idle;
 };
 
 /* One thread's stack as taken by sampler_snapshot (for dump). */
