@@ -158,6 +158,8 @@ size_t top_header_top3(const struct top_model *m,
 	snprintf(part, sizeof part, "top by %s%s:", vo->sort_change ? "change of " : "",
 		 vo->sort_total ? cols[1].title : cols[0].title);
 	add_text(&l, part);
+	/* the three share what is left */
+	int each = (width - l.cols) / 3 - 2;
 	for (size_t v = 0; v < m->nview && v < 3; v++) {
 		const struct top_row *r = &m->rows[m->view[v]];
 		char fig[32];
@@ -169,9 +171,9 @@ size_t top_header_top3(const struct top_model *m,
 		} else {
 			snprintf(fig, sizeof fig, " %.1f%%", top_pct(m, x, (enum sample_mode)k));
 		}
-		int room = width - l.cols - 2 - (int)strlen(fig);
+		int room = each - (int)strlen(fig);
 		if (room < 6)
-			break;
+			room = 6;
 		if (room > 30)
 			room = 30;
 		top_fit_function("", r, room, utf8, name, sizeof name);
