@@ -135,6 +135,20 @@ class TopHeader(TopTestCase):
         s.keys("q")
         self.assertEqual(s.status(), 0)
 
+    def test_tasks_by_state_with_their_unit(self):
+        # forty request tasks and the main one, asleep in asyncio.sleep
+        # but for the one running
+        t = self.start([self.python, script_path("many_tasks.py")])
+        s = self.top("--tasks", "-p", t.pid, width=120, height=30)
+        pat = re.compile(r"tasks 41: ([01]) running, (\d+) waiting  ready n/a"
+                         r"  threads 1: \d on CPU")
+        lines = s.wait(lambda l: pat.search("\n".join(l)) is not None,
+                       "the tasks by state", timeout=20)
+        m = pat.search("\n".join(lines))
+        self.assertEqual(int(m.group(1)) + int(m.group(2)), 41)
+        s.keys("q")
+        self.assertEqual(s.status(), 0)
+
     def test_help_names_the_new_keys(self):
         t = self.states_target()
         s = self.top("-p", t.pid, width=100, height=40)

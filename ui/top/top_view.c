@@ -89,6 +89,7 @@ struct top {
 	struct top_header_in hin;
 	top_trend *trend;
 	struct top_agg_opts trend_ao;
+	uint64_t trend_base;	/* st_base.ticks: r resets the trends */
 	int head_h;		/* header lines: the table's heading below */
 	uint64_t rate_ns, rate_ticks, rate_missed;	/* the rate's window */
 
@@ -239,9 +240,11 @@ static void compute(struct top *tp)
 	if (rc == LP_OK && tp->trend) {
 		/* another aggregation has other rows: their history starts
 		 * again */
-		if (memcmp(&tp->trend_ao, &tp->ao, sizeof tp->ao) != 0)
+		if (memcmp(&tp->trend_ao, &tp->ao, sizeof tp->ao) != 0 ||
+		    tp->trend_base != tp->st_base.ticks)
 			top_trend_reset(tp->trend);
 		tp->trend_ao = tp->ao;
+		tp->trend_base = tp->st_base.ticks;
 		top_trend_update(tp->trend, &tp->m, tp->last_compute_ns);
 	}
 	if (rc == LP_OK)
