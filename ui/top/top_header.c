@@ -71,9 +71,21 @@ size_t top_header_rate(const struct top_header_in *in, int width, bool utf8,
 	double achieved = in->rate_hz > 0 ? got / in->rate_hz : 0.0;
 	snprintf(part, sizeof part, "rate %.1f/%g Hz", got, in->rate_hz);
 	add_text(&l, part);
+	/* room kept for the counts of lost samples, which come before the
+	 * bar: "  N failed  N partial  N lost" */
+	int reserve = 0;
+	if (in->failed[PY_WALK_OK])
+		reserve += snprintf(part, sizeof part, "  %llu failed",
+				    (unsigned long long)in->failed[PY_WALK_OK]);
+	if (in->truncated)
+		reserve += snprintf(part, sizeof part, "  %llu partial",
+				    (unsigned long long)in->truncated);
+	if (in->errors)
+		reserve += snprintf(part, sizeof part, "  %llu lost",
+				    (unsigned long long)in->errors);
 	snprintf(part, sizeof part, "%.1f%% missed", missed);
 	/* the bar between the two, as wide as the line lets it be */
-	int room = width - l.cols - 2 - (int)strlen(part) - 2 - 2;
+	int room = width - l.cols - 2 - (int)strlen(part) - 2 - 2 - reserve;
 	int cells = room > 20 ? 20 : room;
 	if (cells >= 5 && due) {
 		int bc = bar(b, sizeof b, cells, achieved, utf8);
@@ -174,8 +186,8 @@ size_t top_header_top3(const struct top_model *m,
 		int room = each - (int)strlen(fig);
 		if (room < 6)
 			room = 6;
-		if (room > 30)
-			room = 30;
+		if (room > 40)
+			room = 40;
 		top_fit_function("", r, room, utf8, name, sizeof name);
 		snprintf(part, sizeof part, "%s%s", name, fig);
 		if (!add(&l, part, top_text_width(name) + (int)strlen(fig)))

@@ -32,8 +32,9 @@ struct top_header_in {
 /* The sampling line, in at most width columns:
  *   "rate 98.7/100 Hz [#########.] 1.3% missed  failed 3 (torn 3)
  *    partial 2 (stack cut short)  lost 1 (read failed)"
- * Parts that do not fit are dropped whole, last first: lost, partial,
- * the failed reasons (the count stays), then the bar.  The bar uses
+ * Parts that do not fit are dropped whole, last first: the reasons of
+ * lost, partial and failed (the counts stay), then the bar, which
+ * narrows first (20 cells at most, 5 at least).  The bar uses
  * block elements when utf8, else '#' and '.'.  Returns the length. */
 size_t top_header_rate(const struct top_header_in *in, int width, bool utf8,
 		       char *buf, size_t len);

@@ -35,8 +35,8 @@ void top_trend_update(top_trend *t, struct top_model *m, uint64_t now_ns);
 /* The row's share of the metric over the last TOP_TREND_SECS seconds as
  * chars cells (each the mean of TOP_TREND_SECS / chars seconds, oldest
  * left), scaled to the row's largest cell: block elements (U+2581..2588)
- * when utf8, else "_.:-=+*#".  A cell without samples is a space (utf8:
- * the lowest block when the row had some).  Returns the length. */
+ * when utf8, else "_.:-=+*#".  A cell without samples is a space.
+ * Returns the length in bytes. */
 size_t top_trend_spark(const top_trend *t, const struct top_row *r,
 		       int metric, int chars, bool utf8, char *buf,
 		       size_t len);
