@@ -238,6 +238,13 @@ int tree_start(sampler *s, lp_error *err)
 	return LP_OK;
 }
 
+void tree_watch_gc(sampler *s, bool on)
+{
+	for (size_t i = 1; i < s->nprocs; i++)
+		if (s->procs[i].s)
+			s->procs[i].s->o.watch_gc = on;
+}
+
 void tree_free(sampler *s)
 {
 	for (size_t i = 1; i < s->nprocs; i++)
@@ -263,6 +270,8 @@ static void sum_stats(sampler *s)
 	t->tick_on_cpu = rs->tick_on_cpu;
 	t->tick_gil = rs->tick_gil;
 	t->tick_idle = rs->tick_idle;
+	t->tick_gc = rs->tick_gc;
+	t->gc_known = rs->gc_known;
 	size_t threads = tree_nthreads(s);
 	for (size_t i = 1; i < s->nprocs; i++) {
 		const struct sproc *k = s->procs[i].s;
@@ -277,6 +286,8 @@ static void sum_stats(sampler *s)
 		t->tick_on_cpu += k->st.tick_on_cpu;
 		t->tick_gil += k->st.tick_gil;
 		t->tick_idle += k->st.tick_idle;
+		t->tick_gc += k->st.tick_gc;
+		t->gc_known |= k->st.gc_known;
 	}
 	if (threads > t->max_threads)
 		t->max_threads = threads;

@@ -11,9 +11,11 @@ import os
 import re
 import shlex
 import subprocess
+import sys
 import unittest
 
 from harness import LOUPE, run_loupe, script_path
+from interpreters import opt, pyenv
 from test_top import TopTestCase, samples_taken
 
 # The last tick's threads: spinner running, sleeper and main idle.
@@ -148,6 +150,34 @@ class TopHeader(TopTestCase):
         self.assertEqual(int(m.group(1)) + int(m.group(2)), 41)
         s.keys("q")
         self.assertEqual(s.status(), 0)
+
+    def gc_shown(self, python, label):
+        t = self.start([python, script_path("gc_busy.py")], ready="ready")
+        s = self.top("-p", t.pid, width=120, height=30)
+        # the collection runs most of the time: some tick finds it
+        lines = s.wait(lambda l: re.search(r"threads 1: 1 on CPU, 1 holding GIL, "
+                                           r"0 idle .* 1 in GC", "\n".join(l)),
+                       "1 in GC on %s" % label, timeout=20)
+        self.assertNotIn("GC n/a", "\n".join(lines))
+        s.keys("q")
+        self.assertEqual(s.status(), 0)
+        self.assert_running(t)
+
+    def test_gc_state_from_the_debug_offsets(self):
+        """3.13+: _Py_DebugOffsets' gc.collecting; before, "GC n/a" (the
+        3.11 target of test_header_at_each_width)."""
+        tried = 0
+        for label, finder in (("3.13", lambda: pyenv("3.13")),
+                              ("3.14", opt(14)), ("3.15", opt(15))):
+            python, why = finder()
+            if python is None:
+                sys.stderr.write("SKIP part %s: %s\n" % (label, why))
+                continue
+            with self.subTest(python=label):
+                self.gc_shown(python, label)
+            tried += 1
+        if not tried:
+            self.skip("no CPython 3.13+ found")
 
     def test_help_names_the_new_keys(self):
         t = self.states_target()

@@ -149,7 +149,12 @@ size_t top_header_states(const struct top_header_in *in, int width,
 	if (!add_text(&l, "(idle: system call, lock or GIL wait)"))
 		add_text(&l, "(syscall/lock/GIL)");
 	add_text(&l, in->python ? "GIL wait n/a" : "GIL n/a");
-	add_text(&l, "GC n/a");
+	if (in->gc_known) {
+		snprintf(part, sizeof part, "%u in GC", in->gc);
+		add_text(&l, part);
+	} else {
+		add_text(&l, "GC n/a");
+	}
 	return l.n;
 }
 

@@ -24,6 +24,8 @@ struct top_header_in {
 	bool python;		/* a GIL to speak of */
 	/* the last tick (sampler_stats.tick_*) */
 	uint32_t threads, on_cpu, gil, idle;
+	bool gc_known;		/* the interpreter tells (3.13+) */
+	uint32_t gc;		/* of which collecting garbage */
 	/* --tasks with the reader on: the last tick's tasks */
 	bool tasks;
 	size_t tasks_running, tasks_waiting, tasks_done;
@@ -41,7 +43,7 @@ size_t top_header_rate(const struct top_header_in *in, int width, bool utf8,
 
 /* The states line:
  *   "threads 4: 1 on CPU, 1 holding GIL, 3 idle (syscall, lock or GIL
- *    wait), GIL wait n/a, GC n/a"
+ *    wait), GIL wait n/a, 0 in GC" (3.13+; "GC n/a" before)
  * or with tasks "tasks 12: 1 running, 11 waiting, ready n/a; threads
  * 2: ...".  Dropped last first: GC, GIL wait, the idle's explanation,
  * the threads part after tasks.  Returns the length. */

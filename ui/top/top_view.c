@@ -191,6 +191,8 @@ static void header_inputs(struct top *tp)
 	h->on_cpu = st->tick_on_cpu;
 	h->gil = st->tick_gil;
 	h->idle = st->tick_idle;
+	h->gc_known = st->gc_known;
+	h->gc = st->tick_gc;
 	const aio_reader *a = tp->o.tasks ? sampler_tasks(tp->s) : NULL;
 	h->tasks = a != NULL;
 	h->tasks_running = h->tasks_waiting = h->tasks_done = 0;
@@ -1277,6 +1279,7 @@ int top_view_run(struct top_session *ts)
 		 (int)target_pid(tp->t), target_comm(tp->t),
 		 sampler_describe(tp->s));
 	sampler_set_lock(tp->s, &tp->lock);
+	sampler_watch_gc(tp->s, true);	/* the header's "in GC" */
 
 	tp->ao.by_line = !o->no_lines;
 	tp->ao.per_thread = o->threads;
