@@ -65,8 +65,10 @@ class TopTrends(TopTestCase):
         switched_at = time.monotonic()
         line = t.proc.stdout.readline().decode()
         self.assertTrue(line.startswith("switched"), line)
-        lines = s.wait(lambda l: "after_hot" in first_row(l), "after_hot first",
-                       timeout=12)
+        # first, and rising (a tie at 0.0 would not say it rose)
+        lines = s.wait(lambda l: "after_hot" in first_row(l) and
+                       first_row(l).split()[6].startswith("+"),
+                       "after_hot first", timeout=12)
         took = time.monotonic() - switched_at
         sys.stderr.write("after_hot first %.1f s after the switch\n" % took)
         text = "\n".join(lines)

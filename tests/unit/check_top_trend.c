@@ -87,6 +87,28 @@ START_TEST(just_hot_rises_first)
 }
 END_TEST
 
+/* A function that appears after the start counts from its first second
+ * (a row exists once it has samples): it rises at once. */
+START_TEST(new_row_counts_at_once)
+{
+	struct top_model m;
+	top_trend *t;
+	ck_assert_int_eq(top_trend_new(&t), LP_OK);
+	model(&m, 2);
+	m.nrows = 1;
+	uint64_t a[2] = { 100, 0 }, b[2] = { 0, 100 };
+	top_trend_update(t, &m, 50 * SEC);
+	for (int s = 1; s <= 20; s++)
+		second(t, &m, a, (50 + (uint64_t)s) * SEC);
+	m.nrows = 2;
+	second(t, &m, b, 71 * SEC);
+	ck_assert_int_gt(m.rows[1].change[MODE_WALL], 0);
+	ck_assert_int_gt(m.rows[1].change[MODE_WALL], m.rows[0].change[MODE_WALL]);
+	top_trend_free(t);
+	top_model_fini(&m);
+}
+END_TEST
+
 START_TEST(fixed_table)
 {
 	struct top_model m;
@@ -193,6 +215,7 @@ int main(void)
 	Suite *s = suite_create("top_trend");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, just_hot_rises_first);
+	tcase_add_test(tc, new_row_counts_at_once);
 	tcase_add_test(tc, fixed_table);
 	tcase_add_test(tc, header_parts_drop_whole);
 	tcase_add_test(tc, top_three_fit);

@@ -59,6 +59,9 @@ void top_trend_reset(top_trend *t)
 	t->started = false;
 }
 
+/* A row dropped by compact (no sample for a minute) that comes back has
+ * its count since the reset taken as new: rare (more than 3072 rows). */
+
 static size_t hash(uint32_t frame, int32_t tid, int32_t pid)
 {
 	uint64_t h = (uint64_t)frame * 0x9e3779b97f4a7c15ull;
@@ -166,6 +169,10 @@ static uint32_t add_u32(uint32_t a, uint64_t b)
 void top_trend_update(top_trend *t, struct top_model *m, uint64_t now_ns)
 {
 	uint64_t sec = now_ns / 1000000000ull;
+	/* The first update since the start or a reset: the counts so far
+	 * are a baseline, in no second.  After it a new row's samples all
+	 * came since the last update (a row exists once it has some). */
+	bool baseline = !t->started;
 	if (!t->started) {
 		t->sec = sec;
 		t->head = 0;
@@ -177,7 +184,8 @@ void top_trend_update(top_trend *t, struct top_model *m, uint64_t now_ns)
 		uint64_t tot = m->totals[k];
 		/* a reset brings the counts down: they start again from 0 */
 		uint64_t d = tot >= t->last_total[k] ? tot - t->last_total[k] : tot;
-		t->totals[k][t->head] += d;
+		if (!baseline)
+			t->totals[k][t->head] += d;
 		t->last_total[k] = tot;
 	}
 	for (size_t i = 0; i < m->nrows; i++) {
@@ -195,7 +203,8 @@ void top_trend_update(top_trend *t, struct top_model *m, uint64_t now_ns)
 			s->frame = r->frame;
 			s->tid = r->tid;
 			s->pid = r->pid;
-			memcpy(s->last_own, r->own, sizeof s->last_own);
+			if (baseline)
+				memcpy(s->last_own, r->own, sizeof s->last_own);
 			t->nused++;
 		}
 		for (int k = 0; k < TOP_NMETRICS; k++) {

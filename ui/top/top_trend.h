@@ -28,8 +28,9 @@ void top_trend_reset(top_trend *t);
 
 /* After top_model_compute: adds what each row (and the totals) gained
  * since the last call to the second now_ns falls in, sets each row's
- * trend_slot and change[].  A row met for the first time starts its
- * history here (its earlier samples count in no second). */
+ * trend_slot and change[].  The first call after top_trend_new or a
+ * reset takes the counts so far as a baseline (in no second); after it a
+ * row met for the first time has all its samples in the current second. */
 void top_trend_update(top_trend *t, struct top_model *m, uint64_t now_ns);
 
 /* The row's share of the metric over the last TOP_TREND_SECS seconds as
