@@ -35,11 +35,17 @@ static bool add_text(struct line *l, const char *part)
 	return add(l, part, (int)strlen(part));
 }
 
-/* "[#######..]": achieved cells full, the missed share light. */
+/* "[#######..]": achieved cells full, the missed share light (at least
+ * one cell when any tick was missed, so that a small share shows). */
 static int bar(char *buf, size_t len, int cells, double achieved,
-	       bool utf8)
+	       double missed, bool utf8)
 {
 	int full = (int)(achieved * cells + 0.5);
+	int light = missed > 0 ? (int)(missed * cells + 0.5) : 0;
+	if (missed > 0 && light < 1)
+		light = 1;
+	if (full > cells - light)
+		full = cells - light;
 	size_t n = 0;
 	if (full > cells)
 		full = cells;
@@ -88,7 +94,7 @@ size_t top_header_rate(const struct top_header_in *in, int width, bool utf8,
 	int room = width - l.cols - 2 - (int)strlen(part) - 2 - 2 - reserve;
 	int cells = room > 20 ? 20 : room;
 	if (cells >= 5 && due) {
-		int bc = bar(b, sizeof b, cells, achieved, utf8);
+		int bc = bar(b, sizeof b, cells, achieved, missed / 100.0, utf8);
 		add(&l, b, bc);
 	}
 	add_text(&l, part);
