@@ -13,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <wchar.h>
-#include <limits.h>
 
 #include "clock.h"
 #include "formats/formats.h"
@@ -23,9 +22,9 @@
 #include "sampler_status.h"
 #include "session.h"
 #include "top_header.h"
-#include "top_model.h"
 #include "top_snapshot.h"
 #include "top_trend.h"
+#include "top_model.h"
 #include "top_view.h"
 
 /* Last: term.h defines macros named like ordinary words (lines, columns). */
@@ -94,7 +93,7 @@ struct top {
 	uint64_t rate_ns, rate_ticks, rate_missed;	/* the rate's window */
 
 	int scroll;
-	char msg[PATH_MAX + 200];
+	char msg[200];
 	uint64_t msg_until;
 	bool colors, utf8;
 	SCREEN *screen;
@@ -732,8 +731,7 @@ static void draw_footer(struct top *tp)
 	style_on(tp, PAIR_DIM, A_NORMAL);
 	put_fit(tp, y, 0, COLS,
 		"? help  q quit  1-6 </> sort  w/c/g mode  / filter  Esc clear  "
-		"space pause  r reset  t/T threads  p processes  n native  l lines  a tasks  "
-		"x trend sort  s snapshot");
+		"space pause  r reset  t/T threads  p processes  n native  l lines  a tasks");
 	style_off(tp, PAIR_DIM, A_NORMAL);
 }
 
@@ -848,7 +846,8 @@ static void toggle_trend_sort(struct top *tp)
  * format of -o/--format (default a flame graph). */
 static void snapshot(struct top *tp)
 {
-	char path[PATH_MAX], text[PATH_MAX + 100];
+	/* a relative name of a few dozen characters */
+	char path[128], text[sizeof tp->msg];
 	struct top_snapshot_opts so = {
 		.mode = tp->vo.mode,
 		.filter = tp->filter,
@@ -873,7 +872,7 @@ static void snapshot(struct top *tp)
 	int rc = top_snapshot_write(q, &so, path, &err);
 	profile_free(q);
 	if (rc != LP_OK)
-		snprintf(text, sizeof text, "snapshot not written: %s",
+		snprintf(text, sizeof text, "snapshot not written: %.170s",
 			 err.msg[0] ? err.msg : lp_strerror(rc));
 	else
 		snprintf(text, sizeof text, "snapshot written to %s", path);
