@@ -1268,12 +1268,12 @@ int top_view_run(struct top_session *ts)
 	tp->s = ts->s;
 	tp->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	top_model_init(&tp->m);
-	if (top_trend_new(&tp->trend) != LP_OK)
-		tp->trend = NULL;	/* the view goes on without trends */
-	tp->head_h = 3;
 	pthread_mutex_init(&tp->lock, NULL);
 	tp->python = sampler_is_python(tp->s);
 	tp->native_sampled = o->native || !tp->python;
+	if (top_trend_new(&tp->trend) != LP_OK)
+		tp->trend = NULL;	/* the view goes on without trends */
+	tp->head_h = 3;
 	snprintf(tp->target_desc, sizeof tp->target_desc, "PID %d %s (%s)",
 		 (int)target_pid(tp->t), target_comm(tp->t),
 		 sampler_describe(tp->s));
@@ -1322,9 +1322,9 @@ out:
 	/* the sampling thread is gone: the lock goes with the view */
 	sampler_set_lock(tp->s, NULL);
 	top_model_fini(&tp->m);
-	top_trend_free(tp->trend);
 	free(tp->views);
 	free(tp->prev);
+	top_trend_free(tp->trend);
 	pthread_mutex_destroy(&tp->lock);
 	free(tp);
 	return status;
