@@ -101,6 +101,13 @@ const char *sampler_warning(sampler *s)
 	return s->root.warning;
 }
 
+void sampler_watch_gc(sampler *s, bool on)
+{
+	/* children of a tree copy the root's options as they are found */
+	s->root.o.watch_gc = on;
+	tree_watch_gc(s, on);
+}
+
 const struct sampler_stats *sampler_stats(const sampler *s)
 {
 	return s->watch ? &s->tot : &s->root.st;

@@ -190,6 +190,8 @@ size_t sproc_merge_stacks(struct sproc *s, size_t nnat,
 /* Starts watching the root's descendants and takes in those alive. */
 int tree_start(sampler *s, lp_error *err);
 void tree_free(sampler *s);
+/* sampler_watch_gc for the descendants found so far. */
+void tree_watch_gc(sampler *s, bool on);
 /* One tick of every process of the tree (of the root alone without
  * --subprocesses); LP_ENOPROC once all are gone. */
 int tree_tick(sampler *s, uint64_t now, uint64_t rel_ns, sampler_sink sink,

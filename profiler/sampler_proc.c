@@ -657,6 +657,15 @@ int sproc_tick(struct sproc *s, uint64_t now, uint64_t rel_ns,
 		goto out;
 	rc = LP_OK;
 	index_py_threads(s, pts, npts);
+	if (!view) {
+		s->st.tick_threads = s->st.tick_on_cpu = s->st.tick_gil =
+			s->st.tick_idle = s->st.tick_gc = 0;
+		s->st.gc_known = false;
+	}
+	bool collecting = false;
+	if (!view && s->o.watch_gc && s->py && pts &&
+	    py_proc_gc_collecting(s->py, &collecting) == LP_OK)
+		s->st.gc_known = true;
 	for (size_t i = 0; i < nth; i++) {
 		struct target_thread *th = target_thread_at(s->t, i);
 		char state = s->state[i];
@@ -674,6 +683,13 @@ int sproc_tick(struct sproc *s, uint64_t now, uint64_t rel_ns,
 		uint32_t flags = cpu_w ? SAMPLE_ON_CPU : SAMPLE_IDLE;
 		if (pt && pt->gil)
 			flags |= SAMPLE_GIL;
+		if (!view) {
+			s->st.tick_threads++;
+			s->st.tick_on_cpu += state == 'R';
+			s->st.tick_gil += (flags & SAMPLE_GIL) != 0;
+			s->st.tick_gc += collecting && (flags & SAMPLE_GIL);
+			s->st.tick_idle += state != 'R';
+		}
 		if (s->o.skip_idle && !(flags & SAMPLE_ON_CPU) && !view)
 			continue;
 

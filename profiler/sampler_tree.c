@@ -240,6 +240,13 @@ int tree_start(sampler *s, lp_error *err)
 	return LP_OK;
 }
 
+void tree_watch_gc(sampler *s, bool on)
+{
+	for (size_t i = 1; i < s->nprocs; i++)
+		if (s->procs[i].s)
+			s->procs[i].s->o.watch_gc = on;
+}
+
 void tree_free(sampler *s)
 {
 	for (size_t i = 1; i < s->nprocs; i++)
@@ -261,6 +268,12 @@ static void sum_stats(sampler *s)
 	for (size_t j = 0; j < PY_WALK_NFAILS; j++)
 		t->failed[j] = rs->failed[j] + s->gone_st.failed[j];
 	t->missed = rs->missed;
+	t->tick_threads = rs->tick_threads;
+	t->tick_on_cpu = rs->tick_on_cpu;
+	t->tick_gil = rs->tick_gil;
+	t->tick_idle = rs->tick_idle;
+	t->tick_gc = rs->tick_gc;
+	t->gc_known = rs->gc_known;
 	size_t threads = tree_nthreads(s);
 	for (size_t i = 1; i < s->nprocs; i++) {
 		const struct sproc *k = s->procs[i].s;
@@ -271,6 +284,12 @@ static void sum_stats(sampler *s)
 		t->errors += k->st.errors;
 		for (size_t j = 0; j < PY_WALK_NFAILS; j++)
 			t->failed[j] += k->st.failed[j];
+		t->tick_threads += k->st.tick_threads;
+		t->tick_on_cpu += k->st.tick_on_cpu;
+		t->tick_gil += k->st.tick_gil;
+		t->tick_idle += k->st.tick_idle;
+		t->tick_gc += k->st.tick_gc;
+		t->gc_known |= k->st.gc_known;
 	}
 	if (threads > t->max_threads)
 		t->max_threads = threads;

@@ -47,6 +47,8 @@ struct sampler_opts {
 				 * shares one over the tree) */
 	bool no_demangle;	/* C++ and Rust names as the symbol tables
 				 * have them (--no-demangle) */
+	bool watch_gc;		/* read whether the interpreter collects
+				 * garbage at each tick (sampler_watch_gc) */
 };
 
 struct sampler_stats {
@@ -61,6 +63,16 @@ struct sampler_stats {
 	uint64_t failed[PY_WALK_NFAILS];
 	uint64_t elapsed_ns;
 	size_t max_threads;	/* most threads seen at once */
+	/* The threads of the last tick by state (a live view's header):
+	 * sampled, running on a CPU (the kernel's 'R'), holding the GIL (a
+	 * Python target), and idle: asleep in a system call, on a lock or
+	 * waiting for the GIL (the interpreter does not say which). */
+	uint32_t tick_threads, tick_on_cpu, tick_gil, tick_idle;
+	/* With sampler_watch_gc: threads collecting garbage at the last tick
+	 * (the GIL holder while its interpreter collects), and whether any
+	 * process's interpreter tells (3.13+). */
+	uint32_t tick_gc;
+	bool gc_known;
 };
 
 /* One thread's stack as taken by sampler_snapshot (for dump). */
@@ -125,6 +137,10 @@ void sampler_restart_clock(sampler *s);
  * the profile, and the reader holds it while it reads. */
 void sampler_set_lock(sampler *s, pthread_mutex_t *lock);
 const struct sampler_stats *sampler_stats(const sampler *s);
+/* A live view's header: from now on each tick also reads whether the
+ * interpreter collects garbage (sampler_stats.tick_gc), at two small
+ * reads per tick and process.  Call before sampler_run. */
+void sampler_watch_gc(sampler *s, bool on);
 
 /* Takes one sample of the threads tids[0..n) now, added to the profile and
  * passed to sink like a tick's, with time rel_ns (the caller's clock): the

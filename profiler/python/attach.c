@@ -211,6 +211,25 @@ uint64_t py_proc_eval_func(const py_proc *py)
 	return py->eval_func;
 }
 
+int py_proc_gc_collecting(py_proc *py, bool *collecting)
+{
+	uint64_t interp = 0, word = 0;
+	*collecting = false;
+	if (!py->L.is_gc_collecting || !py->interp_head_addr)
+		return LP_EUNSUPPORTED;
+	int rc = mem_read_u64(py->reader, py->interp_head_addr, &interp);
+	if (rc != LP_OK)
+		return rc;
+	if (!interp || interp + py->L.is_gc_collecting < interp)
+		return LP_EFAULT;
+	/* an int: the low half of the word (little-endian targets) */
+	rc = mem_read_u64(py->reader, interp + py->L.is_gc_collecting, &word);
+	if (rc != LP_OK)
+		return rc;
+	*collecting = (uint32_t)word != 0;
+	return LP_OK;
+}
+
 /* Tries before an inferred shape is judged: a thread may be in C code
  * with no Python frame at the first look. */
 #define INFER_TRIES 20

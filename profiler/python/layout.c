@@ -223,6 +223,15 @@ int py_layout_from_debug_offsets_as(const uint8_t *buf, size_t len,
 	      (uint64_t)gil_locked + 4 <= gil_holder,
 	      "interpreter_state.gil_runtime_state_locked apart from _holder");
 
+	/* Whether a collection runs (Include/internal/pycore_gc.h
+	 * struct _gc_runtime_state.collecting): for top's header only, so a
+	 * block without it leaves it 0 instead of failing the attach. */
+	uint32_t gc_base, gc_coll;
+	if (dbg_offset(&v, "interpreter_state", "gc", 0, DBG_MAX_STRUCT, &gc_base) &&
+	    dbg_offset(&v, "gc", "collecting", 4, DBG_MAX_STRUCT, &gc_coll) &&
+	    (uint64_t)gc_base + gc_coll + 4 <= DBG_MAX_STRUCT)
+		out->is_gc_collecting = gc_base + gc_coll;
+
 	out->gil_holder = gil_holder - gil_rs;
 	out->gil_locked = gil_locked - gil_rs;
 	out->gil_size = out->gil_holder + 8 > out->gil_locked + 4 ?

@@ -62,6 +62,9 @@ struct py_layout {
 	 * walker copies only the spans it needs). */
 	uint32_t is_size, is_next, is_tstate_head, is_id;
 	uint32_t is_gil_ptr;			/* 3.12+: ceval.gil */
+	/* 3.13+: interp->gc.collecting (an int), from the debug offsets'
+	 * interpreter_state.gc and gc.collecting; 0: not exposed */
+	uint32_t is_gc_collecting;
 	/* struct _gil_runtime_state (3.12+) */
 	uint32_t gil_size, gil_holder, gil_locked;
 

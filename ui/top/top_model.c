@@ -536,6 +536,8 @@ int top_model_compute(struct top_model *m, const profile *p,
 				struct top_row *row = &m->rows[r];
 				memset(row->own, 0, sizeof row->own);
 				memset(row->total, 0, sizeof row->total);
+				memset(row->change, 0, sizeof row->change);
+				row->trend_slot = -1;
 				row->ntasks = 0;
 				row->frame = eff[j];
 				row->tid = tid;
@@ -641,6 +643,11 @@ int top_model_view(struct top_model *m, const struct top_view_opts *o)
 			continue;
 		items[n].key = o->sort_total ? r->total[k] : r->own[k];
 		items[n].other = o->sort_total ? r->own[k] : r->total[k];
+		if (o->sort_change) {
+			/* signed change as an unsigned key: rising first */
+			items[n].other = items[n].key;
+			items[n].key = (uint64_t)r->change[k] + (UINT64_C(1) << 63);
+		}
 		items[n].idx = i;
 		items[n].name = r->name;
 		items[n].tid = r->tid;
@@ -701,6 +708,7 @@ void top_sort_by_column(struct top_view_opts *o, int col)
 	o->sort_metric = c[col].metric;
 	o->sort_total = c[col].total;
 	o->sort_follows = false;	/* the user's choice stays */
+	o->sort_change = false;		/* a column, not the trend (x) */
 }
 
 int top_sort_by_name(struct top_view_opts *o, const char *name)

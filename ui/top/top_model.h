@@ -45,6 +45,12 @@ struct top_row {
 	size_t func_len;
 	int32_t line;
 	char where[TOP_NAME_MAX];
+	/* Trends (top_trend.c, set after each compute): the change of the
+	 * row's own share over the last 10 s against the 50 s before, per
+	 * metric, in millionths; and its slot in the trend table, -1 for
+	 * none. */
+	int64_t change[TOP_NMETRICS];
+	int32_t trend_slot;
 };
 
 struct top_thread {
@@ -91,6 +97,9 @@ struct top_view_opts {
 					 * the seconds use */
 	enum sample_mode sort_metric;
 	bool sort_total;		/* sort by total, else by own */
+	bool sort_change;		/* sort by the change of the own share
+					 * of sort_metric over the last 10 s
+					 * (key x), over the column sort */
 	bool sort_follows;		/* sort_metric is the mode's: it
 					 * changes with the mode (w, c, g);
 					 * off once the user chose a column */

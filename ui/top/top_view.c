@@ -21,6 +21,9 @@
 #include "sampler.h"
 #include "sampler_status.h"
 #include "session.h"
+#include "top_header.h"
+#include "top_snapshot.h"
+#include "top_trend.h"
 #include "top_model.h"
 #include "top_source.h"
 #include "top_view.h"
@@ -80,6 +83,15 @@ struct top {
 	size_t nprev, prev_cap;
 	uint64_t prev_ns;
 	size_t live_threads, active_threads;
+
+	/* The header's figures (top_header.c), the trends (top_trend.c)
+	 * and the aggregation they were counted under. */
+	struct top_header_in hin;
+	top_trend *trend;
+	struct top_agg_opts trend_ao;
+	uint64_t trend_base;	/* st_base.ticks: r resets the trends */
+	int head_h;		/* header lines: the table's heading below */
+	uint64_t rate_ns, rate_ticks, rate_missed;	/* the rate's window */
 
 	int scroll;
 	struct top_source src;	/* Enter: the first row's source */
@@ -149,6 +161,56 @@ static void count_threads(struct top *tp)
 	tp->nprev = m->nthreads;
 }
 
+/* The header's figures, under the lock: the sampler's since the last
+ * reset, its last tick's threads, and the last tick's tasks. */
+static void header_inputs(struct top *tp)
+{
+	struct top_header_in *h = &tp->hin;
+	const struct sampler_stats *st = &tp->st, *b = &tp->st_base;
+	h->rate_hz = tp->o.rate;
+	/* the rate over the last refresh (at least half a period, so that
+	 * a recomputation for a key does not measure a short window) */
+	uint64_t now = clock_mono_ns();
+	if (!tp->rate_ns || st->ticks < tp->rate_ticks) {
+		tp->rate_ns = tp->start_ns;
+		tp->rate_ticks = tp->rate_missed = 0;
+	}
+	if (now - tp->rate_ns >= REFRESH_NS / 2) {
+		h->ticks = st->ticks - tp->rate_ticks;
+		h->missed = st->missed - tp->rate_missed;
+		h->elapsed_ns = now - tp->rate_ns;
+		tp->rate_ns = now;
+		tp->rate_ticks = st->ticks;
+		tp->rate_missed = st->missed;
+	}
+	for (size_t i = 0; i < PY_WALK_NFAILS; i++)
+		h->failed[i] = st->failed[i] - b->failed[i];
+	h->truncated = st->truncated - b->truncated;
+	h->errors = st->errors - b->errors;
+	h->python = tp->python;
+	h->threads = st->tick_threads;
+	h->on_cpu = st->tick_on_cpu;
+	h->gil = st->tick_gil;
+	h->idle = st->tick_idle;
+	h->gc_known = st->gc_known;
+	h->gc = st->tick_gc;
+	const aio_reader *a = tp->o.tasks ? sampler_tasks(tp->s) : NULL;
+	h->tasks = a != NULL;
+	h->tasks_running = h->tasks_waiting = h->tasks_done = 0;
+	if (a) {
+		size_t n, dropped;
+		const struct aio_task *t = aio_reader_tasks(a, &n, &dropped);
+		for (size_t i = 0; i < n; i++) {
+			if (t[i].state != AIO_PENDING)
+				h->tasks_done++;
+			else if (t[i].running)
+				h->tasks_running++;
+			else
+				h->tasks_waiting++;
+		}
+	}
+}
+
 /* Aggregates the profile (under the lock, and only that), then sorts and
  * filters outside it. */
 static void compute(struct top *tp)
@@ -157,6 +219,7 @@ static void compute(struct top *tp)
 	pthread_mutex_lock(&tp->lock);
 	rc = top_model_compute(&tp->m, tp->p, &tp->ao);
 	tp->st = *sampler_stats(tp->s);
+	header_inputs(tp);
 	/* The sampler's processes (state, parent, threads): copied by the
 	 * model, so read under the lock. */
 	size_t nv = sampler_nprocs(tp->s);
@@ -179,6 +242,16 @@ static void compute(struct top *tp)
 	tp->last_compute_ns = clock_mono_ns();
 	if (rc == LP_OK)
 		top_model_cpu_rate(&tp->m, tp->last_compute_ns, REFRESH_NS / 2);
+	if (rc == LP_OK && tp->trend) {
+		/* another aggregation has other rows: their history starts
+		 * again */
+		if (memcmp(&tp->trend_ao, &tp->ao, sizeof tp->ao) != 0 ||
+		    tp->trend_base != tp->st_base.ticks)
+			top_trend_reset(tp->trend);
+		tp->trend_ao = tp->ao;
+		tp->trend_base = tp->st_base.ticks;
+		top_trend_update(tp->trend, &tp->m, tp->last_compute_ns);
+	}
 	if (rc == LP_OK)
 		rc = top_model_view(&tp->m, &tp->vo);
 	if (rc != LP_OK)
@@ -309,14 +382,7 @@ static void figures_text(const struct top *tp, char *line, size_t len)
 	if (tp->python && n > 0 && (size_t)n < len)
 		n += snprintf(line + n, len - (size_t)n, "  GIL %.1f%%",
 			      top_pct(m, m->totals[MODE_GIL], MODE_WALL));
-	uint64_t failed[PY_WALK_NFAILS];
-	for (size_t i = 0; i < PY_WALK_NFAILS; i++)
-		failed[i] = tp->st.failed[i] - tp->st_base.failed[i];
-	if (failed[PY_WALK_OK] && n > 0 && (size_t)n < len) {
-		char f[160];
-		sampler_failed_text(failed, f, sizeof f);
-		n += snprintf(line + n, len - (size_t)n, "  %s", f);
-	}
+	/* the failed samples and why: the rate line (top_header.c) */
 	if (several_procs(tp) && n > 0 && (size_t)n < len) {
 		char procs[160];
 		top_procs_text(m, procs, sizeof procs);
@@ -365,8 +431,29 @@ static void draw_header(struct top *tp)
 		mvaddstr(0, COLS - (int)strlen(line), line);
 	figures_text(tp, line, sizeof line);
 	put_fit(tp, 1, 0, COLS, line);
+	int y = 2;
+	if (tp->head_h >= 4) {
+		top_header_rate(&tp->hin, COLS, tp->utf8, line, sizeof line);
+		put_fit(tp, y++, 0, COLS, line);
+	}
+	if (tp->head_h >= 5) {
+		top_header_states(&tp->hin, COLS, line, sizeof line);
+		put_fit(tp, y++, 0, COLS, line);
+	}
+	if (tp->head_h >= 6) {
+		top_header_top3(&tp->m, &tp->vo, COLS, tp->utf8, line, sizeof line);
+		put_fit(tp, y++, 0, COLS, line);
+	}
 	settings_text(tp, line, sizeof line);
-	put_fit(tp, 2, 0, COLS, line);
+	put_fit(tp, y, 0, COLS, line);
+}
+
+/* Header lines for the terminal's height: all six from 16 lines; shorter,
+ * the top three go first, then the threads' states, then the rate (the
+ * three lines of before). */
+static int header_height(void)
+{
+	return LINES >= 16 ? 6 : LINES >= 14 ? 5 : LINES >= 12 ? 4 : 3;
 }
 
 /* The headings of the figure columns, or a row's figures, nshown columns
@@ -384,7 +471,7 @@ static void figures_row(const struct top *tp, const struct top_row *r,
 	for (int i = 0; i < nshown && at < len; i++) {
 		const struct top_column *c = &cols[idx[i]];
 		char cell[64];
-		if (!r && idx[i] == sorted)
+		if (!r && idx[i] == sorted && !tp->vo.sort_change)
 			snprintf(cell, sizeof cell, "[%s]", c->title);
 		else if (!r)
 			snprintf(cell, sizeof cell, "%s ", c->title);
@@ -475,11 +562,11 @@ static void proc_text(const struct top *tp, const struct top_proc *e,
 
 static void draw_procs(struct top *tp)
 {
-	int first = 4, last = LINES - 2;
+	int hy = tp->head_h, first = hy + 1, last = LINES - 2;
 	char line[256];
 	style_on(tp, PAIR_HEADING, A_REVERSE);
-	mvhline(3, 0, ' ', COLS);
-	put_fit(tp, 3, 0, COLS, PROC_HEADING);
+	mvhline(hy, 0, ' ', COLS);
+	put_fit(tp, hy, 0, COLS, PROC_HEADING);
 	style_off(tp, PAIR_HEADING, A_REVERSE);
 	int rows = last - first;
 	int max_scroll = (int)tp->m.nprocs - (rows > 0 ? rows : 0);
@@ -503,24 +590,78 @@ static void draw_procs(struct top *tp)
 		put_fit(tp, first, 0, COLS, "no samples yet");
 }
 
+/* The trend block (key x) between the figures and the function
+ * (top_trend.c): the change of the own share over the last 10 s, the
+ * sort, and the sparkline of the last minute in 30 cells of 2 s, 20 of
+ * 3 s or 12 of 5 s, the widest that leaves the function TREND_NAME_MIN
+ * columns (160 columns have 30 cells, 120 none).  A narrower terminal
+ * drops the sparkline first, then the figure columns; the change, being
+ * the sort, stays. */
+#define CHG_W 9
+#define TREND_NAME_MIN 40
+static int trend_width(const struct top *tp, int *chg_w, int *spark)
+{
+	static const int cells[] = { 30, 20, 12 };
+	*chg_w = *spark = 0;
+	if (!tp->trend || !tp->vo.sort_change)
+		return 0;
+	*chg_w = CHG_W;
+	int room = COLS - (visible_columns(COLS) * COL_W + 1) - CHG_W;
+	for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++)
+		if (room - (cells[i] + 1) >= TREND_NAME_MIN) {
+			*spark = cells[i];
+			break;
+		}
+	return *chg_w + (*spark ? *spark + 2 : 0);
+}
+
+/* A row's trend cells (r NULL: the headings) at x. */
+static void draw_trend(struct top *tp, int y, int x, const struct top_row *r,
+		       int chg_w, int spark)
+{
+	char cell[32], sp[TOP_TREND_SECS * 4 + 1];
+	int metric = (int)tp->vo.sort_metric;
+	if (chg_w) {
+		if (!r)
+			snprintf(cell, sizeof cell, "[Chg10s]");
+		else
+			top_trend_change_text(r, metric, cell, sizeof cell);
+		char out[48];
+		snprintf(out, sizeof out, "%*s", chg_w - 1, cell);
+		put_fit(tp, y, x, chg_w, out);
+	}
+	if (spark) {
+		if (!r)
+			snprintf(sp, sizeof sp, "trend %ds", TOP_TREND_SECS);
+		else
+			top_trend_spark(tp->trend, r, metric, spark, tp->utf8, sp, sizeof sp);
+		put_fit(tp, y, x + chg_w + 1, spark, sp);
+	}
+}
+
 static void draw_table(struct top *tp)
 {
 	int nshown = visible_columns(COLS);
-	int first = 4, last = LINES - 2;	/* rows of the table */
-	int name_x = nshown * COL_W + 1;
-	int place_w = place_width(COLS);
+	int hy = tp->head_h;
+	int first = hy + 1, last = LINES - 2;	/* rows of the table */
+	int chg_w, spark, trend_w = trend_width(tp, &chg_w, &spark);
+	int trend_x = nshown * COL_W + 1;
+	int name_x = trend_x + trend_w;
+	int place_w = place_width(COLS - trend_w);
 	char buf[TOP_NCOLS * COL_W + 8];
 	char name[3 * TOP_NAME_MAX];
 
 	/* the heading line, across the whole width */
 	style_on(tp, PAIR_HEADING, A_REVERSE);
-	mvhline(3, 0, ' ', COLS);
+	mvhline(hy, 0, ' ', COLS);
 	figures_row(tp, NULL, nshown, buf, sizeof buf);
-	put_fit(tp, 3, 0, COLS, buf);
+	put_fit(tp, hy, 0, COLS, buf);
+	if (trend_w && name_x < COLS)
+		draw_trend(tp, hy, trend_x, NULL, chg_w, spark);
 	if (name_x < COLS)
-		put_fit(tp, 3, name_x, COLS - name_x, name_heading(tp));
+		put_fit(tp, hy, name_x, COLS - name_x, name_heading(tp));
 	if (place_w)
-		put_fit(tp, 3, COLS - place_w, place_w,
+		put_fit(tp, hy, COLS - place_w, place_w,
 			tp->ao.by_line ? "file:line" : "file");
 	style_off(tp, PAIR_HEADING, A_REVERSE);
 
@@ -542,6 +683,8 @@ static void draw_table(struct top *tp)
 		if (y == first)
 			attron(A_BOLD);
 		put_fit(tp, y, 0, COLS, buf);
+		if (trend_w && name_x < COLS)
+			draw_trend(tp, y, trend_x, r, chg_w, spark);
 		if (name_x < COLS) {
 			row_text(tp, r, COLS - name_x, place_w, name, sizeof name);
 			put_fit(tp, y, name_x, COLS - name_x, name);
@@ -610,6 +753,10 @@ static void draw_footer(struct top *tp)
 static void draw_help(struct top *tp)
 {
 	char now_mode[96], now_t[96], now_n[96], now_l[96], now_f[200];
+	char now_x[96];
+	snprintf(now_x, sizeof now_x,
+		 "x          trends: Chg10s column and sort, sparkline (now %s)",
+		 tp->vo.sort_change ? "on" : "off");
 	snprintf(now_mode, sizeof now_mode,
 		 "w c g      mode: wall, CPU or GIL shares first (now %s)",
 		 top_mode_name(tp->vo.mode));
@@ -642,6 +789,10 @@ static void draw_help(struct top *tp)
 		now_l,
 		now_f,
 		"Esc        clear the filter (also while typing one)",
+		now_x,
+		"           (change of own share over 10 s; the last 60 s drawn",
+		"           where the function keeps 40 columns, else dropped)",
+		"s          snapshot: write what is shown to loupe-PID-TIME.EXT",
 		"space      pause the display (sampling goes on)",
 		"r          reset the counts (and what -o will write)",
 		"arrows, PgUp, PgDn, Home, End   scroll",
@@ -675,6 +826,7 @@ static void draw_help(struct top *tp)
 
 static void draw(struct top *tp)
 {
+	tp->head_h = header_height();
 	erase();
 	if (LINES >= 1)
 		draw_header(tp);
@@ -695,6 +847,60 @@ static void draw(struct top *tp)
 }
 
 /* ---- keys ---- */
+
+/* Key x: the sort by the change of the own share over the last 10 s, or
+ * back to the column sort of before. */
+static void toggle_trend_sort(struct top *tp)
+{
+	if (!tp->trend) {
+		say(tp, "no trends: out of memory at start");
+		return;
+	}
+	tp->vo.sort_change = !tp->vo.sort_change;
+	tp->scroll = 0;
+	view(tp);
+	say(tp, tp->vo.sort_change ?
+	    "trends: sorted by the change of the own share over the last 10 s (x: off)" :
+	    "trends off: sorted by the column again");
+}
+
+/* Key s: what is on screen (mode, filter, thread, the counts since the
+ * last reset) to a file named as record names one without -o, in the
+ * format of -o/--format (default a flame graph). */
+static void snapshot(struct top *tp)
+{
+	/* a relative name of a few dozen characters */
+	char path[128], text[sizeof tp->msg];
+	struct top_snapshot_opts so = {
+		.mode = tp->vo.mode,
+		.filter = tp->filter,
+		.tid = tp->ao.tid,
+		.threads = tp->ao.per_thread,
+		.by_line = tp->ao.by_line,
+		.merge_processes = !tp->ao.per_process,
+		.format = tp->o.format,
+	};
+	lp_error err = { 0 };
+	if (top_snapshot_name(target_pid(tp->t), so.format, path, sizeof path)) {
+		say(tp, "snapshot not written: cannot read the clock");
+		return;
+	}
+	pthread_mutex_lock(&tp->lock);
+	profile *q = top_snapshot_copy(tp->p, &so);
+	pthread_mutex_unlock(&tp->lock);
+	if (!q) {
+		say(tp, "snapshot not written: out of memory");
+		return;
+	}
+	int rc = top_snapshot_write(q, &so, path, &err);
+	profile_free(q);
+	if (rc != LP_OK)
+		snprintf(text, sizeof text, "snapshot not written: %.170s",
+			 err.msg[0] ? err.msg : lp_strerror(rc));
+	else
+		snprintf(text, sizeof text, "snapshot written to %s", path);
+	say(tp, text);
+}
 
 /* The thread after the one shown in the filter, or 0 (all) after the
  * last. */
@@ -893,6 +1099,12 @@ static bool handle_key(struct top *tp, int ch)
 		tp->nprev = 0;
 		compute(tp);
 		say(tp, "counts reset");
+		break;
+	case 'x':
+		toggle_trend_sort(tp);
+		break;
+	case 's':
+		snapshot(tp);
 		break;
 	case '/':
 		tp->editing = true;
@@ -1123,10 +1335,14 @@ int top_view_run(struct top_session *ts)
 	pthread_mutex_init(&tp->lock, NULL);
 	tp->python = sampler_is_python(tp->s);
 	tp->native_sampled = o->native || !tp->python;
+	if (top_trend_new(&tp->trend) != LP_OK)
+		tp->trend = NULL;	/* the view goes on without trends */
+	tp->head_h = 3;
 	snprintf(tp->target_desc, sizeof tp->target_desc, "PID %d %s (%s)",
 		 (int)target_pid(tp->t), target_comm(tp->t),
 		 sampler_describe(tp->s));
 	sampler_set_lock(tp->s, &tp->lock);
+	sampler_watch_gc(tp->s, true);	/* the header's "in GC" */
 
 	tp->ao.by_line = !o->no_lines;
 	tp->ao.per_thread = o->threads;
@@ -1173,6 +1389,7 @@ out:
 	top_source_fini(&tp->src);
 	free(tp->views);
 	free(tp->prev);
+	top_trend_free(tp->trend);
 	pthread_mutex_destroy(&tp->lock);
 	free(tp);
 	return status;

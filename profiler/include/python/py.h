@@ -92,6 +92,12 @@ int py_proc_sample(py_proc *py, struct py_thread **threads, size_t *n);
  * name; 0 when unknown.  Native merge replaces its frames. */
 uint64_t py_proc_eval_func(const py_proc *py);
 
+/* Whether the main interpreter is collecting garbage now (3.13+: the
+ * debug offsets' gc.collecting; the collection runs in the thread that
+ * holds the GIL).  Two small reads: for a live view, not every sample of
+ * a recording.  LP_EUNSUPPORTED when the version does not expose it. */
+int py_proc_gc_collecting(py_proc *py, bool *collecting);
+
 /* What this build reads, for 'loupe --version': the versions with a
  * built-in table and where newer ones get their layout.  Returns the length
  * written (the text is cut to fit len). */
