@@ -108,6 +108,16 @@ struct py_layout {
 	uint32_t uni_len, uni_state, uni_ascii_size, uni_compact_size;
 	uint8_t uni_kind_shift, uni_compact_bit, uni_ascii_bit;
 
+	/* The heap census: offsets of the GC generations' list heads
+	 * (PyGC_Head) in _PyRuntime, or in the interpreter when gc_in_interp;
+	 * 0: none known.  The PyGC_Head's size (its first word is the next
+	 * pointer in every version), the size fields of types, lists and
+	 * bytearrays, and the pre-header of 3.12+ (managed dict/weakref). */
+	uint32_t gc_head0, gc_head1, gc_head2, gc_head3, gc_head_size;
+	uint8_t gc_in_interp;
+	uint32_t tp_basicsize, tp_itemsize, list_items, list_alloc;
+	uint32_t bytearray_alloc, preheader, preheader_flags;
+
 	/* _PyStackChunk (3.11+) */
 	uint32_t chunk_previous, chunk_size, chunk_data;
 };

@@ -50,6 +50,11 @@ static const struct py_layout py_layout_2_7 = {
 	.long_shift = 30,
 	.bytes_len = 16,
 	.bytes_data = 36,
+	.gc_head_size = 32,
+	.tp_basicsize = 32,
+	.tp_itemsize = 40,
+	.list_items = 24,
+	.list_alloc = 32,
 };
 
 /* 3.6.15, headers /root/.pyenv/versions/3.6.15/include/python3.6m */
@@ -105,6 +110,12 @@ static const struct py_layout py_layout_3_6 = {
 	.uni_kind_shift = 2,
 	.uni_compact_bit = 5,
 	.uni_ascii_bit = 6,
+	.gc_head_size = 32,
+	.tp_basicsize = 32,
+	.tp_itemsize = 40,
+	.list_items = 24,
+	.list_alloc = 32,
+	.bytearray_alloc = 24,
 };
 
 /* 3.7.16, headers /root/.pyenv/versions/3.7.16/include/python3.7m */
@@ -164,6 +175,16 @@ static const struct py_layout py_layout_3_7 = {
 	.uni_kind_shift = 2,
 	.uni_compact_bit = 5,
 	.uni_ascii_bit = 6,
+	.gc_head0 = 352,
+	.gc_head1 = 400,
+	.gc_head2 = 448,
+	.gc_head3 = 512,
+	.gc_head_size = 32,
+	.tp_basicsize = 32,
+	.tp_itemsize = 40,
+	.list_items = 24,
+	.list_alloc = 32,
+	.bytearray_alloc = 24,
 };
 
 /* 3.8.18, headers /root/.pyenv/versions/3.8.18/include/python3.8 */
@@ -223,6 +244,16 @@ static const struct py_layout py_layout_3_8 = {
 	.uni_kind_shift = 2,
 	.uni_compact_bit = 5,
 	.uni_ascii_bit = 6,
+	.gc_head0 = 368,
+	.gc_head1 = 392,
+	.gc_head2 = 416,
+	.gc_head3 = 448,
+	.gc_head_size = 16,
+	.tp_basicsize = 32,
+	.tp_itemsize = 40,
+	.list_items = 24,
+	.list_alloc = 32,
+	.bytearray_alloc = 24,
 };
 
 /* 3.9.18, headers /root/.pyenv/versions/3.9.18/include/python3.9 */
@@ -282,6 +313,17 @@ static const struct py_layout py_layout_3_9 = {
 	.uni_kind_shift = 2,
 	.uni_compact_bit = 5,
 	.uni_ascii_bit = 6,
+	.gc_in_interp = 1,
+	.gc_head0 = 640,
+	.gc_head1 = 664,
+	.gc_head2 = 688,
+	.gc_head3 = 720,
+	.gc_head_size = 16,
+	.tp_basicsize = 32,
+	.tp_itemsize = 40,
+	.list_items = 24,
+	.list_alloc = 32,
+	.bytearray_alloc = 24,
 };
 
 /* 3.10.13, headers /root/.pyenv/versions/3.10.13/include/python3.10 */
@@ -341,6 +383,17 @@ static const struct py_layout py_layout_3_10 = {
 	.uni_kind_shift = 2,
 	.uni_compact_bit = 5,
 	.uni_ascii_bit = 6,
+	.gc_in_interp = 1,
+	.gc_head0 = 640,
+	.gc_head1 = 664,
+	.gc_head2 = 688,
+	.gc_head3 = 720,
+	.gc_head_size = 16,
+	.tp_basicsize = 32,
+	.tp_itemsize = 40,
+	.list_items = 24,
+	.list_alloc = 32,
+	.bytearray_alloc = 24,
 };
 
 /* 3.11.7, headers /root/.pyenv/versions/3.11.7/include/python3.11 */
@@ -409,6 +462,19 @@ static const struct py_layout py_layout_3_11 = {
 	.uni_kind_shift = 2,
 	.uni_compact_bit = 5,
 	.uni_ascii_bit = 6,
+	.gc_in_interp = 1,
+	.gc_head0 = 672,
+	.gc_head1 = 696,
+	.gc_head2 = 720,
+	.gc_head3 = 752,
+	.gc_head_size = 16,
+	.tp_basicsize = 32,
+	.tp_itemsize = 40,
+	.list_items = 24,
+	.list_alloc = 32,
+	.bytearray_alloc = 24,
+	.preheader = 16,
+	.preheader_flags = 16,
 };
 
 /* 3.12.1, headers /root/.pyenv/versions/3.12.1/include/python3.12 */
@@ -479,6 +545,19 @@ static const struct py_layout py_layout_3_12 = {
 	.uni_kind_shift = 2,
 	.uni_compact_bit = 5,
 	.uni_ascii_bit = 6,
+	.gc_in_interp = 1,
+	.gc_head0 = 136,
+	.gc_head1 = 160,
+	.gc_head2 = 184,
+	.gc_head3 = 216,
+	.gc_head_size = 16,
+	.tp_basicsize = 32,
+	.tp_itemsize = 40,
+	.list_items = 24,
+	.list_alloc = 32,
+	.bytearray_alloc = 24,
+	.preheader = 16,
+	.preheader_flags = 24,
 };
 
 /* 3.13.0, headers /root/.pyenv/versions/3.13.0/include/python3.13 */
@@ -548,6 +627,19 @@ static const struct py_layout py_layout_3_13 = {
 	.uni_kind_shift = 2,
 	.uni_compact_bit = 5,
 	.uni_ascii_bit = 6,
+	.gc_in_interp = 1,
+	.gc_head0 = 7424,
+	.gc_head1 = 7448,
+	.gc_head2 = 7472,
+	.gc_head3 = 7504,
+	.gc_head_size = 16,
+	.tp_basicsize = 32,
+	.tp_itemsize = 40,
+	.list_items = 24,
+	.list_alloc = 32,
+	.bytearray_alloc = 24,
+	.preheader = 16,
+	.preheader_flags = 24,
 };
 
 const struct py_layout *const py_layouts_all[] = {

@@ -1,0 +1,388 @@
+/* The heap census: every object on the cyclic GC's lists (the generations
+ * and the permanent one) of the main interpreter, counted by type.  The
+ * lists' heads come from the version's layout (tools/gen-py-layouts: in
+ * _PyRuntime up to 3.8, in PyInterpreterState from 3.9), so this file has
+ * no version branches.  Reads go through a small cache of 16 KiB lines
+ * (a pool's size from 3.10, Objects/obmalloc.c), so objects next to each
+ * other in a pool cost one read, and the heap is never copied whole.
+ *
+ * A nonblocking census reads a heap that moves: every step is checked.
+ * The next node's back pointer must name the node we came from, a type
+ * pointer must point at an object whose own type is a type (its metatype
+ * has Py_TPFLAGS_TYPE_SUBCLASS), and every list is followed at most
+ * MAX_HEAP_OBJECTS nodes; what fails is counted as changed and the walk
+ * of that list stops there rather than follow a pointer it cannot trust. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bounds.h"
+#include "pyproc.h"
+#include "python/heap.h"
+
+#define LINE (16u * 1024)
+/* Py_TPFLAGS_TYPE_SUBCLASS and Py_TPFLAGS_READY: the same bits in every
+ * version loupe reads (Include/object.h). */
+#define TPF_TYPE_SUBCLASS (1ul << 31)
+#define TPF_READY (1ul << 12)
+/* Low bits of _gc_prev hold flags from 3.8 (Include/internal/pycore_gc.h);
+ * nodes are at least 8-aligned in every version. */
+#define PREV_MASK (~(uint64_t)7)
+
+struct cache {
+	mem_reader *r;
+	uint64_t *tag;		/* line address + 1, 0: empty */
+	uint8_t *data;
+	uint64_t reads;
+};
+
+struct tslot {
+	uint64_t addr;		/* 0: empty */
+	int32_t idx;		/* into types, -1: not a type */
+};
+
+struct census {
+	py_proc *py;
+	const struct py_layout *L;
+	struct cache c;
+	struct tslot *map;
+	size_t map_cap, map_n;
+	struct py_heap_type *types;
+	size_t ntypes, types_cap;
+	/* per type, in parallel with types */
+	uint64_t *basic, *item, *flags;
+	int gone;
+};
+
+static int cread(struct cache *c, uint64_t addr, void *buf, size_t len)
+{
+	uint8_t *out = buf;
+	while (len) {
+		uint64_t line = addr & ~(uint64_t)(LINE - 1);
+		size_t off = (size_t)(addr - line);
+		size_t n = LINE - off < len ? LINE - off : len;
+		size_t i = (size_t)(line / LINE) % MAX_HEAP_CACHE_LINES;
+		uint8_t *d = c->data + i * LINE;
+		if (c->tag[i] != line + 1) {
+			c->reads++;
+			int rc = mem_read(c->r, line, d, LINE);
+			if (rc != LP_OK) {
+				c->tag[i] = 0;
+				/* a line across the end of a mapping: read
+				 * just what was asked */
+				if (rc != LP_EFAULT)
+					return rc;
+				c->reads++;
+				rc = mem_read(c->r, addr, out, n);
+				if (rc != LP_OK)
+					return rc;
+				goto next;
+			}
+			c->tag[i] = line + 1;
+		}
+		memcpy(out, d + off, n);
+next:
+		out += n;
+		addr += n;
+		len -= n;
+	}
+	return LP_OK;
+}
+
+static uint64_t u64(const uint8_t *b, uint32_t off)
+{
+	return GET_MEMBER(uint64_t, b, off);
+}
+
+/* The index of type addr in ce->types, -1 when it is not a type, -2 when
+ * the target is gone or memory ran out. */
+static int32_t type_of(struct census *ce, uint64_t addr)
+{
+	const struct py_layout *L = ce->L;
+	if (ce->map_n * 2 >= ce->map_cap) {
+		if (ce->map_cap >= 4 * (size_t)MAX_HEAP_TYPES)
+			return -1;
+		size_t ncap = ce->map_cap ? ce->map_cap * 2 : 1024;
+		struct tslot *nm = calloc(ncap, sizeof *nm);
+		if (!nm)
+			return -2;
+		for (size_t i = 0; i < ce->map_cap; i++) {
+			if (!ce->map[i].addr)
+				continue;
+			size_t h = (ce->map[i].addr >> 4) * 0x9E3779B97F4A7C15ull
+				   % ncap;
+			while (nm[h].addr)
+				h = (h + 1) % ncap;
+			nm[h] = ce->map[i];
+		}
+		free(ce->map);
+		ce->map = nm;
+		ce->map_cap = ncap;
+	}
+	size_t h = (addr >> 4) * 0x9E3779B97F4A7C15ull % ce->map_cap;
+	while (ce->map[h].addr) {
+		if (ce->map[h].addr == addr)
+			return ce->map[h].idx;
+		h = (h + 1) % ce->map_cap;
+	}
+	/* A new one: checked once. */
+	int32_t idx = -1;
+	uint8_t t[512], m[512];
+	uint32_t need = L->tp_flags + 8;
+	if (L->tp_name + 8 > need)
+		need = L->tp_name + 8;
+	if (L->tp_itemsize + 8 > need)
+		need = L->tp_itemsize + 8;
+	if ((addr & 7) || need > sizeof t)
+		goto store;
+	int rc = cread(&ce->c, addr, t, need);
+	if (rc == LP_ENOPROC || rc == LP_EPERM) {
+		ce->gone = rc;
+		return -2;
+	}
+	if (rc != LP_OK)
+		goto store;
+	uint64_t meta = u64(t, L->ob_type);
+	uint64_t flags = u64(t, L->tp_flags);
+	if (!meta || (meta & 7) || !(flags & TPF_READY) ||
+	    cread(&ce->c, meta, m, L->tp_flags + 8) != LP_OK ||
+	    !(u64(m, L->tp_flags) & TPF_TYPE_SUBCLASS))
+		goto store;
+	char name[96];
+	uint64_t np = u64(t, L->tp_name);
+	if (!np || cread(&ce->c, np, name, 1) != LP_OK)
+		goto store;
+	/* the name up to its NUL, within the buffer, without a read past
+	 * the end of its mapping */
+	size_t len = 0;
+	while (len + 1 < sizeof name) {
+		if (cread(&ce->c, np + len, &name[len], 1) != LP_OK)
+			break;
+		if (!name[len])
+			break;
+		if ((unsigned char)name[len] < 0x20 || name[len] == 0x7f)
+			goto store;
+		len++;
+	}
+	name[len] = 0;
+	if (!len)
+		goto store;
+	if (ce->ntypes == ce->types_cap) {
+		size_t ncap = ce->types_cap ? ce->types_cap * 2 : 256;
+		void *a = realloc(ce->types, ncap * sizeof *ce->types);
+		if (!a)
+			return -2;
+		ce->types = a;
+		uint64_t **arr[3] = { &ce->basic, &ce->item, &ce->flags };
+		for (int k = 0; k < 3; k++) {
+			void *b = realloc(*arr[k], ncap * sizeof(uint64_t));
+			if (!b)
+				return -2;
+			*arr[k] = b;
+		}
+		ce->types_cap = ncap;
+	}
+	idx = (int32_t)ce->ntypes++;
+	struct py_heap_type *ty = &ce->types[idx];
+	memset(ty, 0, sizeof *ty);
+	ty->addr = addr;
+	memcpy(ty->name, name, len + 1);
+	ce->basic[idx] = u64(t, L->tp_basicsize);
+	ce->item[idx] = u64(t, L->tp_itemsize);
+	ce->flags[idx] = flags;
+store:
+	ce->map[h].addr = addr;
+	ce->map[h].idx = idx;
+	ce->map_n++;
+	return idx;
+}
+
+static int by_bytes(const void *a, const void *b)
+{
+	const struct py_heap_type *x = a, *y = b;
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+/* Follows one list from its head; returns LP_OK or the target's end. */
+static int walk_list(struct census *ce, uint64_t head,
+		     struct py_heap_census *out, uint64_t *budget)
+{
+	const struct py_layout *L = ce->L;
+	uint32_t gh = L->gc_head_size;
+	uint32_t span = gh + L->ob_size + 8;
+	uint32_t ext = gh + L->list_alloc + 8;
+	if (L->bytearray_alloc && gh + L->bytearray_alloc + 8 > ext)
+		ext = gh + L->bytearray_alloc + 8;
+	if (ext > span)
+		span = ext;
+	uint8_t b[256];
+	if (span > sizeof b)
+		return LP_EFORMAT;
+	uint64_t prev = head, node;
+	int rc = mem_read_u64(ce->c.r, head, &node);
+	ce->c.reads++;
+	if (rc != LP_OK)
+		return rc == LP_EFAULT ? LP_OK : rc;
+	while (node != head) {
+		if (!*budget || !node || (node & 7)) {
+			out->changed++;
+			out->lists_cut++;
+			return LP_OK;
+		}
+		(*budget)--;
+		rc = cread(&ce->c, node, b, span);
+		if (rc == LP_ENOPROC || rc == LP_EPERM)
+			return rc;
+		if (rc != LP_OK || (u64(b, 8) & PREV_MASK) != prev) {
+			/* moved or freed while we read: the rest of this
+			 * list is not ours to follow */
+			out->changed++;
+			out->lists_cut++;
+			return LP_OK;
+		}
+		const uint8_t *o = b + gh;
+		int32_t ti = type_of(ce, u64(o, L->ob_type));
+		if (ti == -2)
+			return ce->gone ? ce->gone : LP_ENOMEM;
+		if (ti < 0) {
+			out->changed++;
+		} else {
+			struct py_heap_type *ty = &ce->types[ti];
+			uint64_t sz = ce->basic[ti] + gh;
+			if (ce->item[ti]) {
+				int64_t n = GET_MEMBER(int64_t, o, L->ob_size);
+				if (n < 0)
+					n = -n;
+				/* types with an item size but no ob_size
+				 * (3.11+ generators size their frame from
+				 * the code) add no variable part */
+				if ((uint64_t)n < (1ull << 40) / ce->item[ti])
+					sz += (uint64_t)n * ce->item[ti];
+			}
+			if (ce->flags[ti] & L->preheader_flags)
+				sz += L->preheader;
+			/* the separately allocated buffers of lists and
+			 * bytearrays (by name: the built-in types') */
+			if (!strcmp(ty->name, "list")) {
+				int64_t a = GET_MEMBER(int64_t, o,
+						       L->list_alloc);
+				if (a > 0 && a < (1ll << 40))
+					sz += (uint64_t)a * 8;
+			} else if (L->bytearray_alloc &&
+				   !strcmp(ty->name, "bytearray")) {
+				int64_t a = GET_MEMBER(int64_t, o,
+						       L->bytearray_alloc);
+				if (a > 0 && a < (1ll << 40))
+					sz += (uint64_t)a;
+			}
+			ty->count++;
+			ty->bytes += sz;
+		}
+		prev = node;
+		node = u64(b, 0);
+		/* 3.8+ mark unreachable objects in the next pointer's low bit
+		 * during a collection */
+		node &= PREV_MASK;
+	}
+	return LP_OK;
+}
+
+int py_heap_census(py_proc *py, struct py_heap_census *out, lp_error *err)
+{
+	memset(out, 0, sizeof *out);
+	struct py_layout L = py->L;
+	/* 3.13 takes its layout from _Py_DebugOffsets, which has no GC lists:
+	 * those come from the generated table of its headers. */
+	if (!L.gc_head0) {
+		const struct py_layout *t = py_layout_table(L.major, L.minor);
+		if (t && t->gc_head0) {
+			L.gc_head0 = t->gc_head0;
+			L.gc_head1 = t->gc_head1;
+			L.gc_head2 = t->gc_head2;
+			L.gc_head3 = t->gc_head3;
+			L.gc_head_size = t->gc_head_size;
+			L.gc_in_interp = t->gc_in_interp;
+			L.tp_basicsize = t->tp_basicsize;
+			L.tp_itemsize = t->tp_itemsize;
+			L.list_items = t->list_items;
+			L.list_alloc = t->list_alloc;
+			L.bytearray_alloc = t->bytearray_alloc;
+			L.preheader = t->preheader;
+			L.preheader_flags = t->preheader_flags;
+		}
+	}
+	if (!L.gc_head0 || !L.gc_head_size)
+		return lp_error_set(err, LP_EUNSUPPORTED,
+			"Python %d.%d: where its GC lists are is not known "
+			"(no layout with them for this version)",
+			L.major, L.minor);
+	uint64_t base = 0;
+	if (L.gc_in_interp) {
+		if (!py->interp_head_addr ||
+		    mem_read_u64(py->reader, py->interp_head_addr, &base) ||
+		    !base)
+			return lp_error_set(err, LP_EFORMAT,
+				"cannot read the interpreter state");
+	} else {
+		base = py->runtime;
+		if (!base)
+			return lp_error_set(err, LP_EUNSUPPORTED,
+				"Python %d.%d: _PyRuntime not found",
+				L.major, L.minor);
+	}
+	struct census ce = { .py = py, .L = &L };
+	ce.c.r = py->reader;
+	ce.c.tag = calloc(MAX_HEAP_CACHE_LINES, sizeof *ce.c.tag);
+	ce.c.data = malloc((size_t)MAX_HEAP_CACHE_LINES * LINE);
+	int rc = LP_ENOMEM;
+	if (!ce.c.tag || !ce.c.data)
+		goto fail;
+	uint64_t heads[4] = { L.gc_head0, L.gc_head1, L.gc_head2, L.gc_head3 };
+	uint64_t budget = MAX_HEAP_OBJECTS;
+	for (int i = 0; i < 4; i++) {
+		if (!heads[i])
+			continue;
+		rc = walk_list(&ce, base + heads[i], out, &budget);
+		if (rc != LP_OK)
+			goto fail;
+	}
+	for (size_t i = 0; i < ce.ntypes; i++) {
+		if (!ce.types[i].count)
+			continue;
+		out->objects += ce.types[i].count;
+		out->bytes += ce.types[i].bytes;
+		ce.types[out->ntypes++] = ce.types[i];
+	}
+	qsort(ce.types, out->ntypes, sizeof *ce.types, by_bytes);
+	out->types = ce.types;
+	ce.types = NULL;
+	out->reads = ce.c.reads;
+	snprintf(out->unseen, sizeof out->unseen,
+		 "objects the GC does not track (str, bytes, int, float) and "
+		 "dict/set tables are not counted");
+	rc = LP_OK;
+fail:
+	free(ce.c.tag);
+	free(ce.c.data);
+	free(ce.map);
+	free(ce.types);
+	free(ce.basic);
+	free(ce.item);
+	free(ce.flags);
+	if (rc == LP_ENOPROC)
+		return lp_error_set(err, rc, "the process is gone");
+	if (rc == LP_EPERM)
+		return lp_error_set(err, rc, "permission denied reading the "
+				    "process's memory");
+	if (rc != LP_OK)
+		return lp_error_set(err, rc, "heap census failed");
+	return LP_OK;
+}
+
+void py_heap_census_fini(struct py_heap_census *c)
+{
+	free(c->types);
+	memset(c, 0, sizeof *c);
+}
