@@ -296,7 +296,12 @@ int py_heap_census(py_proc *py, struct py_heap_census *out, lp_error *err)
 	/* 3.13 takes its layout from _Py_DebugOffsets, which has no GC lists:
 	 * those come from the generated table of its headers. */
 	if (!L.gc_head0) {
-		const struct py_layout *t = py_layout_table(L.major, L.minor);
+		/* py_layout_table keeps 3.13's table for tests only */
+		const struct py_layout *t = NULL;
+		for (size_t i = 0; i < py_layouts_count; i++)
+			if (py_layouts_all[i]->major == L.major &&
+			    py_layouts_all[i]->minor == L.minor)
+				t = py_layouts_all[i];
 		if (t && t->gc_head0) {
 			L.gc_head0 = t->gc_head0;
 			L.gc_head1 = t->gc_head1;

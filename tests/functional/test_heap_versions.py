@@ -1,0 +1,64 @@
+"""loupe heap on every interpreter (issue #25 points 1 and 6): a target
+(tests/targets/heap_known.py) holds 20000 HeapAlpha, 10000 HeapBeta
+(__slots__), 5000 lists of 10 and 3000 dicts, and writes what the GC
+tracks, counted in-process with gc.get_objects() and sys.getsizeof; loupe's
+counts must be within 1% and its bytes within 10%.  A missing interpreter
+is a printed skip.
+
+Run: LOUPE=/path/to/loupe python3 tests/functional/test_heap_versions.py -v
+"""
+import json
+import os
+import time
+import unittest
+
+from harness import LoupeTestCase, run_loupe, script_path
+from interpreters import debian, py314, py315, pyenv
+
+PYTHONS = [("py3%d" % m, (lambda m=m: pyenv("3.%d" % m)))
+           for m in range(8, 14)]
+PYTHONS += [("py311_debian", debian), ("py314", py314), ("py315", py315)]
+
+
+class HeapVersionsTest(LoupeTestCase):
+    def census(self, finder):
+        py, why = finder()
+        if not py:
+            self.skipTest(why)
+        out = self.path("held.json")
+        t = self.start([py, script_path("heap_known.py"), "known", out])
+        with open(out) as f:
+            held = json.load(f)
+        res = run_loupe("heap", "-p", t.pid, "--json", "--top", "0")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        got = json.loads(res.stdout.splitlines()[0])
+        return held, got, {ty["type"]: ty for ty in got["types"]}
+
+    def check(self, finder):
+        held, got, by = self.census(finder)
+        self.assertEqual(got["changed"], 0, got)
+        for name in ("HeapAlpha", "HeapBeta", "list"):
+            want_n = held["counts"][name]
+            want_b = held["bytes"][name]
+            self.assertIn(name, by, sorted(by))
+            n, b = by[name]["count"], by[name]["bytes"]
+            self.assertLessEqual(abs(n - want_n), want_n * 0.01,
+                                 "%s: %d objects, want %d" % (name, n, want_n))
+            self.assertLessEqual(abs(b - want_b), want_b * 0.10,
+                                 "%s: %d bytes, want %d" % (name, b, want_b))
+        # dicts: counted within 1% (their key tables are not read yet)
+        want = held["counts"]["dict"]
+        self.assertLessEqual(abs(by["dict"]["count"] - want), want * 0.01,
+                             (by["dict"], want))
+        self.assertGreater(got["rss"], got["bytes"])
+
+
+for _suffix, _finder in PYTHONS:
+    def _test(self, finder=_finder):
+        self.check(finder)
+    _test.__name__ = "test_heap_known_" + _suffix
+    setattr(HeapVersionsTest, _test.__name__, _test)
+
+
+if __name__ == "__main__":
+    unittest.main()
