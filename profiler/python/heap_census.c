@@ -289,6 +289,43 @@ static int walk_list(struct census *ce, uint64_t head,
 	return LP_OK;
 }
 
+/* 3.13+ without a table: the list heads inside the GC state, each a
+ * PyGC_Head whose neighbours point back at it (an empty list points at
+ * itself), found by reading the state once; offsets into the
+ * interpreter. */
+static int find_heads(py_proc *py, const struct py_layout *L,
+		      uint64_t *heads, size_t *n, lp_error *err)
+{
+	uint64_t interp;
+	uint8_t st[4096];
+	if (!py->interp_head_addr ||
+	    mem_read_u64(py->reader, py->interp_head_addr, &interp) ||
+	    !interp || L->gc_state_size > sizeof st ||
+	    mem_read(py->reader, interp + L->gc_state, st, L->gc_state_size))
+		return lp_error_set(err, LP_EFORMAT,
+				    "cannot read the interpreter's GC state");
+	for (uint32_t o = 0; o + 16 <= L->gc_state_size && *n < 4; o += 8) {
+		uint64_t self = interp + L->gc_state + o;
+		uint64_t next = u64(st, o), prev = u64(st, o + 8) & PREV_MASK;
+		uint64_t back = 0, fwd = 0;
+		if (!next || !prev || (next & 7))
+			continue;
+		if (next == self && prev == self) {
+			heads[(*n)++] = L->gc_state + o;
+			o += 8;
+			continue;
+		}
+		if (mem_read_u64(py->reader, next + 8, &back) ||
+		    (back & PREV_MASK) != self ||
+		    mem_read_u64(py->reader, prev, &fwd) ||
+		    (fwd & PREV_MASK) != self)
+			continue;
+		heads[(*n)++] = L->gc_state + o;
+		o += 8;
+	}
+	return LP_OK;
+}
+
 int py_heap_census(py_proc *py, struct py_heap_census *out, lp_error *err)
 {
 	memset(out, 0, sizeof *out);
@@ -318,7 +355,14 @@ int py_heap_census(py_proc *py, struct py_heap_census *out, lp_error *err)
 			L.preheader_flags = t->preheader_flags;
 		}
 	}
-	if (!L.gc_head0 || !L.gc_head_size)
+	uint64_t found[4] = { 0 };
+	size_t nfound = 0;
+	if (!L.gc_head0 && L.gc_state_size && L.gc_in_interp) {
+		int rc = find_heads(py, &L, found, &nfound, err);
+		if (rc != LP_OK)
+			return rc;
+	}
+	if ((!L.gc_head0 && !nfound) || !L.gc_head_size)
 		return lp_error_set(err, LP_EUNSUPPORTED,
 			"Python %d.%d: where its GC lists are is not known "
 			"(no layout with them for this version)",
@@ -345,6 +389,8 @@ int py_heap_census(py_proc *py, struct py_heap_census *out, lp_error *err)
 	if (!ce.c.tag || !ce.c.data)
 		goto fail;
 	uint64_t heads[4] = { L.gc_head0, L.gc_head1, L.gc_head2, L.gc_head3 };
+	if (nfound)
+		memcpy(heads, found, sizeof heads);
 	uint64_t budget = MAX_HEAP_OBJECTS;
 	for (int i = 0; i < 4; i++) {
 		if (!heads[i])

@@ -115,6 +115,9 @@ struct py_layout {
 	 * bytearrays, and the pre-header of 3.12+ (managed dict/weakref). */
 	uint32_t gc_head0, gc_head1, gc_head2, gc_head3, gc_head_size;
 	uint8_t gc_in_interp;
+	/* 3.13+ (debug offsets): the interpreter's GC state, where the
+	 * census looks for the list heads when no table gives them */
+	uint32_t gc_state, gc_state_size;
 	uint32_t tp_basicsize, tp_itemsize, list_items, list_alloc;
 	uint32_t bytearray_alloc, preheader, preheader_flags;
 
