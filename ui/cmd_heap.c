@@ -409,8 +409,10 @@ int cmd_heap(int argc, char **argv)
 		goto out;
 	}
 	if (py_proc_attach(&py, t, syms, &err) != LP_OK) {
-		cli_error("PID %d: %s", (int)ho.pid,
-			  err.msg[0] ? err.msg : "not a Python process");
+		if (err.msg[0])
+			cli_error("%s", err.msg);
+		else
+			cli_error("PID %d: not a Python process", (int)ho.pid);
 		goto out;
 	}
 	long done = 0;

@@ -28,7 +28,7 @@ class HeapBeta(object):
 
 class LeakyRecord(object):
     def __init__(self, i):
-        self.payload = [i]
+        self.payload = i
 
 
 class Churn(object):
