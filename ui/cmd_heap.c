@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "formats/formats.h"
 #include "options.h"
 #include "python/heap.h"
 #include "python/py.h"
@@ -29,6 +30,9 @@ static const char usage[] =
 	"  -p, --pid PID        the process\n"
 	"      --top N          the N largest types (default 20; 0: all)\n"
 	"      --json           one JSON object per census\n"
+	"  -o, --output FILE    the (last) census as a pprof profile\n"
+	"                       (heap.pb.gz: inuse_objects, inuse_space by\n"
+	"                       type, for go tool pprof and Pyroscope)\n"
 	"      --interval DUR   two censuses DUR apart: what grew and shrank\n"
 	"      --count N        with --interval: N censuses, a line per type\n"
 	"      --blocking       pause the process during each census and say\n"
@@ -42,6 +46,7 @@ struct heap_opts {
 	pid_t pid;
 	long top;
 	bool json, blocking, traces, traceback;
+	const char *output;
 	double interval;
 	long count;
 };
@@ -290,12 +295,53 @@ static void print_series(const struct py_heap_census *cs, long n,
 	}
 }
 
+/* -o FILE: the census as a pprof of a sample per type. */
+static int write_pprof(const struct py_heap_census *c, const char *path)
+{
+	static const char *const types[] = { "inuse_objects", "inuse_space" };
+	static const char *const units[] = { "count", "bytes" };
+	const char **names = calloc(c->ntypes + 1, sizeof *names);
+	uint64_t *v = calloc(2 * c->ntypes + 2, sizeof *v);
+	lp_error err = { 0 };
+	atomic_file af;
+	int rc = 1;
+	if (!names || !v) {
+		cli_error("out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < c->ntypes; i++) {
+		names[i] = c->types[i].name;
+		v[2 * i] = c->types[i].count;
+		v[2 * i + 1] = c->types[i].bytes;
+	}
+	if (atomic_file_open(&af, path, &err) != LP_OK) {
+		cli_error("%s", err.msg);
+		goto out;
+	}
+	if (pprof_write_table(af.fp, types, units, 2, names, v,
+			      c->ntypes) != LP_OK) {
+		atomic_file_abort(&af);
+		cli_error("cannot write %s", path);
+		goto out;
+	}
+	if (atomic_file_commit(&af, &err) != LP_OK) {
+		cli_error("%s", err.msg);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(names);
+	free(v);
+	return rc;
+}
+
 static int parse(int argc, char **argv, struct heap_opts *ho)
 {
 	enum { O_TOP = 256, O_JSON, O_INTERVAL, O_COUNT, O_BLOCKING,
 	       O_NONBLOCKING, O_TRACES, O_TRACEBACK };
 	static const struct option lo[] = {
 		{ "pid", required_argument, NULL, 'p' },
+		{ "output", required_argument, NULL, 'o' },
 		{ "top", required_argument, NULL, O_TOP },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "interval", required_argument, NULL, O_INTERVAL },
@@ -312,7 +358,7 @@ static int parse(int argc, char **argv, struct heap_opts *ho)
 	char *end;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+p:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:o:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			errno = 0;
@@ -339,6 +385,7 @@ static int parse(int argc, char **argv, struct heap_opts *ho)
 			break;
 		}
 		case O_JSON: ho->json = true; break;
+		case 'o': ho->output = optarg; break;
 		case O_INTERVAL:
 			if (units_duration(optarg, &ho->interval) ||
 			    ho->interval <= 0) {
@@ -447,6 +494,8 @@ int cmd_heap(int argc, char **argv)
 				     rss_bytes(ho.pid), wall, paused);
 		fflush(stdout);
 	}
+	if (ho.output && done && write_pprof(&cs[done - 1], ho.output))
+		goto out;
 	if (done >= 2) {
 		print_growth(&cs[0], &cs[done - 1], &ho);
 		if (done > 2)

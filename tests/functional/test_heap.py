@@ -51,6 +51,27 @@ class HeapTest(LoupeTestCase):
         self.assertEqual(sizes, sorted(sizes, reverse=True))
         self.assertGreater(got["objects"], 30000)
 
+    def test_pprof(self):
+        go = shutil.which("go")
+        if not go:
+            self.skipTest("go not found (go tool pprof reads -o heap.pb.gz)")
+        t, _ = self.known()
+        out = self.path("heap.pb.gz")
+        res = run_loupe("heap", "-p", t.pid, "-o", out)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        for index, want in (("inuse_objects", "20000"),
+                            ("inuse_space", "HeapAlpha")):
+            top = subprocess.run([go, "tool", "pprof", "-top", "-nodecount",
+                                  "100", "-sample_index=" + index, out],
+                                 capture_output=True, text=True, timeout=120)
+            self.assertEqual(top.returncode, 0, top.stderr)
+            self.assertIn("Type: " + index, top.stdout)
+            rows = [l.split() for l in top.stdout.splitlines()]
+            alpha = [r for r in rows if r and r[-1] == "HeapAlpha"]
+            self.assertTrue(alpha, top.stdout)
+            if index == "inuse_objects":
+                self.assertEqual(alpha[0][0], want, alpha)
+
     def test_interval_leak_on_top(self):
         t = self.start([python(self), script_path("heap_known.py"), "leak",
                         self.path("x")])
