@@ -232,7 +232,10 @@ static int walk_list(struct census *ce, uint64_t head,
 			return LP_OK;
 		}
 		(*budget)--;
-		rc = cread(&ce->c, node, b, span);
+		/* the GC head and the type first: a small object at the end
+		 * of an arena has nothing readable after it */
+		uint32_t hlen = gh + L->ob_type + 8;
+		rc = cread(&ce->c, node, b, hlen);
 		if (rc == LP_ENOPROC || rc == LP_EPERM)
 			return rc;
 		if (rc != LP_OK || (u64(b, 8) & PREV_MASK) != prev) {
@@ -250,6 +253,20 @@ static int walk_list(struct census *ce, uint64_t head,
 			out->changed++;
 		} else {
 			struct py_heap_type *ty = &ce->types[ti];
+			/* the size fields, for the types that have them */
+			bool list = !strcmp(ty->name, "list");
+			bool ba = L->bytearray_alloc &&
+				  !strcmp(ty->name, "bytearray");
+			if ((ce->item[ti] || list || ba) && span > hlen) {
+				rc = cread(&ce->c, node + hlen, b + hlen,
+					   span - hlen);
+				if (rc == LP_ENOPROC || rc == LP_EPERM)
+					return rc;
+				if (rc != LP_OK) {
+					out->changed++;
+					goto next;
+				}
+			}
 			uint64_t sz = ce->basic[ti] + gh;
 			if (ce->item[ti]) {
 				int64_t n = GET_MEMBER(int64_t, o, L->ob_size);
@@ -265,13 +282,12 @@ static int walk_list(struct census *ce, uint64_t head,
 				sz += L->preheader;
 			/* the separately allocated buffers of lists and
 			 * bytearrays (by name: the built-in types') */
-			if (!strcmp(ty->name, "list")) {
+			if (list) {
 				int64_t a = GET_MEMBER(int64_t, o,
 						       L->list_alloc);
 				if (a > 0 && a < (1ll << 40))
 					sz += (uint64_t)a * 8;
-			} else if (L->bytearray_alloc &&
-				   !strcmp(ty->name, "bytearray")) {
+			} else if (ba) {
 				int64_t a = GET_MEMBER(int64_t, o,
 						       L->bytearray_alloc);
 				if (a > 0 && a < (1ll << 40))
@@ -280,6 +296,7 @@ static int walk_list(struct census *ce, uint64_t head,
 			ty->count++;
 			ty->bytes += sz;
 		}
+next:
 		prev = node;
 		node = u64(b, 0);
 		/* 3.8+ mark unreachable objects in the next pointer's low bit
