@@ -51,6 +51,19 @@ class HeapTest(LoupeTestCase):
         self.assertEqual(sizes, sorted(sizes, reverse=True))
         self.assertGreater(got["objects"], 30000)
 
+    def test_many_whole(self):
+        # every list followed to its end: objects at the end of an arena
+        # are read without reading past them
+        t = self.start([python(self), script_path("heap_known.py"), "many",
+                        self.path("x")])
+        res = run_loupe("heap", "-p", t.pid, "--json", "--top", "0",
+                        "--blocking")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        got = json.loads(res.stdout)
+        self.assertEqual(got["lists_cut"], 0, got["lists_cut"])
+        by = {ty["type"]: ty for ty in got["types"]}
+        self.assertEqual(by["HeapBeta"]["count"], 300000)
+
     def test_pprof(self):
         go = shutil.which("go")
         if not go:
