@@ -62,7 +62,7 @@ class HeapTest(LoupeTestCase):
         got = json.loads(res.stdout)
         self.assertEqual(got["lists_cut"], 0, got["lists_cut"])
         by = {ty["type"]: ty for ty in got["types"]}
-        self.assertEqual(by["HeapBeta"]["count"], 300000)
+        self.assertEqual(by["HeapAlpha"]["count"], 300000)
 
     def test_pprof(self):
         go = shutil.which("go")

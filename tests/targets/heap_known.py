@@ -3,7 +3,7 @@ numbers of objects and writes what it holds, counted in-process with
 gc.get_objects() and sys.getsizeof, to the JSON file given as argv[2].
 
   heap_known.py known OUT    exact numbers of its own classes, lists, dicts
-  heap_known.py many OUT    300000 HeapBeta, nothing else
+  heap_known.py many OUT    300000 HeapAlpha, nothing else
   heap_known.py leak OUT     LeakyRecord objects appended by one line, ever
   heap_known.py churn OUT    lists and objects made and dropped, fast
 """
@@ -66,7 +66,7 @@ def main():
             time.sleep(3600)
     elif mode == "many":
         # many small objects: some sit at the very end of a pymalloc arena
-        held.append([HeapBeta(i) for i in range(300000)])
+        held.append([HeapAlpha(i) for i in range(300000)])
         print("ready", flush=True)
         while True:
             time.sleep(3600)
