@@ -381,8 +381,9 @@ int py_heap_census(py_proc *py, struct py_heap_census *out, lp_error *err)
 	}
 	if ((!L.gc_head0 && !nfound) || !L.gc_head_size)
 		return lp_error_set(err, LP_EUNSUPPORTED,
-			"Python %d.%d: where its GC lists are is not known "
-			"(no layout with them for this version)",
+			"Python %d.%d: its GC lists are not reachable from "
+			"outside (static in gcmodule.c before 3.7; no layout "
+			"with them for this version)",
 			L.major, L.minor);
 	uint64_t base = 0;
 	if (L.gc_in_interp) {

@@ -1,5 +1,5 @@
 """loupe heap on every interpreter (issue #25 points 1 and 6): a target
-(tests/targets/heap_known.py) holds 20000 HeapAlpha, 10000 HeapBeta
+(tests/targets/heap_known.py, 3.7 to 3.15) holds 20000 HeapAlpha, 10000 HeapBeta
 (__slots__), 5000 lists of 10 and 3000 dicts, and writes what the GC
 tracks, counted in-process with gc.get_objects() and sys.getsizeof; loupe's
 counts must be within 1% and its bytes within 10%.  A missing interpreter
@@ -16,7 +16,7 @@ from harness import LoupeTestCase, run_loupe, script_path
 from interpreters import debian, py314, py315, pyenv
 
 PYTHONS = [("py3%d" % m, (lambda m=m: pyenv("3.%d" % m)))
-           for m in range(8, 14)]
+           for m in range(7, 14)]
 PYTHONS += [("py311_debian", debian), ("py314", py314), ("py315", py315)]
 
 
@@ -58,6 +58,28 @@ for _suffix, _finder in PYTHONS:
         self.check(finder)
     _test.__name__ = "test_heap_known_" + _suffix
     setattr(HeapVersionsTest, _test.__name__, _test)
+
+
+class HeapOldVersionsTest(LoupeTestCase):
+    """2.7 and 3.6 keep their GC lists in gcmodule.c's static variables:
+    a one-line error, exit 1."""
+
+    def check_old(self, minor):
+        py, why = pyenv(minor)
+        if not py:
+            self.skipTest(why)
+        t = self.start([py, "-c", "import sys, time; print('ready'); "
+                        "sys.stdout.flush(); time.sleep(60)"])
+        res = run_loupe("heap", "-p", t.pid)
+        self.assertEqual(res.returncode, 1, res.stdout)
+        self.assertEqual(len(res.stderr.strip().splitlines()), 1, res.stderr)
+        self.assertIn("GC lists", res.stderr)
+
+    def test_py27(self):
+        self.check_old("2.7")
+
+    def test_py36(self):
+        self.check_old("3.6")
 
 
 if __name__ == "__main__":
