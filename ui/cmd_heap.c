@@ -102,15 +102,28 @@ static int take(py_proc *py, target *t, const struct heap_opts *ho,
 	*paused_ms = -1;
 	if (!ho->blocking)
 		return py_heap_census(py, c, err);
-	double t0 = now_s();
-	int rc = target_pause_all(t);
-	if (rc != LP_OK)
-		return lp_error_set(err, rc, "cannot pause the process: %s",
-				    lp_strerror(rc));
-	rc = py_heap_census(py, c, err);
-	/* resumed on every path, before anything else is done */
-	target_resume_all(t);
-	*paused_ms = (now_s() - t0) * 1e3;
+	/* Paused inside a collection, the GC's lists are being rebuilt and
+	 * do not close: resumed, and tried again a few times. */
+	int rc = LP_OK;
+	for (int tries = 0; tries < 5; tries++) {
+		if (tries) {
+			py_heap_census_fini(c);
+			struct timespec ts = { 0, 20 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+		double t0 = now_s();
+		rc = target_pause_all(t);
+		if (rc != LP_OK)
+			return lp_error_set(err, rc,
+					    "cannot pause the process: %s",
+					    lp_strerror(rc));
+		rc = py_heap_census(py, c, err);
+		/* resumed on every path, before anything else is done */
+		target_resume_all(t);
+		*paused_ms = (now_s() - t0) * 1e3;
+		if (rc != LP_OK || !c->lists_cut || session_stop)
+			break;
+	}
 	return rc;
 }
 

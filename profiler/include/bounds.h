@@ -130,5 +130,9 @@
 #define MAX_HEAP_OBJECTS (64u * 1024 * 1024)
 #define MAX_HEAP_TYPES 65536
 #define MAX_HEAP_CACHE_LINES 1024
+/* pymalloc arenas a census reads (x 1 MiB: 1 TiB), and the largest arena
+ * (read whole, one at a time) */
+#define MAX_HEAP_ARENAS (1u << 20)
+#define MAX_HEAP_ARENA_BYTES (4u << 20)
 
 #endif

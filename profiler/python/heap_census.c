@@ -306,6 +306,140 @@ next:
 	return LP_OK;
 }
 
+/* Py_TPFLAGS_HAVE_GC, the same bit in every version (Include/object.h):
+ * such objects are the GC lists' and counted there. */
+#define TPF_HAVE_GC (1ul << 14)
+
+/* The small objects the GC does not track (str, bytes, int, float...):
+ * every used block of every pool of pymalloc's arenas (3.12+), read an
+ * arena's carved pools at a time.  A pool's free blocks (its freeblock
+ * list, followed at most once per block) and the never-used ones (from
+ * nextoffset) are skipped; a used block counts when it holds a plausible
+ * reference count and a type that checks as a type without
+ * Py_TPFLAGS_HAVE_GC.  Blocks that are not objects (buffers) are left. */
+static int walk_arenas(struct census *ce, uint64_t interp,
+		       struct py_heap_census *out)
+{
+	const struct py_layout *L = ce->L;
+	uint64_t st = interp, arenas;
+	uint32_t maxarenas;
+	if (L->om_ptr && mem_read_u64(ce->c.r, interp + L->om_ptr, &st))
+		return LP_EFAULT;
+	if (mem_read_u64(ce->c.r, st + L->om_arenas, &arenas) ||
+	    mem_read(ce->c.r, st + L->om_maxarenas, &maxarenas, 4))
+		return LP_EFAULT;
+	ce->c.reads += 3;
+	if (!arenas || maxarenas > MAX_HEAP_ARENAS || !L->ao_size ||
+	    L->ao_size > 256 || L->pool_size < 1024 ||
+	    L->arena_size > MAX_HEAP_ARENA_BYTES ||
+	    L->arena_size % L->pool_size)
+		return LP_EFORMAT;
+	uint8_t ao[256];
+	uint8_t *buf = malloc(L->arena_size);
+	uint8_t *freebm = malloc(L->pool_size >> L->align_shift);
+	int rc = LP_ENOMEM;
+	if (!buf || !freebm)
+		goto out;
+	for (uint32_t a = 0; a < maxarenas; a++) {
+		rc = mem_read(ce->c.r, arenas + (uint64_t)a * L->ao_size, ao,
+			      L->ao_size);
+		ce->c.reads++;
+		if (rc == LP_ENOPROC || rc == LP_EPERM)
+			goto out;
+		if (rc != LP_OK) {
+			out->changed++;
+			continue;
+		}
+		uint64_t base = u64(ao, L->ao_address);
+		uint64_t carved = u64(ao, L->ao_pool_address);
+		if (!base)
+			continue;
+		uint64_t first = (base + L->pool_size - 1) &
+				 ~(uint64_t)(L->pool_size - 1);
+		if (carved <= first || carved > base + L->arena_size)
+			continue;
+		size_t len = (size_t)(carved - first);
+		rc = mem_read(ce->c.r, first, buf, len);
+		ce->c.reads++;
+		if (rc == LP_ENOPROC || rc == LP_EPERM)
+			goto out;
+		if (rc != LP_OK) {
+			out->changed++;
+			continue;
+		}
+		for (size_t off = 0; off + L->pool_size <= len;
+		     off += L->pool_size) {
+			const uint8_t *pool = buf + off;
+			uint64_t paddr = first + off;
+			uint32_t count = GET_MEMBER(uint32_t, pool, L->ph_count);
+			uint32_t szidx = GET_MEMBER(uint32_t, pool, L->ph_szidx);
+			uint32_t next = GET_MEMBER(uint32_t, pool,
+						   L->ph_nextoffset);
+			if (!count)
+				continue;
+			uint64_t size = (uint64_t)(szidx + 1) << L->align_shift;
+			if (size > 512 || next > L->pool_size ||
+			    next < L->ph_overhead) {
+				out->changed++;
+				continue;
+			}
+			size_t nblocks = (next - L->ph_overhead) / size;
+			memset(freebm, 0, nblocks);
+			uint64_t fb = u64(pool, L->ph_freeblock);
+			for (size_t k = 0; fb && k <= nblocks; k++) {
+				if (fb < paddr + L->ph_overhead ||
+				    fb >= paddr + next ||
+				    (fb - paddr - L->ph_overhead) % size)
+					break;	/* moving: the rest counted
+						 * as used, checked below */
+				size_t i = (fb - paddr - L->ph_overhead) / size;
+				freebm[i] = 1;
+				fb = u64(pool, (uint32_t)(fb - paddr));
+			}
+			for (size_t i = 0; i < nblocks; i++) {
+				if (freebm[i])
+					continue;
+				const uint8_t *blk = pool + L->ph_overhead +
+						     i * size;
+				uint64_t refcnt = u64(blk, 0);
+				uint64_t tp = u64(blk, L->ob_type);
+				if (!refcnt || refcnt > (1ull << 32) ||
+				    tp < 4096 || tp >= (1ull << 47) || (tp & 7))
+					continue;
+				int32_t ti = type_of(ce, tp);
+				if (ti == -2) {
+					rc = ce->gone ? ce->gone : LP_ENOMEM;
+					goto out;
+				}
+				if (ti < 0 || (ce->flags[ti] & TPF_HAVE_GC))
+					continue;
+				uint64_t sz = size;
+				if (ce->item[ti] && size >= 24) {
+					int64_t n = GET_MEMBER(int64_t, blk,
+							       L->ob_size);
+					if (n < 0)
+						n = -n;
+					if ((uint64_t)n < size)
+						sz = ce->basic[ti] +
+						     (uint64_t)n * ce->item[ti];
+				} else if (strcmp(ce->types[ti].name, "str")) {
+					sz = ce->basic[ti];
+				}
+				if (sz > size)
+					sz = size;
+				ce->types[ti].count++;
+				ce->types[ti].bytes += sz;
+				out->small_objects++;
+			}
+		}
+	}
+	rc = LP_OK;
+out:
+	free(buf);
+	free(freebm);
+	return rc;
+}
+
 /* 3.13+ without a table: the list heads inside the GC state, each a
  * PyGC_Head whose neighbours point back at it (an empty list points at
  * itself), found by reading the state once; offsets into the
@@ -370,6 +504,20 @@ int py_heap_census(py_proc *py, struct py_heap_census *out, lp_error *err)
 			L.bytearray_alloc = t->bytearray_alloc;
 			L.preheader = t->preheader;
 			L.preheader_flags = t->preheader_flags;
+			L.om_ptr = t->om_ptr;
+			L.om_arenas = t->om_arenas;
+			L.om_maxarenas = t->om_maxarenas;
+			L.ao_size = t->ao_size;
+			L.ao_address = t->ao_address;
+			L.ao_pool_address = t->ao_pool_address;
+			L.ph_count = t->ph_count;
+			L.ph_freeblock = t->ph_freeblock;
+			L.ph_szidx = t->ph_szidx;
+			L.ph_nextoffset = t->ph_nextoffset;
+			L.ph_overhead = t->ph_overhead;
+			L.arena_size = t->arena_size;
+			L.pool_size = t->pool_size;
+			L.align_shift = t->align_shift;
 		}
 	}
 	uint64_t found[4] = { 0 };
@@ -417,6 +565,19 @@ int py_heap_census(py_proc *py, struct py_heap_census *out, lp_error *err)
 		if (rc != LP_OK)
 			goto fail;
 	}
+	bool arenas_read = false;
+	if (L.om_arenas) {
+		uint64_t interp = 0;
+		if (py->interp_head_addr &&
+		    !mem_read_u64(py->reader, py->interp_head_addr, &interp) &&
+		    interp) {
+			rc = walk_arenas(&ce, interp, out);
+			if (rc == LP_ENOPROC || rc == LP_EPERM ||
+			    rc == LP_ENOMEM)
+				goto fail;
+			arenas_read = rc == LP_OK;
+		}
+	}
 	for (size_t i = 0; i < ce.ntypes; i++) {
 		if (!ce.types[i].count)
 			continue;
@@ -428,9 +589,16 @@ int py_heap_census(py_proc *py, struct py_heap_census *out, lp_error *err)
 	out->types = ce.types;
 	ce.types = NULL;
 	out->reads = ce.c.reads;
-	snprintf(out->unseen, sizeof out->unseen,
-		 "objects the GC does not track (str, bytes, int, float) and "
-		 "dict/set tables are not counted");
+	if (arenas_read)
+		snprintf(out->unseen, sizeof out->unseen,
+			 "untracked objects larger than 512 bytes (outside "
+			 "pymalloc) and dict/set tables are not counted");
+	else
+		snprintf(out->unseen, sizeof out->unseen,
+			 "objects the GC does not track (str, bytes, int, "
+			 "float) and dict/set tables are not counted (no "
+			 "layout of pymalloc's arenas for %d.%d)",
+			 L.major, L.minor);
 	rc = LP_OK;
 fail:
 	free(ce.c.tag);

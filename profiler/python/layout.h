@@ -120,6 +120,15 @@ struct py_layout {
 	uint32_t gc_state, gc_state_size;
 	uint32_t tp_basicsize, tp_itemsize, list_items, list_alloc;
 	uint32_t bytearray_alloc, preheader, preheader_flags;
+	/* pymalloc (3.12+): where the interpreter keeps its arenas vector and
+	 * its length (om_ptr: 3.13's interp->obmalloc pointer to the state,
+	 * which holds them; 0: in the interpreter itself), struct
+	 * arena_object and struct pool_header fields, the pools' header size,
+	 * arena and pool sizes, the size-class shift; om_arenas 0: unknown. */
+	uint32_t om_ptr, om_arenas, om_maxarenas;
+	uint32_t ao_size, ao_address, ao_pool_address;
+	uint32_t ph_count, ph_freeblock, ph_szidx, ph_nextoffset, ph_overhead;
+	uint32_t arena_size, pool_size, align_shift;
 
 	/* _PyStackChunk (3.11+) */
 	uint32_t chunk_previous, chunk_size, chunk_data;

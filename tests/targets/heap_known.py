@@ -29,7 +29,7 @@ class HeapBeta(object):
 
 class LeakyRecord(object):
     def __init__(self, i):
-        self.payload = i
+        self.payload = None
 
 
 class Churn(object):
@@ -57,6 +57,8 @@ def main():
         held.append(["s%099d" % i for i in range(10000)])
         held.append([b"%0100d" % i for i in range(10000)])
         data = census()
+        data["str_size"] = sys.getsizeof(held[-2][0])
+        data["bytes_size"] = sys.getsizeof(held[-1][0])
         with open(out + ".tmp", "w") as f:
             json.dump(data, f)
         import os

@@ -27,6 +27,8 @@ struct py_heap_census {
 				 * (type not a type, list not closing) */
 	uint64_t lists_cut;	/* GC lists left before their end */
 	uint64_t reads;		/* remote read calls */
+	uint64_t small_objects;	/* of objects, those found in pymalloc's
+				 * arenas (not on a GC list) */
 	char unseen[160];	/* what this census cannot see, said */
 };
 
