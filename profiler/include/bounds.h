@@ -134,5 +134,9 @@
  * (read whole, one at a time) */
 #define MAX_HEAP_ARENAS (1u << 20)
 #define MAX_HEAP_ARENA_BYTES (4u << 20)
+/* Item pointers of lists and tuples a census reads looking for large
+ * objects, in all, and in one read */
+#define MAX_HEAP_ITEMS (64u * 1024 * 1024)
+#define MAX_HEAP_ITEMS_READ 4096u
 
 #endif

@@ -25,6 +25,9 @@
  * version loupe reads (Include/object.h). */
 #define TPF_TYPE_SUBCLASS (1ul << 31)
 #define TPF_READY (1ul << 12)
+/* Py_TPFLAGS_HAVE_GC, the same bit in every version (Include/object.h):
+ * such objects are the GC lists' and counted there. */
+#define TPF_HAVE_GC (1ul << 14)
 /* Low bits of _gc_prev hold flags from 3.8 (Include/internal/pycore_gc.h);
  * nodes are at least 8-aligned in every version. */
 #define PREV_MASK (~(uint64_t)7)
@@ -52,6 +55,11 @@ struct census {
 	/* per type, in parallel with types */
 	uint64_t *basic, *item, *flags;
 	int gone;
+	/* large objects already counted (a set of addresses) */
+	uint64_t *large;
+	size_t large_cap, large_n;
+	uint64_t *items;	/* MAX_HEAP_ITEMS_READ item pointers */
+	uint64_t items_budget;
 };
 
 static int cread(struct cache *c, uint64_t addr, void *buf, size_t len)
@@ -205,6 +213,115 @@ static int by_bytes(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* Adds addr to the set of large objects; false when it was there (or the
+ * set cannot grow: then it is not counted twice either). */
+static bool large_add(struct census *ce, uint64_t addr)
+{
+	if (ce->large_n * 2 >= ce->large_cap) {
+		size_t ncap = ce->large_cap ? ce->large_cap * 2 : 1024;
+		uint64_t *ns = calloc(ncap, sizeof *ns);
+		if (!ns)
+			return false;
+		for (size_t i = 0; i < ce->large_cap; i++) {
+			if (!ce->large[i])
+				continue;
+			size_t h = (ce->large[i] >> 4) * 0x9E3779B97F4A7C15ull
+				   % ncap;
+			while (ns[h])
+				h = (h + 1) % ncap;
+			ns[h] = ce->large[i];
+		}
+		free(ce->large);
+		ce->large = ns;
+		ce->large_cap = ncap;
+	}
+	size_t h = (addr >> 4) * 0x9E3779B97F4A7C15ull % ce->large_cap;
+	while (ce->large[h]) {
+		if (ce->large[h] == addr)
+			return false;
+		h = (h + 1) % ce->large_cap;
+	}
+	ce->large[h] = addr;
+	ce->large_n++;
+	return true;
+}
+
+/* The items of a list or tuple: those that are large objects the GC does
+ * not track (bytes, str, ... over pymalloc's 512 bytes, so allocated by
+ * malloc and in no arena) are counted once each.  Item pointers are read
+ * MAX_HEAP_ITEMS_READ at a time, at most items_budget in a census. */
+static int large_items(struct census *ce, uint64_t items, uint64_t n,
+		       struct py_heap_census *out)
+{
+	const struct py_layout *L = ce->L;
+	if (n > ce->items_budget)
+		n = ce->items_budget;
+	ce->items_budget -= n;
+	uint8_t h[128];
+	uint32_t need = L->ob_size + 8;
+	if (L->uni_compact_size > need)
+		need = L->uni_compact_size;
+	if (need > sizeof h)
+		return LP_OK;
+	for (uint64_t done = 0; done < n;) {
+		uint64_t k = n - done;
+		if (k > MAX_HEAP_ITEMS_READ)
+			k = MAX_HEAP_ITEMS_READ;
+		int rc = mem_read(ce->c.r, items + done * 8, ce->items, k * 8);
+		ce->c.reads++;
+		if (rc == LP_ENOPROC || rc == LP_EPERM)
+			return rc;
+		if (rc != LP_OK)
+			return LP_OK;
+		for (uint64_t i = 0; i < k; i++) {
+			uint64_t p = ce->items[i];
+			if (p < 4096 || p >= (1ull << 47) || (p & 7))
+				continue;
+			rc = cread(&ce->c, p, h, need);
+			if (rc == LP_ENOPROC || rc == LP_EPERM)
+				return rc;
+			if (rc != LP_OK)
+				continue;
+			int32_t ti = type_of(ce, u64(h, L->ob_type));
+			if (ti == -2)
+				return ce->gone ? ce->gone : LP_ENOMEM;
+			if (ti < 0 || (ce->flags[ti] & TPF_HAVE_GC))
+				continue;
+			uint64_t sz = 0;
+			const char *name = ce->types[ti].name;
+			if (!strcmp(name, "str")) {
+				uint32_t st = GET_MEMBER(uint32_t, h,
+							 L->uni_state);
+				int64_t len = GET_MEMBER(int64_t, h, L->uni_len);
+				unsigned kind = (st >> L->uni_kind_shift) & 7;
+				if (!((st >> L->uni_compact_bit) & 1) ||
+				    len < 0 || len > (1ll << 40) ||
+				    (kind != 1 && kind != 2 && kind != 4))
+					continue;
+				sz = ((st >> L->uni_ascii_bit) & 1)
+				     ? L->uni_ascii_size + (uint64_t)len + 1
+				     : L->uni_compact_size +
+				       ((uint64_t)len + 1) * kind;
+			} else if (ce->item[ti] && !(L->long_tagged &&
+						   !strcmp(name, "int"))) {
+				int64_t m = GET_MEMBER(int64_t, h, L->ob_size);
+				if (m < 0)
+					m = -m;
+				if ((uint64_t)m >= (1ull << 40) / ce->item[ti])
+					continue;
+				sz = ce->basic[ti] + (uint64_t)m * ce->item[ti];
+			}
+			if (sz <= 512 || !large_add(ce, p))
+				continue;
+			ce->types[ti].count++;
+			ce->types[ti].bytes += sz;
+			out->large_objects++;
+		}
+		done += k;
+	}
+	return LP_OK;
+}
+
 /* Follows one list from its head; returns LP_OK or the target's end. */
 static int walk_list(struct census *ce, uint64_t head,
 		     struct py_heap_census *out, uint64_t *budget)
@@ -295,6 +412,20 @@ static int walk_list(struct census *ce, uint64_t head,
 			}
 			ty->count++;
 			ty->bytes += sz;
+			/* what its items hold beyond pymalloc */
+			bool tuple = !strcmp(ty->name, "tuple");
+			if (list || tuple) {
+				int64_t n = GET_MEMBER(int64_t, o, L->ob_size);
+				uint64_t items = list
+					? u64(o, L->list_items)
+					: node + gh + L->tuple_items;
+				if (n > 0 && items && !(items & 7)) {
+					rc = large_items(ce, items, (uint64_t)n,
+							 out);
+					if (rc != LP_OK)
+						return rc;
+				}
+			}
 		}
 next:
 		prev = node;
@@ -305,10 +436,6 @@ next:
 	}
 	return LP_OK;
 }
-
-/* Py_TPFLAGS_HAVE_GC, the same bit in every version (Include/object.h):
- * such objects are the GC lists' and counted there. */
-#define TPF_HAVE_GC (1ul << 14)
 
 /* The small objects the GC does not track (str, bytes, int, float...):
  * every used block of every pool of pymalloc's arenas (3.12+), read an
@@ -547,12 +674,14 @@ int py_heap_census(py_proc *py, struct py_heap_census *out, lp_error *err)
 				"Python %d.%d: _PyRuntime not found",
 				L.major, L.minor);
 	}
-	struct census ce = { .py = py, .L = &L };
+	struct census ce = { .py = py, .L = &L,
+			     .items_budget = MAX_HEAP_ITEMS };
 	ce.c.r = py->reader;
 	ce.c.tag = calloc(MAX_HEAP_CACHE_LINES, sizeof *ce.c.tag);
 	ce.c.data = malloc((size_t)MAX_HEAP_CACHE_LINES * LINE);
+	ce.items = malloc(MAX_HEAP_ITEMS_READ * sizeof *ce.items);
 	int rc = LP_ENOMEM;
-	if (!ce.c.tag || !ce.c.data)
+	if (!ce.c.tag || !ce.c.data || !ce.items)
 		goto fail;
 	uint64_t heads[4] = { L.gc_head0, L.gc_head1, L.gc_head2, L.gc_head3 };
 	if (nfound)
@@ -591,18 +720,20 @@ int py_heap_census(py_proc *py, struct py_heap_census *out, lp_error *err)
 	out->reads = ce.c.reads;
 	if (arenas_read)
 		snprintf(out->unseen, sizeof out->unseen,
-			 "untracked objects larger than 512 bytes (outside "
-			 "pymalloc) and dict/set tables are not counted");
+			 "dict/set tables, and large untracked objects (over "
+			 "512 bytes) no list or tuple holds, are not counted");
 	else
 		snprintf(out->unseen, sizeof out->unseen,
-			 "objects the GC does not track (str, bytes, int, "
-			 "float) and dict/set tables are not counted (no "
-			 "layout of pymalloc's arenas for %d.%d)",
+			 "small objects the GC does not track (str, bytes, "
+			 "int, float) and dict/set tables are not counted "
+			 "(no layout of pymalloc's arenas for %d.%d)",
 			 L.major, L.minor);
 	rc = LP_OK;
 fail:
 	free(ce.c.tag);
 	free(ce.c.data);
+	free(ce.items);
+	free(ce.large);
 	free(ce.map);
 	free(ce.types);
 	free(ce.basic);

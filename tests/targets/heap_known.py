@@ -54,11 +54,14 @@ def main():
         held.append([HeapBeta(i) for i in range(10000)])
         held.append([[None] * 10 for i in range(5000)])
         held.append([{"k": [], "v": i} for i in range(3000)])
+        # large objects outside pymalloc, held by a list
+        held.append([b"%03d" % i + b"\x02" * 99997 for i in range(50)])
         held.append(["s%099d" % i for i in range(10000)])
         held.append([b"%0100d" % i for i in range(10000)])
         data = census()
         data["str_size"] = sys.getsizeof(held[-2][0])
         data["bytes_size"] = sys.getsizeof(held[-1][0])
+        data["large_bytes"] = sum(sys.getsizeof(b) for b in held[-3])
         with open(out + ".tmp", "w") as f:
             json.dump(data, f)
         import os

@@ -29,6 +29,8 @@ struct py_heap_census {
 	uint64_t reads;		/* remote read calls */
 	uint64_t small_objects;	/* of objects, those found in pymalloc's
 				 * arenas (not on a GC list) */
+	uint64_t large_objects;	/* those over 512 bytes found as items of
+				 * lists and tuples */
 	char unseen[160];	/* what this census cannot see, said */
 };
 
