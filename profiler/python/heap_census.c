@@ -59,6 +59,12 @@ struct census {
 	uint64_t *large;
 	size_t large_cap, large_n;
 	uint64_t *items;	/* MAX_HEAP_ITEMS_READ item pointers */
+	uint64_t *arena_base;	/* pymalloc's arenas, sorted */
+	size_t narenas, arena_cap;
+	uint64_t arena_size;
+	struct remote_iov *iov;	/* MAX_IOV headers read at once */
+	uint8_t *hdrs;		/* MAX_IOV x HDR bytes */
+	uint64_t *cand;
 	uint64_t items_budget;
 };
 
@@ -246,6 +252,72 @@ static bool large_add(struct census *ce, uint64_t addr)
 	return true;
 }
 
+static int by_addr(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Whether p lies in one of pymalloc's arenas (then it is no large
+ * object, and the arena walk counted it). */
+static bool in_arena(const struct census *ce, uint64_t p)
+{
+	size_t lo = 0, hi = ce->narenas;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (ce->arena_base[mid] <= p)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo && p < ce->arena_base[lo - 1] + ce->arena_size;
+}
+
+/* HDR bytes of an object's header, enough for PyVarObject and a compact
+ * str's header in every version. */
+#define HDR 128u
+
+/* One item's header h, read: counted when a large untracked object. */
+static int large_one(struct census *ce, uint64_t p, const uint8_t *h,
+		     struct py_heap_census *out)
+{
+	const struct py_layout *L = ce->L;
+	uint64_t tp = u64(h, L->ob_type);
+	if (!tp)
+		return LP_OK;
+	int32_t ti = type_of(ce, tp);
+	if (ti == -2)
+		return ce->gone ? ce->gone : LP_ENOMEM;
+	if (ti < 0 || (ce->flags[ti] & TPF_HAVE_GC))
+		return LP_OK;
+	uint64_t sz = 0;
+	const char *name = ce->types[ti].name;
+	if (!strcmp(name, "str")) {
+		uint32_t st = GET_MEMBER(uint32_t, h, L->uni_state);
+		int64_t len = GET_MEMBER(int64_t, h, L->uni_len);
+		unsigned kind = (st >> L->uni_kind_shift) & 7;
+		if (!((st >> L->uni_compact_bit) & 1) || len < 0 ||
+		    len > (1ll << 40) || (kind != 1 && kind != 2 && kind != 4))
+			return LP_OK;
+		sz = ((st >> L->uni_ascii_bit) & 1)
+		     ? L->uni_ascii_size + (uint64_t)len + 1
+		     : L->uni_compact_size + ((uint64_t)len + 1) * kind;
+	} else if (ce->item[ti] && !(L->long_tagged && !strcmp(name, "int"))) {
+		int64_t m = GET_MEMBER(int64_t, h, L->ob_size);
+		if (m < 0)
+			m = -m;
+		if ((uint64_t)m >= (1ull << 40) / ce->item[ti])
+			return LP_OK;
+		sz = ce->basic[ti] + (uint64_t)m * ce->item[ti];
+	}
+	if (sz <= 512 || !large_add(ce, p))
+		return LP_OK;
+	ce->types[ti].count++;
+	ce->types[ti].bytes += sz;
+	out->large_objects++;
+	return LP_OK;
+}
+
 /* The items of a list or tuple: those that are large objects the GC does
  * not track (bytes, str, ... over pymalloc's 512 bytes, so allocated by
  * malloc and in no arena) are counted once each.  Item pointers are read
@@ -257,65 +329,51 @@ static int large_items(struct census *ce, uint64_t items, uint64_t n,
 	if (n > ce->items_budget)
 		n = ce->items_budget;
 	ce->items_budget -= n;
-	uint8_t h[128];
 	uint32_t need = L->ob_size + 8;
 	if (L->uni_compact_size > need)
 		need = L->uni_compact_size;
-	if (need > sizeof h)
+	if (need > HDR)
 		return LP_OK;
 	for (uint64_t done = 0; done < n;) {
 		uint64_t k = n - done;
 		if (k > MAX_HEAP_ITEMS_READ)
 			k = MAX_HEAP_ITEMS_READ;
-		int rc = mem_read(ce->c.r, items + done * 8, ce->items, k * 8);
-		ce->c.reads++;
+		/* through the cache: most item arrays are small and lie in
+		 * pymalloc's pools beside each other */
+		int rc = cread(&ce->c, items + done * 8, ce->items, k * 8);
 		if (rc == LP_ENOPROC || rc == LP_EPERM)
 			return rc;
 		if (rc != LP_OK)
 			return LP_OK;
-		for (uint64_t i = 0; i < k; i++) {
-			uint64_t p = ce->items[i];
-			if (p < 4096 || p >= (1ull << 47) || (p & 7))
+		size_t nc = 0;
+		for (uint64_t i = 0; i <= k; i++) {
+			if (i < k) {
+				uint64_t p = ce->items[i];
+				if (p < 4096 || p >= (1ull << 47) || (p & 7) ||
+				    in_arena(ce, p))
+					continue;
+				ce->cand[nc] = p;
+				ce->iov[nc] = (struct remote_iov){
+					p, ce->hdrs + nc * HDR, need };
+				memset(ce->hdrs + nc * HDR, 0, need);
+				if (++nc < MAX_IOV)
+					continue;
+			}
+			if (!nc)
 				continue;
-			rc = cread(&ce->c, p, h, need);
+			/* the readable ones are filled; the others stay
+			 * zero, with no type */
+			rc = mem_readv(ce->c.r, ce->iov, nc);
+			ce->c.reads++;
 			if (rc == LP_ENOPROC || rc == LP_EPERM)
 				return rc;
-			if (rc != LP_OK)
-				continue;
-			int32_t ti = type_of(ce, u64(h, L->ob_type));
-			if (ti == -2)
-				return ce->gone ? ce->gone : LP_ENOMEM;
-			if (ti < 0 || (ce->flags[ti] & TPF_HAVE_GC))
-				continue;
-			uint64_t sz = 0;
-			const char *name = ce->types[ti].name;
-			if (!strcmp(name, "str")) {
-				uint32_t st = GET_MEMBER(uint32_t, h,
-							 L->uni_state);
-				int64_t len = GET_MEMBER(int64_t, h, L->uni_len);
-				unsigned kind = (st >> L->uni_kind_shift) & 7;
-				if (!((st >> L->uni_compact_bit) & 1) ||
-				    len < 0 || len > (1ll << 40) ||
-				    (kind != 1 && kind != 2 && kind != 4))
-					continue;
-				sz = ((st >> L->uni_ascii_bit) & 1)
-				     ? L->uni_ascii_size + (uint64_t)len + 1
-				     : L->uni_compact_size +
-				       ((uint64_t)len + 1) * kind;
-			} else if (ce->item[ti] && !(L->long_tagged &&
-						   !strcmp(name, "int"))) {
-				int64_t m = GET_MEMBER(int64_t, h, L->ob_size);
-				if (m < 0)
-					m = -m;
-				if ((uint64_t)m >= (1ull << 40) / ce->item[ti])
-					continue;
-				sz = ce->basic[ti] + (uint64_t)m * ce->item[ti];
+			for (size_t j = 0; j < nc; j++) {
+				rc = large_one(ce, ce->cand[j],
+					       ce->hdrs + j * HDR, out);
+				if (rc != LP_OK)
+					return rc;
 			}
-			if (sz <= 512 || !large_add(ce, p))
-				continue;
-			ce->types[ti].count++;
-			ce->types[ti].bytes += sz;
-			out->large_objects++;
+			nc = 0;
 		}
 		done += k;
 	}
@@ -481,6 +539,15 @@ static int walk_arenas(struct census *ce, uint64_t interp,
 		uint64_t carved = u64(ao, L->ao_pool_address);
 		if (!base)
 			continue;
+		if (ce->narenas == ce->arena_cap) {
+			size_t nc = ce->arena_cap ? ce->arena_cap * 2 : 256;
+			void *nb = realloc(ce->arena_base, nc * sizeof(uint64_t));
+			if (!nb)
+				goto out;
+			ce->arena_base = nb;
+			ce->arena_cap = nc;
+		}
+		ce->arena_base[ce->narenas++] = base;
 		uint64_t first = (base + L->pool_size - 1) &
 				 ~(uint64_t)(L->pool_size - 1);
 		if (carved <= first || carved > base + L->arena_size)
@@ -560,6 +627,8 @@ static int walk_arenas(struct census *ce, uint64_t interp,
 			}
 		}
 	}
+	qsort(ce->arena_base, ce->narenas, sizeof(uint64_t), by_addr);
+	ce->arena_size = L->arena_size;
 	rc = LP_OK;
 out:
 	free(buf);
@@ -680,20 +749,15 @@ int py_heap_census(py_proc *py, struct py_heap_census *out, lp_error *err)
 	ce.c.tag = calloc(MAX_HEAP_CACHE_LINES, sizeof *ce.c.tag);
 	ce.c.data = malloc((size_t)MAX_HEAP_CACHE_LINES * LINE);
 	ce.items = malloc(MAX_HEAP_ITEMS_READ * sizeof *ce.items);
+	ce.iov = malloc(MAX_IOV * sizeof *ce.iov);
+	ce.hdrs = malloc((size_t)MAX_IOV * HDR);
+	ce.cand = malloc(MAX_IOV * sizeof *ce.cand);
 	int rc = LP_ENOMEM;
-	if (!ce.c.tag || !ce.c.data || !ce.items)
+	if (!ce.c.tag || !ce.c.data || !ce.items || !ce.iov || !ce.hdrs ||
+	    !ce.cand)
 		goto fail;
-	uint64_t heads[4] = { L.gc_head0, L.gc_head1, L.gc_head2, L.gc_head3 };
-	if (nfound)
-		memcpy(heads, found, sizeof heads);
-	uint64_t budget = MAX_HEAP_OBJECTS;
-	for (int i = 0; i < 4; i++) {
-		if (!heads[i])
-			continue;
-		rc = walk_list(&ce, base + heads[i], out, &budget);
-		if (rc != LP_OK)
-			goto fail;
-	}
+	/* the arenas first: the large objects' search skips what lies in
+	 * them */
 	bool arenas_read = false;
 	if (L.om_arenas) {
 		uint64_t interp = 0;
@@ -706,6 +770,17 @@ int py_heap_census(py_proc *py, struct py_heap_census *out, lp_error *err)
 				goto fail;
 			arenas_read = rc == LP_OK;
 		}
+	}
+	uint64_t heads[4] = { L.gc_head0, L.gc_head1, L.gc_head2, L.gc_head3 };
+	if (nfound)
+		memcpy(heads, found, sizeof heads);
+	uint64_t budget = MAX_HEAP_OBJECTS;
+	for (int i = 0; i < 4; i++) {
+		if (!heads[i])
+			continue;
+		rc = walk_list(&ce, base + heads[i], out, &budget);
+		if (rc != LP_OK)
+			goto fail;
 	}
 	for (size_t i = 0; i < ce.ntypes; i++) {
 		if (!ce.types[i].count)
@@ -734,6 +809,10 @@ fail:
 	free(ce.c.data);
 	free(ce.items);
 	free(ce.large);
+	free(ce.iov);
+	free(ce.hdrs);
+	free(ce.cand);
+	free(ce.arena_base);
 	free(ce.map);
 	free(ce.types);
 	free(ce.basic);
