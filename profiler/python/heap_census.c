@@ -390,6 +390,10 @@ static int walk_list(struct census *ce, uint64_t head,
 	uint32_t ext = gh + L->list_alloc + 8;
 	if (L->bytearray_alloc && gh + L->bytearray_alloc + 8 > ext)
 		ext = gh + L->bytearray_alloc + 8;
+	if (L->set_table && gh + L->set_table + 8 > ext)
+		ext = gh + L->set_table + 8;
+	if (L->set_mask && gh + L->set_mask + 8 > ext)
+		ext = gh + L->set_mask + 8;
 	if (ext > span)
 		span = ext;
 	uint8_t b[256];
@@ -432,7 +436,11 @@ static int walk_list(struct census *ce, uint64_t head,
 			bool list = !strcmp(ty->name, "list");
 			bool ba = L->bytearray_alloc &&
 				  !strcmp(ty->name, "bytearray");
-			if ((ce->item[ti] || list || ba) && span > hlen) {
+			bool set = L->set_table &&
+				   (!strcmp(ty->name, "set") ||
+				    !strcmp(ty->name, "frozenset"));
+			if ((ce->item[ti] || list || ba || set) &&
+			    span > hlen) {
 				rc = cread(&ce->c, node + hlen, b + hlen,
 					   span - hlen);
 				if (rc == LP_ENOPROC || rc == LP_EPERM)
@@ -462,6 +470,16 @@ static int walk_list(struct census *ce, uint64_t head,
 						       L->list_alloc);
 				if (a > 0 && a < (1ll << 40))
 					sz += (uint64_t)a * 8;
+			} else if (set) {
+				/* a table outside the object (not its
+				 * smalltable): mask + 1 setentry {key, hash}
+				 * of 16 bytes (Include/cpython/setobject.h) */
+				uint64_t obj = node + gh;
+				uint64_t tab = u64(o, L->set_table);
+				int64_t m = GET_MEMBER(int64_t, o, L->set_mask);
+				if ((tab < obj || tab >= obj + ce->basic[ti]) &&
+				    m > 0 && m < (1ll << 36))
+					sz += ((uint64_t)m + 1) * 16;
 			} else if (ba) {
 				int64_t a = GET_MEMBER(int64_t, o,
 						       L->bytearray_alloc);
@@ -700,6 +718,8 @@ int py_heap_census(py_proc *py, struct py_heap_census *out, lp_error *err)
 			L.bytearray_alloc = t->bytearray_alloc;
 			L.preheader = t->preheader;
 			L.preheader_flags = t->preheader_flags;
+			L.set_table = t->set_table;
+			L.set_mask = t->set_mask;
 			L.om_ptr = t->om_ptr;
 			L.om_arenas = t->om_arenas;
 			L.om_maxarenas = t->om_maxarenas;

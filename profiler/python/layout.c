@@ -152,6 +152,11 @@ static void heap_layout(const struct dbg_view *v, struct py_layout *out)
 	out->bytearray_alloc = out->ob_size + 8;
 	out->preheader = 16;
 	out->preheader_flags = (1u << 3) | (1u << 4);
+	if (!dbg_offset(v, "set_object", "table", 8, DBG_MAX_STRUCT,
+			&out->set_table) ||
+	    !dbg_offset(v, "set_object", "mask", 8, DBG_MAX_STRUCT,
+			&out->set_mask))
+		out->set_table = out->set_mask = 0;
 }
 
 int py_layout_from_debug_offsets_as(const uint8_t *buf, size_t len,

@@ -120,6 +120,7 @@ struct py_layout {
 	uint32_t gc_state, gc_state_size;
 	uint32_t tp_basicsize, tp_itemsize, list_items, list_alloc;
 	uint32_t bytearray_alloc, preheader, preheader_flags;
+	uint32_t set_table, set_mask;	/* PySetObject: its table, mask */
 	/* pymalloc (3.12+): where the interpreter keeps its arenas vector and
 	 * its length (om_ptr: 3.13's interp->obmalloc pointer to the state,
 	 * which holds them; 0: in the interpreter itself), struct

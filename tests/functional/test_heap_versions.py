@@ -1,6 +1,6 @@
 """loupe heap on every interpreter (issue #25 points 1 and 6): a target
 (tests/targets/heap_known.py, 3.7 to 3.15) holds 20000 HeapAlpha, 10000 HeapBeta
-(__slots__), 5000 lists of 10, 3000 dicts, 10000 str and 10000 bytes
+(__slots__), 5000 lists of 10, 3000 dicts, 200 sets of 100, 10000 str and 10000 bytes
 of 100 characters, 50 bytes of 100000 in a list, and writes what the GC
 tracks, counted in-process with gc.get_objects() and sys.getsizeof; loupe's
 counts must be within 1% and its bytes within 10%.  A missing interpreter
@@ -38,7 +38,7 @@ class HeapVersionsTest(LoupeTestCase):
     def check(self, finder):
         held, got, by = self.census(finder)
         self.assertEqual(got["changed"], 0, got)
-        for name in ("HeapAlpha", "HeapBeta", "list"):
+        for name in ("HeapAlpha", "HeapBeta", "list", "set"):
             want_n = held["counts"][name]
             want_b = held["bytes"][name]
             self.assertIn(name, by, sorted(by))

@@ -54,6 +54,7 @@ def main():
         held.append([HeapBeta(i) for i in range(10000)])
         held.append([[None] * 10 for i in range(5000)])
         held.append([{"k": [], "v": i} for i in range(3000)])
+        held.append([set(range(i, i + 100)) for i in range(200)])
         # large objects outside pymalloc, held by a list
         held.append([b"%03d" % i + b"\x02" * 99997 for i in range(50)])
         held.append(["s%099d" % i for i in range(10000)])
