@@ -36,10 +36,12 @@ class HeapTest(LoupeTestCase):
 
     def test_table_top_json(self):
         t, out = self.known()
-        res = run_loupe("heap", "-p", t.pid, "--top", "5")
+        res = run_loupe("heap", "-p", t.pid, "--top", "8")
         self.assertEqual(res.returncode, 0, res.stderr)
-        rows = [l for l in res.stdout.splitlines()[1:6]]
-        self.assertEqual(len(rows), 5, res.stdout)
+        rows = [l for l in res.stdout.splitlines()[1:9]]
+        self.assertEqual(len(rows), 8, res.stdout)
+        self.assertTrue(res.stdout.splitlines()[9].startswith("("),
+                        res.stdout)
         self.assertIn("HeapAlpha", res.stdout.split("(")[0], res.stdout)
         self.assertRegex(res.stdout, r"total: \d+ objects, .* of RSS")
         self.assertIn("not seen:", res.stdout)
