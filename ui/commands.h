@@ -5,6 +5,7 @@
  * error.  argv[0] is the command's name. */
 int cmd_record(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
+int cmd_heap(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_top(int argc, char **argv);

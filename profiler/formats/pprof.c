@@ -325,3 +325,58 @@ out:
 	profile_free(c.strs);
 	return rc;
 }
+
+/* A table as a pprof (loupe heap): one sample per row, at a location of
+ * its own whose one line names a function of the row's name; the values
+ * of row i are values[i * ntypes + k] for sample type k (type, unit). */
+int pprof_write_table(FILE *fp, const char *const *types,
+		      const char *const *units, size_t ntypes,
+		      const char *const *names, const uint64_t *values,
+		      size_t nrows)
+{
+	struct pb out = { 0 }, sub = { 0 }, line = { 0 };
+	/* strings: "", then each type and unit, then each name */
+	size_t sidx = 1;
+	for (size_t k = 0; k < ntypes; k++) {
+		pb_reset(&sub);
+		pb_uint(&sub, 1, sidx++);
+		pb_uint(&sub, 2, sidx++);
+		pb_msg(&out, 1, &sub);
+	}
+	for (size_t i = 0; i < nrows; i++) {
+		uint64_t loc = i + 1;
+		pb_reset(&sub);
+		pb_packed(&sub, 1, &loc, 1);
+		pb_packed(&sub, 2, values + i * ntypes, ntypes);
+		pb_msg(&out, 2, &sub);
+	}
+	for (size_t i = 0; i < nrows; i++) {
+		pb_reset(&line);
+		pb_uint(&line, 1, i + 1);	/* function_id */
+		pb_reset(&sub);
+		pb_uint(&sub, 1, i + 1);	/* id */
+		pb_msg(&sub, 4, &line);
+		pb_msg(&out, 4, &sub);
+	}
+	for (size_t i = 0; i < nrows; i++) {
+		pb_reset(&sub);
+		pb_uint(&sub, 1, i + 1);
+		pb_uint(&sub, 2, sidx + i);	/* name */
+		pb_uint(&sub, 3, sidx + i);	/* system_name */
+		pb_msg(&out, 5, &sub);
+	}
+	pb_bytes(&out, 6, "", 0);
+	for (size_t k = 0; k < ntypes; k++) {
+		pb_bytes(&out, 6, types[k], strlen(types[k]));
+		pb_bytes(&out, 6, units[k], strlen(units[k]));
+	}
+	for (size_t i = 0; i < nrows; i++)
+		pb_bytes(&out, 6, names[i], strlen(names[i]));
+	int rc = out.err ? out.err : sub.err ? sub.err : line.err;
+	if (!rc)
+		rc = gzip_to(fp, out.b, out.len);
+	pb_free(&out);
+	pb_free(&sub);
+	pb_free(&line);
+	return rc;
+}

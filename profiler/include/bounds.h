@@ -123,4 +123,20 @@
  * kernel's own limit, ELOOP). */
 #define MAX_LINK_HOPS 40
 
+/* The heap census (profiler/python/heap_census.c): objects followed along
+ * all GC lists of one census (a list that has not closed by then is
+ * changing under us or corrupt), distinct types kept, and the pages of
+ * the target's heap kept in the census's read cache (x 16 KiB). */
+#define MAX_HEAP_OBJECTS (64u * 1024 * 1024)
+#define MAX_HEAP_TYPES 65536
+#define MAX_HEAP_CACHE_LINES 1024
+/* pymalloc arenas a census reads (x 1 MiB: 1 TiB), and the largest arena
+ * (read whole, one at a time) */
+#define MAX_HEAP_ARENAS (1u << 20)
+#define MAX_HEAP_ARENA_BYTES (4u << 20)
+/* Item pointers of lists and tuples a census reads looking for large
+ * objects, in all, and in one read */
+#define MAX_HEAP_ITEMS (64u * 1024 * 1024)
+#define MAX_HEAP_ITEMS_READ 4096u
+
 #endif

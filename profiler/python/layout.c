@@ -117,6 +117,48 @@ static void locals_layout(const struct dbg_view *v, struct py_layout *out)
 	*out = l;
 }
 
+/* The heap census's fields (heap_census.c), where the block gives the GC
+ * state's place and size: the census finds the generations' list heads
+ * inside it (their order and what lies between them changed from 3.13 to
+ * 3.14 to 3.15: Include/internal/pycore_gc.h, pycore_interp_structs.h).
+ * PyTypeObject has tp_basicsize and tp_itemsize right after tp_name,
+ * PyListObject its allocated after ob_item, PyByteArrayObject its ob_alloc
+ * right after the PyVarObject head, PyGC_Head is two words
+ * (Include/cpython/{object,listobject,bytearrayobject}.h, unchanged 3.13
+ * to 3.15); 3.12+ put two words of managed dict and weakref before GC
+ * objects with those flags (_PyType_PreHeaderSize). */
+static void heap_layout(const struct dbg_view *v, struct py_layout *out)
+{
+	uint32_t gc, list_items, basic;
+	uint64_t gc_size;
+	if (!out->tp_name || !out->ob_size ||
+	    !dbg_offset(v, "interpreter_state", "gc", 8, DBG_MAX_STRUCT, &gc) ||
+	    !dbg_value(v, "gc.size", &gc_size) || gc_size < 8 + 4 * 16 ||
+	    gc_size > 4096 ||
+	    !dbg_offset(v, "list_object", "ob_item", 8, DBG_MAX_STRUCT,
+			&list_items))
+		return;
+	if (dbg_offset(v, "type_object", "tp_basicsize", 8, DBG_MAX_STRUCT,
+		       &basic) && basic != out->tp_name + 8)
+		return;
+	out->gc_in_interp = 1;
+	out->gc_state = gc;
+	out->gc_state_size = (uint32_t)gc_size;
+	out->gc_head_size = 16;
+	out->tp_basicsize = out->tp_name + 8;
+	out->tp_itemsize = out->tp_name + 16;
+	out->list_items = list_items;
+	out->list_alloc = list_items + 8;
+	out->bytearray_alloc = out->ob_size + 8;
+	out->preheader = 16;
+	out->preheader_flags = (1u << 3) | (1u << 4);
+	if (!dbg_offset(v, "set_object", "table", 8, DBG_MAX_STRUCT,
+			&out->set_table) ||
+	    !dbg_offset(v, "set_object", "mask", 8, DBG_MAX_STRUCT,
+			&out->set_mask))
+		out->set_table = out->set_mask = 0;
+}
+
 int py_layout_from_debug_offsets_as(const uint8_t *buf, size_t len,
 				    const struct dbg_shape *shape,
 				    struct py_layout *out, uint64_t *hexversion,
@@ -262,6 +304,7 @@ int py_layout_from_debug_offsets_as(const uint8_t *buf, size_t len,
 	out->co_size = (uint32_t)e;
 #undef MAXEND
 	locals_layout(&v, out);
+	heap_layout(&v, out);
 	out->owner_cstack = facts->owner_cstack;
 	out->owner_first_skip = facts->owner_first_skip;
 	out->tagged_code = facts->tagged_code;

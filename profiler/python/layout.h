@@ -111,6 +111,29 @@ struct py_layout {
 	uint32_t uni_len, uni_state, uni_ascii_size, uni_compact_size;
 	uint8_t uni_kind_shift, uni_compact_bit, uni_ascii_bit;
 
+	/* The heap census: offsets of the GC generations' list heads
+	 * (PyGC_Head) in _PyRuntime, or in the interpreter when gc_in_interp;
+	 * 0: none known.  The PyGC_Head's size (its first word is the next
+	 * pointer in every version), the size fields of types, lists and
+	 * bytearrays, and the pre-header of 3.12+ (managed dict/weakref). */
+	uint32_t gc_head0, gc_head1, gc_head2, gc_head3, gc_head_size;
+	uint8_t gc_in_interp;
+	/* 3.13+ (debug offsets): the interpreter's GC state, where the
+	 * census looks for the list heads when no table gives them */
+	uint32_t gc_state, gc_state_size;
+	uint32_t tp_basicsize, tp_itemsize, list_items, list_alloc;
+	uint32_t bytearray_alloc, preheader, preheader_flags;
+	uint32_t set_table, set_mask;	/* PySetObject: its table, mask */
+	/* pymalloc (3.12+): where the interpreter keeps its arenas vector and
+	 * its length (om_ptr: 3.13's interp->obmalloc pointer to the state,
+	 * which holds them; 0: in the interpreter itself), struct
+	 * arena_object and struct pool_header fields, the pools' header size,
+	 * arena and pool sizes, the size-class shift; om_arenas 0: unknown. */
+	uint32_t om_ptr, om_arenas, om_maxarenas;
+	uint32_t ao_size, ao_address, ao_pool_address;
+	uint32_t ph_count, ph_freeblock, ph_szidx, ph_nextoffset, ph_overhead;
+	uint32_t arena_size, pool_size, align_shift;
+
 	/* _PyStackChunk (3.11+) */
 	uint32_t chunk_previous, chunk_size, chunk_data;
 };

@@ -12,7 +12,8 @@ libloupe_a_SOURCES += \
 	profiler/python/attach.c \
 	profiler/python/walk.c \
 	profiler/python/locals.c \
-	profiler/python/linetable.c profiler/python/linetable.h
+	profiler/python/linetable.c profiler/python/linetable.h \
+	profiler/include/python/heap.h profiler/python/heap_census.c
 EXTRA_DIST += tools/gen-py-layouts tools/gen-debug-offsets
 # asyncio tasks (asyncio_layouts_gen.c by tools/gen-asyncio-layouts)
 libloupe_a_SOURCES += \

@@ -160,6 +160,13 @@ int speedscope_write(const profile *p, FILE *fp, const struct output_opts *o);
 int chrome_write(const profile *p, FILE *fp, const struct output_opts *o);
 /* Gzipped pprof profile.proto. */
 int pprof_write(const profile *p, FILE *fp, const struct output_opts *o);
+/* A table as a gzipped pprof (loupe heap): a sample per row, its location
+ * a function named for the row; values[i * ntypes + k] is row i's value of
+ * sample type k (types[k], units[k]). */
+int pprof_write_table(FILE *fp, const char *const *types,
+		      const char *const *units, size_t ntypes,
+		      const char *const *names, const uint64_t *values,
+		      size_t nrows);
 /* Python's pstats marshal format (pstats.Stats, snakeviz). */
 int pstats_write(const profile *p, FILE *fp, const struct output_opts *o);
 

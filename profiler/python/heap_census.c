@@ -1,0 +1,855 @@
+/* The heap census: every object on the cyclic GC's lists (the generations
+ * and the permanent one) of the main interpreter, counted by type.  The
+ * lists' heads come from the version's layout (tools/gen-py-layouts: in
+ * _PyRuntime up to 3.8, in PyInterpreterState from 3.9), so this file has
+ * no version branches.  Reads go through a small cache of 16 KiB lines
+ * (a pool's size from 3.10, Objects/obmalloc.c), so objects next to each
+ * other in a pool cost one read, and the heap is never copied whole.
+ *
+ * A nonblocking census reads a heap that moves: every step is checked.
+ * The next node's back pointer must name the node we came from, a type
+ * pointer must point at an object whose own type is a type (its metatype
+ * has Py_TPFLAGS_TYPE_SUBCLASS), and every list is followed at most
+ * MAX_HEAP_OBJECTS nodes; what fails is counted as changed and the walk
+ * of that list stops there rather than follow a pointer it cannot trust. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bounds.h"
+#include "pyproc.h"
+#include "python/heap.h"
+
+#define LINE (16u * 1024)
+/* Py_TPFLAGS_TYPE_SUBCLASS and Py_TPFLAGS_READY: the same bits in every
+ * version loupe reads (Include/object.h). */
+#define TPF_TYPE_SUBCLASS (1ul << 31)
+#define TPF_READY (1ul << 12)
+/* Py_TPFLAGS_HAVE_GC, the same bit in every version (Include/object.h):
+ * such objects are the GC lists' and counted there. */
+#define TPF_HAVE_GC (1ul << 14)
+/* Low bits of _gc_prev hold flags from 3.8 (Include/internal/pycore_gc.h);
+ * nodes are at least 8-aligned in every version. */
+#define PREV_MASK (~(uint64_t)7)
+
+struct cache {
+	mem_reader *r;
+	uint64_t *tag;		/* line address + 1, 0: empty */
+	uint8_t *data;
+	uint64_t reads;
+};
+
+struct tslot {
+	uint64_t addr;		/* 0: empty */
+	int32_t idx;		/* into types, -1: not a type */
+};
+
+struct census {
+	py_proc *py;
+	const struct py_layout *L;
+	struct cache c;
+	struct tslot *map;
+	size_t map_cap, map_n;
+	struct py_heap_type *types;
+	size_t ntypes, types_cap;
+	/* per type, in parallel with types */
+	uint64_t *basic, *item, *flags;
+	int gone;
+	/* large objects already counted (a set of addresses) */
+	uint64_t *large;
+	size_t large_cap, large_n;
+	uint64_t *items;	/* MAX_HEAP_ITEMS_READ item pointers */
+	uint64_t *arena_base;	/* pymalloc's arenas, sorted */
+	size_t narenas, arena_cap;
+	uint64_t arena_size;
+	struct remote_iov *iov;	/* MAX_IOV headers read at once */
+	uint8_t *hdrs;		/* MAX_IOV x HDR bytes */
+	uint64_t *cand;
+	uint64_t items_budget;
+};
+
+static int cread(struct cache *c, uint64_t addr, void *buf, size_t len)
+{
+	uint8_t *out = buf;
+	while (len) {
+		uint64_t line = addr & ~(uint64_t)(LINE - 1);
+		size_t off = (size_t)(addr - line);
+		size_t n = LINE - off < len ? LINE - off : len;
+		size_t i = (size_t)(line / LINE) % MAX_HEAP_CACHE_LINES;
+		uint8_t *d = c->data + i * LINE;
+		if (c->tag[i] != line + 1) {
+			c->reads++;
+			int rc = mem_read(c->r, line, d, LINE);
+			if (rc != LP_OK) {
+				c->tag[i] = 0;
+				/* a line across the end of a mapping: read
+				 * just what was asked */
+				if (rc != LP_EFAULT)
+					return rc;
+				c->reads++;
+				rc = mem_read(c->r, addr, out, n);
+				if (rc != LP_OK)
+					return rc;
+				goto next;
+			}
+			c->tag[i] = line + 1;
+		}
+		memcpy(out, d + off, n);
+next:
+		out += n;
+		addr += n;
+		len -= n;
+	}
+	return LP_OK;
+}
+
+static uint64_t u64(const uint8_t *b, uint32_t off)
+{
+	return GET_MEMBER(uint64_t, b, off);
+}
+
+/* The index of type addr in ce->types, -1 when it is not a type, -2 when
+ * the target is gone or memory ran out. */
+static int32_t type_of(struct census *ce, uint64_t addr)
+{
+	const struct py_layout *L = ce->L;
+	if (ce->map_n * 2 >= ce->map_cap) {
+		if (ce->map_cap >= 4 * (size_t)MAX_HEAP_TYPES)
+			return -1;
+		size_t ncap = ce->map_cap ? ce->map_cap * 2 : 1024;
+		struct tslot *nm = calloc(ncap, sizeof *nm);
+		if (!nm)
+			return -2;
+		for (size_t i = 0; i < ce->map_cap; i++) {
+			if (!ce->map[i].addr)
+				continue;
+			size_t h = (ce->map[i].addr >> 4) * 0x9E3779B97F4A7C15ull
+				   % ncap;
+			while (nm[h].addr)
+				h = (h + 1) % ncap;
+			nm[h] = ce->map[i];
+		}
+		free(ce->map);
+		ce->map = nm;
+		ce->map_cap = ncap;
+	}
+	size_t h = (addr >> 4) * 0x9E3779B97F4A7C15ull % ce->map_cap;
+	while (ce->map[h].addr) {
+		if (ce->map[h].addr == addr)
+			return ce->map[h].idx;
+		h = (h + 1) % ce->map_cap;
+	}
+	/* A new one: checked once. */
+	int32_t idx = -1;
+	uint8_t t[512], m[512];
+	uint32_t need = L->tp_flags + 8;
+	if (L->tp_name + 8 > need)
+		need = L->tp_name + 8;
+	if (L->tp_itemsize + 8 > need)
+		need = L->tp_itemsize + 8;
+	if ((addr & 7) || need > sizeof t)
+		goto store;
+	int rc = cread(&ce->c, addr, t, need);
+	if (rc == LP_ENOPROC || rc == LP_EPERM) {
+		ce->gone = rc;
+		return -2;
+	}
+	if (rc != LP_OK)
+		goto store;
+	uint64_t meta = u64(t, L->ob_type);
+	uint64_t flags = u64(t, L->tp_flags);
+	if (!meta || (meta & 7) || !(flags & TPF_READY) ||
+	    cread(&ce->c, meta, m, L->tp_flags + 8) != LP_OK ||
+	    !(u64(m, L->tp_flags) & TPF_TYPE_SUBCLASS))
+		goto store;
+	char name[96];
+	uint64_t np = u64(t, L->tp_name);
+	if (!np || cread(&ce->c, np, name, 1) != LP_OK)
+		goto store;
+	/* the name up to its NUL, within the buffer, without a read past
+	 * the end of its mapping */
+	size_t len = 0;
+	while (len + 1 < sizeof name) {
+		if (cread(&ce->c, np + len, &name[len], 1) != LP_OK)
+			break;
+		if (!name[len])
+			break;
+		if ((unsigned char)name[len] < 0x20 || name[len] == 0x7f)
+			goto store;
+		len++;
+	}
+	name[len] = 0;
+	if (!len)
+		goto store;
+	if (ce->ntypes == ce->types_cap) {
+		size_t ncap = ce->types_cap ? ce->types_cap * 2 : 256;
+		void *a = realloc(ce->types, ncap * sizeof *ce->types);
+		if (!a)
+			return -2;
+		ce->types = a;
+		uint64_t **arr[3] = { &ce->basic, &ce->item, &ce->flags };
+		for (int k = 0; k < 3; k++) {
+			void *b = realloc(*arr[k], ncap * sizeof(uint64_t));
+			if (!b)
+				return -2;
+			*arr[k] = b;
+		}
+		ce->types_cap = ncap;
+	}
+	idx = (int32_t)ce->ntypes++;
+	struct py_heap_type *ty = &ce->types[idx];
+	memset(ty, 0, sizeof *ty);
+	ty->addr = addr;
+	memcpy(ty->name, name, len + 1);
+	ce->basic[idx] = u64(t, L->tp_basicsize);
+	ce->item[idx] = u64(t, L->tp_itemsize);
+	ce->flags[idx] = flags;
+store:
+	ce->map[h].addr = addr;
+	ce->map[h].idx = idx;
+	ce->map_n++;
+	return idx;
+}
+
+static int by_bytes(const void *a, const void *b)
+{
+	const struct py_heap_type *x = a, *y = b;
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+/* Adds addr to the set of large objects; false when it was there (or the
+ * set cannot grow: then it is not counted twice either). */
+static bool large_add(struct census *ce, uint64_t addr)
+{
+	if (ce->large_n * 2 >= ce->large_cap) {
+		size_t ncap = ce->large_cap ? ce->large_cap * 2 : 1024;
+		uint64_t *ns = calloc(ncap, sizeof *ns);
+		if (!ns)
+			return false;
+		for (size_t i = 0; i < ce->large_cap; i++) {
+			if (!ce->large[i])
+				continue;
+			size_t h = (ce->large[i] >> 4) * 0x9E3779B97F4A7C15ull
+				   % ncap;
+			while (ns[h])
+				h = (h + 1) % ncap;
+			ns[h] = ce->large[i];
+		}
+		free(ce->large);
+		ce->large = ns;
+		ce->large_cap = ncap;
+	}
+	size_t h = (addr >> 4) * 0x9E3779B97F4A7C15ull % ce->large_cap;
+	while (ce->large[h]) {
+		if (ce->large[h] == addr)
+			return false;
+		h = (h + 1) % ce->large_cap;
+	}
+	ce->large[h] = addr;
+	ce->large_n++;
+	return true;
+}
+
+static int by_addr(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Whether p lies in one of pymalloc's arenas (then it is no large
+ * object, and the arena walk counted it). */
+static bool in_arena(const struct census *ce, uint64_t p)
+{
+	size_t lo = 0, hi = ce->narenas;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (ce->arena_base[mid] <= p)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo && p < ce->arena_base[lo - 1] + ce->arena_size;
+}
+
+/* HDR bytes of an object's header, enough for PyVarObject and a compact
+ * str's header in every version. */
+#define HDR 128u
+
+/* One item's header h, read: counted when a large untracked object. */
+static int large_one(struct census *ce, uint64_t p, const uint8_t *h,
+		     struct py_heap_census *out)
+{
+	const struct py_layout *L = ce->L;
+	uint64_t tp = u64(h, L->ob_type);
+	if (!tp)
+		return LP_OK;
+	int32_t ti = type_of(ce, tp);
+	if (ti == -2)
+		return ce->gone ? ce->gone : LP_ENOMEM;
+	if (ti < 0 || (ce->flags[ti] & TPF_HAVE_GC))
+		return LP_OK;
+	uint64_t sz = 0;
+	const char *name = ce->types[ti].name;
+	if (!strcmp(name, "str")) {
+		uint32_t st = GET_MEMBER(uint32_t, h, L->uni_state);
+		int64_t len = GET_MEMBER(int64_t, h, L->uni_len);
+		unsigned kind = (st >> L->uni_kind_shift) & 7;
+		if (!((st >> L->uni_compact_bit) & 1) || len < 0 ||
+		    len > (1ll << 40) || (kind != 1 && kind != 2 && kind != 4))
+			return LP_OK;
+		sz = ((st >> L->uni_ascii_bit) & 1)
+		     ? L->uni_ascii_size + (uint64_t)len + 1
+		     : L->uni_compact_size + ((uint64_t)len + 1) * kind;
+	} else if (ce->item[ti] && !(L->long_tagged && !strcmp(name, "int"))) {
+		int64_t m = GET_MEMBER(int64_t, h, L->ob_size);
+		if (m < 0)
+			m = -m;
+		if ((uint64_t)m >= (1ull << 40) / ce->item[ti])
+			return LP_OK;
+		sz = ce->basic[ti] + (uint64_t)m * ce->item[ti];
+	}
+	if (sz <= 512 || !large_add(ce, p))
+		return LP_OK;
+	ce->types[ti].count++;
+	ce->types[ti].bytes += sz;
+	out->large_objects++;
+	return LP_OK;
+}
+
+/* The items of a list or tuple: those that are large objects the GC does
+ * not track (bytes, str, ... over pymalloc's 512 bytes, so allocated by
+ * malloc and in no arena) are counted once each.  Item pointers are read
+ * MAX_HEAP_ITEMS_READ at a time, at most items_budget in a census. */
+static int large_items(struct census *ce, uint64_t items, uint64_t n,
+		       struct py_heap_census *out)
+{
+	const struct py_layout *L = ce->L;
+	if (n > ce->items_budget)
+		n = ce->items_budget;
+	ce->items_budget -= n;
+	uint32_t need = L->ob_size + 8;
+	if (L->uni_compact_size > need)
+		need = L->uni_compact_size;
+	if (need > HDR)
+		return LP_OK;
+	for (uint64_t done = 0; done < n;) {
+		uint64_t k = n - done;
+		if (k > MAX_HEAP_ITEMS_READ)
+			k = MAX_HEAP_ITEMS_READ;
+		/* through the cache: most item arrays are small and lie in
+		 * pymalloc's pools beside each other */
+		int rc = cread(&ce->c, items + done * 8, ce->items, k * 8);
+		if (rc == LP_ENOPROC || rc == LP_EPERM)
+			return rc;
+		if (rc != LP_OK)
+			return LP_OK;
+		size_t nc = 0;
+		for (uint64_t i = 0; i <= k; i++) {
+			if (i < k) {
+				uint64_t p = ce->items[i];
+				if (p < 4096 || p >= (1ull << 47) || (p & 7) ||
+				    in_arena(ce, p))
+					continue;
+				ce->cand[nc] = p;
+				ce->iov[nc] = (struct remote_iov){
+					p, ce->hdrs + nc * HDR, need };
+				memset(ce->hdrs + nc * HDR, 0, need);
+				if (++nc < MAX_IOV)
+					continue;
+			}
+			if (!nc)
+				continue;
+			/* the readable ones are filled; the others stay
+			 * zero, with no type */
+			rc = mem_readv(ce->c.r, ce->iov, nc);
+			ce->c.reads++;
+			if (rc == LP_ENOPROC || rc == LP_EPERM)
+				return rc;
+			for (size_t j = 0; j < nc; j++) {
+				rc = large_one(ce, ce->cand[j],
+					       ce->hdrs + j * HDR, out);
+				if (rc != LP_OK)
+					return rc;
+			}
+			nc = 0;
+		}
+		done += k;
+	}
+	return LP_OK;
+}
+
+/* Follows one list from its head; returns LP_OK or the target's end. */
+static int walk_list(struct census *ce, uint64_t head,
+		     struct py_heap_census *out, uint64_t *budget)
+{
+	const struct py_layout *L = ce->L;
+	uint32_t gh = L->gc_head_size;
+	uint32_t span = gh + L->ob_size + 8;
+	uint32_t ext = gh + L->list_alloc + 8;
+	if (L->bytearray_alloc && gh + L->bytearray_alloc + 8 > ext)
+		ext = gh + L->bytearray_alloc + 8;
+	if (L->set_table && gh + L->set_table + 8 > ext)
+		ext = gh + L->set_table + 8;
+	if (L->set_mask && gh + L->set_mask + 8 > ext)
+		ext = gh + L->set_mask + 8;
+	if (ext > span)
+		span = ext;
+	uint8_t b[256];
+	if (span > sizeof b)
+		return LP_EFORMAT;
+	uint64_t prev = head, node;
+	int rc = mem_read_u64(ce->c.r, head, &node);
+	ce->c.reads++;
+	if (rc != LP_OK)
+		return rc == LP_EFAULT ? LP_OK : rc;
+	while (node != head) {
+		if (!*budget || !node || (node & 7)) {
+			out->changed++;
+			out->lists_cut++;
+			return LP_OK;
+		}
+		(*budget)--;
+		/* the GC head and the type first: a small object at the end
+		 * of an arena has nothing readable after it */
+		uint32_t hlen = gh + L->ob_type + 8;
+		rc = cread(&ce->c, node, b, hlen);
+		if (rc == LP_ENOPROC || rc == LP_EPERM)
+			return rc;
+		if (rc != LP_OK || (u64(b, 8) & PREV_MASK) != prev) {
+			/* moved or freed while we read: the rest of this
+			 * list is not ours to follow */
+			out->changed++;
+			out->lists_cut++;
+			return LP_OK;
+		}
+		const uint8_t *o = b + gh;
+		int32_t ti = type_of(ce, u64(o, L->ob_type));
+		if (ti == -2)
+			return ce->gone ? ce->gone : LP_ENOMEM;
+		if (ti < 0) {
+			out->changed++;
+		} else {
+			struct py_heap_type *ty = &ce->types[ti];
+			/* the size fields, for the types that have them */
+			bool list = !strcmp(ty->name, "list");
+			bool ba = L->bytearray_alloc &&
+				  !strcmp(ty->name, "bytearray");
+			bool set = L->set_table &&
+				   (!strcmp(ty->name, "set") ||
+				    !strcmp(ty->name, "frozenset"));
+			if ((ce->item[ti] || list || ba || set) &&
+			    span > hlen) {
+				rc = cread(&ce->c, node + hlen, b + hlen,
+					   span - hlen);
+				if (rc == LP_ENOPROC || rc == LP_EPERM)
+					return rc;
+				if (rc != LP_OK) {
+					out->changed++;
+					goto next;
+				}
+			}
+			uint64_t sz = ce->basic[ti] + gh;
+			if (ce->item[ti]) {
+				int64_t n = GET_MEMBER(int64_t, o, L->ob_size);
+				if (n < 0)
+					n = -n;
+				/* types with an item size but no ob_size
+				 * (3.11+ generators size their frame from
+				 * the code) add no variable part */
+				if ((uint64_t)n < (1ull << 40) / ce->item[ti])
+					sz += (uint64_t)n * ce->item[ti];
+			}
+			if (ce->flags[ti] & L->preheader_flags)
+				sz += L->preheader;
+			/* the separately allocated buffers of lists and
+			 * bytearrays (by name: the built-in types') */
+			if (list) {
+				int64_t a = GET_MEMBER(int64_t, o,
+						       L->list_alloc);
+				if (a > 0 && a < (1ll << 40))
+					sz += (uint64_t)a * 8;
+			} else if (set) {
+				/* a table outside the object (not its
+				 * smalltable): mask + 1 setentry {key, hash}
+				 * of 16 bytes (Include/cpython/setobject.h) */
+				uint64_t obj = node + gh;
+				uint64_t tab = u64(o, L->set_table);
+				int64_t m = GET_MEMBER(int64_t, o, L->set_mask);
+				if ((tab < obj || tab >= obj + ce->basic[ti]) &&
+				    m > 0 && m < (1ll << 36))
+					sz += ((uint64_t)m + 1) * 16;
+			} else if (ba) {
+				int64_t a = GET_MEMBER(int64_t, o,
+						       L->bytearray_alloc);
+				if (a > 0 && a < (1ll << 40))
+					sz += (uint64_t)a;
+			}
+			ty->count++;
+			ty->bytes += sz;
+			/* what its items hold beyond pymalloc */
+			bool tuple = !strcmp(ty->name, "tuple");
+			if (list || tuple) {
+				int64_t n = GET_MEMBER(int64_t, o, L->ob_size);
+				uint64_t items = list
+					? u64(o, L->list_items)
+					: node + gh + L->tuple_items;
+				if (n > 0 && items && !(items & 7)) {
+					rc = large_items(ce, items, (uint64_t)n,
+							 out);
+					if (rc != LP_OK)
+						return rc;
+				}
+			}
+		}
+next:
+		prev = node;
+		node = u64(b, 0);
+		/* 3.8+ mark unreachable objects in the next pointer's low bit
+		 * during a collection */
+		node &= PREV_MASK;
+	}
+	return LP_OK;
+}
+
+/* The small objects the GC does not track (str, bytes, int, float...):
+ * every used block of every pool of pymalloc's arenas (3.12+), read an
+ * arena's carved pools at a time.  A pool's free blocks (its freeblock
+ * list, followed at most once per block) and the never-used ones (from
+ * nextoffset) are skipped; a used block counts when it holds a plausible
+ * reference count and a type that checks as a type without
+ * Py_TPFLAGS_HAVE_GC.  Blocks that are not objects (buffers) are left. */
+static int walk_arenas(struct census *ce, uint64_t interp,
+		       struct py_heap_census *out)
+{
+	const struct py_layout *L = ce->L;
+	uint64_t st = interp, arenas;
+	uint32_t maxarenas;
+	if (L->om_ptr && mem_read_u64(ce->c.r, interp + L->om_ptr, &st))
+		return LP_EFAULT;
+	if (mem_read_u64(ce->c.r, st + L->om_arenas, &arenas) ||
+	    mem_read(ce->c.r, st + L->om_maxarenas, &maxarenas, 4))
+		return LP_EFAULT;
+	ce->c.reads += 3;
+	if (!arenas || maxarenas > MAX_HEAP_ARENAS || !L->ao_size ||
+	    L->ao_size > 256 || L->pool_size < 1024 ||
+	    L->arena_size > MAX_HEAP_ARENA_BYTES ||
+	    L->arena_size % L->pool_size)
+		return LP_EFORMAT;
+	uint8_t ao[256];
+	uint8_t *buf = malloc(L->arena_size);
+	uint8_t *freebm = malloc(L->pool_size >> L->align_shift);
+	int rc = LP_ENOMEM;
+	if (!buf || !freebm)
+		goto out;
+	for (uint32_t a = 0; a < maxarenas; a++) {
+		rc = mem_read(ce->c.r, arenas + (uint64_t)a * L->ao_size, ao,
+			      L->ao_size);
+		ce->c.reads++;
+		if (rc == LP_ENOPROC || rc == LP_EPERM)
+			goto out;
+		if (rc != LP_OK) {
+			out->changed++;
+			continue;
+		}
+		uint64_t base = u64(ao, L->ao_address);
+		uint64_t carved = u64(ao, L->ao_pool_address);
+		if (!base)
+			continue;
+		if (ce->narenas == ce->arena_cap) {
+			size_t nc = ce->arena_cap ? ce->arena_cap * 2 : 256;
+			void *nb = realloc(ce->arena_base, nc * sizeof(uint64_t));
+			if (!nb)
+				goto out;
+			ce->arena_base = nb;
+			ce->arena_cap = nc;
+		}
+		ce->arena_base[ce->narenas++] = base;
+		uint64_t first = (base + L->pool_size - 1) &
+				 ~(uint64_t)(L->pool_size - 1);
+		if (carved <= first || carved > base + L->arena_size)
+			continue;
+		size_t len = (size_t)(carved - first);
+		rc = mem_read(ce->c.r, first, buf, len);
+		ce->c.reads++;
+		if (rc == LP_ENOPROC || rc == LP_EPERM)
+			goto out;
+		if (rc != LP_OK) {
+			out->changed++;
+			continue;
+		}
+		for (size_t off = 0; off + L->pool_size <= len;
+		     off += L->pool_size) {
+			const uint8_t *pool = buf + off;
+			uint64_t paddr = first + off;
+			uint32_t count = GET_MEMBER(uint32_t, pool, L->ph_count);
+			uint32_t szidx = GET_MEMBER(uint32_t, pool, L->ph_szidx);
+			uint32_t next = GET_MEMBER(uint32_t, pool,
+						   L->ph_nextoffset);
+			if (!count)
+				continue;
+			uint64_t size = (uint64_t)(szidx + 1) << L->align_shift;
+			if (size > 512 || next > L->pool_size ||
+			    next < L->ph_overhead) {
+				out->changed++;
+				continue;
+			}
+			size_t nblocks = (next - L->ph_overhead) / size;
+			memset(freebm, 0, nblocks);
+			uint64_t fb = u64(pool, L->ph_freeblock);
+			for (size_t k = 0; fb && k <= nblocks; k++) {
+				if (fb < paddr + L->ph_overhead ||
+				    fb >= paddr + next ||
+				    (fb - paddr - L->ph_overhead) % size)
+					break;	/* moving: the rest counted
+						 * as used, checked below */
+				size_t i = (fb - paddr - L->ph_overhead) / size;
+				freebm[i] = 1;
+				fb = u64(pool, (uint32_t)(fb - paddr));
+			}
+			for (size_t i = 0; i < nblocks; i++) {
+				if (freebm[i])
+					continue;
+				const uint8_t *blk = pool + L->ph_overhead +
+						     i * size;
+				uint64_t refcnt = u64(blk, 0);
+				uint64_t tp = u64(blk, L->ob_type);
+				if (!refcnt || refcnt > (1ull << 32) ||
+				    tp < 4096 || tp >= (1ull << 47) || (tp & 7))
+					continue;
+				int32_t ti = type_of(ce, tp);
+				if (ti == -2) {
+					rc = ce->gone ? ce->gone : LP_ENOMEM;
+					goto out;
+				}
+				if (ti < 0 || (ce->flags[ti] & TPF_HAVE_GC))
+					continue;
+				uint64_t sz = size;
+				if (ce->item[ti] && size >= 24) {
+					int64_t n = GET_MEMBER(int64_t, blk,
+							       L->ob_size);
+					if (n < 0)
+						n = -n;
+					if ((uint64_t)n < size)
+						sz = ce->basic[ti] +
+						     (uint64_t)n * ce->item[ti];
+				} else if (strcmp(ce->types[ti].name, "str")) {
+					sz = ce->basic[ti];
+				}
+				if (sz > size)
+					sz = size;
+				ce->types[ti].count++;
+				ce->types[ti].bytes += sz;
+				out->small_objects++;
+			}
+		}
+	}
+	qsort(ce->arena_base, ce->narenas, sizeof(uint64_t), by_addr);
+	ce->arena_size = L->arena_size;
+	rc = LP_OK;
+out:
+	free(buf);
+	free(freebm);
+	return rc;
+}
+
+/* 3.13+ without a table: the list heads inside the GC state, each a
+ * PyGC_Head whose neighbours point back at it (an empty list points at
+ * itself), found by reading the state once; offsets into the
+ * interpreter. */
+static int find_heads(py_proc *py, const struct py_layout *L,
+		      uint64_t *heads, size_t *n, lp_error *err)
+{
+	uint64_t interp;
+	uint8_t st[4096];
+	if (!py->interp_head_addr ||
+	    mem_read_u64(py->reader, py->interp_head_addr, &interp) ||
+	    !interp || L->gc_state_size > sizeof st ||
+	    mem_read(py->reader, interp + L->gc_state, st, L->gc_state_size))
+		return lp_error_set(err, LP_EFORMAT,
+				    "cannot read the interpreter's GC state");
+	for (uint32_t o = 0; o + 16 <= L->gc_state_size && *n < 4; o += 8) {
+		uint64_t self = interp + L->gc_state + o;
+		uint64_t next = u64(st, o), prev = u64(st, o + 8) & PREV_MASK;
+		uint64_t back = 0, fwd = 0;
+		if (!next || !prev || (next & 7))
+			continue;
+		if (next == self && prev == self) {
+			heads[(*n)++] = L->gc_state + o;
+			o += 8;
+			continue;
+		}
+		if (mem_read_u64(py->reader, next + 8, &back) ||
+		    (back & PREV_MASK) != self ||
+		    mem_read_u64(py->reader, prev, &fwd) ||
+		    (fwd & PREV_MASK) != self)
+			continue;
+		heads[(*n)++] = L->gc_state + o;
+		o += 8;
+	}
+	return LP_OK;
+}
+
+int py_heap_census(py_proc *py, struct py_heap_census *out, lp_error *err)
+{
+	memset(out, 0, sizeof *out);
+	struct py_layout L = py->L;
+	/* 3.13 takes its layout from _Py_DebugOffsets, which has no GC lists:
+	 * those come from the generated table of its headers. */
+	if (!L.gc_head0) {
+		/* py_layout_table keeps 3.13's table for tests only */
+		const struct py_layout *t = NULL;
+		for (size_t i = 0; i < py_layouts_count; i++)
+			if (py_layouts_all[i]->major == L.major &&
+			    py_layouts_all[i]->minor == L.minor)
+				t = py_layouts_all[i];
+		if (t && t->gc_head0) {
+			L.gc_head0 = t->gc_head0;
+			L.gc_head1 = t->gc_head1;
+			L.gc_head2 = t->gc_head2;
+			L.gc_head3 = t->gc_head3;
+			L.gc_head_size = t->gc_head_size;
+			L.gc_in_interp = t->gc_in_interp;
+			L.tp_basicsize = t->tp_basicsize;
+			L.tp_itemsize = t->tp_itemsize;
+			L.list_items = t->list_items;
+			L.list_alloc = t->list_alloc;
+			L.bytearray_alloc = t->bytearray_alloc;
+			L.preheader = t->preheader;
+			L.preheader_flags = t->preheader_flags;
+			L.set_table = t->set_table;
+			L.set_mask = t->set_mask;
+			L.om_ptr = t->om_ptr;
+			L.om_arenas = t->om_arenas;
+			L.om_maxarenas = t->om_maxarenas;
+			L.ao_size = t->ao_size;
+			L.ao_address = t->ao_address;
+			L.ao_pool_address = t->ao_pool_address;
+			L.ph_count = t->ph_count;
+			L.ph_freeblock = t->ph_freeblock;
+			L.ph_szidx = t->ph_szidx;
+			L.ph_nextoffset = t->ph_nextoffset;
+			L.ph_overhead = t->ph_overhead;
+			L.arena_size = t->arena_size;
+			L.pool_size = t->pool_size;
+			L.align_shift = t->align_shift;
+		}
+	}
+	uint64_t found[4] = { 0 };
+	size_t nfound = 0;
+	if (!L.gc_head0 && L.gc_state_size && L.gc_in_interp) {
+		int rc = find_heads(py, &L, found, &nfound, err);
+		if (rc != LP_OK)
+			return rc;
+	}
+	if ((!L.gc_head0 && !nfound) || !L.gc_head_size)
+		return lp_error_set(err, LP_EUNSUPPORTED,
+			"Python %d.%d: its GC lists are not reachable from "
+			"outside (static in gcmodule.c before 3.7; no layout "
+			"with them for this version)",
+			L.major, L.minor);
+	uint64_t base = 0;
+	if (L.gc_in_interp) {
+		if (!py->interp_head_addr ||
+		    mem_read_u64(py->reader, py->interp_head_addr, &base) ||
+		    !base)
+			return lp_error_set(err, LP_EFORMAT,
+				"cannot read the interpreter state");
+	} else {
+		base = py->runtime;
+		if (!base)
+			return lp_error_set(err, LP_EUNSUPPORTED,
+				"Python %d.%d: _PyRuntime not found",
+				L.major, L.minor);
+	}
+	struct census ce = { .py = py, .L = &L,
+			     .items_budget = MAX_HEAP_ITEMS };
+	ce.c.r = py->reader;
+	ce.c.tag = calloc(MAX_HEAP_CACHE_LINES, sizeof *ce.c.tag);
+	ce.c.data = malloc((size_t)MAX_HEAP_CACHE_LINES * LINE);
+	ce.items = malloc(MAX_HEAP_ITEMS_READ * sizeof *ce.items);
+	ce.iov = malloc(MAX_IOV * sizeof *ce.iov);
+	ce.hdrs = malloc((size_t)MAX_IOV * HDR);
+	ce.cand = malloc(MAX_IOV * sizeof *ce.cand);
+	int rc = LP_ENOMEM;
+	if (!ce.c.tag || !ce.c.data || !ce.items || !ce.iov || !ce.hdrs ||
+	    !ce.cand)
+		goto fail;
+	/* the arenas first: the large objects' search skips what lies in
+	 * them */
+	bool arenas_read = false;
+	if (L.om_arenas) {
+		uint64_t interp = 0;
+		if (py->interp_head_addr &&
+		    !mem_read_u64(py->reader, py->interp_head_addr, &interp) &&
+		    interp) {
+			rc = walk_arenas(&ce, interp, out);
+			if (rc == LP_ENOPROC || rc == LP_EPERM ||
+			    rc == LP_ENOMEM)
+				goto fail;
+			arenas_read = rc == LP_OK;
+		}
+	}
+	uint64_t heads[4] = { L.gc_head0, L.gc_head1, L.gc_head2, L.gc_head3 };
+	if (nfound)
+		memcpy(heads, found, sizeof heads);
+	uint64_t budget = MAX_HEAP_OBJECTS;
+	for (int i = 0; i < 4; i++) {
+		if (!heads[i])
+			continue;
+		rc = walk_list(&ce, base + heads[i], out, &budget);
+		if (rc != LP_OK)
+			goto fail;
+	}
+	for (size_t i = 0; i < ce.ntypes; i++) {
+		if (!ce.types[i].count)
+			continue;
+		out->objects += ce.types[i].count;
+		out->bytes += ce.types[i].bytes;
+		ce.types[out->ntypes++] = ce.types[i];
+	}
+	qsort(ce.types, out->ntypes, sizeof *ce.types, by_bytes);
+	out->types = ce.types;
+	ce.types = NULL;
+	out->reads = ce.c.reads;
+	if (arenas_read)
+		snprintf(out->unseen, sizeof out->unseen,
+			 "dict/set tables, and large untracked objects (over "
+			 "512 bytes) no list or tuple holds, are not counted");
+	else
+		snprintf(out->unseen, sizeof out->unseen,
+			 "small objects the GC does not track (str, bytes, "
+			 "int, float) and dict/set tables are not counted "
+			 "(no layout of pymalloc's arenas for %d.%d)",
+			 L.major, L.minor);
+	rc = LP_OK;
+fail:
+	free(ce.c.tag);
+	free(ce.c.data);
+	free(ce.items);
+	free(ce.large);
+	free(ce.iov);
+	free(ce.hdrs);
+	free(ce.cand);
+	free(ce.arena_base);
+	free(ce.map);
+	free(ce.types);
+	free(ce.basic);
+	free(ce.item);
+	free(ce.flags);
+	if (rc == LP_ENOPROC)
+		return lp_error_set(err, rc, "the process is gone");
+	if (rc == LP_EPERM)
+		return lp_error_set(err, rc, "permission denied reading the "
+				    "process's memory");
+	if (rc != LP_OK)
+		return lp_error_set(err, rc, "heap census failed");
+	return LP_OK;
+}
+
+void py_heap_census_fini(struct py_heap_census *c)
+{
+	free(c->types);
+	memset(c, 0, sizeof *c);
+}
