@@ -13,6 +13,7 @@ loupe_SOURCES = \
 	ui/commands.h \
 	ui/cmd_record.c \
 	ui/cmd_dump.c \
+	ui/cmd_heap_traces.c ui/heap_traces.h \
 	ui/cmd_report.c \
 	ui/cmd_diff.c \
 	ui/cmd_top.c \

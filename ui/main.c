@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "heap_traces.h"
 #include "options.h"
 #include "version.h"
 
@@ -31,6 +32,7 @@ static const struct {
 } commands[] = {
 	{ "record", cmd_record },
 	{ "dump", cmd_dump },
+	{ "heap", cmd_heap_traces },
 	{ "report", cmd_report },
 	{ "diff", cmd_diff },
 	{ "top", cmd_top },

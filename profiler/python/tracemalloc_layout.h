@@ -1,0 +1,27 @@
+/* Where a CPython version keeps tracemalloc's state (private to
+ * profiler/python/; data in tracemalloc_layouts_gen.c). */
+#ifndef LOUPE_PY_TRACEMALLOC_LAYOUT_H
+#define LOUPE_PY_TRACEMALLOC_LAYOUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct tm_layout {
+	int minor;		/* 3.minor */
+	/* true: config and traces are at these offsets in _PyRuntime;
+	 * false: the symbols _Py_tracemalloc_config and tracemalloc_traces */
+	bool runtime;
+	/* 3.8: entries hold key and value inline, key_size and data_size
+	 * in the table; later: entry = {next, hash, key, value} */
+	bool inline_entries;
+	uint32_t config;	/* _PyRuntime offset of the config */
+	uint32_t traces;	/* _PyRuntime offset of the traces pointer */
+	uint32_t tb_frames;	/* offset of frames[] in a traceback */
+	uint32_t frame_size;	/* a frame: filename pointer, lineno */
+};
+
+extern const struct tm_layout tm_layouts[];
+extern const size_t tm_nlayouts;
+
+#endif
