@@ -218,6 +218,34 @@ out:
 	return rc;
 }
 
+/* A filename kept as a C string (3.15: interned UTF-8,
+ * Python/tracemalloc.c), read in pieces that stop at its NUL or at
+ * MAX_PATH_LEN; control bytes are shown as '?'.  NULL when unreadable. */
+static const char *read_cstr(py_proc *py, uint64_t addr)
+{
+	char buf[MAX_PATH_LEN + 1];
+	size_t n = 0;
+	while (n < MAX_PATH_LEN) {
+		/* up to the next 64-byte boundary: never across a page */
+		size_t piece = 64 - (size_t)((addr + n) & 63);
+		if (piece > MAX_PATH_LEN - n)
+			piece = MAX_PATH_LEN - n;
+		if (mem_read(py->reader, addr + n, buf + n, piece) != LP_OK)
+			return NULL;
+		char *z = memchr(buf + n, '\0', piece);
+		if (z) {
+			n = (size_t)(z - buf);
+			break;
+		}
+		n += piece;
+	}
+	buf[n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+			buf[i] = '?';
+	return py_proc_intern(py, buf);
+}
+
 /* Reads each distinct traceback once: nframe (u16 from 3.9, int in 3.8:
  * its low half, little-endian) then frames[] {filename, lineno}. */
 static int read_tracebacks(struct walk *w)
@@ -260,7 +288,9 @@ static int read_tracebacks(struct walk *w)
 		for (uint32_t k = 0; k < nf; k++) {
 			uint64_t fn = GET_MEMBER(uint64_t, buf, k * fsz);
 			uint32_t ln = GET_MEMBER(uint32_t, buf, k * fsz + 8);
-			const char *f = fn ? py_proc_str(w->py, fn) : NULL;
+			const char *f = !fn ? NULL
+				: T->filename_cstr ? read_cstr(w->py, fn)
+						   : py_proc_str(w->py, fn);
 			site->frames[k].file = f ? f : unknown;
 			site->frames[k].line = ln;
 		}
@@ -284,7 +314,7 @@ int py_tracemalloc_snapshot(py_proc *py, symbolizer *syms,
 	if (!T)
 		return lp_error_set(err, LP_EUNSUPPORTED, "CPython %s: reading "
 				    "tracemalloc's traces is not supported for "
-				    "this version (3.8-3.13 are)", py->version);
+				    "this version (3.8-3.15 are)", py->version);
 	uint64_t cfg, traces_ptr;
 	if (T->runtime) {
 		if (!py->runtime)

@@ -19,6 +19,8 @@ struct tm_layout {
 	uint32_t traces;	/* _PyRuntime offset of the traces pointer */
 	uint32_t tb_frames;	/* offset of frames[] in a traceback */
 	uint32_t frame_size;	/* a frame: filename pointer, lineno */
+	bool filename_cstr;	/* the filename is a C string (3.15), not a
+				 * str object */
 };
 
 extern const struct tm_layout tm_layouts[];

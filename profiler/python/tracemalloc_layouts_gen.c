@@ -15,5 +15,11 @@ const struct tm_layout tm_layouts[] = {
 	{ .minor = 13, .runtime = true,
 	  .config = 10080, .traces = 10264,
 	  .tb_frames = 12, .frame_size = 12 },
+	{ .minor = 14, .runtime = true,
+	  .config = 10296, .traces = 10480,
+	  .tb_frames = 12, .frame_size = 12 },
+	{ .minor = 15, .runtime = true,
+	  .config = 10432, .traces = 10616,
+	  .tb_frames = 12, .frame_size = 12, .filename_cstr = true },
 };
 const size_t tm_nlayouts = sizeof tm_layouts / sizeof tm_layouts[0];
