@@ -17,6 +17,7 @@ static const char usage[] =
 	"  top      live view of where time goes      loupe top -p PID\n"
 	"  record   record a profile to a file        loupe record -p PID -o out.txt\n"
 	"  dump     print every thread's stack now    loupe dump -p PID\n"
+	"  heap     where memory was allocated        loupe heap -p PID --traces\n"
 	"  trace    find what blocks an event loop    loupe trace -p PID\n"
 	"  report   convert or summarize a recording  loupe report out.loupe\n"
 	"  diff     compare two recordings (CI)       loupe diff base.loupe new.loupe\n"
