@@ -221,7 +221,14 @@ static int write_profile(const struct py_tm_snapshot *s, const char *path,
 		else
 			rc = profile_add_agg(p, &a);
 	}
-	profile_set_meta(p, "unit", "bytes");
+	profile_set_meta(p, "bytes", "inuse_space");
+	/* a snapshot, not a span of time (else writers guess one from the
+	 * weights) */
+	profile_set_meta(p, "duration_ns", "1");
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	profile_set_start_ns(p, (uint64_t)now.tv_sec * 1000000000u +
+			     (uint64_t)now.tv_nsec);
 	if (rc == LP_OK) {
 		struct output_opts o = { .mode = MODE_WALL, .lines = true,
 					 .title = "tracemalloc: live bytes by "

@@ -98,11 +98,17 @@ int record_memory(struct cli_opts *o)
 	char title[128];
 	const profile *outs[2] = { grow, rel };
 	const char *paths[2] = { o->output, rel_out };
+	char dur[32];
+	snprintf(dur, sizeof dur, "%llu",
+		 (unsigned long long)sampler_stats(s)->elapsed_ns);
 	for (int i = 0; i < 2; i++) {
+		profile_set_meta((profile *)outs[i], "duration_ns", dur);
+		profile_set_start_ns((profile *)outs[i], profile_start_ns(p));
 		snprintf(title, sizeof title, "Memory %s (bytes of RSS): PID %d",
 			 i ? "released" : "growth", (int)pid);
 		oo.title = title;
-		profile_set_meta((profile *)outs[i], "unit", "bytes");
+		profile_set_meta((profile *)outs[i], "bytes",
+				 i ? "rss_release" : "rss_growth");
 		if (format_write_file(outs[i], o->format, paths[i], &oo,
 				      &err) != LP_OK) {
 			cli_error("%s", err.msg);

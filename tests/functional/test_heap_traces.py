@@ -99,7 +99,11 @@ class HeapTraces(LoupeTestCase):
         with open(svg) as f:
             self.assertIn("tm_alloc.py:%d" % big, f.read())
         with gzip.open(pb) as f:
-            self.assertIn(b"tm_alloc.py:%d" % big, f.read())
+            data = f.read()
+        self.assertIn(b"tm_alloc.py:%d" % big, data)
+        # its sample type says bytes, as heap profiles do
+        self.assertIn(b"inuse_space", data)
+        self.assertIn(b"bytes", data)
 
     def check_leak(self, finder):
         t, _ = self.target(finder, "leak", {"PYTHONTRACEMALLOC": "1"})
