@@ -35,6 +35,8 @@ struct walk {
 	py_proc *py;
 	const struct tm_layout *T;
 	size_t key_size;	/* 3.8 inline entries */
+	uint32_t max_nframe;	/* the config's: a traceback has 1..this */
+	bool torn;		/* the table was rebuilt under the walk */
 	struct tb_agg *agg;
 	size_t cap, n;
 	struct py_tm_snapshot *out;
@@ -119,8 +121,8 @@ static int walk_level(struct walk *w, uint64_t *ptrs, size_t n,
 		uint64_t size = GET_MEMBER(uint64_t, t, 0);
 		uint64_t tb = GET_MEMBER(uint64_t, t, 8);
 		ptrs[i] = GET_MEMBER(uint64_t, ebuf[i], 0);
-		/* a trace of more than 2^48 bytes is not a trace */
-		if (!tb || size >> 48) {
+		/* a trace of more than 1 TiB is not one (freed and reused) */
+		if (!tb || !size || size >> 40) {
 			w->out->unreadable++;
 			continue;
 		}
@@ -181,8 +183,11 @@ static int walk_table(struct walk *w, uint64_t ht, lp_error *err)
 		if (rc == LP_ENOPROC || rc == LP_EPERM)
 			break;
 		if (rc != LP_OK) {
+			/* freed by a resize under us: the caller reads again */
+			w->torn = true;
 			rc = lp_error_set(err, LP_EFORMAT, "cannot read the "
-					  "buckets of tracemalloc's traces");
+					  "buckets of tracemalloc's traces "
+					  "(the table kept changing)");
 			break;
 		}
 		/* follow every chain of the chunk one level at a time */
@@ -259,7 +264,6 @@ static int read_tracebacks(struct walk *w)
 	uint8_t *buf = malloc(T->tb_frames + MAX_TM_FRAMES * fsz);
 	if (!buf)
 		return LP_ENOMEM;
-	const char *unknown = py_proc_intern(w->py, "<unknown>");
 	int rc = LP_OK;
 	for (size_t i = 0; i < w->cap && rc == LP_OK; i++) {
 		const struct tb_agg *a = &w->agg[i];
@@ -275,28 +279,40 @@ static int read_tracebacks(struct walk *w)
 			nf = GET_MEMBER(uint16_t, hd, 8);
 		else if (rc == LP_EFAULT)
 			rc = LP_OK;
+		if (rc != LP_OK)
+			break;
+		/* a traceback has 1..max_nframe frames, each filename
+		 * readable (tracemalloc puts "<unknown>" where it has none):
+		 * anything else is memory freed and reused under the read,
+		 * its traces counted as unreadable */
+		bool ok = nf >= 1 && nf <= w->max_nframe;
 		if (nf > MAX_TM_FRAMES)
 			nf = MAX_TM_FRAMES;
-		if (nf && mem_read(w->py->reader, a->tb + T->tb_frames, buf,
+		if (ok && mem_read(w->py->reader, a->tb + T->tb_frames, buf,
 				   nf * fsz) != LP_OK)
-			nf = 0;
-		site->frames = calloc(nf ? nf : 1, sizeof *site->frames);
-		if (!site->frames) {
+			ok = false;
+		site->frames = ok ? calloc(nf, sizeof *site->frames) : NULL;
+		if (ok && !site->frames) {
 			rc = LP_ENOMEM;
 			break;
 		}
-		for (uint32_t k = 0; k < nf; k++) {
+		for (uint32_t k = 0; ok && k < nf; k++) {
 			uint64_t fn = GET_MEMBER(uint64_t, buf, k * fsz);
 			uint32_t ln = GET_MEMBER(uint32_t, buf, k * fsz + 8);
 			const char *f = !fn ? NULL
 				: T->filename_cstr ? read_cstr(w->py, fn)
 						   : py_proc_str(w->py, fn);
-			site->frames[k].file = f ? f : unknown;
+			site->frames[k].file = f;
 			site->frames[k].line = ln;
+			ok = f != NULL;
 		}
-		if (!nf) {	/* unreadable: one unknown frame */
-			site->frames[0].file = unknown;
-			nf = 1;
+		if (!ok) {
+			free(site->frames);
+			site->frames = NULL;
+			s->unreadable += a->count;
+			s->total_size -= a->size;
+			s->total_count -= a->count;
+			continue;
 		}
 		site->nframes = nf;
 		s->nsites++;
@@ -355,14 +371,31 @@ int py_tracemalloc_snapshot(py_proc *py, symbolizer *syms,
 				    "tracing in this process: start the target "
 				    "with PYTHONTRACEMALLOC=1 (or N frames) or "
 				    "call tracemalloc.start() in it");
-	uint64_t ht;
-	if ((rc = mem_read_u64(py->reader, traces_ptr, &ht)) != LP_OK || !ht)
-		return lp_error_set(err, rc == LP_OK ? LP_EFORMAT : rc,
-				    "cannot read tracemalloc's traces pointer");
-	struct walk w = { .py = py, .T = T, .out = out };
-	rc = walk_table(&w, ht, err);
+	uint64_t ht = 0;
+	struct walk w = { .py = py, .T = T, .out = out,
+			  .max_nframe = (uint32_t)nframe };
+	/* a table resized under the walk is read again from its header,
+	 * a bounded number of times */
+	for (int attempt = 0; attempt <= MAX_PY_WALK_RETRIES; attempt++) {
+		w.torn = false;
+		w.n = 0;
+		if (w.agg)
+			memset(w.agg, 0, w.cap * sizeof *w.agg);
+		memset(out, 0, sizeof *out);
+		if ((rc = mem_read_u64(py->reader, traces_ptr, &ht)) != LP_OK ||
+		    !ht) {
+			rc = lp_error_set(err, rc == LP_OK ? LP_EFORMAT : rc,
+					  "cannot read tracemalloc's traces "
+					  "pointer");
+			break;
+		}
+		rc = walk_table(&w, ht, err);
+		if (!w.torn)
+			break;
+	}
 	if (rc == LP_OK && (rc = read_tracebacks(&w)) != LP_OK)
-		lp_error_set(err, rc, "out of memory");
+		lp_error_set(err, rc, rc == LP_ENOMEM ? "out of memory"
+				      : "the target is gone");
 	free(w.agg);
 	if (rc != LP_OK)
 		py_tm_snapshot_fini(out);

@@ -25,6 +25,7 @@
 #define T3 (BASE + 0x3340)
 #define TB1 (BASE + 0x3400)
 #define TB2 (BASE + 0x3440)
+#define STR (BASE + 0x3800)	/* a str "app.py" */
 
 static uint8_t mem[0x4000];
 
@@ -54,14 +55,26 @@ static void entry(uint64_t e, uint64_t next, uint64_t t, uint64_t size,
 	put64(t + 8, tb);
 }
 
+/* a compact ASCII str of the 3.12 layout */
+static void str_at(uint64_t a, const char *text)
+{
+	const struct py_layout *L = py_layout_table(3, 12);
+	size_t n = strlen(text);
+	put64(a + L->uni_len, n);
+	put32(a + L->uni_state, (1u << L->uni_kind_shift) |
+				(1u << L->uni_compact_bit) |
+				(1u << L->uni_ascii_bit));
+	memcpy(mem + (a - BASE) + L->uni_ascii_size, text, n + 1);
+}
+
 /* traceback {hash, nframe u16, total u16, frames {filename, lineno}} */
 static void traceback(uint64_t tb, uint32_t line0, uint32_t line1)
 {
 	put16(tb + 8, 2);
 	put16(tb + 10, 2);
-	put64(tb + 12, 0);	/* no filename object: "<unknown>" */
+	put64(tb + 12, STR);
 	put32(tb + 20, line0);
-	put64(tb + 24, 0);
+	put64(tb + 24, STR);
 	put32(tb + 32, line1);
 }
 
@@ -82,6 +95,7 @@ static void build(void)
 	entry(E3, 0, T3, 50, TB2);
 	traceback(TB1, 7, 70);
 	traceback(TB2, 9, 90);
+	str_at(STR, "app.py");
 }
 
 static py_proc *proc(mem_image **img)
@@ -112,7 +126,7 @@ static int snap(struct py_tm_snapshot *s, lp_error *err)
 	int rc = py_tracemalloc_snapshot(py, NULL, s, err);
 	/* the frames' strings belong to py: check them before it goes */
 	for (size_t i = 0; rc == LP_OK && i < s->nsites; i++)
-		ck_assert_str_eq(s->sites[i].frames[0].file, "<unknown>");
+		ck_assert_str_eq(s->sites[i].frames[0].file, "app.py");
 	done(py, img);
 	return rc;
 }
@@ -165,12 +179,45 @@ START_TEST(test_hostile)
 	ck_assert_uint_eq(s.unreadable, 1);
 	py_tm_snapshot_fini(&s);
 
-	/* a traceback with 65535 frames: cut to what can be read */
+	/* a traceback with 65535 frames (max_nframe too): cut to
+	 * MAX_TM_FRAMES, the rest of the image reads as NULL filenames, so
+	 * it is dropped, never read past its bound */
 	build();
+	put32(CFG + 8, 65535);
 	put16(TB2 + 8, 65535);
 	ck_assert_int_eq(snap(&s, &err), LP_OK);
-	ck_assert_uint_eq(s.total_size, 350);
+	ck_assert_uint_eq(s.total_size, 300);
 	py_tm_snapshot_fini(&s);
+
+	/* a traceback freed and reused (nframe past max_nframe, or a
+	 * filename that is not a str): its traces are counted, not shown */
+	build();
+	put16(TB2 + 8, 3);
+	ck_assert_int_eq(snap(&s, &err), LP_OK);
+	ck_assert_uint_eq(s.nsites, 1);
+	ck_assert_uint_eq(s.total_size, 300);
+	ck_assert_uint_eq(s.unreadable, 1);
+	py_tm_snapshot_fini(&s);
+	build();
+	put64(TB2 + 24, 0x7000000);
+	ck_assert_int_eq(snap(&s, &err), LP_OK);
+	ck_assert_uint_eq(s.nsites, 1);
+	ck_assert_uint_eq(s.unreadable, 1);
+	py_tm_snapshot_fini(&s);
+
+	/* a size no allocation has */
+	build();
+	put64(T3, 1ull << 45);
+	ck_assert_int_eq(snap(&s, &err), LP_OK);
+	ck_assert_uint_eq(s.total_size, 300);
+	ck_assert_uint_eq(s.unreadable, 1);
+	py_tm_snapshot_fini(&s);
+
+	/* buckets unreadable every time: read again, then one error */
+	build();
+	put64(HT + 16, 0x7000000);
+	ck_assert_int_eq(snap(&s, &err), LP_EFORMAT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "kept changing"));
 
 	/* a table claiming 2^40 buckets: refused, not read */
 	build();
