@@ -51,9 +51,10 @@ int record_memory(struct cli_opts *o)
 			  "or .prof");
 		return 2;
 	}
-	if (o->tasks || o->subprocesses) {
+	if (o->tasks || o->subprocesses || o->threads) {
 		cli_error("--mode memory charges one process's memory to its "
-			  "threads: --tasks and --subprocesses do not apply");
+			  "stacks: --tasks, --subprocesses and --threads do not "
+			  "apply");
 		return 2;
 	}
 	o->keep_all = false;
