@@ -1,6 +1,6 @@
 """loupe record --mode memory (issue 25, point 4): the growth of the
 target's RSS between two ticks is charged to the stacks that ran in
-between, by CPU time.  On a target whose grow() allocates in phases and
+between, by CPU time.  On a target whose grow() allocates (250 ms phases) and
 whose compute() only computes, >= 80% of the growth charged must be under
 grow(), and the summary line's growth must agree with what /proc says the
 RSS grew by.  Growth goes to -o, release to OUT.release.EXT.  Every
@@ -43,7 +43,7 @@ class RecordMemory(LoupeTestCase):
         self.assertEqual(res.returncode, 0, res.stderr)
         stacks = read_collapsed(out)
         total = sum(stacks.values())
-        # the target grows ~2.5 MB/s while grow() runs: several MB in 3s
+        # the target grows by MBs a second while grow() runs
         self.assertGreater(total, 1 << 20, (res.stderr, stacks))
         in_grow = weight_where(stacks, lambda s: has_func(s, "grow"))
         self.assertGreaterEqual(in_grow, 0.80 * total,

@@ -1,7 +1,7 @@
 """record --mode memory target (tests/functional/test_record_memory.py):
-one thread alternates a phase where grow() allocates about 500 kB in 100 ms
-(1000-byte bytes objects kept, with some work between) and a phase of
-100 ms where compute() only computes.  Prints "ready" once running; stops
+one thread alternates 250 ms where grow() allocates
+(1000-byte bytes objects kept, with some work between) and
+250 ms where compute() only computes.  Prints "ready" once running; stops
 growing at 256 MB."""
 import time
 
@@ -13,14 +13,14 @@ def work(n):
 
 
 def grow():
-    end = time.monotonic() + 0.1
+    end = time.monotonic() + 0.25
     while time.monotonic() < end:
         keep.append(bytes(1000))
         work(2000)
 
 
 def compute():
-    end = time.monotonic() + 0.1
+    end = time.monotonic() + 0.25
     while time.monotonic() < end:
         work(2000)
 
