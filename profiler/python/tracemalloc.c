@@ -17,7 +17,7 @@
 #include "python/tracemalloc_layout.h"
 
 /* _Py_hashtable_t (Python/hashtable.c, 3.9+): nentries, nbuckets, buckets;
- * 3.8 (Modules/hashtable.h): num_buckets, entries, buckets, key_size,
+ * 3.6-3.8 (Modules/hashtable.h): num_buckets, entries, buckets, key_size,
  * data_size.  An entry starts with next and key_hash; 3.9+ then key and
  * value pointers, 3.8 the key (key_size bytes) and the value inline. */
 #define HT_HEAD 40
@@ -122,7 +122,7 @@ static int walk_level(struct walk *w, uint64_t *ptrs, size_t n,
 		uint64_t tb = GET_MEMBER(uint64_t, t, 8);
 		ptrs[i] = GET_MEMBER(uint64_t, ebuf[i], 0);
 		/* a trace of more than 1 TiB is not one (freed and reused) */
-		if (!tb || !size || size >> 40) {
+		if (!tb || size >> 40) {
 			w->out->unreadable++;
 			continue;
 		}
@@ -251,7 +251,7 @@ static const char *read_cstr(py_proc *py, uint64_t addr)
 	return py_proc_intern(py, buf);
 }
 
-/* Reads each distinct traceback once: nframe (u16 from 3.9, int in 3.8:
+/* Reads each distinct traceback once: nframe (u16 from 3.9, int up to 3.8:
  * its low half, little-endian) then frames[] {filename, lineno}. */
 static int read_tracebacks(struct walk *w)
 {
@@ -342,7 +342,9 @@ int py_tracemalloc_snapshot(py_proc *py, symbolizer *syms,
 		const struct maps *m = py->target ? target_maps(py->target) : NULL;
 		uint64_t sz;
 		if (!m || !syms ||
-		    symbolizer_find(syms, m, py->sym_mod, "_Py_tracemalloc_config",
+		    symbolizer_find(syms, m, py->sym_mod,
+				    T->config_sym ? T->config_sym
+						  : "_Py_tracemalloc_config",
 				    &cfg, &sz) != LP_OK ||
 		    symbolizer_find(syms, m, py->sym_mod, "tracemalloc_traces",
 				    &traces_ptr, &sz) != LP_OK)

@@ -10,11 +10,14 @@
 struct tm_layout {
 	int minor;		/* 3.minor */
 	/* true: config and traces are at these offsets in _PyRuntime;
-	 * false: the symbols _Py_tracemalloc_config and tracemalloc_traces */
+	 * false: the symbols _Py_tracemalloc_config (or config_sym) and
+	 * tracemalloc_traces */
 	bool runtime;
-	/* 3.8: entries hold key and value inline, key_size and data_size
+	/* 3.6-3.8: entries hold key and value inline, key_size and data_size
 	 * in the table; later: entry = {next, hash, key, value} */
 	bool inline_entries;
+	/* the config's symbol where it is not _Py_tracemalloc_config */
+	const char *config_sym;
 	uint32_t config;	/* _PyRuntime offset of the config */
 	uint32_t traces;	/* _PyRuntime offset of the traces pointer */
 	uint32_t tb_frames;	/* offset of frames[] in a traceback */

@@ -2,9 +2,14 @@
 #include "python/tracemalloc_layout.h"
 
 const struct tm_layout tm_layouts[] = {
-	/* 3.8-3.11: static globals, by symbol; the 3.8 table keeps
+	/* 3.6-3.11: static globals, by symbol; the 3.6-3.8 table keeps
 	 * keys and values inline (Modules/hashtable.h), 3.9+ points
 	 * to them (Python/hashtable.c) */
+	/* 3.6 and 3.7 name the config tracemalloc_config (static) */
+	{ .minor = 6, .inline_entries = true, .config_sym = "tracemalloc_config",
+	  .tb_frames = 12, .frame_size = 12 },
+	{ .minor = 7, .inline_entries = true, .config_sym = "tracemalloc_config",
+	  .tb_frames = 12, .frame_size = 12 },
 	{ .minor = 8, .inline_entries = true, .tb_frames = 12, .frame_size = 12 },
 	{ .minor = 9, .tb_frames = 12, .frame_size = 12 },
 	{ .minor = 10, .tb_frames = 12, .frame_size = 12 },

@@ -35,7 +35,7 @@ struct py_tm_snapshot {
 
 /* Reads every trace of the default domain.  LP_ENOTFOUND (with a message)
  * when tracemalloc is not tracing; LP_EUNSUPPORTED when this version's
- * state cannot be located (no layout, or a stripped 3.8-3.11 without the
+ * state cannot be located (no layout, or a stripped 3.6-3.11 without the
  * static symbol); LP_ENOPROC when the target is gone. */
 int py_tracemalloc_snapshot(py_proc *py, symbolizer *syms,
 			    struct py_tm_snapshot *out, lp_error *err);
