@@ -3,7 +3,9 @@ target's RSS between two ticks is charged to the stacks that ran in
 between, by CPU time.  On a target whose grow() allocates (250 ms phases) and
 whose compute() only computes, >= 80% of the growth charged must be under
 grow(), and the summary line's growth must agree with what /proc says the
-RSS grew by.  Growth goes to -o, release to OUT.release.EXT.  Every
+RSS grew by.  Growth goes to -o, release to OUT.release.EXT: on a target
+that maps memory in take() and unmaps it in give(), >= 80% of each is
+charged to its function.  Every
 interpreter present (a missing one is a printed skip)."""
 import os
 import re
@@ -60,6 +62,27 @@ class RecordMemory(LoupeTestCase):
         self.assertLess(abs(total / 2 ** 20 - float(m.group(3))), 0.1)
         self.assertTrue(os.path.exists(self.path("mem.release.txt")))
 
+    def check_release(self, finder):
+        """Growth and release are separate weights: mapping memory is
+        charged to take(), unmapping it to give()."""
+        py, why = finder()
+        if not py:
+            skip(self, why)
+        t = self.start([py, script_path("mem_release.py")])
+        out = self.path("rel.txt")
+        res = run_loupe("record", "--mode", "memory", "-p", t.pid, "-d",
+                        "3", "-o", out)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        for path, func in ((out, "take"), (self.path("rel.release.txt"),
+                                           "give")):
+            stacks = read_collapsed(path)
+            total = sum(stacks.values())
+            self.assertGreater(total, 4 << 20, (path, res.stderr))
+            mine = weight_where(stacks, lambda s: has_func(s, func))
+            self.assertGreaterEqual(mine, 0.80 * total,
+                                    "%s: %s %d of %d bytes\n%s" % (
+                                        path, func, mine, total, stacks))
+
     def test_needs_output(self):
         t = self.start(["/bin/sh", "-c", "echo ready; exec sleep 60"])
         res = run_loupe("record", "--mode", "memory", "-p", t.pid,
@@ -71,6 +94,8 @@ class RecordMemory(LoupeTestCase):
 for _name, _finder in INTERPRETERS:
     setattr(RecordMemory, "test_grow_charged_%s" % _name,
             (lambda f: lambda self: self.check(f))(_finder))
+    setattr(RecordMemory, "test_release_charged_%s" % _name,
+            (lambda f: lambda self: self.check_release(f))(_finder))
 
 if __name__ == "__main__":
     unittest.main()
