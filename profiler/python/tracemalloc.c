@@ -321,6 +321,26 @@ static int read_tracebacks(struct walk *w)
 	return rc;
 }
 
+/* 3.13+: the size of _PyRuntimeState the process's _Py_DebugOffsets
+ * declares holds the offsets and is of the size they were generated
+ * with (within a factor). */
+static bool runtime_size_ok(py_proc *py, const struct tm_layout *T,
+			    uint64_t *size)
+{
+	uint8_t buf[PY_DEBUG_OFFSETS_READ];
+	size_t need = 8 + 8 * py->dbg_shape->n;
+	*size = 0;
+	if (need > sizeof buf ||
+	    mem_read(py->reader, py->runtime, buf, need) != LP_OK)
+		return false;
+	struct dbg_view v = { buf, need, 8, py->dbg_shape };
+	/* not equality: Debian's static 3.15.2 declares 8 bytes more than
+	 * its own libpython3.15-dev headers give, after tracemalloc's
+	 * state; the state must lie inside it */
+	return dbg_value(&v, "runtime_state.size", size) &&
+	       *size >= (uint64_t)T->traces + 8 && *size <= 4u * T->runtime_size;
+}
+
 int py_tracemalloc_snapshot(py_proc *py, symbolizer *syms,
 			    struct py_tm_snapshot *out, lp_error *err)
 {
@@ -336,6 +356,14 @@ int py_tracemalloc_snapshot(py_proc *py, symbolizer *syms,
 		if (!py->runtime)
 			return lp_error_set(err, LP_EUNSUPPORTED, "CPython %s: "
 					    "_PyRuntime not found", py->version);
+		uint64_t rsz = 0;
+		if (py->dbg_shape && !runtime_size_ok(py, T, &rsz))
+			return lp_error_set(err, LP_EUNSUPPORTED, "CPython %s: "
+					    "this build's _PyRuntime (%llu "
+					    "bytes) is not the one tracemalloc's "
+					    "offsets were generated for (%u)",
+					    py->version, (unsigned long long)rsz,
+					    T->runtime_size);
 		cfg = py->runtime + T->config;
 		traces_ptr = py->runtime + T->traces;
 	} else {

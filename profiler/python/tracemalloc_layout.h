@@ -20,6 +20,10 @@ struct tm_layout {
 	const char *config_sym;
 	uint32_t config;	/* _PyRuntime offset of the config */
 	uint32_t traces;	/* _PyRuntime offset of the traces pointer */
+	/* sizeof(_PyRuntimeState) of the headers the offsets come from:
+	 * from 3.13 the size the process's _Py_DebugOffsets gives must
+	 * hold the offsets and be near it, else the layout is refused */
+	uint32_t runtime_size;
 	uint32_t tb_frames;	/* offset of frames[] in a traceback */
 	uint32_t frame_size;	/* a frame: filename pointer, lineno */
 	bool filename_cstr;	/* the filename is a C string (3.15), not a
