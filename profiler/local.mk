@@ -20,6 +20,7 @@ libloupe_a_SOURCES = \
 	profiler/profile_merge.c \
 	profiler/proc_watch.c profiler/proc_watch.h \
 	profiler/sampler.c profiler/include/sampler.h profiler/sampler_int.h \
+	profiler/memcharge.c profiler/include/memcharge.h \
 	profiler/sampler_tree.c profiler/sampler_proc.c \
 	profiler/schedule.c profiler/include/schedule.h \
 	profiler/tasks.c profiler/tasks.h \

@@ -225,6 +225,18 @@ ssize_t procfs_pread(int fd, char *buf, size_t size)
 	return r;
 }
 
+int procfs_statm_rss(const char *line, uint64_t *bytes)
+{
+	unsigned long long size, resident;
+	if (sscanf(line, "%llu %llu", &size, &resident) != 2)
+		return -1;
+	long page = sysconf(_SC_PAGESIZE);
+	if (page <= 0 || resident > (UINT64_MAX >> 16))
+		return -1;
+	*bytes = (uint64_t)resident * (uint64_t)page;
+	return 0;
+}
+
 ssize_t procfs_read_pid(pid_t pid, const char *name, char *buf, size_t size)
 {
 	char path[64];

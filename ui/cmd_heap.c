@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "formats/formats.h"
+#include "heap_traces.h"
 #include "options.h"
 #include "python/heap.h"
 #include "python/py.h"
@@ -39,13 +40,17 @@ static const char usage[] =
 	"                       for how long (consistent counts)\n"
 	"      --nonblocking    never pause it (default): objects that change\n"
 	"                       under the census are counted as changed\n"
-	"      --traces         tracemalloc's allocation sites (not yet here)\n"
+	"      --traces         instead: where the live memory was allocated,\n"
+	"                       from the target's tracemalloc (top sites by\n"
+	"                       file:line; with --interval, the sites that\n"
+	"                       grew; -o FILE.svg|.pb.gz|.txt the tracebacks\n"
+	"                       weighted by bytes)\n"
 	"      --traceback      with --traces, whole tracebacks\n";
 
 struct heap_opts {
 	pid_t pid;
 	long top;
-	bool json, blocking, traces, traceback;
+	bool top_set, json, blocking, blocking_set, traces, traceback;
 	const char *output;
 	double interval;
 	long count;
@@ -391,8 +396,10 @@ static int parse(int argc, char **argv, struct heap_opts *ho)
 					  optarg, c == O_TOP ? "top" : "count");
 				return 2;
 			}
-			if (c == O_TOP)
+			if (c == O_TOP) {
 				ho->top = v;
+				ho->top_set = true;
+			}
 			else
 				ho->count = v;
 			break;
@@ -408,8 +415,11 @@ static int parse(int argc, char **argv, struct heap_opts *ho)
 			}
 			intervals++;
 			break;
-		case O_BLOCKING: ho->blocking = true; break;
-		case O_NONBLOCKING: ho->blocking = false; break;
+		case O_BLOCKING: ho->blocking = ho->blocking_set = true; break;
+		case O_NONBLOCKING:
+			ho->blocking = false;
+			ho->blocking_set = true;
+			break;
 		case O_TRACES: ho->traces = true; break;
 		case O_TRACEBACK: ho->traceback = ho->traces = true; break;
 		case 'h':
@@ -425,6 +435,17 @@ static int parse(int argc, char **argv, struct heap_opts *ho)
 	if (optind < argc || !ho->pid) {
 		cli_error("heap: give the process with -p PID");
 		return 2;
+	}
+	if (ho->traces) {
+		/* tracemalloc's table is read as it is: one read, or two
+		 * --interval apart */
+		if (ho->json || ho->blocking_set || ho->count || intervals > 1) {
+			cli_error("heap --traces: --json, --blocking, "
+				  "--nonblocking, --count and a repeated "
+				  "--interval are the census's options");
+			return 2;
+		}
+		return 0;
 	}
 	/* --interval repeated: a census per repetition, plus the first */
 	if (intervals > 1 && !ho->count)
@@ -447,9 +468,15 @@ int cmd_heap(int argc, char **argv)
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	if (ho.traces) {
-		cli_error("heap --traces: tracemalloc's traces are not yet "
-			  "available in this build");
-		return 1;
+		struct heap_traces_opts to = {
+			.pid = ho.pid,
+			.traceback = ho.traceback,
+			.interval = ho.interval,
+			.top = ho.top_set ? (int)(ho.top ? ho.top : 1000000) : 0,
+			.output = ho.output,
+		};
+		session_catch_signals();
+		return heap_traces_run(&to);
 	}
 	session_catch_signals();
 	struct cli_opts o = { .pid = ho.pid };

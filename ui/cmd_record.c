@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "record_memory.h"
 #include "formats/formats.h"
 #include "options.h"
 #include "profile.h"
@@ -30,7 +31,9 @@ static const char usage[] =
 	"  -r, --rate HZ        samples per second per thread (default 100)\n"
 	"  -d, --duration S     stop after S seconds, at most a year (default:\n"
 	"                       Ctrl-C or exit)\n"
-	"      --mode M         wall, cpu or gil: which samples count (default cpu)\n"
+	"      --mode M         wall, cpu or gil: which samples count (default cpu);\n"
+	"                       memory: RSS growth charged to the stacks that ran\n"
+	"                       (-o OUT; the release to OUT.release.EXT)\n"
 	"      --native         merge native (C) frames with Python frames\n"
 	"      --no-demangle    C++ and Rust names as mangled in the binary\n"
 	"      --blocking       pause the process while reading (consistent)\n"
@@ -113,6 +116,8 @@ int cmd_record(int argc, char **argv)
 		return rc < 0 ? 0 : rc;
 	if (!o.mode_set)
 		o.mode = o.tasks ? MODE_WALL : MODE_CPU;
+	if (o.memory)
+		return record_memory(&o);
 	char default_out[128];
 	if (!o.output) {
 		if (default_output(&o, default_out, sizeof default_out))

@@ -12,8 +12,10 @@ loupe_SOURCES = \
 	ui/main.c \
 	ui/commands.h \
 	ui/cmd_record.c \
+	ui/cmd_record_memory.c ui/record_memory.h \
 	ui/cmd_dump.c \
 	ui/cmd_heap.c \
+	ui/cmd_heap_traces.c ui/heap_traces.h \
 	ui/cmd_report.c \
 	ui/cmd_diff.c \
 	ui/cmd_top.c \

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "heap_traces.h"
 #include "options.h"
 #include "version.h"
 

@@ -216,7 +216,11 @@ int pprof_write(const profile *p, FILE *fp, const struct output_opts *o)
 		goto out;
 	str(&c, "");	/* index 0 */
 
-	value_type(&c, 1, "wall_samples", "count");
+	/* a profile weighted by bytes (heap --traces, record --mode memory)
+	 * names its first value in metadata "bytes" */
+	const char *bytes = profile_meta(p, "bytes");
+	value_type(&c, 1, bytes ? bytes : "wall_samples",
+		   bytes ? "bytes" : "count");
 	value_type(&c, 1, "cpu_samples", "count");
 	value_type(&c, 1, "gil_samples", "count");
 	value_type(&c, 1, "cpu", "nanoseconds");
@@ -291,8 +295,9 @@ int pprof_write(const profile *p, FILE *fp, const struct output_opts *o)
 
 	pb_int(&c.out, 9, (int64_t)profile_start_ns(p));
 	pb_int(&c.out, 10, (int64_t)writer_duration_ns(p));
-	value_type(&c, 11, "wall", "nanoseconds");
-	pb_int(&c.out, 12, (int64_t)(writer_period_s(p) * 1e9));
+	value_type(&c, 11, bytes ? "space" : "wall",
+		   bytes ? "bytes" : "nanoseconds");
+	pb_int(&c.out, 12, bytes ? 1 : (int64_t)(writer_period_s(p) * 1e9));
 	char target[256], comment[400];
 	writer_target(p, target, sizeof target);
 	snprintf(comment, sizeof comment, "loupe: %s, %s mode", target,
@@ -300,7 +305,7 @@ int pprof_write(const profile *p, FILE *fp, const struct output_opts *o)
 	pb_int(&c.out, 13, (int64_t)str(&c, comment));
 	pb_int(&c.out, 14, (int64_t)str(&c, o->mode == MODE_CPU ? "cpu_samples"
 				      : o->mode == MODE_GIL ? "gil_samples"
-							      : "wall_samples"));
+				      : bytes ? bytes : "wall_samples"));
 	/* the string table last: every string is interned by now */
 	size_t nstr = profile_nstrs(c.strs);
 	for (uint32_t i = 0; i < nstr; i++)

@@ -138,5 +138,14 @@
  * objects, in all, and in one read */
 #define MAX_HEAP_ITEMS (64u * 1024 * 1024)
 #define MAX_HEAP_ITEMS_READ 4096u
+/* tracemalloc's traces table read from outside (python/tracemalloc.c):
+ * buckets and traces at most (a table past these is refused as garbage,
+ * 2^24 live traces being ~1 GiB of the target's own bookkeeping), frames
+ * kept per traceback (tracemalloc's own maximum is 65535), and the bucket
+ * pointers read at once. */
+#define MAX_TM_BUCKETS (1u << 26)
+#define MAX_TM_TRACES (1u << 24)
+#define MAX_TM_FRAMES 256
+#define MAX_TM_BUCKET_CHUNK 8192
 
 #endif

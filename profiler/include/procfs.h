@@ -86,6 +86,9 @@ int procfs_each_id(int dirfd, void *scratch, size_t len, procfs_id_fn fn,
 ssize_t procfs_read(int dirfd, const char *name, char *buf, size_t size);
 /* The same of a file kept open: one pread at offset 0. */
 ssize_t procfs_pread(int fd, char *buf, size_t size);
+/* The resident set of a statm line (its second field, pages; proc(5))
+ * in bytes.  0 or -1 when the line is not one. */
+int procfs_statm_rss(const char *line, uint64_t *bytes);
 /* procfs_read of /proc/PID/name, for callers that keep no directory fd
  * (a scan of many processes, where one fd each would not fit). */
 ssize_t procfs_read_pid(pid_t pid, const char *name, char *buf, size_t size);

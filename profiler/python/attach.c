@@ -511,6 +511,7 @@ int py_proc_attach(py_proc **out, target *t, symbolizer *syms, lp_error *err)
 	}
 	py->target = t;
 	py->runtime = runtime;
+	snprintf(py->sym_mod, sizeof py->sym_mod, "%s", mod);
 	if (runtime) {
 		if (major == 3 && minor < 7) {
 			rc = lp_error_set(err, LP_EFORMAT, "_PyRuntime found in "

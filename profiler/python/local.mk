@@ -25,3 +25,11 @@ libloupe_a_SOURCES += \
 	profiler/python/asyncio_layout.h \
 	profiler/python/asyncio_layouts_gen.c
 EXTRA_DIST += tools/gen-asyncio-layouts
+# tracemalloc's traces (tracemalloc_layouts_gen.c by
+# tools/gen-tracemalloc-layouts)
+libloupe_a_SOURCES += \
+	profiler/include/python/tracemalloc.h \
+	profiler/python/tracemalloc.c \
+	profiler/python/tracemalloc_layout.h \
+	profiler/python/tracemalloc_layouts_gen.c
+EXTRA_DIST += tools/gen-tracemalloc-layouts

@@ -79,6 +79,10 @@ struct py_proc {
 					 * address is stored */
 	uint64_t tstate_current_addr;	/* 2.7/3.6 _PyThreadState_Current */
 	uint64_t runtime;		/* _PyRuntime, 0 before 3.7 */
+	/* The module symbolizer_find names the interpreter by ("" for a
+	 * static executable), for readers that look up more symbols
+	 * (tracemalloc.c). */
+	char sym_mod[256];
 	/* 3.13+: the _Py_DebugOffsets shape the layout was read with, and
 	 * whether it was inferred (the version has none of its own). */
 	const struct dbg_shape *dbg_shape;

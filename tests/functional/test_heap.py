@@ -162,11 +162,17 @@ class HeapTest(LoupeTestCase):
                              timeout=60)
         self.one_line_error(res)
 
-    def test_traces_not_yet(self):
+    def test_traces_without_tracemalloc(self):
+        # the census's command reads tracemalloc's traces with --traces:
+        # here it is off, and the one line says how to turn it on
         t, _ = self.known()
         res = run_loupe("heap", "-p", t.pid, "--traces")
         self.one_line_error(res)
-        self.assertIn("not yet", res.stderr)
+        self.assertIn("PYTHONTRACEMALLOC", res.stderr)
+        # the census's own options are refused with --traces
+        res = run_loupe("heap", "-p", t.pid, "--traces", "--json")
+        self.one_line_error(res)
+        self.assertEqual(res.returncode, 2)
 
 
 if __name__ == "__main__":

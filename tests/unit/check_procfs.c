@@ -412,6 +412,19 @@ START_TEST(reads_own_process)
 }
 END_TEST
 
+/* record --mode memory's RSS: statm's second field, in pages */
+START_TEST(statm_rss)
+{
+	uint64_t b = 0;
+	long page = sysconf(_SC_PAGESIZE);
+	ck_assert_int_eq(procfs_statm_rss("5000 1234 300 10 0 900 0\n", &b), 0);
+	ck_assert_uint_eq(b, 1234ull * (uint64_t)page);
+	ck_assert_int_eq(procfs_statm_rss("", &b), -1);
+	ck_assert_int_eq(procfs_statm_rss("12", &b), -1);
+	ck_assert_int_eq(procfs_statm_rss("1 99999999999999999999", &b), -1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("procfs");
@@ -426,6 +439,7 @@ int main(void)
 	tcase_add_test(tc, reads_bounded);
 	tcase_add_test(tc, lists_ids);
 	tcase_add_test(tc, reads_own_process);
+	tcase_add_test(tc, statm_rss);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -31,3 +31,8 @@ check_PROGRAMS += tests/unit/check_py_locals
 TESTS += tests/unit/check_py_locals
 tests_unit_check_py_locals_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_check_py_locals_LDADD = $(UNIT_LIBS)
+# tracemalloc's traces reader over built tables, known and hostile.
+check_PROGRAMS += tests/unit/check_py_tracemalloc
+TESTS += tests/unit/check_py_tracemalloc
+tests_unit_check_py_tracemalloc_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_py_tracemalloc_LDADD = $(UNIT_LIBS)

@@ -278,6 +278,15 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 			o->mode_set = true;
 			break;
 		case O_MODE:
+			/* record --mode memory: cpu samples, memory charged
+			 * (ui/cmd_record_memory.c) */
+			if (strcmp(optarg, "memory") == 0 &&
+			    strcmp(cmd, "record") == 0) {
+				o->memory = true;
+				o->mode = MODE_CPU;
+				o->mode_set = true;
+				break;
+			}
 			if (format_mode_from_name(optarg, &o->mode) != 0)
 				return usage_error(cmd, "invalid mode '%s': use wall, cpu or gil", optarg);
 			o->mode_set = true;
