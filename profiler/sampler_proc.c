@@ -578,6 +578,24 @@ static int tasks_tick(struct sproc *s, const struct py_thread *pts, size_t npts,
 	return LP_OK;
 }
 
+/* Whether this tick can keep a sample at all: in cpu mode (skip_idle) a
+ * thread's sample is kept only when charge() gives it a CPU period, so a
+ * tick in which no thread is charged (a service between two requests:
+ * every thread asleep, or running for less than a period since its last
+ * sample) needs no stack read.  The same test as charge(), without
+ * spending the credit.  Task mode and a dump (view) want every tick. */
+static bool any_charged(const struct sproc *s, uint64_t now)
+{
+	size_t nth = target_nthreads(s->t);
+	for (size_t i = 0; i < nth; i++) {
+		const struct target_thread *th = target_thread_at(s->t, i);
+		if (s->state[i] == 'R' && th->credit_ns >= s->period_ns &&
+		    !(th->cpu_at == now && !s->cpu_delta[i]))
+			return true;
+	}
+	return false;
+}
+
 static bool wanted(const struct sproc *s, pid_t tid)
 {
 	if (!s->only)
@@ -613,6 +631,8 @@ int sproc_tick(struct sproc *s, uint64_t now, uint64_t rel_ns,
 		return LP_ENOPROC;
 	if (alive == 0 && s->only)
 		return LP_OK;	/* the threads asked for are gone */
+	if (s->o.skip_idle && !view && !s->tasks && !any_charged(s, now))
+		return LP_OK;	/* nothing ran a period: no stack to read */
 	bool pause_all = s->o.blocking || (s->unw && s->py);
 	if (pause_all && target_pause_all(s->t) == LP_ENOPROC)
 		return LP_ENOPROC;
