@@ -14,6 +14,10 @@
 /* How often the thread list and the maps are re-read: new threads show up
  * within this, and it keeps getdents off most ticks. */
 #define THREAD_REFRESH_NS 100000000ull
+/* The daemon (never_pause) lists the task directory only when its link
+ * count says the number of threads changed, and at least this often (a
+ * thread replaced by another in between is seen within it). */
+#define THREAD_FULL_NS 1000000000ull
 /* Python's thread names are looked up again at least this often. */
 #define NAMES_REFRESH_NS 5000000000ull
 #define MAPS_REFRESH_NS 1000000000ull
@@ -305,7 +309,16 @@ static void lookup_names(struct sproc *s, const struct py_thread *pts,
 
 int sproc_refresh(struct sproc *s, uint64_t now, bool force)
 {
-	if (force || now >= s->next_threads_ns) {
+	size_t ntask;
+	if (!force && now >= s->next_threads_ns && s->o.never_pause &&
+	    now < s->threads_full_ns &&
+	    target_task_count(s->t, &ntask) == LP_OK &&
+	    ntask == target_nthreads(s->t)) {
+		/* the same number of threads: nothing to list (an exited
+		 * process reads 0, and its threads' reads fail) */
+		s->next_threads_ns = now + THREAD_REFRESH_NS;
+	} else if (force || now >= s->next_threads_ns) {
+		s->threads_full_ns = now + THREAD_FULL_NS;
 		if (!target_alive(s->t))
 			return LP_ENOPROC;
 		int rc = target_refresh_threads(s->t);
