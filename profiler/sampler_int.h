@@ -53,6 +53,7 @@ struct sproc {
 	char describe[64];
 	struct sampler_stats st;
 	uint64_t next_threads_ns, next_maps_ns;
+	uint64_t threads_full_ns;	/* the daemon's next full thread listing */
 	/* Python's thread names (threading), looked up again only when the
 	 * thread set changes or every NAMES_REFRESH_NS, never per sample:
 	 * names_due is set by the thread refresh, served by the next tick

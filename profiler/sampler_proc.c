@@ -14,6 +14,10 @@
 /* How often the thread list and the maps are re-read: new threads show up
  * within this, and it keeps getdents off most ticks. */
 #define THREAD_REFRESH_NS 100000000ull
+/* The daemon (never_pause) lists the task directory only when its link
+ * count says the number of threads changed, and at least this often (a
+ * thread replaced by another in between is seen within it). */
+#define THREAD_FULL_NS 1000000000ull
 /* Python's thread names are looked up again at least this often. */
 #define NAMES_REFRESH_NS 5000000000ull
 #define MAPS_REFRESH_NS 1000000000ull
@@ -309,7 +313,16 @@ static void lookup_names(struct sproc *s, const struct py_thread *pts,
 
 int sproc_refresh(struct sproc *s, uint64_t now, bool force)
 {
-	if (force || now >= s->next_threads_ns) {
+	size_t ntask;
+	if (!force && now >= s->next_threads_ns && s->o.never_pause &&
+	    now < s->threads_full_ns &&
+	    target_task_count(s->t, &ntask) == LP_OK &&
+	    ntask == target_nthreads(s->t)) {
+		/* the same number of threads: nothing to list (an exited
+		 * process reads 0, and its threads' reads fail) */
+		s->next_threads_ns = now + THREAD_REFRESH_NS;
+	} else if (force || now >= s->next_threads_ns) {
+		s->threads_full_ns = now + THREAD_FULL_NS;
 		if (!target_alive(s->t))
 			return LP_ENOPROC;
 		int rc = target_refresh_threads(s->t);
@@ -597,6 +610,24 @@ static int tasks_tick(struct sproc *s, const struct py_thread *pts, size_t npts,
 	return LP_OK;
 }
 
+/* Whether this tick can keep a sample at all: in cpu mode (skip_idle) a
+ * thread's sample is kept only when charge() gives it a CPU period, so a
+ * tick in which no thread is charged (a service between two requests:
+ * every thread asleep, or running for less than a period since its last
+ * sample) needs no stack read.  The same test as charge(), without
+ * spending the credit.  Task mode and a dump (view) want every tick. */
+static bool any_charged(const struct sproc *s, uint64_t now)
+{
+	size_t nth = target_nthreads(s->t);
+	for (size_t i = 0; i < nth; i++) {
+		const struct target_thread *th = target_thread_at(s->t, i);
+		if (s->state[i] == 'R' && th->credit_ns >= s->period_ns &&
+		    !(th->cpu_at == now && !s->cpu_delta[i]))
+			return true;
+	}
+	return false;
+}
+
 static bool wanted(const struct sproc *s, pid_t tid)
 {
 	if (!s->only)
@@ -633,6 +664,8 @@ int sproc_tick(struct sproc *s, uint64_t now, uint64_t rel_ns,
 		return LP_ENOPROC;
 	if (alive == 0 && s->only)
 		return LP_OK;	/* the threads asked for are gone */
+	if (s->o.skip_idle && !view && !s->tasks && !any_charged(s, now))
+		return LP_OK;	/* nothing ran a period: no stack to read */
 	bool pause_all = s->o.blocking || (s->unw && s->py);
 	if (pause_all && target_pause_all(s->t) == LP_ENOPROC)
 		return LP_ENOPROC;

@@ -887,6 +887,23 @@ static int task_error(int errnum)
 	return lp_errno_class(errnum, LP_USE_PROC);
 }
 
+int target_task_count(target *t, size_t *n)
+{
+	if (t->taskfd == 0) {
+		t->taskfd = openat(t->procfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (t->taskfd == 0)
+			t->taskfd = -1;
+	}
+	struct stat st;
+	if (t->taskfd < 0)
+		return LP_EUNSUPPORTED;
+	if (fstat(t->taskfd, &st) != 0)
+		return task_error(errno);
+	/* ".", ".." and one entry a thread */
+	*n = st.st_nlink > 2 ? (size_t)st.st_nlink - 2 : 0;
+	return LP_OK;
+}
+
 int target_refresh_threads(target *t)
 {
 	/* The task directory stays open and is read again from its start:

@@ -70,6 +70,10 @@ const struct maps *target_maps(const target *t);
 /* Re-lists /proc/PID/task: new threads get fds, vanished ones are detached
  * and dropped.  Returns LP_OK or LP_ENOPROC when the process is gone. */
 int target_refresh_threads(target *t);
+/* The number of threads /proc/PID/task holds now, from its link count
+ * (one fstat of the kept directory, no listing): LP_OK, or an error when
+ * it cannot be told (then refresh). */
+int target_task_count(target *t, size_t *n);
 /* Thread pointers stay valid until the next target_refresh_threads. */
 size_t target_nthreads(const target *t);
 struct target_thread *target_thread_at(target *t, size_t i);

@@ -56,7 +56,8 @@ static void usage(FILE *f)
 		"[-s STACK_BYTES]\n"
 		"       loupe-bench native-slowdown [ROUNDS] [WORK_MS] [STACK_BYTES]\n"
 		"       loupe-bench sleep-floor HZ SECONDS\n"
-		"       loupe-bench spin-gaps PERIOD_US SECONDS\n");
+		"       loupe-bench spin-gaps PERIOD_US SECONDS\n"
+		"       loupe-bench syscall-floor [PID]\n");
 }
 
 int main(int argc, char **argv)
@@ -71,6 +72,8 @@ int main(int argc, char **argv)
 		return bench_native_perf(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "sleep-floor"))
 		return bench_sleep_floor(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "syscall-floor"))
+		return bench_syscall_floor(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "spin-gaps"))
 		return bench_spin_gaps(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "native-slowdown"))

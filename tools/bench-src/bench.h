@@ -17,6 +17,8 @@ int bench_native_slowdown(int argc, char **argv);
 /* CPU cost of waking up HZ times a second and doing nothing else. */
 int bench_sleep_floor(int argc, char **argv);
 int bench_spin_gaps(int argc, char **argv);
+/* A bare system call and process_vm_readv, one and eight iovecs. */
+int bench_syscall_floor(int argc, char **argv);
 
 /* Monotonic time in ns. */
 uint64_t bench_now_ns(void);

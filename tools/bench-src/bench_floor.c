@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
 #include <time.h>
 
 int bench_sleep_floor(int argc, char **argv)
@@ -68,5 +71,65 @@ int bench_spin_gaps(int argc, char **argv)
 	       period_us, (double)gaps / (dur / 1e9), 100.0 * (double)lost / dur,
 	       100.0 * (double)missed * (double)period / dur, 1e6 / (double)period,
 	       (double)longest / 1e3);
+	return 0;
+}
+
+/* loupe-bench syscall-floor PID: what the calls every sample makes cost
+ * on this machine, beside any work of loupe's own: a bare system call
+ * (getppid), one process_vm_readv of 64 bytes from PID and one of eight
+ * 64-byte iovecs.  tools/bench prints them beside the daemon's CPU per
+ * sample: a sample of a Python stack is a handful of such reads. */
+int bench_syscall_floor(int argc, char **argv)
+{
+	pid_t pid = argc > 1 ? (pid_t)atoi(argv[1]) : getpid();
+	enum { N = 20000 };
+	static char buf[8][64];
+	struct iovec local[8], remote[8];
+	for (int i = 0; i < 8; i++) {
+		local[i].iov_base = buf[i];
+		local[i].iov_len = 64;
+		/* our own buffer when PID is ours */
+		remote[i].iov_base = buf[i];
+		remote[i].iov_len = 64;
+	}
+	if (pid != getpid()) {
+		/* any readable address of the target: the start of its
+		 * first mapping, from /proc/PID/maps */
+		char path[64], line[256];
+		snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+		FILE *f = fopen(path, "r");
+		unsigned long lo = 0;
+		if (!f || !fgets(line, sizeof line, f) || sscanf(line, "%lx", &lo) != 1) {
+			fprintf(stderr, "syscall-floor: cannot read %s\n", path);
+			if (f)
+				fclose(f);
+			return 1;
+		}
+		fclose(f);
+		for (int i = 0; i < 8; i++)
+			remote[i].iov_base = (void *)(lo + 64u * (unsigned)i);
+	}
+	uint64_t t[3];
+	uint64_t s = bench_now_ns();
+	for (int i = 0; i < N; i++)
+		(void)syscall(SYS_getppid);
+	t[0] = bench_now_ns() - s;
+	s = bench_now_ns();
+	for (int i = 0; i < N; i++)
+		if (process_vm_readv(pid, local, 1, remote, 1, 0) != 64) {
+			perror("syscall-floor: process_vm_readv");
+			return 1;
+		}
+	t[1] = bench_now_ns() - s;
+	s = bench_now_ns();
+	for (int i = 0; i < N; i++)
+		if (process_vm_readv(pid, local, 8, remote, 8, 0) != 512) {
+			perror("syscall-floor: process_vm_readv");
+			return 1;
+		}
+	t[2] = bench_now_ns() - s;
+	printf("syscall-floor: syscall %.2f us, process_vm_readv 64 B %.2f us, "
+	       "8 x 64 B in one call %.2f us\n", (double)t[0] / N / 1e3,
+	       (double)t[1] / N / 1e3, (double)t[2] / N / 1e3);
 	return 0;
 }

@@ -134,8 +134,10 @@ static void retain(struct daemon_state *d)
 }
 
 /* max_cpu: when the daemon used more, every rate is lowered by the same
- * factor; when it uses less than half, they go back up towards the
- * configured ones. */
+ * factor; they go back up towards the configured ones when the CPU at the
+ * raised rates (the cost of a sample staying what it is) would still be
+ * under 90% of the cap: attaching to 64 services costs more than
+ * sampling them, and must not keep their rates down once done. */
 static void cap_cpu(struct daemon_state *d, uint64_t now)
 {
 	uint64_t cpu = daemon_self_cpu_ns();
@@ -149,8 +151,11 @@ static void cap_cpu(struct daemon_state *d, uint64_t now)
 	double scale = d->rate_scale;
 	if (d->cpu_pct > d->cfg.max_cpu && d->nt)
 		scale *= 0.9 * d->cfg.max_cpu / d->cpu_pct;
-	else if (d->cpu_pct < d->cfg.max_cpu / 2 && scale < 1)
-		scale = scale * 1.25 > 1 ? 1 : scale * 1.25;
+	else if (scale < 1) {
+		double up = scale * 1.25 > 1 ? 1 : scale * 1.25;
+		if (d->cpu_pct * up / scale < 0.9 * d->cfg.max_cpu)
+			scale = up;
+	}
 	if (scale == d->rate_scale)
 		return;
 	daemon_log(LOG_WARN_, "own CPU %.2f%% against max_cpu %.2f%%: rates set to %.0f%% of the configured ones",
