@@ -664,8 +664,21 @@ int sproc_tick(struct sproc *s, uint64_t now, uint64_t rel_ns,
 		return LP_ENOPROC;
 	if (alive == 0 && s->only)
 		return LP_OK;	/* the threads asked for are gone */
-	if (s->o.skip_idle && !view && !s->tasks && !any_charged(s, now))
-		return LP_OK;	/* nothing ran a period: no stack to read */
+	if (s->o.skip_idle && !view && !s->tasks && !any_charged(s, now)) {
+		/* nothing ran a period: no stack to read, and the states
+		 * of the tick are those read (the GIL's holder unknown) */
+		s->st.tick_threads = s->st.tick_on_cpu = s->st.tick_gil =
+			s->st.tick_idle = s->st.tick_gc = 0;
+		s->st.gc_known = false;
+		for (size_t i = 0; i < nth; i++) {
+			if (!s->state[i])
+				continue;
+			s->st.tick_threads++;
+			s->st.tick_on_cpu += s->state[i] == 'R';
+			s->st.tick_idle += s->state[i] != 'R';
+		}
+		return LP_OK;
+	}
 	bool pause_all = s->o.blocking || (s->unw && s->py);
 	if (pause_all && target_pause_all(s->t) == LP_ENOPROC)
 		return LP_ENOPROC;
