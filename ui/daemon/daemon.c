@@ -85,9 +85,10 @@ static void scan(struct daemon_state *d)
 			    st != m[k].start_time)
 				continue;
 		}
-		if (daemon_add(d, m[k].pid, m[k].start_time, m[k].target, sec->name, sec->owner, &err) == LP_OK)
+		if (daemon_add(d, m[k].pid, m[k].start_time, m[k].target, sec->name, sec->owner, &err) == LP_OK) {
 			d->t[d->nt - 1].seen = true;
-		else
+			daemon_target_named(d, &d->t[d->nt - 1], m[k].service, m[k].comm);
+		} else
 			daemon_log(LOG_WARN_, "cannot profile PID %d (%s): %s", (int)m[k].pid, m[k].comm, err.msg);
 	}
 	if (d->nt < d->cfg.max_targets)
@@ -362,6 +363,7 @@ void daemon_free(struct daemon_state *d)
 	store_free(d->store);
 	daemon_match_cache_free(d->match_cache);
 	free(d->t);
+	free(d->svc);
 	daemon_config_free(&d->cfg);
 	pthread_mutex_destroy(&d->lock);
 	daemon_log(LOG_INFO_, "stopped");

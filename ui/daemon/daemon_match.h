@@ -4,6 +4,7 @@
 #ifndef LOUPE_UI_DAEMON_MATCH_H
 #define LOUPE_UI_DAEMON_MATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -24,6 +25,8 @@ struct daemon_match {
 				 * after boot: with pid, names the process
 				 * (a reused PID has another) */
 	char comm[17];
+	char service[DAEMON_TARGET_NAME_MAX + 1];	/* as its section's
+						 * service = says */
 };
 
 /* The processes matching any target of c, each under the first target (in
@@ -70,5 +73,16 @@ int daemon_read_start_time(int procfd, uint64_t *start_time);
 int daemon_match_exe(const char *glob, const char *exe_path);
 int daemon_match_cmdline(const char *pattern, const char *cmdline);
 int daemon_match_cgroup(const char *want, const char *cgroup_file);
+/* Whether an executable is a Python interpreter by its name: python,
+ * python3, python3.13, python3.13t, python3.14d ... */
+int daemon_match_python(const char *exe_path);
+/* From a cgroup file's text: the process's systemd unit (the last path
+ * component "NAME.service" of its unified or name=systemd hierarchy),
+ * or (unit false) its cgroup's last component, into buf.  Only names of
+ * [A-Za-z0-9:_.@-] (what systemd writes, escapes included as '_'), at
+ * most len - 1 bytes: hostile text gives no name or a cut one.  1 found,
+ * 0 none. */
+int daemon_cgroup_name(const char *cgroup_file, bool unit, char *buf,
+		       size_t len);
 
 #endif
