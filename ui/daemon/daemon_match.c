@@ -180,6 +180,22 @@ int daemon_read_start_time(int procfd, uint64_t *start_time)
 	return 0;
 }
 
+bool daemon_proc_ended(pid_t pid, uint64_t start_time)
+{
+	int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (procfd < 0)
+		return false;
+	int fd = procfs_open_pid(procfd, pid);
+	close(procfd);
+	if (fd < 0)
+		return true;
+	struct procfs_stat st;
+	bool ended = read_stat(fd, &st) != 0 || st.starttime != start_time ||
+		     st.state == 'Z' || st.state == 'X';
+	close(fd);
+	return ended;
+}
+
 static int view_open(struct proc_view *v, int procfd, pid_t pid)
 {
 	v->pid = pid;
@@ -350,6 +366,20 @@ static const struct cache_entry *cache_find(const daemon_match_cache *c, pid_t p
 			hi = mid;
 	}
 	return lo < (c ? c->n : 0) && c->e[lo].pid == pid && c->e[lo].ino == ino ? &c->e[lo] : NULL;
+}
+
+void daemon_match_cache_forget(daemon_match_cache *c, pid_t pid)
+{
+	size_t lo = 0, hi = c ? c->n : 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->e[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (c && lo < c->n && c->e[lo].pid == pid)
+		c->e[lo].ino = 0;	/* no /proc directory has inode 0 */
 }
 
 static int cmp_entry(const void *a, const void *b)

@@ -46,6 +46,9 @@ typedef struct daemon_match_cache daemon_match_cache;
 daemon_match_cache *daemon_match_cache_new(void);
 void daemon_match_cache_clear(daemon_match_cache *c);
 void daemon_match_cache_free(daemon_match_cache *c);
+/* Forgets pid's verdict (it exec'd: another program under its PID), so
+ * the next scan reads its files again. */
+void daemon_match_cache_forget(daemon_match_cache *c, pid_t pid);
 /* daemon_match_scan through cache c (which must have been used with the
  * same targets).  Statistics of the last scan in *read (processes whose
  * files were read) when read is not NULL. */
@@ -66,6 +69,10 @@ ssize_t daemon_read_cmdline(int procfd, char *buf, size_t len);
 /* Its start time (stat field 22, clock ticks after boot): 0, or -1 when
  * it cannot be read. */
 int daemon_read_start_time(int procfd, uint64_t *start_time);
+
+/* Whether the process pid that started at start_time has ended (gone,
+ * its PID another's, or a zombie: its files read empty then). */
+bool daemon_proc_ended(pid_t pid, uint64_t start_time);
 
 /* Pure matchers, for the tests: a glob on an executable path (on its base
  * name unless the glob holds '/'); a glob or substring on a command line;

@@ -77,6 +77,8 @@ struct daemon_state {
 	struct daemon_service *svc;	/* at most DAEMON_MAX_SERVICES */
 	size_t nsvc;
 	struct proc_events *events;	/* the host's process events, or NULL */
+	uint64_t last_scan_ns;
+	bool event_scan;	/* an event asks for a scan */
 	volatile int stop, reload;
 };
 
