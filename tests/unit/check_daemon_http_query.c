@@ -46,7 +46,9 @@ END_TEST
 START_TEST(test_bad)
 {
 	static const struct { const char *q, *msg; } bad[] = {
-		/* without pid: every target (issue #23); a service is a name */
+		/* without pid: every target (issue #23), asked with seconds=N
+		 * at least; a service is a name */
+		{ "", "give seconds=N (every target), service=NAME or pid=PID" },
 		{ "service=", "invalid service ''" },
 		{ "service=a/b", "invalid service 'a/b'" },
 		{ "service=a&service=b", "service is given twice" },

@@ -88,8 +88,11 @@ int daemon_http_query_arg(struct daemon_http_query *q, const char *key,
 
 int daemon_http_query_finish(const struct daemon_http_query *q, lp_error *err)
 {
-	(void)q;	/* neither pid nor service: every target */
-	(void)err;
+	/* neither pid nor service is every target; but a bare path is a
+	 * mistake rather than a host-wide scrape, which scrapers ask with
+	 * seconds=N */
+	if (!q->seen)
+		return lp_error_set(err, LP_EINVAL, "give seconds=N (every target), service=NAME or pid=PID");
 	return LP_OK;
 }
 

@@ -8,7 +8,8 @@
  *                  restarts, a PID does not)
  *   seconds=N      0 < N <= DAEMON_HTTP_MAX_SECONDS, default 30 (as Go)
  *
- * Without pid and service: every target of the config, in one profile.
+ * Without pid and service: every target of the config, in one profile
+ * (but at least one key: a bare path is a 400).
  *
  * An unknown key, a key given twice, an empty or malformed value is an
  * error whose message is the 400 response's text. */
