@@ -18,7 +18,7 @@ libloupe_a_SOURCES = \
 	profiler/perf_native.c profiler/perf_native.h \
 	profiler/profile.c profiler/include/profile.h \
 	profiler/profile_merge.c \
-	profiler/proc_watch.c profiler/proc_watch.h \
+	profiler/proc_watch.c profiler/proc_watch.h profiler/include/proc_events.h \
 	profiler/sampler.c profiler/include/sampler.h profiler/sampler_int.h \
 	profiler/memcharge.c profiler/include/memcharge.h \
 	profiler/sampler_tree.c profiler/sampler_proc.c \

@@ -10,6 +10,7 @@
  * directory fd per member would be stronger but costs an fd per process
  * of the tree (4096 of them against a 1024 RLIMIT_NOFILE). */
 #include "proc_watch.h"
+#include "proc_events.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -103,6 +104,9 @@ struct proc_watch {
 	size_t dropped;		/* descendants left out: cap reached */
 
 	int nl;			/* netlink socket, -1 in scan mode */
+	proc_events_fn host_fn;	/* the host's events (proc_events.h):
+				 * every process, no tree */
+	void *host_ctx;
 	char *nlbuf;		/* NL_BATCH x NL_MSG_SIZE, aligned by malloc */
 	bool need_rescan;	/* netlink overflowed (ENOBUFS) */
 
@@ -603,6 +607,18 @@ static void nl_event(proc_watch *w, const struct cn_proc_event *ev,
 		     proc_watch_fn fn, void *ctx)
 {
 	struct member *m;
+	if (w->host_fn) {
+		/* a process (not a thread) that starts, execs or ends */
+		if (ev->what == PROC_EVENT_FORK &&
+		    ev->event_data.fork.child_pid == ev->event_data.fork.child_tgid)
+			w->host_fn(w->host_ctx, PROC_EVENTS_FORK, ev->event_data.fork.child_tgid);
+		else if (ev->what == PROC_EVENT_EXEC)
+			w->host_fn(w->host_ctx, PROC_EVENTS_EXEC, ev->event_data.exec.process_tgid);
+		else if (ev->what == PROC_EVENT_EXIT &&
+			 ev->event_data.exit.process_pid == ev->event_data.exit.process_tgid)
+			w->host_fn(w->host_ctx, PROC_EVENTS_EXIT, ev->event_data.exit.process_tgid);
+		return;
+	}
 	switch (ev->what) {
 	case PROC_EVENT_FORK: {
 		pid_t child = ev->event_data.fork.child_pid;
@@ -915,4 +931,60 @@ size_t proc_watch_dropped(const proc_watch *w)
 void proc_watch_no_children_files(proc_watch *w)
 {
 	w->children_ok = false;
+}
+
+/* --- the host's events (proc_events.h) ------------------------------ */
+
+struct proc_events {
+	proc_watch w;	/* its netlink half only */
+};
+
+int proc_events_open(proc_events **out, lp_error *err)
+{
+	*out = NULL;
+	proc_events *e = calloc(1, sizeof *e);
+	if (!e || !(e->w.nlbuf = malloc(NL_BATCH * NL_MSG_SIZE))) {
+		free(e);
+		return lp_error_set(err, LP_ENOMEM, "process events: out of memory");
+	}
+	e->w.nl = -1;
+	e->w.procfd = -1;
+	if (!nl_open(&e->w)) {
+		proc_events_free(e);
+		return lp_error_set(err, LP_EUNSUPPORTED,
+				    "no process events here (the connector needs CAP_NET_ADMIN and the "
+				    "initial namespaces)");
+	}
+	*out = e;
+	return LP_OK;
+}
+
+void proc_events_free(proc_events *e)
+{
+	if (!e)
+		return;
+	nl_close(&e->w);
+	free(e->w.nlbuf);
+	free(e);
+}
+
+int proc_events_fd(const proc_events *e)
+{
+	return e->w.nl;
+}
+
+static void no_tree_event(void *ctx, const struct proc_event *ev)
+{
+	(void)ctx;
+	(void)ev;
+}
+
+bool proc_events_read(proc_events *e, proc_events_fn fn, void *ctx)
+{
+	e->w.host_fn = fn;
+	e->w.host_ctx = ctx;
+	e->w.need_rescan = false;
+	nl_drain(&e->w, no_tree_event, NULL);
+	e->w.host_fn = NULL;
+	return !e->w.need_rescan;
 }

@@ -44,3 +44,4 @@ tools/loupe.service: tools/loupe.service.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) tools && \
 	sed -e 's|@bindir[@]|$(bindir)|g' $(srcdir)/tools/loupe.service.in > $@.tmp && \
 	mv $@.tmp $@
+dist_noinst_SCRIPTS += tools/soak-daemon

@@ -29,6 +29,10 @@
  * - a location per frame text (per line unless --no-lines), a function per
  *   (name, file); every location belongs to one mapping, the target's
  *   executable, marked as already symbolized so pprof does not try to;
+ * - a profile of many services (the daemon's host-wide scrape: metadata
+ *   "service.PID") also labels each sample service, comm and thread (the
+ *   thread's name, else its id), the labels of the continuous profilers'
+ *   scrapes;
  * - string index 0 is "", as the format requires. */
 #include "formats/writer_util.h"
 
@@ -164,6 +168,26 @@ static void label(struct pp *c, struct pb *sample, const char *key,
 	pb_msg(sample, 3, &c->sub);
 }
 
+/* service, comm and thread labels, for a sample of a process that has a
+ * service (metadata "service.PID"). */
+static void service_labels(struct pp *c, struct pb *sample, const profile *p,
+			   const struct profile_agg *a)
+{
+	char key[40];
+	snprintf(key, sizeof key, "service.%" PRId32, a->pid);
+	const char *svc = profile_meta(p, key);
+	if (!svc)
+		return;
+	label(c, sample, "service", svc, 0);
+	const char *comm = output_process_comm(p, a->pid);
+	if (comm)
+		label(c, sample, "comm", comm, 0);
+	uint32_t nm = profile_thread_name(p, a->pid, a->tid);
+	char tid[16];
+	snprintf(tid, sizeof tid, "%" PRId32, a->tid);
+	label(c, sample, "thread", nm ? profile_str(p, nm) : tid, 0);
+}
+
 static int gzip_to(FILE *fp, const unsigned char *data, size_t len)
 {
 	z_stream zs;
@@ -288,6 +312,7 @@ int pprof_write(const profile *p, FILE *fp, const struct output_opts *o)
 			label(&c, &sample, "thread_name", profile_str(p, nm), 0);
 		if (a[i].task)
 			label(&c, &sample, "task", profile_str(p, a[i].task), 0);
+		service_labels(&c, &sample, p, &a[i]);
 		pb_msg(&c.out, 2, &sample);
 		if (c.out.err)
 			goto out;

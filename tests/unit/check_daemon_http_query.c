@@ -20,6 +20,12 @@ START_TEST(test_good)
 	ck_assert_int_eq(parse("pid=123", &q, &err), LP_OK);
 	ck_assert_int_eq(q.pid, 123);
 	ck_assert(q.seconds == DAEMON_HTTP_DEFAULT_SECONDS);
+	/* neither pid nor service: every target; a service by name */
+	ck_assert_int_eq(parse("seconds=1", &q, &err), LP_OK);
+	ck_assert_int_eq(q.pid, 0);
+	ck_assert_str_eq(q.service, "");
+	ck_assert_int_eq(parse("service=web-1.service&seconds=2", &q, &err), LP_OK);
+	ck_assert_str_eq(q.service, "web-1.service");
 	ck_assert_int_eq(parse("seconds=2.5&pid=7", &q, &err), LP_OK);
 	ck_assert_int_eq(q.pid, 7);
 	ck_assert(q.seconds == 2.5);
@@ -30,7 +36,7 @@ START_TEST(test_good)
 	/* one argument at a time, as the server hands them over */
 	daemon_http_query_init(&q);
 	ck_assert_int_eq(daemon_http_query_arg(&q, "seconds", "1", &err), LP_OK);
-	ck_assert_int_eq(daemon_http_query_finish(&q, &err), LP_EINVAL);
+	ck_assert_int_eq(daemon_http_query_finish(&q, &err), LP_OK);	/* all */
 	ck_assert_int_eq(daemon_http_query_arg(&q, "pid", "99", &err), LP_OK);
 	ck_assert_int_eq(daemon_http_query_finish(&q, &err), LP_OK);
 	ck_assert_int_eq(q.pid, 99);
@@ -40,8 +46,12 @@ END_TEST
 START_TEST(test_bad)
 {
 	static const struct { const char *q, *msg; } bad[] = {
-		{ "", "pid=PID is required" },
-		{ "seconds=1", "pid=PID is required" },
+		/* without pid: every target (issue #23), asked with seconds=N
+		 * at least; a service is a name */
+		{ "", "give seconds=N (every target), service=NAME or pid=PID" },
+		{ "service=", "invalid service ''" },
+		{ "service=a/b", "invalid service 'a/b'" },
+		{ "service=a&service=b", "service is given twice" },
 		{ "pid", "invalid pid ''" },
 		{ "pid=", "invalid pid ''" },
 		{ "pid=x", "invalid pid 'x'" },

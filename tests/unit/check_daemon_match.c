@@ -109,6 +109,42 @@ static int found(const struct daemon_match *m, size_t n, pid_t pid)
 	return 0;
 }
 
+/* python =, unit = and the service names (issue #23): names from hostile
+ * cgroup text are bounded and plain. */
+START_TEST(test_hostwide)
+{
+	ck_assert(daemon_match_python("/usr/bin/python3.11"));
+	ck_assert(daemon_match_python("/root/.pyenv/versions/3.13.1/bin/python3.13"));
+	ck_assert(daemon_match_python("python3.13t"));
+	ck_assert(daemon_match_python("/usr/bin/python"));
+	ck_assert(!daemon_match_python("/usr/bin/python3-config"));
+	ck_assert(!daemon_match_python("/usr/bin/pythonista"));
+	ck_assert(!daemon_match_python("/usr/bin/bash"));
+	char b[65];
+	ck_assert(daemon_cgroup_name("0::/system.slice/web.service\n", true, b, sizeof b));
+	ck_assert_str_eq(b, "web.service");
+	/* a service's own sub-cgroup is below its unit */
+	ck_assert(daemon_cgroup_name("0::/system.slice/web.service/worker\n", true, b, sizeof b));
+	ck_assert_str_eq(b, "web.service");
+	ck_assert(daemon_cgroup_name("0::/system.slice/web.service/worker\n", false, b, sizeof b));
+	ck_assert_str_eq(b, "worker");
+	/* hybrid: the unified hierarchy at its root, units in name=systemd */
+	ck_assert(daemon_cgroup_name("1:cpu:/\n9:name=systemd:/a.slice/b.service\n0::/\n", true, b, sizeof b));
+	ck_assert_str_eq(b, "b.service");
+	ck_assert(!daemon_cgroup_name("0::/\n", true, b, sizeof b));
+	ck_assert(!daemon_cgroup_name("0::/\n", false, b, sizeof b));
+	ck_assert(!daemon_cgroup_name("garbage", false, b, sizeof b));
+	ck_assert(!daemon_cgroup_name("", true, b, sizeof b));
+	/* odd bytes become '_', a long name is cut */
+	ck_assert(daemon_cgroup_name("0::/x/a\"b{c}\\d=e.scope\n", false, b, sizeof b));
+	ck_assert_str_eq(b, "a_b_c__d_e.scope");
+	char longp[300] = "0::/";
+	memset(longp + 4, 'x', 200);
+	ck_assert(daemon_cgroup_name(longp, false, b, sizeof b));
+	ck_assert_uint_eq(strlen(b), 64);
+}
+END_TEST
+
 START_TEST(test_scan)
 {
 	start_child();
@@ -245,6 +281,7 @@ int main(void)
 	Suite *s = suite_create("daemon_match");
 	TCase *tc = tcase_create("match");
 	tcase_add_test(tc, test_pure);
+	tcase_add_test(tc, test_hostwide);
 	tcase_add_test(tc, test_scan);
 	tcase_add_test(tc, test_first_section_wins);
 	tcase_add_test(tc, test_cached);

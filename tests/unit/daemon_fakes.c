@@ -98,8 +98,9 @@ static char *metrics(void *ctx)
 }
 
 /* A profile in which hot_function holds 3 samples in 4. */
-static int profile_begin(void *ctx, pid_t pid, lp_error *err)
+static int profile_begin(void *ctx, const struct daemon_http_query *q, lp_error *err)
 {
+	pid_t pid = q->pid;
 	if (pid == 404)
 		return lp_error_set(err, LP_ENOPROC, "no process %d", (int)pid);
 	if (pid == 403)
@@ -107,9 +108,10 @@ static int profile_begin(void *ctx, pid_t pid, lp_error *err)
 	return LP_OK;
 }
 
-static int profile_fn(void *ctx, pid_t pid, time_t since, uint8_t **data,
-		      size_t *len, lp_error *err)
+static int profile_fn(void *ctx, const struct daemon_http_query *q, time_t since,
+		      uint8_t **data, size_t *len, lp_error *err)
 {
+	pid_t pid = q->pid;
 	profile *p = profile_new();
 	struct frame main_f = { .kind = FRAME_PYTHON, .func = profile_intern_cstr(p, "main"),
 				.file = profile_intern_cstr(p, "fake.py"), .line = 1 };

@@ -4,6 +4,7 @@
 #include "daemon_priv.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,9 +16,14 @@
 #include "clock.h"
 #include "daemon_match.h"
 #include "daemon_store.h"
+#include "proc_events.h"
 
 #define RETAIN_MAX_MS 60000	/* retention at least this often */
 #define CPU_CHECK_MS 5000	
+/* After a process event, the rescan comes at most this often: a host
+ * that forks all the time costs at most ten cached scans a second. */
+#define EVENT_SCAN_MS 100
+
 
 /* The target whose process tree (--subprocesses) holds pid, other than
  * except; NULL when none does. */
@@ -85,14 +91,16 @@ static void scan(struct daemon_state *d)
 			    st != m[k].start_time)
 				continue;
 		}
-		if (daemon_add(d, m[k].pid, m[k].start_time, m[k].target, sec->name, sec->owner, &err) == LP_OK)
+		if (daemon_add(d, m[k].pid, m[k].start_time, m[k].target, sec->name, sec->owner, &err) == LP_OK) {
 			d->t[d->nt - 1].seen = true;
-		else
+			daemon_target_named(d, &d->t[d->nt - 1], m[k].service, m[k].comm);
+		} else
 			daemon_log(LOG_WARN_, "cannot profile PID %d (%s): %s", (int)m[k].pid, m[k].comm, err.msg);
 	}
 	if (d->nt < d->cfg.max_targets)
 		d->warned_full = false;
 	free(m);
+	size_t before = d->nt;
 	for (size_t i = 0; i < d->nt; ) {
 		struct daemon_target *t = &d->t[i];
 		bool alive = d->be.alive(d->be.ctx, t->handle);
@@ -105,10 +113,38 @@ static void scan(struct daemon_state *d)
 		else if (by)
 			daemon_finalize(d, i, why);
 		else if (t->section != DAEMON_NO_SECTION && !t->seen)
-			daemon_finalize(d, i, "no longer matched by the config");
+			daemon_finalize(d, i, daemon_proc_ended(t->pid, t->start_time) ?
+				       "it exited" : "no longer matched by the config");
 		else
 			i++;
 	}
+	/* what ended targets held goes back to the system, so that a host
+	 * whose processes come and go keeps the daemon's RSS flat */
+	if (d->nt < before)
+		malloc_trim(0);
+}
+
+/* A process started, exec'd or ended: rescan soon (an exec'd one's
+ * verdict is read again; only a target's exit matters among exits). */
+static void on_event(void *ctx, enum proc_events_kind kind, pid_t pid)
+{
+	struct daemon_state *d = ctx;
+	if (kind == PROC_EVENTS_EXEC)
+		daemon_match_cache_forget(d->match_cache, pid);
+	if (kind != PROC_EVENTS_EXIT || daemon_find(d, pid))
+		d->event_scan = true;
+}
+
+static void read_events(struct daemon_state *d, uint64_t now)
+{
+	d->event_scan = false;
+	if (!proc_events_read(d->events, on_event, d)) {
+		daemon_match_cache_clear(d->match_cache);	/* events lost */
+		d->event_scan = true;
+	}
+	uint64_t soon = d->last_scan_ns + (uint64_t)EVENT_SCAN_MS * 1000000;
+	if (d->event_scan && d->next_scan_ns > soon)
+		d->next_scan_ns = soon > now ? soon : now;
 }
 
 static void retain(struct daemon_state *d)
@@ -200,6 +236,11 @@ int daemon_new(struct daemon_state **out, const char *config_path,
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	}
 	pthread_mutex_init(&d->lock, NULL);
+	/* a fixed threshold: glibc's sliding one moves a target's large
+	 * buffers, once freed, into the heap, which then fragments as
+	 * targets come and go (4 MiB a minute with a target replaced every
+	 * 3 s, tools/soak-daemon) */
+	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 	d->be = *be;
 	d->rate_scale = 1;
 	int rc = LP_ENOMEM;
@@ -251,6 +292,11 @@ int daemon_new(struct daemon_state **out, const char *config_path,
 		if (rc)
 			goto fail;
 	}
+	lp_error everr = { 0 };
+	if (proc_events_open(&d->events, &everr) == LP_OK)
+		daemon_log(LOG_INFO_, "process events: targets picked up and finalized as they start and exit");
+	else
+		daemon_log(LOG_INFO_, "%s: a /proc rescan every %d ms finds targets", everr.msg, DAEMON_SCAN_MS);
 	d->cpu_ns_prev = daemon_self_cpu_ns();
 	d->cpu_at_ns = daemon_now_ns();
 	d->next_cpu_ns = d->cpu_at_ns + (uint64_t)CPU_CHECK_MS * 1000000;
@@ -314,10 +360,11 @@ bool daemon_step(struct daemon_state *d, int max_wait_ms)
 		wait_ns = due;
 	struct timespec ts = { wait_ns / 1000000000, wait_ns % 1000000000 };
 	/* the sockets, then the wake-up of an ended ctl trace */
-	struct pollfd fds[1 + CTL_MAX_CLIENTS + 1];
+	struct pollfd fds[1 + CTL_MAX_CLIENTS + 2];
 	size_t n = ctl_server_pollfds(d->ctl, fds, 1 + CTL_MAX_CLIENTS);
 	fds[n] = (struct pollfd){ .fd = daemon_traces_fd(d->traces), .events = POLLIN };
-	if (ppoll(fds, n + 1, &ts, NULL) < 0 && errno != EINTR)
+	fds[n + 1] = (struct pollfd){ .fd = d->events ? proc_events_fd(d->events) : -1, .events = POLLIN };
+	if (ppoll(fds, n + 2, &ts, NULL) < 0 && errno != EINTR)
 		daemon_log(LOG_ERR_, "poll: %s", strerror(errno));
 	pthread_mutex_lock(&d->lock);
 	ctl_server_handle(d->ctl, fds, n);
@@ -329,11 +376,14 @@ bool daemon_step(struct daemon_state *d, int max_wait_ms)
 			daemon_log(LOG_ERR_, "reload failed, keeping the running config: %s", err.msg);
 	}
 	now = daemon_now_ns();
+	if (d->events && (fds[n + 1].revents & POLLIN))
+		read_events(d, now);
 	for (size_t i = 0; i < d->nt; i++)
 		if (d->t[i].window_end_ns <= now)
 			daemon_cut_window(d, &d->t[i]);
 	if (now >= d->next_scan_ns) {
 		scan(d);
+		d->last_scan_ns = now;
 		d->next_scan_ns = now + (uint64_t)DAEMON_SCAN_MS * 1000000;
 	}
 	if (now >= d->next_retain_ns) {
@@ -364,9 +414,11 @@ void daemon_free(struct daemon_state *d)
 		daemon_finalize(d, d->nt - 1, "the daemon stops");
 	pthread_mutex_unlock(&d->lock);
 	ctl_server_free(d->ctl);
+	proc_events_free(d->events);
 	store_free(d->store);
 	daemon_match_cache_free(d->match_cache);
 	free(d->t);
+	free(d->svc);
 	daemon_config_free(&d->cfg);
 	pthread_mutex_destroy(&d->lock);
 	daemon_log(LOG_INFO_, "stopped");

@@ -8,7 +8,8 @@
  *
  * A value may be written in double quotes (to keep spaces at its ends).
  * Every key may appear once per section; an unknown key, a bad value or a
- * section without pid, exe, cmdline or cgroup is an error naming the line. */
+ * section without pid, python, exe, cmdline, unit or cgroup is an error
+ * naming the line. */
 #include "daemon_config.h"
 
 #include "units.h"
@@ -101,6 +102,7 @@ void daemon_config_free(struct daemon_config *c)
 		free(c->targets[i].exe);
 		free(c->targets[i].cmdline);
 		free(c->targets[i].cgroup);
+		free(c->targets[i].unit);
 	}
 	free(c->targets);
 	memset(c, 0, sizeof *c);
@@ -219,7 +221,7 @@ static const char *const global_keys[] = {
 };
 static const char *const target_keys[] = {
 	"pid", "exe", "cmdline", "cgroup", "rate", "mode", "native", "tasks",
-	"subprocesses",
+	"subprocesses", "python", "unit", "service",
 };
 
 static int key_index(const char *const *keys, size_t n, const char *key)
@@ -384,6 +386,27 @@ static int set_target(struct parser *ps, int k, const char *v)
 			return fail(ps, "invalid %s '%s': use yes or no", target_keys[k], v);
 		return 0;
 	}
+	case 9:
+		/* "all" reads best alone: every Python process of the host */
+		if (strcmp(v, "all") == 0)
+			v = "yes";
+		if (parse_bool(v, &t->python))
+			return fail(ps, "invalid python '%s': use all, yes or no", v);
+		return 0;
+	case 10:
+		if (!*v || strchr(v, '/'))
+			return fail(ps, "invalid unit '%s': expected a systemd unit name or glob such as app.service or web-*", v);
+		return set_str(&t->unit, v) ? fail(ps, "out of memory") : 0;
+	case 11:
+		if (strcmp(v, "section") == 0)
+			t->service = SERVICE_SECTION;
+		else if (strcmp(v, "unit") == 0)
+			t->service = SERVICE_UNIT;
+		else if (strcmp(v, "cgroup") == 0)
+			t->service = SERVICE_CGROUP;
+		else
+			return fail(ps, "invalid service '%s': use section, unit or cgroup", v);
+		return 0;
 	}
 	return fail(ps, "internal: key %d", k);
 }
@@ -397,10 +420,11 @@ static int end_section(struct parser *ps)
 	int line = ps->line;
 	ps->line = t->line;
 	int rc = 0;
-	if (!t->npids && !t->exe && !t->cmdline && !t->cgroup)
-		rc = fail(ps, "[target %s] says no process: give pid, exe, cmdline or cgroup", t->name);
-	else if (t->npids && (t->exe || t->cmdline || t->cgroup))
-		rc = fail(ps, "[target %s]: pid cannot be combined with exe, cmdline or cgroup (use two sections)", t->name);
+	bool matcher = t->exe || t->cmdline || t->cgroup || t->unit || t->python;
+	if (!t->npids && !matcher)
+		rc = fail(ps, "[target %s] says no process: give pid, python, exe, cmdline, unit or cgroup", t->name);
+	else if (t->npids && matcher)
+		rc = fail(ps, "[target %s]: pid cannot be combined with python, exe, cmdline, unit or cgroup (use two sections)", t->name);
 	ps->line = line;
 	return rc;
 }

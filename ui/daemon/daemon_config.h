@@ -29,8 +29,15 @@
  * loopback address: that every local user may read every profile. */
 #define DAEMON_HTTP_OPEN_ACK "yes-any-local-user-may-read-all-profiles"
 
+/* What names a section's targets in scrapes and metrics (service =):
+ * the section's name, the process's systemd unit, or its cgroup's last
+ * component (a container's scope); the section's name when the process
+ * has no unit or cgroup. */
+enum daemon_service_by { SERVICE_SECTION, SERVICE_UNIT, SERVICE_CGROUP };
+
 /* One [target NAME] section.  A process matches when its PID is listed, or
- * (without pid) when every matcher given holds: exe, cmdline, cgroup. */
+ * (without pid) when every matcher given holds: python, exe, cmdline,
+ * unit, cgroup. */
 struct daemon_target_cfg {
 	char name[DAEMON_TARGET_NAME_MAX + 1];
 	int line;		/* of the section header */
@@ -43,6 +50,11 @@ struct daemon_target_cfg {
 				 * substring */
 	char *cgroup;		/* cgroup path as in /proc/PID/cgroup; the
 				 * process is in it or below it */
+	char *unit;		/* glob on the systemd unit (the last
+				 * "NAME.service" of its cgroup path) */
+	bool python;		/* only Python interpreters (python = yes;
+				 * alone: every one on the host) */
+	enum daemon_service_by service;	/* how its targets are named */
 	double rate;		/* Hz, default 19 */
 	enum sample_mode mode;	/* default cpu */
 	bool native, tasks, subprocesses;

@@ -184,6 +184,7 @@ static void cmd_remove_section(struct daemon_state *d, const struct ctl_peer *pe
 	free(t->exe);
 	free(t->cmdline);
 	free(t->cgroup);
+	free(t->unit);
 	memmove(t, t + 1, (d->cfg.ntargets - k - 1) * sizeof *t);
 	d->cfg.ntargets--;
 	for (size_t i = 0; i < d->nt; i++)

@@ -29,7 +29,7 @@ struct pending {
 	struct pending *next;
 	struct MHD_Connection *c;
 	int fd;			/* the client's socket: polled for hang-up */
-	pid_t pid;
+	struct daemon_http_query q;	/* what it selects */
 	time_t since;		/* wall clock at arrival */
 	struct timespec due;	/* CLOCK_MONOTONIC */
 	bool gone;		/* the client left: close, do not answer */
@@ -145,7 +145,7 @@ static enum MHD_Result serve_profile(struct daemon_http *h, struct MHD_Connectio
 	if (!h->ops.profile_begin || !h->ops.profile)
 		return respond_text(c, MHD_HTTP_NOT_FOUND, "profiles are not served here\n");
 	lp_error err = { 0 };
-	int rc = h->ops.profile_begin(h->ops.ctx, w.q.pid, &err);
+	int rc = h->ops.profile_begin(h->ops.ctx, &w.q, &err);
 	if (rc)
 		return respond_text(c, code_of(rc), "%s\n", err.msg[0] ? err.msg : lp_strerror(rc));
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -156,7 +156,7 @@ static enum MHD_Result serve_profile(struct daemon_http *h, struct MHD_Connectio
 	}
 	p->c = c;
 	p->fd = ci->connect_fd;
-	p->pid = w.q.pid;
+	p->q = w.q;
 	p->since = time(NULL);
 	clock_gettime(CLOCK_MONOTONIC, &p->due);
 	double whole = (double)(time_t)w.q.seconds;
@@ -217,7 +217,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 		return serve_metrics(h, c);
 	if (strcmp(url, "/debug/pprof/profile") == 0)
 		return serve_profile(h, c, state);
-	return respond_text(c, MHD_HTTP_NOT_FOUND, "not found: this endpoint serves /metrics and /debug/pprof/profile?seconds=N&pid=PID\n");
+	return respond_text(c, MHD_HTTP_NOT_FOUND, "not found: this endpoint serves /metrics and /debug/pprof/profile?seconds=N[&pid=PID][&service=NAME]\n");
 }
 
 static void request_completed(void *cls, struct MHD_Connection *c, void **state,
@@ -244,7 +244,7 @@ static int ts_cmp(const struct timespec *a, const struct timespec *b)
 static void answer(struct daemon_http *h, struct pending *p)
 {
 	lp_error err = { 0 };
-	int rc = h->ops.profile(h->ops.ctx, p->pid, p->since, &p->data, &p->len, &err);
+	int rc = h->ops.profile(h->ops.ctx, &p->q, p->since, &p->data, &p->len, &err);
 	if (rc == LP_OK && p->data) {
 		p->code = MHD_HTTP_OK;
 		p->type = "application/octet-stream";

@@ -1,8 +1,9 @@
 /* The daemon's optional HTTP endpoint (libmicrohttpd), for the tools that
  * pull profiles from Go services:
  *
- *   GET /debug/pprof/profile?seconds=N&pid=PID   gzipped pprof (go tool
- *       pprof, Grafana Pyroscope's scrape mode, Parca)
+ *   GET /debug/pprof/profile?seconds=N[&pid=PID][&service=NAME]
+ *       gzipped pprof (go tool pprof, Grafana Pyroscope's scrape mode,
+ *       Parca): every target of the config without pid and service
  *   GET /metrics                                 Prometheus text format
  *
  * Every request carries "Authorization: Bearer TOKEN" (the token read from
@@ -50,15 +51,17 @@ struct daemon_http_ops {
 	void *ctx;
 	/* Prometheus text, malloc'd; NULL: 500. */
 	char *(*metrics)(void *ctx);
-	/* Whether pid is served (at the request's arrival, quick).  LP_OK;
+	/* Whether what q selects is served (at the request's arrival,
+	 * quick).  LP_OK;
 	 * LP_ENOPROC/LP_ENOTFOUND: 404; LP_EPERM: 403; anything else 500;
 	 * err->msg is the response's text. */
-	int (*profile_begin)(void *ctx, pid_t pid, lp_error *err);
-	/* Gzipped pprof of pid since `since` (wall clock, the request's
+	int (*profile_begin)(void *ctx, const struct daemon_http_query *q,
+			     lp_error *err);
+	/* Gzipped pprof of what q selects since `since` (wall clock, the request's
 	 * arrival), malloc'd into *data; called once the seconds asked for
 	 * have passed.  Errors as profile_begin, LP_EINVAL: 400. */
-	int (*profile)(void *ctx, pid_t pid, time_t since, uint8_t **data,
-		       size_t *len, lp_error *err);
+	int (*profile)(void *ctx, const struct daemon_http_query *q, time_t since,
+		       uint8_t **data, size_t *len, lp_error *err);
 };
 
 typedef struct daemon_http daemon_http;

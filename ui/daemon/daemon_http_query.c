@@ -8,12 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { KEY_PID, KEY_SECONDS, NKEYS };
-static const char *const keys[NKEYS] = { "pid", "seconds" };
+enum { KEY_PID, KEY_SECONDS, KEY_SERVICE, NKEYS };
+static const char *const keys[NKEYS] = { "pid", "seconds", "service" };
 
 void daemon_http_query_init(struct daemon_http_query *q)
 {
 	q->pid = 0;
+	q->service[0] = '\0';
 	q->seconds = DAEMON_HTTP_DEFAULT_SECONDS;
 	q->seen = 0;
 }
@@ -31,6 +32,18 @@ static int parse_pid(const char *s, pid_t *pid)
 	if (errno || *end || v <= 0 || v > INT_MAX)
 		return -1;
 	*pid = (pid_t)v;
+	return 0;
+}
+
+/* A service name as the daemon makes them (daemon_match.h): nothing
+ * else can name one. */
+static int parse_service(const char *s, char *out)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (!n || n > DAEMON_HTTP_SERVICE_MAX ||
+	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_.@-") != n)
+		return -1;
+	memcpy(out, s, n + 1);
 	return 0;
 }
 
@@ -56,13 +69,16 @@ int daemon_http_query_arg(struct daemon_http_query *q, const char *key,
 	for (k = 0; k < NKEYS && strcmp(keys[k], key) != 0; k++)
 		;
 	if (k == NKEYS)
-		return lp_error_set(err, LP_EINVAL, "unknown parameter '%.*s': expected pid=PID and seconds=N",
+		return lp_error_set(err, LP_EINVAL, "unknown parameter '%.*s': expected pid=PID, service=NAME and seconds=N",
 				    QUOTE_MAX, key);
 	if (q->seen & (1u << k))
 		return lp_error_set(err, LP_EINVAL, "%s is given twice", keys[k]);
 	q->seen |= 1u << k;
 	if (k == KEY_PID && parse_pid(value, &q->pid))
 		return lp_error_set(err, LP_EINVAL, "invalid pid '%.*s': expected a process ID",
+				    QUOTE_MAX, value ? value : "");
+	if (k == KEY_SERVICE && parse_service(value, q->service))
+		return lp_error_set(err, LP_EINVAL, "invalid service '%.*s': expected a service name",
 				    QUOTE_MAX, value ? value : "");
 	if (k == KEY_SECONDS && parse_seconds(value, &q->seconds))
 		return lp_error_set(err, LP_EINVAL, "invalid seconds '%.*s': expected more than 0 and at most %d",
@@ -72,8 +88,11 @@ int daemon_http_query_arg(struct daemon_http_query *q, const char *key,
 
 int daemon_http_query_finish(const struct daemon_http_query *q, lp_error *err)
 {
-	if (!(q->seen & (1u << KEY_PID)))
-		return lp_error_set(err, LP_EINVAL, "pid=PID is required: which process to profile");
+	/* neither pid nor service is every target; but a bare path is a
+	 * mistake rather than a host-wide scrape, which scrapers ask with
+	 * seconds=N */
+	if (!q->seen)
+		return lp_error_set(err, LP_EINVAL, "give seconds=N (every target), service=NAME or pid=PID");
 	return LP_OK;
 }
 

@@ -3,8 +3,13 @@
  * that a Check test and a fuzz harness call exactly what the endpoint
  * calls.
  *
- *   pid=PID        required: a process the daemon profiles from its config
+ *   pid=PID        one process the daemon profiles from its config
+ *   service=NAME   the targets of one service (the name survives
+ *                  restarts, a PID does not)
  *   seconds=N      0 < N <= DAEMON_HTTP_MAX_SECONDS, default 30 (as Go)
+ *
+ * Without pid and service: every target of the config, in one profile
+ * (but at least one key: a bare path is a 400).
  *
  * An unknown key, a key given twice, an empty or malformed value is an
  * error whose message is the 400 response's text. */
@@ -22,8 +27,11 @@
 /* A longer query string is not one of ours (daemon_http_query_parse). */
 #define DAEMON_HTTP_QUERY_MAX 4096
 
+#define DAEMON_HTTP_SERVICE_MAX 64	/* as a section's name */
+
 struct daemon_http_query {
-	pid_t pid;		/* 0 until given */
+	pid_t pid;		/* 0: any */
+	char service[DAEMON_HTTP_SERVICE_MAX + 1];	/* "": any */
 	double seconds;
 	unsigned seen;		/* keys given, by bit */
 };

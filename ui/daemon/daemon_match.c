@@ -65,6 +65,89 @@ int daemon_match_cgroup(const char *want, const char *cgroup_file)
 	return 0;
 }
 
+int daemon_match_python(const char *exe_path)
+{
+	const char *b = strrchr(exe_path, '/');
+	b = b ? b + 1 : exe_path;
+	if (strncmp(b, "python", 6) != 0)
+		return 0;
+	b += 6;
+	/* python, python3, python3.13, then a build flag or two (t, d) */
+	while ((*b >= '0' && *b <= '9') || *b == '.')
+		b++;
+	while (*b == 't' || *b == 'd' || *b == 'm')
+		b++;
+	return *b == '\0';
+}
+
+/* The path of a hierarchy that names units: the unified one ("0::",
+ * named true: v1's name=systemd); NULL when it is not there. */
+static const char *unit_hierarchy(const char *f, bool named, size_t *plen)
+{
+	for (const char *line = f; line && *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t ll = nl ? (size_t)(nl - line) : strlen(line);
+		const char *c1 = memchr(line, ':', ll);
+		const char *c2 = c1 ? memchr(c1 + 1, ':', ll - (size_t)(c1 + 1 - line)) : NULL;
+		if (c2 && c2 + 1 < line + ll && c2[1] == '/') {
+			size_t cl = (size_t)(c2 - c1 - 1);
+			bool ok = named ? cl == 12 && memcmp(c1 + 1, "name=systemd", 12) == 0
+					: cl == 0 && c1 == line + 1 && line[0] == '0';
+			if (ok) {
+				*plen = ll - (size_t)(c2 + 1 - line);
+				return c2 + 1;
+			}
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return NULL;
+}
+
+/* In path[0..pl): the innermost "NAME.service" (unit) or the last
+ * component, sanitized into buf. */
+static int name_in(const char *path, size_t pl, bool unit, char *buf, size_t len)
+{
+	const char *end = path + pl;
+	while (end > path) {
+		const char *c = end;
+		while (c > path && c[-1] != '/')
+			c--;
+		size_t cl = (size_t)(end - c);
+		bool ok = cl > 0 && (!unit || (cl > 8 && memcmp(end - 8, ".service", 8) == 0));
+		if (ok) {
+			size_t o = 0;
+			for (size_t i = 0; i < cl && o + 1 < len; i++) {
+				unsigned char ch = (unsigned char)c[i];
+				bool plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+					     (ch >= '0' && ch <= '9') || (ch && strchr(":_.@-", ch));
+				buf[o++] = plain ? (char)ch : '_';
+			}
+			buf[o] = '\0';
+			return 1;
+		}
+		if (!unit && cl > 0)
+			break;
+		end = c > path ? c - 1 : path;
+	}
+	return 0;
+}
+
+int daemon_cgroup_name(const char *cgroup_file, bool unit, char *buf,
+		       size_t len)
+{
+	buf[0] = '\0';
+	if (len < 2)
+		return 0;
+	/* the unified hierarchy, then (hybrid setups) name=systemd's */
+	for (int named = 0; named < 2; named++) {
+		size_t pl = 0;
+		const char *path = unit_hierarchy(cgroup_file, named, &pl);
+		if (path && name_in(path, pl, unit, buf, len))
+			return 1;
+	}
+	return 0;
+}
+
 /* A process as the matchers see it, read lazily: each file at most once. */
 struct proc_view {
 	int dirfd;
@@ -95,6 +178,22 @@ int daemon_read_start_time(int procfd, uint64_t *start_time)
 		return -1;
 	*start_time = st.starttime;
 	return 0;
+}
+
+bool daemon_proc_ended(pid_t pid, uint64_t start_time)
+{
+	int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (procfd < 0)
+		return false;
+	int fd = procfs_open_pid(procfd, pid);
+	close(procfd);
+	if (fd < 0)
+		return true;
+	struct procfs_stat st;
+	bool ended = read_stat(fd, &st) != 0 || st.starttime != start_time ||
+		     st.state == 'Z' || st.state == 'X';
+	close(fd);
+	return ended;
 }
 
 static int view_open(struct proc_view *v, int procfd, pid_t pid)
@@ -164,13 +263,32 @@ static bool view_matches(struct proc_view *v, const struct daemon_target_cfg *t)
 		return false;
 	}
 	const char *s;
+	if (t->python && (!(s = view_exe(v)) || !daemon_match_python(s)))
+		return false;
 	if (t->exe && (!(s = view_exe(v)) || !daemon_match_exe(t->exe, s)))
 		return false;
 	if (t->cmdline && (!(s = view_cmdline(v)) || !daemon_match_cmdline(t->cmdline, s)))
 		return false;
 	if (t->cgroup && (!(s = view_cgroup(v)) || !daemon_match_cgroup(t->cgroup, s)))
 		return false;
+	if (t->unit) {
+		char u[DAEMON_TARGET_NAME_MAX + 1];
+		if (!(s = view_cgroup(v)) || !daemon_cgroup_name(s, true, u, sizeof u) ||
+		    fnmatch(t->unit, u, 0) != 0)
+			return false;
+	}
 	return true;
+}
+
+/* The service name of v matched by t (service =). */
+static void view_service(struct proc_view *v, const struct daemon_target_cfg *t,
+			 char *out, size_t len)
+{
+	const char *s;
+	if (t->service != SERVICE_SECTION && (s = view_cgroup(v)) &&
+	    daemon_cgroup_name(s, t->service == SERVICE_UNIT, out, len))
+		return;
+	snprintf(out, len, "%s", t->name);
 }
 
 static void fill(struct daemon_match *m, const struct proc_view *v, size_t target)
@@ -179,6 +297,7 @@ static void fill(struct daemon_match *m, const struct proc_view *v, size_t targe
 	m->target = target;
 	m->start_time = v->start_time;
 	memcpy(m->comm, v->comm, sizeof m->comm);
+	m->service[0] = '\0';
 }
 
 int daemon_match_pid(const struct daemon_target_cfg *t, pid_t pid,
@@ -191,8 +310,10 @@ int daemon_match_pid(const struct daemon_target_cfg *t, pid_t pid,
 	int ok = 0;
 	if (v && view_open(v, procfd, pid) == 0) {
 		ok = !v->kthread && pid != getpid() && view_matches(v, t);
-		if (ok && m)
+		if (ok && m) {
 			fill(m, v, 0);
+			view_service(v, t, m->service, sizeof m->service);
+		}
 		close(v->dirfd);
 	}
 	free(v);
@@ -245,6 +366,20 @@ static const struct cache_entry *cache_find(const daemon_match_cache *c, pid_t p
 			hi = mid;
 	}
 	return lo < (c ? c->n : 0) && c->e[lo].pid == pid && c->e[lo].ino == ino ? &c->e[lo] : NULL;
+}
+
+void daemon_match_cache_forget(daemon_match_cache *c, pid_t pid)
+{
+	size_t lo = 0, hi = c ? c->n : 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->e[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (c && lo < c->n && c->e[lo].pid == pid)
+		c->e[lo].ino = 0;	/* no /proc directory has inode 0 */
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -310,6 +445,8 @@ static int scan_one(void *arg, pid_t pid, uint64_t inode)
 		for (size_t i = 0; !v->kthread && i < sw->ntargets; i++)
 			if (view_matches(v, &sw->targets[i])) {
 				e->m.target = i;
+				view_service(v, &sw->targets[i], e->m.service,
+					     sizeof e->m.service);
 				break;
 			}
 		close(v->dirfd);

@@ -4,6 +4,7 @@
 #ifndef LOUPE_UI_DAEMON_MATCH_H
 #define LOUPE_UI_DAEMON_MATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -24,6 +25,8 @@ struct daemon_match {
 				 * after boot: with pid, names the process
 				 * (a reused PID has another) */
 	char comm[17];
+	char service[DAEMON_TARGET_NAME_MAX + 1];	/* as its section's
+						 * service = says */
 };
 
 /* The processes matching any target of c, each under the first target (in
@@ -43,6 +46,9 @@ typedef struct daemon_match_cache daemon_match_cache;
 daemon_match_cache *daemon_match_cache_new(void);
 void daemon_match_cache_clear(daemon_match_cache *c);
 void daemon_match_cache_free(daemon_match_cache *c);
+/* Forgets pid's verdict (it exec'd: another program under its PID), so
+ * the next scan reads its files again. */
+void daemon_match_cache_forget(daemon_match_cache *c, pid_t pid);
 /* daemon_match_scan through cache c (which must have been used with the
  * same targets).  Statistics of the last scan in *read (processes whose
  * files were read) when read is not NULL. */
@@ -64,11 +70,26 @@ ssize_t daemon_read_cmdline(int procfd, char *buf, size_t len);
  * it cannot be read. */
 int daemon_read_start_time(int procfd, uint64_t *start_time);
 
+/* Whether the process pid that started at start_time has ended (gone,
+ * its PID another's, or a zombie: its files read empty then). */
+bool daemon_proc_ended(pid_t pid, uint64_t start_time);
+
 /* Pure matchers, for the tests: a glob on an executable path (on its base
  * name unless the glob holds '/'); a glob or substring on a command line;
  * a cgroup file's text against a cgroup path. */
 int daemon_match_exe(const char *glob, const char *exe_path);
 int daemon_match_cmdline(const char *pattern, const char *cmdline);
 int daemon_match_cgroup(const char *want, const char *cgroup_file);
+/* Whether an executable is a Python interpreter by its name: python,
+ * python3, python3.13, python3.13t, python3.14d ... */
+int daemon_match_python(const char *exe_path);
+/* From a cgroup file's text: the process's systemd unit (the last path
+ * component "NAME.service" of its unified or name=systemd hierarchy),
+ * or (unit false) its cgroup's last component, into buf.  Only names of
+ * [A-Za-z0-9:_.@-] (what systemd writes, escapes included as '_'), at
+ * most len - 1 bytes: hostile text gives no name or a cut one.  1 found,
+ * 0 none. */
+int daemon_cgroup_name(const char *cgroup_file, bool unit, char *buf,
+		       size_t len);
 
 #endif

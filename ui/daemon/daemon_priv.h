@@ -17,6 +17,22 @@
 #include "daemon_trace.h"
 
 #define DAEMON_NO_SECTION ((size_t)-1)	/* added by ctl, not the config */
+/* Services remembered for /metrics (their series outlive their
+ * processes); past this many, new ones are counted under "other", so
+ * that neither memory nor the series grow without bound. */
+#define DAEMON_MAX_SERVICES 256
+#define DAEMON_OTHER_SERVICE "other"
+
+/* One service's figures: those of its finished targets; the live ones'
+ * are added when shown. */
+struct daemon_service {
+	char name[DAEMON_TARGET_NAME_MAX + 1];
+	uint64_t samples, missed, cpu_ticks;	/* of finished targets */
+	uint64_t windows, errors;	/* all its targets' */
+	unsigned live;		/* targets now */
+	bool served;		/* has had a target of the file's sections
+				 * (shown over HTTP; users' are not) */
+};
 
 struct daemon_target {
 	pid_t pid;
@@ -34,6 +50,10 @@ struct daemon_target {
 	uint64_t window_end_ns;	/* monotonic: when to cut it */
 	unsigned windows;	/* written so far */
 	bool seen;		/* matched by the latest scan */
+	char service[DAEMON_TARGET_NAME_MAX + 1];	/* scrapes' label */
+	char comm[17];		/* its command name when matched */
+	size_t svc;		/* index in the state's services */
+	uint64_t cpu_ticks;	/* its CPU (utime + stime) when last read */
 };
 
 struct daemon_state {
@@ -54,6 +74,11 @@ struct daemon_state {
 	bool warned_full;	/* max_targets reached was logged */
 	unsigned sections_added;	/* by ctl add --match: names them */
 	daemon_traces *traces;	/* ctl trace's workers */
+	struct daemon_service *svc;	/* at most DAEMON_MAX_SERVICES */
+	size_t nsvc;
+	struct proc_events *events;	/* the host's process events, or NULL */
+	uint64_t last_scan_ns;
+	bool event_scan;	/* an event asks for a scan */
 	volatile int stop, reload;
 };
 
@@ -69,6 +94,11 @@ int daemon_add(struct daemon_state *d, pid_t pid, uint64_t start_time,
 /* How many targets uid (other than root) has: added by its ctl add, or
  * matched by its ctl add --match sections. */
 unsigned daemon_user_targets(const struct daemon_state *d, uid_t uid);
+/* Names t's service (scrapes, metrics) and command. */
+void daemon_target_named(struct daemon_state *d, struct daemon_target *t,
+			 const char *service, const char *comm);
+/* Reads t's CPU time into t->cpu_ticks (when t is still its process). */
+void daemon_target_cpu(struct daemon_target *t);
 /* Writes its last window, stops it, forgets it. */
 void daemon_finalize(struct daemon_state *d, size_t i, const char *why);
 /* Reads the config again; on error keeps the old one. */
@@ -104,8 +134,9 @@ void daemon_self_usage(double *cpu_s, uint64_t *rss);
 /* HTTP callbacks (take the lock); they serve only the targets of the
  * configuration file's own sections (not ctl's). */
 char *daemon_metrics(void *ctx);
-int daemon_pprof_begin(void *ctx, pid_t pid, lp_error *err);
-int daemon_pprof(void *ctx, pid_t pid, time_t since, uint8_t **data,
-		 size_t *len, lp_error *err);
+int daemon_pprof_begin(void *ctx, const struct daemon_http_query *q,
+		       lp_error *err);
+int daemon_pprof(void *ctx, const struct daemon_http_query *q, time_t since,
+		 uint8_t **data, size_t *len, lp_error *err);
 
 #endif

@@ -5,6 +5,7 @@
  * (the backend only through d->be). */
 #include "daemon_priv.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "clock.h"
 #include "daemon_match.h"
 #include "daemon_store.h"
+#include "procfs.h"
 
 /* own CPU measured over this */
 
@@ -58,6 +60,65 @@ unsigned daemon_user_targets(const struct daemon_state *d, uid_t uid)
 	for (size_t i = 0; i < d->nt; i++)
 		n += d->t[i].added_by == uid;
 	return n;
+}
+
+/* The index of the service named name, added when new; past
+ * DAEMON_MAX_SERVICES, "other"'s.  (size_t)-1 when out of memory. */
+static size_t service_index(struct daemon_state *d, const char *name)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < d->nsvc; i++)
+			if (strcmp(d->svc[i].name, name) == 0)
+				return i;
+		if (d->nsvc < DAEMON_MAX_SERVICES - 1 ||
+		    (d->nsvc == DAEMON_MAX_SERVICES - 1 && strcmp(name, DAEMON_OTHER_SERVICE) == 0))
+			break;
+		name = DAEMON_OTHER_SERVICE;	/* full: the last slot is "other" */
+	}
+	struct daemon_service *ns = realloc(d->svc, (d->nsvc + 1) * sizeof *ns);
+	if (!ns)
+		return (size_t)-1;
+	d->svc = ns;
+	memset(&ns[d->nsvc], 0, sizeof *ns);
+	snprintf(ns[d->nsvc].name, sizeof ns[d->nsvc].name, "%s", name);
+	return d->nsvc++;
+}
+
+void daemon_target_named(struct daemon_state *d, struct daemon_target *t,
+			 const char *service, const char *comm)
+{
+	size_t k = service_index(d, service && *service ? service : t->name);
+	if (k == (size_t)-1)
+		return;	/* keeps its section's name */
+	if (t->svc < d->nsvc && d->svc[t->svc].live)
+		d->svc[t->svc].live--;
+	t->svc = k;
+	d->svc[k].live++;
+	if (t->section != DAEMON_NO_SECTION && t->section < d->cfg.ntargets &&
+	    !d->cfg.targets[t->section].runtime)
+		d->svc[k].served = true;
+	snprintf(t->service, sizeof t->service, "%s", d->svc[k].name);
+	if (comm)
+		snprintf(t->comm, sizeof t->comm, "%s", comm);
+}
+
+void daemon_target_cpu(struct daemon_target *t)
+{
+	int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (procfd < 0)
+		return;
+	int fd = procfs_open_pid(procfd, t->pid);
+	close(procfd);
+	if (fd < 0)
+		return;
+	char buf[1024];
+	struct procfs_stat st;
+	/* the process, not another that took its PID */
+	if (procfs_read(fd, "stat", buf, sizeof buf) > 0 &&
+	    procfs_stat_parse(buf, PROCFS_STAT_STARTTIME, &st) == PROCFS_STAT_STARTTIME &&
+	    st.starttime == t->start_time)
+		t->cpu_ticks = st.utime + st.stime;
+	close(fd);
 }
 
 /* Finalizes the latest target that a user other than root added (by ctl
@@ -122,6 +183,10 @@ int daemon_add(struct daemon_state *d, pid_t pid, uint64_t start_time,
 	}
 	t->window_start = time(NULL);
 	t->window_end_ns = daemon_now_ns() + daemon_window_ns(d);
+	/* its service is its section's name until the scan that matched it
+	 * names it (daemon_target_named); ctl's own have none in /metrics */
+	t->svc = (size_t)-1;
+	snprintf(t->service, sizeof t->service, "%s", t->name);
 	d->nt++;
 	daemon_log(LOG_INFO_, "profiling %s PID %d at %.4g Hz into %s", t->name, (int)pid, t->rate, t->dir);
 	return LP_OK;
@@ -136,21 +201,33 @@ void daemon_cut_window(struct daemon_state *d, struct daemon_target *t)
 	lp_error err = { 0 };
 	store_file f;
 	FILE *out = NULL;
+	struct daemon_service *sv = t->svc < d->nsvc ? &d->svc[t->svc] : NULL;
 	if (store_window_open(d->store, t->dname, t->window_start, &f, &err) == LP_OK)
 		out = f.fp;
 	else
 		daemon_log(LOG_ERR_, "PID %d: %s", (int)t->pid, err.msg);
+	if (!out && sv)
+		sv->errors++;
+	daemon_target_cpu(t);
 	lp_error ferr = { 0 };
 	int rc = d->be.flush(d->be.ctx, t->handle, out, &ferr);
 	if (out && rc == LP_OK) {
-		if (store_window_commit(d->store, &f, &ferr) == LP_OK)
+		if (store_window_commit(d->store, &f, &ferr) == LP_OK) {
 			t->windows++;
-		else
+			if (sv)
+				sv->windows++;
+		} else {
 			daemon_log(LOG_ERR_, "PID %d: %s", (int)t->pid, ferr.msg);
+			if (sv)
+				sv->errors++;
+		}
 	} else if (out) {
 		store_window_abort(&f);
-		if (rc != LP_ENOTFOUND)
+		if (rc != LP_ENOTFOUND) {
 			daemon_log(LOG_ERR_, "cannot write %s: %s", f.path, ferr.msg);
+			if (sv)
+				sv->errors++;
+		}
 	}
 	/* the next window's name is its start second: never the same as
 	 * this one's, which would replace it */
@@ -163,6 +240,17 @@ void daemon_finalize(struct daemon_state *d, size_t i, const char *why)
 {
 	struct daemon_target *t = &d->t[i];
 	daemon_cut_window(d, t);
+	if (t->svc < d->nsvc) {
+		/* its figures stay in its service's */
+		struct daemon_service *sv = &d->svc[t->svc];
+		struct daemon_target_figures f = { 0 };
+		d->be.figures(d->be.ctx, t->handle, &f);
+		sv->samples += f.samples;
+		sv->missed += f.missed;
+		sv->cpu_ticks += t->cpu_ticks;
+		if (sv->live)
+			sv->live--;
+	}
 	d->be.stop(d->be.ctx, t->handle);
 	daemon_log(LOG_INFO_, "stopped profiling %s PID %d (%s): %u windows in %s",
 		   t->name, (int)t->pid, why, t->windows, t->dir);

@@ -166,6 +166,68 @@ static void label(char *out, size_t len, const char *v)
 	out[o] = '\0';
 }
 
+/* Per service: the figures of its finished targets and of its live ones
+ * (their CPU read now).  At most DAEMON_MAX_SERVICES services, names of
+ * [A-Za-z0-9:_.@-] escaped all the same. */
+static void service_metrics(struct daemon_state *d, char **s, size_t *len)
+{
+	enum { TARGETS, SAMPLES, MISSED, CPU, WINDOWS, ERRORS, NK };
+	static const char *const names[NK] = {
+		"loupe_service_targets", "loupe_service_samples_total", "loupe_service_missed_total",
+		"loupe_service_cpu_seconds_total", "loupe_service_windows_total", "loupe_service_errors_total",
+	};
+	static const char *const help[NK] = {
+		"gauge Processes profiled per service now.",
+		"counter Samples taken per service, its ended processes included.",
+		"counter Sampling deadlines missed per service.",
+		"counter CPU time the service's profiled processes used (user and system).",
+		"counter Windows written per service.",
+		"counter Windows of the service not written (the log says why).",
+	};
+	size_t ns = d->nsvc;
+	uint64_t (*v)[NK] = calloc(ns ? ns : 1, sizeof *v);
+	if (!v)
+		return;
+	for (size_t k = 0; k < ns; k++) {
+		v[k][SAMPLES] = d->svc[k].samples;
+		v[k][MISSED] = d->svc[k].missed;
+		v[k][CPU] = d->svc[k].cpu_ticks;
+		v[k][WINDOWS] = d->svc[k].windows;
+		v[k][ERRORS] = d->svc[k].errors;
+		v[k][TARGETS] = d->svc[k].live;
+	}
+	for (size_t i = 0; i < d->nt; i++) {
+		struct daemon_target *t = &d->t[i];
+		if (t->svc >= ns)
+			continue;
+		struct daemon_target_figures f = { 0 };
+		d->be.figures(d->be.ctx, t->handle, &f);
+		daemon_target_cpu(t);
+		v[t->svc][SAMPLES] += f.samples;
+		v[t->svc][MISSED] += f.missed;
+		v[t->svc][CPU] += t->cpu_ticks;
+	}
+	double tick = (double)sysconf(_SC_CLK_TCK);
+	for (int k = 0; k < NK; k++) {
+		const char *sp = strchr(help[k], ' ');
+		cat(s, len, "# HELP %s %s\n# TYPE %s %.*s\n", names[k], sp + 1, names[k],
+		    (int)(sp - help[k]), help[k]);
+		for (size_t j = 0; j < ns; j++) {
+			if (!d->svc[j].served)
+				continue;	/* users' sections: see http_served */
+			char name[2 * DAEMON_TARGET_NAME_MAX + 3];
+			label(name, sizeof name, d->svc[j].name);
+			if (k == CPU)
+				cat(s, len, "%s{service=\"%s\"} %.2f\n", names[k], name,
+				    tick > 0 ? (double)v[j][k] / tick : 0.0);
+			else
+				cat(s, len, "%s{service=\"%s\"} %llu\n", names[k], name,
+				    (unsigned long long)v[j][k]);
+		}
+	}
+	free(v);
+}
+
 char *daemon_metrics(void *ctx)
 {
 	struct daemon_state *d = ctx;
@@ -219,42 +281,93 @@ char *daemon_metrics(void *ctx)
 				cat(&s, &len, "%s{pid=\"%d\",target=\"%s\"} %.4g\n", names[k], (int)t->pid, name, t->rate);
 		}
 	}
+	service_metrics(d, &s, &len);
 	pthread_mutex_unlock(&d->lock);
 	return s;
 }
 
-int daemon_pprof_begin(void *ctx, pid_t pid, lp_error *err)
+/* Whether q selects t (pid and service, each when given). */
+static bool selects(const struct daemon_http_query *q, const struct daemon_target *t)
+{
+	return (!q->pid || t->pid == q->pid) && (!q->service[0] || strcmp(t->service, q->service) == 0);
+}
+
+int daemon_pprof_begin(void *ctx, const struct daemon_http_query *q, lp_error *err)
 {
 	struct daemon_state *d = ctx;
+	bool served = !q->pid && !q->service[0];	/* all: maybe none yet */
 	pthread_mutex_lock(&d->lock);
-	bool served = http_served(d, daemon_find(d, pid));
+	for (size_t i = 0; i < d->nt && !served; i++)
+		served = http_served(d, &d->t[i]) && selects(q, &d->t[i]);
 	pthread_mutex_unlock(&d->lock);
 	/* the same answer for "not profiled" and "not yours to see": which
 	 * PIDs users profile is not told either */
+	if (!served && q->pid)
+		return lp_error_set(err, LP_ENOPROC, "PID %d is not a target of this daemon's configuration%s%s",
+				    (int)q->pid, q->service[0] ? " in service " : "", q->service);
 	if (!served)
-		return lp_error_set(err, LP_ENOPROC, "PID %d is not a target of this daemon's configuration", (int)pid);
+		return lp_error_set(err, LP_ENOPROC, "service %s has no target of this daemon's configuration now",
+				    q->service);
 	return LP_OK;
 }
 
+/* t's samples since from into all, each process named by its command and
+ * service (metadata "process.PID", "service.PID": pprof's labels). */
+static int pprof_add(struct daemon_state *d, struct daemon_target *t, time_t from,
+		     profile *all, lp_error *err)
+{
+	profile *p = profile_new();
+	if (!p)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	int rc = daemon_collect(d, t, from, p, err);
+	/* no window ended meanwhile and the backend keeps the current one to
+	 * itself: the last finished window stands for the period */
+	if (rc == LP_OK && !profile_total_samples(p))
+		rc = daemon_collect(d, t, from - (time_t)d->cfg.window_s - 1, p, err);
+	if (rc == LP_OK)
+		rc = profile_merge(all, p, -1);
+	profile_free(p);
+	char key[40];
+	snprintf(key, sizeof key, "service.%d", (int)t->pid);
+	if (rc == LP_OK)
+		rc = profile_set_meta(all, key, t->service);
+	snprintf(key, sizeof key, "process.%d", (int)t->pid);
+	if (rc == LP_OK && t->comm[0] && !profile_meta(all, key))
+		rc = profile_set_meta(all, key, t->comm);
+	if (rc == LP_ENOMEM)
+		lp_error_set(err, rc, "out of memory");
+	return rc;
+}
+
 /* Called when the request's seconds are over (the endpoint waited them
- * out): the windows that ended since it arrived and the current window (so
- * a profile covers at least `seconds`, at most that plus one window); with
- * neither, the last finished window. */
-int daemon_pprof(void *ctx, pid_t pid, time_t from, uint8_t **data,
-		 size_t *len, lp_error *err)
+ * out): for each target selected, the windows that ended since it arrived
+ * and the current window (so a profile covers at least `seconds`, at most
+ * that plus one window); with neither, the last finished window.  One
+ * profile for all of them, each sample labelled with its service, PID,
+ * command and thread. */
+int daemon_pprof(void *ctx, const struct daemon_http_query *q, time_t from,
+		 uint8_t **data, size_t *len, lp_error *err)
 {
 	struct daemon_state *d = ctx;
 	profile *p = profile_new();
 	if (!p)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	pthread_mutex_lock(&d->lock);
-	struct daemon_target *t = daemon_find(d, pid);
-	int rc = http_served(d, t) ? daemon_collect(d, t, from, p, err) :
-		 lp_error_set(err, LP_ENOPROC, "PID %d ended while it was profiled", (int)pid);
-	/* no window ended meanwhile and the backend keeps the current one to
-	 * itself: the last finished window stands for the period */
-	if (rc == LP_OK && !profile_total_samples(p))
-		rc = daemon_collect(d, t, from - (time_t)d->cfg.window_s - 1, p, err);
+	int rc = LP_OK;
+	size_t n = 0;
+	for (size_t i = 0; i < d->nt && rc == LP_OK; i++) {
+		struct daemon_target *t = &d->t[i];
+		if (!http_served(d, t) || !selects(q, t))
+			continue;
+		rc = pprof_add(d, t, from, p, err);
+		n++;
+	}
+	if (rc == LP_OK && !n && q->pid)
+		rc = lp_error_set(err, LP_ENOPROC, "PID %d ended while it was profiled", (int)q->pid);
+	if (rc == LP_OK && !n && q->service[0])
+		rc = lp_error_set(err, LP_ENOPROC, "service %s has no target now", q->service);
+	if (rc == LP_OK && !n)
+		rc = profile_set_meta(p, "mode", "cpu");	/* an empty profile */
 	uint64_t max = d->cfg.max_snapshot;
 	pthread_mutex_unlock(&d->lock);
 	if (rc == LP_OK)
