@@ -327,6 +327,8 @@ int sproc_refresh(struct sproc *s, uint64_t now, bool force)
 			s->names_due = true;
 			s->names_set = set;
 		}
+		if (s->oncpu)
+			oncpu_sync(s->oncpu);
 		if (target_nthreads(s->t) > s->st.max_threads)
 			s->st.max_threads = target_nthreads(s->t);
 		s->next_threads_ns = now + THREAD_REFRESH_NS;
@@ -577,6 +579,22 @@ static bool slept_since_state(struct sproc *s, struct target_thread *th,
 	       target_thread_running(s->t, th, &running) == LP_OK && !running;
 }
 
+/* Whether a thread charged CPU was not running code when its stack was
+ * read: the kernel's switch records say so where they were had
+ * (oncpu.h): asleep, or woken and waiting for a CPU inside the call it
+ * slept in, or switched during the read.  A thread preempted and waiting
+ * for its CPU back is charged: its stack is the code it ran (and on a CPU
+ * we share with it, it is never seen running).  Else slept_since_state. */
+static bool off_cpu(struct sproc *s, struct target_thread *th, size_t i,
+		    bool check)
+{
+	enum oncpu_state on = s->oncpu ? oncpu_state_of(s->oncpu, i, th->tid) :
+					 ONCPU_UNKNOWN;
+	if (on != ONCPU_UNKNOWN)
+		return on == ONCPU_OFF;
+	return slept_since_state(s, th, check);
+}
+
 /* Task mode's hook, once a tick: reads the tasks (all of them for a
  * snapshot).  Anything but a gone target turns task mode off with one
  * warning: plain thread stacks go on. */
@@ -634,6 +652,8 @@ int sproc_tick(struct sproc *s, uint64_t now, uint64_t rel_ns,
 	if (alive == 0 && s->only)
 		return LP_OK;	/* the threads asked for are gone */
 	bool pause_all = s->o.blocking || (s->unw && s->py);
+	/* The stacks' window: a paused thread's is the pause's start. */
+	uint64_t stacks_from = s->oncpu ? mono_ns() : 0;
 	if (pause_all && target_pause_all(s->t) == LP_ENOPROC)
 		return LP_ENOPROC;
 
@@ -651,6 +671,9 @@ int sproc_tick(struct sproc *s, uint64_t now, uint64_t rel_ns,
 	}
 	bool recheck = !pause_all && !s->unw &&
 		       mono_ns() - states_at > RECHECK_AFTER_NS;
+	if (s->oncpu && !view)
+		oncpu_read(s->oncpu, stacks_from,
+			   pause_all ? stacks_from : mono_ns());
 	if (s->names_due && pts)
 		lookup_names(s, pts, npts, now);
 	if (s->tasks && (rc = tasks_tick(s, pts, npts, view != NULL)) != LP_OK)
@@ -734,7 +757,7 @@ int sproc_tick(struct sproc *s, uint64_t now, uint64_t rel_ns,
 			view(view_ctx, &v);
 			continue;
 		}
-		if (cpu_w && slept_since_state(s, th, recheck)) {
+		if (cpu_w && off_cpu(s, th, i, recheck)) {
 			/* its charge waits for a sample of code that runs */
 			th->credit_ns += cpu_ns;
 			cpu_w = 0;
@@ -820,6 +843,28 @@ void sproc_free(struct sproc *s)
 		return;
 	sproc_fini(s);
 	free(s);
+}
+
+/* Switch records for every thread (oncpu.h), unless perf events are
+ * refused or turned off (LOUPE_NO_PERF, the way out should they
+ * misbehave): then the /proc states, and why in s->oncpu_off. */
+static void open_oncpu(struct sproc *s)
+{
+	const char *env = getenv("LOUPE_NO_PERF");
+	s->oncpu_off[0] = 0;
+	if ((env && *env && strcmp(env, "0") != 0) || s->o.no_perf) {
+		snprintf(s->oncpu_off, sizeof s->oncpu_off,
+			 "perf events turned off%s", env && *env &&
+			 strcmp(env, "0") != 0 ? " (LOUPE_NO_PERF)" : "");
+		return;
+	}
+	lp_error err = { 0 };
+	if (target_refresh_threads(s->t) != LP_OK ||
+	    oncpu_new(&s->oncpu, s->t, &err) != LP_OK) {
+		s->oncpu = NULL;
+		snprintf(s->oncpu_off, sizeof s->oncpu_off, "%.150s",
+			 err.msg[0] ? err.msg : "perf events unavailable");
+	}
 }
 
 int sproc_setup(struct sproc *s, lp_error *err)
@@ -947,6 +992,8 @@ int sproc_setup(struct sproc *s, lp_error *err)
 			s->eval_hi = hi;
 		}
 	}
+	if (!s->perf)
+		open_oncpu(s);
 	return LP_OK;
 fail:
 	sproc_teardown(s);
@@ -957,6 +1004,8 @@ void sproc_teardown(struct sproc *s)
 {
 	tasks_free(s->tasks);
 	s->tasks = NULL;
+	oncpu_free(s->oncpu);
+	s->oncpu = NULL;
 	perf_native_free(s->perf);
 	s->perf_lost = 0;
 	s->perf = NULL;
