@@ -36,7 +36,8 @@ struct oncpu {
 struct read_ctx {
 	struct oncpu_track *tk;
 	uint64_t from, to;
-	bool changed;		/* a switch (or a loss) inside the window */
+	bool slept;		/* went off by a wait of its own, or back
+				 * on from one, inside the window */
 };
 
 /* Every record of ours ends with its sample_id (sample_id_all): u32 pid,
@@ -45,31 +46,40 @@ static bool on_record(void *ctx, const struct perf_event_header *h,
 		      const unsigned char *p)
 {
 	struct read_ctx *c = ctx;
+	struct oncpu_track *tk = c->tk;
 	if (h->type != PERF_RECORD_SWITCH && h->type != PERF_RECORD_LOST)
 		return true;	/* nothing we asked for: skipped */
 	if (h->size < sizeof *h + 16) {
-		c->tk->rs.bad++;
+		tk->rs.bad++;
 		return true;
 	}
 	uint64_t t;
 	memcpy(&t, p + h->size - 8, 8);
 	if (t > c->to)
 		return false;	/* after the stacks: the next tick's */
-	if (t > c->from)
-		c->changed = true;
+	bool window = t > c->from;
 	if (h->type == PERF_RECORD_LOST) {
 		uint64_t n = 0;
 		if (h->size >= sizeof *h + 16 + 16)
 			memcpy(&n, p + sizeof *h + 8, 8);
-		c->tk->lost += n;
-		c->tk->last_ns = 0;	/* switches missed: unknown */
+		tk->lost += n;
+		tk->state = ONCPU_UNKNOWN;	/* switches missed */
+		tk->last_ns = 0;
 		return true;
 	}
-	c->tk->in = !(h->misc & PERF_RECORD_MISC_SWITCH_OUT);
-	c->tk->preempt = !c->tk->in &&
-			 (h->misc & PERF_RECORD_MISC_SWITCH_OUT_PREEMPT);
-	c->tk->last_ns = t ? t : 1;
-	c->tk->switches++;
+	uint8_t next = !(h->misc & PERF_RECORD_MISC_SWITCH_OUT) ? ONCPU_ON :
+		       (h->misc & PERF_RECORD_MISC_SWITCH_OUT_PREEMPT) ?
+		       ONCPU_PREEMPTED : ONCPU_OFF;
+	/* In the window: a sleep, or a wake-up from one (or from a state
+	 * not known), may put the stack before or after the call it slept
+	 * in; a preemption and its return leave it where it was. */
+	if (window && (next == ONCPU_OFF ||
+		       (next == ONCPU_ON && tk->state != ONCPU_PREEMPTED &&
+			tk->state != ONCPU_ON)))
+		c->slept = true;
+	tk->state = next;
+	tk->last_ns = t ? t : 1;
+	tk->switches++;
 	return true;
 }
 
@@ -80,11 +90,9 @@ enum oncpu_state oncpu_track_read(struct oncpu_track *tk,
 {
 	struct read_ctx c = { tk, from_ns, to_ns, false };
 	perf_ring_read(r, scratch, on_record, &c, &tk->rs);
-	if (c.changed)
-		return tk->last_ns ? ONCPU_OFF : ONCPU_UNKNOWN;
-	if (!tk->last_ns)
-		return ONCPU_UNKNOWN;
-	return tk->in ? ONCPU_ON : tk->preempt ? ONCPU_PREEMPTED : ONCPU_OFF;
+	if (c.slept)
+		return ONCPU_OFF;
+	return (enum oncpu_state)tk->state;
 }
 
 /* ---- events --------------------------------------------------------- */

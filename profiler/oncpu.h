@@ -23,33 +23,35 @@
 enum oncpu_state {
 	ONCPU_UNKNOWN = 0,	/* no switch record since the event was
 				 * opened (or records were lost): ask /proc */
-	ONCPU_ON,		/* on a CPU throughout the window */
-	ONCPU_PREEMPTED,	/* runnable but off its CPU throughout the
-				 * window since a preemption: its stack is
-				 * the code it was running */
-	ONCPU_OFF,		/* switched out by a wait of its own (asleep,
+	ONCPU_ON,		/* on a CPU at the window's end, and running
+				 * code throughout it (at most preempted) */
+	ONCPU_PREEMPTED,	/* the same, but off its CPU at the end since
+				 * a preemption: its stack is the code it
+				 * was running */
+	ONCPU_OFF,		/* off its CPU by a wait of its own (asleep,
 				 * or woken and still waiting for a CPU: its
-				 * stack is the call it slept in), or
-				 * switched during the window */
+				 * stack is the call it slept in) at some
+				 * point of the window */
 };
 
 /* What one thread's switch records said so far. */
 struct oncpu_track {
 	uint64_t last_ns;	/* time of the last switch read; 0: none
 				 * (or lost since) */
-	bool in;		/* that switch put the thread on a CPU */
-	bool preempt;		/* it took the thread off by preemption */
+	uint8_t state;		/* after that switch: ON (in), PREEMPTED
+				 * or OFF (out by a wait of its own) */
 	uint64_t switches;	/* switch records read */
 	uint64_t lost;		/* records the kernel dropped (ring full) */
 	struct perf_ring_stats rs;
 };
 
 /* Reads the records of r with a time <= to_ns into tk (later ones stay in
- * the ring for the next read) and says whether the thread was on a CPU
- * throughout [from_ns, to_ns]: ON when its last switch at or before
- * from_ns put it on a CPU and no switch followed up to to_ns, PREEMPTED
- * when that switch was a preemption (PERF_RECORD_MISC_SWITCH_OUT_PREEMPT),
- * OFF when it went to sleep or a switch came within the window.  Records
+ * the ring for the next read) and says what the thread did over
+ * [from_ns, to_ns], the time its stack was read in: OFF when it was off
+ * its CPU by a wait of its own at from_ns, or went to sleep, or woke up
+ * in the window (its stack may be the call it slept in); else ON or
+ * PREEMPTED (PERF_RECORD_MISC_SWITCH_OUT_PREEMPT), as at to_ns: it ran
+ * code, preemptions do not change its stack.  Records
  * are those of a dummy event with sample_id_all and sample_type
  * TID | TIME; scratch is PERF_RING_MAX_RECORD bytes. */
 enum oncpu_state oncpu_track_read(struct oncpu_track *tk,

@@ -582,9 +582,10 @@ static bool slept_since_state(struct sproc *s, struct target_thread *th,
 /* Whether a thread charged CPU was not running code when its stack was
  * read: the kernel's switch records say so where they were had
  * (oncpu.h): asleep, or woken and waiting for a CPU inside the call it
- * slept in, or switched during the read.  A thread preempted and waiting
- * for its CPU back is charged: its stack is the code it ran (and on a CPU
- * we share with it, it is never seen running).  Else slept_since_state. */
+ * slept in, or it went to sleep or woke up during the read.  A thread
+ * preempted (and waiting for its CPU back) is charged: its stack is the
+ * code it ran; on a CPU we share with it, it is never seen running, and a
+ * deep stack's read outlasts its time slice.  Else slept_since_state. */
 static bool off_cpu(struct sproc *s, struct target_thread *th, size_t i,
 		    bool check)
 {

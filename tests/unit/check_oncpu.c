@@ -150,14 +150,38 @@ START_TEST(later_records_wait)
 	ck_assert_uint_eq(f->tk.switches, 1);
 	ck_assert_int_eq(rd(f, 500, 600), ONCPU_OFF);
 	ck_assert_uint_eq(meta(f)->data_tail, 48);
-	/* preempted in the window: its stack may be either side */
+	fake_free(f);
+}
+END_TEST
+
+/* Preempted, or back from a preemption, in the window: the stack is the
+ * code it ran all the same (a deep stack's read outlasts a time slice). */
+START_TEST(preempted_in_window_runs)
+{
+	struct fake *f = fake_new();
 	put_switch(f, false, false, 610);
 	put_switch(f, true, true, 650);
-	ck_assert_int_eq(rd(f, 640, 660), ONCPU_OFF);
-	ck_assert_int_eq(rd(f, 670, 680), ONCPU_PREEMPTED);
-	/* a paused read: the window is one instant */
-	put_switch(f, false, false, 700);
-	ck_assert_int_eq(rd(f, 700, 700), ONCPU_ON);
+	ck_assert_int_eq(rd(f, 640, 660), ONCPU_PREEMPTED);
+	put_switch(f, false, false, 720);
+	put_switch(f, true, true, 740);
+	put_switch(f, false, false, 760);
+	ck_assert_int_eq(rd(f, 700, 800), ONCPU_ON);
+	/* but a sleep in the window is not */
+	put_switch(f, true, true, 820);
+	put_switch(f, false, false, 830);
+	put_switch(f, true, false, 840);
+	put_switch(f, false, false, 850);
+	ck_assert_int_eq(rd(f, 800, 900), ONCPU_OFF);
+	ck_assert_int_eq(rd(f, 900, 1000), ONCPU_ON);
+	/* nor a wake-up after a state not known */
+	put_lost(f, 3, 1050);
+	put_switch(f, false, false, 1150);
+	ck_assert_int_eq(rd(f, 1100, 1200), ONCPU_OFF);
+	/* a paused read: the window is one instant, a switch at it before
+	 * the read */
+	put_switch(f, true, false, 1300);
+	put_switch(f, false, false, 1400);
+	ck_assert_int_eq(rd(f, 1400, 1400), ONCPU_ON);
 	fake_free(f);
 }
 END_TEST
@@ -359,6 +383,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, in_then_out);
 	tcase_add_test(tc, switch_in_window_is_off);
 	tcase_add_test(tc, later_records_wait);
+	tcase_add_test(tc, preempted_in_window_runs);
 	tcase_add_test(tc, lost_is_unknown);
 	tcase_add_test(tc, wrap_and_other_records);
 	tcase_add_test(tc, hostile_rings);
