@@ -8,11 +8,13 @@
 
 #include "bounds.h"
 
-/* Data pages of a thread's ring: a switch record is 24 bytes, so 32 KiB
- * hold some 1300 of them, a tick's worth for a thread switching 65000
- * times a second at 100 Hz.  Where the locked-memory limit refuses that
- * (a user's perf_event_mlock_kb: 516 KiB), one page. */
-#define DATA_PAGES 8
+/* Data pages of a thread's ring: a switch record is 24 bytes, so 8 KiB
+ * hold some 340 of them, a tick's worth for a thread switching 17000
+ * times a second at 100 Hz (past that, records are lost and the tick
+ * goes by /proc for it).  The ring is locked memory, per thread: 12 KiB
+ * with its control page, 48 MiB at MAX_THREADS.  Where the locked-memory
+ * limit refuses that (a user's perf_event_mlock_kb: 516 KiB), one page. */
+#define DATA_PAGES 2
 
 struct oc_thread {
 	pid_t tid;
