@@ -866,11 +866,15 @@ static void open_oncpu(struct sproc *s)
 		return;
 	}
 	lp_error err = { 0 };
-	if (target_refresh_threads(s->t) != LP_OK ||
-	    oncpu_new(&s->oncpu, s->t, &err) != LP_OK) {
+	int rc = target_refresh_threads(s->t);
+	if (rc == LP_OK)
+		rc = oncpu_new(&s->oncpu, s->t, &err);
+	if (rc != LP_OK) {
 		s->oncpu = NULL;
-		snprintf(s->oncpu_off, sizeof s->oncpu_off, "%.150s",
-			 err.msg[0] ? err.msg : "perf events unavailable");
+		/* a target that is gone is not a refusal: nothing to say */
+		if (rc != LP_ENOPROC)
+			snprintf(s->oncpu_off, sizeof s->oncpu_off, "%.150s",
+				 err.msg[0] ? err.msg : lp_strerror(rc));
 	}
 }
 
