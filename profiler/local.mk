@@ -15,7 +15,9 @@ libloupe_a_SOURCES = \
 	profiler/demangle.c profiler/demangle.h \
 	profiler/symbols.c profiler/include/symbols.h \
 	profiler/unwind.c profiler/unwind.h \
+	profiler/perf_ring.c profiler/perf_ring.h \
 	profiler/perf_native.c profiler/perf_native.h \
+	profiler/oncpu.c profiler/oncpu.h \
 	profiler/profile.c profiler/include/profile.h \
 	profiler/profile_merge.c \
 	profiler/proc_watch.c profiler/proc_watch.h profiler/include/proc_events.h \

@@ -6,14 +6,13 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bounds.h"
 #include "clock.h"
 #include "jitter.h"
+#include "perf_ring.h"
 
 /* The user registers each sample carries (arch/x86/include/uapi/asm/
  * perf_regs.h): AX..IP are bits 0-8, R8..R15 bits 16-23; flags and the
@@ -28,14 +27,11 @@
  * kernel drops samples and says how many). */
 #define RING_MIN (128u * 1024)
 #define RING_MAX (2u * 1024 * 1024)
-/* A perf record's size is a u16. */
-#define MAX_RECORD (64u * 1024)
 
 struct pn_thread {
 	pid_t tid;
 	int fd;
-	unsigned char *base;	/* the mapping: control page, then data */
-	size_t map_len;
+	struct perf_ring ring;	/* base NULL once closed */
 	bool listed;		/* still in the target's thread list */
 	bool gone;		/* exited or no longer listed: close after
 				 * its ring is drained */
@@ -58,12 +54,6 @@ struct perf_native {
 	struct perf_native_stats st;
 };
 
-static int sys_perf_event_open(struct perf_event_attr *a, pid_t tid)
-{
-	return (int)syscall(SYS_perf_event_open, a, tid, -1, -1,
-			    PERF_FLAG_FD_CLOEXEC);
-}
-
 static size_t ring_len(unsigned rate, size_t stack_bytes)
 {
 	uint64_t rec = stack_bytes + 256;
@@ -76,11 +66,9 @@ static size_t ring_len(unsigned rate, size_t stack_bytes)
 
 static void close_thread(perf_native *pn, struct pn_thread *th)
 {
-	if (th->base)
-		munmap(th->base, th->map_len);
+	perf_ring_unmap(&th->ring);
 	if (th->fd >= 0)
 		close(th->fd);	/* also leaves the epoll set */
-	th->base = NULL;
 	th->fd = -1;
 }
 
@@ -95,13 +83,13 @@ static int open_thread(perf_native *pn, pid_t tid, lp_error *err)
 		pn->th = v;
 		pn->capth = cap;
 	}
-	int fd = sys_perf_event_open(&pn->attr, tid);
+	int fd = perf_ring_event_open(&pn->attr, tid, -1);
 	if (fd < 0 && (errno == EACCES || errno == EPERM) &&
 	    !pn->attr.exclude_kernel) {
 		/* perf_event_paranoid >= 2 without CAP_PERFMON: user mode
 		 * only.  Then time in system calls goes unsampled. */
 		pn->attr.exclude_kernel = 1;
-		fd = sys_perf_event_open(&pn->attr, tid);
+		fd = perf_ring_event_open(&pn->attr, tid, -1);
 	}
 	if (fd < 0) {
 		int e = errno;
@@ -122,10 +110,8 @@ static int open_thread(perf_native *pn, pid_t tid, lp_error *err)
 			"cannot open a perf event on thread %d: %s",
 			(int)tid, strerror(e));
 	}
-	size_t map_len = pn->page + pn->data_len;
-	void *base = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-			  fd, 0);
-	if (base == MAP_FAILED) {
+	struct perf_ring ring;
+	if (perf_ring_map(&ring, fd, pn->page, pn->data_len) != 0) {
 		int e = errno;
 		close(fd);
 		return lp_error_set(err, lp_from_errno(e),
@@ -137,7 +123,7 @@ static int open_thread(perf_native *pn, pid_t tid, lp_error *err)
 	ev.data.u64 = (uint64_t)(uint32_t)tid;
 	if (epoll_ctl(pn->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		int e = errno;
-		munmap(base, map_len);
+		perf_ring_unmap(&ring);
 		close(fd);
 		return lp_error_set(err, lp_from_errno(e),
 			"cannot watch a perf event: %s", strerror(e));
@@ -145,8 +131,7 @@ static int open_thread(perf_native *pn, pid_t tid, lp_error *err)
 	struct pn_thread *th = &pn->th[pn->nth++];
 	th->tid = tid;
 	th->fd = fd;
-	th->base = base;
-	th->map_len = map_len;
+	th->ring = ring;
 	th->listed = true;
 	th->gone = false;
 	return LP_OK;
@@ -208,7 +193,7 @@ int perf_native_open(perf_native **out, target *t, unwinder *u,
 	pn->epfd = -1;
 	pn->page = (size_t)sysconf(_SC_PAGESIZE);
 	pn->data_len = ring_len(rate_hz, stack_bytes);
-	pn->scratch = malloc(MAX_RECORD);
+	pn->scratch = malloc(PERF_RING_MAX_RECORD);
 	pn->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (!pn->scratch || pn->epfd < 0) {
 		perf_native_free(pn);
@@ -383,46 +368,30 @@ static void on_record(perf_native *pn, const struct perf_event_header *h,
 	}
 }
 
-/* Consumes every record of one ring.  The kernel writes [tail, head) only
- * once we move tail past it, so records are read in place, except one cut
- * by the ring's end, which is joined in scratch. */
+struct drain_ctx {
+	perf_native *pn;
+	perf_native_cb cb;
+	void *ctx;
+};
+
+static bool drain_record(void *ctx, const struct perf_event_header *h,
+			 const unsigned char *p)
+{
+	struct drain_ctx *d = ctx;
+	on_record(d->pn, h, p, d->cb, d->ctx);
+	return true;
+}
+
+/* Consumes every record of one ring (perf_ring_read: in place, except
+ * one cut by the ring's end, joined in scratch). */
 static void drain_ring(perf_native *pn, struct pn_thread *th,
 		       perf_native_cb cb, void *ctx)
 {
-	struct perf_event_mmap_page *mp = (void *)th->base;
-	const unsigned char *data = th->base + pn->page;
-	size_t mask = pn->data_len - 1;
-	uint64_t head = __atomic_load_n(&mp->data_head, __ATOMIC_ACQUIRE);
-	uint64_t tail = mp->data_tail;
-	if (head - tail > pn->data_len) {	/* cannot happen: resync */
-		pn->st.bad++;
-		tail = head;
-	}
-	while (tail < head) {
-		struct perf_event_header h;
-		size_t off = (size_t)(tail & mask);
-		/* Records are 8-byte aligned, so a header never wraps. */
-		memcpy(&h, data + off, sizeof h);
-		if (h.size < sizeof h || h.size % 8 || h.size > head - tail) {
-			pn->st.bad++;
-			tail = head;
-			break;
-		}
-		const unsigned char *p = data + off;
-		if (off + h.size > pn->data_len) {
-			size_t first = pn->data_len - off;
-			memcpy(pn->scratch, data + off, first);
-			memcpy(pn->scratch + first, data, h.size - first);
-			p = pn->scratch;
-			pn->st.joined++;
-		}
-		on_record(pn, &h, p, cb, ctx);
-		tail += h.size;
-		/* Give the space back as we go: the kernel may write while
-		 * we unwind the next record. */
-		__atomic_store_n(&mp->data_tail, tail, __ATOMIC_RELEASE);
-	}
-	__atomic_store_n(&mp->data_tail, tail, __ATOMIC_RELEASE);
+	struct drain_ctx d = { pn, cb, ctx };
+	struct perf_ring_stats rs = { 0 };
+	perf_ring_read(&th->ring, pn->scratch, drain_record, &d, &rs);
+	pn->st.bad += rs.bad;
+	pn->st.joined += rs.joined;
 }
 
 /* A fixed period in CPU time is a stroboscope: a target whose loop takes a
@@ -447,8 +416,8 @@ static void rejitter(perf_native *pn, struct pn_thread *th)
  * headers only, no record is consumed. */
 static bool ring_has_mmap(const perf_native *pn, const struct pn_thread *th)
 {
-	const struct perf_event_mmap_page *mp = (const void *)th->base;
-	const unsigned char *data = th->base + pn->page;
+	const struct perf_event_mmap_page *mp = (const void *)th->ring.base;
+	const unsigned char *data = th->ring.base + pn->page;
 	uint64_t head = __atomic_load_n(&mp->data_head, __ATOMIC_ACQUIRE);
 	uint64_t tail = mp->data_tail;
 	if (head - tail > pn->data_len)
@@ -471,7 +440,7 @@ static bool ring_has_mmap(const perf_native *pn, const struct pn_thread *th)
 static void scan_mmaps(perf_native *pn)
 {
 	for (size_t i = 0; i < pn->nth; i++)
-		if (pn->th[i].base && ring_has_mmap(pn, &pn->th[i])) {
+		if (pn->th[i].ring.base && ring_has_mmap(pn, &pn->th[i])) {
 			if (target_refresh_maps(pn->t) == LP_OK)
 				unwinder_maps_changed(pn->u);
 			pn->maps_changed = true;
@@ -498,7 +467,7 @@ int perf_native_drain(perf_native *pn, perf_native_cb cb, void *ctx)
 	if (jitter)
 		pn->next_jitter_ns = now + JITTER_PERIODS * pn->base_period;
 	for (size_t i = 0; i < pn->nth; i++)
-		if (pn->th[i].base) {
+		if (pn->th[i].ring.base) {
 			drain_ring(pn, &pn->th[i], cb, ctx);
 			if (jitter && !pn->th[i].gone)
 				rejitter(pn, &pn->th[i]);

@@ -73,6 +73,12 @@ bool sampler_uses_perf(const sampler *s)
 	return s->root.perf != NULL;
 }
 
+const char *sampler_oncpu_fallback(const sampler *s)
+{
+	return s->root.oncpu || s->root.perf || !s->root.oncpu_off[0] ?
+	       NULL : s->root.oncpu_off;
+}
+
 bool sampler_is_python(const sampler *s)
 {
 	return s->root.py != NULL;

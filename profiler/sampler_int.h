@@ -7,6 +7,7 @@
 #define LOUPE_SAMPLER_INT_H
 
 #include "bounds.h"
+#include "oncpu.h"
 #include "perf_native.h"
 #include "proc_watch.h"
 #include "python/py.h"
@@ -71,6 +72,9 @@ struct sproc {
 	bool warned;		/* sampler_warning returned it */
 	perf_native *perf;	/* on-CPU native samples from perf events */
 	uint64_t perf_lost;	/* its records lost, as counted in st.missed */
+	oncpu *oncpu;		/* on a CPU when its stack was read, from
+				 * switch records; NULL: /proc states */
+	char oncpu_off[160];	/* why not (refused), "" when it is on */
 	bool loop_ticks;	/* its ticks are counted by the loop that
 				 * drives it (a tree's root), not one per
 				 * perf sample */

@@ -158,6 +158,11 @@ int cmd_record(int argc, char **argv)
 		profile_keep_timeline(p, true);
 	if (session_open_sampler(&o, t, p, &s))
 		goto out;
+	const char *oncpu_why = sampler_oncpu_fallback(s);
+	if (oncpu_why && !o.quiet)
+		cli_error("note: on-CPU detection uses /proc states (%s): a "
+			  "thread waiting for a CPU may count as running",
+			  oncpu_why);
 	set_meta(p, &o, t, s);
 	if (session_output_open(&dest, &o))
 		goto out;

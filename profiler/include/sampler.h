@@ -114,6 +114,10 @@ bool sampler_is_python(const sampler *s);
  * kernel samples each thread per second of its CPU time, nothing is
  * paused, and a thread that does not run is not sampled. */
 bool sampler_uses_perf(const sampler *s);
+/* NULL when whether a thread is on a CPU comes from the kernel's
+ * context-switch records (perf events); else why it comes from /proc's
+ * states (R: running or waiting for a CPU), for a front end to say. */
+const char *sampler_oncpu_fallback(const sampler *s);
 
 /* Runs until *stop becomes non-zero, the duration ends or the target exits.
  * Returns LP_OK in all three cases (see sampler_target_exited), an error

@@ -53,3 +53,10 @@ tests_unit_check_procfs_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_check_procfs_LDADD = $(UNIT_LIBS)
 tests_unit_check_errno_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_check_errno_LDADD = $(UNIT_LIBS)
+
+# On-CPU detection from context-switch records (profiler/oncpu,
+# perf_ring): made-up and hostile rings, and this test's own threads.
+check_PROGRAMS += tests/unit/check_oncpu
+TESTS += tests/unit/check_oncpu
+tests_unit_check_oncpu_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_oncpu_LDADD = $(UNIT_LIBS) -lpthread

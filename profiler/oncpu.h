@@ -1,0 +1,87 @@
+/* Whether a thread was on a CPU at the instant its stack was read, from the
+ * kernel's own context-switch records.  /proc's state R is "running or
+ * waiting for a CPU": on a busy machine a thread that has just woken up
+ * sits in R, still inside the call it slept in, until it gets a CPU, and a
+ * burst's CPU time was charged to that sleep.  Here each thread has a
+ * dummy perf event with context_switch set: the kernel writes a
+ * PERF_RECORD_SWITCH (in, or out with PERF_RECORD_MISC_SWITCH_OUT) into
+ * its small ring at every switch of the thread, stamped on CLOCK_MONOTONIC
+ * (the sampler's clock); a tick reads the rings (memory only, no system
+ * call) after its stacks.  Where perf events are refused the caller keeps
+ * the /proc states. */
+#ifndef LOUPE_ONCPU_H
+#define LOUPE_ONCPU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "perf_ring.h"
+#include "target.h"
+
+enum oncpu_state {
+	ONCPU_UNKNOWN = 0,	/* no switch record since the event was
+				 * opened (or records were lost): ask /proc */
+	ONCPU_ON,		/* on a CPU at the window's end, and running
+				 * code throughout it (at most preempted) */
+	ONCPU_PREEMPTED,	/* the same, but off its CPU at the end since
+				 * a preemption: its stack is the code it
+				 * was running */
+	ONCPU_OFF,		/* off its CPU by a wait of its own (asleep,
+				 * or woken and still waiting for a CPU: its
+				 * stack is the call it slept in) at some
+				 * point of the window */
+};
+
+/* What one thread's switch records said so far. */
+struct oncpu_track {
+	uint64_t last_ns;	/* time of the last switch read; 0: none
+				 * (or lost since) */
+	uint8_t state;		/* after that switch: ON (in), PREEMPTED
+				 * or OFF (out by a wait of its own) */
+	uint64_t switches;	/* switch records read */
+	uint64_t lost;		/* records the kernel dropped (ring full) */
+	struct perf_ring_stats rs;
+};
+
+/* Reads the records of r with a time <= to_ns into tk (later ones stay in
+ * the ring for the next read) and says what the thread did over
+ * [from_ns, to_ns], the time its stack was read in: OFF when it was off
+ * its CPU by a wait of its own at from_ns, or went to sleep, or woke up
+ * in the window (its stack may be the call it slept in); else ON or
+ * PREEMPTED (PERF_RECORD_MISC_SWITCH_OUT_PREEMPT), as at to_ns: it ran
+ * code, preemptions do not change its stack.  Records
+ * are those of a dummy event with sample_id_all and sample_type
+ * TID | TIME; scratch is PERF_RING_MAX_RECORD bytes. */
+enum oncpu_state oncpu_track_read(struct oncpu_track *tk,
+				  const struct perf_ring *r,
+				  unsigned char *scratch, uint64_t from_ns,
+				  uint64_t to_ns);
+
+typedef struct oncpu oncpu;
+
+/* One event per thread of t (its thread list as last refreshed).  Fails
+ * with LP_EPERM or LP_EUNSUPPORTED (perf_event_paranoid, seccomp, no
+ * perf events) and a message when the first thread's is refused; a
+ * thread whose event cannot be had later is ONCPU_UNKNOWN. */
+int oncpu_new(oncpu **out, target *t, lp_error *err);
+void oncpu_free(oncpu *oc);
+
+/* After target_refresh_threads: events for new threads, old ones closed;
+ * the tracker's threads are then in the target's order. */
+void oncpu_sync(oncpu *oc);
+
+/* Reads every ring up to to_ns (see oncpu_track_read); the answers are
+ * then oncpu_state_of(oc, i, tid) for the target's thread i (UNKNOWN
+ * when that is not thread tid: the list changed since oncpu_sync). */
+void oncpu_read(oncpu *oc, uint64_t from_ns, uint64_t to_ns);
+enum oncpu_state oncpu_state_of(const oncpu *oc, size_t i, pid_t tid);
+
+struct oncpu_stats {
+	size_t threads;		/* with an event */
+	uint64_t switches, lost, bad;
+};
+void oncpu_get_stats(const oncpu *oc, struct oncpu_stats *st);
+
+#endif
