@@ -107,13 +107,14 @@ static int take(py_proc *py, target *t, const struct heap_opts *ho,
 	*paused_ms = -1;
 	if (!ho->blocking)
 		return py_heap_census(py, c, err);
-	/* Paused inside a collection, the GC's lists are being rebuilt and
-	 * do not close: resumed, and tried again a few times. */
+	/* Paused inside a collection, or between the two stores that link
+	 * an object into a list, the GC's lists do not close: resumed, and
+	 * tried again (a heap that churns is there often). */
 	int rc = LP_OK;
-	for (int tries = 0; tries < 5; tries++) {
+	for (int tries = 0; tries < 20; tries++) {
 		if (tries) {
 			py_heap_census_fini(c);
-			struct timespec ts = { 0, 20 * 1000 * 1000 };
+			struct timespec ts = { 0, 5 * 1000 * 1000 };
 			nanosleep(&ts, NULL);
 		}
 		double t0 = now_s();

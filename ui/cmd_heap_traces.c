@@ -305,7 +305,7 @@ int heap_traces_run(const struct heap_traces_opts *o)
 		goto oom;
 	g_diff = diff;
 	qsort(g, n, sizeof *g, cmp_stat);
-	int top = o->top > 0 ? o->top : 10;
+	int top = o->top > 0 ? o->top : 20;
 	char tot[32];
 	fmt_size(tot, sizeof tot, (double)s1.total_size, false);
 	printf("tracemalloc in PID %d (CPython %s): %s in %llu blocks",

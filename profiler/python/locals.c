@@ -303,6 +303,12 @@ static int read_obj(py_proc *py, uint64_t addr, struct obj *ob)
 	    rd(py, name + nf, b + nf, sizeof b - 1 - nf) != LP_OK)
 		b[nf] = 0;
 	b[sizeof b - 1] = 0;
+	/* a type's name starts as an identifier does (a letter, '_', or a
+	 * byte of UTF-8): anything else is memory reused under us */
+	unsigned char c0 = (unsigned char)b[0];
+	if (!(c0 == '_' || c0 >= 0x80 || (c0 >= 'A' && c0 <= 'Z') ||
+	      (c0 >= 'a' && c0 <= 'z')))
+		return LP_EFORMAT;
 	size_t i;
 	for (i = 0; b[i]; i++)
 		ob->tname[i] = (b[i] > 0x20 && b[i] < 0x7f) ? b[i] : '?';

@@ -10,6 +10,7 @@ Run: LOUPE=/path/to/loupe python3 tests/functional/test_heap.py -v
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import unittest
@@ -130,7 +131,14 @@ class HeapTest(LoupeTestCase):
         res = run_loupe("heap", "-p", t.pid, "--blocking")
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assertRegex(res.stdout, r"paused: [0-9.]+ ms")
-        self.assertIn("changed during the census: 0 objects", res.stdout)
+        # paused, the lists close, unless every pause of the 20 tried
+        # landed in a collection or between the two stores of a link
+        # (a churning heap: once in a CI run); then it says so
+        m = re.search(r"changed during the census: (\d+) objects", res.stdout)
+        self.assertIsNotNone(m, res.stdout)
+        if int(m.group(1)):
+            self.assertIn("some GC lists left before their end", res.stdout)
+            self.assertLessEqual(int(m.group(1)), 10, res.stdout)
         # running again, not left stopped
         self.assertNotIn(t.state(), ("t", "T"))
 

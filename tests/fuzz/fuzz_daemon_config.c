@@ -29,7 +29,8 @@ static void check(const struct daemon_config *c)
 		const struct daemon_target_cfg *t = &c->targets[i];
 		if (!t->name[0] || strlen(t->name) > DAEMON_TARGET_NAME_MAX ||
 		    t->npids > DAEMON_CONFIG_MAX_PIDS ||
-		    (!t->npids && !t->exe && !t->cmdline && !t->cgroup) ||
+		    (!t->npids && !t->exe && !t->cmdline && !t->cgroup &&
+		     !t->unit && !t->python) ||
 		    !(t->rate > 0) || !isfinite(t->rate) || t->rate > 1000)
 			abort();
 		for (size_t k = 0; k < t->npids; k++)

@@ -2,8 +2,9 @@
  * pure functions ui/daemon/daemon_http.c calls: the input is a raw query
  * string (after '?'), as daemon_http_query_parse takes it; when it holds a
  * newline, what follows is also tried as an Authorization header against
- * the token before it.  A query that passes names a valid pid and
- * duration; one that does not is a 400 with its reason. */
+ * the token before it.  A query that passes names a valid pid (or none: 0,
+ * every target), a service name within its bound and a valid duration;
+ * one that does not is a 400 with its reason. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +18,9 @@ FUZZ_ONE(http_query)
 	lp_error err = { 0 };
 	int rc = daemon_http_query_parse((const char *)data, size, &q, &err);
 	if (rc == LP_OK) {
-		if (q.pid <= 0 || !isfinite(q.seconds) || !(q.seconds > 0) ||
-		    q.seconds > DAEMON_HTTP_MAX_SECONDS)
+		if (q.pid < 0 || !isfinite(q.seconds) || !(q.seconds > 0) ||
+		    q.seconds > DAEMON_HTTP_MAX_SECONDS ||
+		    !memchr(q.service, '\0', sizeof q.service))
 			abort();
 	} else if (rc != LP_EINVAL || !err.msg[0]) {
 		abort();
