@@ -36,6 +36,7 @@
 struct py_code {
 	uint64_t addr;		/* 0: free slot */
 	uint64_t name_obj, qualname_obj, file_obj, table_obj;
+	uint64_t ident;		/* the text of its name and file */
 	int32_t firstlineno;
 	uint64_t last_used;	/* sample counter, for eviction */
 	uint64_t checked;	/* sample whose read checked the header */

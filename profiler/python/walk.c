@@ -428,6 +428,45 @@ static const char *read_string(py_proc *py, uint64_t obj)
 	return intern(py->strings, out, n);
 }
 
+/* What a str (a bytes-like str on 2.7) holds: its length, kind and text
+ * up to MAX_STRING_LEN bytes, hashed; 0 when it cannot be read.  The
+ * object and its text are one region, kept for the next sample, so that a
+ * warm check costs no read of its own.  *batch: the read that copied it. */
+static uint64_t str_ident(py_proc *py, uint64_t obj, uint32_t *batch)
+{
+	const struct py_layout *L = &py->L;
+	size_t hdr = L->py2_strings ? L->bytes_data : L->uni_ascii_size;
+	const uint8_t *h = rget(py, obj, hdr, false);
+	if (!h)
+		return 0;
+	int64_t len;
+	size_t off, unit = 1;
+	if (L->py2_strings) {
+		len = GET_MEMBER(int64_t, h, L->bytes_len);
+		off = L->bytes_data;
+	} else {
+		uint32_t state = GET_MEMBER(uint32_t, h, L->uni_state);
+		len = GET_MEMBER(int64_t, h, L->uni_len);
+		unit = (state >> L->uni_kind_shift) & 7;
+		if (!((state >> L->uni_compact_bit) & 1) ||
+		    (unit != 1 && unit != 2 && unit != 4))
+			return 0;
+		off = (state >> L->uni_ascii_bit) & 1 ? L->uni_ascii_size :
+							L->uni_compact_size;
+	}
+	if (len < 0 || (uint64_t)len > PY_MAX_CHUNK_READ)
+		return 0;
+	size_t n = (size_t)len * unit;
+	if (n > MAX_STRING_LEN)
+		n = MAX_STRING_LEN;
+	const uint8_t *d = rget(py, obj, off + n, true);
+	if (!d)
+		return 0;
+	if (py->last_batch > *batch)
+		*batch = py->last_batch;
+	return hash_bytes(d + off, n) ^ ((uint64_t)len << 3 | unit);
+}
+
 /* ---- code objects ---- */
 
 static struct py_code *code_slot(py_proc *py, uint64_t addr, bool *found)
@@ -549,17 +588,31 @@ static int resolve(py_proc *py, uint64_t code, const uint8_t *fp,
 		uint32_t batch = py->last_batch;
 		if (py->code_type && u64at(cp, L->ob_type) != py->code_type)
 			return LP_EFORMAT;
-		if (!found || c->name_obj != u64at(cp, L->co_name) ||
+		/* The same addresses are not the same objects: a code object
+		 * made where a freed one was, from source of the same shape,
+		 * often gets its name and file strings where the old ones
+		 * were too (exec of generated code).  Their text is compared
+		 * as well; the line table is named by address only. */
+		uint64_t qual = L->co_qualname ? u64at(cp, L->co_qualname) : 0;
+		uint64_t ident = str_ident(py, qual ? qual :
+					   u64at(cp, L->co_name), &batch);
+		uint64_t fident = str_ident(py, u64at(cp, L->co_filename),
+					    &batch);
+		if (!ident || !fident)
+			return LP_EFAULT;
+		ident = ident * 31 + fident;
+		if (!found || c->ident != ident ||
+		    c->name_obj != u64at(cp, L->co_name) ||
 		    c->file_obj != u64at(cp, L->co_filename) ||
 		    c->table_obj != u64at(cp, L->co_linetable) ||
-		    (L->co_qualname &&
-		     c->qualname_obj != u64at(cp, L->co_qualname)) ||
+		    c->qualname_obj != qual ||
 		    c->firstlineno != i32at(cp, L->co_firstlineno)) {
 			int rc = code_fill(py, c, code, cp);
 			if (rc != LP_OK) {
 				code_clear(c);
 				return rc;
 			}
+			c->ident = ident;
 		}
 		/* Frames that run one code object at once share it: one
 		 * check per sample (a re-read checks again). */
