@@ -37,6 +37,7 @@ struct py_code {
 	uint64_t addr;		/* 0: free slot */
 	uint64_t name_obj, qualname_obj, file_obj, table_obj;
 	uint64_t ident;		/* the text of its name and file */
+	uint32_t name_size, file_size;	/* their regions (str_ident) */
 	int32_t firstlineno;
 	uint64_t last_used;	/* sample counter, for eviction */
 	uint64_t checked;	/* sample whose read checked the header */
@@ -47,6 +48,13 @@ struct py_code {
 	uint32_t memo_lasti[PY_LINE_MEMO];
 	int32_t memo_line[PY_LINE_MEMO];
 	unsigned memo_n, memo_next;
+};
+
+/* A string's text checked in a sample (walk.c str_ident). */
+#define PY_STR_MEMO 16
+struct py_str_memo {
+	uint64_t obj, nsample, ident;
+	uint32_t size, batch;
 };
 
 struct py_slot {
@@ -106,6 +114,8 @@ struct py_proc {
 	struct py_slot *full_slots;	/* regions of the last full walk */
 	size_t nslots, nnext, nfull, slots_cap;
 	size_t cursor;
+#define PY_RECENT 3
+	size_t recent[PY_RECENT];	/* slots found last (rget) */
 	size_t slot_floor;		/* a re-read looks only at slots from
 					 * here (walk.c walk_thread) */
 	uint32_t batch;			/* the last read's number */
@@ -137,6 +147,7 @@ struct py_proc {
 	struct py_code *codes;
 	struct py_strpool *strings;
 	uint64_t nsample;
+	struct py_str_memo str_memo[PY_STR_MEMO];
 	uint64_t last_reads;
 	int gone;			/* LP_ENOPROC / LP_EPERM seen */
 };

@@ -178,19 +178,33 @@ static const uint8_t *rget(py_proc *py, uint64_t addr, size_t len, bool keep)
 	    addr + len < addr)
 		return NULL;
 	/* Slots below slot_floor are older copies than a re-read wants.
-	 * The search starts at the last slot found: frames of one data
-	 * stack chunk (3.11+) are all in one copy. */
+	 * The slots are in the order the last sample used them, so the
+	 * search starts at the last slot found; the few slots found last
+	 * are tried first: a walk comes back to its frames' chunk (3.11+)
+	 * after each code object and its strings. */
 	size_t lo = py->slot_floor, span = py->nslots - lo;
 	size_t c = py->cursor > lo && py->cursor <= py->nslots ?
 			   py->cursor - 1 : lo;
-	for (size_t k = 0; k < span; k++) {
-		size_t i = c + k;
-		if (i >= py->nslots)
-			i -= span;
+	for (size_t k = 0; k < PY_RECENT + span; k++) {
+		size_t i;
+		if (k < PY_RECENT) {
+			i = py->recent[k];
+			if (i < lo || i >= py->nslots)
+				continue;
+		} else {
+			i = c + (k - PY_RECENT);
+			if (i >= py->nslots)
+				i -= span;
+		}
 		struct py_slot *s = &py->slots[i];
 		if (!s->ok || addr < s->addr || addr - s->addr > s->len ||
 		    len > s->len - (addr - s->addr))
 			continue;
+		if (k >= PY_RECENT) {
+			memmove(py->recent + 1, py->recent,
+				(PY_RECENT - 1) * sizeof *py->recent);
+			py->recent[0] = i;
+		}
 		py->cursor = i + 1 < py->nslots ? i + 1 : lo;
 		py->last_batch = s->batch;
 		if (keep && !s->used) {
@@ -428,43 +442,87 @@ static const char *read_string(py_proc *py, uint64_t obj)
 	return intern(py->strings, out, n);
 }
 
-/* What a str (a bytes-like str on 2.7) holds: its length, kind and text
- * up to MAX_STRING_LEN bytes, hashed; 0 when it cannot be read.  The
- * object and its text are one region, kept for the next sample, so that a
- * warm check costs no read of its own.  *batch: the read that copied it. */
-static uint64_t str_ident(py_proc *py, uint64_t obj, uint32_t *batch)
+/* A hash of n bytes, a word at a time (names and paths: tens of bytes). */
+static uint64_t hash_text(const uint8_t *p, size_t n)
 {
-	const struct py_layout *L = &py->L;
-	size_t hdr = L->py2_strings ? L->bytes_data : L->uni_ascii_size;
-	const uint8_t *h = rget(py, obj, hdr, false);
-	if (!h)
-		return 0;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+	for (; n >= 8; n -= 8, p += 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 29;
+	}
+	uint64_t w = 0;
+	memcpy(&w, p, n);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 32);
+}
+
+/* Where a str's text lies: the size of the object and text read as one
+ * region (text capped at MAX_STRING_LEN bytes), from a copy of its header;
+ * 0 when it is not a str loupe reads. */
+static size_t str_region(const struct py_layout *L, const uint8_t *h,
+			 size_t *off, unsigned *unit)
+{
 	int64_t len;
-	size_t off, unit = 1;
+	*unit = 1;
 	if (L->py2_strings) {
 		len = GET_MEMBER(int64_t, h, L->bytes_len);
-		off = L->bytes_data;
+		*off = L->bytes_data;
 	} else {
 		uint32_t state = GET_MEMBER(uint32_t, h, L->uni_state);
 		len = GET_MEMBER(int64_t, h, L->uni_len);
-		unit = (state >> L->uni_kind_shift) & 7;
+		*unit = (state >> L->uni_kind_shift) & 7;
 		if (!((state >> L->uni_compact_bit) & 1) ||
-		    (unit != 1 && unit != 2 && unit != 4))
+		    (*unit != 1 && *unit != 2 && *unit != 4))
 			return 0;
-		off = (state >> L->uni_ascii_bit) & 1 ? L->uni_ascii_size :
-							L->uni_compact_size;
+		*off = (state >> L->uni_ascii_bit) & 1 ? L->uni_ascii_size :
+							 L->uni_compact_size;
 	}
 	if (len < 0 || (uint64_t)len > PY_MAX_CHUNK_READ)
 		return 0;
-	size_t n = (size_t)len * unit;
-	if (n > MAX_STRING_LEN)
-		n = MAX_STRING_LEN;
-	const uint8_t *d = rget(py, obj, off + n, true);
-	if (!d)
-		return 0;
+	size_t n = (size_t)len * *unit;
+	return *off + (n > MAX_STRING_LEN ? MAX_STRING_LEN : n);
+}
+
+/* What a str (a bytes-like str on 2.7) holds: its text up to
+ * MAX_STRING_LEN bytes and its kind, hashed; 0 when it cannot be read.
+ * The object and its text are one region, kept for the next sample, so a
+ * warm check is one lookup in the prefetch copies (*size: that region's
+ * size the last time, 0 if unknown).  A string checked once in a sample
+ * (the file of many frames) is not hashed again.  *batch: the latest read
+ * that copied what was used. */
+static uint64_t str_ident(py_proc *py, uint64_t obj, uint32_t *size,
+			  uint32_t *batch)
+{
+	const struct py_layout *L = &py->L;
+	struct py_str_memo *m = &py->str_memo[(obj >> 4) % PY_STR_MEMO];
+	if (m->obj == obj && m->nsample == py->nsample && !py->slot_floor) {
+		if (m->batch > *batch)
+			*batch = m->batch;
+		*size = m->size;
+		return m->ident;
+	}
+	size_t hdr = L->py2_strings ? L->bytes_data : L->uni_ascii_size;
+	size_t off, whole = 0;
+	unsigned unit;
+	const uint8_t *d = NULL;
+	if (*size >= hdr && (d = rget(py, obj, *size, true)))
+		whole = str_region(L, d, &off, &unit);
+	if (!d || whole != *size) {
+		/* First sight, or another string there now. */
+		const uint8_t *h = rget(py, obj, hdr, false);
+		if (!h || !(whole = str_region(L, h, &off, &unit)) ||
+		    !(d = rget(py, obj, whole, true)))
+			return 0;
+	}
 	if (py->last_batch > *batch)
 		*batch = py->last_batch;
-	return hash_bytes(d + off, n) ^ ((uint64_t)len << 3 | unit);
+	*size = (uint32_t)whole;
+	uint64_t ident = hash_text(d + off, whole - off) ^ unit;
+	*m = (struct py_str_memo){ obj, py->nsample, ident, (uint32_t)whole,
+				   py->last_batch };
+	return ident ? ident : 1;
 }
 
 /* ---- code objects ---- */
@@ -594,10 +652,13 @@ static int resolve(py_proc *py, uint64_t code, const uint8_t *fp,
 		 * were too (exec of generated code).  Their text is compared
 		 * as well; the line table is named by address only. */
 		uint64_t qual = L->co_qualname ? u64at(cp, L->co_qualname) : 0;
+		uint32_t nsize = found ? c->name_size : 0;
+		uint32_t fsize = found ? c->file_size : 0;
 		uint64_t ident = str_ident(py, qual ? qual :
-					   u64at(cp, L->co_name), &batch);
+					   u64at(cp, L->co_name), &nsize,
+					   &batch);
 		uint64_t fident = str_ident(py, u64at(cp, L->co_filename),
-					    &batch);
+					    &fsize, &batch);
 		if (!ident || !fident)
 			return LP_EFAULT;
 		ident = ident * 31 + fident;
@@ -614,6 +675,8 @@ static int resolve(py_proc *py, uint64_t code, const uint8_t *fp,
 			}
 			c->ident = ident;
 		}
+		c->name_size = nsize;
+		c->file_size = fsize;
 		/* Frames that run one code object at once share it: one
 		 * check per sample (a re-read checks again). */
 		c->checked = py->nsample;
