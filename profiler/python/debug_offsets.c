@@ -13,9 +13,11 @@
  * peeks at the top of a suspended frame's stack up to 3.14; 3.15's SEND
  * leaves a NULL above the awaited object, which is one slot lower (seen
  * on Debian's 3.15.2: every suspended coroutine has NULL on top). */
-static const struct dbg_facts facts_313 = { 3, 3, false, 1 };
-static const struct dbg_facts facts_314 = { 4, 3, true, 1 };
-static const struct dbg_facts facts_315 = { 3, 3, true, 2 };
+/* co_version: tools/gen-py-layouts gives it for 3.13 from its headers
+ * (check_py_walk compares the two). */
+static const struct dbg_facts facts_313 = { 3, 3, false, 1, 92 };
+static const struct dbg_facts facts_314 = { 4, 3, true, 1, 0 };
+static const struct dbg_facts facts_315 = { 3, 3, true, 2, 0 };
 
 /* _Py_AsyncioModuleDebugOffsets (Modules/_asynciomodule.c): the same 13
  * words in 3.14 and 3.15 (Modules/_remote_debugging checks 104 bytes). */

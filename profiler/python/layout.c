@@ -274,6 +274,13 @@ int py_layout_from_debug_offsets_as(const uint8_t *buf, size_t len,
 	    (uint64_t)gc_base + gc_coll + 4 <= DBG_MAX_STRUCT)
 		out->is_gc_collecting = gc_base + gc_coll;
 
+	/* Whether any code object was freed since a sample (walk.c
+	 * resolve): an optimisation, so a block without it is read too. */
+	uint32_t code_gen;
+	if (dbg_offset(&v, "interpreter_state", "code_object_generation", 8,
+		       DBG_MAX_STRUCT, &code_gen) && code_gen)
+		out->is_code_gen = code_gen;
+
 	out->gil_holder = gil_holder - gil_rs;
 	out->gil_locked = gil_locked - gil_rs;
 	out->gil_size = out->gil_holder + 8 > out->gil_locked + 4 ?
@@ -301,6 +308,9 @@ int py_layout_from_debug_offsets_as(const uint8_t *buf, size_t len,
 	MAXEND(e, out->co_firstlineno, 4);
 	MAXEND(e, out->co_linetable, 8);
 	MAXEND(e, out->ob_type, 8);
+	out->co_version = facts->co_version;
+	if (out->co_version)
+		MAXEND(e, out->co_version, 4);
 	out->co_size = (uint32_t)e;
 #undef MAXEND
 	locals_layout(&v, out);

@@ -65,6 +65,13 @@ struct py_layout {
 	/* 3.13+: interp->gc.collecting (an int), from the debug offsets'
 	 * interpreter_state.gc and gc.collecting; 0: not exposed */
 	uint32_t is_gc_collecting;
+	/* 3.12/3.13: PyCodeObject.co_version, a number given to each code
+	 * object made; 0: none */
+	uint32_t co_version;
+	/* 3.14+: interp->_code_object_generation, counted up by every
+	 * code object's deallocation (Objects/codeobject.c code_dealloc);
+	 * 0: not exposed */
+	uint32_t is_code_gen;
 	/* struct _gil_runtime_state (3.12+) */
 	uint32_t gil_size, gil_holder, gil_locked;
 

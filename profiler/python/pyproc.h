@@ -38,6 +38,10 @@ struct py_code {
 	uint64_t name_obj, qualname_obj, file_obj, table_obj;
 	uint64_t ident;		/* the text of its name and file */
 	uint32_t name_size, file_size;	/* their regions (str_ident) */
+	/* 3.14+: no code object of gen_interp was freed since its text was
+	 * checked while its count of those stood at gen */
+	uint64_t gen_interp, gen;
+	uint32_t version;	/* its co_version (3.12/3.13), 0: none */
 	int32_t firstlineno;
 	uint64_t last_used;	/* sample counter, for eviction */
 	uint64_t checked;	/* sample whose read checked the header */
@@ -134,6 +138,11 @@ struct py_proc {
 	struct py_frame *prev_frames;
 	size_t prev_frames_n, prev_frames_cap;
 	uint64_t prev_gil_addr;		/* remote GIL struct, 0: no light */
+	/* 3.14+: the interpreter whose code objects this sample resolves
+	 * and its count of code objects freed (code_gen_ok: read in this
+	 * sample, for the thread being walked). */
+	uint64_t code_gen_interp, code_gen;
+	bool code_gen_ok;
 	uint64_t prev_switch, prev_holder;
 	uint64_t full_ns;		/* coarse time of the last full walk */
 	uint64_t light_samples;		/* statistics for benchmarks */

@@ -625,6 +625,57 @@ static int32_t code_line(py_proc *py, struct py_code *c, int64_t lasti)
 	return line;
 }
 
+/* The same addresses are not the same objects: a code object made where
+ * a freed one was, from source of the same shape, often gets its name and
+ * file strings where the old ones were too (exec of generated code).  So
+ * the text of both is compared as well, unless the object is known to be
+ * the one checked: 3.12/3.13 number each code object made (co_version, in
+ * the header), 3.14+ count those freed (the count is copied in the same
+ * vectored read as the header, before it: a code object replaced between
+ * the two copies is caught one sample late).  The line table is named by
+ * address.  Refills c when the object at its address is another. */
+static int code_check_text(py_proc *py, struct py_code *c, bool found,
+			   uint64_t code, const uint8_t *cp, uint32_t *batch)
+{
+	const struct py_layout *L = &py->L;
+	uint64_t qual = L->co_qualname ? u64at(cp, L->co_qualname) : 0;
+	bool same_addrs = found && c->name_obj == u64at(cp, L->co_name) &&
+			  c->file_obj == u64at(cp, L->co_filename) &&
+			  c->table_obj == u64at(cp, L->co_linetable) &&
+			  c->qualname_obj == qual &&
+			  c->firstlineno == i32at(cp, L->co_firstlineno);
+	uint32_t version = L->co_version ?
+				   (uint32_t)i32at(cp, L->co_version) : 0;
+	if (same_addrs && ((version && version == c->version) ||
+			   (py->code_gen_ok &&
+			    c->gen_interp == py->code_gen_interp &&
+			    c->gen == py->code_gen)))
+		return LP_OK;
+	uint32_t nsize = found ? c->name_size : 0;
+	uint32_t fsize = found ? c->file_size : 0;
+	uint64_t ident = str_ident(py, qual ? qual : u64at(cp, L->co_name),
+				   &nsize, batch);
+	uint64_t fident = str_ident(py, u64at(cp, L->co_filename), &fsize,
+				    batch);
+	if (!ident || !fident)
+		return LP_EFAULT;
+	ident = ident * 31 + fident;
+	if (!same_addrs || c->ident != ident) {
+		int rc = code_fill(py, c, code, cp);
+		if (rc != LP_OK) {
+			code_clear(c);
+			return rc;
+		}
+		c->ident = ident;
+	}
+	c->name_size = nsize;
+	c->file_size = fsize;
+	c->gen_interp = py->code_gen_ok ? py->code_gen_interp : 0;
+	c->gen = py->code_gen;
+	c->version = version;
+	return LP_OK;
+}
+
 /* Resolves one frame's code object and instruction to a py_frame. */
 static int resolve(py_proc *py, uint64_t code, const uint8_t *fp,
 		   struct py_frame *out)
@@ -646,37 +697,9 @@ static int resolve(py_proc *py, uint64_t code, const uint8_t *fp,
 		uint32_t batch = py->last_batch;
 		if (py->code_type && u64at(cp, L->ob_type) != py->code_type)
 			return LP_EFORMAT;
-		/* The same addresses are not the same objects: a code object
-		 * made where a freed one was, from source of the same shape,
-		 * often gets its name and file strings where the old ones
-		 * were too (exec of generated code).  Their text is compared
-		 * as well; the line table is named by address only. */
-		uint64_t qual = L->co_qualname ? u64at(cp, L->co_qualname) : 0;
-		uint32_t nsize = found ? c->name_size : 0;
-		uint32_t fsize = found ? c->file_size : 0;
-		uint64_t ident = str_ident(py, qual ? qual :
-					   u64at(cp, L->co_name), &nsize,
-					   &batch);
-		uint64_t fident = str_ident(py, u64at(cp, L->co_filename),
-					    &fsize, &batch);
-		if (!ident || !fident)
-			return LP_EFAULT;
-		ident = ident * 31 + fident;
-		if (!found || c->ident != ident ||
-		    c->name_obj != u64at(cp, L->co_name) ||
-		    c->file_obj != u64at(cp, L->co_filename) ||
-		    c->table_obj != u64at(cp, L->co_linetable) ||
-		    c->qualname_obj != qual ||
-		    c->firstlineno != i32at(cp, L->co_firstlineno)) {
-			int rc = code_fill(py, c, code, cp);
-			if (rc != LP_OK) {
-				code_clear(c);
-				return rc;
-			}
-			c->ident = ident;
-		}
-		c->name_size = nsize;
-		c->file_size = fsize;
+		int rc = code_check_text(py, c, found, code, cp, &batch);
+		if (rc != LP_OK)
+			return rc;
 		/* Frames that run one code object at once share it: one
 		 * check per sample (a re-read checks again). */
 		c->checked = py->nsample;
@@ -1111,6 +1134,20 @@ static uint64_t gil_holder_addr(py_proc *py, uint64_t interp, uint32_t *rel)
 	return 0;
 }
 
+/* 3.14+: this interpreter's count of code objects freed, for resolve. */
+static void read_code_gen(py_proc *py, uint64_t interp)
+{
+	py->code_gen_ok = false;
+	if (!py->L.is_code_gen || !interp)
+		return;
+	const uint8_t *p = rget(py, interp + py->L.is_code_gen, 8, true);
+	if (!p)
+		return;
+	py->code_gen = u64at(p, 0);
+	py->code_gen_interp = interp;
+	py->code_gen_ok = true;
+}
+
 /* Every interpreter, every thread state, every frame. */
 static int full_walk(py_proc *py, size_t *nth_out, struct gil_view *gv,
 		     uint64_t *gil_addr)
@@ -1151,6 +1188,7 @@ static int full_walk(py_proc *py, size_t *nth_out, struct gil_view *gv,
 		const uint8_t *ip = rget(py, interp + lo, hi - lo, true);
 		if (!ip)
 			break;
+		read_code_gen(py, interp);
 		if (L->gil == PY_GIL_INTERP_PTR) {
 			uint32_t rel = 0;
 			uint64_t a = gil_holder_addr(py, interp, &rel);
@@ -1237,6 +1275,9 @@ static bool light_walk(py_proc *py, uint64_t now, size_t *nth_out)
 	py->contended = g.sw != py->prev_switch || g.holder != py->prev_holder;
 	if (py->contended)
 		return false;
+	/* One interpreter (light samples need one GIL): the last full
+	 * walk's. */
+	read_code_gen(py, py->code_gen_interp);
 	size_t used = 0, n = py->prev_n;
 	for (size_t i = 0; i < n; i++) {
 		struct py_thread *th = thread_slot(py, i);
@@ -1312,6 +1353,7 @@ int py_proc_sample(py_proc *py, struct py_thread **threads, size_t *n)
 	size_t nth = 0;
 	py->nsample++;
 	py->gone = 0;
+	py->code_gen_ok = false;
 	*threads = NULL;
 	*n = 0;
 	uint64_t now = coarse_ns();

@@ -234,6 +234,40 @@ static void rename_deep(uint8_t *s, size_t len)
 			s[i + 3] = 'q';
 }
 
+/* Gives every code object on every thread's stack another co_version
+ * (3.12/3.13), in every region copy holding it. */
+static void renumber_codes(const struct snapshot *snap, struct region *v)
+{
+	const struct py_layout *L = &snap->L;
+	uint64_t interp, ts, fr, code;
+	uint8_t *w;
+	ck_assert(peek(v, snap->n, snap->interp_head_addr, &interp, &w));
+	ck_assert(peek(v, snap->n, interp + L->is_tstate_head, &ts, &w));
+	size_t bumped = 0;
+	for (int t = 0; ts && t < 16; t++) {
+		ck_assert(peek(v, snap->n, ts + L->ts_frame, &fr, &w));
+		if (L->frames == PY_FRAMES_CFRAME && fr)
+			ck_assert(peek(v, snap->n, fr + L->cframe_current,
+				       &fr, &w));
+		for (int d = 0; fr && d < 256; d++) {
+			if (!peek(v, snap->n, fr + L->fr_code, &code, &w))
+				break;
+			uint64_t at = (code & ~(uint64_t)3) + L->co_version;
+			for (size_t i = 0; i < snap->n; i++)
+				if (at >= v[i].addr &&
+				    at + 4 <= v[i].addr + v[i].len) {
+					v[i].data[at - v[i].addr] ^= 0x40;
+					bumped++;
+				}
+			if (!peek(v, snap->n, fr + L->fr_back, &fr, &w))
+				break;
+		}
+		if (!peek(v, snap->n, ts + L->ts_next, &ts, &w))
+			break;
+	}
+	ck_assert_uint_gt(bumped, 20);
+}
+
 /* A code object made where a freed one was, with its name string where
  * the old name was (exec of generated code does this): the same addresses
  * hold another text, and a warm cache must name the new one. */
@@ -242,6 +276,21 @@ static void check_reused_names(const struct snapshot *snap, py_proc *py)
 	struct region *v = regions_copy(snap->v, snap->n);
 	for (size_t i = 0; i < snap->n; i++)
 		rename_deep(v[i].data, v[i].len);
+	/* 3.12/3.13 number each code object made: these are new ones. */
+	uint64_t interp, gen;
+	uint8_t *w;
+	if (snap->L.co_version)
+		renumber_codes(snap, v);
+	/* 3.14+ count the code objects freed: the old one was. */
+	if (snap->L.is_code_gen &&
+	    peek(v, snap->n, snap->interp_head_addr, &interp, &w)) {
+		uint64_t at = interp + snap->L.is_code_gen;
+		ck_assert(peek(v, snap->n, at, &gen, &w));
+		gen++;
+		for (size_t i = 0; i < snap->n; i++)
+			if (at >= v[i].addr && at + 8 <= v[i].addr + v[i].len)
+				memcpy(v[i].data + (at - v[i].addr), &gen, 8);
+	}
 	char want[sizeof snap->stack], text[sizeof snap->stack];
 	memcpy(want, snap->stack, sizeof want);
 	for (char *p = want; (p = strstr(p, "deep:")); p += 5)
@@ -466,6 +515,7 @@ START_TEST(test_debug_offsets_313)
 	ck_assert_uint_eq(d->co_firstlineno, gen->co_firstlineno);
 	ck_assert_uint_eq(d->co_linetable, gen->co_linetable);
 	ck_assert_uint_eq(d->co_code_adaptive, gen->co_code_adaptive);
+	ck_assert_uint_eq(d->co_version, gen->co_version);
 	ck_assert_uint_eq(d->uni_ascii_size, gen->uni_ascii_size);
 	ck_assert_uint_eq(d->uni_compact_size, gen->uni_compact_size);
 	ck_assert_uint_eq(d->uni_state, gen->uni_state);
