@@ -16,7 +16,6 @@ processes and sockets:
 Run: LOUPE_BUILD=/path/to/build python3 tests/functional/test_daemon_parts.py -v
 """
 import gzip
-import json
 import os
 import random
 import re
@@ -24,7 +23,6 @@ import shutil
 import socket
 import struct
 import subprocess
-import sys
 import tempfile
 import threading
 import time

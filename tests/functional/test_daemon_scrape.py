@@ -8,11 +8,8 @@ by `go tool pprof -tags` and split by `-tagfocus service=NAME`;
 Run: LOUPE_BUILD=/path/to/build python3 tests/functional/test_daemon_scrape.py -v
 """
 import os
-import re
 import shutil
 import subprocess
-import sys
-import time
 import unittest
 import urllib.error
 

@@ -9,8 +9,6 @@ is a printed skip.
 Run: LOUPE=/path/to/loupe python3 tests/functional/test_heap_versions.py -v
 """
 import json
-import os
-import time
 import unittest
 
 from harness import LoupeTestCase, run_loupe, script_path

@@ -14,7 +14,7 @@ import time
 import unittest
 
 import test_daemon
-from harness import Target, script_path
+from harness import script_path
 from interpreters import py314, py315
 from test_top import TopTestCase, hot_first, samples_taken, table
 from test_trace import TraceTestCase, parse_trace

@@ -7,7 +7,6 @@ loupe, gil without GIL data) is refused in one line, exit 1.
 Run: LOUPE_BUILD=/path/to/build python3 tests/functional/test_recording_views.py -v
 """
 import os
-import re
 import sys
 import tempfile
 import unittest

@@ -19,7 +19,6 @@ import os
 import stat
 import struct
 import subprocess
-import sys
 import threading
 
 from harness import BUILD, LOUPE, LoupeTestCase, run_loupe, target_path

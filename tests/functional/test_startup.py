@@ -6,7 +6,6 @@ every sample either a Python stack, a native one rooted at
 "[python start-up]" or the thread's "<no stack>" before the script's first
 frame and after its last (none sampled as a native program, none named
 after code that is not on the stack)."""
-import os
 import unittest
 
 from harness import LoupeTestCase, read_collapsed, run_loupe, script_path

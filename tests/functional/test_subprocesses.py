@@ -14,7 +14,7 @@ import subprocess
 import time
 import unittest
 
-from harness import (LOUPE, Target, func_of, has_func, read_collapsed,
+from harness import (LOUPE, Target, has_func, read_collapsed,
                      split_share, split_times,
                      run_loupe, target_path, thread_states, weight_where)
 from test_python import TARGETS, PythonTestCase, _pyenv
@@ -125,7 +125,7 @@ class Subprocesses(PythonTestCase):
                 if attempt == 2:
                     raise
 
-    def assert_split(self, procs, workers, parent, window=None):
+    def assert_split(self, procs, workers, parent, window):
         three = one = 0
         for pid in workers:
             self.assertIn(pid, procs, "worker %d not sampled: %r"
@@ -137,17 +137,14 @@ class Subprocesses(PythonTestCase):
                                0, stacks)
         self.assertGreater(three + one, 100 * len(workers), (three, one))
         share = three / float(three + one)
-        # what the workers really ran (3:1 by construction, less on
-        # Debian's python3.11: see split.py): in the recording's window
-        # when known, else over their lives; wall time in each function
-        # (a wall profile), which split.py logs after its CPU times
+        # what the workers really ran in the recording's window (3:1 by
+        # construction, less on Debian's python3.11: see split.py); wall
+        # time in each function (a wall profile), which split.py logs
+        # after its CPU times
         real = [0, 0, 0, 0]
         for pid in workers:
-            if window:
-                b, a = window[0][pid], window[1][pid]
-                times = [y - x for x, y in zip(b, a)]
-            else:
-                times = split_times("%s.%d" % (self.split_log, pid), wait=False)
+            b, a = window[0][pid], window[1][pid]
+            times = [y - x for x, y in zip(b, a)]
             for k, v in enumerate(times):
                 real[k] += v
         truth = split_share((0, 0), real[2:] if real[2] + real[3] else real)

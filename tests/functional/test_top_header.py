@@ -10,7 +10,6 @@ Run: LOUPE=/path/to/loupe python3 tests/functional/test_top_header.py -v
 import os
 import re
 import shlex
-import subprocess
 import sys
 import unittest
 

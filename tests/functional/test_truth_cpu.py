@@ -11,13 +11,12 @@ import gzip
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
 import unittest
 
-from harness import (LOUPE, LoupeTestCase, Target, read_collapsed, run_loupe,
+from harness import (LOUPE, LoupeTestCase, read_collapsed, run_loupe,
                      script_path, target_path, weight_where, has_func,
                      split_share, split_times)
 
