@@ -13,9 +13,10 @@
  * peeks at the top of a suspended frame's stack up to 3.14; 3.15's SEND
  * leaves a NULL above the awaited object, which is one slot lower (seen
  * on Debian's 3.15.2: every suspended coroutine has NULL on top). */
-/* co_version: tools/gen-py-layouts gives it for 3.13 from its headers
- * (check_py_walk compares the two). */
-static const struct dbg_facts facts_313 = { 3, 3, false, 1, 92 };
+/* co_version: from co_firstlineno, which the block gives, so that a
+ * build with a larger object header is read right too; tools/gen-py-layouts
+ * gives both for 3.13 from its headers (check_py_walk compares them). */
+static const struct dbg_facts facts_313 = { 3, 3, false, 1, 24 };
 static const struct dbg_facts facts_314 = { 4, 3, true, 1, 0 };
 static const struct dbg_facts facts_315 = { 3, 3, true, 2, 0 };
 

@@ -34,8 +34,9 @@ struct dbg_facts {
 	int yf_depth;		/* a coroutine suspended in an await holds
 				 * the awaited object this many slots below
 				 * its frame's stack pointer */
-	uint32_t co_version;	/* PyCodeObject.co_version (3.13; 3.14+
-				 * count freed code objects instead) */
+	uint32_t co_version;	/* PyCodeObject.co_version, this many bytes
+				 * after co_firstlineno (3.13; 3.14+ count
+				 * freed code objects instead); 0: none */
 };
 
 /* The _Py_DebugOffsets shape of 3.minor, or NULL when none is known. */

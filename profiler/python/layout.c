@@ -308,9 +308,10 @@ int py_layout_from_debug_offsets_as(const uint8_t *buf, size_t len,
 	MAXEND(e, out->co_firstlineno, 4);
 	MAXEND(e, out->co_linetable, 8);
 	MAXEND(e, out->ob_type, 8);
-	out->co_version = facts->co_version;
-	if (out->co_version)
+	if (facts->co_version) {
+		out->co_version = out->co_firstlineno + facts->co_version;
 		MAXEND(e, out->co_version, 4);
+	}
 	out->co_size = (uint32_t)e;
 #undef MAXEND
 	locals_layout(&v, out);
