@@ -16,7 +16,8 @@ struct py_heap_type {
 	char name[96];		/* its tp_name, checked printable */
 	uint64_t count;		/* live objects */
 	uint64_t bytes;		/* object + variable part + pre-header +
-				 * GC head + list/bytearray buffers */
+				 * GC head + list/bytearray/set buffers +
+				 * dict key tables (a shared one once) */
 };
 
 struct py_heap_census {
@@ -31,7 +32,7 @@ struct py_heap_census {
 				 * arenas (not on a GC list) */
 	uint64_t large_objects;	/* those over 512 bytes found as items of
 				 * lists and tuples */
-	char unseen[160];	/* what this census cannot see, said */
+	char unseen[256];	/* what this census cannot see, said */
 };
 
 /* Counts the objects of every GC list of py's main interpreter.
