@@ -652,24 +652,23 @@ next:
 }
 
 /* The small objects the GC does not track (str, bytes, int, float...):
- * every used block of every pool of pymalloc's arenas (3.12+), read an
+ * every used block of every pool of pymalloc's arenas (the vector's
+ * pointer at arenas_at, its uint length at maxarenas_at), read an
  * arena's carved pools at a time.  A pool's free blocks (its freeblock
  * list, followed at most once per block) and the never-used ones (from
  * nextoffset) are skipped; a used block counts when it holds a plausible
  * reference count and a type that checks as a type without
  * Py_TPFLAGS_HAVE_GC.  Blocks that are not objects (buffers) are left. */
-static int walk_arenas(struct census *ce, uint64_t interp,
-		       struct py_heap_census *out)
+static int walk_arenas(struct census *ce, uint64_t arenas_at,
+		       uint64_t maxarenas_at, struct py_heap_census *out)
 {
 	const struct py_layout *L = ce->L;
-	uint64_t st = interp, arenas;
+	uint64_t arenas;
 	uint32_t maxarenas;
-	if (L->om_ptr && mem_read_u64(ce->c.r, interp + L->om_ptr, &st))
+	if (mem_read_u64(ce->c.r, arenas_at, &arenas) ||
+	    mem_read(ce->c.r, maxarenas_at, &maxarenas, 4))
 		return LP_EFAULT;
-	if (mem_read_u64(ce->c.r, st + L->om_arenas, &arenas) ||
-	    mem_read(ce->c.r, st + L->om_maxarenas, &maxarenas, 4))
-		return LP_EFAULT;
-	ce->c.reads += 3;
+	ce->c.reads += 2;
 	if (!arenas || maxarenas > MAX_HEAP_ARENAS || !L->ao_size ||
 	    L->ao_size > 256 || L->pool_size < 1024 ||
 	    L->arena_size > MAX_HEAP_ARENA_BYTES ||
@@ -792,6 +791,42 @@ out:
 	return rc;
 }
 
+/* Where pymalloc keeps its arenas vector and its length: in the
+ * interpreter's state (3.12+, from the layout), or in obmalloc.c's static
+ * variables found by symbol (3.7-3.11, om_static).  NULL, or why not. */
+static const char *arenas_where(py_proc *py, symbolizer *syms,
+				const struct py_layout *L, uint64_t *arenas_at,
+				uint64_t *maxarenas_at)
+{
+	if (L->om_arenas) {
+		uint64_t st = 0;
+		if (!py->interp_head_addr ||
+		    mem_read_u64(py->reader, py->interp_head_addr, &st) || !st ||
+		    (L->om_ptr && mem_read_u64(py->reader, st + L->om_ptr, &st)))
+			return "cannot read the interpreter's state";
+		*arenas_at = st + L->om_arenas;
+		*maxarenas_at = st + L->om_maxarenas;
+		return NULL;
+	}
+	if (!L->om_static)
+		return L->major == 3 && L->minor >= 14 ?
+			"_Py_DebugOffsets does not describe them" :
+			"none generated";
+	const struct maps *m = py->target ? target_maps(py->target) : NULL;
+	uint64_t sa = 0, sm = 0;
+	if (!m || !syms ||
+	    symbolizer_find(syms, m, py->sym_mod, "arenas", arenas_at,
+			    &sa) != LP_OK ||
+	    symbolizer_find(syms, m, py->sym_mod, "maxarenas", maxarenas_at,
+			    &sm) != LP_OK)
+		return "they are static variables in obmalloc.c that this "
+		       "interpreter's binary does not name (stripped)";
+	/* a pointer and a uint (Objects/obmalloc.c) */
+	if (sa != 8 || sm != 4)
+		return "its symbols arenas and maxarenas are not obmalloc.c's";
+	return NULL;
+}
+
 /* 3.13+ without a table: the list heads inside the GC state, each a
  * PyGC_Head whose neighbours point back at it (an empty list points at
  * itself), found by reading the state once; offsets into the
@@ -829,7 +864,8 @@ static int find_heads(py_proc *py, const struct py_layout *L,
 	return LP_OK;
 }
 
-int py_heap_census(py_proc *py, struct py_heap_census *out, lp_error *err)
+int py_heap_census(py_proc *py, symbolizer *syms,
+		   struct py_heap_census *out, lp_error *err)
 {
 	memset(out, 0, sizeof *out);
 	struct py_layout L = py->L;
@@ -859,6 +895,7 @@ int py_heap_census(py_proc *py, struct py_heap_census *out, lp_error *err)
 			L.set_table = t->set_table;
 			L.set_mask = t->set_mask;
 			L.om_ptr = t->om_ptr;
+			L.om_static = t->om_static;
 			L.om_arenas = t->om_arenas;
 			L.om_maxarenas = t->om_maxarenas;
 			L.ao_size = t->ao_size;
@@ -918,17 +955,17 @@ int py_heap_census(py_proc *py, struct py_heap_census *out, lp_error *err)
 	/* the arenas first: the large objects' search skips what lies in
 	 * them */
 	bool arenas_read = false;
-	if (L.om_arenas) {
-		uint64_t interp = 0;
-		if (py->interp_head_addr &&
-		    !mem_read_u64(py->reader, py->interp_head_addr, &interp) &&
-		    interp) {
-			rc = walk_arenas(&ce, interp, out);
-			if (rc == LP_ENOPROC || rc == LP_EPERM ||
-			    rc == LP_ENOMEM)
-				goto fail;
-			arenas_read = rc == LP_OK;
-		}
+	uint64_t arenas_at = 0, maxarenas_at = 0;
+	const char *no_arenas = arenas_where(py, syms, &L, &arenas_at,
+					     &maxarenas_at);
+	if (!no_arenas) {
+		rc = walk_arenas(&ce, arenas_at, maxarenas_at, out);
+		if (rc == LP_ENOPROC || rc == LP_EPERM || rc == LP_ENOMEM)
+			goto fail;
+		arenas_read = rc == LP_OK;
+		if (!arenas_read)
+			no_arenas = "pymalloc's arenas did not read as its "
+				    "layout says";
 	}
 	uint64_t heads[4] = { L.gc_head0, L.gc_head1, L.gc_head2, L.gc_head3 };
 	if (nfound)
@@ -962,8 +999,8 @@ int py_heap_census(py_proc *py, struct py_heap_census *out, lp_error *err)
 		snprintf(out->unseen, sizeof out->unseen,
 			 "small objects the GC does not track (str, bytes, "
 			 "int, float) are not counted (no layout of pymalloc's "
-			 "arenas for %d.%d)%s",
-			 L.major, L.minor, dicts);
+			 "arenas for %d.%d: %s)%s",
+			 L.major, L.minor, no_arenas, dicts);
 	rc = LP_OK;
 fail:
 	free(ce.c.tag);
