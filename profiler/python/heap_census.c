@@ -470,7 +470,7 @@ static uint64_t dict_tables(struct census *ce, const uint8_t *o,
 	if (O->dk_size) {
 		/* up to 3.10: the slot count, a power of two */
 		uint64_t size = u64(h, O->dk_size);
-		while (log2 < 40 && (1ull << log2) < size)
+		while (log2 < MAX_HEAP_DICT_LOG2 && (1ull << log2) < size)
 			log2++;
 		if (!size || (1ull << log2) != size)
 			goto changed;
@@ -478,7 +478,8 @@ static uint64_t dict_tables(struct census *ce, const uint8_t *o,
 	} else {
 		/* 3.11+: the index table's byte log2, slots by their width */
 		log2_ix = h[O->dk_log2_index_bytes];
-		while (log2 < 40 && log2 + ix_log2(log2) < log2_ix)
+		while (log2 < MAX_HEAP_DICT_LOG2 &&
+		       log2 + ix_log2(log2) < log2_ix)
 			log2++;
 		if (log2 + ix_log2(log2) != log2_ix)
 			goto changed;
