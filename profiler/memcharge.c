@@ -212,3 +212,23 @@ const struct memcharge_stats *memcharge_stats(const memcharge *m)
 {
 	return &m->st;
 }
+
+void memcharge_stack(const memcharge *m, uint32_t stack, double *grown,
+		     double *released)
+{
+	bool in = stack < m->nstacks;
+	*grown = in ? m->grow[stack] : 0.0;
+	*released = in ? m->rel[stack] : 0.0;
+}
+
+void memcharge_reset(memcharge *m)
+{
+	if (m->nstacks) {
+		memset(m->grow, 0, m->nstacks * sizeof *m->grow);
+		memset(m->rel, 0, m->nstacks * sizeof *m->rel);
+	}
+	memset(&m->st, 0, sizeof m->st);
+	m->in_tick = m->have_prev = false;
+	m->npend = 0;
+	m->delta = 0;
+}

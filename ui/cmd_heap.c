@@ -101,12 +101,13 @@ static void json_str(FILE *fp, const char *s)
 
 /* One census, the target paused around it with --blocking; the pause in
  * *paused_ms (-1 without). */
-static int take(py_proc *py, target *t, const struct heap_opts *ho,
-		struct py_heap_census *c, double *paused_ms, lp_error *err)
+static int take(py_proc *py, symbolizer *syms, target *t,
+		const struct heap_opts *ho, struct py_heap_census *c,
+		double *paused_ms, lp_error *err)
 {
 	*paused_ms = -1;
 	if (!ho->blocking)
-		return py_heap_census(py, c, err);
+		return py_heap_census(py, syms, c, err);
 	/* Paused inside a collection, or between the two stores that link
 	 * an object into a list, the GC's lists do not close: resumed, and
 	 * tried again (a heap that churns is there often). */
@@ -123,7 +124,7 @@ static int take(py_proc *py, target *t, const struct heap_opts *ho,
 			return lp_error_set(err, rc,
 					    "cannot pause the process: %s",
 					    lp_strerror(rc));
-		rc = py_heap_census(py, c, err);
+		rc = py_heap_census(py, syms, c, err);
 		/* resumed on every path, before anything else is done */
 		target_resume_all(t);
 		*paused_ms = (now_s() - t0) * 1e3;
@@ -152,6 +153,9 @@ static void print_census(const struct py_heap_census *c,
 		       (unsigned long long)c->lists_cut, wall_ms);
 		if (paused_ms >= 0)
 			printf(", \"paused_ms\": %.1f", paused_ms);
+		printf(", \"small_objects\": %llu, \"large_objects\": %llu",
+		       (unsigned long long)c->small_objects,
+		       (unsigned long long)c->large_objects);
 		printf(", \"unseen\": ");
 		json_str(stdout, c->unseen);
 		printf(", \"types\": [");
@@ -524,7 +528,7 @@ int cmd_heap(int argc, char **argv)
 				break;
 		}
 		double paused = -1, t0 = now_s();
-		if (take(py, t, &ho, &cs[k], &paused, &err) != LP_OK) {
+		if (take(py, syms, t, &ho, &cs[k], &paused, &err) != LP_OK) {
 			cli_error("PID %d: %s", (int)ho.pid, err.msg);
 			goto out;
 		}

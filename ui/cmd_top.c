@@ -43,13 +43,16 @@ static const char usage[] =
 	"      --no-lines       start aggregated by function, not by line\n"
 	"      --sort COLUMN    sort by OwnWall, TotWall, OwnCPU, TotCPU, OwnGIL,\n"
 	"                       TotGIL, OwnSecs or TotSecs (default: the own\n"
-	"                       share of the mode, which follows w, c and g)\n"
+	"                       share of the mode, which follows w, c and g),\n"
+	"                       or GrowKiB or FreeKiB (the memory column)\n"
+	"      --memory         show the memory column (key m): KiB of RSS grown\n"
+	"                       and freed while each row's stacks ran\n"
 	"  -o, --output FILE    also write the recording to FILE on exit\n"
 	"      --format F       format of FILE (default: from its extension)\n"
 	"      --follow         -o may be a symbolic link: write to its target\n"
 	"                       (refused without it)\n"
 	"\n"
-	"Keys: 1-6 or < > sort column, w/c/g mode, a tasks (with --tasks),\n"
+	"Keys: 1-6 or < > sort column, w/c/g mode, m memory, a tasks (--tasks),\n"
 	"t rows per thread, T thread filter, p rows per process, n native\n"
 	"frames, l line numbers, / filter, Esc clear the filter, space pause,\n"
 	"r reset, x trends (sort by the change over 10 s, a 60 s sparkline),\n"
@@ -112,7 +115,7 @@ int cmd_top(int argc, char **argv)
 		o.mode = MODE_WALL;
 	struct top_view_opts check = { .mode = o.mode };
 	if (o.sort && top_sort_by_name(&check, o.sort) != 0) {
-		cli_error("unknown --sort column '%s': use OwnWall, TotWall, OwnCPU, TotCPU, OwnGIL, TotGIL, OwnSecs or TotSecs (see 'loupe top --help')", o.sort);
+		cli_error("unknown --sort column '%s': use OwnWall, TotWall, OwnCPU, TotCPU, OwnGIL, TotGIL, OwnSecs, TotSecs, GrowKiB or FreeKiB (see 'loupe top --help')", o.sort);
 		return 2;
 	}
 	if (o.output) {

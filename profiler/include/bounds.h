@@ -138,6 +138,10 @@
  * objects, in all, and in one read */
 #define MAX_HEAP_ITEMS (64u * 1024 * 1024)
 #define MAX_HEAP_ITEMS_READ 4096u
+/* The largest dict keys table a census believes, as the log2 of its
+ * slots (2^32 slots: over 100 GiB of table); a larger one is garbage
+ * read from a dict that changed, counted as changed */
+#define MAX_HEAP_DICT_LOG2 32u
 /* tracemalloc's traces table read from outside (python/tracemalloc.c):
  * buckets and traces at most (a table past these is refused as garbage,
  * 2^24 live traces being ~1 GiB of the target's own bookkeeping), frames

@@ -37,4 +37,14 @@ int memcharge_finish(memcharge *m, const profile *src, profile *grow,
 		     profile *release, int32_t pid, lp_error *err);
 const struct memcharge_stats *memcharge_stats(const memcharge *m);
 
+/* For a live view (top's memory column), read under the sampler's lock:
+ * the bytes charged so far to stack id `stack` of the sampled profile,
+ * the last tick's change not yet among them (it is charged when the
+ * next tick starts). */
+void memcharge_stack(const memcharge *m, uint32_t stack, double *grown,
+		     double *released);
+/* Forgets every charge (top's reset): the next tick reads the RSS anew
+ * and charges from there. */
+void memcharge_reset(memcharge *m);
+
 #endif

@@ -18,7 +18,10 @@
 
 #include "bounds.h"
 #include "pyproc.h"
+#include "python/asyncio_layout.h"
+#include "python/debug_offsets.h"
 #include "python/heap.h"
+#include "python/layout.h"
 
 #define LINE (16u * 1024)
 /* Py_TPFLAGS_TYPE_SUBCLASS and Py_TPFLAGS_READY: the same bits in every
@@ -28,6 +31,12 @@
 /* Py_TPFLAGS_HAVE_GC, the same bit in every version (Include/object.h):
  * such objects are the GC lists' and counted there. */
 #define TPF_HAVE_GC (1ul << 14)
+/* Py_TPFLAGS_DICT_SUBCLASS, the same bit in every 3.x: dict and its
+ * subclasses, which all start with a PyDictObject. */
+#define TPF_DICT_SUBCLASS (1ul << 29)
+/* Bytes of a dict keys object's header read: past every field a layout
+ * names (dk_indices, the header's size, is 40 at most in every 3.x). */
+#define KEYS_HEAD 64u
 /* Low bits of _gc_prev hold flags from 3.8 (Include/internal/pycore_gc.h);
  * nodes are at least 8-aligned in every version. */
 #define PREV_MASK (~(uint64_t)7)
@@ -66,6 +75,8 @@ struct census {
 	uint8_t *hdrs;		/* MAX_IOV x HDR bytes */
 	uint64_t *cand;
 	uint64_t items_budget;
+	/* how dicts and their keys objects lie (dict_keys 0: not read) */
+	struct aio_objects dk;
 };
 
 static int cread(struct cache *c, uint64_t addr, void *buf, size_t len)
@@ -380,6 +391,120 @@ static int large_items(struct census *ce, uint64_t items, uint64_t n,
 	return LP_OK;
 }
 
+/* How dicts lie for this process: the object facts probed per version
+ * (tools/gen-asyncio-layouts), ma_keys and ma_values from the
+ * interpreter's _Py_DebugOffsets where it has them (3.13+), validated
+ * once; dict_keys 0 when they do not hold (the tables are then left
+ * out, and said so). */
+static void dict_facts(py_proc *py, const struct py_layout *L,
+		       struct aio_objects *O)
+{
+	memset(O, 0, sizeof *O);
+	const struct aio_objects *p = L->major == 3 ?
+		aio_objects_for(L->minor) : NULL;
+	if (!p)
+		return;
+	*O = *p;
+	if (py->dbg_shape && py->runtime) {
+		uint8_t buf[PY_DEBUG_OFFSETS_READ];
+		size_t need = 8 + 8 * py->dbg_shape->n;
+		struct dbg_view v = { buf, need, 8, py->dbg_shape };
+		if (need > sizeof buf ||
+		    mem_read(py->reader, py->runtime, buf, need) != LP_OK ||
+		    !dbg_offset(&v, "dict_object", "ma_keys", 8, 4096,
+				&O->dict_keys) ||
+		    !dbg_offset(&v, "dict_object", "ma_values", 8, 4096,
+				&O->dict_values)) {
+			O->dict_keys = 0;
+			return;
+		}
+	}
+	if (!O->dict_keys || O->dict_keys + 8 > 128 ||
+	    O->dict_values + 8 > 128 || O->dk_indices > KEYS_HEAD ||
+	    O->dk_nentries + 8 > O->dk_indices ||
+	    O->dk_size + 8 > O->dk_indices ||
+	    O->dk_log2_index_bytes >= O->dk_indices ||
+	    O->dk_kind >= O->dk_indices ||
+	    (!O->dk_size && !O->dk_log2_index_bytes) ||
+	    O->dk_general.size < 16 || O->dk_general.size > 32 ||
+	    O->dk_unicode.size < 16 || O->dk_unicode.size > 32)
+		O->dict_keys = 0;
+}
+
+/* Bytes of one dict index for a table of 2^log2 slots: as wide as the
+ * slot count needs (DK_IXSIZE, the same rule in every 3.x). */
+static unsigned ix_log2(unsigned log2)
+{
+	return log2 < 8 ? 0 : log2 < 16 ? 1 : log2 < 32 ? 2 : 3;
+}
+
+/* The bytes a dict o (its PyDictObject read) holds beyond itself: its
+ * keys object (PyDictKeysObject: header, index table, USABLE_FRACTION of
+ * the slots as entries; Objects/dict-common.h up to 3.10,
+ * Include/internal/pycore_dict.h from 3.11), once per keys object when
+ * shared (a split table, shared by a class's instances, or the empty
+ * keys every empty dict points at), and a split dict's values array
+ * where it is allocated apart (up to 3.12; 3.13+ keep them inline in
+ * the instance).  *rc is set when the target is gone. */
+static uint64_t dict_tables(struct census *ce, const uint8_t *o,
+			    struct py_heap_census *out, int *rc)
+{
+	const struct aio_objects *O = &ce->dk;
+	uint64_t keys = u64(o, O->dict_keys);
+	uint64_t values = u64(o, O->dict_values);
+	uint8_t h[KEYS_HEAD];
+	if (keys < 4096 || keys >= (1ull << 47) || (keys & 7)) {
+		out->changed++;
+		return 0;
+	}
+	int r = cread(&ce->c, keys, h, O->dk_indices);
+	if (r == LP_ENOPROC || r == LP_EPERM) {
+		*rc = r;
+		return 0;
+	}
+	if (r != LP_OK) {
+		out->changed++;
+		return 0;
+	}
+	unsigned log2 = 0, log2_ix;
+	if (O->dk_size) {
+		/* up to 3.10: the slot count, a power of two */
+		uint64_t size = u64(h, O->dk_size);
+		while (log2 < MAX_HEAP_DICT_LOG2 && (1ull << log2) < size)
+			log2++;
+		if (!size || (1ull << log2) != size)
+			goto changed;
+		log2_ix = log2 + ix_log2(log2);
+	} else {
+		/* 3.11+: the index table's byte log2, slots by their width */
+		log2_ix = h[O->dk_log2_index_bytes];
+		while (log2 < MAX_HEAP_DICT_LOG2 &&
+		       log2 + ix_log2(log2) < log2_ix)
+			log2++;
+		if (log2 + ix_log2(log2) != log2_ix)
+			goto changed;
+	}
+	/* dk_kind (3.11+): 0 general entries, 1 str keys, 2 split */
+	unsigned kind = O->dk_kind ? h[O->dk_kind] : 0;
+	if (kind > 2)
+		goto changed;
+	uint64_t usable = (2ull << log2) / 3;
+	int64_t n = GET_MEMBER(int64_t, h, O->dk_nentries);
+	if (n < 0 || (uint64_t)n > usable)
+		goto changed;
+	uint64_t es = kind ? O->dk_unicode.size : O->dk_general.size;
+	uint64_t add = 0;
+	/* a combined table with entries is its dict's own (dk_refcnt 1) */
+	if ((!values && n) || large_add(ce, keys))
+		add += O->dk_indices + (1ull << log2_ix) + usable * es;
+	if (values && O->values_kind != PY_VALUES_INLINE)
+		add += usable * 8;
+	return add;
+changed:
+	out->changed++;
+	return 0;
+}
+
 /* Follows one list from its head; returns LP_OK or the target's end. */
 static int walk_list(struct census *ce, uint64_t head,
 		     struct py_heap_census *out, uint64_t *budget)
@@ -394,6 +519,13 @@ static int walk_list(struct census *ce, uint64_t head,
 		ext = gh + L->set_table + 8;
 	if (L->set_mask && gh + L->set_mask + 8 > ext)
 		ext = gh + L->set_mask + 8;
+	if (ce->dk.dict_keys) {
+		const struct aio_objects *O = &ce->dk;
+		uint32_t d = O->dict_keys > O->dict_values ? O->dict_keys
+							  : O->dict_values;
+		if (gh + d + 8 > ext)
+			ext = gh + d + 8;
+	}
 	if (ext > span)
 		span = ext;
 	uint8_t b[256];
@@ -439,7 +571,9 @@ static int walk_list(struct census *ce, uint64_t head,
 			bool set = L->set_table &&
 				   (!strcmp(ty->name, "set") ||
 				    !strcmp(ty->name, "frozenset"));
-			if ((ce->item[ti] || list || ba || set) &&
+			bool dict = ce->dk.dict_keys &&
+				    (ce->flags[ti] & TPF_DICT_SUBCLASS);
+			if ((ce->item[ti] || list || ba || set || dict) &&
 			    span > hlen) {
 				rc = cread(&ce->c, node + hlen, b + hlen,
 					   span - hlen);
@@ -485,6 +619,11 @@ static int walk_list(struct census *ce, uint64_t head,
 						       L->bytearray_alloc);
 				if (a > 0 && a < (1ll << 40))
 					sz += (uint64_t)a;
+			} else if (dict) {
+				int grc = LP_OK;
+				sz += dict_tables(ce, o, out, &grc);
+				if (grc != LP_OK)
+					return grc;
 			}
 			ty->count++;
 			ty->bytes += sz;
@@ -514,24 +653,23 @@ next:
 }
 
 /* The small objects the GC does not track (str, bytes, int, float...):
- * every used block of every pool of pymalloc's arenas (3.12+), read an
+ * every used block of every pool of pymalloc's arenas (the vector's
+ * pointer at arenas_at, its uint length at maxarenas_at), read an
  * arena's carved pools at a time.  A pool's free blocks (its freeblock
  * list, followed at most once per block) and the never-used ones (from
  * nextoffset) are skipped; a used block counts when it holds a plausible
  * reference count and a type that checks as a type without
  * Py_TPFLAGS_HAVE_GC.  Blocks that are not objects (buffers) are left. */
-static int walk_arenas(struct census *ce, uint64_t interp,
-		       struct py_heap_census *out)
+static int walk_arenas(struct census *ce, uint64_t arenas_at,
+		       uint64_t maxarenas_at, struct py_heap_census *out)
 {
 	const struct py_layout *L = ce->L;
-	uint64_t st = interp, arenas;
+	uint64_t arenas;
 	uint32_t maxarenas;
-	if (L->om_ptr && mem_read_u64(ce->c.r, interp + L->om_ptr, &st))
+	if (mem_read_u64(ce->c.r, arenas_at, &arenas) ||
+	    mem_read(ce->c.r, maxarenas_at, &maxarenas, 4))
 		return LP_EFAULT;
-	if (mem_read_u64(ce->c.r, st + L->om_arenas, &arenas) ||
-	    mem_read(ce->c.r, st + L->om_maxarenas, &maxarenas, 4))
-		return LP_EFAULT;
-	ce->c.reads += 3;
+	ce->c.reads += 2;
 	if (!arenas || maxarenas > MAX_HEAP_ARENAS || !L->ao_size ||
 	    L->ao_size > 256 || L->pool_size < 1024 ||
 	    L->arena_size > MAX_HEAP_ARENA_BYTES ||
@@ -654,6 +792,42 @@ out:
 	return rc;
 }
 
+/* Where pymalloc keeps its arenas vector and its length: in the
+ * interpreter's state (3.12+, from the layout), or in obmalloc.c's static
+ * variables found by symbol (3.7-3.11, om_static).  NULL, or why not. */
+static const char *arenas_where(py_proc *py, symbolizer *syms,
+				const struct py_layout *L, uint64_t *arenas_at,
+				uint64_t *maxarenas_at)
+{
+	if (L->om_arenas) {
+		uint64_t st = 0;
+		if (!py->interp_head_addr ||
+		    mem_read_u64(py->reader, py->interp_head_addr, &st) || !st ||
+		    (L->om_ptr && mem_read_u64(py->reader, st + L->om_ptr, &st)))
+			return "cannot read the interpreter's state";
+		*arenas_at = st + L->om_arenas;
+		*maxarenas_at = st + L->om_maxarenas;
+		return NULL;
+	}
+	if (!L->om_static)
+		return L->major == 3 && L->minor >= 14 ?
+			"_Py_DebugOffsets does not describe them" :
+			"none generated";
+	const struct maps *m = py->target ? target_maps(py->target) : NULL;
+	uint64_t sa = 0, sm = 0;
+	if (!m || !syms ||
+	    symbolizer_find(syms, m, py->sym_mod, "arenas", arenas_at,
+			    &sa) != LP_OK ||
+	    symbolizer_find(syms, m, py->sym_mod, "maxarenas", maxarenas_at,
+			    &sm) != LP_OK)
+		return "they are static variables in obmalloc.c that this "
+		       "interpreter's binary does not name (stripped)";
+	/* a pointer and a uint (Objects/obmalloc.c) */
+	if (sa != 8 || sm != 4)
+		return "its symbols arenas and maxarenas are not obmalloc.c's";
+	return NULL;
+}
+
 /* 3.13+ without a table: the list heads inside the GC state, each a
  * PyGC_Head whose neighbours point back at it (an empty list points at
  * itself), found by reading the state once; offsets into the
@@ -691,7 +865,8 @@ static int find_heads(py_proc *py, const struct py_layout *L,
 	return LP_OK;
 }
 
-int py_heap_census(py_proc *py, struct py_heap_census *out, lp_error *err)
+int py_heap_census(py_proc *py, symbolizer *syms,
+		   struct py_heap_census *out, lp_error *err)
 {
 	memset(out, 0, sizeof *out);
 	struct py_layout L = py->L;
@@ -721,6 +896,7 @@ int py_heap_census(py_proc *py, struct py_heap_census *out, lp_error *err)
 			L.set_table = t->set_table;
 			L.set_mask = t->set_mask;
 			L.om_ptr = t->om_ptr;
+			L.om_static = t->om_static;
 			L.om_arenas = t->om_arenas;
 			L.om_maxarenas = t->om_maxarenas;
 			L.ao_size = t->ao_size;
@@ -765,6 +941,7 @@ int py_heap_census(py_proc *py, struct py_heap_census *out, lp_error *err)
 	}
 	struct census ce = { .py = py, .L = &L,
 			     .items_budget = MAX_HEAP_ITEMS };
+	dict_facts(py, &L, &ce.dk);
 	ce.c.r = py->reader;
 	ce.c.tag = calloc(MAX_HEAP_CACHE_LINES, sizeof *ce.c.tag);
 	ce.c.data = malloc((size_t)MAX_HEAP_CACHE_LINES * LINE);
@@ -779,17 +956,17 @@ int py_heap_census(py_proc *py, struct py_heap_census *out, lp_error *err)
 	/* the arenas first: the large objects' search skips what lies in
 	 * them */
 	bool arenas_read = false;
-	if (L.om_arenas) {
-		uint64_t interp = 0;
-		if (py->interp_head_addr &&
-		    !mem_read_u64(py->reader, py->interp_head_addr, &interp) &&
-		    interp) {
-			rc = walk_arenas(&ce, interp, out);
-			if (rc == LP_ENOPROC || rc == LP_EPERM ||
-			    rc == LP_ENOMEM)
-				goto fail;
-			arenas_read = rc == LP_OK;
-		}
+	uint64_t arenas_at = 0, maxarenas_at = 0;
+	const char *no_arenas = arenas_where(py, syms, &L, &arenas_at,
+					     &maxarenas_at);
+	if (!no_arenas) {
+		rc = walk_arenas(&ce, arenas_at, maxarenas_at, out);
+		if (rc == LP_ENOPROC || rc == LP_EPERM || rc == LP_ENOMEM)
+			goto fail;
+		arenas_read = rc == LP_OK;
+		if (!arenas_read)
+			no_arenas = "pymalloc's arenas did not read as its "
+				    "layout says";
 	}
 	uint64_t heads[4] = { L.gc_head0, L.gc_head1, L.gc_head2, L.gc_head3 };
 	if (nfound)
@@ -813,16 +990,18 @@ int py_heap_census(py_proc *py, struct py_heap_census *out, lp_error *err)
 	out->types = ce.types;
 	ce.types = NULL;
 	out->reads = ce.c.reads;
+	const char *dicts = ce.dk.dict_keys ? "" :
+		"; dict key tables are not counted (no dict layout)";
 	if (arenas_read)
 		snprintf(out->unseen, sizeof out->unseen,
-			 "dict/set tables, and large untracked objects (over "
-			 "512 bytes) no list or tuple holds, are not counted");
+			 "large untracked objects (over 512 bytes) no list "
+			 "or tuple holds are not counted%s", dicts);
 	else
 		snprintf(out->unseen, sizeof out->unseen,
 			 "small objects the GC does not track (str, bytes, "
-			 "int, float) and dict/set tables are not counted "
-			 "(no layout of pymalloc's arenas for %d.%d)",
-			 L.major, L.minor);
+			 "int, float) are not counted (no layout of pymalloc's "
+			 "arenas for %d.%d: %s)%s",
+			 L.major, L.minor, no_arenas, dicts);
 	rc = LP_OK;
 fail:
 	free(ce.c.tag);

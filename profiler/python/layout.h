@@ -137,6 +137,10 @@ struct py_layout {
 	 * arena_object and struct pool_header fields, the pools' header size,
 	 * arena and pool sizes, the size-class shift; om_arenas 0: unknown. */
 	uint32_t om_ptr, om_arenas, om_maxarenas;
+	/* 3.7-3.11: the arenas vector and its length are Objects/obmalloc.c's
+	 * static variables `arenas` and `maxarenas`, found by symbol where
+	 * the binary names them (not stripped); om_arenas is then 0 */
+	uint8_t om_static;
 	uint32_t ao_size, ao_address, ao_pool_address;
 	uint32_t ph_count, ph_freeblock, ph_szidx, ph_nextoffset, ph_overhead;
 	uint32_t arena_size, pool_size, align_shift;

@@ -30,6 +30,7 @@ enum {
 	O_FOLLOW = 800,
 	O_GIL = 900, O_JSON, O_PER_TASK, O_SORT, O_LINES_OF,
 	O_LOCALS = 1000,
+	O_MEMORY = 1100,
 };
 
 void cli_error(const char *fmt, ...)
@@ -95,7 +96,7 @@ static unsigned option_need(int c, unsigned allowed)
 		return OPT_PROCESSES;
 	case O_SINCE:
 		return OPT_SINCE;
-	case O_SORT:
+	case O_SORT: case O_MEMORY:
 		return OPT_SORT;
 	case O_LINES_OF:
 		return OPT_LINES_OF;
@@ -193,6 +194,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		{ "locals", no_argument, NULL, O_LOCALS },
 		{ "per-task", no_argument, NULL, O_PER_TASK },
 		{ "sort", required_argument, NULL, O_SORT },
+		{ "memory", no_argument, NULL, O_MEMORY },
 		{ "lines", required_argument, NULL, O_LINES_OF },
 		{ "ptrace", no_argument, NULL, O_PTRACE },
 		{ "subprocesses", no_argument, NULL, O_SUBPROC },
@@ -303,6 +305,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
 		case O_TASKS: o->tasks = true; break;
 		case O_PER_TASK: o->per_task = true; break;
 		case O_SORT: o->sort = optarg; break;
+		case O_MEMORY: o->memory = true; break;
 		case O_LINES_OF: o->lines_of = optarg; break;
 		case O_THRESHOLD: {
 			if (allowed & OPT_TRACE) {

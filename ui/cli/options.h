@@ -34,7 +34,7 @@ struct cli_opts {
 	double duration;
 	enum sample_mode mode;
 	bool mode_set;
-	bool memory;		/* record --mode memory */
+	bool memory;		/* record --mode memory, top --memory */
 	bool native, blocking, threads, idle, no_lines, quiet;
 	bool no_demangle;	/* --no-demangle: C++/Rust names raw */
 	bool tasks;		/* --tasks */

@@ -178,7 +178,10 @@ size_t top_header_top3(const struct top_model *m,
 		return 0;
 	int k = (unsigned)vo->sort_metric < TOP_NMETRICS ? (int)vo->sort_metric : 0;
 	top_columns((enum sample_mode)k, cols);
+	bool mem = vo->sort_memory && !vo->sort_change;
 	snprintf(part, sizeof part, "top by %s%s:", vo->sort_change ? "change of " : "",
+		 mem ? (vo->sort_memory == 2 ? "KiB of RSS released"
+					     : "KiB of RSS grown") :
 		 vo->sort_total ? cols[1].title : cols[0].title);
 	add_text(&l, part);
 	/* the three share what is left */
@@ -191,6 +194,10 @@ size_t top_header_top3(const struct top_model *m,
 			char c[24];
 			top_trend_change_text(r, k, c, sizeof c);
 			snprintf(fig, sizeof fig, " %s", c);
+		} else if (mem) {
+			snprintf(fig, sizeof fig, " %.0f",
+				 (vo->sort_memory == 2 ? r->released : r->grown)
+				 / 1024.0);
 		} else {
 			snprintf(fig, sizeof fig, " %.1f%%", top_pct(m, x, (enum sample_mode)k));
 		}

@@ -477,16 +477,25 @@ int top_model_compute(struct top_model *m, const profile *p,
 	/* seen[fn] = 1 + the aggregate that last counted fn's total */
 	size_t *seen = calloc(nf ? nf : 1, sizeof *seen);
 	struct idx_tab rows = { 0 }, tids = { 0 }, pairs = { 0 };
+	/* the memory column: each stack's CPU time over its aggregates,
+	 * which share the stack's charge */
+	size_t nst = o->mem ? profile_nstacks(p) : 0;
+	double *stack_cpu = nst ? calloc(nst, sizeof *stack_cpu) : NULL;
 	int rc = LP_ENOMEM;
 
 	m->nrows = m->nthreads = m->nview = 0;
 	memset(m->totals, 0, sizeof m->totals);
 	m->idle = m->no_function = 0;
+	m->mem_grown = m->mem_released = 0.0;
 	if (!fn_of || !seen || idx_tab_init(&rows, 256) ||
-	    idx_tab_init(&tids, 16) || idx_tab_init(&pairs, 256))
+	    idx_tab_init(&tids, 16) || idx_tab_init(&pairs, 256) ||
+	    (nst && !stack_cpu))
 		goto out;
 	if (function_ids(p, o->by_line, fn_of, nf))
 		goto out;
+	for (size_t ai = 0; stack_cpu && ai < naggs; ai++)
+		if (aggs[ai].stack < nst)
+			stack_cpu[aggs[ai].stack] += (double)aggs[ai].cpu_ns;
 	for (size_t ai = 0; ai < naggs; ai++) {
 		const struct profile_agg *a = &aggs[ai];
 		if (add_thread(m, p, a, &tids))
@@ -497,6 +506,16 @@ int top_model_compute(struct top_model *m, const profile *p,
 			continue;
 		add_weights(m->totals, a);
 		m->idle += a->idle_samples;
+		double grown = 0.0, released = 0.0;
+		if (stack_cpu && a->stack < nst && a->cpu_ns &&
+		    stack_cpu[a->stack] > 0.0) {
+			double share = (double)a->cpu_ns / stack_cpu[a->stack];
+			memcharge_stack(o->mem, a->stack, &grown, &released);
+			grown *= share;
+			released *= share;
+			m->mem_grown += grown;
+			m->mem_released += released;
+		}
 
 		size_t len, n = 0;
 		const uint32_t *ids = profile_stack(p, a->stack, &len);
@@ -539,12 +558,15 @@ int top_model_compute(struct top_model *m, const profile *p,
 				memset(row->change, 0, sizeof row->change);
 				row->trend_slot = -1;
 				row->ntasks = 0;
+				row->grown = row->released = 0.0;
 				row->frame = eff[j];
 				row->tid = tid;
 				row->pid = pid;
 				row_name(p, eff[j], o->by_line, row);
 			}
 			add_weights(m->rows[r].total, a);
+			m->rows[r].grown += grown;
+			m->rows[r].released += released;
 			if (j == n - 1)
 				add_weights(m->rows[r].own, a);
 			if (o->tasks) {
@@ -587,6 +609,7 @@ out:
 	idx_tab_fini(&rows);
 	idx_tab_fini(&tids);
 	idx_tab_fini(&pairs);
+	free(stack_cpu);
 	free(seen);
 	free(eff);
 	free(fn_of);
@@ -643,6 +666,12 @@ int top_model_view(struct top_model *m, const struct top_view_opts *o)
 			continue;
 		items[n].key = o->sort_total ? r->total[k] : r->own[k];
 		items[n].other = o->sort_total ? r->own[k] : r->total[k];
+		if (o->sort_memory && !o->sort_change) {
+			double x = o->sort_memory == 2 ? r->released : r->grown;
+			double y = o->sort_memory == 2 ? r->grown : r->released;
+			items[n].key = x > 0.0 ? (uint64_t)x : 0;
+			items[n].other = y > 0.0 ? (uint64_t)y : 0;
+		}
 		if (o->sort_change) {
 			/* signed change as an unsigned key: rising first */
 			items[n].other = items[n].key;
@@ -692,6 +721,8 @@ void top_columns(enum sample_mode mode, struct top_column out[TOP_NCOLS])
 int top_sort_column(const struct top_view_opts *o)
 {
 	struct top_column c[TOP_NCOLS];
+	if (o->sort_memory)
+		return -1;	/* the memory column's */
 	top_columns(o->mode, c);
 	for (int i = 0; i < TOP_NCOLS; i++)
 		if (c[i].metric == o->sort_metric && c[i].total == o->sort_total)
@@ -709,6 +740,7 @@ void top_sort_by_column(struct top_view_opts *o, int col)
 	o->sort_total = c[col].total;
 	o->sort_follows = false;	/* the user's choice stays */
 	o->sort_change = false;		/* a column, not the trend (x) */
+	o->sort_memory = 0;
 }
 
 int top_sort_by_name(struct top_view_opts *o, const char *name)
@@ -725,6 +757,11 @@ int top_sort_by_name(struct top_view_opts *o, const char *name)
 	};
 	if (name[0] == '%')
 		name++;
+	if (strcasecmp(name, TOP_MEM_GROWN) == 0 ||
+	    strcasecmp(name, TOP_MEM_RELEASED) == 0) {
+		o->sort_memory = strcasecmp(name, TOP_MEM_GROWN) == 0 ? 1 : 2;
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
 		if (strcasecmp(name, cols[i].name) != 0)
 			continue;
@@ -732,6 +769,7 @@ int top_sort_by_name(struct top_view_opts *o, const char *name)
 		o->sort_follows = cols[i].metric < 0;	/* the mode's secs */
 		o->sort_metric = cols[i].metric < 0 ? o->mode :
 			(enum sample_mode)cols[i].metric;
+		o->sort_memory = 0;
 		return 0;
 	}
 	return -1;

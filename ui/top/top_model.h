@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "formats/formats.h"
+#include "memcharge.h"
 #include "profile.h"
 #include "sampler.h"
 
@@ -36,6 +37,11 @@ struct top_row {
 	uint64_t total[TOP_NMETRICS];	/* anywhere on the stack (once per
 					 * stack under recursion) */
 	uint64_t ntasks;	/* task view: distinct tasks seen in it */
+	/* The memory column (top_agg_opts.mem): bytes of RSS growth and
+	 * release charged to the stacks the function is on (once per stack
+	 * under recursion), a stack's charge split among its threads by
+	 * their CPU time */
+	double grown, released;
 	char name[TOP_NAME_MAX];	/* "func (file.py:12)", "func (libc.so.6)",
 					 * "libfoo.so+0x1a2b" */
 	/* The parts of name a narrow or wide layout rearranges: name's
@@ -89,6 +95,9 @@ struct top_agg_opts {
 	bool tasks;		/* task view: only samples of asyncio tasks
 				 * (--tasks), a row per coroutine with the
 				 * number of tasks seen in it */
+	/* the memory charged to the profile's stacks (memcharge.h), read
+	 * under the same lock as the profile; NULL: no memory figures */
+	const memcharge *mem;
 };
 
 /* What changes only the view (top_model_view). */
@@ -100,6 +109,9 @@ struct top_view_opts {
 	bool sort_change;		/* sort by the change of the own share
 					 * of sort_metric over the last 10 s
 					 * (key x), over the column sort */
+	/* sort by the memory column: 1 bytes grown, 2 released, 0 not
+	 * (then the figures' sort) */
+	int sort_memory;
 	bool sort_follows;		/* sort_metric is the mode's: it
 					 * changes with the mode (w, c, g);
 					 * off once the user chose a column */
@@ -117,6 +129,8 @@ struct top_model {
 	uint64_t idle;		/* of which idle */
 	uint64_t no_function;	/* samples whose stack had no function left
 				 * (empty, or all native when hidden) */
+	/* memory charged to the threads that pass the filter (bytes) */
+	double mem_grown, mem_released;
 	/* Every thread seen (thread filter or not), by tid. */
 	struct top_thread *threads;
 	size_t nthreads, threads_cap;
@@ -182,7 +196,8 @@ void top_columns(enum sample_mode mode, struct top_column out[TOP_NCOLS]);
 int top_sort_column(const struct top_view_opts *o);
 /* Sets the sort from a column's name as top shows it, case and '%'
  * aside: OwnWall, TotWall, OwnCPU, TotCPU, OwnGIL, TotGIL (that
- * metric), OwnSecs, TotSecs (the mode's).  -1 for another name. */
+ * metric), OwnSecs, TotSecs (the mode's), GrowKiB or FreeKiB (the
+ * memory column: sort_memory).  -1 for another name. */
 int top_sort_by_name(struct top_view_opts *o, const char *name);
 /* Sets the mode; a sort that follows the mode follows it. */
 void top_set_mode(struct top_view_opts *o, enum sample_mode mode);
@@ -191,6 +206,10 @@ void top_sort_by_column(struct top_view_opts *o, int col);
 /* The value of a row in a column: percent, or seconds at rate_hz. */
 double top_cell(const struct top_model *m, const struct top_row *r,
 		const struct top_column *c, double rate_hz);
+
+/* The memory column's headings, the unit in their names. */
+#define TOP_MEM_GROWN "GrowKiB"
+#define TOP_MEM_RELEASED "FreeKiB"
 
 /* Index in m->threads of tid, or -1. */
 int top_thread_index(const struct top_model *m, int32_t tid);

@@ -16,6 +16,7 @@
 
 #include "clock.h"
 #include "formats/formats.h"
+#include "memcharge.h"
 #include "options.h"
 #include "profile.h"
 #include "sampler.h"
@@ -93,6 +94,14 @@ struct top {
 	int head_h;		/* header lines: the table's heading below */
 	uint64_t rate_ns, rate_ticks, rate_missed;	/* the rate's window */
 
+	/* The memory column (key m, --memory, --sort GrowKiB): RSS growth
+	 * charged to the stacks that ran (memcharge.c), made when first
+	 * asked and fed by the sampler's thread from then on, under the
+	 * lock; shown or not. */
+	memcharge *mem;
+	int32_t mem_pid;	/* the process whose RSS it reads */
+	bool mem_shown;
+
 	int scroll;
 	struct top_source src;	/* Enter: the first row's source */
 	char msg[200];
@@ -107,10 +116,21 @@ static void say(struct top *tp, const char *text)
 	tp->msg_until = clock_mono_ns() + MESSAGE_NS;
 }
 
+/* The sampler's sink (under the lock): the memory charge, once asked,
+ * of the samples of the process whose RSS it reads (not its children's,
+ * with --subprocesses). */
+static int mem_sink(void *ctx, const profile *p, const struct sample *s)
+{
+	struct top *tp = ctx;
+	if (!tp->mem || s->pid != tp->mem_pid)
+		return LP_OK;
+	return memcharge_sink(tp->mem, p, s);
+}
+
 static void *sampler_thread(void *arg)
 {
 	struct top *tp = arg;
-	tp->sampler_rc = sampler_run(tp->s, &session_stop, NULL, NULL,
+	tp->sampler_rc = sampler_run(tp->s, &session_stop, mem_sink, tp,
 				     &tp->sampler_err);
 	atomic_store(&tp->sampler_done, true);
 	return NULL;
@@ -217,6 +237,7 @@ static void compute(struct top *tp)
 {
 	int rc;
 	pthread_mutex_lock(&tp->lock);
+	tp->ao.mem = tp->mem;
 	rc = top_model_compute(&tp->m, tp->p, &tp->ao);
 	tp->st = *sampler_stats(tp->s);
 	header_inputs(tp);
@@ -245,10 +266,12 @@ static void compute(struct top *tp)
 	if (rc == LP_OK && tp->trend) {
 		/* another aggregation has other rows: their history starts
 		 * again */
-		if (memcmp(&tp->trend_ao, &tp->ao, sizeof tp->ao) != 0 ||
+		struct top_agg_opts now = tp->ao;
+		now.mem = NULL;	/* the memory column adds no rows */
+		if (memcmp(&tp->trend_ao, &now, sizeof now) != 0 ||
 		    tp->trend_base != tp->st_base.ticks)
 			top_trend_reset(tp->trend);
-		tp->trend_ao = tp->ao;
+		tp->trend_ao = now;
 		tp->trend_base = tp->st_base.ticks;
 		top_trend_update(tp->trend, &tp->m, tp->last_compute_ns);
 	}
@@ -326,6 +349,40 @@ static int visible_columns(int width)
 	if (width >= 4 * COL_W + 32)
 		return 4;
 	return 2;
+}
+
+/* The memory column (two cells: KiB grown and freed) after the figures;
+ * the figures give way to it first on a narrow terminal. */
+static int mem_width(const struct top *tp)
+{
+	return tp->mem_shown ? 2 * COL_W : 0;
+}
+
+static int figure_columns(const struct top *tp, int width)
+{
+	return visible_columns(width - mem_width(tp));
+}
+
+/* A row's memory cells (r NULL: the headings, the sorted one in [ ]),
+ * appended to buf. */
+static void mem_cells(const struct top *tp, const struct top_row *r,
+		      char *buf, size_t len)
+{
+	size_t at = strlen(buf);
+	for (int i = 0; i < 2 && at < len; i++) {
+		char cell[32];
+		const char *title = i ? TOP_MEM_RELEASED : TOP_MEM_GROWN;
+		bool sorted = tp->vo.sort_memory == i + 1 && !tp->vo.sort_change;
+		if (!r)
+			snprintf(cell, sizeof cell, sorted ? "[%s]" : "%s ", title);
+		else
+			snprintf(cell, sizeof cell, "%.0f ",
+				 (i ? r->released : r->grown) / 1024.0);
+		int n = snprintf(buf + at, len - at, "%*s", COL_W, cell);
+		if (n < 0)
+			break;
+		at += (size_t)n;
+	}
 }
 
 /* Width of the file:line column (0: none), the rest of the row being
@@ -413,6 +470,10 @@ static void settings_text(const struct top *tp, char *line, size_t len)
 			      m->nview, m->nrows);
 	if (tp->ao.tasks && n > 0 && (size_t)n < len)
 		n += snprintf(line + n, len - (size_t)n, "  TASKS");
+	if (tp->mem_shown && n > 0 && (size_t)n < len)
+		n += snprintf(line + n, len - (size_t)n,
+			      "  memory in KiB of RSS: %.0f grown, %.0f freed",
+			      m->mem_grown / 1024.0, m->mem_released / 1024.0);
 	if (tp->paused && n > 0 && (size_t)n < len)
 		snprintf(line + n, len - (size_t)n, "  [PAUSED]");
 }
@@ -606,7 +667,8 @@ static int trend_width(const struct top *tp, int *chg_w, int *spark)
 	if (!tp->trend || !tp->vo.sort_change)
 		return 0;
 	*chg_w = CHG_W;
-	int room = COLS - (visible_columns(COLS) * COL_W + 1) - CHG_W;
+	int room = COLS - (figure_columns(tp, COLS) * COL_W + mem_width(tp) + 1) -
+		   CHG_W;
 	for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++)
 		if (room - (cells[i] + 1) >= TREND_NAME_MIN) {
 			*spark = cells[i];
@@ -641,20 +703,22 @@ static void draw_trend(struct top *tp, int y, int x, const struct top_row *r,
 
 static void draw_table(struct top *tp)
 {
-	int nshown = visible_columns(COLS);
+	int nshown = figure_columns(tp, COLS);
 	int hy = tp->head_h;
 	int first = hy + 1, last = LINES - 2;	/* rows of the table */
 	int chg_w, spark, trend_w = trend_width(tp, &chg_w, &spark);
-	int trend_x = nshown * COL_W + 1;
+	int trend_x = nshown * COL_W + mem_width(tp) + 1;
 	int name_x = trend_x + trend_w;
-	int place_w = place_width(COLS - trend_w);
-	char buf[TOP_NCOLS * COL_W + 8];
+	int place_w = place_width(COLS - trend_w - mem_width(tp));
+	char buf[(TOP_NCOLS + 2) * COL_W + 8];
 	char name[3 * TOP_NAME_MAX];
 
 	/* the heading line, across the whole width */
 	style_on(tp, PAIR_HEADING, A_REVERSE);
 	mvhline(hy, 0, ' ', COLS);
 	figures_row(tp, NULL, nshown, buf, sizeof buf);
+	if (tp->mem_shown)
+		mem_cells(tp, NULL, buf, sizeof buf);
 	put_fit(tp, hy, 0, COLS, buf);
 	if (trend_w && name_x < COLS)
 		draw_trend(tp, hy, trend_x, NULL, chg_w, spark);
@@ -679,6 +743,8 @@ static void draw_table(struct top *tp)
 			break;
 		const struct top_row *r = &tp->m.rows[tp->m.view[v]];
 		figures_row(tp, r, nshown, buf, sizeof buf);
+		if (tp->mem_shown)
+			mem_cells(tp, r, buf, sizeof buf);
 		/* the first row is the one Enter opens */
 		if (y == first)
 			attron(A_BOLD);
@@ -744,7 +810,7 @@ static void draw_footer(struct top *tp)
 	else
 		put_fit(tp, y, 0, COLS,
 			"Enter source  ? help  q quit  1-6 </> sort  w/c/g mode  / filter  Esc clear  "
-			"space pause  r reset  t/T threads  p processes  n native  l lines  a tasks");
+			"space pause  r reset  t/T threads  p processes  n native  l lines  a tasks  m memory");
 	style_off(tp, PAIR_DIM, A_NORMAL);
 }
 
@@ -753,7 +819,10 @@ static void draw_footer(struct top *tp)
 static void draw_help(struct top *tp)
 {
 	char now_mode[96], now_t[96], now_n[96], now_l[96], now_f[200];
-	char now_x[96];
+	char now_x[96], now_m[96];
+	snprintf(now_m, sizeof now_m,
+		 "m          memory column: RSS KiB grown, freed (now %s)",
+		 tp->mem_shown ? "shown" : "hidden");
 	snprintf(now_x, sizeof now_x,
 		 "x          trends: Chg10s column and sort, sparkline (now %s)",
 		 tp->vo.sort_change ? "on" : "off");
@@ -792,6 +861,7 @@ static void draw_help(struct top *tp)
 		now_x,
 		"           (change of own share over 10 s; the last 60 s drawn",
 		"           where the function keeps 40 columns, else dropped)",
+		now_m,
 		"s          snapshot: write what is shown to loupe-PID-TIME.EXT",
 		"space      pause the display (sampling goes on)",
 		"r          reset the counts (and what -o will write)",
@@ -862,6 +932,42 @@ static void toggle_trend_sort(struct top *tp)
 	say(tp, tp->vo.sort_change ?
 	    "trends: sorted by the change of the own share over the last 10 s (x: off)" :
 	    "trends off: sorted by the column again");
+}
+
+/* Starts the memory charge (first asked): from the next tick on, under
+ * the lock.  false, with the reason said, when /proc/PID/statm cannot
+ * be opened. */
+static bool start_memory(struct top *tp)
+{
+	if (tp->mem)
+		return true;
+	memcharge *m = NULL;
+	lp_error err = { 0 };
+	if (memcharge_new(&m, target_procfd(tp->t), &err) != LP_OK) {
+		char text[sizeof tp->msg];
+		snprintf(text, sizeof text, "no memory column: %.150s", err.msg);
+		say(tp, text);
+		return false;
+	}
+	pthread_mutex_lock(&tp->lock);
+	tp->mem = m;
+	pthread_mutex_unlock(&tp->lock);
+	return true;
+}
+
+/* Key m: the memory column, shown or hidden (the charge goes on); a sort
+ * by it goes with it. */
+static void toggle_memory(struct top *tp)
+{
+	if (!tp->mem_shown && !start_memory(tp))
+		return;
+	tp->mem_shown = !tp->mem_shown;
+	if (!tp->mem_shown)
+		tp->vo.sort_memory = 0;
+	compute(tp);
+	say(tp, tp->mem_shown ?
+	    "memory: KiB of RSS grown and freed while each row's stacks ran, since shown (m: hide)" :
+	    "memory column hidden");
 }
 
 /* Key s: what is on screen (mode, filter, thread, the counts since the
@@ -1001,7 +1107,7 @@ static bool handle_key(struct top *tp, int ch)
 	case '1': case '2': case '3': case '4': case '5': case '6': {
 		/* the number counts the columns on screen, which a narrow
 		 * terminal has fewer of */
-		int idx[TOP_NCOLS], nshown = visible_columns(COLS);
+		int idx[TOP_NCOLS], nshown = figure_columns(tp, COLS);
 		shown_columns(nshown, idx);
 		if (ch - '1' < nshown) {
 			top_sort_by_column(&tp->vo, idx[ch - '1']);
@@ -1010,7 +1116,7 @@ static bool handle_key(struct top *tp, int ch)
 		break;
 	}
 	case '<': case '>': {
-		int idx[TOP_NCOLS], nshown = visible_columns(COLS), at = 0;
+		int idx[TOP_NCOLS], nshown = figure_columns(tp, COLS), at = 0;
 		int sorted = top_sort_column(&tp->vo);
 		shown_columns(nshown, idx);
 		for (int i = 0; i < nshown; i++)
@@ -1094,6 +1200,8 @@ static bool handle_key(struct top *tp, int ch)
 	case 'r':
 		pthread_mutex_lock(&tp->lock);
 		profile_reset_samples(tp->p);
+		if (tp->mem)
+			memcharge_reset(tp->mem);
 		tp->st_base = *sampler_stats(tp->s);
 		pthread_mutex_unlock(&tp->lock);
 		tp->nprev = 0;
@@ -1102,6 +1210,9 @@ static bool handle_key(struct top *tp, int ch)
 		break;
 	case 'x':
 		toggle_trend_sort(tp);
+		break;
+	case 'm':
+		toggle_memory(tp);
 		break;
 	case 's':
 		snapshot(tp);
@@ -1217,10 +1328,10 @@ static int plain_width(void)
 static void print_plain(struct top *tp)
 {
 	char line[1024], out[1024], el[32];
-	char buf[TOP_NCOLS * COL_W + 8];
+	char buf[(TOP_NCOLS + 2) * COL_W + 8];
 	int width = plain_width();
-	int nshown = visible_columns(width);
-	int name_x = nshown * COL_W + 1;
+	int nshown = figure_columns(tp, width);
+	int name_x = nshown * COL_W + mem_width(tp) + 1;
 
 	fmt_duration(el, sizeof el, elapsed_ns(tp));
 	snprintf(line, sizeof line, "loupe top - %s  elapsed %s", tp->target_desc, el);
@@ -1240,11 +1351,15 @@ static void print_plain(struct top *tp)
 		}
 	}
 	figures_row(tp, NULL, nshown, buf, sizeof buf);
+	if (tp->mem_shown)
+		mem_cells(tp, NULL, buf, sizeof buf);
 	fit_text(tp, name_heading(tp), width - name_x, out, sizeof out);
 	printf("%s %s\n", buf, out);
 	for (size_t v = 0; v < tp->m.nview && v < PLAIN_ROWS; v++) {
 		const struct top_row *r = &tp->m.rows[tp->m.view[v]];
 		figures_row(tp, r, nshown, buf, sizeof buf);
+		if (tp->mem_shown)
+			mem_cells(tp, r, buf, sizeof buf);
 		row_text(tp, r, width - name_x, 0, out, sizeof out);
 		printf("%s %s\n", buf, out);
 	}
@@ -1357,6 +1472,15 @@ int top_view_run(struct top_session *ts)
 	if (o->sort)
 		top_sort_by_name(&tp->vo, o->sort);
 	tp->vo.filter = tp->filter;
+	tp->mem_pid = (int32_t)target_pid(tp->t);
+	if (o->memory || tp->vo.sort_memory) {
+		lp_error err = { 0 };
+		if (memcharge_new(&tp->mem, target_procfd(tp->t), &err) != LP_OK) {
+			cli_error("%s", err.msg);
+			goto out;
+		}
+		tp->mem_shown = true;
+	}
 
 	tp->start_ns = clock_mono_ns();
 	tp->last_compute_ns = tp->start_ns;
@@ -1390,6 +1514,7 @@ out:
 	free(tp->views);
 	free(tp->prev);
 	top_trend_free(tp->trend);
+	memcharge_free(tp->mem);
 	pthread_mutex_destroy(&tp->lock);
 	free(tp);
 	return status;

@@ -10,13 +10,15 @@
 
 #include "error.h"
 #include "python/py.h"
+#include "symbols.h"
 
 struct py_heap_type {
 	uint64_t addr;		/* the type object in the target */
 	char name[96];		/* its tp_name, checked printable */
 	uint64_t count;		/* live objects */
 	uint64_t bytes;		/* object + variable part + pre-header +
-				 * GC head + list/bytearray buffers */
+				 * GC head + list/bytearray/set buffers +
+				 * dict key tables (a shared one once) */
 };
 
 struct py_heap_census {
@@ -31,13 +33,16 @@ struct py_heap_census {
 				 * arenas (not on a GC list) */
 	uint64_t large_objects;	/* those over 512 bytes found as items of
 				 * lists and tuples */
-	char unseen[160];	/* what this census cannot see, said */
+	char unseen[256];	/* what this census cannot see, said */
 };
 
-/* Counts the objects of every GC list of py's main interpreter.
+/* Counts the objects of every GC list of py's main interpreter, and the
+ * small objects of pymalloc's arenas where they can be found (syms, may
+ * be NULL: finds them up to 3.11, in static variables).
  * LP_EUNSUPPORTED (with the reason) where the version's layout does not
  * say where the lists are. */
-int py_heap_census(py_proc *py, struct py_heap_census *out, lp_error *err);
+int py_heap_census(py_proc *py, symbolizer *syms,
+		   struct py_heap_census *out, lp_error *err);
 void py_heap_census_fini(struct py_heap_census *c);
 
 #endif
