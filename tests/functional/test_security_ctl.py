@@ -101,6 +101,12 @@ class CtlSecurity(unittest.TestCase):
             self.assertIsNone(d.poll(), self.read_log())
             time.sleep(0.05)
         self.assertTrue(os.path.exists(self.sock), self.read_log())
+        # The socket exists from bind(); its group and mode are set before
+        # listen(), so a connection says they are final (a chmod of the
+        # test's own before then would be undone: open_socket).
+        while time.monotonic() < deadline and self.ctl("status").returncode:
+            self.assertIsNone(d.poll(), self.read_log())
+            time.sleep(0.05)
         self.daemon = d
         return d
 
