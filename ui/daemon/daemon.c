@@ -129,6 +129,7 @@ static void scan(struct daemon_state *d)
 static void on_event(void *ctx, enum proc_events_kind kind, pid_t pid)
 {
 	struct daemon_state *d = ctx;
+	d->events_got++;
 	if (kind == PROC_EVENTS_EXEC)
 		daemon_match_cache_forget(d->match_cache, pid);
 	if (kind != PROC_EVENTS_EXIT || daemon_find(d, pid))
@@ -137,6 +138,7 @@ static void on_event(void *ctx, enum proc_events_kind kind, pid_t pid)
 
 static void read_events(struct daemon_state *d, uint64_t now)
 {
+	uint64_t got = d->events_got;
 	d->event_scan = false;
 	if (!proc_events_read(d->events, on_event, d)) {
 		daemon_match_cache_clear(d->match_cache);	/* events lost */
@@ -145,6 +147,12 @@ static void read_events(struct daemon_state *d, uint64_t now)
 	uint64_t soon = d->last_scan_ns + (uint64_t)EVENT_SCAN_MS * 1000000;
 	if (d->event_scan && d->next_scan_ns > soon)
 		d->next_scan_ns = soon > now ? soon : now;
+	/* a host that forks all the time (a build) woke the daemon 50-80
+	 * times a second beside its 19 ticks: after events, the next are
+	 * read at the first wake-up EVENT_SCAN_MS on (a tick's, mostly),
+	 * which the rescan waited for anyway */
+	if (d->events_got != got)
+		d->events_next_ns = now + (uint64_t)EVENT_SCAN_MS * 1000000;
 }
 
 static void retain(struct daemon_state *d)
@@ -358,18 +366,33 @@ bool daemon_step(struct daemon_state *d, int max_wait_ms)
 		wait = t;
 	pthread_mutex_lock(&d->lock);
 	int64_t due = d->be.run(d->be.ctx, now);
+	/* process events: read now when their quiet time is over, and
+	 * polled for only then; else they wait, and the loop wakes for them
+	 * only when nothing else would within EVENT_SCAN_MS of its end */
+	if (d->events && now >= d->events_next_ns)
+		read_events(d, now);
 	pthread_mutex_unlock(&d->lock);
 	/* the backend's next sample to the nanosecond: a millisecond poll
 	 * would wake most ticks of a 1 kHz target late */
 	int64_t wait_ns = wait < 0 ? 0 : (int64_t)wait * 1000000;
 	if (due >= 0 && due < wait_ns)
 		wait_ns = due;
+	bool ev_poll = d->events && now >= d->events_next_ns;
+	if (d->events && !ev_poll) {
+		int64_t quiet = (int64_t)(d->events_next_ns - now);
+		if (wait_ns > quiet + (int64_t)EVENT_SCAN_MS * 1000000)
+			wait_ns = quiet;
+	}
+	/* a rescan the events just asked for */
+	int64_t scan_in = d->next_scan_ns > now ? (int64_t)(d->next_scan_ns - now) : 0;
+	if (scan_in < wait_ns)
+		wait_ns = scan_in;
 	struct timespec ts = { wait_ns / 1000000000, wait_ns % 1000000000 };
 	/* the sockets, then the wake-up of an ended ctl trace */
 	struct pollfd fds[1 + CTL_MAX_CLIENTS + 2];
 	size_t n = ctl_server_pollfds(d->ctl, fds, 1 + CTL_MAX_CLIENTS);
 	fds[n] = (struct pollfd){ .fd = daemon_traces_fd(d->traces), .events = POLLIN };
-	fds[n + 1] = (struct pollfd){ .fd = d->events ? proc_events_fd(d->events) : -1, .events = POLLIN };
+	fds[n + 1] = (struct pollfd){ .fd = ev_poll ? proc_events_fd(d->events) : -1, .events = POLLIN };
 	if (ppoll(fds, n + 2, &ts, NULL) < 0 && errno != EINTR)
 		daemon_log(LOG_ERR_, "poll: %s", strerror(errno));
 	pthread_mutex_lock(&d->lock);
@@ -382,7 +405,7 @@ bool daemon_step(struct daemon_state *d, int max_wait_ms)
 			daemon_log(LOG_ERR_, "reload failed, keeping the running config: %s", err.msg);
 	}
 	now = daemon_now_ns();
-	if (d->events && (fds[n + 1].revents & POLLIN))
+	if (ev_poll && (fds[n + 1].revents & POLLIN))
 		read_events(d, now);
 	for (size_t i = 0; i < d->nt; i++)
 		if (d->t[i].window_end_ns <= now)

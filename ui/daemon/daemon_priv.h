@@ -84,6 +84,10 @@ struct daemon_state {
 	size_t nsvc;
 	struct proc_events *events;	/* the host's process events, or NULL */
 	uint64_t last_scan_ns;
+	/* process events wake the loop at most every EVENT_SCAN_MS: until
+	 * events_next_ns they wait in the socket (read at the next wake-up
+	 * past it); events_got counts those read */
+	uint64_t events_next_ns, events_got;
 	bool event_scan;	/* an event asks for a scan */
 	volatile int stop, reload;
 };
