@@ -19,7 +19,9 @@
 #include "proc_events.h"
 
 #define RETAIN_MAX_MS 60000	/* retention at least this often */
-#define CPU_CHECK_MS 5000	
+#define CPU_CHECK_MS 5000
+/* Attach CPU is excused from max_cpu up to max_cpu over this long. */
+#define ATTACH_BUDGET_S 60
 /* After a process event, the rescan comes at most this often: a host
  * that forks all the time costs at most ten cached scans a second. */
 #define EVENT_SCAN_MS 100
@@ -180,17 +182,29 @@ static void retain(struct daemon_state *d)
 /* max_cpu: when the daemon used more, every rate is lowered by the same
  * factor; they go back up towards the configured ones when the CPU at the
  * raised rates (the cost of a sample staying what it is) would still be
- * under 90% of the cap.  Attaching is not counted: it is a one-off per
- * process (64 services cost some 70 ms of CPU in the first second, more
- * than 5 s of sampling them), shown apart as attach CPU; lowering the
- * rates for it only kept them down for a minute after every start. */
+ * under 90% of the cap.  Attaching is not counted, within its own
+ * budget: it is a one-off per process (64 services cost some 70-100 ms
+ * of CPU in the first second, more than 5 s of sampling them), shown
+ * apart as attach CPU; lowering the rates for it only kept them down for
+ * a minute after every start. */
 static void cap_cpu(struct daemon_state *d, uint64_t now)
 {
 	uint64_t cpu = daemon_self_cpu_ns();
 	uint64_t attach = daemon_attach_cpu_ns(d);
 	uint64_t spent = cpu - d->cpu_ns_prev, once = attach - d->attach_cpu_prev;
 	double dt = (double)(now - d->cpu_at_ns) / 1e9;
-	double used = (double)(spent > once ? spent - once : 0) / 1e9;
+	/* attaching has a budget of its own, max_cpu over a minute (600 ms
+	 * at 1%), refilled at max_cpu: a host that starts a service now and
+	 * then never reaches it; one that starts processes faster than the
+	 * daemon can afford to attach to them has the excess counted here */
+	double cap_ns = d->cfg.max_cpu / 100 * ATTACH_BUDGET_S * 1e9;
+	d->attach_budget_ns += d->cfg.max_cpu / 100 * (double)(now - d->cpu_at_ns);
+	if (d->attach_budget_ns > cap_ns)
+		d->attach_budget_ns = cap_ns;
+	uint64_t excused = (double)once < d->attach_budget_ns ? once :
+			   (uint64_t)d->attach_budget_ns;
+	d->attach_budget_ns -= (double)excused;
+	double used = (double)(spent > excused ? spent - excused : 0) / 1e9;
 	d->cpu_ns_prev = cpu;
 	d->attach_cpu_prev = attach;
 	d->cpu_at_ns = now;
@@ -312,6 +326,7 @@ int daemon_new(struct daemon_state **out, const char *config_path,
 		daemon_log(LOG_INFO_, "%s: a /proc rescan every %d ms finds targets", everr.msg, DAEMON_SCAN_MS);
 	d->cpu_ns_prev = daemon_self_cpu_ns();
 	d->attach_cpu_prev = daemon_attach_cpu_ns(d);
+	d->attach_budget_ns = d->cfg.max_cpu / 100 * ATTACH_BUDGET_S * 1e9;
 	d->cpu_at_ns = daemon_now_ns();
 	d->next_cpu_ns = d->cpu_at_ns + (uint64_t)CPU_CHECK_MS * 1000000;
 	char http[320] = "";

@@ -74,6 +74,8 @@ struct daemon_state {
 	 * apart, and not counted against max_cpu, which is a cap on the
 	 * steady cost of sampling; and its value at the last check */
 	uint64_t attach_cpu_ns, attach_cpu_prev;
+	double attach_budget_ns;	/* what attaching may still take
+					 * outside max_cpu (daemon.c) */
 	double cpu_pct;		/* own CPU over the last interval, less
 				 * attach CPU */
 	double rate_scale;	/* 1: as configured; < 1 lowered for max_cpu */

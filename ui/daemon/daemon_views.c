@@ -110,7 +110,7 @@ char *daemon_status_text(struct daemon_state *d, const struct ctl_peer *peer)
 		"windows %.0f s, disk %.1f MiB in %s\n",
 	    d->nt, d->cfg.max_targets, d->cpu_pct, d->cfg.max_cpu, rss / 1048576.0,
 	    d->cfg.window_s, store_usage(d->store) / 1048576.0, d->cfg.dir);
-	cat(&s, &len, "attach CPU %.1f ms so far (maps, symbols, interpreters, first ticks; not counted against max_cpu)\n",
+	cat(&s, &len, "attach CPU %.1f ms so far (maps, symbols, interpreters, first ticks; not counted against max_cpu, up to max_cpu over a minute)\n",
 	    (double)daemon_attach_cpu_ns(d) / 1e6);
 	if (d->rate_scale < 1)
 		cat(&s, &len, "rates lowered to %.0f%% of the configured ones to stay under max_cpu\n",
