@@ -22,6 +22,10 @@ struct oc_thread {
 	struct perf_ring ring;	/* base NULL: none */
 	struct oncpu_track tk;
 	uint8_t state;		/* enum oncpu_state of the last read */
+	/* the last cut's answer (oncpu_cut) */
+	bool cut_ok;
+	uint8_t cut_state;
+	uint64_t cut_used;
 };
 
 struct oncpu {
@@ -67,11 +71,21 @@ static bool on_record(void *ctx, const struct perf_event_header *h,
 		tk->lost += n;
 		tk->state = ONCPU_UNKNOWN;	/* switches missed */
 		tk->last_ns = 0;
+		tk->acc_lost = true;
 		return true;
 	}
 	uint8_t next = !(h->misc & PERF_RECORD_MISC_SWITCH_OUT) ? ONCPU_ON :
 		       (h->misc & PERF_RECORD_MISC_SWITCH_OUT_PREEMPT) ?
 		       ONCPU_PREEMPTED : ONCPU_OFF;
+	/* Its runs: on since acc_from when it was on, or when its state was
+	 * not known and this is an out (every switch of the thread since
+	 * acc_from is a record: it ran throughout).  Not before acc_from
+	 * (a record older than a seed from /proc). */
+	if ((tk->state == ONCPU_ON ||
+	     (tk->state == ONCPU_UNKNOWN && next != ONCPU_ON)) && t > tk->acc_from)
+		tk->acc_ns += t - tk->acc_from;
+	if (t > tk->acc_from)
+		tk->acc_from = t;
 	/* In the window: a sleep, or a wake-up from one (or from a state
 	 * not known), may put the stack before or after the call it slept
 	 * in; a preemption and its return leave it where it was. */
@@ -95,6 +109,40 @@ enum oncpu_state oncpu_track_read(struct oncpu_track *tk,
 	if (c.slept)
 		return ONCPU_OFF;
 	return (enum oncpu_state)tk->state;
+}
+
+bool oncpu_track_cut(struct oncpu_track *tk, const struct perf_ring *r,
+		     unsigned char *scratch, uint64_t to_ns, uint64_t *used_ns,
+		     enum oncpu_state *state)
+{
+	/* a window ending before its start (clocks read out of order):
+	 * nothing to add */
+	struct read_ctx c = { tk, UINT64_MAX, to_ns, false };
+	perf_ring_read(r, scratch, on_record, &c, &tk->rs);
+	bool ok = tk->cut_ns && !tk->acc_lost && tk->state != ONCPU_UNKNOWN;
+	if (tk->state == ONCPU_ON && to_ns > tk->acc_from)
+		tk->acc_ns += to_ns - tk->acc_from;
+	*used_ns = tk->acc_ns;
+	*state = (enum oncpu_state)tk->state;
+	tk->quiet = tk->switches == tk->cut_switches && !tk->acc_lost;
+	tk->cut_switches = tk->switches;
+	tk->acc_ns = 0;
+	tk->acc_from = to_ns > tk->acc_from ? to_ns : tk->acc_from;
+	tk->cut_ns = tk->acc_from ? tk->acc_from : 1;
+	tk->acc_lost = false;
+	return ok;
+}
+
+void oncpu_track_seed(struct oncpu_track *tk, enum oncpu_state state)
+{
+	/* on throughout: only a window without a record says so */
+	if (state == ONCPU_ON && !tk->quiet)
+		return;
+	if (tk->state == ONCPU_UNKNOWN && !tk->acc_ns && !tk->acc_lost &&
+	    tk->acc_from == tk->cut_ns && tk->cut_ns) {
+		tk->state = (uint8_t)state;
+		tk->last_ns = tk->cut_ns;
+	}
 }
 
 /* ---- events --------------------------------------------------------- */
@@ -256,6 +304,34 @@ enum oncpu_state oncpu_state_of(const oncpu *oc, size_t i, pid_t tid)
 	if (i >= oc->nth || oc->th[i].tid != tid)
 		return ONCPU_UNKNOWN;
 	return (enum oncpu_state)oc->th[i].state;
+}
+
+void oncpu_cut(oncpu *oc, uint64_t to_ns)
+{
+	for (size_t i = 0; i < oc->nth; i++) {
+		struct oc_thread *th = &oc->th[i];
+		enum oncpu_state st = ONCPU_UNKNOWN;
+		th->cut_ok = th->ring.base &&
+			     oncpu_track_cut(&th->tk, &th->ring, oc->scratch,
+					     to_ns, &th->cut_used, &st);
+		th->cut_state = (uint8_t)st;
+	}
+}
+
+bool oncpu_cut_of(const oncpu *oc, size_t i, pid_t tid, uint64_t *used_ns,
+		  enum oncpu_state *state)
+{
+	if (i >= oc->nth || oc->th[i].tid != tid || !oc->th[i].cut_ok)
+		return false;
+	*used_ns = oc->th[i].cut_used;
+	*state = (enum oncpu_state)oc->th[i].cut_state;
+	return true;
+}
+
+void oncpu_seed(oncpu *oc, size_t i, pid_t tid, enum oncpu_state state)
+{
+	if (i < oc->nth && oc->th[i].tid == tid && oc->th[i].ring.base)
+		oncpu_track_seed(&oc->th[i].tk, state);
 }
 
 void oncpu_get_stats(const oncpu *oc, struct oncpu_stats *st)

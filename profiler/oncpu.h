@@ -43,6 +43,13 @@ struct oncpu_track {
 	uint64_t switches;	/* switch records read */
 	uint64_t lost;		/* records the kernel dropped (ring full) */
 	struct perf_ring_stats rs;
+	/* Accounting (oncpu_track_cut): the time on a CPU since the last
+	 * cut, counted up to acc_from; the cut it counts from (0: none
+	 * yet); whether records were lost or none told the state since. */
+	uint64_t acc_ns, acc_from, cut_ns;
+	bool acc_lost;
+	bool quiet;		/* the last cut's window had no record */
+	uint64_t cut_switches;	/* switches at the last cut */
 };
 
 /* Reads the records of r with a time <= to_ns into tk (later ones stay in
@@ -58,6 +65,23 @@ enum oncpu_state oncpu_track_read(struct oncpu_track *tk,
 				  const struct perf_ring *r,
 				  unsigned char *scratch, uint64_t from_ns,
 				  uint64_t to_ns);
+
+/* Reads the records of r up to to_ns and closes the accounting window
+ * there: true, with *used_ns the time the thread spent on a CPU since the
+ * last cut and *state its state at to_ns (ON, PREEMPTED or OFF), when the
+ * records tell them whole: the window began at a cut, none was lost in
+ * it, and its state at the window's start was known (from a record or
+ * oncpu_track_seed) or follows from its first switch in the window (an
+ * out: it ran until then; an in: it did not).  The kernel stamps each
+ * switch: the sum of its runs is the CPU time it used, to the switch, by
+ * memory reads only.  false: ask /proc for this window. */
+bool oncpu_track_cut(struct oncpu_track *tk, const struct perf_ring *r,
+		     unsigned char *scratch, uint64_t to_ns, uint64_t *used_ns,
+		     enum oncpu_state *state);
+/* /proc told the thread's state at the last cut (OFF: asleep; ON: it ran
+ * throughout the window and never switched): taken when its records do
+ * not tell it (nothing since the cut, none lost). */
+void oncpu_track_seed(struct oncpu_track *tk, enum oncpu_state state);
 
 typedef struct oncpu oncpu;
 
@@ -77,6 +101,15 @@ void oncpu_sync(oncpu *oc);
  * when that is not thread tid: the list changed since oncpu_sync). */
 void oncpu_read(oncpu *oc, uint64_t from_ns, uint64_t to_ns);
 enum oncpu_state oncpu_state_of(const oncpu *oc, size_t i, pid_t tid);
+
+/* Closes every thread's accounting window at to_ns (oncpu_track_cut); the
+ * answers are then oncpu_cut_of(oc, i, tid, ...): false when the records
+ * do not tell (or thread i is not tid). */
+void oncpu_cut(oncpu *oc, uint64_t to_ns);
+bool oncpu_cut_of(const oncpu *oc, size_t i, pid_t tid, uint64_t *used_ns,
+		  enum oncpu_state *state);
+/* oncpu_track_seed for the target's thread i (when it is tid). */
+void oncpu_seed(oncpu *oc, size_t i, pid_t tid, enum oncpu_state state);
 
 struct oncpu_stats {
 	size_t threads;		/* with an event */

@@ -30,6 +30,12 @@ struct sampler_opts {
 				 * that its CPU is charged to the stacks of
 				 * the ticks it ran in; else at most every
 				 * 10 ms, charged at those ticks */
+	bool cpu_from_switches;	/* with cpu_each_tick: each thread's state
+				 * and CPU time from its context-switch
+				 * records (memory reads) where they tell
+				 * them, /proc only where they do not (the
+				 * daemon: no system call a tick for a
+				 * sleeping or running thread) */
 	bool tasks;		/* asyncio task mode (profiler/tasks.h) */
 	/* Told once when the rate cannot be kept (a front end prints it). */
 	void (*notice)(void *ctx, const char *msg);

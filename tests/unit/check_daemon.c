@@ -3,7 +3,8 @@
  * daemon), windows cut on time into DIR/<name>-<pid>-<start>/<start>.loupe, a
  * process that exits finalized, ctl status / snapshot / remove / add /
  * reload / stop over the real socket, /metrics over HTTP, every window
- * complete after the stop.
+ * complete after the stop; a start's CPU shown as attach CPU, not counted
+ * against max_cpu.
  *
  * The fake backend "samples" a process by adding one sample of the stack
  * fake_main;fake_hot_PID per tick at the target's rate. */
@@ -446,6 +447,73 @@ START_TEST(test_daemon)
 }
 END_TEST
 
+/* A start that costs what attaching to a real service does, and more:
+ * 200 ms of this thread's CPU. */
+static int fb_start_costly(void *ctx, const struct daemon_target_spec *spec, void **h,
+			   lp_error *err)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	uint64_t end = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + 200000000ull;
+	for (;;) {
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+		if ((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec >= end)
+			break;
+	}
+	return fb_start(ctx, spec, h, err);
+}
+
+/* Attaching is a one-off: two starts of 200 ms each in the first 5 s
+ * (8% of a core there) must not lower the rates under max_cpu 1% (they
+ * were, to 11%: the first check counted them as sampling), and ctl
+ * status shows them apart as attach CPU. */
+START_TEST(test_attach_cpu_not_capped)
+{
+	char tmp[128], conf[200], store[200], arg[32], out[1 << 16];
+	unit_tmpdir_make(tmp, sizeof tmp, "loupe-daemon-attach");
+	snprintf(conf, sizeof conf, "%s/loupe.conf", tmp);
+	snprintf(store, sizeof store, "%s/store", tmp);
+	snprintf(sock_path, sizeof sock_path, "%s/run/loupe.sock", tmp);
+	snprintf(arg, sizeof arg, "%d.%d", 700 + getpid() % 100, (int)(time(NULL) % 1000));
+	FILE *f = fopen(conf, "w");
+	fprintf(f, "dir = %s\nwindow = 60s\nsocket = %s\nmax_cpu = 1\n"
+		"[target costly]\nexe = sleep\ncmdline = sleep %s\nrate = 20\n", store, sock_path, arg);
+	fclose(f);
+	pid_t a = start_sleep(arg), b = start_sleep(arg);
+	struct daemon_backend be = fake_backend;
+	be.start = fb_start_costly;
+	lp_error err = { 0 };
+	ck_assert_msg(daemon_new(&dm, conf, &be, &err) == LP_OK, "%s", err.msg);
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pthread_t th;
+	pthread_create(&th, NULL, loop, NULL);
+	ck_assert(listed_within(a, 1, 3));
+	ck_assert(listed_within(b, 1, 3));
+	/* past the first max_cpu check (CPU_CHECK_MS), without polling */
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double waited = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+	if (waited < 6.5)
+		usleep((useconds_t)((6.5 - waited) * 1e6));
+	ck_assert_int_eq(CTL(out, "status"), 0);
+	ck_assert_msg(strstr(out, "rates lowered") == NULL, "%s", out);
+	ck_assert_msg(strstr(out, "20 Hz"), "%s", out);
+	const char *ac = strstr(out, "attach CPU ");
+	ck_assert_msg(ac, "%s", out);
+	double ms = atof(ac + strlen("attach CPU "));
+	ck_assert_msg(ms >= 390 && ms < 2000, "%s", out);
+	ck_assert_int_eq(CTL(out, "stop"), 0);
+	pthread_join(th, NULL);
+	daemon_free(dm);
+	kill(a, SIGKILL);
+	kill(b, SIGKILL);
+	waitpid(a, NULL, 0);
+	waitpid(b, NULL, 0);
+	unit_tmpdir_remove(tmp);
+}
+END_TEST
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -453,6 +521,7 @@ int main(void)
 	TCase *tc = tcase_create("daemon");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_daemon);
+	tcase_add_test(tc, test_attach_cpu_not_capped);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -3,7 +3,8 @@
  * memory (in, out, lost, a record cut by the ring's end, records after the
  * stacks' window left for the next read), hostile rings (a head past the
  * size, sizes 0 or past the end, an unaligned tail, random bytes) that
- * must neither crash nor loop, and the live events on this test's own
+ * must neither crash nor loop, the CPU time summed from the switches at
+ * each cut (oncpu_track_cut), and the live events on this test's own
  * threads: the caller is on a CPU, a sleeper is not. */
 #include <check.h>
 #include <errno.h>
@@ -200,6 +201,134 @@ START_TEST(lost_is_unknown)
 }
 END_TEST
 
+/* ---- accounting: CPU time from the switches (oncpu_track_cut) ------- */
+
+static bool cut(struct fake *f, uint64_t to, uint64_t *used,
+		enum oncpu_state *st)
+{
+	return oncpu_track_cut(&f->tk, &f->r, f->scratch, to, used, st);
+}
+
+/* The runs between switches, cut at each tick; a run across a cut is
+ * split between the two windows; preempted time is not CPU time. */
+START_TEST(cut_sums_runs)
+{
+	struct fake *f = fake_new();
+	uint64_t used;
+	enum oncpu_state st;
+	put_switch(f, false, false, 100);
+	/* the first window has no cut before it: /proc's */
+	ck_assert(!cut(f, 1000, &used, &st));
+	put_switch(f, true, false, 1300);	/* ran 1000..1300 */
+	put_switch(f, false, false, 1500);
+	put_switch(f, true, true, 1600);	/* preempted: ran 1500..1600 */
+	put_switch(f, false, false, 1900);	/* back: runs on */
+	ck_assert(cut(f, 2000, &used, &st));
+	ck_assert_uint_eq(used, 300 + 100 + 100);
+	ck_assert_int_eq(st, ONCPU_ON);
+	/* no switch: ran throughout */
+	ck_assert(cut(f, 3000, &used, &st));
+	ck_assert_uint_eq(used, 1000);
+	put_switch(f, true, false, 3250);	/* asleep */
+	ck_assert(cut(f, 4000, &used, &st));
+	ck_assert_uint_eq(used, 250);
+	ck_assert_int_eq(st, ONCPU_OFF);
+	/* asleep throughout */
+	ck_assert(cut(f, 5000, &used, &st));
+	ck_assert_uint_eq(used, 0);
+	ck_assert_int_eq(st, ONCPU_OFF);
+	/* a record after the cut waits for the next window */
+	put_switch(f, false, false, 5400);
+	ck_assert(cut(f, 5200, &used, &st));
+	ck_assert_uint_eq(used, 0);
+	ck_assert(cut(f, 6000, &used, &st));
+	ck_assert_uint_eq(used, 600);
+	fake_free(f);
+}
+END_TEST
+
+/* Nothing known before the window: its first switch tells (an out: it ran
+ * since the cut; an in: it did not); no switch at all: /proc's, and what
+ * /proc said seeds the state. */
+START_TEST(cut_state_from_first_switch_or_seed)
+{
+	struct fake *f = fake_new();
+	uint64_t used;
+	enum oncpu_state st;
+	ck_assert(!cut(f, 1000, &used, &st));	/* no cut yet */
+	put_switch(f, true, true, 1400);	/* ran until preempted */
+	ck_assert(cut(f, 2000, &used, &st));
+	ck_assert_uint_eq(used, 400);
+	ck_assert_int_eq(st, ONCPU_PREEMPTED);
+
+	struct fake *g = fake_new();
+	ck_assert(!cut(g, 1000, &used, &st));
+	put_switch(g, false, false, 1700);	/* off until then */
+	ck_assert(cut(g, 2000, &used, &st));
+	ck_assert_uint_eq(used, 300);
+	ck_assert_int_eq(st, ONCPU_ON);
+	fake_free(g);
+
+	struct fake *h = fake_new();
+	ck_assert(!cut(h, 1000, &used, &st));
+	ck_assert(!cut(h, 2000, &used, &st));	/* no switch: not told */
+	oncpu_track_seed(&h->tk, ONCPU_OFF);	/* /proc: asleep */
+	ck_assert(cut(h, 3000, &used, &st));
+	ck_assert_uint_eq(used, 0);
+	ck_assert_int_eq(st, ONCPU_OFF);
+	put_switch(h, false, false, 3100);
+	put_switch(h, true, false, 3150);
+	ck_assert(cut(h, 4000, &used, &st));
+	ck_assert_uint_eq(used, 50);
+	fake_free(h);
+
+	/* on throughout only from a window without a switch */
+	struct fake *k = fake_new();
+	ck_assert(!cut(k, 1000, &used, &st));
+	ck_assert(!cut(k, 2000, &used, &st));
+	oncpu_track_seed(&k->tk, ONCPU_ON);
+	ck_assert(cut(k, 3000, &used, &st));
+	ck_assert_uint_eq(used, 1000);
+	ck_assert_int_eq(st, ONCPU_ON);
+	fake_free(k);
+
+	/* a switch after the cut, read after the seed: counted from the cut */
+	struct fake *m = fake_new();
+	ck_assert(!cut(m, 1000, &used, &st));
+	ck_assert(!cut(m, 2000, &used, &st));
+	put_switch(m, true, false, 2500);
+	oncpu_track_seed(&m->tk, ONCPU_ON);
+	ck_assert(cut(m, 3000, &used, &st));
+	ck_assert_uint_eq(used, 500);
+	ck_assert_int_eq(st, ONCPU_OFF);
+	fake_free(f);
+	fake_free(m);
+}
+END_TEST
+
+/* Records lost: the window is /proc's, and so is the next until a switch
+ * tells the state again; a seed over a lossy window is only ever off. */
+START_TEST(cut_lost_is_procs)
+{
+	struct fake *f = fake_new();
+	uint64_t used;
+	enum oncpu_state st;
+	put_switch(f, false, false, 100);
+	ck_assert(!cut(f, 1000, &used, &st));
+	ck_assert(cut(f, 2000, &used, &st));
+	ck_assert_uint_eq(used, 1000);
+	put_lost(f, 3, 2500);
+	ck_assert(!cut(f, 3000, &used, &st));
+	oncpu_track_seed(&f->tk, ONCPU_ON);	/* not quiet: refused */
+	ck_assert(!cut(f, 4000, &used, &st));
+	put_switch(f, true, false, 4200);	/* ran since the cut */
+	ck_assert(cut(f, 5000, &used, &st));
+	ck_assert_uint_eq(used, 200);
+	ck_assert_int_eq(st, ONCPU_OFF);
+	fake_free(f);
+}
+END_TEST
+
 /* Other records (none we ask for, but a kernel may add some) are skipped;
  * a record cut by the ring's end is joined. */
 START_TEST(wrap_and_other_records)
@@ -375,6 +504,55 @@ START_TEST(live_threads)
 }
 END_TEST
 
+/* The CPU time summed from this thread's own switches, against what the
+ * kernel says it used (its CPU clock), over windows of work and sleep. */
+START_TEST(live_cut_is_cpu_time)
+{
+	lp_error err = { 0 };
+	target *t = NULL;
+	ck_assert_int_eq(target_attach(&t, getpid(), &err), LP_OK);
+	ck_assert_int_eq(target_refresh_threads(t), LP_OK);
+	oncpu *oc = NULL;
+	int rc = oncpu_new(&oc, t, &err);
+	if (rc == LP_EPERM || rc == LP_EUNSUPPORTED) {
+		target_free(t, true);
+		unit_skip("perf events refused here: %s", err.msg);
+	}
+	ck_assert_msg(rc == LP_OK, "%s", err.msg);
+	pid_t me = (pid_t)syscall(SYS_gettid);
+	size_t im = index_of(t, me);
+	ck_assert(im != (size_t)-1);
+	uint64_t used, sum = 0;
+	enum oncpu_state st;
+	oncpu_cut(oc, clock_mono_ns());
+	/* a sleep: its in and out tell the state from then on */
+	usleep(2000);
+	oncpu_cut(oc, clock_mono_ns());
+	uint64_t cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	int told = 0;
+	for (int k = 0; k < 6; k++) {
+		uint64_t end = clock_mono_ns() + 15000000;
+		while (clock_mono_ns() < end)
+			;	/* work */
+		usleep(5000);	/* and a sleep */
+		oncpu_cut(oc, clock_mono_ns());
+		if (oncpu_cut_of(oc, im, me, &used, &st)) {
+			sum += used;
+			told++;
+		}
+	}
+	uint64_t cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
+	ck_assert_int_eq(told, 6);
+	/* the kernel's clock and the switches' stamps: within 5% and the
+	 * few microseconds around each cut */
+	ck_assert_msg(sum + cpu / 20 + 200000 >= cpu && sum <= cpu + cpu / 20 + 200000,
+		      "switches say %llu ns, the CPU clock %llu ns",
+		      (unsigned long long)sum, (unsigned long long)cpu);
+	oncpu_free(oc);
+	target_free(t, true);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("oncpu");
@@ -385,6 +563,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, later_records_wait);
 	tcase_add_test(tc, preempted_in_window_runs);
 	tcase_add_test(tc, lost_is_unknown);
+	tcase_add_test(tc, cut_sums_runs);
+	tcase_add_test(tc, cut_state_from_first_switch_or_seed);
+	tcase_add_test(tc, cut_lost_is_procs);
 	tcase_add_test(tc, wrap_and_other_records);
 	tcase_add_test(tc, hostile_rings);
 	tcase_add_test(tc, bad_geometry);
@@ -392,6 +573,7 @@ static Suite *suite(void)
 	TCase *tl = tcase_create("live");
 	tcase_set_timeout(tl, 30);
 	tcase_add_test(tl, live_threads);
+	tcase_add_test(tl, live_cut_is_cpu_time);
 	suite_add_tcase(s, tl);
 	return s;
 }

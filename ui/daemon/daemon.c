@@ -19,7 +19,9 @@
 #include "proc_events.h"
 
 #define RETAIN_MAX_MS 60000	/* retention at least this often */
-#define CPU_CHECK_MS 5000	
+#define CPU_CHECK_MS 5000
+/* Attach CPU is excused from max_cpu up to max_cpu over this long. */
+#define ATTACH_BUDGET_S 60
 /* After a process event, the rescan comes at most this often: a host
  * that forks all the time costs at most ten cached scans a second. */
 #define EVENT_SCAN_MS 100
@@ -129,6 +131,7 @@ static void scan(struct daemon_state *d)
 static void on_event(void *ctx, enum proc_events_kind kind, pid_t pid)
 {
 	struct daemon_state *d = ctx;
+	d->events_got++;
 	if (kind == PROC_EVENTS_EXEC)
 		daemon_match_cache_forget(d->match_cache, pid);
 	if (kind != PROC_EVENTS_EXIT || daemon_find(d, pid))
@@ -137,6 +140,7 @@ static void on_event(void *ctx, enum proc_events_kind kind, pid_t pid)
 
 static void read_events(struct daemon_state *d, uint64_t now)
 {
+	uint64_t got = d->events_got;
 	d->event_scan = false;
 	if (!proc_events_read(d->events, on_event, d)) {
 		daemon_match_cache_clear(d->match_cache);	/* events lost */
@@ -145,6 +149,12 @@ static void read_events(struct daemon_state *d, uint64_t now)
 	uint64_t soon = d->last_scan_ns + (uint64_t)EVENT_SCAN_MS * 1000000;
 	if (d->event_scan && d->next_scan_ns > soon)
 		d->next_scan_ns = soon > now ? soon : now;
+	/* a host that forks all the time (a build) woke the daemon 50-80
+	 * times a second beside its 19 ticks: after events, the next are
+	 * read at the first wake-up EVENT_SCAN_MS on (a tick's, mostly),
+	 * which the rescan waited for anyway */
+	if (d->events_got != got)
+		d->events_next_ns = now + (uint64_t)EVENT_SCAN_MS * 1000000;
 }
 
 static void retain(struct daemon_state *d)
@@ -172,14 +182,31 @@ static void retain(struct daemon_state *d)
 /* max_cpu: when the daemon used more, every rate is lowered by the same
  * factor; they go back up towards the configured ones when the CPU at the
  * raised rates (the cost of a sample staying what it is) would still be
- * under 90% of the cap: attaching to 64 services costs more than
- * sampling them, and must not keep their rates down once done. */
+ * under 90% of the cap.  Attaching is not counted, within its own
+ * budget: it is a one-off per process (64 services cost some 70-100 ms
+ * of CPU in the first second, more than 5 s of sampling them), shown
+ * apart as attach CPU; lowering the rates for it only kept them down for
+ * a minute after every start. */
 static void cap_cpu(struct daemon_state *d, uint64_t now)
 {
 	uint64_t cpu = daemon_self_cpu_ns();
+	uint64_t attach = daemon_attach_cpu_ns(d);
+	uint64_t spent = cpu - d->cpu_ns_prev, once = attach - d->attach_cpu_prev;
 	double dt = (double)(now - d->cpu_at_ns) / 1e9;
-	double used = (double)(cpu - d->cpu_ns_prev) / 1e9;
+	/* attaching has a budget of its own, max_cpu over a minute (600 ms
+	 * at 1%), refilled at max_cpu: a host that starts a service now and
+	 * then never reaches it; one that starts processes faster than the
+	 * daemon can afford to attach to them has the excess counted here */
+	double cap_ns = d->cfg.max_cpu / 100 * ATTACH_BUDGET_S * 1e9;
+	d->attach_budget_ns += d->cfg.max_cpu / 100 * (double)(now - d->cpu_at_ns);
+	if (d->attach_budget_ns > cap_ns)
+		d->attach_budget_ns = cap_ns;
+	uint64_t excused = (double)once < d->attach_budget_ns ? once :
+			   (uint64_t)d->attach_budget_ns;
+	d->attach_budget_ns -= (double)excused;
+	double used = (double)(spent > excused ? spent - excused : 0) / 1e9;
 	d->cpu_ns_prev = cpu;
+	d->attach_cpu_prev = attach;
 	d->cpu_at_ns = now;
 	if (dt <= 0)
 		return;
@@ -298,6 +325,8 @@ int daemon_new(struct daemon_state **out, const char *config_path,
 	else
 		daemon_log(LOG_INFO_, "%s: a /proc rescan every %d ms finds targets", everr.msg, DAEMON_SCAN_MS);
 	d->cpu_ns_prev = daemon_self_cpu_ns();
+	d->attach_cpu_prev = daemon_attach_cpu_ns(d);
+	d->attach_budget_ns = d->cfg.max_cpu / 100 * ATTACH_BUDGET_S * 1e9;
 	d->cpu_at_ns = daemon_now_ns();
 	d->next_cpu_ns = d->cpu_at_ns + (uint64_t)CPU_CHECK_MS * 1000000;
 	char http[320] = "";
@@ -352,18 +381,33 @@ bool daemon_step(struct daemon_state *d, int max_wait_ms)
 		wait = t;
 	pthread_mutex_lock(&d->lock);
 	int64_t due = d->be.run(d->be.ctx, now);
+	/* process events: read now when their quiet time is over, and
+	 * polled for only then; else they wait, and the loop wakes for them
+	 * only when nothing else would within EVENT_SCAN_MS of its end */
+	if (d->events && now >= d->events_next_ns)
+		read_events(d, now);
 	pthread_mutex_unlock(&d->lock);
 	/* the backend's next sample to the nanosecond: a millisecond poll
 	 * would wake most ticks of a 1 kHz target late */
 	int64_t wait_ns = wait < 0 ? 0 : (int64_t)wait * 1000000;
 	if (due >= 0 && due < wait_ns)
 		wait_ns = due;
+	bool ev_poll = d->events && now >= d->events_next_ns;
+	if (d->events && !ev_poll) {
+		int64_t quiet = (int64_t)(d->events_next_ns - now);
+		if (wait_ns > quiet + (int64_t)EVENT_SCAN_MS * 1000000)
+			wait_ns = quiet;
+	}
+	/* a rescan the events just asked for */
+	int64_t scan_in = d->next_scan_ns > now ? (int64_t)(d->next_scan_ns - now) : 0;
+	if (scan_in < wait_ns)
+		wait_ns = scan_in;
 	struct timespec ts = { wait_ns / 1000000000, wait_ns % 1000000000 };
 	/* the sockets, then the wake-up of an ended ctl trace */
 	struct pollfd fds[1 + CTL_MAX_CLIENTS + 2];
 	size_t n = ctl_server_pollfds(d->ctl, fds, 1 + CTL_MAX_CLIENTS);
 	fds[n] = (struct pollfd){ .fd = daemon_traces_fd(d->traces), .events = POLLIN };
-	fds[n + 1] = (struct pollfd){ .fd = d->events ? proc_events_fd(d->events) : -1, .events = POLLIN };
+	fds[n + 1] = (struct pollfd){ .fd = ev_poll ? proc_events_fd(d->events) : -1, .events = POLLIN };
 	if (ppoll(fds, n + 2, &ts, NULL) < 0 && errno != EINTR)
 		daemon_log(LOG_ERR_, "poll: %s", strerror(errno));
 	pthread_mutex_lock(&d->lock);
@@ -376,7 +420,7 @@ bool daemon_step(struct daemon_state *d, int max_wait_ms)
 			daemon_log(LOG_ERR_, "reload failed, keeping the running config: %s", err.msg);
 	}
 	now = daemon_now_ns();
-	if (d->events && (fds[n + 1].revents & POLLIN))
+	if (ev_poll && (fds[n + 1].revents & POLLIN))
 		read_events(d, now);
 	for (size_t i = 0; i < d->nt; i++)
 		if (d->t[i].window_end_ns <= now)

@@ -68,6 +68,10 @@ struct daemon_backend {
 	 * already, as one of its descendants (--subprocesses), so that the
 	 * daemon does not sample it twice. */
 	bool (*covers)(void *ctx, void *handle, pid_t pid);
+	/* Optional (NULL: none): the CPU time the backend spent so far on
+	 * one-off work of new targets outside start (their first ticks),
+	 * which the daemon shows as attach CPU, not against max_cpu. */
+	uint64_t (*attach_cpu)(void *ctx);
 	/* Optional (NULL: ctl answers "not available"): every thread's stack
 	 * of the target now, as 'loupe dump' prints it, malloc'd. */
 	char *(*dump)(void *ctx, void *handle, bool tasks, lp_error *err);

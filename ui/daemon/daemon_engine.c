@@ -38,6 +38,11 @@ struct eng_target {
 	struct daemon_target_spec spec;	/* name and dir not kept */
 	size_t clock;		/* its ticks: the engine's clock of its rate */
 	bool gone;
+	/* ticks still counted as attach CPU: the first, and until its
+	 * first sample (the first walk reads the code objects and interns
+	 * their names) within the first second or so */
+	unsigned warm_ticks;
+	bool warm;
 	/* the window: sampler figures when it began */
 	uint64_t win_samples, win_missed, win_ticks;
 	uint64_t win_mono_ns;
@@ -59,7 +64,11 @@ struct engine {
 	struct eng_clock *clocks;	/* by index (eng_target.clock) */
 	size_t nclocks;
 	uint64_t seed;
+	uint64_t attach_cpu_ns;	/* new targets' first ticks */
 };
+
+/* A new target's ticks that still count as attaching. */
+#define WARM_TICKS 20
 
 /* The clock of a period, made when none has it (or -1: out of memory).
  * A new clock's first tick is a period away. */
@@ -169,6 +178,7 @@ static int eng_start(void *ctx, const struct daemon_target_spec *spec,
 		.native = spec->native,
 		.skip_idle = spec->mode == MODE_CPU,
 		.cpu_each_tick = spec->mode == MODE_CPU,
+		.cpu_from_switches = spec->mode == MODE_CPU,
 		.tasks = spec->tasks,
 		.subprocesses = spec->subprocesses,
 		.never_pause = true,
@@ -329,7 +339,14 @@ static int64_t eng_run(void *ctx, uint64_t now)
 		if (et->gone || !e->clocks[et->clock].fires)
 			continue;
 		lp_error err = { 0 };
+		uint64_t cpu0 = et->warm ? 0 : clock_ns(CLOCK_THREAD_CPUTIME_ID);
+		uint64_t samples0 = et->warm ? 0 : sampler_stats(et->s)->samples;
 		int rc = sampler_tick(et->s, e->clocks[et->clock].late, NULL, NULL, &err);
+		if (!et->warm) {
+			e->attach_cpu_ns += clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
+			et->warm = ++et->warm_ticks >= WARM_TICKS ||
+				   sampler_stats(et->s)->samples > samples0;
+		}
 		if (rc == LP_ENOPROC)
 			et->gone = true;
 		else if (rc != LP_OK)
@@ -349,6 +366,12 @@ static int64_t eng_run(void *ctx, uint64_t now)
 			next = left;
 	}
 	return next;
+}
+
+static uint64_t eng_attach_cpu(void *ctx)
+{
+	struct engine *e = ctx;
+	return e->attach_cpu_ns;
 }
 
 static char *eng_dump(void *ctx, void *handle, bool tasks, lp_error *err)
@@ -447,6 +470,7 @@ int daemon_engine_backend(struct daemon_backend *be, lp_error *err)
 	be->run = eng_run;
 	be->dump = eng_dump;
 	be->covers = eng_covers;
+	be->attach_cpu = eng_attach_cpu;
 	return LP_OK;
 }
 

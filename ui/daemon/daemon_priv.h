@@ -69,7 +69,15 @@ struct daemon_state {
 	size_t nt;
 	uint64_t next_scan_ns, next_retain_ns, next_cpu_ns;
 	uint64_t cpu_ns_prev, cpu_at_ns;	/* own CPU, for max_cpu */
-	double cpu_pct;		/* own CPU over the last interval */
+	/* CPU spent attaching to targets (a one-off per process: maps,
+	 * symbols, the interpreter's addresses, the first tick): shown
+	 * apart, and not counted against max_cpu, which is a cap on the
+	 * steady cost of sampling; and its value at the last check */
+	uint64_t attach_cpu_ns, attach_cpu_prev;
+	double attach_budget_ns;	/* what attaching may still take
+					 * outside max_cpu (daemon.c) */
+	double cpu_pct;		/* own CPU over the last interval, less
+				 * attach CPU */
 	double rate_scale;	/* 1: as configured; < 1 lowered for max_cpu */
 	bool warned_full;	/* max_targets reached was logged */
 	unsigned sections_added;	/* by ctl add --match: names them */
@@ -78,6 +86,10 @@ struct daemon_state {
 	size_t nsvc;
 	struct proc_events *events;	/* the host's process events, or NULL */
 	uint64_t last_scan_ns;
+	/* process events wake the loop at most every EVENT_SCAN_MS: until
+	 * events_next_ns they wait in the socket (read at the next wake-up
+	 * past it); events_got counts those read */
+	uint64_t events_next_ns, events_got;
 	bool event_scan;	/* an event asks for a scan */
 	volatile int stop, reload;
 };
@@ -109,6 +121,12 @@ void daemon_cut_window(struct daemon_state *d, struct daemon_target *t);
 uint64_t daemon_window_ns(const struct daemon_state *d);
 /* The daemon's own CPU time, every thread's (HTTP ones included). */
 uint64_t daemon_self_cpu_ns(void);
+/* The CPU time of the calling thread (attach CPU is measured on the
+ * loop's thread). */
+uint64_t daemon_thread_cpu_ns(void);
+/* CPU spent attaching so far: the loop's starts and the backend's own
+ * one-off work (daemon_backend.attach_cpu). */
+uint64_t daemon_attach_cpu_ns(const struct daemon_state *d);
 
 /* The ctl server's handler (daemon_ctl.c). */
 void daemon_ctl_handle(void *ctx, const struct ctl_peer *peer,

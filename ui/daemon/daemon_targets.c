@@ -176,7 +176,9 @@ int daemon_add(struct daemon_state *d, pid_t pid, uint64_t start_time,
 		.native = c && c->native, .tasks = c && c->tasks,
 		.subprocesses = c && c->subprocesses,
 	};
+	uint64_t cpu0 = daemon_thread_cpu_ns();
 	rc = d->be.start(d->be.ctx, &spec, &t->handle, err);
+	d->attach_cpu_ns += daemon_thread_cpu_ns() - cpu0;
 	if (rc) {
 		free(t->dir);
 		return rc;
@@ -262,6 +264,16 @@ void daemon_finalize(struct daemon_state *d, size_t i, const char *why)
 uint64_t daemon_self_cpu_ns(void)
 {
 	return clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+}
+
+uint64_t daemon_thread_cpu_ns(void)
+{
+	return clock_ns(CLOCK_THREAD_CPUTIME_ID);
+}
+
+uint64_t daemon_attach_cpu_ns(const struct daemon_state *d)
+{
+	return d->attach_cpu_ns + (d->be.attach_cpu ? d->be.attach_cpu(d->be.ctx) : 0);
 }
 
 void daemon_self_usage(double *cpu_s, uint64_t *rss)

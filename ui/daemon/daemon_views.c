@@ -110,6 +110,8 @@ char *daemon_status_text(struct daemon_state *d, const struct ctl_peer *peer)
 		"windows %.0f s, disk %.1f MiB in %s\n",
 	    d->nt, d->cfg.max_targets, d->cpu_pct, d->cfg.max_cpu, rss / 1048576.0,
 	    d->cfg.window_s, store_usage(d->store) / 1048576.0, d->cfg.dir);
+	cat(&s, &len, "attach CPU %.1f ms so far (maps, symbols, interpreters, first ticks; not counted against max_cpu, up to max_cpu over a minute)\n",
+	    (double)daemon_attach_cpu_ns(d) / 1e6);
 	if (d->rate_scale < 1)
 		cat(&s, &len, "rates lowered to %.0f%% of the configured ones to stay under max_cpu\n",
 		    100 * d->rate_scale);
@@ -243,6 +245,9 @@ char *daemon_metrics(void *ctx)
 	cat(&s, &len, "# HELP loupe_daemon_cpu_seconds_total CPU time the daemon used.\n"
 		"# TYPE loupe_daemon_cpu_seconds_total counter\n"
 		"loupe_daemon_cpu_seconds_total %.3f\n"
+		"# HELP loupe_daemon_attach_cpu_seconds_total CPU time the daemon spent attaching to targets (maps, symbols, interpreters, first ticks), included in loupe_daemon_cpu_seconds_total, not counted against max_cpu.\n"
+		"# TYPE loupe_daemon_attach_cpu_seconds_total counter\n"
+		"loupe_daemon_attach_cpu_seconds_total %.6f\n"
 		"# HELP loupe_daemon_resident_bytes The daemon's resident memory.\n"
 		"# TYPE loupe_daemon_resident_bytes gauge\n"
 		"loupe_daemon_resident_bytes %llu\n"
@@ -255,7 +260,7 @@ char *daemon_metrics(void *ctx)
 		"# HELP loupe_store_errors_total Windows and directories the store refused or failed to write (a link planted in it, a full disk).\n"
 		"# TYPE loupe_store_errors_total counter\n"
 		"loupe_store_errors_total %llu\n",
-	    cpu_s, (unsigned long long)rss, d->rate_scale, served,
+	    cpu_s, (double)daemon_attach_cpu_ns(d) / 1e9, (unsigned long long)rss, d->rate_scale, served,
 	    (unsigned long long)store_errors(d->store));
 	static const char *const names[3] = { "loupe_samples_total", "loupe_missed_total", "loupe_rate_hz" };
 	static const char *const help[3] = {
