@@ -36,6 +36,10 @@ struct dbg_facts {
 				 * its frame's stack pointer */
 	uint32_t co_version;	/* PyCodeObject.co_version (3.13; 3.14+
 				 * count freed code objects instead) */
+	/* struct _gil_runtime_state: the offsets of last_holder and locked
+	 * the block must give for cond to be at gil_cond (the GIL waiters'
+	 * condition variable, which no block gives) */
+	uint32_t gil_holder, gil_locked, gil_cond;
 };
 
 /* The _Py_DebugOffsets shape of 3.minor, or NULL when none is known. */
