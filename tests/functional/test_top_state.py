@@ -40,7 +40,9 @@ class TopState(TopTestCase):
             m = pat.search("\n".join(s.lines()))
             if m and m.groups() != seen[-1]:
                 seen.append(m.groups())
-        return [tuple(int(x) for x in g) for g in seen], "\n".join(s.lines())
+        got = [tuple(int(x) for x in g) for g in seen]
+        sys.stderr.write("%s: %r\n" % (what, got))
+        return got, "\n".join(s.lines())
 
     def each(self, check):
         tried = 0
