@@ -26,6 +26,7 @@ libloupe_a_SOURCES = \
 	profiler/sampler_tree.c profiler/sampler_proc.c \
 	profiler/schedule.c profiler/include/schedule.h \
 	profiler/tasks.c profiler/tasks.h \
+	profiler/libc_cond.c profiler/libc_cond.h \
 	profiler/include/task_view.h
 
 # libunwind's signal masking skipped inside our own walks: it defines libc's

@@ -669,6 +669,7 @@ static int tasks_tick(struct sproc *s, const struct py_thread *pts, size_t npts,
 		      bool full)
 {
 	lp_error err = { 0 };
+	tasks_watch_ready(s->tasks, s->o.watch_gc);
 	int rc = tasks_update(s->tasks, pts, npts, full, &err);
 	if (rc == LP_ENOPROC || rc == LP_EPERM)
 		return rc;
@@ -746,7 +747,8 @@ int sproc_tick(struct sproc *s, uint64_t now, uint64_t rel_ns,
 		 * of the tick are those read (the GIL's holder unknown) */
 		s->st.tick_threads = s->st.tick_on_cpu = s->st.tick_gil =
 			s->st.tick_idle = s->st.tick_gc = 0;
-		s->st.gc_known = false;
+		s->st.tick_gil_wait = 0;
+		s->st.gc_known = s->st.gil_wait_known = false;
 		for (size_t i = 0; i < nth; i++) {
 			if (!s->state[i])
 				continue;
@@ -788,12 +790,16 @@ int sproc_tick(struct sproc *s, uint64_t now, uint64_t rel_ns,
 	if (!view) {
 		s->st.tick_threads = s->st.tick_on_cpu = s->st.tick_gil =
 			s->st.tick_idle = s->st.tick_gc = 0;
-		s->st.gc_known = false;
+		s->st.tick_gil_wait = 0;
+		s->st.gc_known = s->st.gil_wait_known = false;
 	}
 	bool collecting = false;
 	if (!view && s->o.watch_gc && s->py && pts &&
 	    py_proc_gc_collecting(s->py, &collecting) == LP_OK)
 		s->st.gc_known = true;
+	if (!view && s->o.watch_gc && s->py && pts &&
+	    py_proc_gil_waiters(s->py, &s->st.tick_gil_wait) == LP_OK)
+		s->st.gil_wait_known = true;
 	for (size_t i = 0; i < nth; i++) {
 		struct target_thread *th = target_thread_at(s->t, i);
 		char state = s->state[i];

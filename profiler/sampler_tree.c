@@ -274,6 +274,8 @@ static void sum_stats(sampler *s)
 	t->tick_idle = rs->tick_idle;
 	t->tick_gc = rs->tick_gc;
 	t->gc_known = rs->gc_known;
+	t->tick_gil_wait = rs->tick_gil_wait;
+	t->gil_wait_known = rs->gil_wait_known;
 	size_t threads = tree_nthreads(s);
 	for (size_t i = 1; i < s->nprocs; i++) {
 		const struct sproc *k = s->procs[i].s;
@@ -290,6 +292,8 @@ static void sum_stats(sampler *s)
 		t->tick_idle += k->st.tick_idle;
 		t->tick_gc += k->st.tick_gc;
 		t->gc_known |= k->st.gc_known;
+		t->tick_gil_wait += k->st.tick_gil_wait;
+		t->gil_wait_known |= k->st.gil_wait_known;
 	}
 	if (threads > t->max_threads)
 		t->max_threads = threads;

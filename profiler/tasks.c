@@ -53,6 +53,11 @@ void tasks_free(task_sampler *ts)
 	free(ts);
 }
 
+void tasks_watch_ready(task_sampler *ts, bool on)
+{
+	aio_reader_watch_ready(ts->aio, on);
+}
+
 int tasks_update(task_sampler *ts, const struct py_thread *threads,
 		 size_t nthreads, bool full, lp_error *err)
 {

@@ -26,6 +26,8 @@ int tasks_new(task_sampler **out, py_proc *py, profile *p, lp_error *err);
 void tasks_free(task_sampler *ts);
 
 /* Reads the tasks again (see aio_reader_update). */
+/* Which tasks are ready, from now on (aio_reader_watch_ready). */
+void tasks_watch_ready(task_sampler *ts, bool on);
 int tasks_update(task_sampler *ts, const struct py_thread *threads,
 		 size_t nthreads, bool full, lp_error *err);
 

@@ -97,6 +97,9 @@
 #define MAX_PY_DICT_ENTRIES 65536
 /* Slots of one remote set's hash table (a WeakSet of tasks). */
 #define MAX_PY_SET_SLOTS (1u << 18)
+/* Handles of one loop's ready queue looked at for the tasks they step
+ * (top's header); a longer queue's tasks are not told ready. */
+#define MAX_ASYNCIO_READY 16384
 /* Event loops told apart in one process. */
 #define MAX_ASYNCIO_LOOPS 64
 /* Tasks kept as awaiting one task (a future awaited by many: the rest are

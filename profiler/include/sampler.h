@@ -79,6 +79,11 @@ struct sampler_stats {
 	 * process's interpreter tells (3.13+). */
 	uint32_t tick_gc;
 	bool gc_known;
+	/* With sampler_watch_gc too: threads waiting for the GIL at the last
+	 * tick (the waiters of its condition variable, py_proc_gil_waiters),
+	 * and whether any process's count could be read. */
+	uint32_t tick_gil_wait;
+	bool gil_wait_known;
 };
 
 /* One thread's stack as taken by sampler_snapshot (for dump). */
@@ -148,8 +153,10 @@ void sampler_restart_clock(sampler *s);
 void sampler_set_lock(sampler *s, pthread_mutex_t *lock);
 const struct sampler_stats *sampler_stats(const sampler *s);
 /* A live view's header: from now on each tick also reads whether the
- * interpreter collects garbage (sampler_stats.tick_gc), at two small
- * reads per tick and process.  Call before sampler_run. */
+ * interpreter collects garbage (sampler_stats.tick_gc) and how many
+ * threads wait for the GIL (tick_gil_wait), at a few small reads per tick
+ * and process, and the task reader tells which tasks are ready
+ * (aio_task.ready).  Call before sampler_run. */
 void sampler_watch_gc(sampler *s, bool on);
 
 /* Takes one sample of the threads tids[0..n) now, added to the profile and

@@ -56,6 +56,9 @@ struct aio_task {
 	const char *name;	/* get_name(), else the coroutine's qualname */
 	int state;		/* enum aio_state */
 	bool running;		/* the current task of its loop */
+	/* its next step is scheduled: its step or wakeup callback is in its
+	 * loop's ready queue (read only while aio_reader_ready_known) */
+	bool ready;
 	bool truncated;		/* the chain stopped before its innermost
 				 * coroutine (depth, torn read) */
 	pid_t tid;		/* the thread running its loop, 0 when not
@@ -91,6 +94,11 @@ const struct aio_task *aio_reader_tasks(const aio_reader *a, size_t *n,
 /* Awaiter links left out at the last update: past MAX_TASK_AWAITERS
  * for one task or MAX_ASYNCIO_AWAIT_LINKS in all. */
 size_t aio_reader_awaiters_dropped(const aio_reader *a);
+
+/* Whether the last update read the ready queue of every loop that has a
+ * task (sampler_watch_gc asks for it; uvloop keeps its queue in C: not
+ * read), so that aio_task.ready tells ready from waiting. */
+bool aio_reader_ready_known(const aio_reader *a);
 
 /* The running task on thread tid, or NULL. */
 const struct aio_task *aio_reader_running(const aio_reader *a, pid_t tid);

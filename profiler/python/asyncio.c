@@ -173,6 +173,10 @@ struct aio_reader {
 	size_t nlinks;
 	uint32_t *link_start;		/* MAX_ASYNCIO_TASKS + 1 */
 	int *awaiters;			/* MAX_ASYNCIO_AWAIT_LINKS */
+	/* Which tasks are ready (aio_reader_watch_ready): asked for, every
+	 * loop's queue read at the last count, update of that count */
+	bool watch_ready, ready_known;
+	uint64_t ready_at;
 	uint32_t *windex;		/* hash: awaited future -> entry + 1 */
 	size_t links_dropped;
 };
@@ -1503,6 +1507,7 @@ static void read_task_fields(aio_reader *a, struct aio_entry *e,
 		return;
 	}
 	if (t->kind == K_CTASK && A->lists) {
+		e->t.loop = A->task_loop ? w64(b, A->task_loop) : 0;
 		e->coro = w64(b, A->task_coro);
 		r->name_obj = w64(b, A->task_name);
 		e->t.state = AIO_PENDING;	/* a done task leaves the list */
@@ -1989,6 +1994,99 @@ static void mark_running_314(aio_reader *a)
 	}
 }
 
+/* ---- ready tasks ---- */
+
+/* Counted every this many updates (and at every full one): the queue
+ * of a busy loop changes at every step, a live view redraws each second. */
+#define READY_EVERY 8
+/* The bytes of a callback object that may hold its task (cb_task). */
+#define CB_READ 32
+
+/* Marks the tasks of loop whose step or wakeup is in its ready queue
+ * (loop._ready, asyncio/base_events.py): a deque of Handles walked from
+ * its left block, each Handle's _callback holding its task where the
+ * layout says (a C step wrapper, a builtin or bound method).  false when
+ * the queue cannot be read: uvloop keeps it in C, a deque longer than
+ * MAX_ASYNCIO_READY, a read that failed. */
+static bool ready_of_loop(aio_reader *a, uint64_t loop)
+{
+	const struct aio_objects *O = &a->A->obj;
+	uint64_t blk[2 + 64];
+	if (!O->block_len || O->block_len > 64 || !O->handle_callback ||
+	    O->block_data + 8 * (uint64_t)O->block_len > O->block_next ||
+	    O->block_next + 8 > sizeof blk || O->deque_left > 96 ||
+	    O->deque_lindex > 96)
+		return false;
+	const struct aio_type *lt = obj_type(a, loop);
+	if (!lt->name || strncmp(lt->name, "uvloop.", 7) == 0)
+		return false;
+	uint64_t dq = obj_attr(a, loop, "_ready");
+	if (!dq || obj_type(a, dq)->kind != K_DEQUE)
+		return false;
+	uint8_t h[104];
+	if (rd(a, dq, h, sizeof h) != LP_OK)
+		return false;
+	int64_t n = (int64_t)w64(h, 16);	/* ob_size: its length */
+	uint64_t b = w64(h, O->deque_left), idx = w64(h, O->deque_lindex);
+	if (n < 0 || n > MAX_ASYNCIO_READY || idx >= O->block_len)
+		return false;
+	if (n && rd(a, b, blk, O->block_next + 8) != LP_OK)
+		return false;
+	for (int64_t k = 0; k < n; k++) {
+		if (idx == O->block_len) {
+			b = blk[O->block_next / 8];
+			if (rd(a, b, blk, O->block_next + 8) != LP_OK)
+				return false;
+			idx = 0;
+		}
+		uint64_t handle = blk[O->block_data / 8 + idx++];
+		uint64_t cb = handle ? rd64(a, handle + O->handle_callback) : 0;
+		uint8_t c[CB_READ];
+		if (!cb || rd(a, cb, c, sizeof c) != LP_OK)
+			continue;
+		/* a task of this loop named where a callback holds it is
+		 * that task (every one is in the index) */
+		for (size_t j = 0; j < 3; j++) {
+			uint32_t off = O->cb_task[j];
+			long e = off >= 16 && off + 8 <= sizeof c ?
+					 index_find(a, a->cur, w64(c, off)) : -1;
+			if (e >= 0 && a->cur[e].t.loop == loop) {
+				a->cur[e].t.ready = true;
+				break;
+			}
+		}
+	}
+	return true;
+}
+
+/* The ready tasks of every loop that has a task waiting. */
+static void mark_ready(aio_reader *a)
+{
+	uint64_t loops[MAX_ASYNCIO_LOOPS];
+	size_t nl = 0;
+	bool known = true;
+	for (size_t i = 0; i < a->ncur; i++) {
+		a->cur[i].t.ready = false;
+		uint64_t l = a->cur[i].t.loop;
+		if (a->cur[i].t.running)
+			continue;
+		if (!l) {
+			known = false;	/* its loop not read */
+			continue;
+		}
+		size_t k = 0;
+		while (k < nl && loops[k] != l)
+			k++;
+		if (k == nl && nl < MAX_ASYNCIO_LOOPS)
+			loops[nl++] = l;
+		else if (k == nl)
+			known = false;
+	}
+	for (size_t k = 0; k < nl; k++)
+		known &= ready_of_loop(a, loops[k]);
+	a->ready_known = known;
+}
+
 /* A running task's chain from its thread's stack, from its outermost
  * coroutine up to the frame running now (sync functions included): a
  * running coroutine's frame has no stack top to follow (up to 3.11 it is
@@ -2179,6 +2277,13 @@ int aio_reader_update(aio_reader *a, const struct py_thread *threads,
 		if (a->cur[i].t.running)
 			chain_from_thread(a, &a->cur[i], threads, nthreads);
 	link_tasks(a);
+	if (!a->watch_ready) {
+		a->ready_known = false;
+	} else if (full || !a->ready_at ||
+		   a->nupdate - a->ready_at >= READY_EVERY) {
+		a->ready_at = a->nupdate;
+		mark_ready(a);
+	}
 	for (size_t i = 0; i < a->ncur; i++)
 		a->out[i] = a->cur[i].t;
 	return a->py->gone ? a->py->gone : LP_OK;
@@ -2191,6 +2296,16 @@ const struct aio_task *aio_reader_tasks(const aio_reader *a, size_t *n,
 	if (dropped)
 		*dropped = a->dropped;
 	return a->out;
+}
+
+bool aio_reader_ready_known(const aio_reader *a)
+{
+	return a->ready_known;
+}
+
+void aio_reader_watch_ready(aio_reader *a, bool on)
+{
+	a->watch_ready = on;
 }
 
 size_t aio_reader_awaiters_dropped(const aio_reader *a)

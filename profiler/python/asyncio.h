@@ -32,6 +32,10 @@
 int aio_reader_new(aio_reader **out, py_proc *py, lp_error *err);
 void aio_reader_free(aio_reader *a);
 
+/* From now on (on: true) the updates also tell which tasks are ready
+ * (aio_task.ready, aio_reader_ready_known): a live view's header. */
+void aio_reader_watch_ready(aio_reader *a, bool on);
+
 /* Reads the tasks again.  threads: this sample's threads (from
  * py_proc_sample), used to find the thread of each running task.  With
  * full, every task is read; else at most MAX_ASYNCIO_TASK_READS of them

@@ -185,6 +185,9 @@ int aio_layout_from_process(py_proc *py, struct aio_layout *out, lp_error *err)
 	const struct aio_objects *O = aio_objects_for(py->L.minor);
 	CHECK(O, "the object layout (none probed for this version)");
 	out->obj = *O;
+	/* the task's loop: the probed place, inside the task read */
+	if (O->ctask_loop >= 16 && O->ctask_loop + 8 <= out->task_size)
+		out->task_loop = O->ctask_loop;
 	OFF(&v, out->obj.dict_keys, "dict_object", "ma_keys", 8);
 	OFF(&v, out->obj.dict_values, "dict_object", "ma_values", 8);
 	OFF(&v, out->obj.long_size, "long_object", "lv_tag", 8);

@@ -66,6 +66,20 @@ struct aio_objects {
 	 * lv_tag (digit count << 3 | sign bits, 2 negative); 30-bit digits */
 	uint32_t long_size, long_digit;
 	int long_tagged;
+	/* A loop's ready queue (loop._ready, a collections.deque of
+	 * Handles: Modules/_collectionsmodule.c): the deque's leftblock,
+	 * rightblock, leftindex and rightindex; a block's items (block_len
+	 * of them) and its rightlink */
+	uint32_t deque_left, deque_right, deque_lindex, deque_rindex;
+	uint32_t block_data, block_next, block_len;
+	/* asyncio.Handle's _callback slot (asyncio/events.py __slots__) */
+	uint32_t handle_callback;
+	/* where a callback the loop will run holds its task, 0 unused: the
+	 * C Task's step / wakeup wrappers, a builtin method's m_self, a
+	 * bound method's im_self */
+	uint32_t cb_task[3];
+	/* TaskObj.task_loop, for every version (3.14+ too) */
+	uint32_t ctask_loop;
 };
 
 /* The probed object facts of every interpreter the generator saw (3.6 to

@@ -11,6 +11,7 @@
 
 #include "bounds.h"
 #include "error.h"
+#include "libc_cond.h"
 
 static const char *base_name(const char *p)
 {
@@ -227,6 +228,49 @@ int py_proc_gc_collecting(py_proc *py, bool *collecting)
 	if (rc != LP_OK)
 		return rc;
 	*collecting = (uint32_t)word != 0;
+	return LP_OK;
+}
+
+int py_proc_gil_waiters(py_proc *py, uint32_t *waiters)
+{
+	const struct py_layout *L = &py->L;
+	uint64_t cond = 0, interp = 0, gil = 0;
+	uint32_t word = 0;
+	*waiters = 0;
+	if (!py->cond_wrefs_looked) {
+		py->cond_wrefs_looked = true;
+		py->cond_wrefs_off = py->target ?
+			libc_cond_wrefs_offset(target_procfd(py->target),
+					       target_maps(py->target)) : -1;
+	}
+	if (py->cond_wrefs_off < 0)
+		return LP_EUNSUPPORTED;
+	if (L->gil == PY_GIL_RUNTIME && L->rt_gil_cond && py->runtime) {
+		cond = py->runtime + L->rt_gil_cond;
+	} else if (L->gil == PY_GIL_INTERP_PTR && L->gil_cond &&
+		   py->interp_head_addr) {
+		/* interp->ceval.gil: the GIL in use (Python/ceval_gil.c) */
+		int rc = mem_read_u64(py->reader, py->interp_head_addr, &interp);
+		if (rc == LP_OK && interp)
+			rc = mem_read_u64(py->reader, interp + L->is_gil_ptr, &gil);
+		if (rc != LP_OK)
+			return rc;
+		if (!gil)
+			return LP_EFAULT;
+		cond = gil + L->gil_cond;
+	} else {
+		return LP_EUNSUPPORTED;
+	}
+	if (cond + (uint64_t)py->cond_wrefs_off < cond)
+		return LP_EFAULT;
+	int rc = mem_read(py->reader, cond + (uint64_t)py->cond_wrefs_off,
+			  &word, sizeof word);
+	if (rc != LP_OK)
+		return rc;
+	size_t nt = py->target ? target_nthreads(py->target) : MAX_THREADS;
+	if (!libc_cond_waiters(word, nt > MAX_THREADS ? MAX_THREADS : (uint32_t)nt,
+			       waiters))
+		return LP_EFORMAT;
 	return LP_OK;
 }
 

@@ -285,6 +285,11 @@ int py_layout_from_debug_offsets_as(const uint8_t *buf, size_t len,
 	out->gil_locked = gil_locked - gil_rs;
 	out->gil_size = out->gil_holder + 8 > out->gil_locked + 4 ?
 				out->gil_holder + 8 : out->gil_locked + 4;
+	/* The cond the GIL's waiters sleep on is in no block: its place is
+	 * a fact of the struct's head, taken when the block agrees. */
+	if (out->gil_holder == facts->gil_holder &&
+	    out->gil_locked == facts->gil_locked)
+		out->gil_cond = facts->gil_cond;
 #define MAXEND(acc, off, w) \
 	do { uint64_t e__ = (off) + (w); if (e__ > (acc)) (acc) = e__; } while (0)
 	uint64_t e = 0;

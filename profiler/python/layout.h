@@ -57,6 +57,9 @@ struct py_layout {
 	 * ceval.gil (3.7-3.11). */
 	uint32_t rt_interp_head;
 	uint32_t rt_gil_holder, rt_gil_locked;
+	/* ceval.gil.cond (3.7-3.11): the condition variable a thread waiting
+	 * for the GIL sleeps on (Python/ceval_gil.c take_gil); 0: unknown */
+	uint32_t rt_gil_cond;
 
 	/* PyInterpreterState: end of the last field read (informative: the
 	 * walker copies only the spans it needs). */
@@ -74,6 +77,7 @@ struct py_layout {
 	uint32_t is_code_gen;
 	/* struct _gil_runtime_state (3.12+) */
 	uint32_t gil_size, gil_holder, gil_locked;
+	uint32_t gil_cond;	/* its cond, as rt_gil_cond; 0: unknown */
 
 	/* PyThreadState */
 	uint32_t ts_size, ts_next, ts_interp, ts_frame, ts_thread_id;

@@ -106,6 +106,10 @@ struct py_proc {
 					 * pthread, -1 until found */
 	uint64_t tid_retry;		/* sample of the next search */
 	unsigned tid_tries;
+	/* __wrefs in the target's pthread_cond_t (libc_cond.h), looked up
+	 * at the first py_proc_gil_waiters; -1: no count to read */
+	int cond_wrefs_off;
+	bool cond_wrefs_looked;
 
 	/* Output, reused between samples. */
 	struct py_thread *threads;

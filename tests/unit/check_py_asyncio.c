@@ -65,7 +65,36 @@ static const char *script =
 	"asyncio.set_event_loop(loop)\n"
 	"loop.run_until_complete(mk(tree(), 'main'))\n";
 
+/* Five tasks looping on sleep(0) and one woken by its future, all in the
+ * loop's ready queue (step wrappers, a wakeup) while the main task holds
+ * the loop in time.sleep; one more task sleeps (waiting). */
+static const char *ready_script =
+	"import asyncio, sys, time\n"
+	"steps = [0] * 5\n"
+	"async def spin(k):\n"
+	"    while True:\n"
+	"        steps[k] += 1\n"
+	"        await asyncio.sleep(0)\n"
+	"async def woken(f):\n"
+	"    await f\n"
+	"async def block(f):\n"
+	"    while not all(steps):\n"
+	"        await asyncio.sleep(0)\n"
+	"    f.set_result(None)\n"
+	"    sys.stdout.write('ready\\n'); sys.stdout.flush()\n"
+	"    time.sleep(3600)\n"
+	"loop = asyncio.new_event_loop()\n"
+	"asyncio.set_event_loop(loop)\n"
+	"fut = loop.create_future()\n"
+	"for k in range(5):\n"
+	"    loop.create_task(spin(k))\n"
+	"loop.create_task(woken(fut))\n"
+	"loop.create_task(asyncio.sleep(3600))\n"
+	"loop.run_until_complete(block(fut))\n";
+#define READY_TASKS 6
+
 struct snapshot {
+	int ready;			/* tasks told ready (-1: not known) */
 	struct py_layout L;
 	struct aio_layout A;		/* the reader's, as it was live */
 	char version[32];
@@ -109,11 +138,31 @@ static void tasks_text(const aio_reader *a, char *out, size_t len)
 	free(lines);
 }
 
+/* The tasks an update told ready, -1 when it could not tell. */
+static int count_ready(aio_reader *a)
+{
+	size_t n;
+	const struct aio_task *t = aio_reader_tasks(a, &n, NULL);
+	int r = 0;
+	for (size_t i = 0; i < n; i++)
+		r += t[i].ready;
+	return aio_reader_ready_known(a) ? r : -1;
+}
+
+static int capture_script(const char *py, struct snapshot *snap,
+			  const char *src, bool ready);
+
 static int capture(const char *py, struct snapshot *snap)
+{
+	return capture_script(py, snap, script, false);
+}
+
+static int capture_script(const char *py, struct snapshot *snap,
+			  const char *src, bool ready)
 {
 	char path[] = "/tmp/loupe-py-asyncio-XXXXXX";
 	int fd = mkstemp(path);
-	if (fd < 0 || write(fd, script, strlen(script)) < 0)
+	if (fd < 0 || write(fd, src, strlen(src)) < 0)
 		return -1;
 	close(fd);
 	int p[2];
@@ -151,6 +200,12 @@ static int capture(const char *py, struct snapshot *snap)
 	if (aio_reader_new(&a, live, &err) != LP_OK) {
 		fprintf(stderr, "%s: %s\n", py, err.msg);
 		goto out;
+	}
+	snap->ready = -1;
+	if (ready) {
+		aio_reader_watch_ready(a, true);
+		if (aio_reader_update(a, NULL, 0, true, &err) == LP_OK)
+			snap->ready = count_ready(a);
 	}
 	tasks_text(a, snap->text, sizeof snap->text);
 	ck_assert_ptr_nonnull(aio_reader_layout(a));
@@ -373,6 +428,85 @@ static void run_python(const char *minor, const char *py)
 	regions_free(snap.v, snap.n);
 }
 
+/* The ready tasks: the loop's deque of Handles read live, then again
+ * over the memory image of what the live read saw. */
+static void ready_python(const char *minor, const char *py)
+{
+	struct snapshot snap = { 0 };
+	ck_assert_msg(capture_script(py, &snap, ready_script, true) == 0,
+		      "capture of %s failed", py);
+	ck_assert_msg(snap.ready == READY_TASKS, "%s: %d ready live", minor,
+		      snap.ready);
+	mem_image *img = regions_image(snap.v, snap.n);
+	py_proc rp;
+	replay_init(&rp, &snap, img);
+	aio_reader *a;
+	lp_error err;
+	ck_assert_int_eq(aio_reader_new_with(&a, &rp, &snap.A, &err), LP_OK);
+	aio_reader_watch_ready(a, true);
+	ck_assert_int_eq(aio_reader_update(a, NULL, 0, true, &err), LP_OK);
+	ck_assert_msg(count_ready(a) == READY_TASKS, "%s: %d ready replayed",
+		      minor, count_ready(a));
+	aio_reader_free(a);
+	py_proc_fini(&rp);
+	mem_image_free(img);
+	/* the deque's and the handles' facts garbage over the true image:
+	 * bounded, never more tasks ready than there are */
+	for (int c = 0; c < 200; c++) {
+		struct aio_layout A = snap.A;
+		uint32_t *f[] = { &A.obj.deque_left, &A.obj.deque_lindex,
+				  &A.obj.block_data, &A.obj.block_next,
+				  &A.obj.block_len, &A.obj.handle_callback,
+				  &A.obj.cb_task[0], &A.obj.cb_task[1] };
+		size_t nf = sizeof f / sizeof f[0];
+		for (int m = 1 + (int)(rnd() % 3); m > 0; m--)
+			*f[rnd() % nf] = (uint32_t)(rnd() % 3 ? rnd() % 600 : rnd());
+		img = regions_image(snap.v, snap.n);
+		replay_init(&rp, &snap, img);
+		if (aio_reader_new_with(&a, &rp, &A, &err) == LP_OK) {
+			aio_reader_watch_ready(a, true);
+			aio_reader_update(a, NULL, 0, true, &err);
+			size_t n;
+			aio_reader_tasks(a, &n, NULL);
+			ck_assert_int_le(count_ready(a), (int)n);
+			aio_reader_free(a);
+		}
+		py_proc_fini(&rp);
+		mem_image_free(img);
+	}
+	regions_free(snap.v, snap.n);
+}
+
+static void ready_version(const char *minor)
+{
+	char pattern[256], py[512];
+	snprintf(pattern, sizeof pattern, "ls -d %s/%s.*/bin/python%s 2>/dev/null | tail -1",
+		 PYENV, minor, minor);
+	FILE *f = popen(pattern, "r");
+	ck_assert_ptr_nonnull(f);
+	py[0] = '\0';
+	if (!fgets(py, sizeof py, f))
+		py[0] = '\0';
+	pclose(f);
+	py[strcspn(py, "\n")] = '\0';
+	if (!py[0])
+		unit_skip("CPython %s: not under %s", minor, PYENV);
+	ready_python(minor, py);
+}
+
+START_TEST(ready_38) { ready_version("3.8"); } END_TEST
+START_TEST(ready_311) { ready_version("3.11"); } END_TEST
+START_TEST(ready_313) { ready_version("3.13"); } END_TEST
+START_TEST(ready_314)
+{
+	const char *py = getenv("LOUPE_PY314") ? getenv("LOUPE_PY314") :
+			 "/opt/loupe-py314/usr/bin/python3.14";
+	if (access(py, X_OK) != 0)
+		unit_skip("%s not found (run tools/get-python 3.14)", py);
+	ready_python("3.14", py);
+}
+END_TEST
+
 START_TEST(asyncio_37) { run_version("3.7"); } END_TEST
 START_TEST(asyncio_310) { run_version("3.10"); } END_TEST
 START_TEST(asyncio_311) { run_version("3.11"); } END_TEST
@@ -413,6 +547,10 @@ int main(void)
 	tcase_add_test(tc, asyncio_313);
 	tcase_add_test(tc, asyncio_314);
 	tcase_add_test(tc, asyncio_315);
+	tcase_add_test(tc, ready_38);
+	tcase_add_test(tc, ready_311);
+	tcase_add_test(tc, ready_313);
+	tcase_add_test(tc, ready_314);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

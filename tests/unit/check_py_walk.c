@@ -516,6 +516,7 @@ START_TEST(test_debug_offsets_313)
 	ck_assert_uint_eq(d->co_linetable, gen->co_linetable);
 	ck_assert_uint_eq(d->co_code_adaptive, gen->co_code_adaptive);
 	ck_assert_uint_eq(d->co_version, gen->co_version);
+	ck_assert_uint_eq(d->gil_cond, gen->gil_cond);	/* a fact, as co_version */
 	ck_assert_uint_eq(d->uni_ascii_size, gen->uni_ascii_size);
 	ck_assert_uint_eq(d->uni_compact_size, gen->uni_compact_size);
 	ck_assert_uint_eq(d->uni_state, gen->uni_state);

@@ -178,6 +178,17 @@ START_TEST(header_parts_drop_whole)
 	ck_assert_msg(strstr(buf, "tasks 12: 1 running, 11 waiting  ready n/a  threads 4: 1 on CPU, 3 idle") == buf,
 		      "%s", buf);
 	ck_assert_ptr_null(strstr(buf, "holding GIL"));
+	/* the ready tasks and the GIL's waiters, where they are known */
+	in.ready_known = true;
+	in.tasks_ready = 4;
+	in.python = true;
+	in.gil_wait_known = true;
+	in.gil_wait = 2;
+	top_header_states(&in, 200, buf, sizeof buf);
+	ck_assert_msg(strstr(buf, "tasks 12: 1 running, 4 ready, 7 waiting  threads 4: ") == buf,
+		      "%s", buf);
+	ck_assert_ptr_nonnull(strstr(buf, "  2 waiting for GIL  "));
+	ck_assert_ptr_null(strstr(buf, "n/a  GC"));
 }
 END_TEST
 

@@ -60,3 +60,9 @@ check_PROGRAMS += tests/unit/check_oncpu
 TESTS += tests/unit/check_oncpu
 tests_unit_check_oncpu_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_check_oncpu_LDADD = $(UNIT_LIBS) -lpthread
+
+# libc_cond: glibc's waiter count of a pthread_cond_t (top's GIL waiters).
+check_PROGRAMS += tests/unit/check_libc_cond
+TESTS += tests/unit/check_libc_cond
+tests_unit_check_libc_cond_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_libc_cond_LDADD = $(UNIT_LIBS) -lpthread

@@ -137,11 +137,22 @@ size_t top_header_states(const struct top_header_in *in, int width,
 		return 0;
 	buf[0] = '\0';
 	if (in->tasks) {
-		snprintf(part, sizeof part, "tasks %zu: %zu running, %zu waiting",
-			 in->tasks_running + in->tasks_waiting,
-			 in->tasks_running, in->tasks_waiting);
-		add_text(&l, part);
-		add_text(&l, "ready n/a");
+		size_t all = in->tasks_running + in->tasks_waiting;
+		if (in->ready_known) {
+			size_t ready = in->tasks_ready < in->tasks_waiting ?
+					       in->tasks_ready : in->tasks_waiting;
+			snprintf(part, sizeof part, "tasks %zu: %zu running, "
+				 "%zu ready, %zu waiting", all,
+				 in->tasks_running, ready,
+				 in->tasks_waiting - ready);
+			add_text(&l, part);
+		} else {
+			snprintf(part, sizeof part, "tasks %zu: %zu running, "
+				 "%zu waiting", all, in->tasks_running,
+				 in->tasks_waiting);
+			add_text(&l, part);
+			add_text(&l, "ready n/a");
+		}
 	}
 	snprintf(part, sizeof part, "threads %u: %u on CPU", in->threads,
 		 in->on_cpu);
@@ -154,7 +165,12 @@ size_t top_header_states(const struct top_header_in *in, int width,
 		return l.n;
 	if (!add_text(&l, "(idle: system call, lock or GIL wait)"))
 		add_text(&l, "(syscall/lock/GIL)");
-	add_text(&l, in->python ? "GIL wait n/a" : "GIL n/a");
+	if (in->python && in->gil_wait_known) {
+		snprintf(part, sizeof part, "%u waiting for GIL", in->gil_wait);
+		add_text(&l, part);
+	} else {
+		add_text(&l, in->python ? "GIL wait n/a" : "GIL n/a");
+	}
 	if (in->gc_known) {
 		snprintf(part, sizeof part, "%u in GC", in->gc);
 		add_text(&l, part);

@@ -26,9 +26,17 @@ struct top_header_in {
 	uint32_t threads, on_cpu, gil, idle;
 	bool gc_known;		/* the interpreter tells (3.13+) */
 	uint32_t gc;		/* of which collecting garbage */
-	/* --tasks with the reader on: the last tick's tasks */
+	/* threads waiting for the GIL (the waiters of its condition
+	 * variable), when glibc lets them be counted */
+	bool gil_wait_known;
+	uint32_t gil_wait;
+	/* --tasks with the reader on: the last tick's tasks; ready (their
+	 * next step in the loop's queue) only when every loop's queue was
+	 * read (not uvloop's), else they count as waiting */
 	bool tasks;
 	size_t tasks_running, tasks_waiting, tasks_done;
+	bool ready_known;
+	size_t tasks_ready;
 };
 
 /* The sampling line, in at most width columns:
@@ -43,10 +51,12 @@ size_t top_header_rate(const struct top_header_in *in, int width, bool utf8,
 
 /* The states line:
  *   "threads 4: 1 on CPU, 1 holding GIL, 3 idle (syscall, lock or GIL
- *    wait), GIL wait n/a, 0 in GC" (3.13+; "GC n/a" before)
- * or with tasks "tasks 12: 1 running, 11 waiting, ready n/a; threads
- * 2: ...".  Dropped last first: GC, GIL wait, the idle's explanation,
- * the threads part after tasks.  Returns the length. */
+ *    wait), 2 waiting for GIL, 0 in GC" (3.13+; "GC n/a" before; "GIL
+ *    wait n/a" where the waiters cannot be counted)
+ * or with tasks "tasks 12: 1 running, 4 ready, 7 waiting  threads 2:
+ * ..." ("ready n/a" where a loop's queue is not read).  Dropped last
+ * first: GC, GIL wait, the idle's explanation, the threads part after
+ * tasks.  Returns the length. */
 size_t top_header_states(const struct top_header_in *in, int width,
 			 char *buf, size_t len);
 

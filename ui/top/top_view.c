@@ -214,19 +214,25 @@ static void header_inputs(struct top *tp)
 	h->idle = st->tick_idle;
 	h->gc_known = st->gc_known;
 	h->gc = st->tick_gc;
+	h->gil_wait_known = st->gil_wait_known;
+	h->gil_wait = st->tick_gil_wait;
 	const aio_reader *a = tp->o.tasks ? sampler_tasks(tp->s) : NULL;
 	h->tasks = a != NULL;
 	h->tasks_running = h->tasks_waiting = h->tasks_done = 0;
+	h->tasks_ready = 0;
+	h->ready_known = a && aio_reader_ready_known(a);
 	if (a) {
 		size_t n, dropped;
 		const struct aio_task *t = aio_reader_tasks(a, &n, &dropped);
 		for (size_t i = 0; i < n; i++) {
-			if (t[i].state != AIO_PENDING)
+			if (t[i].state != AIO_PENDING) {
 				h->tasks_done++;
-			else if (t[i].running)
+			} else if (t[i].running) {
 				h->tasks_running++;
-			else
+			} else {
 				h->tasks_waiting++;
+				h->tasks_ready += t[i].ready;
+			}
 		}
 	}
 }
