@@ -132,6 +132,11 @@ struct py_proc {
 					 * resolve checked */
 	struct remote_iov *iov;		/* MAX_IOV of them */
 	uint32_t *order;		/* slots by address, for merging */
+	/* The last prefetch's order (MAX_IOV each): its slots' addresses
+	 * and lengths, and their order by address (read_slots) */
+	uint32_t *sorted, *sorted_len;
+	uint64_t *sorted_addr;
+	size_t sorted_n;
 	uint64_t *pthread_ids;		/* per thread, <= 3.10 */
 	struct py_arena_block *arena, *arena_cur;
 

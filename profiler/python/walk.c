@@ -200,12 +200,15 @@ static const uint8_t *rget(py_proc *py, uint64_t addr, size_t len, bool keep)
 		if (!s->ok || addr < s->addr || addr - s->addr > s->len ||
 		    len > s->len - (addr - s->addr))
 			continue;
-		if (k >= PY_RECENT) {
-			memmove(py->recent + 1, py->recent,
-				(PY_RECENT - 1) * sizeof *py->recent);
-			py->recent[0] = i;
-		}
-		py->cursor = i + 1 < py->nslots ? i + 1 : lo;
+		/* The recent slots, most recent first; one found among
+		 * them leaves the cursor where the sequence of first uses
+		 * is (the next code object's header follows the last
+		 * string found). */
+		size_t from = k < PY_RECENT ? k : PY_RECENT - 1;
+		memmove(py->recent + 1, py->recent, from * sizeof *py->recent);
+		py->recent[0] = i;
+		if (k >= PY_RECENT)
+			py->cursor = i + 1 < py->nslots ? i + 1 : lo;
 		py->last_batch = s->batch;
 		if (keep && !s->used) {
 			s->used = true;
@@ -271,10 +274,28 @@ static int read_slots(py_proc *py, size_t from)
 		n = MAX_IOV;	/* the rest is read on demand */
 		py->nslots = from + n;
 	}
-	for (uint32_t i = 0; i < n; i++)
-		py->order[i] = (uint32_t)(from + i);
-	/* Sorting is small work (tens of regions) next to a system call. */
-	qsort_r(py->order, n, sizeof *py->order, by_addr, py->slots);
+	/* A warm sample asks for the regions of the last one, in the same
+	 * order: their order by address is the one sorted then. */
+	bool same = from == 0 && n == py->sorted_n;
+	for (size_t i = 0; same && i < n; i++)
+		same = py->sorted_addr[i] == py->slots[i].addr &&
+		       py->sorted_len[i] == py->slots[i].len;
+	if (!same) {
+		for (uint32_t i = 0; i < n; i++)
+			py->order[i] = (uint32_t)(from + i);
+		qsort_r(py->order, n, sizeof *py->order, by_addr, py->slots);
+		py->sorted_n = 0;
+		if (from == 0) {
+			for (size_t i = 0; i < n; i++) {
+				py->sorted_addr[i] = py->slots[i].addr;
+				py->sorted_len[i] = py->slots[i].len;
+			}
+			memcpy(py->sorted, py->order, n * sizeof *py->order);
+			py->sorted_n = n;
+		}
+	} else {
+		memcpy(py->order, py->sorted, n * sizeof *py->order);
+	}
 	/* A region listed twice (kept by the last sample and by the last
 	 * full walk) is one slot: a second copy would be found, and kept
 	 * again, by every other lookup. */
@@ -1454,10 +1475,14 @@ int py_proc_init(py_proc *py, mem_reader *reader, const struct py_layout *L)
 	py->full_slots = calloc(PY_MAX_PREFETCH, sizeof *py->full_slots);
 	py->iov = calloc(MAX_IOV, sizeof *py->iov);
 	py->order = calloc(PY_SLOTS_CAP, sizeof *py->order);
+	py->sorted = calloc(MAX_IOV, sizeof *py->sorted);
+	py->sorted_addr = calloc(MAX_IOV, sizeof *py->sorted_addr);
+	py->sorted_len = calloc(MAX_IOV, sizeof *py->sorted_len);
 	py->codes = calloc(PY_CODE_CACHE_SIZE, sizeof *py->codes);
 	py->strings = calloc(1, sizeof *py->strings);
 	if (!py->slots || !py->next_slots || !py->full_slots || !py->iov || !py->codes ||
-	    !py->strings || !py->order) {
+	    !py->strings || !py->order || !py->sorted || !py->sorted_addr ||
+	    !py->sorted_len) {
 		py_proc_fini(py);
 		return LP_ENOMEM;
 	}
@@ -1477,6 +1502,9 @@ void py_proc_fini(py_proc *py)
 	free(py->full_slots);
 	free(py->iov);
 	free(py->order);
+	free(py->sorted);
+	free(py->sorted_addr);
+	free(py->sorted_len);
 	free(py->threads);
 	free(py->pthread_ids);
 	free(py->frames);
