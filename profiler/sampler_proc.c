@@ -811,7 +811,7 @@ int sproc_tick(struct sproc *s, uint64_t now, uint64_t rel_ns,
 	}
 	bool collecting = false;
 	if (!view && s->o.watch_gc && s->py && pts &&
-	    py_proc_gc_collecting(s->py, &collecting) == LP_OK)
+	    py_proc_sample_gc(s->py, &collecting) == LP_OK)
 		s->st.gc_known = true;
 	for (size_t i = 0; i < nth; i++) {
 		struct target_thread *th = target_thread_at(s->t, i);

@@ -97,6 +97,10 @@ uint64_t py_proc_eval_func(const py_proc *py);
  * holds the GIL).  Two small reads: for a live view, not every sample of
  * a recording.  LP_EUNSUPPORTED when the version does not expose it. */
 int py_proc_gc_collecting(py_proc *py, bool *collecting);
+/* The same, right after py_proc_sample, from the copies of its one
+ * vectored read: the two words are kept for the next sample's, so a
+ * steady view of the GC costs no read of its own. */
+int py_proc_sample_gc(py_proc *py, bool *collecting);
 
 /* What this build reads, for 'loupe --version': the versions with a
  * built-in table and where newer ones get their layout.  Returns the length
