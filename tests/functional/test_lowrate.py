@@ -133,16 +133,19 @@ class LowRate(LoupeTestCase):
             self.assertTrue(cpu_samples, res.stderr)
             got = int(cpu_samples.group(1))
             expect = secs * RATE
-            ok = proc / ticks <= 0.3 and pvr / ticks <= 1.5
+            ok = proc / ticks <= 0.5 and pvr / ticks <= 1.5
             if ok and expect > 0 and 0.85 <= got / expect <= 1.15:
                 break
-        # about 1 a second is left: a /proc reading of every thread, the
-        # task directory's link count
-        self.assertLessEqual(proc / ticks, 0.3,
+        # left: a /proc reading of every thread once a second and at a
+        # tick in which two threads ran (a sleeper's wake-up), the task
+        # directory's link count; 3.4 reads a tick before
+        self.assertLessEqual(proc / ticks, 0.5,
                              "%d /proc reads in %d ticks: %s" % (proc, ticks, calls))
         self.assertLessEqual(pvr / ticks, 1.5,
                              "%d stack reads in %d ticks" % (pvr, ticks))
-        self.assertGreater(expect, 20, "the target got %.2f s of CPU" % secs)
+        if expect < 20:
+            skip(self, "machine overloaded: the target got %.2f s of CPU "
+                 "in 4 s (load %.1f)" % (secs, os.getloadavg()[0]))
         self.assertTrue(0.85 <= got / expect <= 1.15,
                         "%d CPU samples for %.3f s of CPU at %d Hz" % (
                             got, secs, RATE))
