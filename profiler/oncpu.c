@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "bounds.h"
+#include "clock.h"
 
 /* Data pages of a thread's ring: a switch record is 24 bytes, so 8 KiB
  * hold some 340 of them, a tick's worth for a thread switching 17000
@@ -21,6 +22,7 @@ struct oc_thread {
 	int fd;			/* -1: no event */
 	struct perf_ring ring;	/* base NULL: none */
 	struct oncpu_track tk;
+	uint64_t opened_ns;	/* switches are recorded from then on */
 	uint8_t state;		/* enum oncpu_state of the last read */
 	/* the last cut's answer (oncpu_cut) */
 	bool cut_ok;
@@ -72,6 +74,7 @@ static bool on_record(void *ctx, const struct perf_event_header *h,
 		tk->state = ONCPU_UNKNOWN;	/* switches missed */
 		tk->last_ns = 0;
 		tk->acc_lost = true;
+		tk->gap = true;
 		return true;
 	}
 	uint8_t next = !(h->misc & PERF_RECORD_MISC_SWITCH_OUT) ? ONCPU_ON :
@@ -94,6 +97,7 @@ static bool on_record(void *ctx, const struct perf_event_header *h,
 			tk->state != ONCPU_ON)))
 		c->slept = true;
 	tk->state = next;
+	tk->gap = false;
 	tk->last_ns = t ? t : 1;
 	tk->switches++;
 	return true;
@@ -163,6 +167,8 @@ static int open_thread(oncpu *oc, pid_t tid, struct oc_thread *th,
 	memset(th, 0, sizeof *th);
 	th->tid = tid;
 	th->fd = perf_ring_event_open(&oc->attr, tid, -1);
+	/* enabled when opened: no switch after this one goes unrecorded */
+	th->opened_ns = clock_mono_ns();
 	if (th->fd < 0) {
 		int e = errno;
 		if (e == ESRCH)
@@ -297,6 +303,27 @@ void oncpu_read(oncpu *oc, uint64_t from_ns, uint64_t to_ns)
 			    oncpu_track_read(&th->tk, &th->ring, oc->scratch,
 					     from_ns, to_ns) : ONCPU_UNKNOWN;
 	}
+}
+
+void oncpu_catch_up(oncpu *oc, uint64_t to_ns)
+{
+	/* a window of nothing: the records only move each tracker on */
+	for (size_t i = 0; i < oc->nth; i++)
+		if (oc->th[i].ring.base)
+			oncpu_track_read(&oc->th[i].tk, &oc->th[i].ring,
+					 oc->scratch, to_ns, to_ns);
+}
+
+bool oncpu_last(const oncpu *oc, size_t i, pid_t tid, enum oncpu_state *st,
+		uint64_t *since_ns)
+{
+	if (i >= oc->nth || oc->th[i].tid != tid || !oc->th[i].ring.base ||
+	    oc->th[i].tk.gap)
+		return false;
+	const struct oncpu_track *tk = &oc->th[i].tk;
+	*st = tk->last_ns ? (enum oncpu_state)tk->state : ONCPU_UNKNOWN;
+	*since_ns = tk->last_ns ? tk->last_ns : oc->th[i].opened_ns;
+	return true;
 }
 
 enum oncpu_state oncpu_state_of(const oncpu *oc, size_t i, pid_t tid)

@@ -42,6 +42,8 @@ struct oncpu_track {
 				 * or OFF (out by a wait of its own) */
 	uint64_t switches;	/* switch records read */
 	uint64_t lost;		/* records the kernel dropped (ring full) */
+	bool gap;		/* records lost since the last switch read:
+				 * what the thread did is not known */
 	struct perf_ring_stats rs;
 	/* Accounting (oncpu_track_cut): the time on a CPU since the last
 	 * cut, counted up to acc_from; the cut it counts from (0: none
@@ -110,6 +112,17 @@ bool oncpu_cut_of(const oncpu *oc, size_t i, pid_t tid, uint64_t *used_ns,
 		  enum oncpu_state *state);
 /* oncpu_track_seed for the target's thread i (when it is tid). */
 void oncpu_seed(oncpu *oc, size_t i, pid_t tid, enum oncpu_state state);
+/* Reads every ring up to to_ns for a tick's thread states, before its
+ * stacks (whose window oncpu_read then reads from to_ns on). */
+void oncpu_catch_up(oncpu *oc, uint64_t to_ns);
+/* What the records read so far say of the target's thread i (tid): false
+ * when they cannot say (no event, the list changed, records lost since the
+ * last switch).  Else *st is the state after its last switch and *since_ns
+ * that switch's time, or, with no switch read since its event was opened,
+ * ONCPU_UNKNOWN and the time of the opening: the thread has not switched
+ * since, whatever it was doing then. */
+bool oncpu_last(const oncpu *oc, size_t i, pid_t tid, enum oncpu_state *st,
+		uint64_t *since_ns);
 
 struct oncpu_stats {
 	size_t threads;		/* with an event */

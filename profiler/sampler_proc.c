@@ -14,9 +14,10 @@
 /* How often the thread list and the maps are re-read: new threads show up
  * within this, and it keeps getdents off most ticks. */
 #define THREAD_REFRESH_NS 100000000ull
-/* The daemon (never_pause) lists the task directory only when its link
- * count says the number of threads changed, and at least this often (a
- * thread replaced by another in between is seen within it). */
+/* The task directory is listed only when its link count says the number
+ * of threads changed, and at least this often (a thread replaced by
+ * another in between is seen within it): one fstat a refresh, not a
+ * listing and a read of the process's stat. */
 #define THREAD_FULL_NS 1000000000ull
 /* Python's thread names are looked up again at least this often.  A
  * lookup reads sys.modules key by key to find threading (some 260 reads,
@@ -35,6 +36,11 @@
 /* States told by the process clock alone (infer_states): a /proc reading
  * at least this often all the same. */
 #define INFER_MAX_AGE_NS 1000000000ull
+/* How far the kernel's count of a running thread's CPU time may lag: it is
+ * brought up to date at switches and at the scheduler's tick (CONFIG_HZ
+ * 100 at the least), so two readings may differ by the time between them
+ * plus this. */
+#define SWITCH_LAG_NS 10000000ull
 /* Time between the reading of the states and of the Python stacks past
  * which a thread charged CPU is checked for having gone to sleep in it
  * (slept_since_state): some 2% of a 2 ms burst's end. */
@@ -321,8 +327,7 @@ static void lookup_names(struct sproc *s, const struct py_thread *pts,
 int sproc_refresh(struct sproc *s, uint64_t now, bool force)
 {
 	size_t ntask;
-	if (!force && now >= s->next_threads_ns && s->o.never_pause &&
-	    now < s->threads_full_ns &&
+	if (!force && now >= s->next_threads_ns && now < s->threads_full_ns &&
 	    target_task_count(s->t, &ntask) == LP_OK &&
 	    ntask == target_nthreads(s->t)) {
 		/* the same number of threads: nothing to list (an exited
@@ -457,6 +462,70 @@ static bool infer_states(struct sproc *s, uint64_t now, uint64_t pcpu)
 	return true;
 }
 
+/* States told by the kernel's switch records (oncpu.h), read from memory:
+ * a thread with no switch since the last pass has kept its state and, if
+ * that is not running, used no CPU; when at most one thread ran since the
+ * last pass, what the process clock says the process used meanwhile is
+ * that thread's (the kernel's count schedstat gives too, one clock_gettime
+ * where /proc costs a read of stat and schedstat a thread, 5-15 us each
+ * with cold caches at 100 Hz).  Two or more that ran: /proc.  A /proc
+ * reading is still taken at least every INFER_MAX_AGE_NS, and a process
+ * that used more than one thread's worth (a thread not listed yet) is read
+ * from /proc too.  Nothing ran: not even the clock is read. */
+static bool switch_states(struct sproc *s, uint64_t now)
+{
+	size_t nth = target_nthreads(s->t), runners = 0, runner = 0;
+	if (!s->pcpu_at || now <= s->pcpu_at || !nth)
+		return false;
+	oncpu_catch_up(s->oncpu, now);
+	for (size_t i = 0; i < nth; i++) {
+		const struct target_thread *th = target_thread_at(s->t, i);
+		enum oncpu_state st;
+		uint64_t since;
+		if (!th->state || now - th->read_ns >= INFER_MAX_AGE_NS ||
+		    !oncpu_last(s->oncpu, i, th->tid, &st, &since))
+			return false;
+		bool ran;
+		if (st == ONCPU_UNKNOWN) {
+			/* no switch since its event was opened: as /proc
+			 * said after that */
+			if (th->read_ns < since)
+				return false;
+			s->state[i] = th->state;
+			ran = th->state == 'R';
+		} else {
+			s->state[i] = st != ONCPU_OFF ? 'R' :
+				      th->state != 'R' ? th->state : 'S';
+			ran = st != ONCPU_OFF || since > s->pcpu_at;
+		}
+		if (ran) {
+			runners++;
+			runner = i;
+		}
+	}
+	uint64_t pcpu = s->pcpu_ns;
+	if (runners > 1 ||
+	    (runners && (target_cpu_ns(s->t, &pcpu) != LP_OK ||
+			 pcpu < s->pcpu_ns ||
+			 pcpu - s->pcpu_ns > now - s->pcpu_at + SWITCH_LAG_NS)))
+		return false;
+	for (size_t i = 0; i < nth; i++) {
+		struct target_thread *th = target_thread_at(s->t, i);
+		th->state = s->state[i];
+		th->state_ns = now;
+		s->cpu_delta[i] = 0;
+	}
+	if (runners) {
+		struct target_thread *th = target_thread_at(s->t, runner);
+		s->cpu_delta[runner] = pcpu - s->pcpu_ns;
+		th->cpu_ns += s->cpu_delta[runner];
+		th->cpu_at = now;
+		s->pcpu_ns = pcpu;
+		s->pcpu_at = now;
+	}
+	return true;
+}
+
 /* The state and CPU time of every thread, into s->state / s->cpu_delta;
  * returns how many threads are alive.  A /proc read costs 1-3 us per
  * thread and file, the process's CPU clock 0.7 us for all of them: a
@@ -467,6 +536,11 @@ static size_t read_states(struct sproc *s, uint64_t now, bool fresh)
 {
 	size_t nth = target_nthreads(s->t), alive = 0;
 	bool due = false;
+	if (s->oncpu && !fresh && switch_states(s, now)) {
+		for (size_t i = 0; i < nth; i++)
+			alive += s->state[i] != 0;
+		return alive;
+	}
 	for (size_t i = 0; i < nth; i++) {
 		struct target_thread *th = target_thread_at(s->t, i);
 		s->cpu_delta[i] = 0;
@@ -759,8 +833,9 @@ int sproc_tick(struct sproc *s, uint64_t now, uint64_t rel_ns,
 		return LP_OK;
 	}
 	bool pause_all = s->o.blocking || (s->unw && s->py);
-	/* The stacks' window: a paused thread's is the pause's start. */
-	uint64_t stacks_from = s->oncpu ? mono_ns() : 0;
+	/* The stacks' window: a paused thread's is the pause's start (the
+	 * states' reading: nothing but memory is read in between). */
+	uint64_t stacks_from = states_at;
 	if (pause_all && target_pause_all(s->t) == LP_ENOPROC)
 		return LP_ENOPROC;
 
@@ -776,11 +851,13 @@ int sproc_tick(struct sproc *s, uint64_t now, uint64_t rel_ns,
 			npts = 0;
 		}
 	}
+	/* one reading of the clock for the stacks' end */
+	uint64_t stacks_to = pause_all || (s->unw && !s->oncpu) ? stacks_from :
+			     mono_ns();
 	bool recheck = !pause_all && !s->unw &&
-		       mono_ns() - states_at > RECHECK_AFTER_NS;
+		       stacks_to - states_at > RECHECK_AFTER_NS;
 	if (s->oncpu && !view)
-		oncpu_read(s->oncpu, stacks_from,
-			   pause_all ? stacks_from : mono_ns());
+		oncpu_read(s->oncpu, stacks_from, stacks_to);
 	if (s->names_due && pts)
 		lookup_names(s, pts, npts, now);
 	if (s->tasks && (rc = tasks_tick(s, pts, npts, view != NULL)) != LP_OK)
@@ -795,7 +872,7 @@ int sproc_tick(struct sproc *s, uint64_t now, uint64_t rel_ns,
 	}
 	bool collecting = false;
 	if (!view && s->o.watch_gc && s->py && pts &&
-	    py_proc_gc_collecting(s->py, &collecting) == LP_OK)
+	    py_proc_sample_gc(s->py, &collecting) == LP_OK)
 		s->st.gc_known = true;
 	if (!view && s->o.watch_gc && s->py && pts &&
 	    py_proc_gil_waiters(s->py, &s->st.tick_gil_wait) == LP_OK)

@@ -1433,6 +1433,23 @@ int py_proc_sample(py_proc *py, struct py_thread **threads, size_t *n)
 	return LP_OK;
 }
 
+int py_proc_sample_gc(py_proc *py, bool *collecting)
+{
+	*collecting = false;
+	if (!py->L.is_gc_collecting || !py->interp_head_addr)
+		return LP_EUNSUPPORTED;
+	const uint8_t *hp = rget(py, py->interp_head_addr, 8, true);
+	uint64_t interp = hp ? u64at(hp, 0) : 0;
+	if (!interp || interp + py->L.is_gc_collecting < interp)
+		return py->gone ? py->gone : LP_EFAULT;
+	/* an int (Include/internal/pycore_gc.h) */
+	const uint8_t *p = rget(py, interp + py->L.is_gc_collecting, 4, true);
+	if (!p)
+		return py->gone ? py->gone : LP_EFAULT;
+	*collecting = i32at(p, 0) != 0;
+	return LP_OK;
+}
+
 /* For the asyncio reader (asyncio.c): a str object's text, and a frame
  * resolved from a local copy of its header (a coroutine's own frame). */
 const char *py_proc_str(py_proc *py, uint64_t obj)

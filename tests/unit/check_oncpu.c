@@ -329,6 +329,29 @@ START_TEST(cut_lost_is_procs)
 }
 END_TEST
 
+/* A tick's states lean on "no switch since": a loss leaves a gap that
+ * only the next switch record closes (oncpu_last then says nothing), and a
+ * catch-up read (a window of nothing) moves the tracker on without calling
+ * anything a sleep. */
+START_TEST(lost_leaves_a_gap)
+{
+	struct fake *f = fake_new();
+	put_switch(f, true, false, 100);
+	ck_assert_int_eq(rd(f, 150, 150), ONCPU_OFF);
+	ck_assert(!f->tk.gap);
+	ck_assert_uint_eq(f->tk.last_ns, 100);
+	put_lost(f, 3, 200);
+	rd(f, 250, 250);
+	ck_assert(f->tk.gap);
+	ck_assert_uint_eq(f->tk.last_ns, 0);
+	put_switch(f, false, false, 300);
+	ck_assert_int_eq(rd(f, 350, 350), ONCPU_ON);
+	ck_assert(!f->tk.gap);
+	ck_assert_uint_eq(f->tk.last_ns, 300);
+	fake_free(f);
+}
+END_TEST
+
 /* Other records (none we ask for, but a kernel may add some) are skipped;
  * a record cut by the ring's end is joined. */
 START_TEST(wrap_and_other_records)
@@ -568,6 +591,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, cut_lost_is_procs);
 	tcase_add_test(tc, wrap_and_other_records);
 	tcase_add_test(tc, hostile_rings);
+	tcase_add_test(tc, lost_leaves_a_gap);
 	tcase_add_test(tc, bad_geometry);
 	suite_add_tcase(s, tc);
 	TCase *tl = tcase_create("live");

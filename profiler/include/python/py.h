@@ -105,6 +105,10 @@ int py_proc_gc_collecting(py_proc *py, bool *collecting);
  * we know of (2.7, 3.6) or the libc is not a glibc that counts (musl);
  * LP_EFORMAT when the word read cannot be a waiter count. */
 int py_proc_gil_waiters(py_proc *py, uint32_t *waiters);
+/* The same, right after py_proc_sample, from the copies of its one
+ * vectored read: the two words are kept for the next sample's, so a
+ * steady view of the GC costs no read of its own. */
+int py_proc_sample_gc(py_proc *py, bool *collecting);
 
 /* What this build reads, for 'loupe --version': the versions with a
  * built-in table and where newer ones get their layout.  Returns the length
