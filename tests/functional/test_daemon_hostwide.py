@@ -277,27 +277,5 @@ class Hostwide(HostDaemon, unittest.TestCase):
         self.assertNotRegex(self.metrics(), r'service="(byunit|bycgroup)"')
 
 
-class ShortSoak(unittest.TestCase):
-    """tools/soak-daemon's short variant: 16 targets, one replaced every
-    3 s, for 60 s (the hour-long one is a benchmark)."""
-
-    def test_short_soak(self):
-        if os.getuid() != 0:
-            skip(self, "the soak runs as root")
-        if not find_python():
-            skip(self, "no CPython found (/usr/bin/python3.11 or pyenv)")
-        tool = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "soak-daemon")
-        # a shared box's load: the cap may lag it by half again
-        res = subprocess.run([sys.executable, tool, "--targets", "16", "--seconds", "60",
-                              "--window", "10", "--report", "10", "--cpu-slack", "1.5",
-                              "--loupe", LOUPE, "--python", find_python()],
-                             capture_output=True, text=True, timeout=400)
-        sys.stderr.write(res.stdout)
-        if res.returncode == 77:
-            skip(self, res.stdout.strip())
-        self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
-        self.assertIn("PASS", res.stdout)
-
-
 if __name__ == "__main__":
     unittest.main()
