@@ -250,9 +250,12 @@ int py_proc_gil_waiters(py_proc *py, uint32_t *waiters)
 	} else if (L->gil == PY_GIL_INTERP_PTR && L->gil_cond &&
 		   py->interp_head_addr) {
 		/* interp->ceval.gil: the GIL in use (Python/ceval_gil.c) */
-		int rc = mem_read_u64(py->reader, py->interp_head_addr, &interp);
+		/* read with the stacks, as a sample's own words */
+		int rc = py_proc_kept_read(py, py->interp_head_addr, &interp,
+					   sizeof interp);
 		if (rc == LP_OK && interp)
-			rc = mem_read_u64(py->reader, interp + L->is_gil_ptr, &gil);
+			rc = py_proc_kept_read(py, interp + L->is_gil_ptr, &gil,
+					       sizeof gil);
 		if (rc != LP_OK)
 			return rc;
 		if (!gil)
@@ -263,8 +266,8 @@ int py_proc_gil_waiters(py_proc *py, uint32_t *waiters)
 	}
 	if (cond + (uint64_t)py->cond_wrefs_off < cond)
 		return LP_EFAULT;
-	int rc = mem_read(py->reader, cond + (uint64_t)py->cond_wrefs_off,
-			  &word, sizeof word);
+	int rc = py_proc_kept_read(py, cond + (uint64_t)py->cond_wrefs_off,
+				   &word, sizeof word);
 	if (rc != LP_OK)
 		return rc;
 	size_t nt = py->target ? target_nthreads(py->target) : MAX_THREADS;

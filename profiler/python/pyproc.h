@@ -187,4 +187,9 @@ const char *py_proc_str_from_copy(py_proc *py, const uint8_t *obj,
 int py_proc_frame_from_copy(py_proc *py, const uint8_t *fp,
 			    struct py_frame *out);
 
+/* len bytes at addr, from this sample's copies when they hold them, and
+ * kept for the next sample's vectored read (walk.c): for the few words a
+ * live view reads every tick beside the stacks. */
+int py_proc_kept_read(py_proc *py, uint64_t addr, void *out, size_t len);
+
 #endif

@@ -1450,6 +1450,15 @@ int py_proc_sample_gc(py_proc *py, bool *collecting)
 	return LP_OK;
 }
 
+int py_proc_kept_read(py_proc *py, uint64_t addr, void *out, size_t len)
+{
+	const uint8_t *p = rget(py, addr, len, true);
+	if (!p)
+		return py->gone ? py->gone : LP_EFAULT;
+	memcpy(out, p, len);
+	return LP_OK;
+}
+
 /* For the asyncio reader (asyncio.c): a str object's text, and a frame
  * resolved from a local copy of its header (a coroutine's own frame). */
 const char *py_proc_str(py_proc *py, uint64_t obj)

@@ -51,57 +51,51 @@ static bool daemon_user_targets_any(const struct daemon_state *d)
 	return false;
 }
 
-static void scan(struct daemon_state *d)
+/* One matching process: a new target unless it is one already, a worker
+ * of a --subprocesses target, or over a quota. */
+static void consider(struct daemon_state *d, const struct daemon_match *m)
 {
-	struct daemon_match *m;
-	size_t n;
 	lp_error err = { 0 };
-	if (daemon_match_scan_cached(d->match_cache, d->cfg.targets, d->cfg.ntargets, &m, &n,
-				     NULL, &err)) {
-		daemon_log(LOG_ERR_, "cannot scan processes: %s", err.msg);
+	struct daemon_target *t = daemon_find(d, m->pid);
+	if (t && t->start_time == m->start_time) {
+		t->seen = true;
 		return;
 	}
-	for (size_t i = 0; i < d->nt; i++)
-		d->t[i].seen = false;
-	for (size_t k = 0; k < n; k++) {
-		struct daemon_target *t = daemon_find(d, m[k].pid);
-		if (t && t->start_time == m[k].start_time) {
-			t->seen = true;
-			continue;
-		}
-		if (t)
-			continue;	/* PID reused: the old one finalizes below */
-		if (covered_by(d, m[k].pid, NULL))
-			continue;	/* a worker of a --subprocesses target */
-		const struct daemon_target_cfg *sec = &d->cfg.targets[m[k].target];
-		/* a user's section stops at the user's quota, silently (it
-		 * is theirs to see in ctl status) */
-		if (sec->owner != 0 && daemon_user_targets(d, sec->owner) >= d->cfg.max_targets_per_user)
-			continue;
-		if (d->nt >= d->cfg.max_targets && (sec->owner != 0 || !daemon_user_targets_any(d))) {
-			if (!d->warned_full)
-				daemon_log(LOG_WARN_, "max_targets = %u reached: PID %d (%s) and others not profiled",
-					   d->cfg.max_targets, (int)m[k].pid, m[k].comm);
-			d->warned_full = true;
-			continue;
-		}
-		if (sec->runtime) {
-			struct ctl_peer owner = { .pid = -1, .uid = sec->owner, .gid = sec->owner_gid };
-			char why[256];
-			uint64_t st;
-			if (ctl_peer_check(&owner, m[k].pid, &st, why, sizeof why) != 0 ||
-			    st != m[k].start_time)
-				continue;
-		}
-		if (daemon_add(d, m[k].pid, m[k].start_time, m[k].target, sec->name, sec->owner, &err) == LP_OK) {
-			d->t[d->nt - 1].seen = true;
-			daemon_target_named(d, &d->t[d->nt - 1], m[k].service, m[k].comm);
-		} else
-			daemon_log(LOG_WARN_, "cannot profile PID %d (%s): %s", (int)m[k].pid, m[k].comm, err.msg);
+	if (t)
+		return;	/* PID reused: the old one finalizes below */
+	if (covered_by(d, m->pid, NULL))
+		return;	/* a worker of a --subprocesses target */
+	const struct daemon_target_cfg *sec = &d->cfg.targets[m->target];
+	/* a user's section stops at the user's quota, silently (it is
+	 * theirs to see in ctl status) */
+	if (sec->owner != 0 && daemon_user_targets(d, sec->owner) >= d->cfg.max_targets_per_user)
+		return;
+	if (d->nt >= d->cfg.max_targets && (sec->owner != 0 || !daemon_user_targets_any(d))) {
+		if (!d->warned_full)
+			daemon_log(LOG_WARN_, "max_targets = %u reached: PID %d (%s) and others not profiled",
+				   d->cfg.max_targets, (int)m->pid, m->comm);
+		d->warned_full = true;
+		return;
 	}
-	if (d->nt < d->cfg.max_targets)
-		d->warned_full = false;
-	free(m);
+	if (sec->runtime) {
+		struct ctl_peer owner = { .pid = -1, .uid = sec->owner, .gid = sec->owner_gid };
+		char why[256];
+		uint64_t st;
+		if (ctl_peer_check(&owner, m->pid, &st, why, sizeof why) != 0 ||
+		    st != m->start_time)
+			return;
+	}
+	if (daemon_add(d, m->pid, m->start_time, m->target, sec->name, sec->owner, &err) == LP_OK) {
+		d->t[d->nt - 1].seen = true;
+		daemon_target_named(d, &d->t[d->nt - 1], m->service, m->comm);
+	} else
+		daemon_log(LOG_WARN_, "cannot profile PID %d (%s): %s", (int)m->pid, m->comm, err.msg);
+}
+
+/* Targets whose process is gone, or (full: after a whole scan marked
+ * what it saw) no longer matched, or now a worker of another's tree. */
+static void finalize_ended(struct daemon_state *d, bool full)
+{
 	size_t before = d->nt;
 	for (size_t i = 0; i < d->nt; ) {
 		struct daemon_target *t = &d->t[i];
@@ -114,7 +108,7 @@ static void scan(struct daemon_state *d)
 			daemon_finalize(d, i, "it exited");
 		else if (by)
 			daemon_finalize(d, i, why);
-		else if (t->section != DAEMON_NO_SECTION && !t->seen)
+		else if (full && t->section != DAEMON_NO_SECTION && !t->seen)
 			daemon_finalize(d, i, daemon_proc_ended(t->pid, t->start_time) ?
 				       "it exited" : "no longer matched by the config");
 		else
@@ -124,6 +118,48 @@ static void scan(struct daemon_state *d)
 	 * whose processes come and go keeps the daemon's RSS flat */
 	if (d->nt < before)
 		malloc_trim(0);
+}
+
+static void scan(struct daemon_state *d)
+{
+	struct daemon_match *m;
+	size_t n;
+	lp_error err = { 0 };
+	if (daemon_match_scan_cached(d->match_cache, d->cfg.targets, d->cfg.ntargets, &m, &n,
+				     NULL, &err)) {
+		daemon_log(LOG_ERR_, "cannot scan processes: %s", err.msg);
+		return;
+	}
+	for (size_t i = 0; i < d->nt; i++)
+		d->t[i].seen = false;
+	for (size_t k = 0; k < n; k++)
+		consider(d, &m[k]);
+	if (d->nt < d->cfg.max_targets)
+		d->warned_full = false;
+	free(m);
+	finalize_ended(d, true);
+}
+
+/* What the events named: each started or exec'd process matched alone
+ * (its files read once for every section), and the targets that ended;
+ * no listing of /proc, which a host that forks all the time would
+ * otherwise pay up to ten times a second. */
+static void scan_events(struct daemon_state *d)
+{
+	for (size_t i = 0; i < d->nevent_pids; i++) {
+		struct daemon_match m;
+		if (daemon_match_pid_any(d->cfg.targets, d->cfg.ntargets,
+					 d->event_pids[i], &m))
+			consider(d, &m);
+	}
+	if (d->nt < d->cfg.max_targets)
+		d->warned_full = false;
+	size_t before = d->nt;
+	finalize_ended(d, false);
+	/* A target that ended leaves room under max_targets or its user's
+	 * quota for a process left out: a whole scan finds it. */
+	if (d->nt < before)
+		d->full_scan_ns = 0;
 }
 
 /* A process started, exec'd or ended: rescan soon (an exec'd one's
@@ -136,6 +172,16 @@ static void on_event(void *ctx, enum proc_events_kind kind, pid_t pid)
 		daemon_match_cache_forget(d->match_cache, pid);
 	if (kind != PROC_EVENTS_EXIT || daemon_find(d, pid))
 		d->event_scan = true;
+	if (kind == PROC_EVENTS_EXIT)
+		return;
+	/* A target that exec'd may match no more (or another section):
+	 * that is a whole scan's verdict. */
+	if (kind == PROC_EVENTS_EXEC && daemon_find(d, pid))
+		d->event_full = true;
+	else if (d->nevent_pids < DAEMON_EVENT_PIDS)
+		d->event_pids[d->nevent_pids++] = pid;
+	else
+		d->event_full = true;
 }
 
 static void read_events(struct daemon_state *d, uint64_t now)
@@ -145,6 +191,7 @@ static void read_events(struct daemon_state *d, uint64_t now)
 	if (!proc_events_read(d->events, on_event, d)) {
 		daemon_match_cache_clear(d->match_cache);	/* events lost */
 		d->event_scan = true;
+		d->event_full = true;
 	}
 	uint64_t soon = d->last_scan_ns + (uint64_t)EVENT_SCAN_MS * 1000000;
 	if (d->event_scan && d->next_scan_ns > soon)
@@ -426,9 +473,20 @@ bool daemon_step(struct daemon_state *d, int max_wait_ms)
 		if (d->t[i].window_end_ns <= now)
 			daemon_cut_window(d, &d->t[i]);
 	if (now >= d->next_scan_ns) {
-		scan(d);
+		/* With events, a whole scan is the fallback: every
+		 * DAEMON_SCAN_EVENTS_MS, or when events were lost or too
+		 * many; else what they named is looked at alone. */
+		if (!d->events || d->event_full || now >= d->full_scan_ns) {
+			scan(d);
+			d->full_scan_ns = now + (uint64_t)(d->events ? DAEMON_SCAN_EVENTS_MS :
+							   DAEMON_SCAN_MS) * 1000000;
+		} else {
+			scan_events(d);
+		}
+		d->nevent_pids = 0;
+		d->event_full = false;
 		d->last_scan_ns = now;
-		d->next_scan_ns = now + (uint64_t)DAEMON_SCAN_MS * 1000000;
+		d->next_scan_ns = d->full_scan_ns;
 	}
 	if (now >= d->next_retain_ns) {
 		retain(d);

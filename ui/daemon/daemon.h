@@ -13,6 +13,9 @@
 #include "error.h"
 
 #define DAEMON_SCAN_MS 1000	/* new matching processes within 2 s */
+/* With process events, the whole scan is a fallback (the events name
+ * each process that starts or execs): this often. */
+#define DAEMON_SCAN_EVENTS_MS 10000
 #define DAEMON_MIN_RATE 1.0	/* the CPU cap never lowers a rate below */
 
 struct daemon_state;

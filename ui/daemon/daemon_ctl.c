@@ -147,7 +147,7 @@ static void cmd_add_match(struct daemon_state *d, const struct ctl_peer *peer,
 	t->owner = owner;
 	t->owner_gid = root ? 0 : peer->gid;
 	daemon_match_cache_clear(d->match_cache);
-	d->next_scan_ns = 0;
+	d->next_scan_ns = d->full_scan_ns = 0;
 	ctl_reply_text(r, 0, "added [target %s]: matching processes%s are profiled from the next scan (within %d s); loupe ctl remove %s ends it",
 		       t->name, t->owner ? " of yours" : "", 2 * DAEMON_SCAN_MS / 1000, t->name);
 }

@@ -321,6 +321,31 @@ int daemon_match_pid(const struct daemon_target_cfg *t, pid_t pid,
 	return ok;
 }
 
+int daemon_match_pid_any(const struct daemon_target_cfg *targets,
+			 size_t ntargets, pid_t pid, struct daemon_match *m)
+{
+	int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (procfd < 0)
+		return 0;
+	struct proc_view *v = malloc(sizeof *v);
+	int ok = 0;
+	if (v && view_open(v, procfd, pid) == 0) {
+		for (size_t k = 0; !v->kthread && pid != getpid() &&
+				   k < ntargets && !ok; k++) {
+			if (!view_matches(v, &targets[k]))
+				continue;
+			ok = 1;
+			fill(m, v, k);
+			view_service(v, &targets[k], m->service,
+				     sizeof m->service);
+		}
+		close(v->dirfd);
+	}
+	free(v);
+	close(procfd);
+	return ok;
+}
+
 /* One process's verdict: the target it matched, or NO_MATCH. */
 #define NO_MATCH ((size_t)-1)
 struct cache_entry {

@@ -62,6 +62,11 @@ int daemon_match_scan_cached(daemon_match_cache *c,
 int daemon_match_pid(const struct daemon_target_cfg *t, pid_t pid,
 		     struct daemon_match *m);
 
+/* The first of targets (in file order) that process pid matches, as a
+ * scan would give it: 1 and *m filled, or 0 (none, gone, a kernel thread
+ * or loupe itself).  For a process an event names. */
+int daemon_match_pid_any(const struct daemon_target_cfg *targets,
+			 size_t ntargets, pid_t pid, struct daemon_match *m);
 /* The command line of the process whose /proc directory is procfd, its
  * arguments joined by spaces, into buf (at most len - 1 bytes of it):
  * its length, 0 for a kernel thread, -1 when it cannot be read. */

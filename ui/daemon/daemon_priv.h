@@ -91,6 +91,14 @@ struct daemon_state {
 	 * past it); events_got counts those read */
 	uint64_t events_next_ns, events_got;
 	bool event_scan;	/* an event asks for a scan */
+	/* The processes events named since the last look (started or
+	 * exec'd), looked at alone instead of a whole /proc scan; a full
+	 * scan when more came (event_full) and every full_scan_ns */
+#define DAEMON_EVENT_PIDS 256
+	pid_t event_pids[DAEMON_EVENT_PIDS];
+	size_t nevent_pids;
+	bool event_full;
+	uint64_t full_scan_ns;
 	volatile int stop, reload;
 };
 

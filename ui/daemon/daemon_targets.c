@@ -368,7 +368,7 @@ int daemon_reload(struct daemon_state *d, lp_error *err)
 	daemon_config_free(&d->cfg);
 	d->cfg = c;
 	daemon_match_cache_clear(d->match_cache);	/* verdicts of old sections */
-	d->next_scan_ns = 0;	/* pick up new sections now */
+	d->next_scan_ns = d->full_scan_ns = 0;	/* pick up new sections now */
 	daemon_log(LOG_INFO_, "reloaded %s: %zu target sections", d->config_path, c.ntargets);
 	return LP_OK;
 }

@@ -100,8 +100,10 @@ int py_proc_gc_collecting(py_proc *py, bool *collecting);
 /* How many threads wait for the main interpreter's GIL now: the waiters
  * of the condition variable take_gil sleeps on (Python/ceval_gil.c),
  * counted by glibc's pthread_cond_t itself; which threads they are is
- * not known.  A few small reads (the libc's version is looked up once):
- * for a live view.  LP_EUNSUPPORTED when the version's GIL has no cond
+ * not known.  Right after py_proc_sample: its words come from that
+ * sample's copies and are kept for the next sample's vectored read (the
+ * libc's version is looked up once), so a live view pays no read of its
+ * own.  LP_EUNSUPPORTED when the version's GIL has no cond
  * we know of (2.7, 3.6) or the libc is not a glibc that counts (musl);
  * LP_EFORMAT when the word read cannot be a waiter count. */
 int py_proc_gil_waiters(py_proc *py, uint32_t *waiters);
