@@ -178,6 +178,8 @@ static void on_event(void *ctx, enum proc_events_kind kind, pid_t pid)
 	 * that is a whole scan's verdict. */
 	if (kind == PROC_EVENTS_EXEC && daemon_find(d, pid))
 		d->event_full = true;
+	else if (d->nevent_pids && d->event_pids[d->nevent_pids - 1] == pid)
+		return;	/* its fork, then its exec */
 	else if (d->nevent_pids < DAEMON_EVENT_PIDS)
 		d->event_pids[d->nevent_pids++] = pid;
 	else

@@ -94,7 +94,7 @@ struct daemon_state {
 	/* The processes events named since the last look (started or
 	 * exec'd), looked at alone instead of a whole /proc scan; a full
 	 * scan when more came (event_full) and every full_scan_ns */
-#define DAEMON_EVENT_PIDS 256
+#define DAEMON_EVENT_PIDS 4096
 	pid_t event_pids[DAEMON_EVENT_PIDS];
 	size_t nevent_pids;
 	bool event_full;

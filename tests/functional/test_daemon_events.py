@@ -1,0 +1,87 @@
+"""loupe daemon on a host whose processes come and go (issue #23 points 1
+and 5): the processes the kernel's process events name are matched alone,
+and /proc is listed whole only as a fallback (every 10 s), so that a host
+that forks all the time (a build, a CI runner) does not make the daemon
+list /proc ten times a second.  Counted with strace: the daemon's
+getdents64 calls while a shell forks and execs some 300 short processes a
+second; a Python service started in the middle is still picked up at once,
+and a non-Python one never.
+
+Run: LOUPE_BUILD=/path/to/build python3 tests/functional/test_daemon_events.py -v
+"""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import unittest
+
+from test_daemon_hostwide import HostDaemon, PICKUP_S, skip, wait_for
+
+CHURN_S = 4.0
+
+
+class DaemonEvents(HostDaemon, unittest.TestCase):
+
+    def setUp(self):
+        self.setup_daemon("loupe-events-")
+        if not shutil.which("strace"):
+            skip(self, "strace missing (apt-get install strace)")
+
+    def churn(self, seconds):
+        """A shell that runs /bin/true over and over for seconds."""
+        p = subprocess.Popen(["/bin/sh", "-c",
+                              'end=$(( $(date +%%s) + %d )); '
+                              'while [ $(date +%%s) -lt $end ]; do /bin/true; done'
+                              % int(seconds + 1)])
+        self.addCleanup(lambda: p.poll() is None and (p.kill(), p.wait()))
+        return p
+
+    def test_events_are_matched_without_listing_proc(self):
+        self.write_config("[target pyall]\npython = all\ncmdline = %s\nrate = 19\n"
+                          % self.script)
+        d = self.start_daemon()
+        first = self.service("ev0")
+        self.assertTrue(wait_for(lambda: first.pid in self.status_pids(), PICKUP_S),
+                        self.read_log())
+        self.assertIn("process events", self.read_log())
+        trace = os.path.join(self.tmp, "strace.txt")
+        st = subprocess.Popen(["strace", "-f", "-y", "-o", trace, "-e",
+                               "trace=getdents64", "-p", str(d.pid)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(lambda: st.poll() is None and (st.kill(), st.wait()))
+        time.sleep(0.5)	# attached
+        sh = self.churn(CHURN_S)
+        t0 = time.monotonic()
+        time.sleep(CHURN_S / 2)
+        new = self.service("ev1")
+        self.assertTrue(wait_for(lambda: new.pid in self.status_pids(), PICKUP_S),
+                        "PID %d not picked up within %.1f s while the host forks: %s"
+                        % (new.pid, PICKUP_S, self.read_log()))
+        picked = time.monotonic() - t0 - CHURN_S / 2
+        time.sleep(max(0, t0 + CHURN_S - time.monotonic()))
+        st.send_signal(signal.SIGINT)
+        st.wait(timeout=30)
+        sh.kill()
+        sh.wait()
+        with open(trace) as f:
+            text = f.read()
+        self.assertIn("getdents64(", text)	# strace saw the daemon list
+        calls = len(re.findall(r"getdents64\(\d+</proc>", text))
+        # A whole scan of /proc is two getdents64 calls: with events, one
+        # scan every 10 s at most (and at the start of this window, the
+        # one after the first target was added); before, one every
+        # 100-200 ms while the host forked (44-120 calls in 4 s).
+        self.assertLessEqual(calls, 6, "the daemon listed /proc %d times in %.0f s "
+                             "of forking" % (calls, CHURN_S))
+        sys.stderr.write("\n  getdents64: %d calls in %.0f s of forking; picked up in %.2f s\n"
+                         % (calls, CHURN_S, picked))
+        self.assertNotIn(sh.pid, self.status_pids())
+        d.terminate()
+        self.assertEqual(d.wait(timeout=30), 0, self.read_log())
+
+
+if __name__ == "__main__":
+    unittest.main()
