@@ -206,6 +206,19 @@ def skip(test, reason):
     test.skipTest(reason)
 
 
+def cpu_ns(pid):
+    """What the kernel says every thread of pid ran, in ns (schedstat's
+    first field summed over its threads)."""
+    total = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                total += int(f.read().split()[0])
+        except (IOError, OSError, ValueError, IndexError):
+            pass
+    return total
+
+
 class LoupeTestCase(unittest.TestCase):
     """Gives each test a temporary directory and kills its targets."""
 

@@ -20,7 +20,8 @@ import tempfile
 import time
 import unittest
 
-from harness import LOUPE, Target, read_collapsed, has_func, run_loupe
+from harness import (LOUPE, Target, cpu_ns, has_func, read_collapsed,
+                     run_loupe, skip)
 from interpreters import debian, pyenv
 
 RATE = 100
@@ -52,11 +53,6 @@ while True:
 """
 
 
-def skip(test, reason):
-    sys.stderr.write("SKIP %s: %s\n" % (test.id(), reason))
-    test.skipTest(reason)
-
-
 def interpreter():
     why = "no CPython found"
     for finder in (lambda: pyenv("3.12"), lambda: pyenv("3.11"), debian):
@@ -64,18 +60,6 @@ def interpreter():
         if exe:
             return exe, None
     return None, why
-
-
-def cpu_ns(pid):
-    """What the kernel says every thread of pid used, in ns."""
-    total = 0
-    for tid in os.listdir("/proc/%d/task" % pid):
-        try:
-            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
-                total += int(f.read().split()[0])
-        except (IOError, OSError, ValueError, IndexError):
-            pass
-    return total
 
 
 class DaemonSwitches(unittest.TestCase):

@@ -17,7 +17,8 @@ import subprocess
 import sys
 import unittest
 
-from harness import LOUPE, SRC, LoupeTestCase, has_func, read_collapsed, skip
+from harness import (LOUPE, SRC, LoupeTestCase, cpu_ns, has_func,
+                     read_collapsed, skip)
 from interpreters import debian, pyenv
 
 RATE = 100
@@ -36,18 +37,6 @@ def interpreter():
         if exe:
             return exe, None
     return None, why
-
-
-def cpu_ns(pid):
-    """schedstat's first field summed over pid's threads."""
-    total = 0
-    for tid in os.listdir("/proc/%d/task" % pid):
-        try:
-            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
-                total += int(f.read().split()[0])
-        except (IOError, OSError, ValueError, IndexError):
-            pass
-    return total
 
 
 def per_tick(trace, skip_ticks=20):

@@ -14,7 +14,7 @@ import os
 import sys
 import unittest
 
-from harness import (LoupeTestCase, read_collapsed, run_loupe, script_path,
+from harness import (LoupeTestCase, cpu_ns, read_collapsed, run_loupe, script_path,
                      has_func, skip)
 from interpreters import debian, pyenv
 
@@ -30,19 +30,6 @@ def interpreter():
         if exe:
             return exe, None
     return None, why
-
-
-def cpu_ns(pid):
-    """The CPU time of every thread of pid, in ns (schedstat's first
-    field: what the kernel says they used)."""
-    total = 0
-    for tid in os.listdir("/proc/%d/task" % pid):
-        try:
-            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
-                total += int(f.read().split()[0])
-        except (IOError, OSError, ValueError, IndexError):
-            pass
-    return total
 
 
 class OnCpuTruth(LoupeTestCase):

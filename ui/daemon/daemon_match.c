@@ -300,27 +300,6 @@ static void fill(struct daemon_match *m, const struct proc_view *v, size_t targe
 	m->service[0] = '\0';
 }
 
-int daemon_match_pid(const struct daemon_target_cfg *t, pid_t pid,
-		     struct daemon_match *m)
-{
-	int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (procfd < 0)
-		return 0;
-	struct proc_view *v = malloc(sizeof *v);
-	int ok = 0;
-	if (v && view_open(v, procfd, pid) == 0) {
-		ok = !v->kthread && pid != getpid() && view_matches(v, t);
-		if (ok && m) {
-			fill(m, v, 0);
-			view_service(v, t, m->service, sizeof m->service);
-		}
-		close(v->dirfd);
-	}
-	free(v);
-	close(procfd);
-	return ok;
-}
-
 int daemon_match_pid_any(const struct daemon_target_cfg *targets,
 			 size_t ntargets, pid_t pid, struct daemon_match *m)
 {
@@ -344,6 +323,13 @@ int daemon_match_pid_any(const struct daemon_target_cfg *targets,
 	free(v);
 	close(procfd);
 	return ok;
+}
+
+int daemon_match_pid(const struct daemon_target_cfg *t, pid_t pid,
+		     struct daemon_match *m)
+{
+	struct daemon_match own;
+	return daemon_match_pid_any(t, 1, pid, m ? m : &own);
 }
 
 /* One process's verdict: the target it matched, or NO_MATCH. */
