@@ -449,8 +449,10 @@ class StatusLine(LoupeTestCase):
         below it."""
         t = self.start([self.python, script_path("split.py")])
         out = os.path.join(self.tmp, "out.txt")
-        s = self.screen([LOUPE, "record", "-p", str(t.pid), "-r", "1000000",
-                         "-d", "6", "-o", out])
+        # wall mode: every tick reads the stacks, which 1 MHz cannot keep
+        # (cpu mode reads them only for ticks that ran a period)
+        s = self.screen([LOUPE, "record", "--mode", "wall", "-p", str(t.pid),
+                         "-r", "1000000", "-d", "6", "-o", out])
 
         def warned_then_status(lines):
             text = [l for l in lines if l.strip()]
