@@ -207,6 +207,14 @@ START_TEST(test_scan)
 	ck_assert(daemon_match_pid(&byp, child, &one));
 	ck_assert_int_eq(one.pid, child);
 	ck_assert(!daemon_match_pid(&byp, getpid(), NULL));
+	/* a process that exited and waits to be reaped matches nothing:
+	 * its /proc directory stays, with the start time it had */
+	kill(child, SIGKILL);
+	ck_assert(waitid(P_PID, (id_t)child, &(siginfo_t){ 0 }, WEXITED | WNOWAIT) == 0);
+	n = scan(&byp, &m);
+	ck_assert_uint_eq(n, 0);
+	free(m);
+	ck_assert(!daemon_match_pid(&byp, child, NULL));
 	/* a process that is gone matches nothing */
 	stop_child();
 	n = scan(&byp, &m);

@@ -68,9 +68,12 @@ static void consider(struct daemon_state *d, const struct daemon_match *m)
 	const struct daemon_target_cfg *sec = &d->cfg.targets[m->target];
 	/* a user's section stops at the user's quota, silently (it is
 	 * theirs to see in ctl status) */
-	if (sec->owner != 0 && daemon_user_targets(d, sec->owner) >= d->cfg.max_targets_per_user)
+	if (sec->owner != 0 && daemon_user_targets(d, sec->owner) >= d->cfg.max_targets_per_user) {
+		d->left_out = true;
 		return;
+	}
 	if (d->nt >= d->cfg.max_targets && (sec->owner != 0 || !daemon_user_targets_any(d))) {
+		d->left_out = true;
 		if (!d->warned_full)
 			daemon_log(LOG_WARN_, "max_targets = %u reached: PID %d (%s) and others not profiled",
 				   d->cfg.max_targets, (int)m->pid, m->comm);
@@ -132,12 +135,22 @@ static void scan(struct daemon_state *d)
 	}
 	for (size_t i = 0; i < d->nt; i++)
 		d->t[i].seen = false;
+	d->left_out = false;
 	for (size_t k = 0; k < n; k++)
 		consider(d, &m[k]);
 	if (d->nt < d->cfg.max_targets)
 		d->warned_full = false;
-	free(m);
+	size_t before = d->nt;
 	finalize_ended(d, true);
+	/* Targets this scan found ended leave room for a process it left
+	 * out: fill it now, not at the next whole scan (10 s with events).
+	 * One whose exit came after the listing must not come back. */
+	if (d->nt < before && d->left_out)
+		for (size_t k = 0; k < n; k++)
+			if (!daemon_find(d, m[k].pid) &&
+			    !daemon_proc_ended(m[k].pid, m[k].start_time))
+				consider(d, &m[k]);
+	free(m);
 }
 
 /* What the events named: each started or exec'd process matched alone
@@ -158,7 +171,7 @@ static void scan_events(struct daemon_state *d)
 	finalize_ended(d, false);
 	/* A target that ended leaves room under max_targets or its user's
 	 * quota for a process left out: a whole scan finds it. */
-	if (d->nt < before)
+	if (d->nt < before && d->left_out)
 		d->full_scan_ns = 0;
 }
 
@@ -168,7 +181,9 @@ static void on_event(void *ctx, enum proc_events_kind kind, pid_t pid)
 {
 	struct daemon_state *d = ctx;
 	d->events_got++;
-	if (kind == PROC_EVENTS_EXEC)
+	/* an exit too: its zombie keeps the /proc directory the cached
+	 * verdict is keyed by until its parent reaps it */
+	if (kind == PROC_EVENTS_EXEC || kind == PROC_EVENTS_EXIT)
 		daemon_match_cache_forget(d->match_cache, pid);
 	if (kind != PROC_EVENTS_EXIT || daemon_find(d, pid))
 		d->event_scan = true;

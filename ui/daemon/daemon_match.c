@@ -209,6 +209,12 @@ static int view_open(struct proc_view *v, int procfd, pid_t pid)
 		v->dirfd = -1;
 		return -1;
 	}
+	/* a process that exited and waits for its parent is no target */
+	if (st.state == 'Z' || st.state == 'X') {
+		close(v->dirfd);
+		v->dirfd = -1;
+		return -1;
+	}
 	v->start_time = st.starttime;
 	v->kthread = st.flags & PF_KTHREAD;
 	size_t cl = strnlen(st.comm, sizeof v->comm - 1);

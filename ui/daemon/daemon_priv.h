@@ -80,6 +80,7 @@ struct daemon_state {
 				 * attach CPU */
 	double rate_scale;	/* 1: as configured; < 1 lowered for max_cpu */
 	bool warned_full;	/* max_targets reached was logged */
+	bool left_out;		/* the last scan left a matched process out (max_targets, quota) */
 	unsigned sections_added;	/* by ctl add --match: names them */
 	daemon_traces *traces;	/* ctl trace's workers */
 	struct daemon_service *svc;	/* at most DAEMON_MAX_SERVICES */
