@@ -53,13 +53,21 @@ struct py_strpool {
 	size_t cap, n;
 };
 
-static uint64_t hash_bytes(const void *p, size_t n)
+/* A hash of n bytes, a word at a time (names and paths: tens of bytes): the
+ * string pool's and the code-object cache's one hash. */
+static uint64_t hash_text(const uint8_t *p, size_t n)
 {
-	const unsigned char *b = p;
-	uint64_t h = 1469598103934665603ull;	/* FNV-1a */
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 1099511628211ull;
-	return h;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+	for (; n >= 8; n -= 8, p += 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 29;
+	}
+	uint64_t w = 0;
+	memcpy(&w, p, n);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 32);
 }
 
 static const char *intern(struct py_strpool *sp, const char *s, size_t len)
@@ -72,7 +80,7 @@ static const char *intern(struct py_strpool *sp, const char *s, size_t len)
 		for (size_t i = 0; i < sp->cap; i++) {
 			if (!sp->v[i])
 				continue;
-			size_t j = hash_bytes(sp->v[i], strlen(sp->v[i])) &
+			size_t j = hash_text((const uint8_t *)sp->v[i], strlen(sp->v[i])) &
 				   (cap - 1);
 			while (v[j])
 				j = (j + 1) & (cap - 1);
@@ -82,7 +90,7 @@ static const char *intern(struct py_strpool *sp, const char *s, size_t len)
 		sp->v = v;
 		sp->cap = cap;
 	}
-	size_t j = hash_bytes(s, len) & (sp->cap - 1);
+	size_t j = hash_text((const uint8_t *)s, len) & (sp->cap - 1);
 	while (sp->v[j]) {
 		if (strncmp(sp->v[j], s, len) == 0 && sp->v[j][len] == '\0')
 			return sp->v[j];
@@ -461,22 +469,6 @@ static const char *read_string(py_proc *py, uint64_t obj)
 		n += utf8_put(out + n, c);
 	}
 	return intern(py->strings, out, n);
-}
-
-/* A hash of n bytes, a word at a time (names and paths: tens of bytes). */
-static uint64_t hash_text(const uint8_t *p, size_t n)
-{
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-	for (; n >= 8; n -= 8, p += 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 29;
-	}
-	uint64_t w = 0;
-	memcpy(&w, p, n);
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-	return h ^ (h >> 32);
 }
 
 /* Where a str's text lies: the size of the object and text read as one
