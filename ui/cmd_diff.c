@@ -7,6 +7,11 @@
  * the threshold looks at: a function that got slower, or that calls
  * something that got slower, takes a larger part of the time.
  *
+ * A growth beyond the threshold that sampling alone could give (within
+ * three standard errors of the difference of two shares, from the two
+ * recordings' sample counts) is said and does not fail: a CI gate on a
+ * short recording must not fail at random.
+ *
  * Exit status: 0 no function grew by more than the threshold; 1 one did
  * (a regression, named on stderr as "loupe: regression: ...") or a
  * recording could not be read (any other "loupe: ..." message); 2 usage
@@ -26,6 +31,8 @@
 
 #define DEFAULT_THRESHOLD 5.0
 #define SHOW 10
+/* standard errors a growth must pass to be told from sampling noise */
+#define NOISE_SIGMAS 3.0
 
 static const char usage[] =
 	"usage: loupe diff BASE.loupe NEW.loupe [--threshold PCT] [-o DIFF.svg] [OPTIONS]\n"
@@ -49,6 +56,9 @@ static const char usage[] =
 	"      --no-lines       flame graph: by function, not by line\n"
 	"      --inverted       flame graph: icicle (roots at the top)\n"
 	"  -q, --quiet          no progress bar on stderr\n"
+	"\n"
+	"A growth past the threshold that is within three standard errors of\n"
+	"sampling noise (short recordings) is said, and does not fail.\n"
 	"\n"
 	"Exit status: 0 no regression; 1 a share grew by more than the threshold\n"
 	"(stderr: \"loupe: regression: ...\") or a recording could not be read\n"
@@ -138,6 +148,21 @@ static int row_cmp(const void *x, const void *y)
 static double share(uint64_t n, uint64_t total)
 {
 	return total ? 100.0 * (double)n / (double)total : 0.0;
+}
+
+/* One share's variance, Agresti-Caffo's way (a sample more on either
+ * side), so that a share of 0% or 100% on a few samples is not certain. */
+static double share_var(double pct, uint64_t n)
+{
+	double m = (double)n + 2, p = (pct / 100.0 * (double)n + 1) / m;
+	return p * (1 - p) / m;
+}
+
+/* Three standard errors, in points, of the difference of two shares
+ * (in percent) measured on nb and nn samples: what sampling alone gives. */
+static double noise_points(double base, double now, uint64_t nb, uint64_t nn)
+{
+	return NOISE_SIGMAS * 100.0 * sqrt(share_var(base, nb) + share_var(now, nn));
 }
 
 static uint64_t at(const uint64_t *v, size_t cap, uint32_t i)
@@ -298,19 +323,39 @@ int cmd_diff(int argc, char **argv)
 	if (o.output && write_svg(base, cur, o.output, &oo))
 		goto out;
 
-	size_t grew = 0;
-	for (size_t i = 0; i < nr && rows[i].delta > threshold; i++)
-		grew++;
+	size_t grew = 0, noisy = 0, first = 0;
+	const struct row *worst_noise = NULL;
+	double worst_sigma = 0;
+	for (size_t i = 0; i < nr && rows[i].delta > threshold; i++) {
+		double noise = noise_points(rows[i].base, rows[i].now, wb.sum, wn.sum);
+		if (rows[i].delta > noise) {
+			if (!grew++)
+				first = i;
+		} else if (!noisy++) {
+			worst_noise = &rows[i];
+			worst_sigma = noise;
+		}
+	}
+	char name[TEXT_ESCAPE_MAX];
+	if (worst_noise)
+		printf("\n%zu function%s grew by more than %.1f points within "
+		       "sampling noise, not counted: most %s (%+.1f points; "
+		       "with %llu and %llu samples, noise reaches %.1f): record "
+		       "longer or faster to tell\n",
+		       noisy, noisy == 1 ? "" : "s", threshold,
+		       text_escape(profile_str(texts, worst_noise->text), name, sizeof name),
+		       worst_noise->delta, (unsigned long long)wb.sum,
+		       (unsigned long long)wn.sum, worst_sigma);
 	if (grew) {
-		char name[TEXT_ESCAPE_MAX];
 		fprintf(stderr, "loupe: regression: %zu function%s grew by more than %.1f points of %s samples; most: %s (%.1f%% -> %.1f%%, %+.1f points)\n",
 			grew, grew == 1 ? "" : "s", threshold, mode,
-			text_escape(profile_str(texts, rows[0].text), name, sizeof name),
-			rows[0].base,
-			rows[0].now, rows[0].delta);
+			text_escape(profile_str(texts, rows[first].text), name, sizeof name),
+			rows[first].base,
+			rows[first].now, rows[first].delta);
 		status = 1;
 	} else {
-		printf("\nno function grew by more than %.1f points\n", threshold);
+		printf("\nno function grew by more than %.1f points%s\n", threshold,
+		       noisy ? " beyond sampling noise" : "");
 		status = 0;
 	}
 out:

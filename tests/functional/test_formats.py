@@ -29,7 +29,7 @@ import tempfile
 import unittest
 import xml.etree.ElementTree as ET
 
-from harness import (LOUPE, Target, func_of, run_loupe, script_path, split_share,
+from harness import (BUILD, LOUPE, Target, func_of, run_loupe, script_path, split_share,
                      split_times)
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -519,6 +519,32 @@ class Diff(unittest.TestCase):
         self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
         shrank = res.stdout.split("Shrank most:")[1]
         self.assertIn("hot_scaled", shrank.strip().splitlines()[0])
+
+    def test_noise_guard(self):
+        # two synthetic recordings whose hot stacks differ (seeds 1 and
+        # 7): on 7 samples each every growth is within sampling noise,
+        # said and not failed; on 1400 the same change is a regression
+        gen = os.path.join(BUILD, "tests", "unit", "gen_recording")
+        if not os.access(gen, os.X_OK):
+            self.fail("tests/unit/gen_recording not built at " + gen)
+        rows = {}
+        for secs, rate in (("0.5", "20"), ("20", "100")):
+            pair = []
+            for seed in ("1", "7"):
+                path = os.path.join(self.tmp, "gen-%s-%s.loupe" % (secs, seed))
+                subprocess.run([gen, path, secs, rate, "1", "50", seed],
+                               check=True, stdout=subprocess.DEVNULL)
+                pair.append(path)
+            rows[secs] = run_loupe("diff", pair[0], pair[1], "-q")
+        few, many = rows["0.5"], rows["20"]
+        self.assertEqual(few.returncode, 0, few.stdout + few.stderr)
+        self.assertRegex(few.stdout, r"grew by more than 5\.0 points within "
+                         r"sampling noise, not counted: most func_\d+ .*with 7 "
+                         r"and 7 samples")
+        self.assertIn("no function grew by more than 5.0 points beyond "
+                      "sampling noise", few.stdout)
+        self.assertEqual(many.returncode, 1, many.stdout + many.stderr)
+        self.assertRegex(many.stderr, r"^loupe: regression: .*func_4 ")
 
     def test_errors(self):
         res = run_loupe("diff", self.base)
