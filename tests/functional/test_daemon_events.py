@@ -21,6 +21,8 @@ import unittest
 from test_daemon_hostwide import HostDaemon, PICKUP_S, skip, wait_for
 
 CHURN_S = 4.0
+# an exit event, the rescan it asks for (100 ms) and a loaded box
+FINAL_S = 0.6
 
 
 class DaemonEvents(HostDaemon, unittest.TestCase):
@@ -81,6 +83,30 @@ class DaemonEvents(HostDaemon, unittest.TestCase):
         self.assertNotIn(sh.pid, self.status_pids())
         d.terminate()
         self.assertEqual(d.wait(timeout=30), 0, self.read_log())
+
+    def test_exit_finalized_by_its_event(self):
+        # At 1 Hz a target's tick finds it gone up to a second late, and
+        # the scan its exit event asked for came before: it waited for the
+        # next whole scan (the soak saw 3 s). Its exit event is enough.
+        self.write_config("[target slow]\npython = all\ncmdline = %s\nrate = 1\n"
+                          % self.script)
+        self.start_daemon()
+        svcs = [self.service("ex%d" % i) for i in range(3)]
+        self.assertTrue(wait_for(lambda: {t.pid for t in svcs} <= self.status_pids(),
+                                 PICKUP_S), self.read_log())
+        late = []
+        for t in svcs:
+            time.sleep(0.3)	# another phase of its 1 Hz tick
+            pid = t.pid
+            t0 = time.monotonic()
+            t.kill()
+            gone = wait_for(lambda: "PID %d (it exited)" % pid in self.read_log(), 5)
+            took = time.monotonic() - t0
+            self.assertTrue(gone, self.read_log())
+            if took > FINAL_S:
+                late.append("PID %d %.2f s" % (pid, took))
+        self.assertEqual(late, [], "finalized later than %.1f s after its exit "
+                         "at 1 Hz: %s" % (FINAL_S, late))
 
 
 if __name__ == "__main__":

@@ -102,7 +102,8 @@ static void finalize_ended(struct daemon_state *d, bool full)
 	size_t before = d->nt;
 	for (size_t i = 0; i < d->nt; ) {
 		struct daemon_target *t = &d->t[i];
-		bool alive = d->be.alive(d->be.ctx, t->handle);
+		bool alive = d->be.alive(d->be.ctx, t->handle) &&
+			     !(t->exited && daemon_proc_ended(t->pid, t->start_time));
 		struct daemon_target *by = alive ? covered_by(d, t->pid, t) : NULL;
 		char why[96];
 		if (by)
@@ -185,13 +186,19 @@ static void on_event(void *ctx, enum proc_events_kind kind, pid_t pid)
 	 * verdict is keyed by until its parent reaps it */
 	if (kind == PROC_EVENTS_EXEC || kind == PROC_EVENTS_EXIT)
 		daemon_match_cache_forget(d->match_cache, pid);
-	if (kind != PROC_EVENTS_EXIT || daemon_find(d, pid))
+	struct daemon_target *t = daemon_find(d, pid);
+	if (kind != PROC_EVENTS_EXIT || t)
 		d->event_scan = true;
-	if (kind == PROC_EVENTS_EXIT)
+	if (kind == PROC_EVENTS_EXIT) {
+		/* a target at a low rate would be found gone only at its
+		 * next tick, up to a second or more on */
+		if (t)
+			t->exited = true;
 		return;
+	}
 	/* A target that exec'd may match no more (or another section):
 	 * that is a whole scan's verdict. */
-	if (kind == PROC_EVENTS_EXEC && daemon_find(d, pid))
+	if (kind == PROC_EVENTS_EXEC && t)
 		d->event_full = true;
 	else if (d->nevent_pids && d->event_pids[d->nevent_pids - 1] == pid)
 		return;	/* its fork, then its exec */

@@ -50,6 +50,8 @@ struct daemon_target {
 	uint64_t window_end_ns;	/* monotonic: when to cut it */
 	unsigned windows;	/* written so far */
 	bool seen;		/* matched by the latest scan */
+	bool exited;		/* an exit event named it: look at /proc, do not
+				 * wait for a tick to find it gone */
 	char service[DAEMON_TARGET_NAME_MAX + 1];	/* scrapes' label */
 	char comm[17];		/* its command name when matched */
 	size_t svc;		/* index in the state's services */
