@@ -21,36 +21,12 @@ import time
 import unittest
 
 from harness import (LOUPE, Target, cpu_ns, has_func, read_collapsed,
-                     run_loupe, skip)
+                     run_loupe, script_path, skip)
 from interpreters import debian, pyenv
 
 RATE = 100
 WORK_S = 5.0
 BUSY = "import sys; print('ready'); sys.stdout.flush()\nwhile 1: pass\n"
-
-# Waits (asleep) for GO to exist, then works in bursts of BURST s of CPU
-# with naps of NAP s for WORK s of wall time, says so in DONE, and sleeps.
-BURSTS = r"""
-import os, sys, time
-GO, DONE, BURST, NAP, WORK = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
-def burn(burst):
-    end = time.process_time() + burst
-    while time.process_time() < end:
-        pass
-def nap(seconds):
-    time.sleep(seconds)
-print("ready", flush=True)
-while not os.path.exists(GO):
-    time.sleep(0.02)
-end = time.monotonic() + WORK
-while time.monotonic() < end:
-    burn(BURST)
-    nap(NAP)
-open(DONE + ".tmp", "w").write("done\n")
-os.rename(DONE + ".tmp", DONE)
-while True:
-    time.sleep(3600)
-"""
 
 
 def interpreter():
@@ -77,14 +53,12 @@ class DaemonSwitches(unittest.TestCase):
         self.tmp = tempfile.mkdtemp(prefix="loupe-daemon-switches-")
         self.addCleanup(shutil.rmtree, self.tmp, True)
         self.sock = os.path.join(self.tmp, "loupe.sock")
-        self.script = os.path.join(self.tmp, "daemon_switches_bursts.py")
-        with open(self.script, "w") as f:
-            f.write(BURSTS)
+        self.script = script_path("bursts.py")
         self.conf = os.path.join(self.tmp, "loupe.conf")
         with open(self.conf, "w") as f:
             f.write("dir = %s/store\nwindow = 60s\nsocket = %s\nmax_cpu = 50\n"
                     "[target bursts]\nexe = python*\ncmdline = %s\nrate = %d\n"
-                    "mode = cpu\n" % (self.tmp, self.sock, self.script, RATE))
+                    "mode = cpu\n" % (self.tmp, self.sock, self.tmp, RATE))
 
     def start(self, argv):
         t = Target(argv)
@@ -118,7 +92,7 @@ class DaemonSwitches(unittest.TestCase):
         go = os.path.join(self.tmp, "go-%g" % burst)
         done = os.path.join(self.tmp, "done-%g" % burst)
         t = self.start(["taskset", "-c", self.cpu, self.exe, self.script,
-                        go, done, str(burst), str(nap), str(WORK_S)])
+                        str(burst), str(nap), go, done, str(WORK_S)])
         for _ in range(2):
             self.start(["taskset", "-c", self.cpu, self.exe, "-c", BUSY])
         d, log = self.daemon(env)
