@@ -182,9 +182,13 @@ def split_times(log, wait=True):
         return [int(x) for x in f.read().split()]
 
 
-def split_share(before, after):
-    """hot_three's share of what really ran between two split_times."""
-    three, one = after[0] - before[0], after[1] - before[1]
+def split_share(before, after, wall=False):
+    """hot_three's share of what really ran between two split_times: of
+    their CPU time, or with wall of their wall-clock time (preempted time
+    included: what a wall-mode profile measures when the target shares its
+    CPU, which on a loaded box is not the CPU split)."""
+    i = 2 if wall else 0
+    three, one = after[i] - before[i], after[i + 1] - before[i + 1]
     return three / float(three + one)
 
 
