@@ -186,6 +186,9 @@ class Daemon(unittest.TestCase):
                 "http://127.0.0.1:%s/metrics" % m.group(1), headers=auth), timeout=10) as r:
             metrics = r.read().decode()
         self.assertRegex(metrics, r'loupe_samples_total\{pid="%d",target="split"\} \d+' % a.pid)
+        hm = re.search(r'(?m)^loupe_daemon_heap_bytes\{state="in_use"\} (\d+)$', metrics)
+        self.assertTrue(hm and int(hm.group(1)) > 0, metrics)
+        self.assertRegex(metrics, r'(?m)^loupe_daemon_heap_bytes\{state="free"\} \d+$')
         if shutil.which("go"):
             env = dict(os.environ, PPROF_TMPDIR=self.tmp, HOME=self.tmp)
             # go tool pprof sends no Authorization header: fetched with

@@ -2,6 +2,7 @@
  * current one), ctl status, Prometheus metrics, pprof over HTTP. */
 #include "daemon_priv.h"
 
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,6 +237,9 @@ char *daemon_metrics(void *ctx)
 	double cpu_s;
 	uint64_t rss;
 	daemon_self_usage(&cpu_s, &rss);
+	/* what of the resident memory is live data and what is free inside
+	 * the allocator's heap: a growth of the second is fragmentation */
+	struct mallinfo2 mi = mallinfo2();
 	size_t len = 0;
 	char *s = calloc(1, 1);
 	pthread_mutex_lock(&d->lock);
@@ -251,6 +255,10 @@ char *daemon_metrics(void *ctx)
 		"# HELP loupe_daemon_resident_bytes The daemon's resident memory.\n"
 		"# TYPE loupe_daemon_resident_bytes gauge\n"
 		"loupe_daemon_resident_bytes %llu\n"
+		"# HELP loupe_daemon_heap_bytes The daemon's allocator: bytes in use, and free but held (fragmentation).\n"
+		"# TYPE loupe_daemon_heap_bytes gauge\n"
+		"loupe_daemon_heap_bytes{state=\"in_use\"} %zu\n"
+		"loupe_daemon_heap_bytes{state=\"free\"} %zu\n"
 		"# HELP loupe_daemon_rate_scale Configured rates are multiplied by this to stay under max_cpu.\n"
 		"# TYPE loupe_daemon_rate_scale gauge\n"
 		"loupe_daemon_rate_scale %.4f\n"
@@ -260,7 +268,8 @@ char *daemon_metrics(void *ctx)
 		"# HELP loupe_store_errors_total Windows and directories the store refused or failed to write (a link planted in it, a full disk).\n"
 		"# TYPE loupe_store_errors_total counter\n"
 		"loupe_store_errors_total %llu\n",
-	    cpu_s, (double)daemon_attach_cpu_ns(d) / 1e9, (unsigned long long)rss, d->rate_scale, served,
+	    cpu_s, (double)daemon_attach_cpu_ns(d) / 1e9, (unsigned long long)rss,
+	    mi.uordblks + mi.hblkhd, mi.fordblks, d->rate_scale, served,
 	    (unsigned long long)store_errors(d->store));
 	static const char *const names[3] = { "loupe_samples_total", "loupe_missed_total", "loupe_rate_hz" };
 	static const char *const help[3] = {
