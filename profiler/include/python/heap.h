@@ -33,7 +33,8 @@ struct py_heap_census {
 				 * arenas (not on a GC list) */
 	uint64_t large_objects;	/* those over 512 bytes found as items of
 				 * lists and tuples */
-	char unseen[256];	/* what this census cannot see, said */
+	char unseen[384];	/* what this census cannot see, said */
+	char pools[160];	/* how pymalloc's pools were found, or "" */
 };
 
 /* Counts the objects of every GC list of py's main interpreter, and the
