@@ -290,6 +290,22 @@ static bool in_arena(const struct census *ce, uint64_t p)
  * str's header in every version. */
 #define HDR 128u
 
+/* The bytes of a compact str whose header h was read (its header, its
+ * characters and their NUL: Include/cpython/unicodeobject.h), 0 when it
+ * is not one. */
+static uint64_t str_size(const struct py_layout *L, const uint8_t *h)
+{
+	uint32_t st = GET_MEMBER(uint32_t, h, L->uni_state);
+	int64_t len = GET_MEMBER(int64_t, h, L->uni_len);
+	unsigned kind = (st >> L->uni_kind_shift) & 7;
+	if (!((st >> L->uni_compact_bit) & 1) || len < 0 ||
+	    len > (1ll << 40) || (kind != 1 && kind != 2 && kind != 4))
+		return 0;
+	return ((st >> L->uni_ascii_bit) & 1)
+	       ? L->uni_ascii_size + (uint64_t)len + 1
+	       : L->uni_compact_size + ((uint64_t)len + 1) * kind;
+}
+
 /* One item's header h, read: counted when a large untracked object. */
 static int large_one(struct census *ce, uint64_t p, const uint8_t *h,
 		     struct py_heap_census *out)
@@ -306,15 +322,9 @@ static int large_one(struct census *ce, uint64_t p, const uint8_t *h,
 	uint64_t sz = 0;
 	const char *name = ce->types[ti].name;
 	if (!strcmp(name, "str")) {
-		uint32_t st = GET_MEMBER(uint32_t, h, L->uni_state);
-		int64_t len = GET_MEMBER(int64_t, h, L->uni_len);
-		unsigned kind = (st >> L->uni_kind_shift) & 7;
-		if (!((st >> L->uni_compact_bit) & 1) || len < 0 ||
-		    len > (1ll << 40) || (kind != 1 && kind != 2 && kind != 4))
+		sz = str_size(L, h);
+		if (!sz)
 			return LP_OK;
-		sz = ((st >> L->uni_ascii_bit) & 1)
-		     ? L->uni_ascii_size + (uint64_t)len + 1
-		     : L->uni_compact_size + ((uint64_t)len + 1) * kind;
 	} else if (ce->item[ti] && !(L->long_tagged && !strcmp(name, "int"))) {
 		int64_t m = GET_MEMBER(int64_t, h, L->ob_size);
 		if (m < 0)
@@ -779,6 +789,12 @@ static int walk_arenas(struct census *ce, uint64_t arenas_at,
 				if (ce->item[ti] && size >= 24) {
 					int64_t n = GET_MEMBER(int64_t, blk,
 							       L->ob_size);
+					/* 3.12+ ints: lv_tag, the digit count
+					 * above 3 sign and flag bits
+					 * (Include/cpython/longintrepr.h) */
+					if (L->long_tagged &&
+					    !strcmp(ce->types[ti].name, "int"))
+						n = (int64_t)((uint64_t)n >> 3);
 					if (n < 0)
 						n = -n;
 					if ((uint64_t)n < size)
@@ -786,6 +802,15 @@ static int walk_arenas(struct census *ce, uint64_t arenas_at,
 						     (uint64_t)n * ce->item[ti];
 				} else if (strcmp(ce->types[ti].name, "str")) {
 					sz = ce->basic[ti];
+				} else if (L->uni_ascii_size &&
+					   L->uni_state + 4 <= size &&
+					   L->uni_len + 8 <= size) {
+					/* its own length where its header
+					 * reads as a compact str, else the
+					 * block */
+					uint64_t s = str_size(L, blk);
+					if (s)
+						sz = s;
 				}
 				if (sz > size)
 					sz = size;
