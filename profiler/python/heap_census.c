@@ -39,6 +39,14 @@
 /* Bytes of a dict keys object's header read: past every field a layout
  * names (dk_indices, the header's size, is 40 at most in every 3.x). */
 #define KEYS_HEAD 64u
+/* Bytes of a dict entry at most (PyDictKeyEntry: hash, key, value) */
+#define ENTRY_MAX 32u
+/* Type object fields at the same offsets in every 3.x on 64-bit
+ * (Include/cpython/object.h): tp_dictoffset; Py_TPFLAGS_MANAGED_DICT
+ * (3.11+) and Py_TPFLAGS_INLINE_VALUES (3.13+), Include/object.h */
+#define TP_DICTOFFSET 288u
+#define TPF_MANAGED_DICT (1ul << 4)
+#define TPF_INLINE_VALUES (1ul << 2)
 /* Low bits of _gc_prev hold flags from 3.8 (Include/internal/pycore_gc.h);
  * nodes are at least 8-aligned in every version. */
 #define PREV_MASK (~(uint64_t)7)
@@ -64,12 +72,13 @@ struct census {
 	struct py_heap_type *types;
 	size_t ntypes, types_cap;
 	/* per type, in parallel with types */
-	uint64_t *basic, *item, *flags;
+	uint64_t *basic, *item, *flags, *dictoff;
 	int gone;
 	/* large objects already counted (a set of addresses) */
 	uint64_t *large;
 	size_t large_cap, large_n;
 	uint64_t *items;	/* MAX_HEAP_ITEMS_READ item pointers */
+	uint8_t *ents;		/* MAX_HEAP_ITEMS_READ entries read */
 	uint64_t *arena_base;	/* pymalloc's arenas, sorted */
 	size_t narenas, arena_cap;
 	uint64_t arena_size;
@@ -160,6 +169,8 @@ static int32_t type_of(struct census *ce, uint64_t addr)
 		need = L->tp_name + 8;
 	if (L->tp_itemsize + 8 > need)
 		need = L->tp_itemsize + 8;
+	if (L->major == 3 && TP_DICTOFFSET + 8 > need)
+		need = TP_DICTOFFSET + 8;
 	if ((addr & 7) || need > sizeof t)
 		goto store;
 	int rc = cread(&ce->c, addr, t, need);
@@ -200,8 +211,9 @@ static int32_t type_of(struct census *ce, uint64_t addr)
 		if (!a)
 			return -2;
 		ce->types = a;
-		uint64_t **arr[3] = { &ce->basic, &ce->item, &ce->flags };
-		for (int k = 0; k < 3; k++) {
+		uint64_t **arr[4] = { &ce->basic, &ce->item, &ce->flags,
+				      &ce->dictoff };
+		for (int k = 0; k < 4; k++) {
 			void *b = realloc(*arr[k], ncap * sizeof(uint64_t));
 			if (!b)
 				return -2;
@@ -217,6 +229,7 @@ static int32_t type_of(struct census *ce, uint64_t addr)
 	ce->basic[idx] = u64(t, L->tp_basicsize);
 	ce->item[idx] = u64(t, L->tp_itemsize);
 	ce->flags[idx] = flags;
+	ce->dictoff[idx] = L->major == 3 ? u64(t, TP_DICTOFFSET) : 0;
 store:
 	ce->map[h].addr = addr;
 	ce->map[h].idx = idx;
@@ -341,66 +354,88 @@ static int large_one(struct census *ce, uint64_t p, const uint8_t *h,
 	return LP_OK;
 }
 
-/* The items of a list or tuple: those that are large objects the GC does
- * not track (bytes, str, ... over pymalloc's 512 bytes, so allocated by
- * malloc and in no arena) are counted once each.  Item pointers are read
- * MAX_HEAP_ITEMS_READ at a time, at most items_budget in a census. */
-static int large_items(struct census *ce, uint64_t items, uint64_t n,
-		       struct py_heap_census *out)
+/* Of the k object pointers in ce->items, those that are large objects
+ * the GC does not track (bytes, str, ... over pymalloc's 512 bytes, so
+ * allocated by malloc and in no arena) are counted once each: their
+ * headers read MAX_IOV at a time. */
+static int large_ptrs(struct census *ce, size_t k, struct py_heap_census *out)
 {
 	const struct py_layout *L = ce->L;
-	if (n > ce->items_budget)
-		n = ce->items_budget;
-	ce->items_budget -= n;
 	uint32_t need = L->ob_size + 8;
 	if (L->uni_compact_size > need)
 		need = L->uni_compact_size;
 	if (need > HDR)
 		return LP_OK;
+	size_t nc = 0;
+	for (size_t i = 0; i <= k; i++) {
+		if (i < k) {
+			uint64_t p = ce->items[i];
+			if (p < 4096 || p >= (1ull << 47) || (p & 7) ||
+			    in_arena(ce, p))
+				continue;
+			ce->cand[nc] = p;
+			ce->iov[nc] = (struct remote_iov){
+				p, ce->hdrs + nc * HDR, need };
+			memset(ce->hdrs + nc * HDR, 0, need);
+			if (++nc < MAX_IOV)
+				continue;
+		}
+		if (!nc)
+			continue;
+		/* the readable ones are filled; the others stay zero, with
+		 * no type */
+		int rc = mem_readv(ce->c.r, ce->iov, nc);
+		ce->c.reads++;
+		if (rc == LP_ENOPROC || rc == LP_EPERM)
+			return rc;
+		for (size_t j = 0; j < nc; j++) {
+			rc = large_one(ce, ce->cand[j], ce->hdrs + j * HDR, out);
+			if (rc != LP_OK)
+				return rc;
+		}
+		nc = 0;
+	}
+	return LP_OK;
+}
+
+/* The large objects n entries of es bytes from entries point at (the
+ * pointer voff bytes into each): a list's or tuple's items (es 8), a
+ * dict's entries or values.  Read MAX_HEAP_ITEMS_READ entries at a time,
+ * at most items_budget in a census. */
+static int large_entries(struct census *ce, uint64_t entries, uint64_t n,
+			 uint32_t es, uint32_t voff,
+			 struct py_heap_census *out)
+{
+	if (es < 8 || es > ENTRY_MAX || voff + 8 > es)
+		return LP_OK;
+	if (n > ce->items_budget)
+		n = ce->items_budget;
+	ce->items_budget -= n;
 	for (uint64_t done = 0; done < n;) {
 		uint64_t k = n - done;
 		if (k > MAX_HEAP_ITEMS_READ)
 			k = MAX_HEAP_ITEMS_READ;
-		/* through the cache: most item arrays are small and lie in
+		/* through the cache: most of them are small and lie in
 		 * pymalloc's pools beside each other */
-		int rc = cread(&ce->c, items + done * 8, ce->items, k * 8);
+		int rc = cread(&ce->c, entries + done * es, ce->ents, k * es);
 		if (rc == LP_ENOPROC || rc == LP_EPERM)
 			return rc;
 		if (rc != LP_OK)
 			return LP_OK;
-		size_t nc = 0;
-		for (uint64_t i = 0; i <= k; i++) {
-			if (i < k) {
-				uint64_t p = ce->items[i];
-				if (p < 4096 || p >= (1ull << 47) || (p & 7) ||
-				    in_arena(ce, p))
-					continue;
-				ce->cand[nc] = p;
-				ce->iov[nc] = (struct remote_iov){
-					p, ce->hdrs + nc * HDR, need };
-				memset(ce->hdrs + nc * HDR, 0, need);
-				if (++nc < MAX_IOV)
-					continue;
-			}
-			if (!nc)
-				continue;
-			/* the readable ones are filled; the others stay
-			 * zero, with no type */
-			rc = mem_readv(ce->c.r, ce->iov, nc);
-			ce->c.reads++;
-			if (rc == LP_ENOPROC || rc == LP_EPERM)
-				return rc;
-			for (size_t j = 0; j < nc; j++) {
-				rc = large_one(ce, ce->cand[j],
-					       ce->hdrs + j * HDR, out);
-				if (rc != LP_OK)
-					return rc;
-			}
-			nc = 0;
-		}
+		for (uint64_t i = 0; i < k; i++)
+			ce->items[i] = u64(ce->ents, (uint32_t)(i * es + voff));
+		rc = large_ptrs(ce, (size_t)k, out);
+		if (rc != LP_OK)
+			return rc;
 		done += k;
 	}
 	return LP_OK;
+}
+
+static int large_items(struct census *ce, uint64_t items, uint64_t n,
+		       struct py_heap_census *out)
+{
+	return large_entries(ce, items, n, 8, 0, out);
 }
 
 /* How dicts lie for this process: the object facts probed per version
@@ -458,12 +493,21 @@ static unsigned ix_log2(unsigned log2)
  * keys every empty dict points at), and a split dict's values array
  * where it is allocated apart (up to 3.12; 3.13+ keep them inline in
  * the instance).  *rc is set when the target is gone. */
+/* Where a dict's values lie: n entries of es bytes from entries, each
+ * value voff bytes in, or (values not 0) n pointers from values. */
+struct dvals {
+	uint64_t entries, values, n;
+	uint32_t es, voff;
+};
+
 static uint64_t dict_tables(struct census *ce, const uint8_t *o,
-			    struct py_heap_census *out, int *rc)
+			    struct py_heap_census *out, int *rc,
+			    struct dvals *dv, bool count)
 {
 	const struct aio_objects *O = &ce->dk;
 	uint64_t keys = u64(o, O->dict_keys);
 	uint64_t values = u64(o, O->dict_values);
+	memset(dv, 0, sizeof *dv);
 	uint8_t h[KEYS_HEAD];
 	if (keys < 4096 || keys >= (1ull << 47) || (keys & 7)) {
 		out->changed++;
@@ -505,6 +549,13 @@ static uint64_t dict_tables(struct census *ce, const uint8_t *o,
 	if (n < 0 || (uint64_t)n > usable)
 		goto changed;
 	uint64_t es = kind ? O->dk_unicode.size : O->dk_general.size;
+	dv->entries = keys + O->dk_indices + (1ull << log2_ix);
+	dv->values = values ? values + O->values_pre : 0;
+	dv->n = (uint64_t)n;
+	dv->es = (uint32_t)es;
+	dv->voff = kind ? O->dk_unicode.value : O->dk_general.value;
+	if (!count)
+		return 0;
 	uint64_t add = 0;
 	/* a combined table with entries is its dict's own (dk_refcnt 1) */
 	if ((!values && n) || large_add(ce, keys))
@@ -515,6 +566,130 @@ static uint64_t dict_tables(struct census *ce, const uint8_t *o,
 changed:
 	out->changed++;
 	return 0;
+}
+
+/* The large objects a dict's values point at (once each). */
+static int dict_large(struct census *ce, const struct dvals *dv,
+		      struct py_heap_census *out)
+{
+	if (!dv->n)
+		return LP_OK;
+	if (dv->values)
+		return large_entries(ce, dv->values, dv->n, 8, 0, out);
+	return large_entries(ce, dv->entries, dv->n, dv->es, dv->voff, out);
+}
+
+/* How many values a 3.11/3.12 values array vals holds: the prefix
+ * before values[0] ends with its own size, then the count of values
+ * set, before them their indices in insertion order (Objects/
+ * dictobject.c new_values, _PyDictValues_AddToInsertionOrder); the
+ * largest index + 1, 0 when the prefix does not read so. */
+static uint64_t prefix_count(struct census *ce, uint64_t vals, int *rc)
+{
+	uint8_t pre[256];
+	if (vals < 4096 || (vals & 7))
+		return 0;
+	*rc = cread(&ce->c, vals - 8, pre, 8);
+	if (*rc != LP_OK)
+		return 0;
+	unsigned psz = pre[7], set = pre[6];
+	if (psz < 8 || psz % 8 || set + 2 > psz)
+		return 0;
+	*rc = cread(&ce->c, vals - psz, pre, psz);
+	if (*rc != LP_OK)
+		return 0;
+	uint64_t n = 0;
+	for (unsigned k = 0; k < set; k++)
+		if ((uint64_t)pre[psz - 3 - k] + 1 > n)
+			n = pre[psz - 3 - k] + 1u;
+	return n;
+}
+
+/* An instance's attributes: the large objects its __dict__ (at
+ * tp_dictoffset, or 3.11+'s managed dict pointer before the object) or,
+ * without one, its managed values (3.11's values pointer, 3.12's tagged
+ * word, 3.13+'s inline values after tp_basicsize) point at. */
+static int inst_values(struct census *ce, uint64_t obj, int32_t ti,
+		       struct py_heap_census *out)
+{
+	const struct py_layout *L = ce->L;
+	const struct aio_objects *O = &ce->dk;
+	uint64_t flags = ce->flags[ti];
+	uint64_t dict = 0, vals = 0, n = 0, w = 0;
+	int rc = LP_OK;
+	if (O->values_kind != PY_VALUES_NONE && (flags & TPF_MANAGED_DICT)) {
+		if (!O->managed_dict || O->managed_dict > 64 || obj < 4096)
+			return LP_OK;
+		rc = cread(&ce->c, obj - O->managed_dict, &w, 8);
+		if (rc != LP_OK)
+			goto done;
+		switch (O->values_kind) {
+		case PY_VALUES_PTR:
+			dict = w;
+			if (!dict && O->managed_values &&
+			    O->managed_values <= 64)
+				rc = cread(&ce->c, obj - O->managed_values,
+					   &vals, 8);
+			break;
+		case PY_VALUES_TAGGED:
+			if (w & 1)
+				vals = w + 1;
+			else
+				dict = w;
+			break;
+		case PY_VALUES_INLINE:
+			dict = w;
+			if (!dict && (flags & TPF_INLINE_VALUES) &&
+			    ce->basic[ti] >= 16 && ce->basic[ti] < 4096) {
+				/* struct _dictvalues: capacity, size,
+				 * embedded, valid (pycore_dict.h) */
+				uint8_t hd[4];
+				rc = cread(&ce->c, obj + ce->basic[ti], hd, 4);
+				if (rc == LP_OK && hd[3]) {
+					vals = obj + ce->basic[ti];
+					n = hd[0];
+				}
+			}
+			break;
+		default:
+			break;
+		}
+		if (rc == LP_OK && vals && O->values_kind != PY_VALUES_INLINE)
+			n = prefix_count(ce, vals, &rc);
+	} else if ((int64_t)ce->dictoff[ti] > 0 && ce->dictoff[ti] < 4096) {
+		rc = cread(&ce->c, obj + ce->dictoff[ti], &dict, 8);
+	}
+	if (rc != LP_OK)
+		goto done;
+	if (dict) {
+		uint8_t o[128];
+		uint32_t need = O->dict_keys > O->dict_values ? O->dict_keys
+							      : O->dict_values;
+		need += 8;
+		if (L->ob_type + 8 > need)
+			need = L->ob_type + 8;
+		if (dict < 4096 || (dict & 7) || need > sizeof o)
+			return LP_OK;
+		rc = cread(&ce->c, dict, o, need);
+		if (rc != LP_OK)
+			goto done;
+		/* a dict still: its type one of dict's */
+		int32_t dt = type_of(ce, u64(o, L->ob_type));
+		if (dt == -2)
+			return ce->gone ? ce->gone : LP_ENOMEM;
+		if (dt < 0 || !(ce->flags[dt] & TPF_DICT_SUBCLASS))
+			return LP_OK;
+		struct dvals dv;
+		int grc = LP_OK;
+		dict_tables(ce, o, out, &grc, &dv, false);
+		if (grc != LP_OK)
+			return grc;
+		return dict_large(ce, &dv, out);
+	}
+	if (vals && n)
+		return large_entries(ce, vals + O->values_pre, n, 8, 0, out);
+done:
+	return rc == LP_ENOPROC || rc == LP_EPERM ? rc : LP_OK;
 }
 
 /* Follows one list from its head; returns LP_OK or the target's end. */
@@ -597,6 +772,7 @@ static int walk_list(struct census *ce, uint64_t head,
 				}
 			}
 			uint64_t sz = ce->basic[ti] + gh;
+			struct dvals dv = { 0 };
 			if (ce->item[ti]) {
 				int64_t n = GET_MEMBER(int64_t, o, L->ob_size);
 				if (n < 0)
@@ -633,7 +809,7 @@ static int walk_list(struct census *ce, uint64_t head,
 					sz += (uint64_t)a;
 			} else if (dict) {
 				int grc = LP_OK;
-				sz += dict_tables(ce, o, out, &grc);
+				sz += dict_tables(ce, o, out, &grc, &dv, true);
 				if (grc != LP_OK)
 					return grc;
 			}
@@ -641,6 +817,15 @@ static int walk_list(struct census *ce, uint64_t head,
 			ty->bytes += sz;
 			/* what its items hold beyond pymalloc */
 			bool tuple = !strcmp(ty->name, "tuple");
+			if (dict) {
+				rc = dict_large(ce, &dv, out);
+				if (rc != LP_OK)
+					return rc;
+			} else if (ce->dk.dict_keys && !list && !tuple && !set) {
+				rc = inst_values(ce, node + gh, ti, out);
+				if (rc != LP_OK)
+					return rc;
+			}
 			if (list || tuple) {
 				int64_t n = GET_MEMBER(int64_t, o, L->ob_size);
 				uint64_t items = list
@@ -1414,12 +1599,13 @@ int py_heap_census(py_proc *py, symbolizer *syms,
 	ce.c.tag = calloc(MAX_HEAP_CACHE_LINES, sizeof *ce.c.tag);
 	ce.c.data = malloc((size_t)MAX_HEAP_CACHE_LINES * LINE);
 	ce.items = malloc(MAX_HEAP_ITEMS_READ * sizeof *ce.items);
+	ce.ents = malloc(MAX_HEAP_ITEMS_READ * ENTRY_MAX);
 	ce.iov = malloc(MAX_IOV * sizeof *ce.iov);
 	ce.hdrs = malloc((size_t)MAX_IOV * HDR);
 	ce.cand = malloc(MAX_IOV * sizeof *ce.cand);
 	int rc = LP_ENOMEM;
 	if (!ce.c.tag || !ce.c.data || !ce.items || !ce.iov || !ce.hdrs ||
-	    !ce.cand)
+	    !ce.cand || !ce.ents)
 		goto fail;
 	/* the arenas first: the large objects' search skips what lies in
 	 * them */
@@ -1488,8 +1674,9 @@ int py_heap_census(py_proc *py, symbolizer *syms,
 		"; dict key tables are not counted (no dict layout)";
 	if (arenas_read)
 		snprintf(out->unseen, sizeof out->unseen,
-			 "large untracked objects (over 512 bytes) no list "
-			 "or tuple holds are not counted%s", dicts);
+			 "large untracked objects (over 512 bytes) that no "
+			 "list, tuple, tracked dict or instance holds are not "
+			 "counted%s", dicts);
 	else
 		snprintf(out->unseen, sizeof out->unseen,
 			 "small objects the GC does not track (str, bytes, "
@@ -1501,6 +1688,7 @@ fail:
 	free(ce.c.tag);
 	free(ce.c.data);
 	free(ce.items);
+	free(ce.ents);
 	free(ce.large);
 	free(ce.iov);
 	free(ce.hdrs);
@@ -1511,6 +1699,7 @@ fail:
 	free(ce.basic);
 	free(ce.item);
 	free(ce.flags);
+	free(ce.dictoff);
 	if (rc == LP_ENOPROC)
 		return lp_error_set(err, rc, "the process is gone");
 	if (rc == LP_EPERM)

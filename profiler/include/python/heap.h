@@ -32,7 +32,8 @@ struct py_heap_census {
 	uint64_t small_objects;	/* of objects, those found in pymalloc's
 				 * arenas (not on a GC list) */
 	uint64_t large_objects;	/* those over 512 bytes found as items of
-				 * lists and tuples */
+				 * lists and tuples, values of tracked
+				 * dicts, instances' attributes */
 	char unseen[384];	/* what this census cannot see, said */
 	char pools[160];	/* how pymalloc's pools were found, or "" */
 };
