@@ -41,6 +41,9 @@
 #define KEYS_HEAD 64u
 /* Bytes of a dict entry at most (PyDictKeyEntry: hash, key, value) */
 #define ENTRY_MAX 32u
+/* Entries of pymalloc's arenas vector read at once (x 48 bytes, within
+ * the smallest arena's buffer, 256 KiB) */
+#define ARENA_READ 1024u
 /* Type object fields at the same offsets in every 3.x on 64-bit
  * (Include/cpython/object.h): tp_dictoffset; Py_TPFLAGS_MANAGED_DICT
  * (3.11+) and Py_TPFLAGS_INLINE_VALUES (3.13+), Include/object.h */
@@ -80,7 +83,7 @@ struct census {
 	uint64_t *items;	/* MAX_HEAP_ITEMS_READ item pointers */
 	uint8_t *ents;		/* MAX_HEAP_ITEMS_READ entries read */
 	uint64_t *arena_base;	/* pymalloc's arenas, sorted */
-	size_t narenas, arena_cap;
+	size_t narenas;
 	uint64_t arena_size;
 	struct remote_iov *iov;	/* MAX_IOV headers read at once */
 	uint8_t *hdrs;		/* MAX_IOV x HDR bytes */
@@ -276,12 +279,6 @@ static bool large_add(struct census *ce, uint64_t addr)
 	ce->large[h] = addr;
 	ce->large_n++;
 	return true;
-}
-
-static int by_addr(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
 }
 
 /* Whether p lies in one of pymalloc's arenas (then it is no large
@@ -849,6 +846,18 @@ next:
 	return LP_OK;
 }
 
+/* One entry of the arenas vector that has an arena. */
+struct arena_ent {
+	uint64_t base, carved;
+	uint32_t idx;
+};
+
+static int by_base(const void *a, const void *b)
+{
+	const struct arena_ent *x = a, *y = b;
+	return x->base < y->base ? -1 : x->base > y->base;
+}
+
 /* The small objects the GC does not track (str, bytes, int, float...):
  * every used block of every pool of pymalloc's arenas (the vector's
  * pointer at arenas_at, its uint length at maxarenas_at), read an
@@ -870,36 +879,67 @@ static int walk_arenas(struct census *ce, uint64_t arenas_at,
 	if (!arenas || maxarenas > MAX_HEAP_ARENAS || !L->ao_size ||
 	    L->ao_size > 256 || L->pool_size < 1024 ||
 	    L->arena_size > MAX_HEAP_ARENA_BYTES ||
-	    L->arena_size % L->pool_size)
+	    L->arena_size < L->pool_size || L->arena_size % L->pool_size)
 		return LP_EFORMAT;
-	uint8_t ao[256];
-	uint8_t *buf = malloc(L->arena_size);
+	size_t blen = L->arena_size > (size_t)ARENA_READ * L->ao_size ?
+		      L->arena_size : (size_t)ARENA_READ * L->ao_size;
+	uint8_t *buf = malloc(blen);
 	uint8_t *freebm = malloc(L->pool_size >> L->align_shift);
+	struct arena_ent *ents = NULL;
+	size_t nent = 0, ent_cap = 0;
 	int rc = LP_ENOMEM;
 	if (!buf || !freebm)
 		goto out;
-	for (uint32_t a = 0; a < maxarenas; a++) {
-		rc = mem_read(ce->c.r, arenas + (uint64_t)a * L->ao_size, ao,
-			      L->ao_size);
+	/* the vector first, ARENA_READ entries a read (through buf) */
+	for (uint32_t a0 = 0; a0 < maxarenas; a0 += ARENA_READ) {
+		uint32_t k = maxarenas - a0 < ARENA_READ ? maxarenas - a0
+							 : ARENA_READ;
+		rc = mem_read(ce->c.r, arenas + (uint64_t)a0 * L->ao_size, buf,
+			      (size_t)k * L->ao_size);
 		ce->c.reads++;
 		if (rc == LP_ENOPROC || rc == LP_EPERM)
 			goto out;
 		if (rc != LP_OK) {
 			out->changed++;
+			break;	/* the vector moved (grown): the rest unread */
+		}
+		for (uint32_t j = 0; j < k; j++) {
+			const uint8_t *ao = buf + (size_t)j * L->ao_size;
+			uint64_t base = u64(ao, L->ao_address);
+			if (!base)
+				continue;
+			if (nent == ent_cap) {
+				size_t nc = ent_cap ? ent_cap * 2 : 256;
+				void *nb = realloc(ents, nc * sizeof *ents);
+				if (!nb) {
+					rc = LP_ENOMEM;
+					goto out;
+				}
+				ents = nb;
+				ent_cap = nc;
+			}
+			ents[nent].base = base;
+			ents[nent].carved = u64(ao, L->ao_pool_address);
+			ents[nent++].idx = a0 + j;
+		}
+	}
+	/* by address: arenas that overlap (a vector that lies) are read
+	 * once, the later ones counted as changed */
+	qsort(ents, nent, sizeof *ents, by_base);
+	ce->arena_base = malloc((nent ? nent : 1) * sizeof(uint64_t));
+	if (!ce->arena_base) {
+		rc = LP_ENOMEM;
+		goto out;
+	}
+	uint64_t end = 0;
+	for (size_t e = 0; e < nent; e++) {
+		uint32_t a = ents[e].idx;
+		uint64_t base = ents[e].base, carved = ents[e].carved;
+		if (base < end) {
+			out->changed++;
 			continue;
 		}
-		uint64_t base = u64(ao, L->ao_address);
-		uint64_t carved = u64(ao, L->ao_pool_address);
-		if (!base)
-			continue;
-		if (ce->narenas == ce->arena_cap) {
-			size_t nc = ce->arena_cap ? ce->arena_cap * 2 : 256;
-			void *nb = realloc(ce->arena_base, nc * sizeof(uint64_t));
-			if (!nb)
-				goto out;
-			ce->arena_base = nb;
-			ce->arena_cap = nc;
-		}
+		end = base + L->arena_size;
 		ce->arena_base[ce->narenas++] = base;
 		uint64_t first = (base + L->pool_size - 1) &
 				 ~(uint64_t)(L->pool_size - 1);
@@ -1005,12 +1045,12 @@ static int walk_arenas(struct census *ce, uint64_t arenas_at,
 			}
 		}
 	}
-	qsort(ce->arena_base, ce->narenas, sizeof(uint64_t), by_addr);
 	ce->arena_size = L->arena_size;
 	rc = LP_OK;
 out:
 	free(buf);
 	free(freebm);
+	free(ents);
 	return rc;
 }
 
