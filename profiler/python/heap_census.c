@@ -943,7 +943,9 @@ static int walk_arenas(struct census *ce, uint64_t arenas_at,
 		ce->arena_base[ce->narenas++] = base;
 		uint64_t first = (base + L->pool_size - 1) &
 				 ~(uint64_t)(L->pool_size - 1);
-		if (carved <= first || carved > base + L->arena_size)
+		/* pools are carved whole from the first aligned one */
+		if (carved <= first || carved > base + L->arena_size ||
+		    (carved - first) % L->pool_size)
 			continue;
 		size_t len = (size_t)(carved - first);
 		rc = mem_read(ce->c.r, first, buf, len);
