@@ -855,7 +855,9 @@ struct arena_ent {
 static int by_base(const void *a, const void *b)
 {
 	const struct arena_ent *x = a, *y = b;
-	return x->base < y->base ? -1 : x->base > y->base;
+	if (x->base != y->base)
+		return x->base < y->base ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
 /* The small objects the GC does not track (str, bytes, int, float...):
@@ -1234,9 +1236,9 @@ static bool vector_ok(struct census *ce, uint64_t v, uint64_t m,
 /* The interpreter binary's writable mappings (the file that holds
  * _PyRuntime or the interpreter pointer, and the anonymous .bss right
  * after it), at most max, within MAX_HEAP_DATA_SCAN bytes. */
-static size_t data_regions(py_proc *py, uint64_t (*reg)[2], size_t max)
+static size_t data_regions(py_proc *py, const struct maps *m,
+			   uint64_t (*reg)[2], size_t max)
 {
-	const struct maps *m = py->target ? target_maps(py->target) : NULL;
 	uint64_t anchor = py->runtime ? py->runtime : py->interp_head_addr;
 	const struct map_entry *e = m && anchor ? maps_find(m, anchor) : NULL;
 	if (!e || !e->path[0] || e->path[0] == '[')
@@ -1389,14 +1391,15 @@ fail:
  * then the arenas vector right after it (3.12+: struct _obmalloc_state
  * keeps mgmt after pools) or, failing that, a static variable holding
  * those pools (3.11).  Fills L's pymalloc facts; NULL, or why not. */
-static const char *pools_find(struct census *ce, struct py_layout *L,
+static const char *pools_find(struct census *ce, const struct maps *maps,
+			      struct py_layout *L,
 			      uint64_t *arenas_at, uint64_t *maxarenas_at,
 			      char *how, size_t howlen, int *rc)
 {
 	py_proc *py = ce->py;
 	uint64_t reg[16][2];
 	*rc = LP_OK;
-	size_t nreg = data_regions(py, reg, 16);
+	size_t nreg = data_regions(py, maps, reg, 16);
 	if (!nreg)
 		return "the interpreter's data was not found in its maps";
 	uint8_t *buf = malloc(HEAP_DATA_CHUNK + USEDPOOLS_BYTES);
@@ -1563,6 +1566,15 @@ static int find_heads(py_proc *py, const struct py_layout *L,
 int py_heap_census(py_proc *py, symbolizer *syms,
 		   struct py_heap_census *out, lp_error *err)
 {
+	return py_heap_census_maps(py, syms,
+				   py->target ? target_maps(py->target) : NULL,
+				   out, err);
+}
+
+int py_heap_census_maps(py_proc *py, symbolizer *syms,
+			const struct maps *maps, struct py_heap_census *out,
+			lp_error *err)
+{
 	memset(out, 0, sizeof *out);
 	struct py_layout L = py->L;
 	/* 3.13 takes its layout from _Py_DebugOffsets, which has no GC lists:
@@ -1660,10 +1672,11 @@ int py_heap_census(py_proc *py, symbolizer *syms,
 		snprintf(out->pools, sizeof out->pools, "named by %s",
 			 L.om_arenas ? "the layout (the interpreter's state)"
 				     : "the symbols arenas and maxarenas");
-	else if (L.major == 3 && L.minor >= 8 && py->target) {
+	else if (L.major == 3 && L.minor >= 8 && maps) {
 		/* no layout or symbol: by the shape of pymalloc's state */
 		int frc = LP_OK;
-		const char *why = pools_find(&ce, &L, &arenas_at, &maxarenas_at,
+		const char *why = pools_find(&ce, maps, &L, &arenas_at,
+					     &maxarenas_at,
 					     out->pools, sizeof out->pools,
 					     &frc);
 		if (frc == LP_ENOPROC || frc == LP_EPERM || frc == LP_ENOMEM) {

@@ -45,6 +45,12 @@ struct py_heap_census {
  * say where the lists are. */
 int py_heap_census(py_proc *py, symbolizer *syms,
 		   struct py_heap_census *out, lp_error *err);
+/* The same with the process's maps given (NULL: none), where pymalloc's
+ * pools are searched when nothing names them: for memory images. */
+struct maps;
+int py_heap_census_maps(py_proc *py, symbolizer *syms,
+			const struct maps *maps, struct py_heap_census *out,
+			lp_error *err);
 void py_heap_census_fini(struct py_heap_census *c);
 
 #endif
