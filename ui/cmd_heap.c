@@ -156,6 +156,8 @@ static void print_census(const struct py_heap_census *c,
 		printf(", \"small_objects\": %llu, \"large_objects\": %llu",
 		       (unsigned long long)c->small_objects,
 		       (unsigned long long)c->large_objects);
+		printf(", \"pools\": ");
+		json_str(stdout, c->pools);
 		printf(", \"unseen\": ");
 		json_str(stdout, c->unseen);
 		printf(", \"types\": [");
@@ -187,6 +189,9 @@ static void print_census(const struct py_heap_census *c,
 	printf("changed during the census: %llu objects%s\n",
 	       (unsigned long long)c->changed,
 	       c->lists_cut ? " (some GC lists left before their end)" : "");
+	if (c->pools[0])
+		printf("small objects: %llu, in pymalloc's pools %s\n",
+		       (unsigned long long)c->small_objects, c->pools);
 	printf("not seen: %s\n", c->unseen);
 	if (paused_ms >= 0)
 		printf("paused: %.1f ms\n", paused_ms);

@@ -137,6 +137,13 @@
  * (read whole, one at a time) */
 #define MAX_HEAP_ARENAS (1u << 20)
 #define MAX_HEAP_ARENA_BYTES (4u << 20)
+/* Bytes of the interpreter binary's writable data (.data, .bss) searched
+ * for pymalloc's usedpools array and arenas vector where neither a layout
+ * nor a symbol names them, and the bytes read at once */
+#define MAX_HEAP_DATA_SCAN (64u << 20)
+#define HEAP_DATA_CHUNK (256u * 1024)
+/* Places that look like usedpools (or the arenas variable) checked */
+#define MAX_HEAP_POOL_CANDIDATES 8
 /* Item pointers of lists and tuples a census reads looking for large
  * objects, in all, and in one read */
 #define MAX_HEAP_ITEMS (64u * 1024 * 1024)

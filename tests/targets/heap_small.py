@@ -3,12 +3,15 @@
 of two digits, 10000 str of 50 characters and 10000 bytes of 60, none
 tracked by the GC (they are found in pymalloc's arenas), and writes how
 many and how large (sys.getsizeof) to the JSON file given as argv[1], then
-prints "ready" and sleeps.
+prints "ready" and sleeps.  With --base it first prints "base" and waits
+for SIGUSR1 before it allocates them, so that a census taken then is the
+interpreter's own (tests/functional/test_heap_pools.py subtracts it).
 
-  heap_small.py OUT
+  heap_small.py OUT [--base]
 """
 import json
 import os
+import signal
 import sys
 import time
 
@@ -17,6 +20,13 @@ N_FLOAT, N_INT, N_STR, N_BYTES = 30000, 20000, 10000, 10000
 
 def main():
     out = sys.argv[1]
+    if sys.argv[2:] == ["--base"]:
+        # what the census after the signal adds to the interpreter's own
+        # is only what main holds: everything else made before
+        json.dumps({"float": [1, 2]})
+        signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR1])
+        print("base", flush=True)
+        signal.sigwait([signal.SIGUSR1])
     floats = [i + 0.5 for i in range(N_FLOAT)]
     ints = [(1 << 40) + i for i in range(N_INT)]
     strs = ["t%049d" % i for i in range(N_STR)]

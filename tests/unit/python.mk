@@ -36,3 +36,8 @@ check_PROGRAMS += tests/unit/check_py_tracemalloc
 TESTS += tests/unit/check_py_tracemalloc
 tests_unit_check_py_tracemalloc_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_check_py_tracemalloc_LDADD = $(UNIT_LIBS)
+# the heap census's search for pymalloc's pools by shape, known and hostile.
+check_PROGRAMS += tests/unit/check_py_heap_pools
+TESTS += tests/unit/check_py_heap_pools
+tests_unit_check_py_heap_pools_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_py_heap_pools_LDADD = $(UNIT_LIBS)

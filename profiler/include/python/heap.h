@@ -32,8 +32,10 @@ struct py_heap_census {
 	uint64_t small_objects;	/* of objects, those found in pymalloc's
 				 * arenas (not on a GC list) */
 	uint64_t large_objects;	/* those over 512 bytes found as items of
-				 * lists and tuples */
-	char unseen[256];	/* what this census cannot see, said */
+				 * lists and tuples, values of tracked
+				 * dicts, instances' attributes */
+	char unseen[384];	/* what this census cannot see, said */
+	char pools[160];	/* how pymalloc's pools were found, or "" */
 };
 
 /* Counts the objects of every GC list of py's main interpreter, and the
@@ -43,6 +45,12 @@ struct py_heap_census {
  * say where the lists are. */
 int py_heap_census(py_proc *py, symbolizer *syms,
 		   struct py_heap_census *out, lp_error *err);
+/* The same with the process's maps given (NULL: none), where pymalloc's
+ * pools are searched when nothing names them: for memory images. */
+struct maps;
+int py_heap_census_maps(py_proc *py, symbolizer *syms,
+			const struct maps *maps, struct py_heap_census *out,
+			lp_error *err);
 void py_heap_census_fini(struct py_heap_census *c);
 
 #endif
