@@ -13,7 +13,9 @@ libloupe_a_SOURCES += \
 	profiler/python/walk.c \
 	profiler/python/locals.c \
 	profiler/python/linetable.c profiler/python/linetable.h \
-	profiler/include/python/heap.h profiler/python/heap_census.c
+	profiler/include/python/heap.h profiler/python/heap_census.c \
+	profiler/python/heap_pools.c profiler/python/heap_types.c \
+	profiler/python/heap_int.h
 EXTRA_DIST += tools/gen-py-layouts tools/gen-debug-offsets
 # asyncio tasks (asyncio_layouts_gen.c by tools/gen-asyncio-layouts)
 libloupe_a_SOURCES += \
