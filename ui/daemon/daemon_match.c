@@ -320,9 +320,9 @@ static void fill(struct daemon_match *m, const struct proc_view *v, size_t targe
 int daemon_match_pid_any(const struct daemon_target_cfg *targets,
 			 size_t ntargets, pid_t pid, struct daemon_match *m)
 {
-	int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (procfd < 0)
-		return 0;
+	/* /proc/PID at once: one call where /proc, then PID in it, then
+	 * closing /proc were three for every process an event names */
+	int procfd = AT_FDCWD;
 	struct proc_view *v = malloc(sizeof *v);
 	int ok = 0;
 	/* The stat only for a process a section matches: a host that
@@ -343,7 +343,6 @@ int daemon_match_pid_any(const struct daemon_target_cfg *targets,
 		close(v->dirfd);
 	}
 	free(v);
-	close(procfd);
 	return ok;
 }
 
