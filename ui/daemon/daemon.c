@@ -25,6 +25,8 @@
 /* After a process event, the rescan comes at most this often: a host
  * that forks all the time costs at most ten cached scans a second. */
 #define EVENT_SCAN_MS 100
+/* Listed processes an exit event looks through (on_event). */
+#define EVENT_EXIT_LOOK 256
 
 
 /* The target whose process tree (--subprocesses) holds pid, other than
@@ -194,6 +196,17 @@ static void on_event(void *ctx, enum proc_events_kind kind, pid_t pid)
 		 * next tick, up to a second or more on */
 		if (t)
 			t->exited = true;
+		/* A process that started and ended since the last scan (a
+		 * build's compilers, a shell's commands) is no target: not
+		 * looked for in /proc.  Among the last ones listed, where
+		 * the start of a short life is. */
+		size_t lo = d->nevent_pids > EVENT_EXIT_LOOK ?
+				    d->nevent_pids - EVENT_EXIT_LOOK : 0;
+		for (size_t i = d->nevent_pids; i-- > lo;)
+			if (d->event_pids[i] == pid) {
+				d->event_pids[i] = d->event_pids[--d->nevent_pids];
+				break;
+			}
 		return;
 	}
 	/* A target that exec'd may match no more (or another section):

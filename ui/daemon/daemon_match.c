@@ -155,7 +155,8 @@ struct proc_view {
 	bool kthread;
 	uint64_t start_time;
 	char comm[17];
-	int have_exe, have_cmdline, have_cgroup;	/* 0 unread, 1 ok, -1 none */
+	/* 0 unread, 1 ok, -1 none */
+	int have_stat, have_exe, have_cmdline, have_cgroup;
 	char exe[4096];
 	char cmdline[DAEMON_MATCH_MAX_CMDLINE];
 	char cgroup[DAEMON_MATCH_MAX_CGROUP];
@@ -196,30 +197,40 @@ bool daemon_proc_ended(pid_t pid, uint64_t start_time)
 	return ended;
 }
 
-static int view_open(struct proc_view *v, int procfd, pid_t pid)
+/* Its stat (start time, state, comm): 0, or -1 when it cannot be read or
+ * the process is a zombie, which is no target (it exited and waits for
+ * its parent). */
+static int view_stat(struct proc_view *v)
 {
-	v->pid = pid;
-	v->have_exe = v->have_cmdline = v->have_cgroup = 0;
-	v->dirfd = procfs_open_pid(procfd, pid);
-	if (v->dirfd < 0)
-		return -1;
+	if (v->have_stat)
+		return v->have_stat > 0 ? 0 : -1;
 	struct procfs_stat st;
-	if (read_stat(v->dirfd, &st) != 0) {
-		close(v->dirfd);
-		v->dirfd = -1;
+	v->have_stat = -1;
+	if (read_stat(v->dirfd, &st) != 0 || st.state == 'Z' || st.state == 'X')
 		return -1;
-	}
-	/* a process that exited and waits for its parent is no target */
-	if (st.state == 'Z' || st.state == 'X') {
-		close(v->dirfd);
-		v->dirfd = -1;
-		return -1;
-	}
+	v->have_stat = 1;
 	v->start_time = st.starttime;
 	v->kthread = st.flags & PF_KTHREAD;
 	size_t cl = strnlen(st.comm, sizeof v->comm - 1);
 	memcpy(v->comm, st.comm, cl);
 	v->comm[cl] = '\0';
+	return 0;
+}
+
+/* lazy: the stat is read when asked for (view_stat), not here. */
+static int view_open(struct proc_view *v, int procfd, pid_t pid, bool lazy)
+{
+	v->pid = pid;
+	v->have_exe = v->have_cmdline = v->have_cgroup = v->have_stat = 0;
+	v->kthread = 0;
+	v->dirfd = procfs_open_pid(procfd, pid);
+	if (v->dirfd < 0)
+		return -1;
+	if (!lazy && view_stat(v) != 0) {
+		close(v->dirfd);
+		v->dirfd = -1;
+		return -1;
+	}
 	return 0;
 }
 
@@ -309,16 +320,21 @@ static void fill(struct daemon_match *m, const struct proc_view *v, size_t targe
 int daemon_match_pid_any(const struct daemon_target_cfg *targets,
 			 size_t ntargets, pid_t pid, struct daemon_match *m)
 {
-	int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (procfd < 0)
-		return 0;
+	/* /proc/PID at once: one call where /proc, then PID in it, then
+	 * closing /proc were three for every process an event names */
+	int procfd = AT_FDCWD;
 	struct proc_view *v = malloc(sizeof *v);
 	int ok = 0;
-	if (v && view_open(v, procfd, pid) == 0) {
-		for (size_t k = 0; !v->kthread && pid != getpid() &&
-				   k < ntargets && !ok; k++) {
+	/* The stat only for a process a section matches: a host that
+	 * forks all the time (a build) sends the daemon an event for every
+	 * process it starts, and the kernel's stat is the dearest file of
+	 * the few a verdict reads (do_task_stat). */
+	if (v && view_open(v, procfd, pid, true) == 0) {
+		for (size_t k = 0; pid != getpid() && k < ntargets && !ok; k++) {
 			if (!view_matches(v, &targets[k]))
 				continue;
+			if (view_stat(v) != 0 || v->kthread)
+				break;
 			ok = 1;
 			fill(m, v, k);
 			view_service(v, &targets[k], m->service,
@@ -327,7 +343,6 @@ int daemon_match_pid_any(const struct daemon_target_cfg *targets,
 		close(v->dirfd);
 	}
 	free(v);
-	close(procfd);
 	return ok;
 }
 
@@ -452,7 +467,7 @@ static int scan_one(void *arg, pid_t pid, uint64_t inode)
 		*e = *old;
 	} else {
 		struct proc_view *v = sw->v;
-		if (view_open(v, sw->procfd, pid) != 0)
+		if (view_open(v, sw->procfd, pid, false) != 0)
 			return 0;	/* gone meanwhile: not remembered */
 		if (sw->nread)
 			(*sw->nread)++;
