@@ -496,21 +496,25 @@ START_TEST(live_threads)
 	size_t im = index_of(t, me), is = index_of(t, sl);
 	ck_assert(im != (size_t)-1 && is != (size_t)-1);
 	/* The caller is on a CPU while it asks (unless preempted in the
-	 * window: a few tries); the sleeper is asleep nearly always. */
+	 * window: a few tries); the sleeper is asleep nearly always.  On a
+	 * busy box both states may be seen before the sleeper has run at
+	 * all (4 switches, all the caller's): tries go on until more. */
 	bool me_on = false, sl_off = false;
-	for (int k = 0; k < 50 && !(me_on && sl_off); k++) {
+	struct oncpu_stats st;
+	memset(&st, 0, sizeof st);
+	for (int k = 0; k < 50 && !(me_on && sl_off && st.switches > 4); k++) {
 		usleep(5000);	/* switches of both */
 		uint64_t now = clock_mono_ns();
 		oncpu_read(oc, now, now);
 		me_on |= oncpu_state_of(oc, im, me) == ONCPU_ON;
 		sl_off |= oncpu_state_of(oc, is, sl) == ONCPU_OFF;
+		oncpu_get_stats(oc, &st);
 	}
 	ck_assert(me_on);
 	ck_assert(sl_off);
 	/* a stale index answers nothing */
 	ck_assert_int_eq(oncpu_state_of(oc, im, me + 100000), ONCPU_UNKNOWN);
 	ck_assert_int_eq(oncpu_state_of(oc, 100000, me), ONCPU_UNKNOWN);
-	struct oncpu_stats st;
 	oncpu_get_stats(oc, &st);
 	ck_assert_uint_ge(st.threads, 2);
 	ck_assert_uint_gt(st.switches, 4);
