@@ -493,21 +493,34 @@ out:
 	return fails;
 }
 
-START_TEST(test_light_samples)
+/* src, written to a temporary file, run by check on every interpreter
+ * installed; the failures they print, counted (-1: no interpreter). */
+static int on_every_interp(const char *src,
+			   int (*check)(const struct interp *, const char *))
 {
-	char path[] = "/tmp/loupe-py-light-XXXXXX";
+	char path[] = "/tmp/loupe-py-live-XXXXXX";
 	int fd = mkstemp(path);
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_ge(write(fd, light_script, strlen(light_script)), 0);
+	ck_assert_int_ge(write(fd, src, strlen(src)), 0);
 	close(fd);
 	struct interp v[32];
 	size_t n = list_interps(v, 32);
-	if (!n)
-		unit_skip("no interpreter installed");
+	if (!n) {
+		unlink(path);
+		return -1;
+	}
 	int fails = 0;
 	for (size_t i = 0; i < n; i++)
-		fails += light_one(&v[i], path);
+		fails += check(&v[i], path);
 	unlink(path);
+	return fails;
+}
+
+START_TEST(test_light_samples)
+{
+	int fails = on_every_interp(light_script, light_one);
+	if (fails < 0)
+		unit_skip("no interpreter installed");
 	ck_assert_int_eq(fails, 0);
 }
 END_TEST
@@ -672,19 +685,9 @@ out:
 
 START_TEST(test_leaf_alternates)
 {
-	char path[] = "/tmp/loupe-py-alt-XXXXXX";
-	int fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_ge(write(fd, alt_script, strlen(alt_script)), 0);
-	close(fd);
-	struct interp v[32];
-	size_t n = list_interps(v, 32);
-	if (!n)
+	int fails = on_every_interp(alt_script, alternate_one);
+	if (fails < 0)
 		unit_skip("no interpreter installed");
-	int fails = 0;
-	for (size_t i = 0; i < n; i++)
-		fails += alternate_one(&v[i], path);
-	unlink(path);
 	ck_assert_int_eq(fails, 0);
 }
 END_TEST
