@@ -24,7 +24,8 @@ import time
 import unittest
 import urllib.request
 
-from harness import LOUPE, Target, run_loupe, script_path, split_share, split_times
+from harness import (LOUPE, Target, cpu_ns, run_loupe, script_path, split_share,
+                     split_times)
 from test_top import find_python
 
 WINDOW_RE = re.compile(r"^\d{8}T\d{6}Z\.loupe$")
@@ -231,7 +232,12 @@ class Daemon(unittest.TestCase):
         d = self.start_daemon()
         self.assertTrue(self.wait_listed(a.pid, True, 5), self.read_log())
         before = split_times(log)
-        time.sleep(3)
+        # 2.5 s of the target's CPU (cpu mode: about 240 samples at
+        # 97 Hz), however long a busy box takes to give it
+        cpu0 = cpu_ns(a.pid)
+        deadline = time.monotonic() + 20
+        while cpu_ns(a.pid) - cpu0 < 2.5e9 and time.monotonic() < deadline:
+            time.sleep(0.1)
         rate, samples, missed = self.row(a.pid)
         self.assertEqual(rate, 97)
         self.assertGreater(samples, 97)
