@@ -810,7 +810,8 @@ int py_heap_census_maps(py_proc *py, symbolizer *syms,
 		out->bytes += ce.types[i].bytes;
 		ce.types[out->ntypes++] = ce.types[i];
 	}
-	qsort(ce.types, out->ntypes, sizeof *ce.types, by_bytes);
+	if (out->ntypes)	/* qsort wants a pointer even for none */
+		qsort(ce.types, out->ntypes, sizeof *ce.types, by_bytes);
 	out->types = ce.types;
 	ce.types = NULL;
 	out->reads = ce.c.reads;

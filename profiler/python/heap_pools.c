@@ -91,7 +91,8 @@ int heap_walk_arenas(struct census *ce, uint64_t arenas_at,
 	}
 	/* by address: arenas that overlap (a vector that lies) are read
 	 * once, the later ones counted as changed */
-	qsort(ents, nent, sizeof *ents, by_base);
+	if (nent)
+		qsort(ents, nent, sizeof *ents, by_base);
 	ce->arena_base = malloc((nent ? nent : 1) * sizeof(uint64_t));
 	if (!ce->arena_base) {
 		rc = LP_ENOMEM;
