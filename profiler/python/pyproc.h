@@ -126,14 +126,6 @@ struct py_proc {
 	size_t recent[PY_RECENT];	/* slots found last (rget) */
 	size_t slot_floor;		/* a re-read looks only at slots from
 					 * here (walk.c walk_thread) */
-	/* Code objects whose headers recent samples checked, and (up to
-	 * 3.10) leaf frame objects, with the last sample that used each
-	 * (walk.c prefetch_recent): a leaf that alternates between
-	 * functions finds them in the prefetch read. */
-#define PY_CODE_RECENT 8
-	struct py_recent {
-		uint64_t addr, nsample;
-	} code_recent[PY_CODE_RECENT], leaf_recent[PY_CODE_RECENT];
 	uint32_t batch;			/* the last read's number */
 	uint32_t last_batch;		/* the read rget's copy came from */
 	uint32_t code_batch;		/* the read of the last code header

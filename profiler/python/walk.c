@@ -167,26 +167,6 @@ static void arena_free(py_proc *py)
 	py->arena = py->arena_cur = NULL;
 }
 
-/* Where the code cache's probe for addr starts. */
-static size_t code_hash(uint64_t addr)
-{
-	return (size_t)(((addr >> 4) * 0x9e3779b97f4a7c15ull) >> 52);
-}
-
-/* The code cache's entry for addr, or NULL (code_slot's probe, without
- * taking a slot). */
-static const struct py_code *code_find(const py_proc *py, uint64_t addr)
-{
-	size_t h = code_hash(addr);
-	for (size_t k = 0; k < PY_CODE_CACHE_PROBE; k++) {
-		const struct py_code *c =
-			&py->codes[(h + k) & (PY_CODE_CACHE_SIZE - 1)];
-		if (c->addr == addr)
-			return c;
-	}
-	return NULL;
-}
-
 /* ---- remote reads through the prefetch slots ---- */
 
 static void keep_next(py_proc *py, uint64_t addr, uint32_t len)
@@ -383,71 +363,6 @@ static void add_full_slots(py_proc *py)
 		py->slots[py->nslots++] = py->full_slots[i];
 }
 
-/* Samples for which a code object's header stays in the prefetch after
- * its last use (prefetch_recent). */
-#define PY_CODE_RECENT_AGE 32
-
-/* A code object whose header this sample checked (resolve), or a leaf
- * frame object it read (walk_once), into one of the recent lists. */
-static void note_recent(py_proc *py, struct py_recent *v, uint64_t addr)
-{
-	size_t old = 0;
-	for (size_t i = 0; i < PY_CODE_RECENT; i++) {
-		if (v[i].addr == addr) {
-			old = i;
-			break;
-		}
-		if (v[i].nsample < v[old].nsample)
-			old = i;
-	}
-	v[old].addr = addr;
-	v[old].nsample = py->nsample;
-}
-
-static void prefetch_region(py_proc *py, uint64_t addr, uint32_t len)
-{
-	if (addr && len && py->nslots < PY_SLOTS_CAP)
-		py->slots[py->nslots++] = (struct py_slot){ addr, len, false,
-							    false, NULL, 0 };
-}
-
-/* Whether a recent entry joins this sample's prefetch: used lately, but
- * not in the last sample, whose regions are read again anyway. */
-static bool recent_due(const py_proc *py, const struct py_recent *r)
-{
-	return r->addr && r->nsample + 1 < py->nsample &&
-	       r->nsample + PY_CODE_RECENT_AGE >= py->nsample;
-}
-
-/* The headers of the code objects checked lately but not in the last
- * sample join the prefetch: a leaf that changes between a few functions
- * (a loop calling two helpers in turn) then finds its code object's
- * header in the one vectored read, where it cost a second system call
- * (2-10 us cold on a VM) whenever the leaf changed: a third of a busy
- * service's samples.  Code objects of one module lie close together, so
- * the extra header mostly shares an iovec (and its page) with one the
- * sample reads anyway.  Up to 3.10 the check reads the text of the name
- * and file too, and a function's frame object is mostly the one it ran
- * in last time (co_zombieframe, Objects/frameobject.c): those join. */
-static void prefetch_recent(py_proc *py)
-{
-	const struct py_layout *L = &py->L;
-	for (size_t i = 0; i < PY_CODE_RECENT; i++) {
-		if (recent_due(py, &py->leaf_recent[i]))
-			prefetch_region(py, py->leaf_recent[i].addr, L->fr_size);
-		if (!recent_due(py, &py->code_recent[i]))
-			continue;
-		uint64_t addr = py->code_recent[i].addr;
-		prefetch_region(py, addr, L->co_size);
-		const struct py_code *c = code_find(py, addr);
-		if (!c || L->co_version)
-			continue;
-		prefetch_region(py, c->qualname_obj ? c->qualname_obj : c->name_obj,
-				c->name_size);
-		prefetch_region(py, c->file_obj, c->file_size);
-	}
-}
-
 /* Reads last sample's regions again, in one vectored read.  with_full:
  * also those of the last full walk, which is due. */
 static int prefetch(py_proc *py, bool with_full)
@@ -459,18 +374,9 @@ static int prefetch(py_proc *py, bool with_full)
 	py->nnext = 0;
 	if (with_full)
 		add_full_slots(py);
-	prefetch_recent(py);
 	py->cursor = 0;
 	arena_reset(py);
-	int rc = read_slots(py, 0);
-	/* A failed read drops every slot (read on demand): a header of a
-	 * code object freed since may be the cause, so none is added
-	 * again until a walk checks it anew. */
-	if (rc == LP_OK && !py->nslots) {
-		memset(py->code_recent, 0, sizeof py->code_recent);
-		memset(py->leaf_recent, 0, sizeof py->leaf_recent);
-	}
-	return rc;
+	return read_slots(py, 0);
 }
 
 /* ---- strings ---- */
@@ -636,7 +542,7 @@ static uint64_t str_ident(py_proc *py, uint64_t obj, uint32_t *size,
 
 static struct py_code *code_slot(py_proc *py, uint64_t addr, bool *found)
 {
-	size_t h = code_hash(addr);
+	size_t h = (size_t)(((addr >> 4) * 0x9e3779b97f4a7c15ull) >> 52);
 	struct py_code *victim = NULL;
 	for (size_t k = 0; k < PY_CODE_CACHE_PROBE; k++) {
 		struct py_code *c =
@@ -801,7 +707,6 @@ static int resolve(py_proc *py, uint64_t code, const uint8_t *fp,
 		const uint8_t *cp = rget(py, code, L->co_size, true);
 		if (!cp)
 			return LP_EFAULT;
-		note_recent(py, py->code_recent, code);
 		uint32_t batch = py->last_batch;
 		if (py->code_type && u64at(cp, L->ob_type) != py->code_type)
 			return LP_EFORMAT;
@@ -953,8 +858,6 @@ static enum py_walk_fail walk_once(py_proc *py, const uint8_t *tp,
 		}
 		if (depth < PY_WALK_ONE_READ)
 			mixed |= py->last_batch != b0;
-		if (depth == 0 && L->frames == PY_FRAMES_OBJECT)
-			note_recent(py, py->leaf_recent, frame);
 		uint64_t back = u64at(fp, L->fr_back);
 		uint64_t code = u64at(fp, L->fr_code);
 		bool shim = false;

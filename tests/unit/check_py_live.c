@@ -614,84 +614,6 @@ START_TEST(test_unicode_names)
 }
 END_TEST
 
-/* A leaf that changes between two functions (a loop calling two helpers
- * in turn, as a busy service does): once both were seen, a sample that
- * finds the other one still costs one read, the prefetch (walk.c
- * prefetch_recent); the header of the code object not in the last sample
- * was a second system call. */
-static const char *alt_script =
-	"import sys\n"
-	"def alt_a():\n"
-	"    x = 0\n"
-	"    for i in range(3000): x += i\n"
-	"def alt_b():\n"
-	"    x = 0\n"
-	"    for i in range(3000): x += i\n"
-	"sys.stdout.write('ready\\n'); sys.stdout.flush()\n"
-	"while 1:\n"
-	"    alt_a()\n"
-	"    alt_b()\n";
-
-static int alternate_one(const struct interp *in, const char *path)
-{
-	pid_t pid = spawn_script(in->path, path, "x");
-	if (pid < 0) {
-		printf("FAIL alternate %s: target did not start\n", in->label);
-		return 1;
-	}
-	struct session ss;
-	lp_error err = { 0 };
-	int fails = 0;
-	if (open_session(&ss, pid, &err) != LP_OK) {
-		printf("FAIL alternate %s: %s\n", in->label, err.msg);
-		fails = 1;
-		goto out;
-	}
-	/* changes: samples whose leaf is the other function than the last
-	 * sample's; one: those of them read in one call */
-	unsigned changes = 0, one = 0;
-	const char *prev = NULL;
-	for (unsigned i = 0; i < 4000 && changes < 60; i++) {
-		struct py_thread *th;
-		size_t n;
-		/* spaced so that the leaf changes between samples */
-		usleep(700 + 97 * (i % 7));
-		if (py_proc_sample(ss.py, &th, &n) != LP_OK)
-			continue;
-		const char *leaf = find_thread(th, n, "alt_a") ? "alt_a" :
-				   find_thread(th, n, "alt_b") ? "alt_b" : NULL;
-		if (i >= 20 && leaf && prev && leaf != prev) {
-			changes++;
-			one += py_proc_last_reads(ss.py) == 1;
-		}
-		prev = leaf ? leaf : prev;
-	}
-	printf("alternate %s: %u samples changed leaf, %u of them in one "
-	       "read\n", in->label, changes, one);
-	if (changes < 20) {
-		printf("FAIL alternate %s: the leaf changed too seldom\n",
-		       in->label);
-		fails++;
-	} else if (one < changes * 3 / 4) {
-		printf("FAIL alternate %s: a changed leaf took a read of its "
-		       "own\n", in->label);
-		fails++;
-	}
-out:
-	close_session(&ss);
-	reap(pid);
-	return fails;
-}
-
-START_TEST(test_leaf_alternates)
-{
-	int fails = on_every_interp(alt_script, alternate_one);
-	if (fails < 0)
-		unit_skip("no interpreter installed");
-	ck_assert_int_eq(fails, 0);
-}
-END_TEST
-
 /* The target dies between samples: the walker says so, nothing else. */
 START_TEST(test_target_exits)
 {
@@ -751,11 +673,6 @@ int main(void)
 	tcase_add_test(tc, test_bench);
 	tcase_add_test(tc, test_light_samples);
 	suite_add_tcase(s, tc);
-	/* CK_RUN_CASE=prefetch runs it alone */
-	TCase *tp = tcase_create("prefetch");
-	tcase_set_timeout(tp, 600);
-	tcase_add_test(tp, test_leaf_alternates);
-	suite_add_tcase(s, tp);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);
 	srunner_run_all(sr, CK_NORMAL);
