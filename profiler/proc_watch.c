@@ -608,15 +608,20 @@ static void nl_event(proc_watch *w, const struct cn_proc_event *ev,
 {
 	struct member *m;
 	if (w->host_fn) {
-		/* a process (not a thread) that starts, execs or ends */
-		if (ev->what == PROC_EVENT_FORK &&
-		    ev->event_data.fork.child_pid == ev->event_data.fork.child_tgid)
-			w->host_fn(w->host_ctx, PROC_EVENTS_FORK, ev->event_data.fork.child_tgid);
+		/* a process that starts, execs or ends; a thread that
+		 * starts or ends (its pid is not its tgid) */
+		if (ev->what == PROC_EVENT_FORK)
+			w->host_fn(w->host_ctx,
+				   ev->event_data.fork.child_pid == ev->event_data.fork.child_tgid ?
+					   PROC_EVENTS_FORK : PROC_EVENTS_THREAD,
+				   ev->event_data.fork.child_tgid);
 		else if (ev->what == PROC_EVENT_EXEC)
 			w->host_fn(w->host_ctx, PROC_EVENTS_EXEC, ev->event_data.exec.process_tgid);
-		else if (ev->what == PROC_EVENT_EXIT &&
-			 ev->event_data.exit.process_pid == ev->event_data.exit.process_tgid)
-			w->host_fn(w->host_ctx, PROC_EVENTS_EXIT, ev->event_data.exit.process_tgid);
+		else if (ev->what == PROC_EVENT_EXIT)
+			w->host_fn(w->host_ctx,
+				   ev->event_data.exit.process_pid == ev->event_data.exit.process_tgid ?
+					   PROC_EVENTS_EXIT : PROC_EVENTS_THREAD,
+				   ev->event_data.exit.process_tgid);
 		return;
 	}
 	switch (ev->what) {

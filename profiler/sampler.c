@@ -114,6 +114,11 @@ void sampler_watch_gc(sampler *s, bool on)
 	tree_watch_gc(s, on);
 }
 
+void sampler_threads_changed(sampler *s)
+{
+	s->root.next_threads_ns = 0;
+}
+
 const struct sampler_stats *sampler_stats(const sampler *s)
 {
 	return s->watch ? &s->tot : &s->root.st;

@@ -1,7 +1,8 @@
 /* The whole host's process events (the kernel's process-events
  * connector, as profiler/proc_watch.c uses it for one tree): every
  * process that starts (fork of a process, not a thread), replaces its
- * image (exec) or exits, as it happens, for a daemon that must pick up
+ * image (exec) or exits, and every thread that starts or ends, as it
+ * happens, for a daemon that must pick up
  * and finalize processes sooner than its /proc rescan does (which stays:
  * the connector may be missing, and drops events when it overflows). */
 #ifndef LOUPE_PROC_EVENTS_H
@@ -12,7 +13,10 @@
 
 #include "error.h"
 
-enum proc_events_kind { PROC_EVENTS_FORK, PROC_EVENTS_EXEC, PROC_EVENTS_EXIT };
+/* PROC_EVENTS_THREAD: a thread other than the main one started or ended
+ * in process pid (its thread list changed). */
+enum proc_events_kind { PROC_EVENTS_FORK, PROC_EVENTS_EXEC, PROC_EVENTS_EXIT,
+			PROC_EVENTS_THREAD };
 
 typedef struct proc_events proc_events;
 typedef void (*proc_events_fn)(void *ctx, enum proc_events_kind kind, pid_t pid);

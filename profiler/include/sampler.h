@@ -55,6 +55,14 @@ struct sampler_opts {
 				 * have them (--no-demangle) */
 	bool watch_gc;		/* read whether the interpreter collects
 				 * garbage at each tick (sampler_watch_gc) */
+	bool thread_events;	/* the caller reports every start and end of
+				 * the target's threads and its exit
+				 * (sampler_threads_changed, from the
+				 * host's process events): its thread list
+				 * is not polled, only read again then and
+				 * every THREAD_EVENTS_FULL_NS (not with
+				 * subprocesses, whose descendants it does
+				 * not know) */
 };
 
 struct sampler_stats {
@@ -144,6 +152,9 @@ bool sampler_target_exited(const sampler *s);
  * every process of its tree, is gone. */
 int sampler_tick(sampler *s, uint64_t late, sampler_sink sink, void *sink_ctx,
 		 lp_error *err);
+/* With sampler_opts.thread_events: the target's threads changed, or it
+ * exited; its next tick reads its thread list (and whether it runs). */
+void sampler_threads_changed(sampler *s);
 /* Sample times count from now on (a new recording window). */
 void sampler_restart_clock(sampler *s);
 

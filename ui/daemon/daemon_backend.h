@@ -28,6 +28,10 @@ struct daemon_target_spec {
 	double rate;		/* Hz */
 	enum sample_mode mode;
 	bool native, tasks, subprocesses;
+	/* the daemon has the host's process events: it calls
+	 * threads_changed at each start and end of the process's threads
+	 * and at its exit, so its thread list need not be polled */
+	bool thread_events;
 };
 
 struct daemon_target_figures {
@@ -75,6 +79,9 @@ struct daemon_backend {
 	/* Optional (NULL: ctl answers "not available"): every thread's stack
 	 * of the target now, as 'loupe dump' prints it, malloc'd. */
 	char *(*dump)(void *ctx, void *handle, bool tasks, lp_error *err);
+	/* Optional (NULL: not told): a thread of handle's process started
+	 * or ended, or the process exited (spec.thread_events). */
+	void (*threads_changed)(void *ctx, void *handle);
 };
 
 #endif

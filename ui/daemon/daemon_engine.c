@@ -182,6 +182,7 @@ static int eng_start(void *ctx, const struct daemon_target_spec *spec,
 		.tasks = spec->tasks,
 		.subprocesses = spec->subprocesses,
 		.never_pause = true,
+		.thread_events = spec->thread_events,
 		.elf_cache = e->elf,
 		.notice = notice,
 		.notice_ctx = et,
@@ -303,6 +304,12 @@ static bool eng_covers(void *ctx, void *handle, pid_t pid)
 			return true;
 	}
 	return false;
+}
+
+static void eng_threads_changed(void *ctx, void *handle)
+{
+	struct eng_target *et = handle;
+	sampler_threads_changed(et->s);
 }
 
 static void eng_set_rate(void *ctx, void *handle, double hz)
@@ -471,6 +478,7 @@ int daemon_engine_backend(struct daemon_backend *be, lp_error *err)
 	be->dump = eng_dump;
 	be->covers = eng_covers;
 	be->attach_cpu = eng_attach_cpu;
+	be->threads_changed = eng_threads_changed;
 	return LP_OK;
 }
 

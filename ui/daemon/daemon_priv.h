@@ -93,6 +93,7 @@ struct daemon_state {
 	 * events_next_ns they wait in the socket (read at the next wake-up
 	 * past it); events_got counts those read */
 	uint64_t events_next_ns, events_got;
+	bool events_unwatched;	/* the last turn did not poll the socket */
 	bool event_scan;	/* an event asks for a scan */
 	/* The processes events named since the last look (started or
 	 * exec'd), looked at alone instead of a whole /proc scan; a full

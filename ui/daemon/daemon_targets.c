@@ -175,6 +175,7 @@ int daemon_add(struct daemon_state *d, pid_t pid, uint64_t start_time,
 		.mode = c ? c->mode : MODE_CPU,
 		.native = c && c->native, .tasks = c && c->tasks,
 		.subprocesses = c && c->subprocesses,
+		.thread_events = d->events != NULL,
 	};
 	uint64_t cpu0 = daemon_thread_cpu_ns();
 	rc = d->be.start(d->be.ctx, &spec, &t->handle, err);

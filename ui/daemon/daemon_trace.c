@@ -337,6 +337,14 @@ void daemon_traces_reap(daemon_traces *tc)
 	}
 }
 
+bool daemon_traces_any(const daemon_traces *tc)
+{
+	for (size_t i = 0; i < SLOTS; i++)
+		if (tc->jobs[i])
+			return true;
+	return false;
+}
+
 size_t daemon_traces_running(const daemon_traces *tc)
 {
 	size_t n = 0;

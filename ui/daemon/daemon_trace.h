@@ -71,6 +71,9 @@ int daemon_traces_fd(const daemon_traces *tc);
 /* Answers the traces that ended, joins those done; stops those whose
  * client left. */
 void daemon_traces_reap(daemon_traces *tc);
+/* Whether a trace runs or waits to be reaped: the loop reaps only then
+ * (or when the eventfd woke it), not with a read every turn. */
+bool daemon_traces_any(const daemon_traces *tc);
 /* How many traces run (not yet answered). */
 size_t daemon_traces_running(const daemon_traces *tc);
 /* Stops every trace, waits for it, answers what it found (before the

@@ -104,13 +104,14 @@ char *daemon_status_text(struct daemon_state *d, const struct ctl_peer *peer)
 	double cpu_s;
 	uint64_t rss;
 	daemon_self_usage(&cpu_s, &rss);
+	struct mallinfo2 mi = mallinfo2();
 	size_t len = 0;
 	char *s = calloc(1, 1);
 	bool all = ctl_peer_privileged(peer);
-	cat(&s, &len, "loupe daemon: %zu of at most %u targets, CPU %.2f%% (max_cpu %.2f%%), RSS %.1f MiB, "
-		"windows %.0f s, disk %.1f MiB in %s\n",
+	cat(&s, &len, "loupe daemon: %zu of at most %u targets, CPU %.2f%% (max_cpu %.2f%%), RSS %.1f MiB "
+		"(heap %.1f MiB in use, %.1f MiB free), windows %.0f s, disk %.1f MiB in %s\n",
 	    d->nt, d->cfg.max_targets, d->cpu_pct, d->cfg.max_cpu, rss / 1048576.0,
-	    d->cfg.window_s, store_usage(d->store) / 1048576.0, d->cfg.dir);
+	    (mi.uordblks + mi.hblkhd) / 1048576.0, mi.fordblks / 1048576.0, d->cfg.window_s, store_usage(d->store) / 1048576.0, d->cfg.dir);
 	cat(&s, &len, "attach CPU %.1f ms so far (maps, symbols, interpreters, first ticks; not counted against max_cpu, up to max_cpu over a minute)\n",
 	    (double)daemon_attach_cpu_ns(d) / 1e6);
 	if (d->rate_scale < 1)
