@@ -69,7 +69,20 @@ struct fweights {
 	uint64_t *own, *total, *seen;
 	size_t cap;
 	uint64_t sum;
+	/* the sum of the squares of the samples' weights, each stack's
+	 * weight taken as spread evenly over the samples it was seen in: a
+	 * cpu-mode sample carries every period its thread used since its
+	 * last one, so 1000 periods may be 300 looks at the stack */
+	double sq;
 };
+
+/* How many samples of weight 1 would measure a share as precisely as
+ * these (sum^2 / sum of squares): the weight sum itself when every
+ * sample weighs 1. */
+static double effective_samples(const struct fweights *w)
+{
+	return w->sq > 0 ? (double)w->sum * (double)w->sum / w->sq : (double)w->sum;
+}
 
 static int fw_grow(struct fweights *w, size_t need)
 {
@@ -111,6 +124,17 @@ static int weigh(const profile *p, profile *texts,
 		if (!x)
 			continue;
 		w->sum += x;
+		/* the looks at this stack: its samples (in cpu mode those
+		 * found running), at least one, at most one per period */
+		uint64_t looks = a[i].samples;
+		if (o->mode == MODE_CPU && !o->idle)
+			looks = a[i].samples > a[i].idle_samples ?
+					a[i].samples - a[i].idle_samples : 1;
+		if (looks == 0)
+			looks = 1;
+		if (looks > x)
+			looks = x;
+		w->sq += (double)x * (double)x / (double)looks;
 		size_t n;
 		const uint32_t *ids = profile_stack(p, a[i].stack, &n);
 		for (size_t j = 0; j < n; j++) {
@@ -152,15 +176,16 @@ static double share(uint64_t n, uint64_t total)
 
 /* One share's variance, Agresti-Caffo's way (a sample more on either
  * side), so that a share of 0% or 100% on a few samples is not certain. */
-static double share_var(double pct, uint64_t n)
+static double share_var(double pct, double n)
 {
-	double m = (double)n + 2, p = (pct / 100.0 * (double)n + 1) / m;
+	double m = n + 2, p = (pct / 100.0 * n + 1) / m;
 	return p * (1 - p) / m;
 }
 
 /* Three standard errors, in points, of the difference of two shares
- * (in percent) measured on nb and nn samples: what sampling alone gives. */
-static double noise_points(double base, double now, uint64_t nb, uint64_t nn)
+ * (in percent) measured on nb and nn samples (effective_samples): what
+ * sampling alone gives. */
+static double noise_points(double base, double now, double nb, double nn)
 {
 	return NOISE_SIGMAS * 100.0 * sqrt(share_var(base, nb) + share_var(now, nn));
 }
@@ -324,28 +349,30 @@ int cmd_diff(int argc, char **argv)
 		goto out;
 
 	size_t grew = 0, noisy = 0, first = 0;
-	const struct row *worst_noise = NULL;
-	double worst_sigma = 0;
+	/* the noisy growth that grew most, and the noise bound it stayed in */
+	const struct row *most_noisy = NULL;
+	double most_noisy_bound = 0;
 	for (size_t i = 0; i < nr && rows[i].delta > threshold; i++) {
-		double noise = noise_points(rows[i].base, rows[i].now, wb.sum, wn.sum);
+		double noise = noise_points(rows[i].base, rows[i].now,
+					    effective_samples(&wb), effective_samples(&wn));
 		if (rows[i].delta > noise) {
 			if (!grew++)
 				first = i;
 		} else if (!noisy++) {
-			worst_noise = &rows[i];
-			worst_sigma = noise;
+			most_noisy = &rows[i];
+			most_noisy_bound = noise;
 		}
 	}
 	char name[TEXT_ESCAPE_MAX];
-	if (worst_noise)
+	if (most_noisy)
 		printf("\n%zu function%s grew by more than %.1f points within "
 		       "sampling noise, not counted: most %s (%+.1f points; "
-		       "with %llu and %llu samples, noise reaches %.1f): record "
+		       "with %.0f and %.0f independent samples, noise reaches %.1f): record "
 		       "longer or faster to tell\n",
 		       noisy, noisy == 1 ? "" : "s", threshold,
-		       text_escape(profile_str(texts, worst_noise->text), name, sizeof name),
-		       worst_noise->delta, (unsigned long long)wb.sum,
-		       (unsigned long long)wn.sum, worst_sigma);
+		       text_escape(profile_str(texts, most_noisy->text), name, sizeof name),
+		       most_noisy->delta, effective_samples(&wb),
+		       effective_samples(&wn), most_noisy_bound);
 	if (grew) {
 		fprintf(stderr, "loupe: regression: %zu function%s grew by more than %.1f points of %s samples; most: %s (%.1f%% -> %.1f%%, %+.1f points)\n",
 			grew, grew == 1 ? "" : "s", threshold, mode,

@@ -3,11 +3,13 @@
  * 16-thread process converts in seconds, in memory that follows distinct
  * stacks, not samples).
  *
- * usage: gen_recording OUT.loupe SECONDS RATE THREADS STACKS [SEED]
+ * usage: gen_recording OUT.loupe SECONDS RATE THREADS STACKS [SEED [CPU_WEIGHT]]
  *
  * STACKS distinct Python stacks, 8 to 40 frames deep, over 2000 functions
  * in 50 files; each tick every thread takes one of them (skewed so that a
- * few are hot), on CPU 70% of the time. */
+ * few are hot), on CPU 70% of the time.  CPU_WEIGHT: the CPU periods each
+ * on-CPU sample carries (cpu mode's credit: a thread found running after
+ * it waited for its CPU), 1 by default. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -25,13 +27,14 @@ static uint64_t next(uint64_t *s)
 int main(int argc, char **argv)
 {
 	if (argc < 6) {
-		fprintf(stderr, "usage: gen_recording OUT.loupe SECONDS RATE THREADS STACKS [SEED]\n");
+		fprintf(stderr, "usage: gen_recording OUT.loupe SECONDS RATE THREADS STACKS [SEED [CPU_WEIGHT]]\n");
 		return 2;
 	}
 	double seconds = atof(argv[2]), rate = atof(argv[3]);
 	int threads = atoi(argv[4]), nstacks = atoi(argv[5]);
 	uint64_t seed = argc > 6 ? strtoull(argv[6], NULL, 10) : 42;
-	if (seconds <= 0 || rate <= 0 || threads <= 0 || nstacks <= 0) {
+	int cpu_weight = argc > 7 ? atoi(argv[7]) : 1;
+	if (seconds <= 0 || rate <= 0 || threads <= 0 || nstacks <= 0 || cpu_weight <= 0) {
 		fprintf(stderr, "gen_recording: bad arguments\n");
 		return 2;
 	}
@@ -96,7 +99,9 @@ int main(int argc, char **argv)
 					    .pid = 1000, .tid = 1000 + t,
 					    .stack = st,
 					    .flags = cpu ? SAMPLE_ON_CPU | SAMPLE_GIL : SAMPLE_IDLE,
-					    .cpu_ns = cpu ? period : 0 };
+					    .cpu_ns = cpu ? period * (uint64_t)cpu_weight : 0,
+					    .weight = 1,
+					    .cpu_weight = cpu ? (uint32_t)cpu_weight : 0 };
 			if (profile_add_sample(p, &s) != LP_OK ||
 			    raw_writer_sample(w, p, &s) != LP_OK) {
 				fprintf(stderr, "gen_recording: cannot add a sample\n");
