@@ -183,13 +183,9 @@ int daemon_read_start_time(int procfd, uint64_t *start_time)
 
 bool daemon_proc_ended(pid_t pid, uint64_t start_time)
 {
-	int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (procfd < 0)
-		return false;
-	int fd = procfs_open_pid(procfd, pid);
-	close(procfd);
+	int fd = procfs_open_pid(AT_FDCWD, pid);	/* one call, not three */
 	if (fd < 0)
-		return true;
+		return errno == ENOENT || errno == ESRCH;
 	struct procfs_stat st;
 	bool ended = read_stat(fd, &st) != 0 || st.starttime != start_time ||
 		     st.state == 'Z' || st.state == 'X';

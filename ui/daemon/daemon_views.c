@@ -109,9 +109,9 @@ char *daemon_status_text(struct daemon_state *d, const struct ctl_peer *peer)
 	char *s = calloc(1, 1);
 	bool all = ctl_peer_privileged(peer);
 	cat(&s, &len, "loupe daemon: %zu of at most %u targets, CPU %.2f%% (max_cpu %.2f%%), RSS %.1f MiB "
-		"(heap %.1f MiB in use, %.1f MiB free), windows %.0f s, disk %.1f MiB in %s\n",
+		"(heap %.1f MiB in use, %.1f MiB free, %.1f MiB in mmaps), windows %.0f s, disk %.1f MiB in %s\n",
 	    d->nt, d->cfg.max_targets, d->cpu_pct, d->cfg.max_cpu, rss / 1048576.0,
-	    (mi.uordblks + mi.hblkhd) / 1048576.0, mi.fordblks / 1048576.0, d->cfg.window_s, store_usage(d->store) / 1048576.0, d->cfg.dir);
+	    mi.uordblks / 1048576.0, mi.fordblks / 1048576.0, mi.hblkhd / 1048576.0, d->cfg.window_s, store_usage(d->store) / 1048576.0, d->cfg.dir);
 	cat(&s, &len, "attach CPU %.1f ms so far (maps, symbols, interpreters, first ticks; not counted against max_cpu, up to max_cpu over a minute)\n",
 	    (double)daemon_attach_cpu_ns(d) / 1e6);
 	if (d->rate_scale < 1)
@@ -256,10 +256,11 @@ char *daemon_metrics(void *ctx)
 		"# HELP loupe_daemon_resident_bytes The daemon's resident memory.\n"
 		"# TYPE loupe_daemon_resident_bytes gauge\n"
 		"loupe_daemon_resident_bytes %llu\n"
-		"# HELP loupe_daemon_heap_bytes The daemon's allocator: bytes in use, and free but held (fragmentation).\n"
+		"# HELP loupe_daemon_heap_bytes The daemon's allocator: bytes in use in its heap, free but held there (fragmentation), and in blocks of their own mmaps (of which only the pages touched are resident).\n"
 		"# TYPE loupe_daemon_heap_bytes gauge\n"
 		"loupe_daemon_heap_bytes{state=\"in_use\"} %zu\n"
 		"loupe_daemon_heap_bytes{state=\"free\"} %zu\n"
+		"loupe_daemon_heap_bytes{state=\"mmapped\"} %zu\n"
 		"# HELP loupe_daemon_rate_scale Configured rates are multiplied by this to stay under max_cpu.\n"
 		"# TYPE loupe_daemon_rate_scale gauge\n"
 		"loupe_daemon_rate_scale %.4f\n"
@@ -270,7 +271,7 @@ char *daemon_metrics(void *ctx)
 		"# TYPE loupe_store_errors_total counter\n"
 		"loupe_store_errors_total %llu\n",
 	    cpu_s, (double)daemon_attach_cpu_ns(d) / 1e9, (unsigned long long)rss,
-	    mi.uordblks + mi.hblkhd, mi.fordblks, d->rate_scale, served,
+	    mi.uordblks, mi.fordblks, mi.hblkhd, d->rate_scale, served,
 	    (unsigned long long)store_errors(d->store));
 	static const char *const names[3] = { "loupe_samples_total", "loupe_missed_total", "loupe_rate_hz" };
 	static const char *const help[3] = {
