@@ -155,6 +155,12 @@ int sampler_tick(sampler *s, uint64_t late, sampler_sink sink, void *sink_ctx,
 /* With sampler_opts.thread_events: the target's threads changed, or it
  * exited; its next tick reads its thread list (and whether it runs). */
 void sampler_threads_changed(sampler *s);
+/* For a front end whose one wake-up takes many samplers' ticks (the
+ * daemon): the time it woke, before the first of them.  cpu mode charges
+ * a thread found preempted only when that happened at the wake-up (the
+ * sampler took its CPU); a later tick of the round still knows when that
+ * was.  Per calling thread. */
+void sampler_note_wake(uint64_t now_ns);
 /* Sample times count from now on (a new recording window). */
 void sampler_restart_clock(sampler *s);
 

@@ -330,6 +330,7 @@ static int64_t eng_run(void *ctx, uint64_t now)
 	struct engine *e = ctx;
 	int64_t next = -1;
 	bool any = false;
+	sampler_note_wake(now);
 	/* a wake-up takes every clock due within a quarter of its period:
 	 * early by no more than the jitter already moves a tick, and the
 	 * grid keeps the mean rate */
