@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "jitter.h"
+#include "pages.h"
 #include "sampler_int.h"
 #include "schedule.h"
 
@@ -26,7 +27,7 @@ int sampler_new(sampler **out, target *t, profile *p,
 		const struct sampler_opts *o, lp_error *err)
 {
 	*out = NULL;
-	sampler *s = calloc(1, sizeof *s);
+	sampler *s = pages_zalloc(sizeof *s);	/* its frame caches: pages.h */
 	if (!s)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	struct sampler_opts so = *o;
@@ -34,7 +35,7 @@ int sampler_new(sampler **out, target *t, profile *p,
 		/* Workers forked from one parent map the same files: each
 		 * is parsed once for the whole tree. */
 		if (elf_cache_new(&s->own_elf_cache) != LP_OK) {
-			free(s);
+			pages_free(s, sizeof *s);
 			return lp_error_set(err, LP_ENOMEM, "out of memory");
 		}
 		so.elf_cache = s->own_elf_cache;
@@ -42,7 +43,7 @@ int sampler_new(sampler **out, target *t, profile *p,
 	int rc = sproc_init(&s->root, t, p, &so, err);
 	if (rc != LP_OK) {
 		elf_cache_free(s->own_elf_cache);
-		free(s);
+		pages_free(s, sizeof *s);
 		return rc;
 	}
 	if (so.subprocesses && (rc = tree_start(s, err)) != LP_OK) {
@@ -60,7 +61,7 @@ void sampler_free(sampler *s)
 	tree_free(s);
 	sproc_fini(&s->root);
 	elf_cache_free(s->own_elf_cache);
-	free(s);
+	pages_free(s, sizeof *s);
 }
 
 const char *sampler_describe(const sampler *s)

@@ -3,6 +3,7 @@
  * one tick of every thread.  Knows nothing of the process tree or of the
  * timing loop, which drive it (sampler_tree.c, sampler.c). */
 #include "clock.h"
+#include "pages.h"
 #include "sampler_int.h"
 
 #include <errno.h>
@@ -1081,12 +1082,12 @@ int sproc_new(struct sproc **out, target *t, profile *p,
 	      const struct sampler_opts *o, lp_error *err)
 {
 	*out = NULL;
-	struct sproc *s = calloc(1, sizeof *s);
+	struct sproc *s = pages_zalloc(sizeof *s);	/* frame caches: pages.h */
 	if (!s)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	int rc = sproc_init(s, t, p, o, err);
 	if (rc != LP_OK) {
-		free(s);
+		pages_free(s, sizeof *s);
 		return rc;
 	}
 	*out = s;
@@ -1098,7 +1099,7 @@ void sproc_free(struct sproc *s)
 	if (!s)
 		return;
 	sproc_fini(s);
-	free(s);
+	pages_free(s, sizeof *s);
 }
 
 /* Switch records for every thread (oncpu.h) where CPU time is charged

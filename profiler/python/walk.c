@@ -21,6 +21,7 @@
 #include "bounds.h"
 #include "clock.h"
 #include "error.h"
+#include "pages.h"
 #include "python/linetable.h"
 #include "target.h"
 
@@ -747,7 +748,11 @@ static int resolve(py_proc *py, uint64_t code, const uint8_t *fp,
 static struct py_frame *frame_slot(py_proc *py, size_t i)
 {
 	if (i >= py->frames_cap) {
-		size_t cap = py->frames_cap ? py->frames_cap * 2 : 256;
+		/* first above malloc's mmap threshold (64 KiB, daemon.c), so
+		 * that its growth is mremap, never a block of the heap that
+		 * a later target's calloc would find and zero whole */
+		size_t cap = py->frames_cap ? py->frames_cap * 2 :
+			     (128 * 1024) / sizeof *py->frames;
 		while (cap <= i)
 			cap *= 2;
 		struct py_frame *f = realloc(py->frames, cap * sizeof *f);
@@ -1496,7 +1501,8 @@ int py_proc_init(py_proc *py, mem_reader *reader, const struct py_layout *L)
 	py->sorted = calloc(MAX_IOV, sizeof *py->sorted);
 	py->sorted_addr = calloc(MAX_IOV, sizeof *py->sorted_addr);
 	py->sorted_len = calloc(MAX_IOV, sizeof *py->sorted_len);
-	py->codes = calloc(PY_CODE_CACHE_SIZE, sizeof *py->codes);
+	/* hash-indexed, a few entries used: pages.h */
+	py->codes = pages_zalloc(PY_CODE_CACHE_SIZE * sizeof *py->codes);
 	py->strings = calloc(1, sizeof *py->strings);
 	if (!py->slots || !py->next_slots || !py->full_slots || !py->iov || !py->codes ||
 	    !py->strings || !py->order || !py->sorted || !py->sorted_addr ||
@@ -1512,7 +1518,7 @@ void py_proc_fini(py_proc *py)
 	if (py->codes)
 		for (size_t i = 0; i < PY_CODE_CACHE_SIZE; i++)
 			free(py->codes[i].table);
-	free(py->codes);
+	pages_free(py->codes, PY_CODE_CACHE_SIZE * sizeof *py->codes);
 	strpool_free(py->strings);
 	arena_free(py);
 	free(py->slots);
