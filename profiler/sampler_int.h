@@ -99,6 +99,10 @@ struct sproc {
 	uint32_t tid_gen;
 	char state[MAX_THREADS];		/* per thread of this tick */
 	uint64_t cpu_delta[MAX_THREADS];
+	/* cpu mode from switch records: preempted before this tick's
+	 * wake-up and still waiting for its CPU when the states were read
+	 * (preempted_before_wake): neither charged nor read */
+	bool waiting[MAX_THREADS];
 	/* sampler_sample_threads: the threads of this tick, or none for
 	 * every thread */
 	const pid_t *only;

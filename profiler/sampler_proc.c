@@ -652,6 +652,44 @@ static void read_cpu(struct sproc *s, uint64_t now)
 	}
 }
 
+/* A thread preempted and waiting for its CPU back sits where it was
+ * preempted, and the kernel preempts at a system call's return far more
+ * often than the time spent there (a spent time slice or a woken task is
+ * acted on there): split.py beside three busy processes on its CPU had
+ * 21-29% of its CPU samples in work()'s own clock calls, which take 2% of
+ * its CPU.  So its charge waits for a tick that finds it on a CPU, unless
+ * it was preempted at the wake-up of this tick (within
+ * PREEMPTED_AT_TICK_NS of it): then the sampler took its CPU, at an
+ * instant that owes nothing to its code, and on a CPU it shares with the
+ * sampler that is the only way it is ever seen.  The window is narrow:
+ * at 1 kHz, 500 us still let 13% of the samples land in those clock
+ * calls; 50 us, 2.3%. */
+#define PREEMPTED_AT_TICK_NS 50000ull
+/* A daemon's wake-up takes many targets' ticks in turn: the window is
+ * counted from the wake-up (sampler_note_wake) when it is this recent. */
+#define WAKE_ROUND_NS 2000000ull
+static _Thread_local uint64_t woken_ns;
+
+void sampler_note_wake(uint64_t now_ns)
+{
+	woken_ns = now_ns;
+}
+
+/* Whether thread i's last switch was a preemption before the wake-up of
+ * the tick at tick_ns (see above): it is waiting for its CPU where the
+ * kernel preempted it. */
+static bool preempted_before_wake(const struct sproc *s, size_t i, pid_t tid,
+				  uint64_t tick_ns)
+{
+	enum oncpu_state last;
+	uint64_t since;
+	uint64_t woke = woken_ns && woken_ns <= tick_ns &&
+					tick_ns - woken_ns <= WAKE_ROUND_NS ?
+				woken_ns : tick_ns;
+	return oncpu_last(s->oncpu, i, tid, &last, &since) &&
+	       last == ONCPU_PREEMPTED && since + PREEMPTED_AT_TICK_NS < woke;
+}
+
 /* The states and CPU time of every thread (into s->state, s->cpu_delta,
  * and each thread's credit, as read_states and read_cpu give them) from
  * the switch records (sampler_opts.cpu_from_switches): what each thread
@@ -672,7 +710,10 @@ static size_t read_states_switches(struct sproc *s, uint64_t now)
 		enum oncpu_state on;
 		s->cpu_delta[i] = 0;
 		s->state[i] = 0;
+		s->waiting[i] = false;
 		if (th->state && oncpu_cut_of(s->oncpu, i, th->tid, &used, &on)) {
+			s->waiting[i] = on == ONCPU_PREEMPTED &&
+					preempted_before_wake(s, i, th->tid, now);
 			/* asleep keeps the letter /proc gave (S, D, ...) */
 			s->state[i] = on != ONCPU_OFF ? 'R' :
 				      th->state != 'R' ? th->state : 'S';
@@ -743,47 +784,16 @@ static bool slept_since_state(struct sproc *s, struct target_thread *th,
 /* Whether a thread charged CPU was not running code when its stack was
  * read: the kernel's switch records say so where they were had
  * (oncpu.h): asleep, or woken and waiting for a CPU inside the call it
- * slept in, or it went to sleep or woke up during the read.  Else
- * slept_since_state.
- *
- * A thread preempted and waiting for its CPU back sits where it was
- * preempted, and the kernel preempts at a system call's return far more
- * often than the time spent there (a spent time slice or a woken task is
- * acted on there): split.py beside three busy processes on its CPU had
- * 21-29% of its CPU samples in work()'s own clock calls, which take 2% of
- * its CPU.  So its charge waits for a tick that finds it on a CPU, unless
- * it was preempted at the wake-up of this tick (within
- * PREEMPTED_AT_TICK_NS of it): then the sampler took its CPU, at an
- * instant that owes nothing to its code, and on a CPU it shares with the
- * sampler that is the only way it is ever seen.  The window is narrow:
- * at 1 kHz, 500 us still let 13% of the samples land in those clock
- * calls; 50 us, 2.3%. */
-#define PREEMPTED_AT_TICK_NS 50000ull
-/* A daemon's wake-up takes many targets' ticks in turn: the window is
- * counted from the wake-up (sampler_note_wake) when it is this recent. */
-#define WAKE_ROUND_NS 2000000ull
-static _Thread_local uint64_t woken_ns;
-
-void sampler_note_wake(uint64_t now_ns)
-{
-	woken_ns = now_ns;
-}
-
+ * slept in, or it went to sleep or woke up during the read, or preempted
+ * before the tick's wake-up (preempted_before_wake).  Else
+ * slept_since_state. */
 static bool off_cpu(struct sproc *s, struct target_thread *th, size_t i,
 		    uint64_t tick_ns, bool check)
 {
 	enum oncpu_state on = s->oncpu ? oncpu_state_of(s->oncpu, i, th->tid) :
 					 ONCPU_UNKNOWN;
-	if (on == ONCPU_PREEMPTED) {
-		enum oncpu_state last;
-		uint64_t since;
-		uint64_t woke = woken_ns && woken_ns <= tick_ns &&
-						tick_ns - woken_ns <= WAKE_ROUND_NS ?
-					woken_ns : tick_ns;
-		return !(oncpu_last(s->oncpu, i, th->tid, &last, &since) &&
-			 last == ONCPU_PREEMPTED &&
-			 since + PREEMPTED_AT_TICK_NS >= woke);
-	}
+	if (on == ONCPU_PREEMPTED)
+		return preempted_before_wake(s, i, th->tid, tick_ns);
 	if (on != ONCPU_UNKNOWN)
 		return on == ONCPU_OFF;
 	return slept_since_state(s, th, check);
@@ -821,7 +831,8 @@ static bool any_charged(const struct sproc *s, uint64_t now)
 	size_t nth = target_nthreads(s->t);
 	for (size_t i = 0; i < nth; i++) {
 		const struct target_thread *th = target_thread_at(s->t, i);
-		if (s->state[i] == 'R' && th->credit_ns >= s->period_ns &&
+		if (s->state[i] == 'R' && !s->waiting[i] &&
+		    th->credit_ns >= s->period_ns &&
 		    !(th->cpu_at == now && !s->cpu_delta[i]))
 			return true;
 	}
@@ -854,6 +865,7 @@ int sproc_tick(struct sproc *s, uint64_t now, uint64_t rel_ns,
 	} else {
 		alive = read_states(s, now, view != NULL);
 		read_cpu(s, now);
+		memset(s->waiting, 0, nth * sizeof *s->waiting);
 	}
 	uint64_t states_at = mono_ns();
 	if (s->only) {
@@ -942,7 +954,7 @@ int sproc_tick(struct sproc *s, uint64_t now, uint64_t rel_ns,
 		uint32_t cpu_w = 0;
 		if (view)	/* dump: the state as it is */
 			cpu_w = state == 'R';
-		else if (state == 'R')
+		else if (state == 'R' && !s->waiting[i])
 			cpu_w = charge(s, th, i, now, &cpu_ns);
 		uint32_t flags = cpu_w ? SAMPLE_ON_CPU : SAMPLE_IDLE;
 		if (pt && pt->gil)
