@@ -31,6 +31,10 @@ int sampler_new(sampler **out, target *t, profile *p,
 	if (!s)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	struct sampler_opts so = *o;
+	/* The caller is told of the root's threads only, not of those of
+	 * the descendants it finds itself: each lists its own. */
+	if (so.subprocesses)
+		so.thread_events = false;
 	if (so.subprocesses && !so.elf_cache) {
 		/* Workers forked from one parent map the same files: each
 		 * is parsed once for the whole tree. */

@@ -333,7 +333,7 @@ static void lookup_names(struct sproc *s, const struct py_thread *pts,
 int sproc_refresh(struct sproc *s, uint64_t now, bool force)
 {
 	size_t ntask;
-	bool by_events = s->o.thread_events && !s->o.subprocesses;
+	bool by_events = s->o.thread_events;
 	if (!force && !by_events && now >= s->next_threads_ns &&
 	    now < s->threads_full_ns &&
 	    target_task_count(s->t, &ntask) == LP_OK &&

@@ -81,7 +81,6 @@ static int attach_kid(sampler *root, struct tree_proc *r, uint64_t now)
 	if (rc == LP_OK) {
 		struct sampler_opts o = root->root.o;
 		o.subprocesses = false;
-		o.thread_events = false;	/* told of the root's only */
 		o.notice = NULL;
 		rc = sproc_new(&k, t, root->root.p, &o, &err);
 		if (rc != LP_OK)

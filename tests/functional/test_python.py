@@ -177,9 +177,9 @@ class Split(PythonTestCase):
         # Within 5 points of what split.py really ran: 3:1 by construction,
         # 0.68-0.75 from one process to the next on Debian's python3.11.
         # A run the box skewed past the tolerance gets a second one, as
-        # in test_truth_cpu: a thread preempted is charged where it waits
-        # (a known bias, open: see the ninth session's note); one CI run
-        # measured 0.695 for a true 0.751.
+        # in test_truth_cpu: one CI run measured 0.695 for a true 0.751,
+        # before a thread preempted was no longer charged where it waited
+        # (the tenth session).
         t = self.start_split(finder)
         for attempt in range(2):
             before = split_times(self.split_log)
