@@ -13,17 +13,20 @@
  * peeks at the top of a suspended frame's stack up to 3.14; 3.15's SEND
  * leaves a NULL above the awaited object, which is one slot lower (seen
  * on Debian's 3.15.2: every suspended coroutine has NULL on top). */
-/* co_version (placed from co_firstlineno, which the block gives, so that
- * a build with a larger object header is read right too) and the GIL's
+/* co_version and co_framesize (placed from co_firstlineno, which the block
+ * gives, so that a build with a larger object header is read right too:
+ * co_firstlineno, co_nlocalsplus, co_framesize, then four ints to
+ * co_version in 3.13's Include/cpython/code.h, and the same ints up to
+ * co_framesize in 3.14's and 3.15's) and the GIL's
  * cond: tools/gen-py-layouts gives them for 3.13 from its headers
  * (check_py_walk compares them).  struct
  * _gil_runtime_state is the same in 3.14 and 3.15 (interval, last_holder,
  * locked, switch_number, cond, mutex: Include/internal/
  * pycore_interp_structs.h), and layout.c takes cond's place only when the
  * block gives last_holder and locked where 3.13 has them. */
-static const struct dbg_facts facts_313 = { 3, 3, false, 1, 24, 8, 16, 32 };
-static const struct dbg_facts facts_314 = { 4, 3, true, 1, 0, 8, 16, 32 };
-static const struct dbg_facts facts_315 = { 3, 3, true, 2, 0, 8, 16, 32 };
+static const struct dbg_facts facts_313 = { 3, 3, false, 1, 24, 8, 8, 16, 32 };
+static const struct dbg_facts facts_314 = { 4, 3, true, 1, 0, 8, 8, 16, 32 };
+static const struct dbg_facts facts_315 = { 3, 3, true, 2, 0, 8, 8, 16, 32 };
 
 /* _Py_AsyncioModuleDebugOffsets (Modules/_asynciomodule.c): the same 13
  * words in 3.14 and 3.15 (Modules/_remote_debugging checks 104 bytes). */

@@ -37,6 +37,7 @@ struct dbg_facts {
 	uint32_t co_version;	/* PyCodeObject.co_version, this many bytes
 				 * after co_firstlineno (3.13; 3.14+ count
 				 * freed code objects instead); 0: none */
+	uint32_t co_framesize;	/* PyCodeObject.co_framesize, as co_version */
 	/* struct _gil_runtime_state: the offsets of last_holder and locked
 	 * the block must give for cond to be at gil_cond (the GIL waiters'
 	 * condition variable, which no block gives) */

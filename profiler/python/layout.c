@@ -317,6 +317,10 @@ int py_layout_from_debug_offsets_as(const uint8_t *buf, size_t len,
 		out->co_version = out->co_firstlineno + facts->co_version;
 		MAXEND(e, out->co_version, 4);
 	}
+	if (facts->co_framesize) {
+		out->co_framesize = out->co_firstlineno + facts->co_framesize;
+		MAXEND(e, out->co_framesize, 4);
+	}
 	out->co_size = (uint32_t)e;
 #undef MAXEND
 	locals_layout(&v, out);

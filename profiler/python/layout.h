@@ -94,6 +94,10 @@ struct py_layout {
 
 	/* PyCodeObject */
 	uint32_t co_size, co_name, co_qualname, co_filename, co_firstlineno;
+	/* The size of its frame on a thread's data stack (3.11+): 3.12+'s
+	 * co_framesize in words, or 3.11's co_nlocalsplus + co_stacksize
+	 * words past fr_size (localsplus); 0: unknown */
+	uint32_t co_framesize, co_stacksize, co_nlocalsplus;
 	uint32_t co_linetable, co_code_adaptive;
 	uint32_t ob_type;		/* PyObject.ob_type */
 

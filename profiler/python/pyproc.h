@@ -42,6 +42,8 @@ struct py_code {
 	 * checked while its count of those stood at gen */
 	uint64_t gen_interp, gen;
 	uint32_t version;	/* its co_version (3.12/3.13), 0: none */
+	uint32_t frame_bytes;	/* its frame's size on the data stack, from
+				 * the last header read (0: unknown) */
 	int32_t firstlineno;
 	uint64_t last_used;	/* sample counter, for eviction */
 	uint64_t checked;	/* sample whose read checked the header */
@@ -128,6 +130,8 @@ struct py_proc {
 					 * here (walk.c walk_thread) */
 	uint32_t batch;			/* the last read's number */
 	uint32_t last_batch;		/* the read rget's copy came from */
+	uint32_t code_frame_bytes;	/* its frame's size on the data
+					 * stack (resolve), 0: unknown */
 	uint32_t code_batch;		/* the read of the last code header
 					 * resolve checked */
 	struct remote_iov *iov;		/* MAX_IOV of them */
@@ -157,6 +161,9 @@ struct py_proc {
 	uint64_t light_samples;		/* statistics for benchmarks */
 	uint64_t walk_retries;		/* torn walks read again */
 	uint64_t walk_failed;		/* thread walks that stayed failed */
+	/* Frames found where their caller's frame ends, and not (walk.c
+	 * next_to_caller): a layout whose sizes do not hold stops the check. */
+	uint64_t adjacent_ok, adjacent_bad;
 	const char *omitted_name;	/* "[N frames omitted]", interned */
 	size_t omitted_n;
 	enum py_keep keep;

@@ -691,6 +691,22 @@ static int code_check_text(py_proc *py, struct py_code *c, bool found,
 }
 
 /* Resolves one frame's code object and instruction to a py_frame. */
+/* The bytes a frame of the code object whose header is cp takes on a
+ * thread's data stack (3.11+), 0 when the layout does not say or the
+ * header is not sane. */
+static uint32_t frame_bytes(const struct py_layout *L, const uint8_t *cp)
+{
+	int64_t words;
+	if (L->co_framesize)
+		words = i32at(cp, L->co_framesize);
+	else if (L->co_stacksize && L->co_nlocalsplus)
+		words = (int64_t)i32at(cp, L->co_stacksize) +
+			i32at(cp, L->co_nlocalsplus) + L->fr_size / 8;
+	else
+		return 0;
+	return words > 0 && words < (1 << 24) ? (uint32_t)words * 8 : 0;
+}
+
 static int resolve(py_proc *py, uint64_t code, const uint8_t *fp,
 		   struct py_frame *out)
 {
@@ -718,8 +734,10 @@ static int resolve(py_proc *py, uint64_t code, const uint8_t *fp,
 		 * check per sample (a re-read checks again). */
 		c->checked = py->nsample;
 		c->checked_batch = batch;
+		c->frame_bytes = frame_bytes(L, cp);
 	}
 	py->code_batch = c->checked_batch;
+	py->code_frame_bytes = c->frame_bytes;
 	c->last_used = py->nsample;
 
 	int64_t lasti;
@@ -807,6 +825,29 @@ static void close_deep(py_proc *py, struct py_frame *f, size_t emitted)
 	f[PY_KEEP_LEAF] = (struct py_frame){ .func = py->omitted_name };
 }
 
+/* Whether callee, a frame on the thread's data stack, sits where the frame
+ * of its caller (just resolved: py->code_frame_bytes) ends.  A call pushes
+ * its frame at the stack's top, which is the end of the frame that made it
+ * (Include/internal/pycore_frame.h _PyFrame_PushUnchecked; a call from C,
+ * as exec, too: the caller is the top frame).  A copy of a frame popped
+ * during the read does not: its caller's place holds another function's
+ * frame, of another size (a stack that never was).  A process where the
+ * sizes do not hold (a layout inferred for an unknown version) soon stops
+ * being checked. */
+static bool next_to_caller(py_proc *py, uint64_t callee, uint64_t caller)
+{
+	uint32_t fb = py->code_frame_bytes;
+	if (!fb || (py->adjacent_bad > 32 &&
+		    py->adjacent_bad > py->adjacent_ok))
+		return true;
+	if (callee - caller == fb) {
+		py->adjacent_ok++;
+		return true;
+	}
+	py->adjacent_bad++;
+	return false;
+}
+
 /* One walk of a thread's frames, leaf first, into py->frames from first.
  * The three exits: the depth bound, a cycle (Brent), the base frame; only
  * the last one is a whole stack. */
@@ -837,6 +878,9 @@ static enum py_walk_fail walk_once(py_proc *py, const uint8_t *tp,
 	}
 	if (!frame)
 		return PY_WALK_OK;	/* no Python code running on this thread */
+	/* the part of the current chunk copied: its frames sit next to
+	 * their callers' */
+	uint64_t chunk_lo = 0, chunk_hi = 0;
 	if (L->frames != PY_FRAMES_OBJECT) {
 		/* Frames of 3.11+ live in the thread's data-stack chunks
 		 * (Python/pystate.c push_chunk): copy the current chunk up to
@@ -846,14 +890,18 @@ static enum py_walk_fail walk_once(py_proc *py, const uint8_t *tp,
 		if (chunk && frame > chunk &&
 		    frame - chunk < PY_MAX_CHUNK_READ - 4096) {
 			uint64_t end = (frame + L->fr_size + 4095) & ~4095ull;
-			if (rget(py, chunk, end - chunk, true))
+			if (rget(py, chunk, end - chunk, true)) {
 				mixed |= py->last_batch != b0;
+				chunk_lo = chunk;
+				chunk_hi = end;
+			}
 		}
 	}
 	if (!frame_slot(py, first + MAX_STACK_DEPTH))
 		return PY_WALK_UNREADABLE;
 	struct py_frame *out = py->frames + first;
 	uint64_t tortoise = frame, power = 1, lam = 0;
+	uint64_t callee = 0;	/* the last Python frame, in the chunk */
 	enum py_walk_fail fail = PY_WALK_TOO_DEEP;
 	for (size_t depth = 0; depth < MAX_PY_WALK_DEPTH; depth++) {
 		const uint8_t *fp = rget(py, frame, L->fr_size, true);
@@ -906,6 +954,13 @@ static enum py_walk_fail walk_once(py_proc *py, const uint8_t *tp,
 			 * later than its frame may be one made since. */
 			if (depth < PY_WALK_ONE_READ)
 				mixed |= py->code_batch != b0;
+			bool in_chunk = frame > chunk_lo && frame < chunk_hi;
+			if (callee && in_chunk &&
+			    !next_to_caller(py, callee, frame)) {
+				fail = PY_WALK_TORN;
+				break;
+			}
+			callee = in_chunk ? frame : 0;
 			f->addr = frame;
 			if (L->entry == PY_ENTRY_ALL)
 				f->entry = true;

@@ -315,9 +315,189 @@ static void check_reused_names(const struct snapshot *snap, py_proc *py)
 	regions_free(v, snap->n);
 }
 
+/* Sets the word at addr in every region copy holding it. */
+static size_t set_word(struct region *v, size_t n, uint64_t addr,
+		       uint64_t val)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (addr >= v[i].addr && addr + 8 <= v[i].addr + v[i].len) {
+			memcpy(v[i].data + (addr - v[i].addr), &val, 8);
+			k++;
+		}
+	return k;
+}
+
+/* A reader over two images of one process, b a later instant than a: in
+ * its one armed call, the first iovec holding the word at `word` is copied
+ * from a, every other from b.  The kernel copies the iovecs of one
+ * process_vm_readv one after another while the target runs: one call is
+ * not one instant either. */
+struct tearing {
+	mem_reader base;
+	mem_reader *a, *b;
+	uint64_t word;
+	bool armed;
+};
+
+static int tearing_readv(mem_reader *self, const struct remote_iov *iov,
+			 size_t n)
+{
+	struct tearing *t = (struct tearing *)self;
+	bool from_a = t->armed;
+	int ret = LP_OK;
+	for (size_t i = 0; i < n; i++) {
+		bool holds = iov[i].addr <= t->word &&
+			     t->word + 8 <= iov[i].addr + iov[i].len;
+		int rc = mem_readv(from_a && holds ? t->a : t->b, &iov[i], 1);
+		if (holds)
+			from_a = false;
+		if (rc != LP_OK)
+			ret = rc;
+	}
+	if (!from_a)
+		t->armed = false;
+	return ret;
+}
+
+/* The size the frame of the code object at code takes on the data stack
+ * (the test's own reading of the layout), 0 when unknown. */
+static uint64_t frame_size(const struct snapshot *snap, struct region *v,
+			   uint64_t code)
+{
+	const struct py_layout *L = &snap->L;
+	uint64_t a, b;
+	uint8_t *w;
+	code &= ~(uint64_t)3;
+	if (L->co_framesize)
+		return peek(v, snap->n, code + L->co_framesize, &a, &w) ?
+			       (uint32_t)a * 8ull : 0;
+	if (L->co_stacksize &&
+	    peek(v, snap->n, code + L->co_stacksize, &a, &w) &&
+	    peek(v, snap->n, code + L->co_nlocalsplus, &b, &w))
+		return ((uint32_t)a + (uint64_t)(uint32_t)b) * 8 + L->fr_size;
+	return 0;
+}
+
+/* The first thread's leaf and its caller returned and the caller's caller
+ * called another function, whose frame took the caller's place (b), while
+ * one read copied the word that points to the leaf before and the frames
+ * after: the old leaf's frame is still there, over a frame of another size.
+ * The walk must not join them (a stack that never was) but read again and
+ * give b's stack.  Returns 1 when the frame sizes told, 0 when another
+ * check did, -1 for versions whose frames are objects of their own. */
+static int check_torn_read(const struct snapshot *snap)
+{
+	const struct py_layout *L = &snap->L;
+	if (L->frames == PY_FRAMES_OBJECT)
+		return -1;
+	struct region *v = regions_copy(snap->v, snap->n);
+	uint64_t frames[64], interp, ts, word, callerc, code = 0;
+	uint8_t *store[64][8], **links[64], *w;
+	for (int i = 0; i < 64; i++)
+		links[i] = store[i];
+	size_t nf = frame_links(snap, v, frames, links, 64);
+	ck_assert_uint_gt(nf, 2);
+	ck_assert(peek(v, snap->n, snap->interp_head_addr, &interp, &w));
+	ck_assert(peek(v, snap->n, interp + L->is_tstate_head, &ts, &w));
+	word = ts + L->ts_frame;
+	if (L->frames == PY_FRAMES_CFRAME) {
+		uint64_t cf;
+		ck_assert(peek(v, snap->n, word, &cf, &w));
+		word = cf + L->cframe_current;
+	}
+	/* the leaf sits where its caller's frame ends */
+	ck_assert(peek(v, snap->n, frames[1] + L->fr_code, &callerc, &w));
+	uint64_t size = frame_size(snap, v, callerc);
+	ck_assert_uint_eq(frames[0] - frames[1], size);
+	for (size_t k = 2; k < nf && !code; k++) {
+		uint64_t c;
+		ck_assert(peek(v, snap->n, frames[k] + L->fr_code, &c, &w));
+		if (frame_size(snap, v, c) && frame_size(snap, v, c) != size)
+			code = c;
+	}
+	ck_assert_uint_ne(code, 0);
+	ck_assert_uint_gt(set_word(v, snap->n, word, frames[1]), 0);
+	ck_assert_uint_gt(set_word(v, snap->n, frames[1] + L->fr_code, code),
+			  0);
+	mem_image *later = regions_image(v, snap->n);
+	mem_image *now = regions_image(snap->v, snap->n);
+
+	/* b's stack, read alone */
+	py_proc fresh;
+	replay_init(&fresh, snap, later);
+	struct py_thread *th;
+	size_t n;
+	char want[sizeof snap->stack], text[sizeof snap->stack];
+	ck_assert_int_eq(py_proc_sample(&fresh, &th, &n), LP_OK);
+	stack_text(th, n, want, sizeof want);
+	py_proc_fini(&fresh);
+	ck_assert_str_ne(want, snap->stack);
+
+	struct tearing tr = { { tearing_readv, 0 }, mem_image_reader(now),
+			      mem_image_reader(later), word, true };
+	py_proc warm;
+	py_proc *py = &warm;
+	replay_init(py, snap, now);
+	for (int i = 0; i < 3; i++) {
+		/* warm on a: the code objects checked, the regions kept */
+		py->prev_gil_addr = 0;
+		ck_assert_int_eq(py_proc_sample(py, &th, &n), LP_OK);
+		stack_text(th, n, text, sizeof text);
+		ck_assert_str_eq(text, snap->stack);
+	}
+	ck_assert_uint_eq(py->adjacent_bad, 0);
+	ck_assert_uint_gt(py->adjacent_ok, 0);
+	py->reader = &tr.base;
+	py->prev_gil_addr = 0;	/* no thread keeps its last frames */
+	uint64_t retries = py->walk_retries;
+	ck_assert_int_eq(py_proc_sample(py, &th, &n), LP_OK);
+	stack_text(th, n, text, sizeof text);
+	ck_assert(!tr.armed);
+	ck_assert_str_eq(text, want);
+	ck_assert_uint_gt(py->walk_retries, retries);
+	int by_size = py->adjacent_bad > 0;
+	py_proc_fini(py);
+	mem_image_free(now);
+	mem_image_free(later);
+	regions_free(v, snap->n);
+	return by_size;
+}
+
+/* A layout whose frame sizes are wrong (a version no table knows, read
+ * with its predecessor's): the check of frames against their callers' sizes
+ * stops within a few samples, and then every stack is read. */
+static void check_wrong_sizes(const struct snapshot *snap)
+{
+	struct snapshot wrong = *snap;
+	if (wrong.L.co_framesize)
+		wrong.L.co_framesize -= 4;	/* co_nlocalsplus */
+	else if (wrong.L.co_stacksize)
+		wrong.L.co_stacksize -= 4;	/* co_kwonlyargcount */
+	else
+		return;
+	mem_image *img = regions_image(snap->v, snap->n);
+	py_proc py;
+	replay_init(&py, &wrong, img);
+	struct py_thread *th;
+	size_t n;
+	char text[sizeof snap->stack];
+	int exact = 0;
+	for (int i = 0; i < 40; i++) {
+		py.prev_gil_addr = 0;
+		ck_assert_int_eq(py_proc_sample(&py, &th, &n), LP_OK);
+		stack_text(th, n, text, sizeof text);
+		exact = strcmp(text, snap->stack) == 0 ? exact + 1 : 0;
+	}
+	ck_assert_uint_gt(py.adjacent_bad, 0);
+	ck_assert_int_ge(exact, 20);
+	py_proc_fini(&py);
+	mem_image_free(img);
+}
+
 /* One version: replay, random corruption, targeted chain breaks. */
-static void fuzz_version(const char *label, const struct snapshot *snap,
-			 int cases)
+static int fuzz_version(const char *label, const struct snapshot *snap,
+			int cases)
 {
 	/* Replay equals the live sample. */
 	mem_image *img = regions_image(snap->v, snap->n);
@@ -332,6 +512,8 @@ static void fuzz_version(const char *label, const struct snapshot *snap,
 		ck_assert_str_eq(text, snap->stack);
 	}
 	check_reused_names(snap, &py);
+	int torn = check_torn_read(snap);
+	check_wrong_sizes(snap);
 	/* The walker's own cost, without the system call: warm samples over
 	 * the image. */
 	double start = now_ms();
@@ -435,8 +617,10 @@ static void fuzz_version(const char *label, const struct snapshot *snap,
 	}
 	printf("%s: replay exact (%.2f us/sample over the image), %d random "
 	       "cases (%zu truncated threads), %d broken chains flagged, worst "
-	       "sample %.2f ms\n", label, walk_us, cases, truncated, broken,
-	       worst);
+	       "sample %.2f ms%s\n", label, walk_us, cases, truncated, broken,
+	       worst, torn < 0 ? "" : torn ? ", torn read told by frame sizes" :
+					     ", torn read told otherwise");
+	return torn;
 }
 
 START_TEST(test_fuzz_versions)
@@ -445,7 +629,7 @@ START_TEST(test_fuzz_versions)
 		"2.7.18", "3.6.15", "3.8.18", "3.10.13", "3.11.7", "3.12.1",
 		"3.13.0", "debian-3.14", "debian-3.15",
 	};
-	int done = 0;
+	int done = 0, rooted = 0, by_size = 0;
 	for (size_t i = 0; i < sizeof versions / sizeof versions[0]; i++) {
 		char bin[256];
 		bool deb = strncmp(versions[i], "debian-", 7) == 0;
@@ -464,12 +648,16 @@ START_TEST(test_fuzz_versions)
 		struct snapshot snap;
 		memset(&snap, 0, sizeof snap);
 		ck_assert_msg(capture(bin, &snap) == 0, "capture %s", bin);
-		fuzz_version(versions[i], &snap, 2000);
+		int torn = fuzz_version(versions[i], &snap, 2000);
+		rooted += torn >= 0;
+		by_size += torn > 0;
 		regions_free(snap.v, snap.n);
 		done++;
 	}
 	if (!done)
 		unit_skip("no interpreter installed");
+	if (rooted)
+		ck_assert_int_gt(by_size, 0);
 }
 END_TEST
 
@@ -516,6 +704,7 @@ START_TEST(test_debug_offsets_313)
 	ck_assert_uint_eq(d->co_linetable, gen->co_linetable);
 	ck_assert_uint_eq(d->co_code_adaptive, gen->co_code_adaptive);
 	ck_assert_uint_eq(d->co_version, gen->co_version);
+	ck_assert_uint_eq(d->co_framesize, gen->co_framesize);
 	ck_assert_uint_eq(d->gil_cond, gen->gil_cond);	/* a fact, as co_version */
 	ck_assert_uint_eq(d->uni_ascii_size, gen->uni_ascii_size);
 	ck_assert_uint_eq(d->uni_compact_size, gen->uni_compact_size);
