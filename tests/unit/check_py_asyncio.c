@@ -424,7 +424,7 @@ static void run_python(const char *minor, const char *py)
 		ck_assert_int_eq(snap.A.obj.long_tagged, O->long_tagged);
 	}
 	ck_assert(memcmp(&snap.A.obj, O, sizeof *O) == 0);
-	fuzz_version(minor, &snap, 300);
+	fuzz_version(minor, &snap, UNIT_CASES(300));
 	regions_free(snap.v, snap.n);
 }
 

@@ -517,7 +517,7 @@ static int fuzz_version(const char *label, const struct snapshot *snap,
 	/* The walker's own cost, without the system call: warm samples over
 	 * the image. */
 	double start = now_ms();
-	int iters = 20000;
+	int iters = UNIT_CASES(20000);
 	for (int i = 0; i < iters; i++)
 		py_proc_sample(&py, &th, &n);
 	double walk_us = (now_ms() - start) * 1e3 / iters;
@@ -584,7 +584,7 @@ static int fuzz_version(const char *label, const struct snapshot *snap,
 	/* Targeted: a back pointer to an earlier frame (cycle), to itself,
 	 * to an unreadable address: truncated, bounded. */
 	int broken = 0;
-	for (int c = 0; c < 300; c++) {
+	for (int c = 0; c < UNIT_CASES(300); c++) {
 		struct region *v = regions_copy(snap->v, snap->n);
 		uint64_t frames[64];
 		uint8_t *store[64][8];
@@ -648,7 +648,7 @@ START_TEST(test_fuzz_versions)
 		struct snapshot snap;
 		memset(&snap, 0, sizeof snap);
 		ck_assert_msg(capture(bin, &snap) == 0, "capture %s", bin);
-		int torn = fuzz_version(versions[i], &snap, 2000);
+		int torn = fuzz_version(versions[i], &snap, UNIT_CASES(2000));
 		rooted += torn >= 0;
 		by_size += torn > 0;
 		regions_free(snap.v, snap.n);
