@@ -690,7 +690,6 @@ static int code_check_text(py_proc *py, struct py_code *c, bool found,
 	return LP_OK;
 }
 
-/* Resolves one frame's code object and instruction to a py_frame. */
 /* The bytes a frame of the code object whose header is cp takes on a
  * thread's data stack (3.11+), 0 when the layout does not say or the
  * header is not sane. */
@@ -707,6 +706,7 @@ static uint32_t frame_bytes(const struct py_layout *L, const uint8_t *cp)
 	return words > 0 && words < (1 << 24) ? (uint32_t)words * 8 : 0;
 }
 
+/* Resolves one frame's code object and instruction to a py_frame. */
 static int resolve(py_proc *py, uint64_t code, const uint8_t *fp,
 		   struct py_frame *out)
 {
@@ -848,6 +848,18 @@ static bool next_to_caller(py_proc *py, uint64_t callee, uint64_t caller)
 	return false;
 }
 
+/* Whether a frame is the leaf's, popped while the read copied it: 3.14+
+ * clear a frame's code as they pop it (Python/ceval.c clear_thread_frame),
+ * and leave its link to its caller, which is then the thread's leaf.  A
+ * fast recursion lost one sample in six to such a frame. */
+static bool popped_leaf(const struct py_layout *L, uint64_t code,
+			size_t emitted)
+{
+	if (L->tagged_code)
+		code &= ~(uint64_t)3;
+	return !code && !emitted && L->frames != PY_FRAMES_OBJECT;
+}
+
 /* One walk of a thread's frames, leaf first, into py->frames from first.
  * The three exits: the depth bound, a cycle (Brent), the base frame; only
  * the last one is a whole stack. */
@@ -938,6 +950,8 @@ static enum py_walk_fail walk_once(py_proc *py, const uint8_t *tp,
 				f->entry = true;
 				f->cstack = frame;
 			}
+		} else if (popped_leaf(L, code, emitted)) {
+			/* its caller is the leaf */
 		} else {
 			if (L->tagged_code)
 				code &= ~(uint64_t)3;
@@ -977,8 +991,9 @@ static enum py_walk_fail walk_once(py_proc *py, const uint8_t *tp,
 			 * read. */
 			bool base = L->entry == PY_ENTRY_SHIM ? shim :
 				    L->entry == PY_ENTRY_FLAG ?
+					    emitted &&
 					    out[keep_slot(emitted - 1)].entry :
-					    true;
+					    emitted > 0;
 			if (!base) {
 				fail = PY_WALK_TORN;
 				break;

@@ -140,7 +140,12 @@ class TornStacks(StackTestCase):
                              "not rooted at <module> or foreign frames: %r"
                              % sorted(bad.items(), key=lambda x: -x[1])[:5])
         # Failing every walk would pass the check above: most must be read.
-        self.assertLess(share, 0.5, summary)
+        # From 3.11 a thread's frames are copied in one read and a frame
+        # popped during it is known as such (3.14+ clear its code): 15%
+        # of these were lost on 3.14 and 3.15 until the eleventh session.
+        m = re.search(r"CPython (\d+)\.(\d+)", summary)
+        one_read = m and (int(m.group(1)), int(m.group(2))) >= (3, 11)
+        self.assertLess(share, 0.05 if one_read else 0.5, summary)
 
 
 @per_interpreter

@@ -464,6 +464,38 @@ static int check_torn_read(const struct snapshot *snap)
 	return by_size;
 }
 
+/* The first thread's leaf returned while the read copied it, and 3.14+
+ * cleared its code as it popped it: the sample has its caller as the leaf,
+ * and is not lost. */
+static void check_popped_leaf(const struct snapshot *snap)
+{
+	const struct py_layout *L = &snap->L;
+	if (L->frames == PY_FRAMES_OBJECT)
+		return;
+	struct region *v = regions_copy(snap->v, snap->n);
+	uint64_t frames[64];
+	uint8_t *store[64][8], **links[64];
+	for (int i = 0; i < 64; i++)
+		links[i] = store[i];
+	ck_assert_uint_gt(frame_links(snap, v, frames, links, 64), 2);
+	ck_assert_uint_gt(set_word(v, snap->n, frames[0] + L->fr_code, 0), 0);
+	mem_image *img = regions_image(v, snap->n);
+	py_proc py;
+	replay_init(&py, snap, img);
+	struct py_thread *th;
+	size_t n;
+	char text[sizeof snap->stack];
+	ck_assert_int_eq(py_proc_sample(&py, &th, &n), LP_OK);
+	stack_text(th, n, text, sizeof text);
+	const char *rest = strchr(snap->stack, ';');
+	ck_assert_ptr_nonnull(rest);
+	ck_assert_str_eq(text, rest + 1);
+	ck_assert_uint_eq(py.walk_failed, 0);
+	py_proc_fini(&py);
+	mem_image_free(img);
+	regions_free(v, snap->n);
+}
+
 /* A layout whose frame sizes are wrong (a version no table knows, read
  * with its predecessor's): the check of frames against their callers' sizes
  * stops within a few samples, and then every stack is read. */
@@ -514,6 +546,7 @@ static int fuzz_version(const char *label, const struct snapshot *snap,
 	check_reused_names(snap, &py);
 	int torn = check_torn_read(snap);
 	check_wrong_sizes(snap);
+	check_popped_leaf(snap);
 	/* The walker's own cost, without the system call: warm samples over
 	 * the image. */
 	double start = now_ms();
