@@ -930,12 +930,16 @@ static enum py_walk_fail walk_once(py_proc *py, const uint8_t *tp,
 		uint64_t code = u64at(fp, L->fr_code);
 		bool shim = false;
 		if (L->frames == PY_FRAMES_OBJECT) {
-			/* A frame on a thread's stack is referenced by its
-			 * callee or the thread state; a count of 0 is a
-			 * frame freed under the read (<= 3.10 keep freed
+			/* A frame on a thread's stack is referenced by the
+			 * call that runs it, and a caller by its callee's
+			 * f_back too (Objects/frameobject.c): a count of 0 is
+			 * a frame freed under the read (<= 3.10 keep freed
 			 * frames on a free list linked by f_back, which then
-			 * ends early: Objects/frameobject.c). */
-			if (GET_MEMBER(int64_t, fp, 0) <= 0) {
+			 * ends early), a caller's count of 1 a frame object
+			 * reused for another call since its callee was copied
+			 * (a stack that never was). */
+			int64_t refs = GET_MEMBER(int64_t, fp, 0);
+			if (refs <= 0 || (depth > 0 && refs < 2)) {
 				fail = PY_WALK_TORN;
 				break;
 			}

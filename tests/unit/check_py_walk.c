@@ -496,6 +496,36 @@ static void check_popped_leaf(const struct snapshot *snap)
 	regions_free(v, snap->n);
 }
 
+/* Up to 3.10 frames are objects: a caller's frame object, reused for
+ * another call after its callee's frame was copied, counts one reference
+ * (its new call's), where a caller counts two (its callee's f_back too).
+ * Such a chain is torn, not a stack; the live snapshot's callers all count
+ * two or more (replay exact, above). */
+static void check_reused_caller(const struct snapshot *snap)
+{
+	const struct py_layout *L = &snap->L;
+	if (L->frames != PY_FRAMES_OBJECT)
+		return;
+	struct region *v = regions_copy(snap->v, snap->n);
+	uint64_t frames[64];
+	uint8_t *store[64][8], **links[64];
+	for (int i = 0; i < 64; i++)
+		links[i] = store[i];
+	ck_assert_uint_gt(frame_links(snap, v, frames, links, 64), 2);
+	ck_assert_uint_gt(set_word(v, snap->n, frames[1], 1), 0);
+	mem_image *img = regions_image(v, snap->n);
+	py_proc py;
+	replay_init(&py, snap, img);
+	struct py_thread *th;
+	size_t n;
+	ck_assert_int_eq(py_proc_sample(&py, &th, &n), LP_OK);
+	ck_assert_uint_ge(n, 1);
+	ck_assert(th[0].truncated);
+	py_proc_fini(&py);
+	mem_image_free(img);
+	regions_free(v, snap->n);
+}
+
 /* A layout whose frame sizes are wrong (a version no table knows, read
  * with its predecessor's): the check of frames against their callers' sizes
  * stops within a few samples, and then every stack is read. */
@@ -547,6 +577,7 @@ static int fuzz_version(const char *label, const struct snapshot *snap,
 	int torn = check_torn_read(snap);
 	check_wrong_sizes(snap);
 	check_popped_leaf(snap);
+	check_reused_caller(snap);
 	/* The walker's own cost, without the system call: warm samples over
 	 * the image. */
 	double start = now_ms();
