@@ -464,6 +464,23 @@ static int check_torn_read(const struct snapshot *snap)
 	return by_size;
 }
 
+/* An image of the snapshot with the word at offset off of the first
+ * thread's k-th frame from the leaf set to val. */
+static mem_image *image_with_frame_word(const struct snapshot *snap,
+					size_t k, uint32_t off, uint64_t val)
+{
+	struct region *v = regions_copy(snap->v, snap->n);
+	uint64_t frames[64];
+	uint8_t *store[64][8], **links[64];
+	for (int i = 0; i < 64; i++)
+		links[i] = store[i];
+	ck_assert_uint_gt(frame_links(snap, v, frames, links, 64), k + 2);
+	ck_assert_uint_gt(set_word(v, snap->n, frames[k] + off, val), 0);
+	mem_image *img = regions_image(v, snap->n);
+	regions_free(v, snap->n);
+	return img;
+}
+
 /* The first thread's leaf returned while the read copied it, and 3.14+
  * cleared its code as it popped it: the sample has its caller as the leaf,
  * and is not lost. */
@@ -472,14 +489,7 @@ static void check_popped_leaf(const struct snapshot *snap)
 	const struct py_layout *L = &snap->L;
 	if (L->frames == PY_FRAMES_OBJECT)
 		return;
-	struct region *v = regions_copy(snap->v, snap->n);
-	uint64_t frames[64];
-	uint8_t *store[64][8], **links[64];
-	for (int i = 0; i < 64; i++)
-		links[i] = store[i];
-	ck_assert_uint_gt(frame_links(snap, v, frames, links, 64), 2);
-	ck_assert_uint_gt(set_word(v, snap->n, frames[0] + L->fr_code, 0), 0);
-	mem_image *img = regions_image(v, snap->n);
+	mem_image *img = image_with_frame_word(snap, 0, L->fr_code, 0);
 	py_proc py;
 	replay_init(&py, snap, img);
 	struct py_thread *th;
@@ -493,7 +503,6 @@ static void check_popped_leaf(const struct snapshot *snap)
 	ck_assert_uint_eq(py.walk_failed, 0);
 	py_proc_fini(&py);
 	mem_image_free(img);
-	regions_free(v, snap->n);
 }
 
 /* Up to 3.10 frames are objects: a caller's frame object, reused for
@@ -506,14 +515,7 @@ static void check_reused_caller(const struct snapshot *snap)
 	const struct py_layout *L = &snap->L;
 	if (L->frames != PY_FRAMES_OBJECT)
 		return;
-	struct region *v = regions_copy(snap->v, snap->n);
-	uint64_t frames[64];
-	uint8_t *store[64][8], **links[64];
-	for (int i = 0; i < 64; i++)
-		links[i] = store[i];
-	ck_assert_uint_gt(frame_links(snap, v, frames, links, 64), 2);
-	ck_assert_uint_gt(set_word(v, snap->n, frames[1], 1), 0);
-	mem_image *img = regions_image(v, snap->n);
+	mem_image *img = image_with_frame_word(snap, 1, 0, 1);
 	py_proc py;
 	replay_init(&py, snap, img);
 	struct py_thread *th;
@@ -523,7 +525,6 @@ static void check_reused_caller(const struct snapshot *snap)
 	ck_assert(th[0].truncated);
 	py_proc_fini(&py);
 	mem_image_free(img);
-	regions_free(v, snap->n);
 }
 
 /* A layout whose frame sizes are wrong (a version no table knows, read
