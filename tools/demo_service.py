@@ -34,7 +34,9 @@ def build_report(n):
 
 
 async def fetch_orders(customer):
-    await asyncio.sleep(0.05)  # the slow database
+    # the slow database: slow enough that a look at the tasks finds a
+    # request waiting on it even when the load generator lags
+    await asyncio.sleep(0.2)
     return [{"customer": customer, "order": i} for i in range(3)]
 
 
