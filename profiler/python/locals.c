@@ -146,8 +146,12 @@ static int render_bytes(py_proc *py, uint64_t data, int64_t len,
 	return LP_OK;
 }
 
-/* A compact str (3.x, PyASCIIObject / PyCompactUnicodeObject). */
-static int render_str(py_proc *py, const struct obj *ob, char *o, size_t cap)
+/* A compact str (3.x, PyASCIIObject / PyCompactUnicodeObject).  *moved:
+ * its text changed between two reads of it (the str was freed and another
+ * made at its address: a header of one and the text of another is no
+ * value; render re-reads the header after). */
+static int render_str(py_proc *py, const struct obj *ob, char *o, size_t cap,
+		      bool *moved)
 {
 	const struct py_layout *L = &py->L;
 	if (L->uni_ascii_size + 0u > sizeof ob->h)
@@ -162,9 +166,15 @@ static int render_str(py_proc *py, const struct obj *ob, char *o, size_t cap)
 	size_t n = len > LOCALS_STR_SHOWN ? LOCALS_STR_SHOWN : (size_t)len;
 	uint8_t d[LOCALS_STR_SHOWN * 4];
 	uint64_t data = ob->addr + (ascii ? L->uni_ascii_size : L->uni_compact_size);
+	uint8_t d2[sizeof d];
 	int rc = n ? rd(py, data, d, n * kind) : LP_OK;
+	if (rc == LP_OK && n)
+		rc = rd(py, data, d2, n * kind);
 	if (rc != LP_OK)
 		return rc;
+	*moved = n && memcmp(d, d2, n * kind) != 0;
+	if (*moved)
+		return LP_OK;
 	size_t at = put(o, cap, 0, "'");
 	for (size_t i = 0; i < n; i++) {
 		uint32_t c = kind == 1 ? d[i] :
@@ -363,8 +373,14 @@ static int render(py_proc *py, uint64_t addr, struct py_local *l, int depth)
 	} else if (is(&ob, "float", 0)) {
 		render_float(GET_MEMBER(double, ob.h, L->float_val), o, cap);
 	} else if (L->major == 3 && is(&ob, "str", TPF_UNICODE)) {
-		if ((rc = render_str(py, &ob, o, cap)) != LP_OK)
+		bool moved = false;
+		if ((rc = render_str(py, &ob, o, cap, &moved)) != LP_OK)
 			goto unreadable;
+		if (moved) {
+			l->type[0] = 0;
+			snprintf(o, cap, "<changed>");
+			return LP_OK;
+		}
 	} else if ((L->major == 2 && is(&ob, "str", TPF_BYTES)) ||
 		   (L->major == 3 && is(&ob, "bytes", TPF_BYTES))) {
 		int64_t len = GET_MEMBER(int64_t, ob.h, L->bytes_len);
