@@ -14,3 +14,11 @@ void pages_free(void *p, size_t n)
 	if (p)
 		munmap(p, n ? n : 1);
 }
+
+void *pages_resize(void *p, size_t old, size_t n)
+{
+	if (!p)
+		return pages_zalloc(n);
+	void *q = mremap(p, old ? old : 1, n ? n : 1, MREMAP_MAYMOVE);
+	return q == MAP_FAILED ? NULL : q;
+}

@@ -8,6 +8,7 @@
 
 #include "bounds.h"
 #include "error.h"
+#include "pages.h"
 
 #define SLOT_EMPTY UINT32_MAX
 /* Strings are copied into blocks that never move, so profile_str pointers
@@ -237,7 +238,7 @@ static char *str_store(profile *p, const char *s, size_t len)
 		size_t cap = STR_BLOCK_SIZE;
 		if (len + 1 > cap / 4)
 			cap = len + 1;	/* a big string gets a block of its own */
-		b = malloc(sizeof *b + cap);
+		b = pages_zalloc(sizeof *b + cap);	/* filled as used: pages.h */
 		if (!b)
 			return NULL;
 		b->used = 0;
@@ -690,7 +691,7 @@ void profile_free(profile *p)
 	while (p->blocks) {
 		struct str_block *b = p->blocks;
 		p->blocks = b->next;
-		free(b);
+		pages_free(b, sizeof *b + b->cap);
 	}
 	free(p->str_ptr);
 	free(p->str_len);

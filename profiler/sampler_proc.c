@@ -320,7 +320,7 @@ static void lookup_names(struct sproc *s, const struct py_thread *pts,
 	s->names_next_ns = now + (s->o.never_pause ? NAMES_REFRESH_DAEMON_NS :
 						   NAMES_REFRESH_NS);
 	if (!s->pynames &&
-	    !(s->pynames = malloc(MAX_PY_NAMED_THREADS * sizeof *s->pynames)))
+	    !(s->pynames = pages_zalloc(MAX_PY_NAMED_THREADS * sizeof *s->pynames)))
 		return;
 	lp_error err = { 0 };
 	size_t got = 0;
@@ -1292,7 +1292,7 @@ void sproc_teardown(struct sproc *s)
 	s->unw = NULL;
 	py_proc_free(s->py);
 	s->py = NULL;
-	free(s->pynames);
+	pages_free(s->pynames, MAX_PY_NAMED_THREADS * sizeof *s->pynames);
 	s->pynames = NULL;
 	s->npynames = 0;
 	s->names_set = 0;

@@ -1,11 +1,11 @@
-/* Large zeroed arrays of which little is ever touched (hash-indexed
- * caches: a sampler's frame caches, CPython's code objects): each in an
+/* Large blocks of which little may be touched (hash-indexed caches, a
+ * walk's frame array, blocks filled as they are used): each in an
  * anonymous mapping of its own, never in malloc's heap, so that only the
  * pages used are resident.  malloc maps large blocks too, but it first
- * reuses a freed region of its heap that fits, and calloc then zeroes it
- * whole: a target's 1.3 MiB of sparse caches became resident there.
- * (This did not end the daemon's slow RSS growth over an hour of targets
- * coming and going: that has another cause.) */
+ * serves them from a freed region of its heap that fits, whatever the
+ * mmap threshold: as a daemon's targets come and go, its large blocks
+ * move into the heap, where calloc zeroes them whole and the pages an
+ * earlier block touched stay resident. */
 #ifndef LOUPE_PAGES_H
 #define LOUPE_PAGES_H
 
@@ -15,5 +15,8 @@
 void *pages_zalloc(size_t n);
 /* Frees what pages_zalloc(n) gave (NULL: nothing). */
 void pages_free(void *p, size_t n);
+/* p (of old bytes, or NULL) grown or shrunk to n, its contents kept, the
+ * rest zeroed; NULL when it cannot be (p is then unchanged). */
+void *pages_resize(void *p, size_t old, size_t n);
 
 #endif

@@ -136,7 +136,7 @@ static void *arena_alloc(py_proc *py, size_t n)
 	/* Blocks are kept for the next samples: steady state allocates
 	 * nothing.  A region larger than a block gets a block its size. */
 	size_t cap = n > PY_ARENA_BLOCK ? n : PY_ARENA_BLOCK;
-	struct py_arena_block *nb = malloc(sizeof *nb + cap);
+	struct py_arena_block *nb = pages_zalloc(sizeof *nb + cap);	/* pages.h */
 	if (!nb)
 		return NULL;
 	nb->next = NULL;
@@ -162,7 +162,7 @@ static void arena_free(py_proc *py)
 	struct py_arena_block *b = py->arena;
 	while (b) {
 		struct py_arena_block *n = b->next;
-		free(b);
+		pages_free(b, sizeof *b + b->cap);
 		b = n;
 	}
 	py->arena = py->arena_cur = NULL;
@@ -769,14 +769,14 @@ static int resolve(py_proc *py, uint64_t code, const uint8_t *fp,
 static struct py_frame *frame_slot(py_proc *py, size_t i)
 {
 	if (i >= py->frames_cap) {
-		/* first above malloc's mmap threshold (64 KiB, daemon.c), so
-		 * that its growth is mremap, never a block of the heap that
-		 * a later target's calloc would find and zero whole */
+		/* a mapping of its own (pages.h): a shallow stack touches
+		 * its first page only */
 		size_t cap = py->frames_cap ? py->frames_cap * 2 :
 			     (128 * 1024) / sizeof *py->frames;
 		while (cap <= i)
 			cap *= 2;
-		struct py_frame *f = realloc(py->frames, cap * sizeof *f);
+		struct py_frame *f = pages_resize(py->frames, py->frames_cap * sizeof *f,
+						  cap * sizeof *f);
 		if (!f)
 			return NULL;
 		py->frames = f;
@@ -1608,7 +1608,7 @@ void py_proc_fini(py_proc *py)
 	free(py->sorted_len);
 	free(py->threads);
 	free(py->pthread_ids);
-	free(py->frames);
+	pages_free(py->frames, py->frames_cap * sizeof *py->frames);
 	free(py->prev_threads);
 	free(py->prev_frames);
 	memset(py, 0, sizeof *py);

@@ -9,6 +9,7 @@
 
 #include "bounds.h"
 #include "error.h"
+#include "pages.h"
 #include "profile.h"
 
 static uint32_t pyframe(profile *p, const char *func, const char *file,
@@ -65,6 +66,33 @@ START_TEST(test_strings)
 	ck_assert_str_eq(profile_str(p, profile_intern_cstr(p, "after")),
 			 "after");
 	profile_free(p);
+}
+END_TEST
+
+/* The blocks a profile's strings and a walk's frames live in: a resize
+ * keeps what was written and zeroes what it adds. */
+START_TEST(test_pages_resize)
+{
+	size_t small = 3 * 4096 + 100, big = 1 << 20;
+	unsigned char *b = pages_zalloc(small);
+	ck_assert_ptr_nonnull(b);
+	for (size_t i = 0; i < small; i++)
+		b[i] = (unsigned char)(i * 7 + 1);
+	unsigned char *g = pages_resize(b, small, big);
+	ck_assert_ptr_nonnull(g);
+	for (size_t i = 0; i < small; i++)
+		ck_assert_uint_eq(g[i], (unsigned char)(i * 7 + 1));
+	for (size_t i = small; i < big; i += 1021)
+		ck_assert_uint_eq(g[i], 0);
+	g[big - 1] = 9;
+	unsigned char *s = pages_resize(g, big, 4096);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_uint_eq(s[4095], (unsigned char)(4095 * 7 + 1));
+	pages_free(s, 4096);
+	unsigned char *n = pages_resize(NULL, 0, 100);
+	ck_assert_ptr_nonnull(n);
+	ck_assert_uint_eq(n[99], 0);
+	pages_free(n, 100);
 }
 END_TEST
 
@@ -454,6 +482,7 @@ static Suite *profile_suite(void)
 	Suite *s = suite_create("profile");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, test_strings);
+	tcase_add_test(tc, test_pages_resize);
 	tcase_add_test(tc, test_frames);
 	tcase_add_test(tc, test_stacks);
 	tcase_add_test(tc, test_aggregate);
