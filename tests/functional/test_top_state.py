@@ -29,7 +29,7 @@ SPINNERS = 30
 
 class TopState(TopTestCase):
 
-    def figures(self, s, pat, what, seconds=6.0):
+    def figures(self, s, pat, what, seconds=3.0):
         """The figures pat finds over several refreshes (one a second)."""
         lines = s.wait(lambda l: pat.search("\n".join(l)) is not None,
                        what, timeout=30)
