@@ -266,6 +266,13 @@ static int32_t i32at(const uint8_t *p, uint32_t off)
 /* Largest merged read. */
 #define PY_MERGE_MAX (64u * 1024)
 
+/* Up to 3.10: a thread state's or a frame object's copy, read in the
+ * order listed (read_slots). */
+static bool listed_in_order(const py_proc *py, const struct py_slot *s)
+{
+	return s->len && (s->len == py->L.fr_size || s->len == py->L.ts_size);
+}
+
 static int by_addr(const void *a, const void *b, void *slots)
 {
 	const struct py_slot *v = slots;
@@ -276,7 +283,18 @@ static int by_addr(const void *a, const void *b, void *slots)
 
 /* Reads slots [from, nslots) in one vectored read; regions close in the
  * target (frames allocated together, fields of one struct) share one
- * iovec.  A failed read drops those slots: they are read on demand. */
+ * iovec.  A failed read drops those slots: they are read on demand.
+ *
+ * The kernel copies the iovecs one after another while the target runs.
+ * Up to 3.10 every frame is an object of its own, and a warm sample lists
+ * a thread's frames after its thread state, each after its callee (the
+ * walk's order): they are copied in that order, never by address.  Copied
+ * by address, a caller's copy could be older than its callee's: the caller
+ * had returned and its object been reused by another call before the
+ * callee was copied (on 3.8 under load, <churn-a>'s function joined to a
+ * frame of <churn-b> under parent_b, which never runs it).  Copied after
+ * its callee, a caller was alive then and its caller (a frame holds its
+ * f_back), and one reused since then counts one reference (walk_once). */
 static int read_slots(py_proc *py, size_t from)
 {
 	size_t n = py->nslots - from, niov = 0;
@@ -317,6 +335,20 @@ static int read_slots(py_proc *py, size_t from)
 		if (a->addr == b->addr && a->len == b->len)
 			a->len = 0;	/* matches no lookup */
 	}
+	/* the thread states and frames first, as listed, then the rest
+	 * (code objects, strings) by address */
+	size_t nlisted = 0;
+	if (py->L.frames == PY_FRAMES_OBJECT) {
+		size_t nrest = 0;
+		for (size_t i = 0; i < n; i++)
+			if (!listed_in_order(py, &py->slots[py->order[i]]))
+				py->order[nrest++] = py->order[i];
+		nlisted = n - nrest;
+		memmove(py->order + nlisted, py->order, nrest * sizeof *py->order);
+		for (size_t i = 0, k = 0; i < n; i++)
+			if (listed_in_order(py, &py->slots[from + i]))
+				py->order[k++] = (uint32_t)(from + i);
+	}
 	for (size_t i = 0; i < n;) {
 		const struct py_slot *first = &py->slots[py->order[i]];
 		uint64_t start = first->addr, end = start + first->len;
@@ -324,7 +356,11 @@ static int read_slots(py_proc *py, size_t from)
 		for (; j < n; j++) {
 			const struct py_slot *s = &py->slots[py->order[j]];
 			uint64_t e = s->addr + s->len;
+			if (s->len == 0)
+				continue;	/* a second copy: read by none */
 			if (s->addr > end + PY_MERGE_GAP ||
+			    (j < nlisted && s->addr < end) ||
+			    (i < nlisted) != (j < nlisted) ||
 			    (e > end ? e : end) - start > PY_MERGE_MAX)
 				break;
 			if (e > end)
@@ -337,7 +373,7 @@ static int read_slots(py_proc *py, size_t from)
 		}
 		for (size_t k = i; k < j; k++) {
 			struct py_slot *s = &py->slots[py->order[k]];
-			s->data = buf + (s->addr - start);
+			s->data = s->len ? buf + (s->addr - start) : NULL;
 		}
 		py->iov[niov++] = (struct remote_iov){ start, buf,
 						       (size_t)(end - start) };

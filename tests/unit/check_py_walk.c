@@ -527,6 +527,85 @@ static void check_reused_caller(const struct snapshot *snap)
 	mem_image_free(img);
 }
 
+/* Copies iovecs one after another, as the kernel does, from a until the
+ * byte at address at, from b from that byte on: the target changed at
+ * that instant of the read. */
+struct sequential {
+	mem_reader base;
+	mem_reader *a, *b;
+	uint64_t at;
+	bool switched;
+};
+
+static int sequential_readv(mem_reader *self, const struct remote_iov *iov,
+			    size_t n)
+{
+	struct sequential *sq = (struct sequential *)self;
+	int ret = LP_OK;
+	for (size_t i = 0; i < n; i++) {
+		struct remote_iov v = iov[i];
+		if (!sq->switched && sq->at >= v.addr && sq->at < v.addr + v.len) {
+			struct remote_iov head = { v.addr, v.local, sq->at - v.addr };
+			if (head.len && mem_readv(sq->a, &head, 1) != LP_OK)
+				ret = LP_EFAULT;
+			v = (struct remote_iov){ sq->at, (uint8_t *)v.local + head.len,
+						 v.len - head.len };
+			sq->switched = true;
+		}
+		if (mem_readv(sq->switched ? sq->b : sq->a, &v, 1) != LP_OK)
+			ret = LP_EFAULT;
+	}
+	return ret;
+}
+
+/* Up to 3.10: a frame's caller returned, and its object was reused by a
+ * call of another function (a), before the read copied the frame (b).  The
+ * frames are copied callee first, so the caller's copy is the later one and
+ * the stack is b's.  Copied by address, a caller below its callee was
+ * copied first: a's caller under b's frame, a stack that never was. */
+static void check_caller_copied_after(const struct snapshot *snap)
+{
+	const struct py_layout *L = &snap->L;
+	if (L->frames != PY_FRAMES_OBJECT)
+		return;
+	struct region *v = regions_copy(snap->v, snap->n);
+	uint64_t frames[64], other_code;
+	uint8_t *store[64][8], **links[64], *w;
+	for (int i = 0; i < 64; i++)
+		links[i] = store[i];
+	size_t nf = frame_links(snap, v, frames, links, 64);
+	ck_assert_uint_gt(nf, 3);
+	size_t k = 0;	/* a frame whose caller lies below it, not the root */
+	while (k + 3 < nf && frames[k + 1] > frames[k])
+		k++;
+	ck_assert(peek(v, snap->n, frames[nf - 1] + L->fr_code, &other_code, &w));
+	regions_free(v, snap->n);
+	if (k + 3 >= nf)
+		return;	/* every caller above its callee: nothing to tell */
+	mem_image *before = image_with_frame_word(snap, k + 1, L->fr_code, other_code);
+	mem_image *now = regions_image(snap->v, snap->n);
+	py_proc py;
+	replay_init(&py, snap, now);
+	struct py_thread *th;
+	size_t n;
+	char text[sizeof snap->stack];
+	for (int i = 0; i < 3; i++) {
+		py.prev_gil_addr = 0;
+		ck_assert_int_eq(py_proc_sample(&py, &th, &n), LP_OK);
+	}
+	struct sequential sq = { { sequential_readv, 0 }, mem_image_reader(before),
+				 mem_image_reader(now), frames[k], false };
+	py.reader = &sq.base;
+	py.prev_gil_addr = 0;
+	ck_assert_int_eq(py_proc_sample(&py, &th, &n), LP_OK);
+	ck_assert(sq.switched);
+	stack_text(th, n, text, sizeof text);
+	ck_assert_str_eq(text, snap->stack);
+	py_proc_fini(&py);
+	mem_image_free(before);
+	mem_image_free(now);
+}
+
 /* A layout whose frame sizes are wrong (a version no table knows, read
  * with its predecessor's): the check of frames against their callers' sizes
  * stops within a few samples, and then every stack is read. */
@@ -579,6 +658,7 @@ static int fuzz_version(const char *label, const struct snapshot *snap,
 	check_wrong_sizes(snap);
 	check_popped_leaf(snap);
 	check_reused_caller(snap);
+	check_caller_copied_after(snap);
 	/* The walker's own cost, without the system call: warm samples over
 	 * the image. */
 	double start = now_ms();
