@@ -887,6 +887,13 @@ static bool next_to_caller(py_proc *py, uint64_t callee, uint64_t caller)
 	return false;
 }
 
+/* The code object a frame's copy runs (3.14+ tag the reference). */
+static uint64_t frame_code(const struct py_layout *L, const uint8_t *fp)
+{
+	uint64_t code = u64at(fp, L->fr_code);
+	return L->tagged_code ? code & ~(uint64_t)3 : code;
+}
+
 /* Whether a frame is the leaf's, popped while the read copied it: 3.14+
  * clear a frame's code as they pop it (Python/ceval.c clear_thread_frame),
  * and leave its link to its caller, which is then the thread's leaf.  A
@@ -894,8 +901,6 @@ static bool next_to_caller(py_proc *py, uint64_t callee, uint64_t caller)
 static bool popped_leaf(const struct py_layout *L, uint64_t code,
 			size_t emitted)
 {
-	if (L->tagged_code)
-		code &= ~(uint64_t)3;
 	return !code && !emitted && L->frames != PY_FRAMES_OBJECT;
 }
 
@@ -963,7 +968,7 @@ static enum py_walk_fail walk_once(py_proc *py, const uint8_t *tp,
 		if (depth < PY_WALK_ONE_READ)
 			mixed |= py->last_batch != b0;
 		uint64_t back = u64at(fp, L->fr_back);
-		uint64_t code = u64at(fp, L->fr_code);
+		uint64_t code = frame_code(L, fp);
 		bool shim = false;
 		if (L->frames == PY_FRAMES_OBJECT) {
 			/* A frame on a thread's stack is referenced by the
@@ -996,8 +1001,6 @@ static enum py_walk_fail walk_once(py_proc *py, const uint8_t *tp,
 		} else if (popped_leaf(L, code, emitted)) {
 			/* its caller is the leaf */
 		} else {
-			if (L->tagged_code)
-				code &= ~(uint64_t)3;
 			struct py_frame *f = &out[keep_slot(emitted)];
 			int rc = resolve(py, code, fp, f);
 			if (rc != LP_OK) {
@@ -1584,10 +1587,7 @@ const char *py_proc_intern(py_proc *py, const char *s)
 int py_proc_frame_from_copy(py_proc *py, const uint8_t *fp,
 			    struct py_frame *out)
 {
-	uint64_t code = u64at(fp, py->L.fr_code);
-	if (py->L.tagged_code)
-		code &= ~(uint64_t)3;
-	return resolve(py, code, fp, out);
+	return resolve(py, frame_code(&py->L, fp), fp, out);
 }
 
 uint64_t py_proc_last_reads(const py_proc *py)
