@@ -47,7 +47,9 @@ struct py_code {
 	int32_t firstlineno;
 	uint64_t last_used;	/* sample counter, for eviction */
 	uint64_t checked;	/* sample whose read checked the header */
-	uint32_t checked_batch;	/* the read that copied that header */
+	uint32_t checked_batch;	/* the newest read among the copies of
+				 * that header and its strings */
+	uint32_t oldest_batch;	/* the oldest one */
 	const char *func, *file;	/* interned */
 	uint8_t *table;
 	uint32_t table_len;
@@ -128,12 +130,25 @@ struct py_proc {
 	size_t recent[PY_RECENT];	/* slots found last (rget) */
 	size_t slot_floor;		/* a re-read looks only at slots from
 					 * here (walk.c walk_thread) */
+	uint32_t want_batch;		/* when set, rget takes only copies of
+					 * that read (walk.c check_code) */
 	uint32_t batch;			/* the last read's number */
 	uint32_t last_batch;		/* the read rget's copy came from */
 	uint32_t code_frame_bytes;	/* its frame's size on the data
 					 * stack (resolve), 0: unknown */
 	uint32_t code_batch;		/* the read of the last code header
 					 * resolve checked */
+	uint32_t code_oldest;		/* the oldest read among that header's
+					 * and its strings' copies */
+	const struct py_code *code_entry; /* that code object's entry */
+	/* Up to 3.10: the code object last seen running in a frame object,
+	 * by its address (walk.c read_frame_with) */
+#define PY_FRAME_CODES 256
+	struct py_frame_code {
+		uint64_t frame;
+		const struct py_code *code;
+	} frame_codes[PY_FRAME_CODES];
+	const struct py_code *leaf_code;  /* the last walk's leaf's */
 	struct remote_iov *iov;		/* MAX_IOV of them */
 	uint32_t *order;		/* slots by address, for merging */
 	/* The last prefetch's order (MAX_IOV each): its slots' addresses
@@ -170,6 +185,9 @@ struct py_proc {
 	bool contended;			/* the GIL changed hands lately */
 
 	struct py_code *codes;
+	/* the codes that hold a line table: py_proc_fini frees those without
+	 * touching the table's pages that no code ever used */
+	uint64_t code_tables[PY_CODE_CACHE_SIZE / 64];
 	struct py_strpool *strings;
 	uint64_t nsample;
 	struct py_str_memo str_memo[PY_STR_MEMO];

@@ -179,13 +179,11 @@ static void keep_next(py_proc *py, uint64_t addr, uint32_t len)
 		py->full_slots[py->nfull++] = s;
 }
 
-/* A local copy of [addr, addr + len) of the target, or NULL when it cannot
- * be read.  keep: read it again at the start of the next sample. */
-static const uint8_t *rget(py_proc *py, uint64_t addr, size_t len, bool keep)
+/* This sample's copy of [addr, addr + len), or NULL when none holds it.
+ * keep: read it again at the start of the next sample. */
+static const uint8_t *lookup(py_proc *py, uint64_t addr, size_t len,
+			     bool keep)
 {
-	if (addr == 0 || len == 0 || len > PY_MAX_CHUNK_READ ||
-	    addr + len < addr)
-		return NULL;
 	/* Slots below slot_floor are older copies than a re-read wants.
 	 * The slots are in the order the last sample used them, so the
 	 * search starts at the last slot found; the few slots found last
@@ -207,7 +205,8 @@ static const uint8_t *rget(py_proc *py, uint64_t addr, size_t len, bool keep)
 		}
 		struct py_slot *s = &py->slots[i];
 		if (!s->ok || addr < s->addr || addr - s->addr > s->len ||
-		    len > s->len - (addr - s->addr))
+		    len > s->len - (addr - s->addr) ||
+		    (py->want_batch && s->batch != py->want_batch))
 			continue;
 		/* The recent slots, most recent first; one found among
 		 * them leaves the cursor where the sequence of first uses
@@ -225,6 +224,19 @@ static const uint8_t *rget(py_proc *py, uint64_t addr, size_t len, bool keep)
 		}
 		return s->data + (addr - s->addr);
 	}
+	return NULL;
+}
+
+/* A local copy of [addr, addr + len) of the target, or NULL when it cannot
+ * be read.  keep: read it again at the start of the next sample. */
+static const uint8_t *rget(py_proc *py, uint64_t addr, size_t len, bool keep)
+{
+	if (addr == 0 || len == 0 || len > PY_MAX_CHUNK_READ ||
+	    addr + len < addr)
+		return NULL;
+	const uint8_t *have = lookup(py, addr, len, keep);
+	if (have)
+		return have;
 	uint8_t *buf = arena_alloc(py, len);
 	if (!buf)
 		return NULL;
@@ -546,13 +558,16 @@ static size_t str_region(const struct py_layout *L, const uint8_t *h,
  * (the file of many frames) is not hashed again.  *batch: the latest read
  * that copied what was used. */
 static uint64_t str_ident(py_proc *py, uint64_t obj, uint32_t *size,
-			  uint32_t *batch)
+			  uint32_t *batch, uint32_t *oldest)
 {
 	const struct py_layout *L = &py->L;
 	struct py_str_memo *m = &py->str_memo[(obj >> 4) % PY_STR_MEMO];
-	if (m->obj == obj && m->nsample == py->nsample && !py->slot_floor) {
+	if (m->obj == obj && m->nsample == py->nsample && !py->slot_floor &&
+	    (!py->want_batch || m->batch == py->want_batch)) {
 		if (m->batch > *batch)
 			*batch = m->batch;
+		if (m->batch < *oldest)
+			*oldest = m->batch;
 		*size = m->size;
 		return m->ident;
 	}
@@ -571,6 +586,8 @@ static uint64_t str_ident(py_proc *py, uint64_t obj, uint32_t *size,
 	}
 	if (py->last_batch > *batch)
 		*batch = py->last_batch;
+	if (py->last_batch < *oldest)
+		*oldest = py->last_batch;
 	*size = (uint32_t)whole;
 	uint64_t ident = hash_text(d + off, whole - off) ^ unit;
 	*m = (struct py_str_memo){ obj, py->nsample, ident, (uint32_t)whole,
@@ -599,8 +616,10 @@ static struct py_code *code_slot(py_proc *py, uint64_t addr, bool *found)
 	return victim;
 }
 
-static void code_clear(struct py_code *c)
+static void code_clear(py_proc *py, struct py_code *c)
 {
+	size_t i = (size_t)(c - py->codes);
+	py->code_tables[i / 64] &= ~(1ull << (i % 64));
 	free(c->table);
 	memset(c, 0, sizeof *c);
 }
@@ -610,7 +629,7 @@ static int code_fill(py_proc *py, struct py_code *c, uint64_t addr,
 		     const uint8_t *cp)
 {
 	const struct py_layout *L = &py->L;
-	code_clear(c);
+	code_clear(py, c);
 	uint64_t name = u64at(cp, L->co_name);
 	uint64_t qual = L->co_qualname ? u64at(cp, L->co_qualname) : 0;
 	uint64_t file = u64at(cp, L->co_filename);
@@ -644,6 +663,10 @@ static int code_fill(py_proc *py, struct py_code *c, uint64_t addr,
 	c->file = fname;
 	c->table = copy;
 	c->table_len = tlen;
+	if (copy) {
+		size_t i = (size_t)(c - py->codes);
+		py->code_tables[i / 64] |= 1ull << (i % 64);
+	}
 	return LP_OK;
 }
 
@@ -688,7 +711,8 @@ static int32_t code_line(py_proc *py, struct py_code *c, int64_t lasti)
  * the two copies is caught one sample late).  The line table is named by
  * address.  Refills c when the object at its address is another. */
 static int code_check_text(py_proc *py, struct py_code *c, bool found,
-			   uint64_t code, const uint8_t *cp, uint32_t *batch)
+			   uint64_t code, const uint8_t *cp, uint32_t *batch,
+			   uint32_t *oldest)
 {
 	const struct py_layout *L = &py->L;
 	uint64_t qual = L->co_qualname ? u64at(cp, L->co_qualname) : 0;
@@ -707,16 +731,16 @@ static int code_check_text(py_proc *py, struct py_code *c, bool found,
 	uint32_t nsize = found ? c->name_size : 0;
 	uint32_t fsize = found ? c->file_size : 0;
 	uint64_t ident = str_ident(py, qual ? qual : u64at(cp, L->co_name),
-				   &nsize, batch);
+				   &nsize, batch, oldest);
 	uint64_t fident = str_ident(py, u64at(cp, L->co_filename), &fsize,
-				    batch);
+				    batch, oldest);
 	if (!ident || !fident)
 		return LP_EFAULT;
 	ident = ident * 31 + fident;
 	if (!same_addrs || c->ident != ident) {
 		int rc = code_fill(py, c, code, cp);
 		if (rc != LP_OK) {
-			code_clear(c);
+			code_clear(py, c);
 			return rc;
 		}
 		c->ident = ident;
@@ -745,9 +769,42 @@ static uint32_t frame_bytes(const struct py_layout *L, const uint8_t *cp)
 	return words > 0 && words < (1 << 24) ? (uint32_t)words * 8 : 0;
 }
 
-/* Resolves one frame's code object and instruction to a py_frame. */
+/* Checks the code object at code against a copy of its header; up to
+ * 3.10 (fbatch set, the read that copied the frame) the copies of that
+ * read only. */
+static int check_code(py_proc *py, struct py_code *c, bool found,
+		      uint64_t code, uint32_t fbatch)
+{
+	const struct py_layout *L = &py->L;
+	uint32_t want = py->want_batch;
+	py->want_batch = fbatch;
+	int rc = LP_EFAULT;
+	const uint8_t *cp = rget(py, code, L->co_size, true);
+	if (!cp)
+		goto out;
+	uint32_t batch = py->last_batch, oldest = py->last_batch;
+	rc = LP_EFORMAT;
+	if (py->code_type && u64at(cp, L->ob_type) != py->code_type)
+		goto out;
+	rc = code_check_text(py, c, found, code, cp, &batch, &oldest);
+	if (rc != LP_OK)
+		goto out;
+	/* Frames that run one code object at once share it: one check per
+	 * sample (a re-read checks again). */
+	c->checked = py->nsample;
+	c->checked_batch = batch;
+	c->oldest_batch = oldest;
+	c->frame_bytes = frame_bytes(L, cp);
+out:
+	py->want_batch = want;
+	return rc;
+}
+
+/* Resolves one frame's code object and instruction to a py_frame.  fbatch:
+ * up to 3.10, the read that copied the frame, whose code object's header
+ * and strings must come from that read too (walk_once); else 0. */
 static int resolve(py_proc *py, uint64_t code, const uint8_t *fp,
-		   struct py_frame *out)
+		   uint32_t fbatch, struct py_frame *out)
 {
 	const struct py_layout *L = &py->L;
 	if (code == 0)
@@ -759,23 +816,16 @@ static int resolve(py_proc *py, uint64_t code, const uint8_t *fp,
 	 * with the same name, file, line table and first line (a freed code
 	 * object's address is soon another's).  The header is kept in the
 	 * prefetch read, so this costs no call of its own. */
-	if (!found || c->checked != py->nsample || py->slot_floor) {
-		const uint8_t *cp = rget(py, code, L->co_size, true);
-		if (!cp)
-			return LP_EFAULT;
-		uint32_t batch = py->last_batch;
-		if (py->code_type && u64at(cp, L->ob_type) != py->code_type)
-			return LP_EFORMAT;
-		int rc = code_check_text(py, c, found, code, cp, &batch);
+	if (!found || c->checked != py->nsample || py->slot_floor ||
+	    (fbatch && (c->oldest_batch != fbatch ||
+			c->checked_batch != fbatch))) {
+		int rc = check_code(py, c, found, code, fbatch);
 		if (rc != LP_OK)
 			return rc;
-		/* Frames that run one code object at once share it: one
-		 * check per sample (a re-read checks again). */
-		c->checked = py->nsample;
-		c->checked_batch = batch;
-		c->frame_bytes = frame_bytes(L, cp);
 	}
 	py->code_batch = c->checked_batch;
+	py->code_oldest = c->oldest_batch;
+	py->code_entry = c;
 	py->code_frame_bytes = c->frame_bytes;
 	c->last_used = py->nsample;
 
@@ -904,6 +954,42 @@ static bool popped_leaf(const struct py_layout *L, uint64_t code,
 	return !code && !emitted && L->frames != PY_FRAMES_OBJECT;
 }
 
+/* Adds the regions that name a code object to the next read: its header,
+ * its name and its file.  The caller leaves room for three slots. */
+static void add_code_regions(py_proc *py, const struct py_code *c)
+{
+	uint64_t name = c->qualname_obj ? c->qualname_obj : c->name_obj;
+	const struct py_slot want[3] = {
+		{ c->addr, py->L.co_size, false, false, NULL, 0 },
+		{ name, c->name_size, false, false, NULL, 0 },
+		{ c->file_obj, c->file_size, false, false, NULL, 0 },
+	};
+	for (size_t i = 0; i < 3; i++)
+		if (want[i].addr && want[i].len)
+			py->slots[py->nslots++] = want[i];
+}
+
+/* Up to 3.10 a frame is an object of its own, and what names it must be
+ * copied by the read that copied it (walk_once): a frame that is not in
+ * this sample's copies yet is read with the header and strings of the
+ * code object guessed to be its (its callee's: a recursion; the last
+ * sample's leaf's), after it in one vectored read.  A guess that is wrong
+ * costs nothing more than the read of the frame alone; the frame's own
+ * code object is then read later, and the walk read again (walk_thread). */
+static void read_frame_with(py_proc *py, uint64_t frame,
+			    const struct py_code *c)
+{
+	size_t from = py->nslots;
+	if (!c || !c->addr || from + 4 > PY_SLOTS_CAP)
+		return;
+	py->slots[py->nslots++] = (struct py_slot){ frame, py->L.fr_size,
+						    false, false, NULL, 0 };
+	add_code_regions(py, c);
+	int rc = read_slots(py, from);
+	if (rc == LP_ENOPROC || rc == LP_EPERM)
+		py->gone = rc;
+}
+
 /* One walk of a thread's frames, leaf first, into py->frames from first.
  * The three exits: the depth bound, a cycle (Brent), the base frame; only
  * the last one is a whole stack. */
@@ -923,6 +1009,7 @@ static enum py_walk_fail walk_once(py_proc *py, const uint8_t *tp,
 	rget(py, th->tstate, L->ts_size, false);
 	uint32_t b0 = py->last_batch;
 	bool mixed = false;
+	bool objects = L->frames == PY_FRAMES_OBJECT;
 	if (L->frames == PY_FRAMES_CFRAME && frame) {
 		/* 3.11/3.12: the _PyCFrame lives on the C stack of the eval
 		 * loop (Include/cpython/pystate.h). */
@@ -959,14 +1046,28 @@ static enum py_walk_fail walk_once(py_proc *py, const uint8_t *tp,
 	uint64_t tortoise = frame, power = 1, lam = 0;
 	uint64_t callee = 0;	/* the last Python frame, in the chunk */
 	enum py_walk_fail fail = PY_WALK_TOO_DEEP;
+	const struct py_code *named = py->leaf_code;	/* the last frame's */
+	bool late = false;	/* a frame named by a later read's copies */
 	for (size_t depth = 0; depth < MAX_PY_WALK_DEPTH; depth++) {
-		const uint8_t *fp = rget(py, frame, L->fr_size, true);
+		const uint8_t *fp = NULL;
+		bool near = objects && depth < PY_WALK_ONE_READ;
+		if (near && !(fp = lookup(py, frame, L->fr_size, true))) {
+			/* the code object last seen running there, else
+			 * the callee's */
+			const struct py_frame_code *m =
+				&py->frame_codes[(frame >> 4) % PY_FRAME_CODES];
+			read_frame_with(py, frame, m->frame == frame &&
+					m->code->addr ? m->code : named);
+		}
+		if (!fp)
+			fp = rget(py, frame, L->fr_size, true);
 		if (!fp) {
 			fail = PY_WALK_UNREADABLE;
 			break;
 		}
+		uint32_t fbatch = py->last_batch;
 		if (depth < PY_WALK_ONE_READ)
-			mixed |= py->last_batch != b0;
+			mixed |= fbatch != b0;
 		uint64_t back = u64at(fp, L->fr_back);
 		uint64_t code = frame_code(L, fp);
 		bool shim = false;
@@ -1002,13 +1103,31 @@ static enum py_walk_fail walk_once(py_proc *py, const uint8_t *tp,
 			/* its caller is the leaf */
 		} else {
 			struct py_frame *f = &out[keep_slot(emitted)];
-			int rc = resolve(py, code, fp, f);
+			int rc = resolve(py, code, fp, near ? fbatch : 0, f);
 			if (rc != LP_OK) {
 				/* Not a code object where the frame says: the
 				 * frame was reused under the read. */
 				fail = rc == LP_EFORMAT ? PY_WALK_TORN :
 							  PY_WALK_UNREADABLE;
 				break;
+			}
+			if (objects) {
+				/* Named by copies of a later read than the
+				 * frame's: its code object may be one made
+				 * where the frame's was, freed since (a
+				 * frame of <churn-b>'s module named after
+				 * <churn-a>'s function, test_truth_stacks
+				 * CodeChurn on 3.8). */
+				named = py->code_entry;
+				if (!emitted)
+					py->leaf_code = named;
+				py->frame_codes[(frame >> 4) %
+						PY_FRAME_CODES] =
+					(struct py_frame_code){ frame, named };
+				/* the walk goes on: its regions are what a
+				 * re-read needs */
+				late |= near && (py->code_batch != fbatch ||
+						 py->code_oldest != fbatch);
 			}
 			/* The header that named it too: a code object read
 			 * later than its frame may be one made since. */
@@ -1064,8 +1183,9 @@ static enum py_walk_fail walk_once(py_proc *py, const uint8_t *tp,
 	 * of its own: "one read" cannot hold for a stack that moved, and a
 	 * fast recursion would fail almost every sample.  There a frame freed
 	 * under the read shows as a count of 0 or a chain that does not end
-	 * at NULL (above), which is what makes such a stack torn. */
-	if (fail == PY_WALK_OK && mixed && L->frames != PY_FRAMES_OBJECT)
+	 * at NULL (above), which is what makes such a stack torn; and a frame
+	 * near the leaf named by another read's copies than its own (late). */
+	if (fail == PY_WALK_OK && ((mixed && !objects) || late))
 		fail = PY_WALK_TORN;
 	if (emitted > MAX_STACK_DEPTH && fail == PY_WALK_OK) {
 		/* Whole, root and leaf kept: not truncated. */
@@ -1079,20 +1199,44 @@ static enum py_walk_fail walk_once(py_proc *py, const uint8_t *tp,
 	return fail;
 }
 
+/* Up to 3.10: the header and strings of the code objects that named a
+ * torn walk's frames, to its re-read (walk_thread): one checked earlier in
+ * the sample was not kept again by the walk. */
+static void add_code_slots(py_proc *py, const struct py_frame *f, size_t n)
+{
+	/* each code object once: a deep recursion runs one */
+	uint64_t added[64];
+	size_t nadded = 0;
+	for (size_t i = 0; i < n && i < MAX_STACK_DEPTH; i++) {
+		bool found, again = false;
+		for (size_t k = 0; k < nadded && !again; k++)
+			again = added[k] == f[i].code_addr;
+		if (again || nadded == sizeof added / sizeof *added)
+			continue;
+		struct py_code *c = code_slot(py, f[i].code_addr, &found);
+		if (!found || py->nslots + 3 > PY_SLOTS_CAP)
+			continue;
+		added[nadded++] = c->addr;
+		add_code_regions(py, c);
+	}
+}
+
 /* Walks one thread's frames, appending to py->frames from *used.  A walk
  * that does not reach the base frame is torn (the thread ran on while it
  * was read, or freed a frame it had just read): the thread state and every
  * region that walk touched are read again at once, in one vectored read,
  * and walked again from those copies alone, MAX_PY_WALK_RETRIES times at
- * most.  CPython's own reader (Modules/_remote_debugging) checks the same
- * end. */
+ * most (MAX_PY_OBJ_WALK_RETRIES up to 3.10).  CPython's own reader
+ * (Modules/_remote_debugging) checks the same end. */
 static void walk_thread(py_proc *py, const uint8_t *tp, struct py_thread *th,
 			size_t *used)
 {
 	const struct py_layout *L = &py->L;
 	size_t nnext0 = py->nnext, nfull0 = py->nfull, nslots0 = py->nslots;
 	enum py_walk_fail fail = walk_once(py, tp, th, *used);
-	for (unsigned k = 0; fail != PY_WALK_OK && k < MAX_PY_WALK_RETRIES &&
+	unsigned retries = L->frames == PY_FRAMES_OBJECT ?
+				   MAX_PY_OBJ_WALK_RETRIES : MAX_PY_WALK_RETRIES;
+	for (unsigned k = 0; fail != PY_WALK_OK && k < retries &&
 			     !py->gone; k++) {
 		py->walk_retries++;
 		/* The regions the failed walk kept, as this sample's fresh
@@ -1112,6 +1256,8 @@ static void walk_thread(py_proc *py, const uint8_t *tp, struct py_thread *th,
 		for (size_t i = 0; i < nkept &&
 				   py->nslots < PY_SLOTS_CAP; i++)
 			py->slots[py->nslots++] = kept[i];
+		if (L->frames == PY_FRAMES_OBJECT)
+			add_code_slots(py, py->frames + *used, th->nframes);
 		py->nnext = nnext0;
 		py->nfull = nfull0;
 		int rc = read_slots(py, from);
@@ -1587,7 +1733,7 @@ const char *py_proc_intern(py_proc *py, const char *s)
 int py_proc_frame_from_copy(py_proc *py, const uint8_t *fp,
 			    struct py_frame *out)
 {
-	return resolve(py, frame_code(&py->L, fp), fp, out);
+	return resolve(py, frame_code(&py->L, fp), fp, 0, out);
 }
 
 uint64_t py_proc_last_reads(const py_proc *py)
@@ -1628,9 +1774,10 @@ int py_proc_init(py_proc *py, mem_reader *reader, const struct py_layout *L)
 
 void py_proc_fini(py_proc *py)
 {
-	if (py->codes)
-		for (size_t i = 0; i < PY_CODE_CACHE_SIZE; i++)
-			free(py->codes[i].table);
+	for (size_t w = 0; py->codes && w < PY_CODE_CACHE_SIZE / 64; w++)
+		for (size_t k = 0; k < 64 && py->code_tables[w] >> k; k++)
+			if ((py->code_tables[w] >> k) & 1)
+				free(py->codes[w * 64 + k].table);
 	pages_free(py->codes, PY_CODE_CACHE_SIZE * sizeof *py->codes);
 	strpool_free(py->strings);
 	arena_free(py);

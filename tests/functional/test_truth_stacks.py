@@ -144,8 +144,11 @@ class TornStacks(StackTestCase):
         # popped during it is known as such (3.14+ clear its code): 15%
         # of these were lost on 3.14 and 3.15 until the eleventh session.
         m = re.search(r"CPython (\d+)\.(\d+)", summary)
+        # Up to 3.10 every frame is read on its own and most reads of this
+        # recursion tear: 44-52% of samples failed after 3 re-reads, 4-7%
+        # after 16 (MAX_PY_OBJ_WALK_RETRIES, session fourteen).
         one_read = m and (int(m.group(1)), int(m.group(2))) >= (3, 11)
-        self.assertLess(share, 0.05 if one_read else 0.5, summary)
+        self.assertLess(share, 0.05 if one_read else 0.2, summary)
 
 
 @per_interpreter

@@ -60,7 +60,8 @@ struct py_thread {
 				 * root and leaf: not truncated */
 	uint8_t fail;		/* enum py_walk_fail: PY_WALK_OK, or why the
 				 * stack could not be read whole (after
-				 * MAX_PY_WALK_RETRIES fresh re-reads) */
+				 * MAX_PY_WALK_RETRIES or, up to 3.10,
+				 * MAX_PY_OBJ_WALK_RETRIES fresh re-reads) */
 	size_t nframes;
 	struct py_frame *frames;	/* leaf first; owned by the py_proc */
 };
