@@ -12,7 +12,6 @@
 #include <time.h>
 
 #include "clock.h"
-#include "jitter.h"
 #include "pages.h"
 #include "sampler_int.h"
 #include "schedule.h"

@@ -19,6 +19,9 @@
 /* Direct-mapped caches from (address, line) to interned frame ids, so a
  * steady-state sample does no string hashing. */
 #define FRAME_CACHE_SIZE 4096
+/* target_thread.last_kind */
+enum { SPROC_LAST_UNKNOWN, SPROC_LAST_NONE, SPROC_LAST_STACK };
+
 struct frame_cache_entry {
 	uint64_t addr;		/* code object or instruction address */
 	const void *tag;	/* name pointer (Python) / maps generation */
@@ -95,6 +98,11 @@ struct sproc {
 				 * stands for */
 	uint64_t pcpu_ns, pcpu_at;	/* process CPU time at the last
 					 * state reading, and when */
+	/* the process CPU time read just before the last stacks were, when
+	 * every thread was asleep (idle_pcpu_ok): a tick that reads the
+	 * same has the same stacks (sampler_proc.c same_stacks) */
+	uint64_t idle_pcpu;
+	bool idle_pcpu_ok;
 	struct tid_slot tid_index[TID_INDEX_SIZE];
 	uint32_t tid_gen;
 	char state[MAX_THREADS];		/* per thread of this tick */

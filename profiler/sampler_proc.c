@@ -849,6 +849,79 @@ static bool wanted(const struct sproc *s, pid_t tid)
 	return false;
 }
 
+/* Whether a tick may serve its threads the stacks of the last tick that
+ * read them: a process none of whose threads ran since then has the same
+ * stacks, and a wall-mode profile of an idle service is mostly such ticks
+ * (a cold read of its memory is most of a tick's cost at 19 Hz).  Only
+ * where a tick is stacks and states alone: no pause, no native stacks,
+ * no tasks, no states from switch records, no view.  (Switch records
+ * kept for the on-CPU flags have none to give: a thread switched in
+ * runs, and moves the clock.) */
+static bool stacks_kept(const struct sproc *s, bool view)
+{
+	return s->py && !view && !s->unw && !s->tasks &&
+	       !s->o.cpu_from_switches && !s->only && !s->o.blocking &&
+	       !s->o.skip_idle;
+}
+
+/* Every thread read as asleep, each with its last tick's outcome known. */
+static bool all_asleep(const struct sproc *s, size_t nth, bool known)
+{
+	for (size_t i = 0; i < nth; i++) {
+		const struct target_thread *th = target_thread_at(s->t, i);
+		if (s->state[i] == 'R' ||
+		    (known && s->state[i] && th->last_kind == SPROC_LAST_UNKNOWN))
+			return false;
+	}
+	return true;
+}
+
+/* The last stacks again, when the process used no CPU since they were
+ * read (its clock: every thread's time, the running ones' included). */
+static bool same_stacks(struct sproc *s, size_t nth, uint64_t rel_ns,
+			sampler_sink sink, void *sink_ctx, int *rc)
+{
+	uint64_t pcpu;
+	if (!s->idle_pcpu_ok || !all_asleep(s, nth, true) ||
+	    target_cpu_ns(s->t, &pcpu) != LP_OK || pcpu != s->idle_pcpu)
+		return false;
+	/* The GC's flag and the GIL's waiters stay as the last read found
+	 * them: nothing that could change them ran.  The rest is counted
+	 * anew, the threads that ended left out. */
+	s->st.tick_threads = s->st.tick_on_cpu = s->st.tick_gil =
+		s->st.tick_idle = 0;
+	*rc = LP_OK;
+	for (size_t i = 0; i < nth; i++) {
+		struct target_thread *th = target_thread_at(s->t, i);
+		if (!s->state[i])
+			continue;
+		if (th->last_kind != SPROC_LAST_STACK)
+			continue;	/* not a Python thread */
+		uint32_t flags = (th->last_flags & ~SAMPLE_ON_CPU) | SAMPLE_IDLE;
+		s->st.tick_threads++;
+		s->st.tick_gil += (flags & SAMPLE_GIL) != 0;
+		s->st.tick_idle++;
+		struct sample smp = {
+			.time_ns = rel_ns,
+			.pid = target_pid(s->t),
+			.tid = th->tid,
+			.stack = th->last_stack,
+			.flags = flags,
+			.weight = s->tick_weight,
+		};
+		if (profile_add_sample(s->p, &smp) != LP_OK) {
+			*rc = LP_ENOMEM;
+			return true;
+		}
+		s->st.samples++;
+		if (flags & SAMPLE_TRUNCATED)
+			s->st.truncated++;
+		if (sink && (*rc = sink(sink_ctx, s->p, &smp)) != LP_OK)
+			return true;
+	}
+	return true;
+}
+
 /* One tick: every thread once.  With view set, stacks go to it instead of
  * into the aggregates (dump). */
 int sproc_tick(struct sproc *s, uint64_t now, uint64_t rel_ns,
@@ -897,6 +970,15 @@ int sproc_tick(struct sproc *s, uint64_t now, uint64_t rel_ns,
 		}
 		return LP_OK;
 	}
+	bool keep = stacks_kept(s, view != NULL);
+	if (keep && same_stacks(s, nth, rel_ns, sink, sink_ctx, &rc))
+		return rc;
+	/* read before the stacks: a thread that runs during their read
+	 * moves the clock, and the next tick reads them again */
+	s->idle_pcpu_ok = keep && all_asleep(s, nth, false) &&
+			  target_cpu_ns(s->t, &s->idle_pcpu) == LP_OK;
+	for (size_t i = 0; i < nth && keep; i++)
+		target_thread_at(s->t, i)->last_kind = SPROC_LAST_UNKNOWN;
 	bool pause_all = s->o.blocking || (s->unw && s->py);
 	/* The stacks' window: a paused thread's is the pause's start (the
 	 * states' reading: nothing but memory is read in between). */
@@ -948,8 +1030,11 @@ int sproc_tick(struct sproc *s, uint64_t now, uint64_t rel_ns,
 		if (!state)
 			continue;
 		const struct py_thread *pt = s->py ? find_py_thread(s, pts, th->nstid) : NULL;
-		if (s->py && !pt && !s->unw)
-			continue;	/* not a Python thread */
+		if (s->py && !pt && !s->unw) {
+			/* not a Python thread (or none read: pts NULL) */
+			th->last_kind = pts ? SPROC_LAST_NONE : SPROC_LAST_UNKNOWN;
+			continue;
+		}
 		uint64_t cpu_ns = 0;
 		uint32_t cpu_w = 0;
 		if (view)	/* dump: the state as it is */
@@ -1053,6 +1138,9 @@ int sproc_tick(struct sproc *s, uint64_t now, uint64_t rel_ns,
 		s->st.samples++;
 		if (trunc)
 			s->st.truncated++;
+		th->last_kind = SPROC_LAST_STACK;
+		th->last_stack = stack;
+		th->last_flags = flags;
 		if (sink && (rc = sink(sink_ctx, s->p, &smp)) != LP_OK)
 			goto out;
 	}
@@ -1082,9 +1170,11 @@ int sproc_init(struct sproc *s, target *t, profile *p,
 	return sproc_setup(s, err);
 }
 
+static void sproc_release(struct sproc *s);
+
 void sproc_fini(struct sproc *s)
 {
-	sproc_teardown(s);
+	sproc_release(s);
 	if (s->own_target)
 		target_free(s->t, false);
 	s->t = NULL;
@@ -1279,7 +1369,10 @@ fail:
 	return rc;
 }
 
-void sproc_teardown(struct sproc *s)
+/* What sproc_setup built, freed; sproc_fini needs no more: the caches go
+ * with s, and zeroing them touched up to 320 KiB of pages no sample used
+ * (a fault each) for a target that ended. */
+static void sproc_release(struct sproc *s)
 {
 	tasks_free(s->tasks);
 	s->tasks = NULL;
@@ -1298,10 +1391,16 @@ void sproc_teardown(struct sproc *s)
 	s->names_set = 0;
 	symbolizer_free(s->syms);
 	s->syms = NULL;
+}
+
+void sproc_teardown(struct sproc *s)
+{
+	sproc_release(s);
 	/* The caches' tags are the old interpreter's string pointers. */
 	memset(s->pycache, 0, sizeof s->pycache);
 	memset(s->ncache, 0, sizeof s->ncache);
 	s->eval_lo = s->eval_hi = 0;
+	s->idle_pcpu_ok = false;
 	s->maps_gen++;
 }
 

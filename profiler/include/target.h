@@ -33,6 +33,10 @@ struct target_thread {
 				 * /proc rather than inferred */
 	uint64_t credit_ns;	/* CPU time it used that no sample was
 				 * charged yet (the sampler's) */
+	/* the sampler's: what its last tick that read stacks gave it, for
+	 * the ticks that find the process has not run since (0: unknown) */
+	uint8_t last_kind;	/* SPROC_LAST_* (sampler_int.h) */
+	uint32_t last_stack, last_flags;
 };
 
 typedef struct target target;

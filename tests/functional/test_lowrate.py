@@ -141,6 +141,41 @@ class LowRate(LoupeTestCase):
         stacks = read_collapsed(txt)
         self.assertTrue(any(has_func(s, "spin") for s in stacks), list(stacks)[:5])
 
+    def test_idle_wall_reads_only_when_it_ran(self):
+        """record --mode wall -r 100 of a service asleep but for a little
+        work twice a second: a tick that finds the process clock where it
+        was when the last stacks were read gives every thread those stacks
+        again without reading its memory (one read a tick before); no
+        tick loses its samples, and they are the threads' true stacks."""
+        t = self.start([self.exe, os.path.join(SRC, "tests", "targets",
+                                               "idle_wall.py")])
+        txt = self.path("idle.txt")
+        res, trace = self.traced("record", "-p", t.pid, "-r", RATE,
+                                 "--mode", "wall", "-d", 4, "-o", txt,
+                                 seconds=4)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        ticks, calls, _ = per_tick(trace)
+        self.assertGreater(ticks, 100, calls)
+        pvr = calls.get("process_vm_readv", 0)
+        print("idle wall: %d ticks: %.2f stack reads a tick; %s" % (
+            ticks, pvr / ticks, calls), file=sys.stderr)
+        # two wake-ups a second, and what reads a woken thread's stacks
+        self.assertLessEqual(pvr / ticks, 0.25,
+                             "%d stack reads in %d ticks" % (pvr, ticks))
+        took = re.search(r"took (\d+) of", res.stderr)
+        wall = re.search(r"wall samples (\d+)", res.stderr)
+        self.assertTrue(took and wall, res.stderr)
+        # two threads, a sample each every tick
+        self.assertAlmostEqual(int(wall.group(1)) / (2.0 * int(took.group(1))),
+                               1.0, delta=0.03, msg=res.stderr)
+        stacks = read_collapsed(txt)
+        total = sum(stacks.values())
+        nap = sum(c for s, c in stacks.items() if has_func(s, "nap"))
+        job = sum(c for s, c in stacks.items() if has_func(s, "wait_for_job"))
+        self.assertGreater(nap, 0.45 * total, stacks)
+        self.assertGreater(job, 0.49 * total, stacks)
+        self.assertGreater(nap + job, 0.97 * total, stacks)
+
     def test_top_tick_and_view_wakeups(self):
         """top -r 100 (wall mode, GC column on): a tick reads the GC's
         flag from its one stacks' read (no read of its own), and the view
