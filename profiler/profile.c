@@ -664,24 +664,70 @@ uint64_t profile_start_ns(const profile *p)
 
 /* ---- life cycle ---- */
 
-profile *profile_new(void)
+/* id 0 of each table: the empty string, the "none" frame (all zero) and
+ * the empty stack */
+static int intern_zeros(profile *p)
 {
-	profile *p = calloc(1, sizeof *p);
-	if (!p)
-		return NULL;
-	/* id 0 of each table: the empty string, the "none" frame (all zero)
-	 * and the empty stack */
 	struct frame none = { 0 };
 	/* stack_ids is never NULL, even while every stack is empty, so that
 	 * profile_stack's pointer is never NULL + 0 (undefined) */
 	if (profile_intern_str(p, "", 0) != 0 ||
 	    profile_intern_frame(p, &none) != 0 ||
 	    profile_intern_stack(p, NULL, 0) != 0 ||
-	    grow(&p->stack_ids, &p->stack_ids_cap, 1, sizeof *p->stack_ids)) {
+	    grow(&p->stack_ids, &p->stack_ids_cap, 1, sizeof *p->stack_ids))
+		return LP_ENOMEM;
+	return LP_OK;
+}
+
+profile *profile_new(void)
+{
+	profile *p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	if (intern_zeros(p) != LP_OK) {
 		profile_free(p);
 		return NULL;
 	}
 	return p;
+}
+
+int profile_clear(profile *p)
+{
+	/* the current block of small strings stays, emptied; the rest go */
+	struct str_block *keep = NULL;
+	while (p->blocks) {
+		struct str_block *b = p->blocks;
+		p->blocks = b->next;
+		if (!keep && b->cap == STR_BLOCK_SIZE)
+			keep = b;
+		else
+			pages_free(b, sizeof *b + b->cap);
+	}
+	p->blocks = keep;
+	p->blocks_bytes = 0;
+	if (keep) {
+		keep->next = NULL;
+		keep->used = 0;
+		p->blocks_bytes = sizeof *keep + keep->cap;
+	}
+	p->nstrs = 0;
+	htab_clear(&p->str_tab);
+	p->nframes = 0;
+	htab_clear(&p->frame_tab);
+	p->stack_ids_len = 0;
+	p->nstacks = 0;
+	htab_clear(&p->stack_tab);
+	p->naggs = 0;
+	htab_clear(&p->agg_tab);
+	p->total_samples = p->total_cpu_ns = 0;
+	p->keep_timeline = p->untimed = false;
+	p->ntimeline = 0;
+	p->nspans = 0;
+	p->nthreads = 0;
+	htab_clear(&p->thread_tab);
+	p->nmeta = 0;
+	p->start_ns = 0;
+	return intern_zeros(p);
 }
 
 void profile_free(profile *p)

@@ -98,6 +98,10 @@ typedef struct profile profile;
 
 profile *profile_new(void);
 void profile_free(profile *p);
+/* Empties p to what profile_new gives, keeping its tables' memory (a
+ * scratch profile reused, not made again for each use).  LP_ENOMEM leaves
+ * p to be freed. */
+int profile_clear(profile *p);
 /* Keep every sample in order (chrome trace, raw re-export with time). */
 void profile_keep_timeline(profile *p, bool keep);
 

@@ -401,6 +401,62 @@ static uint32_t stack2(profile *p, const char *leaf, int line)
 	return profile_intern_stack(p, f, 2);
 }
 
+/* A cleared profile is a new one that kept its memory: what is merged
+ * into it after has the ids and totals a new profile would get. */
+START_TEST(test_clear)
+{
+	profile *src = profile_new(), *fresh = profile_new(), *p = profile_new();
+	uint32_t a = stack2(src, "hot", 5);
+	struct sample s = { .pid = 10, .tid = 11, .stack = a, .flags = SAMPLE_ON_CPU, .cpu_ns = 3 };
+	ck_assert_int_eq(profile_add_sample(src, &s), LP_OK);
+	ck_assert_int_eq(profile_set_thread(src, 10, 11, "worker"), LP_OK);
+	ck_assert_int_eq(profile_set_meta(src, "runtime", "CPython 3.12.1"), LP_OK);
+	/* p full of other things, a string big enough for a block of its own */
+	char big[40000];
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	profile_intern_cstr(p, big);
+	for (int i = 0; i < 50; i++)
+		stack2(p, big + i * 100, i);
+	profile_keep_timeline(p, true);
+	s.stack = stack2(p, "other", 9);
+	ck_assert_int_eq(profile_add_sample(p, &s), LP_OK);
+	ck_assert_int_eq(profile_set_meta(p, "old", "yes"), LP_OK);
+	for (int round = 0; round < 3; round++) {
+		ck_assert_int_eq(profile_clear(p), LP_OK);
+		ck_assert_uint_eq(profile_nstrs(p), 1);
+		ck_assert_str_eq(profile_str(p, 0), "");
+		ck_assert_uint_eq(profile_nframes(p), 1);
+		ck_assert_uint_eq(profile_nstacks(p), 1);
+		ck_assert_uint_eq(profile_nmeta(p), 0);
+		ck_assert_uint_eq(profile_total_samples(p), 0);
+		ck_assert_ptr_null(profile_meta(p, "old"));
+		ck_assert_int_eq(profile_merge(p, src, -1), LP_OK);
+	}
+	ck_assert_int_eq(profile_merge(fresh, src, -1), LP_OK);
+	ck_assert_uint_eq(profile_nstrs(p), profile_nstrs(fresh));
+	ck_assert_uint_eq(profile_nframes(p), profile_nframes(fresh));
+	ck_assert_uint_eq(profile_nstacks(p), profile_nstacks(fresh));
+	ck_assert_uint_eq(profile_total_samples(p), 1);
+	ck_assert_str_eq(profile_meta(p, "runtime"), "CPython 3.12.1");
+	ck_assert_uint_eq(profile_thread_name(p, 10, 11) != 0, 1);
+	size_t n, m;
+	const struct profile_agg *g = profile_aggs(p, &n);
+	const struct profile_agg *h = profile_aggs(fresh, &m);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(m, 1);
+	ck_assert_uint_eq(g[0].stack, h[0].stack);
+	ck_assert_uint_eq(g[0].cpu_ns, 3);
+	profile_timeline(p, &n);
+	ck_assert_uint_eq(n, 0);
+	for (uint32_t i = 0; i < profile_nstrs(p); i++)
+		ck_assert_str_eq(profile_str(p, i), profile_str(fresh, i));
+	profile_free(src);
+	profile_free(fresh);
+	profile_free(p);
+}
+END_TEST
+
 START_TEST(test_merge)
 {
 	profile *src = profile_new(), *dst = profile_new();
@@ -490,6 +546,7 @@ static Suite *profile_suite(void)
 	tcase_add_test(tc, test_func_stats);
 	tcase_add_test(tc, test_memory_flat);
 	tcase_add_test(tc, test_merge);
+	tcase_add_test(tc, test_clear);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;

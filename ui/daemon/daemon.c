@@ -122,8 +122,13 @@ static void finalize_ended(struct daemon_state *d, bool full)
 	}
 	/* what ended targets held goes back to the system, so that a host
 	 * whose processes come and go keeps the daemon's RSS flat */
-	if (d->nt < before)
+	d->trim_due |= d->nt < before;
+	uint64_t now = daemon_now_ns();
+	if (d->trim_due && now >= d->next_trim_ns) {
 		malloc_trim(0);
+		d->trim_due = false;
+		d->next_trim_ns = now + DAEMON_TRIM_MS * 1000000ull;
+	}
 }
 
 static void scan(struct daemon_state *d)

@@ -16,6 +16,10 @@
 /* With process events, the whole scan is a fallback (the events name
  * each process that starts or execs): this often. */
 #define DAEMON_SCAN_EVENTS_MS 10000
+/* Memory that ended targets held goes back to the system at most this
+ * often: malloc_trim walks every free chunk, a tenth of the daemon's CPU
+ * when it ran at every exit of a host whose processes churn each second. */
+#define DAEMON_TRIM_MS 10000
 #define DAEMON_MIN_RATE 1.0	/* the CPU cap never lowers a rate below */
 
 struct daemon_state;

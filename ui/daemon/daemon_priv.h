@@ -70,6 +70,8 @@ struct daemon_state {
 	struct daemon_target *t;
 	size_t nt;
 	uint64_t next_scan_ns, next_retain_ns, next_cpu_ns;
+	uint64_t next_trim_ns;	/* DAEMON_TRIM_MS */
+	bool trim_due;		/* a target ended since the last trim */
 	uint64_t cpu_ns_prev, cpu_at_ns;	/* own CPU, for max_cpu */
 	/* CPU spent attaching to targets (a one-off per process: maps,
 	 * symbols, the interpreter's addresses, the first tick): shown
