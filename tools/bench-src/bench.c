@@ -55,7 +55,7 @@ static void usage(FILE *f)
 		"       loupe-bench native-perf [-p PID] [-r HZ] [-d S] "
 		"[-s STACK_BYTES]\n"
 		"       loupe-bench native-slowdown [ROUNDS] [WORK_MS] [STACK_BYTES]\n"
-		"       loupe-bench sleep-floor HZ SECONDS\n"
+		"       loupe-bench sleep-floor HZ SECONDS [PID PAGES]\n"
 		"       loupe-bench spin-gaps PERIOD_US SECONDS\n"
 		"       loupe-bench syscall-floor [PID]\n");
 }

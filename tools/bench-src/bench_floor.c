@@ -1,39 +1,109 @@
-/* loupe-bench sleep-floor HZ SECONDS: what waking up HZ times a second
- * costs a process that does nothing else, on the same absolute deadlines
- * as the sampler.  Any sampler pays it; on a virtual machine it is most of
- * loupe's cost at 100 Hz, so tools/bench prints it beside loupe's. */
+/* loupe-bench sleep-floor HZ SECONDS [PID PAGES]: what waking up HZ times
+ * a second costs a process that does nothing else, on the same absolute
+ * deadlines as the sampler.  Any sampler pays it; on a virtual machine it
+ * is most of loupe's cost at 100 Hz, so tools/bench prints it beside
+ * loupe's.  With PID and PAGES, each wake-up also makes one
+ * process_vm_readv of PAGES small pieces, each in another mapping of PID
+ * (read_pages): the least a sampler that reads memory pays a tick, where
+ * the kernel's walk of the target's page tables is cold. */
 #include "bench.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #include <time.h>
 
+enum { READ_PIECE = 144, MAX_PAGES = 32 };
+
+/* Up to want pieces of PID's memory, each in a mapping of its own, where
+ * a Python sample finds what it reads: the first page of the heap and of
+ * anonymous writable mappings (thread states, frame chunks, object
+ * arenas), and the last of the stack (the C stack's entry frames).
+ * Returns how many. */
+static int read_pages(pid_t pid, struct iovec *remote, int want)
+{
+	char path[64], line[512];
+	snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	int n = 0;
+	while (n < want && fgets(line, sizeof line, f)) {
+		unsigned long lo, hi;
+		char perms[8], name[256] = "";
+		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %255s", &lo, &hi, perms,
+			   name) < 3 || perms[0] != 'r' || perms[1] != 'w')
+			continue;
+		bool stack = !strcmp(name, "[stack]");
+		if (name[0] && !stack && strcmp(name, "[heap]"))
+			continue;
+		remote[n].iov_base = (void *)(stack ? hi - 4096 : lo);
+		remote[n].iov_len = READ_PIECE;
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
 int bench_sleep_floor(int argc, char **argv)
 {
 	double hz = argc > 1 ? atof(argv[1]) : 100;
 	double secs = argc > 2 ? atof(argv[2]) : 5;
-	if (hz <= 0 || hz > 1e6 || secs <= 0 || secs > 3600) {
-		fprintf(stderr, "usage: loupe-bench sleep-floor HZ SECONDS\n");
+	pid_t pid = argc > 3 ? (pid_t)atoi(argv[3]) : 0;
+	int pages = argc > 4 ? atoi(argv[4]) : 0;
+	if (hz <= 0 || hz > 1e6 || secs <= 0 || secs > 3600 ||
+	    (argc > 3 && (pid <= 0 || pages < 1 || pages > MAX_PAGES))) {
+		fprintf(stderr, "usage: loupe-bench sleep-floor HZ SECONDS "
+				"[PID PAGES]\n");
 		return 2;
 	}
+	static char buf[MAX_PAGES][READ_PIECE];
+	struct iovec local[MAX_PAGES], remote[MAX_PAGES];
+	int npieces = pid ? read_pages(pid, remote, pages) : 0;
+	if (pid && npieces < pages) {
+		fprintf(stderr, "sleep-floor: PID %d has %d mappings to read, "
+				"not %d\n", (int)pid, npieces, pages);
+		return 1;
+	}
+	for (int i = 0; i < npieces; i++) {
+		local[i].iov_base = buf[i];
+		local[i].iov_len = READ_PIECE;
+	}
 	uint64_t period = (uint64_t)(1e9 / hz), t = bench_now_ns();
-	uint64_t n = (uint64_t)(hz * secs);
+	uint64_t n = (uint64_t)(hz * secs), failed = 0;
 	for (uint64_t i = 0; i < n; i++) {
 		t += period;
 		struct timespec ts = { (time_t)(t / 1000000000u),
 				       (long)(t % 1000000000u) };
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		if (npieces && process_vm_readv(pid, local, (unsigned long)npieces,
+						remote, (unsigned long)npieces,
+						0) < 0)
+			failed++;
 	}
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	double cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 		     (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-	printf("sleep-floor %.0f Hz: CPU %.3f%% of one core, %.1f us per wake-up\n",
-	       hz, 100.0 * cpu / secs, 1e6 * cpu / (double)n);
+	if (failed) {
+		fprintf(stderr, "sleep-floor: %llu of %llu reads of PID %d "
+				"failed\n", (unsigned long long)failed,
+			(unsigned long long)n, (int)pid);
+		return 1;
+	}
+	if (npieces)
+		printf("sleep-floor %.0f Hz and a read of %d pages: CPU %.3f%% "
+		       "of one core, %.1f us per wake-up\n", hz, npieces,
+		       100.0 * cpu / secs, 1e6 * cpu / (double)n);
+	else
+		printf("sleep-floor %.0f Hz: CPU %.3f%% of one core, %.1f us "
+		       "per wake-up\n", hz, 100.0 * cpu / secs,
+		       1e6 * cpu / (double)n);
 	return 0;
 }
 
