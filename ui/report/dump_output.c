@@ -427,7 +427,8 @@ static int by_name(const void *x, const void *y, void *ctx)
 {
 	const struct aio_task *tk = ctx;
 	int a = *(const int *)x, b = *(const int *)y;
-	int c = strcmp(tk[a].name ? tk[a].name : "", tk[b].name ? tk[b].name : "");
+	/* in number order, as created: Task-3 before Task-991 before Task-1001 */
+	int c = strverscmp(tk[a].name ? tk[a].name : "", tk[b].name ? tk[b].name : "");
 	return c ? c : (tk[a].addr > tk[b].addr) - (tk[a].addr < tk[b].addr);
 }
 
