@@ -6,8 +6,9 @@ first census, 60 bytes of 120000 bytes held as instance attributes
 tp_dictoffset dicts before), as attributes in a __dict__ of their own
 and as a tracked dict's values, and 20 str of 60000 characters as
 module globals.  The second census adds each once: 80 more large
-objects (within 10%), per type at least the held count and at most 5 more
-(small ones the target made meanwhile), bytes within 10%.  A missing interpreter is a printed skip.
+objects (within 10%), per type the held count to within a few small
+ones the target made or freed meanwhile, and its bytes to within 4 KiB
+(a large object missed or counted twice moves them by 60 KB or more).  A missing interpreter is a printed skip.
 
 Run: LOUPE=/path/to/loupe python3 tests/functional/test_heap_values.py -v
 """
@@ -53,9 +54,12 @@ class HeapValuesTest(LoupeTestCase):
             print("  %s %-5s held %3d x %6d B; counted %3d, %8d B; large "
                   "objects %d" % (os.path.basename(py), name, n, each, count,
                                   size, got["large_objects"]))
-            # a few small ones of the target's own beside them
-            self.assertTrue(n <= count <= n + 5, (name, count, n))
-            self.assertLessEqual(abs(size - n * each), n * each * 0.1,
+            # a few small ones of the target's own made or freed between
+            # the censuses (19 str of 20 on 3.15 with bytes 35 short: one
+            # small freed), never a large one missed or counted twice:
+            # the bytes are the held ones' to within a small object's few
+            self.assertTrue(n - 3 <= count <= n + 5, (name, count, n))
+            self.assertLessEqual(abs(size - n * each), min(each // 2, 4096),
                                  (name, size, n * each))
         n = sum(n for n, _ in held.values())
         # (a large object of the interpreter's own at the first census
