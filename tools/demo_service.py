@@ -91,7 +91,8 @@ async def client(port, paths, until):
             await w.drain()
             await r.read()
             w.close()
-        except OSError:
+        except Exception as e:  # a client of a load generator never gives up
+            sys.stderr.write("load: %s: %r\n" % (path, e))
             await asyncio.sleep(0.1)
 
 
