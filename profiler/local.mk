@@ -7,6 +7,7 @@ libloupe_a_SOURCES = \
 	profiler/error.c profiler/include/error.h \
 	profiler/clock.c profiler/include/clock.h \
 	profiler/jitter.c profiler/include/jitter.h \
+	profiler/utf8.c profiler/include/utf8.h \
 	profiler/pages.c profiler/include/pages.h \
 	profiler/procfs.c profiler/include/procfs.h \
 	profiler/memreader.c profiler/include/memreader.h \

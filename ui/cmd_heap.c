@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "formats/formats.h"
+#include "formats/writer_util.h"
 #include "heap_traces.h"
 #include "options.h"
 #include "python/heap.h"
@@ -19,6 +20,7 @@
 #include "session.h"
 #include "symbols.h"
 #include "target.h"
+#include "text_escape.h"
 #include "units.h"
 
 static const char usage[] =
@@ -88,17 +90,6 @@ static void human(char *buf, size_t len, double b)
 	snprintf(buf, len, i ? "%.1f %s" : "%.0f %s", b, u[i]);
 }
 
-static void json_str(FILE *fp, const char *s)
-{
-	fputc('"', fp);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', fp);
-		fputc(*s, fp);
-	}
-	fputc('"', fp);
-}
-
 /* One census, the target paused around it with --blocking; the pause in
  * *paused_ms (-1 without). */
 static int take(py_proc *py, symbolizer *syms, target *t,
@@ -143,7 +134,7 @@ static void print_census(const struct py_heap_census *c,
 		n = (size_t)ho->top;
 	if (ho->json) {
 		printf("{\"pid\": %d, \"python\": ", (int)ho->pid);
-		json_str(stdout, version);
+		json_string(stdout, version);
 		printf(", \"objects\": %llu, \"bytes\": %llu, \"rss\": %llu, "
 		       "\"changed\": %llu, \"lists_cut\": %llu, "
 		       "\"census_ms\": %.1f",
@@ -157,13 +148,13 @@ static void print_census(const struct py_heap_census *c,
 		       (unsigned long long)c->small_objects,
 		       (unsigned long long)c->large_objects);
 		printf(", \"pools\": ");
-		json_str(stdout, c->pools);
+		json_string(stdout, c->pools);
 		printf(", \"unseen\": ");
-		json_str(stdout, c->unseen);
+		json_string(stdout, c->unseen);
 		printf(", \"types\": [");
 		for (size_t i = 0; i < n; i++) {
 			printf("%s{\"type\": ", i ? ", " : "");
-			json_str(stdout, c->types[i].name);
+			json_string(stdout, c->types[i].name);
 			printf(", \"count\": %llu, \"bytes\": %llu}",
 			       (unsigned long long)c->types[i].count,
 			       (unsigned long long)c->types[i].bytes);
@@ -171,11 +162,12 @@ static void print_census(const struct py_heap_census *c,
 		printf("]}\n");
 		return;
 	}
-	char b1[32], b2[32];
+	char b1[32], b2[32], name[41];
 	printf("%-40s %12s %12s\n", "TYPE", "OBJECTS", "BYTES");
 	for (size_t i = 0; i < n; i++) {
 		human(b1, sizeof b1, (double)c->types[i].bytes);
-		printf("%-40.40s %12llu %12s\n", c->types[i].name,
+		printf("%-40s %12llu %12s\n",
+		       text_escape(c->types[i].name, name, 41),
 		       (unsigned long long)c->types[i].count, b1);
 	}
 	if (n < c->ntypes)
@@ -261,7 +253,7 @@ static int print_growth(const struct py_heap_census *a,
 		printf("{\"growth\": [");
 		for (size_t i = 0; i < m; i++) {
 			printf("%s{\"type\": ", i ? ", " : "");
-			json_str(stdout, d[i].name);
+			json_string(stdout, d[i].name);
 			printf(", \"count\": %llu, \"delta_count\": %lld, "
 			       "\"delta_bytes\": %lld}",
 			       (unsigned long long)d[i].count, d[i].dcount,
@@ -269,10 +261,12 @@ static int print_growth(const struct py_heap_census *a,
 		}
 		printf("]}\n");
 	} else {
+		char name[41];
 		printf("\n%-40s %12s %12s %14s\n", "TYPE (grew/shrank)",
 		       "OBJECTS", "CHANGE", "BYTES CHANGE");
 		for (size_t i = 0; i < m; i++)
-			printf("%-40.40s %12llu %+12lld %+14lld\n", d[i].name,
+			printf("%-40s %12llu %+12lld %+14lld\n",
+			       text_escape(d[i].name, name, 41),
 			       (unsigned long long)d[i].count, d[i].dcount,
 			       d[i].dbytes);
 		if (!n)
@@ -295,7 +289,7 @@ static void print_series(const struct py_heap_census *cs, long n,
 		printf("{\"series\": [");
 		for (size_t i = 0; i < m; i++) {
 			printf("%s{\"type\": ", i ? ", " : "");
-			json_str(stdout, last->types[i].name);
+			json_string(stdout, last->types[i].name);
 			printf(", \"counts\": [");
 			for (long k = 0; k < n; k++) {
 				const struct py_heap_type *t =
@@ -308,12 +302,13 @@ static void print_series(const struct py_heap_census *cs, long n,
 		printf("]}\n");
 		return;
 	}
+	char name[33];
 	printf("\n%-32s", "TYPE (objects per census)");
 	for (long k = 0; k < n; k++)
 		printf(" %10ld", k);
 	printf("\n");
 	for (size_t i = 0; i < m; i++) {
-		printf("%-32.32s", last->types[i].name);
+		printf("%-32s", text_escape(last->types[i].name, name, 33));
 		for (long k = 0; k < n; k++) {
 			const struct py_heap_type *t =
 				find(&cs[k], &last->types[i]);

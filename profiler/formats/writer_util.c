@@ -273,7 +273,8 @@ int fold_children(const struct fold *f, uint32_t i, uint32_t **out, size_t *n)
 void json_string(FILE *fp, const char *s)
 {
 	fputc('"', fp);
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+	for (const unsigned char *c = (const unsigned char *)(s ? s : "");
+	     *c; c++) {
 		if (*c == '"' || *c == '\\')
 			fprintf(fp, "\\%c", *c);
 		else if (*c < 0x20)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "heap_int.h"
+#include "utf8.h"
 
 int heap_cread(struct cache *c, uint64_t addr, void *buf, size_t len)
 {
@@ -42,45 +43,6 @@ next:
 		len -= n;
 	}
 	return LP_OK;
-}
-
-/* Whether n bytes are well-formed UTF-8 (no overlong form, no surrogate,
- * nothing past U+10FFFF): a type's name is; a name read from a type freed
- * or rewritten under the census may not be (a 0xff once reached the
- * text output in the CI). */
-static bool valid_utf8(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-	while (i < n) {
-		unsigned c = p[i];
-		size_t k;
-		unsigned lo = 0x80, hi = 0xbf;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			k = 1;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			k = 2;
-			lo = c == 0xe0 ? 0xa0 : 0x80;
-			hi = c == 0xed ? 0x9f : 0xbf;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			k = 3;
-			lo = c == 0xf0 ? 0x90 : 0x80;
-			hi = c == 0xf4 ? 0x8f : 0xbf;
-		} else {
-			return false;
-		}
-		if (n - i <= k || p[i + 1] < lo || p[i + 1] > hi)
-			return false;
-		for (size_t j = 2; j <= k; j++)
-			if ((p[i + j] & 0xc0) != 0x80)
-				return false;
-		i += k + 1;
-	}
-	return true;
 }
 
 /* The index of type addr in ce->types, -1 when it is not a type, -2 when
@@ -156,7 +118,9 @@ int32_t heap_type_of(struct census *ce, uint64_t addr)
 		len++;
 	}
 	name[len] = 0;
-	if (!len || !valid_utf8(name, len))
+	/* a type's name is text; one read from a type freed or rewritten
+	 * under the census may not be (a 0xff reached the output in CI) */
+	if (!len || !utf8_valid(name, len))
 		goto store;
 	if (ce->ntypes == ce->types_cap) {
 		size_t ncap = ce->types_cap ? ce->types_cap * 2 : 256;

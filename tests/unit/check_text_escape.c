@@ -4,6 +4,7 @@
 
 #include "text_escape.h"
 #include "unit.h"
+#include "utf8.h"
 
 static const char *esc(const char *s)
 {
@@ -35,6 +36,24 @@ START_TEST(test_utf8)
 }
 END_TEST
 
+/* the engine's test of a name read from a target (heap type names) */
+START_TEST(test_valid)
+{
+	ck_assert(utf8_valid("", 0));
+	ck_assert(utf8_valid("str", 3));
+	ck_assert(utf8_valid("caf\xc3\xa9\xf0\x9f\x90\x8d", 9));
+	ck_assert(!utf8_valid("str\xff", 4));
+	ck_assert(!utf8_valid("\xc0\xaf", 2));		/* overlong */
+	ck_assert(!utf8_valid("\xed\xa0\x80", 3));	/* surrogate */
+	ck_assert(!utf8_valid("\xf4\x90\x80\x80", 4));	/* past U+10FFFF */
+	ck_assert(!utf8_valid("\xe2\x86\x92", 2));	/* cut at n */
+	ck_assert(!utf8_valid("a\x80", 2));		/* stray continuation */
+	ck_assert_uint_eq(utf8_char_len((const unsigned char *)"\xe2\x86\x92", 3), 3);
+	ck_assert_uint_eq(utf8_char_len((const unsigned char *)"\xe2\x86\x92", 2), 0);
+	ck_assert_uint_eq(utf8_char_len((const unsigned char *)"a", 1), 0);
+}
+END_TEST
+
 START_TEST(test_cut)
 {
 	char out[6];
@@ -61,6 +80,7 @@ int main(void)
 	TCase *tc = tcase_create("text_escape");
 	tcase_add_test(tc, test_controls);
 	tcase_add_test(tc, test_utf8);
+	tcase_add_test(tc, test_valid);
 	tcase_add_test(tc, test_cut);
 	suite_add_tcase(s, tc);
 	return unit_run(s);

@@ -3,34 +3,7 @@
 
 #include <string.h>
 
-/* Length of the valid UTF-8 character at p (2 to 4), or 0. */
-static size_t utf8_len(const unsigned char *p)
-{
-	size_t n;
-	unsigned cp;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2;
-		cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		cp = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	/* overlong forms, surrogates, beyond U+10FFFF */
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
-}
+#include "utf8.h"
 
 /* The text standing for the character at p: into piece (at most 7 bytes
  * and a NUL), or p itself; *used is how many bytes of s it covers. */
@@ -51,7 +24,7 @@ static size_t piece_of(const unsigned char *p, char *piece, size_t *used)
 			return 2;
 		}
 	} else {
-		size_t n = utf8_len(p);
+		size_t n = utf8_char_len(p, strnlen((const char *)p, 4));
 		if (n == 2 && c == 0xc2 && p[1] < 0xa0) {
 			/* a C1 control: CSI (U+009B) starts an escape */
 			memcpy(piece, "\\u00", 4);

@@ -9,6 +9,7 @@
 
 #include "bounds.h"
 #include "formats/formats.h"
+#include "formats/writer_util.h"
 #include "text_escape.h"
 
 struct thread_snap {
@@ -132,28 +133,13 @@ static void collect(void *ctx, const struct sampler_thread_view *v)
 
 /* ---- JSON ---- */
 
-static void json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
 static void json_frame_open(FILE *out, const char *func, const char *file,
 			    int line, const char *kind)
 {
 	fprintf(out, "{\"kind\":\"%s\",\"func\":", kind);
-	json_str(out, func);
+	json_string(out, func);
 	fprintf(out, ",\"file\":");
-	json_str(out, file ? file : "");
+	json_string(out, file ? file : "");
 	fprintf(out, ",\"line\":%d", line);
 }
 
@@ -177,11 +163,11 @@ static void json_locals(FILE *out, const struct frame_locals *fl)
 	fprintf(out, ",\"locals\":[");
 	for (size_t i = 0; i < fl->n; i++) {
 		fprintf(out, "%s{\"name\":", i ? "," : "");
-		json_str(out, fl->v[i].name);
+		json_string(out, fl->v[i].name);
 		fprintf(out, ",\"type\":");
-		json_str(out, fl->v[i].type);
+		json_string(out, fl->v[i].type);
 		fprintf(out, ",\"repr\":");
-		json_str(out, fl->v[i].repr);
+		json_string(out, fl->v[i].repr);
 		fputc('}', out);
 	}
 	fputc(']', out);
@@ -244,7 +230,7 @@ static void json_wait(FILE *out, const struct aio_wait *w,
 	fprintf(out, "{\"kind\":\"%s\"", wait_kinds[w->kind]);
 	if (w->type) {
 		fprintf(out, ",\"type\":");
-		json_str(out, w->type);
+		json_string(out, w->type);
 	}
 	if (w->obj)
 		fprintf(out, ",\"object\":\"0x%llx\"", (unsigned long long)w->obj);
@@ -252,7 +238,7 @@ static void json_wait(FILE *out, const struct aio_wait *w,
 		task_at(tk, n, w->obj) : NULL;
 	if (t) {
 		fprintf(out, ",\"task\":");
-		json_str(out, t->name ? t->name : "");
+		json_string(out, t->name ? t->name : "");
 	}
 	if (w->kind == AIO_WAIT_QUEUE_GET || w->kind == AIO_WAIT_QUEUE_PUT) {
 		fprintf(out, ",\"items\":");
@@ -274,7 +260,7 @@ static void json_wait(FILE *out, const struct aio_wait *w,
 	}
 	if (w->kind == AIO_WAIT_SOCKET) {
 		fprintf(out, ",\"call\":");
-		json_str(out, w->what ? w->what : "");
+		json_string(out, w->what ? w->what : "");
 		fprintf(out, ",\"fd\":");
 		w->fd >= 0 ? fprintf(out, "%d", w->fd) : fprintf(out, "null");
 	}
@@ -294,9 +280,9 @@ static void json_threads(FILE *out, const struct snap *sn, const profile *p,
 		const struct aio_task *run = aio ? aio_reader_running(aio, th->tid) : NULL;
 		fprintf(out, "%s{\"tid\":%d,\"name\":", first ? "" : ",", (int)th->tid);
 		first = false;
-		json_str(out, th->name);
+		json_string(out, th->name);
 		fprintf(out, ",\"os_name\":");
-		json_str(out, th->os_name);
+		json_string(out, th->os_name);
 		fprintf(out, ",\"state\":\"%c\",\"active\":%s,\"gil\":%s,\"running_task\":",
 		       th->state, th->flags & SAMPLE_ON_CPU ? "true" : "false",
 		       th->flags & SAMPLE_GIL ? "true" : "false");
@@ -306,7 +292,7 @@ static void json_threads(FILE *out, const struct snap *sn, const profile *p,
 			fprintf(out, "null");
 		if (th->unreadable) {
 			fprintf(out, ",\"unreadable\":");
-			json_str(out, th->unreadable);
+			json_string(out, th->unreadable);
 		}
 		fprintf(out, ",\"frames\":");
 		json_stack(out, p, th->stack, th->locals);
@@ -325,9 +311,9 @@ static void json_subprocesses(FILE *out, const struct snap *sn, const profile *p
 		sampler_proc_at(s, i, &v);
 		fprintf(out, "%s{\"pid\":%d,\"ppid\":%d,\"comm\":", i > 1 ? "," : "",
 		       (int)v.pid, (int)v.ppid);
-		json_str(out, v.comm);
+		json_string(out, v.comm);
 		fprintf(out, ",\"runtime\":");
-		json_str(out, v.describe);
+		json_string(out, v.describe);
 		fprintf(out, ",\"state\":\"%c\",\"threads\":", v.state ? v.state : '?');
 		json_threads(out, sn, p, NULL, v.pid);
 		fputc('}', out);
@@ -339,9 +325,9 @@ static void print_json(FILE *out, const struct snap *sn, const profile *p,
 		       const aio_reader *aio, target *t, sampler *s)
 {
 	fprintf(out, "{\"pid\":%d,\"comm\":", (int)target_pid(t));
-	json_str(out, target_comm(t));
+	json_string(out, target_comm(t));
 	fprintf(out, ",\"runtime\":");
-	json_str(out, sampler_describe(s));
+	json_string(out, sampler_describe(s));
 	fprintf(out, ",\"threads\":");
 	json_threads(out, sn, p, aio, target_pid(t));	if (aio) {
 		size_t n, dropped;
@@ -351,7 +337,7 @@ static void print_json(FILE *out, const struct snap *sn, const profile *p,
 		for (size_t i = 0; i < n; i++) {
 			fprintf(out, "%s{\"id\":\"0x%llx\",\"name\":", i ? "," : "",
 			       (unsigned long long)tk[i].addr);
-			json_str(out, tk[i].name);
+			json_string(out, tk[i].name);
 			fprintf(out, ",\"state\":\"%s\",\"running\":%s,\"thread\":",
 			       state_name(tk[i].state),
 			       tk[i].running ? "true" : "false");

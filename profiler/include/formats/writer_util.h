@@ -1,7 +1,8 @@
 /* Helpers the viewer formats share (flamegraph, speedscope, chrome, pprof,
  * pstats, diff): frame texts cached per frame id, a call tree folded from
  * the aggregates, JSON/XML escaping and the recording's figures (period,
- * duration, title).  Internal to profiler/formats and ui/cmd_diff.c. */
+ * duration, title).  Internal to profiler/formats and the commands that
+ * write JSON or diff (ui/cmd_diff.c, ui/cmd_heap.c, ui/report). */
 #ifndef LOUPE_WRITER_UTIL_H
 #define LOUPE_WRITER_UTIL_H
 
