@@ -18,7 +18,9 @@ import sys
 import time
 
 # Short calls (about a millisecond) so that periodic sampling cannot lock
-# onto one of the two functions.
+# onto one of the two functions.  LOUPE_SPLIT_LOOP_MS=M: instead, as many
+# as make one round of both take M ms of CPU, measured at the start (a
+# round as long as the kernel's scheduler tick: test_truth_cpu).
 UNIT = 2000
 
 
@@ -79,7 +81,23 @@ class SplitLog(object):
             os.rename(self.path + ".tmp", self.path)
 
 
+def calibrate(loop_ms):
+    """The UNIT that makes hot_three() + hot_one() take loop_ms of CPU."""
+    global UNIT
+    clock = cpu_clock()
+    UNIT = 20000
+    t = clock()
+    for _ in range(5):
+        hot_three()
+        hot_one()
+    per_round = (clock() - t) / 5
+    UNIT = max(1, int(20000 * loop_ms / 1e3 / per_round))
+
+
 def work():
+    loop_ms = os.environ.get("LOUPE_SPLIT_LOOP_MS")
+    if loop_ms:
+        calibrate(float(loop_ms))
     sys.stdout.write("ready\n")
     sys.stdout.flush()
     path = os.environ.get("LOUPE_SPLIT_LOG")
