@@ -8,11 +8,13 @@ uint64_t schedule_period_ns(double hz)
 	return p ? p : 1;
 }
 
-/* A quarter period either way: the mean stays on the grid. */
+/* Anywhere in the period centred on the deadline, uniformly: the mean
+ * stays on the grid. */
 static void jitter(struct schedule *sc)
 {
-	uint64_t w = sc->due_ns + jitter_period(&sc->rng, sc->period_ns);
-	sc->wake_ns = w > sc->period_ns ? w - sc->period_ns : 0;
+	uint64_t half = sc->period_ns / 2;
+	uint64_t w = sc->due_ns + jitter_next(&sc->rng) % sc->period_ns;
+	sc->wake_ns = w > half ? w - half : 0;
 }
 
 void schedule_init(struct schedule *sc, uint64_t period_ns, uint64_t first_ns,

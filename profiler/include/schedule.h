@@ -4,14 +4,18 @@
  *
  * Ticks are owed on a grid of absolute deadlines one period apart (due_ns),
  * so the mean rate is the one asked for however late the wake-ups are.
- * Each tick is taken at its deadline moved by up to a quarter period
- * either way (wake_ns), so that work in the target with a period near
- * ours is not aliased (a fixed grid lands on the same phase of a loop
- * again and again); the jitter does not add up, the grid stays.  A tick
- * taken a whole period or more after its deadline says how many periods
- * passed without one (late: counted as missed, and its samples weigh
- * late + 1); those ticks are never made up in a burst: the next deadline
- * is the first one of the grid after now.
+ * Each tick is taken anywhere in the period centred on its deadline,
+ * uniformly (wake_ns): one tick a period, as a grid, and every instant as
+ * likely as any other, so that work in the target with a period near
+ * ours or a multiple of it is not aliased (a fixed grid lands on the same
+ * phase of a loop again and again; a quarter period either way still
+ * left half of each period's phases unsampled, and the thread's CPU time,
+ * which the kernel counts at its own tick, aliased with the grid: split.py
+ * read 0.94 for 0.75 in CI); the jitter does not add up, the grid stays.
+ * A tick taken a whole period or more after its deadline says how many
+ * periods passed without one (late: counted as missed, and its samples
+ * weigh late + 1); those ticks are never made up in a burst: the next
+ * deadline is the first one of the grid after now.
  *
  * Pure arithmetic on the caller's clock (CLOCK_MONOTONIC in ns): nothing
  * here reads a clock or sleeps. */

@@ -359,9 +359,10 @@ END_TEST
 
 #define MS 1000000ull
 
-/* Every tick taken at its wake-up: the wake-ups stay within a quarter
+/* Every tick taken at its wake-up: the wake-ups stay within half a
  * period of the grid, the grid moves one period a tick, the jitter's mean
- * is near zero and two seeds give different jitters. */
+ * is near zero, every tenth of the period is as likely as another (the
+ * stratified draw) and two seeds give different jitters. */
 START_TEST(test_schedule_jitter_bounds)
 {
 	const uint64_t p = 10 * MS, first = 5000 * MS;
@@ -370,16 +371,16 @@ START_TEST(test_schedule_jitter_bounds)
 	schedule_init(&b, p, first, 2);
 	int64_t sum = 0;
 	uint64_t prev_wake = 0, differ = 0;
+	int tenths[10] = { 0 };
 	const int n = 20000;
 	for (int i = 0; i < n; i++) {
 		ck_assert_uint_eq(a.due_ns, first + (uint64_t)i * p);
-		ck_assert_uint_ge(a.wake_ns, a.due_ns - p / 4);
-		ck_assert_uint_le(a.wake_ns, a.due_ns + p / 4);
-		if (i) {	/* two wake-ups: half to one and a half periods */
-			ck_assert_uint_ge(a.wake_ns - prev_wake, p / 2);
-			ck_assert_uint_le(a.wake_ns - prev_wake, p + p / 2);
-		}
+		ck_assert_uint_ge(a.wake_ns, a.due_ns - p / 2);
+		ck_assert_uint_lt(a.wake_ns, a.due_ns + p / 2);
+		if (i)	/* two wake-ups: at most two periods apart */
+			ck_assert_uint_le(a.wake_ns - prev_wake, 2 * p);
 		sum += (int64_t)(a.wake_ns - a.due_ns);
+		tenths[(a.wake_ns - (a.due_ns - p / 2)) * 10 / p]++;
 		differ += a.wake_ns != b.wake_ns;
 		prev_wake = a.wake_ns;
 		ck_assert(schedule_due(&a, a.wake_ns, 0));
@@ -387,8 +388,13 @@ START_TEST(test_schedule_jitter_bounds)
 		ck_assert_uint_eq(schedule_step(&a, a.wake_ns), 0);
 		schedule_step(&b, b.wake_ns);
 	}
-	/* uniform on [-p/4, p/4]: the mean of 20000 is within 2% of p */
+	/* uniform on [-p/2, p/2): the mean of 20000 is within 2% of p, and
+	 * each tenth has 2000 +- 10% (sd 42) */
 	ck_assert_int_lt(llabs(sum / n), (long long)(p / 50));
+	for (int k = 0; k < 10; k++) {
+		ck_assert_int_gt(tenths[k], 1800);
+		ck_assert_int_lt(tenths[k], 2200);
+	}
 	ck_assert_uint_gt(differ, (uint64_t)n * 9 / 10);
 }
 END_TEST
@@ -410,7 +416,7 @@ START_TEST(test_schedule_missed)
 	ck_assert_uint_eq(sc.due_ns, first + 4 * p);
 	ck_assert_uint_gt(sc.due_ns, now);
 	/* early (the jitter woke us before the deadline): none missed */
-	ck_assert_uint_eq(schedule_step(&sc, sc.due_ns - p / 4), 0);
+	ck_assert_uint_eq(schedule_step(&sc, sc.due_ns - p / 2), 0);
 	ck_assert_uint_eq(sc.due_ns, first + 5 * p);
 }
 END_TEST
@@ -471,7 +477,8 @@ START_TEST(test_schedule_set_period)
 	ck_assert_uint_eq(sc.due_ns, 10 * MS);
 	schedule_set_period(&sc, 2 * MS);
 	ck_assert_uint_eq(sc.due_ns, 10 * MS);
-	schedule_step(&sc, sc.wake_ns);
+	/* (its wake-up was drawn in the old period, up to 5 ms on) */
+	schedule_step(&sc, sc.due_ns);
 	ck_assert_uint_eq(sc.due_ns, 12 * MS);
 	ck_assert_uint_eq(schedule_period_ns(100), 10 * MS);
 	ck_assert_uint_eq(schedule_period_ns(0), 1000 * MS);
